@@ -1,0 +1,126 @@
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Role(models.TextChoices):
+    SUPER_ADMIN = "super_admin", "Super admin"
+    MANAGER = "manager", "Manager"
+    CONSULTANT = "consultant", "Consultant"
+    RECEPTIONIST = "receptionist", "Receptionist"
+    STUDENT = "student", "Student"
+
+
+# Higher number, more authority: nobody creates or promotes to a rank above their own.
+ROLE_RANK = {
+    Role.STUDENT: 0,
+    Role.RECEPTIONIST: 1,
+    Role.CONSULTANT: 1,
+    Role.MANAGER: 2,
+    Role.SUPER_ADMIN: 3,
+}
+STAFF_ROLES = {Role.SUPER_ADMIN, Role.MANAGER, Role.CONSULTANT, Role.RECEPTIONIST}
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, email):
+        return self.get(email__iexact=email)
+
+    def create_user(self, email, password=None, **fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **fields):
+        fields["role"] = Role.SUPER_ADMIN
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser):
+    """A person who signs in: staff of an office, a super admin, or a student.
+
+    Authority comes from `role` (and `office` for staff), not from Django's
+    permission tables; the admin and the API ask the same selectors.
+    """
+
+    email = models.EmailField(max_length=254, unique=True)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.STUDENT)
+    office = models.ForeignKey(
+        "offices.Office", null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    phone = models.CharField(max_length=32, blank=True)
+    is_active = models.BooleanField(default=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    date_joined = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["super_admin", "student"]) | models.Q(office__isnull=False),
+                name="user_staff_has_office",
+            ),
+        ]
+        indexes = [models.Index(fields=["office", "role"])]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower()
+        super().save(*args, **kwargs)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.email
+
+    # Django admin and third-party code ask these; they follow the role.
+    @property
+    def is_staff(self) -> bool:
+        return self.is_active and self.role in STAFF_ROLES
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.is_active and self.role == Role.SUPER_ADMIN
+
+    @property
+    def is_super_admin(self) -> bool:
+        return self.role == Role.SUPER_ADMIN
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == Role.MANAGER
+
+    @property
+    def is_student(self) -> bool:
+        return self.role == Role.STUDENT
+
+    def has_perm(self, perm, obj=None) -> bool:
+        return self.is_superuser
+
+    def has_perms(self, perms, obj=None) -> bool:
+        return all(self.has_perm(perm, obj) for perm in perms)
+
+    def has_module_perms(self, app_label) -> bool:
+        return self.is_staff

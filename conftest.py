@@ -1,0 +1,89 @@
+"""Fixtures shared by every app's tests: offices, one user per role, authenticated clients."""
+
+import pytest
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.tests.factories import (
+    ConsultantFactory,
+    ManagerFactory,
+    ReceptionistFactory,
+    StudentFactory,
+    SuperAdminFactory,
+)
+from offices.tests.factories import OfficeFactory
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Throttles and rate limits live in the Redis cache; every test starts clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def office(db):
+    return OfficeFactory(name="London")
+
+
+@pytest.fixture
+def other_office(db):
+    return OfficeFactory(name="Manchester")
+
+
+@pytest.fixture
+def super_admin(db):
+    return SuperAdminFactory(email="root@example.com")
+
+
+@pytest.fixture
+def manager(office):
+    return ManagerFactory(office=office, email="manager@example.com")
+
+
+@pytest.fixture
+def consultant(office):
+    return ConsultantFactory(office=office, email="consultant@example.com")
+
+
+@pytest.fixture
+def receptionist(office):
+    return ReceptionistFactory(office=office, email="reception@example.com")
+
+
+@pytest.fixture
+def student(office):
+    return StudentFactory(office=office, email="student@example.com")
+
+
+@pytest.fixture
+def other_manager(other_office):
+    return ManagerFactory(office=other_office, email="manager2@example.com")
+
+
+@pytest.fixture
+def other_consultant(other_office):
+    return ConsultantFactory(office=other_office, email="consultant2@example.com")
+
+
+def access_token_for(user) -> str:
+    return str(RefreshToken.for_user(user).access_token)
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def client_for():
+    """`client_for(user)` → an APIClient sending that user's access token."""
+
+    def make(user):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_for(user)}")
+        return client
+
+    return make

@@ -1,0 +1,136 @@
+"""The one error family and the one error shape.
+
+Services raise `ApplicationError` subclasses (or Django's `ValidationError`); the REST
+exception handler and the WebSocket consumer both render them as
+`{"error": {"code", "message", "details"}}`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class ApplicationError(Exception):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, details: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.details = details or {}
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class ValidationFailed(ApplicationError):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "validation_error"
+
+
+class NotFound(ApplicationError):
+    """Also what a user gets for an object they may not see."""
+
+    status_code = status.HTTP_404_NOT_FOUND
+    default_code = "not_found"
+
+    def __init__(self, message: str = "Not found.", **kwargs):
+        super().__init__(message, **kwargs)
+
+
+class Forbidden(ApplicationError):
+    """The user may see the object but not do this to it."""
+
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "permission_denied"
+
+    def __init__(self, message: str = "You do not have permission to do this.", **kwargs):
+        super().__init__(message, **kwargs)
+
+
+class Conflict(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class PayloadTooLarge(ApplicationError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+class UnsupportedMediaType(ApplicationError):
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    default_code = "unsupported_media_type"
+
+
+class RateLimited(ApplicationError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "rate_limited"
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def _first_message(detail) -> str:
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    if isinstance(detail, dict) and detail:
+        key, value = next(iter(detail.items()))
+        text = _first_message(value)
+        return text if key == "non_field_errors" else f"{key}: {text}"
+    return str(detail)
+
+
+_DRF_CODES = {
+    drf_exceptions.NotAuthenticated: "not_authenticated",
+    drf_exceptions.AuthenticationFailed: "authentication_failed",
+    drf_exceptions.PermissionDenied: "permission_denied",
+    drf_exceptions.NotFound: "not_found",
+    drf_exceptions.MethodNotAllowed: "method_not_allowed",
+    drf_exceptions.NotAcceptable: "not_acceptable",
+    drf_exceptions.UnsupportedMediaType: "unsupported_media_type",
+    drf_exceptions.Throttled: "throttled",
+    drf_exceptions.ParseError: "parse_error",
+    drf_exceptions.ValidationError: "validation_error",
+}
+
+
+def exception_handler(exc, context):
+    """DRF exception handler rendering every error in the one shape."""
+    if isinstance(exc, ApplicationError):
+        return Response({"error": exc.as_dict()}, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = drf_exceptions.ValidationError(details)
+    elif isinstance(exc, Http404):
+        exc = drf_exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf_exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: let Django log it and answer 500 in the one shape (core.views)
+
+    code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
+    if isinstance(exc, drf_exceptions.ValidationError):
+        details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        body = error_body(code, _first_message(exc.detail), details)
+    else:
+        details = {}
+        if isinstance(exc, drf_exceptions.Throttled) and exc.wait is not None:
+            details["retry_after"] = int(exc.wait) + 1
+        body = error_body(code, str(exc.detail), details)
+    response.data = body
+    return response

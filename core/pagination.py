@@ -1,0 +1,24 @@
+"""List pagination: `?limit=` and an opaque cursor; bodies are `{"results": [...], "next": url|null}`."""
+
+from rest_framework import pagination
+from rest_framework.response import Response
+
+
+class CursorPagination(pagination.CursorPagination):
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 200
+    ordering = "-id"
+
+    def get_paginated_response(self, data):
+        return Response({"results": data, "next": self.get_next_link()})
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["results", "next"],
+            "properties": {
+                "results": schema,
+                "next": {"type": "string", "format": "uri", "nullable": True},
+            },
+        }

@@ -1,0 +1,53 @@
+"""The one way a write reaches sockets: per-user groups, sent after the transaction commits.
+
+Consumers join `user_group(user.id)` on connect (and `conversation_group(id)` on
+`join_conversation` for typing and upload progress). A channel-layer failure is logged,
+never raised: the committed write stands and clients catch up with `after=<seq>`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger("crm.socket")
+
+EVENT_TYPE = "realtime.event"  # handled by the consumer's `realtime_event` method
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def conversation_group(conversation_id: int) -> str:
+    return f"conversation.{conversation_id}"
+
+
+async def group_send_many(groups: Iterable[str], event: str, data: dict) -> None:
+    layer = get_channel_layer()
+    message = {"type": EVENT_TYPE, "event": event, "data": data}
+    for group in groups:
+        await layer.group_send(group, message)
+
+
+def _send_now(groups: list[str], event: str, data: dict) -> None:
+    try:
+        async_to_sync(group_send_many)(groups, event, data)
+    except Exception:  # the write is committed; clients recover with after=<seq>
+        logger.warning("realtime send failed", extra={"event": event, "groups": len(groups)}, exc_info=True)
+
+
+def broadcast_to_users(user_ids: Iterable[int], event: str, data: dict) -> None:
+    """Push `event` to every socket of these users once the current transaction commits."""
+    groups = [user_group(user_id) for user_id in sorted(set(user_ids))]
+    if groups:
+        transaction.on_commit(lambda: _send_now(groups, event, data))
+
+
+def broadcast_to_conversation(conversation_id: int, event: str, data: dict) -> None:
+    """Ephemeral traffic (typing, upload progress) for sockets that joined the conversation."""
+    transaction.on_commit(lambda: _send_now([conversation_group(conversation_id)], event, data))

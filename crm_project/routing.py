@@ -1,0 +1,3 @@
+"""WebSocket routes. The consumer lives in messaging.consumers."""
+
+websocket_urlpatterns: list = []

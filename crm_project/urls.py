@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+api_v1 = [
+    path("", include("accounts.api.urls")),
+    path("", include("offices.api.urls")),
+    path("", include("leads.api.urls")),
+    path("", include("appointments.api.urls")),
+    path("", include("documents.api.urls")),
+    path("", include("messaging.api.urls")),
+    path("", include("notifications.api.urls")),
+    path("", include("reports.api.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    path("api-docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+    path("", include("core.urls")),
+]

@@ -1,0 +1,114 @@
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class LeadSource(models.TextChoices):
+    WEBSITE = "website", "Website"
+    WALK_IN = "walk_in", "Walk-in"
+    REFERRAL = "referral", "Referral"
+    SOCIAL = "social", "Social media"
+    EVENT = "event", "Event"
+    OTHER = "other", "Other"
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    QUALIFIED = "qualified", "Qualified"
+    APPLIED = "applied", "Applied"
+    CONVERTED = "converted", "Converted"
+    LOST = "lost", "Lost"
+
+
+class Lead(models.Model):
+    """A prospective student, from first contact until they become a student (or are lost)."""
+
+    first_name = models.CharField(max_length=150)
+    last_name = models.CharField(max_length=150, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    source = models.CharField(max_length=20, choices=LeadSource.choices, default=LeadSource.OTHER)
+    status = models.CharField(max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW)
+    lost_reason = models.CharField(max_length=255, blank=True)
+    # Null while the lead waits in the unassigned queue (website signups without an office).
+    office = models.ForeignKey(
+        "offices.Office", null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_leads",
+    )
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="student_leads",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    converted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["office", "status"]),
+            models.Index(fields=["assigned_to", "status"]),
+            models.Index(Lower("email"), "office", name="lead_office_email_idx"),
+            models.Index(fields=["office", "phone"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def full_name(self) -> str:
+        return str(self)
+
+
+class ActivityKind(models.TextChoices):
+    CREATED = "created", "Created"
+    ASSIGNED = "assigned", "Assigned"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    CONVERTED = "converted", "Converted"
+    ESCALATED = "escalated", "Escalated"
+    NOTE = "note", "Note"
+    APPOINTMENT = "appointment", "Appointment"
+    DOCUMENT = "document", "Document"
+
+
+class Activity(models.Model):
+    """One entry on a lead's (or a student's) timeline, written by the services only."""
+
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.CASCADE, related_name="activities")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=ActivityKind.choices)
+    text = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "activities"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(lead__isnull=False) | models.Q(student__isnull=False),
+                name="activity_has_subject",
+            )
+        ]
+        indexes = [models.Index(fields=["lead", "-created_at"]), models.Index(fields=["student", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} @ {self.created_at:%Y-%m-%d %H:%M}"
