@@ -304,3 +304,13 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
     },
 }
+
+# --- Messaging settings (messaging app) ---------------------------------------------------
+
+# --- Real-time settings (socket consumer) ---------------------------------------------------
+
+# --- CRM settings (leads, appointments, notifications) ---------------------------------------
+
+# --- Files and documents settings ----------------------------------------------------------
+
+# --- Reports and operations settings --------------------------------------------------------
