@@ -51,3 +51,18 @@ def broadcast_to_users(user_ids: Iterable[int], event: str, data: dict) -> None:
 def broadcast_to_conversation(conversation_id: int, event: str, data: dict) -> None:
     """Ephemeral traffic (typing, upload progress) for sockets that joined the conversation."""
     transaction.on_commit(lambda: _send_now([conversation_group(conversation_id)], event, data))
+
+
+SESSION_REVOKE_TYPE = "session.revoke"  # handled by the consumer's `session_revoke`: closes the socket
+
+
+def disconnect_user(user_id: int) -> None:
+    """Close every socket of this user (deactivation), after the transaction commits."""
+
+    def send():
+        try:
+            async_to_sync(get_channel_layer().group_send)(user_group(user_id), {"type": SESSION_REVOKE_TYPE})
+        except Exception:
+            logger.warning("socket revoke failed", exc_info=True)
+
+    transaction.on_commit(send)
