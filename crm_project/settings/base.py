@@ -302,6 +302,7 @@ LOGGING = {
         "django.db.backends": {"level": "DEBUG" if DEBUG_SQL else "WARNING"},
         "crm.socket": {"level": "DEBUG" if DEBUG_SOCKET else LOG_LEVEL},
         "daphne": {"level": "WARNING"},
+        "pgserver": {"level": "WARNING"},
     },
 }
 

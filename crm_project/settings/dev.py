@@ -1,6 +1,10 @@
-"""Development: debug on, everything else as in base."""
+"""Development: debug on; private PostgreSQL/Redis when DATABASE_URL/REDIS_URL are unset."""
 
-from .base import *  # noqa: F401,F403
-from .base import env_bool
+from crm_project.embedded import ensure_services
+
+ensure_services()
+
+from .base import *  # noqa: E402,F401,F403
+from .base import env_bool  # noqa: E402
 
 DEBUG = env_bool("DEBUG", True)

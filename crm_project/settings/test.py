@@ -2,8 +2,12 @@
 
 import tempfile
 
-from .base import *  # noqa: F401,F403
-from .base import CHANNEL_LAYERS, env
+from crm_project.embedded import ensure_services
+
+ensure_services()
+
+from .base import *  # noqa: E402,F401,F403
+from .base import CHANNEL_LAYERS, env  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = tempfile.mkdtemp(prefix="crm-test-media-")
