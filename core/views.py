@@ -4,6 +4,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 
+from core.errors import error_body
+
 logger = logging.getLogger(__name__)
 
 
@@ -29,3 +31,39 @@ def health(request):
     checks = {"database": _check(_database), "redis": _check(_redis)}
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "degraded", **checks}, status=200 if healthy else 503)
+
+
+def _wants_json(request) -> bool:
+    return not request.path.startswith("/admin/") and not request.path.startswith("/accounts/")
+
+
+def not_found(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def permission_denied(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse(error_body("permission_denied", "You do not have permission to do this."), status=403)
+    from django.views.defaults import permission_denied as default
+
+    return default(request, exception)
+
+
+def bad_request(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse(error_body("bad_request", "The request could not be understood."), status=400)
+    from django.views.defaults import bad_request as default
+
+    return default(request, exception)
+
+
+def server_error(request):
+    if _wants_json(request):
+        return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
+    from django.views.defaults import server_error as default
+
+    return default(request)

@@ -1,6 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.api.social import social_complete
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -18,5 +20,12 @@ urlpatterns = [
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api-docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    re_path(r"^api/v1/auth/social/complete/?$", social_complete, name="auth-social-complete"),
     path("", include("core.urls")),
 ]
+
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"

@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from core.routers import OptionalSlashRouter
+from offices.api import views
 
-urlpatterns: list = []
+router = OptionalSlashRouter()
+router.register("offices", views.OfficeViewSet, basename="office")
+
+urlpatterns = router.urls

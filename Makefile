@@ -1,0 +1,45 @@
+# Two commands for a newcomer: `make run` and `make test`. Nothing else needs installing:
+# with DATABASE_URL / REDIS_URL unset, private PostgreSQL and Redis start under ./var.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test install migrate admin seed stop check clean-data
+
+$(BIN)/.installed: requirements.txt constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing dependencies into $(VENV) (first run takes a minute)..."
+	@$(BIN)/pip install --quiet --upgrade pip
+	@$(BIN)/pip install --quiet --progress-bar off -r requirements.txt -c constraints.txt
+	@touch $@
+
+install: $(BIN)/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+admin: migrate
+	$(BIN)/python manage.py ensure_dev_admin
+
+seed: migrate
+	$(BIN)/python manage.py seed --if-empty
+
+run: admin
+	@-$(MAKE) --no-print-directory seed 2>/dev/null || true
+	@echo "Serving on http://127.0.0.1:$(PORT)  (admin /admin/, API docs /api-docs, health /health)"
+	$(BIN)/daphne -b 0.0.0.0 -p $(PORT) crm_project.asgi:application
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+check: install
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+stop: install
+	$(BIN)/python crm_project/embedded.py stop
+
+clean-data: stop
+	rm -rf var

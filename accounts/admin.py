@@ -1,0 +1,76 @@
+from django import forms
+from django.contrib import admin, messages
+
+from accounts import selectors, services
+from accounts.models import User
+from core.admin import ScopedAdmin
+from core.errors import ApplicationError
+
+
+class UserAdminForm(forms.ModelForm):
+    password = forms.CharField(
+        required=False, widget=forms.PasswordInput, help_text="Required for a new user; leave empty to keep."
+    )
+
+    class Meta:
+        model = User
+        fields = ["email", "first_name", "last_name", "phone", "role", "office"]
+
+
+@admin.register(User)
+class UserAdmin(ScopedAdmin):
+    form = UserAdminForm
+    list_display = ["email", "first_name", "last_name", "role", "office", "is_active", "last_seen"]
+    list_filter = ["role", "is_active", "office"]
+    search_fields = ["email", "first_name", "last_name", "phone"]
+    ordering = ["email"]
+    actions = ["deactivate_users"]
+    readonly_fields = ["is_active", "last_seen", "last_login", "date_joined"]
+
+    def scoped_queryset(self, request):
+        return selectors.user_list_for(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or selectors.user_can_manage(request.user, obj))
+
+    def save_model(self, request, obj, form, change):
+        """Every write goes through the same services as the API (role and office rules)."""
+        data = form.cleaned_data
+        try:
+            if change:
+                saved = services.user_update(
+                    actor=request.user, user=User.objects.get(pk=obj.pk),
+                    **{k: data[k] for k in ("email", "first_name", "last_name", "phone", "role", "office")},
+                )
+            else:
+                saved = services.user_create(actor=request.user, password=data.get("password") or "", **{
+                    k: data[k] for k in ("email", "first_name", "last_name", "phone", "role", "office")
+                })
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            raise _Abort from exc
+        obj.pk = saved.pk
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _Abort:
+            from django.http import HttpResponseRedirect
+
+            return HttpResponseRedirect(request.get_full_path())
+
+    @admin.action(description="Deactivate selected users (signs them out everywhere)")
+    def deactivate_users(self, request, queryset):
+        done = 0
+        for user in queryset:
+            try:
+                services.user_deactivate(actor=request.user, user=user)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{user.email}: {exc.message}", messages.WARNING)
+        self.message_user(request, f"Deactivated {done} user(s).")
+
+
+class _Abort(Exception):
+    """A service refused the save; the form is shown again with the reason."""

@@ -1,0 +1,198 @@
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts import selectors, services
+from accounts.api import serializers as s
+from accounts.models import Role, User
+from accounts.throttles import LoginAccountThrottle, LoginAddressThrottle
+from core.errors import ApplicationError
+
+
+class InvalidCredentials(ApplicationError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_code = "invalid_credentials"
+
+
+class InvalidToken(ApplicationError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_code = "token_not_valid"
+
+
+def token_pair(user: User) -> dict:
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def auth_body(user: User) -> dict:
+    return {**token_pair(user), "user": s.UserSerializer(user).data}
+
+
+class SignupView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=s.SignupSerializer, responses={201: s.AuthResponseSerializer}, tags=["auth"])
+    def post(self, request):
+        data = s.SignupSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.student_signup(**data.validated_data)
+        return Response(auth_body(user), status=status.HTTP_201_CREATED)
+
+
+class LoginView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [LoginAddressThrottle, LoginAccountThrottle]
+
+    @extend_schema(request=s.LoginSerializer, responses={200: s.AuthResponseSerializer}, tags=["auth"])
+    def post(self, request):
+        data = s.LoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request, email=data.validated_data["email"], password=data.validated_data["password"])
+        if user is None or not user.is_active:
+            raise InvalidCredentials("Email or password is wrong.")
+        User.objects.filter(pk=user.pk).update(last_login=_now())
+        return Response(auth_body(user))
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+class RefreshView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=s.RefreshSerializer, responses={200: s.TokenPairSerializer}, tags=["auth"])
+    def post(self, request):
+        data = s.RefreshSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        serializer = TokenRefreshSerializer(data=data.validated_data)
+        try:
+            with transaction.atomic():
+                serializer.is_valid(raise_exception=True)
+        except TokenError as exc:
+            raise InvalidToken(str(exc)) from None
+        except Exception as exc:  # simplejwt raises AuthenticationFailed for a user who is gone or inactive
+            if getattr(exc, "status_code", None) == status.HTTP_401_UNAUTHORIZED:
+                raise InvalidToken("Token is invalid or expired.") from None
+            raise
+        return Response(serializer.validated_data)
+
+
+class LogoutView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=s.RefreshSerializer, responses={204: None}, tags=["auth"])
+    def post(self, request):
+        data = s.RefreshSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            RefreshToken(data.validated_data["refresh"]).blacklist()
+        except TokenError as exc:
+            raise InvalidToken(str(exc)) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    @extend_schema(responses={200: s.UserSerializer}, tags=["auth"])
+    def get(self, request):
+        return Response(s.UserSerializer(request.user).data)
+
+    @extend_schema(request=s.ProfileUpdateSerializer, responses={200: s.UserSerializer}, tags=["auth"])
+    def patch(self, request):
+        data = s.ProfileUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.profile_update(user=request.user, **data.validated_data)
+        return Response(s.UserSerializer(user).data)
+
+
+class PasswordChangeView(APIView):
+    @extend_schema(request=s.PasswordChangeSerializer, responses={200: s.TokenPairSerializer}, tags=["auth"])
+    def post(self, request):
+        data = s.PasswordChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.password_change(user=request.user, **data.validated_data)
+        return Response(token_pair(user))
+
+
+class UserFilter(filters.FilterSet):
+    role = filters.ChoiceFilter(choices=Role.choices)
+    office = filters.NumberFilter(field_name="office_id")
+    is_active = filters.BooleanFilter()
+    q = filters.CharFilter(method="search", max_length=100)
+
+    class Meta:
+        model = User
+        fields = ["role", "office", "is_active"]
+
+    def search(self, queryset, name, value):
+        from django.db.models import Q
+
+        return queryset.filter(
+            Q(email__icontains=value) | Q(first_name__icontains=value) | Q(last_name__icontains=value)
+        )
+
+
+@extend_schema(tags=["users"])
+class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.UserSerializer
+    filterset_class = UserFilter
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        return selectors.user_list_for(self.request.user)
+
+    def get_object(self):
+        return selectors.user_get_for(self.request.user, self.kwargs["pk"])
+
+    @extend_schema(request=s.UserCreateSerializer, responses={201: s.UserSerializer})
+    def create(self, request):
+        data = s.UserCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_create(actor=request.user, **data.validated_data)
+        return Response(s.UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.UserUpdateSerializer, responses={200: s.UserSerializer})
+    def partial_update(self, request, pk=None):
+        user = self.get_object()
+        data = s.UserUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_update(actor=request.user, user=user, **data.validated_data)
+        return Response(s.UserSerializer(user).data)
+
+    @extend_schema(request=s.UserUpdateSerializer, responses={200: s.UserSerializer})
+    def update(self, request, pk=None):
+        return self.partial_update(request, pk)
+
+    @extend_schema(request=None, responses={204: None}, description="Deactivates the user (the row stays).")
+    def destroy(self, request, pk=None):
+        services.user_deactivate(actor=request.user, user=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={200: s.UserSerializer})
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, pk=None):
+        user = services.user_deactivate(actor=request.user, user=self.get_object())
+        return Response(s.UserSerializer(user).data)
+
+    @extend_schema(request=None, responses={200: s.UserSerializer})
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        user = services.user_activate(actor=request.user, user=self.get_object())
+        return Response(s.UserSerializer(user).data)
+
+

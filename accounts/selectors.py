@@ -1,0 +1,46 @@
+"""Who may see which users. Every door (API, admin, socket, commands) asks these."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Role, User
+from core.errors import NotFound
+
+
+def user_list_for(user: User) -> QuerySet[User]:
+    """Users `user` may see.
+
+    super admin: everyone; manager: everyone in their office; consultant and receptionist:
+    themselves and their office's staff and students; student: themselves only.
+    """
+    users = User.objects.select_related("office")
+    if not user.is_active:
+        return users.none()
+    if user.role == Role.SUPER_ADMIN:
+        return users.all()
+    if user.role in (Role.MANAGER, Role.CONSULTANT, Role.RECEPTIONIST):
+        return users.filter(Q(office_id=user.office_id) | Q(pk=user.pk))
+    return users.filter(pk=user.pk)
+
+
+def user_get_for(user: User, user_id) -> User:
+    try:
+        return user_list_for(user).get(pk=int(user_id))
+    except (User.DoesNotExist, TypeError, ValueError):
+        raise NotFound("User not found.") from None
+
+
+def user_can_manage(actor: User, target: User) -> bool:
+    """Change, deactivate: super admins anyone but themselves; managers lower ranks in their office."""
+    from accounts.models import ROLE_RANK
+
+    if not actor.is_active or actor.pk == target.pk:
+        return False
+    if actor.role == Role.SUPER_ADMIN:
+        return True
+    return (
+        actor.role == Role.MANAGER
+        and target.office_id == actor.office_id
+        and ROLE_RANK[target.role] < ROLE_RANK[actor.role]
+    )

@@ -1,0 +1,143 @@
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import Role, User
+from accounts.tests.factories import PASSWORD, ConsultantFactory, StudentFactory
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["super_admin", "manager", "consultant", "receptionist", "student"]
+
+
+@pytest.fixture
+def actors(super_admin, manager, consultant, receptionist, student):
+    return {"super_admin": super_admin, "manager": manager, "consultant": consultant,
+            "receptionist": receptionist, "student": student}
+
+
+@pytest.fixture
+def colleague(office):
+    return ConsultantFactory(office=office, email="colleague@example.com")
+
+
+# role -> (status for a colleague in the actor's office, status for someone in another office)
+READ = {"super_admin": (200, 200), "manager": (200, 404), "consultant": (200, 404), "receptionist": (200, 404), "student": (404, 404)}
+CHANGE = {"super_admin": (200, 200), "manager": (200, 404), "consultant": (403, 404), "receptionist": (403, 404), "student": (404, 404)}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_reading_users(role, actors, client_for, colleague, other_consultant):
+    client = client_for(actors[role])
+    own, other = READ[role]
+    assert client.get(f"/api/v1/users/{colleague.id}").status_code == own
+    assert client.get(f"/api/v1/users/{other_consultant.id}").status_code == other
+    listed = {u["id"] for u in client.get("/api/v1/users").json()["results"]}
+    assert (colleague.id in listed) == (own == 200)
+    assert (other_consultant.id in listed) == (other == 200)
+    assert client.get(f"/api/v1/users/{actors[role].id}").status_code == 200  # everyone sees themselves
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_changing_users(role, actors, client_for, colleague, other_consultant):
+    client = client_for(actors[role])
+    own, other = CHANGE[role]
+    assert client.patch(f"/api/v1/users/{colleague.id}", {"first_name": "Changed"}).status_code == own
+    assert client.patch(f"/api/v1/users/{other_consultant.id}", {"first_name": "Changed"}).status_code == other
+    colleague.refresh_from_db()
+    assert (colleague.first_name == "Changed") == (own == 200)
+
+
+@pytest.mark.parametrize("role, status", [("super_admin", 201), ("manager", 201), ("consultant", 403), ("receptionist", 403), ("student", 403)])
+def test_creating_users(role, status, actors, client_for, office):
+    body = {"email": "hire@example.com", "password": "Str0ng-pass-phrase", "role": "consultant", "office_id": office.id}
+    response = client_for(actors[role]).post("/api/v1/users", body)
+    assert response.status_code == status
+    assert User.objects.filter(email="hire@example.com").exists() == (status == 201)
+    if status == 201:
+        assert response.json()["office_id"] == office.id
+
+
+def test_manager_creates_in_own_office_only_and_never_above_their_rank(client_for, manager, other_office):
+    client = client_for(manager)
+    body = {"email": "x@example.com", "password": "Str0ng-pass-phrase", "role": "consultant"}
+    created = client.post("/api/v1/users", body)
+    assert created.status_code == 201 and created.json()["office_id"] == manager.office_id
+    other = client.post("/api/v1/users", {**body, "email": "y@example.com", "office_id": other_office.id})
+    assert other.status_code == 403 and other.json()["error"]["code"] == "other_office"
+    for role in ("manager", "super_admin"):
+        response = client.post("/api/v1/users", {**body, "email": f"{role}@x.example.com", "role": role})
+        assert response.status_code == 403 and response.json()["error"]["code"] == "role_too_high"
+    promote = client.patch(f"/api/v1/users/{created.json()['id']}", {"role": "manager"})
+    assert promote.status_code == 403
+    assert User.objects.get(pk=created.json()["id"]).role == Role.CONSULTANT
+
+
+def test_staff_need_an_office_and_bad_office_is_400(client_for, super_admin):
+    client = client_for(super_admin)
+    body = {"email": "x@example.com", "password": "Str0ng-pass-phrase", "role": "consultant"}
+    assert client.post("/api/v1/users", body).json()["error"]["code"] == "office_required"
+    assert client.post("/api/v1/users", {**body, "office_id": 999999}).status_code == 400
+    assert client.post("/api/v1/users", {**body, "role": "wizard"}).status_code == 400
+    assert not User.objects.filter(email="x@example.com").exists()
+
+
+def test_deactivation_blacklists_refresh_tokens_and_closes_sockets(
+    client_for, api_client, manager, colleague, django_capture_on_commit_callbacks
+):
+    tokens = api_client.post("/api/v1/auth/login", {"email": colleague.email, "password": PASSWORD}).json()
+    second = str(RefreshToken.for_user(colleague))
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(f"user.{colleague.id}", channel)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(manager).post(f"/api/v1/users/{colleague.id}/deactivate")
+    assert response.status_code == 200 and response.json()["is_active"] is False
+
+    assert async_to_sync(layer.receive)(channel) == {"type": "session.revoke"}
+    for refresh in (tokens["refresh"], second):
+        assert api_client.post("/api/v1/auth/refresh", {"refresh": refresh}).status_code == 401
+    assert api_client.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {tokens['access']}").status_code == 401
+    assert api_client.post("/api/v1/auth/login", {"email": colleague.email, "password": PASSWORD}).status_code == 401
+
+
+def test_nobody_deactivates_themselves_or_a_peer(client_for, manager, office, super_admin):
+    from accounts.tests.factories import ManagerFactory
+
+    peer = ManagerFactory(office=office, email="peer@example.com")
+    assert client_for(manager).post(f"/api/v1/users/{peer.id}/deactivate").status_code == 403
+    assert client_for(manager).post(f"/api/v1/users/{manager.id}/deactivate").status_code == 403
+    assert client_for(super_admin).delete(f"/api/v1/users/{super_admin.id}").status_code == 403
+
+
+def test_non_numeric_id_is_404(client_for, manager):
+    assert client_for(manager).get("/api/v1/users/abc").status_code == 404
+
+
+@pytest.mark.parametrize("rows", [3, 12])
+def test_user_list_query_count_is_fixed(rows, client_for, manager, office, django_assert_num_queries):
+    StudentFactory.create_batch(rows, office=office)
+    client = client_for(manager)
+    # auth user lookup, page of users (office joined) — whatever the page size
+    with django_assert_num_queries(2):
+        response = client.get("/api/v1/users?limit=50")
+    assert len(response.json()["results"]) == rows + 1
+
+
+def test_user_list_filters(client_for, manager, office, colleague):
+    StudentFactory(office=office, first_name="Zed")
+    client = client_for(manager)
+    roles = {u["role"] for u in client.get("/api/v1/users?role=consultant").json()["results"]}
+    assert roles == {"consultant"}
+    assert [u["first_name"] for u in client.get("/api/v1/users?q=zed").json()["results"]] == ["Zed"]
+    assert client.get("/api/v1/users?role=wizard").status_code == 400
+
+
+def test_pagination_has_next_link(client_for, manager, office):
+    StudentFactory.create_batch(5, office=office)
+    first = client_for(manager).get("/api/v1/users?limit=2").json()
+    assert len(first["results"]) == 2 and first["next"]
+    second = client_for(manager).get(first["next"]).json()
+    assert not {u["id"] for u in first["results"]} & {u["id"] for u in second["results"]}

@@ -1,0 +1,59 @@
+"""The staff console's one rule: an admin page shows what the API would show its user.
+
+Subclass `ScopedAdmin`, return the app's selector from `scoped_queryset`, and list the roles
+that may view / add / change / delete. Objects outside the selector do not exist for the
+user (the admin answers as for a missing object). Students never get in: `User.is_staff`
+is true for office roles only.
+"""
+
+from django.contrib import admin
+
+from accounts.models import STAFF_ROLES, Role
+
+admin.site.site_header = "Consultancy CRM"
+admin.site.site_title = "CRM staff console"
+admin.site.index_title = "Staff console"
+
+MANAGERS = frozenset({Role.SUPER_ADMIN, Role.MANAGER})
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    view_roles: frozenset = frozenset(STAFF_ROLES)
+    add_roles: frozenset = MANAGERS
+    change_roles: frozenset = MANAGERS
+    delete_roles: frozenset = frozenset({Role.SUPER_ADMIN})
+
+    def scoped_queryset(self, request):
+        raise NotImplementedError("ScopedAdmin subclasses return their selector's queryset")
+
+    def get_queryset(self, request):
+        queryset = self.scoped_queryset(request)
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
+
+    def _allowed(self, request, roles, obj=None) -> bool:
+        user = request.user
+        if not (user.is_active and user.is_staff and user.role in roles):
+            return False
+        return obj is None or self.scoped_queryset(request).filter(pk=obj.pk).exists()
+
+    def has_module_permission(self, request):
+        return self._allowed(request, self.view_roles)
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request, self.view_roles | self.change_roles, obj)
+
+    def has_add_permission(self, request):
+        return self._allowed(request, self.add_roles)
+
+    def has_change_permission(self, request, obj=None):
+        return self._allowed(request, self.change_roles, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._allowed(request, self.delete_roles, obj)
+
+
+class ReadOnlyScopedAdmin(ScopedAdmin):
+    """Records written only by services (timelines, audit logs): the console shows them."""
+
+    add_roles = change_roles = delete_roles = frozenset()
