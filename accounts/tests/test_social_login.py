@@ -1,0 +1,87 @@
+"""Social sign-in end to end, with Facebook's HTTP answers faked by `responses`."""
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import responses
+from django.test import override_settings
+
+from accounts.models import Role, User
+
+pytestmark = pytest.mark.django_db
+
+FACEBOOK = {
+    "facebook": {
+        "APPS": [{"client_id": "fb-app", "secret": "fb-secret", "key": ""}],
+        "SCOPE": ["email"],
+        "METHOD": "oauth2",
+    },
+    "google": {"APPS": [], "SCOPE": ["profile", "email"]},
+}
+
+
+def follow(client, response):
+    assert response.status_code == 302, response.content
+    return client.get(response["Location"])
+
+
+@override_settings(SOCIALACCOUNT_PROVIDERS=FACEBOOK, FRONTEND_URL="https://app.example.com")
+@responses.activate
+def test_facebook_sign_in_ends_with_a_code_exchanged_for_tokens(client):
+    responses.add(responses.GET, re.compile(r"https://graph\.facebook\.com/.*/oauth/access_token.*"),
+                  json={"access_token": "fb-token", "token_type": "bearer", "expires_in": 3600})
+    responses.add(responses.POST, re.compile(r"https://graph\.facebook\.com/.*/oauth/access_token.*"),
+                  json={"access_token": "fb-token", "token_type": "bearer", "expires_in": 3600})
+    responses.add(responses.GET, re.compile(r"https://graph\.facebook\.com/.*/me.*"),
+                  json={"id": "1234", "email": "Social.Student@example.com", "first_name": "Sam", "last_name": "Lee"})
+
+    start = client.get("/api/v1/auth/facebook")
+    to_provider = follow(client, start)
+    assert to_provider.status_code == 302
+    provider_url = urlparse(to_provider["Location"])
+    assert provider_url.netloc == "www.facebook.com"
+    state = parse_qs(provider_url.query)["state"][0]
+
+    callback = client.get("/accounts/facebook/login/callback/", {"code": "provider-code", "state": state})
+    complete = follow(client, callback)
+    assert complete.status_code == 302
+    landing = urlparse(complete["Location"])
+    assert f"{landing.scheme}://{landing.netloc}{landing.path}" == "https://app.example.com/auth/callback"
+    query = parse_qs(landing.query)
+    assert set(query) == {"code"}  # no token ever travels in a URL
+    assert "access" not in complete["Location"] and "refresh" not in complete["Location"]
+
+    exchanged = client.post("/api/v1/auth/social/exchange", {"code": query["code"][0]}, content_type="application/json")
+    assert exchanged.status_code == 200
+    body = exchanged.json()
+    assert body["user"]["email"] == "social.student@example.com"
+    assert User.objects.get(email="social.student@example.com").role == Role.STUDENT
+    me = client.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {body['access']}")
+    assert me.status_code == 200
+
+    again = client.post("/api/v1/auth/social/exchange", {"code": query["code"][0]}, content_type="application/json")
+    assert again.status_code == 400 and again.json()["error"]["code"] == "invalid_code"
+
+
+@override_settings(SOCIALACCOUNT_PROVIDERS=FACEBOOK)
+def test_unconfigured_provider_is_a_clear_error(client):
+    response = client.get("/api/v1/auth/google")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "provider_not_configured"
+
+
+def test_unknown_provider_is_404(client):
+    assert client.get("/api/v1/auth/myspace").status_code == 404
+
+
+@pytest.mark.parametrize("code", ["", "nope", "x" * 500])
+def test_bad_exchange_codes(client, code):
+    response = client.post("/api/v1/auth/social/exchange", {"code": code}, content_type="application/json")
+    assert response.status_code == 400
+    assert "error" in response.json()
+
+
+def test_complete_without_a_session_reports_failure(client):
+    response = client.get("/api/v1/auth/social/complete")
+    assert response.status_code == 302 and "error=social_login_failed" in response["Location"]
