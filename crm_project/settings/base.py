@@ -206,6 +206,8 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # `?format=csv` selects an export format in our views, not a DRF renderer.
+    "URL_FORMAT_OVERRIDE": None,
 }
 
 SIMPLE_JWT = {
@@ -309,11 +311,24 @@ LOGGING = {
 }
 
 # --- Messaging settings (messaging app) ---------------------------------------------------
+# Text search configuration of the message search vector. It is baked into a generated
+# column: changing it needs a migration that rebuilds the column (see docs/messaging.md).
+MESSAGE_SEARCH_CONFIG = "english"
+PROFANITY_MODE = env("PROFANITY_MODE", "mask")  # mask | reject | off
+PROFANITY_WORDS = env_list("PROFANITY_WORDS", "fuck,shit,bitch,bastard,asshole,cunt,dick,wanker")
+# Candidates ranked per search: bounds the work a very common word can cause.
+MESSAGE_SEARCH_MAX_CANDIDATES = env_int("MESSAGE_SEARCH_MAX_CANDIDATES", 2000)
 
 # --- Real-time settings (socket consumer) ---------------------------------------------------
 
 # --- CRM settings (leads, appointments, notifications) ---------------------------------------
 
 # --- Files and documents settings ----------------------------------------------------------
+# Images with more pixels are refused before decoding (decompression-bomb guard).
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000)
+# Dotted path to a callable `scan(file)` that raises core.errors.ApplicationError to refuse a
+# file (e.g. a clamd client); empty = no scanning. See docs/files.md.
+FILE_SCAN_BACKEND = env("FILE_SCAN_BACKEND", "")
+AWS_QUERYSTRING_EXPIRE = env_int("AWS_QUERYSTRING_EXPIRE", 300)
 
 # --- Reports and operations settings --------------------------------------------------------

@@ -1,0 +1,301 @@
+"""The one file-handling path for message attachments and documents.
+
+- `LimitedUploadHandler` refuses an oversized body while it streams (413), before Django
+  buffers or spools it, and caps the number of files.
+- `check_upload` decides the type from the bytes (never the name or the client's header),
+  refuses executables, markup (HTML/SVG/XML) and anything not in ALLOWED_FILE_TYPES,
+  sanitises the name, decodes images under a decompression-bomb guard, and runs the
+  optional virus-scan hook.
+- `store_upload` writes under a random key (the original name is metadata only) and makes
+  a thumbnail for images; `file_response` serves a download safely (attachment, nosniff,
+  a sandboxing CSP) or redirects to a short-lived signed S3 URL.
+"""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+import os
+import re
+import unicodedata
+import uuid
+import warnings
+import zipfile
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadhandler import FileUploadHandler
+from django.http import FileResponse, HttpResponseRedirect
+from django.utils.module_loading import import_string
+from PIL import Image, UnidentifiedImageError
+
+from core.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+
+HEAD_BYTES = 8192
+MULTIPART_OVERHEAD = 64 * 1024
+THUMBNAIL_SIZE = (320, 320)
+
+EXTENSIONS = {
+    "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp",
+    "application/pdf": ".pdf", "text/plain": ".txt", "video/mp4": ".mp4", "audio/mpeg": ".mp3",
+    "application/msword": ".doc", "application/vnd.ms-excel": ".xls",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+}
+IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
+
+
+# --- streaming limits ------------------------------------------------------------------
+
+
+class LimitedUploadHandler(FileUploadHandler):
+    """Counts bytes as they arrive; the first byte over the limit ends the upload with 413."""
+
+    def __init__(self, request=None, *, max_size: int | None = None, max_files: int | None = None):
+        super().__init__(request)
+        self.max_size = max_size or settings.MAX_FILE_SIZE
+        self.max_files = max_files or settings.MAX_FILES_PER_MESSAGE
+        self.files_seen = 0
+        self.bytes_in_file = 0
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        if content_length and content_length > self.max_size * self.max_files + MULTIPART_OVERHEAD:
+            raise PayloadTooLarge(_too_large_message(self.max_size), code="file_too_large",
+                                  details={"max_size": self.max_size})
+
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
+        self.files_seen += 1
+        self.bytes_in_file = 0
+        if self.files_seen > self.max_files:
+            raise ValidationFailed(f"At most {self.max_files} files at once.", code="too_many_files",
+                                   details={"max_files": self.max_files})
+
+    def receive_data_chunk(self, raw_data, start):
+        self.bytes_in_file += len(raw_data)
+        if self.bytes_in_file > self.max_size:
+            raise PayloadTooLarge(_too_large_message(self.max_size), code="file_too_large",
+                                  details={"max_size": self.max_size, "file_name": self.file_name})
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None  # the next handler (memory or temporary file) builds the file
+
+
+def limit_uploads(request, *, max_files: int | None = None) -> None:
+    """Install the streaming limits on a request before its body is read."""
+    django_request = getattr(request, "_request", request)
+    django_request.upload_handlers.insert(0, LimitedUploadHandler(django_request, max_files=max_files))
+
+
+def _too_large_message(max_size: int) -> str:
+    return f"Files can be at most {max_size // (1024 * 1024) or max_size} {'MB' if max_size >= 1024 * 1024 else 'bytes'}."
+
+
+# --- names and types -------------------------------------------------------------------
+
+
+def sanitize_file_name(name: str, *, extension: str | None = None) -> str:
+    """A display name that is safe anywhere: no path, no control or bidi characters, bounded."""
+    name = (name or "").replace("\\", "/").split("/")[-1]
+    name = "".join(ch for ch in unicodedata.normalize("NFC", name) if unicodedata.category(ch)[0] not in ("C",))
+    name = re.sub(r"\s+", " ", name).strip().lstrip(".").strip()
+    stem, ext = os.path.splitext(name)
+    if extension is not None:
+        ext = extension
+    stem = stem[: 120 - len(ext)].strip() or "file"
+    return f"{stem}{ext.lower()}"
+
+
+def _is_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # only a multibyte character cut at the end is fine
+            return False
+    return True
+
+
+_MARKUP = re.compile(rb"^\s*(?:\xef\xbb\xbf)?\s*<|<\s*(?:svg|html|script|iframe|body|!doctype)", re.IGNORECASE)
+
+
+def _office_zip_type(file) -> str | None:
+    try:
+        file.seek(0)
+        with zipfile.ZipFile(file) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+    finally:
+        file.seek(0)
+    if "[Content_Types].xml" not in names:
+        return None
+    if any(n.startswith("word/") for n in names):
+        return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    if any(n.startswith("xl/") for n in names):
+        return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return None
+
+
+def detect_mime_type(file) -> str:
+    """The type the bytes say, or refuse: executables and markup never pass."""
+    file.seek(0)
+    head = file.read(HEAD_BYTES)
+    file.seek(0)
+    if head.startswith((b"\x7fELF", b"MZ", b"\xfe\xed\xfa", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"#!")):
+        raise UnsupportedMediaType("Programs cannot be uploaded.", code="executable_refused")
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head[4:8] == b"ftyp":
+        return "video/mp4"
+    if head.startswith(b"ID3") or head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
+        return "audio/mpeg"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # OLE: legacy Word or Excel
+        body = file.read(512 * 1024)
+        file.seek(0)
+        return "application/msword" if "WordDocument".encode("utf-16-le") in body else "application/vnd.ms-excel"
+    if head.startswith(b"PK\x03\x04"):
+        office = _office_zip_type(file)
+        if office:
+            return office
+        raise UnsupportedMediaType("Archives cannot be uploaded.", code="unsupported_file_type")
+    if _MARKUP.search(head):
+        raise UnsupportedMediaType("HTML, SVG and XML files cannot be uploaded.", code="markup_refused")
+    if head and _is_text(head):
+        return "text/plain"
+    raise UnsupportedMediaType("This kind of file cannot be uploaded.", code="unsupported_file_type")
+
+
+@dataclass
+class CheckedFile:
+    file: object
+    name: str
+    mime_type: str
+    size: int
+    width: int | None = None
+    height: int | None = None
+    image: Image.Image | None = None
+
+
+def _decode_image(file) -> Image.Image:
+    """Fully decode under Pillow's pixel limit: a decompression bomb is refused, not expanded."""
+    Image.MAX_IMAGE_PIXELS = settings.IMAGE_MAX_PIXELS
+    file.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(file)
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PayloadTooLarge("This image has too many pixels.", code="image_too_large",
+                              details={"max_pixels": settings.IMAGE_MAX_PIXELS}) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationFailed("This image is damaged or incomplete.", code="invalid_image") from None
+    finally:
+        file.seek(0)
+    return image
+
+
+def check_upload(uploaded_file, *, allowed_types=None, max_size: int | None = None) -> CheckedFile:
+    """Everything a file must pass before it is stored."""
+    max_size = max_size or settings.MAX_FILE_SIZE
+    allowed = set(allowed_types or settings.ALLOWED_FILE_TYPES)
+    size = uploaded_file.size
+    if size > max_size:
+        raise PayloadTooLarge(_too_large_message(max_size), code="file_too_large", details={"max_size": max_size})
+    if size == 0:
+        raise ValidationFailed("The file is empty.", code="empty_file")
+    mime_type = detect_mime_type(uploaded_file)
+    if mime_type not in allowed:
+        raise UnsupportedMediaType("This kind of file is not accepted.", code="unsupported_file_type",
+                                   details={"mime_type": mime_type})
+    checked = CheckedFile(
+        file=uploaded_file, mime_type=mime_type, size=size,
+        name=sanitize_file_name(uploaded_file.name, extension=EXTENSIONS.get(mime_type)),
+    )
+    if mime_type in IMAGE_TYPES:
+        checked.image = _decode_image(uploaded_file)
+        checked.width, checked.height = checked.image.size
+    scan_backend = settings.FILE_SCAN_BACKEND
+    if scan_backend:
+        import_string(scan_backend)(uploaded_file)  # raises ApplicationError to refuse
+        uploaded_file.seek(0)
+    return checked
+
+
+def check_upload_intent(*, file_name: str, file_size) -> dict:
+    """Before any bytes (the socket's file_upload_start): name, size and the type the name implies."""
+    try:
+        file_size = int(file_size)
+    except (TypeError, ValueError):
+        raise ValidationFailed("file_size must be a number of bytes.", code="invalid_file_size") from None
+    if file_size <= 0:
+        raise ValidationFailed("The file is empty.", code="empty_file")
+    if file_size > settings.MAX_FILE_SIZE:
+        raise PayloadTooLarge(_too_large_message(settings.MAX_FILE_SIZE), code="file_too_large",
+                              details={"max_size": settings.MAX_FILE_SIZE})
+    name = sanitize_file_name(str(file_name or ""))
+    guessed, _ = mimetypes.guess_type(name)
+    if guessed not in settings.ALLOWED_FILE_TYPES:
+        raise UnsupportedMediaType("This kind of file is not accepted.", code="unsupported_file_type")
+    return {"file_name": name, "file_size": file_size, "mime_type": guessed}
+
+
+# --- storage and downloads --------------------------------------------------------------
+
+
+@dataclass
+class StoredFile:
+    key: str
+    thumbnail_key: str = ""
+
+
+def store_upload(checked: CheckedFile, *, prefix: str) -> StoredFile:
+    """Write under a random key; the user's name never becomes a path."""
+    ext = EXTENSIONS.get(checked.mime_type, "")
+    checked.file.seek(0)
+    key = default_storage.save(f"{prefix}/{uuid.uuid4().hex}{ext}", checked.file)
+    stored = StoredFile(key=key)
+    if checked.image is not None:
+        thumbnail = checked.image.copy()
+        thumbnail.thumbnail(THUMBNAIL_SIZE)
+        if thumbnail.mode not in ("RGB", "RGBA"):
+            thumbnail = thumbnail.convert("RGBA")
+        buffer = io.BytesIO()
+        thumbnail.save(buffer, format="PNG", optimize=True)
+        stored.thumbnail_key = default_storage.save(f"{prefix}/thumbs/{uuid.uuid4().hex}.png", ContentFile(buffer.getvalue()))
+    return stored
+
+
+def file_response(request, *, key: str, download_name: str, mime_type: str):
+    """Serve a stored file to someone already authorised to see it."""
+    if settings.STORAGE_BACKEND == "s3":
+        disposition = f"attachment; filename*=UTF-8''{_rfc5987(download_name)}"
+        url = default_storage.url(
+            key, parameters={"ResponseContentDisposition": disposition, "ResponseContentType": mime_type},
+            expire=settings.AWS_QUERYSTRING_EXPIRE,
+        )
+        return HttpResponseRedirect(url)
+    response = FileResponse(default_storage.open(key, "rb"), as_attachment=True, filename=download_name, content_type=mime_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _rfc5987(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")

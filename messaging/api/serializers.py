@@ -1,0 +1,160 @@
+"""Input validation, and the documented shapes of `messaging.events` payloads for OpenAPI."""
+
+from rest_framework import serializers
+
+from messaging.models import ConversationType, MessageType
+
+
+class UserBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    role = serializers.CharField()
+    office_id = serializers.IntegerField(allow_null=True)
+
+
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    file_name = serializers.CharField()
+    mime_type = serializers.CharField()
+    size = serializers.IntegerField()
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    url = serializers.CharField()
+
+
+class MessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    conversation_id = serializers.IntegerField()
+    seq = serializers.IntegerField()
+    sender_id = serializers.IntegerField(allow_null=True)
+    sender = UserBriefSerializer(allow_null=True)
+    type = serializers.ChoiceField(choices=MessageType.choices)
+    content = serializers.CharField(allow_blank=True)
+    reply_to_id = serializers.IntegerField(allow_null=True)
+    attachments = AttachmentSerializer(many=True)
+    created_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(allow_null=True)
+    deleted = serializers.BooleanField()
+
+
+class MessagePageSerializer(serializers.Serializer):
+    results = MessageSerializer(many=True)
+    next = serializers.CharField(allow_null=True)
+
+
+class SearchHitSerializer(MessageSerializer):
+    rank = serializers.FloatField()
+    highlight = serializers.CharField(help_text="HTML-escaped snippet with matches in <mark> tags")
+
+
+class SearchPageSerializer(serializers.Serializer):
+    results = SearchHitSerializer(many=True)
+    next = serializers.CharField(allow_null=True)
+
+
+class ConversationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    type = serializers.ChoiceField(choices=ConversationType.choices)
+    title = serializers.CharField(allow_blank=True)
+    office_id = serializers.IntegerField(allow_null=True)
+    lead_id = serializers.IntegerField(allow_null=True)
+    participants = UserBriefSerializer(many=True)
+    last_message = MessageSerializer(allow_null=True)
+    last_seq = serializers.IntegerField()
+    unread_count = serializers.IntegerField()
+    is_archived = serializers.BooleanField()
+    is_pinned = serializers.BooleanField()
+    muted_until = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class ConversationCreateSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=ConversationType.choices)
+    participant_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=500)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class ConversationUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    is_archived = serializers.BooleanField(required=False)
+    is_pinned = serializers.BooleanField(required=False)
+    muted_until = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class ParticipantsAddSerializer(serializers.Serializer):
+    user_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=500)
+
+
+class ParticipantSerializer(UserBriefSerializer):
+    conversation_role = serializers.CharField()
+    joined_at = serializers.DateTimeField()
+    last_read_seq = serializers.IntegerField()
+    last_delivered_seq = serializers.IntegerField()
+
+
+class MarkReadSerializer(serializers.Serializer):
+    seq = serializers.IntegerField(min_value=0, required=False)
+
+
+class ReadStateSerializer(serializers.Serializer):
+    conversation_id = serializers.IntegerField()
+    seq = serializers.IntegerField()
+
+
+class MessageSendSerializer(serializers.Serializer):
+    conversation_id = serializers.IntegerField(min_value=1)
+    # Longer content is refused by the service with `message_too_long`; this bounds parsing.
+    content = serializers.CharField(allow_blank=True, trim_whitespace=False, required=False, default="", max_length=1_000_000)
+    type = serializers.ChoiceField(choices=[MessageType.TEXT, MessageType.IMAGE, MessageType.VIDEO, MessageType.FILE], required=False, default=MessageType.TEXT)
+    reply_to_id = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    client_id = serializers.CharField(max_length=64, required=False, allow_null=True, default=None)
+
+
+class MessageEditSerializer(serializers.Serializer):
+    content = serializers.CharField(trim_whitespace=False, max_length=1_000_000)
+
+
+class MessagePageQuerySerializer(serializers.Serializer):
+    before = serializers.IntegerField(min_value=1, required=False)
+    after = serializers.IntegerField(min_value=0, required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=200, required=False, default=50)
+
+    def validate(self, attrs):
+        if "before" in attrs and "after" in attrs:
+            raise serializers.ValidationError("Use before or after, not both.")
+        return attrs
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=200)
+    conversation_id = serializers.IntegerField(min_value=1, required=False)
+    type = serializers.ChoiceField(choices=MessageType.choices, required=False)
+    sender_id = serializers.IntegerField(min_value=1, required=False)
+    file_type = serializers.RegexField(r"^[a-z]+(/[a-z0-9.+-]+)?$", max_length=100, required=False)
+    date_from = serializers.DateTimeField(required=False)
+    date_to = serializers.DateTimeField(required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=100, required=False, default=20)
+    offset = serializers.IntegerField(min_value=0, max_value=10_000, required=False, default=0)
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=["csv", "json"], required=False, default="json")
+
+
+class AuditSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    actor_id = serializers.IntegerField(allow_null=True)
+    action = serializers.CharField()
+    conversation_id = serializers.IntegerField(allow_null=True)
+    office_id = serializers.IntegerField(allow_null=True)
+    details = serializers.DictField()
+    created_at = serializers.DateTimeField()
+
+
+class UploadSerializer(serializers.Serializer):
+    conversation_id = serializers.IntegerField(min_value=1)
+    content = serializers.CharField(allow_blank=True, trim_whitespace=False, required=False, default="", max_length=1_000_000)
+    client_id = serializers.CharField(max_length=64, required=False, allow_null=True, default=None)

@@ -1,0 +1,367 @@
+import csv
+import html
+import json
+
+from django.http import StreamingHttpResponse
+from django.utils.http import urlencode
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.serializers import UserSerializer
+from core.errors import Forbidden, NotFound, ValidationFailed
+from core.pagination import CursorPagination as BaseCursor
+from messaging import events, selectors, services
+from messaging.api import serializers as s
+from messaging.models import AuditAction, MonitoringAudit, Participant
+
+
+def _valid(serializer_class, data):
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _conversation_body(conversation_id, me=None):
+    conversation = selectors.conversation_detail(conversation_id)
+    return events.conversation_payload(conversation, participants=conversation.participants.all(), me=me)
+
+
+class ConversationCursor(BaseCursor):
+    ordering = ("-activity", "-conversation_id")
+    page_size = 30
+
+
+class MonitoringCursor(BaseCursor):
+    ordering = ("-last_activity_at", "-id")
+    page_size = 30
+
+
+class ConversationsView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("archived", bool), OpenApiParameter("pinned", bool), OpenApiParameter("limit", int)],
+        responses={200: s.ConversationSerializer(many=True)},
+        tags=["conversations"],
+    )
+    def get(self, request):
+        flags = {}
+        for name in ("archived", "pinned"):
+            value = request.query_params.get(name)
+            if value is not None:
+                flags[name] = value.lower() in ("1", "true", "yes")
+        from django.db.models import F
+
+        memberships = selectors.conversation_list_for(request.user, **flags).annotate(activity=F("conversation__last_activity_at"))
+        paginator = ConversationCursor()
+        page = paginator.paginate_queryset(memberships, request, view=self)
+        return paginator.get_paginated_response([
+            events.conversation_payload(m.conversation, participants=m.conversation.participants.all(), me=m) for m in page
+        ])
+
+    @extend_schema(request=s.ConversationCreateSerializer, responses={201: s.ConversationSerializer, 200: s.ConversationSerializer}, tags=["conversations"])
+    def post(self, request):
+        data = _valid(s.ConversationCreateSerializer, request.data)
+        conversation, created = services.conversation_create(actor=request.user, **data)
+        me = Participant.objects.get(conversation=conversation, user=request.user)
+        return Response(_conversation_body(conversation.id, me), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class ConversationDetailView(APIView):
+    @extend_schema(responses={200: s.ConversationSerializer}, tags=["conversations"])
+    def get(self, request, conversation_id):
+        conversation, me = selectors.conversation_access(request.user, conversation_id)
+        if me is None:
+            services.monitoring_audit_record(actor=request.user, action=AuditAction.MONITOR_READ, conversation=conversation)
+        return Response(_conversation_body(conversation.id, me))
+
+    @extend_schema(request=s.ConversationUpdateSerializer, responses={200: s.ConversationSerializer}, tags=["conversations"])
+    def patch(self, request, conversation_id):
+        membership = selectors.membership_get(request.user, conversation_id)
+        data = _valid(s.ConversationUpdateSerializer, request.data)
+        services.conversation_update(actor=request.user, conversation=membership.conversation, **data)
+        membership.refresh_from_db()
+        return Response(_conversation_body(membership.conversation_id, membership))
+
+
+class ConversationMessagesView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("before", int), OpenApiParameter("after", int), OpenApiParameter("limit", int)],
+        responses={200: s.MessagePageSerializer}, tags=["conversations"],
+        description="Messages by `seq`, oldest first. `after=<seq>` catches up after a reconnect; `before=<seq>` scrolls back.",
+    )
+    def get(self, request, conversation_id):
+        query = _valid(s.MessagePageQuerySerializer, request.query_params)
+        conversation, me = selectors.conversation_access(request.user, conversation_id)
+        if me is None:
+            services.monitoring_audit_record(actor=request.user, action=AuditAction.MONITOR_READ, conversation=conversation)
+        messages, more = selectors.messages_page(
+            conversation, before=query.get("before"), after=query.get("after"), limit=query["limit"]
+        )
+        next_url = None
+        if more and messages:
+            key, seq = ("after", messages[-1].seq) if "after" in query else ("before", messages[0].seq)
+            next_url = request.build_absolute_uri(f"{request.path}?{urlencode({key: seq, 'limit': query['limit']})}")
+        return Response({"results": [events.message_payload(m) for m in messages], "next": next_url})
+
+
+class ConversationReadView(APIView):
+    @extend_schema(request=s.MarkReadSerializer, responses={200: s.ReadStateSerializer}, tags=["conversations"])
+    def patch(self, request, conversation_id):
+        membership = selectors.membership_get(request.user, conversation_id)
+        data = _valid(s.MarkReadSerializer, request.data)
+        seq = services.conversation_mark_read(user=request.user, conversation=membership.conversation, seq=data.get("seq"))
+        return Response({"conversation_id": membership.conversation_id, "seq": seq})
+
+
+class ConversationParticipantsView(APIView):
+    @extend_schema(responses={200: s.ParticipantSerializer(many=True)}, tags=["conversations"])
+    def get(self, request, conversation_id):
+        conversation, _ = selectors.conversation_access(request.user, conversation_id)
+        rows = Participant.objects.filter(conversation=conversation).select_related("user").order_by("id")
+        return Response({"results": [
+            {**events.user_payload(p.user), "conversation_role": p.role, "joined_at": p.joined_at,
+             "last_read_seq": p.last_read_seq, "last_delivered_seq": p.last_delivered_seq}
+            for p in rows
+        ], "next": None})
+
+    @extend_schema(request=s.ParticipantsAddSerializer, responses={200: s.ConversationSerializer}, tags=["conversations"])
+    def post(self, request, conversation_id):
+        membership = selectors.membership_get(request.user, conversation_id)
+        data = _valid(s.ParticipantsAddSerializer, request.data)
+        services.participants_add(actor=request.user, conversation=membership.conversation, user_ids=data["user_ids"])
+        return Response(_conversation_body(membership.conversation_id, membership))
+
+
+class ConversationParticipantView(APIView):
+    @extend_schema(responses={204: None}, tags=["conversations"])
+    def delete(self, request, conversation_id, user_id):
+        membership = selectors.membership_get(request.user, conversation_id)
+        services.participants_remove(actor=request.user, conversation=membership.conversation, user_id=user_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ConversationLeaveView(APIView):
+    @extend_schema(request=None, responses={204: None}, tags=["conversations"])
+    def post(self, request, conversation_id):
+        membership = selectors.membership_get(request.user, conversation_id)
+        services.conversation_leave(actor=request.user, conversation=membership.conversation)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DirectConversationView(APIView):
+    @extend_schema(responses={200: s.ConversationSerializer, 404: OpenApiResponse(description="No such conversation")}, tags=["conversations"])
+    def get(self, request, user_id):
+        conversation = selectors.direct_conversation_with(request.user, user_id)
+        me = Participant.objects.get(conversation=conversation, user=request.user)
+        return Response(_conversation_body(conversation.id, me))
+
+
+class SuggestedContactsView(APIView):
+    @extend_schema(parameters=[OpenApiParameter("q", str)], responses={200: UserSerializer(many=True)}, tags=["conversations"])
+    def get(self, request):
+        from accounts.api.views import UserFilter
+
+        people = UserFilter(request.GET, queryset=selectors.contact_candidates_for(request.user))
+        if not people.is_valid():
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError(people.errors)
+        paginator = BaseCursor()
+        paginator.ordering = "id"
+        page = paginator.paginate_queryset(people.qs, request, view=self)
+        return paginator.get_paginated_response(UserSerializer(page, many=True).data)
+
+
+def _export_rows(conversation):
+    from messaging.models import Message
+
+    return (
+        Message.objects.filter(conversation=conversation, deleted_at__isnull=True)
+        .select_related("sender").prefetch_related("attachments").order_by("seq").iterator(chunk_size=500)
+    )
+
+
+def stream_csv(conversation):
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo())
+    yield writer.writerow(["seq", "created_at", "sender_email", "type", "content", "attachments", "edited_at"])
+    for message in _export_rows(conversation):
+        yield writer.writerow([
+            message.seq, message.created_at.isoformat(), message.sender.email if message.sender else "",
+            message.type, csv_safe(message.content), ";".join(a.file_name for a in message.attachments.all()),
+            message.edited_at.isoformat() if message.edited_at else "",
+        ])
+
+
+def csv_safe(value: str) -> str:
+    """Spreadsheets run cells starting with = + - @ as formulas; prefix them with a quote."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def stream_json(conversation):
+    participants = [events.user_payload(p.user) for p in Participant.objects.filter(conversation=conversation).select_related("user")]
+    head = {"conversation_id": conversation.id, "type": conversation.type, "title": conversation.title, "participants": participants}
+    yield json.dumps(head)[:-1] + ', "messages": ['
+    first = True
+    for message in _export_rows(conversation):
+        yield ("" if first else ",") + json.dumps(events.message_payload(message))
+        first = False
+    yield "]}"
+
+
+class ConversationExportView(APIView):
+    @extend_schema(parameters=[OpenApiParameter("format", str, enum=["csv", "json"])],
+                   responses={(200, "text/csv"): str, (200, "application/json"): dict}, tags=["conversations"])
+    def get(self, request, conversation_id):
+        query = _valid(s.ExportQuerySerializer, request.query_params)
+        conversation, me = selectors.conversation_access(request.user, conversation_id)
+        services.monitoring_audit_record(actor=request.user, action=AuditAction.EXPORT, conversation=conversation,
+                                         details={"format": query["format"]})
+        if query["format"] == "csv":
+            response = StreamingHttpResponse(stream_csv(conversation), content_type="text/csv; charset=utf-8")
+        else:
+            response = StreamingHttpResponse(stream_json(conversation), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="conversation-{conversation.id}.{query["format"]}"'
+        return response
+
+
+def _monitoring_page(request, view, conversations):
+    paginator = MonitoringCursor()
+    page = paginator.paginate_queryset(conversations, request, view=view)
+    return paginator.get_paginated_response([
+        events.conversation_payload(c, participants=c.participants.all()) for c in page
+    ])
+
+
+class MonitoringOfficeView(APIView):
+    @extend_schema(responses={200: s.ConversationSerializer(many=True)}, tags=["monitoring"])
+    def get(self, request, office_id):
+        from offices.selectors import office_get_for
+
+        office = office_get_for(request.user, office_id)
+        if request.user.role not in ("manager", "super_admin"):
+            raise Forbidden("Only managers and super admins monitor conversations.")
+        services.monitoring_audit_record(actor=request.user, action=AuditAction.MONITOR_LIST, office_id=office.id)
+        return _monitoring_page(request, self, selectors.monitoring_list(request.user, office_id=office.id))
+
+
+class MonitoringAllView(APIView):
+    @extend_schema(responses={200: s.ConversationSerializer(many=True)}, tags=["monitoring"])
+    def get(self, request):
+        if request.user.role != "super_admin":
+            raise Forbidden("Only super admins monitor every office.")
+        services.monitoring_audit_record(actor=request.user, action=AuditAction.MONITOR_LIST)
+        return _monitoring_page(request, self, selectors.monitoring_list(request.user))
+
+
+class MonitoringAuditView(APIView):
+    @extend_schema(responses={200: s.AuditSerializer(many=True)}, tags=["monitoring"])
+    def get(self, request):
+        if request.user.role != "super_admin":
+            raise Forbidden("Only super admins read the monitoring audit log.")
+        paginator = BaseCursor()
+        page = paginator.paginate_queryset(MonitoringAudit.objects.all(), request, view=self)
+        return paginator.get_paginated_response([
+            {"id": a.id, "actor_id": a.actor_id, "action": a.action, "conversation_id": a.conversation_id,
+             "office_id": a.office_id, "details": a.details, "created_at": a.created_at} for a in page
+        ])
+
+
+class MessagesView(APIView):
+    @extend_schema(request=s.MessageSendSerializer, responses={201: s.MessageSerializer, 200: s.MessageSerializer}, tags=["messages"],
+                   description="Idempotent by `client_id`: a repeat returns the first message with 200.")
+    def post(self, request):
+        data = _valid(s.MessageSendSerializer, request.data)
+        conversation = selectors.conversation_get_for(request.user, data.pop("conversation_id"))
+        message, created = services.message_send(sender=request.user, conversation=conversation, **data)
+        return Response(events.message_payload(message), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class MessageDetailView(APIView):
+    @extend_schema(request=s.MessageEditSerializer, responses={200: s.MessageSerializer}, tags=["messages"])
+    def put(self, request, message_id):
+        data = _valid(s.MessageEditSerializer, request.data)
+        message = selectors.message_get_for(request.user, message_id)
+        message = services.message_edit(actor=request.user, message=message, content=data["content"])
+        return Response(events.message_payload(message))
+
+    patch = put
+
+    @extend_schema(responses={204: None}, tags=["messages"])
+    def delete(self, request, message_id):
+        message = selectors.message_get_for(request.user, message_id)
+        services.message_delete(actor=request.user, message=message)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MessageReadView(APIView):
+    @extend_schema(request=None, responses={200: s.ReadStateSerializer}, tags=["messages"])
+    def patch(self, request, message_id):
+        message = selectors.message_get_for(request.user, message_id)
+        if not Participant.objects.filter(conversation_id=message.conversation_id, user=request.user).exists():
+            raise NotFound("Message not found.")  # monitors read without leaving receipts
+        seq = services.message_mark_read(user=request.user, message=message)
+        return Response({"conversation_id": message.conversation_id, "seq": seq})
+
+    post = patch
+
+
+class MessageSearchView(APIView):
+    @extend_schema(parameters=[s.SearchQuerySerializer], responses={200: s.SearchPageSerializer}, tags=["messages"])
+    def get(self, request):
+        query = _valid(s.SearchQuerySerializer, request.query_params)
+        offset, limit = query.pop("offset"), query.pop("limit")
+        hits, more = selectors.message_search(request.user, offset=offset, limit=limit, **query)
+        results = [{**events.message_payload(m), "rank": m.rank, "highlight": _highlight(m.snippet)} for m in hits]
+        next_url = None
+        if more:
+            params = request.query_params.copy()
+            params["offset"] = offset + limit
+            next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+        return Response({"results": results, "next": next_url})
+
+
+def _highlight(snippet: str) -> str:
+    escaped = html.escape(snippet or "")
+    return escaped.replace(selectors.HIGHLIGHT_START, "<mark>").replace(selectors.HIGHLIGHT_STOP, "</mark>")
+
+
+
+
+class MessageUploadView(APIView):
+    @extend_schema(
+        request={"multipart/form-data": {"type": "object", "properties": {
+            "conversation_id": {"type": "integer"}, "content": {"type": "string"}, "client_id": {"type": "string"},
+            "files": {"type": "array", "items": {"type": "string", "format": "binary"}, "minItems": 1, "maxItems": 10},
+        }, "required": ["conversation_id", "files"]}},
+        responses={201: s.MessageSerializer, 200: s.MessageSerializer}, tags=["messages"],
+        description="1 to MAX_FILES_PER_MESSAGE files, each at most MAX_FILE_SIZE; types are read from the bytes.",
+    )
+    def post(self, request):
+        from core.uploads import limit_uploads
+
+        limit_uploads(request)
+        data = _valid(s.UploadSerializer, request.data)
+        files = request.FILES.getlist("files")
+        if not files:
+            raise ValidationFailed("Attach 1 to 10 files as `files`.", code="no_files")
+        conversation = selectors.conversation_get_for(request.user, data["conversation_id"])
+        message, created = services.message_send_with_files(
+            sender=request.user, conversation=conversation, files=files,
+            content=data["content"], client_id=data["client_id"],
+        )
+        return Response(events.message_payload(message), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class AttachmentDownloadView(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(description="The file, as an attachment"),
+                              302: OpenApiResponse(description="A short-lived signed URL (S3)")}, tags=["messages"])
+    def get(self, request, attachment_id):
+        from core.uploads import file_response
+
+        attachment = selectors.attachment_get_for(request.user, attachment_id)
+        return file_response(request, key=attachment.file_key, download_name=attachment.file_name, mime_type=attachment.mime_type)

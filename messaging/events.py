@@ -1,0 +1,83 @@
+"""The one representation of messages and conversations, for REST and socket events alike."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from messaging.models import Attachment, Conversation, Message
+
+# Server → client event names (spec section 4).
+MESSAGE_RECEIVED = "message_received"
+MESSAGE_EDITED = "message_edited"
+MESSAGE_DELETED = "message_deleted"
+MESSAGE_DELIVERED = "message_delivered"
+MESSAGE_READ = "message_read"
+CONVERSATION_CREATED = "conversation_created"
+CONVERSATION_UPDATED = "conversation_updated"
+USER_JOINED_CONVERSATION = "user_joined_conversation"
+USER_LEFT_CONVERSATION = "user_left_conversation"
+
+
+def user_payload(user) -> dict | None:
+    if user is None:
+        return None
+    return {
+        "id": user.id,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "role": user.role,
+        "office_id": user.office_id,
+    }
+
+
+def attachment_payload(attachment: Attachment) -> dict:
+    return {
+        "id": attachment.id,
+        "file_name": attachment.file_name,
+        "mime_type": attachment.mime_type,
+        "size": attachment.size,
+        "width": attachment.width,
+        "height": attachment.height,
+        "url": reverse("attachment-download", args=[attachment.id]),
+    }
+
+
+def message_payload(message: Message) -> dict:
+    """Needs `sender` selected and `attachments` prefetched to stay one query per page."""
+    deleted = message.deleted_at is not None
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "seq": message.seq,
+        "sender_id": message.sender_id,
+        "sender": user_payload(message.sender),
+        "type": message.type,
+        "content": "" if deleted else message.content,
+        "reply_to_id": message.reply_to_id,
+        "attachments": [] if deleted else [attachment_payload(a) for a in message.attachments.all()],
+        "created_at": message.created_at.isoformat(),
+        "edited_at": message.edited_at.isoformat() if message.edited_at else None,
+        "deleted": deleted,
+    }
+
+
+def conversation_payload(conversation: Conversation, *, participants, me=None) -> dict:
+    """`me` is the caller's Participant row (unread count and flags), when they are one."""
+    last = conversation.last_message
+    return {
+        "id": conversation.id,
+        "type": conversation.type,
+        "title": conversation.title,
+        "office_id": conversation.office_id,
+        "lead_id": conversation.lead_id,
+        "participants": [user_payload(p.user) for p in participants],
+        "last_message": message_payload(last) if last is not None else None,
+        "last_seq": conversation.last_seq,
+        "unread_count": max(conversation.last_seq - me.last_read_seq, 0) if me else 0,
+        "is_archived": me.is_archived if me else False,
+        "is_pinned": me.is_pinned if me else False,
+        "muted_until": me.muted_until.isoformat() if me and me.muted_until else None,
+        "created_at": conversation.created_at.isoformat(),
+        "updated_at": conversation.last_activity_at.isoformat(),
+    }

@@ -1,0 +1,236 @@
+"""Reads of conversations and messages, scoped to what the user may see."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from accounts.models import STAFF_ROLES, Role, User
+from core.errors import NotFound
+from messaging.models import Conversation, Message, Participant
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise NotFound("Conversation not found.") from None
+
+
+def _with_display(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    return queryset.select_related("last_message__sender").prefetch_related(
+        "last_message__attachments",
+        Prefetch("participants", queryset=Participant.objects.select_related("user").order_by("id")),
+    )
+
+
+def conversation_list_for(user: User, *, archived: bool | None = None, pinned: bool | None = None) -> QuerySet[Participant]:
+    """The caller's memberships, most recent activity first; each carries its conversation."""
+    memberships = Participant.objects.filter(user=user, user__is_active=True)
+    if archived is not None:
+        memberships = memberships.filter(is_archived=archived)
+    if pinned is not None:
+        memberships = memberships.filter(is_pinned=pinned)
+    return memberships.select_related("conversation__last_message__sender").prefetch_related(
+        "conversation__last_message__attachments",
+        Prefetch("conversation__participants", queryset=Participant.objects.select_related("user").order_by("id")),
+    ).order_by("-conversation__last_activity_at", "-conversation_id")
+
+
+def membership_get(user: User, conversation_id) -> Participant:
+    """The caller's membership; 404 when they are not (or no longer) in the conversation."""
+    try:
+        return Participant.objects.select_related("conversation").get(
+            conversation_id=_int(conversation_id), user=user, user__is_active=True
+        )
+    except Participant.DoesNotExist:
+        raise NotFound("Conversation not found.") from None
+
+
+def conversation_get_for(user: User, conversation_id) -> Conversation:
+    """A conversation the user takes part in (404 otherwise)."""
+    return membership_get(user, conversation_id).conversation
+
+
+def monitorable_conversations(user: User) -> QuerySet[Conversation]:
+    """Conversations `user` may monitor read-only: a manager their office's, a super admin all."""
+    if not user.is_active:
+        return Conversation.objects.none()
+    if user.role == Role.SUPER_ADMIN:
+        return Conversation.objects.all()
+    if user.role == Role.MANAGER:
+        return Conversation.objects.filter(office_id=user.office_id)
+    return Conversation.objects.none()
+
+
+def conversation_can_monitor(user: User, conversation: Conversation) -> bool:
+    return monitorable_conversations(user).filter(pk=conversation.pk).exists()
+
+
+def conversation_get_for_monitoring(user: User, conversation_id) -> Conversation:
+    try:
+        return monitorable_conversations(user).get(pk=_int(conversation_id))
+    except Conversation.DoesNotExist:
+        raise NotFound("Conversation not found.") from None
+
+
+def conversation_access(user: User, conversation_id) -> tuple[Conversation, Participant | None]:
+    """Read access as participant (membership returned) or as monitor (None); 404 otherwise."""
+    membership = (
+        Participant.objects.select_related("conversation")
+        .filter(conversation_id=_int(conversation_id), user=user, user__is_active=True)
+        .first()
+    )
+    if membership is not None:
+        return membership.conversation, membership
+    return conversation_get_for_monitoring(user, conversation_id), None
+
+
+def conversation_detail(conversation_id: int) -> Conversation:
+    return _with_display(Conversation.objects.filter(pk=conversation_id)).get()
+
+
+def monitoring_list(user: User, *, office_id: int | None = None) -> QuerySet[Conversation]:
+    conversations = monitorable_conversations(user)
+    if office_id is not None:
+        conversations = conversations.filter(office_id=office_id)
+    return _with_display(conversations).order_by("-last_activity_at", "-id")
+
+
+def messages_page(conversation: Conversation, *, before: int | None = None, after: int | None = None, limit: int = 50):
+    """A page of messages by `seq` (keyset, never OFFSET), oldest first, and whether more exist.
+
+    `after`: the messages following that seq (catching up after a reconnect).
+    `before` (or neither): the newest messages before that seq (scrolling back).
+    """
+    messages = Message.objects.filter(conversation=conversation).select_related("sender").prefetch_related("attachments")
+    if after is not None:
+        rows = list(messages.filter(seq__gt=after).order_by("seq")[: limit + 1])
+        return rows[:limit], len(rows) > limit
+    if before is not None:
+        messages = messages.filter(seq__lt=before)
+    rows = list(messages.order_by("-seq")[: limit + 1])
+    return list(reversed(rows[:limit])), len(rows) > limit
+
+
+def message_get_for(user: User, message_id) -> Message:
+    """A message in a conversation the user takes part in or monitors; 404 otherwise."""
+    try:
+        message = Message.objects.select_related("conversation", "sender").get(pk=int(message_id))
+    except (Message.DoesNotExist, TypeError, ValueError):
+        raise NotFound("Message not found.") from None
+    if Participant.objects.filter(conversation_id=message.conversation_id, user=user, user__is_active=True).exists():
+        return message
+    if conversation_can_monitor(user, message.conversation):
+        return message
+    raise NotFound("Message not found.")
+
+
+def participant_user_ids(conversation_id: int) -> list[int]:
+    return list(Participant.objects.filter(conversation_id=conversation_id).values_list("user_id", flat=True))
+
+
+def contact_user_ids(user: User) -> list[int]:
+    """Everyone who shares a conversation with `user` (who should see their presence)."""
+    mine = Participant.objects.filter(user=user).values("conversation_id")
+    return list(
+        Participant.objects.filter(conversation_id__in=mine).exclude(user=user).values_list("user_id", flat=True).distinct()
+    )
+
+
+def contact_candidates_for(user: User) -> QuerySet[User]:
+    """People `user` may start a conversation with (the role table).
+
+    students: the consultants assigned to their leads and their office's staff;
+    office staff: everyone in their office, and the super admins; super admin: anyone.
+    """
+    people = User.objects.filter(is_active=True).exclude(pk=user.pk).select_related("office")
+    if not user.is_active:
+        return people.none()
+    if user.role == Role.SUPER_ADMIN:
+        return people
+    if user.role == Role.STUDENT:
+        return people.filter(
+            Q(assigned_leads__student=user)
+            | Q(office_id=user.office_id, office__isnull=False, role__in=STAFF_ROLES - {Role.SUPER_ADMIN})
+        ).distinct()
+    return people.filter(Q(office_id=user.office_id) | Q(role=Role.SUPER_ADMIN))
+
+
+def direct_conversation_with(user: User, other_user_id) -> Conversation:
+    key = Conversation.direct_key_for(user.pk, _int(other_user_id))
+    membership = Participant.objects.filter(conversation__direct_key=key, user=user).select_related("conversation").first()
+    if membership is None:
+        raise NotFound("No direct conversation with this user.")
+    return membership.conversation
+
+
+def readable_conversation_ids(user: User) -> QuerySet:
+    """Conversations whose messages `user` may read: theirs, and those they monitor."""
+    mine = Participant.objects.filter(user=user, user__is_active=True).values("conversation_id")
+    monitored = monitorable_conversations(user).values("id")
+    return Conversation.objects.filter(Q(id__in=mine) | Q(id__in=monitored)).values("id")
+
+
+HIGHLIGHT_START, HIGHLIGHT_STOP = "\ue000", "\ue001"  # private-use markers, stripped from content
+
+
+def message_search(
+    user: User, *, q: str, conversation_id=None, type=None, sender_id=None, file_type=None,
+    date_from=None, date_to=None, offset: int = 0, limit: int = 20,
+):
+    """Ranked full-text search over the stored vector, only where `user` may read.
+
+    The GIN index finds at most MESSAGE_SEARCH_MAX_CANDIDATES newest matches; only those are
+    ranked, so a very common word costs the same as a rare one.
+    """
+    from django.conf import settings
+    from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+    from django.db.models import F, Subquery
+
+    config = settings.MESSAGE_SEARCH_CONFIG
+    query = SearchQuery(q, search_type="websearch", config=config)
+    scope = Message.objects.filter(
+        deleted_at__isnull=True, conversation_id__in=readable_conversation_ids(user), search_vector=query
+    )
+    if conversation_id is not None:
+        scope = scope.filter(conversation_id=conversation_id)
+    if type:
+        scope = scope.filter(type=type)
+    if sender_id is not None:
+        scope = scope.filter(sender_id=sender_id)
+    if file_type:
+        scope = scope.filter(attachments__mime_type__startswith=file_type)
+    if date_from is not None:
+        scope = scope.filter(created_at__gte=date_from)
+    if date_to is not None:
+        scope = scope.filter(created_at__lt=date_to)
+    candidates = scope.order_by("-id").values("id")[: settings.MESSAGE_SEARCH_MAX_CANDIDATES]
+    ranked = (
+        Message.objects.filter(id__in=Subquery(candidates))
+        .select_related("sender")
+        .prefetch_related("attachments")
+        .annotate(
+            rank=SearchRank(F("search_vector"), query),
+            snippet=SearchHeadline(
+                "content", query, config=config, start_sel=HIGHLIGHT_START, stop_sel=HIGHLIGHT_STOP,
+                max_fragments=2, max_words=30, min_words=10,
+            ),
+        )
+        .order_by("-rank", "-id")
+    )
+    rows = list(ranked[offset : offset + limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def attachment_get_for(user: User, attachment_id):
+    """A file of a message the user may read (not of a deleted message); 404 otherwise."""
+    from messaging.models import Attachment
+
+    attachment = (
+        Attachment.objects.filter(pk=attachment_id, message__isnull=False, message__deleted_at__isnull=True,
+                                  message__conversation_id__in=readable_conversation_ids(user))
+        .first()
+    )
+    if attachment is None:
+        raise NotFound("File not found.")
+    return attachment
