@@ -227,6 +227,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "ConversationTypeEnum": "messaging.models.ConversationType",
+        "MessageTypeEnum": "messaging.models.MessageType",
+        "SendableMessageTypeEnum": ["text", "image", "video", "file"],
+        "RoleEnum": "accounts.models.Role",
+    },
 }
 
 # --- Social login (django-allauth) ---------------------------------------------------
