@@ -1,0 +1,64 @@
+"""Messaging in the staff console: read-mostly, scoped to what the user may monitor."""
+
+from django.contrib import admin, messages
+
+from core.admin import ReadOnlyScopedAdmin
+from core.errors import ApplicationError
+from messaging import selectors, services
+from messaging.models import Message, MonitoringAudit, Participant
+
+
+class ParticipantInline(admin.TabularInline):
+    model = Participant
+    fields = ["user", "role", "joined_at", "last_read_seq", "last_delivered_seq"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyScopedAdmin):
+    list_display = ["conversation", "seq", "sender", "type", "preview", "created_at", "deleted_at"]
+    list_filter = ["type", ("deleted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["content", "sender__email"]
+    list_select_related = ["sender", "conversation"]
+    actions = ["delete_messages"]
+    view_roles = frozenset({"super_admin", "manager"})
+    exclude = ["search_vector"]
+
+    def scoped_queryset(self, request):
+        return Message.objects.filter(conversation__in=selectors.monitorable_conversations(request.user))
+
+    @admin.display(description="content")
+    def preview(self, message):
+        return "(deleted)" if message.deleted_at else message.content[:80]
+
+    @admin.action(description="Delete selected messages (soft delete, kept for audit)")
+    def delete_messages(self, request, queryset):
+        for message in queryset:
+            try:
+                services.message_delete(actor=request.user, message=message)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.WARNING)
+
+    def get_actions(self, request):
+        # Moderation is the one write staff make here, through the same service as the API.
+        actions = super().get_actions(request)
+        if "delete_messages" not in actions:
+            func, name, desc = self.get_action("delete_messages")
+            actions[name] = (func, name, desc)
+        return actions
+
+
+@admin.register(MonitoringAudit)
+class MonitoringAuditAdmin(ReadOnlyScopedAdmin):
+    list_display = ["created_at", "actor", "action", "conversation", "office"]
+    list_filter = ["action"]
+    list_select_related = ["actor", "conversation", "office"]
+    view_roles = frozenset({"super_admin"})
+
+    def scoped_queryset(self, request):
+        return MonitoringAudit.objects.all() if request.user.is_superuser else MonitoringAudit.objects.none()
