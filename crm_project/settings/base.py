@@ -179,6 +179,7 @@ if STORAGE_BACKEND == "s3":
             "querystring_auth": True,
             "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", 300),
             "file_overwrite": False,
+            "signature_version": "s3v4",
         },
     }
 
