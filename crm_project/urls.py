@@ -3,8 +3,10 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api.social import social_complete
+from messaging.api.realtime_views import SocketStatsView
 
 api_v1 = [
+    path("", include("messaging.api.realtime_urls")),  # before users/<id>
     path("", include("accounts.api.urls")),
     path("", include("offices.api.urls")),
     path("", include("leads.api.urls")),
@@ -22,6 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     re_path(r"^api/v1/auth/social/complete/?$", social_complete, name="auth-social-complete"),
+    re_path(r"^socket-stats/?$", SocketStatsView.as_view(), name="socket-stats"),
     path("", include("core.urls")),
 ]
 

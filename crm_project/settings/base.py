@@ -106,7 +106,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crm"),
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
         conn_health_checks=True,
     )
 }
@@ -327,6 +327,11 @@ PROFANITY_WORDS = env_list("PROFANITY_WORDS", "fuck,shit,bitch,bastard,asshole,c
 MESSAGE_SEARCH_MAX_CANDIDATES = env_int("MESSAGE_SEARCH_MAX_CANDIDATES", 2000)
 
 # --- Real-time settings (socket consumer) ---------------------------------------------------
+SOCKET_MAX_FRAME_BYTES = env_int("SOCKET_MAX_FRAME_BYTES", 64 * 1024)
+SOCKET_RATE_LIMIT = env_int("SOCKET_RATE_LIMIT", 30)  # frames per user per second, all sockets
+TYPING_TIMEOUT_MS = env_int("TYPING_TIMEOUT_MS", 5000)
+SOCKET_DELIVERY_BATCH_MS = env_int("SOCKET_DELIVERY_BATCH_MS", 250)
+SOCKET_GAP_WAIT_MS = env_int("SOCKET_GAP_WAIT_MS", 200)
 
 # --- CRM settings (leads, appointments, notifications) ---------------------------------------
 

@@ -1,0 +1,164 @@
+"""Messaging benchmarks: search, inbox list, history pages over HTTP. Prints figures.
+
+Data is generated in SQL (generate_series), so a million messages take about a minute.
+Usage: python bench/messaging_bench.py [--messages N] [--keep] [--http-seconds S]
+"""
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_project.settings.dev")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from rest_framework_simplejwt.tokens import RefreshToken  # noqa: E402
+
+from accounts.models import Role, User  # noqa: E402
+from offices.models import Office  # noqa: E402
+
+WORDS = ("visa application passport transcript deadline interview scholarship tuition offer letter "
+         "university campus housing insurance appointment document payment english test score").split()
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def timed(fn, runs):
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def report(name, samples, goal):
+    print(f"{name:<52} p50 {statistics.median(samples):7.2f} ms   p95 {pct(samples, 95):7.2f} ms   (goal {goal})")
+
+
+def generate(messages: int) -> tuple[User, User, int]:
+    call_command("migrate", verbosity=0)
+    office, _ = Office.objects.get_or_create(name="Bench office")
+    heavy, _ = User.objects.get_or_create(email="bench-heavy@example.com", defaults={"role": Role.CONSULTANT, "office": office})
+    admin, _ = User.objects.get_or_create(email="bench-admin@example.com", defaults={"role": Role.SUPER_ADMIN})
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM messaging_message")
+        if cur.fetchone()[0] >= messages:
+            cur.execute("SELECT max(id) FROM messaging_conversation")
+            return heavy, admin, cur.fetchone()[0]
+        print(f"generating {messages:,} messages ...", flush=True)
+        started = time.perf_counter()
+        cur.execute("TRUNCATE messaging_message, messaging_participant, messaging_conversation RESTART IDENTITY CASCADE")
+        conversations = 2000
+        cur.execute(f"""
+            INSERT INTO messaging_conversation (type, title, office_id, direct_key, last_seq, last_activity_at, created_at, updated_at)
+            SELECT 'group', 'bench ' || g, {office.id}, NULL, 0, now() - (g || ' minutes')::interval, now(), now()
+            FROM generate_series(1, {conversations}) g""")
+        # the heavy user is in 500 conversations; a partner in each
+        cur.execute(f"""
+            INSERT INTO messaging_participant (conversation_id, user_id, role, joined_at, last_read_seq, last_delivered_seq, is_archived, is_pinned)
+            SELECT g, {heavy.id}, 'member', now(), 0, 0, false, false FROM generate_series(1, 500) g""")
+        words = "ARRAY[" + ",".join(f"'{w}'" for w in WORDS) + "]"
+        per = messages // conversations
+        cur.execute(f"""
+            INSERT INTO messaging_message (conversation_id, seq, sender_id, type, content, created_at)
+            SELECT c, s, {heavy.id}, 'text',
+                   ({words})[1 + (c * 7 + s * 13) % {len(WORDS)}] || ' ' || ({words})[1 + (c * 3 + s * 5) % {len(WORDS)}]
+                     || ' message ' || s || ' about ' || ({words})[1 + (s * 11) % {len(WORDS)}],
+                   now() - ((c * {per} + s) || ' seconds')::interval
+            FROM generate_series(1, {conversations}) c, generate_series(1, {per}) s""")
+        cur.execute(f"""
+            UPDATE messaging_conversation c SET last_seq = {per},
+                last_message_id = (SELECT id FROM messaging_message m WHERE m.conversation_id = c.id AND m.seq = {per})""")
+        cur.execute("UPDATE messaging_participant SET last_read_seq = 3")
+        cur.execute("ANALYZE")
+        print(f"generated in {time.perf_counter() - started:.0f} s", flush=True)
+        return heavy, admin, conversations
+
+
+def bench_search(user, label):
+    client = Client()
+    token = str(RefreshToken.for_user(user).access_token)
+    queries = [random.choice(WORDS) for _ in range(60)] + [f"{random.choice(WORDS)} {random.choice(WORDS)}" for _ in range(40)]
+    it = iter(queries)
+
+    def run():
+        response = client.get("/api/v1/messages/search", {"q": next(it)}, HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert response.status_code == 200
+    report(f"search over HTTP handler ({label})", timed(run, len(queries)), "p95 <= 50 ms")
+
+
+def bench_inbox(user):
+    client = Client()
+    token = str(RefreshToken.for_user(user).access_token)
+
+    def run():
+        response = client.get("/api/v1/conversations?limit=30", HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert response.status_code == 200 and len(response.json()["results"]) == 30
+    timed(run, 5)
+    report("conversation list, user in 500 conversations", timed(run, 100), "p95 <= 30 ms")
+
+
+def bench_http(user, conversation_id, seconds):
+    port = 8765
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm_project.settings.dev", "DEBUG": "false", "LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen([sys.executable, "-m", "daphne", "-p", str(port), "crm_project.asgi:application"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        import urllib.request
+
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        token = str(RefreshToken.for_user(user).access_token)
+        with connection.cursor() as cur:
+            cur.execute("SELECT last_seq FROM messaging_conversation WHERE id = %s", [conversation_id])
+            last = cur.fetchone()[0]
+        for label, query in (("first page", "limit=50"), ("deep page", f"before={max(2, last - 10_000 * 50 // 500)}&limit=50")):
+            url = f"http://127.0.0.1:{port}/api/v1/conversations/{conversation_id}/messages?{query}"
+            if subprocess.run(["which", "wrk"], capture_output=True).returncode == 0:
+                out = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "-H", f"Authorization: Bearer {token}", url],
+                                     capture_output=True, text=True).stdout
+                rps = next(line for line in out.splitlines() if "Requests/sec" in line).split()[-1]
+                print(f"history page over HTTP, {label:<10} (daphne, 1 process, wrk -c32)     {float(rps):8.0f} req/s   (goal >= 800)")
+            else:
+                print("wrk not installed (apt-get install wrk): skipping HTTP throughput")
+                return
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--http-seconds", type=int, default=10)
+    args = parser.parse_args()
+    heavy, admin, _ = generate(args.messages)
+    print(f"messages: {args.messages:,}; postgres {connection.cursor().connection.info.server_version}")
+    bench_search(heavy, "a consultant in 500 conversations")
+    bench_search(admin, "super admin, every conversation")
+    bench_inbox(heavy)
+    bench_http(heavy, 1, args.http_seconds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,460 @@
+"""The one WebSocket consumer: every conversation of a user multiplexed on one socket.
+
+Frames in: `{"event", "data", "id"?}`; a frame with an `id` gets exactly one `ack` or `error`.
+Frames out: `{"event", "data"}`. Handlers call the same services and selectors as REST (through
+`database_sync_to_async`), so every rule holds identically. See docs/websocket.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
+
+from core.errors import ApplicationError, NotFound, RateLimited, ValidationFailed
+from core.realtime import conversation_group, user_group
+from messaging import events, selectors, services
+from messaging.models import AuditAction
+from messaging.socket import registry
+from messaging.socket.auth import origin_from_scope
+
+logger = logging.getLogger("crm.socket")
+
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN_ORIGIN = 4403
+CLOSE_TOO_MANY = 4429
+CLOSE_IDLE = 4408
+
+PRESENCE_STATES = ("online", "away", "busy", "offline")
+
+# Client → server events and the fields each must carry.
+CLIENT_EVENTS = {
+    "join_conversation": ("conversation_id",),
+    "leave_conversation": ("conversation_id",),
+    "send_message": ("conversation_id",),
+    "edit_message": ("message_id", "content"),
+    "delete_message": ("message_id",),
+    "mark_message_read": ("message_id",),
+    "typing_start": ("conversation_id",),
+    "typing_stop": ("conversation_id",),
+    "update_presence": ("presence",),
+    "file_upload_start": ("conversation_id", "file_name", "file_size"),
+    "file_upload_progress": ("upload_id", "progress"),
+    "file_upload_complete": ("upload_id",),
+    "ping": (),
+}
+
+# Server → client events (spec section 4), plus the protocol's own `ack`, `error` and `pong`.
+SERVER_EVENTS = (
+    "message_received", "message_edited", "message_deleted", "message_delivered", "message_read",
+    "conversation_created", "conversation_updated", "user_joined_conversation", "user_left_conversation",
+    "user_typing_start", "user_typing_stop", "user_status_changed", "system_announcement",
+    "notification_received", "file_upload_progress",
+)
+
+
+def _int_field(data: dict, name: str) -> int:
+    value = data.get(name)
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValidationFailed(f"{name} must be an id.", code="invalid_field", details={"field": name})
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationFailed(f"{name} must be an id.", code="invalid_field", details={"field": name}) from None
+
+
+@database_sync_to_async
+def _membership_or_monitor(user, conversation_id: int) -> bool:
+    """True when reading as a participant, False when monitoring read-only; 404 otherwise."""
+    conversation, me = selectors.conversation_access(user, conversation_id)
+    if me is None:
+        services.monitoring_audit_record(actor=user, action=AuditAction.MONITOR_READ, conversation=conversation,
+                                         details={"via": "socket"})
+    return me is not None
+
+
+@database_sync_to_async
+def _is_member(user, conversation_id: int) -> bool:
+    selectors.membership_get(user, conversation_id)
+    return True
+
+
+@database_sync_to_async
+def _send(user, data: dict) -> dict:
+    conversation = selectors.conversation_get_for(user, _int_field(data, "conversation_id"))
+    content = data.get("content", "")
+    if not isinstance(content, str):
+        raise ValidationFailed("content must be text.", code="invalid_field", details={"field": "content"})
+    client_id = data.get("client_id")
+    message, _ = services.message_send(
+        sender=user, conversation=conversation, content=content, type=data.get("type") or "text",
+        reply_to_id=data.get("reply_to_id"), client_id=None if client_id is None else str(client_id),
+    )
+    return events.message_payload(message)
+
+
+@database_sync_to_async
+def _edit(user, data: dict) -> dict:
+    content = data.get("content")
+    if not isinstance(content, str):
+        raise ValidationFailed("content must be text.", code="invalid_field", details={"field": "content"})
+    message = selectors.message_get_for(user, _int_field(data, "message_id"))
+    return events.message_payload(services.message_edit(actor=user, message=message, content=content))
+
+
+@database_sync_to_async
+def _delete(user, data: dict) -> dict:
+    message = selectors.message_get_for(user, _int_field(data, "message_id"))
+    services.message_delete(actor=user, message=message)
+    return {"message_id": message.id, "conversation_id": message.conversation_id}
+
+
+@database_sync_to_async
+def _mark_read(user, data: dict) -> dict:
+    message = selectors.message_get_for(user, _int_field(data, "message_id"))
+    selectors.membership_get(user, message.conversation_id)  # monitors leave no receipts
+    seq = services.message_mark_read(user=user, message=message)
+    return {"conversation_id": message.conversation_id, "seq": seq}
+
+
+@database_sync_to_async
+def _mark_delivered(user, pending: dict[int, int]) -> None:
+    for conversation_id, seq in pending.items():
+        try:
+            services.conversation_mark_delivered(user=user, conversation_id=conversation_id, seq=seq)
+        except NotFound:
+            pass  # left the conversation meanwhile
+
+
+@database_sync_to_async
+def _missing_messages(conversation_id: int, after: int, up_to: int) -> list[dict]:
+    from messaging.models import Message
+
+    rows = (
+        Message.objects.filter(conversation_id=conversation_id, seq__gt=after, seq__lte=up_to)
+        .select_related("sender").prefetch_related("attachments").order_by("seq")
+    )
+    return [events.message_payload(m) for m in rows]
+
+
+@database_sync_to_async
+def _contacts(user) -> list[int]:
+    return selectors.contact_user_ids(user)
+
+
+@database_sync_to_async
+def _touch_last_seen(user) -> None:
+    from accounts.models import User
+
+    User.objects.filter(pk=user.pk).update(last_seen=timezone.now())
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    user = None
+
+    async def connect(self):
+        self.user = self.scope.get("user")
+        self.joined: dict[int, bool] = {}  # conversation id → may write (False: monitoring)
+        self.members: set[int] = set()
+        self.last_pushed: dict[int, int] = {}
+        self.held: dict[int, dict[int, dict]] = {}
+        self.pending_delivered: dict[int, int] = {}
+        self.flush_task = None
+        self.typing_tasks: dict[int, asyncio.Task] = {}
+        self.registered = False
+        self.flood_strikes = 0
+        self.last_frame = time.monotonic()
+        await self.accept()
+        if self.user is None or not self.user.is_authenticated:
+            return await self.close(code=CLOSE_UNAUTHORIZED)
+        origin = origin_from_scope(self.scope)
+        if origin is not None and origin not in settings.ALLOWED_WS_ORIGINS:
+            return await self.close(code=CLOSE_FORBIDDEN_ORIGIN)
+        count = await registry.connection_open(self.user.pk, self.channel_name)
+        if count is None:
+            return await self.close(code=CLOSE_TOO_MANY)
+        self.registered = True
+        await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
+        self.heartbeat = asyncio.create_task(self._heartbeat())
+        if count == 1:
+            await self._announce_presence("online")
+        logger.debug("socket open", extra={"user_id": self.user.pk})
+
+    async def disconnect(self, code):
+        if not self.registered:
+            return
+        self.registered = False
+        self.heartbeat.cancel()
+        for task in self.typing_tasks.values():
+            task.cancel()
+        await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
+        for conversation_id in list(self.joined):
+            await self.channel_layer.group_discard(conversation_group(conversation_id), self.channel_name)
+        if self.pending_delivered:
+            await self._flush_delivered(delay=0)
+        remaining = await registry.connection_close(self.user.pk, self.channel_name)
+        if remaining == 0:
+            await registry.presence_set(self.user.pk, None)
+            await _touch_last_seen(self.user)
+            await self._announce_presence("offline")
+        logger.debug("socket closed", extra={"user_id": self.user.pk, "code": code})
+
+    # --- frames in ------------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        self.last_frame = time.monotonic()
+        if not self.registered:
+            return
+        if text_data is None or len(text_data) > settings.SOCKET_MAX_FRAME_BYTES:
+            return await self._error(None, ValidationFailed("Frames are JSON text of at most "
+                                     f"{settings.SOCKET_MAX_FRAME_BYTES} bytes.", code="frame_too_large"))
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            return await self._error(None, ValidationFailed("Frames must be JSON.", code="bad_json"))
+        await self.receive_json(frame)
+
+    async def receive_json(self, frame, **kwargs):
+        request_id = frame.get("id") if isinstance(frame, dict) else None
+        if request_id is not None and (not isinstance(request_id, (str, int)) or len(str(request_id)) > 64):
+            request_id = None
+        try:
+            if not await registry.rate_allow(self.user.pk, settings.SOCKET_RATE_LIMIT):
+                self.flood_strikes += 1
+                if self.flood_strikes > settings.SOCKET_RATE_LIMIT:
+                    await self.close(code=CLOSE_TOO_MANY)
+                raise RateLimited("Too many events; slow down.", details={"limit_per_second": settings.SOCKET_RATE_LIMIT})
+            event, data = self._validate(frame)
+            result = await getattr(self, f"on_{event}")(data)
+        except ApplicationError as exc:
+            return await self._error(request_id, exc)
+        except Exception:
+            logger.exception("socket handler failed")
+            return await self._error(request_id, ApplicationError("Something went wrong on our side.", code="server_error"))
+        if request_id is not None:
+            await self.send_json({"event": "ack", "id": request_id, "data": result or {}})
+
+    def _validate(self, frame) -> tuple[str, dict]:
+        if not isinstance(frame, dict):
+            raise ValidationFailed("A frame is a JSON object.", code="bad_frame")
+        event, data = frame.get("event"), frame.get("data", {})
+        if not isinstance(event, str) or event not in CLIENT_EVENTS:
+            raise ValidationFailed("Unknown event.", code="unknown_event", details={"event": str(event)[:64]})
+        if not isinstance(data, dict):
+            raise ValidationFailed("data must be an object.", code="bad_frame")
+        missing = [name for name in CLIENT_EVENTS[event] if data.get(name) in (None, "")]
+        if missing:
+            raise ValidationFailed(f"Missing {', '.join(missing)}.", code="missing_fields", details={"fields": missing})
+        return event, data
+
+    async def _error(self, request_id, exc: ApplicationError):
+        frame = {"event": "error", "data": {"code": exc.code, "message": exc.message, "details": exc.details}}
+        if request_id is not None:
+            frame["id"] = request_id
+        await self.send_json(frame)
+
+    # --- handlers -------------------------------------------------------------------------
+
+    async def on_ping(self, data):
+        await registry.connection_renew(self.user.pk, self.channel_name)
+        return {"pong": True}
+
+    async def on_join_conversation(self, data):
+        conversation_id = _int_field(data, "conversation_id")
+        writable = await _membership_or_monitor(self.user, conversation_id)
+        if writable:
+            self.members.add(conversation_id)
+        self.joined[conversation_id] = writable
+        await self.channel_layer.group_add(conversation_group(conversation_id), self.channel_name)
+        await registry.conversation_touch(conversation_id)
+        return {"conversation_id": conversation_id, "read_only": not writable}
+
+    async def on_leave_conversation(self, data):
+        conversation_id = _int_field(data, "conversation_id")
+        await self._drop_conversation(conversation_id)
+        return {"conversation_id": conversation_id}
+
+    async def on_send_message(self, data):
+        message = await _send(self.user, data)
+        await registry.conversation_touch(message["conversation_id"])
+        return {"message": message}
+
+    async def on_edit_message(self, data):
+        return {"message": await _edit(self.user, data)}
+
+    async def on_delete_message(self, data):
+        return await _delete(self.user, data)
+
+    async def on_mark_message_read(self, data):
+        return await _mark_read(self.user, data)
+
+    async def _require_member(self, conversation_id: int):
+        if conversation_id not in self.members:
+            await _is_member(self.user, conversation_id)
+            self.members.add(conversation_id)
+
+    async def on_typing_start(self, data):
+        conversation_id = _int_field(data, "conversation_id")
+        await self._require_member(conversation_id)
+        previous = self.typing_tasks.pop(conversation_id, None)
+        if previous is None:
+            await self._relay(conversation_id, "user_typing_start")
+        else:
+            previous.cancel()
+        # Typing expires on its own when typing_stop never comes (closed tab, lost network).
+        self.typing_tasks[conversation_id] = asyncio.create_task(self._typing_expiry(conversation_id))
+        return {"conversation_id": conversation_id}
+
+    async def on_typing_stop(self, data):
+        conversation_id = _int_field(data, "conversation_id")
+        await self._require_member(conversation_id)
+        task = self.typing_tasks.pop(conversation_id, None)
+        if task is not None:
+            task.cancel()
+            await self._relay(conversation_id, "user_typing_stop")
+        return {"conversation_id": conversation_id}
+
+    async def _typing_expiry(self, conversation_id: int):
+        await asyncio.sleep(settings.TYPING_TIMEOUT_MS / 1000)
+        self.typing_tasks.pop(conversation_id, None)
+        await self._relay(conversation_id, "user_typing_stop")
+
+    async def _relay(self, conversation_id: int, event: str, **extra):
+        await self.channel_layer.group_send(conversation_group(conversation_id), {
+            "type": "realtime.event", "event": event,
+            "data": {"conversation_id": conversation_id, "user_id": self.user.pk, **extra},
+        })
+
+    async def on_update_presence(self, data):
+        presence = data.get("presence")
+        if presence not in PRESENCE_STATES:
+            raise ValidationFailed("presence must be online, away, busy or offline.", code="invalid_field",
+                                   details={"field": "presence"})
+        await registry.presence_set(self.user.pk, presence)
+        await self._announce_presence(presence)
+        return {"presence": presence}
+
+    async def _announce_presence(self, status: str):
+        contacts = await _contacts(self.user)
+        payload = {"user_id": self.user.pk, "status": status}
+        if status == "offline":
+            payload["last_seen"] = timezone.now().isoformat()
+        for user_id in contacts:
+            await self.channel_layer.group_send(user_group(user_id), {
+                "type": "realtime.event", "event": "user_status_changed", "data": payload,
+            })
+
+    async def on_file_upload_start(self, data):
+        from core.uploads import check_upload_intent
+
+        conversation_id = _int_field(data, "conversation_id")
+        await self._require_member(conversation_id)
+        intent = check_upload_intent(file_name=data.get("file_name"), file_size=data.get("file_size"))
+        upload_id = await registry.upload_start(self.user.pk, conversation_id, intent)
+        await self._relay(conversation_id, "file_upload_progress", upload_id=upload_id, progress=0, state="started",
+                          file_name=intent["file_name"])
+        return {"upload_id": upload_id, **intent}
+
+    async def _own_upload(self, data) -> dict:
+        upload = await registry.upload_get(str(data.get("upload_id")))
+        if upload is None or upload["user_id"] != self.user.pk:
+            raise NotFound("Upload not found.")
+        return upload
+
+    async def on_file_upload_progress(self, data):
+        upload = await self._own_upload(data)
+        progress = data.get("progress")
+        if isinstance(progress, bool) or not isinstance(progress, (int, float)) or not 0 <= progress <= 100:
+            raise ValidationFailed("progress is a number from 0 to 100.", code="invalid_field", details={"field": "progress"})
+        await self._relay(upload["conversation_id"], "file_upload_progress", upload_id=data["upload_id"],
+                          progress=progress, state="uploading", file_name=upload["file_name"])
+        return {"upload_id": data["upload_id"], "progress": progress}
+
+    async def on_file_upload_complete(self, data):
+        upload = await self._own_upload(data)
+        await registry.upload_finish(data["upload_id"])
+        await self._relay(upload["conversation_id"], "file_upload_progress", upload_id=data["upload_id"],
+                          progress=100, state="completed", file_name=upload["file_name"])
+        return {"upload_id": data["upload_id"]}
+
+    # --- events out -----------------------------------------------------------------------
+
+    async def realtime_event(self, message):
+        event, data = message["event"], message["data"]
+        if event in ("user_typing_start", "user_typing_stop", "file_upload_progress") and data.get("user_id") == self.user.pk:
+            return  # no echo of your own ephemeral traffic
+        if event == "user_left_conversation" and data.get("user_id") == self.user.pk:
+            await self._drop_conversation(data["conversation_id"])
+        if event == "message_received":
+            return await self._push_message(data)
+        await self.send_json({"event": event, "data": data})
+
+    async def _push_message(self, message: dict):
+        """Exactly once per socket and in `seq` order per conversation, whatever order commits arrive in."""
+        conversation_id, seq = message["conversation_id"], message["seq"]
+        last = self.last_pushed.get(conversation_id)
+        if last is not None and seq <= last:
+            return  # already pushed (a repeat or a gap we filled)
+        if last is not None and seq > last + 1:
+            self.held.setdefault(conversation_id, {})[seq] = message
+            if len(self.held[conversation_id]) == 1:
+                asyncio.create_task(self._fill_gap(conversation_id))
+            return
+        await self._emit_message(message)
+        held = self.held.get(conversation_id, {})
+        while self.last_pushed[conversation_id] + 1 in held:
+            await self._emit_message(held.pop(self.last_pushed[conversation_id] + 1))
+
+    async def _fill_gap(self, conversation_id: int):
+        """A later message overtook an earlier one: wait briefly, then read the gap from the database."""
+        await asyncio.sleep(settings.SOCKET_GAP_WAIT_MS / 1000)
+        held = self.held.pop(conversation_id, {})
+        if not held:
+            return
+        last = self.last_pushed.get(conversation_id, 0)
+        for message in await _missing_messages(conversation_id, last, max(held)):
+            await self._emit_message(message)
+
+    async def _emit_message(self, message: dict):
+        conversation_id, seq = message["conversation_id"], message["seq"]
+        if seq <= self.last_pushed.get(conversation_id, 0):
+            return
+        self.last_pushed[conversation_id] = seq
+        await self.send_json({"event": "message_received", "data": message})
+        if message["sender_id"] != self.user.pk:
+            self.pending_delivered[conversation_id] = seq
+            if self.flush_task is None:
+                self.flush_task = asyncio.create_task(self._flush_delivered())
+
+    async def _flush_delivered(self, delay: float | None = None):
+        """Delivery receipts in batches: one write per conversation per window, not per frame."""
+        await asyncio.sleep(settings.SOCKET_DELIVERY_BATCH_MS / 1000 if delay is None else delay)
+        pending, self.pending_delivered = self.pending_delivered, {}
+        self.flush_task = None
+        if pending:
+            await _mark_delivered(self.user, pending)
+
+    async def _drop_conversation(self, conversation_id: int):
+        self.joined.pop(conversation_id, None)
+        self.members.discard(conversation_id)
+        self.last_pushed.pop(conversation_id, None)
+        await self.channel_layer.group_discard(conversation_group(conversation_id), self.channel_name)
+
+    async def session_revoke(self, message):
+        await self.close(code=CLOSE_UNAUTHORIZED)
+
+    async def _heartbeat(self):
+        """Renew this socket's presence; close it when the client has gone silent."""
+        interval = settings.SOCKET_PING_TIMEOUT / 1000 / 3
+        while True:
+            await asyncio.sleep(interval)
+            if time.monotonic() - self.last_frame > settings.SOCKET_PING_TIMEOUT / 1000:
+                await self.close(code=CLOSE_IDLE)
+                return
+            await registry.connection_renew(self.user.pk, self.channel_name)

@@ -1,0 +1,152 @@
+"""Socket state shared by every server process, kept in Redis.
+
+- `sockets:<user>`: sorted set of that user's open sockets, scored by when each expires unless its
+  heartbeat renews it; a process that dies leaves entries that simply expire (nobody stays
+  online forever after a crash). The connection cap counts these.
+- `presence:<user>`: the chosen status (online / away / busy) while connected.
+- `rate:<user>:<second>`: frames per user per second, across processes.
+- `upload:<id>`: a pending upload announced by `file_upload_start`.
+- `stats:sockets`, `stats:conversations`: totals for `/socket-stats`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+
+import redis.asyncio as aioredis
+from django.conf import settings
+
+_clients: dict[int, aioredis.Redis] = {}
+
+_CONNECT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[6])
+return redis.call('ZCARD', KEYS[1])
+"""
+
+
+def redis_client() -> aioredis.Redis:
+    """One client per event loop (daphne has one; tests make one per test)."""
+    loop = asyncio.get_running_loop()
+    client = _clients.get(id(loop))
+    if client is None:
+        client = _clients[id(loop)] = aioredis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+    return client
+
+
+def _key(*parts) -> str:
+    return ":".join([settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "crm"), "ws", *map(str, parts)])
+
+
+def _ttl_ms() -> int:
+    return settings.SOCKET_PING_TIMEOUT * 2
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+async def connection_open(user_id: int, channel: str) -> int | None:
+    """Register a socket; None when the user already has the most sockets allowed."""
+    now = _now_ms()
+    count = await redis_client().eval(
+        _CONNECT, 2, _key("sockets", user_id), _key("stats", "sockets"),
+        now, now + _ttl_ms(), settings.SOCKET_MAX_CONNECTIONS_PER_USER, channel, _ttl_ms() * 2, f"{user_id}|{channel}",
+    )
+    return None if count == -1 else int(count)
+
+
+async def connection_renew(user_id: int, channel: str) -> None:
+    expiry = _now_ms() + _ttl_ms()
+    pipe = redis_client().pipeline()
+    pipe.zadd(_key("sockets", user_id), {channel: expiry})
+    pipe.pexpire(_key("sockets", user_id), _ttl_ms() * 2)
+    pipe.zadd(_key("stats", "sockets"), {f"{user_id}|{channel}": expiry})
+    await pipe.execute()
+
+
+async def connection_close(user_id: int, channel: str) -> int:
+    """Forget a socket; returns how many live sockets the user still has."""
+    pipe = redis_client().pipeline()
+    pipe.zrem(_key("sockets", user_id), channel)
+    pipe.zrem(_key("stats", "sockets"), f"{user_id}|{channel}")
+    pipe.zcount(_key("sockets", user_id), _now_ms(), "+inf")
+    return int((await pipe.execute())[2])
+
+
+async def live_socket_count(user_id: int) -> int:
+    return int(await redis_client().zcount(_key("sockets", user_id), _now_ms(), "+inf"))
+
+
+async def presence_set(user_id: int, status: str | None) -> None:
+    key = _key("presence", user_id)
+    if status is None:
+        await redis_client().delete(key)
+    else:
+        await redis_client().set(key, status, px=_ttl_ms() * 2)
+
+
+async def presence_of(user_ids: list[int]) -> dict[int, str]:
+    """online / away / busy for users with a live socket anywhere; offline otherwise."""
+    if not user_ids:
+        return {}
+    now = _now_ms()
+    pipe = redis_client().pipeline()
+    for user_id in user_ids:
+        pipe.zcount(_key("sockets", user_id), now, "+inf")
+        pipe.get(_key("presence", user_id))
+    answers = await pipe.execute()
+    result = {}
+    for index, user_id in enumerate(user_ids):
+        live, status = answers[2 * index], answers[2 * index + 1]
+        result[user_id] = (status or "online") if live else "offline"
+    return result
+
+
+async def rate_allow(user_id: int, limit: int) -> bool:
+    """At most `limit` frames per user per second, counted across every process."""
+    key = _key("rate", user_id, int(time.time()))
+    pipe = redis_client().pipeline()
+    pipe.incr(key)
+    pipe.expire(key, 2)
+    count, _ = await pipe.execute()
+    return int(count) <= limit
+
+
+async def upload_start(user_id: int, conversation_id: int, intent: dict) -> str:
+    upload_id = uuid.uuid4().hex
+    payload = json.dumps({"user_id": user_id, "conversation_id": conversation_id, **intent})
+    await redis_client().set(_key("upload", upload_id), payload, ex=3600)
+    return upload_id
+
+
+async def upload_get(upload_id: str) -> dict | None:
+    raw = await redis_client().get(_key("upload", str(upload_id)[:64]))
+    return json.loads(raw) if raw else None
+
+
+async def upload_finish(upload_id: str) -> None:
+    await redis_client().delete(_key("upload", upload_id))
+
+
+async def conversation_touch(conversation_id: int) -> None:
+    await redis_client().zadd(_key("stats", "conversations"), {str(conversation_id): _now_ms()})
+
+
+async def stats() -> dict:
+    client = redis_client()
+    now = _now_ms()
+    await client.zremrangebyscore(_key("stats", "sockets"), "-inf", now)
+    await client.zremrangebyscore(_key("stats", "conversations"), "-inf", now - 5 * 60 * 1000)
+    sockets = await client.zrange(_key("stats", "sockets"), 0, -1)
+    return {
+        "connected_users": len({member.split("|", 1)[0] for member in sockets}),
+        "sockets": len(sockets),
+        "active_conversations": int(await client.zcard(_key("stats", "conversations"))),
+    }

@@ -1,0 +1,338 @@
+"""The /ws/ socket through Channels' WebsocketCommunicator, against the real Redis channel layer."""
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import override_settings
+
+from accounts.tests.factories import ConsultantFactory
+from conftest import access_token_for
+from crm_project.asgi import application
+from messaging import services
+from messaging.models import Message, Participant
+from messaging.tests.factories import make_conversation
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+async def connect(user=None, *, token=None, headers=None, origin=None):
+    if token is None and user is not None:
+        token = await database_sync_to_async(access_token_for)(user)
+    path = f"/ws/?token={token}" if token else "/ws/"
+    hdrs = list(headers or [])
+    if origin:
+        hdrs.append((b"origin", origin.encode()))
+    communicator = WebsocketCommunicator(application, path, headers=hdrs)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def closed_with(communicator) -> int:
+    message = await communicator.receive_output(timeout=3)
+    assert message["type"] == "websocket.close"
+    return message["code"]
+
+
+async def request(communicator, event, data=None, id="1"):
+    await communicator.send_json_to({"event": event, "data": data or {}, "id": id})
+    while True:
+        frame = await communicator.receive_json_from(timeout=3)
+        if frame.get("id") == id:
+            return frame
+
+
+async def next_event(communicator, name, timeout=3):
+    while True:
+        frame = await communicator.receive_json_from(timeout=timeout)
+        if frame["event"] == name:
+            return frame["data"]
+
+
+@pytest.fixture
+def people(db):
+    from offices.tests.factories import OfficeFactory
+
+    office = OfficeFactory(name="WS office")
+    return [ConsultantFactory(office=office) for _ in range(3)]
+
+
+@pytest.fixture
+def chat(people):
+    return make_conversation(*people, office=people[0].office)
+
+
+async def test_bad_token_closes_with_4401():
+    for token in ("garbage", ""):
+        communicator = await connect(token=token or None)
+        assert await closed_with(communicator) == 4401
+
+
+async def test_expired_token_closes_with_4401(people):
+    from datetime import timedelta
+
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    token = AccessToken.for_user(people[0])
+    token.set_exp(lifetime=-timedelta(seconds=1))
+    assert await closed_with(await connect(token=str(token))) == 4401
+
+
+async def test_bearer_header_works(people):
+    token = await database_sync_to_async(access_token_for)(people[0])
+    communicator = await connect(headers=[(b"authorization", f"Bearer {token}".encode())])
+    assert (await request(communicator, "ping"))["event"] == "ack"
+    await communicator.disconnect()
+
+
+@override_settings(ALLOWED_WS_ORIGINS=["https://app.example.com"])
+async def test_foreign_origin_closes_with_4403(people):
+    assert await closed_with(await connect(people[0], origin="https://evil.example.com")) == 4403
+    good = await connect(people[0], origin="https://app.example.com")
+    assert (await request(good, "ping"))["event"] == "ack"
+    await good.disconnect()
+
+
+@override_settings(SOCKET_MAX_CONNECTIONS_PER_USER=2)
+async def test_connection_cap_closes_with_4429(people):
+    first, second = await connect(people[0]), await connect(people[0])
+    assert await closed_with(await connect(people[0])) == 4429
+    await first.disconnect()
+    third = await connect(people[0])  # a slot freed up
+    assert (await request(third, "ping"))["event"] == "ack"
+    await second.disconnect()
+    await third.disconnect()
+
+
+async def test_protocol_errors_keep_the_socket_open(people):
+    communicator = await connect(people[0])
+    await communicator.send_to(text_data="{not json")
+    assert (await communicator.receive_json_from())["data"]["code"] == "bad_json"
+    await communicator.send_json_to([1, 2])
+    assert (await communicator.receive_json_from())["data"]["code"] == "bad_frame"
+    assert (await request(communicator, "fly_to_moon"))["data"]["code"] == "unknown_event"
+    missing = await request(communicator, "send_message", {})
+    assert missing["event"] == "error" and missing["data"]["code"] == "missing_fields"
+    assert (await request(communicator, "join_conversation", {"conversation_id": "abc"}))["data"]["code"] == "invalid_field"
+    await communicator.send_to(text_data="x" * 70_000)
+    assert (await communicator.receive_json_from())["data"]["code"] == "frame_too_large"
+    assert (await request(communicator, "ping"))["event"] == "ack"  # still open
+    await communicator.disconnect()
+
+
+async def test_send_message_acks_and_every_participant_receives_it_once(people, chat):
+    sockets = [await connect(person) for person in people]
+    ack = await request(sockets[0], "send_message", {"conversation_id": chat.id, "content": "hello", "client_id": "x1"})
+    assert ack["event"] == "ack" and ack["data"]["message"]["seq"] == 1
+    for socket in sockets:  # the sender's other devices too
+        received = await next_event(socket, "message_received")
+        assert received["content"] == "hello" and received["seq"] == 1
+    again = await request(sockets[0], "send_message", {"conversation_id": chat.id, "content": "hello", "client_id": "x1"}, id="2")
+    assert again["data"]["message"]["id"] == ack["data"]["message"]["id"]
+    assert await database_sync_to_async(Message.objects.count)() == 1
+    for socket in sockets:
+        await socket.disconnect()
+
+
+async def test_outsider_cannot_join_or_send(people, chat):
+    outsider = await database_sync_to_async(ConsultantFactory)()
+    socket = await connect(outsider)
+    assert (await request(socket, "join_conversation", {"conversation_id": chat.id}))["data"]["code"] == "not_found"
+    assert (await request(socket, "send_message", {"conversation_id": chat.id, "content": "x"}, id="2"))["data"]["code"] == "not_found"
+    assert (await request(socket, "typing_start", {"conversation_id": chat.id}, id="3"))["data"]["code"] == "not_found"
+    await socket.disconnect()
+
+
+async def test_messages_arrive_for_conversations_not_joined(people, chat):
+    listener = await connect(people[1])
+    await database_sync_to_async(services.message_send)(sender=people[0], conversation=chat, content="inbox stays live")
+    assert (await next_event(listener, "message_received"))["content"] == "inbox stays live"
+    await listener.disconnect()
+
+
+async def test_typing_relays_to_joined_sockets_and_expires(people, chat, settings):
+    settings.TYPING_TIMEOUT_MS = 300
+    typer, watcher = await connect(people[0]), await connect(people[1])
+    await request(watcher, "join_conversation", {"conversation_id": chat.id})
+    await request(typer, "typing_start", {"conversation_id": chat.id})
+    assert await next_event(watcher, "user_typing_start") == {"conversation_id": chat.id, "user_id": people[0].id}
+    # no typing_stop: it expires on its own
+    assert await next_event(watcher, "user_typing_stop") == {"conversation_id": chat.id, "user_id": people[0].id}
+    await typer.disconnect()
+    await watcher.disconnect()
+
+
+async def test_edit_delete_and_read_over_the_socket(people, chat):
+    author, reader = await connect(people[0]), await connect(people[1])
+    sent = (await request(author, "send_message", {"conversation_id": chat.id, "content": "frist"}))["data"]["message"]
+    edited = await request(author, "edit_message", {"message_id": sent["id"], "content": "first"}, id="2")
+    assert edited["data"]["message"]["content"] == "first"
+    assert (await next_event(reader, "message_edited"))["content"] == "first"
+    forbidden = await request(reader, "edit_message", {"message_id": sent["id"], "content": "mine"}, id="3")
+    assert forbidden["data"]["code"] == "not_sender"
+    read = await request(reader, "mark_message_read", {"message_id": sent["id"]}, id="4")
+    assert read["data"] == {"conversation_id": chat.id, "seq": 1}
+    assert (await next_event(author, "message_read"))["user_id"] == people[1].id
+    await request(author, "delete_message", {"message_id": sent["id"]}, id="5")
+    deleted = await next_event(reader, "message_deleted")
+    assert deleted["deleted"] is True and deleted["content"] == ""
+    await author.disconnect()
+    await reader.disconnect()
+
+
+async def test_delivery_receipts_are_batched(people, chat, settings):
+    settings.SOCKET_DELIVERY_BATCH_MS = 100
+    author, reader = await connect(people[0]), await connect(people[1])
+    for n in range(5):
+        await request(author, "send_message", {"conversation_id": chat.id, "content": f"burst {n}"}, id=str(n))
+    for _ in range(5):
+        await next_event(reader, "message_received")
+    delivered = await next_event(author, "message_delivered")
+    assert delivered["user_id"] == people[1].id and delivered["seq"] == 5  # one receipt for the burst
+    membership = await database_sync_to_async(Participant.objects.get)(conversation=chat, user=people[1])
+    assert membership.last_delivered_seq == 5
+    await author.disconnect()
+    await reader.disconnect()
+
+
+async def test_presence_across_sockets(people, chat):
+    watcher = await connect(people[1])
+    first = await connect(people[0])
+    assert await next_event(watcher, "user_status_changed") == {"user_id": people[0].id, "status": "online"}
+    second = await connect(people[0])
+    await request(first, "update_presence", {"presence": "busy"})
+    assert (await next_event(watcher, "user_status_changed"))["status"] == "busy"
+    assert (await request(first, "update_presence", {"presence": "asleep"}, id="2"))["data"]["code"] == "invalid_field"
+    await first.disconnect()  # one tab closes: still online
+    await second.disconnect()
+    offline = await next_event(watcher, "user_status_changed")
+    assert offline["status"] == "offline" and offline["user_id"] == people[0].id
+    await watcher.disconnect()
+
+
+async def test_removed_participant_stops_receiving_at_once(people, chat):
+    removed = await connect(people[2])
+    await request(removed, "join_conversation", {"conversation_id": chat.id})
+    await database_sync_to_async(services.participants_remove)(actor=people[0], conversation=chat, user_id=people[2].id)
+    assert (await next_event(removed, "user_left_conversation"))["user_id"] == people[2].id
+    await database_sync_to_async(services.message_send)(sender=people[0], conversation=chat, content="not for you")
+    assert await removed.receive_nothing(timeout=0.5)
+    await removed.disconnect()
+
+
+async def test_deactivation_closes_sockets_within_two_seconds(people):
+    from accounts.services import user_deactivate
+    from accounts.tests.factories import SuperAdminFactory
+
+    admin = await database_sync_to_async(SuperAdminFactory)()
+    socket = await connect(people[0])
+    await database_sync_to_async(user_deactivate)(actor=admin, user=people[0])
+    message = await socket.receive_output(timeout=2)
+    assert message == {"type": "websocket.close", "code": 4401}
+
+
+async def test_upload_progress_flow(people, chat):
+    uploader, watcher = await connect(people[0]), await connect(people[1])
+    await request(watcher, "join_conversation", {"conversation_id": chat.id})
+    refused = await request(uploader, "file_upload_start", {"conversation_id": chat.id, "file_name": "x.exe", "file_size": 10})
+    assert refused["data"]["code"] == "unsupported_file_type"
+    too_big = await request(uploader, "file_upload_start", {"conversation_id": chat.id, "file_name": "x.pdf", "file_size": 10**12}, id="2")
+    assert too_big["data"]["code"] == "file_too_large"
+    started = await request(uploader, "file_upload_start", {"conversation_id": chat.id, "file_name": "../cv.pdf", "file_size": 1000}, id="3")
+    upload_id = started["data"]["upload_id"]
+    assert started["data"]["file_name"] == "cv.pdf"
+    assert (await next_event(watcher, "file_upload_progress"))["state"] == "started"
+    await request(uploader, "file_upload_progress", {"upload_id": upload_id, "progress": 50}, id="4")
+    assert (await next_event(watcher, "file_upload_progress"))["progress"] == 50
+    bad = await request(uploader, "file_upload_progress", {"upload_id": upload_id, "progress": 500}, id="5")
+    assert bad["data"]["code"] == "invalid_field"
+    await request(uploader, "file_upload_complete", {"upload_id": upload_id, "url": "http://evil/x.exe"}, id="6")
+    assert (await next_event(watcher, "file_upload_progress"))["state"] == "completed"
+    assert await database_sync_to_async(Message.objects.count)() == 0  # never a message from a URL
+    stranger = await request(watcher, "file_upload_progress", {"upload_id": upload_id, "progress": 5}, id="7")
+    assert stranger["data"]["code"] == "not_found"
+    await uploader.disconnect()
+    await watcher.disconnect()
+
+
+@override_settings(SOCKET_RATE_LIMIT=5)
+async def test_flood_gets_rate_limited_then_closed(people):
+    flooder, bystander = await connect(people[0]), await connect(people[1])
+    for n in range(30):
+        await flooder.send_json_to({"event": "ping", "data": {}, "id": str(n)})
+    codes, closed = [], False
+    while True:
+        output = await flooder.receive_output(timeout=3)
+        if output["type"] == "websocket.close":
+            closed = output["code"] == 4429
+            break
+        frame = __import__("json").loads(output["text"])
+        codes.append(frame["event"] if frame["event"] == "ack" else frame["data"]["code"])
+    assert closed and "rate_limited" in codes and codes.count("ack") <= 5
+    start = asyncio.get_running_loop().time()
+    assert (await request(bystander, "ping"))["event"] == "ack"
+    assert asyncio.get_running_loop().time() - start < 0.5
+    await bystander.disconnect()
+
+
+async def test_monitor_joins_read_only_and_is_audited(people, chat):
+    from accounts.tests.factories import ManagerFactory
+    from messaging.models import MonitoringAudit
+
+    manager = await database_sync_to_async(ManagerFactory)(office=people[0].office)
+    socket = await connect(manager)
+    joined = await request(socket, "join_conversation", {"conversation_id": chat.id})
+    assert joined["data"] == {"conversation_id": chat.id, "read_only": True}
+    refused = await request(socket, "send_message", {"conversation_id": chat.id, "content": "x"}, id="2")
+    assert refused["data"]["code"] == "not_found"
+    assert await database_sync_to_async(MonitoringAudit.objects.filter(actor=manager).count)() == 1
+    await socket.disconnect()
+
+
+async def test_messages_are_pushed_in_seq_order_even_when_commits_race(people, chat):
+    """A later seq arriving first is held until the gap is filled (here: from the database)."""
+    from core.realtime import user_group
+    from messaging import events
+
+    listener = await connect(people[1])
+    first = await database_sync_to_async(services.message_send)(sender=people[0], conversation=chat, content="one")
+    assert (await next_event(listener, "message_received"))["seq"] == 1
+    # simulate the channel layer delivering seq 3 before seq 2 (and seq 2 never arriving)
+    second, _ = await database_sync_to_async(services.message_send)(sender=people[2], conversation=chat, content="two")
+    third, _ = await database_sync_to_async(services.message_send)(sender=people[2], conversation=chat, content="three")
+    seen = [(await next_event(listener, "message_received"))["seq"] for _ in range(2)]
+    assert seen == [2, 3]
+    from channels.layers import get_channel_layer
+
+    payload = await database_sync_to_async(lambda: events.message_payload(Message.objects.select_related("sender").get(pk=third.pk)))()
+    await get_channel_layer().group_send(user_group(people[1].id), {"type": "realtime.event", "event": "message_received", "data": payload})
+    assert await listener.receive_nothing(timeout=0.3)  # a repeat is never pushed twice
+    assert first[1] is True
+    await listener.disconnect()
+
+
+async def test_a_gap_is_filled_from_the_database_in_order(people, chat, settings):
+    from channels.layers import get_channel_layer
+    from django.utils import timezone
+
+    from core.realtime import user_group
+    from messaging import events
+
+    settings.SOCKET_GAP_WAIT_MS = 100
+    listener = await connect(people[1])
+    await database_sync_to_async(services.message_send)(sender=people[0], conversation=chat, content="one")
+    assert (await next_event(listener, "message_received"))["seq"] == 1
+
+    def store_two_silently():
+        rows = [Message.objects.create(conversation=chat, seq=seq, sender=people[0], content=f"m{seq}") for seq in (2, 3)]
+        chat.__class__.objects.filter(pk=chat.pk).update(last_seq=3, last_activity_at=timezone.now())
+        return events.message_payload(Message.objects.select_related("sender").get(pk=rows[1].pk))
+
+    third = await database_sync_to_async(store_two_silently)()
+    # seq 3 overtakes seq 2, whose event is lost: the socket holds 3, reads 2 from the database, then pushes both in order
+    await get_channel_layer().group_send(user_group(people[1].id), {"type": "realtime.event", "event": "message_received", "data": third})
+    seen = [(await next_event(listener, "message_received"))["seq"] for _ in range(2)]
+    assert seen == [2, 3]
+    await listener.disconnect()
