@@ -1,0 +1,126 @@
+"""Two real daphne processes sharing PostgreSQL and Redis: delivery, order, presence and the
+connection cap agree across them, and no token reaches their logs."""
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed
+
+from accounts.tests.factories import ConsultantFactory
+from conftest import access_token_for
+from messaging.tests.factories import make_conversation
+from offices.tests.factories import OfficeFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    host = db["HOST"] or ""
+    if host.startswith("/"):
+        return f"postgres://{db['USER']}@/{db['NAME']}?host={host}"
+    return f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def servers(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "crm_project.settings.test",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "CHANNELS_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
+        "SOCKET_MAX_CONNECTIONS_PER_USER": "2",
+        "DEBUG_SOCKET": "true",
+        "LOG_LEVEL": "DEBUG",
+    }
+    processes, ports, logs = [], [], []
+    for n in range(2):
+        port = free_port()
+        log = open(tmp_path / f"daphne-{n}.log", "w+")
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crm_project.asgi:application"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        ))
+        ports.append(port)
+        logs.append(log)
+    deadline = time.monotonic() + 30
+    for port in ports:
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("daphne did not start")
+                time.sleep(0.2)
+    yield ports, logs
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=10)
+    for log in logs:
+        log.close()
+
+
+async def next_event(ws, name, timeout=5):
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        if frame["event"] == name:
+            return frame
+
+
+def test_two_processes_share_delivery_presence_and_the_cap(servers):
+    ports, logs = servers
+    office = OfficeFactory(name="Multi")
+    sender, receiver = ConsultantFactory(office=office), ConsultantFactory(office=office)
+    conversation = make_conversation(sender, receiver, office=office)
+    sender_token, receiver_token = access_token_for(sender), access_token_for(receiver)
+
+    async def scenario():
+        url = "ws://127.0.0.1:{}/ws/?token={}"
+        async with ws_connect(url.format(ports[1], receiver_token)) as listener, \
+                ws_connect(url.format(ports[0], sender_token)) as talker:
+            for n in range(10):
+                await talker.send(json.dumps({"event": "send_message", "id": str(n),
+                                              "data": {"conversation_id": conversation.id, "content": f"m{n}"}}))
+            seqs = [(await next_event(listener, "message_received"))["data"]["seq"] for _ in range(10)]
+            assert seqs == list(range(1, 11))
+
+            # presence asked through the other process sees the sender online
+            request = urllib.request.Request(f"http://127.0.0.1:{ports[1]}/api/v1/users/presence?ids={sender.id}",
+                                             headers={"Authorization": f"Bearer {receiver_token}"})
+            body = json.loads(urllib.request.urlopen(request, timeout=5).read())
+            assert body["results"][0]["status"] == "online"
+
+            # the cap (2 here) counts sockets on both processes
+            async with ws_connect(url.format(ports[1], sender_token)) as second:
+                await second.send(json.dumps({"event": "ping", "id": "p"}))
+                assert (await next_event(second, "ack"))["id"] == "p"
+                third = await ws_connect(url.format(ports[0], sender_token))
+                with pytest.raises(ConnectionClosed) as closed:
+                    await asyncio.wait_for(third.recv(), 5)
+                assert closed.value.rcvd.code == 4429
+
+    asyncio.run(scenario())
+    for log in logs:
+        log.seek(0)
+        text = log.read()
+        assert sender_token not in text and receiver_token not in text
