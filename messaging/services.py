@@ -490,17 +490,26 @@ def message_mark_read(*, user: User, message: Message) -> int:
 
 @transaction.atomic
 def conversation_mark_delivered(*, user: User, conversation_id: int, seq: int) -> int | None:
-    """The socket consumer reports what reached `user`'s device (batched). Tells the senders."""
-    membership = _advance_pointer(user=user, conversation_id=conversation_id, seq=seq, field="last_delivered_seq")
-    if membership is None:
-        return None
-    # The other participants: whoever sent the messages now delivered shows the tick.
-    others = [uid for uid in participant_user_ids(conversation_id) if uid != user.pk]
-    broadcast_to_users(
-        others, events.MESSAGE_DELIVERED,
-        {"conversation_id": conversation_id, "user_id": user.pk, "seq": membership.last_delivered_seq},
+    """The socket consumer reports what reached `user`'s device (batched): three queries.
+
+    The pointer only moves forward; the senders of the newly delivered messages are told.
+    """
+    old = (
+        Participant.objects.select_for_update().filter(conversation_id=conversation_id, user=user)
+        .values_list("last_delivered_seq", flat=True).first()
     )
-    return membership.last_delivered_seq
+    if old is None:
+        raise NotFound("Conversation not found.")
+    if old >= seq:
+        return None
+    Participant.objects.filter(conversation_id=conversation_id, user=user).update(last_delivered_seq=seq)
+    senders = (
+        Message.objects.filter(conversation_id=conversation_id, seq__gt=old, seq__lte=seq, sender__isnull=False)
+        .exclude(sender=user).values_list("sender_id", flat=True).distinct()
+    )
+    broadcast_to_users(list(senders), events.MESSAGE_DELIVERED,
+                       {"conversation_id": conversation_id, "user_id": user.pk, "seq": seq})
+    return seq
 
 
 # --- monitoring audit -------------------------------------------------------------------

@@ -103,27 +103,33 @@ TEMPLATES = [
 
 # DATABASE_URL / REDIS_URL unset: crm_project.embedded starts private servers first
 # (see manage.py and asgi.py), and fills these two variables in.
-DATABASES = {
-    "default": dj_database_url.parse(
-        env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crm"),
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
-        conn_health_checks=True,
-    )
-}
+DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crm"))}
+# A connection pool (psycopg_pool), not persistent connections: under ASGI each request's and each
+# socket handler's sync code may run on another thread, and opening a PostgreSQL connection per
+# call costs more than the query. Every process keeps at most DB_POOL_MAX_SIZE connections.
+if env_int("DB_POOL_MAX_SIZE", 10) > 0:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN_SIZE", 1),
+        "max_size": env_int("DB_POOL_MAX_SIZE", 10),
+        "timeout": env_int("DB_POOL_TIMEOUT", 10),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
+# The layer is picked by measurement (bench/ws_bench.py, docs/websocket.md): `core` is
+# channels_redis' list-based RedisChannelLayer, `pubsub` its RedisPubSubChannelLayer.
+CHANNELS_BACKEND = env("CHANNELS_BACKEND", "core")
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {
-            "hosts": [REDIS_URL],
-            "prefix": env("CHANNELS_PREFIX", "crm"),
-            "capacity": env_int("CHANNELS_CAPACITY", 1000),
-            "expiry": 60,
-        },
+        "BACKEND": {
+            "core": "channels_redis.core.RedisChannelLayer",
+            "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        }[CHANNELS_BACKEND],
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNELS_PREFIX", "crm")},
     }
 }
+if CHANNELS_BACKEND == "core":
+    CHANNEL_LAYERS["default"]["CONFIG"].update(capacity=env_int("CHANNELS_CAPACITY", 1000), expiry=60)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
