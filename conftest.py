@@ -1,6 +1,7 @@
 """Fixtures shared by every app's tests: offices, one user per role, authenticated clients."""
 
 import pytest
+from asgiref.sync import async_to_sync
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -11,6 +12,7 @@ from accounts.tests.factories import (
     StudentFactory,
     SuperAdminFactory,
 )
+from core.realtime import user_group
 from offices.tests.factories import OfficeFactory
 
 
@@ -87,3 +89,42 @@ def client_for():
         return client
 
     return make
+
+
+@pytest.fixture
+def inbox(settings):
+    """`inbox(user)` → a function returning every realtime event (and close request) that reached `user`'s group.
+
+    Sync tests run each `async_to_sync` call in a fresh event loop, which the pub/sub layer does
+    not support; these tests listen through the list-based Redis layer (same Redis, same groups).
+    """
+    from channels.layers import get_channel_layer
+
+    settings.CHANNEL_LAYERS = {"default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {**settings.CHANNEL_LAYERS["default"]["CONFIG"], "capacity": 1000},
+    }}
+    layer = get_channel_layer()
+
+    def listen(user):
+        channel = async_to_sync(layer.new_channel)()
+        async_to_sync(layer.group_add)(user_group(user.id), channel)
+
+        def drain():
+            received = []
+
+            async def pull():
+                import asyncio
+
+                while True:
+                    try:
+                        received.append(await asyncio.wait_for(layer.receive(channel), timeout=0.2))
+                    except asyncio.TimeoutError:
+                        return
+
+            async_to_sync(pull)()
+            return [(m["event"], m["data"]) if m["type"] == "realtime.event" else (m["type"], None) for m in received]
+
+        return drain
+
+    return listen

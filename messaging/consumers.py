@@ -12,7 +12,8 @@ import json
 import logging
 import time
 
-from channels.db import database_sync_to_async
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
@@ -25,6 +26,23 @@ from messaging.socket import registry
 from messaging.socket.auth import origin_from_scope
 
 logger = logging.getLogger("crm.socket")
+
+
+def database_sync_to_async(func):
+    """Run ORM work in a worker thread with a pooled connection.
+
+    Not thread-sensitive (unlike channels' helper): sockets of one process would otherwise queue
+    all their database work on a single thread.
+    """
+
+    def run(*args, **kwargs):
+        close_old_connections()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return sync_to_async(run, thread_sensitive=False)
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403

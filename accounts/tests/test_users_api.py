@@ -1,6 +1,4 @@
 import pytest
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import Role, User
@@ -84,19 +82,17 @@ def test_staff_need_an_office_and_bad_office_is_400(client_for, super_admin):
 
 
 def test_deactivation_blacklists_refresh_tokens_and_closes_sockets(
-    client_for, api_client, manager, colleague, django_capture_on_commit_callbacks
+    client_for, api_client, manager, colleague, django_capture_on_commit_callbacks, inbox
 ):
     tokens = api_client.post("/api/v1/auth/login", {"email": colleague.email, "password": PASSWORD}).json()
     second = str(RefreshToken.for_user(colleague))
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(f"user.{colleague.id}", channel)
+    colleague_sockets = inbox(colleague)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(manager).post(f"/api/v1/users/{colleague.id}/deactivate")
     assert response.status_code == 200 and response.json()["is_active"] is False
 
-    assert async_to_sync(layer.receive)(channel) == {"type": "session.revoke"}
+    assert colleague_sockets() == [("session.revoke", None)]
     for refresh in (tokens["refresh"], second):
         assert api_client.post("/api/v1/auth/refresh", {"refresh": refresh}).status_code == 401
     assert api_client.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {tokens['access']}").status_code == 401

@@ -118,7 +118,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
 # The layer is picked by measurement (bench/ws_bench.py, docs/websocket.md): `core` is
 # channels_redis' list-based RedisChannelLayer, `pubsub` its RedisPubSubChannelLayer.
-CHANNELS_BACKEND = env("CHANNELS_BACKEND", "core")
+CHANNELS_BACKEND = env("CHANNELS_BACKEND", "pubsub")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": {
@@ -336,7 +336,7 @@ MESSAGE_SEARCH_MAX_CANDIDATES = env_int("MESSAGE_SEARCH_MAX_CANDIDATES", 2000)
 SOCKET_MAX_FRAME_BYTES = env_int("SOCKET_MAX_FRAME_BYTES", 64 * 1024)
 SOCKET_RATE_LIMIT = env_int("SOCKET_RATE_LIMIT", 30)  # frames per user per second, all sockets
 TYPING_TIMEOUT_MS = env_int("TYPING_TIMEOUT_MS", 5000)
-SOCKET_DELIVERY_BATCH_MS = env_int("SOCKET_DELIVERY_BATCH_MS", 250)
+SOCKET_DELIVERY_BATCH_MS = env_int("SOCKET_DELIVERY_BATCH_MS", 1000)
 SOCKET_GAP_WAIT_MS = env_int("SOCKET_GAP_WAIT_MS", 200)
 
 # --- CRM settings (leads, appointments, notifications) ---------------------------------------

@@ -51,7 +51,9 @@ async def test_reconnecting_client_catches_up_without_gaps_or_doubles():
 def test_dropped_events_are_recovered_from_the_database(settings):
     """A channel over capacity loses events (the layer is not a guarantee); after=<seq> is."""
     layers = {**settings.CHANNEL_LAYERS}
-    layers["default"] = {**layers["default"], "CONFIG": {**layers["default"]["CONFIG"], "capacity": 3}}
+    # The list-based layer drops past its capacity (the pub/sub layer drops for absent or slow subscribers).
+    layers["default"] = {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                         "CONFIG": {**layers["default"]["CONFIG"], "capacity": 3}}
     settings.CHANNEL_LAYERS = layers
     office = OfficeFactory(name="Overload")
     alice, bob = ConsultantFactory(office=office), ConsultantFactory(office=office)
