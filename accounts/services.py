@@ -50,7 +50,23 @@ def student_signup(*, email: str, password: str, first_name: str, last_name: str
     user = User(email=email, first_name=first_name, last_name=last_name, phone=phone, role=Role.STUDENT)
     _validate_password(password, user)
     user.set_password(password)
-    return _save_new(user)
+    _save_new(user)
+    from leads.services import lead_create_for_signup
+
+    lead_create_for_signup(student=user)
+    return user
+
+
+def _staff_joined_office(user: User) -> None:
+    """A consultant or receptionist joining an office gets a conversation with its managers."""
+    from django.conf import settings
+
+    if not settings.AUTO_CREATE_CONVERSATIONS or user.role not in (Role.CONSULTANT, Role.RECEPTIONIST) or not user.office_id:
+        return
+    from messaging.services import conversation_ensure_direct
+
+    for manager in User.objects.filter(role=Role.MANAGER, office_id=user.office_id, is_active=True):
+        conversation_ensure_direct(user_a=manager, user_b=user, office=user.office)
 
 
 @transaction.atomic
@@ -73,7 +89,9 @@ def user_create(
     user = User(email=email, first_name=first_name, last_name=last_name, role=role, office=office, phone=phone)
     _validate_password(password, user)
     user.set_password(password)
-    return _save_new(user)
+    _save_new(user)
+    _staff_joined_office(user)
+    return user
 
 
 @transaction.atomic
@@ -96,8 +114,11 @@ def user_update(*, actor: User, user: User, **changes) -> User:
     for field in ("first_name", "last_name", "phone", "email"):
         if field in changes:
             setattr(user, field, changes[field])
+    joined = office is not None and (office.pk != user.office_id or role != user.role)
     user.role, user.office = role, office
     user.save()
+    if joined:
+        _staff_joined_office(user)
     return user
 
 

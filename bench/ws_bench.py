@@ -29,6 +29,7 @@ import django  # noqa: E402
 django.setup()
 
 import psutil  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework_simplejwt.tokens import RefreshToken  # noqa: E402
@@ -179,7 +180,7 @@ async def memory(port, pid, count):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--layer", choices=["core", "pubsub"], default=os.environ.get("CHANNELS_BACKEND", "core"))
+    parser.add_argument("--layer", choices=["core", "pubsub"], default=settings.CHANNELS_BACKEND)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--idle", type=int, default=2000)
     parser.add_argument("--only", choices=["latency", "throughput", "memory"])

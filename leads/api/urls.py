@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from core.routers import OptionalSlashRouter
+from leads.api import views
 
-urlpatterns: list = []
+router = OptionalSlashRouter()
+router.register("leads", views.LeadViewSet, basename="lead")
+
+urlpatterns = router.urls

@@ -1,0 +1,121 @@
+import csv
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from accounts.models import Role, User
+from core.admin import ScopedAdmin
+from core.errors import ApplicationError
+from leads import selectors, services
+from leads.models import Activity, Lead
+from messaging.api.views import csv_safe
+
+
+class ActivityInline(admin.TabularInline):
+    model = Activity
+    fields = ["created_at", "kind", "text", "actor"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class AssignForm(forms.Form):
+    consultant = forms.ModelChoiceField(queryset=User.objects.none())
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        consultants = User.objects.filter(role=Role.CONSULTANT, is_active=True)
+        if actor.role != Role.SUPER_ADMIN:
+            consultants = consultants.filter(office_id=actor.office_id)
+        self.fields["consultant"].queryset = consultants
+
+
+class LostForm(forms.Form):
+    reason = forms.CharField(max_length=255)
+
+
+@admin.register(Lead)
+class LeadAdmin(ScopedAdmin):
+    list_display = ["__str__", "email", "phone", "status", "source", "office", "assigned_to", "created_at"]
+    list_filter = ["status", "source", "office"]
+    search_fields = ["first_name", "last_name", "email", "phone"]
+    list_select_related = ["office", "assigned_to"]
+    readonly_fields = ["status", "lost_reason", "office", "assigned_to", "student", "created_by", "converted_at"]
+    fields = ["first_name", "last_name", "email", "phone", "source", *readonly_fields]
+    inlines = [ActivityInline]
+    actions = ["assign", "mark_lost", "export_csv"]
+    add_roles = frozenset({Role.SUPER_ADMIN, Role.MANAGER, Role.RECEPTIONIST})
+    change_roles = frozenset({Role.SUPER_ADMIN, Role.MANAGER, Role.CONSULTANT})
+    delete_roles = frozenset({Role.SUPER_ADMIN, Role.MANAGER})
+
+    def scoped_queryset(self, request):
+        return selectors.lead_list_for(request.user)
+
+    def save_model(self, request, obj, form, change):
+        data = {k: form.cleaned_data[k] for k in ("first_name", "last_name", "email", "phone", "source")}
+        try:
+            if change:
+                services.lead_update(actor=request.user, lead=Lead.objects.get(pk=obj.pk), confirm_duplicate=True, **data)
+            else:
+                obj.pk = services.lead_create(actor=request.user, confirm_duplicate=True, **data).pk
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+
+    def delete_model(self, request, obj):
+        services.lead_delete(actor=request.user, lead=obj)
+
+    def _each(self, request, queryset, work):
+        done = 0
+        for lead in queryset:
+            try:
+                work(lead)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{lead}: {exc.message}", messages.WARNING)
+        return done
+
+    @admin.action(description="Assign to a consultant")
+    def assign(self, request, queryset):
+        form = AssignForm(request.POST if "apply" in request.POST else None, actor=request.user)
+        if form.is_valid():
+            consultant = form.cleaned_data["consultant"]
+            done = self._each(request, queryset, lambda lead: services.lead_assign(actor=request.user, lead=lead, consultant=consultant))
+            self.message_user(request, f"Assigned {done} lead(s) to {consultant.full_name}.")
+            return None
+        return render(request, "admin/leads/action_form.html", {
+            "title": "Assign leads", "form": form, "leads": queryset, "action": "assign", "opts": self.model._meta,
+        })
+
+    @admin.action(description="Mark as lost")
+    def mark_lost(self, request, queryset):
+        form = LostForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            done = self._each(request, queryset, lambda lead: services.lead_change_status(
+                actor=request.user, lead=lead, status="lost", lost_reason=reason))
+            self.message_user(request, f"Marked {done} lead(s) as lost.")
+            return None
+        return render(request, "admin/leads/action_form.html", {
+            "title": "Mark leads as lost", "form": form, "leads": queryset, "action": "mark_lost", "opts": self.model._meta,
+        })
+
+    @admin.action(description="Export selected as CSV")
+    def export_csv(self, request, queryset):
+        from leads.api.views import EXPORT_COLUMNS
+
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="leads.csv"'
+        writer = csv.writer(response)
+        writer.writerow(EXPORT_COLUMNS)
+        for lead in queryset.select_related("office", "assigned_to"):
+            writer.writerow([lead.id, csv_safe(lead.first_name), csv_safe(lead.last_name), csv_safe(lead.email),
+                             csv_safe(lead.phone), lead.source, lead.status, csv_safe(lead.lost_reason),
+                             lead.office.name if lead.office else "", lead.assigned_to.email if lead.assigned_to else "",
+                             lead.student_id or "", lead.created_at.isoformat()])
+        return response

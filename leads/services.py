@@ -1,0 +1,307 @@
+"""Writes on leads. Every change lands on the lead's timeline here, never in a view."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from leads.models import Activity, ActivityKind, Lead, LeadSource, LeadStatus
+from leads.selectors import lead_duplicates
+
+OPEN_STATUSES = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.APPLIED]
+EDITABLE_FIELDS = ("first_name", "last_name", "email", "phone", "source")
+
+
+def activity_record(*, lead: Lead | None = None, student: User | None = None, actor: User | None, kind: str,
+                    text: str = "", data: dict | None = None) -> Activity:
+    """One timeline entry; the other apps (appointments, documents) write through this too."""
+    return Activity.objects.create(lead=lead, student=student, actor=actor, kind=kind, text=text, data=data or {})
+
+
+def _can_manage(actor: User, lead: Lead) -> bool:
+    """Change a lead: super admin; a manager of its office (or of the unassigned queue); its consultant."""
+    if actor.role == Role.SUPER_ADMIN:
+        return True
+    if actor.role == Role.MANAGER:
+        return lead.office_id in (None, actor.office_id)
+    return actor.role == Role.CONSULTANT and lead.assigned_to_id == actor.pk
+
+
+def _check_duplicates(*, office_id, email, phone, exclude_pk=None, confirmed: bool) -> None:
+    if confirmed:
+        return
+    existing = lead_duplicates(office_id=office_id, email=email, phone=phone, exclude_pk=exclude_pk).first()
+    if existing is not None:
+        field = "email" if email and existing.email.lower() == email.strip().lower() else "phone"
+        raise Conflict(
+            f"A lead with this {field} already exists in this office.", code="duplicate_lead",
+            details={"lead_id": existing.id, "field": field, "name": existing.full_name},
+        )
+
+
+def _link_student(lead: Lead) -> None:
+    if lead.email and lead.student_id is None:
+        lead.student = User.objects.filter(email__iexact=lead.email, role=Role.STUDENT).first()
+
+
+@transaction.atomic
+def lead_create(*, actor: User, first_name: str, last_name: str = "", email: str = "", phone: str = "",
+                source: str = LeadSource.WALK_IN, office=None, confirm_duplicate: bool = False) -> Lead:
+    if actor.role not in (Role.SUPER_ADMIN, Role.MANAGER, Role.RECEPTIONIST):
+        raise Forbidden("Only receptionists, managers and super admins create leads.")
+    if actor.role != Role.SUPER_ADMIN:
+        if office is not None and office.pk != actor.office_id:
+            raise Forbidden("You create leads for your own office.", code="other_office")
+        office = actor.office
+    if not (email or phone):
+        raise ValidationFailed("A lead needs an email or a phone number.", code="contact_required")
+    _check_duplicates(office_id=office.pk if office else None, email=email, phone=phone, confirmed=confirm_duplicate)
+    lead = Lead(first_name=first_name, last_name=last_name, email=email.strip().lower(), phone=phone.strip(),
+                source=source, office=office, created_by=actor)
+    _link_student(lead)
+    lead.save()
+    activity_record(lead=lead, actor=actor, kind=ActivityKind.CREATED, text=f"Lead created ({lead.get_source_display()})")
+    return lead
+
+
+@transaction.atomic
+def lead_create_for_signup(*, student: User) -> Lead | None:
+    """A website signup: link the leads already known by that email; queue a new one otherwise."""
+    known = Lead.objects.filter(email__iexact=student.email, student__isnull=True)
+    if known.exists():
+        for lead in known:
+            lead.student = student
+            lead.save(update_fields=["student", "updated_at"])
+            activity_record(lead=lead, actor=student, kind=ActivityKind.NOTE, text="Signed up on the website; account linked")
+        return None
+    lead = Lead.objects.create(first_name=student.first_name or student.email, last_name=student.last_name,
+                               email=student.email, phone=student.phone, source=LeadSource.WEBSITE,
+                               office=student.office, student=student, created_by=student)
+    activity_record(lead=lead, actor=student, kind=ActivityKind.CREATED, text="Signed up on the website")
+    return lead
+
+
+@transaction.atomic
+def lead_update(*, actor: User, lead: Lead, confirm_duplicate: bool = False, **changes) -> Lead:
+    if not _can_manage(actor, lead):
+        raise Forbidden("You cannot change this lead.")
+    changes = {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}
+    if "email" in changes:
+        changes["email"] = changes["email"].strip().lower()
+    _check_duplicates(office_id=lead.office_id, email=changes.get("email", ""), phone=changes.get("phone", ""),
+                      exclude_pk=lead.pk, confirmed=confirm_duplicate)
+    for field, value in changes.items():
+        setattr(lead, field, value)
+    if "email" in changes:
+        _link_student(lead)
+    lead.save()
+    if changes:
+        activity_record(lead=lead, actor=actor, kind=ActivityKind.NOTE, text="Details updated", data={"fields": sorted(changes)})
+    return lead
+
+
+def _locked(lead: Lead) -> Lead:
+    # No joins under the lock: after waiting, PostgreSQL rechecks the locked row but not joined
+    # rows, so a joined assigned_to could be stale. Related rows load afterwards.
+    return Lead.objects.select_for_update().get(pk=lead.pk)
+
+
+@transaction.atomic
+def lead_change_status(*, actor: User, lead: Lead, status: str, lost_reason: str = "") -> Lead:
+    """Forward through new → contacted → qualified → applied; `lost` (with a reason) from any open
+    state; `converted` only through `lead_convert`. Closed leads stay closed."""
+    lead = _locked(lead)
+    if not _can_manage(actor, lead):
+        raise Forbidden("You cannot change this lead.")
+    if status not in LeadStatus.values:
+        raise ValidationFailed("Unknown status.", code="invalid_status")
+    if lead.status not in OPEN_STATUSES:
+        raise ValidationFailed(f"A {lead.status} lead cannot change status.", code="invalid_transition",
+                               details={"from": lead.status, "to": status})
+    if status == LeadStatus.CONVERTED:
+        raise ValidationFailed("Convert the lead to make it a student.", code="invalid_transition",
+                               details={"from": lead.status, "to": status})
+    if status == LeadStatus.LOST:
+        if not lost_reason.strip():
+            raise ValidationFailed("Say why the lead was lost.", code="lost_reason_required")
+        lead.lost_reason = lost_reason.strip()[:255]
+    elif OPEN_STATUSES.index(status) <= OPEN_STATUSES.index(lead.status):
+        raise ValidationFailed(f"A lead cannot go from {lead.status} back to {status}.", code="invalid_transition",
+                               details={"from": lead.status, "to": status})
+    previous, lead.status = lead.status, status
+    lead.save(update_fields=["status", "lost_reason", "updated_at"])
+    activity_record(lead=lead, actor=actor, kind=ActivityKind.STATUS_CHANGED,
+                    text=f"{previous} → {status}" + (f": {lead.lost_reason}" if status == LeadStatus.LOST else ""),
+                    data={"from": previous, "to": status})
+    return lead
+
+
+@transaction.atomic
+def lead_assign(*, actor: User, lead: Lead, consultant: User) -> Lead:
+    """Managers hand a lead to a consultant of its office; the consultant is notified and, with
+    AUTO_CREATE_CONVERSATIONS, gets the lead's conversation (with its history on reassignment)."""
+    lead = _locked(lead)
+    if actor.role not in (Role.SUPER_ADMIN, Role.MANAGER) or not _can_manage(actor, lead):
+        raise Forbidden("Only managers assign leads.")
+    if consultant.role != Role.CONSULTANT or not consultant.is_active:
+        raise ValidationFailed("Leads are assigned to active consultants.", code="not_a_consultant")
+    office_id = lead.office_id or (actor.office_id if actor.role == Role.MANAGER else consultant.office_id)
+    if consultant.office_id != office_id:
+        raise ValidationFailed("The consultant works in another office.", code="consultant_other_office")
+    if lead.status not in OPEN_STATUSES:
+        raise ValidationFailed(f"A {lead.status} lead cannot be reassigned.", code="invalid_transition")
+    previous = lead.assigned_to
+    if previous is not None and previous.pk == consultant.pk:
+        return lead
+    lead.assigned_to, lead.office_id = consultant, office_id
+    lead.save(update_fields=["assigned_to", "office", "updated_at"])
+    activity_record(lead=lead, actor=actor, kind=ActivityKind.ASSIGNED, text=f"Assigned to {consultant.full_name}",
+                    data={"consultant_id": consultant.pk, "previous_id": previous.pk if previous else None})
+    from notifications.services import notification_create
+
+    notification_create(recipient=consultant, kind="lead_assigned", title=f"New lead: {lead.full_name}",
+                        data={"lead_id": lead.pk})
+    if settings.AUTO_CREATE_CONVERSATIONS and lead.student_id:
+        _lead_conversation_to(lead=lead, previous=previous, consultant=consultant, actor=actor)
+    return lead
+
+
+def _lead_conversation_to(*, lead: Lead, previous: User | None, consultant: User, actor: User) -> None:
+    from messaging.models import Conversation
+    from messaging.services import conversation_ensure_direct, participant_replace
+
+    existing = None
+    if previous is not None:
+        existing = Conversation.objects.filter(lead=lead, participants__user=previous).filter(
+            participants__user=lead.student).first()
+    if existing is not None:
+        participant_replace(conversation=existing, old_user=previous, new_user=consultant, actor=actor)
+    else:
+        conversation_ensure_direct(user_a=lead.student, user_b=consultant, actor=actor, office=lead.office, lead=lead)
+
+
+@transaction.atomic
+def lead_convert(*, actor: User, lead: Lead) -> Lead:
+    """The lead becomes a student: their existing account (same email) or a new one in the lead's office."""
+    lead = _locked(lead)
+    if not _can_manage(actor, lead):
+        raise Forbidden("You cannot convert this lead.")
+    if lead.status not in OPEN_STATUSES:
+        raise ValidationFailed(f"A {lead.status} lead cannot be converted.", code="invalid_transition")
+    if lead.office_id is None:
+        raise ValidationFailed("Assign the lead to an office first.", code="office_required")
+    created = False
+    if lead.student is None:
+        if not lead.email:
+            raise ValidationFailed("The lead needs an email to get an account.", code="email_required")
+        account = User.objects.filter(email__iexact=lead.email).first()
+        if account is not None and account.role != Role.STUDENT:
+            raise Conflict("This email belongs to a staff account.", code="email_taken")
+        if account is None:
+            account = User.objects.create_user(lead.email, None, first_name=lead.first_name, last_name=lead.last_name,
+                                               phone=lead.phone, role=Role.STUDENT, office=lead.office)
+            created = True
+        lead.student = account
+    if lead.student.office_id is None:
+        User.objects.filter(pk=lead.student.pk).update(office=lead.office)
+    previous, lead.status, lead.converted_at = lead.status, LeadStatus.CONVERTED, timezone.now()
+    lead.save(update_fields=["student", "status", "converted_at", "updated_at"])
+    activity_record(lead=lead, actor=actor, kind=ActivityKind.CONVERTED,
+                    text="Converted to a student" + (" (new account)" if created else " (existing account linked)"),
+                    data={"from": previous, "student_id": lead.student.pk, "account_created": created})
+    return lead
+
+
+@transaction.atomic
+def lead_escalate(*, actor: User, lead: Lead, note: str = ""):
+    """Opens (or reuses) the conversation between the office's manager and the lead."""
+    if not _can_manage(actor, lead):
+        raise Forbidden("You cannot escalate this lead.")
+    if lead.student_id is None:
+        raise ValidationFailed("The lead has no account to talk to yet.", code="no_account")
+    manager = User.objects.filter(role=Role.MANAGER, office_id=lead.office_id, is_active=True).order_by("id").first()
+    if manager is None:
+        raise ValidationFailed("This office has no manager.", code="no_manager")
+    from messaging.services import conversation_ensure_direct
+
+    conversation = conversation_ensure_direct(user_a=manager, user_b=lead.student, actor=actor, office=lead.office, lead=lead)
+    activity_record(lead=lead, actor=actor, kind=ActivityKind.ESCALATED, text=note.strip() or f"Escalated to {manager.full_name}",
+                    data={"manager_id": manager.pk, "conversation_id": conversation.pk})
+    return conversation
+
+
+@transaction.atomic
+def lead_add_note(*, actor: User, lead: Lead, text: str) -> Activity:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed("A note needs text.", code="empty_note")
+    return activity_record(lead=lead, actor=actor, kind=ActivityKind.NOTE, text=text[:5000])
+
+
+@transaction.atomic
+def lead_delete(*, actor: User, lead: Lead) -> None:
+    if actor.role not in (Role.SUPER_ADMIN, Role.MANAGER) or not _can_manage(actor, lead):
+        raise Forbidden("Only managers delete leads.")
+    lead.delete()
+
+
+# --- CSV import ------------------------------------------------------------------------
+
+IMPORT_COLUMNS = ("first_name", "last_name", "email", "phone", "source")
+IMPORT_MAX_ROWS = 10_000
+
+
+def leads_import_csv(*, actor: User, data: bytes, office=None) -> dict:
+    """Row by row: bad rows are reported with their errors, good rows created; a lead already known
+    (same email or phone in the office) is skipped, so importing the same file twice adds nothing."""
+    from django.core.validators import validate_email
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed("The file must be UTF-8 CSV.", code="invalid_csv") from None
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "first_name" not in reader.fieldnames:
+        raise ValidationFailed("The first line must name the columns, starting with first_name.", code="invalid_csv",
+                               details={"columns": list(IMPORT_COLUMNS)})
+    report = {"created": 0, "skipped": 0, "errors": []}
+    for number, row in enumerate(reader, start=2):
+        if number - 1 > IMPORT_MAX_ROWS:
+            report["errors"].append({"row": number, "errors": [f"Only {IMPORT_MAX_ROWS} rows per file."]})
+            break
+        row = {k: (row.get(k) or "").strip() for k in IMPORT_COLUMNS}
+        errors = []
+        if not row["first_name"]:
+            errors.append("first_name is required")
+        if not (row["email"] or row["phone"]):
+            errors.append("email or phone is required")
+        if row["email"]:
+            try:
+                validate_email(row["email"])
+            except Exception:
+                errors.append("email is not valid")
+        if row["source"] and row["source"] not in LeadSource.values:
+            errors.append(f"source must be one of {', '.join(LeadSource.values)}")
+        if any(len(row[k]) > 150 for k in ("first_name", "last_name")) or len(row["phone"]) > 32:
+            errors.append("a value is too long")
+        if errors:
+            report["errors"].append({"row": number, "errors": errors})
+            continue
+        try:
+            with transaction.atomic():
+                lead_create(actor=actor, first_name=row["first_name"], last_name=row["last_name"], email=row["email"],
+                            phone=row["phone"], source=row["source"] or LeadSource.OTHER, office=office)
+            report["created"] += 1
+        except Conflict:
+            report["skipped"] += 1
+        except (Forbidden, NotFound):
+            raise
+        except ValidationFailed as exc:
+            report["errors"].append({"row": number, "errors": [exc.message]})
+    return report

@@ -1,0 +1,47 @@
+import pytest
+
+from accounts.tests.factories import PASSWORD, StudentFactory
+from leads.models import Lead
+from leads.tests.factories import LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def login(client, user):
+    assert client.login(email=user.email, password=PASSWORD)
+    return client
+
+
+def test_manager_sees_own_office_leads_only(client, manager, office, other_office):
+    mine, theirs = LeadFactory(office=office), LeadFactory(office=other_office)
+    login(client, manager)
+    page = client.get("/admin/leads/lead/").content.decode()
+    assert mine.email in page and theirs.email not in page
+    assert client.get(f"/admin/leads/lead/{theirs.id}/change/").status_code == 302  # "does not exist" redirect
+
+
+def test_admin_actions_call_the_services(client, manager, office, consultant):
+    lead = LeadFactory(office=office)
+    login(client, manager)
+    client.post("/admin/leads/lead/", {"action": "assign", "_selected_action": [lead.id], "apply": "1", "consultant": consultant.id})
+    lead.refresh_from_db()
+    assert lead.assigned_to == consultant and lead.activities.filter(kind="assigned").exists()
+    client.post("/admin/leads/lead/", {"action": "mark_lost", "_selected_action": [lead.id], "apply": "1", "reason": "Budget"})
+    lead.refresh_from_db()
+    assert lead.status == "lost" and lead.lost_reason == "Budget"
+    export = client.post("/admin/leads/lead/", {"action": "export_csv", "_selected_action": [lead.id]})
+    assert lead.email in export.content.decode()
+
+
+def test_students_cannot_use_the_admin(client, office):
+    student = StudentFactory(office=office)
+    client.login(email=student.email, password=PASSWORD)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_consultant_admin_shows_their_leads(client, consultant, office):
+    theirs, other = LeadFactory(office=office, assigned_to=consultant), LeadFactory(office=office)
+    login(client, consultant)
+    page = client.get("/admin/leads/lead/").content.decode()
+    assert theirs.email in page and other.email not in page
+    assert Lead.objects.count() == 2
