@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from appointments.api import views
+from core.routers import OptionalSlashRouter
 
-urlpatterns: list = []
+router = OptionalSlashRouter()
+router.register("appointments", views.AppointmentViewSet, basename="appointment")
+
+urlpatterns = router.urls

@@ -340,6 +340,8 @@ SOCKET_DELIVERY_BATCH_MS = env_int("SOCKET_DELIVERY_BATCH_MS", 1000)
 SOCKET_GAP_WAIT_MS = env_int("SOCKET_GAP_WAIT_MS", 200)
 
 # --- CRM settings (leads, appointments, notifications) ---------------------------------------
+APPOINTMENT_SLOT_MINUTES = env_int("APPOINTMENT_SLOT_MINUTES", 30)
+APPOINTMENT_REMINDER_MINUTES = env_int("APPOINTMENT_REMINDER_MINUTES", 60)
 
 # --- Files and documents settings ----------------------------------------------------------
 # Images with more pixels are refused before decoding (decompression-bomb guard).

@@ -1,0 +1,38 @@
+from django.contrib import admin, messages
+
+from accounts.models import Role
+from appointments import selectors, services
+from appointments.models import Appointment
+from core.admin import ReadOnlyScopedAdmin
+from core.errors import ApplicationError
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(ReadOnlyScopedAdmin):
+    """Booking happens through the API's rules; the console lists and cancels."""
+
+    list_display = ["title", "start", "end", "status", "consultant", "student", "lead", "office"]
+    list_filter = ["status", "office"]
+    search_fields = ["title", "consultant__email", "student__email", "lead__email"]
+    list_select_related = ["consultant", "student", "lead", "office"]
+    date_hierarchy = "start"
+    actions = ["cancel"]
+    change_roles = frozenset()
+
+    def scoped_queryset(self, request):
+        return selectors.appointment_list_for(request.user)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if request.user.role in (Role.SUPER_ADMIN, Role.MANAGER, Role.RECEPTIONIST, Role.CONSULTANT):
+            func, name, desc = self.get_action("cancel")
+            actions[name] = (func, name, desc)
+        return actions
+
+    @admin.action(description="Cancel selected appointments")
+    def cancel(self, request, queryset):
+        for appointment in queryset:
+            try:
+                services.appointment_cancel(actor=request.user, appointment=appointment, reason="Cancelled from the console")
+            except ApplicationError as exc:
+                self.message_user(request, f"{appointment}: {exc.message}", messages.WARNING)

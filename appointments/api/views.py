@@ -1,0 +1,153 @@
+from django.http import HttpResponse
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.models import Role, User
+from appointments import selectors, services
+from appointments.api import serializers as s
+from appointments.models import Appointment, AppointmentStatus
+from core.errors import Forbidden, NotFound, ValidationFailed
+from core.pagination import CursorPagination
+
+
+class AppointmentFilter(filters.FilterSet):
+    consultant = filters.NumberFilter(field_name="consultant_id")
+    student = filters.NumberFilter(field_name="student_id")
+    office = filters.NumberFilter(field_name="office_id")
+    status = filters.MultipleChoiceFilter(choices=AppointmentStatus.choices)
+    start_after = filters.IsoDateTimeFilter(field_name="start", lookup_expr="gte")
+    start_before = filters.IsoDateTimeFilter(field_name="start", lookup_expr="lt")
+
+    class Meta:
+        model = Appointment
+        fields = ["consultant", "student", "office", "status", "start_after", "start_before"]
+
+
+class AppointmentPagination(CursorPagination):
+    ordering = ("start", "id")
+
+
+def _user(user_id, code, role):
+    if user_id is None:
+        return None
+    user = User.objects.select_related("office").filter(pk=user_id, role=role).first()
+    if user is None:
+        raise ValidationFailed(f"Unknown {role}.", code=code)
+    return user
+
+
+@extend_schema(tags=["appointments"])
+class AppointmentViewSet(viewsets.GenericViewSet):
+    serializer_class = s.AppointmentSerializer
+    filterset_class = AppointmentFilter
+    pagination_class = AppointmentPagination
+
+    def get_queryset(self):
+        return selectors.appointment_list_for(self.request.user)
+
+    def get_object(self):
+        return selectors.appointment_get_for(self.request.user, self.kwargs["pk"])
+
+    @extend_schema(responses={200: s.AppointmentSerializer(many=True)})
+    def list(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.AppointmentSerializer(page, many=True).data)
+
+    @extend_schema(responses={200: s.AppointmentSerializer})
+    def retrieve(self, request, pk=None):
+        return Response(s.AppointmentSerializer(self.get_object()).data)
+
+    @extend_schema(request=s.AppointmentCreateSerializer, responses={201: s.AppointmentSerializer})
+    def create(self, request):
+        data = s.AppointmentCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        lead = None
+        if fields["lead_id"] is not None:
+            from leads.selectors import lead_list_for
+
+            lead = lead_list_for(request.user).filter(pk=fields["lead_id"]).first()
+            if lead is None:
+                raise ValidationFailed("Unknown lead.", code="unknown_lead")
+        appointment = services.appointment_book(
+            actor=request.user, consultant=_user(fields["consultant_id"], "unknown_consultant", Role.CONSULTANT),
+            student=_user(fields["student_id"], "unknown_student", Role.STUDENT), lead=lead,
+            title=fields["title"], start=fields["start"], end=fields["end"], notes=fields["notes"],
+        )
+        return Response(s.AppointmentSerializer(appointment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.AppointmentUpdateSerializer, responses={200: s.AppointmentSerializer})
+    def partial_update(self, request, pk=None):
+        appointment = self.get_object()
+        data = s.AppointmentUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        appointment = services.appointment_set_outcome(actor=request.user, appointment=appointment, status=data.validated_data["status"])
+        return Response(s.AppointmentSerializer(appointment).data)
+
+    @extend_schema(responses={204: None}, description="Cancels the appointment (the row stays).")
+    def destroy(self, request, pk=None):
+        services.appointment_cancel(actor=request.user, appointment=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=s.RescheduleSerializer, responses={200: s.AppointmentSerializer})
+    @action(detail=True, methods=["post"])
+    def reschedule(self, request, pk=None):
+        data = s.RescheduleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        appointment = services.appointment_reschedule(actor=request.user, appointment=self.get_object(), **data.validated_data)
+        return Response(s.AppointmentSerializer(appointment).data)
+
+    @extend_schema(request=s.CancelSerializer, responses={200: s.AppointmentSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        data = s.CancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        appointment = services.appointment_cancel(actor=request.user, appointment=self.get_object(), **data.validated_data)
+        return Response(s.AppointmentSerializer(appointment).data)
+
+    @extend_schema(responses={(200, "text/calendar"): OpenApiResponse(description="An iCalendar event")})
+    @action(detail=True, methods=["get"])
+    def ics(self, request, pk=None):
+        from icalendar import Calendar, Event
+
+        appointment = self.get_object()
+        calendar = Calendar()
+        calendar.add("prodid", "-//Consultancy CRM//appointments//EN")
+        calendar.add("version", "2.0")
+        event = Event()
+        event.add("uid", f"appointment-{appointment.pk}@crm")
+        event.add("dtstamp", appointment.updated_at)
+        event.add("dtstart", appointment.start)
+        event.add("dtend", appointment.end)
+        event.add("summary", appointment.title)
+        event.add("location", f"{appointment.office.name}, {appointment.office.address}".strip(", "))
+        event.add("description", f"With {appointment.consultant.full_name}")
+        event.add("status", "CANCELLED" if appointment.status == AppointmentStatus.CANCELLED else "CONFIRMED")
+        calendar.add_component(event)
+        response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="appointment-{appointment.pk}.ics"'
+        return response
+
+    @extend_schema(parameters=[s.AvailabilityQuerySerializer], responses={200: s.SlotSerializer(many=True)})
+    @action(detail=False, methods=["get"])
+    def availability(self, request):
+        query = s.AvailabilityQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        consultant = User.objects.select_related("office").filter(
+            pk=query.validated_data["consultant_id"], role=Role.CONSULTANT, is_active=True).first()
+        user = request.user
+        visible = consultant is not None and (
+            user.role == Role.SUPER_ADMIN
+            or (user.role in (Role.MANAGER, Role.RECEPTIONIST) and user.office_id == consultant.office_id)
+            or user.pk == consultant.pk
+            or (user.role == Role.STUDENT and selectors.consultants_of_student(user).filter(pk=consultant.pk).exists())
+        )
+        if not visible:
+            raise NotFound("Consultant not found.")
+        if user.role == Role.CONSULTANT and user.pk != consultant.pk:
+            raise Forbidden()
+        slots = services.availability(consultant=consultant, day=query.validated_data["date"])
+        return Response({"consultant_id": consultant.pk, "date": query.validated_data["date"], "results": slots})

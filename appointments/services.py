@@ -1,0 +1,200 @@
+"""Booking, rescheduling and cancelling. The database refuses double bookings; these services
+turn that refusal into a 409 and tell the people involved."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from appointments.models import Appointment, AppointmentStatus
+from appointments.selectors import consultants_of_student
+from core.errors import Conflict, Forbidden, ValidationFailed
+from leads.models import ActivityKind, Lead
+from leads.services import activity_record
+
+STAFF_BOOKERS = (Role.SUPER_ADMIN, Role.MANAGER, Role.RECEPTIONIST, Role.CONSULTANT)
+
+
+def _check_times(start: datetime, end: datetime) -> None:
+    if timezone.is_naive(start) or timezone.is_naive(end):
+        raise ValidationFailed("Times need a UTC offset (ISO 8601).", code="naive_datetime")
+    if end <= start:
+        raise ValidationFailed("The end must be after the start.", code="invalid_time_range")
+    if start < timezone.now():
+        raise ValidationFailed("Appointments cannot start in the past.", code="start_in_past")
+    if end - start > timedelta(hours=12):
+        raise ValidationFailed("An appointment lasts at most 12 hours.", code="invalid_time_range")
+
+
+def _may_change(actor: User, appointment: Appointment) -> bool:
+    if actor.role == Role.SUPER_ADMIN:
+        return True
+    if actor.role in (Role.MANAGER, Role.RECEPTIONIST):
+        return actor.office_id == appointment.office_id
+    if actor.role == Role.CONSULTANT:
+        return appointment.consultant_id == actor.pk
+    return False
+
+
+def _save(appointment: Appointment) -> Appointment:
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError as exc:
+        if "appointment_no_double_booking" in str(exc):
+            raise Conflict("The consultant already has an appointment at that time.", code="slot_taken") from None
+        raise
+    return appointment
+
+
+def _timeline(appointment: Appointment, actor: User, text: str, data: dict | None = None) -> None:
+    activity_record(lead=appointment.lead, student=None if appointment.lead_id else appointment.student, actor=actor,
+                    kind=ActivityKind.APPOINTMENT, text=text, data={"appointment_id": appointment.pk, **(data or {})})
+
+
+def _notify(appointment: Appointment, actor: User, kind: str, title: str) -> None:
+    from notifications.services import notifications_create
+
+    people = [appointment.consultant, appointment.student]
+    if appointment.lead_id and appointment.lead.student_id and appointment.lead.student_id != appointment.student_id:
+        people.append(appointment.lead.student)
+    recipients = {p.pk: p for p in people if p is not None and p.pk != actor.pk}
+    if recipients:
+        notifications_create(recipients=list(recipients.values()), kind=kind, title=title,
+                             body=f"{appointment.title}, {appointment.start.astimezone(appointment.office.tzinfo):%a %d %b %H:%M}",
+                             data={"appointment_id": appointment.pk})
+
+
+@transaction.atomic
+def appointment_book(*, actor: User, consultant: User, start: datetime, end: datetime, title: str,
+                     student: User | None = None, lead: Lead | None = None, notes: str = "") -> Appointment:
+    if consultant is None or consultant.role != Role.CONSULTANT or not consultant.is_active:
+        raise ValidationFailed("Unknown consultant.", code="unknown_consultant")
+    if actor.role == Role.STUDENT:
+        if student is not None and student.pk != actor.pk:
+            raise Forbidden("Students book for themselves.")
+        student = actor
+        if not consultants_of_student(actor).filter(pk=consultant.pk).exists():
+            raise ValidationFailed("You can book with your own consultant only.", code="not_your_consultant")
+    elif actor.role not in STAFF_BOOKERS:
+        raise Forbidden("You cannot book appointments.")
+    elif actor.role == Role.CONSULTANT and consultant.pk != actor.pk:
+        raise Forbidden("Consultants book their own appointments.")
+    elif actor.role != Role.SUPER_ADMIN and consultant.office_id != actor.office_id:
+        raise ValidationFailed("The consultant works in another office.", code="consultant_other_office")
+    if student is not None and (student.role != Role.STUDENT or not student.is_active):
+        raise ValidationFailed("Unknown student.", code="unknown_student")
+    if lead is not None and lead.office_id not in (None, consultant.office_id):
+        raise ValidationFailed("The lead belongs to another office.", code="unknown_lead")
+    if student is None and lead is None:
+        raise ValidationFailed("Book for a student or a lead.", code="attendee_required")
+    title = (title or "").strip()
+    if not title:
+        raise ValidationFailed("An appointment needs a title.", code="title_required")
+    _check_times(start, end)
+    appointment = _save(Appointment(consultant=consultant, student=student, lead=lead, office=consultant.office,
+                                    title=title[:200], start=start, end=end, notes=notes, created_by=actor))
+    _timeline(appointment, actor, f"Appointment booked: {appointment.title}",
+              {"start": start.isoformat(), "end": end.isoformat()})
+    _notify(appointment, actor, "appointment_booked", "Appointment booked")
+    return appointment
+
+
+def _locked(appointment: Appointment) -> Appointment:
+    return Appointment.objects.select_for_update().get(pk=appointment.pk)
+
+
+@transaction.atomic
+def appointment_reschedule(*, actor: User, appointment: Appointment, start: datetime, end: datetime, reason: str = "") -> Appointment:
+    appointment = _locked(appointment)
+    if not _may_change(actor, appointment):
+        raise Forbidden("You cannot reschedule this appointment.")
+    if appointment.status != AppointmentStatus.SCHEDULED:
+        raise ValidationFailed(f"A {appointment.status} appointment cannot be rescheduled.", code="not_scheduled")
+    _check_times(start, end)
+    before = (appointment.start, appointment.end)
+    appointment.start, appointment.end, appointment.reminder_sent_at = start, end, None
+    _save(appointment)
+    _timeline(appointment, actor, "Appointment rescheduled" + (f": {reason}" if reason else ""),
+              {"from": [t.isoformat() for t in before], "to": [start.isoformat(), end.isoformat()], "reason": reason})
+    _notify(appointment, actor, "appointment_rescheduled", "Appointment rescheduled")
+    return appointment
+
+
+@transaction.atomic
+def appointment_cancel(*, actor: User, appointment: Appointment, reason: str = "") -> Appointment:
+    appointment = _locked(appointment)
+    own_student = actor.role == Role.STUDENT and appointment.student_id == actor.pk
+    if not (own_student or _may_change(actor, appointment)):
+        raise Forbidden("You cannot cancel this appointment.")
+    if appointment.status != AppointmentStatus.SCHEDULED:
+        raise ValidationFailed(f"A {appointment.status} appointment cannot be cancelled.", code="not_scheduled")
+    appointment.status, appointment.cancellation_reason = AppointmentStatus.CANCELLED, (reason or "").strip()[:255]
+    appointment.save(update_fields=["status", "cancellation_reason", "updated_at"])
+    _timeline(appointment, actor, "Appointment cancelled" + (f": {appointment.cancellation_reason}" if appointment.cancellation_reason else ""))
+    _notify(appointment, actor, "appointment_cancelled", "Appointment cancelled")
+    return appointment
+
+
+@transaction.atomic
+def appointment_set_outcome(*, actor: User, appointment: Appointment, status: str) -> Appointment:
+    """completed / no_show, once the appointment has started."""
+    appointment = _locked(appointment)
+    if not _may_change(actor, appointment):
+        raise Forbidden("You cannot record the outcome of this appointment.")
+    if status not in (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW):
+        raise ValidationFailed("status must be completed or no_show.", code="invalid_status")
+    if appointment.status != AppointmentStatus.SCHEDULED:
+        raise ValidationFailed(f"A {appointment.status} appointment already has an outcome.", code="not_scheduled")
+    if appointment.start > timezone.now():
+        raise ValidationFailed("The appointment has not started yet.", code="not_started")
+    appointment.status = status
+    appointment.save(update_fields=["status", "updated_at"])
+    _timeline(appointment, actor, f"Appointment {appointment.get_status_display().lower()}")
+    return appointment
+
+
+def availability(*, consultant: User, day: date) -> list[dict]:
+    """Free slots of APPOINTMENT_SLOT_MINUTES within the office's opening hours, in its time zone."""
+    office = consultant.office
+    tz = office.tzinfo
+    opens = datetime.combine(day, office.opens_at, tzinfo=tz)
+    closes = datetime.combine(day, office.closes_at, tzinfo=tz)
+    busy = list(Appointment.objects.filter(consultant=consultant, status=AppointmentStatus.SCHEDULED,
+                                           start__lt=closes, end__gt=opens).values_list("start", "end"))
+    step, now, slots = timedelta(minutes=settings.APPOINTMENT_SLOT_MINUTES), timezone.now(), []
+    cursor = opens
+    while cursor + step <= closes:
+        end = cursor + step
+        if cursor >= now and not any(s < end and e > cursor for s, e in busy):
+            slots.append({"start": cursor.isoformat(), "end": end.isoformat()})
+        cursor = end
+    return slots
+
+
+def reminders_send(*, now: datetime | None = None) -> int:
+    """Notify consultant and student once, APPOINTMENT_REMINDER_MINUTES ahead. Overlapping runs
+    skip rows another run holds, and the marker makes a second reminder impossible."""
+    now = now or timezone.now()
+    horizon = now + timedelta(minutes=settings.APPOINTMENT_REMINDER_MINUTES)
+    sent = 0
+    with transaction.atomic():
+        due = list(Appointment.objects.select_for_update(skip_locked=True, of=("self",))
+                   .filter(status=AppointmentStatus.SCHEDULED, reminder_sent_at__isnull=True, start__gt=now, start__lte=horizon)
+                   .select_related("office", "consultant", "student", "lead__student"))
+        Appointment.objects.filter(pk__in=[a.pk for a in due]).update(reminder_sent_at=now)
+        from notifications.services import notifications_create
+
+        for appointment in due:
+            people = {p.pk: p for p in (appointment.consultant, appointment.student,
+                                        appointment.lead.student if appointment.lead_id else None) if p}
+            notifications_create(recipients=list(people.values()), kind="appointment_reminder",
+                                 title=f"Reminder: {appointment.title}",
+                                 body=f"{appointment.start.astimezone(appointment.office.tzinfo):%a %d %b %H:%M}",
+                                 data={"appointment_id": appointment.pk})
+            sent += 1
+    return sent
