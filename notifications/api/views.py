@@ -1,0 +1,77 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.pagination import CursorPagination
+from notifications import selectors, services
+
+
+class NotificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    data = serializers.DictField()
+    read = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class AnnouncementSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    office_id = serializers.IntegerField(allow_null=True)
+    author_id = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class AnnouncementCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    body = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
+    office_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class NotificationsView(APIView):
+    @extend_schema(parameters=[OpenApiParameter("unread", bool)], responses={200: NotificationSerializer(many=True)},
+                   tags=["notifications"])
+    def get(self, request):
+        notifications = selectors.notification_list_for(request.user)
+        if request.query_params.get("unread", "").lower() in ("1", "true", "yes"):
+            notifications = notifications.filter(read_at__isnull=True)
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(notifications, request, view=self)
+        return paginator.get_paginated_response([services.notification_payload(n) for n in page])
+
+
+class NotificationReadView(APIView):
+    @extend_schema(request=None, responses={200: NotificationSerializer}, tags=["notifications"])
+    def post(self, request, notification_id):
+        return Response(services.notification_payload(services.notification_mark_read(user=request.user, notification_id=notification_id)))
+
+
+class NotificationsReadAllView(APIView):
+    @extend_schema(request=None, responses={200: serializers.DictField()}, tags=["notifications"])
+    def post(self, request):
+        return Response({"marked_read": services.notifications_mark_all_read(user=request.user)})
+
+
+class AnnouncementsView(APIView):
+    @extend_schema(responses={200: AnnouncementSerializer(many=True)}, tags=["notifications"])
+    def get(self, request):
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(selectors.announcement_list_for(request.user), request, view=self)
+        return paginator.get_paginated_response([services.announcement_payload(a) for a in page])
+
+    @extend_schema(request=AnnouncementCreateSerializer, responses={201: AnnouncementSerializer}, tags=["notifications"])
+    def post(self, request):
+        data = AnnouncementCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        office = None
+        if data.validated_data["office_id"] is not None:
+            from offices.selectors import office_get_for
+
+            office = office_get_for(request.user, data.validated_data["office_id"])
+        announcement = services.announcement_create(actor=request.user, title=data.validated_data["title"],
+                                                    body=data.validated_data["body"], office=office)
+        return Response(services.announcement_payload(announcement), status=status.HTTP_201_CREATED)
