@@ -239,6 +239,13 @@ SPECTACULAR_SETTINGS = {
         "MessageTypeEnum": "messaging.models.MessageType",
         "SendableMessageTypeEnum": ["text", "image", "video", "file"],
         "RoleEnum": "accounts.models.Role",
+        "LeadStatusEnum": "leads.models.LeadStatus",
+        "LeadSourceEnum": "leads.models.LeadSource",
+        "AppointmentStatusEnum": "appointments.models.AppointmentStatus",
+        "AppointmentOutcomeEnum": ["completed", "no_show"],
+        "DocumentStatusEnum": "documents.models.DocumentStatus",
+        "ReviewDecisionEnum": ["approved", "rejected"],
+        "DocumentKindEnum": "documents.models.DocumentKind",
     },
 }
 

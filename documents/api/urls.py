@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from core.routers import OptionalSlashRouter
+from documents.api import views
 
-urlpatterns: list = []
+router = OptionalSlashRouter()
+router.register("documents", views.DocumentViewSet, basename="document")
+
+urlpatterns = router.urls

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -51,7 +51,8 @@ class NotificationReadView(APIView):
 
 
 class NotificationsReadAllView(APIView):
-    @extend_schema(request=None, responses={200: serializers.DictField()}, tags=["notifications"])
+    @extend_schema(request=None, responses={200: inline_serializer("MarkedRead", {"marked_read": serializers.IntegerField()})},
+                   tags=["notifications"])
     def post(self, request):
         return Response({"marked_read": services.notifications_mark_all_read(user=request.user)})
 

@@ -1,0 +1,29 @@
+from django.db.models import Q, QuerySet
+
+from accounts.models import Role, User
+from core.errors import NotFound
+from documents.models import Document
+
+
+def document_list_for(user: User) -> QuerySet[Document]:
+    """super admin: all; manager: their office; consultant: their leads' and those leads' students';
+    student: their own; receptionist: none."""
+    documents = Document.objects.filter(deleted_at__isnull=True)
+    if not user.is_active:
+        return documents.none()
+    if user.role == Role.SUPER_ADMIN:
+        return documents
+    if user.role == Role.MANAGER:
+        return documents.filter(office_id=user.office_id)
+    if user.role == Role.CONSULTANT:
+        return documents.filter(Q(lead__assigned_to=user) | Q(student__student_leads__assigned_to=user)).distinct()
+    if user.role == Role.STUDENT:
+        return documents.filter(student=user)
+    return documents.none()
+
+
+def document_get_for(user: User, document_id) -> Document:
+    try:
+        return document_list_for(user).get(pk=int(document_id))
+    except (Document.DoesNotExist, TypeError, ValueError):
+        raise NotFound("Document not found.") from None
