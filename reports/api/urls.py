@@ -1,3 +1,6 @@
-from django.urls import path  # noqa: F401
+from django.urls import re_path
 
-urlpatterns: list = []
+from reports.api.views import report_view
+from reports.selectors import REPORTS
+
+urlpatterns = [re_path(rf"^reports/{name}/?$", report_view(name), name=f"report-{name}") for name in REPORTS]
