@@ -27,7 +27,7 @@ seed: migrate
 	$(BIN)/python manage.py seed --if-empty
 
 run: admin
-	@-$(MAKE) --no-print-directory seed 2>/dev/null || true
+	$(BIN)/python manage.py seed --if-empty
 	@echo "Serving on http://127.0.0.1:$(PORT)  (admin /admin/, API docs /api-docs, health /health)"
 	$(BIN)/daphne -b 0.0.0.0 -p $(PORT) crm_project.asgi:application
 

@@ -1,7 +1,8 @@
 from django.urls import path
 
-from core import views
+from core import metrics, views
 
 urlpatterns = [
     path("health", views.health, name="health"),
+    path("metrics", metrics.metrics, name="metrics"),
 ]

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -338,6 +339,8 @@ PROFANITY_MODE = env("PROFANITY_MODE", "mask")  # mask | reject | off
 PROFANITY_WORDS = env_list("PROFANITY_WORDS", "fuck,shit,bitch,bastard,asshole,cunt,dick,wanker")
 # Candidates ranked per search: bounds the work a very common word can cause.
 MESSAGE_SEARCH_MAX_CANDIDATES = env_int("MESSAGE_SEARCH_MAX_CANDIDATES", 2000)
+# Deleted messages keep their content for audit this long; then purge_deleted_messages clears it.
+MESSAGE_DELETED_RETENTION_DAYS = env_int("MESSAGE_DELETED_RETENTION_DAYS", 90)
 
 # --- Real-time settings (socket consumer) ---------------------------------------------------
 SOCKET_MAX_FRAME_BYTES = env_int("SOCKET_MAX_FRAME_BYTES", 64 * 1024)
@@ -359,3 +362,5 @@ FILE_SCAN_BACKEND = env("FILE_SCAN_BACKEND", "")
 AWS_QUERYSTRING_EXPIRE = env_int("AWS_QUERYSTRING_EXPIRE", 300)
 
 # --- Reports and operations settings --------------------------------------------------------
+# Bearer token for /metrics (besides staff sign-in); empty = staff only.
+METRICS_TOKEN = env("METRICS_TOKEN", "")

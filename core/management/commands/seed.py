@@ -1,0 +1,98 @@
+"""Realistic demo data through the same services the API uses. Idempotent per office."""
+
+import random
+from datetime import timedelta
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+from tqdm import tqdm
+
+from accounts.models import Role, User
+from offices.models import Office
+
+PASSWORD = "demo-Pass-2024"
+OFFICES = [("London", "Europe/London", "221B Baker Street"), ("Toronto", "America/Toronto", "100 Queen St W"),
+           ("Sydney", "Australia/Sydney", "1 Macquarie St"), ("Dubai", "Asia/Dubai", "Sheikh Zayed Rd"),
+           ("Singapore", "Asia/Singapore", "1 Raffles Place")]
+FIRST = "Amara Ben Chen Dara Eli Farah Gus Hana Ivo Jia Kai Lena Milo Nia Omar Pia Quinn Rui Sana Tomas Uma Vik Wen Yara Zane".split()
+LAST = "Okafor Silva Nguyen Kowalski Haddad Tanaka Murphy Costa Ibrahim Larsen Patel Novak Rossi Kim Mensah".split()
+SIZES = {"small": 1, "medium": 3, "large": 10}
+PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+
+
+class Command(BaseCommand):
+    help = ("Create demo offices, staff of every role, students, leads across the pipeline, appointments, documents and "
+            f"conversations with messages. Idempotent: an office that exists is left alone. Every account's password is {PASSWORD}.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--size", choices=sorted(SIZES), default="small", help="how much data per office")
+        parser.add_argument("--offices", type=int, default=3, help=f"how many offices (1-{len(OFFICES)})")
+        parser.add_argument("--if-empty", action="store_true", help="do nothing when any office exists (first start)")
+
+    def handle(self, *args, size, offices, if_empty, **options):
+        if if_empty and Office.objects.exists():
+            self.stdout.write("Data exists; not seeding.")
+            return
+        scale = SIZES[size]
+        self.random = random.Random(42)
+        for name, tz, address in tqdm(OFFICES[: max(1, min(offices, len(OFFICES)))], desc="offices", unit="office"):
+            if Office.objects.filter(name=name).exists():
+                continue
+            self._office(Office.objects.create(name=name, timezone=tz, address=address, email=f"{name.lower()}@demo.example.com"), scale)
+        self.stdout.write(self.style.SUCCESS(f"Seeded. Log in as manager.london@demo.example.com (or any seeded email) with {PASSWORD}"))
+
+    def _person(self, office, role, label):
+        first, last = self.random.choice(FIRST), self.random.choice(LAST)
+        email = f"{label}.{office.name.lower()}@demo.example.com"
+        return User.objects.create_user(email, PASSWORD, first_name=first, last_name=last, role=role, office=office,
+                                        phone=f"+1 555 {self.random.randint(1000000, 9999999)}")
+
+    def _office(self, office, scale):
+        from appointments.services import appointment_book
+        from documents.services import document_upload
+        from leads.models import LeadSource
+        from leads.services import lead_assign, lead_change_status, lead_convert, lead_create
+        from messaging.services import conversation_ensure_direct, message_send
+
+        manager = self._person(office, Role.MANAGER, "manager")
+        receptionist = self._person(office, Role.RECEPTIONIST, "reception")
+        consultants = [self._person(office, Role.CONSULTANT, f"consultant{n}") for n in range(2 * scale)]
+        pipeline = ["new", "contacted", "qualified", "applied", "converted", "lost"]
+        now = timezone.now()
+        for n in tqdm(range(12 * scale), desc=f"{office.name} leads", leave=False):
+            first, last = self.random.choice(FIRST), self.random.choice(LAST)
+            lead = lead_create(actor=receptionist, first_name=first, last_name=last,
+                               email=f"{first}.{last}.{n}.{office.name}@demo.example.com".lower(),
+                               phone=f"+1 555 {self.random.randint(1000000, 9999999)}",
+                               source=self.random.choice(LeadSource.values), confirm_duplicate=True)
+            consultant = consultants[n % len(consultants)]
+            target = pipeline[n % len(pipeline)]
+            if target == "new" and n % 2:
+                continue
+            lead_assign(actor=manager, lead=lead, consultant=consultant)
+            for step in pipeline[1: pipeline.index(target) if target in pipeline[:4] else 4]:
+                lead = lead_change_status(actor=consultant, lead=lead, status=step)
+            if target == "applied":
+                lead = lead_change_status(actor=consultant, lead=lead, status="applied")
+            elif target == "lost":
+                lead = lead_change_status(actor=consultant, lead=lead, status="lost",
+                                          lost_reason=self.random.choice(["Too expensive", "Chose another agency", "Postponed studies"]))
+            elif target == "converted":
+                lead = lead_convert(actor=consultant, lead=lead)
+                student = lead.student
+                student.set_password(PASSWORD)
+                student.save(update_fields=["password"])
+                lead.refresh_from_db()
+                conversation = conversation_ensure_direct(user_a=student, user_b=consultant, office=office, lead=lead)
+                for text, sender in (("Hi! I have a question about my application.", student),
+                                     ("Of course, how can I help?", consultant),
+                                     ("Which documents do I still need?", student),
+                                     ("Your transcript and a passport copy. Upload them in the app.", consultant)):
+                    message_send(sender=sender, conversation=conversation, content=text)
+                start = (now + timedelta(days=1 + n % 5)).replace(hour=10 + n % 6, minute=0, second=0, microsecond=0)
+                appointment_book(actor=receptionist, consultant=consultant, student=student, title="Application review",
+                                 start=start, end=start + timedelta(minutes=45))
+                document_upload(actor=student, file=SimpleUploadedFile("transcript.pdf", PDF), kind="transcript", student=student)
+        team = conversation_ensure_direct(user_a=manager, user_b=receptionist, office=office)
+        message_send(sender=manager, conversation=team, content=f"Welcome to the {office.name} office!")

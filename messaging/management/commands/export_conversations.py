@@ -1,0 +1,61 @@
+"""Export conversations an ops person may monitor, by office and date range, as CSV or JSON lines."""
+
+import sys
+from datetime import datetime, time, timezone as dt_timezone
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from accounts.models import User
+from messaging import selectors, services
+from messaging.api.views import stream_csv, stream_json
+from messaging.models import AuditAction
+
+
+def _day(value: str):
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError as exc:
+        raise CommandError(f"Dates look like 2026-01-31, not {value!r}.") from exc
+
+
+class Command(BaseCommand):
+    help = ("Export the conversations that the given manager or super admin may monitor (their office, or all), with "
+            "activity in the date range, as CSV (one file, a conversation after another) or JSON lines. Each export is audited.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--as", dest="actor", required=True, help="email of the manager or super admin exporting")
+        parser.add_argument("--office", type=int, help="office id (managers: their own)")
+        parser.add_argument("--from", dest="date_from", help="first day, YYYY-MM-DD")
+        parser.add_argument("--to", dest="date_to", help="last day, YYYY-MM-DD")
+        parser.add_argument("--format", choices=["csv", "json"], default="json")
+        parser.add_argument("--output", help="file to write (default: standard output)")
+
+    def handle(self, *args, actor, office, date_from, date_to, format, output, **options):
+        user = User.objects.filter(email__iexact=actor, is_active=True).first()
+        if user is None or user.role not in ("manager", "super_admin"):
+            raise CommandError("--as must name an active manager or super admin.")
+        conversations = selectors.monitoring_list(user, office_id=office)
+        if date_from:
+            conversations = conversations.filter(last_activity_at__gte=datetime.combine(_day(date_from), time.min, dt_timezone.utc))
+        if date_to:
+            conversations = conversations.filter(created_at__lt=datetime.combine(_day(date_to), time.max, dt_timezone.utc))
+        conversations = list(conversations)
+        if office and not conversations and user.role == "manager" and office != user.office_id:
+            raise CommandError("Office not found.")
+        out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+        try:
+            for conversation in tqdm(conversations, desc="conversations", unit="conv", file=sys.stderr, disable=not output):
+                services.monitoring_audit_record(actor=user, action=AuditAction.EXPORT, conversation=conversation,
+                                                 details={"format": format, "via": "export_conversations"})
+                if format == "csv":
+                    for n, line in enumerate(stream_csv(conversation)):
+                        if n == 0:
+                            out.write(f"# conversation {conversation.id}\n")
+                        out.write(line)
+                else:
+                    out.write("".join(stream_json(conversation)) + "\n")
+        finally:
+            if output:
+                out.close()
+        self.stderr.write(f"Exported {len(conversations)} conversation(s).")
