@@ -1,12 +1,5 @@
 from django.conf import settings
-from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.db import models
-
-
-class TsTzRange(models.Func):
-    function = "TSTZRANGE"
-    output_field = DateTimeRangeField()
 
 
 class AppointmentStatus(models.TextChoices):
@@ -39,13 +32,10 @@ class Appointment(models.Model):
             models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="appointment_ends_after_start"),
             models.CheckConstraint(condition=models.Q(student__isnull=False) | models.Q(lead__isnull=False),
                                    name="appointment_has_attendee"),
-            # A consultant is never in two scheduled appointments at once, whatever races in Python.
-            ExclusionConstraint(
-                name="appointment_no_double_booking",
-                expressions=[(TsTzRange("start", "end"), RangeOperators.OVERLAPS), ("consultant", RangeOperators.EQUAL)],
-                condition=models.Q(status="scheduled"),
-            ),
         ]
+        # A consultant is never in two scheduled appointments at once, whatever races in Python: the
+        # exclusion constraint `appointment_no_double_booking` is created by migration 0002 (it
+        # depends on what the PostgreSQL server offers, which a model constraint cannot express).
         indexes = [models.Index(fields=["office", "start"]), models.Index(fields=["status", "start"])]
 
     def __str__(self) -> str:
