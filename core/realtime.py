@@ -28,6 +28,12 @@ def conversation_group(conversation_id: int) -> str:
     return f"conversation.{conversation_id}"
 
 
+def monitor_group(conversation_id: int) -> str:
+    """Monitoring staff who joined a conversation read-only: its message events reach them here
+    (participants get them through their own user groups, so nobody gets two copies)."""
+    return f"monitor.{conversation_id}"
+
+
 async def group_send_many(groups: Iterable[str], event: str, data: dict) -> None:
     """All groups at once: a 50-member conversation costs one round of Redis calls, not fifty in a row."""
     layer = get_channel_layer()
@@ -42,9 +48,12 @@ def _send_now(groups: list[str], event: str, data: dict) -> None:
         logger.warning("realtime send failed", extra={"event": event, "groups": len(groups)}, exc_info=True)
 
 
-def broadcast_to_users(user_ids: Iterable[int], event: str, data: dict) -> None:
-    """Push `event` to every socket of these users once the current transaction commits."""
+def broadcast_to_users(user_ids: Iterable[int], event: str, data: dict, *, monitors_of: int | None = None) -> None:
+    """Push `event` to every socket of these users (and, with `monitors_of`, to the read-only
+    monitors of that conversation) once the current transaction commits."""
     groups = [user_group(user_id) for user_id in sorted(set(user_ids))]
+    if monitors_of is not None:
+        groups.append(monitor_group(monitors_of))
     if groups:
         transaction.on_commit(lambda: _send_now(groups, event, data))
 

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api.social import social_complete
 from messaging.api.realtime_views import SocketStatsView
+from reports import admin_views
 
 api_v1 = [
     path("", include("messaging.api.realtime_urls")),  # before users/<id>
@@ -21,6 +22,9 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api-docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("admin/reports/", admin.site.admin_view(admin_views.dashboard), name="admin-reports"),
+    path("admin/monitor/", admin.site.admin_view(admin_views.monitor_list), name="admin-monitor"),
+    path("admin/monitor/<int:conversation_id>/", admin.site.admin_view(admin_views.monitor_detail), name="admin-monitor-detail"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     re_path(r"^api/v1/auth/social/complete/?$", social_complete, name="auth-social-complete"),

@@ -19,11 +19,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.errors import ApplicationError, NotFound, RateLimited, ValidationFailed
-from core.realtime import conversation_group, user_group
+from core.realtime import conversation_group, monitor_group, user_group
 from messaging import events, selectors, services
 from messaging.models import AuditAction
 from messaging.socket import registry
-from messaging.socket.auth import origin_from_scope
+from messaging.socket.auth import origin_allowed
 
 logger = logging.getLogger("crm.socket")
 
@@ -191,8 +191,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         if self.user is None or not self.user.is_authenticated:
             return await self.close(code=CLOSE_UNAUTHORIZED)
-        origin = origin_from_scope(self.scope)
-        if origin is not None and origin not in settings.ALLOWED_WS_ORIGINS:
+        if not origin_allowed(self.scope):
             return await self.close(code=CLOSE_FORBIDDEN_ORIGIN)
         count = await registry.connection_open(self.user.pk, self.channel_name)
         if count is None:
@@ -213,7 +212,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             task.cancel()
         await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
         for conversation_id in list(self.joined):
-            await self.channel_layer.group_discard(conversation_group(conversation_id), self.channel_name)
+            await self._drop_conversation(conversation_id)
         if self.pending_delivered:
             await self._flush_delivered(delay=0)
         remaining = await registry.connection_close(self.user.pk, self.channel_name)
@@ -290,6 +289,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             self.members.add(conversation_id)
         self.joined[conversation_id] = writable
         await self.channel_layer.group_add(conversation_group(conversation_id), self.channel_name)
+        if not writable:  # monitors are not in the user groups that carry message events
+            await self.channel_layer.group_add(monitor_group(conversation_id), self.channel_name)
         await registry.conversation_touch(conversation_id)
         return {"conversation_id": conversation_id, "read_only": not writable}
 
@@ -459,10 +460,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await _mark_delivered(self.user, pending)
 
     async def _drop_conversation(self, conversation_id: int):
-        self.joined.pop(conversation_id, None)
+        writable = self.joined.pop(conversation_id, True)
         self.members.discard(conversation_id)
         self.last_pushed.pop(conversation_id, None)
         await self.channel_layer.group_discard(conversation_group(conversation_id), self.channel_name)
+        if not writable:
+            await self.channel_layer.group_discard(monitor_group(conversation_id), self.channel_name)
 
     async def session_revoke(self, message):
         await self.close(code=CLOSE_UNAUTHORIZED)

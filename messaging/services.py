@@ -68,7 +68,8 @@ def content_clean(content: str) -> str:
 
 
 def _broadcast_message(event: str, message: Message) -> None:
-    broadcast_to_users(participant_user_ids(message.conversation_id), event, events.message_payload(message))
+    broadcast_to_users(participant_user_ids(message.conversation_id), event, events.message_payload(message),
+                       monitors_of=message.conversation_id)
 
 
 def _conversation_event(event: str, conversation: Conversation, *, extra_user_ids: Iterable[int] = ()) -> None:

@@ -38,12 +38,29 @@ def origin_from_scope(scope) -> str | None:
     return None
 
 
+def origin_allowed(scope) -> bool:
+    """Configured front-end origins, the server's own pages (the staff console), or no Origin at
+    all (mobile apps and servers send none; browsers always do)."""
+    from urllib.parse import urlparse
+
+    from django.conf import settings
+
+    origin = origin_from_scope(scope)
+    if origin is None or origin in settings.ALLOWED_WS_ORIGINS:
+        return True
+    host = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), None)
+    return host is not None and urlparse(origin).netloc == host
+
+
 class JWTAuthMiddleware:
-    """Puts `scope["user"]`; the consumer closes with 4401 when it is anonymous."""
+    """Puts `scope["user"]`: the access token's user; without a token, the staff console's signed-in
+    session user (set by Channels' AuthMiddleware around this one). 4401 when anonymous."""
 
     def __init__(self, app):
         self.app = app
 
     async def __call__(self, scope, receive, send):
-        scope = dict(scope, user=await user_for_token(token_from_scope(scope)))
+        raw = token_from_scope(scope)
+        if raw is not None or not getattr(scope.get("user"), "is_authenticated", False):
+            scope = dict(scope, user=await user_for_token(raw))
         return await self.app(scope, receive, send)

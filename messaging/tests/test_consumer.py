@@ -288,6 +288,13 @@ async def test_monitor_joins_read_only_and_is_audited(people, chat):
     refused = await request(socket, "send_message", {"conversation_id": chat.id, "content": "x"}, id="2")
     assert refused["data"]["code"] == "not_found"
     assert await database_sync_to_async(MonitoringAudit.objects.filter(actor=manager).count)() == 1
+    # the monitor sees new messages live, once each
+    await database_sync_to_async(services.message_send)(sender=people[0], conversation=chat, content="watched")
+    assert (await next_event(socket, "message_received"))["content"] == "watched"
+    assert await socket.receive_nothing(timeout=0.3)
+    await request(socket, "leave_conversation", {"conversation_id": chat.id}, id="3")
+    await database_sync_to_async(services.message_send)(sender=people[0], conversation=chat, content="after leaving")
+    assert await socket.receive_nothing(timeout=0.5)
     await socket.disconnect()
 
 

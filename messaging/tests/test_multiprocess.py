@@ -3,81 +3,25 @@ connection cap agree across them, and no token reaches their logs."""
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
 from accounts.tests.factories import ConsultantFactory
 from conftest import access_token_for
+from core.tests.live_server import daphne_servers
 from messaging.tests.factories import make_conversation
 from offices.tests.factories import OfficeFactory
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    host = db["HOST"] or ""
-    if host.startswith("/"):
-        return f"postgres://{db['USER']}@/{db['NAME']}?host={host}"
-    return f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
 def servers(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "crm_project.settings.test",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "CHANNELS_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
-        "SOCKET_MAX_CONNECTIONS_PER_USER": "2",
-        "DEBUG_SOCKET": "true",
-        "LOG_LEVEL": "DEBUG",
-    }
-    processes, ports, logs = [], [], []
-    for n in range(2):
-        port = free_port()
-        log = open(tmp_path / f"daphne-{n}.log", "w+")
-        processes.append(subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crm_project.asgi:application"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        ))
-        ports.append(port)
-        logs.append(log)
-    deadline = time.monotonic() + 30
-    for port in ports:
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("daphne did not start")
-                time.sleep(0.2)
-    yield ports, logs
-    for process in processes:
-        process.terminate()
-        process.wait(timeout=10)
-    for log in logs:
-        log.close()
+    with daphne_servers(tmp_path, count=2, SOCKET_MAX_CONNECTIONS_PER_USER="2", DEBUG_SOCKET="true", LOG_LEVEL="DEBUG") as running:
+        yield running
 
 
 async def next_event(ws, name, timeout=5):

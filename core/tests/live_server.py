@@ -1,0 +1,72 @@
+"""Real daphne processes for tests that need a live server (sockets, browsers, several processes)."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url() -> str:
+    """The test database, as a URL another process can use."""
+    db = connection.settings_dict
+    host = db["HOST"] or ""
+    if host.startswith("/"):
+        return f"postgres://{db['USER']}@/{db['NAME']}?host={host}"
+    return f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@contextmanager
+def daphne_servers(log_dir: Path, count: int = 1, **extra_env):
+    """`count` daphne processes on free ports sharing the test database and Redis; yields (ports, logs)."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "crm_project.settings.test",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "CHANNELS_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        **extra_env,
+    }
+    processes, ports, logs = [], [], []
+    try:
+        for n in range(count):
+            port = free_port()
+            log = open(log_dir / f"daphne-{n}.log", "w+")
+            processes.append(subprocess.Popen(
+                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crm_project.asgi:application"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            ))
+            ports.append(port)
+            logs.append(log)
+        deadline = time.monotonic() + 30
+        for port in ports:
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("daphne did not start")
+                    time.sleep(0.2)
+        yield ports, logs
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=10)
+        for log in logs:
+            log.close()

@@ -1,0 +1,48 @@
+"""The staff console pages: dashboard and live monitor, scoped like the API."""
+
+import pytest
+
+from accounts.tests.factories import PASSWORD
+from leads.tests.factories import LeadFactory
+from messaging.models import MonitoringAudit
+from messaging.tests.factories import make_conversation, send
+
+pytestmark = pytest.mark.django_db
+
+
+def login(client, user):
+    assert client.login(email=user.email, password=PASSWORD)
+    return client
+
+
+def test_dashboard_shows_the_managers_office_figures(client, manager, office, other_office, consultant):
+    LeadFactory.create_batch(3, office=office)
+    LeadFactory.create_batch(5, office=other_office)
+    page = login(client, manager).get("/admin/reports/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "vendor/chartjs/chart.umd.min.js" in body and "chart-funnel" in body
+    assert page.context["figures"]["leads"]["total"] == 3
+
+
+def test_dashboard_is_for_managers_and_super_admins(client, consultant, super_admin):
+    assert login(client, consultant).get("/admin/reports/").status_code == 403
+    client.logout()
+    assert login(client, super_admin).get("/admin/reports/?office=999999").status_code == 404
+
+
+def test_monitor_lists_office_conversations_and_audits_reads(client, manager, other_manager, office, consultant, receptionist):
+    chat = make_conversation(consultant, receptionist, office=office, title="Desk talk")
+    send(consultant, chat, "<b>not html</b>")
+    listing = login(client, manager).get("/admin/monitor/")
+    assert "Desk talk" in listing.content.decode()
+    detail = client.get(f"/admin/monitor/{chat.id}/")
+    assert detail.status_code == 200 and detail.context["history"][0]["content"] == "<b>not html</b>"
+    assert "<b>not html</b>" not in detail.content.decode()  # history travels as escaped JSON
+    assert MonitoringAudit.objects.filter(actor=manager, conversation=chat, action="monitor_read").exists()
+    client.logout()
+    assert login(client, other_manager).get(f"/admin/monitor/{chat.id}/").status_code == 404
+
+
+def test_consultants_cannot_monitor(client, consultant):
+    assert login(client, consultant).get("/admin/monitor/").status_code == 403
