@@ -64,6 +64,13 @@ class Lead(models.Model):
             models.Index(Lower("email"), "office", name="lead_office_email_idx"),
             models.Index(fields=["office", "phone"]),
         ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=LeadStatus.values), name="lead_status_valid"),
+            models.CheckConstraint(condition=models.Q(source__in=LeadSource.values), name="lead_source_valid"),
+            # A lost lead always says why, whichever door (API, admin, import, shell) closed it.
+            models.CheckConstraint(condition=~models.Q(status=LeadStatus.LOST) | ~models.Q(lost_reason=""),
+                                   name="lead_lost_has_reason"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()

@@ -33,6 +33,13 @@ def _can_manage(actor: User, lead: Lead) -> bool:
     return actor.role == Role.CONSULTANT and lead.assigned_to_id == actor.pk
 
 
+def _can_see(actor: User, lead: Lead) -> bool:
+    """The selector's rule for one lead already in hand (no query): who may read it and add notes."""
+    if actor.role in (Role.MANAGER, Role.RECEPTIONIST) and lead.office_id == actor.office_id:
+        return True
+    return _can_manage(actor, lead)
+
+
 def _check_duplicates(*, office_id, email, phone, exclude_pk=None, confirmed: bool) -> None:
     if confirmed:
         return
@@ -238,6 +245,8 @@ def lead_escalate(*, actor: User, lead: Lead, note: str = ""):
 
 @transaction.atomic
 def lead_add_note(*, actor: User, lead: Lead, text: str) -> Activity:
+    if not _can_see(actor, lead):
+        raise NotFound("Lead not found.")
     text = (text or "").strip()
     if not text:
         raise ValidationFailed("A note needs text.", code="empty_note")
@@ -275,8 +284,8 @@ def leads_import_csv(*, actor: User, data: bytes, office=None) -> dict:
         if number - 1 > IMPORT_MAX_ROWS:
             report["errors"].append({"row": number, "errors": [f"Only {IMPORT_MAX_ROWS} rows per file."]})
             break
+        errors = ["more cells than columns"] if row.get(None) else []
         row = {k: (row.get(k) or "").strip() for k in IMPORT_COLUMNS}
-        errors = []
         if not row["first_name"]:
             errors.append("first_name is required")
         if not (row["email"] or row["phone"]):

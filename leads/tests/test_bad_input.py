@@ -1,0 +1,105 @@
+"""Bad and hostile input: clear errors in the one shape, nothing half-written."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError, transaction
+
+from leads.models import Activity, Lead
+from leads.tests.factories import LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lead(office):
+    return LeadFactory(office=office)
+
+
+@pytest.mark.parametrize("consultant_id, status, code", [(999999, 400, "unknown_consultant"),
+                                                         ("abc", 400, "validation_error"),
+                                                         (None, 400, "validation_error")])
+def test_assign_to_nobody(consultant_id, status, code, client_for, manager, lead):
+    body = {} if consultant_id is None else {"consultant_id": consultant_id}
+    response = client_for(manager).post(f"/api/v1/leads/{lead.id}/assign", body)
+    assert response.status_code == status and response.json()["error"]["code"] == code
+    lead.refresh_from_db()
+    assert lead.assigned_to_id is None and not Activity.objects.filter(lead=lead, kind="assigned").exists()
+
+
+def test_assign_to_another_offices_consultant_changes_nothing(client_for, manager, lead, other_consultant):
+    response = client_for(manager).post(f"/api/v1/leads/{lead.id}/assign", {"consultant_id": other_consultant.id})
+    assert response.json()["error"]["code"] == "consultant_other_office"
+    lead.refresh_from_db()
+    assert lead.assigned_to_id is None
+
+
+@pytest.mark.parametrize("body, code", [({"status": "lost"}, "lost_reason_required"),
+                                        ({"status": "lost", "lost_reason": "   "}, "lost_reason_required"),
+                                        ({"status": "converted"}, "invalid_transition"),
+                                        ({"status": "new"}, "invalid_transition"),
+                                        ({"status": "dormant"}, "validation_error"),
+                                        ({}, "validation_error")])
+def test_bad_status_changes(body, code, client_for, manager, lead):
+    response = client_for(manager).post(f"/api/v1/leads/{lead.id}/status", body)
+    assert response.status_code == 400 and response.json()["error"]["code"] == code
+    lead.refresh_from_db()
+    assert lead.status == "new" and not Activity.objects.filter(lead=lead, kind="status_changed").exists()
+
+
+def test_patch_to_lost_without_reason_is_refused(client_for, manager, lead):
+    response = client_for(manager).patch(f"/api/v1/leads/{lead.id}", {"status": "lost"})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "lost_reason_required"
+
+
+def test_the_database_refuses_a_lost_lead_without_reason(lead):
+    lead.status = "lost"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        lead.save()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Lead.objects.filter(pk=lead.pk).update(status="dormant")
+
+
+def test_oversized_import_is_413(client_for, receptionist):
+    big = b"first_name,email\n" + b"x" * (5 * 1024 * 1024 + 1)
+    response = client_for(receptionist).post("/api/v1/leads/import", {"file": SimpleUploadedFile("big.csv", big)},
+                                             format="multipart")
+    assert response.status_code == 413 and response.json()["error"]["code"] == "file_too_large"
+    assert not Lead.objects.exists()
+
+
+def test_import_without_a_file(client_for, receptionist):
+    response = client_for(receptionist).post("/api/v1/leads/import", {}, format="multipart")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "no_file"
+
+
+def test_import_with_json_is_415(client_for, receptionist):
+    response = client_for(receptionist).post("/api/v1/leads/import", {"file": "x"}, format="json")
+    assert response.status_code == 415
+
+
+def test_malformed_rows_are_reported_and_hostile_cells_neutralised_on_export(client_for, manager):
+    csv_text = ("first_name,last_name,email,phone,source\n"
+                "=cmd|' /C calc'!A0,@SUM(1+1),formula@example.com,+44 7000 111111,event\n"
+                "OnlyName\n"
+                "Too,Many,b@example.com,,event,extra,cells\n"
+                "\"Unclosed,quote,a@example.com\n")
+    report = client_for(manager).post("/api/v1/leads/import",
+                                      {"file": SimpleUploadedFile("l.csv", csv_text.encode())}, format="multipart").json()
+    assert report["created"] == 1
+    assert report["errors"] == [{"row": 3, "errors": ["email or phone is required"]},
+                                {"row": 4, "errors": ["more cells than columns"]},
+                                {"row": 5, "errors": ["email or phone is required"]}]
+    export = b"".join(client_for(manager).get("/api/v1/leads/export").streaming_content).decode()
+    assert "'=cmd" in export and "'@SUM" in export
+    assert ",=" not in export and ",@" not in export
+
+
+def test_notes_are_checked_by_the_service_too(other_consultant, consultant, office):
+    """The admin and commands call the service directly: it applies the same visibility rule."""
+    from core.errors import NotFound
+    from leads.services import lead_add_note
+
+    lead = LeadFactory(office=office, assigned_to=consultant)
+    with pytest.raises(NotFound):
+        lead_add_note(actor=other_consultant, lead=lead, text="snooping")
+    assert not Activity.objects.filter(lead=lead, kind="note").exists()
