@@ -6,7 +6,7 @@ import csv
 import io
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -40,9 +40,18 @@ def _can_see(actor: User, lead: Lead) -> bool:
     return _can_manage(actor, lead)
 
 
+# First key of the transaction-scoped advisory lock that serialises duplicate checks per office.
+_DUPLICATE_LOCK_NAMESPACE = 0x1EAD
+
+
 def _check_duplicates(*, office_id, email, phone, exclude_pk=None, confirmed: bool) -> None:
-    if confirmed:
+    if confirmed or not (email or phone):
         return
+    # Two receptionists typing in the same walk-in (or two runs of one import) must not both pass the
+    # check: the lock holds until this transaction commits, so the second sees the first's lead.
+    # (No unique constraint: a confirmed duplicate is allowed.)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_DUPLICATE_LOCK_NAMESPACE, office_id or 0])
     existing = lead_duplicates(office_id=office_id, email=email, phone=phone, exclude_pk=exclude_pk).first()
     if existing is not None:
         field = "email" if email and existing.email.lower() == email.strip().lower() else "phone"

@@ -103,3 +103,33 @@ def test_notes_are_checked_by_the_service_too(other_consultant, consultant, offi
     with pytest.raises(NotFound):
         lead_add_note(actor=other_consultant, lead=lead, text="snooping")
     assert not Activity.objects.filter(lead=lead, kind="note").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_walk_ins_of_one_person_give_one_lead_and_one_conflict(office):
+    import threading
+
+    from django.db import connection
+
+    from accounts.tests.factories import ReceptionistFactory
+    from core.errors import Conflict
+    from leads.services import lead_create
+
+    desks = [ReceptionistFactory(office=office) for _ in range(4)]
+    barrier, outcomes = threading.Barrier(4), []
+
+    def walk_in(receptionist):
+        try:
+            barrier.wait()
+            lead_create(actor=receptionist, first_name="Same", email="same.person@example.com")
+            outcomes.append("created")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=walk_in, args=(desk,)) for desk in desks]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert sorted(outcomes) == ["created"] + ["duplicate_lead"] * 3
+    assert Lead.objects.filter(email="same.person@example.com").count() == 1
