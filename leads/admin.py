@@ -2,7 +2,7 @@ import csv
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 
 from accounts.models import Role, User
@@ -40,8 +40,22 @@ class LostForm(forms.Form):
     reason = forms.CharField(max_length=255)
 
 
+class LeadAdminForm(forms.ModelForm):
+    class Meta:
+        model = Lead
+        fields = ["first_name", "last_name", "email", "phone", "source"]
+
+    def clean(self):
+        # The service refuses this too; saying it here keeps what the user typed on the page.
+        cleaned = super().clean()
+        if not (cleaned.get("email") or cleaned.get("phone")):
+            raise forms.ValidationError("A lead needs an email or a phone number.")
+        return cleaned
+
+
 @admin.register(Lead)
 class LeadAdmin(ScopedAdmin):
+    form = LeadAdminForm
     list_display = ["__str__", "email", "phone", "status", "source", "office", "assigned_to", "created_at"]
     list_filter = ["status", "source", "office"]
     search_fields = ["first_name", "last_name", "email", "phone"]
@@ -57,15 +71,21 @@ class LeadAdmin(ScopedAdmin):
     def scoped_queryset(self, request):
         return selectors.lead_list_for(request.user)
 
-    def save_model(self, request, obj, form, change):
-        data = {k: form.cleaned_data[k] for k in ("first_name", "last_name", "email", "phone", "source")}
+    def changeform_view(self, request, *args, **kwargs):
+        # A refusal from the service rolls the whole save back (Django wraps this view in a
+        # transaction) and is shown instead of a "saved successfully" message.
         try:
-            if change:
-                services.lead_update(actor=request.user, lead=Lead.objects.get(pk=obj.pk), confirm_duplicate=True, **data)
-            else:
-                obj.pk = services.lead_create(actor=request.user, confirm_duplicate=True, **data).pk
+            return super().changeform_view(request, *args, **kwargs)
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request, obj, form, change):
+        data = {k: form.cleaned_data[k] for k in ("first_name", "last_name", "email", "phone", "source")}
+        if change:
+            services.lead_update(actor=request.user, lead=Lead.objects.get(pk=obj.pk), confirm_duplicate=True, **data)
+        else:
+            obj.pk = services.lead_create(actor=request.user, confirm_duplicate=True, **data).pk
 
     def delete_model(self, request, obj):
         services.lead_delete(actor=request.user, lead=obj)

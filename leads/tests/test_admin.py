@@ -45,3 +45,24 @@ def test_consultant_admin_shows_their_leads(client, consultant, office):
     page = client.get("/admin/leads/lead/").content.decode()
     assert theirs.email in page and other.email not in page
     assert Lead.objects.count() == 2
+
+
+def test_admin_add_goes_through_the_service_and_refuses_bad_input(client, receptionist):
+    login(client, receptionist)
+    formset = {"activities-TOTAL_FORMS": "0", "activities-INITIAL_FORMS": "0"}
+    refused = client.post("/admin/leads/lead/add/", {"first_name": "NoContact", "source": "walk_in", **formset})
+    assert refused.status_code == 200 and "email or a phone" in refused.content.decode()
+    assert not Lead.objects.exists()
+    client.post("/admin/leads/lead/add/", {"first_name": "Desk", "email": "desk@example.com", "source": "walk_in", **formset})
+    lead = Lead.objects.get(email="desk@example.com")
+    assert lead.office_id == receptionist.office_id and lead.activities.filter(kind="created", actor=receptionist).exists()
+
+
+def test_a_consultant_edits_their_lead_through_the_service(client, consultant, office):
+    theirs = LeadFactory(office=office, assigned_to=consultant)
+    login(client, consultant)
+    formset = {"activities-TOTAL_FORMS": "0", "activities-INITIAL_FORMS": "0"}
+    client.post(f"/admin/leads/lead/{theirs.id}/change/", {"first_name": "Edited", "email": theirs.email,
+                                                           "phone": theirs.phone, "source": "event", **formset})
+    theirs.refresh_from_db()
+    assert theirs.first_name == "Edited" and theirs.activities.filter(kind="note", actor=consultant).exists()
