@@ -10,7 +10,7 @@ from core.admin import ScopedAdmin
 from core.errors import ApplicationError
 from leads import selectors, services
 from leads.models import Activity, Lead
-from messaging.api.views import csv_safe
+from leads.exports import EXPORT_COLUMNS, lead_export_row
 
 
 class ActivityInline(admin.TabularInline):
@@ -127,15 +127,10 @@ class LeadAdmin(ScopedAdmin):
 
     @admin.action(description="Export selected as CSV")
     def export_csv(self, request, queryset):
-        from leads.api.views import EXPORT_COLUMNS
-
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="leads.csv"'
         writer = csv.writer(response)
         writer.writerow(EXPORT_COLUMNS)
         for lead in queryset.select_related("office", "assigned_to"):
-            writer.writerow([lead.id, csv_safe(lead.first_name), csv_safe(lead.last_name), csv_safe(lead.email),
-                             csv_safe(lead.phone), lead.source, lead.status, csv_safe(lead.lost_reason),
-                             lead.office.name if lead.office else "", lead.assigned_to.email if lead.assigned_to else "",
-                             lead.student_id or "", lead.created_at.isoformat()])
+            writer.writerow(lead_export_row(lead))
         return response

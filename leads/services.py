@@ -289,8 +289,11 @@ def leads_import_csv(*, actor: User, data: bytes, office=None) -> dict:
         raise ValidationFailed("The first line must name the columns, starting with first_name.", code="invalid_csv",
                                details={"columns": list(IMPORT_COLUMNS)})
     report = {"created": 0, "skipped": 0, "errors": []}
-    for number, row in enumerate(reader, start=2):
-        if number - 1 > IMPORT_MAX_ROWS:
+    # Rows are numbered by the file line they start on (a quoted cell may span lines), as an editor shows them.
+    next_line = reader.line_num + 1
+    for count, row in enumerate(reader, start=1):
+        number, next_line = next_line, reader.line_num + 1
+        if count > IMPORT_MAX_ROWS:
             report["errors"].append({"row": number, "errors": [f"Only {IMPORT_MAX_ROWS} rows per file."]})
             break
         errors = ["more cells than columns"] if row.get(None) else []

@@ -14,7 +14,7 @@ from core.pagination import CursorPagination
 from leads import selectors, services
 from leads.api import serializers as s
 from leads.models import Lead, LeadSource, LeadStatus
-from messaging.api.views import csv_safe
+from leads.exports import EXPORT_COLUMNS, lead_export_row
 
 
 class LeadFilter(filters.FilterSet):
@@ -181,10 +181,6 @@ class LeadViewSet(viewsets.GenericViewSet):
         return Response(services.leads_import_csv(actor=request.user, data=upload.read(), office=office))
 
 
-EXPORT_COLUMNS = ["id", "first_name", "last_name", "email", "phone", "source", "status", "lost_reason", "office",
-                  "assigned_to", "student_id", "created_at"]
-
-
 def _csv_rows(leads):
     class Echo:
         def write(self, value):
@@ -193,8 +189,4 @@ def _csv_rows(leads):
     writer = csv.writer(Echo())
     yield writer.writerow(EXPORT_COLUMNS)
     for lead in leads.iterator(chunk_size=500):
-        yield writer.writerow([
-            lead.id, csv_safe(lead.first_name), csv_safe(lead.last_name), csv_safe(lead.email), csv_safe(lead.phone),
-            lead.source, lead.status, csv_safe(lead.lost_reason), lead.office.name if lead.office else "",
-            lead.assigned_to.email if lead.assigned_to else "", lead.student_id or "", lead.created_at.isoformat(),
-        ])
+        yield writer.writerow(lead_export_row(lead))

@@ -133,3 +133,23 @@ def test_concurrent_walk_ins_of_one_person_give_one_lead_and_one_conflict(office
     [t.join() for t in threads]
     assert sorted(outcomes) == ["created"] + ["duplicate_lead"] * 3
     assert Lead.objects.filter(email="same.person@example.com").count() == 1
+
+
+def test_import_rows_are_numbered_by_their_line_in_the_file(receptionist):
+    from leads.services import leads_import_csv
+
+    data = ('first_name,last_name,email\n'
+            '"Multi\nLine",Name,multi@example.com\n'
+            'Bad,Email,not-an-email\n').encode()
+    report = leads_import_csv(actor=receptionist, data=data)
+    assert report["created"] == 1 and report["errors"] == [{"row": 4, "errors": ["email is not valid"]}]
+
+
+def test_import_stops_after_the_row_limit(receptionist, monkeypatch):
+    from leads import services
+
+    monkeypatch.setattr(services, "IMPORT_MAX_ROWS", 2)
+    data = b"first_name,email\n" + b"".join(f"P{n},p{n}@example.com\n".encode() for n in range(4))
+    report = services.leads_import_csv(actor=receptionist, data=data)
+    assert report["created"] == 2 and report["errors"] == [{"row": 4, "errors": ["Only 2 rows per file."]}]
+    assert Lead.objects.count() == 2
