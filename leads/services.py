@@ -241,7 +241,12 @@ def lead_escalate(*, actor: User, lead: Lead, note: str = ""):
         raise Forbidden("You cannot escalate this lead.")
     if lead.student_id is None:
         raise ValidationFailed("The lead has no account to talk to yet.", code="no_account")
-    manager = User.objects.filter(role=Role.MANAGER, office_id=lead.office_id, is_active=True).order_by("id").first()
+    if actor.role == Role.MANAGER:
+        # A manager escalating takes the conversation themself (this also covers website signups
+        # still in the unassigned queue, which have no office to look a manager up in).
+        manager = actor
+    else:
+        manager = User.objects.filter(role=Role.MANAGER, office_id=lead.office_id, is_active=True).order_by("id").first()
     if manager is None:
         raise ValidationFailed("This office has no manager.", code="no_manager")
     from messaging.services import conversation_ensure_direct

@@ -42,3 +42,27 @@ def test_a_lead_without_an_account_gets_no_conversation(settings, manager, offic
     lead = LeadFactory(office=office)
     lead_assign(actor=manager, lead=lead, consultant=ConsultantFactory(office=office))
     assert not Conversation.objects.filter(lead=lead).exists()
+
+
+def test_a_manager_escalates_a_website_signup_from_the_queue(api_client, client_for, manager):
+    api_client.post("/api/v1/auth/signup", {"email": "web@example.com", "password": "Str0ng-pass-phrase",
+                                            "first_name": "Web", "last_name": "Signup"})
+    from leads.models import Lead
+
+    lead = Lead.objects.get(email="web@example.com")
+    assert lead.office_id is None
+    response = client_for(manager).post(f"/api/v1/leads/{lead.id}/escalate")
+    assert response.status_code == 200
+    conversation = Conversation.objects.get(pk=response.json()["conversation_id"])
+    assert set(conversation.participants.values_list("user_id", flat=True)) == {manager.id, lead.student_id}
+
+
+def test_a_super_admin_escalation_of_a_queue_lead_needs_an_office(api_client, client_for, super_admin):
+    api_client.post("/api/v1/auth/signup", {"email": "web@example.com", "password": "Str0ng-pass-phrase",
+                                            "first_name": "Web", "last_name": "Signup"})
+    from leads.models import Lead
+
+    lead = Lead.objects.get(email="web@example.com")
+    response = client_for(super_admin).post(f"/api/v1/leads/{lead.id}/escalate")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "no_manager"
+    assert not Conversation.objects.filter(lead=lead).exists()
