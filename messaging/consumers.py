@@ -154,11 +154,9 @@ def _mark_delivered(user, pending: dict[int, int]) -> None:
 def _missing_messages(conversation_id: int, after: int, up_to: int) -> list[dict]:
     from messaging.models import Message
 
-    rows = (
-        Message.objects.filter(conversation_id=conversation_id, seq__gt=after, seq__lte=up_to)
-        .select_related("sender").prefetch_related("attachments").order_by("seq")
-    )
-    return [events.message_payload(m) for m in rows]
+    rows = list(Message.objects.filter(conversation_id=conversation_id, seq__gt=after, seq__lte=up_to)
+                .select_related("sender").order_by("seq"))
+    return [events.message_payload(m) for m in selectors.load_attachments(rows)]
 
 
 @database_sync_to_async

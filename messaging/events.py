@@ -44,8 +44,12 @@ def attachment_payload(attachment: Attachment) -> dict:
 
 
 def message_payload(message: Message) -> dict:
-    """Needs `sender` selected and `attachments` prefetched to stay one query per page."""
+    """Needs `sender` selected, and files loaded (`selectors.load_attachments` or a prefetch),
+    to stay a fixed number of queries per page."""
     deleted = message.deleted_at is not None
+    files = getattr(message, "loaded_attachments", None)
+    if files is None:
+        files = message.attachments.all()
     return {
         "id": message.id,
         "conversation_id": message.conversation_id,
@@ -55,7 +59,7 @@ def message_payload(message: Message) -> dict:
         "type": message.type,
         "content": "" if deleted else message.content,
         "reply_to_id": message.reply_to_id,
-        "attachments": [] if deleted else [attachment_payload(a) for a in message.attachments.all()],
+        "attachments": [] if deleted else [attachment_payload(a) for a in files],
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": deleted,

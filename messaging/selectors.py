@@ -102,14 +102,31 @@ def messages_page(conversation: Conversation, *, before: int | None = None, afte
     `after`: the messages following that seq (catching up after a reconnect).
     `before` (or neither): the newest messages before that seq (scrolling back).
     """
-    messages = Message.objects.filter(conversation=conversation).select_related("sender").prefetch_related("attachments")
+    messages = Message.objects.filter(conversation=conversation).select_related("sender")
     if after is not None:
         rows = list(messages.filter(seq__gt=after).order_by("seq")[: limit + 1])
-        return rows[:limit], len(rows) > limit
+        return load_attachments(rows[:limit]), len(rows) > limit
     if before is not None:
         messages = messages.filter(seq__lt=before)
     rows = list(messages.order_by("-seq")[: limit + 1])
-    return list(reversed(rows[:limit])), len(rows) > limit
+    return load_attachments(list(reversed(rows[:limit]))), len(rows) > limit
+
+
+def load_attachments(messages: list[Message]) -> list[Message]:
+    """The files of these messages in one query, or none when no message carries files (only
+    image, video and file messages do). Cheaper than prefetch_related on hot pages."""
+    from collections import defaultdict
+
+    from messaging.models import Attachment, MessageType
+
+    ids = [m.id for m in messages if m.type in (MessageType.IMAGE, MessageType.VIDEO, MessageType.FILE)]
+    files = defaultdict(list)
+    if ids:
+        for attachment in Attachment.objects.filter(message_id__in=ids).order_by("id"):
+            files[attachment.message_id].append(attachment)
+    for message in messages:
+        message.loaded_attachments = files.get(message.id, [])
+    return messages
 
 
 def message_get_for(user: User, message_id) -> Message:
@@ -208,7 +225,6 @@ def message_search(
     ranked = (
         Message.objects.filter(id__in=Subquery(candidates))
         .select_related("sender")
-        .prefetch_related("attachments")
         .annotate(
             rank=SearchRank(F("search_vector"), query),
             snippet=SearchHeadline(
@@ -219,7 +235,7 @@ def message_search(
         .order_by("-rank", "-id")
     )
     rows = list(ranked[offset : offset + limit + 1])
-    return rows[:limit], len(rows) > limit
+    return load_attachments(rows[:limit]), len(rows) > limit
 
 
 def attachment_get_for(user: User, attachment_id):

@@ -96,10 +96,26 @@ def test_message_page_query_count_is_fixed(rows, client_for, consultant, recepti
     for n in range(rows):
         send(consultant, conversation, f"m{n}")
     client = client_for(consultant)
-    # user, membership, page (sender joined), attachments
-    with django_assert_num_queries(4):
+    # user, membership, page (sender joined); text messages carry no files, so no file query
+    with django_assert_num_queries(3):
         response = client.get(f"/api/v1/conversations/{conversation.id}/messages?limit=100")
     assert [m["seq"] for m in response.json()["results"]] == list(range(1, rows + 1))
+
+
+@pytest.mark.parametrize("rows", [3, 12])
+def test_message_page_with_files_adds_one_query(rows, client_for, consultant, receptionist, office, django_assert_num_queries):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from core.tests.test_uploads import png_bytes
+    from messaging.services import message_send_with_files
+
+    conversation = make_conversation(consultant, receptionist, office=office)
+    for n in range(rows):
+        message_send_with_files(sender=consultant, conversation=conversation, files=[SimpleUploadedFile(f"{n}.png", png_bytes())])
+    client = client_for(consultant)
+    with django_assert_num_queries(4):
+        response = client.get(f"/api/v1/conversations/{conversation.id}/messages?limit=100")
+    assert all(len(m["attachments"]) == 1 for m in response.json()["results"]) and len(response.json()["results"]) == rows
 
 
 def test_keyset_paging_both_ways(client_for, consultant, receptionist, office):
