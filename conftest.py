@@ -70,6 +70,16 @@ def other_consultant(other_office):
     return ConsultantFactory(office=other_office, email="consultant2@example.com")
 
 
+ROLES = ["super_admin", "manager", "consultant", "receptionist", "student"]
+
+
+@pytest.fixture
+def actors(super_admin, manager, consultant, receptionist, student):
+    """One user per role, all in `office` (but the super admin): for table-driven permission tests."""
+    return {"super_admin": super_admin, "manager": manager, "consultant": consultant,
+            "receptionist": receptionist, "student": student}
+
+
 def access_token_for(user) -> str:
     return str(RefreshToken.for_user(user).access_token)
 

@@ -10,12 +10,6 @@ ROLES = ["super_admin", "manager", "consultant", "receptionist", "student"]
 
 
 @pytest.fixture
-def actors(super_admin, manager, consultant, receptionist, student):
-    return {"super_admin": super_admin, "manager": manager, "consultant": consultant,
-            "receptionist": receptionist, "student": student}
-
-
-@pytest.fixture
 def colleague(office):
     return ConsultantFactory(office=office, email="colleague@example.com")
 

@@ -36,12 +36,6 @@ def elsewhere(other_office, other_consultant):
                                      title="Far away", start=at(0), end=at(1))
 
 
-@pytest.fixture
-def actors(super_admin, manager, consultant, receptionist, student):
-    return {"super_admin": super_admin, "manager": manager, "consultant": consultant,
-            "receptionist": receptionist, "student": student}
-
-
 READ = {"super_admin": (200, 200), "manager": (200, 404), "consultant": (200, 404), "receptionist": (200, 404), "student": (200, 404)}
 RESCHEDULE = {"super_admin": (200, 200), "manager": (200, 404), "consultant": (200, 404), "receptionist": (200, 404), "student": (403, 404)}
 

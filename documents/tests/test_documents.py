@@ -40,11 +40,6 @@ def foreign_doc(other_office, other_consultant):
     return document_upload(actor=other_student, file=pdf(), kind="transcript", student=other_student)
 
 
-@pytest.fixture
-def actors(super_admin, manager, consultant, receptionist, student):
-    return {"super_admin": super_admin, "manager": manager, "consultant": consultant, "receptionist": receptionist, "student": student}
-
-
 READ = {"super_admin": (200, 200), "manager": (200, 404), "consultant": (200, 404), "receptionist": (404, 404), "student": (200, 404)}
 REVIEW = {"super_admin": (200, 200), "manager": (200, 404), "consultant": (200, 404), "receptionist": (404, 404), "student": (403, 404)}
 

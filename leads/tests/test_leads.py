@@ -17,12 +17,6 @@ ROLES = ["super_admin", "manager", "consultant", "receptionist", "student"]
 
 
 @pytest.fixture
-def actors(super_admin, manager, consultant, receptionist, student):
-    return {"super_admin": super_admin, "manager": manager, "consultant": consultant,
-            "receptionist": receptionist, "student": student}
-
-
-@pytest.fixture
 def mine(office, consultant):
     return LeadFactory(office=office, assigned_to=consultant)
 

@@ -9,12 +9,6 @@ pytestmark = pytest.mark.django_db
 ROLES = ["super_admin", "manager", "consultant", "receptionist", "student"]
 
 
-@pytest.fixture
-def actors(super_admin, manager, consultant, receptionist, student):
-    return {"super_admin": super_admin, "manager": manager, "consultant": consultant,
-            "receptionist": receptionist, "student": student}
-
-
 # role -> (own office, other office)
 READ = {"super_admin": (200, 200), "manager": (200, 404), "consultant": (200, 404), "receptionist": (200, 404), "student": (200, 404)}
 UPDATE = {"super_admin": (200, 200), "manager": (200, 404), "consultant": (403, 404), "receptionist": (403, 404), "student": (403, 404)}
