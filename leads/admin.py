@@ -6,7 +6,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 
 from accounts.models import Role, User
-from core.admin import ScopedAdmin
+from core.admin import ReadOnlyScopedAdmin, ScopedAdmin
 from core.errors import ApplicationError
 from leads import selectors, services
 from leads.models import Activity, Lead
@@ -134,3 +134,16 @@ class LeadAdmin(ScopedAdmin):
         for lead in queryset.select_related("office", "assigned_to"):
             writer.writerow(lead_export_row(lead))
         return response
+
+
+@admin.register(Activity)
+class ActivityAdmin(ReadOnlyScopedAdmin):
+    """The timeline is written by the services only; here it can be searched across leads."""
+
+    list_display = ["created_at", "kind", "lead", "student", "actor", "text"]
+    list_filter = ["kind"]
+    search_fields = ["text", "lead__first_name", "lead__last_name", "lead__email"]
+    list_select_related = ["lead", "student", "actor"]
+
+    def scoped_queryset(self, request):
+        return Activity.objects.filter(lead__in=selectors.lead_list_for(request.user))

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from core.admin import ReadOnlyScopedAdmin
 from notifications import selectors
-from notifications.models import Announcement
+from notifications.models import Announcement, Notification
 
 
 @admin.register(Announcement)
@@ -16,3 +16,18 @@ class AnnouncementAdmin(ReadOnlyScopedAdmin):
 
     def scoped_queryset(self, request):
         return selectors.announcement_list_for(request.user)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyScopedAdmin):
+    """Staff see their own inbox here; super admins see every notification (support)."""
+
+    list_display = ["title", "kind", "recipient", "read_at", "created_at"]
+    list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter)]
+    search_fields = ["title", "recipient__email"]
+    list_select_related = ["recipient"]
+
+    def scoped_queryset(self, request):
+        from notifications.models import Notification as Model
+
+        return Model.objects.all() if request.user.is_superuser else selectors.notification_list_for(request.user)

@@ -66,3 +66,22 @@ def test_a_consultant_edits_their_lead_through_the_service(client, consultant, o
                                                            "phone": theirs.phone, "source": "event", **formset})
     theirs.refresh_from_db()
     assert theirs.first_name == "Edited" and theirs.activities.filter(kind="note", actor=consultant).exists()
+
+
+def test_every_crm_model_is_in_the_console_and_scoped(client, manager, office, other_office):
+    from leads.services import lead_add_note
+    from notifications.services import notification_create
+
+    mine, theirs = LeadFactory(office=office), LeadFactory(office=other_office)
+    lead_add_note(actor=manager, lead=mine, text="visible note")
+    from accounts.models import User
+
+    lead_add_note(actor=User.objects.create_user("x@example.com", "pw", role="super_admin"), lead=theirs, text="hidden note")
+    notification_create(recipient=manager, kind="lead_assigned", title="my notification")
+    login(client, manager)
+    for path in ("/admin/leads/activity/", "/admin/notifications/notification/", "/admin/notifications/announcement/",
+                 "/admin/appointments/appointment/", "/admin/documents/document/", "/admin/offices/office/", "/admin/accounts/user/"):
+        assert client.get(path).status_code == 200, path
+    activities = client.get("/admin/leads/activity/").content.decode()
+    assert "visible note" in activities and "hidden note" not in activities
+    assert "my notification" in client.get("/admin/notifications/notification/").content.decode()
