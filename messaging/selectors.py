@@ -222,20 +222,26 @@ def message_search(
     if date_to is not None:
         scope = scope.filter(created_at__lt=date_to)
     candidates = scope.order_by("-id").values("id")[: settings.MESSAGE_SEARCH_MAX_CANDIDATES]
-    ranked = (
+    # Rank the bounded candidates, keep one page of ids; snippets (ts_headline re-parses the text,
+    # the costly part) are made for that page only.
+    page = list(
         Message.objects.filter(id__in=Subquery(candidates))
-        .select_related("sender")
-        .annotate(
-            rank=SearchRank(F("search_vector"), query),
-            snippet=SearchHeadline(
-                "content", query, config=config, start_sel=HIGHLIGHT_START, stop_sel=HIGHLIGHT_STOP,
-                max_fragments=2, max_words=30, min_words=10,
-            ),
-        )
+        .annotate(rank=SearchRank(F("search_vector"), query))
         .order_by("-rank", "-id")
+        .values_list("id", "rank")[offset : offset + limit + 1]
     )
-    rows = list(ranked[offset : offset + limit + 1])
-    return load_attachments(rows[:limit]), len(rows) > limit
+    ranks = dict(page)
+    order = {message_id: index for index, (message_id, _) in enumerate(page)}
+    rows = sorted(
+        Message.objects.filter(id__in=[message_id for message_id, _ in page[:limit]])
+        .select_related("sender")
+        .annotate(snippet=SearchHeadline("content", query, config=config, start_sel=HIGHLIGHT_START,
+                                         stop_sel=HIGHLIGHT_STOP, max_fragments=2, max_words=30, min_words=10)),
+        key=lambda message: order[message.id],
+    )
+    for message in rows:
+        message.rank = ranks[message.id]
+    return load_attachments(rows), len(page) > limit
 
 
 def attachment_get_for(user: User, attachment_id):
