@@ -343,3 +343,24 @@ async def test_a_gap_is_filled_from_the_database_in_order(people, chat, settings
     seen = [(await next_event(listener, "message_received"))["seq"] for _ in range(2)]
     assert seen == [2, 3]
     await listener.disconnect()
+
+
+async def test_a_silent_client_is_closed_and_forgotten(people, settings):
+    from messaging.socket import registry
+
+    settings.SOCKET_PING_TIMEOUT = 300
+    silent = await connect(people[0])
+    assert await registry.live_socket_count(people[0].id) == 1
+    message = await silent.receive_output(timeout=2)
+    assert message == {"type": "websocket.close", "code": 4408}
+    await silent.wait()
+    assert await registry.live_socket_count(people[0].id) == 0
+
+
+async def test_pings_keep_a_quiet_client_open(people, settings):
+    settings.SOCKET_PING_TIMEOUT = 600
+    client = await connect(people[0])
+    for n in range(4):
+        await asyncio.sleep(0.25)
+        assert (await request(client, "ping", id=str(n)))["event"] == "ack"
+    await client.disconnect()
