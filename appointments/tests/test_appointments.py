@@ -221,3 +221,28 @@ def test_appointment_list_query_count_is_fixed(rows, client_for, receptionist, c
     with django_assert_num_queries(2):
         response = client.get("/api/v1/appointments?limit=100")
     assert len(response.json()["results"]) == rows
+
+
+CANCEL = {"super_admin": (200, 200), "manager": (200, 404), "consultant": (200, 404), "receptionist": (200, 404), "student": (200, 404)}
+OUTCOME = {"super_admin": (200, 200), "manager": (200, 404), "consultant": (200, 404), "receptionist": (200, 404), "student": (403, 404)}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_cancelling_and_recording_outcomes(role, actors, client_for, booked, elsewhere):
+    client = client_for(actors[role])
+    for appointment, expected in zip((booked, elsewhere), OUTCOME[role]):
+        Appointment.objects.filter(pk=appointment.pk).update(start=timezone.now() - timedelta(hours=1), end=timezone.now())
+        assert client.patch(f"/api/v1/appointments/{appointment.id}", {"status": "completed"}).status_code == expected
+        Appointment.objects.filter(pk=appointment.pk).update(status="scheduled", start=at(0), end=at(1))
+    for appointment, expected in zip((booked, elsewhere), CANCEL[role]):
+        assert client.post(f"/api/v1/appointments/{appointment.id}/cancel", {"reason": "x"}).status_code == expected
+
+
+@pytest.mark.parametrize("role, status", [("super_admin", 200), ("manager", 200), ("consultant", 200), ("receptionist", 200), ("student", 200)])
+def test_availability_visibility(role, status, actors, client_for, consultant, other_consultant, office, student):
+    LeadFactory(office=office, student=student, assigned_to=consultant)
+    client = client_for(actors[role])
+    day = at(0).date().isoformat()
+    assert client.get(f"/api/v1/appointments/availability?consultant_id={consultant.id}&date={day}").status_code == status
+    other = client.get(f"/api/v1/appointments/availability?consultant_id={other_consultant.id}&date={day}").status_code
+    assert other == (200 if role == "super_admin" else 404)

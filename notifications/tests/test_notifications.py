@@ -72,3 +72,14 @@ def test_announcement_list_is_scoped(client_for, manager, other_manager, super_a
     assert [a["title"] for a in client_for(consultant).get("/api/v1/announcements").json()["results"]] == ["Everyone", "London only"]
     assert [a["title"] for a in client_for(other_manager).get("/api/v1/announcements").json()["results"]] == ["Everyone"]
     assert client_for(manager).post("/api/v1/announcements", {"title": ""}).status_code == 400
+
+
+@pytest.mark.parametrize("rows", [3, 15])
+def test_announcement_list_query_count_is_fixed(rows, client_for, manager, consultant, django_assert_num_queries):
+    from notifications.services import announcement_create
+
+    for n in range(rows):
+        announcement_create(actor=manager, title=f"a{n}")
+    client = client_for(consultant)
+    with django_assert_num_queries(2):
+        assert len(client.get("/api/v1/announcements?limit=100").json()["results"]) == rows
