@@ -9,7 +9,7 @@ from core.errors import ApplicationError
 
 class UserAdminForm(forms.ModelForm):
     password = forms.CharField(
-        required=False, widget=forms.PasswordInput, help_text="Required for a new user; leave empty to keep."
+        required=False, widget=forms.PasswordInput, help_text="The new user's first password."
     )
 
     class Meta:
@@ -26,6 +26,9 @@ class UserAdmin(ScopedAdmin):
     ordering = ["email"]
     actions = ["deactivate_users"]
     readonly_fields = ["is_active", "last_seen", "last_login", "date_joined"]
+    # People are deactivated (tokens revoked, sockets closed), never deleted: their leads,
+    # messages and audit trail keep pointing at them.
+    delete_roles = frozenset()
 
     def scoped_queryset(self, request):
         return selectors.user_list_for(request.user)
@@ -36,29 +39,18 @@ class UserAdmin(ScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         """Every write goes through the same services as the API (role and office rules)."""
-        data = form.cleaned_data
-        try:
-            if change:
-                saved = services.user_update(
-                    actor=request.user, user=User.objects.get(pk=obj.pk),
-                    **{k: data[k] for k in ("email", "first_name", "last_name", "phone", "role", "office")},
-                )
-            else:
-                saved = services.user_create(actor=request.user, password=data.get("password") or "", **{
-                    k: data[k] for k in ("email", "first_name", "last_name", "phone", "role", "office")
-                })
-        except ApplicationError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            raise _Abort from exc
+        # A refusal (ApplicationError) escapes to ScopedAdmin, which shows it; the view rolls back.
+        data = {k: form.cleaned_data[k] for k in ("email", "first_name", "last_name", "phone", "role", "office")}
+        if change:
+            saved = services.user_update(actor=request.user, user=User.objects.get(pk=obj.pk), **data)
+        else:
+            saved = services.user_create(actor=request.user, password=form.cleaned_data.get("password") or "", **data)
         obj.pk = saved.pk
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except _Abort:
-            from django.http import HttpResponseRedirect
-
-            return HttpResponseRedirect(request.get_full_path())
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        # Passwords are the owner's (auth/password); the admin only sets the first one.
+        return [f for f in fields if f != "password"] if obj is not None else fields
 
     @admin.action(description="Deactivate selected users (signs them out everywhere)")
     def deactivate_users(self, request, queryset):
@@ -71,6 +63,3 @@ class UserAdmin(ScopedAdmin):
                 self.message_user(request, f"{user.email}: {exc.message}", messages.WARNING)
         self.message_user(request, f"Deactivated {done} user(s).")
 
-
-class _Abort(Exception):
-    """A service refused the save; the form is shown again with the reason."""

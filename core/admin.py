@@ -3,12 +3,18 @@
 Subclass `ScopedAdmin`, return the app's selector from `scoped_queryset`, and list the roles
 that may view / add / change / delete. Objects outside the selector do not exist for the
 user (the admin answers as for a missing object). Students never get in: `User.is_staff`
-is true for office roles only.
+is true for office roles only, and Django's default site admits `is_active and is_staff`.
+
+Writes: override `save_model` / `delete_model` to call the app's services and let their
+`ApplicationError` escape; the base turns it into an error message on the same page, and the
+whole admin view rolls back (Django runs it in a transaction), so no half-saved record.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 
 from accounts.models import STAFF_ROLES, Role
+from core.errors import ApplicationError
 
 admin.site.site_header = "Consultancy CRM"
 admin.site.site_title = "CRM staff console"
@@ -51,6 +57,29 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self._allowed(request, self.delete_roles, obj)
+
+    def _refused(self, request, exc: ApplicationError):
+        self.message_user(request, exc.message, messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, *args, **kwargs):
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except ApplicationError as exc:
+            return self._refused(request, exc)
+
+    def delete_view(self, request, *args, **kwargs):
+        try:
+            return super().delete_view(request, *args, **kwargs)
+        except ApplicationError as exc:
+            return self._refused(request, exc)
+
+    def changelist_view(self, request, *args, **kwargs):
+        # Bulk actions (delete_selected, app actions) that a service refuses.
+        try:
+            return super().changelist_view(request, *args, **kwargs)
+        except ApplicationError as exc:
+            return self._refused(request, exc)
 
 
 class ReadOnlyScopedAdmin(ScopedAdmin):

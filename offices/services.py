@@ -28,7 +28,7 @@ def office_create(*, actor: User, **fields) -> Office:
 def office_update(*, actor: User, office: Office, **changes) -> Office:
     if not office_can_change(actor, office):
         raise Forbidden("You cannot change this office.")
-    if "is_active" in changes and actor.role != Role.SUPER_ADMIN:
+    if "is_active" in changes and changes["is_active"] != office.is_active and actor.role != Role.SUPER_ADMIN:
         raise Forbidden("Only super admins open or close offices.")
     for field, value in changes.items():
         if field in OFFICE_FIELDS:
