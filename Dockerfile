@@ -1,4 +1,6 @@
 # Production image: slim Python, non-root, static files collected, served by daphne.
+# The health probe sends the first ALLOWED_HOSTS name as Host (Django refuses unknown hosts);
+# /health is exempt from the HTTPS redirect (prod settings).
 FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -28,5 +30,5 @@ RUN SECRET_KEY=build-only-placeholder-secret-key-that-is-long-enough-0123456789 
 USER crm
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
-    CMD python -c "import os,urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\",\"8000\")}/health', timeout=4)"
+    CMD ["python", "-c", "import os, urllib.request as u; host = os.environ['ALLOWED_HOSTS'].split(',')[0].strip().lstrip('.'); host = 'localhost' if host == '*' else host; u.urlopen(u.Request('http://127.0.0.1:%s/health' % os.environ.get('PORT', '8000'), headers={'Host': host}), timeout=4)"]
 CMD ["sh", "-c", "python manage.py migrate --noinput && exec daphne -b 0.0.0.0 -p ${PORT} --proxy-headers crm_project.asgi:application"]

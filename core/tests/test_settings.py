@@ -39,3 +39,16 @@ def test_production_refuses_to_start_without(missing):
 def test_production_refuses_the_development_secret():
     result = manage("check", env={**PROD_ENV, "SECRET_KEY": "dev-insecure-secret-key-change-me-0123456789abcdef"})
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_production_redirects_plain_http_except_the_health_probe():
+    probe = (
+        "from django.test import Client; c = Client(HTTP_HOST='crm.example.com');"
+        "print(c.get('/api/v1/auth/me').status_code, c.get('/health').status_code)"
+    )
+    # Real servers here, so the probe's answer does not depend on a network that does not exist.
+    env = {**PROD_ENV, "DATABASE_URL": os.environ["DATABASE_URL"], "REDIS_URL": os.environ["REDIS_URL"]}
+    result = manage("shell", "-c", probe, env=env)
+    assert result.returncode == 0, result.stderr
+    redirected, health = result.stdout.split()[-2:]
+    assert redirected == "301" and health == "200"
