@@ -30,6 +30,7 @@ def _check_email_free(email: str, *, exclude_pk=None) -> None:
 
 
 def _save_new(user: User) -> User:
+    """Save, answering a lost race on the unique email with 409."""
     try:
         with transaction.atomic():
             user.save()
@@ -116,7 +117,7 @@ def user_update(*, actor: User, user: User, **changes) -> User:
             setattr(user, field, changes[field])
     joined = office is not None and (office.pk != user.office_id or role != user.role)
     user.role, user.office = role, office
-    user.save()
+    _save_new(user)  # also turns a concurrent email change into 409, not 500
     if joined:
         _staff_joined_office(user)
     return user
