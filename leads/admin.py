@@ -2,7 +2,7 @@ import csv
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from accounts.models import Role, User
@@ -70,15 +70,6 @@ class LeadAdmin(ScopedAdmin):
 
     def scoped_queryset(self, request):
         return selectors.lead_list_for(request.user)
-
-    def changeform_view(self, request, *args, **kwargs):
-        # A refusal from the service rolls the whole save back (Django wraps this view in a
-        # transaction) and is shown instead of a "saved successfully" message.
-        try:
-            return super().changeform_view(request, *args, **kwargs)
-        except ApplicationError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):
         data = {k: form.cleaned_data[k] for k in ("first_name", "last_name", "email", "phone", "source")}

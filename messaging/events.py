@@ -69,6 +69,10 @@ def message_payload(message: Message) -> dict:
 def conversation_payload(conversation: Conversation, *, participants, me=None) -> dict:
     """`me` is the caller's Participant row (unread count and flags), when they are one."""
     last = conversation.last_message
+    # Lists carry the count annotated in SQL; a single conversation derives it from the same pointers.
+    unread = getattr(me, "unread_count", None)
+    if unread is None:
+        unread = max(conversation.last_seq - me.last_read_seq, 0) if me else 0
     return {
         "id": conversation.id,
         "type": conversation.type,
@@ -78,7 +82,7 @@ def conversation_payload(conversation: Conversation, *, participants, me=None) -
         "participants": [user_payload(p.user) for p in participants],
         "last_message": message_payload(last) if last is not None else None,
         "last_seq": conversation.last_seq,
-        "unread_count": max(conversation.last_seq - me.last_read_seq, 0) if me else 0,
+        "unread_count": unread,
         "is_archived": me.is_archived if me else False,
         "is_pinned": me.is_pinned if me else False,
         "muted_until": me.muted_until.isoformat() if me and me.muted_until else None,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Greatest
 
 from accounts.models import STAFF_ROLES, Role, User
 from core.errors import NotFound
@@ -30,6 +31,10 @@ def conversation_list_for(user: User, *, archived: bool | None = None, pinned: b
         memberships = memberships.filter(is_archived=archived)
     if pinned is not None:
         memberships = memberships.filter(is_pinned=pinned)
+    # Unread = messages past the read pointer, computed by the database from the two pointers.
+    memberships = memberships.annotate(
+        unread_count=Greatest(F("conversation__last_seq") - F("last_read_seq"), Value(0))
+    )
     return memberships.select_related("conversation__last_message__sender").prefetch_related(
         "conversation__last_message__attachments",
         Prefetch("conversation__participants", queryset=Participant.objects.select_related("user").order_by("id")),
