@@ -1,6 +1,6 @@
 """One CSV shape for leads, used by the API export and the admin action."""
 
-from messaging.api.views import csv_safe
+from core.exports import csv_safe
 
 EXPORT_COLUMNS = ["id", "first_name", "last_name", "email", "phone", "source", "status", "lost_reason", "office",
                   "assigned_to", "student_id", "created_at"]

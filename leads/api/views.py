@@ -1,5 +1,3 @@
-import csv
-
 from django.http import StreamingHttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -10,6 +8,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from core.errors import NotFound, ValidationFailed
+from core.exports import csv_lines
 from core.pagination import CursorPagination
 from leads import selectors, services
 from leads.api import serializers as s
@@ -182,11 +181,4 @@ class LeadViewSet(viewsets.GenericViewSet):
 
 
 def _csv_rows(leads):
-    class Echo:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Echo())
-    yield writer.writerow(EXPORT_COLUMNS)
-    for lead in leads.iterator(chunk_size=500):
-        yield writer.writerow(lead_export_row(lead))
+    return csv_lines(EXPORT_COLUMNS, (lead_export_row(lead) for lead in leads.iterator(chunk_size=500)))

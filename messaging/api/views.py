@@ -1,4 +1,3 @@
-import csv
 import html
 import json
 
@@ -11,6 +10,7 @@ from rest_framework.views import APIView
 
 from accounts.api.serializers import UserSerializer
 from core.errors import Forbidden, NotFound, ValidationFailed
+from core.exports import csv_lines, csv_safe
 from core.pagination import CursorPagination as BaseCursor
 from messaging import events, selectors, services
 from messaging.api import serializers as s
@@ -183,23 +183,13 @@ def _export_rows(conversation):
 
 
 def stream_csv(conversation):
-    class Echo:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Echo())
-    yield writer.writerow(["seq", "created_at", "sender_email", "type", "content", "attachments", "edited_at"])
-    for message in _export_rows(conversation):
-        yield writer.writerow([
-            message.seq, message.created_at.isoformat(), message.sender.email if message.sender else "",
-            message.type, csv_safe(message.content), ";".join(a.file_name for a in message.attachments.all()),
-            message.edited_at.isoformat() if message.edited_at else "",
-        ])
-
-
-def csv_safe(value: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas; prefix them with a quote."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    return csv_lines(
+        ["seq", "created_at", "sender_email", "type", "content", "attachments", "edited_at"],
+        ([message.seq, message.created_at.isoformat(), message.sender.email if message.sender else "",
+          message.type, csv_safe(message.content), ";".join(a.file_name for a in message.attachments.all()),
+          message.edited_at.isoformat() if message.edited_at else ""]
+         for message in _export_rows(conversation)),
+    )
 
 
 def stream_json(conversation):
