@@ -12,7 +12,7 @@ from accounts.tests.factories import (
     StudentFactory,
     SuperAdminFactory,
 )
-from core.realtime import user_group
+from core.realtime import CONVERSATION_EVENT_TYPE, EVENT_TYPE, members_group, user_group
 from offices.tests.factories import OfficeFactory
 
 
@@ -103,12 +103,18 @@ def client_for():
 
 @pytest.fixture
 def inbox(settings):
-    """`inbox(user)` → a function returning every realtime event (and close request) that reached `user`'s group.
+    """`inbox(user)` → a function returning every realtime event (and close request) that would reach
+    a socket of `user`: their own group, and the members groups of the conversations they are in
+    when `inbox(user)` is called (filtered to the events meant for them, as the consumer does).
 
     Sync tests run each `async_to_sync` call in a fresh event loop, which the pub/sub layer does
     not support; these tests listen through the list-based Redis layer (same Redis, same groups).
     """
+    import json
+
     from channels.layers import get_channel_layer
+
+    from messaging.models import Participant
 
     settings.CHANNEL_LAYERS = {"default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -119,6 +125,8 @@ def inbox(settings):
     def listen(user):
         channel = async_to_sync(layer.new_channel)()
         async_to_sync(layer.group_add)(user_group(user.id), channel)
+        for conversation_id in Participant.objects.filter(user=user).values_list("conversation_id", flat=True):
+            async_to_sync(layer.group_add)(members_group(conversation_id), channel)
 
         def drain():
             received = []
@@ -133,7 +141,17 @@ def inbox(settings):
                         return
 
             async_to_sync(pull)()
-            return [(m["event"], m["data"]) if m["type"] == "realtime.event" else (m["type"], None) for m in received]
+            events = []
+            for message in received:
+                if message["type"] == EVENT_TYPE:
+                    events.append((message["event"], message["data"]))
+                elif message["type"] == CONVERSATION_EVENT_TYPE:
+                    if user.id in message["user_ids"]:
+                        pushed = json.loads(message["frame"])
+                        events.append((pushed["event"], pushed["data"]))
+                else:
+                    events.append((message["type"], None))
+            return events
 
         return drain
 

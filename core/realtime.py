@@ -1,13 +1,20 @@
-"""The one way a write reaches sockets: per-user groups, sent after the transaction commits.
+"""The one way a write reaches sockets, always after the transaction commits.
 
-Consumers join `user_group(user.id)` on connect (and `conversation_group(id)` on
-`join_conversation` for typing and upload progress). A channel-layer failure is logged,
-never raised: the committed write stands and clients catch up with `after=<seq>`.
+Two kinds of group on the channel layer:
+- `members_group(conversation_id)`: every socket of every participant (each socket subscribes to
+  all of its user's conversations on connect), plus read-only monitors who joined. A conversation
+  event is published here **once**, whatever the number of members, as a ready-made JSON frame;
+  it names the users it is for, so a socket that has not yet heard of a removal still drops it.
+- `user_group(user_id)`: events for one person (notifications, presence, their own membership
+  changes, delivery receipts).
+`conversation_group(conversation_id)` carries ephemeral traffic (typing, upload progress) to
+sockets that joined the conversation. A channel-layer failure is logged, never raised: the
+committed write stands and clients catch up with `after=<seq>`.
 """
 
 from __future__ import annotations
 
-import asyncio
+import json
 import logging
 from collections.abc import Iterable
 
@@ -18,61 +25,72 @@ from django.db import transaction
 logger = logging.getLogger("crm.socket")
 
 EVENT_TYPE = "realtime.event"  # handled by the consumer's `realtime_event` method
+CONVERSATION_EVENT_TYPE = "conversation.event"  # handled by the consumer's `conversation_event` method
+SESSION_REVOKE_TYPE = "session.revoke"  # handled by the consumer's `session_revoke`: closes the socket
 
 
 def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def members_group(conversation_id: int) -> str:
+    return f"members.{conversation_id}"
+
+
 def conversation_group(conversation_id: int) -> str:
     return f"conversation.{conversation_id}"
 
 
-def monitor_group(conversation_id: int) -> str:
-    """Monitoring staff who joined a conversation read-only: its message events reach them here
-    (participants get them through their own user groups, so nobody gets two copies)."""
-    return f"monitor.{conversation_id}"
+def frame(event: str, data: dict) -> str:
+    """The JSON text of a server push; made once per event, not once per socket."""
+    return json.dumps({"event": event, "data": data}, separators=(",", ":"))
 
 
-async def group_send_many(groups: Iterable[str], event: str, data: dict) -> None:
-    """All groups at once: a 50-member conversation costs one round of Redis calls, not fifty in a row."""
-    layer = get_channel_layer()
-    message = {"type": EVENT_TYPE, "event": event, "data": data}
-    await asyncio.gather(*(layer.group_send(group, message) for group in groups))
+def conversation_message(conversation_id: int, user_ids: Iterable[int], event: str, data: dict, *,
+                         monitors: bool = False, seq: int | None = None, sender_id: int | None = None) -> dict:
+    """A conversation event as it travels the channel layer (see the consumer's `conversation_event`)."""
+    return {
+        "type": CONVERSATION_EVENT_TYPE, "conversation_id": conversation_id, "user_ids": sorted(set(user_ids)),
+        "monitors": monitors, "event": event, "seq": seq, "sender_id": sender_id, "frame": frame(event, data),
+    }
 
 
-def _send_now(groups: list[str], event: str, data: dict) -> None:
+def _publish(sends: list[tuple[str, dict]]) -> None:
+    async def send_all():
+        layer = get_channel_layer()
+        for group, message in sends:
+            await layer.group_send(group, message)
+
     try:
-        async_to_sync(group_send_many)(groups, event, data)
+        async_to_sync(send_all)()
     except Exception:  # the write is committed; clients recover with after=<seq>
-        logger.warning("realtime send failed", extra={"event": event, "groups": len(groups)}, exc_info=True)
+        logger.warning("realtime send failed", extra={"groups": len(sends)}, exc_info=True)
 
 
-def broadcast_to_users(user_ids: Iterable[int], event: str, data: dict, *, monitors_of: int | None = None) -> None:
-    """Push `event` to every socket of these users (and, with `monitors_of`, to the read-only
-    monitors of that conversation) once the current transaction commits."""
-    groups = [user_group(user_id) for user_id in sorted(set(user_ids))]
-    if monitors_of is not None:
-        groups.append(monitor_group(monitors_of))
-    if groups:
-        transaction.on_commit(lambda: _send_now(groups, event, data))
+def publish_on_commit(sends: list[tuple[str, dict]]) -> None:
+    if sends:
+        transaction.on_commit(lambda: _publish(sends))
+
+
+def broadcast_to_members(conversation_id: int, user_ids: Iterable[int], event: str, data: dict, *,
+                         monitors: bool = False, seq: int | None = None, sender_id: int | None = None) -> None:
+    """Push `event` to every socket of these users in this conversation (and, with `monitors`, to
+    read-only monitors of it): one publish for the whole conversation, after commit."""
+    message = conversation_message(conversation_id, user_ids, event, data, monitors=monitors, seq=seq, sender_id=sender_id)
+    publish_on_commit([(members_group(conversation_id), message)])
+
+
+def broadcast_to_users(user_ids: Iterable[int], event: str, data: dict) -> None:
+    """Push `event` to every socket of these users once the current transaction commits."""
+    message = {"type": EVENT_TYPE, "event": event, "data": data}
+    publish_on_commit([(user_group(user_id), message) for user_id in sorted(set(user_ids))])
 
 
 def broadcast_to_conversation(conversation_id: int, event: str, data: dict) -> None:
     """Ephemeral traffic (typing, upload progress) for sockets that joined the conversation."""
-    transaction.on_commit(lambda: _send_now([conversation_group(conversation_id)], event, data))
-
-
-SESSION_REVOKE_TYPE = "session.revoke"  # handled by the consumer's `session_revoke`: closes the socket
+    publish_on_commit([(conversation_group(conversation_id), {"type": EVENT_TYPE, "event": event, "data": data})])
 
 
 def disconnect_user(user_id: int) -> None:
     """Close every socket of this user (deactivation), after the transaction commits."""
-
-    def send():
-        try:
-            async_to_sync(get_channel_layer().group_send)(user_group(user_id), {"type": SESSION_REVOKE_TYPE})
-        except Exception:
-            logger.warning("socket revoke failed", exc_info=True)
-
-    transaction.on_commit(send)
+    publish_on_commit([(user_group(user_id), {"type": SESSION_REVOKE_TYPE})])

@@ -12,37 +12,21 @@ import json
 import logging
 import time
 
-from asgiref.sync import sync_to_async
-from django.db import close_old_connections
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.consumer import get_handler_name
 from django.conf import settings
 from django.utils import timezone
 
 from core.errors import ApplicationError, NotFound, RateLimited, ValidationFailed
-from core.realtime import conversation_group, monitor_group, user_group
+from core.realtime import conversation_group, members_group, user_group
+from core.realtime import frame as event_frame
 from messaging import events, selectors, services
-from messaging.models import AuditAction
-from messaging.socket import registry
+from messaging.models import AuditAction, Conversation, Participant
+from messaging.socket import database_sync_to_async, deliveries, registry
 from messaging.socket.auth import origin_allowed
 
 logger = logging.getLogger("crm.socket")
 
-
-def database_sync_to_async(func):
-    """Run ORM work in a worker thread with a pooled connection.
-
-    Not thread-sensitive (unlike channels' helper): sockets of one process would otherwise queue
-    all their database work on a single thread.
-    """
-
-    def run(*args, **kwargs):
-        close_old_connections()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            close_old_connections()
-
-    return sync_to_async(run, thread_sensitive=False)
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
@@ -105,14 +89,15 @@ def _is_member(user, conversation_id: int) -> bool:
 
 @database_sync_to_async
 def _send(user, data: dict) -> dict:
-    conversation = selectors.conversation_get_for(user, _int_field(data, "conversation_id"))
     content = data.get("content", "")
     if not isinstance(content, str):
         raise ValidationFailed("content must be text.", code="invalid_field", details={"field": "content"})
     client_id = data.get("client_id")
+    # The service checks membership under the conversation's lock (404 otherwise): no read first.
     message, _ = services.message_send(
-        sender=user, conversation=conversation, content=content, type=data.get("type") or "text",
-        reply_to_id=data.get("reply_to_id"), client_id=None if client_id is None else str(client_id),
+        sender=user, conversation=Conversation(pk=_int_field(data, "conversation_id")), content=content,
+        type=data.get("type") or "text", reply_to_id=data.get("reply_to_id"),
+        client_id=None if client_id is None else str(client_id),
     )
     return events.message_payload(message)
 
@@ -142,21 +127,19 @@ def _mark_read(user, data: dict) -> dict:
 
 
 @database_sync_to_async
-def _mark_delivered(user, pending: dict[int, int]) -> None:
-    for conversation_id, seq in pending.items():
-        try:
-            services.conversation_mark_delivered(user=user, conversation_id=conversation_id, seq=seq)
-        except NotFound:
-            pass  # left the conversation meanwhile
-
-
-@database_sync_to_async
 def _missing_messages(conversation_id: int, after: int, up_to: int) -> list[dict]:
     from messaging.models import Message
 
     rows = list(Message.objects.filter(conversation_id=conversation_id, seq__gt=after, seq__lte=up_to)
                 .select_related("sender").order_by("seq"))
-    return [events.message_payload(m) for m in selectors.load_attachments(rows)]
+    return [{"conversation_id": m.conversation_id, "seq": m.seq, "sender_id": m.sender_id,
+             "frame": event_frame(events.MESSAGE_RECEIVED, events.message_payload(m))}
+            for m in selectors.load_attachments(rows)]
+
+
+@database_sync_to_async
+def _conversation_ids(user) -> list[int]:
+    return list(Participant.objects.filter(user=user).values_list("conversation_id", flat=True))
 
 
 @database_sync_to_async
@@ -176,30 +159,37 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self):
         self.user = self.scope.get("user")
-        self.joined: dict[int, bool] = {}  # conversation id → may write (False: monitoring)
-        self.members: set[int] = set()
+        self.member_of: set[int] = set()  # conversations whose members group this socket is in
+        self.monitoring: set[int] = set()  # conversations joined read-only by monitoring staff
+        self.joined: set[int] = set()  # conversations whose ephemeral traffic (typing, uploads) is wanted
         self.last_pushed: dict[int, int] = {}
         self.held: dict[int, dict[int, dict]] = {}
-        self.pending_delivered: dict[int, int] = {}
-        self.flush_task = None
         self.typing_tasks: dict[int, asyncio.Task] = {}
+        self.touched: dict[int, float] = {}
         self.registered = False
         self.flood_strikes = 0
         self.last_frame = time.monotonic()
-        await self.accept()
         if self.user is None or not self.user.is_authenticated:
-            return await self.close(code=CLOSE_UNAUTHORIZED)
+            return await self._refuse(CLOSE_UNAUTHORIZED)
         if not origin_allowed(self.scope):
-            return await self.close(code=CLOSE_FORBIDDEN_ORIGIN)
+            return await self._refuse(CLOSE_FORBIDDEN_ORIGIN)
         count = await registry.connection_open(self.user.pk, self.channel_name)
         if count is None:
-            return await self.close(code=CLOSE_TOO_MANY)
+            return await self._refuse(CLOSE_TOO_MANY)
         self.registered = True
         await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
+        for conversation_id in await _conversation_ids(self.user):
+            await self._subscribe(conversation_id)
+        # Open only once subscribed: whatever commits after the client sees the socket open reaches it.
+        await self.accept()
         self.heartbeat = asyncio.create_task(self._heartbeat())
         if count == 1:
             await self._announce_presence("online")
         logger.debug("socket open", extra={"user_id": self.user.pk})
+
+    async def _refuse(self, code: int):
+        await self.accept()  # a close code needs an open socket
+        await self.close(code=code)
 
     async def disconnect(self, code):
         if not self.registered:
@@ -209,16 +199,23 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         for task in self.typing_tasks.values():
             task.cancel()
         await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
-        for conversation_id in list(self.joined):
-            await self._drop_conversation(conversation_id)
-        if self.pending_delivered:
-            await self._flush_delivered(delay=0)
+        for conversation_id in self.member_of | self.monitoring | self.joined:
+            await self._forget(conversation_id)
         remaining = await registry.connection_close(self.user.pk, self.channel_name)
         if remaining == 0:
             await registry.presence_set(self.user.pk, None)
             await _touch_last_seen(self.user)
             await self._announce_presence("offline")
         logger.debug("socket closed", extra={"user_id": self.user.pk, "code": code})
+
+    async def dispatch(self, message):
+        # Channels' own dispatch closes stale database connections before every handler, a hop to
+        # its single sync thread per frame and per pushed event. Every database call here runs
+        # through `database_sync_to_async`, which does that itself in its worker thread.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     # --- frames in ------------------------------------------------------------------------
 
@@ -230,10 +227,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return await self._error(None, ValidationFailed("Frames are JSON text of at most "
                                      f"{settings.SOCKET_MAX_FRAME_BYTES} bytes.", code="frame_too_large"))
         try:
-            frame = json.loads(text_data)
+            incoming = json.loads(text_data)
         except ValueError:
             return await self._error(None, ValidationFailed("Frames must be JSON.", code="bad_json"))
-        await self.receive_json(frame)
+        await self.receive_json(incoming)
 
     async def receive_json(self, frame, **kwargs):
         request_id = frame.get("id") if isinstance(frame, dict) else None
@@ -284,22 +281,28 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         conversation_id = _int_field(data, "conversation_id")
         writable = await _membership_or_monitor(self.user, conversation_id)
         if writable:
-            self.members.add(conversation_id)
-        self.joined[conversation_id] = writable
+            await self._subscribe(conversation_id)
+        elif conversation_id not in self.monitoring:  # monitors get its message events from now on
+            self.monitoring.add(conversation_id)
+            await self.channel_layer.group_add(members_group(conversation_id), self.channel_name)
+        self.joined.add(conversation_id)
         await self.channel_layer.group_add(conversation_group(conversation_id), self.channel_name)
-        if not writable:  # monitors are not in the user groups that carry message events
-            await self.channel_layer.group_add(monitor_group(conversation_id), self.channel_name)
-        await registry.conversation_touch(conversation_id)
+        await self._touch(conversation_id)
         return {"conversation_id": conversation_id, "read_only": not writable}
 
     async def on_leave_conversation(self, data):
         conversation_id = _int_field(data, "conversation_id")
-        await self._drop_conversation(conversation_id)
+        if conversation_id in self.joined:
+            self.joined.discard(conversation_id)
+            await self.channel_layer.group_discard(conversation_group(conversation_id), self.channel_name)
+        if conversation_id in self.monitoring:
+            self.monitoring.discard(conversation_id)
+            await self._unsubscribe_members(conversation_id)
         return {"conversation_id": conversation_id}
 
     async def on_send_message(self, data):
         message = await _send(self.user, data)
-        await registry.conversation_touch(message["conversation_id"])
+        await self._touch(message["conversation_id"])
         return {"message": message}
 
     async def on_edit_message(self, data):
@@ -312,9 +315,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         return await _mark_read(self.user, data)
 
     async def _require_member(self, conversation_id: int):
-        if conversation_id not in self.members:
+        if conversation_id not in self.member_of:
             await _is_member(self.user, conversation_id)
-            self.members.add(conversation_id)
+            await self._subscribe(conversation_id)
 
     async def on_typing_start(self, data):
         conversation_id = _int_field(data, "conversation_id")
@@ -403,14 +406,24 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     # --- events out -----------------------------------------------------------------------
 
     async def realtime_event(self, message):
+        """An event for this user alone (or for sockets that joined a conversation)."""
         event, data = message["event"], message["data"]
         if event in ("user_typing_start", "user_typing_stop", "file_upload_progress") and data.get("user_id") == self.user.pk:
             return  # no echo of your own ephemeral traffic
-        if event == "user_left_conversation" and data.get("user_id") == self.user.pk:
-            await self._drop_conversation(data["conversation_id"])
-        if event == "message_received":
-            return await self._push_message(data)
+        if event in (events.CONVERSATION_CREATED, events.USER_JOINED_CONVERSATION):
+            await self._subscribe(data["id"])
+        elif event == events.USER_LEFT_CONVERSATION and data.get("user_id") == self.user.pk:
+            await self._forget(data["conversation_id"])
         await self.send_json({"event": event, "data": data})
+
+    async def conversation_event(self, message):
+        """A conversation's event, published once for all its members as a ready-made frame."""
+        conversation_id = message["conversation_id"]
+        if self.user.pk not in message["user_ids"] and not (message["monitors"] and conversation_id in self.monitoring):
+            return  # not (or no longer) theirs
+        if message["seq"] is not None:
+            return await self._push_message(message)
+        await self.send(text_data=message["frame"])
 
     async def _push_message(self, message: dict):
         """Exactly once per socket and in `seq` order per conversation, whatever order commits arrive in."""
@@ -443,27 +456,35 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if seq <= self.last_pushed.get(conversation_id, 0):
             return
         self.last_pushed[conversation_id] = seq
-        await self.send_json({"event": "message_received", "data": message})
-        if message["sender_id"] != self.user.pk:
-            self.pending_delivered[conversation_id] = seq
-            if self.flush_task is None:
-                self.flush_task = asyncio.create_task(self._flush_delivered())
+        await self.send(text_data=message["frame"])
+        if message["sender_id"] != self.user.pk and conversation_id in self.member_of:
+            deliveries.note(self.user.pk, conversation_id, seq)
 
-    async def _flush_delivered(self, delay: float | None = None):
-        """Delivery receipts in batches: one write per conversation per window, not per frame."""
-        await asyncio.sleep(settings.SOCKET_DELIVERY_BATCH_MS / 1000 if delay is None else delay)
-        pending, self.pending_delivered = self.pending_delivered, {}
-        self.flush_task = None
-        if pending:
-            await _mark_delivered(self.user, pending)
+    async def _subscribe(self, conversation_id: int):
+        """Message events of a conversation this user takes part in, joined or not."""
+        if conversation_id not in self.member_of:
+            self.member_of.add(conversation_id)
+            await self.channel_layer.group_add(members_group(conversation_id), self.channel_name)
 
-    async def _drop_conversation(self, conversation_id: int):
-        writable = self.joined.pop(conversation_id, True)
-        self.members.discard(conversation_id)
-        self.last_pushed.pop(conversation_id, None)
+    async def _unsubscribe_members(self, conversation_id: int):
+        if conversation_id not in self.member_of and conversation_id not in self.monitoring:
+            self.last_pushed.pop(conversation_id, None)
+            await self.channel_layer.group_discard(members_group(conversation_id), self.channel_name)
+
+    async def _forget(self, conversation_id: int):
+        """Removed from the conversation (or closing): no more of its events on this socket."""
+        self.member_of.discard(conversation_id)
+        self.monitoring.discard(conversation_id)
+        self.joined.discard(conversation_id)
         await self.channel_layer.group_discard(conversation_group(conversation_id), self.channel_name)
-        if not writable:
-            await self.channel_layer.group_discard(monitor_group(conversation_id), self.channel_name)
+        await self._unsubscribe_members(conversation_id)
+
+    async def _touch(self, conversation_id: int):
+        """Mark the conversation active for /socket-stats, at most every few seconds per socket."""
+        now = time.monotonic()
+        if now - self.touched.get(conversation_id, 0) > 10:
+            self.touched[conversation_id] = now
+            await registry.conversation_touch(conversation_id)
 
     async def session_revoke(self, message):
         await self.close(code=CLOSE_UNAUTHORIZED)

@@ -9,13 +9,13 @@ from datetime import timedelta
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, PositiveBigIntegerField, Value, When
 from django.utils import timezone
 
 from accounts.models import Role, User
 from core.errors import Forbidden, NotFound, ValidationFailed
-from core.realtime import broadcast_to_users
+from core.realtime import broadcast_to_members, broadcast_to_users
 from messaging import events
 from messaging.models import (
     Attachment,
@@ -67,9 +67,12 @@ def content_clean(content: str) -> str:
     return pattern.sub(lambda match: "*" * len(match.group(0)), content)
 
 
-def _broadcast_message(event: str, message: Message) -> None:
-    broadcast_to_users(participant_user_ids(message.conversation_id), event, events.message_payload(message),
-                       monitors_of=message.conversation_id)
+def _broadcast_message(event: str, message: Message, member_ids: list[int] | None = None) -> None:
+    """Once to the conversation's members group (participants and read-only monitors)."""
+    if member_ids is None:
+        member_ids = participant_user_ids(message.conversation_id)
+    broadcast_to_members(message.conversation_id, member_ids, event, events.message_payload(message), monitors=True,
+                         seq=message.seq if event == events.MESSAGE_RECEIVED else None, sender_id=message.sender_id)
 
 
 def _conversation_event(event: str, conversation: Conversation, *, extra_user_ids: Iterable[int] = ()) -> None:
@@ -331,8 +334,12 @@ def conversation_update(
 
 def _existing_send(sender: User, client_id: str, conversation: Conversation) -> Message | None:
     message = Message.objects.select_related("sender").filter(sender=sender, client_id=client_id).first()
-    if message is not None and message.conversation_id != conversation.pk:
+    if message is None:
+        return None
+    if message.conversation_id != conversation.pk:
         raise ValidationFailed("This client_id was already used in another conversation.", code="client_id_reused")
+    if not Participant.objects.filter(conversation_id=conversation.pk, user=sender).exists():
+        raise NotFound("Conversation not found.")  # a former participant learns nothing, not even their old message
     return message
 
 
@@ -342,8 +349,10 @@ def message_send(
 ) -> tuple[Message, bool]:
     """Store a message with the conversation's next `seq` and push it to every participant.
 
-    The same `(sender, client_id)` returns the first message (`created` False), also when two
-    sends race: the unique constraint decides and the loser reads the winner's row.
+    Only `conversation.pk` is used: membership is checked under the conversation's row lock (a
+    non-member gets 404). The same `(sender, client_id)` returns the first message (`created`
+    False), also when two sends race: the unique constraint decides and the loser reads the
+    winner's row.
     """
     if type not in (MessageType.TEXT, MessageType.IMAGE, MessageType.VIDEO, MessageType.FILE):
         raise ValidationFailed("type must be text, image, video or file.", code="invalid_type")
@@ -351,52 +360,91 @@ def message_send(
     attachment_ids = list(attachment_ids)
     if not content and not attachment_ids:
         raise ValidationFailed("A message needs content or files.", code="empty_message")
+    if reply_to_id is not None:
+        try:
+            reply_to_id = int(reply_to_id)
+        except (TypeError, ValueError):
+            raise ValidationFailed("reply_to_id must be a message id.", code="invalid_reply_to") from None
     if client_id is not None:
         client_id = str(client_id).strip()
         if not client_id or len(client_id) > 64:
             raise ValidationFailed("client_id must be 1 to 64 characters.", code="invalid_client_id")
+    try:  # optimistic: a repeated client_id is rare, so it costs nothing until the insert conflicts
+        with transaction.atomic():
+            message, member_ids = _message_store(
+                sender=sender, conversation_id=conversation.pk, type=type, content=content,
+                reply_to_id=reply_to_id, client_id=client_id,
+            )
+            if attachment_ids:
+                claimed = Attachment.objects.filter(pk__in=attachment_ids, uploaded_by=sender, message__isnull=True).update(message=message)
+                if claimed != len(set(attachment_ids)):
+                    raise ValidationFailed("Some files are unknown or already sent.", code="invalid_attachments")
+                message.loaded_attachments = list(Attachment.objects.filter(message=message).order_by("id"))
+            _broadcast_message(events.MESSAGE_RECEIVED, message, member_ids)
+    except IntegrityError:
+        if client_id is None:
+            raise
         existing = _existing_send(sender, client_id, conversation)
-        if existing is not None:
-            return existing, False
-    with transaction.atomic():
-        # The row lock hands out `seq` one sender at a time: no gaps, no duplicates.
-        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
-        membership = Participant.objects.filter(conversation=conversation, user=sender).first()
-        if membership is None:
-            raise NotFound("Conversation not found.")
-        if reply_to_id is not None:
-            try:
-                reply_to_id = int(reply_to_id)
-            except (TypeError, ValueError):
-                raise ValidationFailed("reply_to_id must be a message id.", code="invalid_reply_to") from None
-            if not Message.objects.filter(pk=reply_to_id, conversation=conversation).exists():
-                raise ValidationFailed("You can only reply to a message of this conversation.", code="invalid_reply_to")
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                message = Message.objects.create(
-                    conversation=conversation, seq=conversation.last_seq + 1, sender=sender, type=type,
-                    content=content, reply_to_id=reply_to_id, client_id=client_id,
-                )
-        except IntegrityError:
-            if client_id is None:
-                raise
-            existing = _existing_send(sender, client_id, conversation)
-            if existing is None:
-                raise
-            return existing, False
-        if attachment_ids:
-            claimed = Attachment.objects.filter(pk__in=attachment_ids, uploaded_by=sender, message__isnull=True).update(message=message)
-            if claimed != len(set(attachment_ids)):
-                raise ValidationFailed("Some files are unknown or already sent.", code="invalid_attachments")
-        Conversation.objects.filter(pk=conversation.pk).update(
-            last_seq=message.seq, last_message=message, last_activity_at=now, updated_at=now
-        )
-        # Writing is reading: the sender has seen everything up to their own message.
-        Participant.objects.filter(pk=membership.pk).update(last_read_seq=message.seq, last_delivered_seq=message.seq)
-        message.sender = sender
-        _broadcast_message(events.MESSAGE_RECEIVED, message)
+        if existing is None:
+            raise
+        return existing, False
     return message, True
+
+
+def _message_store(*, sender: User, conversation_id: int, type: str, content: str, reply_to_id, client_id) -> tuple[Message, list[int]]:
+    """The hot path of every send, in two statements (it runs a thousand times a second).
+
+    1. Lock the conversation row and take the next `seq`: one sender at a time, no gaps, no
+       duplicates. The message id is drawn here too, so `last_message` points at it at once (the
+       foreign key is checked at commit).
+    2. After the lock, so a participant removed meanwhile is already gone: move the sender's own
+       pointers (writing is reading), store the message only if the sender is a participant and
+       the reply target is in this conversation, and list the participants to push to.
+    """
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE messaging_conversation SET last_seq = last_seq + 1, last_activity_at = %s, updated_at = %s,"
+            " last_message_id = nextval(pg_get_serial_sequence('messaging_message', 'id'))"
+            " WHERE id = %s RETURNING last_seq, last_message_id",
+            [now, now, conversation_id],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            raise NotFound("Conversation not found.")
+        seq, message_id = row
+        cursor.execute(
+            """
+            WITH sender AS (
+                UPDATE messaging_participant SET last_read_seq = %(seq)s, last_delivered_seq = %(seq)s
+                WHERE conversation_id = %(conversation)s AND user_id = %(sender)s RETURNING 1
+            ), reply AS (
+                SELECT %(reply_to)s::bigint IS NULL OR EXISTS (
+                    SELECT 1 FROM messaging_message WHERE id = %(reply_to)s::bigint AND conversation_id = %(conversation)s
+                ) AS ok
+            ), stored AS (
+                INSERT INTO messaging_message (id, conversation_id, seq, sender_id, type, content, reply_to_id, client_id, created_at)
+                SELECT %(id)s, %(conversation)s, %(seq)s, %(sender)s, %(type)s, %(content)s, %(reply_to)s::bigint, %(client_id)s, %(now)s
+                FROM sender, reply WHERE reply.ok RETURNING 1
+            )
+            SELECT EXISTS (SELECT 1 FROM sender), EXISTS (SELECT 1 FROM stored),
+                   ARRAY(SELECT user_id FROM messaging_participant WHERE conversation_id = %(conversation)s)
+            """,
+            {"seq": seq, "conversation": conversation_id, "sender": sender.pk, "reply_to": reply_to_id, "id": message_id,
+             "type": type, "content": content, "client_id": client_id, "now": now},
+        )
+        is_member, stored, member_ids = cursor.fetchone()
+    if not is_member:
+        raise NotFound("Conversation not found.")
+    if not stored:
+        raise ValidationFailed("You can only reply to a message of this conversation.", code="invalid_reply_to")
+    message = Message(
+        id=message_id, conversation_id=conversation_id, seq=seq, sender=sender, type=type, content=content,
+        reply_to_id=reply_to_id, client_id=client_id, created_at=now,
+    )
+    message._state.adding, message._state.db = False, connection.alias
+    message.loaded_attachments = []
+    return message, member_ids
 
 
 def _own_message(actor: User, message: Message) -> None:
@@ -476,8 +524,8 @@ def conversation_mark_read(*, user: User, conversation: Conversation, seq: int |
     seq = conversation.last_seq if seq is None else seq
     membership = _advance_pointer(user=user, conversation_id=conversation.pk, seq=seq, field="last_read_seq")
     if membership is not None:
-        broadcast_to_users(
-            participant_user_ids(conversation.pk), events.MESSAGE_READ,
+        broadcast_to_members(
+            conversation.pk, participant_user_ids(conversation.pk), events.MESSAGE_READ,
             {"conversation_id": conversation.pk, "user_id": user.pk, "seq": membership.last_read_seq},
         )
         return membership.last_read_seq
@@ -490,27 +538,43 @@ def message_mark_read(*, user: User, message: Message) -> int:
 
 
 @transaction.atomic
-def conversation_mark_delivered(*, user: User, conversation_id: int, seq: int) -> int | None:
-    """The socket consumer reports what reached `user`'s device (batched): three queries.
+def deliveries_record(*, reached: dict[tuple[int, int], int]) -> list[tuple[int, int, int]]:
+    """What sockets pushed to devices, batched per server process: `{(user_id, conversation_id): seq}`.
 
-    The pointer only moves forward; the senders of the newly delivered messages are told.
+    One statement whatever the batch: delivered pointers only move forward (rows locked in id
+    order, so two processes never deadlock), and the senders of the newly delivered messages hear
+    `message_delivered`. Returns the moved pointers as (conversation_id, user_id, seq).
     """
-    old = (
-        Participant.objects.select_for_update().filter(conversation_id=conversation_id, user=user)
-        .values_list("last_delivered_seq", flat=True).first()
-    )
-    if old is None:
-        raise NotFound("Conversation not found.")
-    if old >= seq:
-        return None
-    Participant.objects.filter(conversation_id=conversation_id, user=user).update(last_delivered_seq=seq)
-    senders = (
-        Message.objects.filter(conversation_id=conversation_id, seq__gt=old, seq__lte=seq, sender__isnull=False)
-        .exclude(sender=user).values_list("sender_id", flat=True).distinct()
-    )
-    broadcast_to_users(list(senders), events.MESSAGE_DELIVERED,
-                       {"conversation_id": conversation_id, "user_id": user.pk, "seq": seq})
-    return seq
+    if not reached:
+        return []
+    keys = sorted(reached)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH reached AS (
+                SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS r(user_id, conversation_id, seq)
+            ), locked AS (
+                SELECT p.id, p.user_id, p.conversation_id, p.last_delivered_seq AS old_seq, r.seq
+                FROM messaging_participant p JOIN reached r USING (user_id, conversation_id)
+                WHERE p.last_delivered_seq < r.seq ORDER BY p.id FOR UPDATE OF p
+            ), moved AS (
+                UPDATE messaging_participant p SET last_delivered_seq = locked.seq FROM locked WHERE p.id = locked.id
+                RETURNING locked.user_id, locked.conversation_id, locked.old_seq, locked.seq
+            )
+            SELECT moved.conversation_id, moved.user_id, moved.seq,
+                   ARRAY(SELECT DISTINCT m.sender_id FROM messaging_message m
+                         WHERE m.conversation_id = moved.conversation_id AND m.seq > moved.old_seq AND m.seq <= moved.seq
+                           AND m.sender_id IS NOT NULL AND m.sender_id <> moved.user_id)
+            FROM moved ORDER BY 1, 2
+            """,
+            [[user_id for user_id, _ in keys], [conversation_id for _, conversation_id in keys], [reached[k] for k in keys]],
+        )
+        rows = cursor.fetchall()
+    for conversation_id, user_id, seq, sender_ids in rows:
+        if sender_ids:
+            broadcast_to_members(conversation_id, sender_ids, events.MESSAGE_DELIVERED,
+                                 {"conversation_id": conversation_id, "user_id": user_id, "seq": seq})
+    return [(conversation_id, user_id, seq) for conversation_id, user_id, seq, _ in rows]
 
 
 # --- monitoring audit -------------------------------------------------------------------

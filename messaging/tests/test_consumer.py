@@ -300,7 +300,7 @@ async def test_monitor_joins_read_only_and_is_audited(people, chat):
 
 async def test_messages_are_pushed_in_seq_order_even_when_commits_race(people, chat):
     """A later seq arriving first is held until the gap is filled (here: from the database)."""
-    from core.realtime import user_group
+    from core.realtime import conversation_message, members_group
     from messaging import events
 
     listener = await connect(people[1])
@@ -314,7 +314,8 @@ async def test_messages_are_pushed_in_seq_order_even_when_commits_race(people, c
     from channels.layers import get_channel_layer
 
     payload = await database_sync_to_async(lambda: events.message_payload(Message.objects.select_related("sender").get(pk=third.pk)))()
-    await get_channel_layer().group_send(user_group(people[1].id), {"type": "realtime.event", "event": "message_received", "data": payload})
+    await get_channel_layer().group_send(members_group(chat.id), conversation_message(
+        chat.id, [p.id for p in people], "message_received", payload, seq=payload["seq"], sender_id=payload["sender_id"]))
     assert await listener.receive_nothing(timeout=0.3)  # a repeat is never pushed twice
     assert first[1] is True
     await listener.disconnect()
@@ -324,7 +325,7 @@ async def test_a_gap_is_filled_from_the_database_in_order(people, chat, settings
     from channels.layers import get_channel_layer
     from django.utils import timezone
 
-    from core.realtime import user_group
+    from core.realtime import conversation_message, members_group
     from messaging import events
 
     settings.SOCKET_GAP_WAIT_MS = 100
@@ -339,7 +340,8 @@ async def test_a_gap_is_filled_from_the_database_in_order(people, chat, settings
 
     third = await database_sync_to_async(store_two_silently)()
     # seq 3 overtakes seq 2, whose event is lost: the socket holds 3, reads 2 from the database, then pushes both in order
-    await get_channel_layer().group_send(user_group(people[1].id), {"type": "realtime.event", "event": "message_received", "data": third})
+    await get_channel_layer().group_send(members_group(chat.id), conversation_message(
+        chat.id, [p.id for p in people], "message_received", third, seq=third["seq"], sender_id=third["sender_id"]))
     seen = [(await next_event(listener, "message_received"))["seq"] for _ in range(2)]
     assert seen == [2, 3]
     await listener.disconnect()

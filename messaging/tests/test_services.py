@@ -185,9 +185,9 @@ def test_delivered_pointer_tells_the_others(manager, consultant, inbox, django_c
     send(manager, conversation, "m")
     manager_inbox = inbox(manager)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.conversation_mark_delivered(user=consultant, conversation_id=conversation.id, seq=1) == 1
-        assert services.conversation_mark_delivered(user=consultant, conversation_id=conversation.id, seq=1) is None
-    assert [e for e, _ in manager_inbox()] == ["message_delivered"]
+        assert services.deliveries_record(reached={(consultant.id, conversation.id): 1}) == [(conversation.id, consultant.id, 1)]
+        assert services.deliveries_record(reached={(consultant.id, conversation.id): 1}) == []  # never twice, never back
+    assert manager_inbox() == [("message_delivered", {"conversation_id": conversation.id, "user_id": consultant.id, "seq": 1})]
 
 
 def test_direct_conversations_are_unique_per_pair(consultant, receptionist):

@@ -1,0 +1,52 @@
+"""Delivery receipts, batched per server process.
+
+Every socket of the process notes what it pushed; once per `SOCKET_DELIVERY_BATCH_MS` one
+database statement moves all those delivered pointers (`services.deliveries_record`). A burst to a
+50-member conversation costs one write a window, not fifty, and not one per frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from django.conf import settings
+
+from messaging.socket import database_sync_to_async
+
+logger = logging.getLogger("crm.socket")
+
+
+class _Batch:
+    def __init__(self):
+        self.reached: dict[tuple[int, int], int] = {}
+        self.task: asyncio.Task | None = None
+
+
+_batches: dict[asyncio.AbstractEventLoop, _Batch] = {}  # one per event loop: daphne has one, tests one each
+
+
+def note(user_id: int, conversation_id: int, seq: int) -> None:
+    """`user`'s device got everything up to `seq` in that conversation."""
+    loop = asyncio.get_running_loop()
+    batch = _batches.get(loop)
+    if batch is None:
+        for stale in [other for other in _batches if other.is_closed()]:
+            del _batches[stale]
+        batch = _batches[loop] = _Batch()
+    key = (user_id, conversation_id)
+    if batch.reached.get(key, 0) < seq:
+        batch.reached[key] = seq
+    if batch.task is None:
+        batch.task = loop.create_task(_flush_later(batch))
+
+
+async def _flush_later(batch: _Batch) -> None:
+    await asyncio.sleep(settings.SOCKET_DELIVERY_BATCH_MS / 1000)
+    reached, batch.reached, batch.task = batch.reached, {}, None
+    from messaging import services
+
+    try:
+        await database_sync_to_async(services.deliveries_record)(reached=reached)
+    except Exception:  # receipts are advisory; the pointers catch up with the next batch or a read
+        logger.warning("delivery receipts failed", extra={"pointers": len(reached)}, exc_info=True)
