@@ -18,10 +18,18 @@ from offices.tests.factories import OfficeFactory
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Throttles and rate limits live in the Redis cache; every test starts clean."""
+    """Throttles live in the Redis cache and socket state (who is connected, rate counts) in Redis;
+    every test starts clean, also from a previous run whose user ids were the same."""
+    import redis
+    from django.conf import settings
     from django.core.cache import cache
 
     cache.clear()
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    keys = list(client.scan_iter(f"{settings.CHANNEL_LAYERS['default']['CONFIG'].get('prefix', 'crm')}:ws:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
     yield
 
 

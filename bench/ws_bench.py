@@ -1,11 +1,16 @@
-"""Socket benchmarks against a real daphne process. Prints figures.
+"""Socket benchmarks against real daphne processes. Prints figures.
 
 1. send → deliver latency in a 50-member conversation at 20 sends/s (goal p50 ≤ 10 ms, p99 ≤ 50 ms)
 2. sustained messages/s persisted and delivered to 10 recipients each, with p99 ack (goal ≥ 1,000/s,
    p99 ack ≤ 100 ms, none lost)
-3. memory per idle socket (goal: 10,000 sockets in one process under 1 GiB)
+3. memory per idle socket: opens `--idle` sockets on one process (goal: 10,000 sockets under 1 GiB)
 
-Usage: python bench/ws_bench.py [--layer core|pubsub] [--seconds 10] [--idle 2000]
+Sockets are spread round-robin over `--workers` daphne processes (one per core by default), as a
+load balancer would; every delivery between processes goes through Redis. The client shares the
+machine, so each figure comes with the CPU time the servers, the client and the rest of the
+machine (PostgreSQL, Redis) spent on it.
+
+Usage: python bench/ws_bench.py [--workers 2] [--seconds 10] [--senders 20] [--idle 10000] [--only latency|throughput|memory]
 """
 
 import argparse
@@ -32,12 +37,14 @@ import psutil  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from rest_framework_simplejwt.tokens import RefreshToken  # noqa: E402
+from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
 from messaging.models import Conversation, Participant  # noqa: E402
 from offices.models import Office  # noqa: E402
+
+RECEIVED = '"event":"message_received"'  # frames are compact JSON made once per event
 
 
 def pct(values, p):
@@ -53,12 +60,11 @@ def free_port():
 
 def people(count, prefix):
     office, _ = Office.objects.get_or_create(name="WS bench")
-    users = []
-    for n in range(count):
-        user, _ = User.objects.get_or_create(email=f"{prefix}{n}@bench.example.com",
-                                             defaults={"role": Role.CONSULTANT, "office": office})
-        users.append(user)
-    return users
+    emails = [f"{prefix}{n}@bench.example.com" for n in range(count)]
+    existing = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
+    User.objects.bulk_create([User(email=e, role=Role.CONSULTANT, office=office, password="!") for e in emails if e not in existing])
+    by_email = {u.email: u for u in User.objects.filter(email__in=emails)}
+    return [by_email[e] for e in emails]
 
 
 def group_of(users):
@@ -69,40 +75,113 @@ def group_of(users):
 
 
 def token(user):
-    return str(RefreshToken.for_user(user).access_token)
+    return str(AccessToken.for_user(user))
+
+
+class Cluster:
+    """N daphne processes on N ports; sockets are dealt out round-robin."""
+
+    def __init__(self, workers):
+        env = {**os.environ, "DEBUG": "false", "LOG_LEVEL": "WARNING", "SOCKET_MAX_CONNECTIONS_PER_USER": "5",
+               "SOCKET_RATE_LIMIT": "1000", "ALLOWED_WS_ORIGINS": ""}
+        self.ports = [free_port() for _ in range(workers)]
+        self.servers = [subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crm_project.asgi:application"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in self.ports]
+        self.next = 0
+        for port in self.ports:
+            for _ in range(150):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.2)
+
+    def port(self):
+        self.next += 1
+        return self.ports[(self.next - 1) % len(self.ports)]
+
+    def stop(self):
+        for server in self.servers:
+            server.terminate()
+        for server in self.servers:
+            server.wait()
+
+
+class CpuMeter:
+    """CPU seconds spent by the servers, by this client, and by the whole machine, between start and stop."""
+
+    def __init__(self, cluster):
+        self.servers = [psutil.Process(s.pid) for s in cluster.servers]
+        self.me = psutil.Process()
+
+    @staticmethod
+    def _busy():
+        times = psutil.cpu_times()
+        return sum(times) - times.idle - getattr(times, "iowait", 0)
+
+    def _now(self):
+        return (sum(sum(p.cpu_times()[:2]) for p in self.servers), sum(self.me.cpu_times()[:2]), self._busy())
+
+    def __enter__(self):
+        self.start = self._now()
+        self.started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        end = self._now()
+        self.servers_s, self.client_s, self.machine_s = (b - a for a, b in zip(self.start, end))
+        self.elapsed = time.perf_counter() - self.started
+
+    def line(self, per=None, unit="message"):
+        parts = [f"servers {self.servers_s:5.1f} s, client {self.client_s:5.1f} s, rest {self.machine_s - self.servers_s - self.client_s:5.1f} s "
+                 f"of {self.elapsed * psutil.cpu_count():4.1f} core-s"]
+        if per:
+            parts.append(f"server CPU {self.servers_s / per * 1000:5.2f} ms per {unit}")
+        return "    cpu: " + "; ".join(parts)
 
 
 async def open_socket(port, user_token):
-    ws = await connect(f"ws://127.0.0.1:{port}/ws/?token={user_token}", max_queue=None, ping_interval=None)
+    ws = await connect(f"ws://127.0.0.1:{port}/ws/?token={user_token}", max_queue=None, ping_interval=None,
+                       open_timeout=60)
     await ws.send(json.dumps({"event": "ping", "id": "hello"}))
     while json.loads(await ws.recv()).get("id") != "hello":
         pass
     return ws
 
 
-async def latency(port, seconds):
+async def open_many(cluster, tokens, *, port=None, at_once=50, progress=False):
+    sockets = []
+    for start in range(0, len(tokens), at_once):
+        sockets += await asyncio.gather(*(open_socket(port or cluster.port(), t) for t in tokens[start:start + at_once]))
+        if progress and len(sockets) % 1000 == 0:
+            print(f"    {len(sockets):,} sockets open", flush=True)
+    return sockets
+
+
+async def latency(cluster, seconds):
     users = await asyncio.to_thread(people, 50, "lat")
     conversation = await asyncio.to_thread(group_of, users)
     tokens = await asyncio.to_thread(lambda: [token(u) for u in users])
-    sockets = [await open_socket(port, t) for t in tokens]
+    sockets = await open_many(cluster, tokens)
     sent_at, samples = {}, []
 
     async def listen(ws):
         async for raw in ws:
-            frame = json.loads(raw)
-            if frame["event"] == "message_received":
-                key = frame["data"]["content"]
+            if RECEIVED in raw:
+                key = json.loads(raw)["data"]["content"]
                 if key in sent_at:
                     samples.append((time.perf_counter() - sent_at[key]) * 1000)
 
     listeners = [asyncio.create_task(listen(ws)) for ws in sockets[1:]]
     total = 20 * seconds
-    for n in range(total):
-        key = f"lat-{n}-{time.time()}"
-        sent_at[key] = time.perf_counter()
-        await sockets[0].send(json.dumps({"event": "send_message", "data": {"conversation_id": conversation.id, "content": key}}))
-        await asyncio.sleep(1 / 20)
-    await asyncio.sleep(2)
+    with CpuMeter(cluster) as cpu:
+        for n in range(total):
+            key = f"lat-{n}-{time.time()}"
+            sent_at[key] = time.perf_counter()
+            await sockets[0].send(json.dumps({"event": "send_message", "data": {"conversation_id": conversation.id, "content": key}}))
+            await asyncio.sleep(1 / 20)
+        await asyncio.sleep(1)
     for task in listeners:
         task.cancel()
     for ws in sockets:
@@ -110,31 +189,32 @@ async def latency(port, seconds):
     expected = total * 49
     print(f"latency, 50-member conversation, 20 sends/s: p50 {statistics.median(samples):6.1f} ms  "
           f"p99 {pct(samples, 99):6.1f} ms  delivered {len(samples)}/{expected}  (goal p50 <= 10, p99 <= 50)")
+    print(cpu.line(total, "message (49 deliveries)"))
 
 
-async def throughput(port, seconds):
-    senders = await asyncio.to_thread(people, 10, "tps")
+async def throughput(cluster, seconds, senders_count):
+    senders = await asyncio.to_thread(people, senders_count, "tps")
     receivers = await asyncio.to_thread(people, 10, "tpr")
     conversations = await asyncio.to_thread(lambda: [group_of([s, *receivers]) for s in senders])
     sender_tokens = await asyncio.to_thread(lambda: [token(u) for u in senders])
     receiver_tokens = await asyncio.to_thread(lambda: [token(u) for u in receivers])
-    receiver_sockets = [await open_socket(port, t) for t in receiver_tokens]
+    receiver_sockets = await open_many(cluster, receiver_tokens)
+    sender_sockets = await open_many(cluster, sender_tokens)
     received = 0
     acks = []
 
     async def listen(ws):
         nonlocal received
         async for raw in ws:
-            if json.loads(raw)["event"] == "message_received":
+            if RECEIVED in raw:
                 received += 1
 
     listeners = [asyncio.create_task(listen(ws)) for ws in receiver_sockets]
     sent = 0
     deadline = time.perf_counter() + seconds
 
-    async def sender(user_token, conversation):
+    async def sender(ws, conversation):
         nonlocal sent
-        ws = await open_socket(port, user_token)
         n = 0
         while time.perf_counter() < deadline:
             started = time.perf_counter()
@@ -147,67 +227,64 @@ async def throughput(port, seconds):
             acks.append((time.perf_counter() - started) * 1000)
             sent += 1
             n += 1
-        await ws.close()
 
-    started = time.perf_counter()
-    await asyncio.gather(*(sender(t, c) for t, c in zip(sender_tokens, conversations)))
-    elapsed = time.perf_counter() - started
-    await asyncio.sleep(3)
+    with CpuMeter(cluster) as cpu:
+        started = time.perf_counter()
+        await asyncio.gather(*(sender(ws, c) for ws, c in zip(sender_sockets, conversations)))
+        elapsed = time.perf_counter() - started
+        for _ in range(50):  # wait for the tail of deliveries
+            if received >= sent * 10:
+                break
+            await asyncio.sleep(0.1)
+    await asyncio.sleep(1)
     for task in listeners:
         task.cancel()
-    for ws in receiver_sockets:
+    for ws in receiver_sockets + sender_sockets:
         await ws.close()
-    print(f"sustained: {sent / elapsed:7.0f} messages/s persisted, each to 10 recipients; p99 ack {pct(acks, 99):6.1f} ms; "
+    print(f"sustained: {sent / elapsed:7.0f} messages/s persisted, each to 10 recipients ({senders_count} senders); "
+          f"p50 ack {statistics.median(acks):5.1f} ms, p99 ack {pct(acks, 99):6.1f} ms; "
           f"delivered {received}/{sent * 10} ({'none lost' if received == sent * 10 else 'LOST SOME'})  (goal >= 1000/s, p99 ack <= 100 ms)")
+    print(cpu.line(sent))
 
 
-async def memory(port, pid, count):
-    users = await asyncio.to_thread(people, count, "idle")
+async def memory(cluster, count):
+    users = await asyncio.to_thread(people, (count + 4) // 5, "idle")  # at most 5 sockets a user
     tokens = await asyncio.to_thread(lambda: [token(u) for u in users])
-    process = psutil.Process(pid)
+    port = cluster.ports[0]
+    process = psutil.Process(cluster.servers[0].pid)
     before = process.memory_info().rss
-    sockets = []
-    for t in tokens:
-        sockets.append(await open_socket(port, t))
-    await asyncio.sleep(1)
+    started = time.perf_counter()
+    sockets = await open_many(cluster, [tokens[n % len(tokens)] for n in range(count)], port=port, progress=True)
+    opened = time.perf_counter() - started
+    await asyncio.sleep(2)
     after = process.memory_info().rss
     per = (after - before) / count
-    print(f"memory: {count} idle sockets added {(after - before) / 2**20:6.1f} MiB = {per / 1024:5.1f} KiB per socket; "
-          f"10,000 sockets ≈ {(before + per * 10_000) / 2**30:4.2f} GiB for the process  (goal < 1 GiB)")
+    print(f"memory: {count:,} idle sockets on one process added {(after - before) / 2**20:6.1f} MiB = {per / 1024:5.1f} KiB per socket; "
+          f"the process holds {after / 2**30:4.2f} GiB  (goal: 10,000 sockets < 1 GiB); opened in {opened:.0f} s")
     for ws in sockets:
         await ws.close()
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--layer", choices=["core", "pubsub"], default=settings.CHANNELS_BACKEND)
+    parser.add_argument("--workers", type=int, default=os.cpu_count())
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--idle", type=int, default=2000)
+    parser.add_argument("--idle", type=int, default=10_000)
+    parser.add_argument("--senders", type=int, default=20, help="concurrent senders, each waiting for its ack")
     parser.add_argument("--only", choices=["latency", "throughput", "memory"])
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
-    port = free_port()
-    env = {**os.environ, "CHANNELS_BACKEND": args.layer, "DEBUG": "false", "LOG_LEVEL": "WARNING",
-           "SOCKET_MAX_CONNECTIONS_PER_USER": "5", "SOCKET_RATE_LIMIT": "1000", "ALLOWED_WS_ORIGINS": ""}
-    server = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crm_project.asgi:application"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cluster = Cluster(args.workers)
     try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        print(f"channel layer: {args.layer}; one daphne process; {os.cpu_count()} cores")
+        print(f"channel layer: {settings.CHANNELS_BACKEND}; {args.workers} daphne process(es); {os.cpu_count()} cores")
         if args.only in (None, "latency"):
-            asyncio.run(latency(port, args.seconds))
+            asyncio.run(latency(cluster, args.seconds))
         if args.only in (None, "throughput"):
-            asyncio.run(throughput(port, args.seconds))
+            asyncio.run(throughput(cluster, args.seconds, args.senders))
         if args.only in (None, "memory"):
-            asyncio.run(memory(port, server.pid, args.idle))
+            asyncio.run(memory(cluster, args.idle))
     finally:
-        server.terminate()
-        server.wait()
+        cluster.stop()
 
 
 if __name__ == "__main__":

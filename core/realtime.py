@@ -55,16 +55,44 @@ def conversation_message(conversation_id: int, user_ids: Iterable[int], event: s
     }
 
 
-def _publish(sends: list[tuple[str, dict]]) -> None:
-    async def send_all():
-        layer = get_channel_layer()
-        for group, message in sends:
-            await layer.group_send(group, message)
+_redis_client = None
 
+
+def _pubsub_redis():
+    """One thread-safe client per process for publishing from sync code."""
+    global _redis_client
+    if _redis_client is None:
+        import redis
+        from django.conf import settings
+
+        _redis_client = redis.Redis.from_url(settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0])
+    return _redis_client
+
+
+def _publish(sends: list[tuple[str, dict]]) -> None:
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+    from django.conf import settings
+
+    layer = get_channel_layer()
+    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
     try:
-        async_to_sync(send_all)()
+        if isinstance(layer, RedisPubSubChannelLayer) and len(config["hosts"]) == 1:
+            # Straight to Redis from the calling thread, in one round trip: no hop onto an event
+            # loop (a socket's worker thread, a sync view, a command). The channel name is the
+            # pub/sub layer's own for a group (channels_redis 4: "<prefix>__group__<group>").
+            pipe = _pubsub_redis().pipeline(transaction=False)
+            for group, message in sends:
+                pipe.publish(f"{config.get('prefix', 'asgi')}__group__{group}", layer.serialize(message))
+            pipe.execute()
+        else:
+            async_to_sync(_send_all)(layer, sends)
     except Exception:  # the write is committed; clients recover with after=<seq>
         logger.warning("realtime send failed", extra={"groups": len(sends)}, exc_info=True)
+
+
+async def _send_all(layer, sends: list[tuple[str, dict]]) -> None:
+    for group, message in sends:
+        await layer.group_send(group, message)
 
 
 def publish_on_commit(sends: list[tuple[str, dict]]) -> None:

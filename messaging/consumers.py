@@ -18,7 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.errors import ApplicationError, NotFound, RateLimited, ValidationFailed
-from core.realtime import conversation_group, members_group, user_group
+from core.realtime import broadcast_to_users, conversation_group, members_group, user_group
 from core.realtime import frame as event_frame
 from messaging import events, selectors, services
 from messaging.models import AuditAction, Conversation, Participant
@@ -143,8 +143,12 @@ def _conversation_ids(user) -> list[int]:
 
 
 @database_sync_to_async
-def _contacts(user) -> list[int]:
-    return selectors.contact_user_ids(user)
+def _announce(user, status: str) -> None:
+    """`user_status_changed` to everyone who shares a conversation with `user`, once each."""
+    payload = {"user_id": user.pk, "status": status}
+    if status == "offline":
+        payload["last_seen"] = timezone.now().isoformat()
+    broadcast_to_users(selectors.contact_user_ids(user), "user_status_changed", payload)
 
 
 @database_sync_to_async
@@ -237,7 +241,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if request_id is not None and (not isinstance(request_id, (str, int)) or len(str(request_id)) > 64):
             request_id = None
         try:
-            if not await registry.rate_allow(self.user.pk, settings.SOCKET_RATE_LIMIT):
+            if not registry.rate_allow(self.user.pk, settings.SOCKET_RATE_LIMIT):
                 self.flood_strikes += 1
                 if self.flood_strikes > settings.SOCKET_RATE_LIMIT:
                     await self.close(code=CLOSE_TOO_MANY)
@@ -361,14 +365,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         return {"presence": presence}
 
     async def _announce_presence(self, status: str):
-        contacts = await _contacts(self.user)
-        payload = {"user_id": self.user.pk, "status": status}
-        if status == "offline":
-            payload["last_seen"] = timezone.now().isoformat()
-        for user_id in contacts:
-            await self.channel_layer.group_send(user_group(user_id), {
-                "type": "realtime.event", "event": "user_status_changed", "data": payload,
-            })
+        await _announce(self.user, status)
 
     async def on_file_upload_start(self, data):
         from core.uploads import check_upload_intent

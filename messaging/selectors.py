@@ -155,7 +155,8 @@ def contact_user_ids(user: User) -> list[int]:
     """Everyone who shares a conversation with `user` (who should see their presence)."""
     mine = Participant.objects.filter(user=user).values("conversation_id")
     return list(
-        Participant.objects.filter(conversation_id__in=mine).exclude(user=user).values_list("user_id", flat=True).distinct()
+        Participant.objects.filter(conversation_id__in=mine).exclude(user=user)
+        .order_by().values_list("user_id", flat=True).distinct()  # no default ordering: one row per person
     )
 
 

@@ -109,14 +109,63 @@ async def presence_of(user_ids: list[int]) -> dict[int, str]:
     return result
 
 
-async def rate_allow(user_id: int, limit: int) -> bool:
-    """At most `limit` frames per user per second, counted across every process."""
-    key = _key("rate", user_id, int(time.time()))
-    pipe = redis_client().pipeline()
-    pipe.incr(key)
-    pipe.expire(key, 2)
-    count, _ = await pipe.execute()
-    return int(count) <= limit
+class _Rates:
+    """One process's view of this second's frames per user."""
+
+    def __init__(self):
+        self.window = 0
+        self.here: dict[int, int] = {}  # frames this process saw
+        self.synced: dict[int, int] = {}  # of those, already added to Redis
+        self.elsewhere: dict[int, int] = {}  # other processes' frames, as of the last sync
+        self.task: asyncio.Task | None = None
+
+
+_rates: dict[asyncio.AbstractEventLoop, _Rates] = {}
+RATE_SYNC_SECONDS = 0.1
+
+
+def rate_allow(user_id: int, limit: int) -> bool:
+    """At most `limit` frames per user per second, counted across every process.
+
+    Counted in memory on the hot path and added to Redis every RATE_SYNC_SECONDS in one
+    pipelined round trip for all users; each process then knows the others' counts. A user
+    spread over several processes may get a tenth of a second's frames over the limit, never more.
+    """
+    loop = asyncio.get_running_loop()
+    rates = _rates.get(loop)
+    if rates is None:
+        for stale in [other for other in _rates if other.is_closed()]:
+            del _rates[stale]
+        rates = _rates[loop] = _Rates()
+    window = int(time.time())
+    if window != rates.window:
+        rates.window, rates.here, rates.synced, rates.elsewhere = window, {}, {}, {}
+    count = rates.here[user_id] = rates.here.get(user_id, 0) + 1
+    if rates.task is None:
+        rates.task = loop.create_task(_rates_sync(rates))
+    return count + rates.elsewhere.get(user_id, 0) <= limit
+
+
+async def _rates_sync(rates: _Rates) -> None:
+    await asyncio.sleep(RATE_SYNC_SECONDS)
+    rates.task = None
+    window = rates.window
+    added = {user_id: count - rates.synced.get(user_id, 0) for user_id, count in rates.here.items()}
+    added = {user_id: n for user_id, n in added.items() if n}
+    if not added:
+        return
+    rates.synced.update({user_id: rates.here[user_id] for user_id in added})
+    pipe = redis_client().pipeline(transaction=False)
+    for user_id, n in added.items():
+        pipe.incrby(_key("rate", user_id, window), n)
+        pipe.expire(_key("rate", user_id, window), 2)
+    try:
+        totals = (await pipe.execute())[::2]
+    except Exception:
+        return  # Redis unreachable: each process still holds its own count to the limit
+    if rates.window == window:
+        for user_id, total in zip(added, totals):
+            rates.elsewhere[user_id] = int(total) - rates.synced[user_id]
 
 
 async def upload_start(user_id: int, conversation_id: int, intent: dict) -> str:

@@ -212,6 +212,16 @@ async def test_presence_across_sockets(people, chat):
     await watcher.disconnect()
 
 
+async def test_a_contact_in_several_shared_conversations_hears_a_status_change_once(people, chat):
+    await database_sync_to_async(make_conversation)(people[0], people[1])  # a second shared conversation
+    watcher = await connect(people[1])
+    mover = await connect(people[0])
+    assert await next_event(watcher, "user_status_changed") == {"user_id": people[0].id, "status": "online"}
+    assert await watcher.receive_nothing(timeout=0.3)
+    await mover.disconnect()
+    await watcher.disconnect()
+
+
 async def test_removed_participant_stops_receiving_at_once(people, chat):
     removed = await connect(people[2])
     await request(removed, "join_conversation", {"conversation_id": chat.id})
@@ -275,6 +285,27 @@ async def test_flood_gets_rate_limited_then_closed(people):
     assert (await request(bystander, "ping"))["event"] == "ack"
     assert asyncio.get_running_loop().time() - start < 0.5
     await bystander.disconnect()
+
+
+@override_settings(SOCKET_RATE_LIMIT=5)
+async def test_the_rate_limit_counts_frames_seen_by_other_processes(people):
+    """Another process already let 4 of this user's frames through this second (its count is in
+    Redis): once the counts are exchanged, this process allows only what is left."""
+    import time
+
+    from messaging.socket import registry
+
+    client = await connect(people[0])
+    while time.time() % 1 > 0.5:  # room for a sync inside the second
+        await asyncio.sleep(0.05)
+    window = int(time.time())
+    await registry.redis_client().set(registry._key("rate", people[0].id, window), 4, ex=2)
+    assert (await request(client, "ping", id="a"))["event"] == "ack"  # 1 here, not yet synced
+    await asyncio.sleep(registry.RATE_SYNC_SECONDS * 2)
+    assert int(await registry.redis_client().get(registry._key("rate", people[0].id, window))) == 5
+    refused = await request(client, "ping", id="b")  # 2 here + 4 elsewhere > 5
+    assert int(time.time()) == window and refused["data"]["code"] == "rate_limited"
+    await client.disconnect()
 
 
 async def test_monitor_joins_read_only_and_is_audited(people, chat):
