@@ -67,10 +67,12 @@ def people(count, prefix):
     return [by_email[e] for e in emails]
 
 
-def group_of(users):
-    conversation = Conversation.objects.create(type="group", title="bench", office=users[0].office,
-                                               last_activity_at=timezone.now())
-    Participant.objects.bulk_create([Participant(conversation=conversation, user=u) for u in users])
+def group_of(users, title):
+    """The same conversation on every run (a user's socket subscribes to all their conversations)."""
+    conversation, created = Conversation.objects.get_or_create(
+        type="group", title=title, defaults={"office": users[0].office, "last_activity_at": timezone.now()})
+    if created:
+        Participant.objects.bulk_create([Participant(conversation=conversation, user=u) for u in users])
     return conversation
 
 
@@ -161,7 +163,7 @@ async def open_many(cluster, tokens, *, port=None, at_once=50, progress=False):
 
 async def latency(cluster, seconds):
     users = await asyncio.to_thread(people, 50, "lat")
-    conversation = await asyncio.to_thread(group_of, users)
+    conversation = await asyncio.to_thread(group_of, users, "bench latency")
     tokens = await asyncio.to_thread(lambda: [token(u) for u in users])
     sockets = await open_many(cluster, tokens)
     sent_at, samples = {}, []
@@ -195,7 +197,7 @@ async def latency(cluster, seconds):
 async def throughput(cluster, seconds, senders_count):
     senders = await asyncio.to_thread(people, senders_count, "tps")
     receivers = await asyncio.to_thread(people, 10, "tpr")
-    conversations = await asyncio.to_thread(lambda: [group_of([s, *receivers]) for s in senders])
+    conversations = await asyncio.to_thread(lambda: [group_of([s, *receivers], f"bench throughput {n}") for n, s in enumerate(senders)])
     sender_tokens = await asyncio.to_thread(lambda: [token(u) for u in senders])
     receiver_tokens = await asyncio.to_thread(lambda: [token(u) for u in receivers])
     receiver_sockets = await open_many(cluster, receiver_tokens)

@@ -18,12 +18,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.errors import ApplicationError, NotFound, RateLimited, ValidationFailed
-from core.realtime import broadcast_to_users, conversation_group, members_group, user_group
+from core.realtime import broadcast_to_users, conversation_group, user_group
 from core.realtime import frame as event_frame
 from messaging import events, selectors, services
 from messaging.models import AuditAction, Conversation, Participant
 from messaging.socket import database_sync_to_async, deliveries, registry
 from messaging.socket.auth import origin_allowed
+from messaging.socket.hub import hub
 
 logger = logging.getLogger("crm.socket")
 
@@ -288,7 +289,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._subscribe(conversation_id)
         elif conversation_id not in self.monitoring:  # monitors get its message events from now on
             self.monitoring.add(conversation_id)
-            await self.channel_layer.group_add(members_group(conversation_id), self.channel_name)
+            await hub().join(conversation_id, self)
         self.joined.add(conversation_id)
         await self.channel_layer.group_add(conversation_group(conversation_id), self.channel_name)
         await self._touch(conversation_id)
@@ -414,7 +415,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"event": event, "data": data})
 
     async def conversation_event(self, message):
-        """A conversation's event, published once for all its members as a ready-made frame."""
+        """A conversation's event, published once for all its members as a ready-made frame (the
+        process's hub hands it to each of its sockets in that conversation)."""
         conversation_id = message["conversation_id"]
         if self.user.pk not in message["user_ids"] and not (message["monitors"] and conversation_id in self.monitoring):
             return  # not (or no longer) theirs
@@ -461,12 +463,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         """Message events of a conversation this user takes part in, joined or not."""
         if conversation_id not in self.member_of:
             self.member_of.add(conversation_id)
-            await self.channel_layer.group_add(members_group(conversation_id), self.channel_name)
+            await hub().join(conversation_id, self)
 
     async def _unsubscribe_members(self, conversation_id: int):
         if conversation_id not in self.member_of and conversation_id not in self.monitoring:
             self.last_pushed.pop(conversation_id, None)
-            await self.channel_layer.group_discard(members_group(conversation_id), self.channel_name)
+            await hub().leave(conversation_id, self)
 
     async def _forget(self, conversation_id: int):
         """Removed from the conversation (or closing): no more of its events on this socket."""

@@ -1,7 +1,17 @@
 """The socket's helpers: auth, the Redis registry shared by every process, batched receipts."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import close_old_connections
+
+# As many threads as the process may hold database connections: the loop's default executor has
+# cores + 4, which would cap a busy process at six database calls in flight.
+_database_threads = ThreadPoolExecutor(
+    max_workers=max(4, settings.DATABASES["default"].get("OPTIONS", {}).get("pool", {}).get("max_size", 10)),
+    thread_name_prefix="socket-db",
+)
 
 
 def database_sync_to_async(func):
@@ -18,4 +28,4 @@ def database_sync_to_async(func):
         finally:
             close_old_connections()
 
-    return sync_to_async(run, thread_sensitive=False)
+    return sync_to_async(run, thread_sensitive=False, executor=_database_threads)

@@ -232,6 +232,24 @@ async def test_removed_participant_stops_receiving_at_once(people, chat):
     await removed.disconnect()
 
 
+async def test_an_event_is_dropped_by_a_socket_whose_user_it_does_not_name(people, chat):
+    """Each conversation event names its recipients as of the send (read under the conversation's
+    lock), so a socket that has not yet heard of its user's removal still drops it."""
+    from channels.layers import get_channel_layer
+
+    from core.realtime import conversation_message, members_group
+
+    insider = await connect(people[1])
+    outsider = await connect(people[2])  # second: it hears no presence of the first
+    payload = {"id": 1, "conversation_id": chat.id, "seq": 1, "sender_id": people[0].id, "content": "x"}
+    await get_channel_layer().group_send(members_group(chat.id), conversation_message(
+        chat.id, [people[0].id, people[1].id], "message_received", payload, seq=1, sender_id=people[0].id))
+    assert (await next_event(insider, "message_received"))["content"] == "x"
+    assert await outsider.receive_nothing(timeout=0.3)
+    await outsider.disconnect()
+    await insider.disconnect()
+
+
 async def test_deactivation_closes_sockets_within_two_seconds(people):
     from accounts.services import user_deactivate
     from accounts.tests.factories import SuperAdminFactory

@@ -190,6 +190,66 @@ def test_delivered_pointer_tells_the_others(manager, consultant, inbox, django_c
     assert manager_inbox() == [("message_delivered", {"conversation_id": conversation.id, "user_id": consultant.id, "seq": 1})]
 
 
+def statements(captured) -> list[str]:
+    """What a service runs, less the savepoints its atomic block adds inside a test's transaction."""
+    return [q["sql"] for q in captured if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+
+
+def test_a_send_is_two_statements_and_leaves_the_conversation_consistent(manager, consultant):
+    from django.test.utils import CaptureQueriesContext
+
+    conversation = make_conversation(manager, consultant)
+    with CaptureQueriesContext(connection) as captured:
+        message, created = services.message_send(sender=manager, conversation=Conversation(pk=conversation.pk), content="hi")
+    assert len(statements(captured)) == 2
+    assert created and message.seq == 1
+    stored = Message.objects.get(pk=message.pk)
+    assert (stored.content, stored.sender_id, stored.created_at) == ("hi", manager.id, message.created_at)
+    conversation.refresh_from_db()
+    assert (conversation.last_seq, conversation.last_message_id) == (1, message.id)
+    mine = Participant.objects.get(conversation=conversation, user=manager)
+    assert (mine.last_read_seq, mine.last_delivered_seq) == (1, 1)  # writing is reading
+    assert Participant.objects.get(conversation=conversation, user=consultant).last_read_seq == 0
+
+
+def test_a_non_member_send_changes_nothing(manager, consultant, receptionist):
+    conversation = make_conversation(manager, consultant)
+    with pytest.raises(NotFound):
+        services.message_send(sender=receptionist, conversation=Conversation(pk=conversation.pk), content="let me in")
+    with pytest.raises(NotFound):
+        services.message_send(sender=receptionist, conversation=Conversation(pk=10**9), content="nowhere")
+    conversation.refresh_from_db()
+    assert conversation.last_seq == 0 and conversation.last_message_id is None and not Message.objects.exists()
+    assert send(manager, conversation, "first").seq == 1  # no gap left behind
+
+
+def test_a_former_participant_cannot_replay_a_client_id(manager, consultant, receptionist):
+    conversation = make_conversation(manager, consultant, receptionist)
+    send(receptionist, conversation, "before", client_id="r-1")
+    services.participants_remove(actor=manager, conversation=conversation, user_id=receptionist.id)
+    with pytest.raises(NotFound):
+        services.message_send(sender=receptionist, conversation=conversation, content="before", client_id="r-1")
+
+
+def test_deliveries_of_a_whole_process_are_one_statement(manager, consultant, receptionist):
+    from django.test.utils import CaptureQueriesContext
+
+    first = make_conversation(manager, consultant, receptionist)
+    second = make_conversation(consultant, manager)
+    for n in range(3):
+        send(manager, first, f"m{n}")
+    send(receptionist, first, "mine")  # seq 4: the receptionist's pointers are at 4 already
+    send(consultant, second, "other")
+    reached = {(consultant.id, first.id): 4, (receptionist.id, first.id): 2, (manager.id, second.id): 1,
+               (receptionist.id, second.id): 1}  # not a participant there: ignored
+    with CaptureQueriesContext(connection) as captured:
+        moved = services.deliveries_record(reached=reached)
+    assert len(statements(captured)) == 1
+    assert moved == [(first.id, consultant.id, 4), (second.id, manager.id, 1)]
+    delivered = dict(Participant.objects.filter(conversation=first).values_list("user_id", "last_delivered_seq"))
+    assert delivered == {manager.id: 3, consultant.id: 4, receptionist.id: 4}  # never backwards
+
+
 def test_direct_conversations_are_unique_per_pair(consultant, receptionist):
     first, created = services.conversation_create(actor=consultant, type="direct", participant_ids=[receptionist.id])
     again, created_again = services.conversation_create(actor=receptionist, type="direct", participant_ids=[consultant.id])
