@@ -8,15 +8,14 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from crm_project.routing import websocket_urlpatterns  # noqa: E402
-from messaging.socket.auth import JWTAuthMiddleware  # noqa: E402
+from messaging.socket.auth import socket_auth  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AuthMiddlewareStack(JWTAuthMiddleware(URLRouter(websocket_urlpatterns))),
+        "websocket": socket_auth(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -2,12 +2,12 @@
 
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from django.contrib.auth.models import AnonymousUser
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
+from messaging.socket import database_sync_to_async
 
 
 def token_from_scope(scope) -> str | None:
@@ -50,6 +50,20 @@ def origin_allowed(scope) -> bool:
         return True
     host = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), None)
     return host is not None and urlparse(origin).netloc == host
+
+
+def socket_auth(inner):
+    """Token sockets (apps) skip the session and cookie layers, which would otherwise run on
+    every frame sent; cookie sockets (the staff console) go through them."""
+    from channels.auth import AuthMiddlewareStack
+
+    with_token, with_session = JWTAuthMiddleware(inner), AuthMiddlewareStack(JWTAuthMiddleware(inner))
+
+    async def app(scope, receive, send):
+        chosen = with_token if token_from_scope(scope) is not None else with_session
+        return await chosen(scope, receive, send)
+
+    return app
 
 
 class JWTAuthMiddleware:

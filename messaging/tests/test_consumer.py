@@ -64,6 +64,25 @@ def chat(people):
     return make_conversation(*people, office=people[0].office)
 
 
+async def test_the_staff_console_session_opens_a_socket_without_a_token(people):
+    from django.test import Client
+
+    def signed_in_cookie():
+        client = Client()
+        client.force_login(people[0])
+        return client.cookies["sessionid"].value
+
+    cookie = await database_sync_to_async(signed_in_cookie)()
+    console = WebsocketCommunicator(application, "/ws/", headers=[
+        (b"cookie", f"sessionid={cookie}".encode()), (b"host", b"testserver"), (b"origin", b"http://testserver")])
+    connected, _ = await console.connect()
+    assert connected and (await request(console, "ping"))["event"] == "ack"
+    await console.disconnect()
+    stranger = WebsocketCommunicator(application, "/ws/", headers=[(b"cookie", b"sessionid=forged")])
+    await stranger.connect()
+    assert await closed_with(stranger) == 4401
+
+
 async def test_bad_token_closes_with_4401():
     for token in ("garbage", ""):
         communicator = await connect(token=token or None)
