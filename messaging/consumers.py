@@ -444,8 +444,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         """A later message overtook an earlier one: wait briefly, then read the gap from the database."""
         await asyncio.sleep(settings.SOCKET_GAP_WAIT_MS / 1000)
         held = self.held.pop(conversation_id, {})
-        if not held:
-            return
+        if not held or conversation_id not in self.member_of | self.monitoring:
+            return  # nothing waits, or the user left the conversation meanwhile
         last = self.last_pushed.get(conversation_id, 0)
         for message in await _missing_messages(conversation_id, last, max(held)):
             await self._emit_message(message)
@@ -468,6 +468,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def _unsubscribe_members(self, conversation_id: int):
         if conversation_id not in self.member_of and conversation_id not in self.monitoring:
             self.last_pushed.pop(conversation_id, None)
+            self.held.pop(conversation_id, None)
             await hub().leave(conversation_id, self)
 
     async def _forget(self, conversation_id: int):

@@ -415,6 +415,24 @@ async def test_a_gap_is_filled_from_the_database_in_order(people, chat, settings
     await listener.disconnect()
 
 
+async def test_a_gap_is_not_filled_for_someone_removed_meanwhile(people, chat, settings):
+    from channels.layers import get_channel_layer
+
+    from core.realtime import conversation_message, members_group
+
+    settings.SOCKET_GAP_WAIT_MS = 300
+    listener = await connect(people[1])
+    await database_sync_to_async(services.message_send)(sender=people[0], conversation=chat, content="one")
+    assert (await next_event(listener, "message_received"))["seq"] == 1
+    later = {"id": 99, "conversation_id": chat.id, "seq": 3, "sender_id": people[0].id, "content": "three"}
+    await get_channel_layer().group_send(members_group(chat.id), conversation_message(
+        chat.id, [p.id for p in people], "message_received", later, seq=3, sender_id=people[0].id))  # held: 2 is missing
+    await database_sync_to_async(services.participants_remove)(actor=people[0], conversation=chat, user_id=people[1].id)
+    assert (await next_event(listener, "user_left_conversation"))["user_id"] == people[1].id
+    assert await listener.receive_nothing(timeout=0.6)
+    await listener.disconnect()
+
+
 async def test_a_silent_client_is_closed_and_forgotten(people, settings):
     from messaging.socket import registry
 
