@@ -56,11 +56,15 @@ def conversation_get_for(user: User, conversation_id) -> Conversation:
     return membership_get(user, conversation_id).conversation
 
 
+def monitors_every_conversation(user: User) -> bool:
+    return user.is_active and user.role == Role.SUPER_ADMIN
+
+
 def monitorable_conversations(user: User) -> QuerySet[Conversation]:
     """Conversations `user` may monitor read-only: a manager their office's, a super admin all."""
     if not user.is_active:
         return Conversation.objects.none()
-    if user.role == Role.SUPER_ADMIN:
+    if monitors_every_conversation(user):
         return Conversation.objects.all()
     if user.role == Role.MANAGER:
         return Conversation.objects.filter(office_id=user.office_id)
@@ -196,24 +200,38 @@ def readable_conversation_ids(user: User) -> QuerySet:
 HIGHLIGHT_START, HIGHLIGHT_STOP = "\ue000", "\ue001"  # private-use markers, stripped from content
 
 
+# The newest ids (this many per candidate) are walked first; a word rarer than that is found by
+# the GIN index over the older rows instead (see message_search).
+SEARCH_RECENT_IDS_PER_CANDIDATE = 50
+
+
 def message_search(
     user: User, *, q: str, conversation_id=None, type=None, sender_id=None, file_type=None,
     date_from=None, date_to=None, offset: int = 0, limit: int = 20,
 ):
     """Ranked full-text search over the stored vector, only where `user` may read.
 
-    The GIN index finds at most MESSAGE_SEARCH_MAX_CANDIDATES newest matches; only those are
-    ranked, so a very common word costs the same as a rare one.
+    Only the MESSAGE_SEARCH_MAX_CANDIDATES newest matches are ranked, so a very common word costs
+    the same as a rare one. Two queries (and one for files when a hit carries some).
     """
     from django.conf import settings
     from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-    from django.db.models import F, Subquery
+    from django.db import connection
+    from django.db.models import Exists, F, OuterRef
+    from django.db.models.expressions import RawSQL
+
+    from messaging.models import Attachment
 
     config = settings.MESSAGE_SEARCH_CONFIG
+    candidates = settings.MESSAGE_SEARCH_MAX_CANDIDATES
     query = SearchQuery(q, search_type="websearch", config=config)
-    scope = Message.objects.filter(
-        deleted_at__isnull=True, conversation_id__in=readable_conversation_ids(user), search_vector=query
-    )
+    scope = Message.objects.filter(deleted_at__isnull=True, search_vector=query)
+    if not monitors_every_conversation(user):
+        # As a list, not a subquery: the planner then sees how many messages these conversations hold.
+        readable = list(readable_conversation_ids(user).values_list("id", flat=True))
+        if not readable:
+            return [], False
+        scope = scope.filter(conversation_id__in=readable)
     if conversation_id is not None:
         scope = scope.filter(conversation_id=conversation_id)
     if type:
@@ -221,24 +239,37 @@ def message_search(
     if sender_id is not None:
         scope = scope.filter(sender_id=sender_id)
     if file_type:
-        scope = scope.filter(attachments__mime_type__startswith=file_type)
+        scope = scope.filter(Exists(Attachment.objects.filter(message=OuterRef("pk"), mime_type__startswith=file_type)))
     if date_from is not None:
         scope = scope.filter(created_at__gte=date_from)
     if date_to is not None:
         scope = scope.filter(created_at__lt=date_to)
-    candidates = scope.order_by("-id").values("id")[: settings.MESSAGE_SEARCH_MAX_CANDIDATES]
-    # Rank the bounded candidates, keep one page of ids; snippets (ts_headline re-parses the text,
-    # the costly part) are made for that page only.
-    page = list(
-        Message.objects.filter(id__in=Subquery(candidates))
-        .annotate(rank=SearchRank(F("search_vector"), query))
-        .order_by("-rank", "-id")
-        .values_list("id", "rank")[offset : offset + limit + 1]
-    )
+    matches = scope.annotate(rank=SearchRank(F("search_vector"), query)).order_by().values("id", "rank")
+    boundary = (f"(SELECT COALESCE(max(id), 0) FROM {Message._meta.db_table}) - %s",
+                [candidates * SEARCH_RECENT_IDS_PER_CANDIDATE])
+    recent_sql, recent_params = matches.filter(id__gt=RawSQL(*boundary)).order_by("-id")[:candidates].query.sql_with_params()
+    older_sql, older_params = matches.query.sql_with_params()
+    # Newest matches first: walk the recent ids (cheap for common words); only when they hold too few
+    # does the fenced (MATERIALIZED, so never a LIMIT-driven backward walk) GIN scan of the rest run.
+    sql = f"""
+        WITH recent AS MATERIALIZED ({recent_sql}),
+             older AS MATERIALIZED ({older_sql})
+        SELECT id, rank FROM (
+            SELECT id, rank FROM recent
+            UNION ALL
+            (SELECT id, rank FROM older WHERE id <= {boundary[0]}
+             ORDER BY id DESC LIMIT %s - (SELECT count(*) FROM recent))
+        ) candidates
+        ORDER BY rank DESC, id DESC LIMIT %s OFFSET %s"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*recent_params, *older_params, *boundary[1], candidates, limit + 1, offset))
+        page = cursor.fetchall()
     ranks = dict(page)
     order = {message_id: index for index, (message_id, _) in enumerate(page)}
+    # Snippets (ts_headline re-parses the text, the costly part) for the returned page only.
     rows = sorted(
         Message.objects.filter(id__in=[message_id for message_id, _ in page[:limit]])
+        .order_by()
         .select_related("sender")
         .annotate(snippet=SearchHeadline("content", query, config=config, start_sel=HIGHLIGHT_START,
                                          stop_sel=HIGHLIGHT_STOP, max_fragments=2, max_words=30, min_words=10)),
