@@ -200,9 +200,11 @@ def readable_conversation_ids(user: User) -> QuerySet:
 HIGHLIGHT_START, HIGHLIGHT_STOP = "\ue000", "\ue001"  # private-use markers, stripped from content
 
 
-# The newest ids (this many per candidate) are walked first; a word rarer than that is found by
-# the GIN index over the older rows instead (see message_search).
-SEARCH_RECENT_IDS_PER_CANDIDATE = 50
+# Newest matches are first looked for by walking the primary key down from the newest id: a probe of
+# SEARCH_PROBE_IDS ids, then (when the probe's match rate says it will pay) up to SEARCH_WALK_IDS ids.
+# Per candidate, so a larger MESSAGE_SEARCH_MAX_CANDIDATES walks proportionally further.
+SEARCH_PROBE_IDS_PER_CANDIDATE = 5
+SEARCH_WALK_IDS_PER_CANDIDATE = 50
 
 
 def message_search(
@@ -215,9 +217,9 @@ def message_search(
     the same as a rare one. Two queries (and one for files when a hit carries some).
     """
     from django.conf import settings
-    from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+    from django.contrib.postgres.search import SearchHeadline, SearchQuery
     from django.db import connection
-    from django.db.models import Exists, F, OuterRef
+    from django.db.models import BooleanField, Exists, OuterRef
     from django.db.models.expressions import RawSQL
 
     from messaging.models import Attachment
@@ -225,13 +227,14 @@ def message_search(
     config = settings.MESSAGE_SEARCH_CONFIG
     candidates = settings.MESSAGE_SEARCH_MAX_CANDIDATES
     query = SearchQuery(q, search_type="websearch", config=config)
-    scope = Message.objects.filter(deleted_at__isnull=True, search_vector=query)
+    scope = Message.objects.filter(deleted_at__isnull=True)
     if not monitors_every_conversation(user):
-        # As a list, not a subquery: the planner then sees how many messages these conversations hold.
         readable = list(readable_conversation_ids(user).values_list("id", flat=True))
         if not readable:
             return [], False
-        scope = scope.filter(conversation_id__in=readable)
+        # A constant array, not a subquery: the planner then knows how many messages it covers.
+        scope = scope.filter(RawSQL("messaging_message.conversation_id = ANY(%s::bigint[])", [readable],
+                                    output_field=BooleanField()))
     if conversation_id is not None:
         scope = scope.filter(conversation_id=conversation_id)
     if type:
@@ -244,25 +247,56 @@ def message_search(
         scope = scope.filter(created_at__gte=date_from)
     if date_to is not None:
         scope = scope.filter(created_at__lt=date_to)
-    matches = scope.annotate(rank=SearchRank(F("search_vector"), query)).order_by().values("id", "rank")
-    boundary = (f"(SELECT COALESCE(max(id), 0) FROM {Message._meta.db_table}) - %s",
-                [candidates * SEARCH_RECENT_IDS_PER_CANDIDATE])
-    recent_sql, recent_params = matches.filter(id__gt=RawSQL(*boundary)).order_by("-id")[:candidates].query.sql_with_params()
-    older_sql, older_params = matches.query.sql_with_params()
-    # Newest matches first: walk the recent ids (cheap for common words); only when they hold too few
-    # does the fenced (MATERIALIZED, so never a LIMIT-driven backward walk) GIN scan of the rest run.
+    scope = scope.order_by().values("id", "search_vector")
+    tsquery = ("websearch_to_tsquery(%s::regconfig, %s)", [config, q])
+    top = f"(SELECT COALESCE(max(id), 0) FROM {Message._meta.db_table})"
+    probe_ids, walk_ids = candidates * SEARCH_PROBE_IDS_PER_CANDIDATE, candidates * SEARCH_WALK_IDS_PER_CANDIDATE
+
+    def walk(*, below: int, down_to: int):
+        """The newest matches with top - down_to < id <= top - below, by walking the primary key
+        (ts_match_vq is @@ as a function call, which the GIN index cannot serve)."""
+        return scope.filter(
+            RawSQL(f"ts_match_vq(search_vector, {tsquery[0]})", tsquery[1], output_field=BooleanField()),
+            id__gt=RawSQL(f"{top} - %s", [down_to]), id__lte=RawSQL(f"{top} - %s", [below]),
+        ).order_by("-id").query.sql_with_params()
+
+    probe_sql, probe_params = walk(below=0, down_to=probe_ids)
+    more_sql, more_params = walk(below=probe_ids, down_to=walk_ids)
+    older_sql, older_params = scope.filter(search_vector=query).query.sql_with_params()
+    # Newest matches first, in one statement: a short walk of the newest ids; a longer one only when
+    # the probe's match rate says it will fill the candidates; else a GIN scan (a MATERIALIZED CTE, so
+    # the planner never turns it into a LIMIT-driven backward walk) of everything the walks left.
+    # A LIMIT of 0 leaves a CTE unexecuted.
     sql = f"""
-        WITH recent AS MATERIALIZED ({recent_sql}),
+        WITH probe AS MATERIALIZED ({probe_sql} LIMIT %s),
+             walking AS MATERIALIZED (
+                 SELECT count(*) < %s AND count(*) * %s >= %s AS more, count(*) AS found FROM probe),
+             more AS MATERIALIZED ({more_sql} LIMIT (
+                 SELECT CASE WHEN more THEN %s - found ELSE 0 END FROM walking)),
              older AS MATERIALIZED ({older_sql})
-        SELECT id, rank FROM (
-            SELECT id, rank FROM recent
+        SELECT id, ts_rank(search_vector, {tsquery[0]}) AS rank FROM (
+            SELECT id, search_vector FROM probe
             UNION ALL
-            (SELECT id, rank FROM older WHERE id <= {boundary[0]}
-             ORDER BY id DESC LIMIT %s - (SELECT count(*) FROM recent))
+            SELECT id, search_vector FROM more
+            UNION ALL
+            (SELECT id, search_vector FROM older
+             WHERE id <= {top} - (SELECT CASE WHEN more THEN %s ELSE %s END FROM walking)
+             ORDER BY id DESC
+             LIMIT %s - (SELECT count(*) FROM probe) - (SELECT count(*) FROM more))
         ) candidates
         ORDER BY rank DESC, id DESC LIMIT %s OFFSET %s"""
+    params = (
+        *probe_params, candidates,
+        candidates, walk_ids // probe_ids, candidates,
+        *more_params, candidates,
+        *older_params,
+        *tsquery[1],
+        walk_ids, probe_ids,
+        candidates,
+        limit + 1, offset,
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, (*recent_params, *older_params, *boundary[1], candidates, limit + 1, offset))
+        cursor.execute(sql, params)
         page = cursor.fetchall()
     ranks = dict(page)
     order = {message_id: index for index, (message_id, _) in enumerate(page)}
