@@ -200,9 +200,7 @@ def readable_conversation_ids(user: User) -> QuerySet:
 HIGHLIGHT_START, HIGHLIGHT_STOP = "\ue000", "\ue001"  # private-use markers, stripped from content
 
 
-# Newest matches are first looked for by walking the primary key down from the newest id: a probe of
-# SEARCH_PROBE_IDS ids, then (when the probe's match rate says it will pay) up to SEARCH_WALK_IDS ids.
-# Per candidate, so a larger MESSAGE_SEARCH_MAX_CANDIDATES walks proportionally further.
+# How far message_search walks down from the newest id, per candidate: the probe, then at most the walk.
 SEARCH_PROBE_IDS_PER_CANDIDATE = 5
 SEARCH_WALK_IDS_PER_CANDIDATE = 50
 
@@ -214,7 +212,8 @@ def message_search(
     """Ranked full-text search over the stored vector, only where `user` may read.
 
     Only the MESSAGE_SEARCH_MAX_CANDIDATES newest matches are ranked, so a very common word costs
-    the same as a rare one. Two queries (and one for files when a hit carries some).
+    the same as a rare one. Queries: the readable conversations (not for a super admin), the ranked
+    page, its rows with snippets (and one for files when a hit carries some).
     """
     from django.conf import settings
     from django.contrib.postgres.search import SearchHeadline, SearchQuery
@@ -227,14 +226,14 @@ def message_search(
     config = settings.MESSAGE_SEARCH_CONFIG
     candidates = settings.MESSAGE_SEARCH_MAX_CANDIDATES
     query = SearchQuery(q, search_type="websearch", config=config)
+    table = Message._meta.db_table
     scope = Message.objects.filter(deleted_at__isnull=True)
     if not monitors_every_conversation(user):
         readable = list(readable_conversation_ids(user).values_list("id", flat=True))
         if not readable:
             return [], False
         # A constant array, not a subquery: the planner then knows how many messages it covers.
-        scope = scope.filter(RawSQL("messaging_message.conversation_id = ANY(%s::bigint[])", [readable],
-                                    output_field=BooleanField()))
+        scope = scope.filter(RawSQL(f"{table}.conversation_id = ANY(%s::bigint[])", [readable], output_field=BooleanField()))
     if conversation_id is not None:
         scope = scope.filter(conversation_id=conversation_id)
     if type:
@@ -249,24 +248,23 @@ def message_search(
         scope = scope.filter(created_at__lt=date_to)
     scope = scope.order_by().values("id", "search_vector")
     tsquery = ("websearch_to_tsquery(%s::regconfig, %s)", [config, q])
-    top = f"(SELECT COALESCE(max(id), 0) FROM {Message._meta.db_table})"
+    top = f"(SELECT COALESCE(max(id), 0) FROM {table})"
     probe_ids, walk_ids = candidates * SEARCH_PROBE_IDS_PER_CANDIDATE, candidates * SEARCH_WALK_IDS_PER_CANDIDATE
 
     def walk(*, below: int, down_to: int):
-        """The newest matches with top - down_to < id <= top - below, by walking the primary key
-        (ts_match_vq is @@ as a function call, which the GIN index cannot serve)."""
+        """Matches in top - down_to < id <= top - below, newest first, by walking the primary key
+        (ts_match_vq is @@ called as a function, which the GIN index cannot serve)."""
         return scope.filter(
-            RawSQL(f"ts_match_vq(search_vector, {tsquery[0]})", tsquery[1], output_field=BooleanField()),
+            RawSQL(f"ts_match_vq({table}.search_vector, {tsquery[0]})", tsquery[1], output_field=BooleanField()),
             id__gt=RawSQL(f"{top} - %s", [down_to]), id__lte=RawSQL(f"{top} - %s", [below]),
         ).order_by("-id").query.sql_with_params()
 
     probe_sql, probe_params = walk(below=0, down_to=probe_ids)
     more_sql, more_params = walk(below=probe_ids, down_to=walk_ids)
     older_sql, older_params = scope.filter(search_vector=query).query.sql_with_params()
-    # Newest matches first, in one statement: a short walk of the newest ids; a longer one only when
-    # the probe's match rate says it will fill the candidates; else a GIN scan (a MATERIALIZED CTE, so
-    # the planner never turns it into a LIMIT-driven backward walk) of everything the walks left.
-    # A LIMIT of 0 leaves a CTE unexecuted.
+    # Newest first in one statement: walk the newest ids (a probe; further only if its hit rate will fill
+    # the candidates), then one GIN scan of the rest, MATERIALIZED so it never becomes a LIMIT-driven
+    # backward walk; a CTE under LIMIT 0 never runs, so common words skip the GIN and rare ones the walk.
     sql = f"""
         WITH probe AS MATERIALIZED ({probe_sql} LIMIT %s),
              walking AS MATERIALIZED (
