@@ -246,7 +246,7 @@ def message_search(
         scope = scope.filter(created_at__gte=date_from)
     if date_to is not None:
         scope = scope.filter(created_at__lt=date_to)
-    scope = scope.order_by().values("id", "search_vector")
+    scope = scope.order_by().values("id")
     tsquery = ("websearch_to_tsquery(%s::regconfig, %s)", [config, q])
     top = f"(SELECT COALESCE(max(id), 0) FROM {table})"
     probe_ids, walk_ids = candidates * SEARCH_PROBE_IDS_PER_CANDIDATE, candidates * SEARCH_WALK_IDS_PER_CANDIDATE
@@ -272,17 +272,17 @@ def message_search(
              more AS MATERIALIZED ({more_sql} LIMIT (
                  SELECT CASE WHEN more THEN %s - found ELSE 0 END FROM walking)),
              older AS MATERIALIZED ({older_sql})
-        SELECT id, ts_rank(search_vector, {tsquery[0]}) AS rank FROM (
-            SELECT id, search_vector FROM probe
+        SELECT m.id, ts_rank(m.search_vector, {tsquery[0]}) AS rank FROM (
+            SELECT id FROM probe
             UNION ALL
-            SELECT id, search_vector FROM more
+            SELECT id FROM more
             UNION ALL
-            (SELECT id, search_vector FROM older
+            (SELECT id FROM older
              WHERE id <= {top} - (SELECT CASE WHEN more THEN %s ELSE %s END FROM walking)
              ORDER BY id DESC
              LIMIT %s - (SELECT count(*) FROM probe) - (SELECT count(*) FROM more))
-        ) candidates
-        ORDER BY rank DESC, id DESC LIMIT %s OFFSET %s"""
+        ) candidates JOIN {table} m ON m.id = candidates.id
+        ORDER BY rank DESC, m.id DESC LIMIT %s OFFSET %s"""
     params = (
         *probe_params, candidates,
         candidates, walk_ids // probe_ids, candidates,
