@@ -228,12 +228,15 @@ def message_search(
     query = SearchQuery(q, search_type="websearch", config=config)
     table = Message._meta.db_table
     scope = Message.objects.filter(deleted_at__isnull=True)
+    few_readable = False
     if not monitors_every_conversation(user):
-        readable = list(readable_conversation_ids(user).values_list("id", flat=True))
-        if not readable:
+        sizes = dict(readable_conversation_ids(user).values_list("id", "last_seq"))
+        if not sizes:
             return [], False
         # A constant array, not a subquery: the planner then knows how many messages it covers.
-        scope = scope.filter(RawSQL(f"{table}.conversation_id = ANY(%s::bigint[])", [readable], output_field=BooleanField()))
+        scope = scope.filter(RawSQL(f"{table}.conversation_id = ANY(%s::bigint[])", [list(sizes)], output_field=BooleanField()))
+        # No more readable messages than candidates: reading them beats a GIN scan of everyone's matches.
+        few_readable = (sizes.get(conversation_id, 0) if conversation_id is not None else sum(sizes.values())) <= candidates
     if conversation_id is not None:
         scope = scope.filter(conversation_id=conversation_id)
     if type:
@@ -251,17 +254,19 @@ def message_search(
     top = f"(SELECT COALESCE(max(id), 0) FROM {table})"
     probe_ids, walk_ids = candidates * SEARCH_PROBE_IDS_PER_CANDIDATE, candidates * SEARCH_WALK_IDS_PER_CANDIDATE
 
+    # @@ called as a function (ts_match_vq), which the GIN index cannot serve
+    match = RawSQL(f"ts_match_vq({table}.search_vector, {tsquery[0]})", tsquery[1], output_field=BooleanField())
+
     def walk(*, below: int, down_to: int):
-        """Matches in top - down_to < id <= top - below, newest first, by walking the primary key
-        (ts_match_vq is @@ called as a function, which the GIN index cannot serve)."""
+        """Matches in top - down_to < id <= top - below, newest first, by walking the primary key."""
         return scope.filter(
-            RawSQL(f"ts_match_vq({table}.search_vector, {tsquery[0]})", tsquery[1], output_field=BooleanField()),
-            id__gt=RawSQL(f"{top} - %s", [down_to]), id__lte=RawSQL(f"{top} - %s", [below]),
+            match, id__gt=RawSQL(f"{top} - %s", [down_to]), id__lte=RawSQL(f"{top} - %s", [below]),
         ).order_by("-id").query.sql_with_params()
 
     probe_sql, probe_params = walk(below=0, down_to=probe_ids)
     more_sql, more_params = walk(below=probe_ids, down_to=walk_ids)
-    older_sql, older_params = scope.filter(search_vector=query).query.sql_with_params()
+    older = scope.filter(match) if few_readable else scope.filter(search_vector=query)
+    older_sql, older_params = older.query.sql_with_params()
     # Newest first in one statement: walk the newest ids (a probe; further only if its hit rate will fill
     # the candidates), then one GIN scan of the rest, MATERIALIZED so it never becomes a LIMIT-driven
     # backward walk; a CTE under LIMIT 0 never runs, so common words skip the GIN and rare ones the walk.

@@ -244,6 +244,8 @@ def test_search_reaches_monitors_in_scope_only(client_for, office, other_office,
     assert found(other_manager) == [there.id]
     assert found(super_admin) == sorted([here.id, there.id])
     assert found(StudentFactory()) == []
+    outside = client_for(consultant).get("/api/v1/messages/search", {"q": "scholarship", "conversation_id": there.id})
+    assert outside.status_code == 200 and outside.json()["results"] == []
 
 
 @pytest.mark.parametrize("rows", [3, 15])
