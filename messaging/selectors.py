@@ -267,9 +267,7 @@ def message_search(
     more_sql, more_params = walk(below=probe_ids, down_to=walk_ids)
     older = scope.filter(match) if few_readable else scope.filter(search_vector=query)
     older_sql, older_params = older.query.sql_with_params()
-    # Newest first in one statement: walk the newest ids (a probe; further only if its hit rate will fill
-    # the candidates), then one GIN scan of the rest, MATERIALIZED so it never becomes a LIMIT-driven
-    # backward walk; a CTE under LIMIT 0 never runs, so common words skip the GIN and rare ones the walk.
+    # Newest first: walk the newest ids (past the probe only if its hit rate fills N), then one MATERIALIZED GIN scan of the rest; LIMIT 0 skips a CTE.
     sql = f"""
         WITH probe AS MATERIALIZED ({probe_sql} LIMIT %s),
              walking AS MATERIALIZED (
