@@ -56,11 +56,15 @@ def conversation_get_for(user: User, conversation_id) -> Conversation:
     return membership_get(user, conversation_id).conversation
 
 
+def monitors_every_conversation(user: User) -> bool:
+    return user.is_active and user.role == Role.SUPER_ADMIN
+
+
 def monitorable_conversations(user: User) -> QuerySet[Conversation]:
     """Conversations `user` may monitor read-only: a manager their office's, a super admin all."""
     if not user.is_active:
         return Conversation.objects.none()
-    if user.role == Role.SUPER_ADMIN:
+    if monitors_every_conversation(user):
         return Conversation.objects.all()
     if user.role == Role.MANAGER:
         return Conversation.objects.filter(office_id=user.office_id)
@@ -197,24 +201,43 @@ def readable_conversation_ids(user: User) -> QuerySet:
 HIGHLIGHT_START, HIGHLIGHT_STOP = "\ue000", "\ue001"  # private-use markers, stripped from content
 
 
+# How far message_search walks down from the newest id, per candidate: the probe, then at most the walk.
+SEARCH_PROBE_IDS_PER_CANDIDATE = 5
+SEARCH_WALK_IDS_PER_CANDIDATE = 50
+
+
 def message_search(
     user: User, *, q: str, conversation_id=None, type=None, sender_id=None, file_type=None,
     date_from=None, date_to=None, offset: int = 0, limit: int = 20,
 ):
     """Ranked full-text search over the stored vector, only where `user` may read.
 
-    The GIN index finds at most MESSAGE_SEARCH_MAX_CANDIDATES newest matches; only those are
-    ranked, so a very common word costs the same as a rare one.
+    Only the MESSAGE_SEARCH_MAX_CANDIDATES newest matches are ranked, so a very common word costs
+    the same as a rare one. Queries: the readable conversations (not for a super admin), the ranked
+    page, its rows with snippets (and one for files when a hit carries some).
     """
     from django.conf import settings
-    from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-    from django.db.models import F, Subquery
+    from django.contrib.postgres.search import SearchHeadline, SearchQuery
+    from django.db import connection
+    from django.db.models import BooleanField, Exists, OuterRef
+    from django.db.models.expressions import RawSQL
+
+    from messaging.models import Attachment
 
     config = settings.MESSAGE_SEARCH_CONFIG
+    candidates = settings.MESSAGE_SEARCH_MAX_CANDIDATES
     query = SearchQuery(q, search_type="websearch", config=config)
-    scope = Message.objects.filter(
-        deleted_at__isnull=True, conversation_id__in=readable_conversation_ids(user), search_vector=query
-    )
+    table = Message._meta.db_table
+    scope = Message.objects.filter(deleted_at__isnull=True)
+    few_readable = False
+    if not monitors_every_conversation(user):
+        sizes = dict(readable_conversation_ids(user).values_list("id", "last_seq"))
+        if not sizes:
+            return [], False
+        # A constant array, not a subquery: the planner then knows how many messages it covers.
+        scope = scope.filter(RawSQL(f"{table}.conversation_id = ANY(%s::bigint[])", [list(sizes)], output_field=BooleanField()))
+        # No more readable messages than candidates: reading them beats a GIN scan of everyone's matches.
+        few_readable = (sizes.get(conversation_id, 0) if conversation_id is not None else sum(sizes.values())) <= candidates
     if conversation_id is not None:
         scope = scope.filter(conversation_id=conversation_id)
     if type:
@@ -222,24 +245,67 @@ def message_search(
     if sender_id is not None:
         scope = scope.filter(sender_id=sender_id)
     if file_type:
-        scope = scope.filter(attachments__mime_type__startswith=file_type)
+        scope = scope.filter(Exists(Attachment.objects.filter(message=OuterRef("pk"), mime_type__startswith=file_type)))
     if date_from is not None:
         scope = scope.filter(created_at__gte=date_from)
     if date_to is not None:
         scope = scope.filter(created_at__lt=date_to)
-    candidates = scope.order_by("-id").values("id")[: settings.MESSAGE_SEARCH_MAX_CANDIDATES]
-    # Rank the bounded candidates, keep one page of ids; snippets (ts_headline re-parses the text,
-    # the costly part) are made for that page only.
-    page = list(
-        Message.objects.filter(id__in=Subquery(candidates))
-        .annotate(rank=SearchRank(F("search_vector"), query))
-        .order_by("-rank", "-id")
-        .values_list("id", "rank")[offset : offset + limit + 1]
+    scope = scope.order_by().values("id")
+    tsquery = ("websearch_to_tsquery(%s::regconfig, %s)", [config, q])
+    top = f"(SELECT COALESCE(max(id), 0) FROM {table})"
+    probe_ids, walk_ids = candidates * SEARCH_PROBE_IDS_PER_CANDIDATE, candidates * SEARCH_WALK_IDS_PER_CANDIDATE
+
+    # @@ called as a function (ts_match_vq), which the GIN index cannot serve
+    match = RawSQL(f"ts_match_vq({table}.search_vector, {tsquery[0]})", tsquery[1], output_field=BooleanField())
+
+    def walk(*, below: int, down_to: int):
+        """Matches in top - down_to < id <= top - below, newest first, by walking the primary key."""
+        return scope.filter(
+            match, id__gt=RawSQL(f"{top} - %s", [down_to]), id__lte=RawSQL(f"{top} - %s", [below]),
+        ).order_by("-id").query.sql_with_params()
+
+    probe_sql, probe_params = walk(below=0, down_to=probe_ids)
+    more_sql, more_params = walk(below=probe_ids, down_to=walk_ids)
+    older = scope.filter(match) if few_readable else scope.filter(search_vector=query)
+    older_sql, older_params = older.query.sql_with_params()
+    # Newest first: walk the newest ids (past the probe only if its hit rate fills N), then one MATERIALIZED GIN scan of the rest; LIMIT 0 skips a CTE.
+    sql = f"""
+        WITH probe AS MATERIALIZED ({probe_sql} LIMIT %s),
+             walking AS MATERIALIZED (
+                 SELECT count(*) < %s AND count(*) * %s >= %s AS more, count(*) AS found FROM probe),
+             more AS MATERIALIZED ({more_sql} LIMIT (
+                 SELECT CASE WHEN more THEN %s - found ELSE 0 END FROM walking)),
+             older AS MATERIALIZED ({older_sql})
+        SELECT m.id, ts_rank(m.search_vector, {tsquery[0]}) AS rank FROM (
+            SELECT id FROM probe
+            UNION ALL
+            SELECT id FROM more
+            UNION ALL
+            (SELECT id FROM older
+             WHERE id <= {top} - (SELECT CASE WHEN more THEN %s ELSE %s END FROM walking)
+             ORDER BY id DESC
+             LIMIT %s - (SELECT count(*) FROM probe) - (SELECT count(*) FROM more))
+        ) candidates JOIN {table} m ON m.id = candidates.id
+        ORDER BY rank DESC, m.id DESC LIMIT %s OFFSET %s"""
+    params = (
+        *probe_params, candidates,
+        candidates, walk_ids // probe_ids, candidates,
+        *more_params, candidates,
+        *older_params,
+        *tsquery[1],
+        walk_ids, probe_ids,
+        candidates,
+        limit + 1, offset,
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        page = cursor.fetchall()
     ranks = dict(page)
     order = {message_id: index for index, (message_id, _) in enumerate(page)}
+    # Snippets (ts_headline re-parses the text, the costly part) for the returned page only.
     rows = sorted(
         Message.objects.filter(id__in=[message_id for message_id, _ in page[:limit]])
+        .order_by()
         .select_related("sender")
         .annotate(snippet=SearchHeadline("content", query, config=config, start_sel=HIGHLIGHT_START,
                                          stop_sel=HIGHLIGHT_STOP, max_fragments=2, max_words=30, min_words=10)),

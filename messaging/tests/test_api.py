@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from accounts.tests.factories import ConsultantFactory, StudentFactory
+from accounts.tests.factories import ConsultantFactory, ManagerFactory, StudentFactory
 from leads.tests.factories import LeadFactory
 from messaging import services
 from messaging.models import Message, MonitoringAudit, Participant
@@ -183,6 +183,85 @@ def test_search_filters(client_for, consultant, receptionist, chat, office):
     assert len(client.get("/api/v1/messages/search", {"q": "passport", "sender_id": consultant.id}).json()["results"]) == 1
     assert client.get("/api/v1/messages/search", {"q": "passport", "date_from": "2000-01-01T00:00:00Z", "date_to": "2001-01-01T00:00:00Z"}).json()["results"] == []
     assert client.get("/api/v1/messages/search", {"q": "passport", "file_type": "<bad>"}).status_code == 400
+
+
+def add_messages(conversation, sender, contents):
+    """Messages in this order (ascending ids), without the send service's per-message work."""
+    conversation.refresh_from_db(fields=["last_seq"])
+    first = conversation.last_seq + 1
+    messages = Message.objects.bulk_create(
+        [Message(conversation=conversation, sender=sender, seq=first + i, content=text) for i, text in enumerate(contents)]
+    )
+    conversation.last_seq = messages[-1].seq
+    conversation.save(update_fields=["last_seq"])
+    return messages
+
+
+# With 3 candidates the search probes the newest 15 ids and walks at most the newest 150: these layouts
+# put the matches (at so many ids below the newest) in the probe, the longer walk and the GIN scan.
+@pytest.mark.parametrize("depths", [
+    [0, 1, 2, 3],  # the probe fills the candidates
+    [0, 60, 70, 80],  # the probe's hit rate sends the walk further, which fills them
+    [0, 60, 170, 180],  # probe, walk, then the GIN scan below the walk
+    [20, 170, 180, 190],  # an empty probe: straight to the GIN scan below it
+    [160, 170, 180, 400],  # only the GIN scan finds anything
+])
+def test_search_ranks_exactly_the_newest_matches(depths, settings, client_for, consultant, receptionist, office):
+    settings.MESSAGE_SEARCH_MAX_CANDIDATES = 3
+    conversation = make_conversation(consultant, receptionist, office=office)
+    hidden = make_conversation(receptionist, ManagerFactory(office=office), office=office)
+    texts = ["visa" if depth in depths else "hello" for depth in range(max(depths), -1, -1)]
+    messages = add_messages(conversation, receptionist, texts)
+    # newer matches the consultant may not read, or that were deleted: never candidates
+    add_messages(hidden, receptionist, ["visa visa"] * 3)
+    gone = send(receptionist, conversation, "visa visa visa")
+    services.message_delete(message=gone, actor=receptionist)
+    newest = messages[-1].id
+    body = client_for(consultant).get("/api/v1/messages/search", {"q": "visa", "limit": 10}).json()
+    # equal ranks, so newest first; the oldest match is not among the 3 candidates
+    assert [hit["id"] for hit in body["results"]] == [newest - depth for depth in sorted(depths)[:3]]
+    assert body["next"] is None
+
+
+def test_search_candidates_are_the_newest_not_the_best(settings, client_for, consultant, receptionist, chat):
+    settings.MESSAGE_SEARCH_MAX_CANDIDATES = 2
+    best, *_ = add_messages(chat, consultant, ["visa visa visa visa", "visa", "visa"])
+    hits = client_for(receptionist).get("/api/v1/messages/search", {"q": "visa"}).json()["results"]
+    assert len(hits) == 2 and best.id not in {hit["id"] for hit in hits}
+
+
+def test_search_reaches_monitors_in_scope_only(client_for, office, other_office, consultant, receptionist, manager,
+                                               other_manager, super_admin, other_consultant):
+    here = make_conversation(consultant, receptionist, office=office)
+    there = make_conversation(other_consultant, ManagerFactory(office=other_office), office=other_office)
+    send(consultant, here, "scholarship deadline")
+    send(other_consultant, there, "scholarship interview")
+
+    def found(user):
+        return sorted(hit["conversation_id"] for hit in client_for(user).get("/api/v1/messages/search", {"q": "scholarship"}).json()["results"])
+
+    assert found(manager) == [here.id]
+    assert found(other_manager) == [there.id]
+    assert found(super_admin) == sorted([here.id, there.id])
+    assert found(StudentFactory()) == []
+    outside = client_for(consultant).get("/api/v1/messages/search", {"q": "scholarship", "conversation_id": there.id})
+    assert outside.status_code == 200 and outside.json()["results"] == []
+
+
+@pytest.mark.parametrize("rows", [3, 15])
+def test_search_query_count_is_fixed(rows, client_for, consultant, receptionist, super_admin, office,
+                                     django_assert_num_queries):
+    conversation = make_conversation(consultant, receptionist, office=office)
+    add_messages(conversation, receptionist, [f"visa appointment {n}" for n in range(rows)])
+    as_consultant, as_admin = client_for(consultant), client_for(super_admin)
+    # user, readable conversations, ranked page, its rows with snippets and senders (text: no file query)
+    with django_assert_num_queries(4):
+        response = as_consultant.get("/api/v1/messages/search", {"q": "visa", "limit": 50})
+    assert len(response.json()["results"]) == rows
+    # a super admin reads every conversation: no list of them to fetch
+    with django_assert_num_queries(3):
+        response = as_admin.get("/api/v1/messages/search", {"q": "visa", "limit": 50})
+    assert len(response.json()["results"]) == rows
 
 
 def test_create_conversation_over_rest(client_for, office, consultant, receptionist, other_consultant):
