@@ -8,7 +8,12 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 
+import autobahn.util  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+# autobahn (daphne's WebSocket engine) colours the arguments of its debug log lines with click
+# on every frame it sends, even with debug logging off: a fifth of the Python a pushed frame costs.
+autobahn.util._HAS_CLICK = False
 
 from crm_project.routing import websocket_urlpatterns  # noqa: E402
 from messaging.socket.auth import socket_auth  # noqa: E402
