@@ -158,13 +158,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--http-seconds", type=int, default=10)
+    parser.add_argument("--only", choices=("search", "inbox", "http"), action="append",
+                        help="run only these parts (repeatable); default: all")
     args = parser.parse_args()
+    parts = set(args.only or ("search", "inbox", "http"))
     heavy, admin, _ = generate(args.messages)
     print(f"messages: {args.messages:,}; postgres {connection.cursor().connection.info.server_version}")
-    bench_search(heavy, "a consultant in 500 conversations")
-    bench_search(admin, "super admin, every conversation")
-    bench_inbox(heavy)
-    bench_http(heavy, 1, args.http_seconds)
+    if "search" in parts:
+        bench_search(heavy, "a consultant in 500 conversations")
+        bench_search(admin, "super admin, every conversation")
+    if "inbox" in parts:
+        bench_inbox(heavy)
+    if "http" in parts:
+        bench_http(heavy, 1, args.http_seconds)
 
 
 if __name__ == "__main__":

@@ -115,6 +115,9 @@ if env_int("DB_POOL_MAX_SIZE", 10) > 0:
         "timeout": env_int("DB_POOL_TIMEOUT", 10),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# daphne processes `python -m crm_project.serve` starts on one port (one per core: a process runs
+# Python on one core at a time). Each keeps its own DB_POOL_MAX_SIZE connections.
+WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
 # The layer is picked by measurement (bench/ws_bench.py, docs/websocket.md): `core` is
@@ -133,7 +136,7 @@ if CHANNELS_BACKEND == "core":
     CHANNEL_LAYERS["default"]["CONFIG"].update(capacity=env_int("CHANNELS_CAPACITY", 1000), expiry=60)
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.RedisCache",  # pools shared per process (core/cache.py)
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env("CACHE_PREFIX", "crm"),
     }

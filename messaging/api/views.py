@@ -92,12 +92,13 @@ class ConversationMessagesView(APIView):
     )
     def get(self, request, conversation_id):
         query = _valid(s.MessagePageQuerySerializer, request.query_params)
-        conversation, me = selectors.conversation_access(request.user, conversation_id)
-        if me is None:
+        page = {"before": query.get("before"), "after": query.get("after"), "limit": query["limit"]}
+        found = selectors.messages_page_for(request.user, conversation_id, **page)
+        if found is None:  # not a participant: a monitor in scope reads (audited), anyone else gets 404
+            conversation = selectors.conversation_get_for_monitoring(request.user, conversation_id)
             services.monitoring_audit_record(actor=request.user, action=AuditAction.MONITOR_READ, conversation=conversation)
-        messages, more = selectors.messages_page(
-            conversation, before=query.get("before"), after=query.get("after"), limit=query["limit"]
-        )
+            found = selectors.messages_page(conversation, **page)
+        messages, more = found
         next_url = None
         if more and messages:
             key, seq = ("after", messages[-1].seq) if "after" in query else ("before", messages[0].seq)
