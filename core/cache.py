@@ -34,3 +34,7 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def redis(self, key=None, *, write=False):
+        """The redis-py client behind this cache (for atomic counters: core.throttling)."""
+        return self._cache.get_client(key, write=write)

@@ -221,9 +221,10 @@ REST_FRAMEWORK = {
         "login_account": env("LOGIN_RATE_PER_ACCOUNT", "5/min"),
         "login_address": env("LOGIN_RATE_PER_ADDRESS", "20/min"),
     },
+    # DRF's user/anon rates, counted with atomic Redis counters (core/throttling.py)
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "core.throttling.UserRateThrottle",
+        "core.throttling.AnonRateThrottle",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # `?format=csv` selects an export format in our views, not a DRF renderer.
