@@ -17,6 +17,8 @@ from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 
+from core.db import prepared_cursor
+
 
 @cache
 def _user_query():
@@ -44,7 +46,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
         except (TypeError, ValueError):
             # simplejwt would pass it to the ORM and answer 500
             raise InvalidToken(_("Token contained no recognizable user identification")) from None
-        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(sql, [user_id])
             row = cursor.fetchone()
         if row is None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Greatest
 
 from accounts.models import STAFF_ROLES, Role, User
+from core.db import prepared_cursor
 from core.errors import NotFound
 from messaging.models import Conversation, Message, Participant
 
@@ -215,7 +215,7 @@ def messages_page(conversation: Conversation, *, before: int | None = None, afte
     One query: senders joined, files (only image, video and file messages carry any) aggregated.
     """
     key, seq = _page_query(before, after)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_PAGE_SQL[key], {"conversation": conversation.pk, "seq": seq, "limit": limit + 1})
         rows = cursor.fetchall()
     return _page(rows, key, limit)
@@ -229,7 +229,7 @@ def messages_page_for(user: User, conversation_id, *, before: int | None = None,
     if not user.is_active or not 0 < conversation_id <= _MAX_ID:
         return None
     key, seq = _page_query(before, after)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_MEMBER_PAGE_SQL[key],
                        {"conversation": conversation_id, "user": user.pk, "seq": seq, "limit": limit + 1})
         rows = cursor.fetchall()

@@ -114,6 +114,10 @@ if env_int("DB_POOL_MAX_SIZE", 10) > 0:
         "max_size": env_int("DB_POOL_MAX_SIZE", 10),
         "timeout": env_int("DB_POOL_TIMEOUT", 10),
     }
+# The few statements core.db prepares (history page, token user) keep one plan per connection
+# instead of being planned again on every run; Django's own queries are never prepared.
+_db_options = DATABASES["default"].setdefault("OPTIONS", {})
+_db_options["options"] = f"{_db_options.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # daphne processes `python -m crm_project.serve` starts on one port (one per core: a process runs
 # Python on one core at a time). Each keeps its own DB_POOL_MAX_SIZE connections.
