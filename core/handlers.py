@@ -7,9 +7,10 @@ on moving each request between threads than on the view:
   (DRF, WhiteNoise, sessions, CSRF...), so a request crossed between the event loop and a
   worker thread for every middleware hook, and again for the view. Here the chain is
   sync and runs in one worker thread, as under WSGI: one handoff per request.
-- It starts a new thread for every request (and another to join it). Here a request
-  borrows one of a fixed set of single-thread executors, as many as the database pool
-  has connections. Thread-sensitive as before: a request's queries, its
+- It starts a new thread for every request (and another to join it), so with 32
+  requests in flight 32 threads fought over the GIL. Here a request borrows one of
+  WEB_THREADS single-thread executors (at most the database pool's size) and waits for
+  one when all are busy. Thread-sensitive as before: a request's queries, its
   `request_finished` clean-up and its database connection stay on one thread.
 - It enters that thread three times (request_started, the response, request_finished).
   Here once: a response whose body is complete is closed (request_finished: the
@@ -31,16 +32,13 @@ from django.core.handlers.asgi import get_script_prefix
 from django.http import FileResponse
 from django.urls import set_script_prefix
 
-DEFAULT_REQUEST_THREADS = 10
-
-
 def request_threads() -> int:
-    """Requests running Django code at once in one process: one per pooled database connection,
-    so a request never holds a thread while it waits for a connection."""
+    """WEB_THREADS, but never more than the database pool has connections, so a request never
+    holds a thread while it waits for a connection."""
     pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
     if isinstance(pool, dict) and pool.get("max_size"):
-        return pool["max_size"]
-    return DEFAULT_REQUEST_THREADS
+        return max(1, min(settings.WEB_THREADS, pool["max_size"]))
+    return max(1, settings.WEB_THREADS)
 
 
 class ASGIHandler(DjangoASGIHandler):

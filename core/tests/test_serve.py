@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -110,6 +111,32 @@ def test_two_workers_share_the_port_and_stop_cleanly(launcher, consultant):
                     return frame["id"]
 
     assert asyncio.run(ping()) == "p"
+
+    # a request body in, a streamed body out, and the one error shape, through core.handlers
+    from accounts.tests.factories import ConsultantFactory
+    from messaging.tests.factories import make_conversation
+
+    conversation = make_conversation(consultant, ConsultantFactory(office=consultant.office), office=consultant.office)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def call(method, path, body=None):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method, headers=headers,
+                                         data=json.dumps(body).encode() if body is not None else None)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    for n in range(3):
+        status, _ = call("POST", "/api/v1/messages", {"conversation_id": conversation.id, "content": f"line {n}"})
+        assert status == 201
+    status, body = call("GET", f"/api/v1/conversations/{conversation.id}/export?format=csv")
+    assert status == 200 and [line.split(",")[0] for line in body.decode().splitlines()[1:]] == ["1", "2", "3"]
+    status, body = call("GET", f"/api/v1/conversations/{conversation.id}/messages?limit=2")
+    assert status == 200 and [m["seq"] for m in json.loads(body)["results"]] == [2, 3]
+    status, body = call("GET", "/api/v1/conversations/999999/messages")
+    assert status == 404 and json.loads(body)["error"]["code"] == "not_found"
 
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 0

@@ -122,6 +122,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # daphne processes `python -m crm_project.serve` starts on one port (one per core: a process runs
 # Python on one core at a time). Each keeps its own DB_POOL_MAX_SIZE connections.
 WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+# HTTP requests one worker runs at once, each on its own thread (core/handlers.py); at most
+# DB_POOL_MAX_SIZE. A few let one request wait on PostgreSQL while another runs; many only
+# fight over the GIL (10 cost ~25% more CPU a request than 2-4 on the history page bench).
+WEB_THREADS = env_int("WEB_THREADS", 4)
 
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
 # The layer is picked by measurement (bench/ws_bench.py, docs/websocket.md): `core` is
