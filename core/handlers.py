@@ -32,6 +32,7 @@ from django.core.handlers.asgi import get_script_prefix
 from django.http import FileResponse
 from django.urls import set_script_prefix
 
+
 def request_threads() -> int:
     """WEB_THREADS, but never more than the database pool has connections, so a request never
     holds a thread while it waits for a connection."""
