@@ -21,6 +21,7 @@ on moving each request between threads than on the view:
 """
 
 import asyncio
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
@@ -45,7 +46,9 @@ def request_threads() -> int:
 class ASGIHandler(DjangoASGIHandler):
     def __init__(self):
         super().__init__()
-        self._executors: asyncio.Queue | None = None
+        self._threads = [ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"request-{n}")
+                         for n in range(request_threads())]
+        self._free = weakref.WeakKeyDictionary()  # event loop -> its queue of free executors (daphne runs one)
 
     def load_middleware(self, is_async=False):
         super().load_middleware(is_async=False)
@@ -56,16 +59,17 @@ class ASGIHandler(DjangoASGIHandler):
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
-        if self._executors is None:
-            self._executors = asyncio.Queue()
-            for n in range(request_threads()):
-                self._executors.put_nowait(ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"request-{n}"))
-        executor = await self._executors.get()
+        free = self._free.get(loop := asyncio.get_running_loop())
+        if free is None:
+            free = self._free[loop] = asyncio.Queue()
+            for executor in self._threads:
+                free.put_nowait(executor)
+        executor = await free.get()
         try:
             async with ThreadSensitiveContext(executor=executor):
                 await self.handle(scope, receive, send)
         finally:
-            self._executors.put_nowait(executor)
+            free.put_nowait(executor)
 
     async def handle(self, scope, receive, send):
         try:

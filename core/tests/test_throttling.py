@@ -55,3 +55,10 @@ def test_api_answers_429_with_retry_after(client_for, consultant, monkeypatch):
     response = client.get("/api/v1/auth/me")
     assert response.status_code == 429 and response.json()["error"]["code"] == "throttled"
     assert 1 <= int(response["Retry-After"]) <= 60
+
+
+def test_another_cache_backend_falls_back_to_drfs_counting(settings, consultant):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    throttle = throttle_for("2/min", Clock(6000.0))
+    assert [allowed(throttle, consultant) for _ in range(3)] == [True, True, False]
+    assert 1 <= throttle.wait() <= 60
