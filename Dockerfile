@@ -1,4 +1,4 @@
-# Production image: slim Python, non-root, static files collected, served by daphne.
+# Production image: slim Python, non-root, static files collected, served by daphne workers.
 # The health probe sends the first ALLOWED_HOSTS name as Host (Django refuses unknown hosts);
 # /health is exempt from the HTTPS redirect (prod settings).
 FROM python:3.11-slim AS base
@@ -31,4 +31,6 @@ USER crm
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request as u; host = os.environ['ALLOWED_HOSTS'].split(',')[0].strip().lstrip('.'); host = 'localhost' if host == '*' else host; u.urlopen(u.Request('http://127.0.0.1:%s/health' % os.environ.get('PORT', '8000'), headers={'Host': host}), timeout=4)"]
-CMD ["sh", "-c", "python manage.py migrate --noinput && exec daphne -b 0.0.0.0 -p ${PORT} --proxy-headers crm_project.asgi:application"]
+# WEB_CONCURRENCY daphne workers on one port (default: the cores the container may use); the
+# exec makes the launcher PID 1: it passes SIGTERM on to the workers and exits if one dies.
+CMD ["sh", "-c", "python manage.py migrate --noinput && exec python -m crm_project.serve --port ${PORT} --proxy-headers"]

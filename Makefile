@@ -29,7 +29,7 @@ seed: migrate
 run: admin
 	$(BIN)/python manage.py seed --if-empty
 	@echo "Serving on http://127.0.0.1:$(PORT)  (admin /admin/, API docs /api-docs, health /health)"
-	$(BIN)/daphne -b 0.0.0.0 -p $(PORT) crm_project.asgi:application
+	$(BIN)/python -m crm_project.serve --port $(PORT)  # WEB_CONCURRENCY daphne workers (default: one per core)
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,7 +1,10 @@
 """Messaging benchmarks: search, inbox list, history pages over HTTP. Prints figures.
 
 Data is generated in SQL (generate_series), so a million messages take about a minute.
-Usage: python bench/messaging_bench.py [--messages N] [--keep] [--http-seconds S]
+Usage: python bench/messaging_bench.py [--messages N] [--only search|inbox|http ...] [--http-seconds S]
+                                      [--http-runs N] [--workers N]
+The HTTP part serves through `python -m crm_project.serve` with RATE_LIMIT_MAX_REQUESTS raised
+(one token is one user) and fails if any answer is not 2xx.
 """
 
 import argparse
@@ -58,15 +61,19 @@ def generate(messages: int) -> tuple[User, User, int]:
     office, _ = Office.objects.get_or_create(name="Bench office")
     heavy, _ = User.objects.get_or_create(email="bench-heavy@example.com", defaults={"role": Role.CONSULTANT, "office": office})
     admin, _ = User.objects.get_or_create(email="bench-admin@example.com", defaults={"role": Role.SUPER_ADMIN})
+    conversations = 2000
+    # Conversation 1 holds a history of DEEP_PAGES pages of 50 (the "10,000th page" is real);
+    # the rest of the messages are spread over the other conversations.
+    deep = min(messages // 2, DEEP_PAGES * 50)
+    per = max(1, (messages - deep) // (conversations - 1))
     with connection.cursor() as cur:
         cur.execute("SELECT count(*) FROM messaging_message")
-        if cur.fetchone()[0] >= messages:
+        if cur.fetchone()[0] >= deep + per * (conversations - 1):  # what the generator writes (not quite N)
             cur.execute("SELECT max(id) FROM messaging_conversation")
             return heavy, admin, cur.fetchone()[0]
         print(f"generating {messages:,} messages ...", flush=True)
         started = time.perf_counter()
         cur.execute("TRUNCATE messaging_message, messaging_participant, messaging_conversation RESTART IDENTITY CASCADE")
-        conversations = 2000
         cur.execute(f"""
             INSERT INTO messaging_conversation (type, title, office_id, direct_key, last_seq, last_activity_at, created_at, updated_at)
             SELECT 'group', 'bench ' || g, {office.id}, NULL, 0, now() - (g || ' minutes')::interval, now(), now()
@@ -76,10 +83,6 @@ def generate(messages: int) -> tuple[User, User, int]:
             INSERT INTO messaging_participant (conversation_id, user_id, role, joined_at, last_read_seq, last_delivered_seq, is_archived, is_pinned)
             SELECT g, {heavy.id}, 'member', now(), 0, 0, false, false FROM generate_series(1, 500) g""")
         words = "ARRAY[" + ",".join(f"'{w}'" for w in WORDS) + "]"
-        # Conversation 1 holds a history of DEEP_PAGES pages of 50 (the "10,000th page" is real);
-        # the rest of the messages are spread over the other conversations.
-        deep = min(messages // 2, DEEP_PAGES * 50)
-        per = max(1, (messages - deep) // (conversations - 1))
         content = (f"({words})[1 + (c * 7 + s * 13) % {len(WORDS)}] || ' ' || ({words})[1 + (c * 3 + s * 5) % {len(WORDS)}]"
                    f" || ' message ' || s || ' about ' || ({words})[1 + (s * 11) % {len(WORDS)}]")
         for first, last, count in ((1, 1, deep), (2, conversations, per)):
@@ -121,43 +124,102 @@ def bench_inbox(user):
     report("conversation list, user in 500 conversations", timed(run, 100), "p95 <= 30 ms")
 
 
-def bench_http(user, conversation_id, seconds):
-    port = 8765
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm_project.settings.dev", "DEBUG": "false", "LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen([sys.executable, "-m", "daphne", "-p", str(port), "crm_project.asgi:application"],
+def _cpu_seconds(pids) -> float:
+    """User + system CPU of these processes so far (Linux /proc), 0 where unknown."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _backend_pids() -> list[int]:
+    """PostgreSQL backends serving the bench database (their CPU is part of a request's cost)."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        return [row[0] for row in cur.fetchall()]
+
+
+def _wrk(url, token, seconds):
+    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "-H", f"Authorization: Bearer {token}", url],
+                         capture_output=True, text=True, check=True).stdout
+    requests = int(next(line for line in out.splitlines() if "requests in" in line).split()[0])
+    failed = next((int(line.split()[-1]) for line in out.splitlines() if "Non-2xx" in line), 0)
+    errors = next((line.strip() for line in out.splitlines() if "Socket errors" in line), "")
+    rps = float(next(line for line in out.splitlines() if "Requests/sec" in line).split()[-1])
+    return requests, failed, errors, rps
+
+
+def bench_http(user, conversation_id, seconds, workers, runs):
+    """History pages through `crm_project.serve` (the production launcher: `workers` daphne
+    processes on one port). Only 2xx answers count: any other status fails the bench."""
+    if subprocess.run(["which", "wrk"], capture_output=True).returncode != 0:
+        print("wrk not installed (apt-get install wrk): skipping HTTP throughput")
+        return
+    import socket
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    # One bench token makes every request one user's: the per-user API rate limit
+    # (RATE_LIMIT_MAX_REQUESTS, 600/min) would answer 429 to nearly all of them, so the
+    # bench raises it for its server. DEBUG stays off.
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm_project.settings.dev", "DEBUG": "false",
+           "LOG_LEVEL": "WARNING", "RATE_LIMIT_MAX_REQUESTS": "100000000"}
+    server = subprocess.Popen([sys.executable, "-m", "crm_project.serve", "--host", "127.0.0.1", "--port", str(port),
+                               "--workers", str(workers)],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        import urllib.request
-
-        for _ in range(100):
+        for _ in range(150):
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
                 break
             except OSError:
                 time.sleep(0.2)
+        else:
+            raise SystemExit("the server did not start")
+        worker_pids = [int(pid) for pid in
+                       Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()] if Path("/proc").exists() else []
         token = str(RefreshToken.for_user(user).access_token)
         with connection.cursor() as cur:
             cur.execute("SELECT last_seq FROM messaging_conversation WHERE id = %s", [conversation_id])
             last = cur.fetchone()[0]
-        for label, query in (("first page", "limit=50"), (f"page {last // 50:,}", f"before={1 + last % 50 + 50}&limit=50")):
-            url = f"http://127.0.0.1:{port}/api/v1/conversations/{conversation_id}/messages?{query}"
-            if subprocess.run(["which", "wrk"], capture_output=True).returncode == 0:
-                out = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "-H", f"Authorization: Bearer {token}", url],
-                                     capture_output=True, text=True).stdout
-                rps = next(line for line in out.splitlines() if "Requests/sec" in line).split()[-1]
-                print(f"history page over HTTP, {label:<12} (daphne, 1 process, wrk -c32)     {float(rps):8.0f} req/s   (goal >= 800)")
-            else:
-                print("wrk not installed (apt-get install wrk): skipping HTTP throughput")
-                return
+        base = f"http://127.0.0.1:{port}/api/v1/conversations/{conversation_id}/messages"
+        pages = (("first page", "limit=50"), (f"page {last // 50:,}", f"before={1 + last % 50 + 50}&limit=50"))
+        _wrk(f"{base}?limit=50", token, 2)  # warm-up: pooled connections, prepared statements
+        for label, query in pages:
+            for run in range(1, runs + 1):
+                backends = _backend_pids()
+                cpu_before, pg_before = _cpu_seconds(worker_pids), _cpu_seconds(backends)
+                load = os.getloadavg()[0]
+                requests, failed, errors, rps = _wrk(f"{base}?{query}", token, seconds)
+                cpu = (_cpu_seconds(worker_pids) - cpu_before) * 1000 / max(requests, 1)
+                pg = (_cpu_seconds(backends) - pg_before) * 1000 / max(requests, 1)
+                if failed or errors:
+                    raise SystemExit(f"history page over HTTP, {label}: {failed} of {requests} answers were not 2xx "
+                                     f"{errors}; throughput would be meaningless")
+                print(f"history page over HTTP, {label:<12} run {run} ({workers} daphne workers, wrk -c32)"
+                      f" {rps:8.0f} req/s   (goal >= 800)   CPU/request: server {cpu:.2f} ms,"
+                      f" postgres {pg:.2f} ms; load before {load:.1f}")
     finally:
         server.terminate()
-        server.wait()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--http-seconds", type=int, default=10)
+    parser.add_argument("--http-runs", type=int, default=3, help="wrk runs per page (the machine may be shared)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="daphne workers for the HTTP part (default: WEB_CONCURRENCY, one per core)")
     parser.add_argument("--only", choices=("search", "inbox", "http"), action="append",
                         help="run only these parts (repeatable); default: all")
     args = parser.parse_args()
@@ -170,7 +232,9 @@ def main():
     if "inbox" in parts:
         bench_inbox(heavy)
     if "http" in parts:
-        bench_http(heavy, 1, args.http_seconds)
+        from django.conf import settings
+
+        bench_http(heavy, 1, args.http_seconds, args.workers or settings.WEB_CONCURRENCY, args.http_runs)
 
 
 if __name__ == "__main__":

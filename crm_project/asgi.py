@@ -4,9 +4,14 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_project.settings.dev")
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+import django  # noqa: E402
 
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from core.handlers import ASGIHandler  # noqa: E402
+
+# Django's handler with a sync middleware chain: one thread handoff per request (core/handlers.py).
+django_asgi_app = ASGIHandler()
 
 import autobahn.util  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

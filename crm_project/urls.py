@@ -7,13 +7,15 @@ from messaging.api.realtime_views import SocketStatsView
 from reports import admin_views
 
 api_v1 = [
+    # Messaging first: its prefixes (conversations/, messages/, attachments/) are its own, and
+    # the history page, the busiest route, is then matched without trying every other app's.
+    path("", include("messaging.api.urls")),
     path("", include("messaging.api.realtime_urls")),  # before users/<id>
     path("", include("accounts.api.urls")),
     path("", include("offices.api.urls")),
     path("", include("leads.api.urls")),
     path("", include("appointments.api.urls")),
     path("", include("documents.api.urls")),
-    path("", include("messaging.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("reports.api.urls")),
 ]

@@ -43,23 +43,30 @@ def attachment_payload(attachment: Attachment) -> dict:
     }
 
 
-def message_payload(message: Message) -> dict:
+def message_payload(message: Message, *, users: dict | None = None) -> dict:
     """Needs `sender` selected, and files loaded (`selectors.load_attachments` or a prefetch),
-    to stay a fixed number of queries per page."""
+    to stay a fixed number of queries per page. A page passes one `users` dict for all its
+    messages, so each sender's payload is built once."""
     deleted = message.deleted_at is not None
     files = getattr(message, "loaded_attachments", None)
     if files is None:
         files = message.attachments.all()
+    if users is None:
+        sender = user_payload(message.sender)
+    else:
+        sender = users.get(message.sender_id)
+        if sender is None and message.sender_id is not None:
+            sender = users[message.sender_id] = user_payload(message.sender)
     return {
         "id": message.id,
         "conversation_id": message.conversation_id,
         "seq": message.seq,
         "sender_id": message.sender_id,
-        "sender": user_payload(message.sender),
+        "sender": sender,
         "type": message.type,
         "content": "" if deleted else message.content,
         "reply_to_id": message.reply_to_id,
-        "attachments": [] if deleted else [attachment_payload(a) for a in files],
+        "attachments": [attachment_payload(a) for a in files] if files and not deleted else [],
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": deleted,

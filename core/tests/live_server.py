@@ -30,10 +30,9 @@ def database_url() -> str:
     return f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@contextmanager
-def daphne_servers(log_dir: Path, count: int = 1, **extra_env):
-    """`count` daphne processes on free ports sharing the test database and Redis; yields (ports, logs)."""
-    env = {
+def server_env(**extra_env) -> dict:
+    """The environment of a server process sharing the test database, Redis and channel prefix."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "crm_project.settings.test",
         "DATABASE_URL": database_url(),
@@ -42,6 +41,12 @@ def daphne_servers(log_dir: Path, count: int = 1, **extra_env):
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         **extra_env,
     }
+
+
+@contextmanager
+def daphne_servers(log_dir: Path, count: int = 1, **extra_env):
+    """`count` daphne processes on free ports sharing the test database and Redis; yields (ports, logs)."""
+    env = server_env(**extra_env)
     processes, ports, logs = [], [], []
     try:
         for n in range(count):

@@ -114,7 +114,18 @@ if env_int("DB_POOL_MAX_SIZE", 10) > 0:
         "max_size": env_int("DB_POOL_MAX_SIZE", 10),
         "timeout": env_int("DB_POOL_TIMEOUT", 10),
     }
+# The few statements core.db prepares (history page, token user) keep one plan per connection
+# instead of being planned again on every run; Django's own queries are never prepared.
+_db_options = DATABASES["default"].setdefault("OPTIONS", {})
+_db_options["options"] = f"{_db_options.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# daphne processes `python -m crm_project.serve` starts on one port (one per core: a process runs
+# Python on one core at a time). Each keeps its own DB_POOL_MAX_SIZE connections.
+WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+# HTTP requests one worker runs at once, each on its own thread (core/handlers.py); at most
+# DB_POOL_MAX_SIZE. A few let one request wait on PostgreSQL while another runs; many only
+# fight over the GIL (10 cost ~25% more CPU a request than 2-4 on the history page bench).
+WEB_THREADS = env_int("WEB_THREADS", 4)
 
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
 # The layer is picked by measurement (bench/ws_bench.py, docs/websocket.md): `core` is
@@ -133,7 +144,7 @@ if CHANNELS_BACKEND == "core":
     CHANNEL_LAYERS["default"]["CONFIG"].update(capacity=env_int("CHANNELS_CAPACITY", 1000), expiry=60)
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.RedisCache",  # pools shared per process (core/cache.py)
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env("CACHE_PREFIX", "crm"),
     }
@@ -195,9 +206,13 @@ SITE_ID = 1
 # --- REST API --------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "core.authentication.JWTAuthentication",  # simplejwt's, user read by a prebuilt statement
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "core.renderers.JSONRenderer",  # DRF's output, encoded by orjson
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PARSER_CLASSES": [
         "core.parsers.JSONParser",  # DRF's, with Django's body-size cap applied
@@ -214,9 +229,10 @@ REST_FRAMEWORK = {
         "login_account": env("LOGIN_RATE_PER_ACCOUNT", "5/min"),
         "login_address": env("LOGIN_RATE_PER_ADDRESS", "20/min"),
     },
+    # DRF's user/anon rates, counted with atomic Redis counters (core/throttling.py)
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "core.throttling.UserRateThrottle",
+        "core.throttling.AnonRateThrottle",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # `?format=csv` selects an export format in our views, not a DRF renderer.

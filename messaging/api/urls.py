@@ -6,6 +6,8 @@ C = r"^conversations/(?P<conversation_id>[^/]+)"
 M = r"^messages/(?P<message_id>[^/]+)"
 
 urlpatterns = [
+    # the history page first: the busiest route (no other pattern here ends in /messages)
+    re_path(C + r"/messages/?$", views.ConversationMessagesView.as_view(), name="conversation-messages"),
     re_path(r"^conversations/?$", views.ConversationsView.as_view(), name="conversations"),
     re_path(r"^conversations/suggested-contacts/?$", views.SuggestedContactsView.as_view(), name="suggested-contacts"),
     re_path(r"^conversations/direct/(?P<user_id>[^/]+)/?$", views.DirectConversationView.as_view(), name="conversation-direct"),
@@ -13,7 +15,6 @@ urlpatterns = [
     re_path(r"^conversations/monitoring/audit/?$", views.MonitoringAuditView.as_view(), name="monitoring-audit"),
     re_path(r"^conversations/monitoring/office/(?P<office_id>[^/]+)/?$", views.MonitoringOfficeView.as_view(), name="monitoring-office"),
     re_path(C + r"/?$", views.ConversationDetailView.as_view(), name="conversation-detail"),
-    re_path(C + r"/messages/?$", views.ConversationMessagesView.as_view(), name="conversation-messages"),
     re_path(C + r"/read/?$", views.ConversationReadView.as_view(), name="conversation-read"),
     re_path(C + r"/leave/?$", views.ConversationLeaveView.as_view(), name="conversation-leave"),
     re_path(C + r"/export/?$", views.ConversationExportView.as_view(), name="conversation-export"),

@@ -96,14 +96,14 @@ def test_message_page_query_count_is_fixed(rows, client_for, consultant, recepti
     for n in range(rows):
         send(consultant, conversation, f"m{n}")
     client = client_for(consultant)
-    # user, membership, page (sender joined); text messages carry no files, so no file query
-    with django_assert_num_queries(3):
+    # user; page with the membership check, senders joined and files aggregated in the same statement
+    with django_assert_num_queries(2):
         response = client.get(f"/api/v1/conversations/{conversation.id}/messages?limit=100")
     assert [m["seq"] for m in response.json()["results"]] == list(range(1, rows + 1))
 
 
 @pytest.mark.parametrize("rows", [3, 12])
-def test_message_page_with_files_adds_one_query(rows, client_for, consultant, receptionist, office, django_assert_num_queries):
+def test_message_page_with_files_adds_no_query(rows, client_for, consultant, receptionist, office, django_assert_num_queries):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from core.tests.test_uploads import png_bytes
@@ -113,9 +113,51 @@ def test_message_page_with_files_adds_one_query(rows, client_for, consultant, re
     for n in range(rows):
         message_send_with_files(sender=consultant, conversation=conversation, files=[SimpleUploadedFile(f"{n}.png", png_bytes())])
     client = client_for(consultant)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(2):
         response = client.get(f"/api/v1/conversations/{conversation.id}/messages?limit=100")
     assert all(len(m["attachments"]) == 1 for m in response.json()["results"]) and len(response.json()["results"]) == rows
+
+
+def test_message_page_is_the_event_representation(client_for, consultant, receptionist, office):
+    """The page is read in raw SQL for speed; it must stay exactly what socket events carry."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from core.tests.test_uploads import png_bytes
+    from messaging import events
+    from messaging.models import MessageType
+    from messaging.services import message_send_with_files
+
+    conversation = make_conversation(consultant, receptionist, office=office)
+    first = send(consultant, conversation, "first")
+    send(receptionist, conversation, "a reply", reply_to_id=first.id)
+    services.message_edit(actor=consultant, message=first, content="first, edited")
+    services.message_delete(actor=receptionist, message=send(receptionist, conversation, "gone"))
+    message_send_with_files(sender=consultant, conversation=conversation, content="two files",
+                            files=[SimpleUploadedFile("a.png", png_bytes()), SimpleUploadedFile("b.png", png_bytes())])
+    Message.objects.create(conversation=conversation, seq=Message.objects.filter(conversation=conversation).count() + 1,
+                           sender=None, type=MessageType.SYSTEM, content="someone joined")
+    expected = [events.message_payload(m) for m in
+                Message.objects.filter(conversation=conversation).select_related("sender").order_by("seq")]
+    assert any(m["attachments"] for m in expected) and any(m["deleted"] for m in expected)
+    assert any(m["edited_at"] for m in expected) and any(m["sender"] is None for m in expected)
+    for user in (consultant, receptionist):
+        assert client_for(user).get(f"/api/v1/conversations/{conversation.id}/messages").json()["results"] == expected
+    scrolled = client_for(consultant).get(f"/api/v1/conversations/{conversation.id}/messages?limit=2").json()
+    assert scrolled["results"] == expected[-2:]
+    assert client_for(consultant).get(scrolled["next"]).json()["results"] == expected[-4:-2]
+
+
+def test_message_page_of_an_empty_conversation_and_of_strangers(client_for, consultant, receptionist, office):
+    conversation = make_conversation(consultant, receptionist, office=office)
+    assert client_for(consultant).get(f"/api/v1/conversations/{conversation.id}/messages").json() == {"results": [], "next": None}
+    send(consultant, conversation, "hi")
+    assert client_for(consultant).get(f"/api/v1/conversations/{conversation.id}/messages?after=1").json()["results"] == []
+    stranger = client_for(ConsultantFactory(office=office))
+    for path in (conversation.id, 10**30, "abc", 0, conversation.id + 1000):
+        response = stranger.get(f"/api/v1/conversations/{path}/messages")
+        assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+    assert client_for(consultant).get(f"/api/v1/conversations/{conversation.id}/messages?before={10**30}").status_code == 200
+    assert not MonitoringAudit.objects.exists()
 
 
 def test_keyset_paging_both_ways(client_for, consultant, receptionist, office):

@@ -1,0 +1,153 @@
+"""`python -m crm_project.serve`: several daphne workers on one port, HTTP and WebSockets."""
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect as ws_connect
+
+from conftest import access_token_for
+from core.tests.live_server import ROOT, free_port, server_env
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="finds the serving worker through /proc"),
+]
+
+
+def serving_pid(port: int, client_port: int, pids: list[int]) -> int | None:
+    """Which of `pids` holds the server side of the connection from `client_port`."""
+    inode = None
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local, remote = fields[1].rsplit(":", 1)[1], fields[2].rsplit(":", 1)[1]
+            if int(local, 16) == port and int(remote, 16) == client_port:
+                inode = fields[9]
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                if os.readlink(fd) == f"socket:[{inode}]":
+                    return pid
+            except OSError:
+                continue
+    return None
+
+
+@pytest.fixture
+def launcher(tmp_path):
+    port, workers = free_port(), []
+    env = server_env()
+    log = open(tmp_path / "serve.log", "w+")
+    process = subprocess.Popen([sys.executable, "-m", "crm_project.serve", "--host", "127.0.0.1", "--port", str(port),
+                                "--workers", "2"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"serve did not start:\n{log.read()}")
+                time.sleep(0.2)
+        workers = worker_pids(process.pid)
+        yield process, port
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for pid in workers:  # never leave a worker behind, whatever the test did
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        log.close()
+
+
+def worker_pids(launcher_pid: int) -> list[int]:
+    children = Path(f"/proc/{launcher_pid}/task/{launcher_pid}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def test_two_workers_share_the_port_and_stop_cleanly(launcher, consultant):
+    import http.client
+
+    process, port = launcher
+    workers = worker_pids(process.pid)
+    assert len(workers) == 2
+    answered = set()
+    for _ in range(40):  # each new connection lands on one worker; both must get some
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.request("GET", "/health")
+        response = connection.getresponse()
+        assert response.status == 200 and json.loads(response.read())["status"] == "ok"
+        answered.add(serving_pid(port, connection.sock.getsockname()[1], workers))
+        connection.close()
+    assert answered == set(workers)
+
+    # WebSockets work through it too
+    token = access_token_for(consultant)
+
+    async def ping():
+        async with ws_connect(f"ws://127.0.0.1:{port}/ws/?token={token}") as ws:
+            await ws.send(json.dumps({"event": "ping", "id": "p"}))
+            while True:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                if frame["event"] == "ack":
+                    return frame["id"]
+
+    assert asyncio.run(ping()) == "p"
+
+    # a request body in, a streamed body out, and the one error shape, through core.handlers
+    from accounts.tests.factories import ConsultantFactory
+    from messaging.tests.factories import make_conversation
+
+    conversation = make_conversation(consultant, ConsultantFactory(office=consultant.office), office=consultant.office)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def call(method, path, body=None):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method, headers=headers,
+                                         data=json.dumps(body).encode() if body is not None else None)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    for n in range(3):
+        status, _ = call("POST", "/api/v1/messages", {"conversation_id": conversation.id, "content": f"line {n}"})
+        assert status == 201
+    status, body = call("GET", f"/api/v1/conversations/{conversation.id}/export?format=csv")
+    assert status == 200 and [line.split(",")[0] for line in body.decode().splitlines()[1:]] == ["1", "2", "3"]
+    status, body = call("GET", f"/api/v1/conversations/{conversation.id}/messages?limit=2")
+    assert status == 200 and [m["seq"] for m in json.loads(body)["results"]] == [2, 3]
+    status, body = call("GET", "/api/v1/conversations/999999/messages")
+    assert status == 404 and json.loads(body)["error"]["code"] == "not_found"
+
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=20) == 0
+    for pid in workers:
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+
+
+def test_a_dead_worker_stops_the_server(launcher):
+    process, _ = launcher
+    workers = worker_pids(process.pid)
+    os.kill(workers[0], signal.SIGKILL)
+    assert process.wait(timeout=20) != 0
+    for pid in workers[1:]:
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
