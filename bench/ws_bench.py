@@ -44,6 +44,7 @@ from accounts.models import Role, User  # noqa: E402
 from messaging.models import Conversation, Participant  # noqa: E402
 from offices.models import Office  # noqa: E402
 
+STORES = tuple(os.environ.get("BENCH_STORES", "postgres,redis").split(","))
 RECEIVED = '"event":"message_received"'  # frames are compact JSON made once per event
 
 
@@ -122,8 +123,17 @@ class CpuMeter:
         times = psutil.cpu_times()
         return sum(times) - times.idle - getattr(times, "iowait", 0)
 
+    @staticmethod
+    def _stores():
+        """PostgreSQL and Redis on this machine (their processes come and go: read them each time)."""
+        total = 0.0
+        for process in psutil.process_iter(["name", "cpu_times"]):
+            if (process.info["name"] or "").startswith(STORES) and process.info["cpu_times"]:
+                total += sum(process.info["cpu_times"][:2])
+        return total
+
     def _now(self):
-        return (sum(sum(p.cpu_times()[:2]) for p in self.servers), sum(self.me.cpu_times()[:2]), self._busy())
+        return (sum(sum(p.cpu_times()[:2]) for p in self.servers), sum(self.me.cpu_times()[:2]), self._stores(), self._busy())
 
     def __enter__(self):
         self.start = self._now()
@@ -132,14 +142,15 @@ class CpuMeter:
 
     def __exit__(self, *exc):
         end = self._now()
-        self.servers_s, self.client_s, self.machine_s = (b - a for a, b in zip(self.start, end))
+        self.servers_s, self.client_s, self.stores_s, self.machine_s = (b - a for a, b in zip(self.start, end))
         self.elapsed = time.perf_counter() - self.started
 
     def line(self, per=None, unit="message"):
-        parts = [f"servers {self.servers_s:5.1f} s, client {self.client_s:5.1f} s, rest {self.machine_s - self.servers_s - self.client_s:5.1f} s "
-                 f"of {self.elapsed * psutil.cpu_count():4.1f} core-s"]
+        rest = self.machine_s - self.servers_s - self.client_s - self.stores_s
+        parts = [f"servers {self.servers_s:5.1f} s, client {self.client_s:5.1f} s, PostgreSQL+Redis {self.stores_s:5.1f} s, "
+                 f"rest {rest:5.1f} s of {self.elapsed * psutil.cpu_count():4.1f} core-s"]
         if per:
-            parts.append(f"server CPU {self.servers_s / per * 1000:5.2f} ms per {unit}")
+            parts.append(f"server CPU {self.servers_s / per * 1000:5.2f} ms, PostgreSQL+Redis {self.stores_s / per * 1000:5.2f} ms per {unit}")
         return "    cpu: " + "; ".join(parts)
 
 

@@ -84,20 +84,22 @@ class MessageType(models.TextChoices):
 
 
 class Message(models.Model):
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    # Indexed by message_seq_unique (conversation, seq): a second index would only slow every send.
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False)
     seq = models.PositiveBigIntegerField()
     sender = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages_sent"
     )
     type = models.CharField(max_length=10, choices=MessageType.choices, default=MessageType.TEXT)
     content = models.TextField(blank=True)
-    reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
     client_id = models.CharField(max_length=64, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     # Soft delete: readers see no content; the row stays for audit until purged.
     deleted_at = models.DateTimeField(null=True, blank=True)
-    deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   db_index=False)
     search_vector = models.GeneratedField(
         expression=SearchVector("content", config=settings.MESSAGE_SEARCH_CONFIG),
         output_field=SearchVectorField(),
@@ -112,7 +114,12 @@ class Message(models.Model):
                 fields=["sender", "client_id"], condition=models.Q(client_id__isnull=False), name="message_client_id_unique"
             ),
         ]
-        indexes = [GinIndex(fields=["search_vector"], name="message_search_gin")]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="message_search_gin"),
+            # Few messages are replies or deleted: partial indexes cost a send nothing.
+            models.Index(fields=["reply_to"], condition=models.Q(reply_to__isnull=False), name="message_reply_to"),
+            models.Index(fields=["deleted_by"], condition=models.Q(deleted_by__isnull=False), name="message_deleted_by"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} in {self.conversation_id}"

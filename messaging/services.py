@@ -14,6 +14,7 @@ from django.db.models import Case, F, PositiveBigIntegerField, Value, When
 from django.utils import timezone
 
 from accounts.models import Role, User
+from core.db import prepared_cursor
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.realtime import broadcast_to_members, broadcast_to_users
 from messaging import events
@@ -402,7 +403,7 @@ def _message_store(*, sender: User, conversation_id: int, type: str, content: st
        the reply target is in this conversation, and list the participants to push to.
     """
     now = timezone.now()
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:  # planned once per pooled connection, not on every send
         cursor.execute(
             "UPDATE messaging_conversation SET last_seq = last_seq + 1, last_activity_at = %s, updated_at = %s,"
             " last_message_id = nextval(pg_get_serial_sequence('messaging_message', 'id'))"

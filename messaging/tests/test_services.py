@@ -192,7 +192,7 @@ def test_delivered_pointer_tells_the_others(manager, consultant, inbox, django_c
 
 def statements(captured) -> list[str]:
     """What a service runs, less the savepoints its atomic block adds inside a test's transaction."""
-    return [q["sql"] for q in captured if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+    return [q["sql"] for q in captured if not (q["sql"] or "").startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
 
 
 def test_a_send_is_two_statements_and_leaves_the_conversation_consistent(manager, consultant):
