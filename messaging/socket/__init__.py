@@ -1,5 +1,6 @@
 """The socket's helpers: auth, the Redis registry shared by every process, batched receipts."""
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
@@ -29,3 +30,20 @@ def database_sync_to_async(func):
             close_old_connections()
 
     return sync_to_async(run, thread_sensitive=False, executor=_database_threads)
+
+
+class PerLoop:
+    """One `factory()` per running event loop (daphne runs one; each test runs its own)."""
+
+    def __init__(self, factory):
+        self.factory = factory
+        self.instances: dict[asyncio.AbstractEventLoop, object] = {}
+
+    def get(self):
+        loop = asyncio.get_running_loop()
+        found = self.instances.get(loop)
+        if found is None:
+            for stale in [other for other in self.instances if other.is_closed()]:
+                del self.instances[stale]
+            found = self.instances[loop] = self.factory()
+        return found

@@ -12,7 +12,7 @@ import logging
 
 from django.conf import settings
 
-from messaging.socket import database_sync_to_async
+from messaging.socket import PerLoop, database_sync_to_async
 
 logger = logging.getLogger("crm.socket")
 
@@ -23,22 +23,17 @@ class _Batch:
         self.task: asyncio.Task | None = None
 
 
-_batches: dict[asyncio.AbstractEventLoop, _Batch] = {}  # one per event loop: daphne has one, tests one each
+_batch = PerLoop(_Batch).get
 
 
 def note(user_id: int, conversation_id: int, seq: int) -> None:
     """`user`'s device got everything up to `seq` in that conversation."""
-    loop = asyncio.get_running_loop()
-    batch = _batches.get(loop)
-    if batch is None:
-        for stale in [other for other in _batches if other.is_closed()]:
-            del _batches[stale]
-        batch = _batches[loop] = _Batch()
+    batch = _batch()
     key = (user_id, conversation_id)
     if batch.reached.get(key, 0) < seq:
         batch.reached[key] = seq
     if batch.task is None:
-        batch.task = loop.create_task(_flush_later(batch))
+        batch.task = asyncio.get_running_loop().create_task(_flush_later(batch))
 
 
 async def _flush_later(batch: _Batch) -> None:

@@ -15,6 +15,7 @@ import logging
 from channels.layers import get_channel_layer
 
 from core.realtime import members_group
+from messaging.socket import PerLoop
 
 logger = logging.getLogger("crm.socket")
 
@@ -54,14 +55,4 @@ class Hub:
                     logger.exception("socket event failed")
 
 
-_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}  # one per event loop: daphne has one, tests one each
-
-
-def hub() -> Hub:
-    loop = asyncio.get_running_loop()
-    found = _hubs.get(loop)
-    if found is None:
-        for stale in [other for other in _hubs if other.is_closed()]:
-            del _hubs[stale]
-        found = _hubs[loop] = Hub()
-    return found
+hub = PerLoop(Hub).get

@@ -19,7 +19,8 @@ import uuid
 import redis.asyncio as aioredis
 from django.conf import settings
 
-_clients: dict[int, aioredis.Redis] = {}
+from messaging.socket import PerLoop
+
 
 _CONNECT = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
@@ -31,13 +32,12 @@ return redis.call('ZCARD', KEYS[1])
 """
 
 
+_client = PerLoop(lambda: aioredis.Redis.from_url(settings.REDIS_URL, decode_responses=True)).get
+
+
 def redis_client() -> aioredis.Redis:
     """One client per event loop (daphne has one; tests make one per test)."""
-    loop = asyncio.get_running_loop()
-    client = _clients.get(id(loop))
-    if client is None:
-        client = _clients[id(loop)] = aioredis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
-    return client
+    return _client()
 
 
 def _key(*parts) -> str:
@@ -120,7 +120,7 @@ class _Rates:
         self.task: asyncio.Task | None = None
 
 
-_rates: dict[asyncio.AbstractEventLoop, _Rates] = {}
+_rates = PerLoop(_Rates).get
 RATE_SYNC_SECONDS = 0.1
 
 
@@ -131,18 +131,13 @@ def rate_allow(user_id: int, limit: int) -> bool:
     pipelined round trip for all users; each process then knows the others' counts. A user
     spread over several processes may get a tenth of a second's frames over the limit, never more.
     """
-    loop = asyncio.get_running_loop()
-    rates = _rates.get(loop)
-    if rates is None:
-        for stale in [other for other in _rates if other.is_closed()]:
-            del _rates[stale]
-        rates = _rates[loop] = _Rates()
+    rates = _rates()
     window = int(time.time())
     if window != rates.window:
         rates.window, rates.here, rates.synced, rates.elsewhere = window, {}, {}, {}
     count = rates.here[user_id] = rates.here.get(user_id, 0) + 1
     if rates.task is None:
-        rates.task = loop.create_task(_rates_sync(rates))
+        rates.task = asyncio.get_running_loop().create_task(_rates_sync(rates))
     return count + rates.elsewhere.get(user_id, 0) <= limit
 
 
