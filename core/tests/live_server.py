@@ -8,6 +8,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
@@ -25,8 +26,8 @@ def database_url() -> str:
     """The test database, as a URL another process can use."""
     db = connection.settings_dict
     host = db["HOST"] or ""
-    if host.startswith("/"):
-        return f"postgres://{db['USER']}@/{db['NAME']}?host={host}"
+    if host.startswith("/"):  # a unix socket directory (the embedded PostgreSQL), percent-encoded as the host
+        return f"postgres://{db['USER']}@{quote(host, safe='')}/{db['NAME']}"
     return f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
