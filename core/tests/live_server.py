@@ -25,7 +25,7 @@ def free_port() -> int:
 def database_url() -> str:
     """The test database, as a URL another process can use."""
     db = connection.settings_dict
-    host = db["HOST"] or ""
+    host = db["HOST"] or db.get("OPTIONS", {}).get("host") or ""  # the embedded server's socket is an option
     if host.startswith("/"):  # a unix socket directory (the embedded PostgreSQL), percent-encoded as the host
         return f"postgres://{db['USER']}@{quote(host, safe='')}/{db['NAME']}"
     return f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
