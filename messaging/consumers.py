@@ -12,8 +12,8 @@ import json
 import logging
 import time
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.consumer import get_handler_name
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
@@ -21,7 +21,7 @@ from core.errors import ApplicationError, NotFound, RateLimited, ValidationFaile
 from core.realtime import broadcast_to_users, conversation_group, user_group
 from core.realtime import frame as event_frame
 from messaging import events, selectors, services
-from messaging.models import AuditAction, Conversation, Participant
+from messaging.models import AuditAction, Conversation
 from messaging.socket import database_sync_to_async, deliveries, registry
 from messaging.socket.auth import origin_allowed
 from messaging.socket.hub import hub
@@ -140,7 +140,7 @@ def _missing_messages(conversation_id: int, after: int, up_to: int) -> list[dict
 
 @database_sync_to_async
 def _conversation_ids(user) -> list[int]:
-    return list(Participant.objects.filter(user=user).values_list("conversation_id", flat=True))
+    return selectors.member_conversation_ids(user)
 
 
 @database_sync_to_async

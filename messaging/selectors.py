@@ -272,6 +272,11 @@ def message_get_for(user: User, message_id) -> Message:
     raise NotFound("Message not found.")
 
 
+def member_conversation_ids(user: User) -> list[int]:
+    """The conversations `user` takes part in (a socket follows all of them)."""
+    return list(Participant.objects.filter(user=user).values_list("conversation_id", flat=True))
+
+
 def participant_user_ids(conversation_id: int) -> list[int]:
     return list(Participant.objects.filter(conversation_id=conversation_id).values_list("user_id", flat=True))
 
