@@ -1,8 +1,9 @@
 """The one way a write reaches sockets, always after the transaction commits.
 
 Two kinds of group on the channel layer:
-- `members_group(conversation_id)`: every socket of every participant (each socket subscribes to
-  all of its user's conversations on connect), plus read-only monitors who joined. A conversation
+- `members_group(conversation_id)`: followed, for every socket of every participant (all of a
+  user's conversations, from connect on) and for read-only monitors who joined, by the hub of
+  the server process the socket lives in (`messaging/socket/hub.py`). A conversation
   event is published here **once**, whatever the number of members, as a ready-made JSON frame;
   it names the users it is for, so a socket that has not yet heard of a removal still drops it.
 - `user_group(user_id)`: events for one person (notifications, presence, their own membership
