@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import timedelta
 from functools import lru_cache
 
@@ -370,8 +371,11 @@ def message_send(
         client_id = str(client_id).strip()
         if not client_id or len(client_id) > 64:
             raise ValidationFailed("client_id must be 1 to 64 characters.", code="invalid_client_id")
+    # A plain send is one statement and its own transaction; with files, or inside a caller's
+    # transaction, it joins one (a savepoint, so a repeated client_id spoils nothing).
+    joined = transaction.atomic() if attachment_ids or connection.in_atomic_block else nullcontext()
     try:  # optimistic: a repeated client_id is rare, so it costs nothing until the insert conflicts
-        with transaction.atomic():
+        with joined:
             message, member_ids = _message_store(
                 sender=sender, conversation_id=conversation.pk, type=type, content=content,
                 reply_to_id=reply_to_id, client_id=client_id,
@@ -393,51 +397,20 @@ def message_send(
 
 
 def _message_store(*, sender: User, conversation_id: int, type: str, content: str, reply_to_id, client_id) -> tuple[Message, list[int]]:
-    """The hot path of every send, in two statements (it runs a thousand times a second).
-
-    1. Lock the conversation row and take the next `seq`: one sender at a time, no gaps, no
-       duplicates. The message id is drawn here too, so `last_message` points at it at once (the
-       foreign key is checked at commit).
-    2. After the lock, so a participant removed meanwhile is already gone: move the sender's own
-       pointers (writing is reading), store the message only if the sender is a participant and
-       the reply target is in this conversation, and list the participants to push to.
-    """
+    """The hot path of every send: one call of the database function `messaging_message_store`
+    (migration 0003), which locks the conversation, checks membership and the reply after the
+    lock, takes the next `seq` and the message id, moves the sender's pointers, stores the
+    message and lists the participants to push to. One round trip, the lock held briefly."""
     now = timezone.now()
     with prepared_cursor() as cursor:  # planned once per pooled connection, not on every send
         cursor.execute(
-            "UPDATE messaging_conversation SET last_seq = last_seq + 1, last_activity_at = %s, updated_at = %s,"
-            " last_message_id = nextval(pg_get_serial_sequence('messaging_message', 'id'))"
-            " WHERE id = %s RETURNING last_seq, last_message_id",
-            [now, now, conversation_id],
+            "SELECT * FROM messaging_message_store(%s::bigint, %s::bigint, %s::text, %s::text, %s::bigint, %s::text, %s::timestamptz)",
+            [conversation_id, sender.pk, type, content, reply_to_id, client_id, now],
         )
-        row = cursor.fetchone()
-        if row is None:
-            raise NotFound("Conversation not found.")
-        seq, message_id = row
-        cursor.execute(
-            """
-            WITH sender AS (
-                UPDATE messaging_participant SET last_read_seq = %(seq)s, last_delivered_seq = %(seq)s
-                WHERE conversation_id = %(conversation)s AND user_id = %(sender)s RETURNING 1
-            ), reply AS (
-                SELECT %(reply_to)s::bigint IS NULL OR EXISTS (
-                    SELECT 1 FROM messaging_message WHERE id = %(reply_to)s::bigint AND conversation_id = %(conversation)s
-                ) AS ok
-            ), stored AS (
-                INSERT INTO messaging_message (id, conversation_id, seq, sender_id, type, content, reply_to_id, client_id, created_at)
-                SELECT %(id)s, %(conversation)s, %(seq)s, %(sender)s, %(type)s, %(content)s, %(reply_to)s::bigint, %(client_id)s, %(now)s
-                FROM sender, reply WHERE reply.ok RETURNING 1
-            )
-            SELECT EXISTS (SELECT 1 FROM sender), EXISTS (SELECT 1 FROM stored),
-                   ARRAY(SELECT user_id FROM messaging_participant WHERE conversation_id = %(conversation)s)
-            """,
-            {"seq": seq, "conversation": conversation_id, "sender": sender.pk, "reply_to": reply_to_id, "id": message_id,
-             "type": type, "content": content, "client_id": client_id, "now": now},
-        )
-        is_member, stored, member_ids = cursor.fetchone()
+        is_member, reply_ok, seq, message_id, member_ids = cursor.fetchone()
     if not is_member:
         raise NotFound("Conversation not found.")
-    if not stored:
+    if not reply_ok:
         raise ValidationFailed("You can only reply to a message of this conversation.", code="invalid_reply_to")
     message = Message(
         id=message_id, conversation_id=conversation_id, seq=seq, sender=sender, type=type, content=content,
