@@ -345,6 +345,9 @@ def _existing_send(sender: User, client_id: str, conversation: Conversation) -> 
     return message
 
 
+BIGINT_MAX = 2**63 - 1  # ids are PostgreSQL bigints
+
+
 def message_send(
     *, sender: User, conversation: Conversation, content: str = "", type: str = MessageType.TEXT,
     reply_to_id=None, client_id: str | None = None, attachment_ids: Iterable[int] = (),
@@ -367,6 +370,10 @@ def message_send(
             reply_to_id = int(reply_to_id)
         except (TypeError, ValueError):
             raise ValidationFailed("reply_to_id must be a message id.", code="invalid_reply_to") from None
+        if not 0 < reply_to_id <= BIGINT_MAX:
+            raise ValidationFailed("You can only reply to a message of this conversation.", code="invalid_reply_to")
+    if not 0 < int(conversation.pk) <= BIGINT_MAX:  # no such row; the database would refuse the number itself
+        raise NotFound("Conversation not found.")
     if client_id is not None:
         client_id = str(client_id).strip()
         if not client_id or len(client_id) > 64:

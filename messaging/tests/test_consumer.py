@@ -64,6 +64,13 @@ def chat(people):
     return make_conversation(*people, office=people[0].office)
 
 
+async def test_a_send_to_an_id_beyond_the_database_range_is_not_found(people):
+    client = await connect(people[0])
+    refused = await request(client, "send_message", {"conversation_id": 10**30, "content": "x"})
+    assert refused["event"] == "error" and refused["data"]["code"] == "not_found"
+    await client.disconnect()
+
+
 async def test_the_staff_console_session_opens_a_socket_without_a_token(people):
     from django.test import Client
 

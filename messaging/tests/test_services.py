@@ -223,6 +223,16 @@ def test_a_non_member_send_changes_nothing(manager, consultant, receptionist):
     assert send(manager, conversation, "first").seq == 1  # no gap left behind
 
 
+@pytest.mark.parametrize("huge", [2**63, 10**30])
+def test_ids_beyond_the_database_range_are_refused_cleanly(manager, consultant, huge):
+    conversation = make_conversation(manager, consultant)
+    with pytest.raises(NotFound):
+        services.message_send(sender=manager, conversation=Conversation(pk=huge), content="x")
+    with pytest.raises(ValidationFailed) as error:
+        services.message_send(sender=manager, conversation=conversation, content="x", reply_to_id=huge)
+    assert error.value.code == "invalid_reply_to" and not Message.objects.exists()
+
+
 def test_a_former_participant_cannot_replay_a_client_id(manager, consultant, receptionist):
     conversation = make_conversation(manager, consultant, receptionist)
     send(receptionist, conversation, "before", client_id="r-1")
