@@ -14,7 +14,7 @@ from core.exports import csv_lines, csv_safe
 from core.pagination import CursorPagination as BaseCursor
 from messaging import events, selectors, services
 from messaging.api import serializers as s
-from messaging.models import AuditAction, MonitoringAudit, Participant
+from messaging.models import AuditAction, Conversation, MonitoringAudit, Participant
 
 
 def _valid(serializer_class, data):
@@ -273,7 +273,8 @@ class MessagesView(APIView):
                    description="Idempotent by `client_id`: a repeat returns the first message with 200.")
     def post(self, request):
         data = _valid(s.MessageSendSerializer, request.data)
-        conversation = selectors.conversation_get_for(request.user, data.pop("conversation_id"))
+        # The service checks membership under the conversation's lock (404 otherwise): no read first.
+        conversation = Conversation(pk=data.pop("conversation_id"))
         message, created = services.message_send(sender=request.user, conversation=conversation, **data)
         return Response(events.message_payload(message), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
