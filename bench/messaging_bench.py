@@ -27,6 +27,8 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
+
+import crm_project.asgi  # noqa: E402, F401  (loads the app as the server does, garbage collector included)
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from rest_framework_simplejwt.tokens import RefreshToken  # noqa: E402

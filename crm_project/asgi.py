@@ -29,3 +29,18 @@ application = ProtocolTypeRouter(
         "websocket": socket_auth(URLRouter(websocket_urlpatterns)),
     }
 )
+
+
+def freeze_loaded_objects() -> None:
+    """Keep what is loaded by now (modules, URLs, views, serializers: objects that live as long
+    as the process) out of the garbage collector's full collections, which otherwise scan them
+    all: a 45 ms pause in the middle of some request, every few hundred requests."""
+    import gc
+
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # the URLconf and every view it imports
+    gc.freeze()
+
+
+freeze_loaded_objects()
