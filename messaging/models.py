@@ -116,6 +116,8 @@ class Message(models.Model):
         ]
         indexes = [
             GinIndex(fields=["search_vector"], name="message_search_gin"),
+            # Search: the caller's conversations over an id range, AND'ed with the GIN index.
+            models.Index(fields=["conversation", "id"], name="message_conversation_id"),
             # Few messages are replies or deleted: partial indexes cost a send nothing.
             models.Index(fields=["reply_to"], condition=models.Q(reply_to__isnull=False), name="message_reply_to"),
             models.Index(fields=["deleted_by"], condition=models.Q(deleted_by__isnull=False), name="message_deleted_by"),

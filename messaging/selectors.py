@@ -327,9 +327,11 @@ def readable_conversation_ids(user: User) -> QuerySet:
 HIGHLIGHT_START, HIGHLIGHT_STOP = "\ue000", "\ue001"  # private-use markers, stripped from content
 
 
-# How far message_search walks down from the newest id, per candidate: the probe, then at most the walk.
-SEARCH_PROBE_IDS_PER_CANDIDATE = 5
-SEARCH_WALK_IDS_PER_CANDIDATE = 50
+# How message_search looks for the N newest matches: see _newest_matches. Measured with
+# bench/messaging_bench.py (1M messages); the figures are in docs/performance.md.
+SEARCH_PROBE_IDS_PER_CANDIDATE = 20  # the probe walks the newest 20·N ids
+SEARCH_WALK_IDS_PER_CANDIDATE = 60  # a step walks when it should pass at most 60·N ids
+SEARCH_STEPS = 4  # steps after the probe; the last takes every id left
 
 
 def message_search(
@@ -339,21 +341,18 @@ def message_search(
     """Ranked full-text search over the stored vector, only where `user` may read.
 
     Only the MESSAGE_SEARCH_MAX_CANDIDATES newest matches are ranked, so a very common word costs
-    the same as a rare one. Queries: the readable conversations (not for a super admin), the ranked
-    page, its rows with snippets (and one for files when a hit carries some).
+    about what a rare one does. Queries: the readable conversations (not for a super admin), the
+    newest id and one to five steps for the candidates (see `_newest_matches`), the page's rows
+    with snippets (and one for files when a hit carries some).
     """
     from django.conf import settings
     from django.contrib.postgres.search import SearchHeadline, SearchQuery
-    from django.db import connection
-    from django.db.models import BooleanField, Exists, OuterRef
-    from django.db.models.expressions import RawSQL
+    from django.db.models import Exists, OuterRef
 
     from messaging.models import Attachment
 
     config = settings.MESSAGE_SEARCH_CONFIG
     candidates = settings.MESSAGE_SEARCH_MAX_CANDIDATES
-    query = SearchQuery(q, search_type="websearch", config=config)
-    table = Message._meta.db_table
     scope = Message.objects.filter(deleted_at__isnull=True)
     few_readable = False
     if not monitors_every_conversation(user):
@@ -361,7 +360,7 @@ def message_search(
         if not sizes:
             return [], False
         # A constant array, not a subquery: the planner then knows how many messages it covers.
-        scope = scope.filter(RawSQL(f"{table}.conversation_id = ANY(%s::bigint[])", [list(sizes)], output_field=BooleanField()))
+        scope = scope.filter(conversation_id__in=list(sizes))
         # No more readable messages than candidates: reading them beats a GIN scan of everyone's matches.
         few_readable = (sizes.get(conversation_id, 0) if conversation_id is not None else sum(sizes.values())) <= candidates
     if conversation_id is not None:
@@ -376,59 +375,13 @@ def message_search(
         scope = scope.filter(created_at__gte=date_from)
     if date_to is not None:
         scope = scope.filter(created_at__lt=date_to)
-    scope = scope.order_by().values("id")
-    tsquery = ("websearch_to_tsquery(%s::regconfig, %s)", [config, q])
-    top = f"(SELECT COALESCE(max(id), 0) FROM {table})"
-    probe_ids, walk_ids = candidates * SEARCH_PROBE_IDS_PER_CANDIDATE, candidates * SEARCH_WALK_IDS_PER_CANDIDATE
-
-    # @@ called as a function (ts_match_vq), which the GIN index cannot serve
-    match = RawSQL(f"ts_match_vq({table}.search_vector, {tsquery[0]})", tsquery[1], output_field=BooleanField())
-
-    def walk(*, below: int, down_to: int):
-        """Matches in top - down_to < id <= top - below, newest first, by walking the primary key."""
-        return scope.filter(
-            match, id__gt=RawSQL(f"{top} - %s", [down_to]), id__lte=RawSQL(f"{top} - %s", [below]),
-        ).order_by("-id").query.sql_with_params()
-
-    probe_sql, probe_params = walk(below=0, down_to=probe_ids)
-    more_sql, more_params = walk(below=probe_ids, down_to=walk_ids)
-    older = scope.filter(match) if few_readable else scope.filter(search_vector=query)
-    older_sql, older_params = older.query.sql_with_params()
-    # Newest first: walk the newest ids (past the probe only if its hit rate fills N), then one MATERIALIZED GIN scan of the rest; LIMIT 0 skips a CTE.
-    sql = f"""
-        WITH probe AS MATERIALIZED ({probe_sql} LIMIT %s),
-             walking AS MATERIALIZED (
-                 SELECT count(*) < %s AND count(*) * %s >= %s AS more, count(*) AS found FROM probe),
-             more AS MATERIALIZED ({more_sql} LIMIT (
-                 SELECT CASE WHEN more THEN %s - found ELSE 0 END FROM walking)),
-             older AS MATERIALIZED ({older_sql})
-        SELECT m.id, ts_rank(m.search_vector, {tsquery[0]}) AS rank FROM (
-            SELECT id FROM probe
-            UNION ALL
-            SELECT id FROM more
-            UNION ALL
-            (SELECT id FROM older
-             WHERE id <= {top} - (SELECT CASE WHEN more THEN %s ELSE %s END FROM walking)
-             ORDER BY id DESC
-             LIMIT %s - (SELECT count(*) FROM probe) - (SELECT count(*) FROM more))
-        ) candidates JOIN {table} m ON m.id = candidates.id
-        ORDER BY rank DESC, m.id DESC LIMIT %s OFFSET %s"""
-    params = (
-        *probe_params, candidates,
-        candidates, walk_ids // probe_ids, candidates,
-        *more_params, candidates,
-        *older_params,
-        *tsquery[1],
-        walk_ids, probe_ids,
-        candidates,
-        limit + 1, offset,
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        page = cursor.fetchall()
+    found = _newest_matches(scope.order_by(), q, config, candidates, few_readable=few_readable)
+    found.sort(key=lambda hit: (-hit[1], -hit[0]))  # best first; equal ranks newest first
+    page = found[offset:offset + limit + 1]
     ranks = dict(page)
     order = {message_id: index for index, (message_id, _) in enumerate(page)}
     # Snippets (ts_headline re-parses the text, the costly part) for the returned page only.
+    query = SearchQuery(q, search_type="websearch", config=config)
     rows = sorted(
         Message.objects.filter(id__in=[message_id for message_id, _ in page[:limit]])
         .order_by()
@@ -440,6 +393,79 @@ def message_search(
     for message in rows:
         message.rank = ranks[message.id]
     return load_attachments(rows), len(page) > limit
+
+
+def _newest_matches(scope: QuerySet[Message], q: str, config: str, n: int, *,
+                    few_readable: bool) -> list[tuple[int, float]]:
+    """(id, rank) of the `n` newest messages of `scope` that match `q`.
+
+    What costs is reading rows. Walking the primary key down from the newest id reads every row
+    it passes: cheapest while matches are dense. The GIN index knows every match in the table,
+    but not its id or conversation: read through it alone, an AND of two common words is 50,000
+    rows. AND'ed with the caller's conversations over an id range (index `message_conversation_id`)
+    or with that id range (the primary key), its bitmap reads only the matches inside; that costs
+    mostly the GIN scan, whatever the range, so one wide step beats two narrow ones. So, in steps
+    that each take the ids below the last:
+    - the probe walks the newest 20·n ids;
+    - each next step expects the rest within the ids the hit rate so far says, and takes four
+      times that (at least four times the last step if it found nothing; with no match at all
+      yet, 19 times the ids looked at: the matches are rare, or old), but at most a quarter of
+      the ids left: past that the planner reads every match through the GIN index alone;
+      it walks if it expects to pass at most 60·n ids (a walk stops at its LIMIT);
+    - the fourth step after the probe takes every id left.
+    A caller who can read at most n messages is served from their conversations' rows alone.
+    """
+    from django.db import connection
+    from django.db.models import BooleanField
+    from django.db.models.expressions import RawSQL
+
+    table = Message._meta.db_table
+    tsquery, tsquery_params = "websearch_to_tsquery(%s::regconfig, %s)", [config, q]
+    # @@ written as a function (ts_match_vq) is something the GIN index cannot serve: the walk.
+    walked = RawSQL(f"ts_match_vq({table}.search_vector, {tsquery})", tsquery_params, output_field=BooleanField())
+    indexed = RawSQL(f"{table}.search_vector @@ {tsquery}", tsquery_params, output_field=BooleanField())
+
+    def newest(matches: QuerySet[Message], wanted: int, *, bitmaps: bool) -> list[tuple[int, float]]:
+        """The `wanted` newest of `matches`, ranked. With `bitmaps`, through the database function
+        `messaging_search_matches`, which plans the query with plain index scans off (migration 0004)."""
+        sql, params = matches.values("id", "search_vector").query.sql_with_params()
+        sql = f"SELECT id, ts_rank(search_vector, {tsquery}) FROM ({sql} ORDER BY id DESC LIMIT %s) newest"
+        params = (*tsquery_params, *params, wanted)
+        with connection.cursor() as cursor:
+            if bitmaps:
+                sql, params = "SELECT id, rank FROM messaging_search_matches(%s)", [connection.ops.compose_sql(sql, params)]
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    if few_readable:
+        return newest(scope.filter(walked), n, bitmaps=True)
+    top = Message.objects.order_by("-id").values_list("id", flat=True).first()
+    if top is None:
+        return []
+    probe = n * SEARCH_PROBE_IDS_PER_CANDIDATE
+    below = top - probe  # every id above has been looked at
+    found = newest(scope.filter(walked, id__gt=below), n, bitmaps=False)
+    span, step_found = probe, len(found)
+    for step in range(1, SEARCH_STEPS + 1):
+        if len(found) >= n or below <= 0:
+            break
+        expected = -(-(n - len(found)) * (top - below) // len(found)) if found else None
+        if step == SEARCH_STEPS:
+            span = below
+        else:
+            if expected is None:
+                span = 19 * (top - below)
+            else:
+                span = max(probe, 4 * expected, 0 if step_found else 4 * span)
+            span = min(span, max(probe, below // 4))
+        # A walk stops at its LIMIT: what it costs is the ids it should pass, not the span.
+        walk = expected is not None and expected <= n * SEARCH_WALK_IDS_PER_CANDIDATE
+        step_found = len(found)
+        found += newest(scope.filter(walked if walk else indexed, id__gt=below - span, id__lte=below),
+                        n - len(found), bitmaps=not walk)
+        step_found = len(found) - step_found
+        below -= span
+    return found
 
 
 def attachment_get_for(user: User, attachment_id):

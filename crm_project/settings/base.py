@@ -359,7 +359,7 @@ MESSAGE_SEARCH_CONFIG = "english"
 PROFANITY_MODE = env("PROFANITY_MODE", "mask")  # mask | reject | off
 PROFANITY_WORDS = env_list("PROFANITY_WORDS", "fuck,shit,bitch,bastard,asshole,cunt,dick,wanker")
 # Candidates ranked per search: bounds the work a very common word can cause.
-MESSAGE_SEARCH_MAX_CANDIDATES = env_int("MESSAGE_SEARCH_MAX_CANDIDATES", 2000)
+MESSAGE_SEARCH_MAX_CANDIDATES = env_int("MESSAGE_SEARCH_MAX_CANDIDATES", 500)
 # Deleted messages keep their content for audit this long; then purge_deleted_messages clears it.
 MESSAGE_DELETED_RETENTION_DAYS = env_int("MESSAGE_DELETED_RETENTION_DAYS", 90)
 

@@ -5,7 +5,7 @@ import pytest
 from accounts.tests.factories import ConsultantFactory, ManagerFactory, StudentFactory
 from leads.tests.factories import LeadFactory
 from messaging import services
-from messaging.models import Message, MonitoringAudit, Participant
+from messaging.models import Conversation, Message, MonitoringAudit, Participant
 from messaging.tests.factories import make_conversation, send
 
 pytestmark = pytest.mark.django_db
@@ -207,12 +207,14 @@ def test_search_ranks_highlights_and_escapes(client_for, consultant, receptionis
     assert "<mark>visa</mark>" in highlights.lower() or "<mark>Visa</mark>" in highlights
     assert "<script" not in highlights and "&lt; 6 &amp; more" in highlights
     # websearch syntax: any user text is safe input
-    for query in ['"visa appointment"', "visa -documents", "visa OR nothing", "'); DROP TABLE x; --", "((((", "&|!:*"]:
+    for query in ['"visa appointment"', "visa -documents", "visa OR nothing", "'); DROP TABLE x; --", "((((", "&|!:*",
+                  "back\\slash \\' $$ $q$ %s %(x)s {} visa"]:
         response = client.get("/api/v1/messages/search", {"q": query})
         assert response.status_code == 200, query
     assert len(client.get("/api/v1/messages/search", {"q": "visa -documents"}).json()["results"]) == 1
     assert client.get("/api/v1/messages/search").status_code == 400
     assert client.get("/api/v1/messages/search", {"q": "x" * 201}).status_code == 400
+    assert client.get("/api/v1/messages/search", {"q": "visa\x00"}).json()["error"]["code"] == "validation_error"
 
 
 def test_search_filters(client_for, consultant, receptionist, chat, office):
@@ -239,30 +241,48 @@ def add_messages(conversation, sender, contents):
     return messages
 
 
-# With 3 candidates the search probes the newest 15 ids and walks at most the newest 150: these layouts
-# put the matches (at so many ids below the newest) in the probe, the longer walk and the GIN scan.
-@pytest.mark.parametrize("depths", [
-    [0, 1, 2, 3],  # the probe fills the candidates
-    [0, 60, 70, 80],  # the probe's hit rate sends the walk further, which fills them
-    [0, 60, 170, 180],  # probe, walk, then the GIN scan below the walk
-    [20, 170, 180, 190],  # an empty probe: straight to the GIN scan below it
-    [160, 170, 180, 400],  # only the GIN scan finds anything
+TOP = 10**7  # explicit ids, far above the sequence's: a layout's matches sit at exact depths
+
+
+# With 3 candidates the search walks the newest 60 ids (the probe), walks on when it expects the
+# rest within 180 ids, else reads bitmaps; the fourth step after the probe takes every id left.
+@pytest.mark.parametrize("depths, steps", [
+    ([0, 1, 2, 3], ["walk"]),  # the probe fills the candidates
+    ([0, 100, 110, 120], ["walk", "walk"]),  # one hit in 60 ids: the rest expected within 120
+    ([0, 700, 710, 720], ["walk", "walk", "bitmaps"]),  # that walk finds nothing: 4,320 ids through bitmaps
+    ([80, 90, 100, 110], ["walk", "bitmaps"]),  # an empty probe: 19 times as many ids, through bitmaps
+    ([30_000, 400_000, 900_000, 950_000], ["walk"] + ["bitmaps"] * 4),  # rare and old: the last step takes all
 ])
-def test_search_ranks_exactly_the_newest_matches(depths, settings, client_for, consultant, receptionist, office):
+def test_search_ranks_exactly_the_newest_matches(depths, steps, settings, client_for, consultant, receptionist,
+                                                 office):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
     settings.MESSAGE_SEARCH_MAX_CANDIDATES = 3
     conversation = make_conversation(consultant, receptionist, office=office)
     hidden = make_conversation(receptionist, ManagerFactory(office=office), office=office)
-    texts = ["visa" if depth in depths else "hello" for depth in range(max(depths), -1, -1)]
-    messages = add_messages(conversation, receptionist, texts)
-    # newer matches the consultant may not read, or that were deleted: never candidates
-    add_messages(hidden, receptionist, ["visa visa"] * 3)
-    gone = send(receptionist, conversation, "visa visa visa")
-    services.message_delete(message=gone, actor=receptionist)
-    newest = messages[-1].id
-    body = client_for(consultant).get("/api/v1/messages/search", {"q": "visa", "limit": 10}).json()
+    Message.objects.bulk_create(
+        [Message(id=TOP - depth, conversation=conversation, sender=receptionist, seq=seq, content="visa")
+         for seq, depth in enumerate(sorted(depths, reverse=True), start=1)]
+        # newer matches the consultant may not read, or that were deleted: never candidates
+        + [Message(id=TOP + seq, conversation=hidden, sender=receptionist, seq=seq, content="visa visa") for seq in (1, 2, 3)]
+        + [Message(id=TOP + 4, conversation=conversation, sender=receptionist, seq=len(depths) + 1,
+                   content="visa visa visa", deleted_at=timezone.now())]
+    )
+    conversation.last_seq, hidden.last_seq = len(depths) + 1, 3
+    Conversation.objects.bulk_update([conversation, hidden], ["last_seq"])
+    with CaptureQueriesContext(connection) as queries:
+        body = client_for(consultant).get("/api/v1/messages/search", {"q": "visa", "limit": 10}).json()
     # equal ranks, so newest first; the oldest match is not among the 3 candidates
-    assert [hit["id"] for hit in body["results"]] == [newest - depth for depth in sorted(depths)[:3]]
+    assert [hit["id"] for hit in body["results"]] == [TOP - depth for depth in sorted(depths)[:3]]
     assert body["next"] is None
+    statements = [q["sql"] or "" for q in queries.captured_queries]
+    taken = ["bitmaps" if "messaging_search_matches(" in sql else "walk" for sql in statements if "ts_rank" in sql]
+    assert taken == steps
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_indexscan")
+        assert cursor.fetchone()[0] == "on"  # index scans are off only while the bitmap step runs
 
 
 def test_search_candidates_are_the_newest_not_the_best(settings, client_for, consultant, receptionist, chat):
@@ -292,7 +312,7 @@ def test_search_reaches_monitors_in_scope_only(client_for, office, other_office,
 
 @pytest.mark.parametrize("rows", [3, 15])
 def test_search_query_count_is_fixed(rows, client_for, consultant, receptionist, super_admin, office,
-                                     django_assert_num_queries):
+                                     django_assert_num_queries, django_assert_max_num_queries):
     conversation = make_conversation(consultant, receptionist, office=office)
     add_messages(conversation, receptionist, [f"visa appointment {n}" for n in range(rows)])
     as_consultant, as_admin = client_for(consultant), client_for(super_admin)
@@ -300,8 +320,9 @@ def test_search_query_count_is_fixed(rows, client_for, consultant, receptionist,
     with django_assert_num_queries(4):
         response = as_consultant.get("/api/v1/messages/search", {"q": "visa", "limit": 50})
     assert len(response.json()["results"]) == rows
-    # a super admin reads every conversation: no list of them to fetch
-    with django_assert_num_queries(3):
+    # a super admin reads every conversation: no list of them to fetch, but the newest id and the
+    # probe, then up to four steps down the ids (how many depends on the ids, not on the rows)
+    with django_assert_max_num_queries(8):
         response = as_admin.get("/api/v1/messages/search", {"q": "visa", "limit": 50})
     assert len(response.json()["results"]) == rows
 
