@@ -359,7 +359,7 @@ def message_search(
         sizes = dict(readable_conversation_ids(user).values_list("id", "last_seq"))
         if not sizes:
             return [], False
-        # A constant array, not a subquery: the planner then knows how many messages it covers.
+        # A constant list, not a subquery: the planner then knows how many messages it covers.
         scope = scope.filter(conversation_id__in=list(sizes))
         # No more readable messages than candidates: reading them beats a GIN scan of everyone's matches.
         few_readable = (sizes.get(conversation_id, 0) if conversation_id is not None else sum(sizes.values())) <= candidates
@@ -383,7 +383,8 @@ def message_search(
     # Snippets (ts_headline re-parses the text, the costly part) for the returned page only.
     query = SearchQuery(q, search_type="websearch", config=config)
     rows = sorted(
-        Message.objects.filter(id__in=[message_id for message_id, _ in page[:limit]])
+        # (a hit deleted since its step was read is left out)
+        Message.objects.filter(id__in=[message_id for message_id, _ in page[:limit]], deleted_at__isnull=True)
         .order_by()
         .select_related("sender")
         .annotate(snippet=SearchHeadline("content", query, config=config, start_sel=HIGHLIGHT_START,
