@@ -413,7 +413,7 @@ def _newest_matches(scope: QuerySet[Message], q: str, config: str, n: int, *,
       yet, 19 times the ids looked at: the matches are rare, or old), but at most a quarter of
       the ids left: past that the planner reads every match through the GIN index alone;
       it walks if it expects to pass at most 60·n ids (a walk stops at its LIMIT);
-    - the fourth step after the probe takes every id left.
+    - the fourth step after the probe takes every id left, through the bitmaps.
     A caller who can read at most n messages is served from their conversations' rows alone.
     """
     from django.db import connection
@@ -459,8 +459,9 @@ def _newest_matches(scope: QuerySet[Message], q: str, config: str, n: int, *,
             else:
                 span = max(probe, 4 * expected, 0 if step_found else 4 * span)
             span = min(span, max(probe, below // 4))
-        # A walk stops at its LIMIT: what it costs is the ids it should pass, not the span.
-        walk = expected is not None and expected <= n * SEARCH_WALK_IDS_PER_CANDIDATE
+        # A walk stops at its LIMIT: what it costs is the ids it should pass, not the span. Never
+        # the last step: should the matches have run out, it would pass every id left.
+        walk = step < SEARCH_STEPS and expected is not None and expected <= n * SEARCH_WALK_IDS_PER_CANDIDATE
         step_found = len(found)
         found += newest(scope.filter(walked if walk else indexed, id__gt=below - span, id__lte=below),
                         n - len(found), bitmaps=not walk)

@@ -244,22 +244,24 @@ def add_messages(conversation, sender, contents):
 TOP = 10**7  # explicit ids, far above the sequence's: a layout's matches sit at exact depths
 
 
-# With 3 candidates the search walks the newest 60 ids (the probe), walks on when it expects the
-# rest within 180 ids, else reads bitmaps; the fourth step after the probe takes every id left.
-@pytest.mark.parametrize("depths, steps", [
-    ([0, 1, 2, 3], ["walk"]),  # the probe fills the candidates
-    ([0, 100, 110, 120], ["walk", "walk"]),  # one hit in 60 ids: the rest expected within 120
-    ([0, 700, 710, 720], ["walk", "walk", "bitmaps"]),  # that walk finds nothing: 4,320 ids through bitmaps
-    ([80, 90, 100, 110], ["walk", "bitmaps"]),  # an empty probe: 19 times as many ids, through bitmaps
-    ([30_000, 400_000, 900_000, 950_000], ["walk"] + ["bitmaps"] * 4),  # rare and old: the last step takes all
+# With N candidates the search walks the newest 20·N ids (the probe: 60 for 3), walks on when it
+# expects the rest within 60·N ids, else reads bitmaps; the fourth step after the probe takes every id left.
+@pytest.mark.parametrize("candidates, depths, steps", [
+    (3, [0, 1, 2, 3], ["walk"]),  # the probe fills the candidates
+    (3, [0, 100, 110, 120], ["walk", "walk"]),  # one hit in 60 ids: the rest expected within 120
+    (3, [0, 700, 710, 720], ["walk", "walk", "bitmaps"]),  # that walk finds nothing: 4,320 ids through bitmaps
+    (3, [80, 90, 100, 110], ["walk", "bitmaps"]),  # an empty probe: 19 times as many ids, through bitmaps
+    (3, [30_000, 400_000, 900_000, 950_000], ["walk"] + ["bitmaps"] * 4),  # rare and old: the last step takes all
+    # dense, then none: the hit rate would keep walking, but the last step (every id left) never walks
+    (10, [*range(9), 5_000_000, 6_000_000], ["walk"] * 4 + ["bitmaps"]),
 ])
-def test_search_ranks_exactly_the_newest_matches(depths, steps, settings, client_for, consultant, receptionist,
-                                                 office):
+def test_search_ranks_exactly_the_newest_matches(candidates, depths, steps, settings, client_for, consultant,
+                                                 receptionist, office):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    settings.MESSAGE_SEARCH_MAX_CANDIDATES = 3
+    settings.MESSAGE_SEARCH_MAX_CANDIDATES = candidates
     conversation = make_conversation(consultant, receptionist, office=office)
     hidden = make_conversation(receptionist, ManagerFactory(office=office), office=office)
     Message.objects.bulk_create(
@@ -273,9 +275,9 @@ def test_search_ranks_exactly_the_newest_matches(depths, steps, settings, client
     conversation.last_seq, hidden.last_seq = len(depths) + 1, 3
     Conversation.objects.bulk_update([conversation, hidden], ["last_seq"])
     with CaptureQueriesContext(connection) as queries:
-        body = client_for(consultant).get("/api/v1/messages/search", {"q": "visa", "limit": 10}).json()
-    # equal ranks, so newest first; the oldest match is not among the 3 candidates
-    assert [hit["id"] for hit in body["results"]] == [TOP - depth for depth in sorted(depths)[:3]]
+        body = client_for(consultant).get("/api/v1/messages/search", {"q": "visa", "limit": 20}).json()
+    # equal ranks, so newest first; the oldest match is not among the candidates
+    assert [hit["id"] for hit in body["results"]] == [TOP - depth for depth in sorted(depths)[:candidates]]
     assert body["next"] is None
     statements = [q["sql"] or "" for q in queries.captured_queries]
     taken = ["bitmaps" if "messaging_search_matches(" in sql else "walk" for sql in statements if "ts_rank" in sql]
