@@ -331,7 +331,7 @@ HIGHLIGHT_START, HIGHLIGHT_STOP = "\ue000", "\ue001"  # private-use markers, str
 # bench/messaging_bench.py (1M messages); the figures are in docs/performance.md.
 SEARCH_PROBE_IDS_PER_CANDIDATE = 20  # the probe walks the newest 20·N ids
 SEARCH_WALK_IDS_PER_CANDIDATE = 60  # a step walks when it should pass at most 60·N ids
-SEARCH_STEPS = 4  # steps after the probe; the last takes every id left
+SEARCH_STEPS = 6  # steps after the probe; the last takes every id left
 
 
 def message_search(
@@ -342,7 +342,7 @@ def message_search(
 
     Only the MESSAGE_SEARCH_MAX_CANDIDATES newest matches are ranked, so a very common word costs
     about what a rare one does. Queries: the readable conversations (not for a super admin), the
-    newest id and one to five steps for the candidates (see `_newest_matches`), the page's rows
+    newest id and one to seven steps for the candidates (see `_newest_matches`), the page's rows
     with snippets (and one for files when a hit carries some).
     """
     from django.conf import settings
@@ -413,7 +413,7 @@ def _newest_matches(scope: QuerySet[Message], q: str, config: str, n: int, *,
       yet, 19 times the ids looked at: the matches are rare, or old), but at most a quarter of
       the ids left: past that the planner reads every match through the GIN index alone;
       it walks if it expects to pass at most 60·n ids (a walk stops at its LIMIT);
-    - the fourth step after the probe takes every id left, through the bitmaps.
+    - the sixth step after the probe takes every id left, through the bitmaps.
     A caller who can read at most n messages is served from their conversations' rows alone.
     """
     from django.db import connection
