@@ -35,6 +35,7 @@ from rest_framework_simplejwt.tokens import RefreshToken  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
 from offices.models import Office  # noqa: E402
+from servers import free_port, wait_until_up  # noqa: E402  (bench/servers.py)
 
 DEEP_PAGES = 10_000
 
@@ -163,12 +164,7 @@ def bench_http(user, conversation_id, seconds, workers, runs):
     if subprocess.run(["which", "wrk"], capture_output=True).returncode != 0:
         print("wrk not installed (apt-get install wrk): skipping HTTP throughput")
         return
-    import socket
-    import urllib.request
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     # One bench token makes every request one user's: the per-user API rate limit
     # (RATE_LIMIT_MAX_REQUESTS, 600/min) would answer 429 to nearly all of them, so the
     # bench raises it for its server. DEBUG stays off.
@@ -178,14 +174,7 @@ def bench_http(user, conversation_id, seconds, workers, runs):
                                "--workers", str(workers)],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise SystemExit("the server did not start")
+        wait_until_up(port)
         worker_pids = [int(pid) for pid in
                        Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()] if Path("/proc").exists() else []
         token = str(RefreshToken.for_user(user).access_token)

@@ -17,12 +17,10 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +41,7 @@ from websockets.asyncio.client import connect  # noqa: E402
 from accounts.models import Role, User  # noqa: E402
 from messaging.models import Conversation, Participant  # noqa: E402
 from offices.models import Office  # noqa: E402
+from servers import free_port, wait_until_up  # noqa: E402  (bench/servers.py)
 
 STORES = tuple(os.environ.get("BENCH_STORES", "postgres,redis").split(","))
 RECEIVED = '"event":"message_received"'  # frames are compact JSON made once per event
@@ -51,12 +50,6 @@ RECEIVED = '"event":"message_received"'  # frames are compact JSON made once per
 def pct(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def people(count, prefix):
@@ -93,12 +86,7 @@ class Cluster:
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in self.ports]
         self.next = 0
         for port in self.ports:
-            for _ in range(150):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.2)
+            wait_until_up(port)
 
     def port(self):
         self.next += 1
