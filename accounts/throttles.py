@@ -1,9 +1,12 @@
-"""Login throttles: per account (the email tried) and per client address."""
+"""Login throttles: per account (the email tried) and per client address, counted like every
+other API limit (`core.throttling`: atomic Redis counters, in process memory while Redis is down)."""
 
 from rest_framework.throttling import SimpleRateThrottle
 
+from core.throttling import SlidingWindowThrottle
 
-class LoginAccountThrottle(SimpleRateThrottle):
+
+class LoginAccountThrottle(SlidingWindowThrottle, SimpleRateThrottle):
     scope = "login_account"
 
     def get_cache_key(self, request, view):
@@ -13,7 +16,7 @@ class LoginAccountThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": email.strip().lower()[:254]}
 
 
-class LoginAddressThrottle(SimpleRateThrottle):
+class LoginAddressThrottle(SlidingWindowThrottle, SimpleRateThrottle):
     scope = "login_address"
 
     def get_cache_key(self, request, view):

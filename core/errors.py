@@ -119,8 +119,14 @@ _DRF_CODES = {
 
 def exception_handler(exc, context):
     """DRF exception handler rendering every error in the one shape."""
+    from core.outages import RETRY_AFTER_SECONDS, unavailable  # core.outages builds on this module
+
+    exc = unavailable(exc) or exc  # PostgreSQL or Redis down: 503, not 500
     if isinstance(exc, ApplicationError):
-        return Response({"error": exc.as_dict()}, status=exc.status_code)
+        response = Response({"error": exc.as_dict()}, status=exc.status_code)
+        if isinstance(exc, ServiceUnavailable):
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if isinstance(exc, DjangoValidationError):
         details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = drf_exceptions.ValidationError(details)

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.metrics.RequestMetricsMiddleware",
+    "core.outages.DependencyErrorMiddleware",  # PostgreSQL or Redis down: 503 outside DRF too
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -118,6 +119,12 @@ if env_int("DB_POOL_MAX_SIZE", 10) > 0:
 # instead of being planned again on every run; Django's own queries are never prepared.
 _db_options = DATABASES["default"].setdefault("OPTIONS", {})
 _db_options["options"] = f"{_db_options.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
+# Seconds a new connection may take; an unreachable server must not hold a request (core/outages.py).
+DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 3)
+_db_options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+# Django's backend, failing fast while PostgreSQL is down and rebuilding the pool when it is back.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "core.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # daphne processes `python -m crm_project.serve` starts on one port (one per core: a process runs
 # Python on one core at a time). Each keeps its own DB_POOL_MAX_SIZE connections.
@@ -128,6 +135,8 @@ WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", len(os.sched_getaffinity(0)) if has
 WEB_THREADS = env_int("WEB_THREADS", 4)
 
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Seconds to connect to Redis or wait for its answer (cache, throttles, event publishes).
+REDIS_TIMEOUT = float(env("REDIS_TIMEOUT", "2"))
 # The layer is picked by measurement (bench/ws_bench.py, docs/websocket.md): `core` is
 # channels_redis' list-based RedisChannelLayer, `pubsub` its RedisPubSubChannelLayer.
 CHANNELS_BACKEND = env("CHANNELS_BACKEND", "pubsub")
@@ -147,6 +156,7 @@ CACHES = {
         "BACKEND": "core.cache.RedisCache",  # pools shared per process (core/cache.py)
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env("CACHE_PREFIX", "crm"),
+        "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
     }
 }
 
