@@ -38,7 +38,7 @@ def server_env(**extra_env) -> dict:
         "DJANGO_SETTINGS_MODULE": "crm_project.settings.test",
         "DATABASE_URL": database_url(),
         "REDIS_URL": settings.REDIS_URL,
-        "CHANNELS_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
+        "REDIS_NAMESPACE": settings.REDIS_NAMESPACE,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         **extra_env,
     }
