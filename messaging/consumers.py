@@ -34,7 +34,7 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_TOO_MANY = 4429
 CLOSE_IDLE = 4408
-CLOSE_TRY_AGAIN = 1013  # RFC 6455 "try again later": Redis or PostgreSQL is unreachable right now
+CLOSE_TRY_AGAIN = 4503  # Redis or PostgreSQL is unreachable right now: reconnect later (1013 is not allowed to servers)
 
 PRESENCE_STATES = ("online", "away", "busy", "offline")
 
@@ -154,6 +154,29 @@ def _utf8_length_over(text: str, limit: int) -> bool:
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     user = None
+    channel_name = None
+    redis_failed_at = float("-inf")  # when this process last failed to make a socket's channel
+
+    async def __call__(self, scope, receive, send):
+        """Channels makes each socket's channel (a Redis subscription) before anything else; with
+        Redis away that fails, and the client is told to try again later instead of getting a 500.
+        For a second after a failure, sockets are refused without trying (each try leaves a queue)."""
+        if time.monotonic() - ChatConsumer.redis_failed_at < 1:
+            return await self._refuse_handshake(receive, send)
+        try:
+            return await super().__call__(scope, receive, send)
+        except RedisError:
+            if self.channel_name is not None:
+                raise  # a live socket's failure: daphne closes it
+            ChatConsumer.redis_failed_at = time.monotonic()
+            logger.warning("socket refused: Redis is unreachable")
+            await self._refuse_handshake(receive, send)
+
+    @staticmethod
+    async def _refuse_handshake(receive, send):
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN})
 
     async def connect(self):
         self.user = self.scope.get("user")
@@ -500,7 +523,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         now = time.monotonic()
         if now - self.touched.get(conversation_id, 0) > 10:
             self.touched[conversation_id] = now
-            await registry.conversation_touch(conversation_id)
+            try:
+                await registry.conversation_touch(conversation_id)
+            except RedisError:  # a statistic: never fail the action it follows
+                pass
 
     async def session_revoke(self, message):
         await self.close(code=CLOSE_UNAUTHORIZED)
