@@ -15,6 +15,7 @@ import time
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from redis.exceptions import RedisError
 
 from core.errors import ApplicationError, NotFound, RateLimited, ServiceUnavailable, ValidationFailed
@@ -288,7 +289,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             result = await getattr(self, f"on_{event}")(data)
         except ApplicationError as exc:
             return await self._error(request_id, exc)
-        except RedisError:
+        except (RedisError, OperationalError, InterfaceError):  # Redis or PostgreSQL unreachable
+            logger.warning("socket event failed: a dependency is unreachable", extra={"event": frame.get("event")})
             return await self._error(request_id, ServiceUnavailable())
         except Exception:
             logger.exception("socket handler failed")
