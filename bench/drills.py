@@ -181,6 +181,8 @@ class Client:
         self.refused = 0  # connection attempts that failed
         self.reconnects = 0
         self.dropped_at: float | None = None
+        self.first_live: list[int] = []  # the first seq pushed on each socket (for the report on losses)
+        self.caught_up_to = 0
 
     def url(self, node: int) -> str:
         return f"ws://127.0.0.1:{self.drill.ports[node]}/ws/?token={self.person.token}"
@@ -233,6 +235,8 @@ class Client:
                 if seq in self.live_here:
                     self.doubled += 1
                     continue
+                if not self.live_here:
+                    self.first_live.append(seq)
                 self.live_here.add(seq)
                 if seq not in self.seen:
                     self.seen[seq] = "live"
@@ -294,6 +298,7 @@ class Client:
                 delay = min(5.0, delay * 2)
                 continue
             for message in body["results"]:
+                self.caught_up_to = max(self.caught_up_to, message["seq"])
                 if message["seq"] not in self.seen:
                     self.seen[message["seq"]] = "catch-up"
             if not body["next"] or not body["results"]:
@@ -416,7 +421,7 @@ class Drill:
             missing = expected - client.seen.keys()
             f.lost += len(missing)
             f.lost_examples += [(client.person.user_id, client.person.conversation_id, seq, client.reconnects,
-                                 client.node, max(client.seen, default=0)) for seq in sorted(missing)][:20 - len(f.lost_examples)]
+                                 client.caught_up_to, client.first_live) for seq in sorted(missing)][:20 - len(f.lost_examples)]
             f.doubled += client.doubled
             f.refused += client.refused
             f.reconnected += 1 if client.reconnects else 0
@@ -506,7 +511,7 @@ def report(name: str, f: Figures, setup: str) -> str:
                      f"p99 {pct(f.deliver_ms, 99):.0f} ms")
     lines.append(f"  server tracebacks in the nodes' logs: {f.tracebacks}")
     if f.lost_examples:
-        lines.append("  lost, e.g. (user, conversation, seq, reconnects, node, last seq seen): "
+        lines.append("  lost, e.g. (user, conversation, seq, reconnects, caught up to seq, first seq pushed on each socket): "
                      + ", ".join(map(str, f.lost_examples[:10])))
     return "\n".join(lines)
 
