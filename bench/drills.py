@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import random
@@ -45,8 +46,7 @@ if str(ROOT) not in sys.path:
 
 from bench.servers import free_port, wait_until_up  # noqa: E402
 
-RESEND_AFTER = 5.0  # seconds without an ack or an error before a send goes out again
-RETRY_AFTER_ERROR = 1.0
+RETRY_AFTER_ERROR = 1.0  # a send answered with an error goes out again this much later
 
 
 # --- servers ---------------------------------------------------------------------------
@@ -76,6 +76,16 @@ class Node:
             except subprocess.TimeoutExpired:
                 self.kill()
         self.log.close()
+
+    def cpu_seconds(self) -> float:
+        """CPU time of the launcher and its daphne worker so far (0 once killed)."""
+        import psutil
+
+        try:
+            processes = [psutil.Process(self.process.pid), *psutil.Process(self.process.pid).children()]
+            return sum(sum(p.cpu_times()[:2]) for p in processes)
+        except psutil.Error:
+            return 0.0
 
     def tracebacks(self) -> int:
         self.log.flush()
@@ -193,11 +203,14 @@ class Client:
         attempt = 0
         while not self.drill.stopping:
             try:
-                ws = await connect(self.url(self.node), open_timeout=15, ping_interval=None, max_queue=None)
-            except Exception:
+                ws = await connect(self.url(self.node), open_timeout=30, ping_interval=None, max_queue=None)
+            except Exception as exc:
                 self.refused += 1
+                reason = getattr(getattr(exc, "response", None), "status_code", None) or exc.__class__.__name__
+                self.drill.refusals[f"{reason} from node {self.node + 1}"] += 1
                 attempt += 1
-                self.node = (self.node + 1) % len(self.drill.ports)  # as a load balancer skips a dead node
+                if self.dropped_at is not None:  # as a load balancer skips a dead node (the first connection stays home)
+                    self.node = (self.node + 1) % len(self.drill.ports)
                 await asyncio.sleep(random.uniform(0, min(5.0, 0.25 * 2 ** attempt)))
                 continue
             attempt = 0
@@ -260,7 +273,7 @@ class Client:
             self.transmit(client_id, send)
 
     def transmit(self, client_id: str, send: Send) -> None:
-        send.retry_at = time.monotonic() + RESEND_AFTER
+        send.retry_at = float("inf")  # until an error answers it, or the socket drops (then after the reconnect)
         frame = {"event": "send_message", "id": client_id, "data": {
             "conversation_id": self.person.conversation_id, "client_id": client_id,
             "content": f"drill {client_id} {send.scheduled:.6f}"}}
@@ -327,6 +340,7 @@ class Figures:
     reconnect_p50: float = 0.0
     reconnect_p99: float = 0.0
     refused: int = 0
+    refusals: dict = field(default_factory=dict)
     send_errors: int = 0
     catch_up_requests: int = 0
     ack_ms: list = field(default_factory=list)
@@ -349,6 +363,7 @@ class Drill:
         self.send_errors = 0
         self.catch_up_requests = 0
         self.client_ids: list[str] = []
+        self.refusals: collections.Counter = collections.Counter()
 
     def acked(self, send: Send) -> None:
         self.ack_ms.append((time.perf_counter() - send.scheduled) * 1000)
@@ -411,6 +426,7 @@ class Drill:
 
     def figures(self, stored_by_conversation: dict[int, set[int]], stored: int, stored_twice: int) -> Figures:
         f = Figures(sent=len(self.client_ids), acked=len(self.ack_ms), stored=stored, stored_twice=stored_twice,
+                    refusals=dict(self.refusals.most_common()),
                     send_errors=self.send_errors, catch_up_requests=self.catch_up_requests,
                     ack_ms=self.ack_ms, deliver_ms=self.deliver_ms)
         for client in self.clients:
@@ -432,6 +448,14 @@ class Drill:
             f.reconnect_p50 = statistics.median(self.storm_times)
             f.reconnect_p99 = pct(self.storm_times, 99)
         return f
+
+
+def busy_seconds() -> float:
+    import psutil
+
+    times = psutil.cpu_times()
+    return times.user + times.nice + times.system + getattr(times, "irq", 0) + getattr(times, "softirq", 0) \
+        + getattr(times, "steal", 0)
 
 
 def pct(values, p):
@@ -503,7 +527,8 @@ def report(name: str, f: Figures, setup: str) -> str:
         f"LOST {f.lost}, DOUBLED {f.doubled}",
         f"  reconnect storm: {f.reconnected} of {f.dropped_sockets} dropped sockets back and caught up "
         f"{f.storm_seconds:.1f} s after the fault began (per socket p50 {f.reconnect_p50:.1f} s, "
-        f"p99 {f.reconnect_p99:.1f} s); {f.refused} refused connection attempts; {f.catch_up_requests} catch-up requests",
+        f"p99 {f.reconnect_p99:.1f} s); {f.catch_up_requests} catch-up requests",
+        f"  failed connection attempts: {f.refused} " + (f"({', '.join(f'{n} {k}' for k, n in f.refusals.items())})" if f.refusals else ""),
     ]
     if f.ack_ms:
         lines.append(f"  ack from the scheduled send: p50 {statistics.median(f.ack_ms):.0f} ms, p99 {pct(f.ack_ms, 99):.0f} ms, "
@@ -568,7 +593,10 @@ def main() -> int:
             await asyncio.sleep(args.outage)
             await asyncio.to_thread(private.start)
 
-        load_before = os.getloadavg()
+        import psutil
+
+        load_before, cpu_before = os.getloadavg(), [node.cpu_seconds() for node in nodes]
+        machine_before, started = busy_seconds(), time.monotonic()
         figures, elapsed = run_drill(ports=[n.port for n in nodes], people=people, rate=args.rate,
                                      seconds=args.seconds, fault=fault, fault_at=args.seconds / 2)
         figures.tracebacks = sum(node.tracebacks() for node in nodes)
@@ -578,8 +606,13 @@ def main() -> int:
         setup = (f"{len(nodes)} nodes, {len(people)} sockets in {len(people) // args.group} conversations of "
                  f"{args.group}, {args.rate:g} sends/s for {args.seconds:g} s, {what} at {args.seconds / 2:g} s")
         print(report(args.fault, figures, setup))
+        busy, wall = busy_seconds() - machine_before, time.monotonic() - started
+        nodes_cpu = ", ".join(f"{after - before:.0f} s" if after else "killed"
+                              for before, after in zip(cpu_before, [node.cpu_seconds() for node in nodes]))
         print(f"  machine: {os.cpu_count()} cores, load average {load_before[0]:.1f} before and "
-              f"{os.getloadavg()[0]:.1f} after; the drill ran {elapsed:.0f} s; node logs in {workdir}")
+              f"{os.getloadavg()[0]:.1f} after; {busy:.0f} of {wall * os.cpu_count():.0f} core-seconds busy "
+              f"(nodes: {nodes_cpu}; this client {sum(psutil.Process().cpu_times()[:2]):.0f} s in all); "
+              f"the drill ran {elapsed:.0f} s; node logs in {workdir}")
         return 0 if figures.lost == 0 and figures.doubled == 0 and figures.stored == figures.sent else 1
     finally:
         for node in nodes:
