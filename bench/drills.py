@@ -514,6 +514,9 @@ def run_drill(*, ports: list[int], people: list[Person], rate: float, seconds: f
         return await drill.run(rate=rate, seconds=seconds, fault=fault, fault_at=fault_at, drain=drain)
 
     elapsed = asyncio.run(main())
+    from django.db import connection
+
+    connection.close()  # a connection from before a PostgreSQL restart is broken: count on a new one
     by_conversation, stored, twice = stored_messages({p.conversation_id for p in people}, drill.client_ids)
     return drill.figures(by_conversation, stored, twice), elapsed
 

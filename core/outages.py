@@ -126,6 +126,7 @@ class DatabaseOutage(Outage):
                     outage.went_down("pool connect", exc)
                     raise
 
+        PoolConnection.__qualname__ = "PoolConnection"  # as psycopg's pool logs name it
         self.connection_class = PoolConnection
 
     def before_connect(self, wrapper) -> None:

@@ -138,14 +138,18 @@ def daphne_servers(log_dir: Path, count: int = 1, **extra_env):
 
 class TcpProxy:
     """A relay to `target` (host, port) that a test can cut (every connection dropped, new ones
-    refused, as when the server behind it stops) and restore on the same port."""
+    refused, as when the server behind it stops) and restore on the same port.
+
+    A socket is only ever closed by the thread that last uses it (cutting shuts sockets down,
+    which wakes their threads): a descriptor closed under a thread blocked on it could be reused
+    by a new connection and receive the old one's bytes."""
 
     def __init__(self, target: tuple[str, int]):
         self.target = target
         self.port = free_port()
         self.lock = threading.Lock()
         self.connections: set[socket.socket] = set()
-        self.listener = None
+        self.listener = self.acceptor = None
         self.restore()
 
     def restore(self) -> None:
@@ -154,17 +158,19 @@ class TcpProxy:
         listener.bind(("127.0.0.1", self.port))
         listener.listen(128)
         self.listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        self.acceptor = threading.Thread(target=self._accept, args=(listener,), daemon=True)
+        self.acceptor.start()
 
     def cut(self) -> None:
-        listener, self.listener = self.listener, None
-        if listener is not None:
-            listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() of its thread
-            listener.close()
+        if self.listener is not None:
+            _shutdown(self.listener)  # wakes the accept() of its thread, which then exits
+            self.acceptor.join()
+            self.listener.close()
+            self.listener = None
         with self.lock:
             connections, self.connections = self.connections, set()
         for sock in connections:
-            _close(sock)
+            _shutdown(sock)
 
     def _accept(self, listener: socket.socket) -> None:
         while True:
@@ -180,25 +186,32 @@ class TcpProxy:
                 continue
             with self.lock:
                 self.connections |= {client, upstream}
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+            threading.Thread(target=self._relay, args=(client, upstream), daemon=True).start()
 
-    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                _close(sock)
-            with self.lock:
-                self.connections -= {source, sink}
+    def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
+        back = threading.Thread(target=_pipe, args=(upstream, client), daemon=True)
+        back.start()
+        _pipe(client, upstream)
+        back.join()
+        with self.lock:
+            self.connections -= {client, upstream}
+        client.close()
+        upstream.close()
 
 
-def _close(sock: socket.socket) -> None:
+def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:
+        pass
+    finally:  # either side ending ends both directions
+        _shutdown(source)
+        _shutdown(sink)
+
+
+def _shutdown(sock: socket.socket) -> None:
     try:
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
-    sock.close()

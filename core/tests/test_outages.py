@@ -203,3 +203,34 @@ def test_a_connection_to_a_database_that_is_down_fails_at_once_and_works_within_
         wrapper.close()
         wrapper.close_pool()
         proxy.cut()
+
+
+def test_a_database_restart_between_two_requests_fails_none_of_them():
+    """The pooled connections broke with the restart; the next request gets a new one, not an error."""
+    settings = connection.settings_dict
+    proxy = TcpProxy((settings["HOST"] or "127.0.0.1", int(settings["PORT"] or 5432)))
+    options = {key: value for key, value in settings["OPTIONS"].items() if key != "pool"}
+    wrapper = load_backend(settings["ENGINE"]).DatabaseWrapper(
+        {**settings, "HOST": "127.0.0.1", "PORT": proxy.port,
+         "OPTIONS": {**options, "pool": {"min_size": 2, "max_size": 4, "timeout": 10}}}, "restart-test")
+    connection_created.disconnect(register_type_handlers)
+    try:
+        for _ in range(3):
+            with wrapper.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            wrapper.close()  # back to the pool, as at the end of a request
+        while (stats := wrapper.pool.get_stats())["pool_available"] < stats["pool_size"]:  # none being made meanwhile
+            time.sleep(0.05)
+        proxy.cut()
+        proxy.restore()
+        time.sleep(0.2)
+        for _ in range(3):
+            with wrapper.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                assert cursor.fetchone() == (1,)
+            wrapper.close()
+    finally:
+        connection_created.connect(register_type_handlers)
+        wrapper.close()
+        wrapper.close_pool()
+        proxy.cut()
