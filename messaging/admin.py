@@ -1,11 +1,12 @@
-"""Messaging in the staff console: read-mostly, scoped to what the user may monitor."""
+"""Messaging in the staff console: the inbox (each staff member's own conversations, answered live),
+and read-mostly message records scoped to what the user may monitor."""
 
 from django.contrib import admin, messages
 
 from core.admin import ReadOnlyScopedAdmin
 from core.errors import ApplicationError
 from messaging import selectors, services
-from messaging.models import Message, MonitoringAudit, Participant
+from messaging.models import Conversation, Message, MonitoringAudit, Participant
 
 
 class ParticipantInline(admin.TabularInline):
@@ -17,6 +18,24 @@ class ParticipantInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(ReadOnlyScopedAdmin):
+    """`/admin/messaging/conversation/` is the inbox; `<id>/change/` opens one conversation in it."""
+
+    def scoped_queryset(self, request):
+        return selectors.member_conversations(request.user)
+
+    def changelist_view(self, request, extra_context=None):
+        from messaging.admin_views import inbox
+
+        return inbox(request)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from messaging.admin_views import inbox
+
+        return inbox(request, object_id)
 
 
 @admin.register(Message)
