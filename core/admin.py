@@ -53,7 +53,15 @@ class ScopedAdmin(admin.ModelAdmin):
         user = request.user
         if not (user.is_active and user.is_staff and user.role in roles):
             return False
-        return obj is None or self.scoped_queryset(request).filter(pk=obj.pk).exists()
+        return obj is None or self._in_scope(request, obj)
+
+    def _in_scope(self, request, obj) -> bool:
+        # A page asks view / change / delete permission many times: one query per object and request.
+        seen = request.__dict__.setdefault("_scoped_admin_seen", {})
+        key = (self.model, obj.pk)
+        if key not in seen:
+            seen[key] = self.scoped_queryset(request).filter(pk=obj.pk).exists()
+        return seen[key]
 
     def has_module_permission(self, request):
         return self._allowed(request, self.view_roles)

@@ -42,9 +42,9 @@ def _today_count(agenda: list[dict], offices) -> int:
     return sum(len(group["appointments"]) for group in agenda if group["day"] in todays)
 
 
-def _conversation_rows(conversations, user) -> list[dict]:
+def conversation_rows(conversations, user, *, monitor: bool = False) -> list[dict]:
     """Conversations for a list: title for this viewer, last message, how long it waits, and where
-    the viewer opens it (their inbox as a participant, else the audited monitor)."""
+    the viewer opens it (their inbox as a participant, else, or on the monitor, the audited monitor)."""
     from messaging.selectors import conversation_title_for
 
     now, rows = timezone.now(), []
@@ -55,7 +55,9 @@ def _conversation_rows(conversations, user) -> list[dict]:
             "conversation": conversation, "title": conversation_title_for(conversation, user), "last_message": last,
             "waiting_since": last.created_at if last else None,
             "waited": now - last.created_at if last else timedelta(0),
-            "url": (reverse("admin:messaging_conversation_change", args=[conversation.pk]) if member
+            "people": ", ".join(p.user.full_name for p in conversation.participants.all()),
+            "waiting": bool(last and not last.deleted_at and last.sender and last.sender.role == Role.STUDENT),
+            "url": (reverse("admin:messaging_conversation_change", args=[conversation.pk]) if member and not monitor
                     else reverse("admin-monitor-detail", args=[conversation.pk])),
         })
     return rows
@@ -107,7 +109,7 @@ def _office_home(request) -> dict:
     consultants = list(unread_by_consultant(user, office_id=chosen))
     documents = documents_pending_for(user, office_id=chosen)
     pipeline = lead_pipeline_counts(leads)
-    waiting_rows = _conversation_rows(waiting[:8], user)
+    waiting_rows = conversation_rows(waiting[:8], user)
     first_documents = list(documents[:5])
     for document in first_documents:
         document.owner = document.student or document.lead
