@@ -125,7 +125,7 @@ def unread_by_consultant(user: User, *, office_id: int | None = None) -> QuerySe
     pointers) and `unread_conversations`, most unread first. One query."""
     if not user.is_active or user.role not in (Role.SUPER_ADMIN, Role.MANAGER):
         return User.objects.none()
-    consultants = User.objects.filter(role=Role.CONSULTANT, is_active=True)
+    consultants = User.objects.filter(role=Role.CONSULTANT, is_active=True).select_related("office")
     if user.role == Role.MANAGER:
         consultants = consultants.filter(office_id=user.office_id)
     if office_id is not None:

@@ -40,6 +40,7 @@ def server_env(**extra_env) -> dict:
         "REDIS_URL": settings.REDIS_URL,
         "CHANNELS_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "CRM_TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),  # crm_project.settings.test would make its own
         **extra_env,
     }
 

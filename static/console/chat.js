@@ -155,7 +155,8 @@ window.ConsoleChat = (function () {
       for (const file of attachments) {
         const link = document.createElement("a");
         link.href = "#";
-        link.textContent = `📎 ${file.file_name} (${Math.ceil(file.size / 1024)} KB)`;
+        link.textContent = `${file.file_name} (${Math.ceil(file.size / 1024)} KB)`;
+        link.className = "file-link";
         link.addEventListener("click", async (event) => {
           event.preventDefault();
           const url = await fileUrl(file.url);
@@ -198,10 +199,24 @@ window.ConsoleChat = (function () {
       if (!person) return;
       const field = event === "message_read" ? "last_read_seq" : "last_delivered_seq";
       person[field] = Math.max(person[field] || 0, data.seq);
+      this.showReceipts();
+    }
+
+    showReceipts() {
       for (const [seq, li] of this.items) {
         const receipt = li.querySelector(".receipt");
         if (receipt) receipt.textContent = ` · ${this.receiptText(seq)}`;
       }
+    }
+
+    // After a reconnect: the receipts that moved while the socket was away.
+    async refreshReceipts() {
+      const page = await api("GET", `/api/v1/conversations/${this.conversationId}/participants`);
+      for (const row of page.results) {
+        const person = this.others.find((p) => p.id === row.id);
+        if (person) Object.assign(person, {last_read_seq: row.last_read_seq, last_delivered_seq: row.last_delivered_seq});
+      }
+      this.showReceipts();
     }
 
     showTyping(userId) {

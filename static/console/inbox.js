@@ -26,6 +26,7 @@
         chat.socket = socket;
         socket.send("join_conversation", {conversation_id: chat.conversationId}).catch(() => {});  // typing events
         if (chat.loaded) chat.catchUp().catch(() => {});
+        if (reconnected) chat.refreshReceipts().catch(() => {});
         chat.markRead();
       }
       if (reconnected) refreshList();  // unread counts and new conversations missed while away
