@@ -3,7 +3,6 @@
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -12,6 +11,8 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
+
+from crm_project.serve import daphne_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,7 +55,7 @@ def daphne_servers(log_dir: Path, count: int = 1, **extra_env):
             port = free_port()
             log = open(log_dir / f"daphne-{n}.log", "w+")
             processes.append(subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crm_project.asgi:application"],
+                daphne_command(["-b", "127.0.0.1", "-p", str(port)]),  # as crm_project.serve runs each worker
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             ))
             ports.append(port)
