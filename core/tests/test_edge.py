@@ -46,10 +46,10 @@ def test_resolve_the_scheme(peer, proto, kind, expected):
     assert resolve(scope, ("10.0.0.0/8",))[1] == expected
 
 
-async def asgi_call(method, path, *, peer, headers=(), body=b""):
+async def asgi_call(method, path, *, peer, headers=(), body=b"", query=b""):
     """One HTTP request through the whole ASGI application from `peer`; (status, headers, body)."""
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-             "path": path, "raw_path": path.encode(), "query_string": b"",
+             "path": path, "raw_path": path.encode(), "query_string": query,
              "headers": [(b"host", b"testserver"), (b"content-length", str(len(body)).encode()), *headers],
              "client": (peer, 40000), "server": ("testserver", 80)}
     communicator = ApplicationCommunicator(application, scope)
@@ -158,3 +158,17 @@ async def test_the_socket_sees_the_decided_client_and_scheme(peer, proto, origin
         await communicator.disconnect()
     clients = {record.client for record in caplog.records if record.name == "crm.access"}
     assert clients == {"198.51.100.44" if peer == PROXY else peer}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("peer, expected", [("203.0.113.9", "http://"), (PROXY, "https://")])
+def test_django_builds_links_with_the_decided_scheme(settings, peer, expected, manager, consultant, receptionist):
+    """request.scheme (links, the HTTPS redirect, secure cookies) follows X-Forwarded-Proto from a trusted proxy
+    only: production no longer sets SECURE_PROXY_SSL_HEADER, which would believe it from anyone."""
+    from asgiref.sync import async_to_sync
+
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    headers = [(b"authorization", f"Bearer {access_token_for(manager)}".encode()), (b"x-forwarded-proto", b"https")]
+
+    status, _, body = async_to_sync(asgi_call)("GET", "/api/v1/users", peer=peer, headers=headers, query=b"limit=1")
+    assert status == 200 and json.loads(body)["next"].startswith(expected + "testserver/api/v1/users")
