@@ -6,6 +6,7 @@ the address they came from (core.edge decides it), whether or not the account ex
 lockout answer is the same for both, so it tells nobody which emails have accounts.
 """
 
+from axes.backends import AxesStandaloneBackend
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username
 from axes.models import AccessAttempt
@@ -30,6 +31,16 @@ def lockout_response(request, original_response=None, credentials=None):
     """The console's answer to a locked sign-in: its own page, 429, no hint whether the account exists."""
     return render(request, "accounts/login_locked.html", {"message": locked_message(), "title": "Sign-in locked"},
                   status=429)
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """axes' backend, for sign-ins through a door (an HTTP request). Without one (the test client's
+    login(), a shell) there is no client to lock out, and axes' own backend would raise."""
+
+    def authenticate(self, request=None, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username, password, **kwargs)
 
 
 class LoginFailures(AxesDatabaseHandler):

@@ -137,3 +137,14 @@ def test_a_real_smtp_server_receives_the_code_and_it_works_once(api_client, cons
     assert confirm(api_client, code, "Yet-another-Passphrase-1").status_code == 400
     assert api_client.post("/api/v1/auth/login", {"email": consultant.email, "password": NEW}).status_code == 200
 
+
+
+@pytest.mark.parametrize("fallbacks, works", [(True, True), (False, False)])
+def test_a_secret_key_rotation_keeps_codes_working_while_the_old_key_is_a_fallback(api_client, consultant, settings,
+                                                                                     fallbacks, works):
+    ask(api_client, consultant.email)
+    code = code_in(mail.outbox[0].body)
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-brand-new-secret-key-of-enough-length-0123456789abcdef"
+    settings.SECRET_KEY_FALLBACKS = [old] if fallbacks else []
+    assert (confirm(api_client, code).status_code == 204) is works

@@ -37,6 +37,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 SECRET_KEY = env("SECRET_KEY", "dev-insecure-secret-key-change-me-0123456789abcdef")
+# Previous keys, still accepted (not used to sign) while a rotation settles: docs/security.md
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 # Addresses or networks of the reverse proxies in front of the server (comma separated). Only a
@@ -163,7 +165,7 @@ CACHES = {
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",  # first: a locked account or address is refused before any password check
+    "accounts.lockout.LockoutBackend",  # first: a locked account or address is refused before any password check
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
