@@ -90,7 +90,9 @@ class RefreshView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=s.RefreshSerializer, responses={200: s.TokenPairSerializer}, tags=["auth"])
+    @extend_schema(request=s.RefreshSerializer, tags=["auth"], responses={
+        200: s.TokenPairSerializer, 400: error_response("validation_error"),
+        401: error_response("token_invalid", "token_expired")})
     def post(self, request):
         data = s.RefreshSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -109,7 +111,8 @@ class LogoutView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=s.RefreshSerializer, responses={204: None}, tags=["auth"])
+    @extend_schema(request=s.RefreshSerializer, tags=["auth"], responses={
+        204: None, 400: error_response("validation_error"), 401: error_response("token_invalid", "token_expired")})
     def post(self, request):
         data = s.RefreshSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -134,7 +137,10 @@ class MeView(APIView):
 
 
 class PasswordChangeView(APIView):
-    @extend_schema(request=s.PasswordChangeSerializer, responses={200: s.TokenPairSerializer}, tags=["auth"])
+    @extend_schema(request=s.PasswordChangeSerializer, tags=["auth"], responses={
+        200: OpenApiResponse(s.TokenPairSerializer, description="A new pair: every other token of the user is revoked."),
+        400: error_response("wrong_password", "weak_password", "validation_error"),
+        401: error_response("not_authenticated", "token_invalid", "token_expired")})
     def post(self, request):
         data = s.PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)

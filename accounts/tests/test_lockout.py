@@ -103,3 +103,12 @@ def test_an_api_login_clears_the_accounts_failures(api_client, consultant, setti
     assert not AccessAttempt.objects.filter(username=consultant.email).exists()
     consultant.refresh_from_db()
     assert consultant.last_login is not None
+
+
+def test_the_super_admin_sees_the_recorded_attempts_and_a_manager_does_not(client, super_admin, manager):
+    admin_login(client, "someone@example.com", "wrong")
+    client.force_login(super_admin)
+    page = client.get("/admin/axes/accessattempt/")
+    assert page.status_code == 200 and "someone@example.com" in page.content.decode()
+    client.force_login(manager)
+    assert client.get("/admin/axes/accessattempt/").status_code == 403
