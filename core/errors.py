@@ -79,6 +79,16 @@ class RateLimited(ApplicationError):
     default_code = "rate_limited"
 
 
+class ServiceUnavailable(ApplicationError):
+    """A dependency (PostgreSQL, Redis) is unreachable right now; the client may retry."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "service_unavailable"
+
+    def __init__(self, message: str = "The service is briefly unavailable; try again shortly.", **kwargs):
+        super().__init__(message, **kwargs)
+
+
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 

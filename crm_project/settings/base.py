@@ -141,6 +141,23 @@ WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", len(os.sched_getaffinity(0)) if has
 WEB_THREADS = env_int("WEB_THREADS", 4)
 
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_namespace(database_name: str, redis_url: str) -> str:
+    """The prefix of every Redis key and pub/sub channel of this installation.
+
+    Redis pub/sub ignores the database number, so two installations on one Redis server (a
+    staging and a production, say) would otherwise hear each other's events. By default the
+    namespace is the database name and the Redis database number: installations that differ in
+    either never meet, and every process of one installation agrees without a setting.
+    """
+    from urllib.parse import urlparse
+
+    path = urlparse(redis_url).path.strip("/")
+    return f"crm.{database_name}.{path or 0}"
+
+
+REDIS_NAMESPACE = env("REDIS_NAMESPACE") or redis_namespace(DATABASES["default"]["NAME"], REDIS_URL)
 # The layer is picked by measurement (bench/ws_bench.py, docs/websocket.md): `core` is
 # channels_redis' list-based RedisChannelLayer, `pubsub` its RedisPubSubChannelLayer.
 CHANNELS_BACKEND = env("CHANNELS_BACKEND", "pubsub")
@@ -150,7 +167,7 @@ CHANNEL_LAYERS = {
             "core": "channels_redis.core.RedisChannelLayer",
             "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
         }[CHANNELS_BACKEND],
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNELS_PREFIX", "crm")},
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_NAMESPACE},
     }
 }
 if CHANNELS_BACKEND == "core":
@@ -159,7 +176,7 @@ CACHES = {
     "default": {
         "BACKEND": "core.cache.RedisCache",  # pools shared per process (core/cache.py)
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": env("CACHE_PREFIX", "crm"),
+        "KEY_PREFIX": REDIS_NAMESPACE,
     }
 }
 

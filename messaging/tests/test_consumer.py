@@ -353,6 +353,39 @@ async def test_flood_gets_rate_limited_then_closed(people):
 
 
 @override_settings(SOCKET_RATE_LIMIT=5)
+async def test_a_flood_of_junk_is_rate_limited_and_closed_like_any_other(people):
+    """Frames that are not even JSON, or too large, count against the limit too: no reply to each."""
+    flooder = await connect(people[0])
+    for n in range(200):
+        await flooder.send_to(text_data="not json" if n % 2 else "x" * 70_000)
+    replies = []
+    while True:
+        output = await flooder.receive_output(timeout=3)
+        if output["type"] == "websocket.close":
+            break
+        replies.append(__import__("json").loads(output["text"])["data"]["code"])
+    assert output["code"] == 4429
+    assert set(replies) == {"bad_json", "frame_too_large", "rate_limited"} and len(replies) <= 15
+
+
+async def test_the_frame_limit_counts_bytes_not_characters(people):
+    client = await connect(people[0])
+    emoji = "\N{GRINNING FACE}" * 20_000  # 20,000 characters, 80,000 bytes: over 64 KiB
+    await client.send_to(text_data='{"event": "ping", "data": {"pad": "%s"}}' % emoji)
+    assert (await client.receive_json_from())["data"]["code"] == "frame_too_large"
+    await client.disconnect()
+
+
+async def test_a_client_id_must_be_text(people, chat):
+    client = await connect(people[0])
+    refused = await request(client, "send_message", {"conversation_id": chat.id, "content": "x",
+                                                     "client_id": {"nested": "object"}})
+    assert refused["event"] == "error" and refused["data"]["details"] == {"field": "client_id"}
+    assert await database_sync_to_async(Message.objects.count)() == 0
+    await client.disconnect()
+
+
+@override_settings(SOCKET_RATE_LIMIT=5)
 async def test_the_rate_limit_counts_frames_seen_by_other_processes(people):
     """Another process already let 4 of this user's frames through this second (its count is in
     Redis): once the counts are exchanged, this process allows only what is left."""
