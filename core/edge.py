@@ -24,14 +24,15 @@ def _networks(trusted: tuple[str, ...]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(entry, strict=False) for entry in trusted)
 
 
-def _trusted(address: str | None, networks: tuple[Network, ...]) -> bool:
-    if not address or not networks:
-        return False
+@lru_cache(maxsize=4096)
+def _trusted(address: str, trusted: tuple[str, ...]) -> bool | None:
+    """Whether `address` is one of our proxies; None when it is no address at all. Cached: the same
+    proxies and clients come back, and parsing an address costs more than the rest of `resolve`."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
-        return False
-    return any(ip in network for network in networks)
+        return None
+    return any(ip in network for network in _networks(trusted))
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -48,18 +49,15 @@ def resolve(scope, trusted: tuple[str, ...]) -> tuple[str | None, str]:
     """
     peer = (scope.get("client") or (None,))[0]
     scheme = scope.get("scheme") or ("ws" if scope["type"] == "websocket" else "http")
-    networks = _networks(trusted)
-    if not _trusted(peer, networks):
+    if not trusted or not peer or not _trusted(peer, trusted):
         return peer, scheme
     client = peer
     for hop in reversed((_header(scope, b"x-forwarded-for") or "").split(",")):
-        hop = hop.strip()
-        try:
-            ipaddress.ip_address(hop)
-        except ValueError:
+        vouched = _trusted(hop.strip(), trusted)
+        if vouched is None:
             break
-        client = hop
-        if not _trusted(hop, networks):
+        client = hop.strip()
+        if not vouched:
             break
     proto = (_header(scope, b"x-forwarded-proto") or "").split(",")[0].strip().lower()
     if proto in ("http", "https"):

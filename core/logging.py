@@ -19,13 +19,15 @@ _TOKEN_PATTERNS = [
     # a JWT wherever it stands, whatever names it
     re.compile(r"()eyJ[\w-]*\.[\w-]+\.[\w-]+"),
 ]
-_MAYBE_SECRET = re.compile(r"token|code=|sessionid|bearer|authorization|eyJ|access|refresh", re.IGNORECASE)
+# Most lines hold none of these: a substring test on them is a tenth of the cost of the patterns.
+_MAYBE_SECRET = ("token", "code=", "sessionid", "bearer", "authorization", "eyj", "access", "refresh")
 _STANDARD_FIELDS = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 _traceback_formatter = logging.Formatter()
 
 
 def redact(text: str) -> str:
-    if not _MAYBE_SECRET.search(text):
+    lowered = text.lower()
+    if not any(word in lowered for word in _MAYBE_SECRET):
         return text
     for pattern in _TOKEN_PATTERNS:
         text = pattern.sub(_REDACTED, text)
@@ -52,9 +54,9 @@ class RedactTokensFilter(logging.Filter):
         cleaned = redact(message)
         if cleaned != message or record.args:
             record.msg, record.args = cleaned, None
-        for name, value in list(vars(record).items()):
-            if name not in _STANDARD_FIELDS:
-                setattr(record, name, _clean(value))
+        fields = record.__dict__
+        for name in fields.keys() - _STANDARD_FIELDS:
+            fields[name] = _clean(fields[name])
         if record.exc_info:
             # formatted here (formatters would use exc_info first) so the traceback is cleaned too
             record.exc_text = redact(record.exc_text or _traceback_formatter.formatException(record.exc_info))
