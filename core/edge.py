@@ -14,6 +14,8 @@ import logging
 import time
 from functools import lru_cache
 
+from django.conf import settings
+
 access_log = logging.getLogger("crm.access")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -80,8 +82,6 @@ class Edge:
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
-        from django.conf import settings
-
         client, scheme = resolve(scope, tuple(settings.TRUSTED_PROXIES))
         port = (scope.get("client") or (None, 0))[1]
         scope = {**scope, "client": (client, port) if client else None, "scheme": scheme}
