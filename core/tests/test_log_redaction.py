@@ -106,3 +106,15 @@ def test_a_real_server_writes_no_token_anywhere(tmp_path, consultant):
     assert any(line["path"].startswith("/admin/login/?next=/admin/&access_token=[redacted]") for line in access)
     assert any(line.get("request") == "GET /ws/?token=[redacted]" for line in lines)  # Django's "Not Found"
     assert all(line["client"] == "127.0.0.1" for line in access)
+
+
+@pytest.mark.parametrize("setting, written", [("true", True), ("false", False)])
+def test_the_access_log_can_be_turned_off(setting, written):
+    import subprocess
+
+    from core.tests.live_server import ROOT, server_env
+
+    probe = "import logging; print(logging.getLogger('crm.access').isEnabledFor(logging.INFO))"
+    result = subprocess.run([sys.executable, "manage.py", "shell", "-c", probe], cwd=ROOT, capture_output=True, text=True,
+                            env=server_env(ACCESS_LOG=setting, LOG_LEVEL="INFO"), timeout=120)
+    assert result.stdout.split()[-1] == str(written), result.stderr

@@ -431,6 +431,8 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.db.backends": {"level": "DEBUG" if DEBUG_SQL else "WARNING"},
         "crm.socket": {"level": "DEBUG" if DEBUG_SOCKET else LOG_LEVEL},
+        # one line per request and per socket (core.edge); ~50 us a request with the JSON formatter
+        "crm.access": {"level": LOG_LEVEL if env_bool("ACCESS_LOG", True) else "WARNING"},
         "daphne": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
     },
