@@ -3,7 +3,6 @@
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -12,6 +11,8 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
+
+from crm_project.serve import daphne_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,7 +95,7 @@ def start_daphne(log, env: dict) -> tuple[subprocess.Popen, int]:
     """One daphne process on a free port, writing to `log`; see `wait_until_serving`."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crm_project.asgi:application"],
+        daphne_command(["-b", "127.0.0.1", "-p", str(port)]),  # as crm_project.serve runs each worker
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     return process, port
