@@ -13,8 +13,8 @@ class AppointmentAdmin(ReadOnlyScopedAdmin):
 
     list_display = ["title", "start", "end", "status", "consultant", "student", "lead", "office"]
     list_filter = ["status", "office"]
-    search_fields = ["title", "consultant__first_name", "consultant__last_name", "student__first_name", "student__last_name",
-                     "student__email", "lead__first_name", "lead__last_name", "lead__email"]
+    search_fields = ["title", "consultant__first_name", "consultant__last_name", "student__first_name",
+                     "student__last_name", "student__email", "lead__first_name", "lead__last_name", "lead__email"]
     list_select_related = ["consultant", "student", "lead", "office"]
     date_hierarchy = "start"
     actions = ["cancel"]

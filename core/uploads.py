@@ -298,8 +298,9 @@ def file_response(request, *, key: str, download_name: str, mime_type: str, inli
                             content_type=mime_type)
     response["X-Content-Type-Options"] = "nosniff"
     # A sandbox would stop the browser's PDF viewer; PDFs get no scripts, forms or plugins of their own.
-    response["Content-Security-Policy"] = ("default-src 'none'; object-src 'self'; style-src 'unsafe-inline'"
-                                           if inline and mime_type == "application/pdf" else "default-src 'none'; sandbox")
+    pdf = inline and mime_type == "application/pdf"
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'" if pdf else "default-src 'none'; sandbox")
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -50,8 +50,8 @@ def review(request):
     query["after"] = page[-1].pk if page else 0
     return TemplateResponse(request, "admin/documents/review.html", {
         **admin.site.each_context(request), "title": "Documents to review", "documents": page,
-        "total": pending.count(), "more_query": query.urlencode() if more else None, "office": office, "offices": offices,
-        "kinds": DocumentKind.choices, "kind": kind,
+        "total": pending.count(), "more_query": query.urlencode() if more else None,
+        "office": office, "offices": offices, "kinds": DocumentKind.choices, "kind": kind,
         "may_review": user.role in (Role.SUPER_ADMIN, Role.MANAGER, Role.CONSULTANT),
     })
 

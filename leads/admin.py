@@ -103,7 +103,8 @@ class LeadAdmin(ScopedAdmin):
         confirmed = form.cleaned_data.get("create_anyway", False)
         if change:
             changed = {k: v for k, v in data.items() if k in form.changed_data}
-            services.lead_update(actor=request.user, lead=Lead.objects.get(pk=obj.pk), confirm_duplicate=confirmed, **changed)
+            services.lead_update(actor=request.user, lead=Lead.objects.get(pk=obj.pk), confirm_duplicate=confirmed,
+                                 **changed)
         else:
             obj.pk = services.lead_create(actor=request.user, confirm_duplicate=confirmed,
                                           office=form.cleaned_data.get("office"), **data).pk
@@ -112,7 +113,8 @@ class LeadAdmin(ScopedAdmin):
         if request.POST.get("then") == "calendar":  # the receptionist's walk-in: book it next
             from django.urls import reverse
 
-            self.message_user(request, f"{obj} added. Pick a free slot to book the first appointment.", messages.SUCCESS)
+            self.message_user(request, f"{obj} added. Pick a free slot to book the first appointment.",
+                              messages.SUCCESS)
             return HttpResponseRedirect(f"{reverse('admin:appointments_appointment_calendar')}?lead={obj.pk}")
         return super().response_add(request, obj, post_url_continue)
 

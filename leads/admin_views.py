@@ -68,8 +68,8 @@ def board(request):
         offices = list(office_list_for(user))
     return render(request, "admin/leads/board.html", {
         **admin.site.each_context(request), "title": "Lead board", "columns": columns, "office": office,
-        "offices": offices, "unassigned": counts["unassigned"], "may_add": user.role in (Role.SUPER_ADMIN, Role.MANAGER, Role.RECEPTIONIST),
-        "opts": _opts(),
+        "offices": offices, "unassigned": counts["unassigned"], "opts": _opts(),
+        "may_add": user.role in (Role.SUPER_ADMIN, Role.MANAGER, Role.RECEPTIONIST),
     })
 
 
@@ -89,7 +89,8 @@ def workspace_context(request, lead) -> dict:
 
 def _back(request, lead_id: int) -> HttpResponseRedirect:
     target = request.POST.get("next") or ""
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
         target = reverse("admin:leads_lead_change", args=[lead_id])
     return HttpResponseRedirect(target)
 
@@ -112,7 +113,8 @@ def act(request, lead_id: int):
             done = f"{lead.full_name} is now {consultant.full_name}'s lead."
         elif action == "status":
             status = request.POST.get("status", "")
-            lead = services.lead_change_status(actor=user, lead=lead, status=status, lost_reason=request.POST.get("reason", ""))
+            lead = services.lead_change_status(actor=user, lead=lead, status=status,
+                                               lost_reason=request.POST.get("reason", ""))
             done = f"{lead.full_name} moved to {lead.get_status_display()}."
         elif action == "convert":
             lead = services.lead_convert(actor=user, lead=lead)

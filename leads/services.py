@@ -80,7 +80,8 @@ def _office_of_new_lead(actor: User, office):
     return office
 
 
-def lead_check_duplicates(*, actor: User, email: str = "", phone: str = "", office=None, lead: Lead | None = None) -> None:
+def lead_check_duplicates(*, actor: User, email: str = "", phone: str = "", office=None,
+                          lead: Lead | None = None) -> None:
     """The duplicate check `lead_create` (no `lead`) or `lead_update` (`lead`) will run, without
     writing: the console's forms run it first, so the warning appears with what was typed still
     on the page. Raises Conflict `duplicate_lead`."""

@@ -35,7 +35,8 @@ def dashboard(request):
     office = request.GET.get("office") or None
     date_from, date_to = _day(request.GET.get("date_from")), _day(request.GET.get("date_to"))
     if date_from is None and date_to is None:
-        date_from, date_to = date.today() - timedelta(days=DEFAULT_DAYS_BACK), date.today() + timedelta(days=DEFAULT_DAYS_AHEAD)
+        today = date.today()
+        date_from, date_to = today - timedelta(days=DEFAULT_DAYS_BACK), today + timedelta(days=DEFAULT_DAYS_AHEAD)
     try:
         scope = report_scope_for(user, date_from=date_from, date_to=date_to,
                                  office_id=int(office) if office and office.isdigit() else None)

@@ -99,7 +99,8 @@ def test_files_preview_inline_only_for_images_and_pdfs(client, manager, office):
     assert shown["X-Content-Type-Options"] == "nosniff" and shown["X-Frame-Options"] == "SAMEORIGIN"
     assert b"".join(shown.streaming_content) == image_bytes(image)
     downloaded = client.get(f"/admin/documents/document/{text.pk}/file/?inline=1")
-    assert downloaded["Content-Disposition"].startswith("attachment") and "sandbox" in downloaded["Content-Security-Policy"]
+    assert downloaded["Content-Disposition"].startswith("attachment")
+    assert "sandbox" in downloaded["Content-Security-Policy"]
 
 
 def image_bytes(document):

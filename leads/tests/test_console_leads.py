@@ -153,16 +153,17 @@ def test_board_and_lead_page_run_a_fixed_number_of_queries(client, manager, offi
 
 def test_adding_a_known_email_warns_like_the_api(client, client_for, receptionist, office):
     existing = LeadFactory(office=office, email="ana@example.com", first_name="Ana", last_name="Known")
-    api = client_for(receptionist).post("/api/v1/leads", {"first_name": "Ana", "email": "ANA@example.com"}, format="json")
+    ana = {"first_name": "Ana", "email": "ANA@example.com"}
+    api = client_for(receptionist).post("/api/v1/leads", ana, format="json")
     assert api.status_code == 409 and api.json()["error"]["code"] == "duplicate_lead"
     login(client, receptionist)
-    warned = client.post("/admin/leads/lead/add/", {"first_name": "Ana", "email": "ANA@example.com", "source": "walk_in"})
+    warned = client.post("/admin/leads/lead/add/", {**ana, "source": "walk_in"})
     assert warned.status_code == 200 and Lead.objects.count() == 1
     body = warned.content.decode()
-    assert 'id="duplicate-warning"' in body and "Ana Known" in body and f"/admin/leads/lead/{existing.pk}/change/" in body
+    assert 'id="duplicate-warning"' in body and "Ana Known" in body
+    assert f"/admin/leads/lead/{existing.pk}/change/" in body
     assert 'value="ANA@example.com"' in body  # what was typed is still there
-    created = client.post("/admin/leads/lead/add/", {"first_name": "Ana", "email": "ANA@example.com", "source": "walk_in",
-                                                     "create_anyway": "on"})
+    created = client.post("/admin/leads/lead/add/", {**ana, "source": "walk_in", "create_anyway": "on"})
     assert created.status_code == 302 and Lead.objects.filter(email="ana@example.com").count() == 2
 
 
@@ -182,7 +183,8 @@ def test_editing_into_a_duplicate_warns_but_unchanged_contacts_do_not(client, ma
     LeadFactory(office=office, phone="+1")  # an older confirmed duplicate by phone
     login(client, manager)
     fields = {"first_name": lead.first_name, "last_name": lead.last_name, "phone": "+1", "source": "walk_in"}
-    renamed = client.post(f"/admin/leads/lead/{lead.pk}/change/", {**fields, "email": "mine@example.com", "first_name": "Renamed"})
+    renamed = client.post(f"/admin/leads/lead/{lead.pk}/change/",
+                          {**fields, "email": "mine@example.com", "first_name": "Renamed"})
     assert renamed.status_code == 302
     warned = client.post(f"/admin/leads/lead/{lead.pk}/change/", {**fields, "email": "taken@example.com"})
     assert warned.status_code == 200 and 'id="duplicate-warning"' in warned.content.decode()
@@ -195,9 +197,11 @@ def test_a_walk_in_from_the_home_goes_on_to_booking(client, receptionist, office
     response = client.post("/admin/leads/lead/add/", {"first_name": "Walk", "last_name": "In", "phone": "+44 1",
                                                        "source": "walk_in", "then": "calendar"})
     lead = Lead.objects.get(first_name="Walk")
-    assert response.status_code == 302 and response["Location"] == f"/admin/appointments/appointment/calendar/?lead={lead.pk}"
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/appointments/appointment/calendar/?lead={lead.pk}"
     assert lead.office == office and lead.source == "walk_in"
-    warned = client.post("/admin/leads/lead/add/", {"first_name": "Walk", "phone": "+44 1", "source": "walk_in", "then": "calendar"})
+    walk_in = {"first_name": "Walk", "phone": "+44 1", "source": "walk_in", "then": "calendar"}
+    warned = client.post("/admin/leads/lead/add/", walk_in)
     assert 'name="then" value="calendar"' in warned.content.decode()  # kept through the warning
 
 

@@ -38,7 +38,8 @@ def test_rows_are_named_with_unread_counts_and_waiting_markers(client, consultan
     send(student, direct, "Hello?")
     answered = make_conversation(consultant, StudentFactory(office=office), office=office, title="Group chat")
     send(consultant, answered, "We answered")
-    rows = {row["conversation"].pk: row for row in login(client, consultant).get("/admin/messaging/conversation/").context["rows"]}
+    inbox = login(client, consultant).get("/admin/messaging/conversation/")
+    rows = {row["conversation"].pk: row for row in inbox.context["rows"]}
     assert rows[direct.pk]["title"] == "Nadia Student"  # never "Direct conversation 12"
     assert rows[direct.pk]["unread"] == 2 and rows[direct.pk]["waiting"] is True
     assert rows[answered.pk]["unread"] == 0 and rows[answered.pk]["waiting"] is False
@@ -74,17 +75,19 @@ def test_conversations_of_others_are_404_even_for_their_manager(client, manager,
 
 def test_inbox_pages_run_a_fixed_number_of_queries(client, consultant, office):
     def more():
-        chat = make_conversation(consultant, StudentFactory(office=office), StudentFactory(office=office), office=office)
+        students = StudentFactory(office=office), StudentFactory(office=office)
+        chat = make_conversation(consultant, *students, office=office)
         send(chat.participants.last().user, chat, "question")
         return chat
 
     login(client, consultant)
     first = [more() for _ in range(3)][0]
-    listing, opened = count(client, "/admin/messaging/conversation/"), count(client, f"/admin/messaging/conversation/{first.pk}/change/")
+    opened_path = f"/admin/messaging/conversation/{first.pk}/change/"
+    listing, opened = count(client, "/admin/messaging/conversation/"), count(client, opened_path)
     for _ in range(3):
         more()
     assert count(client, "/admin/messaging/conversation/") == listing == 6
-    assert count(client, f"/admin/messaging/conversation/{first.pk}/change/") == opened == 10
+    assert count(client, opened_path) == opened == 10
 
 
 # --- the live monitor (reports.admin_views), read-only and audited ---------------------------
@@ -96,7 +99,8 @@ def test_monitor_rows_refresh_without_the_page_and_are_audited(client, manager, 
     login(client, manager)
     rows = client.get("/admin/monitor/?rows=1")
     body = rows.content.decode()
-    assert rows.status_code == 200 and body.lstrip().startswith("<tr") and "First" in body and "waiting for a reply" in body
+    assert rows.status_code == 200 and body.lstrip().startswith("<tr")
+    assert "First" in body and "waiting for a reply" in body
     assert MonitoringAudit.objects.filter(actor=manager, action="monitor_list").count() == 1
 
 
@@ -122,4 +126,21 @@ def test_monitor_pages_run_a_fixed_number_of_queries(client, manager, consultant
     listing, detail = count(client, "/admin/monitor/"), count(client, f"/admin/monitor/{first.pk}/")
     for _ in range(3):
         more()
-    assert (count(client, "/admin/monitor/"), count(client, f"/admin/monitor/{first.pk}/")) == (listing, detail) == (7, 11)
+    now = count(client, "/admin/monitor/"), count(client, f"/admin/monitor/{first.pk}/")
+    assert now == (listing, detail) == (7, 11)
+
+
+def test_the_message_records_name_conversations_by_their_people(client, manager, consultant, office):
+    student = StudentFactory(office=office, first_name="Nadia", last_name="Student")
+    direct = conversation_ensure_direct(user_a=consultant, user_b=student, office=office)
+    for n in range(3):
+        send(student, direct, f"note {n}")
+    login(client, manager)
+    with CaptureQueriesContext(connection) as captured:
+        body = client.get("/admin/messaging/message/").content.decode()
+    assert f"{consultant.full_name}, Nadia Student" in body or f"Nadia Student, {consultant.full_name}" in body
+    assert "Direct conversation" not in body
+    send(student, direct, "one more")
+    with CaptureQueriesContext(connection) as again:
+        client.get("/admin/messaging/message/")
+    assert len(again) == len(captured)

@@ -272,7 +272,8 @@ def test_consultant_day(browser, server, tmp_path):
     office = OfficeFactory(name="London office")
     consultant = ConsultantFactory(office=office, first_name="Carl", last_name="Consultant")
     student = StudentFactory(office=office, first_name="Sam", last_name="Student")
-    LeadFactory(office=office, assigned_to=consultant, student=student, status="qualified", first_name="Sam", last_name="Student")
+    LeadFactory(office=office, assigned_to=consultant, student=student, status="qualified",
+                first_name="Sam", last_name="Student")
     chat = conversation_ensure_direct(user_a=consultant, user_b=student, office=office)
     send(student, chat, "Hi Carl, which documents do I still need?")
     student_socket = StudentSocket(server, student)
@@ -419,7 +420,8 @@ def first_free_slot(browser):
 
 
 def test_super_admin_day(browser, server):
-    london, toronto = OfficeFactory(name="London office"), OfficeFactory(name="Toronto office", timezone="America/Toronto")
+    london = OfficeFactory(name="London office")
+    toronto = OfficeFactory(name="Toronto office", timezone="America/Toronto")
     admin = SuperAdminFactory(first_name="Ada", last_name="Admin")
     for office in (london, toronto):
         consultant = ConsultantFactory(office=office)

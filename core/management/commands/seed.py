@@ -31,7 +31,8 @@ def transcript_pdf(name: str) -> bytes:
     title, body = ImageFont.load_default(size=28), ImageFont.load_default(size=16)
     draw.text((60, 70), "Academic transcript", font=title, fill="black")
     draw.text((60, 120), name, font=body, fill="black")
-    for row, (subject, grade) in enumerate([("Mathematics", "A"), ("Physics", "A-"), ("English", "B+"), ("History", "A")]):
+    grades = [("Mathematics", "A"), ("Physics", "A-"), ("English", "B+"), ("History", "A")]
+    for row, (subject, grade) in enumerate(grades):
         draw.text((60, 180 + 30 * row), subject, font=body, fill="black")
         draw.text((400, 180 + 30 * row), grade, font=body, fill="black")
     buffer = io.BytesIO()
@@ -54,7 +55,8 @@ class Command(BaseCommand):
             return
         scale = SIZES[size]
         self.random = random.Random(42)
-        for name, tz, address in self._progress(OFFICES[: max(1, min(offices, len(OFFICES)))], desc="offices", unit="office"):
+        chosen = OFFICES[: max(1, min(offices, len(OFFICES)))]
+        for name, tz, address in self._progress(chosen, desc="offices", unit="office"):
             if Office.objects.filter(name=name).exists():
                 continue
             self._office(Office.objects.create(name=name, timezone=tz, address=address, email=f"{name.lower()}@demo.example.com"), scale)
@@ -118,6 +120,7 @@ class Command(BaseCommand):
                 start = (now + timedelta(days=1 + n % 5)).replace(hour=10 + n % 6, minute=0, second=0, microsecond=0)
                 appointment_book(actor=receptionist, consultant=consultant, student=student, title="Application review",
                                  start=start, end=start + timedelta(minutes=45))
-                document_upload(actor=student, file=SimpleUploadedFile("transcript.pdf", transcript_pdf(student.full_name)), kind="transcript", student=student)
+                transcript = SimpleUploadedFile("transcript.pdf", transcript_pdf(student.full_name))
+                document_upload(actor=student, file=transcript, kind="transcript", student=student)
         team = conversation_ensure_direct(user_a=manager, user_b=receptionist, office=office)
         message_send(sender=manager, conversation=team, content=f"Welcome to the {office.name} office!")
