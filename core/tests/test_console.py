@@ -205,3 +205,23 @@ def test_console_times_are_in_the_office_time_zone(client, office, consultant):
     type(note).objects.filter(pk=note.pk).update(created_at="2030-01-01T00:00:00+00:00")
     body = login(client, consultant).get(f"/admin/leads/lead/{lead.pk}/change/").content.decode()
     assert "1 Jan 2030, 11:00" in body  # Sydney is UTC+11 in January
+
+
+def test_a_console_token_ends_with_deactivation_or_a_password_change(manager, office):
+    from accounts.services import password_change, user_deactivate
+
+    def mint(user):
+        browser = login(Client(), user)
+        return browser.post("/admin/console/token").json()["access"]
+
+    def me(token):
+        return Client().get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code
+
+    token = mint(manager)
+    password_change(user=manager, old_password=PASSWORD, new_password="Another-Horse-43")
+    assert me(token) == 401
+    colleague = ConsultantFactory(office=office)
+    token = mint(colleague)
+    assert me(token) == 200
+    user_deactivate(actor=manager, user=colleague)
+    assert me(token) == 401
