@@ -20,15 +20,17 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 # on every frame it sends, even with debug logging off: a fifth of the Python a pushed frame costs.
 autobahn.util._HAS_CLICK = False
 
+from core.edge import Edge  # noqa: E402
 from crm_project.routing import websocket_urlpatterns  # noqa: E402
 from messaging.socket.auth import socket_auth  # noqa: E402
 
-application = ProtocolTypeRouter(
+# Edge: the client's address and scheme (trusted proxies only) and the access log, for both protocols.
+application = Edge(ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": socket_auth(URLRouter(websocket_urlpatterns)),
     }
-)
+))
 
 
 def freeze_loaded_objects() -> None:

@@ -3,7 +3,6 @@
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -13,6 +12,8 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
+
+from crm_project.serve import daphne_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,6 +42,7 @@ def server_env(**extra_env) -> dict:
         "REDIS_URL": settings.REDIS_URL,
         "REDIS_NAMESPACE": settings.REDIS_NAMESPACE,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "CRM_TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),  # crm_project.settings.test would make its own
         **extra_env,
     }
 
@@ -95,7 +97,7 @@ def start_daphne(log, env: dict) -> tuple[subprocess.Popen, int]:
     """One daphne process on a free port, writing to `log`; see `wait_until_serving`."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crm_project.asgi:application"],
+        daphne_command(["-b", "127.0.0.1", "-p", str(port)]),  # as crm_project.serve runs each worker
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     return process, port

@@ -121,6 +121,27 @@ async def test_foreign_origin_closes_with_4403(people):
     await good.disconnect()
 
 
+@override_settings(ALLOWED_WS_ORIGINS=["https://app.example.com"])
+@pytest.mark.parametrize("origin, allowed", [
+    ("https://app.example.com", True),
+    ("https://APP.example.com:443", True),  # the same origin, spelled out
+    ("http://app.example.com", False),  # an origin is scheme + host + port
+    ("https://app.example.com:8443", False),
+    ("http://crm.example.com", True),  # the server's own page, on the scheme the socket came in on
+    ("https://crm.example.com", False),
+    ("http://crm.example.com:8080", False),
+    ("null", False),
+    ("https://", False),
+])
+async def test_origins_compare_scheme_host_and_port(people, origin, allowed):
+    communicator = await connect(people[0], origin=origin, headers=[(b"host", b"crm.example.com")])
+    if allowed:
+        assert (await request(communicator, "ping"))["event"] == "ack"
+        await communicator.disconnect()
+    else:
+        assert await closed_with(communicator) == 4403
+
+
 @override_settings(SOCKET_MAX_CONNECTIONS_PER_USER=2)
 async def test_connection_cap_closes_with_4429(people):
     first, second = await connect(people[0]), await connect(people[0])
