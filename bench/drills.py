@@ -4,6 +4,7 @@
     python bench/drills.py redis-restart     # a private Redis the drill starts, killed and started again
     python bench/drills.py postgres-restart  # a private PostgreSQL cluster the drill starts, stopped and started
     options: --sockets 1000 --group 10 --rate 100 --seconds 20 --outage 3 --nodes 2
+    DRILL_DAPHNE_ARGS="--websocket_connect_timeout 5" passes daphne options to every node
 
 Two (`--nodes`) independent server instances (`python -m crm_project.serve --workers 1`, each in
 its own process group) share PostgreSQL and Redis on two ports. `--sockets` users, in group
@@ -59,7 +60,8 @@ class Node:
         self.port = free_port()
         self.log = open(log_dir / f"node-{number}.log", "w+")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "crm_project.serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"],
+            [sys.executable, "-m", "crm_project.serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
+             *os.environ.get("DRILL_DAPHNE_ARGS", "").split()],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def kill(self) -> None:
