@@ -60,8 +60,8 @@ class Node:
         self.port = free_port()
         self.log = open(log_dir / f"node-{number}.log", "w+")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "crm_project.serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
-             *os.environ.get("DRILL_DAPHNE_ARGS", "").split()],
+            [sys.executable, "-m", "crm_project.serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", "1", *os.environ.get("DRILL_DAPHNE_ARGS", "").split()],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def kill(self) -> None:
@@ -211,7 +211,7 @@ class Client:
                 reason = getattr(getattr(exc, "response", None), "status_code", None) or exc.__class__.__name__
                 self.drill.refusals[f"{reason} from node {self.node + 1}"] += 1
                 attempt += 1
-                if self.dropped_at is not None:  # as a load balancer skips a dead node (the first connection stays home)
+                if self.dropped_at is not None:  # as a balancer skips a dead node (the first connection stays home)
                     self.node = (self.node + 1) % len(self.drill.ports)
                 await asyncio.sleep(random.uniform(0, min(5.0, 0.25 * 2 ** attempt)))
                 continue
@@ -438,8 +438,9 @@ class Drill:
             f.caught_up += sum(1 for seq in expected if client.seen.get(seq) == "catch-up")
             missing = expected - client.seen.keys()
             f.lost += len(missing)
-            f.lost_examples += [(client.person.user_id, client.person.conversation_id, seq, client.reconnects,
-                                 client.caught_up_to, client.first_live) for seq in sorted(missing)][:20 - len(f.lost_examples)]
+            examples = [(client.person.user_id, client.person.conversation_id, seq, client.reconnects,
+                         client.caught_up_to, client.first_live) for seq in sorted(missing)]
+            f.lost_examples += examples[:20 - len(f.lost_examples)]
             f.doubled += client.doubled
             f.refused += client.refused
             f.reconnected += 1 if client.reconnects else 0
@@ -533,16 +534,16 @@ def report(name: str, f: Figures, setup: str) -> str:
         f"  reconnect storm: {f.reconnected} of {f.dropped_sockets} dropped sockets back and caught up "
         f"{f.storm_seconds:.1f} s after the fault began (per socket p50 {f.reconnect_p50:.1f} s, "
         f"p99 {f.reconnect_p99:.1f} s); {f.catch_up_requests} catch-up requests",
-        f"  failed connection attempts: {f.refused} " + (f"({', '.join(f'{n} {k}' for k, n in f.refusals.items())})" if f.refusals else ""),
+        f"  failed connection attempts: {f.refused} " + ", ".join(f"{n} {k}" for k, n in f.refusals.items()),
     ]
     if f.ack_ms:
-        lines.append(f"  ack from the scheduled send: p50 {statistics.median(f.ack_ms):.0f} ms, p99 {pct(f.ack_ms, 99):.0f} ms, "
-                     f"max {max(f.ack_ms) / 1000:.1f} s; live delivery p50 {statistics.median(f.deliver_ms or [0]):.0f} ms, "
+        lines.append(f"  ack from the scheduled send: p50 {pct(f.ack_ms, 50):.0f} ms, p99 {pct(f.ack_ms, 99):.0f} ms, "
+                     f"max {max(f.ack_ms) / 1000:.1f} s; live delivery p50 {pct(f.deliver_ms, 50):.0f} ms, "
                      f"p99 {pct(f.deliver_ms, 99):.0f} ms")
     lines.append(f"  server tracebacks in the nodes' logs: {f.tracebacks}")
     if f.lost_examples:
-        lines.append("  lost, e.g. (user, conversation, seq, reconnects, caught up to seq, first seq pushed on each socket): "
-                     + ", ".join(map(str, f.lost_examples[:10])))
+        lines.append("  lost, e.g. (user, conversation, seq, reconnects, caught up to seq, first seq pushed on "
+                     "each socket): " + ", ".join(map(str, f.lost_examples[:10])))
     return "\n".join(lines)
 
 

@@ -260,7 +260,8 @@ async def open_loop(cluster, seconds, rate, senders_count):
     for each ack, so queueing never builds up and never shows)."""
     senders = await asyncio.to_thread(people, senders_count, "ols")
     receivers = await asyncio.to_thread(people, 10, "olr")
-    conversations = await asyncio.to_thread(lambda: [group_of([s, *receivers], f"bench open loop {n}") for n, s in enumerate(senders)])
+    conversations = await asyncio.to_thread(
+        lambda: [group_of([s, *receivers], f"bench open loop {n}") for n, s in enumerate(senders)])
     sender_tokens = await asyncio.to_thread(lambda: [token(u) for u in senders])
     receiver_tokens = await asyncio.to_thread(lambda: [token(u) for u in receivers])
     receiver_sockets = await open_many(cluster, receiver_tokens)
@@ -296,8 +297,9 @@ async def open_loop(cluster, seconds, rate, senders_count):
             late.append((time.perf_counter() - due) * 1000)
             due_at[n] = due
             conversation = conversations[n % len(conversations)]
-            await sender_sockets[n % len(sender_sockets)].send(json.dumps(
-                {"event": "send_message", "id": f"ol{n}", "data": {"conversation_id": conversation.id, "content": f"ol{n}"}}))
+            frame = {"event": "send_message", "id": f"ol{n}",
+                     "data": {"conversation_id": conversation.id, "content": f"ol{n}"}}
+            await sender_sockets[n % len(sender_sockets)].send(json.dumps(frame))
         for _ in range(100):  # up to 10 s for the tail
             if len(acks) >= total and len(deliveries) >= total * 10:
                 break

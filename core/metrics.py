@@ -62,7 +62,8 @@ def metrics(request):
         unavailable(exc, "metrics")
     else:
         for name, value in sockets.items():
-            Gauge(f"crm_socket_{name}", f"{name.replace('_', ' ')} across every server process", registry=live).set(value)
+            description = f"{name.replace('_', ' ')} across every server process"
+            Gauge(f"crm_socket_{name}", description, registry=live).set(value)
     try:
         recent = Message.objects.filter(created_at__gte=timezone.now() - timezone.timedelta(minutes=1)).count()
     except DATABASE_ERRORS as exc:

@@ -12,11 +12,11 @@ Nothing turns into a 500 with a traceback, and nothing waits for a connection th
   that window tries Redis again, so a returning Redis is used within a second.
 - PostgreSQL (`database()`, used by the `core.postgresql` backend): when a connection cannot be
   had (the pool's own attempts included) or breaks, one direct connection attempt
-  (`DB_CONNECT_TIMEOUT`) decides whether the server is down. If so the process's pool is closed (requests waiting for a connection get their 503 at
-  once, and nothing reconnects in the background), and until a probe, at most one a second,
-  reaches the server again, every database call fails at once. The pool is rebuilt on the first
-  connection after that. A restart that happened between two requests costs one failed request:
-  the broken connections left in the pool are checked and dropped together.
+  (`DB_CONNECT_TIMEOUT`) decides whether the server is down. If so the process's pool is closed
+  (requests waiting for a connection get their 503 at once, and nothing reconnects in the
+  background), and until a probe, at most one a second, reaches the server again, every database
+  call fails at once. The pool is rebuilt on the first connection after that. A restart between
+  two requests fails neither: the backend replaces the broken connections it finds in the pool.
 
 Each outage is logged once as a warning when it is found, then at most once a minute while it
 lasts (with how many failures were not logged), and once more when the dependency is back.
@@ -229,6 +229,17 @@ def unavailable_response(request, error):
         response = JsonResponse(error_body(error.code, error.message, error.details), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+class NoOutageTracebacks(logging.Filter):
+    """An outage is not a bug: a record about a PostgreSQL or Redis connection failure keeps its
+    message but loses its traceback (Django's for an exception in a middleware, channels_redis'
+    once a second while Redis is away); the outage itself is logged here, once."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], REDIS_ERRORS + DATABASE_ERRORS):
+            record.exc_info = record.exc_text = None
+        return True
 
 
 class DependencyErrorMiddleware:

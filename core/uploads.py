@@ -303,7 +303,8 @@ def file_response(request, *, key: str, download_name: str, mime_type: str, inli
         stored = default_storage.open(key, "rb")
     except FileNotFoundError:  # the record outlived its file (a lost volume, a bad restore): ops must know
         logger.error("stored file missing", extra={"key": key})
-        raise NotFound("This file is missing from storage; an administrator has been told.", code="file_missing") from None
+        raise NotFound("This file is missing from storage; an administrator has been told.",
+                       code="file_missing") from None
     except OSError as exc:
         logger.error("file storage unreadable", extra={"key": key, "error": f"{exc.__class__.__name__}: {exc}"})
         raise ServiceUnavailable("File storage is briefly unavailable; try again shortly.",

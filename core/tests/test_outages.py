@@ -63,6 +63,21 @@ def assert_unavailable(response: requests.Response, dependency: str) -> None:
     assert response.headers["Retry-After"]
 
 
+def console_session(port: int, user) -> requests.Session:
+    """A browser signed in to the staff console (a session cookie)."""
+    from accounts.tests.factories import PASSWORD
+
+    session = requests.Session()
+    login = f"http://127.0.0.1:{port}/admin/login/"
+    session.get(login, timeout=10)
+    signed_in = session.post(login, data={"username": user.email, "password": PASSWORD,
+                                          "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+                             headers={"Referer": login}, timeout=10, allow_redirects=False)
+    assert signed_in.status_code == 302, signed_in.text[:300]
+    assert session.get(f"http://127.0.0.1:{port}/admin/", timeout=10).status_code == 200
+    return session
+
+
 def log_text(logs) -> str:
     text = ""
     for log in logs:
@@ -93,7 +108,8 @@ def test_with_redis_down_the_api_keeps_working_and_health_recovers_on_its_own(tm
             for path in ("/api/v1/auth/me", "/api/v1/conversations", "/api/v1/leads",
                          f"/api/v1/conversations/{conversation.id}/messages"):
                 assert api.get(path).status_code == 200, path
-            assert Api(ports[0], access_token_for(sender)).get("/api/schema").status_code == 200  # slow to build: untimed
+            schema = Api(ports[0], access_token_for(sender)).get("/api/schema")  # slow to build: untimed
+            assert schema.status_code == 200
             client_ids = [str(uuid.uuid4()) for _ in range(5)]
             for client_id in client_ids:
                 sent = api.post("/api/v1/messages", {"conversation_id": conversation.id, "content": "during the outage",
@@ -141,11 +157,12 @@ def test_with_postgresql_down_requests_get_a_quick_503_and_the_pool_recovers(tmp
             api = Api(ports[0], access_token_for(sender))
             for _ in range(3):
                 assert api.get("/api/v1/auth/me").status_code == 200
+            console = console_session(ports[0], admin)
             proxy.cut()  # every pooled connection breaks, new ones are refused
 
             api.slowest = 0.0
-            for path in ("/api/v1/auth/me", "/api/v1/conversations", f"/api/v1/conversations/{conversation.id}/messages",
-                         "/api/v1/auth/me", "/api/v1/leads"):
+            history = f"/api/v1/conversations/{conversation.id}/messages"
+            for path in ("/api/v1/auth/me", "/api/v1/conversations", history, "/api/v1/auth/me", "/api/v1/leads"):
                 assert_unavailable(api.get(path), "database")
             assert_unavailable(api.post("/api/v1/messages", {"conversation_id": conversation.id, "content": "lost?",
                                                              "client_id": "pg-1"}), "database")
@@ -154,13 +171,16 @@ def test_with_postgresql_down_requests_get_a_quick_503_and_the_pool_recovers(tmp
             health = api.get("/health")
             assert health.status_code == 503 and health.json()["database"] == "down" and health.json()["redis"] == "ok"
             assert Api(ports[0], METRICS_TOKEN).get("/metrics").status_code == 200
+            page = console.get(f"http://127.0.0.1:{ports[0]}/admin/", timeout=10)  # its session lives in PostgreSQL
+            assert page.status_code == 503 and "Service unavailable" in page.text and page.headers["Retry-After"]
             assert api.slowest < 3, f"a request took {api.slowest:.1f} s while PostgreSQL was down (pool timeout 10 s)"
 
             proxy.restore()
             recovered_in = wait_for_health(api)
             assert recovered_in < 5
             assert api.get("/api/v1/auth/me").status_code == 200
-            sent = api.post("/api/v1/messages", {"conversation_id": conversation.id, "content": "after", "client_id": "pg-1"})
+            sent = api.post("/api/v1/messages", {"conversation_id": conversation.id, "content": "after",
+                                                 "client_id": "pg-1"})
             assert sent.status_code == 201
             text = log_text(logs)
     finally:

@@ -425,7 +425,8 @@ LOG_FORMAT = env("LOG_FORMAT", "json")  # json | text
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "core.logging.RedactTokensFilter"}},
+    "filters": {"redact_tokens": {"()": "core.logging.RedactTokensFilter"},
+                "no_outage_tracebacks": {"()": "core.outages.NoOutageTracebacks"}},
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -437,7 +438,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT if LOG_FORMAT in {"json", "text"} else "json",
-            "filters": ["redact_tokens"],
+            "filters": ["no_outage_tracebacks", "redact_tokens"],  # the traceback is gone before redaction formats it
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
