@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 
 from channels.consumer import get_handler_name
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.errors import ApplicationError, NotFound, RateLimited, ValidationFailed
+from core.logging import redact
 from core.realtime import broadcast_to_users, conversation_group, user_group
 from core.realtime import frame as event_frame
 from messaging import events, selectors, services
@@ -58,7 +60,7 @@ SERVER_EVENTS = (
     "message_received", "message_edited", "message_deleted", "message_delivered", "message_read",
     "conversation_created", "conversation_updated", "user_joined_conversation", "user_left_conversation",
     "user_typing_start", "user_typing_stop", "user_status_changed", "system_announcement",
-    "notification_received", "file_upload_progress",
+    "notification_received", "file_upload_progress", "conversation_cleared",
 )
 
 
@@ -159,6 +161,16 @@ def _touch_last_seen(user) -> None:
     User.objects.filter(pk=user.pk).update(last_seen=timezone.now())
 
 
+LOGGED_FRAME_CHARS = 4000
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
+def _log_frame(direction: str, user_id: int, text: str) -> None:
+    """DEBUG_SOCKET: every frame in and out, long frames cut; tokens redacted wherever a client put one."""
+    cut = text if len(text) <= LOGGED_FRAME_CHARS else f"{text[:LOGGED_FRAME_CHARS]}... ({len(text)} chars)"
+    logger.debug("frame %s user=%s %s", direction, user_id, _JWT.sub("[redacted]", redact(cut)))
+
+
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     user = None
 
@@ -213,6 +225,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self._announce_presence("offline")
         logger.debug("socket closed", extra={"user_id": self.user.pk, "code": code})
 
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        if text_data is not None and self.user is not None and logger.isEnabledFor(logging.DEBUG):  # DEBUG_SOCKET
+            _log_frame("out", self.user.pk, text_data)
+        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+
+    async def send_json(self, content, close=False):
+        await self.send(text_data=await self.encode_json(content), close=close)  # through `send`, logged
+
     async def dispatch(self, message):
         # Channels' own dispatch closes stale database connections before every handler, a hop to
         # its single sync thread per frame and per pushed event. Every database call here runs
@@ -228,6 +248,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.last_frame = time.monotonic()
         if not self.registered:
             return
+        if logger.isEnabledFor(logging.DEBUG):  # DEBUG_SOCKET
+            _log_frame("in", self.user.pk, text_data if text_data is not None else f"<{len(bytes_data or b'')} bytes>")
         if text_data is None or len(text_data) > settings.SOCKET_MAX_FRAME_BYTES:
             return await self._error(None, ValidationFailed("Frames are JSON text of at most "
                                      f"{settings.SOCKET_MAX_FRAME_BYTES} bytes.", code="frame_too_large"))

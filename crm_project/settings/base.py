@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc files, served by the project
+    "corsheaders",
     "channels",
     "allauth",
     "allauth.account",
@@ -70,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.metrics.RequestMetricsMiddleware",
+    "corsheaders.middleware.CorsMiddleware",  # before anything that can answer (preflights, 404s)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -256,6 +259,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Swagger UI and ReDoc from the pinned drf-spectacular-sidecar package: the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "ConversationTypeEnum": "messaging.models.ConversationType",
         "MessageTypeEnum": "messaging.models.MessageType",
@@ -300,6 +307,13 @@ SOCIALACCOUNT_AUTO_SIGNUP = True
 # --- Product settings (names of the original design) ----------------------------------
 FRONTEND_URL = env("FRONTEND_URL", "http://localhost:3000")
 ALLOWED_WS_ORIGINS = env_list("ALLOWED_WS_ORIGINS", FRONTEND_URL)
+# Browser apps on these origins may call the API (django-cors-headers). Bearer tokens, not cookies:
+# no credentials, so a page elsewhere can never ride a signed-in session.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", FRONTEND_URL)
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_PREFLIGHT_MAX_AGE = env_int("CORS_PREFLIGHT_MAX_AGE", 86400)  # seconds a browser caches a preflight
+CORS_EXPOSE_HEADERS = ["Retry-After", "Content-Disposition"]
 MESSAGE_MAX_LENGTH = env_int("MESSAGE_MAX_LENGTH", 10000)
 MESSAGE_EDIT_TIME_LIMIT = env_int("MESSAGE_EDIT_TIME_LIMIT", 15 * 60 * 1000)  # milliseconds
 MAX_CONVERSATION_PARTICIPANTS = env_int("MAX_CONVERSATION_PARTICIPANTS", 50)

@@ -104,6 +104,20 @@ class ReadStateSerializer(serializers.Serializer):
     seq = serializers.IntegerField()
 
 
+class ReadAllSerializer(serializers.Serializer):
+    read = ReadStateSerializer(many=True, help_text="The conversations whose read pointer moved, and where to")
+
+
+class ClearedSerializer(serializers.Serializer):
+    conversation_id = serializers.IntegerField()
+    cleared_seq = serializers.IntegerField(help_text="Messages up to this seq are hidden from you; later ones show")
+
+
+class UnreadTotalSerializer(serializers.Serializer):
+    unread_count = serializers.IntegerField(help_text="Unread messages over all your conversations (archived and muted included)")
+    unread_conversations = serializers.IntegerField(help_text="Conversations with at least one unread message")
+
+
 class MessageSendSerializer(serializers.Serializer):
     conversation_id = serializers.IntegerField(min_value=1)
     # Longer content is refused by the service with `message_too_long`; this bounds parsing.
