@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts.api.social import social_complete
 from messaging.api.realtime_views import SocketStatsView
@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api-docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api-redoc", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("admin/reports/", admin.site.admin_view(admin_views.dashboard), name="admin-reports"),
     path("admin/monitor/", admin.site.admin_view(admin_views.monitor_list), name="admin-monitor"),
     path("admin/monitor/<int:conversation_id>/", admin.site.admin_view(admin_views.monitor_detail), name="admin-monitor-detail"),

@@ -224,7 +224,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.CursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",  # pages, error responses, formats as sent
     "EXCEPTION_HANDLER": "core.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "user": f"{env_int('RATE_LIMIT_MAX_REQUESTS', 600)}/min",
@@ -254,11 +254,18 @@ SIMPLE_JWT = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Consultancy CRM API",
-    "DESCRIPTION": "Leads, appointments, documents and real-time messaging for an education consultancy.",
+    "DESCRIPTION": (
+        "Leads, appointments, documents and real-time messaging for an education consultancy.\n\n"
+        "Every error answers `{\"error\": {\"code\", \"message\", \"details\"}}`; lists answer "
+        "`{\"results\": [...], \"next\": url|null}`. The WebSocket protocol at `/ws/` is described by the "
+        "[AsyncAPI document](/api/ws-schema); [ReDoc](/api-redoc) shows this same schema; client guide: "
+        "docs/quickstart-clients.md."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.schema.postprocess"],
     # Swagger UI and ReDoc from the pinned drf-spectacular-sidecar package: the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
