@@ -7,7 +7,7 @@ Written once here rather than on every view:
   400 when it reads input, 401 everywhere (a bad or expired token is refused on any route),
   403 where a role may be refused, 404 where a path names an object, 409 where a write can
   conflict, 413 and 415 where it takes a body, 429 everywhere (with `Retry-After`);
-- paths as clients call them, without the trailing slash (both work);
+- paths as clients call them, without the trailing slash (both work), ids in paths as integers;
 - times of day as `HH:MM[:SS]` strings (what the API sends, e.g. `"09:00:00"`), not RFC 3339's
   `full-time`, which needs a UTC offset.
 Where a rule is wrong for one operation, the view says so with `extend_schema(responses=...)`:
@@ -163,6 +163,11 @@ def _client_path(path: str) -> str:
 def postprocess(result, generator, request, public):
     """Paths without the trailing slash, the error component, and times of day as sent."""
     result["paths"] = {_client_path(path): item for path, item in result["paths"].items()}
+    for item in result["paths"].values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter["in"] == "path" and (parameter["name"] == "id" or parameter["name"].endswith("_id")):
+                    parameter["schema"] = {"type": "integer"}  # routes match digits: ids, as in every body
     result.setdefault("components", {}).setdefault("schemas", {})[ERROR_COMPONENT] = ERROR_SCHEMA
     _fix_times(result["components"]["schemas"])
     return result
