@@ -371,6 +371,8 @@ def message_search(
 
     from messaging.models import Attachment
 
+    if not settings.MESSAGE_SEARCH_ENABLED:
+        raise NotFound("Message search is turned off on this server.", code="search_disabled")
     config = settings.MESSAGE_SEARCH_CONFIG
     candidates = settings.MESSAGE_SEARCH_MAX_CANDIDATES
     scope = Message.objects.filter(deleted_at__isnull=True)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from crm_project.embedded import database_url_from_parts
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -107,7 +109,9 @@ TEMPLATES = [
 
 # DATABASE_URL / REDIS_URL unset: crm_project.embedded starts private servers first
 # (see manage.py and asgi.py), and fills these two variables in.
-DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crm"))}
+# Without DATABASE_URL, the original product's DB_HOST / DB_PORT / DB_NAME / DB_USER / DB_PASSWORD.
+DATABASES = {"default": dj_database_url.parse(
+    env("DATABASE_URL") or database_url_from_parts() or "postgres://postgres@127.0.0.1:5432/crm")}
 # A connection pool (psycopg_pool), not persistent connections: under ASGI each request's and each
 # socket handler's sync code may run on another thread, and opening a PostgreSQL connection per
 # call costs more than the query. Every process keeps at most DB_POOL_MAX_SIZE connections.
@@ -158,10 +162,17 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# The first hashes new passwords; the others read stored ones. bcrypt reads the hashes of users
+# imported from the original Node product (accounts/hashers.py): they are re-hashed at sign-in.
+PASSWORD_HASHER = env("PASSWORD_HASHER", "pbkdf2")  # pbkdf2 | bcrypt
+BCRYPT_ROUNDS = env_int("BCRYPT_ROUNDS", 12)  # work factor of bcrypt hashes (the original product's setting)
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "accounts.hashers.NodeBcryptPasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
+if PASSWORD_HASHER == "bcrypt":
+    PASSWORD_HASHERS.insert(0, PASSWORD_HASHERS.pop(1))
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -377,6 +388,8 @@ LOGGING = {
 # Text search configuration of the message search vector. It is baked into a generated
 # column: changing it needs a migration that rebuilds the column (see docs/messaging.md).
 MESSAGE_SEARCH_CONFIG = "english"
+# The original product's switch: false answers every search with 404 `search_disabled`.
+MESSAGE_SEARCH_ENABLED = env_bool("MESSAGE_SEARCH_ENABLED", True)
 PROFANITY_MODE = env("PROFANITY_MODE", "mask")  # mask | reject | off
 PROFANITY_WORDS = env_list("PROFANITY_WORDS", "fuck,shit,bitch,bastard,asshole,cunt,dick,wanker")
 # Candidates ranked per search: bounds the work a very common word can cause.

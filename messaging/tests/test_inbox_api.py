@@ -249,3 +249,17 @@ def test_a_mistyped_named_path_is_a_404_never_a_body_error(client_for, consultan
     response = getattr(client_for(consultant), method)(f"/api/v1/{path}", {"content": ""})
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+# --- MESSAGE_SEARCH_ENABLED (a setting of the original product) ------------------------------
+
+
+def test_search_can_be_turned_off(client_for, settings, office, consultant, receptionist):
+    send(consultant, make_conversation(consultant, receptionist, office=office), "visa question")
+    client = client_for(consultant)
+    assert len(client.get("/api/v1/messages/search", {"q": "visa"}).json()["results"]) == 1
+    settings.MESSAGE_SEARCH_ENABLED = False
+    response = client.get("/api/v1/messages/search", {"q": "visa"})
+    assert response.status_code == 404
+    assert response.json()["error"] == {"code": "search_disabled", "message": "Message search is turned off on this server.",
+                                        "details": {}}
