@@ -123,6 +123,7 @@ class ConversationReadView(APIView):
 
 class ConversationsReadAllView(APIView):
     @extend_schema(request=None, responses={200: s.ReadAllSerializer}, tags=["conversations"],
+                   summary="Mark every conversation read",
                    description="Marks every conversation of yours read up to its latest message.")
     def post(self, request):
         moved = services.conversations_mark_all_read(user=request.user)
@@ -131,7 +132,7 @@ class ConversationsReadAllView(APIView):
 
 class ConversationClearView(APIView):
     @extend_schema(request=None, responses={200: s.ClearedSerializer}, tags=["conversations"],
-                   description="Clears your history of this conversation: every message up to now is hidden from you "
+                   summary="Clear my history of a conversation", description="Clears your history of this conversation: every message up to now is hidden from you "
                                "alone (others keep theirs); messages sent later show as usual.")
     def post(self, request, conversation_id):
         membership = selectors.membership_get(request.user, conversation_id)
@@ -140,7 +141,7 @@ class ConversationClearView(APIView):
 
 
 class UnreadTotalView(APIView):
-    @extend_schema(responses={200: s.UnreadTotalSerializer}, tags=["conversations"])
+    @extend_schema(responses={200: s.UnreadTotalSerializer}, tags=["conversations"], summary="Unread total (badge)")
     def get(self, request):
         return Response(selectors.unread_total_for(request.user))
 
@@ -189,7 +190,7 @@ class DirectConversationView(APIView):
         return Response(_conversation_body(conversation.id, me))
 
     @extend_schema(request=None, responses={200: s.ConversationSerializer, 201: s.ConversationSerializer},
-                   tags=["conversations"],
+                   tags=["conversations"], summary="Get or create the direct conversation with a user",
                    description="Get or create your direct conversation with this user: 200 with the existing one, "
                                "201 when it is new (only with someone you may contact; 404 otherwise).")
     def post(self, request, user_id):

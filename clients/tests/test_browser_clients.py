@@ -9,7 +9,7 @@ import requests
 
 from accounts.tests.factories import PASSWORD, ConsultantFactory
 from core.tests.browser import chromium, needs_browser, static_site
-from core.tests.live_server import daphne_servers
+from core.tests.live_server import ROOT, daphne_servers
 from messaging.tests.factories import make_conversation, send
 from offices.tests.factories import OfficeFactory
 
@@ -112,6 +112,8 @@ def test_the_api_docs_work_with_no_network(tmp_path):
         assert browser.find_element(By.LINK_TEXT, "AsyncAPI document").get_attribute("href") == f"{base}/api/ws-schema"
         scripts = [e.get_attribute("src") for e in browser.find_elements(By.TAG_NAME, "script") if e.get_attribute("src")]
         assert scripts and all(src.startswith(f"{base}/static/") for src in scripts)  # nothing from a CDN
+        (ROOT / "artifacts").mkdir(exist_ok=True)
+        browser.save_screenshot(str(ROOT / "artifacts" / "api-docs-offline.png"))
 
         browser.get(f"{base}/api-redoc")
         WebDriverWait(browser, 30).until(lambda d: "/api/v1/messages/search" in d.find_element(By.TAG_NAME, "body").text)
