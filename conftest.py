@@ -19,14 +19,13 @@ from offices.tests.factories import OfficeFactory
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Throttles live in the Redis cache and socket state (who is connected, rate counts) in Redis;
-    every test starts clean, also from a previous run whose user ids were the same."""
+    every test starts clean, also from a previous run whose user ids were the same. Only this
+    run's namespace is cleared: other runs and servers may share the Redis database."""
     import redis
     from django.conf import settings
-    from django.core.cache import cache
 
-    cache.clear()
     client = redis.Redis.from_url(settings.REDIS_URL)
-    keys = list(client.scan_iter(f"{settings.CHANNEL_LAYERS['default']['CONFIG'].get('prefix', 'crm')}:ws:*"))
+    keys = list(client.scan_iter(f"{settings.REDIS_NAMESPACE}:*", count=1000))
     if keys:
         client.delete(*keys)
     client.close()

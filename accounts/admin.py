@@ -1,5 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.views import PasswordChangeView
+from django.urls import reverse
 
 from accounts import selectors, services
 from accounts.models import User
@@ -63,3 +66,22 @@ class UserAdmin(ScopedAdmin):
                 self.message_user(request, f"{user.email}: {exc.message}", messages.WARNING)
         self.message_user(request, f"Deactivated {done} user(s).")
 
+
+
+class ConsolePasswordChangeForm(PasswordChangeForm):
+    """The console's "Change password" through the same service as `POST auth/password`: the user's
+    tokens and sockets end there too (Django's own form would only save the new hash)."""
+
+    def save(self, commit=True):
+        self.user = services.password_change(user=self.user, old_password=self.cleaned_data["old_password"],
+                                             new_password=self.cleaned_data["new_password1"])
+        return self.user  # the view keeps this session signed in with the new hash
+
+
+def console_password_change(request):
+    """admin/password_change/, as AdminSite.password_change serves it, with the form above."""
+    request.current_app = admin.site.name
+    return PasswordChangeView.as_view(
+        form_class=ConsolePasswordChangeForm, success_url=reverse("admin:password_change_done"),
+        extra_context=admin.site.each_context(request),
+    )(request)

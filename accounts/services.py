@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import ROLE_RANK, STAFF_ROLES, Role, User
 from accounts.selectors import user_can_manage
 from core.errors import Conflict, Forbidden, ValidationFailed
 from core.realtime import disconnect_user
+
+logger = logging.getLogger(__name__)
 
 
 def _validate_password(password: str, user: User) -> None:
@@ -45,12 +54,16 @@ def _check_office_for_role(role: str, office) -> None:
 
 
 @transaction.atomic
-def student_signup(*, email: str, password: str, first_name: str, last_name: str, phone: str = "") -> User:
-    """A prospective student creates their own account."""
+def student_signup(*, email: str, password: str | None, first_name: str, last_name: str, phone: str = "") -> User:
+    """A prospective student creates their own account: over the API with a password, or with a first
+    Google / Facebook sign-in (`password=None`: no password until they set one through a reset)."""
     _check_email_free(email)
     user = User(email=email, first_name=first_name, last_name=last_name, phone=phone, role=Role.STUDENT)
-    _validate_password(password, user)
-    user.set_password(password)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        _validate_password(password, user)
+        user.set_password(password)
     _save_new(user)
     from leads.services import lead_create_for_signup
 
@@ -166,13 +179,69 @@ def user_activate(*, actor: User, user: User) -> User:
     return user
 
 
-@transaction.atomic
-def password_change(*, user: User, old_password: str, new_password: str) -> User:
-    """Changing the password signs every other session out (refresh tokens revoked)."""
-    if not user.check_password(old_password):
-        raise ValidationFailed("The current password is wrong.", code="wrong_password", details={"old_password": ["wrong"]})
+def _password_set(*, user: User, new_password: str) -> User:
+    """Every door that sets a password ends the same way: the old sessions are over. Access tokens
+    carry a hash of the password hash (CHECK_REVOKE_TOKEN) and die with it, refresh tokens are
+    blacklisted, open sockets close."""
     _validate_password(new_password, user)
     user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])
     refresh_tokens_revoke(user=user)
+    disconnect_user(user.pk)
     return user
+
+
+@transaction.atomic
+def password_change(*, user: User, old_password: str, new_password: str) -> User:
+    """Changing the password signs every session out, this one included (the caller gets a new pair)."""
+    if not user.check_password(old_password):
+        raise ValidationFailed("The current password is wrong.", code="wrong_password", details={"old_password": ["wrong"]})
+    return _password_set(user=User.objects.select_for_update().get(pk=user.pk), new_password=new_password)
+
+
+def password_reset_request(*, email: str) -> None:
+    """Mail a single-use, expiring reset link to the active account with this email, if there is one.
+
+    The caller learns nothing either way (no account enumeration): no error, and a mail server
+    that fails is logged, not reported. The link carries Django's reset token, which stops working
+    once the password changes (so it works once) or after PASSWORD_RESET_TIMEOUT.
+    """
+    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if user is None:
+        return
+    code = f"{urlsafe_base64_encode(force_bytes(user.pk))}.{default_token_generator.make_token(user)}"
+    # In the fragment: browsers never send it to a server, so it reaches no access log or Referer.
+    link = f"{settings.FRONTEND_URL.rstrip('/')}/auth/reset-password#code={code}"
+    minutes = settings.PASSWORD_RESET_TIMEOUT // 60
+    body = (
+        f"Hello {user.first_name or user.email},\n\n"
+        f"Someone (we hope you) asked to reset the password of your account. Choose a new one here:\n\n"
+        f"{link}\n\n"
+        f"Or paste this code in the app: {code}\n\n"
+        f"The link works once, for {minutes} minutes. If you did not ask, ignore this email: "
+        f"your password stays as it is.\n"
+    )
+    try:
+        send_mail("Reset your password", body, None, [user.email])
+    except Exception:  # noqa: BLE001 - the caller must not learn the account exists from an error
+        logger.exception("password reset email could not be sent")
+
+
+def _user_for_reset(code: str) -> User:
+    uid, _, token = code.partition(".")
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uid)))
+    except (TypeError, ValueError, OverflowError):
+        pk = 0
+    # beyond bigint PostgreSQL would answer an error, not "no such row"
+    user = User.objects.select_for_update().filter(pk=pk, is_active=True).first() if 0 < pk < 2**63 else None
+    if user is None or not default_token_generator.check_token(user, token):
+        raise ValidationFailed("This reset code is invalid, expired or already used; ask for a new one.",
+                               code="reset_code_invalid", details={"code": ["invalid"]})
+    return user
+
+
+@transaction.atomic
+def password_reset_confirm(*, code: str, new_password: str) -> User:
+    """Set the password from a reset code; the code stops working and every token of the user dies."""
+    return _password_set(user=_user_for_reset(code), new_password=new_password)

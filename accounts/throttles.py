@@ -1,4 +1,8 @@
-"""Login throttles: per account (the email tried) and per client address."""
+"""Login throttles: per account (the email tried) and per client address.
+
+The address is REMOTE_ADDR as core.edge decided it (REST_FRAMEWORK NUM_PROXIES = 0: DRF's own
+get_ident would otherwise believe any X-Forwarded-For).
+"""
 
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -18,3 +22,9 @@ class LoginAddressThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class PasswordResetThrottle(LoginAccountThrottle):
+    """Reset emails per address asked for: nobody's mailbox gets flooded."""
+
+    scope = "password_reset"

@@ -50,6 +50,7 @@ SERVER_ENV = {
     "RATE_LIMIT_ANON_REQUESTS": "1000000",
     "LOGIN_RATE_PER_ACCOUNT": "1000000/min",
     "LOGIN_RATE_PER_ADDRESS": "1000000/min",
+    "LOGIN_FAILURE_LIMIT": "1000000",  # generated sign-ins with wrong passwords would lock the accounts out
     "JWT_ACCESS_MINUTES": "240",
     "LOG_LEVEL": "ERROR",
     "WEB_CONCURRENCY": "1",

@@ -4,7 +4,10 @@ Every API request loads its user by the token's id. Through the ORM that stateme
 compiled again on every request, which cost more CPU than the history page's own query
 (bench/messaging_bench.py). Here the statement is built once from the model's columns and
 the row becomes a user through `Model.from_db`, as the ORM itself does. The checks are
-simplejwt's (`get_user`): unknown user, inactive user, revoked token.
+simplejwt's (`get_user`): unknown user, inactive user, and a token issued before the user's
+password last changed (CHECK_REVOKE_TOKEN: the token carries a hash of the password hash, compared
+with the row read on every request, so a password change or reset kills every access token).
+Refusals are `token_expired` or `token_invalid` (core.errors), with a human message.
 """
 
 from functools import cache
@@ -12,13 +15,35 @@ from functools import cache
 from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connections
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
-from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
 from rest_framework_simplejwt import authentication
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.utils import aware_utcnow
+from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
 from core.db import prepared_cursor
+
+
+class TokenInvalid(exceptions.AuthenticationFailed):
+    """Malformed, forged, revoked (password changed), or its user is gone or inactive. A DRF exception,
+    so DRF treats the request as unauthenticated; core.errors renders it in the one shape."""
+
+    default_detail = "This token is not valid; sign in again."
+    error_code = "token_invalid"
+
+
+class TokenExpired(exceptions.AuthenticationFailed):
+    default_detail = "This token has expired; refresh it or sign in again."
+    error_code = "token_expired"
+
+
+def token_matches_user(token, user) -> bool:
+    """The user may use this token: active, and the password unchanged since it was issued."""
+    if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
+        return False
+    if api_settings.CHECK_REVOKE_TOKEN:
+        return token.get(api_settings.REVOKE_TOKEN_CLAIM) == get_md5_hash_password(user.password)
+    return True
 
 
 @cache
@@ -49,34 +74,46 @@ class JWTAuthentication(authentication.JWTAuthentication):
                 token.check_exp(current_time=aware_utcnow())  # simplejwt's check, with its leeway
                 return token
             except TokenError:
-                _verified.pop(raw_token, None)  # and simplejwt refuses it below, as usual
-        token = super().get_validated_token(raw_token)
+                _verified.pop(raw_token, None)
+                raise TokenExpired() from None
+        token = self._decode(raw_token)
         if len(_verified) >= _VERIFIED_MAX:
             _verified.clear()
         _verified[raw_token] = token
         return token
 
+    @staticmethod
+    def _decode(raw_token):
+        expired = False
+        for token_class in api_settings.AUTH_TOKEN_CLASSES:
+            try:
+                return token_class(raw_token)
+            except ExpiredTokenError:
+                expired = True
+            except TokenError:
+                continue
+        raise TokenExpired() if expired else TokenInvalid()
+
     def get_user(self, validated_token):
+        user_id = validated_token.get(api_settings.USER_ID_CLAIM)
         query = _user_query()
         if query is None or api_settings.USER_ID_FIELD != self.user_model._meta.pk.attname:
-            return super().get_user(validated_token)
-        sql, attnames = query
-        user_id = validated_token.get(api_settings.USER_ID_CLAIM)
-        try:
-            user_id = int(user_id)
-        except (TypeError, ValueError):
-            # simplejwt would pass it to the ORM and answer 500
-            raise InvalidToken(_("Token contained no recognizable user identification")) from None
-        with prepared_cursor() as cursor:
-            cursor.execute(sql, [user_id])
-            row = cursor.fetchone()
-        if row is None:
-            return super().get_user(validated_token)  # raises user_not_found
-        user = self.user_model.from_db(DEFAULT_DB_ALIAS, attnames, row)
-        if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
-            return super().get_user(validated_token)  # raises user_inactive
-        if api_settings.CHECK_REVOKE_TOKEN:
-            return super().get_user(validated_token)
+            try:
+                user = self.user_model.objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first()
+            except (TypeError, ValueError):
+                raise TokenInvalid() from None
+        else:
+            sql, attnames = query
+            try:
+                user_id = int(user_id)
+            except (TypeError, ValueError):
+                raise TokenInvalid() from None  # simplejwt would pass it to the ORM and answer 500
+            with prepared_cursor() as cursor:
+                cursor.execute(sql, [user_id])
+                row = cursor.fetchone()
+            user = self.user_model.from_db(DEFAULT_DB_ALIAS, attnames, row) if row is not None else None
+        if user is None or not token_matches_user(validated_token, user):
+            raise TokenInvalid()
         return user
 
 

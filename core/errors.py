@@ -79,6 +79,16 @@ class RateLimited(ApplicationError):
     default_code = "rate_limited"
 
 
+class ServiceUnavailable(ApplicationError):
+    """A dependency (PostgreSQL, Redis) is unreachable right now; the client may retry."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "service_unavailable"
+
+    def __init__(self, message: str = "The service is briefly unavailable; try again shortly.", **kwargs):
+        super().__init__(message, **kwargs)
+
+
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
@@ -110,7 +120,9 @@ _DRF_CODES = {
 def exception_handler(exc, context):
     """DRF exception handler rendering every error in the one shape."""
     if isinstance(exc, ApplicationError):
-        return Response({"error": exc.as_dict()}, status=exc.status_code)
+        retry_after = exc.details.get("retry_after") if isinstance(exc, RateLimited) else None
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
+        return Response({"error": exc.as_dict()}, status=exc.status_code, headers=headers)
     if isinstance(exc, DjangoValidationError):
         details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = drf_exceptions.ValidationError(details)
@@ -123,7 +135,8 @@ def exception_handler(exc, context):
     if response is None:
         return None  # a real bug: let Django log it and answer 500 in the one shape (core.views)
 
-    code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
+    # `error_code`: a DRF exception of ours with a code of its own (core.authentication's token refusals)
+    code = getattr(exc, "error_code", None) or next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
     if isinstance(exc, drf_exceptions.ValidationError):
         details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         body = error_body(code, _first_message(exc.detail), details)
@@ -131,6 +144,8 @@ def exception_handler(exc, context):
         details = {}
         if isinstance(exc, drf_exceptions.Throttled) and exc.wait is not None:
             details["retry_after"] = int(exc.wait) + 1
-        body = error_body(code, str(exc.detail), details)
+        # simplejwt's exceptions carry a dict ({"detail", "code", "messages"}): its text, never its repr
+        detail = exc.detail.get("detail", "") if isinstance(exc.detail, dict) else exc.detail
+        body = error_body(code, str(detail) or "Not authenticated.", details)
     response.data = body
     return response

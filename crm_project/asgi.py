@@ -28,15 +28,17 @@ from daphne.http_protocol import WebRequest  # noqa: E402
 # (Twisted sets the flag per request in __init__: a property that ignores the assignment wins.)
 WebRequest._parsePOSTFormSubmission = property(lambda request: False, lambda request, value: None)
 
+from core.edge import Edge  # noqa: E402
 from crm_project.routing import websocket_urlpatterns  # noqa: E402
 from messaging.socket.auth import socket_auth  # noqa: E402
 
-application = ProtocolTypeRouter(
+# Edge: the client's address and scheme (trusted proxies only) and the access log, for both protocols.
+application = Edge(ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": socket_auth(URLRouter(websocket_urlpatterns)),
     }
-)
+))
 
 
 def freeze_loaded_objects() -> None:

@@ -9,7 +9,10 @@ receives events sent from another.
 
     python -m crm_project.serve [--host 0.0.0.0] [--port 8000] [--workers N] [daphne options...]
 
-Options the launcher does not know (e.g. `--proxy-headers`) are passed to every worker.
+Options the launcher does not know (e.g. `--ping-interval`) are passed to every worker, but
+for daphne's `--proxy-headers` (it believes X-Forwarded-For from anyone; `TRUSTED_PROXIES` says
+whose headers to believe, see core/edge.py) and `--access-log` (the access log is the
+`crm.access` logger, JSON and with tokens masked; daphne's own is discarded).
 SIGTERM / SIGINT stop the workers (SIGKILL after `--grace` seconds); if one worker dies,
 the others are stopped and the launcher exits with its code, so a supervisor (Docker,
 systemd) restarts the whole server instead of running on with fewer workers.
@@ -60,8 +63,28 @@ def bind(host: str, port: int, count: int, backlog: int = 2048) -> list[socket.s
     return sockets
 
 
+REFUSED_OPTIONS = {
+    "--proxy-headers": "set TRUSTED_PROXIES to the proxies' addresses instead (docs/security.md)",
+    "--access-log": "the access log is the crm.access logger (LOG_LEVEL, LOG_FORMAT)",
+}
+
+
+def refused_option(daphne_args: list[str]) -> str | None:
+    for arg in daphne_args:
+        for option, instead in REFUSED_OPTIONS.items():
+            if arg.split("=", 1)[0].startswith(option):
+                return f"{arg.split('=', 1)[0]} is not supported: {instead}"
+    return None
+
+
+def daphne_command(daphne_args: list[str]) -> list[str]:
+    """One daphne process serving the project. Its own access log (the full URL, tokens and all,
+    straight to stdout) is discarded: core.edge writes the access log through logging."""
+    return [sys.executable, "-m", "daphne", *daphne_args, "--access-log", os.devnull, "crm_project.asgi:application"]
+
+
 def worker_command(fd: int, daphne_args: list[str]) -> list[str]:
-    return [sys.executable, "-m", "daphne", "--fd", str(fd), *daphne_args, "crm_project.asgi:application"]
+    return daphne_command(["--fd", str(fd), *daphne_args])
 
 
 def stop(workers: list[subprocess.Popen], grace: float) -> None:
@@ -119,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     workers = args.workers or default_workers()
     if workers < 1:
         parser.error("--workers must be at least 1")
+    if refused := refused_option(daphne_args):
+        parser.error(refused)
     return serve(host=args.host, port=args.port, workers=workers, grace=args.grace, daphne_args=daphne_args)
 
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from accounts.admin import console_password_change
 from accounts.api.social import social_complete
 from messaging.api.realtime_views import SocketStatsView
 from messaging.api.schema_views import ws_schema
@@ -30,6 +31,7 @@ urlpatterns = [
     path("admin/reports/", admin.site.admin_view(admin_views.dashboard), name="admin-reports"),
     path("admin/monitor/", admin.site.admin_view(admin_views.monitor_list), name="admin-monitor"),
     path("admin/monitor/<int:conversation_id>/", admin.site.admin_view(admin_views.monitor_detail), name="admin-monitor-detail"),
+    path("admin/password_change/", admin.site.admin_view(console_password_change), name="admin-password-change"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     re_path(r"^api/v1/auth/social/complete/?$", social_complete, name="auth-social-complete"),

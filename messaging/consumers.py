@@ -10,21 +10,21 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.utils import timezone
+from django.db import InterfaceError, OperationalError
+from redis.exceptions import RedisError
 
-from core.errors import ApplicationError, NotFound, RateLimited, ValidationFailed
-from core.logging import redact
-from core.realtime import broadcast_to_users, conversation_group, user_group
+from core.errors import ApplicationError, NotFound, RateLimited, ServiceUnavailable, ValidationFailed
+from core.realtime import conversation_group, user_group
 from core.realtime import frame as event_frame
 from messaging import events, selectors, services
 from messaging.models import AuditAction, Conversation
-from messaging.socket import database_sync_to_async, deliveries, registry
+from messaging.socket import database_sync_to_async, deliveries, presence, registry
+from messaging.socket.flood import FloodGuard
 from messaging.socket.auth import origin_allowed
 from messaging.socket.hub import hub
 
@@ -35,6 +35,7 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_TOO_MANY = 4429
 CLOSE_IDLE = 4408
+CLOSE_TRY_AGAIN = 4503  # Redis or PostgreSQL is unreachable right now: reconnect later (1013 is not allowed to servers)
 
 PRESENCE_STATES = ("online", "away", "busy", "offline")
 
@@ -96,11 +97,13 @@ def _send(user, data: dict) -> dict:
     if not isinstance(content, str):
         raise ValidationFailed("content must be text.", code="invalid_field", details={"field": "content"})
     client_id = data.get("client_id")
+    if client_id is not None and not isinstance(client_id, str):
+        raise ValidationFailed("client_id must be text.", code="invalid_field", details={"field": "client_id"})
     # The service checks membership under the conversation's lock (404 otherwise): no read first.
     message, _ = services.message_send(
         sender=user, conversation=Conversation(pk=_int_field(data, "conversation_id")), content=content,
         type=data.get("type") or "text", reply_to_id=data.get("reply_to_id"),
-        client_id=None if client_id is None else str(client_id),
+        client_id=client_id,
     )
     return events.message_payload(message)
 
@@ -145,34 +148,46 @@ def _conversation_ids(user) -> list[int]:
     return selectors.member_conversation_ids(user)
 
 
-@database_sync_to_async
-def _announce(user, status: str) -> None:
-    """`user_status_changed` to everyone who shares a conversation with `user`, once each."""
-    payload = {"user_id": user.pk, "status": status}
-    if status == "offline":
-        payload["last_seen"] = timezone.now().isoformat()
-    broadcast_to_users(selectors.contact_user_ids(user), "user_status_changed", payload)
-
-
-@database_sync_to_async
-def _touch_last_seen(user) -> None:
-    from accounts.models import User
-
-    User.objects.filter(pk=user.pk).update(last_seen=timezone.now())
+def _utf8_length_over(text: str, limit: int) -> bool:
+    """Whether `text` takes more than `limit` bytes as UTF-8 (a character takes 1 to 4)."""
+    return len(text) > limit or (len(text) * 4 > limit and len(text.encode()) > limit)
 
 
 LOGGED_FRAME_CHARS = 4000
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 def _log_frame(direction: str, user_id: int, text: str) -> None:
-    """DEBUG_SOCKET: every frame in and out, long frames cut; tokens redacted wherever a client put one."""
+    """DEBUG_SOCKET: every frame in and out, long frames cut (the log handler's filter redacts tokens,
+    also one a client put inside a frame)."""
     cut = text if len(text) <= LOGGED_FRAME_CHARS else f"{text[:LOGGED_FRAME_CHARS]}... ({len(text)} chars)"
-    logger.debug("frame %s user=%s %s", direction, user_id, _JWT.sub("[redacted]", redact(cut)))
+    logger.debug("frame %s user=%s %s", direction, user_id, cut)
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     user = None
+    channel_name = None
+    redis_failed_at = float("-inf")  # when this process last failed to make a socket's channel
+
+    async def __call__(self, scope, receive, send):
+        """Channels makes each socket's channel (a Redis subscription) before anything else; with
+        Redis away that fails, and the client is told to try again later instead of getting a 500.
+        For a second after a failure, sockets are refused without trying (each try leaves a queue)."""
+        if time.monotonic() - ChatConsumer.redis_failed_at < 1:
+            return await self._refuse_handshake(receive, send)
+        try:
+            return await super().__call__(scope, receive, send)
+        except RedisError:
+            if self.channel_name is not None:
+                raise  # a live socket's failure: daphne closes it
+            ChatConsumer.redis_failed_at = time.monotonic()
+            logger.warning("socket refused: Redis is unreachable")
+            await self._refuse_handshake(receive, send)
+
+    @staticmethod
+    async def _refuse_handshake(receive, send):
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN})
 
     async def connect(self):
         self.user = self.scope.get("user")
@@ -184,19 +199,26 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.typing_tasks: dict[int, asyncio.Task] = {}
         self.touched: dict[int, float] = {}
         self.registered = False
-        self.flood_strikes = 0
+        self.heartbeat: asyncio.Task | None = None
+        self.flood = FloodGuard(settings.SOCKET_RATE_LIMIT)
         self.last_frame = time.monotonic()
         if self.user is None or not self.user.is_authenticated:
             return await self._refuse(CLOSE_UNAUTHORIZED)
         if not origin_allowed(self.scope):
             return await self._refuse(CLOSE_FORBIDDEN_ORIGIN)
-        count = await registry.connection_open(self.user.pk, self.channel_name)
-        if count is None:
-            return await self._refuse(CLOSE_TOO_MANY)
-        self.registered = True
-        await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
-        for conversation_id in await _conversation_ids(self.user):
-            await self._subscribe(conversation_id)
+        try:
+            count = await registry.connection_open(self.user.pk, self.channel_name)
+            if count is None:
+                return await self._refuse(CLOSE_TOO_MANY)
+            self.registered = True
+            presence.keep_process_alive()
+            await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
+            for conversation_id in await _conversation_ids(self.user):
+                await self._subscribe(conversation_id)
+        except Exception:  # Redis or PostgreSQL unreachable: the client reconnects later and catches up
+            logger.warning("socket refused: a dependency is unreachable", exc_info=logger.isEnabledFor(logging.DEBUG))
+            await self.disconnect(CLOSE_TRY_AGAIN)
+            return await self._refuse(CLOSE_TRY_AGAIN)
         # Open only once subscribed: whatever commits after the client sees the socket open reaches it.
         await self.accept()
         self.heartbeat = asyncio.create_task(self._heartbeat())
@@ -212,17 +234,23 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not self.registered:
             return
         self.registered = False
-        self.heartbeat.cancel()
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
         for task in self.typing_tasks.values():
             task.cancel()
-        await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
-        for conversation_id in self.member_of | self.monitoring | self.joined:
-            await self._forget(conversation_id)
-        remaining = await registry.connection_close(self.user.pk, self.channel_name)
-        if remaining == 0:
-            await registry.presence_set(self.user.pk, None)
-            await _touch_last_seen(self.user)
-            await self._announce_presence("offline")
+        # Each step on its own: with Redis away, one failing must not leave this socket in the hub.
+        steps = [self._forget(conversation_id) for conversation_id in self.member_of | self.monitoring | self.joined]
+        steps.append(self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name))
+        for step in steps:
+            try:
+                await step
+            except Exception:
+                logger.debug("socket clean-up step failed", exc_info=True)
+        try:
+            if await registry.connection_close(self.user.pk, self.channel_name) == 0:
+                await presence.went_offline(self.user.pk)
+        except Exception:  # the registry catches up: the entry expires, or dies with this process
+            logger.debug("socket registry clean-up failed", exc_info=True)
         logger.debug("socket closed", extra={"user_id": self.user.pk, "code": code})
 
     async def send(self, text_data=None, bytes_data=None, close=False):
@@ -245,34 +273,45 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     # --- frames in ------------------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Every frame counts against the rate limit first, valid or not, text or binary."""
         self.last_frame = time.monotonic()
         if not self.registered:
             return
         if logger.isEnabledFor(logging.DEBUG):  # DEBUG_SOCKET
             _log_frame("in", self.user.pk, text_data if text_data is not None else f"<{len(bytes_data or b'')} bytes>")
-        if text_data is None or len(text_data) > settings.SOCKET_MAX_FRAME_BYTES:
-            return await self._error(None, ValidationFailed("Frames are JSON text of at most "
-                                     f"{settings.SOCKET_MAX_FRAME_BYTES} bytes.", code="frame_too_large"))
-        try:
-            incoming = json.loads(text_data)
-        except ValueError:
-            return await self._error(None, ValidationFailed("Frames must be JSON.", code="bad_json"))
-        await self.receive_json(incoming)
-
-    async def receive_json(self, frame, **kwargs):
-        request_id = frame.get("id") if isinstance(frame, dict) else None
+        allowed = registry.rate_allow(self.user.pk, settings.SOCKET_RATE_LIMIT)
+        if text_data is None or _utf8_length_over(text_data, settings.SOCKET_MAX_FRAME_BYTES):
+            incoming, refusal = None, ValidationFailed(
+                f"Frames are JSON text of at most {settings.SOCKET_MAX_FRAME_BYTES} bytes.", code="frame_too_large")
+        else:
+            try:
+                incoming, refusal = json.loads(text_data), None
+            except ValueError:
+                incoming, refusal = None, ValidationFailed("Frames must be JSON.", code="bad_json")
+        request_id = incoming.get("id") if isinstance(incoming, dict) else None
         if request_id is not None and (not isinstance(request_id, (str, int)) or len(str(request_id)) > 64):
             request_id = None
+        if not allowed:
+            return await self._strike(request_id)
+        if refusal is not None:
+            return await self._error(request_id, refusal)
+        await self._handle(request_id, incoming)
+
+    async def _strike(self, request_id):
+        if self.flood.strike(time.monotonic()):
+            return await self.close(code=CLOSE_TOO_MANY)
+        await self._error(request_id, RateLimited("Too many events; slow down.",
+                                                  details={"limit_per_second": settings.SOCKET_RATE_LIMIT}))
+
+    async def _handle(self, request_id, frame):
         try:
-            if not registry.rate_allow(self.user.pk, settings.SOCKET_RATE_LIMIT):
-                self.flood_strikes += 1
-                if self.flood_strikes > settings.SOCKET_RATE_LIMIT:
-                    await self.close(code=CLOSE_TOO_MANY)
-                raise RateLimited("Too many events; slow down.", details={"limit_per_second": settings.SOCKET_RATE_LIMIT})
             event, data = self._validate(frame)
             result = await getattr(self, f"on_{event}")(data)
         except ApplicationError as exc:
             return await self._error(request_id, exc)
+        except (RedisError, OperationalError, InterfaceError):  # Redis or PostgreSQL unreachable
+            logger.warning("socket event failed: a dependency is unreachable", extra={"event": frame.get("event")})
+            return await self._error(request_id, ServiceUnavailable())
         except Exception:
             logger.exception("socket handler failed")
             return await self._error(request_id, ApplicationError("Something went wrong on our side.", code="server_error"))
@@ -388,7 +427,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         return {"presence": presence}
 
     async def _announce_presence(self, status: str):
-        await _announce(self.user, status)
+        await presence.announce(self.user.pk, status)
 
     async def on_file_upload_start(self, data):
         from core.uploads import check_upload_intent
@@ -506,7 +545,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         now = time.monotonic()
         if now - self.touched.get(conversation_id, 0) > 10:
             self.touched[conversation_id] = now
-            await registry.conversation_touch(conversation_id)
+            try:
+                await registry.conversation_touch(conversation_id)
+            except RedisError:  # a statistic: never fail the action it follows
+                pass
 
     async def session_revoke(self, message):
         await self.close(code=CLOSE_UNAUTHORIZED)
@@ -519,4 +561,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             if time.monotonic() - self.last_frame > settings.SOCKET_PING_TIMEOUT / 1000:
                 await self.close(code=CLOSE_IDLE)
                 return
-            await registry.connection_renew(self.user.pk, self.channel_name)
+            try:
+                await registry.connection_renew(self.user.pk, self.channel_name)
+            except RedisError:  # renewed next time; the entry outlives a few missed renewals
+                pass

@@ -1,21 +1,27 @@
+from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import selectors, services
 from accounts.api import serializers as s
 from accounts.models import Role, User
-from accounts.throttles import LoginAccountThrottle, LoginAddressThrottle
-from core.errors import ApplicationError
+from accounts.throttles import LoginAccountThrottle, LoginAddressThrottle, PasswordResetThrottle
+from core.api.schema import error_response
+from accounts.lockout import locked_message
+from core.errors import ApplicationError, RateLimited
 
 
 class InvalidCredentials(ApplicationError):
@@ -25,7 +31,13 @@ class InvalidCredentials(ApplicationError):
 
 class InvalidToken(ApplicationError):
     status_code = status.HTTP_401_UNAUTHORIZED
-    default_code = "token_not_valid"
+    default_code = "token_invalid"
+
+
+def refresh_refused(exc: Exception) -> InvalidToken:
+    if isinstance(exc, ExpiredTokenError):
+        return InvalidToken("This refresh token has expired; sign in again.", code="token_expired")
+    return InvalidToken("This refresh token is not valid (used, revoked or malformed); sign in again.")
 
 
 def token_pair(user: User) -> dict:
@@ -54,28 +66,33 @@ class LoginView(APIView):
     authentication_classes = []
     throttle_classes = [LoginAddressThrottle, LoginAccountThrottle]
 
-    @extend_schema(request=s.LoginSerializer, responses={200: s.AuthResponseSerializer}, tags=["auth"])
+    @extend_schema(
+        request=s.LoginSerializer,
+        responses={200: s.AuthResponseSerializer, 400: error_response("validation_error", "parse_error"),
+                   401: error_response("invalid_credentials"), 429: error_response("throttled", "login_locked")},
+        tags=["auth"],
+    )
     def post(self, request):
         data = s.LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        # Through django-axes (accounts/lockout.py): failures here count with the console's.
         user = authenticate(request, email=data.validated_data["email"], password=data.validated_data["password"])
+        if getattr(request, "axes_locked_out", False):
+            seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+            raise RateLimited(locked_message(), code="login_locked", details={"retry_after": seconds})
         if user is None or not user.is_active:
             raise InvalidCredentials("Email or password is wrong.")
-        User.objects.filter(pk=user.pk).update(last_login=_now())
+        user_logged_in.send(sender=user.__class__, request=request, user=user)  # last_login; clears the failures
         return Response(auth_body(user))
-
-
-def _now():
-    from django.utils import timezone
-
-    return timezone.now()
 
 
 class RefreshView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=s.RefreshSerializer, responses={200: s.TokenPairSerializer}, tags=["auth"])
+    @extend_schema(request=s.RefreshSerializer, tags=["auth"], responses={
+        200: s.TokenPairSerializer, 400: error_response("validation_error"),
+        401: error_response("token_invalid", "token_expired")})
     def post(self, request):
         data = s.RefreshSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -84,11 +101,9 @@ class RefreshView(APIView):
             with transaction.atomic():
                 serializer.is_valid(raise_exception=True)
         except TokenError as exc:
-            raise InvalidToken(str(exc)) from None
-        except Exception as exc:  # simplejwt raises AuthenticationFailed for a user who is gone or inactive
-            if getattr(exc, "status_code", None) == status.HTTP_401_UNAUTHORIZED:
-                raise InvalidToken("Token is invalid or expired.") from None
-            raise
+            raise refresh_refused(exc) from None
+        except (AuthenticationFailed, ObjectDoesNotExist) as exc:  # the user is inactive or gone
+            raise refresh_refused(exc) from None
         return Response(serializer.validated_data)
 
 
@@ -96,14 +111,15 @@ class LogoutView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=s.RefreshSerializer, responses={204: None}, tags=["auth"])
+    @extend_schema(request=s.RefreshSerializer, tags=["auth"], responses={
+        204: None, 400: error_response("validation_error"), 401: error_response("token_invalid", "token_expired")})
     def post(self, request):
         data = s.RefreshSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             RefreshToken(data.validated_data["refresh"]).blacklist()
         except TokenError as exc:
-            raise InvalidToken(str(exc)) from None
+            raise refresh_refused(exc) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -121,12 +137,54 @@ class MeView(APIView):
 
 
 class PasswordChangeView(APIView):
-    @extend_schema(request=s.PasswordChangeSerializer, responses={200: s.TokenPairSerializer}, tags=["auth"])
+    @extend_schema(request=s.PasswordChangeSerializer, tags=["auth"], responses={
+        200: OpenApiResponse(s.TokenPairSerializer, description="A new pair: every other token of the user is revoked."),
+        400: error_response("wrong_password", "weak_password", "validation_error"),
+        401: error_response("not_authenticated", "token_invalid", "token_expired")})
     def post(self, request):
         data = s.PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.password_change(user=request.user, **data.validated_data)
         return Response(token_pair(user))
+
+
+class PasswordResetView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [LoginAddressThrottle, PasswordResetThrottle]
+
+    @extend_schema(
+        request=s.PasswordResetSerializer,
+        responses={202: OpenApiResponse(description="Accepted, whether or not an account has this email: if one "
+                                                    "does, a reset email with a single-use, expiring code is on its way."),
+                   400: error_response("validation_error", "parse_error"),
+                   429: error_response("throttled")},
+        tags=["auth"],
+    )
+    def post(self, request):
+        data = s.PasswordResetSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_request(email=data.validated_data["email"])
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [LoginAddressThrottle]
+
+    @extend_schema(
+        request=s.PasswordResetConfirmSerializer,
+        responses={204: OpenApiResponse(description="Password set; every session of the account is signed out."),
+                   400: error_response("reset_code_invalid", "weak_password", "validation_error", "parse_error"),
+                   429: error_response("throttled")},
+        tags=["auth"],
+    )
+    def post(self, request):
+        data = s.PasswordResetConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_confirm(**data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class UserFilter(filters.FilterSet):

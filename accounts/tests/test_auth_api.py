@@ -118,7 +118,7 @@ def test_refresh_rotates_and_the_old_refresh_stops_working(api_client, consultan
     assert rotated.status_code == 200
     assert set(rotated.json()) == {"access", "refresh"}
     assert rotated.json()["refresh"] != tokens["refresh"]
-    assert_error(api_client.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}), 401, "token_not_valid")
+    assert_error(api_client.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}), 401, "token_invalid")
 
 
 @pytest.mark.parametrize("token", ["", "garbage", "a.b.c", "x" * 3000])
@@ -131,22 +131,29 @@ def test_refresh_with_bad_token(api_client, token):
 def test_expired_refresh_is_refused(api_client, consultant):
     refresh = RefreshToken.for_user(consultant)
     refresh.set_exp(lifetime=-timedelta(seconds=1))
-    assert_error(api_client.post("/api/v1/auth/refresh", {"refresh": str(refresh)}), 401, "token_not_valid")
+    assert_error(api_client.post("/api/v1/auth/refresh", {"refresh": str(refresh)}), 401, "token_expired")
 
 
 def test_logout_blacklists_the_refresh_token(api_client, consultant):
     tokens = api_client.post("/api/v1/auth/login", {"email": consultant.email, "password": PASSWORD}).json()
     assert api_client.post("/api/v1/auth/logout", {"refresh": tokens["refresh"]}).status_code == 204
-    assert_error(api_client.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}), 401, "token_not_valid")
-    assert_error(api_client.post("/api/v1/auth/logout", {"refresh": tokens["refresh"]}), 401, "token_not_valid")
+    assert_error(api_client.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}), 401, "token_invalid")
+    assert_error(api_client.post("/api/v1/auth/logout", {"refresh": tokens["refresh"]}), 401, "token_invalid")
 
 
-def test_bad_and_expired_access_tokens_are_401(api_client, consultant):
+def test_bad_and_expired_access_tokens_are_401_with_a_stable_code_and_a_human_message(api_client, consultant):
     assert_error(api_client.get("/api/v1/auth/me"), 401, "not_authenticated")
-    assert_error(api_client.get("/api/v1/auth/me", HTTP_AUTHORIZATION="Bearer nonsense"), 401, "authentication_failed")
+    bad = api_client.get("/api/v1/auth/me", HTTP_AUTHORIZATION="Bearer nonsense")
+    assert_error(bad, 401, "token_invalid")
     expired = AccessToken.for_user(consultant)
     expired.set_exp(lifetime=-timedelta(seconds=1))
-    assert_error(api_client.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {expired}"), 401, "authentication_failed")
+    late = api_client.get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {expired}")
+    assert_error(late, 401, "token_expired")
+    for response in (bad, late):
+        message = response.json()["error"]["message"]
+        assert "ErrorDetail" not in message and "{" not in message and "token_class" not in message
+        assert message.endswith("sign in again.") and response.json()["error"]["details"] == {}
+    assert bad.json()["error"]["message"] != late.json()["error"]["message"]
 
 
 def test_me_updates_profile_but_never_role_office_or_email(client_for, consultant, other_office):
@@ -172,7 +179,7 @@ def test_password_change_signs_out_other_sessions(api_client, client_for, consul
     assert_error(weak, 400, "weak_password")
     ok = client.post("/api/v1/auth/password", {"old_password": PASSWORD, "new_password": "An0ther-long-one"})
     assert ok.status_code == 200 and set(ok.json()) == {"access", "refresh"}
-    assert_error(api_client.post("/api/v1/auth/refresh", {"refresh": old["refresh"]}), 401, "token_not_valid")
+    assert_error(api_client.post("/api/v1/auth/refresh", {"refresh": old["refresh"]}), 401, "token_invalid")
     relogin = api_client.post("/api/v1/auth/login", {"email": consultant.email, "password": "An0ther-long-one"})
     assert relogin.status_code == 200
 

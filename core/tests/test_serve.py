@@ -151,3 +151,16 @@ def test_a_dead_worker_stops_the_server(launcher):
     assert process.wait(timeout=20) != 0
     for pid in workers[1:]:
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+
+
+def test_daphnes_proxy_headers_and_access_log_are_refused(capsys):
+    """daphne's --proxy-headers believes X-Forwarded-For from anyone (TRUSTED_PROXIES decides instead) and
+    its access log writes whole URLs, tokens included (crm.access replaces it)."""
+    from crm_project.serve import main, refused_option
+
+    for option in ("--proxy-headers", "--proxy-headers-host=X-Real-IP", "--access-log=/tmp/access.log"):
+        with pytest.raises(SystemExit) as exited:
+            main(["--workers", "1", option])
+        assert exited.value.code == 2 and "not supported" in capsys.readouterr().err
+    command = next(line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD"))
+    assert "crm_project.serve" in command and refused_option(command.split()) is None

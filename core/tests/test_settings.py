@@ -14,6 +14,7 @@ PROD_ENV = {
     "ALLOWED_HOSTS": "crm.example.com",
     "DATABASE_URL": "postgres://crm@db.example.com:5432/crm",
     "REDIS_URL": "redis://redis.example.com:6379/0",
+    "EMAIL_URL": "smtp://crm:secret@smtp.example.com:587/?tls=True",
 }
 
 
@@ -28,7 +29,7 @@ def test_check_deploy_is_clean_with_production_settings():
     assert result.returncode == 0, result.stderr + result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "EMAIL_URL"])
 def test_production_refuses_to_start_without(missing):
     env = {k: v for k, v in PROD_ENV.items() if k != missing}
     result = manage("check", env=env)

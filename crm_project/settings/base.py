@@ -4,11 +4,14 @@ Every value comes from the environment (see `.env.example`) with a safe developm
 default; `prod.py` tightens what must not be left at its default.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import dj_email_url
+from django.core.exceptions import ImproperlyConfigured
 
 from crm_project.embedded import database_url_from_parts
 
@@ -36,8 +39,16 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 SECRET_KEY = env("SECRET_KEY", "dev-insecure-secret-key-change-me-0123456789abcdef")
+# Previous keys, still accepted (not used to sign) while a rotation settles: docs/security.md
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+# Addresses or networks of the reverse proxies in front of the server (comma separated). Only a
+# request arriving from one of them has its X-Forwarded-For / X-Forwarded-Proto believed
+# (core/edge.py); default none: the client is whoever opened the connection.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+for _proxy in TRUSTED_PROXIES:
+    ipaddress.ip_network(_proxy, strict=False)  # a typo stops the server at start-up, not at the first request
 
 INSTALLED_APPS = [
     "daphne",
@@ -51,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc files, served by the project
@@ -84,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked sign-in into accounts.lockout's page
 ]
 
 ROOT_URLCONF = "crm_project.urls"
@@ -135,6 +148,23 @@ WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", len(os.sched_getaffinity(0)) if has
 WEB_THREADS = env_int("WEB_THREADS", 4)
 
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_namespace(database_name: str, redis_url: str) -> str:
+    """The prefix of every Redis key and pub/sub channel of this installation.
+
+    Redis pub/sub ignores the database number, so two installations on one Redis server (a
+    staging and a production, say) would otherwise hear each other's events. By default the
+    namespace is the database name and the Redis database number: installations that differ in
+    either never meet, and every process of one installation agrees without a setting.
+    """
+    from urllib.parse import urlparse
+
+    path = urlparse(redis_url).path.strip("/")
+    return f"crm.{database_name}.{path or 0}"
+
+
+REDIS_NAMESPACE = env("REDIS_NAMESPACE") or redis_namespace(DATABASES["default"]["NAME"], REDIS_URL)
 # The layer is picked by measurement (bench/ws_bench.py, docs/websocket.md): `core` is
 # channels_redis' list-based RedisChannelLayer, `pubsub` its RedisPubSubChannelLayer.
 CHANNELS_BACKEND = env("CHANNELS_BACKEND", "pubsub")
@@ -144,7 +174,7 @@ CHANNEL_LAYERS = {
             "core": "channels_redis.core.RedisChannelLayer",
             "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
         }[CHANNELS_BACKEND],
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNELS_PREFIX", "crm")},
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_NAMESPACE},
     }
 }
 if CHANNELS_BACKEND == "core":
@@ -153,15 +183,30 @@ CACHES = {
     "default": {
         "BACKEND": "core.cache.RedisCache",  # pools shared per process (core/cache.py)
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": env("CACHE_PREFIX", "crm"),
+        "KEY_PREFIX": REDIS_NAMESPACE,
     }
 }
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    "accounts.lockout.LockoutBackend",  # first: a locked account or address is refused before any password check
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# Sign-in lockout (django-axes; accounts/lockout.py): this many failed password sign-ins, through the
+# console or the API, lock the account tried and the address they came from for LOGIN_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: the account, and the address
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lockout ends on time however long someone keeps trying
+AXES_HANDLER = "accounts.lockout.LoginFailures"
+AXES_USERNAME_CALLABLE = "accounts.lockout.username"
+AXES_CLIENT_IP_CALLABLE = "core.edge.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not recorded (a row each); failures are
+AXES_VERBOSE = False
+
 # The first hashes new passwords; the others read stored ones. bcrypt reads the hashes of users
 # imported from the original Node product (accounts/hashers.py): they are re-hashed at sign-in.
 PASSWORD_HASHER = env("PASSWORD_HASHER", "pbkdf2")  # pbkdf2 | bcrypt
@@ -242,7 +287,11 @@ REST_FRAMEWORK = {
         "anon": f"{env_int('RATE_LIMIT_ANON_REQUESTS', 120)}/min",
         "login_account": env("LOGIN_RATE_PER_ACCOUNT", "5/min"),
         "login_address": env("LOGIN_RATE_PER_ADDRESS", "20/min"),
+        "password_reset": env("PASSWORD_RESET_RATE", "5/hour"),
     },
+    # Throttles identify anonymous clients by REMOTE_ADDR, which core.edge already took from a trusted
+    # proxy's X-Forwarded-For where there is one. Left at None, DRF would believe anyone's header.
+    "NUM_PROXIES": 0,
     # DRF's user/anon rates, counted with atomic Redis counters (core/throttling.py)
     "DEFAULT_THROTTLE_CLASSES": [
         "core.throttling.UserRateThrottle",
@@ -259,6 +308,9 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
+    # Every token carries a hash of the password hash, checked against the user row on each request
+    # (core.authentication) and socket: a password change or reset ends every access token at once.
+    "CHECK_REVOKE_TOKEN": True,
     "SIGNING_KEY": env("JWT_SECRET", SECRET_KEY),
     "ALGORITHM": "HS256",
 }
@@ -319,11 +371,40 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
+# allauth serves social sign-in only: its HTML signup, password login, password reset and change
+# pages are off (one path each: the API's auth/* endpoints). A first social sign-in signs a student
+# up through accounts.services.student_signup (accounts/adapters.py).
+SOCIALACCOUNT_ONLY = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_LOGIN_ON_GET = True
 SOCIALACCOUNT_AUTO_SIGNUP = True
+# Where an allauth sign-in without `next` lands (never /accounts/profile/, which does not exist):
+# the hand-over of a single-use code to the web client. Signing out lands on the web client.
+LOGIN_REDIRECT_URL = "auth-social-complete"
+
+# --- Email (password reset) -------------------------------------------------------------
+# smtp://user:password@host:587/?tls=True (or submission://, smtps://), console: (prints, the
+# development default), dummy: (drops). Production refuses to start without it (prod.py).
+EMAIL_URL = env("EMAIL_URL", "console:")
+_email = dj_email_url.parse(EMAIL_URL)
+if "EMAIL_BACKEND" not in _email:
+    raise ImproperlyConfigured("EMAIL_URL must start with smtp://, submission://, smtps://, console:, file: or dummy:")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS, EMAIL_USE_SSL = _email["EMAIL_USE_TLS"], _email["EMAIL_USE_SSL"]
+EMAIL_TIMEOUT = _email["EMAIL_TIMEOUT"] or 10  # seconds; a stuck SMTP server must not hold a request forever
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Consultancy CRM <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# How long a password reset link works (it also stops working once used: the password changed).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_MINUTES", 60) * 60
 
 # --- Product settings (names of the original design) ----------------------------------
 FRONTEND_URL = env("FRONTEND_URL", "http://localhost:3000")
+ACCOUNT_LOGOUT_REDIRECT_URL = FRONTEND_URL  # allauth's sign-out page (social sessions)
 ALLOWED_WS_ORIGINS = env_list("ALLOWED_WS_ORIGINS", FRONTEND_URL)
 # Browser apps on these origins may call the API (django-cors-headers). Bearer tokens, not cookies:
 # no credentials, so a page elsewhere can never ride a signed-in session.
@@ -377,8 +458,13 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own handlers (a console one in debug, mail_admins) replaced: every record, error
+        # reports included, leaves through the one redacting handler.
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.db.backends": {"level": "DEBUG" if DEBUG_SQL else "WARNING"},
         "crm.socket": {"level": "DEBUG" if DEBUG_SOCKET else LOG_LEVEL},
+        # one line per request and per socket (core.edge); ~50 us a request with the JSON formatter
+        "crm.access": {"level": LOG_LEVEL if env_bool("ACCESS_LOG", True) else "WARNING"},
         "daphne": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
     },

@@ -17,9 +17,13 @@ if not env("DATABASE_URL") and not database_url_from_parts():
     raise ImproperlyConfigured("DATABASE_URL (or DB_HOST and DB_NAME) must point at the production PostgreSQL.")
 if not env("REDIS_URL"):
     raise ImproperlyConfigured("REDIS_URL must point at the production Redis.")
+if not env("EMAIL_URL"):
+    # the development default prints password reset links (secrets) to the log
+    raise ImproperlyConfigured("EMAIL_URL must point at an SMTP server (smtp://user:password@host:587/?tls=True).")
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from anyone. core.edge takes the
+# scheme from it only when the request came through TRUSTED_PROXIES, and request.scheme follows.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 # Container and load-balancer probes call /health over plain HTTP from inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^health/?$"]

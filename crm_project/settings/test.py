@@ -7,10 +7,12 @@ from crm_project.embedded import ensure_services
 ensure_services()
 
 from .base import *  # noqa: E402,F401,F403
-from .base import CHANNEL_LAYERS, env  # noqa: E402
+from .base import CACHES, CHANNEL_LAYERS, DATABASES, REDIS_URL, env, redis_namespace  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = tempfile.mkdtemp(prefix="crm-test-media-")
-# Each test run gets its own Redis key space so parallel runs cannot see each other.
-CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = env("CHANNELS_PREFIX", "crm-test")
+# The namespace of the database the tests really use (pytest-django's "test_" copy): runs on
+# other databases, and a dev server on this one, never share keys or events with the tests.
+REDIS_NAMESPACE = env("REDIS_NAMESPACE") or redis_namespace(f"test_{DATABASES['default']['NAME']}", REDIS_URL)
+CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = CACHES["default"]["KEY_PREFIX"] = REDIS_NAMESPACE
 LOG_LEVEL = "WARNING"

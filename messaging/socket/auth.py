@@ -1,12 +1,14 @@
 """Who is on the other end of a socket: the access JWT from `?token=` or `Authorization: Bearer`."""
 
-from urllib.parse import parse_qs
+from functools import lru_cache
+from urllib.parse import parse_qs, urlsplit
 
 from django.contrib.auth.models import AnonymousUser
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
+from core.authentication import token_matches_user
 from messaging.socket import database_sync_to_async
 
 
@@ -28,7 +30,12 @@ def user_for_token(raw: str | None):
         token = AccessToken(raw)
     except TokenError:
         return AnonymousUser()
-    return User.objects.select_related("office").filter(pk=token.get("user_id"), is_active=True).first() or AnonymousUser()
+    try:
+        user = User.objects.select_related("office").filter(pk=token.get("user_id")).first()
+    except (TypeError, ValueError):
+        return AnonymousUser()
+    # inactive, or the password changed since the token was issued: refused as over REST
+    return user if user is not None and token_matches_user(token, user) else AnonymousUser()
 
 
 def origin_from_scope(scope) -> str | None:
@@ -38,18 +45,41 @@ def origin_from_scope(scope) -> str | None:
     return None
 
 
+def _origin_key(origin: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an origin, the default port filled in; None when it is not one."""
+    try:
+        parts = urlsplit(origin.strip())
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:
+        return None
+    if not parts.hostname or port is None:
+        return None
+    return parts.scheme.lower(), parts.hostname.lower(), port
+
+
+@lru_cache(maxsize=16)
+def _allowed_keys(origins: tuple[str, ...]) -> frozenset:
+    return frozenset(key for key in map(_origin_key, origins) if key is not None)
+
+
 def origin_allowed(scope) -> bool:
     """Configured front-end origins, the server's own pages (the staff console), or no Origin at
-    all (mobile apps and servers send none; browsers always do)."""
-    from urllib.parse import urlparse
-
+    all (mobile apps and servers send none; browsers always do). An origin is scheme, host and
+    port: `http://own-host` is not `https://own-host`. The server's own scheme is the one the socket
+    arrived on (wss behind a trusted TLS proxy, decided in core.edge)."""
     from django.conf import settings
 
     origin = origin_from_scope(scope)
-    if origin is None or origin in settings.ALLOWED_WS_ORIGINS:
+    if origin is None:
+        return True
+    key = _origin_key(origin)
+    if key is None:
+        return False
+    if key in _allowed_keys(tuple(settings.ALLOWED_WS_ORIGINS)):
         return True
     host = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), None)
-    return host is not None and urlparse(origin).netloc == host
+    own_scheme = "https" if scope.get("scheme") == "wss" else "http"
+    return host is not None and key == _origin_key(f"{own_scheme}://{host}")
 
 
 def socket_auth(inner):

@@ -1,34 +1,77 @@
 """Socket state shared by every server process, kept in Redis.
 
-- `sockets:<user>`: sorted set of that user's open sockets, scored by when each expires unless its
-  heartbeat renews it; a process that dies leaves entries that simply expire (nobody stays
-  online forever after a crash). The connection cap counts these.
+- `processes`: sorted set of the live server processes (one per event loop), scored by when each
+  is declared dead unless its beat (every NODE_BEAT_SECONDS) renews it. A process stopped by
+  SIGTERM marks itself dead on the way out; one killed outright is dead within NODE_TTL_MS.
+- `process:<id>`: the sockets a process holds, so the first live process to notice it is dead
+  removes them (`node_beat`), and their users go offline if that was their last socket.
+- `sockets:<user>`: sorted set of that user's open sockets (`<process> <channel>`), scored by when
+  each expires unless its own heartbeat renews it. The connection cap counts the ones whose
+  process is alive, so a crashed process never locks its users out.
 - `presence:<user>`: the chosen status (online / away / busy) while connected.
 - `rate:<user>:<second>`: frames per user per second, across processes.
 - `upload:<id>`: a pending upload announced by `file_upload_start`.
 - `stats:sockets`, `stats:conversations`: totals for `/socket-stats`.
+
+Every key starts with the installation's REDIS_NAMESPACE. The scripts build key names from it,
+so this needs one Redis server (or Sentinel), not Redis Cluster.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
+import logging
 import time
 import uuid
 
+import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
 from messaging.socket import PerLoop
 
+logger = logging.getLogger("crm.socket")
 
+NODE_BEAT_SECONDS = 1.0
+NODE_TTL_MS = 5000  # a process silent this long is dead (a beat is 1 s: tolerates 4 s of stall)
+
+# KEYS: sockets:<user>, stats:sockets, processes, process:<node>
+# ARGV: now, socket expiry, cap, "<node> <channel>", sockets key ttl, "<user>|<channel>", node, node expiry
 _CONNECT = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end
+local now = tonumber(ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[8], ARGV[7])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local live = 0
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local alive = tonumber(redis.call('ZSCORE', KEYS[3], string.match(member, '^(%S+)')) or '0')
+  if alive > now then live = live + 1 end
+end
+if live >= tonumber(ARGV[3]) then return -1 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[6])
-return redis.call('ZCARD', KEYS[1])
+redis.call('SADD', KEYS[4], ARGV[6])
+return live + 1
+"""
+
+# KEYS: processes. ARGV: now, key prefix ("<namespace>:ws:"). Claims and clears dead processes (one
+# caller wins each: the script is atomic); returns the users who had sockets on them.
+_REAP = """
+local users = {}
+for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 20)) do
+  redis.call('ZREM', KEYS[1], node)
+  local held = ARGV[2] .. 'process:' .. node
+  for _, member in ipairs(redis.call('SMEMBERS', held)) do
+    local user, channel = string.match(member, '^([^|]+)|(.+)$')
+    redis.call('ZREM', ARGV[2] .. 'sockets:' .. user, node .. ' ' .. channel)
+    redis.call('ZREM', ARGV[2] .. 'stats:sockets', member)
+    users[#users + 1] = user
+  end
+  redis.call('DEL', held)
+end
+return users
 """
 
 
@@ -41,7 +84,7 @@ def redis_client() -> aioredis.Redis:
 
 
 def _key(*parts) -> str:
-    return ":".join([settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "crm"), "ws", *map(str, parts)])
+    return ":".join([settings.REDIS_NAMESPACE, "ws", *map(str, parts)])
 
 
 def _ttl_ms() -> int:
@@ -52,20 +95,56 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+class _Node:
+    """This event loop's sockets, as the registry knows them (one loop per server process)."""
+
+    def __init__(self):
+        self.id = uuid.uuid4().hex[:16]
+        self.sockets: dict[str, int] = {}  # channel → user id
+        _nodes.append(self.id)
+
+
+_nodes: list[str] = []
+_node = PerLoop(_Node).get
+
+
+@atexit.register
+def _mark_nodes_dead() -> None:
+    """A process stopping cleanly (SIGTERM) is dead at once: the next beat of any other process
+    clears its sockets, and its users' reconnections are not counted against them meanwhile."""
+    if not _nodes:
+        return
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+        client.zadd(_key("processes"), {node: 0 for node in _nodes})
+        client.close()
+    except Exception:  # Redis gone too: the process simply expires
+        pass
+
+
+def _member(node: _Node, channel: str) -> str:
+    return f"{node.id} {channel}"
+
+
 async def connection_open(user_id: int, channel: str) -> int | None:
-    """Register a socket; None when the user already has the most sockets allowed."""
-    now = _now_ms()
+    """Register a socket; None when the user already has the most sockets allowed. Otherwise the
+    user's live sockets, this one included."""
+    node, now = _node(), _now_ms()
     count = await redis_client().eval(
-        _CONNECT, 2, _key("sockets", user_id), _key("stats", "sockets"),
-        now, now + _ttl_ms(), settings.SOCKET_MAX_CONNECTIONS_PER_USER, channel, _ttl_ms() * 2, f"{user_id}|{channel}",
+        _CONNECT, 4, _key("sockets", user_id), _key("stats", "sockets"), _key("processes"), _key("process", node.id),
+        now, now + _ttl_ms(), settings.SOCKET_MAX_CONNECTIONS_PER_USER, _member(node, channel), _ttl_ms() * 2,
+        f"{user_id}|{channel}", node.id, now + NODE_TTL_MS,
     )
-    return None if count == -1 else int(count)
+    if count == -1:
+        return None
+    node.sockets[channel] = user_id
+    return int(count)
 
 
 async def connection_renew(user_id: int, channel: str) -> None:
-    expiry = _now_ms() + _ttl_ms()
+    node, expiry = _node(), _now_ms() + _ttl_ms()
     pipe = redis_client().pipeline()
-    pipe.zadd(_key("sockets", user_id), {channel: expiry})
+    pipe.zadd(_key("sockets", user_id), {_member(node, channel): expiry})
     pipe.pexpire(_key("sockets", user_id), _ttl_ms() * 2)
     pipe.zadd(_key("stats", "sockets"), {f"{user_id}|{channel}": expiry})
     await pipe.execute()
@@ -73,11 +152,36 @@ async def connection_renew(user_id: int, channel: str) -> None:
 
 async def connection_close(user_id: int, channel: str) -> int:
     """Forget a socket; returns how many live sockets the user still has."""
+    node = _node()
+    node.sockets.pop(channel, None)
     pipe = redis_client().pipeline()
-    pipe.zrem(_key("sockets", user_id), channel)
+    pipe.zrem(_key("sockets", user_id), _member(node, channel))
     pipe.zrem(_key("stats", "sockets"), f"{user_id}|{channel}")
+    pipe.srem(_key("process", node.id), f"{user_id}|{channel}")
     pipe.zcount(_key("sockets", user_id), _now_ms(), "+inf")
-    return int((await pipe.execute())[2])
+    return int((await pipe.execute())[3])
+
+
+async def node_beat() -> list[int]:
+    """Keep this process alive in the registry and clear dead ones. Returns the users whose last
+    socket was on a dead process (they are offline now)."""
+    node, now = _node(), _now_ms()
+    client = redis_client()
+    if await client.zadd(_key("processes"), {node.id: now + NODE_TTL_MS}) and node.sockets:
+        # Declared dead while alive (a stall longer than NODE_TTL_MS) and cleared: register again.
+        logger.warning("socket registry lost this process; registering its sockets again",
+                       extra={"sockets": len(node.sockets)})
+        pipe = client.pipeline()
+        for channel, user_id in node.sockets.items():
+            pipe.zadd(_key("sockets", user_id), {_member(node, channel): now + _ttl_ms()})
+            pipe.zadd(_key("stats", "sockets"), {f"{user_id}|{channel}": now + _ttl_ms()})
+            pipe.sadd(_key("process", node.id), f"{user_id}|{channel}")
+        await pipe.execute()
+    touched = sorted({int(user) for user in await client.eval(_REAP, 1, _key("processes"), now, _key(""))})
+    if not touched:
+        return []
+    counts = await asyncio.gather(*[live_socket_count(user_id) for user_id in touched])
+    return [user_id for user_id, count in zip(touched, counts) if count == 0]
 
 
 async def live_socket_count(user_id: int) -> int:

@@ -121,6 +121,27 @@ async def test_foreign_origin_closes_with_4403(people):
     await good.disconnect()
 
 
+@override_settings(ALLOWED_WS_ORIGINS=["https://app.example.com"])
+@pytest.mark.parametrize("origin, allowed", [
+    ("https://app.example.com", True),
+    ("https://APP.example.com:443", True),  # the same origin, spelled out
+    ("http://app.example.com", False),  # an origin is scheme + host + port
+    ("https://app.example.com:8443", False),
+    ("http://crm.example.com", True),  # the server's own page, on the scheme the socket came in on
+    ("https://crm.example.com", False),
+    ("http://crm.example.com:8080", False),
+    ("null", False),
+    ("https://", False),
+])
+async def test_origins_compare_scheme_host_and_port(people, origin, allowed):
+    communicator = await connect(people[0], origin=origin, headers=[(b"host", b"crm.example.com")])
+    if allowed:
+        assert (await request(communicator, "ping"))["event"] == "ack"
+        await communicator.disconnect()
+    else:
+        assert await closed_with(communicator) == 4403
+
+
 @override_settings(SOCKET_MAX_CONNECTIONS_PER_USER=2)
 async def test_connection_cap_closes_with_4429(people):
     first, second = await connect(people[0]), await connect(people[0])
@@ -329,6 +350,39 @@ async def test_flood_gets_rate_limited_then_closed(people):
     assert (await request(bystander, "ping"))["event"] == "ack"
     assert asyncio.get_running_loop().time() - start < 0.5
     await bystander.disconnect()
+
+
+@override_settings(SOCKET_RATE_LIMIT=5)
+async def test_a_flood_of_junk_is_rate_limited_and_closed_like_any_other(people):
+    """Frames that are not even JSON, or too large, count against the limit too: no reply to each."""
+    flooder = await connect(people[0])
+    for n in range(200):
+        await flooder.send_to(text_data="not json" if n % 2 else "x" * 70_000)
+    replies = []
+    while True:
+        output = await flooder.receive_output(timeout=3)
+        if output["type"] == "websocket.close":
+            break
+        replies.append(__import__("json").loads(output["text"])["data"]["code"])
+    assert output["code"] == 4429
+    assert set(replies) == {"bad_json", "frame_too_large", "rate_limited"} and len(replies) <= 15
+
+
+async def test_the_frame_limit_counts_bytes_not_characters(people):
+    client = await connect(people[0])
+    emoji = "\N{GRINNING FACE}" * 20_000  # 20,000 characters, 80,000 bytes: over 64 KiB
+    await client.send_to(text_data='{"event": "ping", "data": {"pad": "%s"}}' % emoji)
+    assert (await client.receive_json_from())["data"]["code"] == "frame_too_large"
+    await client.disconnect()
+
+
+async def test_a_client_id_must_be_text(people, chat):
+    client = await connect(people[0])
+    refused = await request(client, "send_message", {"conversation_id": chat.id, "content": "x",
+                                                     "client_id": {"nested": "object"}})
+    assert refused["event"] == "error" and refused["data"]["details"] == {"field": "client_id"}
+    assert await database_sync_to_async(Message.objects.count)() == 0
+    await client.disconnect()
 
 
 @override_settings(SOCKET_RATE_LIMIT=5)

@@ -1,0 +1,130 @@
+"""What every HTTP request and socket goes through before the app: who the client is, and the access log.
+
+The client's address and scheme are decided once, here, from the connection: a request that
+came from an address in `TRUSTED_PROXIES` takes them from that proxy's `X-Forwarded-For` and
+`X-Forwarded-Proto`; anyone else's headers are ignored. The decision is written into the ASGI
+scope, so Django's `REMOTE_ADDR` and `request.scheme`, the socket's `scope["client"]`, the
+throttles, the login lockout and the access log all see the same client (`client_address`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import time
+from functools import lru_cache
+
+from django.conf import settings
+
+access_log = logging.getLogger("crm.access")
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=8)
+def _networks(trusted: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in trusted)
+
+
+@lru_cache(maxsize=4096)
+def _trusted(address: str, trusted: tuple[str, ...]) -> bool | None:
+    """Whether `address` is one of our proxies; None when it is no address at all. Cached: the same
+    proxies and clients come back, and parsing an address costs more than the rest of `resolve`."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return any(ip in network for network in _networks(trusted))
+
+
+def _header(scope, name: bytes) -> str | None:
+    values = [value.decode("latin-1") for key, value in scope.get("headers", ()) if key == name]
+    return ",".join(values) if values else None
+
+
+def resolve(scope, trusted: tuple[str, ...]) -> tuple[str | None, str]:
+    """(client address, scheme) of a connection whose peer is `scope["client"]`.
+
+    From a trusted proxy, `X-Forwarded-For` is read right to left past the trusted hops: the first
+    address no proxy of ours vouches for is the client (the entries left of it are whatever that
+    client sent). Anything unparsable stops the walk at the last trusted hop.
+    """
+    peer = (scope.get("client") or (None,))[0]
+    scheme = scope.get("scheme") or ("ws" if scope["type"] == "websocket" else "http")
+    if not trusted or not peer or not _trusted(peer, trusted):
+        return peer, scheme
+    client = peer
+    for hop in reversed((_header(scope, b"x-forwarded-for") or "").split(",")):
+        vouched = _trusted(hop.strip(), trusted)
+        if vouched is None:
+            break
+        client = hop.strip()
+        if not vouched:
+            break
+    proto = (_header(scope, b"x-forwarded-proto") or "").split(",")[0].strip().lower()
+    if proto in ("http", "https"):
+        secure = proto == "https"
+        scheme = ("wss" if secure else "ws") if scope["type"] == "websocket" else proto
+    return client, scheme
+
+
+def client_address(request) -> str | None:
+    """The client's address of a Django (or DRF) request, as decided by `resolve` at the edge."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class Edge:
+    """ASGI middleware around the whole application (HTTP and WebSocket)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        client, scheme = resolve(scope, tuple(settings.TRUSTED_PROXIES))
+        port = (scope.get("client") or (None, 0))[1]
+        scope = {**scope, "client": (client, port) if client else None, "scheme": scheme}
+        if scope["type"] == "websocket":
+            return await self._socket(scope, receive, send)
+        return await self._http(scope, receive, send)
+
+    async def _http(self, scope, receive, send):
+        started, response = time.monotonic(), {"status": None, "size": 0}
+
+        async def logged_send(message):
+            if message["type"] == "http.response.start":
+                response["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                response["size"] += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, logged_send)
+        finally:
+            _log(scope, "", response["status"], response["size"], started)
+
+    async def _socket(self, scope, receive, send):
+        # Frames are not wrapped (the socket's hot path): one line when it opens, one when it ends.
+        started = time.monotonic()
+        _log(scope, "WSCONNECT ", None, None, started)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _log(scope, "WSDISCONNECT ", None, None, started)
+
+
+def _log(scope, kind: str, status, size, started: float) -> None:
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    client = (scope.get("client") or ("-",))[0]
+    query = scope.get("query_string", b"").decode("latin-1")
+    path = scope.get("path", "") + (f"?{query}" if query else "")
+    method = scope.get("method", "GET") if not kind else kind.strip()
+    duration_ms = round((time.monotonic() - started) * 1000, 1)
+    # Tokens in `path` are masked by the log handler's filter (core.logging), like every other field.
+    access_log.info(
+        '%s "%s %s" %s %s %sms', client, method, path, status or "-", size if size is not None else "-", duration_ms,
+        extra={"client": client, "method": method, "path": path, "status": status, "size": size,
+               "duration_ms": duration_ms, "scheme": scope.get("scheme")},
+    )

@@ -1,0 +1,74 @@
+"""A server process that stops, cleanly or killed outright, stops counting its sockets against
+the connection cap within seconds, and its users' contacts learn they went offline."""
+
+import asyncio
+import json
+import signal
+import time
+
+import pytest
+from websockets.asyncio.client import connect as ws_connect
+
+from accounts.tests.factories import ConsultantFactory
+from conftest import access_token_for
+from core.tests.live_server import server_env, start_daphne, wait_until_serving
+from messaging.tests.factories import make_conversation
+from offices.tests.factories import OfficeFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CAP = 3
+
+
+async def event(ws, name: str, timeout: float) -> dict:
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        if frame["event"] == name:
+            return frame["data"]
+
+
+async def opened(url: str):
+    ws = await ws_connect(url)
+    await ws.send(json.dumps({"event": "ping", "id": "p"}))
+    await event(ws, "ack", 5)  # a refused socket closes instead (4429)
+    return ws
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "kill-9"])
+def test_a_stopped_process_frees_its_users_sockets_and_reports_them_offline(tmp_path, stop):
+    office = OfficeFactory(name="Restarts")
+    roaming, contact = ConsultantFactory(office=office), ConsultantFactory(office=office)
+    make_conversation(roaming, contact, office=office)
+    roaming_token, contact_token = access_token_for(roaming), access_token_for(contact)
+    env = server_env(SOCKET_MAX_CONNECTIONS_PER_USER=str(CAP))
+    logs = [open(tmp_path / f"daphne-{n}.log", "w+") for n in range(2)]
+    (doomed, doomed_port), (survivor, survivor_port) = start_daphne(logs[0], env), start_daphne(logs[1], env)
+    try:
+        wait_until_serving([doomed_port, survivor_port])
+
+        async def scenario():
+            url = "ws://127.0.0.1:{}/ws/?token={}"
+            async with ws_connect(url.format(survivor_port, contact_token)) as watcher:
+                sockets = [await opened(url.format(doomed_port, roaming_token)) for _ in range(CAP)]
+                assert (await event(watcher, "user_status_changed", 5)) ["status"] == "online"
+                doomed.send_signal(stop)
+                await asyncio.to_thread(doomed.wait, 15)
+                stopped = time.monotonic()
+                offline = await event(watcher, "user_status_changed", 15)
+                assert (offline["user_id"], offline["status"]) == (roaming.id, "offline")
+                # every client of the stopped process reconnects to the survivor, up to the cap
+                again = [await opened(url.format(survivor_port, roaming_token)) for _ in range(CAP)]
+                freed_after = time.monotonic() - stopped
+                for ws in sockets + again:
+                    await ws.close()
+                return freed_after
+
+        freed_after = asyncio.run(scenario())
+        assert freed_after < (2 if stop == signal.SIGTERM else 8)
+    finally:
+        for process in (doomed, survivor):
+            if process.poll() is None:
+                process.terminate()
+                process.wait(10)
+        for log in logs:
+            log.close()
