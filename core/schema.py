@@ -21,28 +21,11 @@ import re
 from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import force_instance
+from drf_spectacular.utils import OpenApiResponse
 
+from core.api.schema import ErrorSerializer
 from core.pagination import CursorPagination
 
-ERROR_COMPONENT = "Error"
-ERROR_REF = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
-ERROR_SCHEMA = {
-    "type": "object",
-    "description": "Every error answers this one shape.",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message", "details"],
-            "properties": {
-                "code": {"type": "string", "description": "Machine-readable, e.g. `not_found`, `validation_error`"},
-                "message": {"type": "string", "description": "For people"},
-                "details": {"type": "object", "additionalProperties": True,
-                            "description": "Per-field messages for validation errors; else extra facts"},
-            },
-        }
-    },
-}
 ERROR_DESCRIPTIONS = {
     "400": "Invalid input (`validation_error` with per-field `details`, or a rule's own code)",
     "401": "Missing, invalid or expired access token; or wrong credentials",
@@ -131,12 +114,11 @@ class AutoSchema(openapi.AutoSchema):
         if _listed(CONFLICTS, path, self.method) and self.method != "GET":
             statuses.add("409")
         for status in sorted(statuses):
-            if status not in responses:
-                responses[status] = {
-                    "description": ERROR_DESCRIPTIONS[status],
-                    "content": {"application/json": {"schema": ERROR_REF}},
-                    **({"headers": RETRY_AFTER} if status == "429" else {}),
-                }
+            if status not in responses:  # what a view declares itself stands
+                body = OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[status])
+                responses[status] = self._get_response_for_code(body, status, media_types=["application/json"])
+            if status == "429":
+                responses[status].setdefault("headers", {}).update(RETRY_AFTER)
         return responses
 
 
@@ -161,15 +143,14 @@ def _client_path(path: str) -> str:
 
 
 def postprocess(result, generator, request, public):
-    """Paths without the trailing slash, the error component, and times of day as sent."""
+    """Paths without the trailing slash, ids in paths as integers, and times of day as sent."""
     result["paths"] = {_client_path(path): item for path, item in result["paths"].items()}
     for item in result["paths"].values():
         for operation in item.values():
             for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
                 if parameter["in"] == "path" and (parameter["name"] == "id" or parameter["name"].endswith("_id")):
                     parameter["schema"] = {"type": "integer"}  # routes match digits: ids, as in every body
-    result.setdefault("components", {}).setdefault("schemas", {})[ERROR_COMPONENT] = ERROR_SCHEMA
-    _fix_times(result["components"]["schemas"])
+    _fix_times(result.get("components", {}).get("schemas", {}))
     return result
 
 
