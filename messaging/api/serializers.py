@@ -95,6 +95,13 @@ class ParticipantSerializer(UserBriefSerializer):
     last_delivered_seq = serializers.IntegerField()
 
 
+class ParticipantPageSerializer(serializers.Serializer):
+    """Every participant at once (at most MAX_CONVERSATION_PARTICIPANTS): `next` is always null."""
+
+    results = ParticipantSerializer(many=True)
+    next = serializers.CharField(allow_null=True)
+
+
 class MarkReadSerializer(serializers.Serializer):
     seq = serializers.IntegerField(min_value=0, required=False)
 

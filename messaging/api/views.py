@@ -147,7 +147,7 @@ class UnreadTotalView(APIView):
 
 
 class ConversationParticipantsView(APIView):
-    @extend_schema(responses={200: s.ParticipantSerializer(many=True)}, tags=["conversations"])
+    @extend_schema(responses={200: s.ParticipantPageSerializer}, tags=["conversations"])
     def get(self, request, conversation_id):
         conversation, _ = selectors.conversation_access(request.user, conversation_id)
         rows = Participant.objects.filter(conversation=conversation).select_related("user").order_by("id")
