@@ -27,7 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-ROLES = os.environ.get("CONFORMANCE_ROLES", "student,receptionist,consultant,manager,super_admin").split(",")  # the one who may delete most goes last
+# The one who may delete most goes last.
+ROLES = os.environ.get("CONFORMANCE_ROLES", "student,receptionist,consultant,manager,super_admin").split(",")
 COVERAGE_ROLE = "super_admin"
 CHECKS = ["not_a_server_error", "status_code_conformance", "response_schema_conformance", "content_type_conformance",
           "ignored_auth", "use_after_free"]
@@ -110,7 +111,8 @@ def run_role(base: str, role: str, token: str, report_dir: Path, schema: dict) -
     report = report_dir / f"{role}.json"
     command = [
         # the schema the server served (saved once, not generated again for every role)
-        str(Path(sys.executable).parent / "schemathesis"), "run", str(ROOT / "artifacts" / "openapi.json"), "--url", base,
+        str(Path(sys.executable).parent / "schemathesis"), "run", str(ROOT / "artifacts" / "openapi.json"),
+        "--url", base,
         "--checks", ",".join(CHECKS),
         "--header", f"Authorization: Bearer {token}",
         "--max-examples", os.environ.get("CONFORMANCE_MAX_EXAMPLES", "5"),
@@ -178,7 +180,8 @@ def main() -> int:
                 role_started = time.monotonic()
                 cases, failures, output = run_role(base, role, login(base, emails[role]), Path(reports), schema)
                 results[role] = (cases, failures)
-                print(f"{role}: {cases} cases, {failures} failures ({time.monotonic() - role_started:.0f} s)", flush=True)
+                took = time.monotonic() - role_started
+                print(f"{role}: {cases} cases, {failures} failures ({took:.0f} s)", flush=True)
                 if failures:
                     print(output[-20000:])
     finally:

@@ -128,7 +128,8 @@ def database_url_from_parts(environ=os.environ) -> str | None:
     credentials = f"{user}:{quote(password, safe='')}" if password else user
     host = environ.get("DB_HOST") or "localhost"
     host = f"[{host}]" if ":" in host else host  # an IPv6 address
-    return f"postgres://{credentials}@{host}:{environ.get('DB_PORT') or 5432}/{quote(environ.get('DB_NAME') or 'crm', safe='')}"
+    name = quote(environ.get("DB_NAME") or "crm", safe="")
+    return f"postgres://{credentials}@{host}:{environ.get('DB_PORT') or 5432}/{name}"
 
 
 def ensure_services() -> None:

@@ -232,7 +232,8 @@ def lead_convert(*, actor: User, lead: Lead) -> Lead:
         # Assigned before it had an account: the lead–consultant conversation opens now.
         from messaging.services import conversation_ensure_direct
 
-        conversation_ensure_direct(user_a=lead.student, user_b=lead.assigned_to, actor=actor, office=lead.office, lead=lead)
+        conversation_ensure_direct(user_a=lead.student, user_b=lead.assigned_to, actor=actor, office=lead.office,
+                                   lead=lead)
     activity_record(lead=lead, actor=actor, kind=ActivityKind.CONVERTED,
                     text="Converted to a student" + (" (new account)" if created else " (existing account linked)"),
                     data={"from": previous, "student_id": lead.student.pk, "account_created": created})

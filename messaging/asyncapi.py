@@ -58,7 +58,8 @@ SCHEMAS = {
     "Conversation": _object({
         "id": INT, "type": {"type": "string", "enum": list(ConversationType.values)}, "title": STR,
         "office_id": _null(INT), "lead_id": _null(INT), "participants": {"type": "array", "items": _ref("User")},
-        "last_message": _null(_ref("Message")), "last_seq": INT, "unread_count": INT, "is_archived": {"type": "boolean"},
+        "last_message": _null(_ref("Message")), "last_seq": INT, "unread_count": INT,
+        "is_archived": {"type": "boolean"},
         "is_pinned": {"type": "boolean"}, "muted_until": _null(TIME), "created_at": TIME, "updated_at": TIME,
     }, description="As REST's conversation; pushed ones carry no per-user state (unread_count 0, flags false)"),
     "ReadState": _object({"conversation_id": INT, "user_id": INT, "seq": INT}),
@@ -96,7 +97,8 @@ CLIENT = {
     "file_upload_progress": ("Upload progress, relayed to the conversation",
                              {**UPLOAD_ID, "progress": {"type": "number", "minimum": 0, "maximum": 100}}, {},
                              _object({**UPLOAD_ID, "progress": {"type": "number"}})),
-    "file_upload_complete": ("The upload finished (the file itself goes to POST /api/v1/messages/upload)", UPLOAD_ID, {},
+    "file_upload_complete": ("The upload finished (the file itself goes to POST /api/v1/messages/upload)",
+                             UPLOAD_ID, {},
                              _object(UPLOAD_ID)),
     "ping": ("Keep the socket and presence alive; send at least every SOCKET_PING_TIMEOUT / 2", {}, {},
              _object({"pong": {"const": True}})),
@@ -177,7 +179,8 @@ def document() -> dict:
         operations[f"receive_{event}"] = {
             "action": "receive", "channel": channel, "summary": summary,
             "messages": [{"$ref": f"#/channels/socket/messages/{event}.request"}],
-            "reply": {"channel": channel, "messages": [{"$ref": f"#/channels/socket/messages/{event}.ack"}, error_message]},
+            "reply": {"channel": channel,
+                      "messages": [{"$ref": f"#/channels/socket/messages/{event}.ack"}, error_message]},
         }
     messages["error"] = {
         "name": "error", "title": "error", "summary": "A refused frame; with the frame's id when it had one",
@@ -187,7 +190,8 @@ def document() -> dict:
     operations["send_error"] = {"action": "send", "channel": channel, "summary": messages["error"]["summary"],
                                 "messages": [error_message]}
     for event, (summary, data) in SERVER.items():
-        messages[event] = {"name": event, "title": event, "summary": summary, "payload": _frame(event, data, with_id=False)}
+        messages[event] = {"name": event, "title": event, "summary": summary,
+                           "payload": _frame(event, data, with_id=False)}
         operations[f"send_{event}"] = {"action": "send", "channel": channel, "summary": summary,
                                        "messages": [{"$ref": f"#/channels/socket/messages/{event}"}]}
     return {

@@ -13,8 +13,9 @@ import pytest
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
 # In CI the browser must be there (.ci/install-browser): a missing one fails instead of skipping.
-needs_browser = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER) and not os.environ.get("CI"),
-                                   reason="Debian's chromium and chromium-driver are not installed (.ci/install-browser)")
+needs_browser = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER) and not os.environ.get("CI"),
+    reason="Debian's chromium and chromium-driver are not installed (.ci/install-browser)")
 
 
 @contextmanager

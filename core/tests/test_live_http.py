@@ -16,7 +16,8 @@ def test_a_multipart_body_without_parts_gets_the_error_shape(tmp_path):
     with daphne_servers(tmp_path) as (ports, _):
         response = requests.post(
             f"http://127.0.0.1:{ports[0]}/api/v1/messages/upload", data=b"--c637--\r\n",
-            headers={"Content-Type": "multipart/form-data; boundary=c637", "Authorization": f"Bearer {token}"}, timeout=10)
+            headers={"Content-Type": "multipart/form-data; boundary=c637", "Authorization": f"Bearer {token}"},
+            timeout=10)
     assert response.status_code == 400
     assert response.headers["Content-Type"] == "application/json"
     assert response.json()["error"]["code"] == "validation_error"

@@ -59,4 +59,5 @@ def test_times_of_day_and_reports_are_as_sent(schema):
     assert re.match(office["opens_at"]["pattern"], "09:00:00") and not re.match(office["opens_at"]["pattern"], "9am")
     leads = schema["paths"]["/api/v1/reports/leads"]["get"]["responses"]["200"]["content"]["application/json"]
     ref = leads["schema"]["$ref"].rsplit("/", 1)[1]
-    assert {"funnel", "conversion_rate", "by_source", "by_consultant"} <= set(schema["components"]["schemas"][ref]["properties"])
+    fields = schema["components"]["schemas"][ref]["properties"]
+    assert {"funnel", "conversion_rate", "by_source", "by_consultant"} <= set(fields)

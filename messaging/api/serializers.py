@@ -121,7 +121,8 @@ class ClearedSerializer(serializers.Serializer):
 
 
 class UnreadTotalSerializer(serializers.Serializer):
-    unread_count = serializers.IntegerField(help_text="Unread messages over all your conversations (archived and muted included)")
+    unread_count = serializers.IntegerField(
+        help_text="Unread messages over all your conversations (archived and muted included)")
     unread_conversations = serializers.IntegerField(help_text="Conversations with at least one unread message")
 
 

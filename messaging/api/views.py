@@ -132,7 +132,8 @@ class ConversationsReadAllView(APIView):
 
 class ConversationClearView(APIView):
     @extend_schema(request=None, responses={200: s.ClearedSerializer}, tags=["conversations"],
-                   summary="Clear my history of a conversation", description="Clears your history of this conversation: every message up to now is hidden from you "
+                   summary="Clear my history of a conversation",
+                   description="Clears your history of this conversation: every message up to now is hidden from you "
                                "alone (others keep theirs); messages sent later show as usual.")
     def post(self, request, conversation_id):
         membership = selectors.membership_get(request.user, conversation_id)

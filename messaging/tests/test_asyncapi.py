@@ -16,7 +16,8 @@ from messaging.tests.factories import make_conversation
 from messaging.tests.test_consumer import connect
 from offices.tests.factories import OfficeFactory
 
-SPEC = json.loads((Path(__file__).resolve().parents[2] / "clients" / "asyncapi" / "asyncapi-3.0.0.schema.json").read_text())
+SPEC_FILE = Path(__file__).resolve().parents[2] / "clients" / "asyncapi" / "asyncapi-3.0.0.schema.json"
+SPEC = json.loads(SPEC_FILE.read_text())
 DOC = asyncapi.document()
 
 
@@ -115,7 +116,8 @@ async def test_real_frames_of_every_event_match_the_document():
     await b.event("user_typing_stop")
     await a.send("update_presence", {"presence": "away"}, id="u")
     await b.event("user_status_changed")
-    upload = await a.send("file_upload_start", {"conversation_id": cid, "file_name": "cv.pdf", "file_size": 1000}, id="f1")
+    upload = await a.send("file_upload_start", {"conversation_id": cid, "file_name": "cv.pdf", "file_size": 1000},
+                          id="f1")
     upload_id = upload["data"]["upload_id"]
     await a.send("file_upload_progress", {"upload_id": upload_id, "progress": 40}, id="f2")
     await a.send("file_upload_complete", {"upload_id": upload_id}, id="f3")

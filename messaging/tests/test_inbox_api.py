@@ -79,7 +79,8 @@ def cleared(client_for, office, consultant, receptionist):
     chat = make_conversation(consultant, receptionist, office=office)
     send(consultant, chat, "visa paperwork first")
     send(receptionist, chat, "visa paperwork reply")
-    photo, _ = message_send_with_files(sender=receptionist, conversation=chat, files=[SimpleUploadedFile("p.png", png_bytes())])
+    photo, _ = message_send_with_files(sender=receptionist, conversation=chat,
+                                       files=[SimpleUploadedFile("p.png", png_bytes())])
     response = client_for(consultant).post(f"/api/v1/conversations/{chat.id}/clear")
     assert response.status_code == 200 and response.json() == {"conversation_id": chat.id, "cleared_seq": 3}
     return chat, photo
@@ -261,5 +262,5 @@ def test_search_can_be_turned_off(client_for, settings, office, consultant, rece
     settings.MESSAGE_SEARCH_ENABLED = False
     response = client.get("/api/v1/messages/search", {"q": "visa"})
     assert response.status_code == 404
-    assert response.json()["error"] == {"code": "search_disabled", "message": "Message search is turned off on this server.",
-                                        "details": {}}
+    assert response.json()["error"] == {
+        "code": "search_disabled", "message": "Message search is turned off on this server.", "details": {}}

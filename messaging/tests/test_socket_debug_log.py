@@ -41,7 +41,8 @@ def test_debug_socket_logs_frames_in_and_out_without_tokens(tmp_path, debug):
         logs[0].flush()
         logs[0].seek(0)
         lines = [json.loads(line) for line in logs[0].read().splitlines() if line.startswith("{")]
-    frames = [line["message"] for line in lines if line["name"] == "crm.socket" and line["message"].startswith("frame ")]
+    frames = [line["message"] for line in lines
+              if line["name"] == "crm.socket" and line["message"].startswith("frame ")]
     if debug == "false":
         assert frames == []
         return
