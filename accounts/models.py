@@ -79,7 +79,7 @@ class User(AbstractBaseUser):
         indexes = [models.Index(fields=["office", "role"])]
 
     def __str__(self) -> str:
-        return self.email
+        return self.full_name  # the console shows people by name (their email when they have none)
 
     def check_password(self, raw_password):
         from accounts.hashers import NODE_PREFIXES

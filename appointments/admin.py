@@ -13,7 +13,8 @@ class AppointmentAdmin(ReadOnlyScopedAdmin):
 
     list_display = ["title", "start", "end", "status", "consultant", "student", "lead", "office"]
     list_filter = ["status", "office"]
-    search_fields = ["title", "consultant__email", "student__email", "lead__email"]
+    search_fields = ["title", "consultant__first_name", "consultant__last_name", "student__first_name",
+                     "student__last_name", "student__email", "lead__first_name", "lead__last_name", "lead__email"]
     list_select_related = ["consultant", "student", "lead", "office"]
     date_hierarchy = "start"
     actions = ["cancel"]
@@ -21,6 +22,18 @@ class AppointmentAdmin(ReadOnlyScopedAdmin):
 
     def scoped_queryset(self, request):
         return selectors.appointment_list_for(request.user)
+
+    def get_urls(self):
+        from django.urls import path
+
+        from appointments import admin_views
+
+        view = self.admin_site.admin_view
+        return [
+            path("calendar/", view(admin_views.calendar), name="appointments_appointment_calendar"),
+            path("calendar/events", view(admin_views.calendar_events), name="appointments_appointment_calendar_events"),
+            *super().get_urls(),
+        ]
 
     def get_actions(self, request):
         actions = super().get_actions(request)

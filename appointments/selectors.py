@@ -1,7 +1,10 @@
-from django.db.models import QuerySet
+from datetime import datetime, time, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import Role, User
-from appointments.models import Appointment
+from appointments.models import Appointment, AppointmentStatus
 from core.errors import NotFound
 
 
@@ -28,3 +31,35 @@ def appointment_get_for(user: User, appointment_id) -> Appointment:
 
 def consultants_of_student(student: User) -> QuerySet[User]:
     return User.objects.filter(assigned_leads__student=student, role=Role.CONSULTANT, is_active=True).distinct()
+
+
+def local_day_start(office, day) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=office.tzinfo)
+
+
+def office_today(office):
+    return timezone.now().astimezone(office.tzinfo).date()
+
+
+def appointment_agenda_for(user: User, *, offices, days: int = 1) -> QuerySet[Appointment]:
+    """Appointments (not cancelled) from the start of today for `days` days, each office's days in
+    its own time zone, within what `user` may see. One query."""
+    window = Q()
+    for office in offices:
+        today = office_today(office)
+        window |= Q(office_id=office.pk, start__gte=local_day_start(office, today),
+                    start__lt=local_day_start(office, today + timedelta(days=days)))
+    if not window:
+        return Appointment.objects.none()
+    return (appointment_list_for(user).filter(window).exclude(status=AppointmentStatus.CANCELLED)
+            .select_related("lead__student").order_by("start", "id"))
+
+
+def appointments_between_for(user: User, *, start: datetime, end: datetime, office_id: int,
+                             consultant_id: int | None = None) -> QuerySet[Appointment]:
+    """A calendar's appointments (not cancelled) overlapping [start, end) in one office."""
+    appointments = appointment_list_for(user).filter(office_id=office_id, start__lt=end, end__gt=start).exclude(
+        status=AppointmentStatus.CANCELLED)
+    if consultant_id is not None:
+        appointments = appointments.filter(consultant_id=consultant_id)
+    return appointments.order_by("start", "id")

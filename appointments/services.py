@@ -158,14 +158,12 @@ def appointment_set_outcome(*, actor: User, appointment: Appointment, status: st
     return appointment
 
 
-def availability(*, consultant: User, day: date) -> list[dict]:
-    """Free slots of APPOINTMENT_SLOT_MINUTES within the office's opening hours, in its time zone."""
-    office = consultant.office
+def _opening_hours(office, day: date) -> tuple[datetime, datetime]:
     tz = office.tzinfo
-    opens = datetime.combine(day, office.opens_at, tzinfo=tz)
-    closes = datetime.combine(day, office.closes_at, tzinfo=tz)
-    busy = list(Appointment.objects.filter(consultant=consultant, status=AppointmentStatus.SCHEDULED,
-                                           start__lt=closes, end__gt=opens).values_list("start", "end"))
+    return datetime.combine(day, office.opens_at, tzinfo=tz), datetime.combine(day, office.closes_at, tzinfo=tz)
+
+
+def _free_slots(opens: datetime, closes: datetime, busy: list[tuple[datetime, datetime]]) -> list[dict]:
     step, now, slots = timedelta(minutes=settings.APPOINTMENT_SLOT_MINUTES), timezone.now(), []
     cursor = opens
     while cursor + step <= closes:
@@ -174,6 +172,25 @@ def availability(*, consultant: User, day: date) -> list[dict]:
             slots.append({"start": cursor.isoformat(), "end": end.isoformat()})
         cursor = end
     return slots
+
+
+def availability(*, consultant: User, day: date) -> list[dict]:
+    """Free slots of APPOINTMENT_SLOT_MINUTES within the office's opening hours, in its time zone."""
+    opens, closes = _opening_hours(consultant.office, day)
+    busy = list(Appointment.objects.filter(consultant=consultant, status=AppointmentStatus.SCHEDULED,
+                                           start__lt=closes, end__gt=opens).values_list("start", "end"))
+    return _free_slots(opens, closes, busy)
+
+
+def office_availability(*, office, consultants: list[User], day: date) -> dict[int, list[dict]]:
+    """`availability` of each of these consultants of `office` on one day, in one query."""
+    opens, closes = _opening_hours(office, day)
+    busy: dict[int, list] = {consultant.pk: [] for consultant in consultants}
+    for consultant_id, start, end in Appointment.objects.filter(
+            consultant__in=consultants, status=AppointmentStatus.SCHEDULED, start__lt=closes, end__gt=opens,
+    ).values_list("consultant_id", "start", "end"):
+        busy[consultant_id].append((start, end))
+    return {consultant_id: _free_slots(opens, closes, times) for consultant_id, times in busy.items()}
 
 
 def reminders_send(*, now: datetime | None = None) -> int:

@@ -10,15 +10,27 @@ Writes: override `save_model` / `delete_model` to call the app's services and le
 whole admin view rolls back (Django runs it in a transaction), so no half-saved record.
 """
 
+from django.apps import apps
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 
 from accounts.models import STAFF_ROLES, Role
 from core.errors import ApplicationError
 
-admin.site.site_header = "Consultancy CRM"
-admin.site.site_title = "CRM staff console"
-admin.site.index_title = "Staff console"
+# Third-party models staff never use (roles replace groups, one site, social sign-in and tokens are
+# configured in settings): out of the console, so its home lists only the CRM.
+_NOT_IN_CONSOLE = [
+    ("auth", "Group"), ("sites", "Site"), ("account", "EmailAddress"), ("socialaccount", "SocialApp"),
+    ("socialaccount", "SocialAccount"), ("socialaccount", "SocialToken"),
+    ("token_blacklist", "OutstandingToken"), ("token_blacklist", "BlacklistedToken"),
+]
+for _app_label, _model_name in _NOT_IN_CONSOLE:
+    try:
+        _model = apps.get_model(_app_label, _model_name)
+    except LookupError:
+        continue
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 MANAGERS = frozenset({Role.SUPER_ADMIN, Role.MANAGER})
 
@@ -41,7 +53,15 @@ class ScopedAdmin(admin.ModelAdmin):
         user = request.user
         if not (user.is_active and user.is_staff and user.role in roles):
             return False
-        return obj is None or self.scoped_queryset(request).filter(pk=obj.pk).exists()
+        return obj is None or self._in_scope(request, obj)
+
+    def _in_scope(self, request, obj) -> bool:
+        # A page asks view / change / delete permission many times: one query per object and request.
+        seen = request.__dict__.setdefault("_scoped_admin_seen", {})
+        key = (self.model, obj.pk)
+        if key not in seen:
+            seen[key] = self.scoped_queryset(request).filter(pk=obj.pk).exists()
+        return seen[key]
 
     def has_module_permission(self, request):
         return self._allowed(request, self.view_roles)

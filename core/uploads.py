@@ -279,18 +279,28 @@ def store_upload(checked: CheckedFile, *, prefix: str) -> StoredFile:
     return stored
 
 
-def file_response(request, *, key: str, download_name: str, mime_type: str):
-    """Serve a stored file to someone already authorised to see it."""
+# Shown inside a console page (document review): types decided from the bytes at upload, never markup.
+INLINE_TYPES = IMAGE_TYPES | {"application/pdf"}
+
+
+def file_response(request, *, key: str, download_name: str, mime_type: str, inline: bool = False):
+    """Serve a stored file to someone already authorised to see it. `inline` (images and PDFs only)
+    lets a same-origin console page show it; anything else is always a download."""
+    inline = inline and mime_type in INLINE_TYPES
     if settings.STORAGE_BACKEND == "s3":
-        disposition = f"attachment; filename*=UTF-8''{_rfc5987(download_name)}"
+        disposition = f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{_rfc5987(download_name)}"
         url = default_storage.url(
             key, parameters={"ResponseContentDisposition": disposition, "ResponseContentType": mime_type},
             expire=settings.AWS_QUERYSTRING_EXPIRE,
         )
         return HttpResponseRedirect(url)
-    response = FileResponse(default_storage.open(key, "rb"), as_attachment=True, filename=download_name, content_type=mime_type)
+    response = FileResponse(default_storage.open(key, "rb"), as_attachment=not inline, filename=download_name,
+                            content_type=mime_type)
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    # A sandbox would stop the browser's PDF viewer; PDFs get no scripts, forms or plugins of their own.
+    pdf = inline and mime_type == "application/pdf"
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'" if pdf else "default-src 'none'; sandbox")
     response["Cache-Control"] = "private, no-store"
     return response
 

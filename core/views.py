@@ -48,6 +48,15 @@ def not_found(request, exception=None):
 def permission_denied(request, exception=None):
     if _wants_json(request):
         return JsonResponse(error_body("permission_denied", "You do not have permission to do this."), status=403)
+    if request.path.startswith("/admin/") and getattr(request.user, "is_staff", False):
+        # A page of the console this role does not use: say so in the console's own frame.
+        from django.contrib import admin
+        from django.shortcuts import render
+
+        reason = str(exception) if exception is not None and str(exception) else "This page is not part of your role."
+        return render(request, "admin/403.html", {
+            **admin.site.each_context(request), "title": "Not available to you", "reason": reason,
+        }, status=403)
     from django.views.defaults import permission_denied as default
 
     return default(request, exception)

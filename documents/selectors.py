@@ -2,7 +2,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Role, User
 from core.errors import NotFound
-from documents.models import Document
+from documents.models import Document, DocumentStatus
 
 
 def document_list_for(user: User) -> QuerySet[Document]:
@@ -27,3 +27,13 @@ def document_get_for(user: User, document_id) -> Document:
         return document_list_for(user).get(pk=int(document_id))
     except (Document.DoesNotExist, TypeError, ValueError):
         raise NotFound("Document not found.") from None
+
+
+def documents_pending_for(user: User, *, office_id: int | None = None, kind: str | None = None) -> QuerySet[Document]:
+    """The review queue: pending documents `user` may review, the longest waiting first."""
+    documents = document_list_for(user).filter(status=DocumentStatus.PENDING)
+    if office_id is not None:
+        documents = documents.filter(office_id=office_id)
+    if kind:
+        documents = documents.filter(kind=kind)
+    return documents.select_related("student", "lead", "office", "uploaded_by").order_by("id")

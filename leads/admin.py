@@ -2,38 +2,25 @@ import csv
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 
 from accounts.models import Role, User
 from core.admin import ReadOnlyScopedAdmin, ScopedAdmin
-from core.errors import ApplicationError
+from core.errors import ApplicationError, Conflict
 from leads import selectors, services
 from leads.models import Activity, Lead
 from leads.exports import EXPORT_COLUMNS, lead_export_row
-
-
-class ActivityInline(admin.TabularInline):
-    model = Activity
-    fields = ["created_at", "kind", "text", "actor"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    ordering = ["-created_at"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class AssignForm(forms.Form):
     consultant = forms.ModelChoiceField(queryset=User.objects.none())
 
     def __init__(self, *args, actor, **kwargs):
+        from leads.admin_views import consultants_for
+
         super().__init__(*args, **kwargs)
-        consultants = User.objects.filter(role=Role.CONSULTANT, is_active=True)
-        if actor.role != Role.SUPER_ADMIN:
-            consultants = consultants.filter(office_id=actor.office_id)
-        self.fields["consultant"].queryset = consultants
+        self.fields["consultant"].queryset = consultants_for(actor)
 
 
 class LostForm(forms.Form):
@@ -41,15 +28,31 @@ class LostForm(forms.Form):
 
 
 class LeadAdminForm(forms.ModelForm):
+    # Shown with the duplicate warning (change_form.html), as the API's confirm_duplicate.
+    create_anyway = forms.BooleanField(required=False)
+    actor = None  # set per request by LeadAdmin.get_form
+
     class Meta:
         model = Lead
-        fields = ["first_name", "last_name", "email", "phone", "source"]
+        fields = ["first_name", "last_name", "email", "phone", "source", "office"]
 
     def clean(self):
-        # The service refuses this too; saying it here keeps what the user typed on the page.
+        # The services refuse these too; saying it here keeps what the user typed on the page.
         cleaned = super().clean()
         if not (cleaned.get("email") or cleaned.get("phone")):
             raise forms.ValidationError("A lead needs an email or a phone number.")
+        self.duplicate = None
+        if self.errors or cleaned.get("create_anyway"):
+            return cleaned
+        lead = self.instance if self.instance.pk else None
+        contact = {k: cleaned.get(k) or "" for k in ("email", "phone") if lead is None or k in self.changed_data}
+        try:
+            services.lead_check_duplicates(actor=self.actor, office=cleaned.get("office"), lead=lead, **contact)
+        except Conflict as exc:
+            self.duplicate = exc.details
+            raise forms.ValidationError(exc.message) from None
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from None
         return cleaned
 
 
@@ -62,7 +65,6 @@ class LeadAdmin(ScopedAdmin):
     list_select_related = ["office", "assigned_to"]
     readonly_fields = ["status", "lost_reason", "office", "assigned_to", "student", "created_by", "converted_at"]
     fields = ["first_name", "last_name", "email", "phone", "source", *readonly_fields]
-    inlines = [ActivityInline]
     actions = ["assign", "mark_lost", "export_csv"]
     add_roles = frozenset({Role.SUPER_ADMIN, Role.MANAGER, Role.RECEPTIONIST})
     change_roles = frozenset({Role.SUPER_ADMIN, Role.MANAGER, Role.CONSULTANT})
@@ -71,12 +73,57 @@ class LeadAdmin(ScopedAdmin):
     def scoped_queryset(self, request):
         return selectors.lead_list_for(request.user)
 
+    def get_urls(self):
+        from django.urls import path
+
+        from leads import admin_views
+
+        view = self.admin_site.admin_view
+        return [
+            path("board/", view(admin_views.board), name="leads_lead_board"),
+            path("<int:lead_id>/act/", view(admin_views.act), name="leads_lead_act"),
+            *super().get_urls(),
+        ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def get_fields(self, request, obj=None):
+        # A super admin picks the office of a new lead; everyone else adds to their own.
+        if obj is None and request.user.role == Role.SUPER_ADMIN:
+            return ["first_name", "last_name", "email", "phone", "source", "office"]
+        return self.fields if obj is not None else ["first_name", "last_name", "email", "phone", "source"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
     def save_model(self, request, obj, form, change):
         data = {k: form.cleaned_data[k] for k in ("first_name", "last_name", "email", "phone", "source")}
+        confirmed = form.cleaned_data.get("create_anyway", False)
         if change:
-            services.lead_update(actor=request.user, lead=Lead.objects.get(pk=obj.pk), confirm_duplicate=True, **data)
+            changed = {k: v for k, v in data.items() if k in form.changed_data}
+            services.lead_update(actor=request.user, lead=Lead.objects.get(pk=obj.pk), confirm_duplicate=confirmed,
+                                 **changed)
         else:
-            obj.pk = services.lead_create(actor=request.user, confirm_duplicate=True, **data).pk
+            obj.pk = services.lead_create(actor=request.user, confirm_duplicate=confirmed,
+                                          office=form.cleaned_data.get("office"), **data).pk
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if request.POST.get("then") == "calendar":  # the receptionist's walk-in: book it next
+            from django.urls import reverse
+
+            self.message_user(request, f"{obj} added. Pick a free slot to book the first appointment.",
+                              messages.SUCCESS)
+            return HttpResponseRedirect(f"{reverse('admin:appointments_appointment_calendar')}?lead={obj.pk}")
+        return super().response_add(request, obj, post_url_continue)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from leads import admin_views
+
+        lead = selectors.lead_list_for(request.user).filter(pk=object_id).first() if str(object_id).isdigit() else None
+        extra = admin_views.workspace_context(request, lead) if lead is not None else {}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     def delete_model(self, request, obj):
         services.lead_delete(actor=request.user, lead=obj)

@@ -21,6 +21,10 @@ class LeadStatus(models.TextChoices):
     LOST = "lost", "Lost"
 
 
+# The pipeline's open stages, in order; converted and lost are closed.
+OPEN_STATUSES = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.APPLIED]
+
+
 class Lead(models.Model):
     """A prospective student, from first contact until they become a student (or are lost)."""
 

@@ -1,10 +1,11 @@
 """Which leads a user may see (the role table), and the lead timeline."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When, Window
+from django.db.models.functions import RowNumber
 
 from accounts.models import Role, User
 from core.errors import NotFound
-from leads.models import Activity, Lead
+from leads.models import OPEN_STATUSES, Activity, Lead, LeadStatus
 
 
 def lead_list_for(user: User) -> QuerySet[Lead]:
@@ -45,3 +46,39 @@ def lead_duplicates(*, office_id, email: str = "", phone: str = "", exclude_pk=N
         return Lead.objects.none()
     leads = Lead.objects.filter(match, office_id=office_id)
     return leads.exclude(pk=exclude_pk) if exclude_pk else leads
+
+
+def lead_pipeline_counts(leads: QuerySet[Lead]) -> dict:
+    """Leads per pipeline stage, and the open ones no consultant has yet (`unassigned`). One query."""
+    counts = leads.order_by().aggregate(
+        unassigned=Count("id", filter=Q(status__in=OPEN_STATUSES, assigned_to__isnull=True)),
+        **{status: Count("id", filter=Q(status=status)) for status in LeadStatus.values},
+    )
+    return counts
+
+
+def lead_board(leads: QuerySet[Lead], *, per_column: int = 40) -> dict[str, list[Lead]]:
+    """The board's cards, per stage. Open stages: the longest waiting first; converted and lost: the
+    latest first. At most `per_column` each (the column header carries the full count). Two queries."""
+    def ranked(statuses, order):
+        return list(leads.filter(status__in=statuses).annotate(
+            position=Window(RowNumber(), partition_by=F("status"), order_by=order)
+        ).filter(position__lte=per_column).order_by("status", "position"))
+
+    board: dict[str, list[Lead]] = {status: [] for status in LeadStatus.values}
+    for lead in ranked(OPEN_STATUSES, [F("created_at").asc(), F("id").asc()]) + ranked(
+            [LeadStatus.CONVERTED, LeadStatus.LOST], [F("updated_at").desc(), F("id").desc()]):
+        board[lead.status].append(lead)
+    return board
+
+
+def leads_needing_action_for(user: User, *, limit: int = 10) -> QuerySet[Lead]:
+    """A consultant's open leads, earliest stage first, then the ones untouched longest."""
+    stage = Case(*[When(status=status, then=Value(n)) for n, status in enumerate(OPEN_STATUSES)])
+    return (lead_list_for(user).filter(assigned_to=user, status__in=OPEN_STATUSES)
+            .order_by(stage, "updated_at", "id")[:limit])
+
+
+def leads_waiting_for_assignment(leads: QuerySet[Lead], *, limit: int = 6) -> QuerySet[Lead]:
+    """Open leads with no consultant yet, the longest waiting first."""
+    return leads.filter(status__in=OPEN_STATUSES, assigned_to__isnull=True).order_by("created_at", "id")[:limit]

@@ -11,10 +11,8 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from leads.models import Activity, ActivityKind, Lead, LeadSource, LeadStatus
+from leads.models import OPEN_STATUSES, Activity, ActivityKind, Lead, LeadSource, LeadStatus
 from leads.selectors import lead_duplicates
-
-OPEN_STATUSES = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.APPLIED]
 EDITABLE_FIELDS = ("first_name", "last_name", "email", "phone", "source")
 
 
@@ -31,6 +29,11 @@ def _can_manage(actor: User, lead: Lead) -> bool:
     if actor.role == Role.MANAGER:
         return lead.office_id in (None, actor.office_id)
     return actor.role == Role.CONSULTANT and lead.assigned_to_id == actor.pk
+
+
+def lead_may_change(actor: User, lead: Lead) -> bool:
+    """Whether `actor` may change this lead's status, convert or escalate it (what the console offers)."""
+    return _can_manage(actor, lead)
 
 
 def _can_see(actor: User, lead: Lead) -> bool:
@@ -66,15 +69,32 @@ def _link_student(lead: Lead) -> None:
         lead.student = User.objects.filter(email__iexact=lead.email, role=Role.STUDENT).first()
 
 
-@transaction.atomic
-def lead_create(*, actor: User, first_name: str, last_name: str = "", email: str = "", phone: str = "",
-                source: str = LeadSource.WALK_IN, office=None, confirm_duplicate: bool = False) -> Lead:
+def _office_of_new_lead(actor: User, office):
+    """The office a lead created by `actor` goes to (a super admin's choice, else their own)."""
     if actor.role not in (Role.SUPER_ADMIN, Role.MANAGER, Role.RECEPTIONIST):
         raise Forbidden("Only receptionists, managers and super admins create leads.")
     if actor.role != Role.SUPER_ADMIN:
         if office is not None and office.pk != actor.office_id:
             raise Forbidden("You create leads for your own office.", code="other_office")
         office = actor.office
+    return office
+
+
+def lead_check_duplicates(*, actor: User, email: str = "", phone: str = "", office=None,
+                          lead: Lead | None = None) -> None:
+    """The duplicate check `lead_create` (no `lead`) or `lead_update` (`lead`) will run, without
+    writing: the console's forms run it first, so the warning appears with what was typed still
+    on the page. Raises Conflict `duplicate_lead`."""
+    if lead is None:
+        office = _office_of_new_lead(actor, office)
+    _check_duplicates(office_id=lead.office_id if lead else (office.pk if office else None), email=email, phone=phone,
+                      exclude_pk=lead.pk if lead else None, confirmed=False)
+
+
+@transaction.atomic
+def lead_create(*, actor: User, first_name: str, last_name: str = "", email: str = "", phone: str = "",
+                source: str = LeadSource.WALK_IN, office=None, confirm_duplicate: bool = False) -> Lead:
+    office = _office_of_new_lead(actor, office)
     if not (email or phone):
         raise ValidationFailed("A lead needs an email or a phone number.", code="contact_required")
     _check_duplicates(office_id=office.pk if office else None, email=email, phone=phone, confirmed=confirm_duplicate)
@@ -128,6 +148,14 @@ def _locked(lead: Lead) -> Lead:
     return Lead.objects.select_for_update().get(pk=lead.pk)
 
 
+def lead_next_statuses(lead: Lead) -> list[str]:
+    """Where `lead_change_status` may take this lead: a later open stage, or lost. (Converted is
+    `lead_convert`'s; closed leads stay closed.) The console offers these and nothing else."""
+    if lead.status not in OPEN_STATUSES:
+        return []
+    return [*OPEN_STATUSES[OPEN_STATUSES.index(lead.status) + 1:], LeadStatus.LOST]
+
+
 @transaction.atomic
 def lead_change_status(*, actor: User, lead: Lead, status: str, lost_reason: str = "") -> Lead:
     """Forward through new → contacted → qualified → applied; `lost` (with a reason) from any open
@@ -147,7 +175,7 @@ def lead_change_status(*, actor: User, lead: Lead, status: str, lost_reason: str
         if not lost_reason.strip():
             raise ValidationFailed("Say why the lead was lost.", code="lost_reason_required")
         lead.lost_reason = lost_reason.strip()[:255]
-    elif OPEN_STATUSES.index(status) <= OPEN_STATUSES.index(lead.status):
+    elif status not in lead_next_statuses(lead):
         raise ValidationFailed(f"A lead cannot go from {lead.status} back to {status}.", code="invalid_transition",
                                details={"from": lead.status, "to": status})
     previous, lead.status = lead.status, status

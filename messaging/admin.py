@@ -1,11 +1,13 @@
-"""Messaging in the staff console: read-mostly, scoped to what the user may monitor."""
+"""Messaging in the staff console: the inbox (each staff member's own conversations, answered live),
+and read-mostly message records scoped to what the user may monitor."""
 
 from django.contrib import admin, messages
+from django.db.models import Prefetch
 
 from core.admin import ReadOnlyScopedAdmin
 from core.errors import ApplicationError
 from messaging import selectors, services
-from messaging.models import Message, MonitoringAudit, Participant
+from messaging.models import Conversation, Message, MonitoringAudit, Participant
 
 
 class ParticipantInline(admin.TabularInline):
@@ -19,11 +21,29 @@ class ParticipantInline(admin.TabularInline):
         return False
 
 
+@admin.register(Conversation)
+class ConversationAdmin(ReadOnlyScopedAdmin):
+    """`/admin/messaging/conversation/` is the inbox; `<id>/change/` opens one conversation in it."""
+
+    def scoped_queryset(self, request):
+        return selectors.member_conversations(request.user)
+
+    def changelist_view(self, request, extra_context=None):
+        from messaging.admin_views import inbox
+
+        return inbox(request)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from messaging.admin_views import inbox
+
+        return inbox(request, object_id)
+
+
 @admin.register(Message)
 class MessageAdmin(ReadOnlyScopedAdmin):
-    list_display = ["conversation", "seq", "sender", "type", "preview", "created_at", "deleted_at"]
+    list_display = ["conversation_name", "seq", "sender", "type", "preview", "created_at", "deleted_at"]
     list_filter = ["type", ("deleted_at", admin.EmptyFieldListFilter)]
-    search_fields = ["content", "sender__email"]
+    search_fields = ["content", "sender__email", "sender__first_name", "sender__last_name"]
     list_select_related = ["sender", "conversation"]
     actions = ["delete_messages"]
     view_roles = frozenset({"super_admin", "manager"})
@@ -31,6 +51,16 @@ class MessageAdmin(ReadOnlyScopedAdmin):
 
     def scoped_queryset(self, request):
         return Message.objects.filter(conversation__in=selectors.monitorable_conversations(request.user))
+
+    def get_queryset(self, request):
+        people = Prefetch("conversation__participants", queryset=Participant.objects.select_related("user"))
+        return super().get_queryset(request).prefetch_related(people)
+
+    @admin.display(description="conversation")
+    def conversation_name(self, message):
+        """Its title, or its people by name (never "Direct conversation 12")."""
+        conversation = message.conversation
+        return conversation.title or ", ".join(p.user.full_name for p in conversation.participants.all())
 
     @admin.display(description="content")
     def preview(self, message):

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum, Value
-from django.db.models.functions import Greatest
+from django.db.models.functions import Coalesce, Greatest
 
 from accounts.models import STAFF_ROLES, Role, User
 from core.db import prepared_cursor
@@ -107,6 +107,48 @@ def monitoring_list(user: User, *, office_id: int | None = None) -> QuerySet[Con
     if office_id is not None:
         conversations = conversations.filter(office_id=office_id)
     return _with_display(conversations).order_by("-last_activity_at", "-id")
+
+
+def conversations_waiting_for_staff(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """Those whose newest message is a student's (someone waits for a staff reply), longest wait first."""
+    return _with_display(conversations.filter(
+        last_message__sender__role=Role.STUDENT, last_message__deleted_at__isnull=True,
+    )).order_by("last_message__created_at", "id")
+
+
+def member_conversations(user: User) -> QuerySet[Conversation]:
+    return Conversation.objects.filter(participants__user=user, participants__user__is_active=True)
+
+
+def unread_by_consultant(user: User, *, office_id: int | None = None) -> QuerySet[User]:
+    """The consultants of the offices `user` monitors, each with `unread` (messages past their read
+    pointers) and `unread_conversations`, most unread first. One query."""
+    if not user.is_active or user.role not in (Role.SUPER_ADMIN, Role.MANAGER):
+        return User.objects.none()
+    consultants = User.objects.filter(role=Role.CONSULTANT, is_active=True).select_related("office")
+    if user.role == Role.MANAGER:
+        consultants = consultants.filter(office_id=user.office_id)
+    if office_id is not None:
+        consultants = consultants.filter(office_id=office_id)
+    behind = F("conversation_memberships__conversation__last_seq") - F("conversation_memberships__last_read_seq")
+    return consultants.annotate(
+        unread=Coalesce(Sum(Greatest(behind, Value(0))), Value(0)),
+        unread_conversations=Count("conversation_memberships", filter=Q(
+            conversation_memberships__conversation__last_seq__gt=F("conversation_memberships__last_read_seq"))),
+    ).order_by("-unread", "first_name", "last_name", "id")
+
+
+def unread_total(user: User) -> int:
+    """Messages past the user's read pointers in all their conversations. One query."""
+    return unread_total_for(user)["unread_count"]
+
+
+def conversation_title_for(conversation: Conversation, user: User) -> str:
+    """Its title, or the other people's names (participants must be prefetched)."""
+    if conversation.title:
+        return conversation.title
+    others = [p.user.full_name for p in conversation.participants.all() if p.user_id != user.pk]
+    return ", ".join(others) or "Only you"
 
 
 class SenderRow(NamedTuple):

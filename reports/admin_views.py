@@ -1,6 +1,6 @@
 """Staff console pages: the reports dashboard (charts) and the live conversation monitor."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -10,6 +10,9 @@ from django.template.response import TemplateResponse
 from core.errors import ApplicationError
 from reports.selectors import REPORTS, report_scope_for
 
+# The console's default range: the last 30 days and the next 30, so booked appointments count.
+DEFAULT_DAYS_BACK, DEFAULT_DAYS_AHEAD = 29, 30
+
 
 def _day(value):
     try:
@@ -18,12 +21,24 @@ def _day(value):
         return None
 
 
+def _labels() -> dict:
+    from appointments.models import AppointmentStatus
+    from leads.models import LeadSource, LeadStatus
+
+    return {"status": dict(LeadStatus.choices), "source": dict(LeadSource.choices),
+            "appointment": dict(AppointmentStatus.choices)}
+
+
 def dashboard(request):
     """Charts of every report, filtered by date range and office (the same selectors as the API)."""
     user = request.user
     office = request.GET.get("office") or None
+    date_from, date_to = _day(request.GET.get("date_from")), _day(request.GET.get("date_to"))
+    if date_from is None and date_to is None:
+        today = date.today()
+        date_from, date_to = today - timedelta(days=DEFAULT_DAYS_BACK), today + timedelta(days=DEFAULT_DAYS_AHEAD)
     try:
-        scope = report_scope_for(user, date_from=_day(request.GET.get("date_from")), date_to=_day(request.GET.get("date_to")),
+        scope = report_scope_for(user, date_from=date_from, date_to=date_to,
                                  office_id=int(office) if office and office.isdigit() else None)
     except ApplicationError as exc:
         if exc.status_code == 403:
@@ -35,10 +50,14 @@ def dashboard(request):
     return TemplateResponse(request, "admin/reports/dashboard.html", {
         **admin.site.each_context(request), "title": "Reports", "scope": scope, "figures": figures,
         "offices": office_list_for(user), "is_super_admin": user.role == "super_admin",
+        "chart_data": {**figures, "labels": _labels(), "today": date.today().isoformat()},
     })
 
 
 def monitor_list(request):
+    """Every conversation the viewer may monitor, most recent activity first. The page refreshes its
+    rows every few seconds while visible (`?rows=1`); each read is audited like the first."""
+    from core.home import conversation_rows
     from messaging import selectors, services
     from messaging.models import AuditAction
 
@@ -47,12 +66,16 @@ def monitor_list(request):
     conversations = list(selectors.monitoring_list(request.user)[:100])
     services.monitoring_audit_record(actor=request.user, action=AuditAction.MONITOR_LIST,
                                      office_id=request.user.office_id, details={"via": "admin"})
-    return TemplateResponse(request, "admin/monitor/list.html", {
-        **admin.site.each_context(request), "title": "Live conversation monitor", "conversations": conversations,
+    template = "admin/monitor/_rows.html" if request.GET.get("rows") == "1" else "admin/monitor/list.html"
+    return TemplateResponse(request, template, {
+        **admin.site.each_context(request), "title": "Live conversation monitor",
+        "rows": conversation_rows(conversations, request.user, monitor=True),
     })
 
 
 def monitor_detail(request, conversation_id):
+    from django.conf import settings
+
     from core.errors import NotFound
     from messaging import events, selectors, services
     from messaging.models import AuditAction
@@ -63,9 +86,13 @@ def monitor_detail(request, conversation_id):
         raise Http404(exc.message) from exc
     services.monitoring_audit_record(actor=request.user, action=AuditAction.MONITOR_READ, conversation=conversation,
                                      details={"via": "admin"})
-    messages, _ = selectors.messages_page(conversation, limit=100)
+    messages, more = selectors.messages_page(conversation, limit=50)
+    participants = [p.user for p in conversation.participants.select_related("user")]
     return TemplateResponse(request, "admin/monitor/detail.html", {
-        **admin.site.each_context(request), "title": str(conversation), "conversation": conversation,
-        "participants": [p.user for p in conversation.participants.select_related("user")],
+        **admin.site.each_context(request), "title": selectors.conversation_title_for(conversation, request.user),
+        "conversation": conversation, "participants": participants,
         "history": [events.message_payload(m) for m in messages],
+        "config": {"conversation_id": conversation.pk, "me": request.user.pk, "more": more,
+                   "participants": [{"id": u.pk, "name": u.full_name} for u in participants],
+                   "edit_limit_ms": settings.MESSAGE_EDIT_TIME_LIMIT},
     })

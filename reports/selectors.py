@@ -61,6 +61,10 @@ def _office(scope: ReportScope, field: str = "office_id") -> Q:
     return Q(**{field: scope.office_id}) if scope.office_id is not None else Q()
 
 
+def _name(first: str, last: str, email: str) -> str:
+    return f"{first} {last}".strip() or email  # as User.full_name
+
+
 def _rate(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
@@ -79,7 +83,8 @@ def leads_report(scope: ReportScope) -> dict:
     by_lost = list(leads.filter(status=LeadStatus.LOST).values("lost_reason").annotate(count=Count("id")).order_by("-count", "lost_reason"))
     by_office = list(leads.values("office_id", "office__name").annotate(count=Count("id")).order_by("-count", "office_id"))
     by_consultant = list(
-        leads.filter(assigned_to__isnull=False).values("assigned_to_id", "assigned_to__email")
+        leads.filter(assigned_to__isnull=False)
+        .values("assigned_to_id", "assigned_to__email", "assigned_to__first_name", "assigned_to__last_name")
         .annotate(assigned=Count("id"), converted=Count("id", filter=Q(status=LeadStatus.CONVERTED)))
         .order_by("-assigned", "assigned_to_id")
     )
@@ -90,11 +95,13 @@ def leads_report(scope: ReportScope) -> dict:
         "funnel": {s: totals[f"status_{s}"] for s in LeadStatus.values},
         "converted": totals["converted"],
         "conversion_rate": _rate(totals["converted"], totals["total"]),
-        "average_hours_to_convert": round(avg.total_seconds() / 3600, 2) if avg else None,
+        "average_hours_to_convert": round(avg.total_seconds() / 3600, 2) if avg is not None else None,
         "by_source": {s: by_source.get(s, 0) for s in LeadSource.values},
         "by_lost_reason": [{"reason": row["lost_reason"], "count": row["count"]} for row in by_lost],
         "by_office": [{"office_id": r["office_id"], "office": r["office__name"], "count": r["count"]} for r in by_office],
         "by_consultant": [{"consultant_id": r["assigned_to_id"], "consultant": r["assigned_to__email"],
+                           "consultant_name": _name(r["assigned_to__first_name"], r["assigned_to__last_name"],
+                                                    r["assigned_to__email"]),
                            "assigned": r["assigned"], "converted": r["converted"]} for r in by_consultant],
     }
 
@@ -140,7 +147,8 @@ FROM answered WHERE answered_at IS NOT NULL GROUP BY consultant_id
 def consultants_report(scope: ReportScope) -> dict:
     """Per consultant: leads assigned and converted (created in range), and the average minutes from
     a student's first message in the lead conversation to the consultant's first answer. Three queries."""
-    consultants = list(User.objects.filter(_office(scope), role=Role.CONSULTANT).order_by("email").values("id", "email"))
+    consultants = list(User.objects.filter(_office(scope), role=Role.CONSULTANT).order_by("email")
+                       .values("id", "email", "first_name", "last_name"))
     counts = {
         row["assigned_to_id"]: row for row in
         Lead.objects.filter(_office(scope), created_at__gte=scope.start, created_at__lt=scope.end, assigned_to__isnull=False)
@@ -157,6 +165,7 @@ def consultants_report(scope: ReportScope) -> dict:
         minutes, answered = response.get(consultant["id"], (None, 0))
         rows.append({
             "consultant_id": consultant["id"], "consultant": consultant["email"],
+            "consultant_name": _name(consultant["first_name"], consultant["last_name"], consultant["email"]),
             "leads_assigned": count.get("assigned", 0), "leads_converted": count.get("converted", 0),
             "conversion_rate": _rate(count.get("converted", 0), count.get("assigned", 0)),
             "average_first_response_minutes": round(float(minutes), 2) if minutes is not None else None,

@@ -41,6 +41,7 @@ def server_env(**extra_env) -> dict:
         "REDIS_URL": settings.REDIS_URL,
         "REDIS_NAMESPACE": settings.REDIS_NAMESPACE,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "CRM_TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),  # crm_project.settings.test would make its own
         **extra_env,
     }
 

@@ -29,6 +29,10 @@ def test_seed_is_idempotent(capsys):
     from offices.models import Office
 
     call_command("seed", "--offices", "1")
+    output = capsys.readouterr()
+    # Not a terminal (as in logs): plain lines, no progress-bar escape codes or carriage returns.
+    assert "Seeding London leads (12)" in output.out
+    assert not any(code in output.out + output.err for code in ("\x1b", "\r"))
     counts = (Office.objects.count(), User.objects.count(), Lead.objects.count(), Message.objects.count())
     assert counts[0] == 1 and counts[2] >= 10 and counts[3] > 0
     assert set(User.objects.values_list("role", flat=True)) == {"manager", "consultant", "receptionist", "student"}

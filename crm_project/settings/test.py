@@ -1,5 +1,6 @@
 """Tests: the real PostgreSQL and Redis, a fast password hasher, files in a temp folder."""
 
+import os
 import tempfile
 
 from crm_project.embedded import ensure_services
@@ -10,7 +11,9 @@ from .base import *  # noqa: E402,F401,F403
 from .base import CACHES, CHANNEL_LAYERS, DATABASES, REDIS_URL, env, redis_namespace  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = tempfile.mkdtemp(prefix="crm-test-media-")
+# A fresh folder per run; the live servers a test starts share it (core/tests/live_server.server_env
+# passes it down: test plumbing, not a setting).
+MEDIA_ROOT = os.environ.get("CRM_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="crm-test-media-")
 # The namespace of the database the tests really use (pytest-django's "test_" copy): runs on
 # other databases, and a dev server on this one, never share keys or events with the tests.
 REDIS_NAMESPACE = env("REDIS_NAMESPACE") or redis_namespace(f"test_{DATABASES['default']['NAME']}", REDIS_URL)

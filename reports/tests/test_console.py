@@ -46,3 +46,36 @@ def test_monitor_lists_office_conversations_and_audits_reads(client, manager, ot
 
 def test_consultants_cannot_monitor(client, consultant):
     assert login(client, consultant).get("/admin/monitor/").status_code == 403
+
+
+def test_the_default_range_counts_booked_appointments(client, manager, office, consultant):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from appointments.models import Appointment
+
+    start = timezone.now() + timedelta(days=7)
+    Appointment.objects.create(office=office, consultant=consultant, lead=LeadFactory(office=office), title="Ahead",
+                               start=start, end=start + timedelta(minutes=30))
+    page = login(client, manager).get("/admin/reports/")
+    assert page.context["figures"]["appointments"]["total"] == 1
+    assert page.context["scope"].date_to > timezone.now().date()
+
+
+def test_charts_are_labelled_with_names_and_zero_is_zero(client, manager, office, consultant):
+    LeadFactory(office=office, assigned_to=consultant, status="contacted")
+    page = login(client, manager).get("/admin/reports/")
+    data = page.context["chart_data"]
+    assert data["consultants"]["consultants"][0]["consultant_name"] == consultant.full_name
+    assert data["labels"]["source"]["walk_in"] == "Walk-in" and data["labels"]["appointment"]["no_show"] == "No show"
+    body = page.content.decode()
+    assert "legend: {display: true" in body and "precision: 0" in body and "beginAtZero: true" in body
+    assert "average time to convert <strong>– h" in body  # nothing measured yet: a dash
+    from django.db.models import F
+
+    from leads.models import Lead
+
+    converted = LeadFactory(office=office, status="converted")
+    Lead.objects.filter(pk=converted.pk).update(converted_at=F("created_at"))  # converted at once: 0 hours
+    assert "average time to convert <strong>0.0 h" in client.get("/admin/reports/").content.decode()

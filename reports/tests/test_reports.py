@@ -38,7 +38,8 @@ def test_leads_report(client_for, manager, office, consultant, other_office):
     assert body["average_hours_to_convert"] == 6.0
     assert body["by_source"]["event"] == 3 and body["by_source"]["other"] == 0
     assert body["by_lost_reason"] == [{"reason": "Too expensive", "count": 2}, {"reason": "Went elsewhere", "count": 1}]
-    assert body["by_consultant"] == [{"consultant_id": consultant.id, "consultant": consultant.email, "assigned": 8, "converted": 2}]
+    assert body["by_consultant"] == [{"consultant_id": consultant.id, "consultant": consultant.email,
+                                      "consultant_name": consultant.full_name, "assigned": 8, "converted": 2}]
 
 
 def test_csv_has_the_same_numbers(client_for, manager, office, consultant):

@@ -1,6 +1,8 @@
 """Realistic demo data through the same services the API uses. Idempotent per office."""
 
+import io
 import random
+import sys
 from datetime import timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -18,7 +20,24 @@ OFFICES = [("London", "Europe/London", "221B Baker Street"), ("Toronto", "Americ
 FIRST = "Amara Ben Chen Dara Eli Farah Gus Hana Ivo Jia Kai Lena Milo Nia Omar Pia Quinn Rui Sana Tomas Uma Vik Wen Yara Zane".split()
 LAST = "Okafor Silva Nguyen Kowalski Haddad Tanaka Murphy Costa Ibrahim Larsen Patel Novak Rossi Kim Mensah".split()
 SIZES = {"small": 1, "medium": 3, "large": 10}
-PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+
+
+def transcript_pdf(name: str) -> bytes:
+    """A one-page PDF a reviewer can read in the console's preview."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    page = Image.new("RGB", (595, 842), "white")
+    draw = ImageDraw.Draw(page)
+    title, body = ImageFont.load_default(size=28), ImageFont.load_default(size=16)
+    draw.text((60, 70), "Academic transcript", font=title, fill="black")
+    draw.text((60, 120), name, font=body, fill="black")
+    grades = [("Mathematics", "A"), ("Physics", "A-"), ("English", "B+"), ("History", "A")]
+    for row, (subject, grade) in enumerate(grades):
+        draw.text((60, 180 + 30 * row), subject, font=body, fill="black")
+        draw.text((400, 180 + 30 * row), grade, font=body, fill="black")
+    buffer = io.BytesIO()
+    page.save(buffer, "PDF")
+    return buffer.getvalue()
 
 
 class Command(BaseCommand):
@@ -36,11 +55,19 @@ class Command(BaseCommand):
             return
         scale = SIZES[size]
         self.random = random.Random(42)
-        for name, tz, address in tqdm(OFFICES[: max(1, min(offices, len(OFFICES)))], desc="offices", unit="office"):
+        chosen = OFFICES[: max(1, min(offices, len(OFFICES)))]
+        for name, tz, address in self._progress(chosen, desc="offices", unit="office"):
             if Office.objects.filter(name=name).exists():
                 continue
             self._office(Office.objects.create(name=name, timezone=tz, address=address, email=f"{name.lower()}@demo.example.com"), scale)
         self.stdout.write(self.style.SUCCESS(f"Seeded. Log in as manager.london@demo.example.com (or any seeded email) with {PASSWORD}"))
+
+    def _progress(self, items, **bar):
+        """Progress bars on a terminal; in logs (output not a terminal) one plain line, no escape codes."""
+        if sys.stderr.isatty():
+            return tqdm(items, **bar)
+        self.stdout.write(f"Seeding {bar['desc']} ({len(items)})")
+        return items
 
     def _person(self, office, role, label):
         first, last = self.random.choice(FIRST), self.random.choice(LAST)
@@ -60,7 +87,7 @@ class Command(BaseCommand):
         consultants = [self._person(office, Role.CONSULTANT, f"consultant{n}") for n in range(2 * scale)]
         pipeline = ["new", "contacted", "qualified", "applied", "converted", "lost"]
         now = timezone.now()
-        for n in tqdm(range(12 * scale), desc=f"{office.name} leads", leave=False):
+        for n in self._progress(range(12 * scale), desc=f"{office.name} leads", leave=False):
             first, last = self.random.choice(FIRST), self.random.choice(LAST)
             lead = lead_create(actor=receptionist, first_name=first, last_name=last,
                                email=f"{first}.{last}.{n}.{office.name}@demo.example.com".lower(),
@@ -93,6 +120,7 @@ class Command(BaseCommand):
                 start = (now + timedelta(days=1 + n % 5)).replace(hour=10 + n % 6, minute=0, second=0, microsecond=0)
                 appointment_book(actor=receptionist, consultant=consultant, student=student, title="Application review",
                                  start=start, end=start + timedelta(minutes=45))
-                document_upload(actor=student, file=SimpleUploadedFile("transcript.pdf", PDF), kind="transcript", student=student)
+                transcript = SimpleUploadedFile("transcript.pdf", transcript_pdf(student.full_name))
+                document_upload(actor=student, file=transcript, kind="transcript", student=student)
         team = conversation_ensure_direct(user_a=manager, user_b=receptionist, office=office)
         message_send(sender=manager, conversation=team, content=f"Welcome to the {office.name} office!")
