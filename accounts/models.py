@@ -81,6 +81,13 @@ class User(AbstractBaseUser):
     def __str__(self) -> str:
         return self.full_name  # the console shows people by name (their email when they have none)
 
+    def check_password(self, raw_password):
+        from accounts.hashers import NODE_PREFIXES
+
+        if self.password.startswith(NODE_PREFIXES):  # copied as-is from the original Node product
+            self.password = f"bcrypt${self.password}"  # the form Django's hasher lookup reads
+        return super().check_password(raw_password)  # re-hashed with the preferred hasher on success
+
     def save(self, *args, **kwargs):
         self.email = (self.email or "").strip().lower()
         super().save(*args, **kwargs)

@@ -10,6 +10,17 @@ class CursorPagination(pagination.CursorPagination):
     max_page_size = 200
     ordering = "-id"
 
+    def decode_cursor(self, request):
+        """A cursor the server never handed out is bad input (400), not a missing page (DRF's 404)."""
+        from rest_framework.exceptions import NotFound
+
+        from core.errors import ValidationFailed
+
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationFailed("This cursor is not one the server gave out.", code="invalid_cursor") from None
+
     def get_paginated_response(self, data):
         return Response({"results": data, "next": self.get_next_link()})
 

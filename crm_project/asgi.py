@@ -20,6 +20,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 # on every frame it sends, even with debug logging off: a fifth of the Python a pushed frame costs.
 autobahn.util._HAS_CLICK = False
 
+from daphne.http_protocol import WebRequest  # noqa: E402
+
+# Twisted parses every multipart POST body into `request.args` before daphne hands the body to
+# Django, which parses it again; daphne never reads those args, and a body Twisted could not parse
+# was answered with an empty 400 instead of the API's error shape.
+# (Twisted sets the flag per request in __init__: a property that ignores the assignment wins.)
+WebRequest._parsePOSTFormSubmission = property(lambda request: False, lambda request, value: None)
+
 from core.edge import Edge  # noqa: E402
 from crm_project.routing import websocket_urlpatterns  # noqa: E402
 from messaging.socket.auth import socket_auth  # noqa: E402

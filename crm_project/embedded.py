@@ -113,8 +113,29 @@ def _start_redis() -> str:
     return f"unix://{socket}?db=0"
 
 
+DB_PARTS = ("DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD")
+
+
+def database_url_from_parts(environ=os.environ) -> str | None:
+    """The original Node product's DB_HOST / DB_PORT / DB_NAME / DB_USER / DB_PASSWORD as a URL, when
+    DB_HOST or DB_NAME is set (DATABASE_URL, when set, wins: callers ask only without it)."""
+    from urllib.parse import quote
+
+    if not (environ.get("DB_HOST") or environ.get("DB_NAME")):
+        return None
+    user = quote(environ.get("DB_USER") or "postgres", safe="")
+    password = environ.get("DB_PASSWORD")
+    credentials = f"{user}:{quote(password, safe='')}" if password else user
+    host = environ.get("DB_HOST") or "localhost"
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address
+    name = quote(environ.get("DB_NAME") or "crm", safe="")
+    return f"postgres://{credentials}@{host}:{environ.get('DB_PORT') or 5432}/{name}"
+
+
 def ensure_services() -> None:
     """Fill in DATABASE_URL / REDIS_URL, starting private servers for the ones not set."""
+    if not os.environ.get("DATABASE_URL") and (from_parts := database_url_from_parts()):
+        os.environ["DATABASE_URL"] = from_parts  # the DB_* settings of the original product: no private server
     need_database = not os.environ.get("DATABASE_URL")
     need_redis = not os.environ.get("REDIS_URL")
     if not (need_database or need_redis):

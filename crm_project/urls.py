@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from accounts.admin import console_password_change
 from accounts.api.social import social_complete
 from messaging.api.realtime_views import SocketStatsView
+from messaging.api.schema_views import ws_schema
 from reports import admin_views
 
 api_v1 = [
@@ -25,6 +26,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api-docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api-redoc", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("api/ws-schema", ws_schema, name="ws-schema"),  # AsyncAPI 3.0: the /ws/ protocol
     path("admin/reports/", admin.site.admin_view(admin_views.dashboard), name="admin-reports"),
     path("admin/monitor/", admin.site.admin_view(admin_views.monitor_list), name="admin-monitor"),
     path("admin/monitor/<int:conversation_id>/", admin.site.admin_view(admin_views.monitor_detail), name="admin-monitor-detail"),

@@ -256,6 +256,12 @@ def lead_convert(*, actor: User, lead: Lead) -> Lead:
         User.objects.filter(pk=lead.student.pk).update(office=lead.office)
     previous, lead.status, lead.converted_at = lead.status, LeadStatus.CONVERTED, timezone.now()
     lead.save(update_fields=["student", "status", "converted_at", "updated_at"])
+    if settings.AUTO_CREATE_CONVERSATIONS and lead.assigned_to_id:
+        # Assigned before it had an account: the lead–consultant conversation opens now.
+        from messaging.services import conversation_ensure_direct
+
+        conversation_ensure_direct(user_a=lead.student, user_b=lead.assigned_to, actor=actor, office=lead.office,
+                                   lead=lead)
     activity_record(lead=lead, actor=actor, kind=ActivityKind.CONVERTED,
                     text="Converted to a student" + (" (new account)" if created else " (existing account linked)"),
                     data={"from": previous, "student_id": lead.student.pk, "account_created": created})

@@ -61,7 +61,7 @@ SERVER_EVENTS = (
     "message_received", "message_edited", "message_deleted", "message_delivered", "message_read",
     "conversation_created", "conversation_updated", "user_joined_conversation", "user_left_conversation",
     "user_typing_start", "user_typing_stop", "user_status_changed", "system_announcement",
-    "notification_received", "file_upload_progress",
+    "notification_received", "file_upload_progress", "conversation_cleared",
 )
 
 
@@ -151,6 +151,16 @@ def _conversations_last_seq(user) -> list[tuple[int, int]]:
 def _utf8_length_over(text: str, limit: int) -> bool:
     """Whether `text` takes more than `limit` bytes as UTF-8 (a character takes 1 to 4)."""
     return len(text) > limit or (len(text) * 4 > limit and len(text.encode()) > limit)
+
+
+LOGGED_FRAME_CHARS = 4000
+
+
+def _log_frame(direction: str, user_id: int, text: str) -> None:
+    """DEBUG_SOCKET: every frame in and out, long frames cut (the log handler's filter redacts tokens,
+    also one a client put inside a frame)."""
+    cut = text if len(text) <= LOGGED_FRAME_CHARS else f"{text[:LOGGED_FRAME_CHARS]}... ({len(text)} chars)"
+    logger.debug("frame %s user=%s %s", direction, user_id, cut)
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -246,6 +256,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             logger.debug("socket registry clean-up failed", exc_info=True)
         logger.debug("socket closed", extra={"user_id": self.user.pk, "code": code})
 
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        if text_data is not None and self.user is not None and logger.isEnabledFor(logging.DEBUG):  # DEBUG_SOCKET
+            _log_frame("out", self.user.pk, text_data)
+        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+
+    async def send_json(self, content, close=False):
+        await self.send(text_data=await self.encode_json(content), close=close)  # through `send`, logged
+
     async def dispatch(self, message):
         # Channels' own dispatch closes stale database connections before every handler, a hop to
         # its single sync thread per frame and per pushed event. Every database call here runs
@@ -262,6 +280,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.last_frame = time.monotonic()
         if not self.registered:
             return
+        if logger.isEnabledFor(logging.DEBUG):  # DEBUG_SOCKET
+            _log_frame("in", self.user.pk, text_data if text_data is not None else f"<{len(bytes_data or b'')} bytes>")
         allowed = registry.rate_allow(self.user.pk, settings.SOCKET_RATE_LIMIT)
         if text_data is None or _utf8_length_over(text_data, settings.SOCKET_MAX_FRAME_BYTES):
             incoming, refusal = None, ValidationFailed(

@@ -16,6 +16,7 @@ CONVERSATION_CREATED = "conversation_created"
 CONVERSATION_UPDATED = "conversation_updated"
 USER_JOINED_CONVERSATION = "user_joined_conversation"
 USER_LEFT_CONVERSATION = "user_left_conversation"
+CONVERSATION_CLEARED = "conversation_cleared"  # to the user's own sockets: their history was cleared
 
 
 def user_payload(user) -> dict | None:
@@ -76,6 +77,8 @@ def message_payload(message: Message, *, users: dict | None = None) -> dict:
 def conversation_payload(conversation: Conversation, *, participants, me=None) -> dict:
     """`me` is the caller's Participant row (unread count and flags), when they are one."""
     last = conversation.last_message
+    if last is not None and me is not None and last.seq <= me.cleared_seq:
+        last = None  # the caller cleared their history past it
     # Lists carry the count annotated in SQL; a single conversation derives it from the same pointers.
     unread = getattr(me, "unread_count", None)
     if unread is None:

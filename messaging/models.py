@@ -62,6 +62,8 @@ class Participant(models.Model):
     joined_at = models.DateTimeField(auto_now_add=True)
     last_read_seq = models.PositiveBigIntegerField(default=0)
     last_delivered_seq = models.PositiveBigIntegerField(default=0)
+    # "Clear my history": messages up to this seq are hidden from this participant only.
+    cleared_seq = models.PositiveBigIntegerField(default=0, db_default=0)
     is_archived = models.BooleanField(default=False)
     is_pinned = models.BooleanField(default=False)
     muted_until = models.DateTimeField(null=True, blank=True)

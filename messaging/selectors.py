@@ -140,8 +140,7 @@ def unread_by_consultant(user: User, *, office_id: int | None = None) -> QuerySe
 
 def unread_total(user: User) -> int:
     """Messages past the user's read pointers in all their conversations. One query."""
-    behind = F("conversation__last_seq") - F("last_read_seq")
-    return Participant.objects.filter(user=user).aggregate(n=Coalesce(Sum(Greatest(behind, Value(0))), Value(0)))["n"]
+    return unread_total_for(user)["unread_count"]
 
 
 def conversation_title_for(conversation: Conversation, user: User) -> str:
@@ -208,13 +207,15 @@ _PAGE_SQL = {
     for key, (where, order) in _PAGE_WHERE.items()
 }
 # The same page, with the caller's membership checked in the same round trip: one row with
-# member = false when they are not a participant, else the page's rows (or one empty row).
+# member = false when they are not a participant, else the page's rows (or one empty row). The
+# messages up to their `cleared_seq` ("clear my history") are not theirs to read any more.
 _MEMBER_PAGE_SQL = {
     key: f"SELECT member.ok, page.* FROM ("
-         f"SELECT EXISTS (SELECT 1 FROM messaging_participant WHERE conversation_id = %(conversation)s "
-         f"AND user_id = %(user)s)) member (ok) "
+         f"SELECT count(*) > 0, coalesce(max(cleared_seq), 0) FROM messaging_participant "
+         f"WHERE conversation_id = %(conversation)s AND user_id = %(user)s) member (ok, cleared) "
          f"LEFT JOIN LATERAL (SELECT {_PAGE_COLUMNS} FROM {_PAGE_FROM} WHERE member.ok "
-         f"AND m.conversation_id = %(conversation)s AND {where} ORDER BY m.seq {order} LIMIT %(limit)s) page ON true "
+         f"AND m.conversation_id = %(conversation)s AND m.seq > member.cleared AND {where} "
+         f"ORDER BY m.seq {order} LIMIT %(limit)s) page ON true "
          f"ORDER BY page.seq {order}"
     for key, (where, order) in _PAGE_WHERE.items()
 }
@@ -308,11 +309,29 @@ def message_get_for(user: User, message_id) -> Message:
         message = Message.objects.select_related("conversation", "sender").get(pk=int(message_id))
     except (Message.DoesNotExist, TypeError, ValueError):
         raise NotFound("Message not found.") from None
-    if Participant.objects.filter(conversation_id=message.conversation_id, user=user, user__is_active=True).exists():
+    cleared = (Participant.objects.filter(conversation_id=message.conversation_id, user=user, user__is_active=True)
+               .values_list("cleared_seq", flat=True).first())
+    if cleared is not None:
+        if message.seq <= cleared:  # the caller cleared their history past it
+            raise NotFound("Message not found.")
         return message
     if conversation_can_monitor(user, message.conversation):
         return message
     raise NotFound("Message not found.")
+
+
+def unread_total_for(user: User) -> dict:
+    """The badge: unread messages over every conversation of `user` (archived and muted ones
+    included), and in how many conversations. One query."""
+    totals = Participant.objects.filter(
+        user=user, user__is_active=True, last_read_seq__lt=F("conversation__last_seq"),
+    ).aggregate(messages=Sum(F("conversation__last_seq") - F("last_read_seq")), conversations=Count("id"))
+    return {"unread_count": totals["messages"] or 0, "unread_conversations": totals["conversations"]}
+
+
+def cleared_seqs_for(user: User) -> dict[int, int]:
+    """{conversation_id: cleared_seq} of the conversations whose history `user` cleared."""
+    return dict(Participant.objects.filter(user=user, cleared_seq__gt=0).values_list("conversation_id", "cleared_seq"))
 
 
 def member_conversations_last_seq(user: User) -> list[tuple[int, int]]:
@@ -391,22 +410,32 @@ def message_search(
     """
     from django.conf import settings
     from django.contrib.postgres.search import SearchHeadline, SearchQuery
-    from django.db.models import Exists, OuterRef
+    from django.db.models import Exists, OuterRef, Subquery
 
     from messaging.models import Attachment
 
+    if not settings.MESSAGE_SEARCH_ENABLED:
+        raise NotFound("Message search is turned off on this server.", code="search_disabled")
     config = settings.MESSAGE_SEARCH_CONFIG
     candidates = settings.MESSAGE_SEARCH_MAX_CANDIDATES
     scope = Message.objects.filter(deleted_at__isnull=True)
     few_readable = False
     if not monitors_every_conversation(user):
-        sizes = dict(readable_conversation_ids(user).values_list("id", "last_seq"))
+        readable = readable_conversation_ids(user).annotate(cleared=Subquery(
+            Participant.objects.filter(conversation_id=OuterRef("id"), user=user).values("cleared_seq")[:1]))
+        rows = list(readable.values_list("id", "last_seq", "cleared"))
+        sizes = {conversation: size for conversation, size, _ in rows}
+        cleared = {conversation: seq for conversation, _, seq in rows if seq}
         if not sizes:
             return [], False
         # A constant list, not a subquery: the planner then knows how many messages it covers.
         scope = scope.filter(conversation_id__in=list(sizes))
         # No more readable messages than candidates: reading them beats a GIN scan of everyone's matches.
         few_readable = (sizes.get(conversation_id, 0) if conversation_id is not None else sum(sizes.values())) <= candidates
+    else:
+        cleared = cleared_seqs_for(user)
+    for cleared_conversation, seq in cleared.items():  # "clear my history" hides these from the caller
+        scope = scope.exclude(conversation_id=cleared_conversation, seq__lte=seq)
     if conversation_id is not None:
         scope = scope.filter(conversation_id=conversation_id)
     if type:
@@ -518,9 +547,14 @@ def attachment_get_for(user: User, attachment_id):
     """A file of a message the user may read (not of a deleted message); 404 otherwise."""
     from messaging.models import Attachment
 
+    from django.db.models import Exists, OuterRef
+
+    cleared = Participant.objects.filter(user=user, conversation_id=OuterRef("message__conversation_id"),
+                                         cleared_seq__gte=OuterRef("message__seq"))
     attachment = (
         Attachment.objects.filter(pk=attachment_id, message__isnull=False, message__deleted_at__isnull=True,
                                   message__conversation_id__in=readable_conversation_ids(user))
+        .exclude(Exists(cleared))  # a message whose history the caller cleared
         .first()
     )
     if attachment is None:

@@ -12,6 +12,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, PositiveBigIntegerField, Value, When
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -34,6 +35,7 @@ from messaging.selectors import (
     HIGHLIGHT_STOP,
     contact_candidates_for,
     conversation_can_monitor,
+    direct_conversation_with,
     participant_user_ids,
 )
 
@@ -117,6 +119,9 @@ def _participants_for_create(actor: User, participant_ids: Iterable) -> list[Use
         raise ValidationFailed("participant_ids must be user ids.", code="invalid_participants") from None
     if not ids:
         raise ValidationFailed("Choose at least one other person.", code="invalid_participants")
+    if max(ids) > BIGINT_MAX:  # no such user; the database would refuse the number itself
+        raise NotFound("Some of these people cannot be found.", code="participant_not_found",
+                       details={"user_ids": sorted(pk for pk in ids if pk > BIGINT_MAX)})
     if len(ids) + 1 > settings.MAX_CONVERSATION_PARTICIPANTS:
         raise ValidationFailed(
             f"A conversation holds at most {settings.MAX_CONVERSATION_PARTICIPANTS} people.",
@@ -176,6 +181,16 @@ def conversation_create(*, actor: User, type: str, participant_ids: Iterable, ti
         _conversation_event(events.CONVERSATION_CREATED, conversation)
         _notify_added(conversation, people, actor)
     return conversation, created
+
+
+def conversation_direct_get_or_create(*, actor: User, user_id) -> tuple[Conversation, bool]:
+    """The direct conversation of `actor` with that user: the existing one (automatic ones
+    included, whoever opened it), else a new one if the role table lets `actor` start it (404
+    otherwise, like a person who does not exist). `created` says which."""
+    try:
+        return direct_conversation_with(actor, user_id), False
+    except NotFound:
+        return conversation_create(actor=actor, type=ConversationType.DIRECT, participant_ids=[user_id])
 
 
 @transaction.atomic
@@ -511,6 +526,57 @@ def conversation_mark_read(*, user: User, conversation: Conversation, seq: int |
         )
         return membership.last_read_seq
     return Participant.objects.get(conversation=conversation, user=user).last_read_seq
+
+
+@transaction.atomic
+def conversations_mark_all_read(*, user: User) -> list[tuple[int, int]]:
+    """Every conversation of `user` read up to its latest message, in one statement; each moved
+    pointer is announced like any read (`message_read` to the members, the user's other devices
+    included). Returns the moved pointers as (conversation_id, seq)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE messaging_participant p
+            SET last_read_seq = c.last_seq, last_delivered_seq = GREATEST(p.last_delivered_seq, c.last_seq)
+            FROM messaging_conversation c
+            WHERE c.id = p.conversation_id AND p.user_id = %s AND p.last_read_seq < c.last_seq
+            RETURNING p.conversation_id, c.last_seq
+            """,
+            [user.pk],
+        )
+        moved = sorted(cursor.fetchall())
+    members: dict[int, list[int]] = {conversation_id: [] for conversation_id, _ in moved}
+    for conversation_id, user_id in Participant.objects.filter(conversation_id__in=list(members)).values_list(
+            "conversation_id", "user_id"):
+        members[conversation_id].append(user_id)
+    for conversation_id, seq in moved:
+        broadcast_to_members(conversation_id, members[conversation_id], events.MESSAGE_READ,
+                             {"conversation_id": conversation_id, "user_id": user.pk, "seq": seq})
+    return moved
+
+
+@transaction.atomic
+def conversation_clear_history(*, user: User, conversation: Conversation) -> int:
+    """Hide every message of the conversation up to now from `user` alone; messages sent later
+    show as usual. The hidden messages count as read. Returns the cleared seq.
+
+    The user's other devices hear `conversation_cleared` (they drop the hidden history); a moved
+    read pointer is announced like any read (`message_read`)."""
+    membership = (Participant.objects.select_for_update(of=("self",)).select_related("conversation")
+                  .filter(conversation_id=conversation.pk, user=user).first())
+    if membership is None:
+        raise NotFound("Conversation not found.")
+    seq = membership.conversation.last_seq
+    Participant.objects.filter(pk=membership.pk).update(
+        cleared_seq=Greatest(F("cleared_seq"), Value(seq)),
+        last_read_seq=Greatest(F("last_read_seq"), Value(seq)),
+        last_delivered_seq=Greatest(F("last_delivered_seq"), Value(seq)),
+    )
+    if membership.last_read_seq < seq:
+        broadcast_to_members(conversation.pk, participant_user_ids(conversation.pk), events.MESSAGE_READ,
+                             {"conversation_id": conversation.pk, "user_id": user.pk, "seq": seq})
+    broadcast_to_users([user.pk], events.CONVERSATION_CLEARED, {"conversation_id": conversation.pk, "cleared_seq": seq})
+    return seq
 
 
 def message_mark_read(*, user: User, message: Message) -> int:

@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 from accounts.api.serializers import AuthResponseSerializer, SocialExchangeSerializer
 from accounts.api.views import auth_body
 from accounts.models import User
+from core.api.schema import error_response
 from core.errors import ApplicationError
 
 CODE_TTL_SECONDS = 60
@@ -59,7 +60,8 @@ class SocialLoginStartView(APIView):
     authentication_classes = []
 
     @extend_schema(
-        responses={302: OpenApiResponse(description="Redirect to the provider"), 400: OpenApiResponse(description="provider_not_configured")},
+        responses={302: OpenApiResponse(description="Redirect to the provider"),
+                   400: error_response("provider_not_configured")},
         tags=["auth"],
     )
     def get(self, request, provider: str):

@@ -8,7 +8,10 @@ class AwareDateTimeField(serializers.DateTimeField):
     """ISO 8601 with a UTC offset: a time without one is ambiguous across offices, so refused."""
 
     def to_internal_value(self, value):
-        parsed = parse_datetime(value) if isinstance(value, str) else None
+        try:
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:  # well formed but impossible, e.g. minute 99
+            raise serializers.ValidationError("Not a real date and time.", code="invalid") from None
         if parsed is not None and parsed.tzinfo is None:
             raise serializers.ValidationError("Include a UTC offset, e.g. 2030-01-01T10:00:00+00:00.", code="naive_datetime")
         return super().to_internal_value(value)

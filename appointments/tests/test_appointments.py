@@ -125,6 +125,7 @@ def test_two_concurrent_bookings_of_one_slot_give_one_success_and_one_409(office
     ({"student_id": None}, "attendee_required"),
     ({"start": "2030-01-01T10:00:00"}, "validation_error"),
     ({"start": "tomorrow"}, "validation_error"),
+    ({"start": "2030-01-01T12:99:00Z"}, "validation_error"),  # well formed, impossible: was a 500
 ])
 def test_bad_bookings_are_clear_400s(change, code, client_for, receptionist, consultant, student, other_consultant):
     body = {"consultant_id": consultant.id, "student_id": student.id, "title": "T", "start": at(7).isoformat(), "end": at(8).isoformat()}

@@ -13,6 +13,8 @@ import dj_database_url
 import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
+from crm_project.embedded import database_url_from_parts
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -63,7 +65,8 @@ INSTALLED_APPS = [
     "axes",
     "django_filters",
     "drf_spectacular",
-    "drf_spectacular_sidecar",  # Swagger UI's files, pinned and served locally
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc files, served by the project
+    "corsheaders",
     "channels",
     "allauth",
     "allauth.account",
@@ -83,6 +86,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "core.metrics.RequestMetricsMiddleware",
+    "corsheaders.middleware.CorsMiddleware",  # before anything that can answer (preflights, 404s)
     "core.outages.DependencyErrorMiddleware",  # PostgreSQL or Redis down: 503 outside DRF too
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -120,7 +124,9 @@ TEMPLATES = [
 
 # DATABASE_URL / REDIS_URL unset: crm_project.embedded starts private servers first
 # (see manage.py and asgi.py), and fills these two variables in.
-DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/crm"))}
+# Without DATABASE_URL, the original product's DB_HOST / DB_PORT / DB_NAME / DB_USER / DB_PASSWORD.
+DATABASES = {"default": dj_database_url.parse(
+    env("DATABASE_URL") or database_url_from_parts() or "postgres://postgres@127.0.0.1:5432/crm")}
 # A connection pool (psycopg_pool), not persistent connections: under ASGI each request's and each
 # socket handler's sync code may run on another thread, and opening a PostgreSQL connection per
 # call costs more than the query. Every process keeps at most DB_POOL_MAX_SIZE connections.
@@ -212,10 +218,17 @@ AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not recorded (a row each); failures are
 AXES_VERBOSE = False
 
+# The first hashes new passwords; the others read stored ones. bcrypt reads the hashes of users
+# imported from the original Node product (accounts/hashers.py): they are re-hashed at sign-in.
+PASSWORD_HASHER = env("PASSWORD_HASHER", "pbkdf2")  # pbkdf2 | bcrypt
+BCRYPT_ROUNDS = env_int("BCRYPT_ROUNDS", 12)  # work factor of bcrypt hashes (the original product's setting)
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "accounts.hashers.NodeBcryptPasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
+if PASSWORD_HASHER == "bcrypt":
+    PASSWORD_HASHERS.insert(0, PASSWORD_HASHERS.pop(1))
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -278,7 +291,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.CursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",  # pages, error responses, formats as sent
     "EXCEPTION_HANDLER": "core.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "user": f"{env_int('RATE_LIMIT_MAX_REQUESTS', 600)}/min",
@@ -315,12 +328,19 @@ SIMPLE_JWT = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Consultancy CRM API",
-    "DESCRIPTION": "Leads, appointments, documents and real-time messaging for an education consultancy.",
+    "DESCRIPTION": (
+        "Leads, appointments, documents and real-time messaging for an education consultancy.\n\n"
+        "Every error answers `{\"error\": {\"code\", \"message\", \"details\"}}`; lists answer "
+        "`{\"results\": [...], \"next\": url|null}`. The WebSocket protocol at `/ws/` is described by the "
+        "[AsyncAPI document](/api/ws-schema); [ReDoc](/api-redoc) shows this same schema; client guide: "
+        "docs/quickstart-clients.md."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    # API docs work offline: Swagger UI from drf-spectacular-sidecar, never a CDN.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.schema.postprocess"],
+    # Swagger UI and ReDoc from the pinned drf-spectacular-sidecar package: the docs work offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -397,6 +417,13 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_MINUTES", 60) * 60
 FRONTEND_URL = env("FRONTEND_URL", "http://localhost:3000")
 ACCOUNT_LOGOUT_REDIRECT_URL = FRONTEND_URL  # allauth's sign-out page (social sessions)
 ALLOWED_WS_ORIGINS = env_list("ALLOWED_WS_ORIGINS", FRONTEND_URL)
+# Browser apps on these origins may call the API (django-cors-headers). Bearer tokens, not cookies:
+# no credentials, so a page elsewhere can never ride a signed-in session.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", FRONTEND_URL)
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_PREFLIGHT_MAX_AGE = env_int("CORS_PREFLIGHT_MAX_AGE", 86400)  # seconds a browser caches a preflight
+CORS_EXPOSE_HEADERS = ["Retry-After", "Content-Disposition"]
 MESSAGE_MAX_LENGTH = env_int("MESSAGE_MAX_LENGTH", 10000)
 MESSAGE_EDIT_TIME_LIMIT = env_int("MESSAGE_EDIT_TIME_LIMIT", 15 * 60 * 1000)  # milliseconds
 MAX_CONVERSATION_PARTICIPANTS = env_int("MAX_CONVERSATION_PARTICIPANTS", 50)
@@ -459,6 +486,8 @@ LOGGING = {
 # Text search configuration of the message search vector. It is baked into a generated
 # column: changing it needs a migration that rebuilds the column (see docs/messaging.md).
 MESSAGE_SEARCH_CONFIG = "english"
+# The original product's switch: false answers every search with 404 `search_disabled`.
+MESSAGE_SEARCH_ENABLED = env_bool("MESSAGE_SEARCH_ENABLED", True)
 PROFANITY_MODE = env("PROFANITY_MODE", "mask")  # mask | reject | off
 PROFANITY_WORDS = env_list("PROFANITY_WORDS", "fuck,shit,bitch,bastard,asshole,cunt,dick,wanker")
 # Candidates ranked per search: bounds the work a very common word can cause.

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
-from .base import env, env_bool, env_int, env_list
+from .base import database_url_from_parts, env, env_bool, env_int, env_list
 
 DEBUG = False
 
@@ -13,8 +13,8 @@ if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("dev-insecure"):
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the host names this server answers to.")
-if not env("DATABASE_URL"):
-    raise ImproperlyConfigured("DATABASE_URL must point at the production PostgreSQL.")
+if not env("DATABASE_URL") and not database_url_from_parts():
+    raise ImproperlyConfigured("DATABASE_URL (or DB_HOST and DB_NAME) must point at the production PostgreSQL.")
 if not env("REDIS_URL"):
     raise ImproperlyConfigured("REDIS_URL must point at the production Redis.")
 if not env("EMAIL_URL"):

@@ -66,3 +66,20 @@ def test_a_super_admin_escalation_of_a_queue_lead_needs_an_office(api_client, cl
     response = client_for(super_admin).post(f"/api/v1/leads/{lead.id}/escalate")
     assert response.status_code == 400 and response.json()["error"]["code"] == "no_manager"
     assert not Conversation.objects.filter(lead=lead).exists()
+
+
+@pytest.mark.parametrize("auto", [True, False])
+def test_a_lead_converted_after_assignment_gets_its_conversation(settings, client_for, manager, office, auto):
+    settings.AUTO_CREATE_CONVERSATIONS = auto
+    consultant = ConsultantFactory(office=office)
+    lead = LeadFactory(office=office, email="walk.in@example.com")  # no account yet
+    lead_assign(actor=manager, lead=lead, consultant=consultant)
+    assert client_for(consultant).post(f"/api/v1/leads/{lead.id}/convert").status_code == 200
+    lead.refresh_from_db()
+    conversations = Conversation.objects.filter(lead=lead)
+    if not auto:
+        assert not conversations.exists()
+        return
+    assert set(conversations.get().participants.values_list("user_id", flat=True)) == {lead.student_id, consultant.id}
+    listed = client_for(lead.student).get("/api/v1/conversations").json()["results"]
+    assert [c["lead_id"] for c in listed] == [lead.id]

@@ -95,6 +95,13 @@ class ParticipantSerializer(UserBriefSerializer):
     last_delivered_seq = serializers.IntegerField()
 
 
+class ParticipantPageSerializer(serializers.Serializer):
+    """Every participant at once (at most MAX_CONVERSATION_PARTICIPANTS): `next` is always null."""
+
+    results = ParticipantSerializer(many=True)
+    next = serializers.CharField(allow_null=True)
+
+
 class MarkReadSerializer(serializers.Serializer):
     seq = serializers.IntegerField(min_value=0, required=False)
 
@@ -102,6 +109,21 @@ class MarkReadSerializer(serializers.Serializer):
 class ReadStateSerializer(serializers.Serializer):
     conversation_id = serializers.IntegerField()
     seq = serializers.IntegerField()
+
+
+class ReadAllSerializer(serializers.Serializer):
+    read = ReadStateSerializer(many=True, help_text="The conversations whose read pointer moved, and where to")
+
+
+class ClearedSerializer(serializers.Serializer):
+    conversation_id = serializers.IntegerField()
+    cleared_seq = serializers.IntegerField(help_text="Messages up to this seq are hidden from you; later ones show")
+
+
+class UnreadTotalSerializer(serializers.Serializer):
+    unread_count = serializers.IntegerField(
+        help_text="Unread messages over all your conversations (archived and muted included)")
+    unread_conversations = serializers.IntegerField(help_text="Conversations with at least one unread message")
 
 
 class MessageSendSerializer(serializers.Serializer):

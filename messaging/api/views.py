@@ -121,8 +121,34 @@ class ConversationReadView(APIView):
         return Response({"conversation_id": membership.conversation_id, "seq": seq})
 
 
+class ConversationsReadAllView(APIView):
+    @extend_schema(request=None, responses={200: s.ReadAllSerializer}, tags=["conversations"],
+                   summary="Mark every conversation read",
+                   description="Marks every conversation of yours read up to its latest message.")
+    def post(self, request):
+        moved = services.conversations_mark_all_read(user=request.user)
+        return Response({"read": [{"conversation_id": conversation_id, "seq": seq} for conversation_id, seq in moved]})
+
+
+class ConversationClearView(APIView):
+    @extend_schema(request=None, responses={200: s.ClearedSerializer}, tags=["conversations"],
+                   summary="Clear my history of a conversation",
+                   description="Clears your history of this conversation: every message up to now is hidden from you "
+                               "alone (others keep theirs); messages sent later show as usual.")
+    def post(self, request, conversation_id):
+        membership = selectors.membership_get(request.user, conversation_id)
+        seq = services.conversation_clear_history(user=request.user, conversation=membership.conversation)
+        return Response({"conversation_id": membership.conversation_id, "cleared_seq": seq})
+
+
+class UnreadTotalView(APIView):
+    @extend_schema(responses={200: s.UnreadTotalSerializer}, tags=["conversations"], summary="Unread total (badge)")
+    def get(self, request):
+        return Response(selectors.unread_total_for(request.user))
+
+
 class ConversationParticipantsView(APIView):
-    @extend_schema(responses={200: s.ParticipantSerializer(many=True)}, tags=["conversations"])
+    @extend_schema(responses={200: s.ParticipantPageSerializer}, tags=["conversations"])
     def get(self, request, conversation_id):
         conversation, _ = selectors.conversation_access(request.user, conversation_id)
         rows = Participant.objects.filter(conversation=conversation).select_related("user").order_by("id")
@@ -157,11 +183,21 @@ class ConversationLeaveView(APIView):
 
 
 class DirectConversationView(APIView):
-    @extend_schema(responses={200: s.ConversationSerializer, 404: OpenApiResponse(description="No such conversation")}, tags=["conversations"])
+    @extend_schema(responses={200: s.ConversationSerializer}, tags=["conversations"],
+                   description="Your direct conversation with this user; 404 when there is none yet.")
     def get(self, request, user_id):
         conversation = selectors.direct_conversation_with(request.user, user_id)
         me = Participant.objects.get(conversation=conversation, user=request.user)
         return Response(_conversation_body(conversation.id, me))
+
+    @extend_schema(request=None, responses={200: s.ConversationSerializer, 201: s.ConversationSerializer},
+                   tags=["conversations"], summary="Get or create the direct conversation with a user",
+                   description="Get or create your direct conversation with this user: 200 with the existing one, "
+                               "201 when it is new (only with someone you may contact; 404 otherwise).")
+    def post(self, request, user_id):
+        conversation, created = services.conversation_direct_get_or_create(actor=request.user, user_id=user_id)
+        me = Participant.objects.get(conversation=conversation, user=request.user)
+        return Response(_conversation_body(conversation.id, me), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class SuggestedContactsView(APIView):
@@ -180,31 +216,31 @@ class SuggestedContactsView(APIView):
         return paginator.get_paginated_response(UserSerializer(page, many=True).data)
 
 
-def _export_rows(conversation):
+def _export_rows(conversation, after_seq: int = 0):
     from messaging.models import Message
 
     return (
-        Message.objects.filter(conversation=conversation, deleted_at__isnull=True)
+        Message.objects.filter(conversation=conversation, deleted_at__isnull=True, seq__gt=after_seq)
         .select_related("sender").prefetch_related("attachments").order_by("seq").iterator(chunk_size=500)
     )
 
 
-def stream_csv(conversation):
+def stream_csv(conversation, after_seq: int = 0):
     return csv_lines(
         ["seq", "created_at", "sender_email", "type", "content", "attachments", "edited_at"],
         ([message.seq, message.created_at.isoformat(), message.sender.email if message.sender else "",
           message.type, csv_safe(message.content), ";".join(a.file_name for a in message.attachments.all()),
           message.edited_at.isoformat() if message.edited_at else ""]
-         for message in _export_rows(conversation)),
+         for message in _export_rows(conversation, after_seq)),
     )
 
 
-def stream_json(conversation):
+def stream_json(conversation, after_seq: int = 0):
     participants = [events.user_payload(p.user) for p in Participant.objects.filter(conversation=conversation).select_related("user")]
     head = {"conversation_id": conversation.id, "type": conversation.type, "title": conversation.title, "participants": participants}
     yield json.dumps(head)[:-1] + ', "messages": ['
     first = True
-    for message in _export_rows(conversation):
+    for message in _export_rows(conversation, after_seq):
         yield ("" if first else ",") + json.dumps(events.message_payload(message))
         first = False
     yield "]}"
@@ -218,10 +254,11 @@ class ConversationExportView(APIView):
         conversation, me = selectors.conversation_access(request.user, conversation_id)
         services.monitoring_audit_record(actor=request.user, action=AuditAction.EXPORT, conversation=conversation,
                                          details={"format": query["format"]})
+        after_seq = me.cleared_seq if me is not None else 0  # a participant's cleared history stays hidden
         if query["format"] == "csv":
-            response = StreamingHttpResponse(stream_csv(conversation), content_type="text/csv; charset=utf-8")
+            response = StreamingHttpResponse(stream_csv(conversation, after_seq), content_type="text/csv; charset=utf-8")
         else:
-            response = StreamingHttpResponse(stream_json(conversation), content_type="application/json")
+            response = StreamingHttpResponse(stream_json(conversation, after_seq), content_type="application/json")
         response["Content-Disposition"] = f'attachment; filename="conversation-{conversation.id}.{query["format"]}"'
         return response
 

@@ -37,8 +37,7 @@ def flatten(report: dict) -> list[list]:
 class ReportView(APIView):
     report = ""
 
-    @extend_schema(parameters=[ReportQuerySerializer], responses={200: dict, (200, "text/csv"): str}, tags=["reports"])
-    def get(self, request):
+    def get(self, request):  # documented per report in report_view
         query = ReportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         scope = report_scope_for(request.user, date_from=query.validated_data.get("date_from"),
@@ -56,6 +55,13 @@ class ReportView(APIView):
 
 
 def report_view(name):
-    return type(f"{name.title()}ReportView", (ReportView,), {"report": name}).as_view()
+    from drf_spectacular.utils import extend_schema_view
+
+    from reports.api.serializers import REPORT_SERIALIZERS
+
+    view = type(f"{name.title()}ReportView", (ReportView,), {"report": name})
+    schema = extend_schema(parameters=[ReportQuerySerializer], tags=["reports"],
+                           responses={200: REPORT_SERIALIZERS[name], (200, "text/csv"): str})
+    return extend_schema_view(get=schema)(view).as_view()
 
 

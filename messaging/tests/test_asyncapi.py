@@ -1,0 +1,166 @@
+"""The AsyncAPI document at /api/ws-schema is valid AsyncAPI 3.0 and says what the consumer does:
+every event it accepts or sends is described, and real frames of every kind match their schema."""
+
+import copy
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from channels.db import database_sync_to_async
+
+from accounts.tests.factories import ConsultantFactory, ManagerFactory
+from messaging import asyncapi, services
+from messaging.consumers import CLIENT_EVENTS, SERVER_EVENTS
+from messaging.tests.factories import make_conversation
+from messaging.tests.test_consumer import connect
+from offices.tests.factories import OfficeFactory
+
+SPEC_FILE = Path(__file__).resolve().parents[2] / "clients" / "asyncapi" / "asyncapi-3.0.0.schema.json"
+SPEC = json.loads(SPEC_FILE.read_text())
+DOC = asyncapi.document()
+
+
+def payload_validator(message_key: str):
+    """Validates a frame against one message's payload, `$ref`s resolved inside the document."""
+    schema = {**DOC, "$ref": f"#/channels/socket/messages/{message_key}/payload"}
+    return jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+
+
+def test_the_document_is_valid_asyncapi_3():
+    validator = jsonschema.Draft7Validator(SPEC)
+    assert list(validator.iter_errors(DOC)) == []
+    broken = copy.deepcopy(DOC)
+    broken["operations"]["receive_ping"]["action"] = "publish"  # AsyncAPI 2's word: not valid in 3.0
+    assert list(validator.iter_errors(broken))
+
+
+def test_every_event_of_the_consumer_is_described():
+    operations = DOC["operations"].values()
+    received = {op["messages"][0]["$ref"].rsplit("/", 1)[1].removesuffix(".request") for op in operations
+                if op["action"] == "receive"}
+    sent = {op["messages"][0]["$ref"].rsplit("/", 1)[1] for op in operations if op["action"] == "send"}
+    assert received == set(CLIENT_EVENTS)
+    assert sent == set(SERVER_EVENTS) | {"error"}
+    for event, fields in CLIENT_EVENTS.items():  # what the consumer requires, the document requires
+        data = DOC["channels"]["socket"]["messages"][f"{event}.request"]["payload"]["properties"]["data"]
+        assert set(fields) <= set(data["required"]), event
+        reply = DOC["operations"][f"receive_{event}"]["reply"]["messages"]
+        assert [m["$ref"].rsplit("/", 1)[1] for m in reply] == [f"{event}.ack", "error"]
+
+
+def test_the_document_is_served_and_linked(client):
+    response = client.get("/api/ws-schema")
+    assert response.status_code == 200 and response.json() == json.loads(json.dumps(DOC))
+    assert "/api/ws-schema" in client.get("/api/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()[
+        "info"]["description"]
+
+
+class Recorder:
+    """A socket whose every frame in and out is kept, to check against the document."""
+
+    def __init__(self, communicator):
+        self.ws, self.sent, self.received = communicator, [], []
+
+    async def send(self, event, data=None, id=None):
+        frame = {"event": event, "data": data or {}}
+        if id is not None:
+            frame["id"] = id
+        self.sent.append(frame)
+        await self.ws.send_json_to(frame)
+        if id is not None:
+            return await self.wait(lambda f: f.get("id") == id)
+
+    async def wait(self, match, timeout=3):
+        for frame in self.received:
+            if match(frame):
+                return frame
+        while True:
+            frame = await self.ws.receive_json_from(timeout=timeout)
+            self.received.append(frame)
+            if match(frame):
+                return frame
+
+    async def event(self, name, timeout=3):
+        return await self.wait(lambda f: f["event"] == name, timeout)
+
+    async def drain(self):
+        while not await self.ws.receive_nothing(timeout=0.3):  # (a receive that times out stops the consumer)
+            self.received.append(await self.ws.receive_json_from())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_real_frames_of_every_event_match_the_document():
+    office = await database_sync_to_async(OfficeFactory)(name="AsyncAPI")
+    alice, bob, carol = [await database_sync_to_async(ConsultantFactory)(office=office) for _ in range(3)]
+    manager = await database_sync_to_async(ManagerFactory)(office=office)
+    chat = await database_sync_to_async(make_conversation)(alice, bob, office=office, title="Team")
+    a, b = Recorder(await connect(alice)), Recorder(await connect(bob))
+    cid = chat.id
+
+    assert (await a.send("ping", id="p"))["event"] == "ack"
+    for socket in (a, b):
+        await socket.send("join_conversation", {"conversation_id": cid}, id="j")
+    sent = await a.send("send_message", {"conversation_id": cid, "content": "hello", "client_id": "c1"}, id="s")
+    message_id = sent["data"]["message"]["id"]
+    await b.event("message_received")
+    await a.send("edit_message", {"message_id": message_id, "content": "hello!"}, id="e")
+    await b.event("message_edited")
+    await a.event("message_delivered", timeout=5)  # bob's socket reached it; receipts go out once a second
+    await b.send("mark_message_read", {"message_id": message_id}, id="r")
+    await a.event("message_read")
+    await a.send("typing_start", {"conversation_id": cid}, id="t1")
+    await b.event("user_typing_start")
+    await a.send("typing_stop", {"conversation_id": cid}, id="t2")
+    await b.event("user_typing_stop")
+    await a.send("update_presence", {"presence": "away"}, id="u")
+    await b.event("user_status_changed")
+    upload = await a.send("file_upload_start", {"conversation_id": cid, "file_name": "cv.pdf", "file_size": 1000},
+                          id="f1")
+    upload_id = upload["data"]["upload_id"]
+    await a.send("file_upload_progress", {"upload_id": upload_id, "progress": 40}, id="f2")
+    await a.send("file_upload_complete", {"upload_id": upload_id}, id="f3")
+    await b.event("file_upload_progress")
+    await a.send("delete_message", {"message_id": message_id}, id="d")
+    await b.event("message_deleted")
+    await a.send("leave_conversation", {"conversation_id": cid}, id="l")
+    assert (await a.send("no_such_event", {}, id="x"))["event"] == "error"
+    await a.send("send_message", {"conversation_id": cid}, id="bad")  # no content: an error with details
+
+    @database_sync_to_async
+    def service_events():
+        from notifications.services import announcement_create, notification_create
+
+        services.conversation_update(actor=alice, conversation=chat, title="Renamed")
+        services.participants_add(actor=alice, conversation=chat, user_ids=[carol.id])
+        services.participants_remove(actor=alice, conversation=chat, user_id=carol.id)
+        services.conversation_create(actor=bob, type="group", participant_ids=[alice.id], title="New")
+        notification_create(recipient=alice, kind="lead_assigned", title="New lead", data={"lead_id": 1})
+        announcement_create(actor=manager, title="Office closed Friday", body="Plan ahead")
+        services.message_send(sender=bob, conversation=chat, content="after")
+        services.conversation_clear_history(user=alice, conversation=chat)
+
+    await service_events()
+    for name in ("conversation_updated", "user_joined_conversation", "user_left_conversation", "conversation_created",
+                 "notification_received", "system_announcement", "conversation_cleared"):
+        await a.event(name)
+    await a.drain()
+    await b.drain()
+
+    requests = {f["id"]: f["event"] for socket in (a, b) for f in socket.sent if "id" in f}
+    checked = set()
+    for socket in (a, b):
+        for frame in socket.sent:
+            if frame["event"] in CLIENT_EVENTS:
+                assert list(payload_validator(f"{frame['event']}.request").iter_errors(frame)) == [], frame
+        for frame in socket.received:
+            event = frame["event"]
+            key = f"{requests[frame['id']]}.ack" if event == "ack" else event
+            errors = [e.message for e in payload_validator(key).iter_errors(frame)]
+            assert errors == [], (frame, errors)
+            checked.add(key)
+    assert set(SERVER_EVENTS) | {"error"} <= checked, set(SERVER_EVENTS) - checked
+    assert {f"{event}.ack" for event in CLIENT_EVENTS} <= checked
+    for socket in (a, b):
+        await socket.ws.disconnect()
