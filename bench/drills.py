@@ -89,9 +89,14 @@ class Node:
         except psutil.Error:
             return 0.0
 
-    def tracebacks(self) -> int:
-        self.log.flush()
-        return Path(self.log.name).read_text(errors="replace").count("Traceback")
+    def log_size(self) -> int:
+        return Path(self.log.name).stat().st_size
+
+    def tracebacks(self, start: int = 0, end: int | None = None) -> int:
+        """Tracebacks the node logged between two log sizes."""
+        with open(self.log.name, "rb") as log:
+            log.seek(start)
+            return log.read(None if end is None else end - start).count(b"Traceback")
 
 
 def node_env(**extra) -> dict:
@@ -348,6 +353,7 @@ class Figures:
     ack_ms: list = field(default_factory=list)
     deliver_ms: list = field(default_factory=list)
     tracebacks: int = 0
+    tracebacks_at_close: int = 0  # logged while the drill closed every socket at once
     lost_examples: list = field(default_factory=list)  # (user, conversation, seq, reconnected, node, last seq seen)
 
 
@@ -383,7 +389,8 @@ class Drill:
                 raise SystemExit(f"only {self.connected} of {len(self.clients)} sockets opened")
             await asyncio.sleep(0.1)
 
-    async def run(self, *, rate: float, seconds: float, fault, fault_at: float, drain: float = 60) -> float:
+    async def run(self, *, rate: float, seconds: float, fault, fault_at: float, drain: float = 60,
+                  before_closing=None) -> float:
         """Sends on schedule, the fault at `fault_at` s; returns when every send is acknowledged and
         every dropped client has caught up (or `drain` seconds after the schedule ends)."""
         retries = asyncio.create_task(self._retry_loop())
@@ -411,6 +418,8 @@ class Drill:
                 break
             await asyncio.sleep(0.2)
         await asyncio.sleep(2)  # the last pushes in flight
+        if before_closing is not None:
+            before_closing()
         self.stopping = True
         retries.cancel()
         for client in self.clients:
@@ -508,13 +517,14 @@ def stored_messages(conversation_ids, client_ids) -> tuple[dict[int, set[int]], 
 
 
 def run_drill(*, ports: list[int], people: list[Person], rate: float, seconds: float, fault, fault_at: float,
-              drain: float = 60) -> tuple[Figures, float]:
+              drain: float = 60, before_closing=None) -> tuple[Figures, float]:
     """Connect every person, run the schedule with the fault, and count. Returns (figures, seconds)."""
     drill = Drill(ports, people)
 
     async def main():
         await drill.connect_all()
-        return await drill.run(rate=rate, seconds=seconds, fault=fault, fault_at=fault_at, drain=drain)
+        return await drill.run(rate=rate, seconds=seconds, fault=fault, fault_at=fault_at, drain=drain,
+                               before_closing=before_closing)
 
     elapsed = asyncio.run(main())
     from django.db import connection
@@ -534,13 +544,14 @@ def report(name: str, f: Figures, setup: str) -> str:
         f"  reconnect storm: {f.reconnected} of {f.dropped_sockets} dropped sockets back and caught up "
         f"{f.storm_seconds:.1f} s after the fault began (per socket p50 {f.reconnect_p50:.1f} s, "
         f"p99 {f.reconnect_p99:.1f} s); {f.catch_up_requests} catch-up requests",
-        f"  failed connection attempts: {f.refused} " + ", ".join(f"{n} {k}" for k, n in f.refusals.items()),
+        f"  failed connection attempts: {f.refused}" + "".join(f"; {n} {k}" for k, n in f.refusals.items()),
     ]
     if f.ack_ms:
         lines.append(f"  ack from the scheduled send: p50 {pct(f.ack_ms, 50):.0f} ms, p99 {pct(f.ack_ms, 99):.0f} ms, "
                      f"max {max(f.ack_ms) / 1000:.1f} s; live delivery p50 {pct(f.deliver_ms, 50):.0f} ms, "
                      f"p99 {pct(f.deliver_ms, 99):.0f} ms")
-    lines.append(f"  server tracebacks in the nodes' logs: {f.tracebacks}")
+    lines.append(f"  server tracebacks in the nodes' logs: {f.tracebacks} during the drill, "
+                 f"{f.tracebacks_at_close} while it closed every socket at the end")
     if f.lost_examples:
         lines.append("  lost, e.g. (user, conversation, seq, reconnects, caught up to seq, first seq pushed on "
                      "each socket): " + ", ".join(map(str, f.lost_examples[:10])))
@@ -603,9 +614,13 @@ def main() -> int:
 
         load_before, cpu_before = os.getloadavg(), [node.cpu_seconds() for node in nodes]
         machine_before, started = busy_seconds(), time.monotonic()
+        marks = {}
         figures, elapsed = run_drill(ports=[n.port for n in nodes], people=people, rate=args.rate,
-                                     seconds=args.seconds, fault=fault, fault_at=args.seconds / 2)
-        figures.tracebacks = sum(node.tracebacks() for node in nodes)
+                                     seconds=args.seconds, fault=fault, fault_at=args.seconds / 2,
+                                     before_closing=lambda: marks.update({n: n.log_size() for n in nodes}))
+        time.sleep(1)  # the nodes' last lines
+        figures.tracebacks = sum(node.tracebacks(0, marks.get(node)) for node in nodes)
+        figures.tracebacks_at_close = sum(node.tracebacks(marks[node]) for node in nodes if node in marks)
         what = {"node-kill": f"SIGKILL of node {len(nodes)} (its launcher and worker)",
                 "redis-restart": f"Redis killed, started again {args.outage:g} s later",
                 "postgres-restart": f"PostgreSQL stopped (fast), started again {args.outage:g} s later"}[args.fault]
