@@ -4,6 +4,7 @@ on its own, without a restart and without a traceback in its log."""
 
 import time
 import uuid
+from contextlib import contextmanager
 
 import pytest
 import redis
@@ -149,7 +150,7 @@ def test_with_redis_down_the_api_keeps_working_and_health_recovers_on_its_own(tm
 def test_with_postgresql_down_requests_get_a_quick_503_and_the_pool_recovers(tmp_path, people):
     admin, sender, other, conversation = people
     settings = connection.settings_dict
-    proxy = TcpProxy((settings["HOST"] or "127.0.0.1", int(settings["PORT"] or 5432)))
+    proxy = database_proxy()
     database_url = f"postgres://{settings['USER']}@127.0.0.1:{proxy.port}/{settings['NAME']}"
     try:
         with daphne_servers(tmp_path, DATABASE_URL=database_url, METRICS_TOKEN=METRICS_TOKEN,
@@ -189,18 +190,34 @@ def test_with_postgresql_down_requests_get_a_quick_503_and_the_pool_recovers(tmp
     assert text.count("PostgreSQL unreachable") == 1 and text.count("PostgreSQL reachable again") == 1
 
 
-def test_a_connection_to_a_database_that_is_down_fails_at_once_and_works_within_a_second_of_its_return():
-    """Not DB_POOL_TIMEOUT of waiting for a pool that cannot connect, and no back-off after the return."""
+def database_proxy() -> TcpProxy:
     settings = connection.settings_dict
-    proxy = TcpProxy((settings["HOST"] or "127.0.0.1", int(settings["PORT"] or 5432)))
-    proxy.cut()
+    return TcpProxy((settings["HOST"] or "127.0.0.1", int(settings["PORT"] or 5432)))
+
+
+@contextmanager
+def pooled_wrapper(proxy: TcpProxy, alias: str, **pool):
+    """A database connection of our backend (the one settings name) with its own pool, through `proxy`."""
+    settings = connection.settings_dict
     options = {key: value for key, value in settings["OPTIONS"].items() if key != "pool"}
     wrapper = load_backend(settings["ENGINE"]).DatabaseWrapper(
-        {**settings, "HOST": "127.0.0.1", "PORT": proxy.port,
-         "OPTIONS": {**options, "pool": {"min_size": 1, "max_size": 2, "timeout": 10}}}, "outage-test")
+        {**settings, "HOST": "127.0.0.1", "PORT": proxy.port, "OPTIONS": {**options, "pool": pool}}, alias)
     # contrib.postgres's type handlers look a connection's alias up in settings; this one is the test's own
     connection_created.disconnect(register_type_handlers)
     try:
+        yield wrapper
+    finally:
+        connection_created.connect(register_type_handlers)
+        wrapper.close()
+        wrapper.close_pool()
+        proxy.cut()
+
+
+def test_a_connection_to_a_database_that_is_down_fails_at_once_and_works_within_a_second_of_its_return():
+    """Not DB_POOL_TIMEOUT of waiting for a pool that cannot connect, and no back-off after the return."""
+    proxy = database_proxy()
+    proxy.cut()
+    with pooled_wrapper(proxy, "outage-test", min_size=1, max_size=2, timeout=10) as wrapper:
         for _ in range(5):
             started = time.monotonic()
             with pytest.raises(OperationalError):
@@ -218,23 +235,12 @@ def test_a_connection_to_a_database_that_is_down_fails_at_once_and_works_within_
         with wrapper.cursor() as cursor:
             cursor.execute("SELECT 1")
             assert cursor.fetchone() == (1,)
-    finally:
-        connection_created.connect(register_type_handlers)
-        wrapper.close()
-        wrapper.close_pool()
-        proxy.cut()
 
 
 def test_a_database_restart_between_two_requests_fails_none_of_them():
     """The pooled connections broke with the restart; the next request gets a new one, not an error."""
-    settings = connection.settings_dict
-    proxy = TcpProxy((settings["HOST"] or "127.0.0.1", int(settings["PORT"] or 5432)))
-    options = {key: value for key, value in settings["OPTIONS"].items() if key != "pool"}
-    wrapper = load_backend(settings["ENGINE"]).DatabaseWrapper(
-        {**settings, "HOST": "127.0.0.1", "PORT": proxy.port,
-         "OPTIONS": {**options, "pool": {"min_size": 2, "max_size": 4, "timeout": 10}}}, "restart-test")
-    connection_created.disconnect(register_type_handlers)
-    try:
+    proxy = database_proxy()
+    with pooled_wrapper(proxy, "restart-test", min_size=2, max_size=4, timeout=10) as wrapper:
         for _ in range(3):
             with wrapper.cursor() as cursor:
                 cursor.execute("SELECT 1")
@@ -249,8 +255,3 @@ def test_a_database_restart_between_two_requests_fails_none_of_them():
                 cursor.execute("SELECT 1")
                 assert cursor.fetchone() == (1,)
             wrapper.close()
-    finally:
-        connection_created.connect(register_type_handlers)
-        wrapper.close()
-        wrapper.close_pool()
-        proxy.cut()
