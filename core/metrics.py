@@ -8,6 +8,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from core.outages import DATABASE_ERRORS, REDIS_ERRORS, unavailable
+
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("crm_http_requests_total", "HTTP requests answered", ["method", "status"], registry=REGISTRY)
 LATENCY = Histogram("crm_http_request_seconds", "HTTP request duration", ["method"], registry=REGISTRY,
@@ -52,10 +54,20 @@ def metrics(request):
     from messaging.models import Message
     from messaging.socket import registry
 
-    sockets = async_to_sync(registry.stats)()
+    # While Redis or PostgreSQL is down the figures read from it are left out; this process's are still served.
     live = CollectorRegistry()
-    for name, value in sockets.items():
-        Gauge(f"crm_socket_{name}", f"{name.replace('_', ' ')} across every server process", registry=live).set(value)
-    Gauge("crm_messages_last_minute", "messages stored in the last minute", registry=live).set(
-        Message.objects.filter(created_at__gte=timezone.now() - timezone.timedelta(minutes=1)).count())
+    try:
+        sockets = async_to_sync(registry.stats)()
+    except REDIS_ERRORS as exc:
+        unavailable(exc, "metrics")
+    else:
+        for name, value in sockets.items():
+            description = f"{name.replace('_', ' ')} across every server process"
+            Gauge(f"crm_socket_{name}", description, registry=live).set(value)
+    try:
+        recent = Message.objects.filter(created_at__gte=timezone.now() - timezone.timedelta(minutes=1)).count()
+    except DATABASE_ERRORS as exc:
+        unavailable(exc, "metrics")
+    else:
+        Gauge("crm_messages_last_minute", "messages stored in the last minute", registry=live).set(recent)
     return HttpResponse(generate_latest(REGISTRY) + generate_latest(live), content_type=CONTENT_TYPE_LATEST)

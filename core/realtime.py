@@ -10,7 +10,8 @@ Two kinds of group on the channel layer:
   changes, delivery receipts).
 `conversation_group(conversation_id)` carries ephemeral traffic (typing, upload progress) to
 sockets that joined the conversation. A channel-layer failure is logged, never raised: the
-committed write stands and clients catch up with `after=<seq>`.
+committed write stands and clients catch up with `after=<seq>`. While Redis is down
+(`core.outages`) events are dropped without trying it, and logged once a minute, not once each.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from collections.abc import Iterable
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+from core.outages import REDIS_ERRORS, redis_outage
 
 logger = logging.getLogger("crm.socket")
 
@@ -66,7 +69,13 @@ def _pubsub_redis():
         import redis
         from django.conf import settings
 
-        _redis_client = redis.Redis.from_url(settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0])
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        # No retries: redis-py's default (3, with back-off of seconds) would hold the committed request.
+        _redis_client = redis.Redis.from_url(
+            settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0], retry=Retry(NoBackoff(), 0),
+            socket_connect_timeout=settings.REDIS_TIMEOUT, socket_timeout=settings.REDIS_TIMEOUT)
     return _redis_client
 
 
@@ -74,6 +83,9 @@ def _publish(sends: list[tuple[str, dict]]) -> None:
     from channels_redis.pubsub import RedisPubSubChannelLayer
     from django.conf import settings
 
+    if redis_outage.skip():
+        redis_outage.failed("live events dropped", skipped=True)
+        return
     layer = get_channel_layer()
     config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
     try:
@@ -87,8 +99,12 @@ def _publish(sends: list[tuple[str, dict]]) -> None:
             pipe.execute()
         else:
             async_to_sync(_send_all)(layer, sends)
-    except Exception:  # the write is committed; clients recover with after=<seq>
+    except REDIS_ERRORS as exc:  # the write is committed; clients recover with after=<seq>
+        redis_outage.failed("live events dropped", exc)
+    except Exception:
         logger.warning("realtime send failed", extra={"groups": len(sends)}, exc_info=True)
+    else:
+        redis_outage.recovered()
 
 
 async def _send_all(layer, sends: list[tuple[str, dict]]) -> None:

@@ -144,8 +144,8 @@ def _missing_messages(conversation_id: int, after: int, up_to: int) -> list[dict
 
 
 @database_sync_to_async
-def _conversation_ids(user) -> list[int]:
-    return selectors.member_conversation_ids(user)
+def _conversations_last_seq(user) -> list[tuple[int, int]]:
+    return selectors.member_conversations_last_seq(user)
 
 
 def _utf8_length_over(text: str, limit: int) -> bool:
@@ -213,7 +213,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             self.registered = True
             presence.keep_process_alive()
             await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
-            for conversation_id in await _conversation_ids(self.user):
+            for conversation_id, last_seq in await _conversations_last_seq(self.user):
+                # Where this socket starts: a later message that overtakes an earlier one is held until
+                # the earlier one comes (or is read back), even when it is the first this socket sees.
+                self.last_pushed[conversation_id] = last_seq
                 await self._subscribe(conversation_id)
         except Exception:  # Redis or PostgreSQL unreachable: the client reconnects later and catches up
             logger.warning("socket refused: a dependency is unreachable", exc_info=logger.isEnabledFor(logging.DEBUG))

@@ -334,9 +334,10 @@ def cleared_seqs_for(user: User) -> dict[int, int]:
     return dict(Participant.objects.filter(user=user, cleared_seq__gt=0).values_list("conversation_id", "cleared_seq"))
 
 
-def member_conversation_ids(user: User) -> list[int]:
-    """The conversations `user` takes part in (a socket follows all of them)."""
-    return list(Participant.objects.filter(user=user).values_list("conversation_id", flat=True))
+def member_conversations_last_seq(user: User) -> list[tuple[int, int]]:
+    """(conversation id, its last seq) of every conversation `user` takes part in (a socket follows
+    all of them, from that seq on)."""
+    return list(Participant.objects.filter(user=user).values_list("conversation_id", "conversation__last_seq"))
 
 
 def participant_user_ids(conversation_id: int) -> list[int]:
