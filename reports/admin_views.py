@@ -61,7 +61,7 @@ def monitor_list(request):
     from messaging import selectors, services
     from messaging.models import AuditAction
 
-    if request.user.role not in ("manager", "super_admin"):
+    if not selectors.monitors_conversations(request.user):
         raise PermissionDenied("Only managers and super admins monitor conversations.")
     conversations = list(selectors.monitoring_list(request.user)[:100])
     services.monitoring_audit_record(actor=request.user, action=AuditAction.MONITOR_LIST,
@@ -70,6 +70,7 @@ def monitor_list(request):
     return TemplateResponse(request, template, {
         **admin.site.each_context(request), "title": "Live conversation monitor",
         "rows": conversation_rows(conversations, request.user, monitor=True),
+        "every_office": selectors.monitors_every_conversation(request.user),
     })
 
 

@@ -12,7 +12,8 @@ import logging
 
 from django.conf import settings
 
-from messaging.socket import PerLoop, database_sync_to_async
+from messaging import services
+from messaging.socket import PerLoop, in_db_thread
 
 logger = logging.getLogger("crm.socket")
 
@@ -39,9 +40,7 @@ def note(user_id: int, conversation_id: int, seq: int) -> None:
 async def _flush_later(batch: _Batch) -> None:
     await asyncio.sleep(settings.SOCKET_DELIVERY_BATCH_MS / 1000)
     reached, batch.reached, batch.task = batch.reached, {}, None
-    from messaging import services
-
     try:
-        await database_sync_to_async(services.deliveries_record)(reached=reached)
+        await in_db_thread(services.deliveries_record)(reached=reached)
     except Exception:  # receipts are advisory; the pointers catch up with the next batch or a read
         logger.warning("delivery receipts failed", extra={"pointers": len(reached)}, exc_info=True)
