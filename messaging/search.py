@@ -7,6 +7,8 @@ the reasons and figures are in docs/messaging.md (search) and docs/performance.m
 
 from __future__ import annotations
 
+import html
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
 from django.db import connection
@@ -37,6 +39,13 @@ SEARCH_STEPS = 6  # steps after the probe; the last takes every id left
 # message are one transaction, so SET LOCAL ends with it; inside a caller's transaction, RESET puts
 # the setting back at once.
 _WITH_BITMAPS = "SET LOCAL enable_indexscan = off; {query}; RESET enable_indexscan"
+
+
+def highlight(snippet: str | None) -> str:
+    """A snippet as HTML: the text escaped, the matches in <mark> (markers a user cannot type:
+    `content_clean` strips them from stored text)."""
+    escaped = html.escape(snippet or "")
+    return escaped.replace(HIGHLIGHT_START, "<mark>").replace(HIGHLIGHT_STOP, "</mark>")
 
 
 def message_search(

@@ -1,5 +1,3 @@
-import html
-
 from django.db.models import F
 from django.http import StreamingHttpResponse
 from django.utils.http import urlencode
@@ -154,11 +152,7 @@ class ConversationParticipantsView(APIView):
     def get(self, request, conversation_id):
         conversation, _ = selectors.conversation_access(request.user, conversation_id)
         rows = selectors.participants_of(conversation)
-        return Response({"results": [
-            {**events.user_payload(p.user), "conversation_role": p.role, "joined_at": p.joined_at,
-             "last_read_seq": p.last_read_seq, "last_delivered_seq": p.last_delivered_seq}
-            for p in rows
-        ], "next": None})
+        return Response({"results": [events.participant_payload(p) for p in rows], "next": None})
 
     @extend_schema(request=s.ParticipantsAddSerializer, responses={200: s.ConversationSerializer}, tags=["conversations"])
     def post(self, request, conversation_id):
@@ -262,10 +256,7 @@ class MonitoringAuditView(APIView):
             raise Forbidden("Only super admins read the monitoring audit log.")
         paginator = BaseCursor()
         page = paginator.paginate_queryset(selectors.monitoring_audit_for(request.user), request, view=self)
-        return paginator.get_paginated_response([
-            {"id": a.id, "actor_id": a.actor_id, "action": a.action, "conversation_id": a.conversation_id,
-             "office_id": a.office_id, "details": a.details, "created_at": a.created_at} for a in page
-        ])
+        return paginator.get_paginated_response([events.audit_payload(audit) for audit in page])
 
 
 class MessagesView(APIView):
@@ -312,18 +303,13 @@ class MessageSearchView(APIView):
         query = _valid(s.SearchQuerySerializer, request.query_params)
         offset, limit = query.pop("offset"), query.pop("limit")
         hits, more = search.message_search(request.user, offset=offset, limit=limit, **query)
-        results = [{**events.message_payload(m), "rank": m.rank, "highlight": _highlight(m.snippet)} for m in hits]
+        results = [events.search_hit_payload(message) for message in hits]
         next_url = None
         if more:
             params = request.query_params.copy()
             params["offset"] = offset + limit
             next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
         return Response({"results": results, "next": next_url})
-
-
-def _highlight(snippet: str) -> str:
-    escaped = html.escape(snippet or "")
-    return escaped.replace(search.HIGHLIGHT_START, "<mark>").replace(search.HIGHLIGHT_STOP, "</mark>")
 
 
 class MessageUploadView(APIView):

@@ -31,6 +31,8 @@ class SeqOrder(Generic[Message]):
             return [], False  # a repeat, or read back already
         if last is not None and seq > last + 1:
             held = self.held.setdefault(conversation_id, {})
+            if seq in held:
+                return [], False  # a repeat of one held already
             held[seq] = message
             return [], len(held) == 1
         self.last[conversation_id] = seq
@@ -45,7 +47,10 @@ class SeqOrder(Generic[Message]):
 
     def fill(self, conversation_id: int, rows: list[tuple[int, Message]]) -> tuple[list[Message], bool]:
         """The gap read back, `(seq, message)` in seq order: (the messages to push now, in order;
-        whether a gap is still open: held messages that came meanwhile, past what was read)."""
+        whether a gap is still open: held messages that came meanwhile, past what was read).
+        Nothing when the socket stopped following the conversation while the gap was read."""
+        if conversation_id not in self.last:
+            return [], False
         pushed = []
         for seq, message in rows:
             if seq > self.last.get(conversation_id, 0):
@@ -55,8 +60,7 @@ class SeqOrder(Generic[Message]):
         if held:  # what was read supersedes what was held up to there
             for seq in [seq for seq in held if seq <= self.last.get(conversation_id, 0)]:
                 del held[seq]
-        if conversation_id in self.last:
-            pushed += self._release(conversation_id)
+        pushed += self._release(conversation_id)
         return pushed, bool(self.held.get(conversation_id))
 
     def forget(self, conversation_id: int) -> None:

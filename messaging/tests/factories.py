@@ -1,11 +1,11 @@
+from django.utils import timezone
+
 from messaging import services
 from messaging.models import Conversation, ConversationType, Participant, ParticipantRole
 
 
 def make_conversation(*users, title: str = "", office=None) -> Conversation:
     """A group conversation of these users (the first is its admin), bypassing contact rules."""
-    from django.utils import timezone
-
     conversation = Conversation.objects.create(
         type=ConversationType.GROUP, title=title, office=office or users[0].office,
         created_by=users[0], last_activity_at=timezone.now(),
