@@ -168,7 +168,7 @@ class FrameHandlers:
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         """Every frame counts against the rate limit first, valid or not, text or binary."""
-        self.last_frame = time.monotonic()
+        self.last_frame = self.clock()
         if not self.registered:
             return
         if logger.isEnabledFor(logging.DEBUG):  # DEBUG_SOCKET
@@ -192,7 +192,7 @@ class FrameHandlers:
         await self._handle(request_id, incoming)
 
     async def _strike(self, request_id):
-        if self.flood.strike(time.monotonic()):
+        if self.flood.strike(self.clock()):
             return await self.close(code=self.CLOSE_TOO_MANY)
         await self._error(request_id, RateLimited("Too many events; slow down.",
                                                   details={"limit_per_second": settings.SOCKET_RATE_LIMIT}))

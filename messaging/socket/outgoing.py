@@ -77,9 +77,13 @@ class EventDelivery:
         if gap:
             asyncio.create_task(self._fill_gap(conversation_id))
 
+    async def gap_wait(self):
+        """How long a gap may take to fill itself (the late event arriving) before it is read back."""
+        await asyncio.sleep(settings.SOCKET_GAP_WAIT_MS / 1000)
+
     async def _fill_gap(self, conversation_id: int):
         """A later message overtook an earlier one: wait briefly, then read the gap from the database."""
-        await asyncio.sleep(settings.SOCKET_GAP_WAIT_MS / 1000)
+        await self.gap_wait()
         gap = self.order.gap(conversation_id)
         if gap is None:
             return  # filled meanwhile, or the user left the conversation
