@@ -15,6 +15,7 @@ from messaging.socket.incoming import CLIENT_EVENTS
 from messaging.socket.outgoing import SERVER_EVENTS
 from messaging.tests.factories import make_conversation
 from messaging.tests.test_consumer import connect
+from notifications.services import announcement_create, notification_create
 from offices.tests.factories import OfficeFactory
 
 SPEC_FILE = Path(__file__).resolve().parents[2] / "clients" / "asyncapi" / "asyncapi-3.0.0.schema.json"
@@ -133,8 +134,6 @@ async def test_real_frames_of_every_event_match_the_document():
 
     @database_sync_to_async
     def service_events():
-        from notifications.services import announcement_create, notification_create
-
         services.conversation_update(actor=alice, conversation=chat, title="Renamed")
         services.participants_add(actor=alice, conversation=chat, user_ids=[carol.id])
         services.participants_remove(actor=alice, conversation=chat, user_id=carol.id)
