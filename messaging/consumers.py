@@ -22,9 +22,9 @@ from core.realtime import user_group
 from messaging.selectors import member_conversations_last_seq
 from messaging.socket import in_db_thread, presence, registry
 from messaging.socket.auth import origin_allowed
-from messaging.socket.outgoing import EventDelivery
 from messaging.socket.flood import FloodGuard
 from messaging.socket.incoming import FrameHandlers, log_frame
+from messaging.socket.outgoing import EventDelivery
 
 logger = logging.getLogger("crm.socket")
 

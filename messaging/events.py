@@ -92,8 +92,9 @@ def search_hit_payload(message: Message) -> dict:
 
 
 def audit_payload(audit: MonitoringAudit) -> dict:
-    return {"id": audit.id, "actor_id": audit.actor_id, "action": audit.action, "conversation_id": audit.conversation_id,
-            "office_id": audit.office_id, "details": audit.details, "created_at": audit.created_at}
+    return {"id": audit.id, "actor_id": audit.actor_id, "action": audit.action,
+            "conversation_id": audit.conversation_id, "office_id": audit.office_id, "details": audit.details,
+            "created_at": audit.created_at}
 
 
 def conversation_payload(conversation: Conversation, *, participants, me=None) -> dict:

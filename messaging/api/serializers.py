@@ -27,8 +27,8 @@ class MessageTextField(serializers.CharField):
         value = super().to_internal_value(data)
         found = _SURROGATE.search(value)
         if found:
-            raise serializers.ValidationError(
-                f"Surrogate characters are not allowed: U+{ord(found.group()):X}.", code="surrogate_characters_not_allowed")
+            raise serializers.ValidationError(f"Surrogate characters are not allowed: U+{ord(found.group()):X}.",
+                                              code="surrogate_characters_not_allowed")
         return value
 
 

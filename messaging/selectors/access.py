@@ -218,7 +218,8 @@ def contact_candidates_for(user: User) -> QuerySet[User]:
 
 def direct_conversation_with(user: User, other_user_id) -> Conversation:
     key = Conversation.direct_key_for(user.pk, id_or_404(other_user_id))
-    membership = Participant.objects.filter(conversation__direct_key=key, user=user).select_related("conversation").first()
+    membership = (Participant.objects.filter(conversation__direct_key=key, user=user)
+                  .select_related("conversation").first())
     if membership is None:
         raise NotFound("No direct conversation with this user.")
     return membership.conversation

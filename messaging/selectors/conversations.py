@@ -24,7 +24,8 @@ def _with_display(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
     ).annotate(waiting_for_staff=ExpressionWrapper(_waiting_for_staff(), output_field=BooleanField()))
 
 
-def conversation_list_for(user: User, *, archived: bool | None = None, pinned: bool | None = None) -> QuerySet[Participant]:
+def conversation_list_for(user: User, *, archived: bool | None = None,
+                          pinned: bool | None = None) -> QuerySet[Participant]:
     """The caller's memberships, most recent activity first; each carries its conversation, and
     `unread_count` and `waiting_for_staff`."""
     memberships = Participant.objects.filter(user=user, user__is_active=True)

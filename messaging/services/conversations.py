@@ -85,9 +85,8 @@ def _direct_get_or_create(*, user_a: User, user_b: User, creator: User | None, o
                 type=ConversationType.DIRECT, direct_key=key, office_id=office_id, lead=lead,
                 created_by=creator, last_activity_at=timezone.now(),
             )
-            Participant.objects.bulk_create(
-                [Participant(conversation=conversation, user=user_a), Participant(conversation=conversation, user=user_b)]
-            )
+            Participant.objects.bulk_create([Participant(conversation=conversation, user=user_a),
+                                             Participant(conversation=conversation, user=user_b)])
     except IntegrityError:  # the same pair raced us; theirs stands
         return Conversation.objects.get(direct_key=key), False
     return conversation, True
@@ -212,9 +211,8 @@ def participants_add(*, actor: User, conversation: Conversation, user_ids: Itera
     if not wanted:
         return []
     if len(present) + len(wanted) > settings.MAX_CONVERSATION_PARTICIPANTS:
-        raise ValidationFailed(
-            f"A conversation holds at most {settings.MAX_CONVERSATION_PARTICIPANTS} people.", code="too_many_participants"
-        )
+        raise ValidationFailed(f"A conversation holds at most {settings.MAX_CONVERSATION_PARTICIPANTS} people.",
+                               code="too_many_participants")
     people = list(contact_candidates_for(actor).filter(pk__in=wanted))
     if len(people) != len(wanted):
         raise NotFound("Some of these people cannot be found.", code="participant_not_found")

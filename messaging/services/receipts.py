@@ -147,7 +147,8 @@ def deliveries_record(*, reached: dict[tuple[int, int], int]) -> list[tuple[int,
             )
             SELECT moved.conversation_id, moved.user_id, moved.seq,
                    ARRAY(SELECT DISTINCT m.sender_id FROM messaging_message m
-                         WHERE m.conversation_id = moved.conversation_id AND m.seq > moved.old_seq AND m.seq <= moved.seq
+                         WHERE m.conversation_id = moved.conversation_id
+                           AND m.seq > moved.old_seq AND m.seq <= moved.seq
                            AND m.sender_id IS NOT NULL AND m.sender_id <> moved.user_id)
             FROM moved ORDER BY 1, 2
             """,

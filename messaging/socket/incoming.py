@@ -90,8 +90,8 @@ def frame_data(event: str, data) -> dict:
     except serializers.ValidationError as exc:
         errors = exc.detail if isinstance(exc.detail, dict) else {"data": exc.detail}
     fields = serializer.fields
-    missing = [name for name, problems in errors.items()
-               if name in fields and fields[name].required and any(getattr(p, "code", None) in _MISSING for p in problems)]
+    missing = [name for name, problems in errors.items() if name in fields and fields[name].required
+               and any(getattr(problem, "code", None) in _MISSING for problem in problems)]
     if missing:
         raise ValidationFailed(f"Missing {', '.join(missing)}.", code="missing_fields", details={"fields": missing})
     name, problems = next(iter(errors.items()))
@@ -212,7 +212,8 @@ class FrameHandlers:
             if down is not None:
                 return await self._error(request_id, down)
             logger.exception("socket handler failed")
-            return await self._error(request_id, ApplicationError("Something went wrong on our side.", code="server_error"))
+            failed = ApplicationError("Something went wrong on our side.", code="server_error")
+            return await self._error(request_id, failed)
         if request_id is not None:
             await self.send_json({"event": "ack", "id": request_id, "data": result or {}})
 

@@ -102,8 +102,7 @@ class EventDelivery:
 
     async def _emit(self, message: dict):
         await self.send(text_data=message["frame"])
-        # Delivery receipts are a participant's (a monitor has no pointer to move).
-        if message["sender_id"] != self.user.pk and message["conversation_id"] in self.member_of:
+        if message["sender_id"] != self.user.pk:  # (a monitor's note moves nothing: services.deliveries_record)
             deliveries.note(self.user.pk, message["conversation_id"], message["seq"])
 
     async def _subscribe(self, conversation_id: int):

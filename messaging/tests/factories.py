@@ -10,9 +10,9 @@ def make_conversation(*users, title: str = "", office=None) -> Conversation:
         type=ConversationType.GROUP, title=title, office=office or users[0].office,
         created_by=users[0], last_activity_at=timezone.now(),
     )
+    roles = [ParticipantRole.ADMIN] + [ParticipantRole.MEMBER] * (len(users) - 1)
     Participant.objects.bulk_create(
-        [Participant(conversation=conversation, user=u, role=ParticipantRole.ADMIN if i == 0 else ParticipantRole.MEMBER)
-         for i, u in enumerate(users)]
+        [Participant(conversation=conversation, user=user, role=role) for user, role in zip(users, roles)]
     )
     return conversation
 

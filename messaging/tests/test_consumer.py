@@ -494,12 +494,13 @@ async def test_a_gap_is_filled_from_the_database_in_order(people, chat, gap_gate
     assert (await next_event(listener, "message_received"))["seq"] == 1
 
     def store_two_silently():
-        rows = [Message.objects.create(conversation=chat, seq=seq, sender=people[0], content=f"m{seq}") for seq in (2, 3)]
+        rows = [Message.objects.create(conversation=chat, seq=seq, sender=people[0], content=f"m{seq}")
+                for seq in (2, 3)]
         chat.__class__.objects.filter(pk=chat.pk).update(last_seq=3, last_activity_at=timezone.now())
         return events.message_payload(Message.objects.select_related("sender").get(pk=rows[1].pk))
 
     third = await database_sync_to_async(store_two_silently)()
-    # seq 3 overtakes seq 2, whose event is lost: the socket holds 3, reads 2 from the database, then pushes both in order
+    # seq 3 overtakes seq 2, whose event is lost: the socket holds 3, reads 2 from the database, then pushes both
     await hand_out(chat.id, [p.id for p in people], third)
     assert await nothing_more(listener)  # held
     gap_gate.set()

@@ -57,7 +57,8 @@ def test_a_stopped_process_frees_its_users_sockets_and_reports_them_offline(tmp_
             async with ws_connect(url.format(survivor_port, contact_token)) as watcher:
                 sockets = [await opened(url.format(doomed_port, roaming_token)) for _ in range(CAP)]
                 assert (await event(watcher, "user_status_changed", 5)) ["status"] == "online"
-                (node,) = {member.split(" ", 1)[0] for member in store.zrange(registry._key("sockets", roaming.id), 0, -1)}
+                held = store.zrange(registry._key("sockets", roaming.id), 0, -1)
+                (node,) = {member.split(" ", 1)[0] for member in held}
                 assert store.zscore(registry._key("processes"), node) > 0  # alive
                 doomed.send_signal(stop)
                 await asyncio.to_thread(doomed.wait, 15)

@@ -1,7 +1,8 @@
 """Export conversations an ops person may monitor, by office and date range, as CSV or JSON lines."""
 
 import sys
-from datetime import datetime, time, timezone as dt_timezone
+from datetime import datetime, time
+from datetime import timezone as dt_timezone
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
