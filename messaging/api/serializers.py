@@ -1,21 +1,16 @@
 """Input validation for every door (REST views and the socket's frames use these same classes), and
 the shapes of `messaging.events` payloads for OpenAPI (test_payload_contract keeps the two equal)."""
 
-import re
-
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from messaging.models import ConversationType, MessageType
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 class MessageTextField(serializers.CharField):
     """Message text as sent: kept as is (the service trims it and applies the content rules:
     MESSAGE_MAX_LENGTH, profanity), at most 1,000,000 characters to bound parsing. Lone
-    surrogates (not storable as UTF-8) are refused by one regular expression, not by DRF's
-    validator, which loops over every character in Python (~0.05 ms per 1,000 characters)."""
+    surrogates (not storable as UTF-8) are found by encoding the text, not by DRF's validator,
+    which loops over every character in Python (0.19 ms for 4,000 characters, against 0.3 µs)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("trim_whitespace", False)
@@ -25,10 +20,12 @@ class MessageTextField(serializers.CharField):
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
-        found = _SURROGATE.search(value)
-        if found:
-            raise serializers.ValidationError(f"Surrogate characters are not allowed: U+{ord(found.group()):X}.",
-                                              code="surrogate_characters_not_allowed")
+        if not value.isascii():
+            try:
+                value.encode()
+            except UnicodeEncodeError as error:
+                raise serializers.ValidationError(f"Surrogate characters are not allowed: U+{ord(value[error.start]):X}.",
+                                                  code="surrogate_characters_not_allowed") from None
         return value
 
 
