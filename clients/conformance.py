@@ -79,8 +79,8 @@ def prepare_data() -> dict[str, str]:
     call_command("flush", verbosity=0, interactive=False)
     call_command("seed", size="small", offices=2, verbosity=0)
     call_command("ensure_dev_admin", email="conformance.admin@example.com", password="demo-Pass-2024", verbosity=0)
-    emails = {"super_admin": "conformance.admin@example.com"}
-    for role in ("manager", "consultant", "receptionist", "student"):
+    emails = {Role.SUPER_ADMIN: "conformance.admin@example.com"}
+    for role in (Role.MANAGER, Role.CONSULTANT, Role.RECEPTIONIST, Role.STUDENT):
         user = User.objects.filter(role=role, is_active=True, office__name="London").order_by("id").first()
         emails[role] = user.email
     assert set(emails) == set(Role.values)

@@ -1,12 +1,9 @@
-"""Prometheus figures for ops: requests (per process) and sockets (totals across processes)."""
+"""Request figures for Prometheus, counted per process on every request; `/metrics` serves them with the
+socket figures (`reports.metrics`)."""
 
 import time
 
-from asgiref.sync import async_to_sync
-from django.conf import settings
-from django.http import HttpResponse
-from django.utils import timezone
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("crm_http_requests_total", "HTTP requests answered", ["method", "status"], registry=REGISTRY)
@@ -24,38 +21,3 @@ class RequestMetricsMiddleware:
         LATENCY.labels(request.method).observe(time.perf_counter() - started)
         REQUESTS.labels(request.method, f"{response.status_code // 100}xx").inc()
         return response
-
-
-def _allowed(request) -> bool:
-    token = settings.METRICS_TOKEN
-    header = request.headers.get("Authorization", "")
-    if token and header == f"Bearer {token}":
-        return True
-    if request.user.is_authenticated and request.user.is_staff:
-        return True
-    from rest_framework_simplejwt.authentication import JWTAuthentication
-    from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-
-    try:
-        found = JWTAuthentication().authenticate(request)
-    except (InvalidToken, TokenError, Exception):
-        return False
-    return bool(found and found[0].is_staff)
-
-
-def metrics(request):
-    if not _allowed(request):
-        from core.views import error_body
-        from django.http import JsonResponse
-
-        return JsonResponse(error_body("not_authenticated", "Staff sign-in or the metrics token is required."), status=401)
-    from messaging.models import Message
-    from messaging.socket import registry
-
-    sockets = async_to_sync(registry.stats)()
-    live = CollectorRegistry()
-    for name, value in sockets.items():
-        Gauge(f"crm_socket_{name}", f"{name.replace('_', ' ')} across every server process", registry=live).set(value)
-    Gauge("crm_messages_last_minute", "messages stored in the last minute", registry=live).set(
-        Message.objects.filter(created_at__gte=timezone.now() - timezone.timedelta(minutes=1)).count())
-    return HttpResponse(generate_latest(REGISTRY) + generate_latest(live), content_type=CONTENT_TYPE_LATEST)

@@ -1,6 +1,7 @@
 from django.http import HttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from icalendar import Calendar, Event
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -9,8 +10,9 @@ from accounts.models import Role, User
 from appointments import selectors, services
 from appointments.api import serializers as s
 from appointments.models import Appointment, AppointmentStatus
-from core.errors import Forbidden, NotFound, ValidationFailed
+from core.errors import ValidationFailed
 from core.pagination import CursorPagination
+from leads.selectors import lead_list_for
 
 
 class AppointmentFilter(filters.FilterSet):
@@ -67,8 +69,6 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         fields = dict(data.validated_data)
         lead = None
         if fields["lead_id"] is not None:
-            from leads.selectors import lead_list_for
-
             lead = lead_list_for(request.user).filter(pk=fields["lead_id"]).first()
             if lead is None:
                 raise ValidationFailed("Unknown lead.", code="unknown_lead")
@@ -111,8 +111,6 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     @extend_schema(responses={(200, "text/calendar"): OpenApiResponse(description="An iCalendar event")})
     @action(detail=True, methods=["get"])
     def ics(self, request, pk=None):
-        from icalendar import Calendar, Event
-
         appointment = self.get_object()
         calendar = Calendar()
         calendar.add("prodid", "-//Consultancy CRM//appointments//EN")
@@ -136,18 +134,6 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     def availability(self, request):
         query = s.AvailabilityQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        consultant = User.objects.select_related("office").filter(
-            pk=query.validated_data["consultant_id"], role=Role.CONSULTANT, is_active=True).first()
-        user = request.user
-        visible = consultant is not None and (
-            user.role == Role.SUPER_ADMIN
-            or (user.role in (Role.MANAGER, Role.RECEPTIONIST) and user.office_id == consultant.office_id)
-            or user.pk == consultant.pk
-            or (user.role == Role.STUDENT and selectors.consultants_of_student(user).filter(pk=consultant.pk).exists())
-        )
-        if not visible:
-            raise NotFound("Consultant not found.")
-        if user.role == Role.CONSULTANT and user.pk != consultant.pk:
-            raise Forbidden()
+        consultant = selectors.calendar_consultant_get_for(request.user, query.validated_data["consultant_id"])
         slots = services.availability(consultant=consultant, day=query.validated_data["date"])
         return Response({"consultant_id": consultant.pk, "date": query.validated_data["date"], "results": slots})

@@ -2,12 +2,15 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import close_old_connections, connection
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from accounts.tests.factories import ConsultantFactory, ReceptionistFactory, StudentFactory
 from appointments import services
 from appointments.models import Appointment
+from conftest import access_token_for
 from leads.models import Activity
 from leads.tests.factories import LeadFactory
 from notifications.models import Notification
@@ -87,10 +90,6 @@ def test_cancelled_slots_free_up(client_for, receptionist, consultant, booked):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_bookings_of_one_slot_give_one_success_and_one_409(office):
-    from rest_framework.test import APIClient
-
-    from conftest import access_token_for
-
     consultant, receptionist = ConsultantFactory(office=office), ReceptionistFactory(office=office)
     leads = [LeadFactory(office=office) for _ in range(2)]
     token = access_token_for(receptionist)
@@ -181,8 +180,6 @@ def test_ics_download(client_for, student, booked):
 
 
 def test_reminders_are_sent_once(booked, consultant, student, settings):
-    from django.core.management import call_command
-
     settings.APPOINTMENT_REMINDER_MINUTES = 60 * 24 * 3
     call_command("send_appointment_reminders")
     call_command("send_appointment_reminders")

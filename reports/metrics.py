@@ -1,0 +1,42 @@
+"""`/metrics` for Prometheus (staff or `METRICS_TOKEN`): the request figures of this process
+(`core.metrics`) and the socket and message figures across every server process."""
+
+from datetime import timedelta
+
+from asgiref.sync import async_to_sync
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from core.errors import error_body
+from core.metrics import REGISTRY
+from messaging.models import Message
+from messaging.socket import registry
+
+
+def _allowed(request) -> bool:
+    token = settings.METRICS_TOKEN
+    if token and request.headers.get("Authorization", "") == f"Bearer {token}":
+        return True
+    if request.user.is_authenticated and request.user.is_staff:
+        return True
+    try:
+        found = JWTAuthentication().authenticate(request)
+    except AuthenticationFailed:  # a malformed, expired or revoked token, or an inactive user
+        return False
+    return bool(found and found[0].is_staff)
+
+
+def metrics(request):
+    if not _allowed(request):
+        return JsonResponse(error_body("not_authenticated", "Staff sign-in or the metrics token is required."), status=401)
+    sockets = async_to_sync(registry.stats)()
+    live = CollectorRegistry()
+    for name, value in sockets.items():
+        Gauge(f"crm_socket_{name}", f"{name.replace('_', ' ')} across every server process", registry=live).set(value)
+    Gauge("crm_messages_last_minute", "messages stored in the last minute", registry=live).set(
+        Message.objects.filter(created_at__gte=timezone.now() - timedelta(minutes=1)).count())
+    return HttpResponse(generate_latest(REGISTRY) + generate_latest(live), content_type=CONTENT_TYPE_LATEST)
