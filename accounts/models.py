@@ -117,14 +117,6 @@ class User(AbstractBaseUser):
     def is_super_admin(self) -> bool:
         return self.role == Role.SUPER_ADMIN
 
-    @property
-    def is_manager(self) -> bool:
-        return self.role == Role.MANAGER
-
-    @property
-    def is_student(self) -> bool:
-        return self.role == Role.STUDENT
-
     def has_perm(self, perm, obj=None) -> bool:
         return self.is_superuser
 

@@ -115,9 +115,6 @@ def _start_redis() -> str:
     return f"unix://{socket}?db=0"
 
 
-DB_PARTS = ("DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD")
-
-
 def database_url_from_parts(environ=os.environ) -> str | None:
     """The original Node product's DB_HOST / DB_PORT / DB_NAME / DB_USER / DB_PASSWORD as a URL, when
     DB_HOST or DB_NAME is set (DATABASE_URL, when set, wins: callers ask only without it)."""

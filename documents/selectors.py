@@ -1,11 +1,10 @@
 from django.db.models import Q, QuerySet
 
 from accounts.models import Role, User
-from accounts.selectors import user_list_for
-from core.errors import NotFound, ValidationFailed
+from core.errors import NotFound
 from documents.models import Document, DocumentStatus
 from leads.models import Lead
-from leads.selectors import lead_list_for
+from leads.selectors import student_and_lead_for
 
 
 def document_list_for(user: User) -> QuerySet[Document]:
@@ -43,19 +42,9 @@ def documents_pending_for(user: User, *, office_id: int | None = None, kind: str
 
 
 def document_owner_for(user: User, *, student_id: int | None, lead_id: int | None) -> tuple[User | None, Lead | None]:
-    """The student and lead `user` names as a new document's owner: people they may see (a consultant
-    also their leads' students), else 400 `unknown_student` / `unknown_lead`. A student naming nobody
-    uploads for themself. Whether they may add documents for that owner is `document_upload`'s rule."""
+    """The student and lead `user` names as a new document's owner (`leads.selectors.student_and_lead_for`);
+    a student naming nobody uploads for themself. Whether they may add documents for that owner is
+    `document_upload`'s rule."""
     if user.role == Role.STUDENT and student_id is None and lead_id is None:
         student_id = user.pk
-    student = lead = None
-    if student_id is not None:
-        student = user_list_for(user).filter(pk=student_id, role=Role.STUDENT).first() or (
-            User.objects.filter(pk=student_id, role=Role.STUDENT, student_leads__assigned_to=user).first())
-        if student is None:
-            raise ValidationFailed("Unknown student.", code="unknown_student")
-    if lead_id is not None:
-        lead = lead_list_for(user).filter(pk=lead_id).first()
-        if lead is None:
-            raise ValidationFailed("Unknown lead.", code="unknown_lead")
-    return student, lead
+    return student_and_lead_for(user, student_id=student_id, lead_id=lead_id)

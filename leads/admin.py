@@ -37,10 +37,12 @@ class LeadAdminForm(forms.ModelForm):
         fields = ["first_name", "last_name", "email", "phone", "source", "office"]
 
     def clean(self):
-        # The services refuse these too; saying it here keeps what the user typed on the page.
+        # The services' own checks, asked before saving: a refusal keeps what the user typed on the page.
         cleaned = super().clean()
-        if not (cleaned.get("email") or cleaned.get("phone")):
-            raise forms.ValidationError("A lead needs an email or a phone number.")
+        try:
+            services.lead_check_contact(email=cleaned.get("email") or "", phone=cleaned.get("phone") or "")
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from None
         self.duplicate = None
         if self.errors or cleaned.get("create_anyway"):
             return cleaned

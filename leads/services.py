@@ -107,12 +107,17 @@ def lead_check_duplicates(*, actor: User, email: str = "", phone: str = "", offi
                       exclude_pk=lead.pk if lead else None, confirmed=False)
 
 
+def lead_check_contact(*, email: str, phone: str) -> None:
+    """A lead needs an email or a phone number: created, edited or imported (the console's form asks first)."""
+    if not (email.strip() or phone.strip()):
+        raise ValidationFailed("A lead needs an email or a phone number.", code="contact_required")
+
+
 @transaction.atomic
 def lead_create(*, actor: User, first_name: str, last_name: str = "", email: str = "", phone: str = "",
                 source: str = LeadSource.WALK_IN, office=None, confirm_duplicate: bool = False) -> Lead:
     office = _office_of_new_lead(actor, office)
-    if not (email or phone):
-        raise ValidationFailed("A lead needs an email or a phone number.", code="contact_required")
+    lead_check_contact(email=email, phone=phone)
     _check_duplicates(office_id=office.pk if office else None, email=email, phone=phone, confirmed=confirm_duplicate)
     lead = Lead(first_name=first_name, last_name=last_name, email=email.strip().lower(), phone=phone.strip(),
                 source=source, office=office, created_by=actor)
@@ -146,6 +151,7 @@ def lead_update(*, actor: User, lead: Lead, confirm_duplicate: bool = False, **c
     changes = {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}
     if "email" in changes:
         changes["email"] = changes["email"].strip().lower()
+    lead_check_contact(email=changes.get("email", lead.email), phone=changes.get("phone", lead.phone))
     _check_duplicates(office_id=lead.office_id, email=changes.get("email", ""), phone=changes.get("phone", ""),
                       exclude_pk=lead.pk, confirmed=confirm_duplicate)
     for field, value in changes.items():
@@ -344,8 +350,10 @@ def leads_import_csv(*, actor: User, data: bytes, office=None) -> dict:
         row = {k: (row.get(k) or "").strip() for k in IMPORT_COLUMNS}
         if not row["first_name"]:
             errors.append("first_name is required")
-        if not (row["email"] or row["phone"]):
-            errors.append("email or phone is required")
+        try:
+            lead_check_contact(email=row["email"], phone=row["phone"])
+        except ValidationFailed as exc:
+            errors.append(exc.message)
         if row["email"]:
             try:
                 validate_email(row["email"])

@@ -28,4 +28,4 @@ class NotificationAdmin(ReadOnlyScopedAdmin):
     list_select_related = ["recipient"]
 
     def scoped_queryset(self, request):
-        return Notification.objects.all() if request.user.is_superuser else selectors.notification_list_for(request.user)
+        return selectors.notifications_readable_by(request.user)

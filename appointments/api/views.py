@@ -12,7 +12,7 @@ from appointments.api import serializers as s
 from appointments.models import Appointment, AppointmentStatus
 from core.errors import ValidationFailed
 from core.pagination import CursorPagination
-from leads.selectors import lead_list_for
+from leads.selectors import student_and_lead_for
 
 
 class AppointmentFilter(filters.FilterSet):
@@ -32,13 +32,12 @@ class AppointmentPagination(CursorPagination):
     ordering = ("start", "id")
 
 
-def _user(user_id, code, role):
-    if user_id is None:
-        return None
-    user = User.objects.select_related("office").filter(pk=user_id, role=role).first()
-    if user is None:
-        raise ValidationFailed(f"Unknown {role}.", code=code)
-    return user
+def _consultant(consultant_id):
+    """Any active consultant by id: whom a booking may name is `appointment_book`'s rule (office, own)."""
+    consultant = User.objects.select_related("office").filter(pk=consultant_id, role=Role.CONSULTANT).first()
+    if consultant is None:
+        raise ValidationFailed("Unknown consultant.", code="unknown_consultant")
+    return consultant
 
 
 @extend_schema(tags=["appointments"])
@@ -67,14 +66,9 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         data = s.AppointmentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        lead = None
-        if fields["lead_id"] is not None:
-            lead = lead_list_for(request.user).filter(pk=fields["lead_id"]).first()
-            if lead is None:
-                raise ValidationFailed("Unknown lead.", code="unknown_lead")
+        student, lead = student_and_lead_for(request.user, student_id=fields["student_id"], lead_id=fields["lead_id"])
         appointment = services.appointment_book(
-            actor=request.user, consultant=_user(fields["consultant_id"], "unknown_consultant", Role.CONSULTANT),
-            student=_user(fields["student_id"], "unknown_student", Role.STUDENT), lead=lead,
+            actor=request.user, consultant=_consultant(fields["consultant_id"]), student=student, lead=lead,
             title=fields["title"], start=fields["start"], end=fields["end"], notes=fields["notes"],
         )
         return Response(s.AppointmentSerializer(appointment).data, status=status.HTTP_201_CREATED)

@@ -136,6 +136,19 @@ def test_bad_bookings_are_clear_400s(change, code, client_for, receptionist, con
     assert not Appointment.objects.exists()
 
 
+def test_staff_book_for_the_students_they_may_see(client_for, receptionist, consultant, office, other_office):
+    """The people a booking names are the ones the booker may see (as a document's owner): another
+    office's student is unknown, nobody is notified; a student of the office's leads is found."""
+    body = {"consultant_id": consultant.id, "title": "T", "start": at(7).isoformat(), "end": at(8).isoformat()}
+    stranger = StudentFactory(office=other_office)
+    response = client_for(receptionist).post("/api/v1/appointments", {**body, "student_id": stranger.id})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "unknown_student"
+    assert not Appointment.objects.exists() and not Notification.objects.filter(recipient=stranger).exists()
+    website = StudentFactory(office=None)  # signed up on the website, now a lead of this office
+    LeadFactory(office=office, student=website)
+    assert client_for(receptionist).post("/api/v1/appointments", {**body, "student_id": website.id}).status_code == 201
+
+
 def test_students_book_with_their_consultant_only(client_for, student, consultant, office):
     LeadFactory(office=office, student=student, assigned_to=consultant)
     stranger = ConsultantFactory(office=office)

@@ -105,6 +105,18 @@ def test_bad_lead_input(client_for, receptionist, payload, code):
     assert not Lead.objects.exists()
 
 
+@pytest.mark.parametrize("payload", [{"first_name": "x", "phone": "   "}, {"first_name": "x", "email": "", "phone": ""}])
+def test_a_lead_keeps_a_way_to_reach_them(client_for, manager, payload):
+    """Creating or editing, over the API or in the console, by the one rule: an email or a phone number."""
+    client = client_for(manager)
+    response = client.post("/api/v1/leads", payload)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "contact_required"
+    lead = client.post("/api/v1/leads", {"first_name": "x", "email": "reach@example.com"}).json()
+    response = client.patch(f"/api/v1/leads/{lead['id']}", {"email": "", "phone": " "})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "contact_required"
+    assert Lead.objects.get(pk=lead["id"]).email == "reach@example.com"
+
+
 def test_pipeline_transitions(client_for, consultant, mine):
     client = client_for(consultant)
     assert client.post(f"/api/v1/leads/{mine.id}/status", {"status": "qualified"}).json()["status"] == "qualified"
