@@ -32,7 +32,8 @@ def _allowed(request) -> bool:
 
 def metrics(request):
     if not _allowed(request):
-        return JsonResponse(error_body("not_authenticated", "Staff sign-in or the metrics token is required."), status=401)
+        body = error_body("not_authenticated", "Staff sign-in or the metrics token is required.")
+        return JsonResponse(body, status=401)
     sockets = async_to_sync(registry.stats)()
     live = CollectorRegistry()
     for name, value in sockets.items():

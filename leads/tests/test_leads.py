@@ -105,7 +105,8 @@ def test_bad_lead_input(client_for, receptionist, payload, code):
     assert not Lead.objects.exists()
 
 
-@pytest.mark.parametrize("payload", [{"first_name": "x", "phone": "   "}, {"first_name": "x", "email": "", "phone": ""}])
+@pytest.mark.parametrize("payload", [{"first_name": "x", "phone": "   "},
+                                     {"first_name": "x", "email": "", "phone": ""}])
 def test_a_lead_keeps_a_way_to_reach_them(client_for, manager, payload):
     """Creating or editing, over the API or in the console, by the one rule: an email or a phone number."""
     client = client_for(manager)
@@ -231,9 +232,10 @@ def test_filters_and_search(client_for, manager, office, consultant):
     LeadFactory(office=office, first_name="Zara", status="contacted", source="event")
     LeadFactory(office=office, first_name="Yuri", assigned_to=consultant)
     client = client_for(manager)
-    assert [l["first_name"] for l in client.get("/api/v1/leads?q=zar").json()["results"]] == ["Zara"]
-    assert [l["first_name"] for l in client.get("/api/v1/leads?status=contacted").json()["results"]] == ["Zara"]
-    assert [l["first_name"] for l in client.get(f"/api/v1/leads?assigned_to={consultant.id}").json()["results"]] == ["Yuri"]
+    assert [lead["first_name"] for lead in client.get("/api/v1/leads?q=zar").json()["results"]] == ["Zara"]
+    assert [lead["first_name"] for lead in client.get("/api/v1/leads?status=contacted").json()["results"]] == ["Zara"]
+    mine = client.get(f"/api/v1/leads?assigned_to={consultant.id}").json()["results"]
+    assert [lead["first_name"] for lead in mine] == ["Yuri"]
     assert client.get("/api/v1/leads?created_after=2000-01-01T00:00:00Z").json()["results"]
     assert client.get("/api/v1/leads?created_after=yesterday").status_code == 400
     assert client.get("/api/v1/leads?status=dormant").status_code == 400
