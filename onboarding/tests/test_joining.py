@@ -77,6 +77,15 @@ def test_console_user_creation_meets_the_manager(auto, client, manager, office):
     assert talks(manager, User.objects.get(email="console.hire@example.com"))
 
 
+def test_console_moving_a_receptionist_meets_the_new_manager(auto, client, super_admin, receptionist, other_office,
+                                                              other_manager):
+    client.force_login(super_admin)
+    form = {"email": receptionist.email, "first_name": "Moved", "last_name": "Desk", "phone": "",
+            "role": Role.RECEPTIONIST, "office": other_office.pk}
+    assert client.post(f"/admin/accounts/user/{receptionist.pk}/change/", form).status_code == 302
+    assert talks(other_manager, receptionist)
+
+
 def test_seed_staff_meet_their_manager(auto):
     call_command("seed", "--offices", "1")
     manager = User.objects.get(role=Role.MANAGER)
