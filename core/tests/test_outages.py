@@ -192,7 +192,10 @@ def test_with_postgresql_down_requests_get_a_quick_503_and_the_pool_recovers(tmp
 
 def database_proxy() -> TcpProxy:
     settings = connection.settings_dict
-    return TcpProxy((settings["HOST"] or "127.0.0.1", int(settings["PORT"] or 5432)))
+    host, port = settings["HOST"] or settings["OPTIONS"].get("host") or "127.0.0.1", int(settings["PORT"] or 5432)
+    if host.startswith("/"):  # the embedded PostgreSQL listens on a unix socket in that directory
+        return TcpProxy(f"{host}/.s.PGSQL.{port}")
+    return TcpProxy((host, port))
 
 
 @contextmanager
