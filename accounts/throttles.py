@@ -1,4 +1,5 @@
-"""Login throttles: per account (the email tried) and per client address.
+"""Login throttles: per account (the email tried) and per client address, counted like every
+other API limit (`core.throttling`: atomic Redis counters, in process memory while Redis is down).
 
 The address is REMOTE_ADDR as core.edge decided it (REST_FRAMEWORK NUM_PROXIES = 0: DRF's own
 get_ident would otherwise believe any X-Forwarded-For).
@@ -6,8 +7,10 @@ get_ident would otherwise believe any X-Forwarded-For).
 
 from rest_framework.throttling import SimpleRateThrottle
 
+from core.throttling import SlidingWindowThrottle
 
-class LoginAccountThrottle(SimpleRateThrottle):
+
+class LoginAccountThrottle(SlidingWindowThrottle, SimpleRateThrottle):
     scope = "login_account"
 
     def get_cache_key(self, request, view):
@@ -17,7 +20,7 @@ class LoginAccountThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": email.strip().lower()[:254]}
 
 
-class LoginAddressThrottle(SimpleRateThrottle):
+class LoginAddressThrottle(SlidingWindowThrottle, SimpleRateThrottle):
     scope = "login_address"
 
     def get_cache_key(self, request, view):

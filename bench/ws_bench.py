@@ -3,14 +3,18 @@
 1. send → deliver latency in a 50-member conversation at 20 sends/s (goal p50 ≤ 10 ms, p99 ≤ 50 ms)
 2. sustained messages/s persisted and delivered to 10 recipients each, with p99 ack (goal ≥ 1,000/s,
    p99 ack ≤ 100 ms, none lost)
-3. memory per idle socket: opens `--idle` sockets on one process (goal: 10,000 sockets under 1 GiB)
+3. open loop: `--rate` sends a second on a fixed schedule from `--senders` senders (10 recipients each),
+   ack and delivery latency measured from each send's scheduled time, and what was lost; next to (2),
+   which waits for each ack before the next send and so never queues
+4. memory per idle socket: opens `--idle` sockets on one process (goal: 10,000 sockets under 1 GiB)
 
 Sockets are spread round-robin over `--workers` daphne processes (one per core by default), as a
 load balancer would; every delivery between processes goes through Redis. The client shares the
 machine, so each figure comes with the CPU time the servers, the client and the rest of the
 machine (PostgreSQL, Redis) spent on it.
 
-Usage: python bench/ws_bench.py [--workers 2] [--seconds 10] [--senders 20] [--idle 10000] [--only latency|throughput|memory]
+Usage: python bench/ws_bench.py [--workers 2] [--seconds 10] [--senders 20] [--rate 1000] [--idle 10000]
+       [--only latency|throughput|openloop|memory]
 """
 
 import argparse
@@ -48,6 +52,8 @@ RECEIVED = '"event":"message_received"'  # frames are compact JSON made once per
 
 
 def pct(values, p):
+    if not values:
+        return float("nan")
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
@@ -248,6 +254,69 @@ async def throughput(cluster, seconds, senders_count):
     print(cpu.line(sent))
 
 
+async def open_loop(cluster, seconds, rate, senders_count):
+    """Sends on a fixed schedule whatever the server's pace (open loop): a slow server shows as
+    latency measured from when each send was due, not as fewer sends (the closed loop above waits
+    for each ack, so queueing never builds up and never shows)."""
+    senders = await asyncio.to_thread(people, senders_count, "ols")
+    receivers = await asyncio.to_thread(people, 10, "olr")
+    conversations = await asyncio.to_thread(
+        lambda: [group_of([s, *receivers], f"bench open loop {n}") for n, s in enumerate(senders)])
+    sender_tokens = await asyncio.to_thread(lambda: [token(u) for u in senders])
+    receiver_tokens = await asyncio.to_thread(lambda: [token(u) for u in receivers])
+    receiver_sockets = await open_many(cluster, receiver_tokens)
+    sender_sockets = await open_many(cluster, sender_tokens)
+    due_at: dict[int, float] = {}
+    acks, deliveries, late = [], [], []
+
+    async def listen_receiver(ws):
+        async for raw in ws:
+            if RECEIVED in raw:
+                now = time.perf_counter()
+                content = json.loads(raw)["data"]["content"]
+                if content.startswith("ol"):
+                    deliveries.append((now - due_at[int(content[2:])]) * 1000)
+
+    async def listen_sender(ws):
+        async for raw in ws:
+            if '"ack"' in raw:
+                now = time.perf_counter()
+                frame = json.loads(raw)
+                if frame.get("event") == "ack" and frame.get("id", "").startswith("ol"):
+                    acks.append((now - due_at[int(frame["id"][2:])]) * 1000)
+
+    listeners = [asyncio.create_task(listen_receiver(ws)) for ws in receiver_sockets]
+    listeners += [asyncio.create_task(listen_sender(ws)) for ws in sender_sockets]
+    total = int(rate * seconds)
+    with CpuMeter(cluster) as cpu:
+        start = time.perf_counter()
+        for n in range(total):
+            due = start + n / rate
+            if (wait := due - time.perf_counter()) > 0:
+                await asyncio.sleep(wait)
+            late.append((time.perf_counter() - due) * 1000)
+            due_at[n] = due
+            conversation = conversations[n % len(conversations)]
+            frame = {"event": "send_message", "id": f"ol{n}",
+                     "data": {"conversation_id": conversation.id, "content": f"ol{n}"}}
+            await sender_sockets[n % len(sender_sockets)].send(json.dumps(frame))
+        for _ in range(100):  # up to 10 s for the tail
+            if len(acks) >= total and len(deliveries) >= total * 10:
+                break
+            await asyncio.sleep(0.1)
+    for task in listeners:
+        task.cancel()
+    for ws in receiver_sockets + sender_sockets:
+        await ws.close()
+    lost = total * 10 - len(deliveries)
+    print(f"open loop: {rate:g} sends/s scheduled for {seconds} s ({senders_count} senders, 10 recipients each): "
+          f"ack p50 {pct(acks, 50):6.1f} ms, p99 {pct(acks, 99):7.1f} ms; delivery p50 {pct(deliveries, 50):6.1f} ms, "
+          f"p99 {pct(deliveries, 99):7.1f} ms (both from the scheduled send time); acked {len(acks)}/{total}, "
+          f"delivered {len(deliveries)}/{total * 10} ({'none lost' if lost == 0 else f'LOST {lost}'}); "
+          f"the generator sent p99 {pct(late, 99):.1f} ms behind schedule")
+    print(cpu.line(total))
+
+
 async def memory(cluster, count):
     users = await asyncio.to_thread(people, (count + 4) // 5, "idle")  # at most 5 sockets a user
     tokens = await asyncio.to_thread(lambda: [token(u) for u in users])
@@ -272,7 +341,8 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--idle", type=int, default=10_000)
     parser.add_argument("--senders", type=int, default=20, help="concurrent senders, each waiting for its ack")
-    parser.add_argument("--only", choices=["latency", "throughput", "memory"])
+    parser.add_argument("--rate", type=float, default=1000, help="open loop: sends a second on a fixed schedule")
+    parser.add_argument("--only", choices=["latency", "throughput", "openloop", "memory"])
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     cluster = Cluster(args.workers)
@@ -282,6 +352,8 @@ def main():
             asyncio.run(latency(cluster, args.seconds))
         if args.only in (None, "throughput"):
             asyncio.run(throughput(cluster, args.seconds, args.senders))
+        if args.only in (None, "openloop"):
+            asyncio.run(open_loop(cluster, args.seconds, args.rate, args.senders))
         if args.only in (None, "memory"):
             asyncio.run(memory(cluster, args.idle))
     finally:

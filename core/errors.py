@@ -119,8 +119,13 @@ _DRF_CODES = {
 
 def exception_handler(exc, context):
     """DRF exception handler rendering every error in the one shape."""
+    from core.outages import RETRY_AFTER_SECONDS, unavailable  # core.outages builds on this module
+
+    exc = unavailable(exc) or exc  # PostgreSQL or Redis down: 503, not 500
     if isinstance(exc, ApplicationError):
         retry_after = exc.details.get("retry_after") if isinstance(exc, RateLimited) else None
+        if isinstance(exc, ServiceUnavailable):
+            retry_after = RETRY_AFTER_SECONDS
         headers = {"Retry-After": str(retry_after)} if retry_after else None
         return Response({"error": exc.as_dict()}, status=exc.status_code, headers=headers)
     if isinstance(exc, DjangoValidationError):

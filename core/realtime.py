@@ -10,7 +10,8 @@ Two kinds of group on the channel layer:
   changes, delivery receipts).
 `conversation_group(conversation_id)` carries ephemeral traffic (typing, upload progress) to
 sockets that joined the conversation. A channel-layer failure is logged, never raised: the
-committed write stands and clients catch up with `after=<seq>`.
+committed write stands and clients catch up with `after=<seq>`. While Redis is down
+(`core.outages`) events are dropped without trying it, and logged once a minute, not once each.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from channels.layers import get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 from django.db import transaction
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from core.outages import REDIS_ERRORS, redis_outage
 
 logger = logging.getLogger("crm.socket")
 
@@ -66,11 +71,17 @@ def _pubsub_redis():
     """One thread-safe client per process for publishing from sync code."""
     global _redis_client
     if _redis_client is None:
-        _redis_client = redis.Redis.from_url(settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0])
+        # No retries: redis-py's default (3, with back-off of seconds) would hold the committed request.
+        _redis_client = redis.Redis.from_url(
+            settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0], retry=Retry(NoBackoff(), 0),
+            socket_connect_timeout=settings.REDIS_TIMEOUT, socket_timeout=settings.REDIS_TIMEOUT)
     return _redis_client
 
 
 def _publish(sends: list[tuple[str, dict]]) -> None:
+    if redis_outage.skip():
+        redis_outage.failed("live events dropped", skipped=True)
+        return
     layer = get_channel_layer()
     config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
     try:
@@ -84,8 +95,12 @@ def _publish(sends: list[tuple[str, dict]]) -> None:
             pipe.execute()
         else:
             async_to_sync(_send_all)(layer, sends)
-    except Exception:  # the write is committed; clients recover with after=<seq>
+    except REDIS_ERRORS as exc:  # the write is committed; clients recover with after=<seq>
+        redis_outage.failed("live events dropped", exc)
+    except Exception:
         logger.warning("realtime send failed", extra={"groups": len(sends)}, exc_info=True)
+    else:
+        redis_outage.recovered()
 
 
 async def _send_all(layer, sends: list[tuple[str, dict]]) -> None:

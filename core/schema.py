@@ -6,7 +6,8 @@ Written once here rather than on every view:
 - every error status an operation can answer, each with the one error body (core.errors):
   400 when it reads input, 401 everywhere (a bad or expired token is refused on any route),
   403 where a role may be refused, 404 where a path names an object, 409 where a write can
-  conflict, 413 and 415 where it takes a body, 429 everywhere (with `Retry-After`);
+  conflict, 413 and 415 where it takes a body, 429 and 503 everywhere (with `Retry-After`: a
+  dependency that is down answers 503, core/outages.py);
 - paths as clients call them, without the trailing slash (both work), ids in paths as integers;
 - times of day as `HH:MM[:SS]` strings (what the API sends, e.g. `"09:00:00"`), not RFC 3339's
   `full-time`, which needs a UTC offset.
@@ -35,6 +36,7 @@ ERROR_DESCRIPTIONS = {
     "413": "The request body is larger than the server accepts",
     "415": "Unsupported Content-Type for the body",
     "429": "Too many requests: wait `Retry-After` seconds",
+    "503": "PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s",
 }
 RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying"}}
 
@@ -96,7 +98,7 @@ class AutoSchema(openapi.AutoSchema):
         if direction != "response":
             return responses
         path = _client_path(self.path)
-        statuses = {"401", "429"}
+        statuses = {"401", "429", "503"}
         body = self._get_request_body()
         query = [p["name"] for p in self._get_parameters() if p["in"] == "query"]
         if self.method != "GET":
@@ -116,7 +118,7 @@ class AutoSchema(openapi.AutoSchema):
             if status not in responses:  # what a view declares itself stands
                 body = OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[status])
                 responses[status] = self._get_response_for_code(body, status, media_types=["application/json"])
-            if status == "429":
+            if status in ("429", "503"):
                 responses[status].setdefault("headers", {}).update(RETRY_AFTER)
         return responses
 

@@ -8,12 +8,15 @@
   optional virus-scan hook.
 - `store_upload` writes under a random key (the original name is metadata only) and makes
   a thumbnail for images; `file_response` serves a download safely (attachment, nosniff,
-  a sandboxing CSP) or redirects to a short-lived signed S3 URL.
+  a sandboxing CSP) or redirects to a short-lived signed S3 URL. A file missing from local
+  storage answers 404 `file_missing` and is logged as an error; unreadable storage answers 503.
+  With S3 the signed URL is made without a round trip to S3, so a lost object shows as S3's 404.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import mimetypes
 import os
 import re
@@ -32,7 +35,9 @@ from django.http import FileResponse, HttpResponseRedirect
 from django.utils.module_loading import import_string
 from PIL import Image, UnidentifiedImageError
 
-from core.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from core.errors import NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType, ValidationFailed
+
+logger = logging.getLogger(__name__)
 
 HEAD_BYTES = 8192
 MULTIPART_OVERHEAD = 64 * 1024
@@ -295,8 +300,17 @@ def file_response(request, *, key: str, download_name: str, mime_type: str, inli
             expire=settings.AWS_QUERYSTRING_EXPIRE,
         )
         return HttpResponseRedirect(url)
-    response = FileResponse(default_storage.open(key, "rb"), as_attachment=not inline, filename=download_name,
-                            content_type=mime_type)
+    try:
+        stored = default_storage.open(key, "rb")
+    except FileNotFoundError:  # the record outlived its file (a lost volume, a bad restore): ops must know
+        logger.error("stored file missing", extra={"key": key})
+        raise NotFound("This file is missing from storage; an administrator has been told.",
+                       code="file_missing") from None
+    except OSError as exc:
+        logger.error("file storage unreadable", extra={"key": key, "error": f"{exc.__class__.__name__}: {exc}"})
+        raise ServiceUnavailable("File storage is briefly unavailable; try again shortly.",
+                                 details={"dependency": "storage"}) from None
+    response = FileResponse(stored, as_attachment=not inline, filename=download_name, content_type=mime_type)
     response["X-Content-Type-Options"] = "nosniff"
     # A sandbox would stop the browser's PDF viewer; PDFs get no scripts, forms or plugins of their own.
     pdf = inline and mime_type == "application/pdf"

@@ -1,4 +1,5 @@
 import logging
+import sys
 
 from django.contrib import admin
 from django.core.cache import cache
@@ -8,6 +9,7 @@ from django.shortcuts import render
 from django.views import defaults
 
 from core.errors import error_body
+from core.outages import redis_outage, unavailable, unavailable_response
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +19,8 @@ def _check(probe) -> str:
         probe()
         return "ok"
     except Exception as exc:  # a dependency being down is the answer, not an error
-        logger.warning("health check failed: %s", exc.__class__.__name__)
+        if unavailable(exc, "health") is None:
+            logger.warning("health check failed: %s", exc.__class__.__name__)
         return "down"
 
 
@@ -27,7 +30,8 @@ def _database() -> None:
 
 
 def _redis() -> None:
-    cache._cache.get_client().ping()
+    cache.redis().ping()  # tried even while Redis is being skipped: this is how its return is noticed
+    redis_outage.recovered()
 
 
 def health(request):
@@ -65,6 +69,9 @@ def bad_request(request, exception=None):
 
 
 def server_error(request):
+    error = unavailable(sys.exc_info()[1]) if sys.exc_info()[1] is not None else None
+    if error is not None:  # raised in a middleware (a session read, say) while PostgreSQL or Redis is down
+        return unavailable_response(request, error)
     if _wants_json(request):
         return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
     return defaults.server_error(request)

@@ -77,9 +77,17 @@ def refused_option(daphne_args: list[str]) -> str | None:
     return None
 
 
+# Seconds a socket may take to open (daphne's default: 5). When a node dies and its clients all
+# reconnect to another one, sockets queue up there; after 5 s daphne dropped them, the clients came
+# back, and the node redid the work: 33 s to absorb 500 sockets, 13 s with 30 (bench/drills.py).
+WEBSOCKET_CONNECT_TIMEOUT = 30
+
+
 def daphne_command(daphne_args: list[str]) -> list[str]:
     """One daphne process serving the project. Its own access log (the full URL, tokens and all,
     straight to stdout) is discarded: core.edge writes the access log through logging."""
+    if not any(arg.split("=", 1)[0] == "--websocket_connect_timeout" for arg in daphne_args):
+        daphne_args = ["--websocket_connect_timeout", str(WEBSOCKET_CONNECT_TIMEOUT), *daphne_args]
     return [sys.executable, "-m", "daphne", *daphne_args, "--access-log", os.devnull, "crm_project.asgi:application"]
 
 

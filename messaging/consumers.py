@@ -12,13 +12,14 @@ import json
 import logging
 import time
 
+from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 from redis.exceptions import RedisError
 
-from core.errors import ApplicationError, NotFound, RateLimited, ServiceUnavailable, ValidationFailed
+from core.errors import ApplicationError, NotFound, RateLimited, ValidationFailed
+from core.outages import unavailable
 from core.realtime import conversation_group, user_group
 from core.realtime import frame as event_frame
 from messaging import events, selectors, services
@@ -144,8 +145,8 @@ def _missing_messages(conversation_id: int, after: int, up_to: int) -> list[dict
 
 
 @database_sync_to_async
-def _conversation_ids(user) -> list[int]:
-    return selectors.member_conversation_ids(user)
+def _conversations_last_seq(user) -> list[tuple[int, int]]:
+    return selectors.member_conversations_last_seq(user)
 
 
 def _utf8_length_over(text: str, limit: int) -> bool:
@@ -213,7 +214,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             self.registered = True
             presence.keep_process_alive()
             await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
-            for conversation_id in await _conversation_ids(self.user):
+            for conversation_id, last_seq in await _conversations_last_seq(self.user):
+                # Where this socket starts: a later message that overtakes an earlier one is held until
+                # the earlier one comes (or is read back), even when it is the first this socket sees.
+                self.last_pushed[conversation_id] = last_seq
                 await self._subscribe(conversation_id)
         except Exception:  # Redis or PostgreSQL unreachable: the client reconnects later and catches up
             logger.warning("socket refused: a dependency is unreachable", exc_info=logger.isEnabledFor(logging.DEBUG))
@@ -256,7 +260,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def send(self, text_data=None, bytes_data=None, close=False):
         if text_data is not None and self.user is not None and logger.isEnabledFor(logging.DEBUG):  # DEBUG_SOCKET
             _log_frame("out", self.user.pk, text_data)
-        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except Disconnected:  # the client just went away; its disconnect is on its way
+            pass
 
     async def send_json(self, content, close=False):
         await self.send(text_data=await self.encode_json(content), close=close)  # through `send`, logged
@@ -309,10 +316,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             result = await getattr(self, f"on_{event}")(data)
         except ApplicationError as exc:
             return await self._error(request_id, exc)
-        except (RedisError, OperationalError, InterfaceError):  # Redis or PostgreSQL unreachable
-            logger.warning("socket event failed: a dependency is unreachable", extra={"event": frame.get("event")})
-            return await self._error(request_id, ServiceUnavailable())
-        except Exception:
+        except Exception as exc:
+            down = unavailable(exc, "socket event")  # Redis or PostgreSQL unreachable: logged once per outage
+            if down is not None:
+                return await self._error(request_id, down)
             logger.exception("socket handler failed")
             return await self._error(request_id, ApplicationError("Something went wrong on our side.", code="server_error"))
         if request_id is not None:
@@ -508,7 +515,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not held or conversation_id not in self.member_of | self.monitoring:
             return  # nothing waits, or the user left the conversation meanwhile
         last = self.last_pushed.get(conversation_id, 0)
-        for message in await _missing_messages(conversation_id, last, max(held)):
+        try:
+            missing = await _missing_messages(conversation_id, last, max(held))
+        except Exception as exc:  # PostgreSQL away: hold on to what came, try again after the next wait
+            if unavailable(exc, "socket gap fill") is None:
+                logger.exception("socket gap fill failed")
+            self.held.setdefault(conversation_id, {}).update(held)
+            asyncio.create_task(self._fill_gap(conversation_id))
+            return
+        for message in missing:
             await self._emit_message(message)
 
     async def _emit_message(self, message: dict):
@@ -524,7 +539,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         """Message events of a conversation this user takes part in, joined or not."""
         if conversation_id not in self.member_of:
             self.member_of.add(conversation_id)
-            await hub().join(conversation_id, self)
+            await hub().join(conversation_id, self, self.last_pushed.get(conversation_id))
 
     async def _unsubscribe_members(self, conversation_id: int):
         if conversation_id not in self.member_of and conversation_id not in self.monitoring:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 from typing import NamedTuple
 
@@ -334,9 +335,32 @@ def cleared_seqs_for(user: User) -> dict[int, int]:
     return dict(Participant.objects.filter(user=user, cleared_seq__gt=0).values_list("conversation_id", "cleared_seq"))
 
 
-def member_conversation_ids(user: User) -> list[int]:
-    """The conversations `user` takes part in (a socket follows all of them)."""
-    return list(Participant.objects.filter(user=user).values_list("conversation_id", flat=True))
+def member_conversations_last_seq(user: User) -> list[tuple[int, int]]:
+    """(conversation id, its last seq) of every conversation `user` takes part in (a socket follows
+    all of them, from that seq on)."""
+    return list(Participant.objects.filter(user=user).values_list("conversation_id", "conversation__last_seq"))
+
+
+def conversations_last_seq(conversation_ids: list[int]) -> dict[int, int]:
+    """{conversation id: its last seq} of these conversations."""
+    return dict(Conversation.objects.filter(pk__in=conversation_ids).values_list("id", "last_seq"))
+
+
+def messages_after(positions: dict[int, int], *, limit: int) -> list[tuple[Message, list[int]]]:
+    """The messages after each conversation's seq in `positions` (at most `limit` in all, oldest
+    first), each with the conversation's participants: what a process's sockets missed."""
+    if not positions:
+        return []
+    after = Q()
+    for conversation_id, seq in positions.items():
+        after |= Q(conversation_id=conversation_id, seq__gt=seq)
+    rows = load_attachments(list(Message.objects.filter(after).select_related("sender")
+                                 .order_by("conversation_id", "seq")[:limit]))
+    members = defaultdict(list)
+    for conversation_id, user_id in Participant.objects.filter(
+            conversation_id__in={m.conversation_id for m in rows}).values_list("conversation_id", "user_id"):
+        members[conversation_id].append(user_id)
+    return [(message, members[message.conversation_id]) for message in rows]
 
 
 def participant_user_ids(conversation_id: int) -> list[int]:

@@ -13,6 +13,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from core.errors import error_body
 from core.metrics import REGISTRY
+from core.outages import DATABASE_ERRORS, REDIS_ERRORS, unavailable
 from messaging.models import Message
 from messaging.socket import registry
 
@@ -34,10 +35,20 @@ def metrics(request):
     if not _allowed(request):
         body = error_body("not_authenticated", "Staff sign-in or the metrics token is required.")
         return JsonResponse(body, status=401)
-    sockets = async_to_sync(registry.stats)()
+    # While Redis or PostgreSQL is down the figures read from it are left out; this process's are still served.
     live = CollectorRegistry()
-    for name, value in sockets.items():
-        Gauge(f"crm_socket_{name}", f"{name.replace('_', ' ')} across every server process", registry=live).set(value)
-    Gauge("crm_messages_last_minute", "messages stored in the last minute", registry=live).set(
-        Message.objects.filter(created_at__gte=timezone.now() - timedelta(minutes=1)).count())
+    try:
+        sockets = async_to_sync(registry.stats)()
+    except REDIS_ERRORS as exc:
+        unavailable(exc, "metrics")
+    else:
+        for name, value in sockets.items():
+            description = f"{name.replace('_', ' ')} across every server process"
+            Gauge(f"crm_socket_{name}", description, registry=live).set(value)
+    try:
+        recent = Message.objects.filter(created_at__gte=timezone.now() - timedelta(minutes=1)).count()
+    except DATABASE_ERRORS as exc:
+        unavailable(exc, "metrics")
+    else:
+        Gauge("crm_messages_last_minute", "messages stored in the last minute", registry=live).set(recent)
     return HttpResponse(generate_latest(REGISTRY) + generate_latest(live), content_type=CONTENT_TYPE_LATEST)

@@ -3,6 +3,7 @@
 import os
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -134,3 +135,89 @@ def daphne_servers(log_dir: Path, count: int = 1, **extra_env):
             process.wait(timeout=10)
         for log in logs:
             log.close()
+
+
+class TcpProxy:
+    """A relay to `target` ((host, port), or a unix socket's path) that a test can cut (every connection dropped, new ones
+    refused, as when the server behind it stops) and restore on the same port.
+
+    A socket is only ever closed by the thread that last uses it (cutting shuts sockets down,
+    which wakes their threads): a descriptor closed under a thread blocked on it could be reused
+    by a new connection and receive the old one's bytes."""
+
+    def __init__(self, target: tuple[str, int] | str):
+        self.target = target
+        self.port = free_port()
+        self.lock = threading.Lock()
+        self.connections: set[socket.socket] = set()
+        self.listener = self.acceptor = None
+        self.restore()
+
+    def restore(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(128)
+        self.listener = listener
+        self.acceptor = threading.Thread(target=self._accept, args=(listener,), daemon=True)
+        self.acceptor.start()
+
+    def cut(self) -> None:
+        if self.listener is not None:
+            _shutdown(self.listener)  # wakes the accept() of its thread, which then exits
+            self.acceptor.join()
+            self.listener.close()
+            self.listener = None
+        with self.lock:
+            connections, self.connections = self.connections, set()
+        for sock in connections:
+            _shutdown(sock)
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                if isinstance(self.target, str):  # a unix socket (the embedded PostgreSQL)
+                    upstream = socket.socket(socket.AF_UNIX)
+                    upstream.settimeout(5)
+                    upstream.connect(self.target)
+                else:
+                    upstream = socket.create_connection(self.target, timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.connections |= {client, upstream}
+            threading.Thread(target=self._relay, args=(client, upstream), daemon=True).start()
+
+    def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
+        back = threading.Thread(target=_pipe, args=(upstream, client), daemon=True)
+        back.start()
+        _pipe(client, upstream)
+        back.join()
+        with self.lock:
+            self.connections -= {client, upstream}
+        client.close()
+        upstream.close()
+
+
+def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:
+        pass
+    finally:  # either side ending ends both directions
+        _shutdown(source)
+        _shutdown(sink)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass

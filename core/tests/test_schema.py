@@ -23,10 +23,10 @@ def operations(schema):
 def test_every_operation_documents_its_errors_with_the_one_body(schema):
     for path, method, operation in operations(schema):
         responses = operation["responses"]
-        assert {"401", "429"} <= set(responses), (method, path)
-        assert "Retry-After" in responses["429"]["headers"]
+        assert {"401", "429", "503"} <= set(responses), (method, path)
+        assert "Retry-After" in responses["429"]["headers"] and "Retry-After" in responses["503"]["headers"]
         for status, response in responses.items():
-            if status.startswith("4"):
+            if status.startswith("4") or status == "503":
                 assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
         if "{" in path:
             assert "404" in responses, (method, path)

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "core.metrics.RequestMetricsMiddleware",
     "corsheaders.middleware.CorsMiddleware",  # before anything that can answer (preflights, 404s)
+    "core.outages.DependencyErrorMiddleware",  # PostgreSQL or Redis down: 503 outside DRF too
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -143,6 +144,12 @@ if env_int("DB_POOL_MAX_SIZE", 10) > 0:
 # instead of being planned again on every run; Django's own queries are never prepared.
 _db_options = DATABASES["default"].setdefault("OPTIONS", {})
 _db_options["options"] = f"{_db_options.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
+# Seconds a new connection may take; an unreachable server must not hold a request (core/outages.py).
+DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 3)
+_db_options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+# Django's backend, failing fast while PostgreSQL is down and rebuilding the pool when it is back.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "core.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # daphne processes `python -m crm_project.serve` starts on one port (one per core: a process runs
 # Python on one core at a time). Each keeps its own DB_POOL_MAX_SIZE connections.
@@ -153,6 +160,8 @@ WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", len(os.sched_getaffinity(0)) if has
 WEB_THREADS = env_int("WEB_THREADS", 4)
 
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Seconds to connect to Redis or wait for its answer (cache, throttles, event publishes).
+REDIS_TIMEOUT = float(env("REDIS_TIMEOUT", "2"))
 
 
 def redis_namespace(database_name: str, redis_url: str) -> str:
@@ -187,6 +196,7 @@ CACHES = {
         "BACKEND": "core.cache.RedisCache",  # pools shared per process (core/cache.py)
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": REDIS_NAMESPACE,
+        "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
     }
 }
 
@@ -444,7 +454,8 @@ LOG_FORMAT = env("LOG_FORMAT", "json")  # json | text
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "core.logging.RedactTokensFilter"}},
+    "filters": {"redact_tokens": {"()": "core.logging.RedactTokensFilter"},
+                "no_outage_tracebacks": {"()": "core.outages.NoOutageTracebacks"}},
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
@@ -456,7 +467,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT if LOG_FORMAT in {"json", "text"} else "json",
-            "filters": ["redact_tokens"],
+            "filters": ["no_outage_tracebacks", "redact_tokens"],  # the traceback is gone before redaction formats it
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

@@ -63,6 +63,14 @@ def test_representation_and_download(client_for, consultant, doc):
     assert download["X-Content-Type-Options"] == "nosniff" and download["Content-Disposition"].startswith("attachment")
 
 
+def test_a_document_whose_file_is_gone_answers_file_missing_and_is_logged(client_for, consultant, doc, caplog):
+    default_storage.delete(doc.file_key)  # a lost volume, a restore without the media folder
+    response = client_for(consultant).get(f"/api/v1/documents/{doc.id}/download")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "file_missing"
+    assert [r.key for r in caplog.records if r.message == "stored file missing"] == [doc.file_key]
+
+
 def test_review_notifies_the_owner_and_lands_on_the_timeline(client_for, consultant, doc, owned):
     rejected = client_for(consultant).post(f"/api/v1/documents/{doc.id}/review", {"status": "rejected"})
     assert rejected.json()["error"]["code"] == "note_required"

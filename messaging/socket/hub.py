@@ -10,6 +10,12 @@ The hub has exactly one channel and one reader, however many sockets connect at 
 channel is made by a single task that every first `join` awaits. `join` returns only once the
 conversation's subscription is in place (the layer's subscribe calls run one at a time, in call
 order), so a socket that opens after it misses nothing that commits later.
+
+The channel layer is not a delivery guarantee: an event published while Redis was away, or
+before the hub subscribed, never arrives. So the hub also reads back: every READ_BACK_SECONDS it
+compares the last seq it handed out in each conversation with the database's, and a conversation
+still behind at the next look (not merely a message in flight) has its missing messages read
+and handed out like any event. The sockets drop what they already have.
 """
 
 from __future__ import annotations
@@ -19,16 +25,37 @@ import logging
 
 from channels.layers import get_channel_layer
 
-from core.realtime import members_group
-from messaging.socket import PerLoop
+from core.realtime import conversation_message, members_group
+from messaging import events, selectors
+from messaging.socket import PerLoop, database_sync_to_async
 
 logger = logging.getLogger("crm.socket")
+
+READ_BACK_SECONDS = 2.0
+READ_BACK_LIMIT = 1000  # messages read back at once; the next look reads the rest
+
+
+@database_sync_to_async
+def _behind(seen: dict[int, int]) -> dict[int, int]:
+    """{conversation id: seq handed out} of the conversations whose database seq is further."""
+    latest = selectors.conversations_last_seq(list(seen))
+    return {conversation_id: seq for conversation_id, seq in seen.items() if latest.get(conversation_id, 0) > seq}
+
+
+@database_sync_to_async
+def _missed(positions: dict[int, int]) -> list[dict]:
+    return [
+        conversation_message(message.conversation_id, members, events.MESSAGE_RECEIVED, events.message_payload(message),
+                             monitors=True, seq=message.seq, sender_id=message.sender_id)
+        for message, members in selectors.messages_after(positions, limit=READ_BACK_LIMIT)
+    ]
 
 
 class Hub:
     def __init__(self):
         self.layer = get_channel_layer()
         self.sockets: dict[int, set] = {}  # conversation id → consumers of this process
+        self.seen: dict[int, int] = {}  # conversation id → highest seq handed out (or known at join)
         self._channel: asyncio.Future[str] | None = None
 
     async def channel(self) -> str:
@@ -40,11 +67,15 @@ class Hub:
     async def _open(self) -> str:
         channel = await self.layer.new_channel("hub.")
         asyncio.create_task(self._run(channel))
+        asyncio.create_task(self._read_back())
         return channel
 
-    async def join(self, conversation_id: int, consumer) -> None:
+    async def join(self, conversation_id: int, consumer, last_seq: int | None = None) -> None:
+        """Hand this conversation's events to `consumer`, whose client has everything up to `last_seq`."""
         channel = await self.channel()
         self.sockets.setdefault(conversation_id, set()).add(consumer)
+        if last_seq is not None and self.seen.get(conversation_id, -1) < last_seq:
+            self.seen[conversation_id] = last_seq
         # Every join waits for the subscription, not only the first: a second socket must not
         # open while the first one's subscribe is still on its way to Redis.
         await self.layer.group_add(members_group(conversation_id), channel)
@@ -56,16 +87,46 @@ class Hub:
         sockets.discard(consumer)
         if not sockets:
             del self.sockets[conversation_id]
+            self.seen.pop(conversation_id, None)
             await self.layer.group_discard(members_group(conversation_id), await self.channel())
 
     async def _run(self, channel: str) -> None:
         while True:
-            message = await self.layer.receive(channel)
-            for consumer in list(self.sockets.get(message["conversation_id"], ())):
-                try:
-                    await consumer.conversation_event(message)
-                except Exception:  # one broken socket never stops the others' events
-                    logger.exception("socket event failed")
+            await self._hand_out(await self.layer.receive(channel))
+
+    async def _hand_out(self, message: dict) -> None:
+        conversation_id, seq = message["conversation_id"], message["seq"]
+        sockets = self.sockets.get(conversation_id)
+        if not sockets:
+            return
+        if seq is not None and seq > self.seen.get(conversation_id, 0):
+            self.seen[conversation_id] = seq
+        for consumer in list(sockets):
+            try:
+                await consumer.conversation_event(message)
+            except Exception:  # one broken socket never stops the others' events
+                logger.exception("socket event failed")
+
+    async def _read_back(self) -> None:
+        behind_before: dict[int, int] = {}
+        failing = False
+        while True:
+            await asyncio.sleep(READ_BACK_SECONDS)
+            try:
+                behind = await _behind(dict(self.seen)) if self.seen else {}
+                # Behind at two looks in a row at the same seq: lost, not in flight.
+                stuck = {cid: seq for cid, seq in behind.items() if behind_before.get(cid) == seq}
+                behind_before = behind
+                if stuck:
+                    missed = await _missed(stuck)
+                    logger.info("socket events read back", extra={"conversations": len(stuck), "messages": len(missed)})
+                    for message in missed:
+                        await self._hand_out(message)
+                failing = False
+            except Exception:  # PostgreSQL away: look again later, say so once
+                if not failing:
+                    logger.warning("socket read-back failed; retrying", exc_info=True)
+                failing = True
 
 
 hub = PerLoop(Hub).get

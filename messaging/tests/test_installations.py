@@ -42,6 +42,9 @@ def test_installations_sharing_a_redis_server_never_meet(tmp_path):
     alice, bob = ConsultantFactory(office=office), ConsultantFactory(office=office)
     manager = ManagerFactory(office=office)
     conversation = make_conversation(alice, bob, office=office)
+    # B talks in a conversation of its own: the two share one database here, and a socket reads a gap
+    # in a conversation's seq back from the database (A's message would fill B's gap, rightly).
+    conversation_b = make_conversation(alice, bob, office=office)
     tokens = {user: access_token_for(user) for user in (alice, bob, manager)}
     # The same database stands in for "another installation with the same user ids"; each server
     # derives its own namespace (REDIS_NAMESPACE left empty), as an operator who set nothing would get.
@@ -68,7 +71,7 @@ def test_installations_sharing_a_redis_server_never_meet(tmp_path):
 
                 # B's own events reach B's socket, and come first: nothing of A's got there before them
                 await alice_b.send(json.dumps({"event": "send_message", "data": {
-                    "conversation_id": conversation.id, "content": "for installation B"}}))
+                    "conversation_id": conversation_b.id, "content": "for installation B"}}))
                 assert (await first(bob_b, "message_received"))["content"] == "for installation B"
                 await asyncio.to_thread(announce, b, tokens[manager], "B's announcement")
                 assert (await first(bob_b, "system_announcement"))["title"] == "B's announcement"

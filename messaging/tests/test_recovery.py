@@ -80,3 +80,55 @@ def test_dropped_events_are_recovered_from_the_database(settings):
     assert pushed == list(range(1, len(pushed) + 1))
     # the client catches up from the last seq it saw: everything, once
     assert history_after(bob, chat.id, pushed[-1]) == list(range(len(pushed) + 1, 21))
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_message_overtaken_by_the_next_is_still_pushed_first_on_a_new_socket(monkeypatch):
+    """Two sends commit in order but their events reach Redis the other way round (their publishing
+    threads race): a socket opened just before must push both, in order, not only the later one."""
+    from core import realtime
+
+    office = await database_sync_to_async(OfficeFactory)(name="Overtaken")
+    alice, bob = [await database_sync_to_async(ConsultantFactory)(office=office) for _ in range(2)]
+    chat = await database_sync_to_async(make_conversation)(alice, bob, office=office)
+    send = database_sync_to_async(services.message_send)
+    await send(sender=alice, conversation=chat, content="before bob connects")
+
+    socket = await connect(bob)
+    held = []
+    monkeypatch.setattr(realtime, "publish_on_commit", held.extend)  # hold the two events back
+    for n in (2, 3):
+        await send(sender=alice, conversation=chat, content=f"m{n}")
+    monkeypatch.undo()
+    await database_sync_to_async(realtime._publish)(held[::-1])  # the later one reaches Redis first
+
+    assert [(await next_event(socket, "message_received"))["seq"] for _ in range(2)] == [2, 3]
+    assert await socket.receive_nothing(timeout=0.5)
+    await socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_messages_whose_events_never_came_are_read_back_to_open_sockets(monkeypatch):
+    """An event published while Redis was away is gone; the socket stays open and nothing else
+    would tell it. The process's hub notices the conversation is behind the database and reads
+    the missing messages back, in order, once."""
+    from core import realtime
+    from messaging.socket import hub
+
+    monkeypatch.setattr(hub, "READ_BACK_SECONDS", 0.1)
+    office = await database_sync_to_async(OfficeFactory)(name="Read back")
+    alice, bob = [await database_sync_to_async(ConsultantFactory)(office=office) for _ in range(2)]
+    chat = await database_sync_to_async(make_conversation)(alice, bob, office=office)
+    send = database_sync_to_async(services.message_send)
+
+    socket = await connect(bob)
+    await send(sender=alice, conversation=chat, content="live")
+    assert (await next_event(socket, "message_received"))["seq"] == 1
+    with monkeypatch.context() as outage:
+        outage.setattr(realtime, "_publish", lambda sends: None)  # Redis away: the events are lost
+        for n in range(3):
+            await send(sender=alice, conversation=chat, content=f"unheard {n}")
+    assert [(await next_event(socket, "message_received", timeout=2))["seq"] for _ in range(3)] == [2, 3, 4]
+    assert await socket.receive_nothing(timeout=0.5)  # read back once, not again at every look
+    await socket.disconnect()

@@ -96,3 +96,24 @@ def test_deleted_message_files_are_gone(client_for, consultant, receptionist, ch
     ).json()
     client_for(consultant).delete(f"/api/v1/messages/{body['id']}")
     assert client_for(receptionist).get(body["attachments"][0]["url"]).status_code == 404
+
+
+def test_an_attachment_whose_file_is_gone_answers_file_missing(client_for, consultant, receptionist, chat, caplog):
+    body = client_for(consultant).post("/api/v1/messages/upload", {"conversation_id": chat.id,
+                                       "files": files(("a.png", png_bytes()))}, format="multipart").json()
+    default_storage.delete(Attachment.objects.get(pk=body["attachments"][0]["id"]).file_key)
+    response = client_for(receptionist).get(body["attachments"][0]["url"])
+    assert response.status_code == 404 and response.json()["error"]["code"] == "file_missing"
+    assert any(r.message == "stored file missing" and r.levelname == "ERROR" for r in caplog.records)
+
+
+def test_unreadable_storage_answers_503(client_for, consultant, receptionist, chat, monkeypatch):
+    body = client_for(consultant).post("/api/v1/messages/upload", {"conversation_id": chat.id,
+                                       "files": files(("a.png", png_bytes()))}, format="multipart").json()
+
+    def broken(name, mode="rb"):
+        raise OSError(5, "Input/output error")  # a storage mount gone bad
+
+    monkeypatch.setattr(default_storage, "open", broken)
+    response = client_for(receptionist).get(body["attachments"][0]["url"])
+    assert response.status_code == 503 and response.json()["error"]["code"] == "service_unavailable"
