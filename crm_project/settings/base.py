@@ -8,7 +8,7 @@ import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import dj_database_url
 import dj_email_url
@@ -172,8 +172,9 @@ def redis_namespace(database_name: str, redis_url: str) -> str:
     namespace is the database name and the Redis database number: installations that differ in
     either never meet, and every process of one installation agrees without a setting.
     """
-    path = urlparse(redis_url).path.strip("/")
-    return f"crm.{database_name}.{path or 0}"
+    parts = urlparse(redis_url)
+    number = parse_qs(parts.query).get("db", [""])[0] if parts.scheme == "unix" else parts.path.strip("/")
+    return f"crm.{database_name}.{number or 0}"
 
 
 REDIS_NAMESPACE = env("REDIS_NAMESPACE") or redis_namespace(DATABASES["default"]["NAME"], REDIS_URL)
