@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from crm_project.settings.base import redis_namespace
+
 ROOT = Path(__file__).resolve().parents[2]
 PROD_ENV = {
     "DJANGO_SETTINGS_MODULE": "crm_project.settings.prod",
@@ -56,8 +58,6 @@ def test_production_redirects_plain_http_except_the_health_probe():
 
 
 def test_the_redis_namespace_is_the_database_name_and_the_redis_database_number():
-    from crm_project.settings.base import redis_namespace
-
     assert redis_namespace("crm", "redis://127.0.0.1:6379/2") == "crm.crm.2"
     assert redis_namespace("crm", "redis://cache.internal:6379") == "crm.crm.0"
     assert redis_namespace("staging", "unix:///var/run/redis.sock?db=3") == "crm.staging.3"  # the embedded Redis
