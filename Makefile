@@ -8,11 +8,12 @@ PYTEST_ARGS ?=
 
 .PHONY: run test install migrate admin seed stop check clean-data
 
-$(BIN)/.installed: requirements.txt constraints.txt
+# requirements-dev.txt: the runtime (requirements.txt, as the Dockerfile installs it) and the development tools.
+$(BIN)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing dependencies into $(VENV) (first run takes a minute)..."
 	@$(BIN)/pip install --quiet --upgrade pip
-	@$(BIN)/pip install --quiet --progress-bar off -r requirements.txt -c constraints.txt
+	@$(BIN)/pip install --quiet --progress-bar off -r requirements-dev.txt -c constraints.txt
 	@touch $@
 
 install: $(BIN)/.installed

@@ -1,7 +1,13 @@
 """Fixtures shared by every app's tests: offices, one user per role, authenticated clients."""
 
+import asyncio
+import json
+
 import pytest
+import redis
 from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -13,6 +19,7 @@ from accounts.tests.factories import (
     SuperAdminFactory,
 )
 from core.realtime import CONVERSATION_EVENT_TYPE, EVENT_TYPE, members_group, user_group
+from messaging.models import Participant
 from offices.tests.factories import OfficeFactory
 
 
@@ -21,9 +28,6 @@ def _clear_cache():
     """Throttles live in the Redis cache and socket state (who is connected, rate counts) in Redis;
     every test starts clean, also from a previous run whose user ids were the same. Only this
     run's namespace is cleared: other runs and servers may share the Redis database."""
-    import redis
-    from django.conf import settings
-
     client = redis.Redis.from_url(settings.REDIS_URL)
     keys = list(client.scan_iter(f"{settings.REDIS_NAMESPACE}:*", count=1000))
     if keys:
@@ -117,12 +121,6 @@ def inbox(settings):
     Sync tests run each `async_to_sync` call in a fresh event loop, which the pub/sub layer does
     not support; these tests listen through the list-based Redis layer (same Redis, same groups).
     """
-    import json
-
-    from channels.layers import get_channel_layer
-
-    from messaging.models import Participant
-
     settings.CHANNEL_LAYERS = {"default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {**settings.CHANNEL_LAYERS["default"]["CONFIG"], "capacity": 1000},
@@ -139,8 +137,6 @@ def inbox(settings):
             received = []
 
             async def pull():
-                import asyncio
-
                 while True:
                     try:
                         received.append(await asyncio.wait_for(layer.receive(channel), timeout=0.2))

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from accounts import selectors, services
 from accounts.models import User
-from core.admin import ScopedAdmin
+from accounts.scoped_admin import ScopedAdmin
 from core.errors import ApplicationError
 
 

@@ -2,6 +2,8 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
 
+from accounts.hashers import NODE_PREFIXES
+
 
 class Role(models.TextChoices):
     SUPER_ADMIN = "super_admin", "Super admin"
@@ -20,6 +22,8 @@ ROLE_RANK = {
     Role.SUPER_ADMIN: 3,
 }
 STAFF_ROLES = {Role.SUPER_ADMIN, Role.MANAGER, Role.CONSULTANT, Role.RECEPTIONIST}
+# Who runs offices: manage staff, see reports, monitor conversations, assign leads.
+MANAGING_ROLES = frozenset({Role.SUPER_ADMIN, Role.MANAGER})
 
 
 class UserManager(BaseUserManager):
@@ -72,7 +76,7 @@ class User(AbstractBaseUser):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
             models.CheckConstraint(
-                condition=models.Q(role__in=["super_admin", "student"]) | models.Q(office__isnull=False),
+                condition=models.Q(role__in=[Role.SUPER_ADMIN, Role.STUDENT]) | models.Q(office__isnull=False),
                 name="user_staff_has_office",
             ),
         ]
@@ -82,8 +86,6 @@ class User(AbstractBaseUser):
         return self.full_name  # the console shows people by name (their email when they have none)
 
     def check_password(self, raw_password):
-        from accounts.hashers import NODE_PREFIXES
-
         if self.password.startswith(NODE_PREFIXES):  # copied as-is from the original Node product
             self.password = f"bcrypt${self.password}"  # the form Django's hasher lookup reads
         return super().check_password(raw_password)  # re-hashed with the preferred hasher on success
@@ -114,14 +116,6 @@ class User(AbstractBaseUser):
     @property
     def is_super_admin(self) -> bool:
         return self.role == Role.SUPER_ADMIN
-
-    @property
-    def is_manager(self) -> bool:
-        return self.role == Role.MANAGER
-
-    @property
-    def is_student(self) -> bool:
-        return self.role == Role.STUDENT
 
     def has_perm(self, perm, obj=None) -> bool:
         return self.is_superuser

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from accounts.models import Role, User
+from accounts.models import ROLE_RANK, Role, User
 from core.errors import NotFound
 
 
@@ -31,10 +31,17 @@ def user_get_for(user: User, user_id) -> User:
         raise NotFound("User not found.") from None
 
 
+def consultants_for(user: User, *, office_id: int | None = None) -> QuerySet[User]:
+    """The active consultants `user` may see (one office's with `office_id`), by name: whom a lead is
+    handed to, whose calendar and free slots a page shows."""
+    consultants = user_list_for(user).filter(role=Role.CONSULTANT, is_active=True)
+    if office_id is not None:
+        consultants = consultants.filter(office_id=office_id)
+    return consultants.order_by("first_name", "last_name", "id")
+
+
 def user_can_manage(actor: User, target: User) -> bool:
     """Change, deactivate: super admins anyone but themselves; managers lower ranks in their office."""
-    from accounts.models import ROLE_RANK
-
     if not actor.is_active or actor.pk == target.pk:
         return False
     if actor.role == Role.SUPER_ADMIN:

@@ -15,8 +15,9 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts.models import ROLE_RANK, STAFF_ROLES, Role, User
+from accounts.models import MANAGING_ROLES, ROLE_RANK, STAFF_ROLES, Role, User
 from accounts.selectors import user_can_manage
+from accounts.signals import student_signed_up, user_joined_office
 from core.errors import Conflict, Forbidden, ValidationFailed
 from core.realtime import disconnect_user
 
@@ -65,22 +66,8 @@ def student_signup(*, email: str, password: str | None, first_name: str, last_na
         _validate_password(password, user)
         user.set_password(password)
     _save_new(user)
-    from leads.services import lead_create_for_signup
-
-    lead_create_for_signup(student=user)
+    student_signed_up.send(sender=User, user=user)  # a website lead (onboarding.receivers)
     return user
-
-
-def _staff_joined_office(user: User) -> None:
-    """A consultant or receptionist joining an office gets a conversation with its managers."""
-    from django.conf import settings
-
-    if not settings.AUTO_CREATE_CONVERSATIONS or user.role not in (Role.CONSULTANT, Role.RECEPTIONIST) or not user.office_id:
-        return
-    from messaging.services import conversation_ensure_direct
-
-    for manager in User.objects.filter(role=Role.MANAGER, office_id=user.office_id, is_active=True):
-        conversation_ensure_direct(user_a=manager, user_b=user, office=user.office)
 
 
 @transaction.atomic
@@ -88,7 +75,7 @@ def user_create(
     *, actor: User, email: str, password: str, first_name: str = "", last_name: str = "",
     role: str, office=None, phone: str = "",
 ) -> User:
-    if actor.role not in (Role.SUPER_ADMIN, Role.MANAGER):
+    if actor.role not in MANAGING_ROLES:
         raise Forbidden("Only managers and super admins create users.")
     if actor.role == Role.MANAGER:
         if office is not None and office.pk != actor.office_id:
@@ -104,7 +91,8 @@ def user_create(
     _validate_password(password, user)
     user.set_password(password)
     _save_new(user)
-    _staff_joined_office(user)
+    if office is not None:
+        user_joined_office.send(sender=User, user=user)  # onboarding.receivers
     return user
 
 
@@ -132,7 +120,7 @@ def user_update(*, actor: User, user: User, **changes) -> User:
     user.role, user.office = role, office
     _save_new(user)  # also turns a concurrent email change into 409, not 500
     if joined:
-        _staff_joined_office(user)
+        user_joined_office.send(sender=User, user=user)
     return user
 
 

@@ -1,9 +1,9 @@
 from django.contrib import admin, messages
+from django.urls import path
 
-from accounts.models import Role
-from appointments import selectors, services
+from accounts.scoped_admin import ReadOnlyScopedAdmin
+from appointments import admin_views, selectors, services
 from appointments.models import Appointment
-from core.admin import ReadOnlyScopedAdmin
 from core.errors import ApplicationError
 
 
@@ -24,10 +24,6 @@ class AppointmentAdmin(ReadOnlyScopedAdmin):
         return selectors.appointment_list_for(request.user)
 
     def get_urls(self):
-        from django.urls import path
-
-        from appointments import admin_views
-
         view = self.admin_site.admin_view
         return [
             path("calendar/", view(admin_views.calendar), name="appointments_appointment_calendar"),
@@ -37,7 +33,7 @@ class AppointmentAdmin(ReadOnlyScopedAdmin):
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if request.user.role in (Role.SUPER_ADMIN, Role.MANAGER, Role.RECEPTIONIST, Role.CONSULTANT):
+        if request.user.role in services.STAFF_BOOKERS:  # the staff who may cancel (each their own scope)
             func, name, desc = self.get_action("cancel")
             actions[name] = (func, name, desc)
         return actions

@@ -19,19 +19,16 @@ from accounts.models import Role
 from appointments import selectors
 from appointments.models import AppointmentStatus
 from appointments.services import STAFF_BOOKERS
-from core.console import office_in_view
 from core.errors import NotFound, error_body
+from leads.selectors import lead_get_for
+from offices.console import office_in_view
 
 MAX_RANGE = timedelta(days=62)
 
 
-def _consultants(user, office):
-    from accounts.selectors import user_list_for
-
-    if user.role == Role.CONSULTANT:  # a consultant's calendar is their own
-        return [user] if user.office_id == office.pk else []
-    return list(user_list_for(user).filter(role=Role.CONSULTANT, office_id=office.pk, is_active=True)
-                .order_by("first_name", "last_name", "id"))
+def _consultants(user, office) -> list:
+    """The office's consultants whose calendar `user` may see (a consultant: their own)."""
+    return list(selectors.calendar_consultants_for(user).filter(office_id=office.pk))
 
 
 def _chosen_consultant(request, consultants):
@@ -45,10 +42,9 @@ def _chosen_consultant(request, consultants):
 
 
 def calendar(request):
-    from leads.selectors import lead_get_for
-
     user = request.user
-    office = office_in_view(request, everyone=False)
+    view = office_in_view(request, everyone=False)
+    office = view.office
     if office is None:
         raise Http404("No office yet.")
     consultants = _consultants(user, office)
@@ -59,14 +55,10 @@ def calendar(request):
             lead = lead_get_for(user, request.GET["lead"])
         except NotFound:
             raise Http404("Lead not found.") from None
-    offices = None
-    if user.role == Role.SUPER_ADMIN:
-        from offices.selectors import office_list_for
-
-        offices = list(office_list_for(user))
     return TemplateResponse(request, "admin/appointments/calendar.html", {
-        **admin.site.each_context(request), "title": f"Calendar: {office.name}", "office": office, "offices": offices,
-        "consultants": consultants, "consultant": consultant,
+        **admin.site.each_context(request), "title": f"Calendar: {office.name}", "office": office,
+        "offices": view.switcher(), "consultants": consultants, "consultant": consultant,
+        "picks_consultant": user.role != Role.CONSULTANT,
         "config": {
             "office": {"id": office.pk, "name": office.name, "timezone": office.timezone,
                        "opens": office.opens_at.strftime("%H:%M"), "closes": office.closes_at.strftime("%H:%M")},
@@ -89,7 +81,7 @@ def _bad(message: str) -> JsonResponse:
 def calendar_events(request):
     """The appointments overlapping [start, end) of one office (and consultant), as FullCalendar events."""
     user = request.user
-    office = office_in_view(request, everyone=False)
+    office = office_in_view(request, everyone=False).office
     if office is None:
         raise Http404("No office yet.")
     consultant = _chosen_consultant(request, _consultants(user, office)) if request.GET.get("consultant") else None

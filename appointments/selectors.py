@@ -33,6 +33,28 @@ def consultants_of_student(student: User) -> QuerySet[User]:
     return User.objects.filter(assigned_leads__student=student, role=Role.CONSULTANT, is_active=True).distinct()
 
 
+def calendar_consultants_for(user: User) -> QuerySet[User]:
+    """Active consultants whose calendar and free slots `user` may see, by name: super admin: all;
+    manager and receptionist: their office's; consultant: themself; student: their own consultants."""
+    consultants = User.objects.select_related("office").filter(role=Role.CONSULTANT, is_active=True)
+    if not user.is_active:
+        consultants = consultants.none()
+    elif user.role in (Role.MANAGER, Role.RECEPTIONIST):
+        consultants = consultants.filter(office_id=user.office_id)
+    elif user.role == Role.CONSULTANT:
+        consultants = consultants.filter(pk=user.pk)
+    elif user.role == Role.STUDENT:
+        consultants = consultants.filter(pk__in=consultants_of_student(user).values("pk"))
+    return consultants.order_by("first_name", "last_name", "id")
+
+
+def calendar_consultant_get_for(user: User, consultant_id) -> User:
+    try:
+        return calendar_consultants_for(user).get(pk=int(consultant_id))
+    except (User.DoesNotExist, TypeError, ValueError):
+        raise NotFound("Consultant not found.") from None
+
+
 def local_day_start(office, day) -> datetime:
     return datetime.combine(day, time.min, tzinfo=office.tzinfo)
 

@@ -15,6 +15,7 @@ from appointments.selectors import consultants_of_student
 from core.errors import Conflict, Forbidden, ValidationFailed
 from leads.models import ActivityKind, Lead
 from leads.services import activity_record
+from notifications.services import notifications_create
 
 STAFF_BOOKERS = (Role.SUPER_ADMIN, Role.MANAGER, Role.RECEPTIONIST, Role.CONSULTANT)
 
@@ -57,8 +58,6 @@ def _timeline(appointment: Appointment, actor: User, text: str, data: dict | Non
 
 
 def _notify(appointment: Appointment, actor: User, kind: str, title: str) -> None:
-    from notifications.services import notifications_create
-
     people = [appointment.consultant, appointment.student]
     if appointment.lead_id and appointment.lead.student_id and appointment.lead.student_id != appointment.student_id:
         people.append(appointment.lead.student)
@@ -204,8 +203,6 @@ def reminders_send(*, now: datetime | None = None) -> int:
                    .filter(status=AppointmentStatus.SCHEDULED, reminder_sent_at__isnull=True, start__gt=now, start__lte=horizon)
                    .select_related("office", "consultant", "student", "lead__student"))
         Appointment.objects.filter(pk__in=[a.pk for a in due]).update(reminder_sent_at=now)
-        from notifications.services import notifications_create
-
         for appointment in due:
             people = {p.pk: p for p in (appointment.consultant, appointment.student,
                                         appointment.lead.student if appointment.lead_id else None) if p}

@@ -26,6 +26,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
 import crm_project.asgi  # noqa: E402, F401  (loads the app as the server does, garbage collector included)
@@ -225,8 +226,6 @@ def main():
     if "inbox" in parts:
         bench_inbox(heavy)
     if "http" in parts:
-        from django.conf import settings
-
         bench_http(heavy, 1, args.http_seconds, args.workers or settings.WEB_CONCURRENCY, args.http_runs)
 
 

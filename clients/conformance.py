@@ -25,6 +25,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+import django
+from django.core.management import call_command
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 # The one who may delete most goes last.
@@ -68,19 +71,15 @@ def prepare_data() -> dict[str, str]:
     """An empty database, migrated and seeded; returns one login email per role."""
     os.environ["DJANGO_SETTINGS_MODULE"] = SERVER_ENV["DJANGO_SETTINGS_MODULE"]
     os.environ.setdefault("TQDM_DISABLE", "1")
-    import django
-
     django.setup()
-    from django.core.management import call_command
-
-    from accounts.models import Role, User
+    from accounts.models import Role, User  # models load once Django is set up, just above
 
     call_command("migrate", verbosity=0, interactive=False)
     call_command("flush", verbosity=0, interactive=False)
     call_command("seed", size="small", offices=2, verbosity=0)
     call_command("ensure_dev_admin", email="conformance.admin@example.com", password="demo-Pass-2024", verbosity=0)
-    emails = {"super_admin": "conformance.admin@example.com"}
-    for role in ("manager", "consultant", "receptionist", "student"):
+    emails = {Role.SUPER_ADMIN: "conformance.admin@example.com"}
+    for role in (Role.MANAGER, Role.CONSULTANT, Role.RECEPTIONIST, Role.STUDENT):
         user = User.objects.filter(role=role, is_active=True, office__name="London").order_by("id").first()
         emails[role] = user.email
     assert set(emails) == set(Role.values)

@@ -31,8 +31,10 @@ import time
 
 import psycopg
 import redis.exceptions
-from django.db import DEFAULT_DB_ALIAS
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db import utils as db_utils
+from django.http import HttpResponse, JsonResponse
 
 logger = logging.getLogger("crm.outages")
 
@@ -172,8 +174,6 @@ class DatabaseOutage(Outage):
 
     @staticmethod
     def reachable(wrapper) -> bool:
-        from django.conf import settings
-
         params = {**wrapper.get_connection_params(), "connect_timeout": settings.DB_CONNECT_TIMEOUT}
         try:
             wrapper.Database.connect(**params).close()
@@ -206,8 +206,6 @@ def unavailable(exc: BaseException, what: str = "request"):
         return ServiceUnavailable("A service this request needs is briefly unavailable; try again shortly.",
                                   details={"dependency": "redis"})
     if isinstance(exc, DATABASE_ERRORS):
-        from django.db import connection
-
         database().query_failed(connection, exc)
         if not database().down:
             logger.warning("database error", extra={"error": _describe(exc)})
@@ -220,9 +218,7 @@ RETRY_AFTER_SECONDS = 5
 
 
 def unavailable_response(request, error):
-    from django.http import HttpResponse, JsonResponse
-
-    from core.errors import error_body
+    from core.errors import error_body  # core.errors builds on this module
 
     if request.path.startswith(("/admin/", "/accounts/")):  # people in a browser
         response = HttpResponse("<h1>Service unavailable</h1><p>Please try again in a few seconds.</p>", status=503)

@@ -1,7 +1,10 @@
 """List pagination: `?limit=` and an opaque cursor; bodies are `{"results": [...], "next": url|null}`."""
 
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
+
+from core.errors import ValidationFailed
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -12,10 +15,6 @@ class CursorPagination(pagination.CursorPagination):
 
     def decode_cursor(self, request):
         """A cursor the server never handed out is bad input (400), not a missing page (DRF's 404)."""
-        from rest_framework.exceptions import NotFound
-
-        from core.errors import ValidationFailed
-
         try:
             return super().decode_cursor(request)
         except NotFound:

@@ -20,9 +20,14 @@ import json
 import logging
 from collections.abc import Iterable
 
+import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
+from django.conf import settings
 from django.db import transaction
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from core.outages import REDIS_ERRORS, redis_outage
 
@@ -66,12 +71,6 @@ def _pubsub_redis():
     """One thread-safe client per process for publishing from sync code."""
     global _redis_client
     if _redis_client is None:
-        import redis
-        from django.conf import settings
-
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
         # No retries: redis-py's default (3, with back-off of seconds) would hold the committed request.
         _redis_client = redis.Redis.from_url(
             settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0], retry=Retry(NoBackoff(), 0),
@@ -80,9 +79,6 @@ def _pubsub_redis():
 
 
 def _publish(sends: list[tuple[str, dict]]) -> None:
-    from channels_redis.pubsub import RedisPubSubChannelLayer
-    from django.conf import settings
-
     if redis_outage.skip():
         redis_outage.failed("live events dropped", skipped=True)
         return
@@ -129,11 +125,6 @@ def broadcast_to_users(user_ids: Iterable[int], event: str, data: dict) -> None:
     """Push `event` to every socket of these users once the current transaction commits."""
     message = {"type": EVENT_TYPE, "event": event, "data": data}
     publish_on_commit([(user_group(user_id), message) for user_id in sorted(set(user_ids))])
-
-
-def broadcast_to_conversation(conversation_id: int, event: str, data: dict) -> None:
-    """Ephemeral traffic (typing, upload progress) for sockets that joined the conversation."""
-    publish_on_commit([(conversation_group(conversation_id), {"type": EVENT_TYPE, "event": event, "data": data})])
 
 
 def disconnect_user(user_id: int) -> None:

@@ -25,6 +25,7 @@ import uuid
 import warnings
 import zipfile
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -320,6 +321,4 @@ def file_response(request, *, key: str, download_name: str, mime_type: str, inli
 
 
 def _rfc5987(value: str) -> str:
-    from urllib.parse import quote
-
     return quote(value, safe="")

@@ -1,8 +1,7 @@
 from django.urls import path
 
-from core import metrics, views
+from core import views
 
 urlpatterns = [
     path("health", views.health, name="health"),
-    path("metrics", metrics.metrics, name="metrics"),
 ]

@@ -1,9 +1,12 @@
 import logging
 import sys
 
+from django.contrib import admin
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import render
+from django.views import defaults
 
 from core.errors import error_body
 from core.outages import redis_outage, unavailable, unavailable_response
@@ -44,9 +47,7 @@ def _wants_json(request) -> bool:
 def not_found(request, exception=None):
     if _wants_json(request):
         return JsonResponse(error_body("not_found", "Not found."), status=404)
-    from django.views.defaults import page_not_found
-
-    return page_not_found(request, exception)
+    return defaults.page_not_found(request, exception)
 
 
 def permission_denied(request, exception=None):
@@ -54,24 +55,17 @@ def permission_denied(request, exception=None):
         return JsonResponse(error_body("permission_denied", "You do not have permission to do this."), status=403)
     if request.path.startswith("/admin/") and getattr(request.user, "is_staff", False):
         # A page of the console this role does not use: say so in the console's own frame.
-        from django.contrib import admin
-        from django.shortcuts import render
-
         reason = str(exception) if exception is not None and str(exception) else "This page is not part of your role."
         return render(request, "admin/403.html", {
             **admin.site.each_context(request), "title": "Not available to you", "reason": reason,
         }, status=403)
-    from django.views.defaults import permission_denied as default
-
-    return default(request, exception)
+    return defaults.permission_denied(request, exception)
 
 
 def bad_request(request, exception=None):
     if _wants_json(request):
         return JsonResponse(error_body("bad_request", "The request could not be understood."), status=400)
-    from django.views.defaults import bad_request as default
-
-    return default(request, exception)
+    return defaults.bad_request(request, exception)
 
 
 def server_error(request):
@@ -80,6 +74,4 @@ def server_error(request):
         return unavailable_response(request, error)
     if _wants_json(request):
         return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
-    from django.views.defaults import server_error as default
-
-    return default(request)
+    return defaults.server_error(request)

@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels (served by daphne)."""
 
+import gc
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_project.settings.dev")
@@ -28,6 +29,8 @@ from daphne.http_protocol import WebRequest  # noqa: E402
 # (Twisted sets the flag per request in __init__: a property that ignores the assignment wins.)
 WebRequest._parsePOSTFormSubmission = property(lambda request: False, lambda request, value: None)
 
+from django.urls import get_resolver  # noqa: E402
+
 from core.edge import Edge  # noqa: E402
 from crm_project.routing import websocket_urlpatterns  # noqa: E402
 from messaging.socket.auth import socket_auth  # noqa: E402
@@ -45,10 +48,6 @@ def freeze_loaded_objects() -> None:
     """Keep what is loaded by now (modules, URLs, views, serializers: objects that live as long
     as the process) out of the garbage collector's full collections, which otherwise scan them
     all: a 45 ms pause in the middle of some request, every few hundred requests."""
-    import gc
-
-    from django.urls import get_resolver
-
     get_resolver().url_patterns  # the URLconf and every view it imports
     gc.freeze()
 

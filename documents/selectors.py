@@ -3,6 +3,8 @@ from django.db.models import Q, QuerySet
 from accounts.models import Role, User
 from core.errors import NotFound
 from documents.models import Document, DocumentStatus
+from leads.models import Lead
+from leads.selectors import student_and_lead_for
 
 
 def document_list_for(user: User) -> QuerySet[Document]:
@@ -37,3 +39,12 @@ def documents_pending_for(user: User, *, office_id: int | None = None, kind: str
     if kind:
         documents = documents.filter(kind=kind)
     return documents.select_related("student", "lead", "office", "uploaded_by").order_by("id")
+
+
+def document_owner_for(user: User, *, student_id: int | None, lead_id: int | None) -> tuple[User | None, Lead | None]:
+    """The student and lead `user` names as a new document's owner (`leads.selectors.student_and_lead_for`);
+    a student naming nobody uploads for themself. Whether they may add documents for that owner is
+    `document_upload`'s rule."""
+    if user.role == Role.STUDENT and student_id is None and lead_id is None:
+        student_id = user.pk
+    return student_and_lead_for(user, student_id=student_id, lead_id=lead_id)

@@ -9,6 +9,10 @@ from documents.models import Document, DocumentKind, DocumentStatus
 from leads.models import ActivityKind, Lead
 from leads.selectors import lead_list_for
 from leads.services import activity_record
+from notifications.services import notification_create
+
+# Who reviews and deletes documents (each within `_may_handle`); the console's review page reads it too.
+DOCUMENT_REVIEWERS = frozenset({Role.SUPER_ADMIN, Role.MANAGER, Role.CONSULTANT})
 
 
 def _may_handle(actor: User, *, student: User | None, lead: Lead | None) -> bool:
@@ -62,8 +66,7 @@ def document_upload(*, actor: User, file, kind: str, student: User | None = None
 
 @transaction.atomic
 def document_review(*, actor: User, document: Document, status: str, note: str = "") -> Document:
-    if actor.role not in (Role.SUPER_ADMIN, Role.MANAGER, Role.CONSULTANT) or not _may_handle(
-            actor, student=document.student, lead=document.lead):
+    if actor.role not in DOCUMENT_REVIEWERS or not _may_handle(actor, student=document.student, lead=document.lead):
         raise Forbidden("You cannot review this document.")
     if status not in (DocumentStatus.APPROVED, DocumentStatus.REJECTED):
         raise ValidationFailed("status must be approved or rejected.", code="invalid_status")
@@ -76,8 +79,6 @@ def document_review(*, actor: User, document: Document, status: str, note: str =
     _timeline(document, actor, f"{document.get_kind_display()} {status}" + (f": {document.review_note}" if document.review_note else ""))
     owner = document.student or (document.lead.student if document.lead else None)
     if owner is not None:
-        from notifications.services import notification_create
-
         notification_create(recipient=owner, kind="document_reviewed", title=f"Your {document.get_kind_display().lower()} was {status}",
                             body=document.review_note, data={"document_id": document.pk, "status": status})
     return document
@@ -86,7 +87,7 @@ def document_review(*, actor: User, document: Document, status: str, note: str =
 @transaction.atomic
 def document_delete(*, actor: User, document: Document) -> None:
     own_pending = actor.role == Role.STUDENT and document.student_id == actor.pk and document.status == DocumentStatus.PENDING
-    if not own_pending and not (actor.role in (Role.SUPER_ADMIN, Role.MANAGER, Role.CONSULTANT)
+    if not own_pending and not (actor.role in DOCUMENT_REVIEWERS
                                 and _may_handle(actor, student=document.student, lead=document.lead)):
         raise Forbidden("You cannot delete this document.")
     document.deleted_at, document.deleted_by = timezone.now(), actor

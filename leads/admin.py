@@ -4,21 +4,21 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import path, reverse
 
 from accounts.models import Role, User
-from core.admin import ReadOnlyScopedAdmin, ScopedAdmin
+from accounts.scoped_admin import ReadOnlyScopedAdmin, ScopedAdmin
+from accounts.selectors import consultants_for
 from core.errors import ApplicationError, Conflict
-from leads import selectors, services
-from leads.models import Activity, Lead
+from leads import admin_views, selectors, services
 from leads.exports import EXPORT_COLUMNS, lead_export_row
+from leads.models import Activity, Lead, LeadStatus
 
 
 class AssignForm(forms.Form):
     consultant = forms.ModelChoiceField(queryset=User.objects.none())
 
     def __init__(self, *args, actor, **kwargs):
-        from leads.admin_views import consultants_for
-
         super().__init__(*args, **kwargs)
         self.fields["consultant"].queryset = consultants_for(actor)
 
@@ -37,10 +37,12 @@ class LeadAdminForm(forms.ModelForm):
         fields = ["first_name", "last_name", "email", "phone", "source", "office"]
 
     def clean(self):
-        # The services refuse these too; saying it here keeps what the user typed on the page.
+        # The services' own checks, asked before saving: a refusal keeps what the user typed on the page.
         cleaned = super().clean()
-        if not (cleaned.get("email") or cleaned.get("phone")):
-            raise forms.ValidationError("A lead needs an email or a phone number.")
+        try:
+            services.lead_check_contact(email=cleaned.get("email") or "", phone=cleaned.get("phone") or "")
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from None
         self.duplicate = None
         if self.errors or cleaned.get("create_anyway"):
             return cleaned
@@ -66,18 +68,14 @@ class LeadAdmin(ScopedAdmin):
     readonly_fields = ["status", "lost_reason", "office", "assigned_to", "student", "created_by", "converted_at"]
     fields = ["first_name", "last_name", "email", "phone", "source", *readonly_fields]
     actions = ["assign", "mark_lost", "export_csv"]
-    add_roles = frozenset({Role.SUPER_ADMIN, Role.MANAGER, Role.RECEPTIONIST})
-    change_roles = frozenset({Role.SUPER_ADMIN, Role.MANAGER, Role.CONSULTANT})
-    delete_roles = frozenset({Role.SUPER_ADMIN, Role.MANAGER})
+    add_roles = services.LEAD_CREATORS
+    change_roles = services.LEAD_CHANGERS
+    delete_roles = services.LEAD_ASSIGNERS
 
     def scoped_queryset(self, request):
         return selectors.lead_list_for(request.user)
 
     def get_urls(self):
-        from django.urls import path
-
-        from leads import admin_views
-
         view = self.admin_site.admin_view
         return [
             path("board/", view(admin_views.board), name="leads_lead_board"),
@@ -111,16 +109,12 @@ class LeadAdmin(ScopedAdmin):
 
     def response_add(self, request, obj, post_url_continue=None):
         if request.POST.get("then") == "calendar":  # the receptionist's walk-in: book it next
-            from django.urls import reverse
-
             self.message_user(request, f"{obj} added. Pick a free slot to book the first appointment.",
                               messages.SUCCESS)
             return HttpResponseRedirect(f"{reverse('admin:appointments_appointment_calendar')}?lead={obj.pk}")
         return super().response_add(request, obj, post_url_continue)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        from leads import admin_views
-
         lead = selectors.lead_list_for(request.user).filter(pk=object_id).first() if str(object_id).isdigit() else None
         extra = admin_views.workspace_context(request, lead) if lead is not None else {}
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
@@ -156,7 +150,7 @@ class LeadAdmin(ScopedAdmin):
         if form.is_valid():
             reason = form.cleaned_data["reason"]
             done = self._each(request, queryset, lambda lead: services.lead_change_status(
-                actor=request.user, lead=lead, status="lost", lost_reason=reason))
+                actor=request.user, lead=lead, status=LeadStatus.LOST, lost_reason=reason))
             self.message_user(request, f"Marked {done} lead(s) as lost.")
             return None
         return render(request, "admin/leads/action_form.html", {

@@ -3,86 +3,59 @@ and board card (assign, change status, convert, escalate, note), each through `l
 
 from __future__ import annotations
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role, User
-from core.console import office_in_view
+from accounts.models import User
+from accounts.selectors import consultants_for
 from core.errors import ApplicationError, NotFound, ValidationFailed
 from leads import selectors, services
-from leads.models import OPEN_STATUSES, LeadStatus
-
-CHANGE_ROLES = (Role.SUPER_ADMIN, Role.MANAGER, Role.CONSULTANT)  # as LeadAdmin.change_roles
-ASSIGN_ROLES = (Role.SUPER_ADMIN, Role.MANAGER)
-
-
-def consultants_for(user: User, *, office_id: int | None = None):
-    """Consultants `user` may hand leads to: their office's (a super admin's: every office's)."""
-    from accounts.selectors import user_list_for
-
-    consultants = user_list_for(user).filter(role=Role.CONSULTANT, is_active=True)
-    if user.role != Role.SUPER_ADMIN:
-        consultants = consultants.filter(office_id=user.office_id)
-    if office_id is not None:
-        consultants = consultants.filter(office_id=office_id)
-    return consultants.order_by("first_name", "last_name", "id")
+from leads.models import OPEN_STATUSES, Lead, LeadStatus
+from offices.console import office_in_view
 
 
 def _lead_tools(user: User, lead, consultants: list[User]) -> None:
     """What this user may do to this lead on its card or page, from the services' own rules."""
-    may_change = user.role in CHANGE_ROLES and services.lead_may_change(user, lead)
+    may_change = services.lead_may_change(user, lead)
     lead.next_statuses = [(s, LeadStatus(s).label) for s in services.lead_next_statuses(lead)] if may_change else []
     lead.may_convert = may_change and lead.status in OPEN_STATUSES
     lead.may_escalate = may_change and lead.student_id is not None
     lead.consultant_choices = [
         c for c in consultants if lead.office_id is None or c.office_id == lead.office_id
-    ] if user.role in ASSIGN_ROLES and may_change and lead.status in OPEN_STATUSES else []
+    ] if services.lead_may_assign(user, lead) and lead.status in OPEN_STATUSES else []
 
 
 def board(request):
     """Open leads by stage (the longest waiting first), then the latest converted and lost."""
-    from django.contrib import admin
-
     user = request.user
-    office = office_in_view(request)
+    view = office_in_view(request)
     leads = selectors.lead_list_for(user)
-    if user.role == Role.SUPER_ADMIN and office is not None:
-        leads = leads.filter(office_id=office.pk)
+    if view.narrowed_id is not None:
+        leads = leads.filter(office_id=view.narrowed_id)
     counts = selectors.lead_pipeline_counts(leads)
     cards = selectors.lead_board(leads)
-    consultants = list(consultants_for(user, office_id=office.pk if office and user.role == Role.SUPER_ADMIN else None)
-                       ) if user.role in ASSIGN_ROLES else []
+    assigns = user.role in services.LEAD_ASSIGNERS
+    consultants = list(consultants_for(user, office_id=view.narrowed_id)) if assigns else []
     columns = []
     for status, label in LeadStatus.choices:
         for lead in cards[status]:
             _lead_tools(user, lead, consultants)
         columns.append({"status": status, "label": label, "count": counts[status], "leads": cards[status]})
-    offices = None
-    if user.role == Role.SUPER_ADMIN:
-        from offices.selectors import office_list_for
-
-        offices = list(office_list_for(user))
     return render(request, "admin/leads/board.html", {
-        **admin.site.each_context(request), "title": "Lead board", "columns": columns, "office": office,
-        "offices": offices, "unassigned": counts["unassigned"], "opts": _opts(),
-        "may_add": user.role in (Role.SUPER_ADMIN, Role.MANAGER, Role.RECEPTIONIST),
+        **admin.site.each_context(request), "title": "Lead board", "columns": columns, "office": view.office,
+        "offices": view.switcher(), "unassigned": counts["unassigned"], "opts": Lead._meta,
+        "may_add": user.role in services.LEAD_CREATORS,
     })
-
-
-def _opts():
-    from leads.models import Lead
-
-    return Lead._meta
 
 
 def workspace_context(request, lead) -> dict:
     """The lead page's actions and timeline."""
     user = request.user
-    consultants = list(consultants_for(user, office_id=lead.office_id)) if user.role in ASSIGN_ROLES else []
+    consultants = list(consultants_for(user, office_id=lead.office_id)) if user.role in services.LEAD_ASSIGNERS else []
     _lead_tools(user, lead, consultants)
     return {"workspace": {"lead": lead, "timeline": list(selectors.activity_list(lead))}}
 

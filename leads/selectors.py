@@ -4,7 +4,8 @@ from django.db.models import Case, Count, F, Q, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
 
 from accounts.models import Role, User
-from core.errors import NotFound
+from accounts.selectors import user_list_for
+from core.errors import NotFound, ValidationFailed
 from leads.models import OPEN_STATUSES, Activity, Lead, LeadStatus
 
 
@@ -30,6 +31,29 @@ def lead_get_for(user: User, lead_id) -> Lead:
         return lead_list_for(user).get(pk=int(lead_id))
     except (Lead.DoesNotExist, TypeError, ValueError):
         raise NotFound("Lead not found.") from None
+
+
+def students_for(user: User) -> QuerySet[User]:
+    """Students `user` may name: among the people they may see, and the students of the leads they may see
+    (a consultant's leads' students, who may have no office yet)."""
+    return User.objects.filter(role=Role.STUDENT).filter(
+        Q(pk__in=user_list_for(user).values("pk")) | Q(pk__in=lead_list_for(user).values("student_id")))
+
+
+def student_and_lead_for(user: User, *, student_id: int | None, lead_id: int | None) -> tuple[User | None, Lead | None]:
+    """The student and the lead `user` names for a document or an appointment, among those they may see;
+    else 400 `unknown_student` / `unknown_lead` (a hidden one is unknown too). Whether they may act for
+    that person is the service's rule."""
+    student = lead = None
+    if student_id is not None:
+        student = students_for(user).filter(pk=student_id).first()
+        if student is None:
+            raise ValidationFailed("Unknown student.", code="unknown_student")
+    if lead_id is not None:
+        lead = lead_list_for(user).filter(pk=lead_id).first()
+        if lead is None:
+            raise ValidationFailed("Unknown lead.", code="unknown_lead")
+    return student, lead
 
 
 def activity_list(lead: Lead) -> QuerySet[Activity]:

@@ -6,14 +6,25 @@ import csv
 import io
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import MANAGING_ROLES, Role, User
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from leads.models import OPEN_STATUSES, Activity, ActivityKind, Lead, LeadSource, LeadStatus
 from leads.selectors import lead_duplicates
+from messaging.models import Conversation
+from messaging.services import conversation_ensure_direct, participant_replace
+from notifications.services import notification_create
+
 EDITABLE_FIELDS = ("first_name", "last_name", "email", "phone", "source")
+# Who may act on leads, by role; each also within the lead's own rule (`lead_may_change`, `lead_may_assign`).
+# The console's buttons and admin permissions read these too.
+LEAD_CREATORS = frozenset({Role.SUPER_ADMIN, Role.MANAGER, Role.RECEPTIONIST})
+LEAD_CHANGERS = frozenset({Role.SUPER_ADMIN, Role.MANAGER, Role.CONSULTANT})
+LEAD_ASSIGNERS = MANAGING_ROLES  # assign and delete
 
 
 def activity_record(*, lead: Lead | None = None, student: User | None = None, actor: User | None, kind: str,
@@ -34,6 +45,11 @@ def _can_manage(actor: User, lead: Lead) -> bool:
 def lead_may_change(actor: User, lead: Lead) -> bool:
     """Whether `actor` may change this lead's status, convert or escalate it (what the console offers)."""
     return _can_manage(actor, lead)
+
+
+def lead_may_assign(actor: User, lead: Lead) -> bool:
+    """Assign (or delete) this lead: a super admin; a manager of its office or of the unassigned queue."""
+    return actor.role in LEAD_ASSIGNERS and _can_manage(actor, lead)
 
 
 def _can_see(actor: User, lead: Lead) -> bool:
@@ -71,7 +87,7 @@ def _link_student(lead: Lead) -> None:
 
 def _office_of_new_lead(actor: User, office):
     """The office a lead created by `actor` goes to (a super admin's choice, else their own)."""
-    if actor.role not in (Role.SUPER_ADMIN, Role.MANAGER, Role.RECEPTIONIST):
+    if actor.role not in LEAD_CREATORS:
         raise Forbidden("Only receptionists, managers and super admins create leads.")
     if actor.role != Role.SUPER_ADMIN:
         if office is not None and office.pk != actor.office_id:
@@ -91,12 +107,17 @@ def lead_check_duplicates(*, actor: User, email: str = "", phone: str = "", offi
                       exclude_pk=lead.pk if lead else None, confirmed=False)
 
 
+def lead_check_contact(*, email: str, phone: str) -> None:
+    """A lead needs an email or a phone number: created, edited or imported (the console's form asks first)."""
+    if not (email.strip() or phone.strip()):
+        raise ValidationFailed("A lead needs an email or a phone number.", code="contact_required")
+
+
 @transaction.atomic
 def lead_create(*, actor: User, first_name: str, last_name: str = "", email: str = "", phone: str = "",
                 source: str = LeadSource.WALK_IN, office=None, confirm_duplicate: bool = False) -> Lead:
     office = _office_of_new_lead(actor, office)
-    if not (email or phone):
-        raise ValidationFailed("A lead needs an email or a phone number.", code="contact_required")
+    lead_check_contact(email=email, phone=phone)
     _check_duplicates(office_id=office.pk if office else None, email=email, phone=phone, confirmed=confirm_duplicate)
     lead = Lead(first_name=first_name, last_name=last_name, email=email.strip().lower(), phone=phone.strip(),
                 source=source, office=office, created_by=actor)
@@ -130,6 +151,7 @@ def lead_update(*, actor: User, lead: Lead, confirm_duplicate: bool = False, **c
     changes = {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}
     if "email" in changes:
         changes["email"] = changes["email"].strip().lower()
+    lead_check_contact(email=changes.get("email", lead.email), phone=changes.get("phone", lead.phone))
     _check_duplicates(office_id=lead.office_id, email=changes.get("email", ""), phone=changes.get("phone", ""),
                       exclude_pk=lead.pk, confirmed=confirm_duplicate)
     for field, value in changes.items():
@@ -191,7 +213,7 @@ def lead_assign(*, actor: User, lead: Lead, consultant: User) -> Lead:
     """Managers hand a lead to a consultant of its office; the consultant is notified and, with
     AUTO_CREATE_CONVERSATIONS, gets the lead's conversation (with its history on reassignment)."""
     lead = _locked(lead)
-    if actor.role not in (Role.SUPER_ADMIN, Role.MANAGER) or not _can_manage(actor, lead):
+    if not lead_may_assign(actor, lead):
         raise Forbidden("Only managers assign leads.")
     if consultant.role != Role.CONSULTANT or not consultant.is_active:
         raise ValidationFailed("Leads are assigned to active consultants.", code="not_a_consultant")
@@ -207,8 +229,6 @@ def lead_assign(*, actor: User, lead: Lead, consultant: User) -> Lead:
     lead.save(update_fields=["assigned_to", "office", "updated_at"])
     activity_record(lead=lead, actor=actor, kind=ActivityKind.ASSIGNED, text=f"Assigned to {consultant.full_name}",
                     data={"consultant_id": consultant.pk, "previous_id": previous.pk if previous else None})
-    from notifications.services import notification_create
-
     notification_create(recipient=consultant, kind="lead_assigned", title=f"New lead: {lead.full_name}",
                         data={"lead_id": lead.pk})
     if settings.AUTO_CREATE_CONVERSATIONS and lead.student_id:
@@ -217,9 +237,6 @@ def lead_assign(*, actor: User, lead: Lead, consultant: User) -> Lead:
 
 
 def _lead_conversation_to(*, lead: Lead, previous: User | None, consultant: User, actor: User) -> None:
-    from messaging.models import Conversation
-    from messaging.services import conversation_ensure_direct, participant_replace
-
     existing = None
     if previous is not None:
         existing = Conversation.objects.filter(lead=lead, participants__user=previous).filter(
@@ -258,8 +275,6 @@ def lead_convert(*, actor: User, lead: Lead) -> Lead:
     lead.save(update_fields=["student", "status", "converted_at", "updated_at"])
     if settings.AUTO_CREATE_CONVERSATIONS and lead.assigned_to_id:
         # Assigned before it had an account: the lead–consultant conversation opens now.
-        from messaging.services import conversation_ensure_direct
-
         conversation_ensure_direct(user_a=lead.student, user_b=lead.assigned_to, actor=actor, office=lead.office,
                                    lead=lead)
     activity_record(lead=lead, actor=actor, kind=ActivityKind.CONVERTED,
@@ -283,8 +298,6 @@ def lead_escalate(*, actor: User, lead: Lead, note: str = ""):
         manager = User.objects.filter(role=Role.MANAGER, office_id=lead.office_id, is_active=True).order_by("id").first()
     if manager is None:
         raise ValidationFailed("This office has no manager.", code="no_manager")
-    from messaging.services import conversation_ensure_direct
-
     conversation = conversation_ensure_direct(user_a=manager, user_b=lead.student, actor=actor, office=lead.office, lead=lead)
     activity_record(lead=lead, actor=actor, kind=ActivityKind.ESCALATED, text=note.strip() or f"Escalated to {manager.full_name}",
                     data={"manager_id": manager.pk, "conversation_id": conversation.pk})
@@ -303,7 +316,7 @@ def lead_add_note(*, actor: User, lead: Lead, text: str) -> Activity:
 
 @transaction.atomic
 def lead_delete(*, actor: User, lead: Lead) -> None:
-    if actor.role not in (Role.SUPER_ADMIN, Role.MANAGER) or not _can_manage(actor, lead):
+    if not lead_may_assign(actor, lead):
         raise Forbidden("Only managers delete leads.")
     lead.delete()
 
@@ -317,8 +330,6 @@ IMPORT_MAX_ROWS = 10_000
 def leads_import_csv(*, actor: User, data: bytes, office=None) -> dict:
     """Row by row: bad rows are reported with their errors, good rows created; a lead already known
     (same email or phone in the office) is skipped, so importing the same file twice adds nothing."""
-    from django.core.validators import validate_email
-
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -339,12 +350,14 @@ def leads_import_csv(*, actor: User, data: bytes, office=None) -> dict:
         row = {k: (row.get(k) or "").strip() for k in IMPORT_COLUMNS}
         if not row["first_name"]:
             errors.append("first_name is required")
-        if not (row["email"] or row["phone"]):
-            errors.append("email or phone is required")
+        try:
+            lead_check_contact(email=row["email"], phone=row["phone"])
+        except ValidationFailed as exc:
+            errors.append(exc.message)
         if row["email"]:
             try:
                 validate_email(row["email"])
-            except Exception:
+            except DjangoValidationError:
                 errors.append("email is not valid")
         if row["source"] and row["source"] not in LeadSource.values:
             errors.append(f"source must be one of {', '.join(LeadSource.values)}")

@@ -4,7 +4,7 @@ and read-mostly message records scoped to what the user may monitor."""
 from django.contrib import admin, messages
 from django.db.models import Prefetch
 
-from core.admin import ReadOnlyScopedAdmin
+from accounts.scoped_admin import ReadOnlyScopedAdmin
 from core.errors import ApplicationError
 from messaging import selectors, services
 from messaging.admin_views import inbox

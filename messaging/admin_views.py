@@ -10,8 +10,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from core.errors import NotFound
-from core.home import inbox_rows
 from messaging import selectors
+from messaging.console_rows import inbox_rows
 
 
 def inbox(request, conversation_id=None):

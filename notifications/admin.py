@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.admin import ReadOnlyScopedAdmin
+from accounts.scoped_admin import ReadOnlyScopedAdmin
 from notifications import selectors
 from notifications.models import Announcement, Notification
 
@@ -28,6 +28,4 @@ class NotificationAdmin(ReadOnlyScopedAdmin):
     list_select_related = ["recipient"]
 
     def scoped_queryset(self, request):
-        from notifications.models import Notification as Model
-
-        return Model.objects.all() if request.user.is_superuser else selectors.notification_list_for(request.user)
+        return selectors.notifications_readable_by(request.user)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.utils import timezone
 
+from accounts.models import Role, User
+from core.errors import Forbidden, NotFound, ValidationFailed
 from core.realtime import broadcast_to_users
-from notifications.models import Notification
+from notifications.models import Announcement, Notification, NotificationKind
 
 
 def notification_payload(notification: Notification) -> dict:
@@ -52,10 +55,6 @@ def announcement_payload(announcement) -> dict:
 def announcement_create(*, actor, title: str, body: str = "", office=None):
     """Super admins announce to everyone (or one office); managers to their own office. Pushed live
     as `system_announcement` and kept as notifications for whoever is offline."""
-    from accounts.models import Role, User
-    from core.errors import Forbidden, ValidationFailed
-    from notifications.models import Announcement, NotificationKind
-
     if actor.role == Role.MANAGER:
         if office is not None and office.pk != actor.office_id:
             raise Forbidden("Managers announce to their own office.", code="other_office")
@@ -79,10 +78,6 @@ def announcement_create(*, actor, title: str, body: str = "", office=None):
 
 
 def notification_mark_read(*, user, notification_id) -> Notification:
-    from django.utils import timezone
-
-    from core.errors import NotFound
-
     try:
         notification = Notification.objects.get(pk=int(notification_id), recipient=user)
     except (Notification.DoesNotExist, TypeError, ValueError):
@@ -94,6 +89,4 @@ def notification_mark_read(*, user, notification_id) -> Notification:
 
 
 def notifications_mark_all_read(*, user) -> int:
-    from django.utils import timezone
-
     return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())

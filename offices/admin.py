@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.db import transaction
 
-from core.admin import MANAGERS, ScopedAdmin
+from accounts.models import MANAGING_ROLES
+from accounts.scoped_admin import ScopedAdmin
 from offices import selectors, services
 from offices.models import Office
 from offices.services import OFFICE_FIELDS
@@ -12,7 +13,7 @@ class OfficeAdmin(ScopedAdmin):
     list_display = ["name", "timezone", "phone", "email", "is_active"]
     list_filter = ["is_active", "timezone"]
     search_fields = ["name", "address", "email"]
-    change_roles = MANAGERS
+    change_roles = MANAGING_ROLES
 
     def scoped_queryset(self, request):
         return selectors.office_list_for(request.user)

@@ -2,12 +2,20 @@
 
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
 
-from core.errors import ApplicationError
+from accounts.models import MANAGING_ROLES
+from appointments.models import AppointmentStatus
+from core.errors import ApplicationError, NotFound
+from leads.models import LeadSource, LeadStatus
+from messaging import events, selectors, services
+from messaging.console_rows import conversation_rows
+from messaging.models import AuditAction
+from offices.selectors import office_list_for
 from reports.selectors import REPORTS, report_scope_for
 
 # The console's default range: the last 30 days and the next 30, so booked appointments count.
@@ -22,9 +30,6 @@ def _day(value):
 
 
 def _labels() -> dict:
-    from appointments.models import AppointmentStatus
-    from leads.models import LeadSource, LeadStatus
-
     return {"status": dict(LeadStatus.choices), "source": dict(LeadSource.choices),
             "appointment": dict(AppointmentStatus.choices)}
 
@@ -44,12 +49,10 @@ def dashboard(request):
         if exc.status_code == 403:
             raise PermissionDenied(exc.message) from exc
         raise Http404(exc.message) from exc
-    from offices.selectors import office_list_for
-
     figures = {name: build(scope) for name, build in REPORTS.items()}
     return TemplateResponse(request, "admin/reports/dashboard.html", {
         **admin.site.each_context(request), "title": "Reports", "scope": scope, "figures": figures,
-        "offices": office_list_for(user), "is_super_admin": user.role == "super_admin",
+        "offices": office_list_for(user), "is_super_admin": user.is_super_admin,
         "chart_data": {**figures, "labels": _labels(), "today": date.today().isoformat()},
     })
 
@@ -57,10 +60,6 @@ def dashboard(request):
 def monitor_list(request):
     """Every conversation the viewer may monitor, most recent activity first. The page refreshes its
     rows every few seconds while visible (`?rows=1`); each read is audited like the first."""
-    from core.home import conversation_rows
-    from messaging import selectors, services
-    from messaging.models import AuditAction
-
     if not selectors.monitors_conversations(request.user):
         raise PermissionDenied("Only managers and super admins monitor conversations.")
     conversations = list(selectors.monitoring_list(request.user)[:100])
@@ -75,12 +74,6 @@ def monitor_list(request):
 
 
 def monitor_detail(request, conversation_id):
-    from django.conf import settings
-
-    from core.errors import NotFound
-    from messaging import events, selectors, services
-    from messaging.models import AuditAction
-
     try:
         conversation = selectors.conversation_get_for_monitoring(request.user, conversation_id)
     except NotFound as exc:

@@ -7,15 +7,19 @@ caller may see (a manager their own; a super admin one or all).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone as dt_timezone
+from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
 
 from django.db import connection
 from django.db.models import Avg, Count, F, Q
+from django.db.models.functions import TruncDate
 
-from accounts.models import Role, User
+from accounts.models import MANAGING_ROLES, Role, User
 from appointments.models import Appointment, AppointmentStatus
-from core.errors import Forbidden, NotFound, ValidationFailed
+from core.errors import Forbidden, ValidationFailed
 from leads.models import Lead, LeadSource, LeadStatus
+from messaging.models import Message, MessageType
+from offices.selectors import office_get_for
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class ReportScope:
 
 
 def report_scope_for(user: User, *, date_from: date | None, date_to: date | None, office_id: int | None) -> ReportScope:
-    if user.role not in (Role.SUPER_ADMIN, Role.MANAGER):
+    if user.role not in MANAGING_ROLES:
         raise Forbidden("Reports are for managers and super admins.")
     date_to = date_to or date.today()
     date_from = date_from or date_to - timedelta(days=29)
@@ -45,15 +49,10 @@ def report_scope_for(user: User, *, date_from: date | None, date_to: date | None
         raise ValidationFailed("date_from must not be after date_to.", code="invalid_date_range")
     if (date_to - date_from).days > 366:
         raise ValidationFailed("A report covers at most a year.", code="invalid_date_range")
-    if user.role == Role.MANAGER:
-        if office_id is not None and office_id != user.office_id:
-            raise NotFound("Office not found.")
+    if office_id is not None:
+        office_id = office_get_for(user, office_id).pk  # another office is not found, as everywhere
+    elif user.role == Role.MANAGER:
         office_id = user.office_id
-    elif office_id is not None:
-        from offices.models import Office
-
-        if not Office.objects.filter(pk=office_id).exists():
-            raise NotFound("Office not found.")
     return ReportScope(date_from=date_from, date_to=date_to, office_id=office_id)
 
 
@@ -110,8 +109,6 @@ def appointments_report(scope: ReportScope) -> dict:
     """Appointments starting in the range: by status, no-show rate, per day. Two queries."""
     appointments = Appointment.objects.filter(_office(scope), start__gte=scope.start, start__lt=scope.end)
     totals = appointments.aggregate(total=Count("id"), **{s: Count("id", filter=Q(status=s)) for s in AppointmentStatus.values})
-    from django.db.models.functions import TruncDate
-
     per_day = list(appointments.annotate(day=TruncDate("start")).values("day").annotate(count=Count("id")).order_by("day"))
     attended = totals[AppointmentStatus.COMPLETED] + totals[AppointmentStatus.NO_SHOW]
     return {
@@ -189,10 +186,6 @@ WHERE previous_sender IS NOT NULL AND previous_sender <> sender_id AND created_a
 
 def messages_report(scope: ReportScope) -> dict:
     """Messages per day and per type, and the median minutes before someone answers. Three queries."""
-    from django.db.models.functions import TruncDate
-
-    from messaging.models import Message, MessageType
-
     messages = Message.objects.filter(_office(scope, "conversation__office_id"), created_at__gte=scope.start,
                                       created_at__lt=scope.end, deleted_at__isnull=True)
     per_day = list(messages.annotate(day=TruncDate("created_at")).values("day").annotate(count=Count("id")).order_by("day"))

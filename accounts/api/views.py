@@ -3,24 +3,25 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
+from django.db.models import Q
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import selectors, services
 from accounts.api import serializers as s
+from accounts.lockout import locked_message
 from accounts.models import Role, User
 from accounts.throttles import LoginAccountThrottle, LoginAddressThrottle, PasswordResetThrottle
 from core.api.schema import error_response
-from accounts.lockout import locked_message
 from core.errors import ApplicationError, RateLimited
 
 
@@ -198,8 +199,6 @@ class UserFilter(filters.FilterSet):
         fields = ["role", "office", "is_active"]
 
     def search(self, queryset, name, value):
-        from django.db.models import Q
-
         return queryset.filter(
             Q(email__icontains=value) | Q(first_name__icontains=value) | Q(last_name__icontains=value)
         )

@@ -1,11 +1,17 @@
 """Users imported from the original Node product keep their bcrypt passwords: they sign in, and are
 re-hashed with the preferred hasher at that moment. The hashes below were made by Node's bcryptjs."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
+from accounts.hashers import NodeBcryptPasswordHasher
 from accounts.models import User
 from accounts.tests.factories import StudentFactory
+from core.tests.test_settings import ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -53,8 +59,6 @@ def test_an_imported_user_signs_in_and_is_rehashed(api_client, node_hash):
 
 
 def test_passwords_are_cut_at_72_bytes_as_node_did(api_client):
-    from accounts.hashers import NodeBcryptPasswordHasher
-
     hasher = NodeBcryptPasswordHasher()
     assert hasher.verify("x" * 72 + "tail-ignored", f"bcrypt${NODE_LONG}")
     assert hasher.verify("x" * 72 + "anything else", f"bcrypt${NODE_LONG}")  # Node ignored the tail too
@@ -80,12 +84,6 @@ def test_bcrypt_as_the_preferred_hasher_uses_bcrypt_rounds(api_client, settings)
 
 
 def test_the_setting_picks_the_preferred_hasher():
-    import os
-    import subprocess
-    import sys
-
-    from core.tests.test_settings import ROOT
-
     code = "from django.conf import settings; print(settings.PASSWORD_HASHERS[0], settings.BCRYPT_ROUNDS)"
     for chosen, expected in (("bcrypt", "accounts.hashers.NodeBcryptPasswordHasher 11"),
                              ("pbkdf2", "django.contrib.auth.hashers.PBKDF2PasswordHasher 11")):

@@ -9,6 +9,8 @@ from unittest import mock
 import pytest
 from aiosmtpd.controller import Controller
 from django.core import mail
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, UserFactory
@@ -87,8 +89,6 @@ def test_bad_codes_are_a_400_not_a_500(api_client, consultant, code):
 def test_one_users_code_does_not_reset_another(api_client, consultant, receptionist):
     ask(api_client, consultant.email)
     uid, token = code_in(mail.outbox[0].body).split(".", 1)
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
 
     forged = f"{urlsafe_base64_encode(force_bytes(receptionist.pk))}.{token}"
     assert confirm(api_client, forged).status_code == 400

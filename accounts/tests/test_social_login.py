@@ -8,6 +8,8 @@ import responses
 from django.test import override_settings
 
 from accounts.models import Role, User
+from accounts.tests.factories import PASSWORD
+from leads.models import Lead
 
 pytestmark = pytest.mark.django_db
 
@@ -100,8 +102,6 @@ def fake_facebook(email="Social.Student@example.com"):
 def test_a_first_social_sign_in_signs_up_through_the_api_signup_service(client):
     """Started at allauth's own page (no `next`): it still ends at the code hand-over, never at
     /accounts/profile/ (a 404), and the new student has their website lead like an API signup."""
-    from leads.models import Lead
-
     fake_facebook()
     to_provider = client.post("/accounts/facebook/login/")
     state = parse_qs(urlparse(to_provider["Location"]).query)["state"][0]
@@ -116,8 +116,6 @@ def test_a_first_social_sign_in_signs_up_through_the_api_signup_service(client):
 
 
 def test_allauths_html_signup_password_login_and_reset_are_off(client, consultant):
-    from accounts.tests.factories import PASSWORD
-
     for path in ("/accounts/signup/", "/accounts/password/reset/", "/accounts/password/change/", "/accounts/email/"):
         assert client.get(path).status_code == 404
     signup = client.post("/accounts/signup/", {"email": "x@example.com", "password1": "Str0ng-pass-phrase",

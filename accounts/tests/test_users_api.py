@@ -2,7 +2,7 @@ import pytest
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import Role, User
-from accounts.tests.factories import PASSWORD, ConsultantFactory, StudentFactory
+from accounts.tests.factories import PASSWORD, ConsultantFactory, ManagerFactory, StudentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -94,8 +94,6 @@ def test_deactivation_blacklists_refresh_tokens_and_closes_sockets(
 
 
 def test_nobody_deactivates_themselves_or_a_peer(client_for, manager, office, super_admin):
-    from accounts.tests.factories import ManagerFactory
-
     peer = ManagerFactory(office=office, email="peer@example.com")
     assert client_for(manager).post(f"/api/v1/users/{peer.id}/deactivate").status_code == 403
     assert client_for(manager).post(f"/api/v1/users/{manager.id}/deactivate").status_code == 403

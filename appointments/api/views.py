@@ -1,6 +1,7 @@
 from django.http import HttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from icalendar import Calendar, Event
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -9,8 +10,9 @@ from accounts.models import Role, User
 from appointments import selectors, services
 from appointments.api import serializers as s
 from appointments.models import Appointment, AppointmentStatus
-from core.errors import Forbidden, NotFound, ValidationFailed
+from core.errors import ValidationFailed
 from core.pagination import CursorPagination
+from leads.selectors import student_and_lead_for
 
 
 class AppointmentFilter(filters.FilterSet):
@@ -30,13 +32,12 @@ class AppointmentPagination(CursorPagination):
     ordering = ("start", "id")
 
 
-def _user(user_id, code, role):
-    if user_id is None:
-        return None
-    user = User.objects.select_related("office").filter(pk=user_id, role=role).first()
-    if user is None:
-        raise ValidationFailed(f"Unknown {role}.", code=code)
-    return user
+def _consultant(consultant_id):
+    """Any active consultant by id: whom a booking may name is `appointment_book`'s rule (office, own)."""
+    consultant = User.objects.select_related("office").filter(pk=consultant_id, role=Role.CONSULTANT).first()
+    if consultant is None:
+        raise ValidationFailed("Unknown consultant.", code="unknown_consultant")
+    return consultant
 
 
 @extend_schema(tags=["appointments"])
@@ -65,16 +66,9 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         data = s.AppointmentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        lead = None
-        if fields["lead_id"] is not None:
-            from leads.selectors import lead_list_for
-
-            lead = lead_list_for(request.user).filter(pk=fields["lead_id"]).first()
-            if lead is None:
-                raise ValidationFailed("Unknown lead.", code="unknown_lead")
+        student, lead = student_and_lead_for(request.user, student_id=fields["student_id"], lead_id=fields["lead_id"])
         appointment = services.appointment_book(
-            actor=request.user, consultant=_user(fields["consultant_id"], "unknown_consultant", Role.CONSULTANT),
-            student=_user(fields["student_id"], "unknown_student", Role.STUDENT), lead=lead,
+            actor=request.user, consultant=_consultant(fields["consultant_id"]), student=student, lead=lead,
             title=fields["title"], start=fields["start"], end=fields["end"], notes=fields["notes"],
         )
         return Response(s.AppointmentSerializer(appointment).data, status=status.HTTP_201_CREATED)
@@ -111,8 +105,6 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     @extend_schema(responses={(200, "text/calendar"): OpenApiResponse(description="An iCalendar event")})
     @action(detail=True, methods=["get"])
     def ics(self, request, pk=None):
-        from icalendar import Calendar, Event
-
         appointment = self.get_object()
         calendar = Calendar()
         calendar.add("prodid", "-//Consultancy CRM//appointments//EN")
@@ -136,18 +128,6 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     def availability(self, request):
         query = s.AvailabilityQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        consultant = User.objects.select_related("office").filter(
-            pk=query.validated_data["consultant_id"], role=Role.CONSULTANT, is_active=True).first()
-        user = request.user
-        visible = consultant is not None and (
-            user.role == Role.SUPER_ADMIN
-            or (user.role in (Role.MANAGER, Role.RECEPTIONIST) and user.office_id == consultant.office_id)
-            or user.pk == consultant.pk
-            or (user.role == Role.STUDENT and selectors.consultants_of_student(user).filter(pk=consultant.pk).exists())
-        )
-        if not visible:
-            raise NotFound("Consultant not found.")
-        if user.role == Role.CONSULTANT and user.pk != consultant.pk:
-            raise Forbidden()
+        consultant = selectors.calendar_consultant_get_for(request.user, query.validated_data["consultant_id"])
         slots = services.availability(consultant=consultant, day=query.validated_data["date"])
         return Response({"consultant_id": consultant.pk, "date": query.validated_data["date"], "results": slots})

@@ -2,12 +2,15 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import close_old_connections, connection
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from accounts.tests.factories import ConsultantFactory, ReceptionistFactory, StudentFactory
 from appointments import services
 from appointments.models import Appointment
+from conftest import access_token_for
 from leads.models import Activity
 from leads.tests.factories import LeadFactory
 from notifications.models import Notification
@@ -87,10 +90,6 @@ def test_cancelled_slots_free_up(client_for, receptionist, consultant, booked):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_bookings_of_one_slot_give_one_success_and_one_409(office):
-    from rest_framework.test import APIClient
-
-    from conftest import access_token_for
-
     consultant, receptionist = ConsultantFactory(office=office), ReceptionistFactory(office=office)
     leads = [LeadFactory(office=office) for _ in range(2)]
     token = access_token_for(receptionist)
@@ -137,6 +136,19 @@ def test_bad_bookings_are_clear_400s(change, code, client_for, receptionist, con
     assert not Appointment.objects.exists()
 
 
+def test_staff_book_for_the_students_they_may_see(client_for, receptionist, consultant, office, other_office):
+    """The people a booking names are the ones the booker may see (as a document's owner): another
+    office's student is unknown, nobody is notified; a student of the office's leads is found."""
+    body = {"consultant_id": consultant.id, "title": "T", "start": at(7).isoformat(), "end": at(8).isoformat()}
+    stranger = StudentFactory(office=other_office)
+    response = client_for(receptionist).post("/api/v1/appointments", {**body, "student_id": stranger.id})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "unknown_student"
+    assert not Appointment.objects.exists() and not Notification.objects.filter(recipient=stranger).exists()
+    website = StudentFactory(office=None)  # signed up on the website, now a lead of this office
+    LeadFactory(office=office, student=website)
+    assert client_for(receptionist).post("/api/v1/appointments", {**body, "student_id": website.id}).status_code == 201
+
+
 def test_students_book_with_their_consultant_only(client_for, student, consultant, office):
     LeadFactory(office=office, student=student, assigned_to=consultant)
     stranger = ConsultantFactory(office=office)
@@ -181,8 +193,6 @@ def test_ics_download(client_for, student, booked):
 
 
 def test_reminders_are_sent_once(booked, consultant, student, settings):
-    from django.core.management import call_command
-
     settings.APPOINTMENT_REMINDER_MINUTES = 60 * 24 * 3
     call_command("send_appointment_reminders")
     call_command("send_appointment_reminders")

@@ -6,6 +6,8 @@ import re
 
 import pytest
 import requests
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from accounts.tests.factories import PASSWORD, ConsultantFactory
 from core.tests.browser import chromium, needs_browser, static_site
@@ -48,8 +50,6 @@ def options_answered(base: str) -> int:
 
 
 def run_page(browser, site: str, api: str) -> dict:
-    from selenium.webdriver.support.ui import WebDriverWait
-
     browser.get(f"{site}/index.html?api={api}")
     WebDriverWait(browser, 15).until(lambda d: d.find_element("id", "out").text != "running")
     return json.loads(browser.find_element("id", "out").text)
@@ -101,9 +101,6 @@ def test_preflight_headers(tmp_path):
 
 
 def test_the_api_docs_work_with_no_network(tmp_path):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
     with daphne_servers(tmp_path) as (ports, _), chromium(offline=True) as browser:
         base = f"http://127.0.0.1:{ports[0]}"
         browser.get(f"{base}/api-docs")

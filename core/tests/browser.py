@@ -9,6 +9,8 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
@@ -22,9 +24,6 @@ needs_browser = pytest.mark.skipif(
 def chromium(*, offline: bool = False):
     """A headless Chromium. `offline`: every host but this machine's loopback fails to resolve, so a
     page that needs a CDN breaks as it would with no network."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     assert CHROMIUM and CHROMEDRIVER, "install chromium and chromium-driver (.ci/install-browser)"
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM

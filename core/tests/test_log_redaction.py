@@ -4,6 +4,7 @@ import asyncio
 import io
 import json
 import logging
+import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -15,7 +16,7 @@ from websockets.asyncio.client import connect as ws_connect
 
 from conftest import access_token_for
 from core.logging import RedactTokensFilter, redact
-from core.tests.live_server import daphne_servers
+from core.tests.live_server import ROOT, daphne_servers, server_env
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjo0Mn0.c2lnbmF0dXJlLXNlY3JldA"
 
@@ -110,10 +111,6 @@ def test_a_real_server_writes_no_token_anywhere(tmp_path, consultant):
 
 @pytest.mark.parametrize("setting, written", [("true", True), ("false", False)])
 def test_the_access_log_can_be_turned_off(setting, written):
-    import subprocess
-
-    from core.tests.live_server import ROOT, server_env
-
     probe = "import logging; print(logging.getLogger('crm.access').isEnabledFor(logging.INFO))"
     result = subprocess.run([sys.executable, "manage.py", "shell", "-c", probe], cwd=ROOT, capture_output=True, text=True,
                             env=server_env(ACCESS_LOG=setting, LOG_LEVEL="INFO"), timeout=120)

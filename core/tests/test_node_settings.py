@@ -26,7 +26,7 @@ def test_db_settings_reach_the_real_database_without_starting_a_private_one(tmp_
     db = connection.settings_dict
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(DJANGO_SETTINGS_MODULE="crm_project.settings.dev", CRM_DATA_DIR=str(tmp_path / "var"),
-               DB_HOST=db["HOST"] or "127.0.0.1", DB_PORT=str(db["PORT"] or 5432), DB_NAME=db["NAME"],
+               DB_HOST=db["HOST"] or db["OPTIONS"].get("host") or "127.0.0.1", DB_PORT=str(db["PORT"] or 5432), DB_NAME=db["NAME"],
                DB_USER=db["USER"],
                DB_PASSWORD=db["PASSWORD"] or "")
     if env["DB_HOST"].startswith("/"):

@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.backends.signals import connection_created
 from django.db.utils import OperationalError, load_backend
 
-from accounts.tests.factories import ConsultantFactory, SuperAdminFactory
+from accounts.tests.factories import PASSWORD, ConsultantFactory, SuperAdminFactory
 from conftest import access_token_for
 from core.tests.live_server import TcpProxy, daphne_servers, private_redis
 from messaging.models import Message
@@ -66,8 +66,6 @@ def assert_unavailable(response: requests.Response, dependency: str) -> None:
 
 def console_session(port: int, user) -> requests.Session:
     """A browser signed in to the staff console (a session cookie)."""
-    from accounts.tests.factories import PASSWORD
-
     session = requests.Session()
     login = f"http://127.0.0.1:{port}/admin/login/"
     session.get(login, timeout=10)
@@ -192,7 +190,10 @@ def test_with_postgresql_down_requests_get_a_quick_503_and_the_pool_recovers(tmp
 
 def database_proxy() -> TcpProxy:
     settings = connection.settings_dict
-    return TcpProxy((settings["HOST"] or "127.0.0.1", int(settings["PORT"] or 5432)))
+    host, port = settings["HOST"] or settings["OPTIONS"].get("host") or "127.0.0.1", int(settings["PORT"] or 5432)
+    if host.startswith("/"):  # the embedded PostgreSQL listens on a unix socket in that directory
+        return TcpProxy(f"{host}/.s.PGSQL.{port}")
+    return TcpProxy((host, port))
 
 
 @contextmanager

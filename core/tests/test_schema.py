@@ -1,15 +1,16 @@
 """The OpenAPI schema as the API answers (core/schema.py); Schemathesis checks it against a live
 server in CI (clients/conformance.py), these keep its rules in the suite."""
 
+import re
+
 import pytest
+from drf_spectacular.generators import SchemaGenerator
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
 def schema():
-    from drf_spectacular.generators import SchemaGenerator
-
     return SchemaGenerator().get_schema(request=None, public=True)
 
 
@@ -54,7 +55,6 @@ def test_lists_are_pages_and_paths_are_as_clients_call_them(schema):
 def test_times_of_day_and_reports_are_as_sent(schema):
     office = schema["components"]["schemas"]["Office"]["properties"]
     assert "format" not in office["opens_at"] and office["opens_at"]["pattern"].startswith("^")
-    import re
 
     assert re.match(office["opens_at"]["pattern"], "09:00:00") and not re.match(office["opens_at"]["pattern"], "9am")
     leads = schema["paths"]["/api/v1/reports/leads"]["get"]["responses"]["200"]["content"]["application/json"]

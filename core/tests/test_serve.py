@@ -1,6 +1,7 @@
 """`python -m crm_project.serve`: several daphne workers on one port, HTTP and WebSockets."""
 
 import asyncio
+import http.client
 import json
 import os
 import signal
@@ -14,8 +15,11 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import connect as ws_connect
 
+from accounts.tests.factories import ConsultantFactory
 from conftest import access_token_for
 from core.tests.live_server import ROOT, free_port, server_env
+from crm_project.serve import daphne_command, main, refused_option
+from messaging.tests.factories import make_conversation
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -84,8 +88,6 @@ def worker_pids(launcher_pid: int) -> list[int]:
 
 
 def test_two_workers_share_the_port_and_stop_cleanly(launcher, consultant):
-    import http.client
-
     process, port = launcher
     workers = worker_pids(process.pid)
     assert len(workers) == 2
@@ -113,8 +115,6 @@ def test_two_workers_share_the_port_and_stop_cleanly(launcher, consultant):
     assert asyncio.run(ping()) == "p"
 
     # a request body in, a streamed body out, and the one error shape, through core.handlers
-    from accounts.tests.factories import ConsultantFactory
-    from messaging.tests.factories import make_conversation
 
     conversation = make_conversation(consultant, ConsultantFactory(office=consultant.office), office=consultant.office)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -156,8 +156,6 @@ def test_a_dead_worker_stops_the_server(launcher):
 def test_daphnes_proxy_headers_and_access_log_are_refused(capsys):
     """daphne's --proxy-headers believes X-Forwarded-For from anyone (TRUSTED_PROXIES decides instead) and
     its access log writes whole URLs, tokens included (crm.access replaces it)."""
-    from crm_project.serve import main, refused_option
-
     for option in ("--proxy-headers", "--proxy-headers-host=X-Real-IP", "--access-log=/tmp/access.log"):
         with pytest.raises(SystemExit) as exited:
             main(["--workers", "1", option])
@@ -169,8 +167,6 @@ def test_daphnes_proxy_headers_and_access_log_are_refused(capsys):
 def test_a_socket_may_take_30_seconds_to_open_unless_the_operator_says_otherwise():
     """daphne's 5 s dropped sockets queued on the node that took a dead node's clients, who came back
     and made it redo the work (bench/drills.py node-kill: 33 s to absorb 500 sockets, 13 s with 30)."""
-    from crm_project.serve import daphne_command
-
     command = daphne_command(["--fd", "3"])
     assert command[command.index("--websocket_connect_timeout") + 1] == "30"
     command = daphne_command(["--websocket_connect_timeout", "10"])

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from crm_project.settings.base import redis_namespace
+
 ROOT = Path(__file__).resolve().parents[2]
 PROD_ENV = {
     "DJANGO_SETTINGS_MODULE": "crm_project.settings.prod",
@@ -53,3 +55,10 @@ def test_production_redirects_plain_http_except_the_health_probe():
     assert result.returncode == 0, result.stderr
     redirected, health = result.stdout.split()[-2:]
     assert redirected == "301" and health == "200"
+
+
+def test_the_redis_namespace_is_the_database_name_and_the_redis_database_number():
+    assert redis_namespace("crm", "redis://127.0.0.1:6379/2") == "crm.crm.2"
+    assert redis_namespace("crm", "redis://cache.internal:6379") == "crm.crm.0"
+    assert redis_namespace("staging", "unix:///var/run/redis.sock?db=3") == "crm.staging.3"  # the embedded Redis
+    assert redis_namespace("crm", "unix:///var/run/redis.sock") == "crm.crm.0"

@@ -8,6 +8,7 @@ import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import dj_database_url
 import dj_email_url
@@ -52,7 +53,7 @@ for _proxy in TRUSTED_PROXIES:
 
 INSTALLED_APPS = [
     "daphne",
-    "core.apps.ConsoleAdminConfig",  # django.contrib.admin, with the staff console as its site
+    "console.apps.ConsoleAdminConfig",  # django.contrib.admin, with the staff console as its site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -82,6 +83,9 @@ INSTALLED_APPS = [
     "messaging",
     "notifications",
     "reports",
+    "onboarding",
+    "console",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -94,7 +98,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "core.middleware.OfficeTimezoneMiddleware",  # console pages in the office's time zone
+    "console.middleware.OfficeTimezoneMiddleware",  # console pages in the office's time zone
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -166,10 +170,9 @@ def redis_namespace(database_name: str, redis_url: str) -> str:
     namespace is the database name and the Redis database number: installations that differ in
     either never meet, and every process of one installation agrees without a setting.
     """
-    from urllib.parse import urlparse
-
-    path = urlparse(redis_url).path.strip("/")
-    return f"crm.{database_name}.{path or 0}"
+    parts = urlparse(redis_url)
+    number = parse_qs(parts.query).get("db", [""])[0] if parts.scheme == "unix" else parts.path.strip("/")
+    return f"crm.{database_name}.{number or 0}"
 
 
 REDIS_NAMESPACE = env("REDIS_NAMESPACE") or redis_namespace(DATABASES["default"]["NAME"], REDIS_URL)

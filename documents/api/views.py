@@ -5,7 +5,6 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.models import Role, User
 from core.errors import ValidationFailed
 from core.pagination import CursorPagination
 from core.uploads import file_response, limit_uploads
@@ -44,6 +43,16 @@ class DocumentFilter(filters.FilterSet):
         fields = ["kind", "status", "student", "lead"]
 
 
+def _id(request, name: str) -> int | None:
+    raw = request.data.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise ValidationFailed(f"{name} must be an id.", code="validation_error") from None
+
+
 @extend_schema(tags=["documents"])
 class DocumentViewSet(viewsets.GenericViewSet):
     serializer_class = DocumentSerializer
@@ -74,38 +83,11 @@ class DocumentViewSet(viewsets.GenericViewSet):
         upload = request.FILES.get("file")
         if upload is None:
             raise ValidationFailed("Send the file as `file`.", code="no_file")
-        student, lead = self._owner(request)
+        student, lead = selectors.document_owner_for(request.user, student_id=_id(request, "student_id"),
+                                                     lead_id=_id(request, "lead_id"))
         document = services.document_upload(actor=request.user, file=upload, kind=request.data.get("kind", ""),
                                             student=student, lead=lead)
         return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
-
-    def _owner(self, request):
-        from accounts.selectors import user_list_for
-        from leads.selectors import lead_list_for
-
-        def ident(name):
-            raw = request.data.get(name)
-            if raw in (None, ""):
-                return None
-            try:
-                return int(raw)
-            except (TypeError, ValueError):
-                raise ValidationFailed(f"{name} must be an id.", code="validation_error") from None
-
-        student_id, lead_id = ident("student_id"), ident("lead_id")
-        if request.user.role == Role.STUDENT and student_id is None and lead_id is None:
-            student_id = request.user.pk
-        student = lead = None
-        if student_id is not None:
-            student = user_list_for(request.user).filter(pk=student_id, role=Role.STUDENT).first() or (
-                User.objects.filter(pk=student_id, role=Role.STUDENT, student_leads__assigned_to=request.user).first())
-            if student is None:
-                raise ValidationFailed("Unknown student.", code="unknown_student")
-        if lead_id is not None:
-            lead = lead_list_for(request.user).filter(pk=lead_id).first()
-            if lead is None:
-                raise ValidationFailed("Unknown lead.", code="unknown_lead")
-        return student, lead
 
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):

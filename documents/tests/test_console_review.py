@@ -4,6 +4,7 @@ PDFs, download, and approve / reject with a note through `documents.services.doc
 import io
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -104,8 +105,6 @@ def test_files_preview_inline_only_for_images_and_pdfs(client, manager, office):
 
 
 def image_bytes(document):
-    from django.core.files.storage import default_storage
-
     with default_storage.open(document.file_key, "rb") as stored:
         return stored.read()
 

@@ -4,6 +4,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.tests.factories import StudentFactory
 from documents.models import Document
+from documents.services import document_upload
 from leads.models import Activity
 from leads.tests.factories import LeadFactory
 from notifications.models import Notification
@@ -33,8 +34,6 @@ def doc(client_for, owned):
 
 @pytest.fixture
 def foreign_doc(other_office, other_consultant):
-    from documents.services import document_upload
-
     other_student = StudentFactory(office=other_office)
     LeadFactory(office=other_office, student=other_student, assigned_to=other_consultant)
     return document_upload(actor=other_student, file=pdf(), kind="transcript", student=other_student)
@@ -122,8 +121,6 @@ def test_delete_keeps_an_audit_record(client_for, manager, doc, django_capture_o
 
 @pytest.mark.parametrize("rows", [3, 12])
 def test_document_list_query_count_is_fixed(rows, client_for, owned, django_assert_num_queries):
-    from documents.services import document_upload
-
     for _ in range(rows):
         document_upload(actor=owned, file=pdf(), kind="other", student=owned)
     client = client_for(owned)

@@ -1,3 +1,4 @@
+from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -7,13 +8,15 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import User
-from core.errors import NotFound, ValidationFailed
+from core.errors import NotFound, PayloadTooLarge, ValidationFailed
 from core.exports import csv_lines
 from core.pagination import CursorPagination
+from core.uploads import limit_uploads
 from leads import selectors, services
 from leads.api import serializers as s
-from leads.models import Lead, LeadSource, LeadStatus
 from leads.exports import EXPORT_COLUMNS, lead_export_row
+from leads.models import Lead, LeadSource, LeadStatus
+from offices.selectors import office_get_for
 
 
 class LeadFilter(filters.FilterSet):
@@ -30,8 +33,6 @@ class LeadFilter(filters.FilterSet):
         fields = ["status", "source", "office", "assigned_to", "created_after", "created_before", "q"]
 
     def search(self, queryset, name, value):
-        from django.db.models import Q
-
         return queryset.filter(Q(first_name__icontains=value) | Q(last_name__icontains=value)
                                | Q(email__icontains=value) | Q(phone__icontains=value))
 
@@ -43,8 +44,6 @@ class LeadPagination(CursorPagination):
 def _office(user, office_id):
     if office_id is None:
         return None
-    from offices.selectors import office_get_for
-
     return office_get_for(user, office_id)
 
 
@@ -162,15 +161,11 @@ class LeadViewSet(viewsets.GenericViewSet):
         responses={200: s.ImportReportSerializer})
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
     def import_csv(self, request):
-        from core.uploads import limit_uploads
-
         limit_uploads(request, max_files=1)
         upload = request.FILES.get("file")
         if upload is None:
             raise ValidationFailed("Send the CSV as `file`.", code="no_file")
         if upload.size > 5 * 1024 * 1024:
-            from core.errors import PayloadTooLarge
-
             raise PayloadTooLarge("Import files are at most 5 MB.", code="file_too_large")
         office_id = request.data.get("office_id")
         try:

@@ -1,8 +1,11 @@
 import pytest
 
+from accounts.models import User
 from accounts.tests.factories import PASSWORD, StudentFactory
 from leads.models import Lead
+from leads.services import lead_add_note
 from leads.tests.factories import LeadFactory
+from notifications.services import notification_create
 
 pytestmark = pytest.mark.django_db
 
@@ -69,12 +72,8 @@ def test_a_consultant_edits_their_lead_through_the_service(client, consultant, o
 
 
 def test_every_crm_model_is_in_the_console_and_scoped(client, manager, office, other_office):
-    from leads.services import lead_add_note
-    from notifications.services import notification_create
-
     mine, theirs = LeadFactory(office=office), LeadFactory(office=other_office)
     lead_add_note(actor=manager, lead=mine, text="visible note")
-    from accounts.models import User
 
     lead_add_note(actor=User.objects.create_user("x@example.com", "pw", role="super_admin"), lead=theirs, text="hidden note")
     notification_create(recipient=manager, kind="lead_assigned", title="my notification")

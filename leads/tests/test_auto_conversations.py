@@ -1,21 +1,15 @@
-"""Conversations opened automatically by lead and staff events (AUTO_CREATE_CONVERSATIONS)."""
+"""Conversations opened automatically by lead events (AUTO_CREATE_CONVERSATIONS); staff joining an office:
+onboarding/tests."""
 
 import pytest
 
-from accounts.services import user_update
 from accounts.tests.factories import ConsultantFactory, StudentFactory
+from leads.models import Lead
 from leads.services import lead_assign
 from leads.tests.factories import LeadFactory
 from messaging.models import Conversation
 
 pytestmark = pytest.mark.django_db
-
-
-def test_moving_a_consultant_to_another_office_opens_the_conversation_with_its_manager(
-        settings, super_admin, consultant, other_office, other_manager):
-    settings.AUTO_CREATE_CONVERSATIONS = True
-    user_update(actor=super_admin, user=consultant, office=other_office)
-    assert Conversation.objects.filter(direct_key=Conversation.direct_key_for(other_manager.id, consultant.id)).exists()
 
 
 def test_nothing_is_opened_when_the_setting_is_off(settings, manager, office):
@@ -47,7 +41,6 @@ def test_a_lead_without_an_account_gets_no_conversation(settings, manager, offic
 def test_a_manager_escalates_a_website_signup_from_the_queue(api_client, client_for, manager):
     api_client.post("/api/v1/auth/signup", {"email": "web@example.com", "password": "Str0ng-pass-phrase",
                                             "first_name": "Web", "last_name": "Signup"})
-    from leads.models import Lead
 
     lead = Lead.objects.get(email="web@example.com")
     assert lead.office_id is None
@@ -60,7 +53,6 @@ def test_a_manager_escalates_a_website_signup_from_the_queue(api_client, client_
 def test_a_super_admin_escalation_of_a_queue_lead_needs_an_office(api_client, client_for, super_admin):
     api_client.post("/api/v1/auth/signup", {"email": "web@example.com", "password": "Str0ng-pass-phrase",
                                             "first_name": "Web", "last_name": "Signup"})
-    from leads.models import Lead
 
     lead = Lead.objects.get(email="web@example.com")
     response = client_for(super_admin).post(f"/api/v1/leads/{lead.id}/escalate")

@@ -4,6 +4,7 @@ neither sees the other's events, keys or counters."""
 import asyncio
 import json
 import urllib.request
+from urllib.parse import parse_qs, urlparse, urlunparse
 
 import pytest
 from django.conf import settings
@@ -19,8 +20,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def other_redis_database(url: str) -> str:
-    base, _, number = url.rpartition("/")
-    return f"{base}/{(int(number or 0) + 1) % 16}"
+    """The same Redis server, the next database number (redis://host/n or unix://path?db=n)."""
+    parts = urlparse(url)
+    if parts.scheme == "unix":
+        number = int(parse_qs(parts.query).get("db", ["0"])[0])
+        return f"{url.partition('?')[0]}?db={(number + 1) % 16}"  # urlunparse would drop the empty host's //
+    return urlunparse(parts._replace(path=f"/{(int(parts.path.strip('/') or 0) + 1) % 16}"))
 
 
 async def first(ws, event: str) -> dict:

@@ -5,6 +5,7 @@ from rest_framework.views import APIView
 
 from core.pagination import CursorPagination
 from notifications import selectors, services
+from offices.selectors import office_get_for
 
 
 class NotificationSerializer(serializers.Serializer):
@@ -70,8 +71,6 @@ class AnnouncementsView(APIView):
         data.is_valid(raise_exception=True)
         office = None
         if data.validated_data["office_id"] is not None:
-            from offices.selectors import office_get_for
-
             office = office_get_for(request.user, data.validated_data["office_id"])
         announcement = services.announcement_create(actor=request.user, title=data.validated_data["title"],
                                                     body=data.validated_data["body"], office=office)

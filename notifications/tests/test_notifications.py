@@ -2,7 +2,7 @@ import pytest
 
 from accounts.tests.factories import StudentFactory
 from notifications.models import Announcement, Notification
-from notifications.services import notification_create
+from notifications.services import announcement_create, notification_create
 
 pytestmark = pytest.mark.django_db
 
@@ -76,8 +76,6 @@ def test_announcement_list_is_scoped(client_for, manager, other_manager, super_a
 
 @pytest.mark.parametrize("rows", [3, 15])
 def test_announcement_list_query_count_is_fixed(rows, client_for, manager, consultant, django_assert_num_queries):
-    from notifications.services import announcement_create
-
     for n in range(rows):
         announcement_create(actor=manager, title=f"a{n}")
     client = client_for(consultant)

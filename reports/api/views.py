@@ -2,11 +2,12 @@ import csv
 import io
 
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from reports.api.serializers import REPORT_SERIALIZERS
 from reports.selectors import REPORTS, report_scope_for
 
 
@@ -55,10 +56,6 @@ class ReportView(APIView):
 
 
 def report_view(name):
-    from drf_spectacular.utils import extend_schema_view
-
-    from reports.api.serializers import REPORT_SERIALIZERS
-
     view = type(f"{name.title()}ReportView", (ReportView,), {"report": name})
     schema = extend_schema(parameters=[ReportQuerySerializer], tags=["reports"],
                            responses={200: REPORT_SERIALIZERS[name], (200, "text/csv"): str})

@@ -1,8 +1,14 @@
 """The staff console pages: dashboard and live monitor, scoped like the API."""
 
+from datetime import timedelta
+
 import pytest
+from django.db.models import F
+from django.utils import timezone
 
 from accounts.tests.factories import PASSWORD
+from appointments.models import Appointment
+from leads.models import Lead
 from leads.tests.factories import LeadFactory
 from messaging.models import MonitoringAudit
 from messaging.tests.factories import make_conversation, send
@@ -49,12 +55,6 @@ def test_consultants_cannot_monitor(client, consultant):
 
 
 def test_the_default_range_counts_booked_appointments(client, manager, office, consultant):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from appointments.models import Appointment
-
     start = timezone.now() + timedelta(days=7)
     Appointment.objects.create(office=office, consultant=consultant, lead=LeadFactory(office=office), title="Ahead",
                                start=start, end=start + timedelta(minutes=30))
@@ -72,9 +72,6 @@ def test_charts_are_labelled_with_names_and_zero_is_zero(client, manager, office
     body = page.content.decode()
     assert "legend: {display: true" in body and "precision: 0" in body and "beginAtZero: true" in body
     assert "average time to convert <strong>– h" in body  # nothing measured yet: a dash
-    from django.db.models import F
-
-    from leads.models import Lead
 
     converted = LeadFactory(office=office, status="converted")
     Lead.objects.filter(pk=converted.pk).update(converted_at=F("created_at"))  # converted at once: 0 hours

@@ -17,7 +17,13 @@ import pytest
 import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
+from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select, WebDriverWait
 from websockets.sync.client import connect as ws_connect
 
 from accounts.tests.factories import (
@@ -29,6 +35,7 @@ from accounts.tests.factories import (
     SuperAdminFactory,
 )
 from appointments.models import Appointment
+from appointments.services import appointment_book
 from conftest import access_token_for
 from core.tests.live_server import ROOT, free_port, server_env
 from documents.models import Document
@@ -89,9 +96,6 @@ def server(tmp_path):
 
 @pytest.fixture
 def browser(request):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     assert CHROMIUM and CHROMEDRIVER, "install chromium and chromium-driver (.ci/install-browser)"
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
@@ -111,20 +115,14 @@ def browser(request):
 
 
 def by(css):
-    from selenium.webdriver.common.by import By
-
     return By.CSS_SELECTOR, css
 
 
 def wait(browser, seconds=15):
-    from selenium.webdriver.support.ui import WebDriverWait
-
     return WebDriverWait(browser, seconds)
 
 
 def text_in(css, text):
-    from selenium.webdriver.support import expected_conditions as ec
-
     return ec.text_to_be_present_in_element(by(css), text)
 
 
@@ -146,14 +144,10 @@ def shot(browser, name):
 
 
 def select(element, value):
-    from selenium.webdriver.support.ui import Select
-
     Select(element).select_by_value(str(value))
 
 
 def png(title="PASSPORT") -> bytes:
-    from PIL import ImageDraw, ImageFont
-
     image = Image.new("RGB", (600, 400), (232, 238, 242))
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, 600, 70), fill=(65, 118, 144))
@@ -379,7 +373,6 @@ def test_receptionist_day(browser, server):
     assert "Kim Parent" in dialog.find_element(*by("select[name=lead_id]")).text
 
     # Meanwhile a colleague books that very slot for someone else: the calendar says so clearly (409).
-    from appointments.services import appointment_book
 
     appointment_book(actor=receptionist, consultant=consultant, lead=LeadFactory(office=office), title="Other",
                      start=start, end=start + timedelta(minutes=30))
@@ -405,8 +398,6 @@ def slot_start(start):
 
 
 def first_free_slot(browser):
-    from selenium.common.exceptions import NoSuchElementException, TimeoutException
-
     for _ in range(3):  # late on the last day of a week there is nothing free left in it
         try:
             return wait(browser, 5).until(lambda d: next(

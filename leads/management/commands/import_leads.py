@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.models import User
 from core.errors import ApplicationError
 from leads.services import IMPORT_COLUMNS, leads_import_csv
-from offices.models import Office
+from offices.selectors import office_list_for
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
             raise CommandError(f"No active user {actor}.")
         target = None
         if office:
-            target = Office.objects.filter(name=office).first()
+            target = office_list_for(user).filter(name=office).first()  # another's office: as if there were none
             if target is None:
                 raise CommandError(f"No office named {office}.")
         try:

@@ -3,6 +3,8 @@ page shows one office and says so itself)."""
 
 from django.utils import timezone
 
+from offices.models import Office
+
 
 class OfficeTimezoneMiddleware:
     def __init__(self, get_response):
@@ -14,8 +16,6 @@ class OfficeTimezoneMiddleware:
         office_id = getattr(getattr(request, "user", None), "office_id", None)
         if office_id is None:
             return self.get_response(request)
-        from offices.models import Office
-
         name = Office.objects.filter(pk=office_id).values_list("timezone", flat=True).first()
         if not name:
             return self.get_response(request)

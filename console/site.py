@@ -10,26 +10,28 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import admin
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.views.decorators.http import require_POST
+from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.models import Role
+from accounts.models import MANAGING_ROLES
+from console.home import home_context
+from documents.services import DOCUMENT_REVIEWERS
 
 # The console's pages call the REST API with an access token minted for the page (docs/console.md).
 CONSOLE_TOKEN_LIFETIME = timedelta(minutes=5)
 
-MANAGING = (Role.SUPER_ADMIN, Role.MANAGER)
-REVIEWING = (Role.SUPER_ADMIN, Role.MANAGER, Role.CONSULTANT)
-# (label, URL name, roles): the console's own pages, as each role's navigation shows them.
+# (label, URL name, roles): the console's own pages, as each role's navigation shows them; the roles
+# are the ones the page's services and selectors let in (reports, monitoring: managing roles).
 NAVIGATION = [
     ("Today", "admin:index", None),
     ("Inbox", "admin:messaging_conversation_changelist", None),
     ("Lead board", "admin:leads_lead_board", None),
     ("Calendar", "admin:appointments_appointment_calendar", None),
-    ("Document review", "admin:documents_document_review", REVIEWING),
-    ("Reports", "admin-reports", MANAGING),
-    ("Live monitor", "admin-monitor", MANAGING),
+    ("Document review", "admin:documents_document_review", DOCUMENT_REVIEWERS),
+    ("Reports", "admin-reports", MANAGING_ROLES),
+    ("Live monitor", "admin-monitor", MANAGING_ROLES),
 ]
 
 
@@ -50,23 +52,6 @@ def console_navigation(request) -> list[dict]:
     return links
 
 
-def office_in_view(request, *, everyone: bool = True):
-    """The office a console page shows. A super admin picks one with `?office=` (None: every office,
-    or the first one when the page needs one, `everyone=False`); anyone else sees their own. An
-    office outside the user's selector is a 404, like any hidden object."""
-    from core.errors import NotFound
-    from offices.selectors import office_get_for, office_list_for
-
-    user = request.user
-    raw = request.GET.get("office") or None
-    if raw is None and user.role == Role.SUPER_ADMIN:
-        return None if everyone else office_list_for(user).first()
-    try:
-        return office_get_for(user, raw if raw is not None else user.office_id)
-    except NotFound:
-        raise Http404("Office not found.") from None
-
-
 class ConsoleSite(admin.AdminSite):
     site_header = "Consultancy CRM"
     site_title = "CRM staff console"
@@ -81,8 +66,6 @@ class ConsoleSite(admin.AdminSite):
         return {**super().each_context(request), "console_navigation": console_navigation(request)}
 
     def index(self, request, extra_context=None):
-        from core.home import home_context
-
         return super().index(request, extra_context={**home_context(request), **(extra_context or {})})
 
 
@@ -90,8 +73,6 @@ class ConsoleSite(admin.AdminSite):
 def console_token(request):
     """An access token for the console page that asks: POST with the page's CSRF token from a staff
     session (admin_view checks both). No refresh token: the page asks again before this one expires."""
-    from rest_framework_simplejwt.tokens import AccessToken
-
     token = AccessToken.for_user(request.user)
     token.set_exp(lifetime=CONSOLE_TOKEN_LIFETIME)
     response = JsonResponse({"access": str(token), "expires_in": int(CONSOLE_TOKEN_LIFETIME.total_seconds())})

@@ -10,35 +10,17 @@ Writes: override `save_model` / `delete_model` to call the app's services and le
 whole admin view rolls back (Django runs it in a transaction), so no half-saved record.
 """
 
-from django.apps import apps
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 
-from accounts.models import STAFF_ROLES, Role
+from accounts.models import MANAGING_ROLES, STAFF_ROLES, Role
 from core.errors import ApplicationError
-
-# Third-party models staff never use (roles replace groups, one site, social sign-in and tokens are
-# configured in settings): out of the console, so its home lists only the CRM.
-_NOT_IN_CONSOLE = [
-    ("auth", "Group"), ("sites", "Site"), ("account", "EmailAddress"), ("socialaccount", "SocialApp"),
-    ("socialaccount", "SocialAccount"), ("socialaccount", "SocialToken"),
-    ("token_blacklist", "OutstandingToken"), ("token_blacklist", "BlacklistedToken"),
-]
-for _app_label, _model_name in _NOT_IN_CONSOLE:
-    try:
-        _model = apps.get_model(_app_label, _model_name)
-    except LookupError:
-        continue
-    if admin.site.is_registered(_model):
-        admin.site.unregister(_model)
-
-MANAGERS = frozenset({Role.SUPER_ADMIN, Role.MANAGER})
 
 
 class ScopedAdmin(admin.ModelAdmin):
     view_roles: frozenset = frozenset(STAFF_ROLES)
-    add_roles: frozenset = MANAGERS
-    change_roles: frozenset = MANAGERS
+    add_roles: frozenset = MANAGING_ROLES
+    change_roles: frozenset = MANAGING_ROLES
     delete_roles: frozenset = frozenset({Role.SUPER_ADMIN})
 
     def scoped_queryset(self, request):

@@ -8,24 +8,32 @@ from datetime import timedelta
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.utils import timezone
+from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
 from accounts.models import Role, User
+from accounts.services import user_create
+from appointments.services import appointment_book
+from documents.models import DocumentKind
+from documents.services import document_upload
+from leads.models import LeadSource, LeadStatus
+from leads.services import lead_assign, lead_change_status, lead_convert, lead_create
+from messaging.services import conversation_ensure_direct, message_send
 from offices.models import Office
 
 PASSWORD = "demo-Pass-2024"
 OFFICES = [("London", "Europe/London", "221B Baker Street"), ("Toronto", "America/Toronto", "100 Queen St W"),
            ("Sydney", "Australia/Sydney", "1 Macquarie St"), ("Dubai", "Asia/Dubai", "Sheikh Zayed Rd"),
            ("Singapore", "Asia/Singapore", "1 Raffles Place")]
-FIRST = "Amara Ben Chen Dara Eli Farah Gus Hana Ivo Jia Kai Lena Milo Nia Omar Pia Quinn Rui Sana Tomas Uma Vik Wen Yara Zane".split()
+FIRST = ("Amara Ben Chen Dara Eli Farah Gus Hana Ivo Jia Kai Lena Milo Nia Omar Pia Quinn Rui Sana Tomas Uma Vik Wen "
+         "Yara Zane").split()
 LAST = "Okafor Silva Nguyen Kowalski Haddad Tanaka Murphy Costa Ibrahim Larsen Patel Novak Rossi Kim Mensah".split()
 SIZES = {"small": 1, "medium": 3, "large": 10}
+LOST_REASONS = ["Too expensive", "Chose another agency", "Postponed studies"]
 
 
 def transcript_pdf(name: str) -> bytes:
     """A one-page PDF a reviewer can read in the console's preview."""
-    from PIL import Image, ImageDraw, ImageFont
-
     page = Image.new("RGB", (595, 842), "white")
     draw = ImageDraw.Draw(page)
     title, body = ImageFont.load_default(size=28), ImageFont.load_default(size=16)
@@ -41,8 +49,9 @@ def transcript_pdf(name: str) -> bytes:
 
 
 class Command(BaseCommand):
-    help = ("Create demo offices, staff of every role, students, leads across the pipeline, appointments, documents and "
-            f"conversations with messages. Idempotent: an office that exists is left alone. Every account's password is {PASSWORD}.")
+    help = ("Create demo offices, staff of every role, students, leads across the pipeline, appointments, documents "
+            "and conversations with messages. Idempotent: an office that exists is left alone. Every account's "
+            f"password is {PASSWORD}.")
 
     def add_arguments(self, parser):
         parser.add_argument("--size", choices=sorted(SIZES), default="small", help="how much data per office")
@@ -59,8 +68,10 @@ class Command(BaseCommand):
         for name, tz, address in self._progress(chosen, desc="offices", unit="office"):
             if Office.objects.filter(name=name).exists():
                 continue
-            self._office(Office.objects.create(name=name, timezone=tz, address=address, email=f"{name.lower()}@demo.example.com"), scale)
-        self.stdout.write(self.style.SUCCESS(f"Seeded. Log in as manager.london@demo.example.com (or any seeded email) with {PASSWORD}"))
+            email = f"{name.lower()}@demo.example.com"
+            self._office(Office.objects.create(name=name, timezone=tz, address=address, email=email), scale)
+        self.stdout.write(self.style.SUCCESS(
+            f"Seeded. Log in as manager.london@demo.example.com (or any seeded email) with {PASSWORD}"))
 
     def _progress(self, items, **bar):
         """Progress bars on a terminal; in logs (output not a terminal) one plain line, no escape codes."""
@@ -69,23 +80,22 @@ class Command(BaseCommand):
         self.stdout.write(f"Seeding {bar['desc']} ({len(items)})")
         return items
 
-    def _person(self, office, role, label):
+    def _person(self, office, role, label, *, manager=None):
+        """The office's manager first (an empty database has nobody above them), then its staff as
+        the manager adds them: through `user_create`, with what joining an office sets off."""
         first, last = self.random.choice(FIRST), self.random.choice(LAST)
-        email = f"{label}.{office.name.lower()}@demo.example.com"
-        return User.objects.create_user(email, PASSWORD, first_name=first, last_name=last, role=role, office=office,
-                                        phone=f"+1 555 {self.random.randint(1000000, 9999999)}")
+        person = {"email": f"{label}.{office.name.lower()}@demo.example.com", "first_name": first, "last_name": last,
+                  "phone": f"+1 555 {self.random.randint(1000000, 9999999)}"}
+        if manager is None:
+            return User.objects.create_user(password=PASSWORD, role=role, office=office, **person)
+        return user_create(actor=manager, password=PASSWORD, role=role, **person)
 
     def _office(self, office, scale):
-        from appointments.services import appointment_book
-        from documents.services import document_upload
-        from leads.models import LeadSource
-        from leads.services import lead_assign, lead_change_status, lead_convert, lead_create
-        from messaging.services import conversation_ensure_direct, message_send
-
         manager = self._person(office, Role.MANAGER, "manager")
-        receptionist = self._person(office, Role.RECEPTIONIST, "reception")
-        consultants = [self._person(office, Role.CONSULTANT, f"consultant{n}") for n in range(2 * scale)]
-        pipeline = ["new", "contacted", "qualified", "applied", "converted", "lost"]
+        receptionist = self._person(office, Role.RECEPTIONIST, "reception", manager=manager)
+        consultants = [self._person(office, Role.CONSULTANT, f"consultant{n}", manager=manager)
+                       for n in range(2 * scale)]
+        pipeline = list(LeadStatus)  # new, contacted, qualified, applied, converted, lost
         now = timezone.now()
         for n in self._progress(range(12 * scale), desc=f"{office.name} leads", leave=False):
             first, last = self.random.choice(FIRST), self.random.choice(LAST)
@@ -95,17 +105,17 @@ class Command(BaseCommand):
                                source=self.random.choice(LeadSource.values), confirm_duplicate=True)
             consultant = consultants[n % len(consultants)]
             target = pipeline[n % len(pipeline)]
-            if target == "new" and n % 2:
+            if target == LeadStatus.NEW and n % 2:
                 continue
             lead_assign(actor=manager, lead=lead, consultant=consultant)
             for step in pipeline[1: pipeline.index(target) if target in pipeline[:4] else 4]:
                 lead = lead_change_status(actor=consultant, lead=lead, status=step)
-            if target == "applied":
-                lead = lead_change_status(actor=consultant, lead=lead, status="applied")
-            elif target == "lost":
-                lead = lead_change_status(actor=consultant, lead=lead, status="lost",
-                                          lost_reason=self.random.choice(["Too expensive", "Chose another agency", "Postponed studies"]))
-            elif target == "converted":
+            if target == LeadStatus.APPLIED:
+                lead = lead_change_status(actor=consultant, lead=lead, status=LeadStatus.APPLIED)
+            elif target == LeadStatus.LOST:
+                lead = lead_change_status(actor=consultant, lead=lead, status=LeadStatus.LOST,
+                                          lost_reason=self.random.choice(LOST_REASONS))
+            elif target == LeadStatus.CONVERTED:
                 lead = lead_convert(actor=consultant, lead=lead)
                 student = lead.student
                 student.set_password(PASSWORD)
@@ -121,6 +131,6 @@ class Command(BaseCommand):
                 appointment_book(actor=receptionist, consultant=consultant, student=student, title="Application review",
                                  start=start, end=start + timedelta(minutes=45))
                 transcript = SimpleUploadedFile("transcript.pdf", transcript_pdf(student.full_name))
-                document_upload(actor=student, file=transcript, kind="transcript", student=student)
+                document_upload(actor=student, file=transcript, kind=DocumentKind.TRANSCRIPT, student=student)
         team = conversation_ensure_direct(user_a=manager, user_b=receptionist, office=office)
         message_send(sender=manager, conversation=team, content=f"Welcome to the {office.name} office!")

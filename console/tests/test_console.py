@@ -8,9 +8,12 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework_simplejwt.tokens import AccessToken
 
+from accounts.services import password_change, user_deactivate
 from accounts.tests.factories import PASSWORD, ConsultantFactory, StudentFactory
 from appointments.models import Appointment
+from leads.services import lead_add_note
 from leads.tests.factories import LeadFactory
 from messaging.tests.factories import make_conversation, send
 
@@ -173,7 +176,6 @@ def test_console_token_is_minted_for_a_staff_session_with_csrf(manager):
     assert body["expires_in"] == 300 and "refresh" not in body
     me = Client().get("/api/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {body['access']}")
     assert me.status_code == 200 and me.json()["id"] == manager.pk
-    from rest_framework_simplejwt.tokens import AccessToken
 
     lifetime = AccessToken(body["access"])["exp"] - timezone.now().timestamp()
     assert 280 < lifetime <= 300
@@ -196,8 +198,6 @@ def test_refusals_are_a_styled_console_page(client, consultant):
 
 
 def test_console_times_are_in_the_office_time_zone(client, office, consultant):
-    from leads.services import lead_add_note
-
     office.timezone = "Australia/Sydney"
     office.save()
     lead = LeadFactory(office=office, assigned_to=consultant)
@@ -208,8 +208,6 @@ def test_console_times_are_in_the_office_time_zone(client, office, consultant):
 
 
 def test_a_console_token_ends_with_deactivation_or_a_password_change(manager, office):
-    from accounts.services import password_change, user_deactivate
-
     def mint(user):
         browser = login(Client(), user)
         return browser.post("/admin/console/token").json()["access"]

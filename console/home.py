@@ -1,0 +1,127 @@
+"""The console's home: what each staff role's day needs first, each item a link to where to act.
+
+Every figure comes from the apps' selectors, scoped like the API; each role's home runs a fixed
+number of queries (pinned in console/tests/test_console.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from itertools import groupby
+
+from accounts.models import Role
+from appointments.selectors import appointment_agenda_for, calendar_consultants_for, office_today
+from appointments.services import office_availability
+from documents.selectors import documents_pending_for
+from leads.models import LeadSource, LeadStatus
+from leads.selectors import lead_list_for, lead_pipeline_counts, leads_needing_action_for, leads_waiting_for_assignment
+from messaging.console_rows import conversation_rows, inbox_rows
+from messaging.selectors import (
+    conversations_waiting_for_staff,
+    monitorable_conversations,
+    unread_by_consultant,
+    unread_total,
+)
+from offices.console import office_in_view
+
+
+def home_context(request) -> dict:
+    user = request.user
+    if not (user.is_active and user.is_staff):
+        return {}
+    build, template = HOMES[user.role]
+    return {"home": build(request), "home_template": f"admin/console/{template}"}
+
+
+def _agenda(appointments) -> list[dict]:
+    """Appointments grouped by their office's local day, each with its attendee (student or lead)."""
+    rows = []
+    for appointment in appointments:
+        appointment.attendee = appointment.student or appointment.lead
+        rows.append(appointment)
+    return [{"day": day, "appointments": list(items)}
+            for day, items in groupby(rows, key=lambda a: a.start.astimezone(a.office.tzinfo).date())]
+
+
+def _today_count(agenda: list[dict], offices) -> int:
+    todays = {office_today(office) for office in offices}
+    return sum(len(group["appointments"]) for group in agenda if group["day"] in todays)
+
+
+def _inbox(user, limit: int = 8) -> dict:
+    return {"rows": inbox_rows(user, limit), "unread": unread_total(user)}
+
+
+def _office_home(request) -> dict:
+    """Managers (their office) and super admins (every office, or the one chosen)."""
+    user = request.user
+    view = office_in_view(request)
+    office, every_office = view.office, view.switcher()
+    offices = [office] if office is not None else every_office
+    chosen = view.narrowed_id
+    leads, conversations = lead_list_for(user), monitorable_conversations(user)
+    if chosen is not None:
+        leads, conversations = leads.filter(office_id=chosen), conversations.filter(office_id=chosen)
+    agenda = _agenda(appointment_agenda_for(user, offices=offices, days=3))
+    waiting = conversations_waiting_for_staff(conversations)
+    consultants = list(unread_by_consultant(user, office_id=chosen))
+    documents = documents_pending_for(user, office_id=chosen)
+    pipeline = lead_pipeline_counts(leads)
+    waiting_rows = conversation_rows(waiting[:8], user)
+    first_documents = list(documents[:5])
+    for document in first_documents:
+        document.owner = document.student or document.lead
+    return {
+        "office": office, "offices": every_office, "office_query": f"?office={chosen}" if chosen else "",
+        "agenda": agenda, "appointments_today": _today_count(agenda, offices),
+        "pipeline": [(status, label, pipeline[status]) for status, label in LeadStatus.choices],
+        "unassigned": pipeline["unassigned"], "unassigned_leads": list(leads_waiting_for_assignment(leads)),
+        "waiting": waiting_rows, "waiting_count": waiting.count() if len(waiting_rows) == 8 else len(waiting_rows),
+        "consultants": consultants, "unread": sum(c.unread for c in consultants),
+        "documents": first_documents, "documents_count": documents.count(),
+    }
+
+
+def _consultant_home(request) -> dict:
+    user = request.user
+    office = office_in_view(request).office
+    agenda = _agenda(appointment_agenda_for(user, offices=[office], days=1))
+    pipeline = lead_pipeline_counts(lead_list_for(user))
+    return {
+        "office": office, "agenda": agenda, "appointments_today": _today_count(agenda, [office]),
+        "pipeline": [(status, label, pipeline[status]) for status, label in LeadStatus.choices],
+        "leads": list(leads_needing_action_for(user)), "inbox": _inbox(user),
+        "documents_count": documents_pending_for(user).count(),
+    }
+
+
+def _receptionist_home(request) -> dict:
+    user = request.user
+    office = office_in_view(request).office
+    agenda = _agenda(appointment_agenda_for(user, offices=[office], days=1))
+    consultants = list(calendar_consultants_for(user).filter(office_id=office.pk))
+    today = office_today(office)
+    # Quick booking: each consultant's next free slots today (tomorrow once today is over).
+    for day in (today, today + timedelta(days=1)):
+        free = office_availability(office=office, consultants=consultants, day=day)
+        if any(free.values()):
+            break
+    booking = []
+    for consultant in consultants:
+        slots = []
+        for slot in free.get(consultant.pk, [])[:4]:
+            slot["start_at"] = datetime.fromisoformat(slot["start"])
+            slots.append(slot)
+        booking.append({"consultant": consultant, "slots": slots})
+    return {
+        "office": office, "agenda": agenda, "appointments_today": _today_count(agenda, [office]),
+        "booking_day": day, "booking": booking, "inbox": _inbox(user),
+        "sources": LeadSource.choices,
+    }
+
+
+HOMES = {  # each staff role's home: what it reads, and its template
+    Role.SUPER_ADMIN: (_office_home, "home_office.html"), Role.MANAGER: (_office_home, "home_office.html"),
+    Role.CONSULTANT: (_consultant_home, "home_consultant.html"),
+    Role.RECEPTIONIST: (_receptionist_home, "home_receptionist.html"),
+}

@@ -1,0 +1,42 @@
+"""The office a console page shows, written once for every page that has an office switcher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import Http404
+
+from accounts.models import Role, User
+from core.errors import NotFound
+from offices.models import Office
+from offices.selectors import office_get_for, office_list_for
+
+
+@dataclass(frozen=True)
+class OfficeInView:
+    user: User
+    office: Office | None  # None: every office (a super admin who chose none)
+
+    @property
+    def narrowed_id(self) -> int | None:
+        """The office a super admin's selectors are narrowed to on this page. Anyone else's selectors
+        hold their own office already (a manager's also the leads no office has yet): None."""
+        return self.office.pk if self.office is not None and self.user.role == Role.SUPER_ADMIN else None
+
+    def switcher(self) -> list[Office] | None:
+        """The offices a super admin switches between; None for everyone else (no switcher)."""
+        return list(office_list_for(self.user)) if self.user.role == Role.SUPER_ADMIN else None
+
+
+def office_in_view(request, *, everyone: bool = True) -> OfficeInView:
+    """A super admin picks the office with `?office=` (none: every office, or the first one when the
+    page needs one, `everyone=False`); anyone else sees their own. An office outside the user's
+    selector is a 404, like any hidden object."""
+    user = request.user
+    raw = request.GET.get("office") or None
+    if raw is None and user.role == Role.SUPER_ADMIN:
+        return OfficeInView(user, None if everyone else office_list_for(user).first())
+    try:
+        return OfficeInView(user, office_get_for(user, raw if raw is not None else user.office_id))
+    except NotFound:
+        raise Http404("Office not found.") from None
