@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
 
-from accounts.models import MANAGING_ROLES
 from appointments.models import AppointmentStatus
 from core.errors import ApplicationError, NotFound
 from leads.models import LeadSource, LeadStatus
