@@ -214,10 +214,5 @@ def document() -> dict:
     }
 
 
-def described_events() -> tuple[set[str], set[str]]:
-    """(client events, server events) named in the document."""
-    return set(CLIENT), set(SERVER) | {"ack", "error"}
-
-
 assert set(CLIENT) == set(CLIENT_EVENTS), "every client event the consumer accepts is described"
 assert set(SERVER) == set(SERVER_EVENTS), "every server event the consumer lists is described"

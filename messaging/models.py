@@ -136,10 +136,6 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} in {self.conversation_id}"
 
-    @property
-    def is_deleted(self) -> bool:
-        return self.deleted_at is not None
-
 
 class Attachment(models.Model):
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
