@@ -2,9 +2,11 @@
 the shapes of `messaging.events` payloads for OpenAPI (test_payload_contract keeps the two equal)."""
 
 from rest_framework import serializers
+from rest_framework.fields import SkipField, empty
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from messaging.models import ConversationType, MessageType
+
 
 class MessageTextField(serializers.CharField):
     """Message text as sent: kept as is (the service trims it and applies the content rules:
@@ -24,16 +26,47 @@ class MessageTextField(serializers.CharField):
             try:
                 value.encode()
             except UnicodeEncodeError as error:
-                raise serializers.ValidationError(f"Surrogate characters are not allowed: U+{ord(value[error.start]):X}.",
+                code_point = ord(value[error.start])
+                raise serializers.ValidationError(f"Surrogate characters are not allowed: U+{code_point:X}.",
                                                   code="surrogate_characters_not_allowed") from None
         return value
 
 
-def prebuilt(serializer_class: type[serializers.Serializer]):
-    """`serializer_class`'s validation, its fields built once: a new serializer deep-copies its
-    fields, which costs more than validating (0.2 ms for a send). `run_validation` keeps no state
-    on the instance; it raises DRF's ValidationError, rendered like any other."""
-    return serializer_class().run_validation
+class Prebuilt:
+    """A serializer's validation with its fields built once (a new serializer deep-copies its fields,
+    which cost more than validating: 0.2 ms for a send). Call it with the input; it returns the
+    validated data or raises DRF's ValidationError, as `is_valid(raise_exception=True)` would.
+
+    A flat serializer (no `validate`/`validate_<field>` hooks, no serializer validators, every field
+    its own source) given a JSON object is validated field by field with each field's own
+    `run_validation`, without the serializer's per-call machinery: 0.011 ms for a send instead of
+    0.031 (the socket's hot path). Anything else goes through DRF's `run_validation`.
+    test_prebuilt_validation_is_drfs keeps the two answering alike."""
+
+    def __init__(self, serializer_class: type[serializers.Serializer]):
+        self.serializer = serializer = serializer_class()
+        self.fields = [(name, field) for name, field in serializer.fields.items() if not field.read_only]
+        self.flat = (
+            type(serializer).validate is serializers.Serializer.validate and not serializer.validators
+            and not any(field.read_only for field in serializer.fields.values())
+            and all(field.source == name and not isinstance(field, serializers.BaseSerializer)
+                    and not hasattr(serializer, f"validate_{name}") for name, field in self.fields)
+        )
+
+    def __call__(self, data) -> dict:
+        if not self.flat or type(data) is not dict:
+            return self.serializer.run_validation(data)
+        validated, errors = {}, {}
+        for name, field in self.fields:
+            try:
+                validated[name] = field.run_validation(data.get(name, empty))
+            except serializers.ValidationError as error:
+                errors[name] = error.detail
+            except SkipField:
+                pass
+        if errors:
+            raise serializers.ValidationError(errors)
+        return validated
 
 
 class UserBriefSerializer(serializers.Serializer):

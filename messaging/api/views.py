@@ -83,9 +83,9 @@ class ConversationDetailView(APIView):
         return Response(_conversation_body(membership.conversation_id, membership))
 
 
-# Built once (the hottest endpoints): see `serializers.prebuilt`.
-_page_query = s.prebuilt(s.MessagePageQuerySerializer)
-_send_body = s.prebuilt(s.MessageSendSerializer)
+# Built once (the hottest endpoints): see `serializers.Prebuilt`.
+_page_query = s.Prebuilt(s.MessagePageQuerySerializer)
+_send_body = s.Prebuilt(s.MessageSendSerializer)
 
 
 class ConversationMessagesView(APIView):

@@ -18,7 +18,7 @@ from core.outages import unavailable
 from core.realtime import conversation_group
 from core.uploads import check_upload_intent
 from messaging import events, selectors, services
-from messaging.api.serializers import MessageEditSerializer, MessageSendSerializer
+from messaging.api.serializers import MessageEditSerializer, MessageSendSerializer, Prebuilt
 from messaging.models import AuditAction, Conversation
 from messaging.socket import in_db_thread, presence, registry
 
@@ -56,21 +56,20 @@ class UploadProgressFrame(UploadFrame):
     progress = serializers.FloatField(min_value=0, max_value=100)
 
 
-# Client → server events and the serializer of each one's `data`, built once (a serializer's
-# fields are copied for every new instance; validating with a built one costs ~0.02 ms).
-CLIENT_EVENTS: dict[str, serializers.Serializer | None] = {
-    "join_conversation": ConversationFrame(),
-    "leave_conversation": ConversationFrame(),
-    "send_message": MessageSendSerializer(),  # REST's POST messages
-    "edit_message": EditFrame(),
-    "delete_message": MessageFrame(),
-    "mark_message_read": MessageFrame(),
-    "typing_start": ConversationFrame(),
-    "typing_stop": ConversationFrame(),
-    "update_presence": PresenceFrame(),
-    "file_upload_start": UploadStartFrame(),
-    "file_upload_progress": UploadProgressFrame(),
-    "file_upload_complete": UploadFrame(),
+# Client → server events and the serializer of each one's `data`, built once (`Prebuilt`).
+CLIENT_EVENTS: dict[str, Prebuilt | None] = {
+    "join_conversation": Prebuilt(ConversationFrame),
+    "leave_conversation": Prebuilt(ConversationFrame),
+    "send_message": Prebuilt(MessageSendSerializer),  # REST's POST messages
+    "edit_message": Prebuilt(EditFrame),
+    "delete_message": Prebuilt(MessageFrame),
+    "mark_message_read": Prebuilt(MessageFrame),
+    "typing_start": Prebuilt(ConversationFrame),
+    "typing_stop": Prebuilt(ConversationFrame),
+    "update_presence": Prebuilt(PresenceFrame),
+    "file_upload_start": Prebuilt(UploadStartFrame),
+    "file_upload_progress": Prebuilt(UploadProgressFrame),
+    "file_upload_complete": Prebuilt(UploadFrame),
     "ping": None,
 }
 _MISSING = {"required", "null", "blank"}
@@ -82,14 +81,14 @@ def frame_data(event: str, data) -> dict:
     socket's error codes)."""
     if not isinstance(data, dict):
         raise ValidationFailed("data must be an object.", code="bad_frame")
-    serializer = CLIENT_EVENTS[event]
-    if serializer is None:
+    validate = CLIENT_EVENTS[event]
+    if validate is None:
         return {}
     try:
-        return serializer.run_validation(data)
+        return validate(data)
     except serializers.ValidationError as exc:
         errors = exc.detail if isinstance(exc.detail, dict) else {"data": exc.detail}
-    fields = serializer.fields
+    fields = validate.serializer.fields
     missing = [name for name, problems in errors.items() if name in fields and fields[name].required
                and any(getattr(problem, "code", None) in _MISSING for problem in problems)]
     if missing:

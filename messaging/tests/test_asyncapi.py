@@ -46,7 +46,7 @@ def test_every_event_of_the_consumer_is_described():
     assert sent == set(SERVER_EVENTS) | {"error"}
     for event, serializer in CLIENT_EVENTS.items():  # the fields the consumer's serializer takes, the document names
         data = DOC["channels"]["socket"]["messages"][f"{event}.request"]["payload"]["properties"]["data"]
-        fields = serializer.fields if serializer is not None else {}
+        fields = serializer.serializer.fields if serializer is not None else {}
         assert set(data["properties"]) == set(fields), event
         assert set(data["required"]) == {name for name, field in fields.items() if field.required}, event
         reply = DOC["operations"][f"receive_{event}"]["reply"]["messages"]
