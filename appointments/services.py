@@ -78,13 +78,13 @@ def appointment_book(*, actor: User, consultant: User, start: datetime, end: dat
             raise Forbidden("Students book for themselves.")
         student = actor
         if not consultants_of_student(actor).filter(pk=consultant.pk).exists():
-            raise ValidationFailed("You can book with your own consultant only.", code="not_your_consultant")
+            raise ValidationFailed("Unknown consultant.", code="unknown_consultant")  # others are not theirs to see
     elif actor.role not in STAFF_BOOKERS:
         raise Forbidden("You cannot book appointments.")
     elif actor.role == Role.CONSULTANT and consultant.pk != actor.pk:
         raise Forbidden("Consultants book their own appointments.")
     elif actor.role != Role.SUPER_ADMIN and consultant.office_id != actor.office_id:
-        raise ValidationFailed("The consultant works in another office.", code="consultant_other_office")
+        raise ValidationFailed("Unknown consultant.", code="unknown_consultant")  # another office's: not theirs to see
     if student is not None and (student.role != Role.STUDENT or not student.is_active):
         raise ValidationFailed("Unknown student.", code="unknown_student")
     if lead is not None and lead.office_id not in (None, consultant.office_id):

@@ -215,6 +215,9 @@ def lead_assign(*, actor: User, lead: Lead, consultant: User) -> Lead:
     lead = _locked(lead)
     if not lead_may_assign(actor, lead):
         raise Forbidden("Only managers assign leads.")
+    if actor.role != Role.SUPER_ADMIN and consultant.office_id != actor.office_id:
+        # someone the actor may not see is as unknown as someone who does not exist
+        raise ValidationFailed("Unknown consultant.", code="unknown_consultant")
     if consultant.role != Role.CONSULTANT or not consultant.is_active:
         raise ValidationFailed("Leads are assigned to active consultants.", code="not_a_consultant")
     office_id = lead.office_id or (actor.office_id if actor.role == Role.MANAGER else consultant.office_id)

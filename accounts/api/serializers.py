@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import Role, User
-from offices.models import Office
+from offices.selectors import office_list_for
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -59,6 +59,14 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
     new_password = serializers.CharField(max_length=128, trim_whitespace=False)
 
 
+class VisibleOfficeField(serializers.PrimaryKeyRelatedField):
+    """An office the requesting user may see: another office's id is as unknown as one that does not
+    exist (400 does_not_exist), so ids of hidden offices cannot be probed."""
+
+    def get_queryset(self):
+        return office_list_for(self.context["request"].user)
+
+
 class UserCreateSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
@@ -66,9 +74,7 @@ class UserCreateSerializer(serializers.Serializer):
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     role = serializers.ChoiceField(choices=Role.choices)
-    office_id = serializers.PrimaryKeyRelatedField(
-        queryset=Office.objects.all(), source="office", required=False, allow_null=True, default=None
-    )
+    office_id = VisibleOfficeField(source="office", required=False, allow_null=True, default=None)
 
 
 class UserUpdateSerializer(serializers.Serializer):
@@ -77,9 +83,7 @@ class UserUpdateSerializer(serializers.Serializer):
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     role = serializers.ChoiceField(choices=Role.choices, required=False)
-    office_id = serializers.PrimaryKeyRelatedField(
-        queryset=Office.objects.all(), source="office", required=False, allow_null=True
-    )
+    office_id = VisibleOfficeField(source="office", required=False, allow_null=True)
 
 
 class SocialExchangeSerializer(serializers.Serializer):

@@ -218,7 +218,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @extend_schema(request=s.UserCreateSerializer, responses={201: s.UserSerializer})
     def create(self, request):
-        data = s.UserCreateSerializer(data=request.data)
+        data = s.UserCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         user = services.user_create(actor=request.user, **data.validated_data)
         return Response(s.UserSerializer(user).data, status=status.HTTP_201_CREATED)
@@ -226,7 +226,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(request=s.UserUpdateSerializer, responses={200: s.UserSerializer})
     def partial_update(self, request, pk=None):
         user = self.get_object()
-        data = s.UserUpdateSerializer(data=request.data)
+        data = s.UserUpdateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         user = services.user_update(actor=request.user, user=user, **data.validated_data)
         return Response(s.UserSerializer(user).data)

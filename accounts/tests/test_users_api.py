@@ -57,7 +57,12 @@ def test_manager_creates_in_own_office_only_and_never_above_their_rank(client_fo
     created = client.post("/api/v1/users", body)
     assert created.status_code == 201 and created.json()["office_id"] == manager.office_id
     other = client.post("/api/v1/users", {**body, "email": "y@example.com", "office_id": other_office.id})
-    assert other.status_code == 403 and other.json()["error"]["code"] == "other_office"
+    missing = client.post("/api/v1/users", {**body, "email": "z@example.com", "office_id": other_office.id + 1000})
+    # another office is as unknown as one that does not exist
+    assert other.status_code == missing.status_code == 400
+    for answer, office_id in ((other, other_office.id), (missing, other_office.id + 1000)):
+        error = answer.json()["error"]
+        assert error["details"] == {"office_id": [f'Invalid pk "{office_id}" - object does not exist.']}
     for role in ("manager", "super_admin"):
         response = client.post("/api/v1/users", {**body, "email": f"{role}@x.example.com", "role": role})
         assert response.status_code == 403 and response.json()["error"]["code"] == "role_too_high"

@@ -153,7 +153,8 @@ def test_assign_notifies_and_opens_the_lead_conversation(client_for, manager, of
     assert Activity.objects.filter(lead=lead, kind="assigned").count() == 2
 
 
-@pytest.mark.parametrize("who, code", [("other_consultant", "consultant_other_office"), ("receptionist", "not_a_consultant")])
+@pytest.mark.parametrize("who, code", [("other_consultant", "unknown_consultant"), ("other_manager", "unknown_consultant"),
+                                       ("receptionist", "not_a_consultant")])
 def test_assign_refuses_the_wrong_people(who, code, request, client_for, manager, mine):
     target = request.getfixturevalue(who)
     response = client_for(manager).post(f"/api/v1/leads/{mine.id}/assign", {"consultant_id": target.id})
