@@ -18,12 +18,13 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts.models import MANAGING_ROLES
 from console.home import home_context
 from documents.services import DOCUMENT_REVIEWERS
+from messaging.selectors import MONITOR_ROLES
 
 # The console's pages call the REST API with an access token minted for the page (docs/console.md).
 CONSOLE_TOKEN_LIFETIME = timedelta(minutes=5)
 
 # (label, URL name, roles): the console's own pages, as each role's navigation shows them; the roles
-# are the ones the page's services and selectors let in (reports, monitoring: managing roles).
+# are the ones the page's services and selectors let in (reports: managing roles; the monitor: messaging's).
 NAVIGATION = [
     ("Today", "admin:index", None),
     ("Inbox", "admin:messaging_conversation_changelist", None),
@@ -31,7 +32,7 @@ NAVIGATION = [
     ("Calendar", "admin:appointments_appointment_calendar", None),
     ("Document review", "admin:documents_document_review", DOCUMENT_REVIEWERS),
     ("Reports", "admin-reports", MANAGING_ROLES),
-    ("Live monitor", "admin-monitor", MANAGING_ROLES),
+    ("Live monitor", "admin-monitor", MONITOR_ROLES),
 ]
 
 

@@ -9,14 +9,21 @@ We connect to PostgreSQL directly through psycopg_pool; a transaction-pooling pg
 front would need `max_prepared_statements` (pgbouncer >= 1.21).
 """
 
+from weakref import WeakSet
+
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.postgresql.base import ServerBindingCursor
+from psycopg.pq import TransactionStatus
 
+BIGINT_MAX = 2**63 - 1  # ids are PostgreSQL bigints: a larger number names no row, and the server refuses it
 
 # psycopg prepares nothing while a connection's threshold is None (Django's default), even when
 # asked; a threshold no statement reaches prepares only what asks (Django's own cursors bind on
 # the client and never prepare).
 ONLY_WHEN_ASKED = 2**31
+
+# Connections told to plan prepared statements once (see `_plan_once`).
+_generic_plans: WeakSet = WeakSet()
 
 
 class PreparedCursor(ServerBindingCursor):
@@ -32,15 +39,36 @@ class PreparedCursor(ServerBindingCursor):
                                binary=True if binary is None else binary)
 
 
+def _plan_once(raw) -> None:
+    """A prepared statement is planned once and that plan kept: `plan_cache_mode =
+    force_generic_plan` on this connection, set the first time it prepares. Under PostgreSQL's
+    default (`auto`) the history page's statement was planned again on every run (its generic
+    plan, for an unknown LIMIT, looks dearer than the custom ones), which is the cost preparing
+    removes. Set here, not for every connection (settings): a connection that never prepares
+    keeps `auto`. On one that does, the setting also holds for the rest of its session, which
+    changes nothing else: Django's statements are bound on the client (no parameters, so one plan
+    either way), and PL/pgSQL functions (`messaging_message_store`) have generic plans for their
+    primary-key statements after five calls anyway. Set outside a transaction only, so a rollback
+    cannot undo it behind our back (inside one, the statement runs with `auto` this time)."""
+    if raw in _generic_plans or raw.info.transaction_status != TransactionStatus.IDLE:
+        return
+    raw.execute("SET plan_cache_mode = force_generic_plan")
+    _generic_plans.add(raw)
+
+
 def prepared_cursor(using: str = DEFAULT_DB_ALIAS):
     connection = connections[using]
     connection.close_if_health_check_failed()
     connection.ensure_connection()
+    # Without a pool each request has a new connection: preparing would only add a round trip.
+    prepare = bool(connection.settings_dict.get("OPTIONS", {}).get("pool"))
     with connection.wrap_database_errors:
-        if connection.connection.prepare_threshold is None:
-            connection.connection.prepare_threshold = ONLY_WHEN_ASKED
-        cursor = PreparedCursor(connection.connection)
-        # Without a pool each request has a new connection: preparing would only add a round trip.
-        cursor.prepare = bool(connection.settings_dict.get("OPTIONS", {}).get("pool"))
+        raw = connection.connection
+        if raw.prepare_threshold is None:
+            raw.prepare_threshold = ONLY_WHEN_ASKED
+        if prepare:
+            _plan_once(raw)
+        cursor = PreparedCursor(raw)
+        cursor.prepare = prepare
     connection.validate_thread_sharing()
     return connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)

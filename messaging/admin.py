@@ -7,6 +7,7 @@ from django.db.models import Prefetch
 from accounts.scoped_admin import ReadOnlyScopedAdmin
 from core.errors import ApplicationError
 from messaging import selectors, services
+from messaging.admin_views import inbox
 from messaging.models import Conversation, Message, MonitoringAudit, Participant
 
 
@@ -29,13 +30,9 @@ class ConversationAdmin(ReadOnlyScopedAdmin):
         return selectors.member_conversations(request.user)
 
     def changelist_view(self, request, extra_context=None):
-        from messaging.admin_views import inbox
-
         return inbox(request)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        from messaging.admin_views import inbox
-
         return inbox(request, object_id)
 
 
@@ -46,7 +43,7 @@ class MessageAdmin(ReadOnlyScopedAdmin):
     search_fields = ["content", "sender__email", "sender__first_name", "sender__last_name"]
     list_select_related = ["sender", "conversation"]
     actions = ["delete_messages"]
-    view_roles = frozenset({"super_admin", "manager"})
+    view_roles = selectors.MONITOR_ROLES
     exclude = ["search_vector"]
 
     def scoped_queryset(self, request):
@@ -88,7 +85,7 @@ class MonitoringAuditAdmin(ReadOnlyScopedAdmin):
     list_display = ["created_at", "actor", "action", "conversation", "office"]
     list_filter = ["action"]
     list_select_related = ["actor", "conversation", "office"]
-    view_roles = frozenset({"super_admin"})
+    view_roles = selectors.MONITOR_ALL_ROLES
 
     def scoped_queryset(self, request):
-        return MonitoringAudit.objects.all() if request.user.is_superuser else MonitoringAudit.objects.none()
+        return selectors.monitoring_audit_for(request.user)

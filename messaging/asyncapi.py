@@ -1,8 +1,9 @@
 """The WebSocket protocol at `/ws/` as an AsyncAPI 3.0 document, served at `/api/ws-schema`.
 
-It describes the server: it *receives* the client events (`consumers.CLIENT_EVENTS`) and answers
-each one that carries an `id` with one `ack` or `error`; it *sends* the server events
-(`consumers.SERVER_EVENTS`), whose payloads `events.py` and the services build. The tests in
+It describes the server: it *receives* the client events (`socket.incoming.CLIENT_EVENTS`, each
+validated by its serializer) and answers each one that carries an `id` with one `ack` or `error`;
+it *sends* the server events (`socket.outgoing.SERVER_EVENTS`), whose payloads `events.py` and the
+services build. The tests in
 `messaging/tests/test_asyncapi.py` keep the three equal: every event the consumer accepts or
 sends is here, real frames validate against these schemas, and the document validates against
 the AsyncAPI 3.0.0 JSON Schema (`clients/asyncapi/`).
@@ -13,16 +14,10 @@ from __future__ import annotations
 from django.conf import settings
 
 from accounts.models import Role
-from messaging.consumers import (
-    CLIENT_EVENTS,
-    CLOSE_FORBIDDEN_ORIGIN,
-    CLOSE_IDLE,
-    CLOSE_TOO_MANY,
-    CLOSE_UNAUTHORIZED,
-    PRESENCE_STATES,
-    SERVER_EVENTS,
-)
+from messaging.consumers import CLOSE_FORBIDDEN_ORIGIN, CLOSE_IDLE, CLOSE_TOO_MANY, CLOSE_UNAUTHORIZED
 from messaging.models import ConversationType, MessageType
+from messaging.socket.incoming import CLIENT_EVENTS, PRESENCE_STATES
+from messaging.socket.outgoing import SERVER_EVENTS
 
 INT = {"type": "integer"}
 STR = {"type": "string"}
@@ -217,11 +212,6 @@ def document() -> dict:
             },
         },
     }
-
-
-def described_events() -> tuple[set[str], set[str]]:
-    """(client events, server events) named in the document."""
-    return set(CLIENT), set(SERVER) | {"ack", "error"}
 
 
 assert set(CLIENT) == set(CLIENT_EVENTS), "every client event the consumer accepts is described"

@@ -1,4 +1,5 @@
-"""Conversation rows of the console's lists: the inbox, the home pages and the live monitor."""
+"""Conversation rows of the console's lists: the inbox, the home pages and the live monitor. Whether
+someone waits for a staff reply is the selectors' `waiting_for_staff`, computed in SQL."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role
 from messaging.selectors import conversation_list_for, conversation_title_for
 
 
@@ -23,7 +23,7 @@ def conversation_rows(conversations, user, *, monitor: bool = False) -> list[dic
             "waiting_since": last.created_at if last else None,
             "waited": now - last.created_at if last else timedelta(0),
             "people": ", ".join(p.user.full_name for p in conversation.participants.all()),
-            "waiting": bool(last and not last.deleted_at and last.sender and last.sender.role == Role.STUDENT),
+            "waiting": bool(conversation.waiting_for_staff),
             "url": (reverse("admin:messaging_conversation_change", args=[conversation.pk]) if member and not monitor
                     else reverse("admin-monitor-detail", args=[conversation.pk])),
         })
@@ -39,7 +39,7 @@ def inbox_rows(user, limit: int) -> list[dict]:
         rows.append({
             "conversation": conversation, "title": conversation_title_for(conversation, user), "last_message": last,
             "unread": membership.unread_count,
-            "waiting": bool(last and not last.deleted_at and last.sender and last.sender.role == Role.STUDENT),
+            "waiting": bool(membership.waiting_for_staff),
             "url": reverse("admin:messaging_conversation_change", args=[conversation.pk]),
         })
     return rows

@@ -1,10 +1,16 @@
-"""The one representation of messages and conversations, for REST and socket events alike."""
+"""The one representation of messages and conversations, for REST and socket events alike.
+
+Each `*_payload` has a serializer in `messaging.api.serializers` describing it for OpenAPI;
+messaging/tests/test_payload_contract.py checks real payloads against those descriptions (the
+same field names, types and nullability), so the two cannot drift apart.
+"""
 
 from __future__ import annotations
 
 from django.urls import reverse
 
-from messaging.models import Attachment, Conversation, Message
+from messaging import search
+from messaging.models import Attachment, Conversation, Message, MonitoringAudit, Participant
 
 # Server → client event names (spec section 4).
 MESSAGE_RECEIVED = "message_received"
@@ -72,6 +78,23 @@ def message_payload(message: Message, *, users: dict | None = None) -> dict:
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": deleted,
     }
+
+
+def participant_payload(participant: Participant) -> dict:
+    """A person of a conversation, with their place in it (`ParticipantSerializer`)."""
+    return {**user_payload(participant.user), "conversation_role": participant.role, "joined_at": participant.joined_at,
+            "last_read_seq": participant.last_read_seq, "last_delivered_seq": participant.last_delivered_seq}
+
+
+def search_hit_payload(message: Message) -> dict:
+    """A message found by `search.message_search`, with its rank and highlighted snippet."""
+    return {**message_payload(message), "rank": message.rank, "highlight": search.highlight(message.snippet)}
+
+
+def audit_payload(audit: MonitoringAudit) -> dict:
+    return {"id": audit.id, "actor_id": audit.actor_id, "action": audit.action,
+            "conversation_id": audit.conversation_id, "office_id": audit.office_id, "details": audit.details,
+            "created_at": audit.created_at}
 
 
 def conversation_payload(conversation: Conversation, *, participants, me=None) -> dict:

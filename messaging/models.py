@@ -86,6 +86,14 @@ class MessageType(models.TextChoices):
 
 
 class Message(models.Model):
+    """A message of a conversation, numbered by `seq` within it.
+
+    A send never calls `save()`: the database function `messaging_message_store`
+    (messaging/sql/message_store.sql) writes the row, so no pre_save/post_save signal fires for a
+    new message and no Python-side default applies. A field added here must be written there too
+    (messaging/tests/test_message_store.py fails until it is). Edits and deletes use `save()`.
+    """
+
     # Indexed by message_seq_unique (conversation, seq): a second index would only slow every send.
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False)
     seq = models.PositiveBigIntegerField()
@@ -127,10 +135,6 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} in {self.conversation_id}"
-
-    @property
-    def is_deleted(self) -> bool:
-        return self.deleted_at is not None
 
 
 class Attachment(models.Model):

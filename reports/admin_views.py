@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
 
-from accounts.models import MANAGING_ROLES
 from appointments.models import AppointmentStatus
 from core.errors import ApplicationError, NotFound
 from leads.models import LeadSource, LeadStatus
@@ -60,7 +59,7 @@ def dashboard(request):
 def monitor_list(request):
     """Every conversation the viewer may monitor, most recent activity first. The page refreshes its
     rows every few seconds while visible (`?rows=1`); each read is audited like the first."""
-    if request.user.role not in MANAGING_ROLES:
+    if not selectors.monitors_conversations(request.user):
         raise PermissionDenied("Only managers and super admins monitor conversations.")
     conversations = list(selectors.monitoring_list(request.user)[:100])
     services.monitoring_audit_record(actor=request.user, action=AuditAction.MONITOR_LIST,
@@ -69,6 +68,7 @@ def monitor_list(request):
     return TemplateResponse(request, template, {
         **admin.site.each_context(request), "title": "Live conversation monitor",
         "rows": conversation_rows(conversations, request.user, monitor=True),
+        "every_office": selectors.monitors_every_conversation(request.user),
     })
 
 

@@ -140,10 +140,8 @@ if env_int("DB_POOL_MAX_SIZE", 10) > 0:
         "max_size": env_int("DB_POOL_MAX_SIZE", 10),
         "timeout": env_int("DB_POOL_TIMEOUT", 10),
     }
-# The few statements core.db prepares (history page, token user) keep one plan per connection
-# instead of being planned again on every run; Django's own queries are never prepared.
+# (The statements core.db prepares keep one plan: it sets plan_cache_mode on the connections that prepare.)
 _db_options = DATABASES["default"].setdefault("OPTIONS", {})
-_db_options["options"] = f"{_db_options.get('options', '')} -c plan_cache_mode=force_generic_plan".strip()
 # Seconds a new connection may take; an unreachable server must not hold a request (core/outages.py).
 DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 3)
 _db_options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)

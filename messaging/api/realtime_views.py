@@ -8,10 +8,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import user_list_for
 from core.errors import ValidationFailed
-from messaging.models import Message
-from messaging.selectors import contact_user_ids
+from messaging.selectors import messages_sent_since, presence_visible_users
 from messaging.socket import registry
 
 
@@ -30,13 +28,7 @@ class PresenceView(APIView):
             raise ValidationFailed("ids must be comma-separated user ids.", code="invalid_ids") from None
         if len(ids) > 200:
             raise ValidationFailed("Ask for at most 200 users at once.", code="too_many_ids")
-        # Users you may see, or who share a conversation with you; others are silently left out.
-        visible = {u.pk: u for u in user_list_for(request.user).filter(pk__in=ids)}
-        shared = set(contact_user_ids(request.user)) & set(ids)
-        from accounts.models import User
-
-        for user in User.objects.filter(pk__in=shared - set(visible)):
-            visible[user.pk] = user
+        visible = presence_visible_users(request.user, ids)  # others are silently left out
         statuses = async_to_sync(registry.presence_of)(list(visible))
         return Response({"results": [
             {"user_id": pk, "status": statuses[pk], "last_seen": visible[pk].last_seen} for pk in ids if pk in visible
@@ -57,6 +49,5 @@ class SocketStatsView(APIView):
     })}, tags=["service"])
     def get(self, request):
         totals = async_to_sync(registry.stats)()
-        since = timezone.now() - timezone.timedelta(minutes=1)
-        totals["messages_last_minute"] = Message.objects.filter(created_at__gte=since).count()
+        totals["messages_last_minute"] = messages_sent_since(timezone.now() - timezone.timedelta(minutes=1))
         return Response(totals)

@@ -1,8 +1,72 @@
-"""Input validation, and the documented shapes of `messaging.events` payloads for OpenAPI."""
+"""Input validation for every door (REST views and the socket's frames use these same classes), and
+the shapes of `messaging.events` payloads for OpenAPI (test_payload_contract keeps the two equal)."""
 
 from rest_framework import serializers
+from rest_framework.fields import SkipField, empty
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from messaging.models import ConversationType, MessageType
+
+
+class MessageTextField(serializers.CharField):
+    """Message text as sent: kept as is (the service trims it and applies the content rules:
+    MESSAGE_MAX_LENGTH, profanity), at most 1,000,000 characters to bound parsing. Lone
+    surrogates (not storable as UTF-8) are found by encoding the text, not by DRF's validator,
+    which loops over every character in Python (0.19 ms for 4,000 characters, against 0.3 µs)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        kwargs.setdefault("max_length", 1_000_000)
+        super().__init__(**kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitSurrogateCharactersValidator)]
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not value.isascii():
+            try:
+                value.encode()
+            except UnicodeEncodeError as error:
+                code_point = ord(value[error.start])
+                raise serializers.ValidationError(f"Surrogate characters are not allowed: U+{code_point:X}.",
+                                                  code="surrogate_characters_not_allowed") from None
+        return value
+
+
+class Prebuilt:
+    """A serializer's validation with its fields built once (a new serializer deep-copies its fields,
+    which cost more than validating: 0.2 ms for a send). Call it with the input; it returns the
+    validated data or raises DRF's ValidationError, as `is_valid(raise_exception=True)` would.
+
+    A flat serializer (no `validate`/`validate_<field>` hooks, no serializer validators, every field
+    its own source) given a JSON object is validated field by field with each field's own
+    `run_validation`, without the serializer's per-call machinery: 0.011 ms for a send instead of
+    0.031 (the socket's hot path). Anything else goes through DRF's `run_validation`.
+    test_prebuilt_validation_is_drfs keeps the two answering alike."""
+
+    def __init__(self, serializer_class: type[serializers.Serializer]):
+        self.serializer = serializer = serializer_class()
+        self.fields = [(name, field) for name, field in serializer.fields.items() if not field.read_only]
+        self.flat = (
+            type(serializer).validate is serializers.Serializer.validate and not serializer.validators
+            and not any(field.read_only for field in serializer.fields.values())
+            and all(field.source == name and not isinstance(field, serializers.BaseSerializer)
+                    and not hasattr(serializer, f"validate_{name}") for name, field in self.fields)
+        )
+
+    def __call__(self, data) -> dict:
+        if not self.flat or type(data) is not dict:
+            return self.serializer.run_validation(data)
+        validated, errors = {}, {}
+        for name, field in self.fields:
+            try:
+                validated[name] = field.run_validation(data.get(name, empty))
+            except serializers.ValidationError as error:
+                errors[name] = error.detail
+            except SkipField:
+                pass
+        if errors:
+            raise serializers.ValidationError(errors)
+        return validated
 
 
 class UserBriefSerializer(serializers.Serializer):
@@ -126,17 +190,21 @@ class UnreadTotalSerializer(serializers.Serializer):
     unread_conversations = serializers.IntegerField(help_text="Conversations with at least one unread message")
 
 
+SENDABLE_TYPES = [MessageType.TEXT, MessageType.IMAGE, MessageType.VIDEO, MessageType.FILE]
+
+
 class MessageSendSerializer(serializers.Serializer):
+    """A send's input, over REST (`POST messages`) and the socket (`send_message`) alike."""
+
     conversation_id = serializers.IntegerField(min_value=1)
-    # Longer content is refused by the service with `message_too_long`; this bounds parsing.
-    content = serializers.CharField(allow_blank=True, trim_whitespace=False, required=False, default="", max_length=1_000_000)
-    type = serializers.ChoiceField(choices=[MessageType.TEXT, MessageType.IMAGE, MessageType.VIDEO, MessageType.FILE], required=False, default=MessageType.TEXT)
+    content = MessageTextField(allow_blank=True, required=False, default="")
+    type = serializers.ChoiceField(choices=SENDABLE_TYPES, required=False, default=MessageType.TEXT)
     reply_to_id = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
     client_id = serializers.CharField(max_length=64, required=False, allow_null=True, default=None)
 
 
 class MessageEditSerializer(serializers.Serializer):
-    content = serializers.CharField(trim_whitespace=False, max_length=1_000_000)
+    content = MessageTextField()
 
 
 class MessagePageQuerySerializer(serializers.Serializer):
@@ -178,5 +246,5 @@ class AuditSerializer(serializers.Serializer):
 
 class UploadSerializer(serializers.Serializer):
     conversation_id = serializers.IntegerField(min_value=1)
-    content = serializers.CharField(allow_blank=True, trim_whitespace=False, required=False, default="", max_length=1_000_000)
+    content = MessageTextField(allow_blank=True, required=False, default="")
     client_id = serializers.CharField(max_length=64, required=False, allow_null=True, default=None)

@@ -1,20 +1,21 @@
-import html
-import json
-
+from django.db.models import F
 from django.http import StreamingHttpResponse
 from django.utils.http import urlencode
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.serializers import UserSerializer
-from core.errors import Forbidden, NotFound, ValidationFailed
-from core.exports import csv_lines, csv_safe
+from accounts.api.views import UserFilter
+from core.errors import Forbidden, ValidationFailed
 from core.pagination import CursorPagination as BaseCursor
-from messaging import events, selectors, services
+from core.uploads import file_response, limit_uploads
+from messaging import events, exports, search, selectors, services
 from messaging.api import serializers as s
-from messaging.models import AuditAction, Conversation, MonitoringAudit, Participant
+from messaging.models import AuditAction, Conversation
+from offices.selectors import office_get_for
 
 
 def _valid(serializer_class, data):
@@ -50,8 +51,6 @@ class ConversationsView(APIView):
             value = request.query_params.get(name)
             if value is not None:
                 flags[name] = value.lower() in ("1", "true", "yes")
-        from django.db.models import F
-
         memberships = selectors.conversation_list_for(request.user, **flags).annotate(activity=F("conversation__last_activity_at"))
         paginator = ConversationCursor()
         page = paginator.paginate_queryset(memberships, request, view=self)
@@ -63,7 +62,7 @@ class ConversationsView(APIView):
     def post(self, request):
         data = _valid(s.ConversationCreateSerializer, request.data)
         conversation, created = services.conversation_create(actor=request.user, **data)
-        me = Participant.objects.get(conversation=conversation, user=request.user)
+        me = selectors.membership_get(request.user, conversation.id)
         return Response(_conversation_body(conversation.id, me), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -84,9 +83,9 @@ class ConversationDetailView(APIView):
         return Response(_conversation_body(membership.conversation_id, membership))
 
 
-# Built once: a serializer's fields are deep-copied for every new instance, which cost more than
-# the validation itself on the history page. run_validation keeps no state on the instance.
-_PAGE_QUERY = s.MessagePageQuerySerializer()
+# Built once (the hottest endpoints): see `serializers.Prebuilt`.
+_page_query = s.Prebuilt(s.MessagePageQuerySerializer)
+_send_body = s.Prebuilt(s.MessageSendSerializer)
 
 
 class ConversationMessagesView(APIView):
@@ -96,7 +95,7 @@ class ConversationMessagesView(APIView):
         description="Messages by `seq`, oldest first. `after=<seq>` catches up after a reconnect; `before=<seq>` scrolls back.",
     )
     def get(self, request, conversation_id):
-        query = _PAGE_QUERY.run_validation(request.query_params)
+        query = _page_query(request.query_params)
         page = {"before": query.get("before"), "after": query.get("after"), "limit": query["limit"]}
         found = selectors.messages_page_for(request.user, conversation_id, **page)
         if found is None:  # not a participant: a monitor in scope reads (audited), anyone else gets 404
@@ -115,10 +114,11 @@ class ConversationMessagesView(APIView):
 class ConversationReadView(APIView):
     @extend_schema(request=s.MarkReadSerializer, responses={200: s.ReadStateSerializer}, tags=["conversations"])
     def patch(self, request, conversation_id):
-        membership = selectors.membership_get(request.user, conversation_id)
+        conversation, _ = selectors.conversation_access(request.user, conversation_id)
         data = _valid(s.MarkReadSerializer, request.data)
-        seq = services.conversation_mark_read(user=request.user, conversation=membership.conversation, seq=data.get("seq"))
-        return Response({"conversation_id": membership.conversation_id, "seq": seq})
+        # monitors read without leaving receipts: the service answers them 404
+        seq = services.conversation_mark_read(user=request.user, conversation=conversation, seq=data.get("seq"))
+        return Response({"conversation_id": conversation.id, "seq": seq})
 
 
 class ConversationsReadAllView(APIView):
@@ -151,12 +151,8 @@ class ConversationParticipantsView(APIView):
     @extend_schema(responses={200: s.ParticipantPageSerializer}, tags=["conversations"])
     def get(self, request, conversation_id):
         conversation, _ = selectors.conversation_access(request.user, conversation_id)
-        rows = Participant.objects.filter(conversation=conversation).select_related("user").order_by("id")
-        return Response({"results": [
-            {**events.user_payload(p.user), "conversation_role": p.role, "joined_at": p.joined_at,
-             "last_read_seq": p.last_read_seq, "last_delivered_seq": p.last_delivered_seq}
-            for p in rows
-        ], "next": None})
+        rows = selectors.participants_of(conversation)
+        return Response({"results": [events.participant_payload(p) for p in rows], "next": None})
 
     @extend_schema(request=s.ParticipantsAddSerializer, responses={200: s.ConversationSerializer}, tags=["conversations"])
     def post(self, request, conversation_id):
@@ -187,7 +183,7 @@ class DirectConversationView(APIView):
                    description="Your direct conversation with this user; 404 when there is none yet.")
     def get(self, request, user_id):
         conversation = selectors.direct_conversation_with(request.user, user_id)
-        me = Participant.objects.get(conversation=conversation, user=request.user)
+        me = selectors.membership_get(request.user, conversation.id)
         return Response(_conversation_body(conversation.id, me))
 
     @extend_schema(request=None, responses={200: s.ConversationSerializer, 201: s.ConversationSerializer},
@@ -196,54 +192,20 @@ class DirectConversationView(APIView):
                                "201 when it is new (only with someone you may contact; 404 otherwise).")
     def post(self, request, user_id):
         conversation, created = services.conversation_direct_get_or_create(actor=request.user, user_id=user_id)
-        me = Participant.objects.get(conversation=conversation, user=request.user)
+        me = selectors.membership_get(request.user, conversation.id)
         return Response(_conversation_body(conversation.id, me), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class SuggestedContactsView(APIView):
     @extend_schema(parameters=[OpenApiParameter("q", str)], responses={200: UserSerializer(many=True)}, tags=["conversations"])
     def get(self, request):
-        from accounts.api.views import UserFilter
-
         people = UserFilter(request.GET, queryset=selectors.contact_candidates_for(request.user))
         if not people.is_valid():
-            from rest_framework.exceptions import ValidationError
-
             raise ValidationError(people.errors)
         paginator = BaseCursor()
         paginator.ordering = "id"
         page = paginator.paginate_queryset(people.qs, request, view=self)
         return paginator.get_paginated_response(UserSerializer(page, many=True).data)
-
-
-def _export_rows(conversation, after_seq: int = 0):
-    from messaging.models import Message
-
-    return (
-        Message.objects.filter(conversation=conversation, deleted_at__isnull=True, seq__gt=after_seq)
-        .select_related("sender").prefetch_related("attachments").order_by("seq").iterator(chunk_size=500)
-    )
-
-
-def stream_csv(conversation, after_seq: int = 0):
-    return csv_lines(
-        ["seq", "created_at", "sender_email", "type", "content", "attachments", "edited_at"],
-        ([message.seq, message.created_at.isoformat(), message.sender.email if message.sender else "",
-          message.type, csv_safe(message.content), ";".join(a.file_name for a in message.attachments.all()),
-          message.edited_at.isoformat() if message.edited_at else ""]
-         for message in _export_rows(conversation, after_seq)),
-    )
-
-
-def stream_json(conversation, after_seq: int = 0):
-    participants = [events.user_payload(p.user) for p in Participant.objects.filter(conversation=conversation).select_related("user")]
-    head = {"conversation_id": conversation.id, "type": conversation.type, "title": conversation.title, "participants": participants}
-    yield json.dumps(head)[:-1] + ', "messages": ['
-    first = True
-    for message in _export_rows(conversation, after_seq):
-        yield ("" if first else ",") + json.dumps(events.message_payload(message))
-        first = False
-    yield "]}"
 
 
 class ConversationExportView(APIView):
@@ -254,11 +216,8 @@ class ConversationExportView(APIView):
         conversation, me = selectors.conversation_access(request.user, conversation_id)
         services.monitoring_audit_record(actor=request.user, action=AuditAction.EXPORT, conversation=conversation,
                                          details={"format": query["format"]})
-        after_seq = me.cleared_seq if me is not None else 0  # a participant's cleared history stays hidden
-        if query["format"] == "csv":
-            response = StreamingHttpResponse(stream_csv(conversation, after_seq), content_type="text/csv; charset=utf-8")
-        else:
-            response = StreamingHttpResponse(stream_json(conversation, after_seq), content_type="application/json")
+        response = StreamingHttpResponse(exports.conversation_export(conversation, format=query["format"], reader=me),
+                                         content_type=exports.FORMATS[query["format"]])
         response["Content-Disposition"] = f'attachment; filename="conversation-{conversation.id}.{query["format"]}"'
         return response
 
@@ -274,10 +233,8 @@ def _monitoring_page(request, view, conversations):
 class MonitoringOfficeView(APIView):
     @extend_schema(responses={200: s.ConversationSerializer(many=True)}, tags=["monitoring"])
     def get(self, request, office_id):
-        from offices.selectors import office_get_for
-
         office = office_get_for(request.user, office_id)
-        if request.user.role not in ("manager", "super_admin"):
+        if not selectors.monitors_conversations(request.user):
             raise Forbidden("Only managers and super admins monitor conversations.")
         services.monitoring_audit_record(actor=request.user, action=AuditAction.MONITOR_LIST, office_id=office.id)
         return _monitoring_page(request, self, selectors.monitoring_list(request.user, office_id=office.id))
@@ -286,7 +243,7 @@ class MonitoringOfficeView(APIView):
 class MonitoringAllView(APIView):
     @extend_schema(responses={200: s.ConversationSerializer(many=True)}, tags=["monitoring"])
     def get(self, request):
-        if request.user.role != "super_admin":
+        if not selectors.monitors_every_conversation(request.user):
             raise Forbidden("Only super admins monitor every office.")
         services.monitoring_audit_record(actor=request.user, action=AuditAction.MONITOR_LIST)
         return _monitoring_page(request, self, selectors.monitoring_list(request.user))
@@ -295,21 +252,18 @@ class MonitoringAllView(APIView):
 class MonitoringAuditView(APIView):
     @extend_schema(responses={200: s.AuditSerializer(many=True)}, tags=["monitoring"])
     def get(self, request):
-        if request.user.role != "super_admin":
+        if not selectors.monitors_every_conversation(request.user):
             raise Forbidden("Only super admins read the monitoring audit log.")
         paginator = BaseCursor()
-        page = paginator.paginate_queryset(MonitoringAudit.objects.all(), request, view=self)
-        return paginator.get_paginated_response([
-            {"id": a.id, "actor_id": a.actor_id, "action": a.action, "conversation_id": a.conversation_id,
-             "office_id": a.office_id, "details": a.details, "created_at": a.created_at} for a in page
-        ])
+        page = paginator.paginate_queryset(selectors.monitoring_audit_for(request.user), request, view=self)
+        return paginator.get_paginated_response([events.audit_payload(audit) for audit in page])
 
 
 class MessagesView(APIView):
     @extend_schema(request=s.MessageSendSerializer, responses={201: s.MessageSerializer, 200: s.MessageSerializer}, tags=["messages"],
                    description="Idempotent by `client_id`: a repeat returns the first message with 200.")
     def post(self, request):
-        data = _valid(s.MessageSendSerializer, request.data)
+        data = _send_body(request.data)
         # The service checks membership under the conversation's lock (404 otherwise): no read first.
         conversation = Conversation(pk=data.pop("conversation_id"))
         message, created = services.message_send(sender=request.user, conversation=conversation, **data)
@@ -337,9 +291,7 @@ class MessageReadView(APIView):
     @extend_schema(request=None, responses={200: s.ReadStateSerializer}, tags=["messages"])
     def patch(self, request, message_id):
         message = selectors.message_get_for(request.user, message_id)
-        if not Participant.objects.filter(conversation_id=message.conversation_id, user=request.user).exists():
-            raise NotFound("Message not found.")  # monitors read without leaving receipts
-        seq = services.message_mark_read(user=request.user, message=message)
+        seq = services.message_mark_read(user=request.user, message=message)  # monitors: 404, no receipts
         return Response({"conversation_id": message.conversation_id, "seq": seq})
 
     post = patch
@@ -350,21 +302,14 @@ class MessageSearchView(APIView):
     def get(self, request):
         query = _valid(s.SearchQuerySerializer, request.query_params)
         offset, limit = query.pop("offset"), query.pop("limit")
-        hits, more = selectors.message_search(request.user, offset=offset, limit=limit, **query)
-        results = [{**events.message_payload(m), "rank": m.rank, "highlight": _highlight(m.snippet)} for m in hits]
+        hits, more = search.message_search(request.user, offset=offset, limit=limit, **query)
+        results = [events.search_hit_payload(message) for message in hits]
         next_url = None
         if more:
             params = request.query_params.copy()
             params["offset"] = offset + limit
             next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
         return Response({"results": results, "next": next_url})
-
-
-def _highlight(snippet: str) -> str:
-    escaped = html.escape(snippet or "")
-    return escaped.replace(selectors.HIGHLIGHT_START, "<mark>").replace(selectors.HIGHLIGHT_STOP, "</mark>")
-
-
 
 
 class MessageUploadView(APIView):
@@ -377,8 +322,6 @@ class MessageUploadView(APIView):
         description="1 to MAX_FILES_PER_MESSAGE files, each at most MAX_FILE_SIZE; types are read from the bytes.",
     )
     def post(self, request):
-        from core.uploads import limit_uploads
-
         limit_uploads(request)
         data = _valid(s.UploadSerializer, request.data)
         files = request.FILES.getlist("files")
@@ -396,7 +339,5 @@ class AttachmentDownloadView(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(description="The file, as an attachment"),
                               302: OpenApiResponse(description="A short-lived signed URL (S3)")}, tags=["messages"])
     def get(self, request, attachment_id):
-        from core.uploads import file_response
-
         attachment = selectors.attachment_get_for(request.user, attachment_id)
         return file_response(request, key=attachment.file_key, download_name=attachment.file_name, mime_type=attachment.mime_type)

@@ -15,11 +15,12 @@ _database_threads = ThreadPoolExecutor(
 )
 
 
-def database_sync_to_async(func):
-    """Run ORM work in a worker thread with a pooled connection.
+def in_db_thread(func):
+    """`func` (ORM work) as a coroutine function that runs it on one of this process's database
+    threads, with a pooled connection that is checked before and returned after.
 
-    Not thread-sensitive (unlike channels' helper): sockets of one process would otherwise queue
-    all their database work on a single thread.
+    Not Channels' `database_sync_to_async`: that one is thread-sensitive (every call of a process
+    queues on one thread), this one is not, so sockets' database work runs side by side.
     """
 
     def run(*args, **kwargs):

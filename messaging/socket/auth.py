@@ -3,13 +3,15 @@
 from functools import lru_cache
 from urllib.parse import parse_qs, urlsplit
 
+from channels.auth import AuthMiddlewareStack
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
 from core.authentication import token_matches_user
-from messaging.socket import database_sync_to_async
+from messaging.socket import in_db_thread
 
 
 def token_from_scope(scope) -> str | None:
@@ -22,7 +24,7 @@ def token_from_scope(scope) -> str | None:
     return values[0] if values else None
 
 
-@database_sync_to_async
+@in_db_thread
 def user_for_token(raw: str | None):
     if not raw or len(raw) > 4096:
         return AnonymousUser()
@@ -67,8 +69,6 @@ def origin_allowed(scope) -> bool:
     all (mobile apps and servers send none; browsers always do). An origin is scheme, host and
     port: `http://own-host` is not `https://own-host`. The server's own scheme is the one the socket
     arrived on (wss behind a trusted TLS proxy, decided in core.edge)."""
-    from django.conf import settings
-
     origin = origin_from_scope(scope)
     if origin is None:
         return True
@@ -85,8 +85,6 @@ def origin_allowed(scope) -> bool:
 def socket_auth(inner):
     """Token sockets (apps) skip the session and cookie layers, which would otherwise run on
     every frame sent; cookie sockets (the staff console) go through them."""
-    from channels.auth import AuthMiddlewareStack
-
     with_token, with_session = JWTAuthMiddleware(inner), AuthMiddlewareStack(JWTAuthMiddleware(inner))
 
     async def app(scope, receive, send):

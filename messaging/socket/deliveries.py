@@ -12,7 +12,8 @@ import logging
 
 from django.conf import settings
 
-from messaging.socket import PerLoop, database_sync_to_async
+from messaging import services
+from messaging.socket import PerLoop, in_db_thread
 
 logger = logging.getLogger("crm.socket")
 
@@ -36,12 +37,24 @@ def note(user_id: int, conversation_id: int, seq: int) -> None:
         batch.task = asyncio.get_running_loop().create_task(_flush_later(batch))
 
 
+async def flush() -> None:
+    """Write this process's pending receipts now, not at the end of the window."""
+    batch = _batch()
+    if batch.task is not None:
+        batch.task.cancel()
+    await _write(batch)
+
+
 async def _flush_later(batch: _Batch) -> None:
     await asyncio.sleep(settings.SOCKET_DELIVERY_BATCH_MS / 1000)
-    reached, batch.reached, batch.task = batch.reached, {}, None
-    from messaging import services
+    await _write(batch)
 
+
+async def _write(batch: _Batch) -> None:
+    reached, batch.reached, batch.task = batch.reached, {}, None
+    if not reached:
+        return
     try:
-        await database_sync_to_async(services.deliveries_record)(reached=reached)
+        await in_db_thread(services.deliveries_record)(reached=reached)
     except Exception:  # receipts are advisory; the pointers catch up with the next batch or a read
         logger.warning("delivery receipts failed", extra={"pointers": len(reached)}, exc_info=True)

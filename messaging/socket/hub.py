@@ -27,7 +27,7 @@ from channels.layers import get_channel_layer
 
 from core.realtime import conversation_message, members_group
 from messaging import events, selectors
-from messaging.socket import PerLoop, database_sync_to_async
+from messaging.socket import PerLoop, in_db_thread
 
 logger = logging.getLogger("crm.socket")
 
@@ -35,14 +35,14 @@ READ_BACK_SECONDS = 2.0
 READ_BACK_LIMIT = 1000  # messages read back at once; the next look reads the rest
 
 
-@database_sync_to_async
+@in_db_thread
 def _behind(seen: dict[int, int]) -> dict[int, int]:
     """{conversation id: seq handed out} of the conversations whose database seq is further."""
     latest = selectors.conversations_last_seq(list(seen))
     return {conversation_id: seq for conversation_id, seq in seen.items() if latest.get(conversation_id, 0) > seq}
 
 
-@database_sync_to_async
+@in_db_thread
 def _missed(positions: dict[int, int]) -> list[dict]:
     return [
         conversation_message(message.conversation_id, members, events.MESSAGE_RECEIVED, events.message_payload(message),

@@ -8,18 +8,17 @@ import logging
 
 from django.utils import timezone
 
+from accounts.models import User
 from core.realtime import broadcast_to_users
 from messaging import selectors
-from messaging.socket import PerLoop, database_sync_to_async, registry
+from messaging.socket import PerLoop, in_db_thread, registry
 
 logger = logging.getLogger("crm.socket")
 
 
-@database_sync_to_async
+@in_db_thread
 def announce(user_id: int, status: str) -> None:
     """`user_status_changed` to everyone who shares a conversation with the user, once each."""
-    from accounts.models import User
-
     user = User(pk=user_id)
     payload = {"user_id": user_id, "status": status}
     if status == "offline":

@@ -228,6 +228,11 @@ _rates = PerLoop(_Rates).get
 RATE_SYNC_SECONDS = 0.1
 
 
+def _second() -> int:
+    """The rate window this frame counts in: the current second (one clock for every process)."""
+    return int(time.time())
+
+
 def rate_allow(user_id: int, limit: int) -> bool:
     """At most `limit` frames per user per second, counted across every process.
 
@@ -236,7 +241,7 @@ def rate_allow(user_id: int, limit: int) -> bool:
     spread over several processes may get a tenth of a second's frames over the limit, never more.
     """
     rates = _rates()
-    window = int(time.time())
+    window = _second()
     if window != rates.window:
         rates.window, rates.here, rates.synced, rates.elsewhere = window, {}, {}, {}
     count = rates.here[user_id] = rates.here.get(user_id, 0) + 1

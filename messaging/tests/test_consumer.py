@@ -1,18 +1,29 @@
 """The /ws/ socket through Channels' WebsocketCommunicator, against the real Redis channel layer."""
 
 import asyncio
+import json
+from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.test import override_settings
+from django.test import Client, override_settings
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.tests.factories import ConsultantFactory
+from accounts.services import user_deactivate
+from accounts.tests.factories import ConsultantFactory, ManagerFactory, SuperAdminFactory
 from conftest import access_token_for
+from core.realtime import conversation_message, members_group
 from crm_project.asgi import application
-from messaging import services
-from messaging.models import Message, Participant
+from messaging import events, services
+from messaging.consumers import ChatConsumer
+from messaging.models import Message, MonitoringAudit, Participant
+from messaging.socket import deliveries, registry
+from messaging.socket.hub import hub
 from messaging.tests.factories import make_conversation
+from offices.tests.factories import OfficeFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -53,8 +64,6 @@ async def next_event(communicator, name, timeout=3):
 
 @pytest.fixture
 def people(db):
-    from offices.tests.factories import OfficeFactory
-
     office = OfficeFactory(name="WS office")
     return [ConsultantFactory(office=office) for _ in range(3)]
 
@@ -62,6 +71,61 @@ def people(db):
 @pytest.fixture
 def chat(people):
     return make_conversation(*people, office=people[0].office)
+
+
+@pytest.fixture
+def one_second(monkeypatch):
+    """The rate window stands still: every frame of the test counts in the same second."""
+    window = 1_000_000
+    monkeypatch.setattr(registry, "_second", lambda: window)
+    return window
+
+
+class Clock:
+    """The consumer's monotonic clock, moved by the test alone."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = Clock()
+    monkeypatch.setattr(ChatConsumer, "clock", staticmethod(fake))
+    return fake
+
+
+async def hand_out(conversation_id, user_ids, payload):
+    """A conversation event as this process's hub hands it to its sockets: at once, in this order
+    (not through Redis, where it would race the test's next frame)."""
+    await hub()._hand_out(conversation_message(conversation_id, user_ids, "message_received", payload,
+                                                seq=payload["seq"], sender_id=payload["sender_id"]))
+
+
+async def gap_fills_done():
+    for task in [task for task in asyncio.all_tasks() if task.get_coro().__name__ == "_fill_gap"]:
+        await task
+
+
+async def nothing_more(communicator):
+    """Nothing is waiting for the client: the next frame is the answer to a ping sent now."""
+    await communicator.send_json_to({"event": "ping", "id": "last"})
+    return (await communicator.receive_json_from())["id"] == "last"
+
+
+@pytest.fixture
+def gap_gate(monkeypatch):
+    """Gaps are read back when the test opens the gate, not after SOCKET_GAP_WAIT_MS."""
+    gate = asyncio.Event()
+
+    async def wait(consumer):
+        await gate.wait()
+
+    monkeypatch.setattr(ChatConsumer, "gap_wait", wait)
+    return gate
 
 
 async def test_a_send_to_an_id_beyond_the_database_range_is_not_found(people):
@@ -72,8 +136,6 @@ async def test_a_send_to_an_id_beyond_the_database_range_is_not_found(people):
 
 
 async def test_the_staff_console_session_opens_a_socket_without_a_token(people):
-    from django.test import Client
-
     def signed_in_cookie():
         client = Client()
         client.force_login(people[0])
@@ -97,10 +159,6 @@ async def test_bad_token_closes_with_4401():
 
 
 async def test_expired_token_closes_with_4401(people):
-    from datetime import timedelta
-
-    from rest_framework_simplejwt.tokens import AccessToken
-
     token = AccessToken.for_user(people[0])
     token.set_exp(lifetime=-timedelta(seconds=1))
     assert await closed_with(await connect(token=str(token))) == 4401
@@ -230,12 +288,15 @@ async def test_edit_delete_and_read_over_the_socket(people, chat):
 
 
 async def test_delivery_receipts_are_batched(people, chat, settings):
-    settings.SOCKET_DELIVERY_BATCH_MS = 100
+    settings.SOCKET_DELIVERY_BATCH_MS = 60_000  # the window ends when the test says (deliveries.flush)
     author, reader = await connect(people[0]), await connect(people[1])
     for n in range(5):
         await request(author, "send_message", {"conversation_id": chat.id, "content": f"burst {n}"}, id=str(n))
     for _ in range(5):
         await next_event(reader, "message_received")
+    membership = await database_sync_to_async(Participant.objects.get)(conversation=chat, user=people[1])
+    assert membership.last_delivered_seq == 0  # noted, not written yet
+    await deliveries.flush()
     delivered = await next_event(author, "message_delivered")
     assert delivered["user_id"] == people[1].id and delivered["seq"] == 5  # one receipt for the burst
     membership = await database_sync_to_async(Participant.objects.get)(conversation=chat, user=people[1])
@@ -282,10 +343,6 @@ async def test_removed_participant_stops_receiving_at_once(people, chat):
 async def test_an_event_is_dropped_by_a_socket_whose_user_it_does_not_name(people, chat):
     """Each conversation event names its recipients as of the send (read under the conversation's
     lock), so a socket that has not yet heard of its user's removal still drops it."""
-    from channels.layers import get_channel_layer
-
-    from core.realtime import conversation_message, members_group
-
     insider = await connect(people[1])
     outsider = await connect(people[2])  # second: it hears no presence of the first
     payload = {"id": 1, "conversation_id": chat.id, "seq": 1, "sender_id": people[0].id, "content": "x"}
@@ -297,14 +354,11 @@ async def test_an_event_is_dropped_by_a_socket_whose_user_it_does_not_name(peopl
     await insider.disconnect()
 
 
-async def test_deactivation_closes_sockets_within_two_seconds(people):
-    from accounts.services import user_deactivate
-    from accounts.tests.factories import SuperAdminFactory
-
+async def test_deactivation_closes_the_users_sockets(people):
     admin = await database_sync_to_async(SuperAdminFactory)()
     socket = await connect(people[0])
     await database_sync_to_async(user_deactivate)(actor=admin, user=people[0])
-    message = await socket.receive_output(timeout=2)
+    message = await socket.receive_output(timeout=3)
     assert message == {"type": "websocket.close", "code": 4401}
 
 
@@ -333,7 +387,7 @@ async def test_upload_progress_flow(people, chat):
 
 
 @override_settings(SOCKET_RATE_LIMIT=5)
-async def test_flood_gets_rate_limited_then_closed(people):
+async def test_flood_gets_rate_limited_then_closed(people, one_second, clock):
     flooder, bystander = await connect(people[0]), await connect(people[1])
     for n in range(30):
         await flooder.send_json_to({"event": "ping", "data": {}, "id": str(n)})
@@ -343,17 +397,16 @@ async def test_flood_gets_rate_limited_then_closed(people):
         if output["type"] == "websocket.close":
             closed = output["code"] == 4429
             break
-        frame = __import__("json").loads(output["text"])
+        frame = json.loads(output["text"])
         codes.append(frame["event"] if frame["event"] == "ack" else frame["data"]["code"])
-    assert closed and "rate_limited" in codes and codes.count("ack") <= 5
-    start = asyncio.get_running_loop().time()
-    assert (await request(bystander, "ping"))["event"] == "ack"
-    assert asyncio.get_running_loop().time() - start < 0.5
+    # 5 a second; then each refused frame is a strike, and the sixth closes it (no time passes to fade them)
+    assert closed and codes == ["ack"] * 5 + ["rate_limited"] * 5
+    assert (await request(bystander, "ping"))["event"] == "ack"  # another user's frames are not counted
     await bystander.disconnect()
 
 
 @override_settings(SOCKET_RATE_LIMIT=5)
-async def test_a_flood_of_junk_is_rate_limited_and_closed_like_any_other(people):
+async def test_a_flood_of_junk_is_rate_limited_and_closed_like_any_other(people, one_second, clock):
     """Frames that are not even JSON, or too large, count against the limit too: no reply to each."""
     flooder = await connect(people[0])
     for n in range(200):
@@ -363,9 +416,10 @@ async def test_a_flood_of_junk_is_rate_limited_and_closed_like_any_other(people)
         output = await flooder.receive_output(timeout=3)
         if output["type"] == "websocket.close":
             break
-        replies.append(__import__("json").loads(output["text"])["data"]["code"])
+        replies.append(json.loads(output["text"])["data"]["code"])
     assert output["code"] == 4429
-    assert set(replies) == {"bad_json", "frame_too_large", "rate_limited"} and len(replies) <= 15
+    assert replies[:5] == ["frame_too_large", "bad_json"] * 2 + ["frame_too_large"]
+    assert replies[5:] == ["rate_limited"] * 5  # closed at the sixth strike
 
 
 async def test_the_frame_limit_counts_bytes_not_characters(people):
@@ -386,30 +440,23 @@ async def test_a_client_id_must_be_text(people, chat):
 
 
 @override_settings(SOCKET_RATE_LIMIT=5)
-async def test_the_rate_limit_counts_frames_seen_by_other_processes(people):
+async def test_the_rate_limit_counts_frames_seen_by_other_processes(people, one_second):
     """Another process already let 4 of this user's frames through this second (its count is in
     Redis): once the counts are exchanged, this process allows only what is left."""
-    import time
-
-    from messaging.socket import registry
-
     client = await connect(people[0])
-    while time.time() % 1 > 0.5:  # room for a sync inside the second
-        await asyncio.sleep(0.05)
-    window = int(time.time())
-    await registry.redis_client().set(registry._key("rate", people[0].id, window), 4, ex=2)
-    assert (await request(client, "ping", id="a"))["event"] == "ack"  # 1 here, not yet synced
-    await asyncio.sleep(registry.RATE_SYNC_SECONDS * 2)
-    assert int(await registry.redis_client().get(registry._key("rate", people[0].id, window))) == 5
+    await registry.redis_client().set(registry._key("rate", people[0].id, one_second), 4, ex=60)
+    assert (await request(client, "ping", id="a"))["event"] == "ack"  # 1 here, not yet exchanged
+    rates = registry._rates()
+    while rates.elsewhere.get(people[0].id) is None:  # the exchange with Redis (every RATE_SYNC_SECONDS)
+        await asyncio.sleep(registry.RATE_SYNC_SECONDS / 2)
+    assert rates.elsewhere[people[0].id] == 4
+    assert int(await registry.redis_client().get(registry._key("rate", people[0].id, one_second))) == 5
     refused = await request(client, "ping", id="b")  # 2 here + 4 elsewhere > 5
-    assert int(time.time()) == window and refused["data"]["code"] == "rate_limited"
+    assert refused["data"]["code"] == "rate_limited"
     await client.disconnect()
 
 
 async def test_monitor_joins_read_only_and_is_audited(people, chat):
-    from accounts.tests.factories import ManagerFactory
-    from messaging.models import MonitoringAudit
-
     manager = await database_sync_to_async(ManagerFactory)(office=people[0].office)
     socket = await connect(manager)
     joined = await request(socket, "join_conversation", {"conversation_id": chat.id})
@@ -427,89 +474,74 @@ async def test_monitor_joins_read_only_and_is_audited(people, chat):
     await socket.disconnect()
 
 
-async def test_messages_are_pushed_in_seq_order_even_when_commits_race(people, chat):
-    """A later seq arriving first is held until the gap is filled (here: from the database)."""
-    from core.realtime import conversation_message, members_group
-    from messaging import events
-
+async def test_a_repeated_message_event_is_not_pushed_twice(people, chat):
+    """The channel layer (or the hub's read-back) may hand out an event again: the socket drops it."""
     listener = await connect(people[1])
-    first = await database_sync_to_async(services.message_send)(sender=people[0], conversation=chat, content="one")
-    assert (await next_event(listener, "message_received"))["seq"] == 1
-    # simulate the channel layer delivering seq 3 before seq 2 (and seq 2 never arriving)
-    second, _ = await database_sync_to_async(services.message_send)(sender=people[2], conversation=chat, content="two")
-    third, _ = await database_sync_to_async(services.message_send)(sender=people[2], conversation=chat, content="three")
-    seen = [(await next_event(listener, "message_received"))["seq"] for _ in range(2)]
-    assert seen == [2, 3]
-    from channels.layers import get_channel_layer
-
-    payload = await database_sync_to_async(lambda: events.message_payload(Message.objects.select_related("sender").get(pk=third.pk)))()
-    await get_channel_layer().group_send(members_group(chat.id), conversation_message(
-        chat.id, [p.id for p in people], "message_received", payload, seq=payload["seq"], sender_id=payload["sender_id"]))
-    assert await listener.receive_nothing(timeout=0.3)  # a repeat is never pushed twice
-    assert first[1] is True
+    for content in ("one", "two", "three"):
+        await database_sync_to_async(services.message_send)(sender=people[2], conversation=chat, content=content)
+    assert [(await next_event(listener, "message_received"))["seq"] for _ in range(3)] == [1, 2, 3]
+    payload = await database_sync_to_async(
+        lambda: events.message_payload(Message.objects.select_related("sender").get(conversation=chat, seq=3)))()
+    await hand_out(chat.id, [p.id for p in people], payload)
+    assert await nothing_more(listener)
     await listener.disconnect()
 
 
-async def test_a_gap_is_filled_from_the_database_in_order(people, chat, settings):
-    from channels.layers import get_channel_layer
-    from django.utils import timezone
-
-    from core.realtime import conversation_message, members_group
-    from messaging import events
-
-    settings.SOCKET_GAP_WAIT_MS = 100
+async def test_a_gap_is_filled_from_the_database_in_order(people, chat, gap_gate):
     listener = await connect(people[1])
     await database_sync_to_async(services.message_send)(sender=people[0], conversation=chat, content="one")
     assert (await next_event(listener, "message_received"))["seq"] == 1
 
     def store_two_silently():
-        rows = [Message.objects.create(conversation=chat, seq=seq, sender=people[0], content=f"m{seq}") for seq in (2, 3)]
+        rows = [Message.objects.create(conversation=chat, seq=seq, sender=people[0], content=f"m{seq}")
+                for seq in (2, 3)]
         chat.__class__.objects.filter(pk=chat.pk).update(last_seq=3, last_activity_at=timezone.now())
         return events.message_payload(Message.objects.select_related("sender").get(pk=rows[1].pk))
 
     third = await database_sync_to_async(store_two_silently)()
-    # seq 3 overtakes seq 2, whose event is lost: the socket holds 3, reads 2 from the database, then pushes both in order
-    await get_channel_layer().group_send(members_group(chat.id), conversation_message(
-        chat.id, [p.id for p in people], "message_received", third, seq=third["seq"], sender_id=third["sender_id"]))
+    # seq 3 overtakes seq 2, whose event is lost: the socket holds 3, reads 2 from the database, then pushes both
+    await hand_out(chat.id, [p.id for p in people], third)
+    assert await nothing_more(listener)  # held
+    gap_gate.set()
+    await gap_fills_done()
     seen = [(await next_event(listener, "message_received"))["seq"] for _ in range(2)]
-    assert seen == [2, 3]
+    assert seen == [2, 3] and await nothing_more(listener)
     await listener.disconnect()
 
 
-async def test_a_gap_is_not_filled_for_someone_removed_meanwhile(people, chat, settings):
-    from channels.layers import get_channel_layer
-
-    from core.realtime import conversation_message, members_group
-
-    settings.SOCKET_GAP_WAIT_MS = 300
+async def test_a_gap_is_not_filled_for_someone_removed_meanwhile(people, chat, gap_gate):
     listener = await connect(people[1])
-    await database_sync_to_async(services.message_send)(sender=people[0], conversation=chat, content="one")
-    assert (await next_event(listener, "message_received"))["seq"] == 1
-    later = {"id": 99, "conversation_id": chat.id, "seq": 3, "sender_id": people[0].id, "content": "three"}
-    await get_channel_layer().group_send(members_group(chat.id), conversation_message(
-        chat.id, [p.id for p in people], "message_received", later, seq=3, sender_id=people[0].id))  # held: 2 is missing
+    for content in ("one", "two"):
+        await database_sync_to_async(services.message_send)(sender=people[0], conversation=chat, content=content)
+    assert [(await next_event(listener, "message_received"))["seq"] for _ in range(2)] == [1, 2]
+    later = {"id": 99, "conversation_id": chat.id, "seq": 4, "sender_id": people[0].id, "content": "four"}
+    await hand_out(chat.id, [p.id for p in people], later)  # held: 3 is missing
     await database_sync_to_async(services.participants_remove)(actor=people[0], conversation=chat, user_id=people[1].id)
+    await database_sync_to_async(services.message_send)(sender=people[0], conversation=chat, content="three")
     assert (await next_event(listener, "user_left_conversation"))["user_id"] == people[1].id
-    assert await listener.receive_nothing(timeout=0.6)
+    gap_gate.set()  # the read-back comes after the removal: seq 3 is in the database, but not theirs
+    await gap_fills_done()
+    assert await nothing_more(listener)
     await listener.disconnect()
 
 
-async def test_a_silent_client_is_closed_and_forgotten(people, settings):
-    from messaging.socket import registry
-
-    settings.SOCKET_PING_TIMEOUT = 300
+async def test_a_silent_client_is_closed_and_forgotten(people, settings, clock):
+    settings.SOCKET_PING_TIMEOUT = 300  # looked at every 100 ms, on the test's clock
     silent = await connect(people[0])
     assert await registry.live_socket_count(people[0].id) == 1
-    message = await silent.receive_output(timeout=2)
+    clock.now += 0.301
+    message = await silent.receive_output(timeout=3)
     assert message == {"type": "websocket.close", "code": 4408}
     await silent.wait()
     assert await registry.live_socket_count(people[0].id) == 0
 
 
-async def test_pings_keep_a_quiet_client_open(people, settings):
-    settings.SOCKET_PING_TIMEOUT = 600
+async def test_pings_keep_a_quiet_client_open(people, settings, clock):
+    settings.SOCKET_PING_TIMEOUT = 300  # looked at every 100 ms, on the test's clock
     client = await connect(people[0])
-    for n in range(4):
-        await asyncio.sleep(0.25)
+    for n in range(4):  # a second in all, never 0.3 s without a frame
+        clock.now += 0.25
+        await asyncio.sleep(0.15)  # a look of the heartbeat at this time
         assert (await request(client, "ping", id=str(n)))["event"] == "ack"
+    assert await client.receive_nothing(timeout=0.15)  # still open after another look
     await client.disconnect()

@@ -4,9 +4,12 @@ conversation with someone by id (get or create), and the unread total for a badg
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.tests.factories import ConsultantFactory, StudentFactory
+from core.tests.test_uploads import png_bytes
 from messaging.models import Conversation, Participant
+from messaging.services import conversation_ensure_direct, message_send_with_files
 from messaging.tests.factories import make_conversation, send
 
 pytestmark = pytest.mark.django_db
@@ -71,11 +74,6 @@ def test_read_all_query_count_is_fixed(rows, client_for, office, consultant, dja
 @pytest.fixture
 def cleared(client_for, office, consultant, receptionist):
     """A chat of three messages (one with a file) that the consultant cleared."""
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from core.tests.test_uploads import png_bytes
-    from messaging.services import message_send_with_files
-
     chat = make_conversation(consultant, receptionist, office=office)
     send(consultant, chat, "visa paperwork first")
     send(receptionist, chat, "visa paperwork reply")
@@ -200,8 +198,6 @@ def test_direct_get_or_create_follows_the_role_rules(client_for, office, consult
 
 
 def test_direct_get_or_create_returns_an_automatic_conversation_outside_the_role_rules(client_for, office, consultant):
-    from messaging.services import conversation_ensure_direct
-
     outsider = StudentFactory()  # the consultant could not start this one, but the system opened it
     opened = conversation_ensure_direct(user_a=consultant, user_b=outsider)
     response = client_for(consultant).post(f"/api/v1/conversations/direct/{outsider.id}")

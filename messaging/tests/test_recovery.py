@@ -1,6 +1,8 @@
 """Nothing lost, nothing doubled: reconnect catch-up with after=<seq>, and recovery when the
 channel layer drops under overload."""
 
+import asyncio
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -9,8 +11,10 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import ConsultantFactory
 from conftest import access_token_for
+from core import realtime
 from core.realtime import members_group
 from messaging import services
+from messaging.socket import hub
 from messaging.tests.factories import make_conversation
 from messaging.tests.test_consumer import connect, next_event
 from offices.tests.factories import OfficeFactory
@@ -66,8 +70,6 @@ def test_dropped_events_are_recovered_from_the_database(settings):
         services.message_send(sender=alice, conversation=chat, content=f"burst {n}")
 
     async def drain():
-        import asyncio
-
         got = []
         while True:
             try:
@@ -87,8 +89,6 @@ def test_dropped_events_are_recovered_from_the_database(settings):
 async def test_a_message_overtaken_by_the_next_is_still_pushed_first_on_a_new_socket(monkeypatch):
     """Two sends commit in order but their events reach Redis the other way round (their publishing
     threads race): a socket opened just before must push both, in order, not only the later one."""
-    from core import realtime
-
     office = await database_sync_to_async(OfficeFactory)(name="Overtaken")
     alice, bob = [await database_sync_to_async(ConsultantFactory)(office=office) for _ in range(2)]
     chat = await database_sync_to_async(make_conversation)(alice, bob, office=office)
@@ -113,9 +113,6 @@ async def test_messages_whose_events_never_came_are_read_back_to_open_sockets(mo
     """An event published while Redis was away is gone; the socket stays open and nothing else
     would tell it. The process's hub notices the conversation is behind the database and reads
     the missing messages back, in order, once."""
-    from core import realtime
-    from messaging.socket import hub
-
     monkeypatch.setattr(hub, "READ_BACK_SECONDS", 0.1)
     office = await database_sync_to_async(OfficeFactory)(name="Read back")
     alice, bob = [await database_sync_to_async(ConsultantFactory)(office=office) for _ in range(2)]

@@ -2,16 +2,18 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import ConsultantFactory, StudentFactory
 from core.errors import Forbidden, NotFound, ValidationFailed
 from leads.tests.factories import LeadFactory
-from messaging import services
+from messaging import selectors, services
 from messaging.models import Conversation, Message, Participant
 from messaging.tests.factories import make_conversation, send
+from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +32,6 @@ def test_send_numbers_messages_and_pushes_after_commit(manager, consultant, inbo
 
 
 def test_nothing_is_pushed_for_a_rolled_back_send(manager, consultant, inbox, django_capture_on_commit_callbacks):
-    from django.db import transaction
-
     conversation = make_conversation(manager, consultant)
     consultant_inbox = inbox(consultant)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -196,8 +196,6 @@ def statements(captured) -> list[str]:
 
 
 def test_a_send_is_one_statement_and_leaves_the_conversation_consistent(manager, consultant):
-    from django.test.utils import CaptureQueriesContext
-
     conversation = make_conversation(manager, consultant)
     with CaptureQueriesContext(connection) as captured:
         message, created = services.message_send(sender=manager, conversation=Conversation(pk=conversation.pk), content="hi")
@@ -242,8 +240,6 @@ def test_a_former_participant_cannot_replay_a_client_id(manager, consultant, rec
 
 
 def test_deliveries_of_a_whole_process_are_one_statement(manager, consultant, receptionist):
-    from django.test.utils import CaptureQueriesContext
-
     first = make_conversation(manager, consultant, receptionist)
     second = make_conversation(consultant, manager)
     for n in range(3):
@@ -267,8 +263,6 @@ def test_direct_conversations_are_unique_per_pair(consultant, receptionist):
 
 
 def test_the_database_refuses_a_second_direct_conversation(consultant, receptionist):
-    from django.db import IntegrityError
-
     services.conversation_ensure_direct(user_a=consultant, user_b=receptionist)
     with pytest.raises(IntegrityError):
         Conversation.objects.create(type="direct", direct_key=Conversation.direct_key_for(receptionist.id, consultant.id),
@@ -304,8 +298,6 @@ def test_group_size_is_capped(office, manager, settings):
 
 
 def test_removed_participant_loses_access_and_is_told(manager, consultant, receptionist, inbox, django_capture_on_commit_callbacks):
-    from messaging import selectors
-
     conversation, _ = services.conversation_create(actor=manager, type="group", participant_ids=[consultant.id, receptionist.id])
     removed_inbox = inbox(receptionist)
     with django_capture_on_commit_callbacks(execute=True):
@@ -339,8 +331,6 @@ def test_participant_replace_moves_history_to_the_new_consultant(office, consult
 
 
 def test_adding_someone_notifies_them(manager, consultant, django_capture_on_commit_callbacks):
-    from notifications.models import Notification
-
     services.conversation_create(actor=manager, type="group", participant_ids=[consultant.id], title="Team")
     assert Notification.objects.filter(recipient=consultant, kind="conversation_added").count() == 1
     assert not Notification.objects.filter(recipient=manager).exists()

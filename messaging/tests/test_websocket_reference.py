@@ -5,7 +5,9 @@ import re
 from pathlib import Path
 
 from messaging import events
-from messaging.consumers import CLIENT_EVENTS, SERVER_EVENTS, ChatConsumer
+from messaging.consumers import ChatConsumer
+from messaging.socket.incoming import CLIENT_EVENTS
+from messaging.socket.outgoing import SERVER_EVENTS
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "websocket.md").read_text()
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,14 +1,15 @@
 """Export conversations an ops person may monitor, by office and date range, as CSV or JSON lines."""
 
 import sys
-from datetime import datetime, time, timezone as dt_timezone
+from datetime import datetime, time
+from datetime import timezone as dt_timezone
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from accounts.models import User
 from messaging import selectors, services
-from messaging.api.views import stream_csv, stream_json
+from messaging.exports import conversation_export
 from messaging.models import AuditAction
 
 
@@ -33,28 +34,28 @@ class Command(BaseCommand):
 
     def handle(self, *args, actor, office, date_from, date_to, format, output, **options):
         user = User.objects.filter(email__iexact=actor, is_active=True).first()
-        if user is None or user.role not in ("manager", "super_admin"):
+        if user is None or not selectors.monitors_conversations(user):
             raise CommandError("--as must name an active manager or super admin.")
+        if office and not selectors.monitors_office(user, office):
+            raise CommandError("Office not found.")
         conversations = selectors.monitoring_list(user, office_id=office)
         if date_from:
             conversations = conversations.filter(last_activity_at__gte=datetime.combine(_day(date_from), time.min, dt_timezone.utc))
         if date_to:
             conversations = conversations.filter(created_at__lt=datetime.combine(_day(date_to), time.max, dt_timezone.utc))
         conversations = list(conversations)
-        if office and not conversations and user.role == "manager" and office != user.office_id:
-            raise CommandError("Office not found.")
         out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
         try:
             for conversation in tqdm(conversations, desc="conversations", unit="conv", file=sys.stderr, disable=not output):
                 services.monitoring_audit_record(actor=user, action=AuditAction.EXPORT, conversation=conversation,
                                                  details={"format": format, "via": "export_conversations"})
                 if format == "csv":
-                    for n, line in enumerate(stream_csv(conversation)):
+                    for n, line in enumerate(conversation_export(conversation, format="csv")):
                         if n == 0:
                             out.write(f"# conversation {conversation.id}\n")
                         out.write(line)
                 else:
-                    out.write("".join(stream_json(conversation)) + "\n")
+                    out.write("".join(conversation_export(conversation, format="json")) + "\n")
         finally:
             if output:
                 out.close()

@@ -1,0 +1,262 @@
+"""Writes on messages: send (with or without files), edit, delete.
+
+A send's input shape (ids, text, type, client_id) is checked once, by the serializers every
+door uses (`messaging.api.serializers.MessageSendSerializer`, REST and socket alike); the rules
+here are the content's (length, NUL, profanity), membership and the reply (in the database
+function, under the conversation's lock), and idempotency by `client_id`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from contextlib import nullcontext
+from datetime import timedelta
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from core.db import BIGINT_MAX, prepared_cursor
+from core.errors import Forbidden, NotFound, ValidationFailed
+from core.realtime import broadcast_to_members
+from core.uploads import check_upload, store_upload
+from messaging import events
+from messaging.models import Attachment, Conversation, Message, MessageType, Participant
+from messaging.search import HIGHLIGHT_START, HIGHLIGHT_STOP
+from messaging.selectors import conversation_can_monitor, participant_user_ids
+
+
+@lru_cache(maxsize=8)
+def _profanity_pattern(words: tuple[str, ...]) -> re.Pattern | None:
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)
+
+
+def content_clean(content: str) -> str:
+    """A message's text as stored: trimmed, at most MESSAGE_MAX_LENGTH characters, no NUL, no search
+    markers, and profanity masked or refused (word boundaries; PROFANITY_MODE)."""
+    content = content.strip()
+    if len(content) > settings.MESSAGE_MAX_LENGTH:
+        raise ValidationFailed(
+            f"A message holds at most {settings.MESSAGE_MAX_LENGTH} characters.",
+            code="message_too_long",
+            details={"max_length": settings.MESSAGE_MAX_LENGTH},
+        )
+    if "\x00" in content:
+        raise ValidationFailed("Message content cannot contain NUL characters.", code="invalid_content")
+    content = content.replace(HIGHLIGHT_START, "").replace(HIGHLIGHT_STOP, "")  # reserved for search snippets
+    mode = settings.PROFANITY_MODE
+    pattern = _profanity_pattern(tuple(w.lower() for w in settings.PROFANITY_WORDS)) if mode != "off" else None
+    if pattern is None or not pattern.search(content):
+        return content
+    if mode == "reject":
+        raise ValidationFailed("Please keep the conversation polite.", code="profanity")
+    return pattern.sub(lambda match: "*" * len(match.group(0)), content)
+
+
+def _broadcast_message(event: str, message: Message, member_ids: list[int] | None = None) -> None:
+    """Once to the conversation's members group (participants and read-only monitors)."""
+    if member_ids is None:
+        member_ids = participant_user_ids(message.conversation_id)
+    broadcast_to_members(message.conversation_id, member_ids, event, events.message_payload(message), monitors=True,
+                         seq=message.seq if event == events.MESSAGE_RECEIVED else None, sender_id=message.sender_id)
+
+
+def _existing_send(sender: User, client_id: str, conversation: Conversation) -> Message | None:
+    message = Message.objects.select_related("sender").filter(sender=sender, client_id=client_id).first()
+    if message is None:
+        return None
+    if message.conversation_id != conversation.pk:
+        raise ValidationFailed("This client_id was already used in another conversation.", code="client_id_reused")
+    if not Participant.objects.filter(conversation_id=conversation.pk, user=sender).exists():
+        raise NotFound("Conversation not found.")  # a former participant learns nothing, not even their old message
+    return message
+
+
+def message_send(
+    *, sender: User, conversation: Conversation, content: str = "", type: str = MessageType.TEXT,
+    reply_to_id: int | None = None, client_id: str | None = None, attachment_ids: Iterable[int] = (),
+) -> tuple[Message, bool]:
+    """Store a message with the conversation's next `seq` and push it to every participant.
+
+    Only `conversation.pk` is used: membership is checked under the conversation's row lock (a
+    non-member gets 404). The same `(sender, client_id)` returns the first message (`created`
+    False), also when two sends race: the unique constraint decides and the loser reads the
+    winner's row. Stored by a database function, not `save()`: see `_message_store`.
+    """
+    content = content_clean(content)
+    attachment_ids = list(attachment_ids)
+    if not content and not attachment_ids:
+        raise ValidationFailed("A message needs content or files.", code="empty_message")
+    if not 0 < conversation.pk <= BIGINT_MAX:  # no such row; the database would refuse the number itself
+        raise NotFound("Conversation not found.")
+    if reply_to_id is not None and not 0 < reply_to_id <= BIGINT_MAX:
+        raise ValidationFailed("You can only reply to a message of this conversation.", code="invalid_reply_to")
+    # A plain send is one statement and its own transaction; with files, or inside a caller's
+    # transaction, it joins one (a savepoint, so a repeated client_id spoils nothing).
+    joined = transaction.atomic() if attachment_ids or connection.in_atomic_block else nullcontext()
+    try:  # optimistic: a repeated client_id is rare, so it costs nothing until the insert conflicts
+        with joined:
+            message, member_ids = _message_store(
+                sender=sender, conversation_id=conversation.pk, type=type, content=content,
+                reply_to_id=reply_to_id, client_id=client_id,
+            )
+            if attachment_ids:
+                claimed = (Attachment.objects.filter(pk__in=attachment_ids, uploaded_by=sender, message__isnull=True)
+                           .update(message=message))
+                if claimed != len(set(attachment_ids)):
+                    raise ValidationFailed("Some files are unknown or already sent.", code="invalid_attachments")
+                message.loaded_attachments = list(Attachment.objects.filter(message=message).order_by("id"))
+            _broadcast_message(events.MESSAGE_RECEIVED, message, member_ids)
+    except IntegrityError:
+        if client_id is None:
+            raise
+        existing = _existing_send(sender, client_id, conversation)
+        if existing is None:
+            raise
+        return existing, False
+    return message, True
+
+
+# The columns a send writes, in `Message`'s order; the database function writes the same ones
+# (messaging/sql/message_store.sql; test_message_store keeps the two equal to the model).
+STORED_FIELDS = [field.attname for field in Message._meta.concrete_fields if not field.generated]
+
+
+def _message_store(*, sender: User, conversation_id: int, type: str, content: str, reply_to_id,
+                   client_id) -> tuple[Message, list[int]]:
+    """The hot path of every send: one call of the database function `messaging_message_store`
+    (messaging/sql/message_store.sql), which locks the conversation, checks membership and the reply
+    after the lock, takes the next `seq` and the message id, moves the sender's pointers, stores the
+    message and lists the participants to push to. One round trip, the lock held briefly.
+
+    `Message.save()` never runs for a send: no pre_save/post_save signals, no Python-side defaults
+    (`created_at` is set here). The stored row becomes a model instance the way the ORM reads one
+    (`Message.from_db`)."""
+    now = timezone.now()
+    with prepared_cursor() as cursor:  # planned once per pooled connection, not on every send
+        cursor.execute(
+            "SELECT * FROM messaging_message_store(%s::bigint, %s::bigint, %s::text, %s::text, %s::bigint, %s::text, "
+            "%s::timestamptz)",
+            [conversation_id, sender.pk, type, content, reply_to_id, client_id, now],
+        )
+        is_member, reply_ok, seq, message_id, member_ids = cursor.fetchone()
+    if not is_member:
+        raise NotFound("Conversation not found.")
+    if not reply_ok:
+        raise ValidationFailed("You can only reply to a message of this conversation.", code="invalid_reply_to")
+    stored = {"id": message_id, "conversation_id": conversation_id, "seq": seq, "sender_id": sender.pk, "type": type,
+              "content": content, "reply_to_id": reply_to_id, "client_id": client_id, "created_at": now,
+              "edited_at": None, "deleted_at": None, "deleted_by_id": None}
+    message = Message.from_db(connection.alias, STORED_FIELDS, [stored[name] for name in STORED_FIELDS])
+    message.sender = sender
+    message.loaded_attachments = []
+    return message, member_ids
+
+
+def _own_message(actor: User, message: Message) -> None:
+    if not Participant.objects.filter(conversation_id=message.conversation_id, user=actor).exists():
+        raise NotFound("Message not found.")
+    if message.sender_id != actor.pk:
+        raise Forbidden("Only the sender can edit a message.", code="not_sender")
+
+
+@transaction.atomic
+def message_edit(*, actor: User, message: Message, content: str) -> Message:
+    message = Message.objects.select_for_update(of=("self",)).select_related("sender").get(pk=message.pk)
+    _own_message(actor, message)
+    if message.deleted_at is not None:
+        raise ValidationFailed("A deleted message cannot be edited.", code="message_deleted")
+    if message.type == MessageType.SYSTEM:
+        raise Forbidden("System messages cannot be edited.")
+    limit = timedelta(milliseconds=settings.MESSAGE_EDIT_TIME_LIMIT)
+    if timezone.now() - message.created_at > limit:
+        raise Forbidden("This message can no longer be edited.", code="edit_window_passed",
+                        details={"limit_ms": settings.MESSAGE_EDIT_TIME_LIMIT})
+    content = content_clean(content)
+    if not content:
+        raise ValidationFailed("A message needs content.", code="empty_message")
+    message.content = content
+    message.edited_at = timezone.now()
+    message.save(update_fields=["content", "edited_at"])
+    _broadcast_message(events.MESSAGE_EDITED, message)
+    return message
+
+
+@transaction.atomic
+def message_delete(*, actor: User, message: Message) -> Message:
+    """Soft delete by the sender, or by monitoring staff in scope. The row stays for audit."""
+    message = (Message.objects.select_for_update(of=("self",)).select_related("sender", "conversation")
+               .get(pk=message.pk))
+    is_participant = Participant.objects.filter(conversation_id=message.conversation_id, user=actor).exists()
+    may_moderate = conversation_can_monitor(actor, message.conversation)
+    if not is_participant and not may_moderate:
+        raise NotFound("Message not found.")
+    if message.sender_id != actor.pk and not may_moderate:
+        raise Forbidden("Only the sender can delete this message.", code="not_sender")
+    if message.deleted_at is None:
+        message.deleted_at = timezone.now()
+        message.deleted_by = actor
+        message.save(update_fields=["deleted_at", "deleted_by"])
+        _broadcast_message(events.MESSAGE_DELETED, message)
+    return message
+
+
+def _message_type_for(mime_types: list[str]) -> str:
+    if all(m.startswith("image/") for m in mime_types):
+        return MessageType.IMAGE
+    if all(m.startswith("video/") for m in mime_types):
+        return MessageType.VIDEO
+    return MessageType.FILE
+
+
+class _DuplicateSend(Exception):
+    def __init__(self, message: Message):
+        self.message = message
+
+
+def message_send_with_files(
+    *, sender: User, conversation: Conversation, files, content: str = "", client_id: str | None = None
+) -> tuple[Message, bool]:
+    """Check every file, store it under a random key, and send one message carrying them all."""
+    if client_id:
+        existing = _existing_send(sender, client_id, conversation)
+        if existing is not None:
+            return existing, False
+    if not files or len(files) > settings.MAX_FILES_PER_MESSAGE:
+        raise ValidationFailed(f"Attach 1 to {settings.MAX_FILES_PER_MESSAGE} files.", code="too_many_files")
+    checked = [check_upload(f) for f in files]  # everything is checked before anything is stored
+    stored_keys: list[str] = []
+    try:
+        with transaction.atomic():
+            attachments = []
+            for item in checked:
+                stored = store_upload(item, prefix=f"conversations/{conversation.pk}")
+                stored_keys += [k for k in (stored.key, stored.thumbnail_key) if k]
+                attachments.append(Attachment(
+                    uploaded_by=sender, file_key=stored.key, thumbnail_key=stored.thumbnail_key,
+                    file_name=item.name, mime_type=item.mime_type, size=item.size, width=item.width, height=item.height,
+                ))
+            Attachment.objects.bulk_create(attachments)
+            message, created = message_send(
+                sender=sender, conversation=conversation, content=content, client_id=client_id,
+                type=_message_type_for([item.mime_type for item in checked]),
+                attachment_ids=[a.pk for a in attachments],
+            )
+            if not created:  # a racing request with this client_id won: keep only its files
+                raise _DuplicateSend(message)
+        return message, True
+    except _DuplicateSend as duplicate:
+        for key in stored_keys:
+            default_storage.delete(key)
+        return duplicate.message, False
+    except BaseException:
+        for key in stored_keys:  # nothing half-written: no orphan files either
+            default_storage.delete(key)
+        raise
