@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import Role, User
+from offices.models import Office
 from offices.selectors import office_list_for
 
 
@@ -61,7 +62,8 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
 
 class VisibleOfficeField(serializers.PrimaryKeyRelatedField):
     """An office the requesting user may see: another office's id is as unknown as one that does not
-    exist (400 does_not_exist), so ids of hidden offices cannot be probed."""
+    exist (400 does_not_exist), so ids of hidden offices cannot be probed. (`queryset` names the model
+    for the schema; validation asks the selector.)"""
 
     def get_queryset(self):
         return office_list_for(self.context["request"].user)
@@ -74,7 +76,8 @@ class UserCreateSerializer(serializers.Serializer):
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     role = serializers.ChoiceField(choices=Role.choices)
-    office_id = VisibleOfficeField(source="office", required=False, allow_null=True, default=None)
+    office_id = VisibleOfficeField(queryset=Office.objects.all(), source="office", required=False, allow_null=True,
+                                   default=None)
 
 
 class UserUpdateSerializer(serializers.Serializer):
@@ -83,7 +86,7 @@ class UserUpdateSerializer(serializers.Serializer):
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     role = serializers.ChoiceField(choices=Role.choices, required=False)
-    office_id = VisibleOfficeField(source="office", required=False, allow_null=True)
+    office_id = VisibleOfficeField(queryset=Office.objects.all(), source="office", required=False, allow_null=True)
 
 
 class SocialExchangeSerializer(serializers.Serializer):
