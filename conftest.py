@@ -18,6 +18,7 @@ from accounts.tests.factories import (
     StudentFactory,
     SuperAdminFactory,
 )
+from core import async_db
 from core.realtime import CONVERSATION_EVENT_TYPE, EVENT_TYPE, members_group, user_group
 from messaging.models import Participant
 from offices.tests.factories import OfficeFactory
@@ -34,6 +35,15 @@ def _clear_cache():
         client.delete(*keys)
     client.close()
     yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _event_loop_pools_closed(django_db_setup):
+    """Each async test runs its own event loop, and the loop's PostgreSQL pool (core.async_db)
+    outlives it; the next test's pool closes the last one's connections, and this the very last
+    (before the test database is dropped, which waits for no connection)."""
+    yield
+    async_db.discard_closed()
 
 
 @pytest.fixture

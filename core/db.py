@@ -9,9 +9,13 @@ We connect to PostgreSQL directly through psycopg_pool; a transaction-pooling pg
 front would need `max_prepared_statements` (pgbouncer >= 1.21).
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from weakref import WeakSet
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections
 from django.db.backends.postgresql.base import ServerBindingCursor
 from psycopg.pq import TransactionStatus
 
@@ -72,3 +76,30 @@ def prepared_cursor(using: str = DEFAULT_DB_ALIAS):
         cursor.prepare = prepare
     connection.validate_thread_sharing()
     return connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
+
+
+# As many threads as the process may hold database connections: the loop's default executor has
+# cores + 4, which would cap a busy process at six database calls in flight.
+_database_threads = ThreadPoolExecutor(
+    max_workers=max(4, settings.DATABASES["default"].get("OPTIONS", {}).get("pool", {}).get("max_size", 10)),
+    thread_name_prefix="socket-db",
+)
+
+
+def in_db_thread(func):
+    """`func` (ORM work) as a coroutine function that runs it on one of this process's database
+    threads, with a pooled connection that is checked before and returned after.
+
+    Not Channels' `database_sync_to_async`: that one is thread-sensitive (every call of a process
+    queues on one thread), this one is not, so sockets' database work runs side by side. The
+    socket's hottest statement (a send) skips the thread altogether: `core.async_db`.
+    """
+
+    def run(*args, **kwargs):
+        close_old_connections()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return sync_to_async(run, thread_sensitive=False, executor=_database_threads)

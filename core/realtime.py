@@ -9,18 +9,23 @@ Two kinds of group on the channel layer:
 - `user_group(user_id)`: events for one person (notifications, presence, their own membership
   changes, delivery receipts).
 `conversation_group(conversation_id)` carries ephemeral traffic (typing, upload progress) to
-sockets that joined the conversation. A channel-layer failure is logged, never raised: the
+sockets that joined the conversation. The socket's own sends publish from the event loop
+(`apublish`), and the process's own subscriber of the group gets them at once (`deliver_here`),
+not through Redis and back. A channel-layer failure is logged, never raised: the
 committed write stands and clients catch up with `after=<seq>`. While Redis is down
 (`core.outages`) events are dropped without trying it, and logged once a minute, not once each.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Iterable
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
 
 import redis
+import redis.asyncio as aioredis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
@@ -130,3 +135,110 @@ def broadcast_to_users(user_ids: Iterable[int], event: str, data: dict) -> None:
 def disconnect_user(user_id: int) -> None:
     """Close every socket of this user (deactivation), after the transaction commits."""
     publish_on_commit([(user_group(user_id), {"type": SESSION_REVOKE_TYPE})])
+
+
+# --- publishing from the event loop (the socket's sends) ------------------------------------------
+
+PROCESS_TAG = uuid.uuid4().hex  # "origin" of what this process handed to its own subscribers itself
+
+LocalHandler = Callable[[dict], Awaitable[None]]
+_here: dict[asyncio.AbstractEventLoop, dict[str, LocalHandler]] = {}
+
+
+def _local_handlers() -> dict[str, LocalHandler]:
+    loop = asyncio.get_running_loop()
+    handlers = _here.get(loop)
+    if handlers is None:
+        for stale in [other for other in _here if other.is_closed()]:
+            del _here[stale]
+        handlers = _here[loop] = {}
+    return handlers
+
+
+def deliver_here(group: str, handler: LocalHandler) -> None:
+    """`group`'s events published on this event loop (`apublish`) go to `handler` directly; it must
+    drop the copy that comes back from Redis (its "origin" is PROCESS_TAG)."""
+    _local_handlers()[group] = handler
+
+
+def stop_delivering_here(group: str) -> None:
+    _local_handlers().pop(group, None)
+
+
+async def apublish(group: str, message: dict) -> None:
+    """Publish `message` to `group` from the event loop, once the write is committed: first to this
+    process's own subscriber of the group, if any (no Redis round trip, and it works while Redis is
+    away), then to the other processes through Redis, without waiting for it (`_LoopPublisher`).
+    Failures are logged, never raised."""
+    handler = _local_handlers().get(group)
+    if handler is not None:
+        message = {**message, "origin": PROCESS_TAG}
+        try:
+            await handler(message)
+        except Exception:
+            logger.exception("local delivery failed")
+    layer = get_channel_layer()
+    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    if isinstance(layer, RedisPubSubChannelLayer) and len(config["hosts"]) == 1:
+        _publisher().add(f"{config.get('prefix', 'asgi')}__group__{group}", layer.serialize(message))
+    else:
+        try:
+            await layer.group_send(group, message)
+        except Exception as exc:
+            if isinstance(exc, REDIS_ERRORS):
+                redis_outage.failed("live events dropped", exc)
+            else:
+                logger.warning("realtime send failed", extra={"groups": 1}, exc_info=True)
+
+
+class _LoopPublisher:
+    """This event loop's publishes, written to Redis in order on one connection at a time, and
+    batched: what is published while a write is on its way goes out in the next one (one pipeline).
+    Published under the pub/sub layer's own channel name for the group, like `_publish`."""
+
+    def __init__(self):
+        # No retries, as for `_pubsub_redis`: an outage drops events (clients catch up), never holds them.
+        self.client = aioredis.Redis.from_url(
+            settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0], retry=Retry(NoBackoff(), 0),
+            socket_connect_timeout=settings.REDIS_TIMEOUT, socket_timeout=settings.REDIS_TIMEOUT)
+        self.pending: list[tuple[str, bytes]] = []
+        self.task: asyncio.Task | None = None
+
+    def add(self, channel: str, data: bytes) -> None:
+        self.pending.append((channel, data))
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._write())
+
+    async def _write(self) -> None:
+        try:
+            while self.pending:
+                batch, self.pending = self.pending, []
+                if redis_outage.skip():
+                    redis_outage.failed("live events dropped", skipped=True)
+                    continue
+                try:
+                    pipe = self.client.pipeline(transaction=False)
+                    for channel, data in batch:
+                        pipe.publish(channel, data)
+                    await pipe.execute()
+                except REDIS_ERRORS as exc:  # committed writes; clients recover with after=<seq>
+                    redis_outage.failed("live events dropped", exc)
+                except Exception:
+                    logger.warning("realtime send failed", extra={"groups": len(batch)}, exc_info=True)
+                else:
+                    redis_outage.recovered()
+        finally:
+            self.task = None
+
+
+_publishers: dict[asyncio.AbstractEventLoop, _LoopPublisher] = {}
+
+
+def _publisher() -> _LoopPublisher:
+    loop = asyncio.get_running_loop()
+    found = _publishers.get(loop)
+    if found is None:
+        for stale in [other for other in _publishers if other.is_closed()]:
+            del _publishers[stale]
+        found = _publishers[loop] = _LoopPublisher()
+    return found

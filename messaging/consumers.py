@@ -18,9 +18,10 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from redis.exceptions import RedisError
 
+from core.db import in_db_thread
 from core.realtime import user_group
 from messaging.selectors import member_conversations_last_seq
-from messaging.socket import in_db_thread, presence, registry
+from messaging.socket import presence, registry
 from messaging.socket.auth import origin_allowed
 from messaging.socket.flood import FloodGuard
 from messaging.socket.incoming import FrameHandlers, log_frame
@@ -132,7 +133,10 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
         if text_data is not None and self.user is not None and logger.isEnabledFor(logging.DEBUG):  # DEBUG_SOCKET
             log_frame("out", self.user.pk, text_data)
         try:
-            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+            if text_data is not None and not close:  # every pushed frame: straight to the server, not
+                await self.base_send({"type": "websocket.send", "text": text_data})  # through two layers
+            else:
+                await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
         except Disconnected:  # the client just went away; its disconnect is on its way
             pass
 

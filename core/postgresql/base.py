@@ -15,15 +15,23 @@ from psycopg_pool import ConnectionPool
 from core.outages import database
 
 
+def has_input(connection) -> bool:
+    """Whether the server sent an idle connection something (a restart, an idle timeout: the
+    connection is dead), or the connection is unusable. A poll, not a query. (`poll`, not
+    `select`: a server process with a thousand sockets has descriptors `select` cannot watch.)"""
+    try:
+        poller = select.poll()
+        poller.register(connection.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):
+        return True
+
+
 def _broken(connection) -> bool:
     """Whether a connection taken from the pool is dead. An idle connection has nothing to read
     unless the server told it something, which is how a restart or an idle timeout shows: only
     then is it asked (a round trip). A healthy one costs a poll, not a query."""
-    try:
-        readable, _, _ = select.select([connection.fileno()], [], [], 0)
-    except (OSError, ValueError):
-        return True
-    if not readable:
+    if not has_input(connection):
         return False
     try:
         ConnectionPool.check_connection(connection)

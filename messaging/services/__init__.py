@@ -17,6 +17,7 @@ from messaging.services.conversations import (
     participants_remove,
 )
 from messaging.services.messages import (
+    amessage_send,
     content_clean,
     message_delete,
     message_edit,
@@ -35,7 +36,7 @@ from messaging.services.receipts import (
 __all__ = [
     "conversation_create", "conversation_direct_get_or_create", "conversation_ensure_direct", "conversation_leave",
     "conversation_update", "participant_replace", "participants_add", "participants_remove",
-    "content_clean", "message_delete", "message_edit", "message_send", "message_send_with_files",
+    "amessage_send", "content_clean", "message_delete", "message_edit", "message_send", "message_send_with_files",
     "monitoring_audit_record",
     "conversation_clear_history", "conversation_mark_read", "conversations_mark_all_read", "deliveries_record",
     "message_mark_read",

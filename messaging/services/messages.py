@@ -14,15 +14,17 @@ from contextlib import nullcontext
 from datetime import timedelta
 from functools import lru_cache
 
+import psycopg
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from core.db import BIGINT_MAX, prepared_cursor
+from core import async_db
+from core.db import BIGINT_MAX, in_db_thread, prepared_cursor
 from core.errors import Forbidden, NotFound, ValidationFailed
-from core.realtime import broadcast_to_members
+from core.realtime import apublish, broadcast_to_members, conversation_message, members_group
 from core.uploads import check_upload, store_upload
 from messaging import events
 from messaging.models import Attachment, Conversation, Message, MessageType, Participant
@@ -79,6 +81,18 @@ def _existing_send(sender: User, client_id: str, conversation: Conversation) -> 
     return message
 
 
+def _send_checked(conversation: Conversation, content: str, reply_to_id: int | None, *, with_files: bool) -> str:
+    """A send's content as stored, once its numbers are known to fit: what both sends check first."""
+    content = content_clean(content)
+    if not content and not with_files:
+        raise ValidationFailed("A message needs content or files.", code="empty_message")
+    if not 0 < conversation.pk <= BIGINT_MAX:  # no such row; the database would refuse the number itself
+        raise NotFound("Conversation not found.")
+    if reply_to_id is not None and not 0 < reply_to_id <= BIGINT_MAX:
+        raise ValidationFailed("You can only reply to a message of this conversation.", code="invalid_reply_to")
+    return content
+
+
 def message_send(
     *, sender: User, conversation: Conversation, content: str = "", type: str = MessageType.TEXT,
     reply_to_id: int | None = None, client_id: str | None = None, attachment_ids: Iterable[int] = (),
@@ -90,14 +104,8 @@ def message_send(
     False), also when two sends race: the unique constraint decides and the loser reads the
     winner's row. Stored by a database function, not `save()`: see `_message_store`.
     """
-    content = content_clean(content)
     attachment_ids = list(attachment_ids)
-    if not content and not attachment_ids:
-        raise ValidationFailed("A message needs content or files.", code="empty_message")
-    if not 0 < conversation.pk <= BIGINT_MAX:  # no such row; the database would refuse the number itself
-        raise NotFound("Conversation not found.")
-    if reply_to_id is not None and not 0 < reply_to_id <= BIGINT_MAX:
-        raise ValidationFailed("You can only reply to a message of this conversation.", code="invalid_reply_to")
+    content = _send_checked(conversation, content, reply_to_id, with_files=bool(attachment_ids))
     # A plain send is one statement and its own transaction; with files, or inside a caller's
     # transaction, it joins one (a savepoint, so a repeated client_id spoils nothing).
     joined = transaction.atomic() if attachment_ids or connection.in_atomic_block else nullcontext()
@@ -129,6 +137,10 @@ def message_send(
 STORED_FIELDS = [field.attname for field in Message._meta.concrete_fields if not field.generated]
 
 
+_STORE = ("SELECT * FROM messaging_message_store(%s::bigint, %s::bigint, %s::text, %s::text, %s::bigint, %s::text, "
+          "%s::timestamptz)")
+
+
 def _message_store(*, sender: User, conversation_id: int, type: str, content: str, reply_to_id,
                    client_id) -> tuple[Message, list[int]]:
     """The hot path of every send: one call of the database function `messaging_message_store`
@@ -141,23 +153,65 @@ def _message_store(*, sender: User, conversation_id: int, type: str, content: st
     (`Message.from_db`)."""
     now = timezone.now()
     with prepared_cursor() as cursor:  # planned once per pooled connection, not on every send
-        cursor.execute(
-            "SELECT * FROM messaging_message_store(%s::bigint, %s::bigint, %s::text, %s::text, %s::bigint, %s::text, "
-            "%s::timestamptz)",
-            [conversation_id, sender.pk, type, content, reply_to_id, client_id, now],
-        )
-        is_member, reply_ok, seq, message_id, member_ids = cursor.fetchone()
+        cursor.execute(_STORE, [conversation_id, sender.pk, type, content, reply_to_id, client_id, now])
+        row = cursor.fetchone()
+    return _stored(row, sender=sender, conversation_id=conversation_id, type=type, content=content,
+                   reply_to_id=reply_to_id, client_id=client_id, created_at=now)
+
+
+def _stored(row, *, sender: User, conversation_id: int, type: str, content: str, reply_to_id, client_id,
+            created_at) -> tuple[Message, list[int]]:
+    """The message the database function stored (404 / 400 when it stored none), and who to push it to."""
+    is_member, reply_ok, seq, message_id, member_ids = row
     if not is_member:
         raise NotFound("Conversation not found.")
     if not reply_ok:
         raise ValidationFailed("You can only reply to a message of this conversation.", code="invalid_reply_to")
     stored = {"id": message_id, "conversation_id": conversation_id, "seq": seq, "sender_id": sender.pk, "type": type,
-              "content": content, "reply_to_id": reply_to_id, "client_id": client_id, "created_at": now,
+              "content": content, "reply_to_id": reply_to_id, "client_id": client_id, "created_at": created_at,
               "edited_at": None, "deleted_at": None, "deleted_by_id": None}
     message = Message.from_db(connection.alias, STORED_FIELDS, [stored[name] for name in STORED_FIELDS])
     message.sender = sender
     message.loaded_attachments = []
     return message, member_ids
+
+
+async def amessage_send(
+    *, sender: User, conversation: Conversation, content: str = "", type: str = MessageType.TEXT,
+    reply_to_id: int | None = None, client_id: str | None = None,
+) -> tuple[Message, bool]:
+    """`message_send` on the event loop (the socket's `send_message`; no files): the same checks and
+    the same database function, awaited on the loop's own connection (`core.async_db`) instead of
+    on a database thread. The statement is its own transaction, so the message is pushed once it
+    returns: to this process's sockets at once, to the others through Redis (`realtime.apublish`).
+    A repeated `client_id` is answered by the sync service, which reads the first message."""
+    content = _send_checked(conversation, content, reply_to_id, with_files=False)
+    now = timezone.now()
+    try:
+        async with async_db.cursor() as cursor:  # prepared once per pooled connection
+            await cursor.execute(_STORE, [conversation.pk, sender.pk, type, content, reply_to_id, client_id, now],
+                                 prepare=True)
+            row = await cursor.fetchone()
+    except psycopg.errors.UniqueViolation:
+        if client_id is None:
+            raise
+        return await _first_send(sender=sender, conversation=conversation, content=content, type=type,
+                                 reply_to_id=reply_to_id, client_id=client_id)
+    message, member_ids = _stored(row, sender=sender, conversation_id=conversation.pk, type=type, content=content,
+                                  reply_to_id=reply_to_id, client_id=client_id, created_at=now)
+    await apublish(members_group(conversation.pk), conversation_message(
+        conversation.pk, member_ids, events.MESSAGE_RECEIVED, events.message_payload(message), monitors=True,
+        seq=message.seq, sender_id=message.sender_id))
+    return message, True
+
+
+@in_db_thread
+def _first_send(**fields) -> tuple[Message, bool]:
+    """`message_send` on a database thread, with the message's files loaded for its payload."""
+    message, created = message_send(**fields)
+    if getattr(message, "loaded_attachments", None) is None:
+        message.loaded_attachments = list(message.attachments.order_by("id"))
+    return message, created
 
 
 def _own_message(actor: User, message: Message) -> None:

@@ -13,7 +13,13 @@ from django.db.models.functions import Greatest
 
 from accounts.models import User
 from core.errors import NotFound
-from core.realtime import broadcast_to_members, broadcast_to_users
+from core.realtime import (
+    broadcast_to_members,
+    broadcast_to_users,
+    conversation_message,
+    members_group,
+    publish_on_commit,
+)
 from messaging import events
 from messaging.models import Conversation, Message, Participant
 from messaging.selectors import participant_user_ids
@@ -120,44 +126,53 @@ def conversation_clear_history(*, user: User, conversation: Conversation) -> int
     return seq
 
 
-@transaction.atomic
+DELIVERIES_CHUNK = 100  # pointers moved per transaction by `deliveries_record`
+
+_MOVE_DELIVERED = """
+    WITH reached AS (
+        SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS r(user_id, conversation_id, seq)
+    ), locked AS (
+        SELECT p.id, p.user_id, p.conversation_id, p.last_delivered_seq AS old_seq, r.seq
+        FROM messaging_participant p JOIN reached r USING (user_id, conversation_id)
+        WHERE p.last_delivered_seq < r.seq ORDER BY p.id FOR UPDATE OF p
+    ), moved AS (
+        UPDATE messaging_participant p SET last_delivered_seq = locked.seq FROM locked WHERE p.id = locked.id
+        RETURNING locked.user_id, locked.conversation_id, locked.old_seq, locked.seq
+    )
+    SELECT moved.conversation_id, moved.user_id, moved.seq,
+           ARRAY(SELECT DISTINCT m.sender_id FROM messaging_message m
+                 WHERE m.conversation_id = moved.conversation_id
+                   AND m.seq > moved.old_seq AND m.seq <= moved.seq
+                   AND m.sender_id IS NOT NULL AND m.sender_id <> moved.user_id)
+    FROM moved ORDER BY 1, 2
+"""
+
+
 def deliveries_record(*, reached: dict[tuple[int, int], int]) -> list[tuple[int, int, int]]:
     """What sockets pushed to devices, batched per server process: `{(user_id, conversation_id): seq}`.
 
-    One statement whatever the batch: delivered pointers only move forward (rows locked in id
-    order, so two processes never deadlock), and the senders of the newly delivered messages hear
-    `message_delivered`. Returns the moved pointers as (conversation_id, user_id, seq). Pairs without
-    a Participant row (a monitor's socket) move nothing.
+    Delivered pointers only move forward (rows locked in id order, so two processes never
+    deadlock), and the senders of the newly delivered messages hear `message_delivered`, all in
+    one publish. Returns the moved pointers as (conversation_id, user_id, seq). Pairs without a
+    Participant row (a monitor's socket) move nothing.
+
+    DELIVERIES_CHUNK pointers per transaction: a send also updates its sender's row, so it waits
+    for the chunk that holds that row, not for the whole batch (1,000 pointers at once held
+    sends up to 120 ms; docs/performance.md).
     """
-    if not reached:
-        return []
     keys = sorted(reached)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            WITH reached AS (
-                SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS r(user_id, conversation_id, seq)
-            ), locked AS (
-                SELECT p.id, p.user_id, p.conversation_id, p.last_delivered_seq AS old_seq, r.seq
-                FROM messaging_participant p JOIN reached r USING (user_id, conversation_id)
-                WHERE p.last_delivered_seq < r.seq ORDER BY p.id FOR UPDATE OF p
-            ), moved AS (
-                UPDATE messaging_participant p SET last_delivered_seq = locked.seq FROM locked WHERE p.id = locked.id
-                RETURNING locked.user_id, locked.conversation_id, locked.old_seq, locked.seq
-            )
-            SELECT moved.conversation_id, moved.user_id, moved.seq,
-                   ARRAY(SELECT DISTINCT m.sender_id FROM messaging_message m
-                         WHERE m.conversation_id = moved.conversation_id
-                           AND m.seq > moved.old_seq AND m.seq <= moved.seq
-                           AND m.sender_id IS NOT NULL AND m.sender_id <> moved.user_id)
-            FROM moved ORDER BY 1, 2
-            """,
-            [[user_id for user_id, _ in keys], [conversation_id for _, conversation_id in keys],
-             [reached[k] for k in keys]],
-        )
-        rows = cursor.fetchall()
-    for conversation_id, user_id, seq, sender_ids in rows:
-        if sender_ids:
-            broadcast_to_members(conversation_id, sender_ids, events.MESSAGE_DELIVERED,
-                                 {"conversation_id": conversation_id, "user_id": user_id, "seq": seq})
-    return [(conversation_id, user_id, seq) for conversation_id, user_id, seq, _ in rows]
+    moved = []
+    for start in range(0, len(keys), DELIVERIES_CHUNK):
+        chunk = keys[start:start + DELIVERIES_CHUNK]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_MOVE_DELIVERED, [[user_id for user_id, _ in chunk],
+                                             [conversation_id for _, conversation_id in chunk],
+                                             [reached[k] for k in chunk]])
+            moved += cursor.fetchall()
+    publish_on_commit([
+        (members_group(conversation_id), conversation_message(
+            conversation_id, sender_ids, events.MESSAGE_DELIVERED,
+            {"conversation_id": conversation_id, "user_id": user_id, "seq": seq}))
+        for conversation_id, user_id, seq, sender_ids in moved if sender_ids
+    ])
+    return [(conversation_id, user_id, seq) for conversation_id, user_id, seq, _ in moved]

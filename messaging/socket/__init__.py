@@ -1,36 +1,6 @@
 """The socket's helpers: auth, the Redis registry shared by every process, batched receipts."""
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
-
-from asgiref.sync import sync_to_async
-from django.conf import settings
-from django.db import close_old_connections
-
-# As many threads as the process may hold database connections: the loop's default executor has
-# cores + 4, which would cap a busy process at six database calls in flight.
-_database_threads = ThreadPoolExecutor(
-    max_workers=max(4, settings.DATABASES["default"].get("OPTIONS", {}).get("pool", {}).get("max_size", 10)),
-    thread_name_prefix="socket-db",
-)
-
-
-def in_db_thread(func):
-    """`func` (ORM work) as a coroutine function that runs it on one of this process's database
-    threads, with a pooled connection that is checked before and returned after.
-
-    Not Channels' `database_sync_to_async`: that one is thread-sensitive (every call of a process
-    queues on one thread), this one is not, so sockets' database work runs side by side.
-    """
-
-    def run(*args, **kwargs):
-        close_old_connections()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            close_old_connections()
-
-    return sync_to_async(run, thread_sensitive=False, executor=_database_threads)
 
 
 class PerLoop:

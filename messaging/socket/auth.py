@@ -11,7 +11,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
 from core.authentication import token_matches_user
-from messaging.socket import in_db_thread
+from core.db import in_db_thread
 
 
 def token_from_scope(scope) -> str | None:

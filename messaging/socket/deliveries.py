@@ -13,7 +13,8 @@ import logging
 from django.conf import settings
 
 from messaging import services
-from messaging.socket import PerLoop, in_db_thread
+from core.db import in_db_thread
+from messaging.socket import PerLoop
 
 logger = logging.getLogger("crm.socket")
 

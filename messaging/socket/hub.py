@@ -11,6 +11,10 @@ channel is made by a single task that every first `join` awaits. `join` returns 
 conversation's subscription is in place (the layer's subscribe calls run one at a time, in call
 order), so a socket that opens after it misses nothing that commits later.
 
+Sends made on this process's sockets reach the hub directly (`core.realtime.deliver_here`): their
+sockets here get the message without a round trip through Redis, and the copy Redis brings back
+(marked with this process's origin) is dropped.
+
 The channel layer is not a delivery guarantee: an event published while Redis was away, or
 before the hub subscribed, never arrives. So the hub also reads back: every READ_BACK_SECONDS it
 compares the last seq it handed out in each conversation with the database's, and a conversation
@@ -25,14 +29,16 @@ import logging
 
 from channels.layers import get_channel_layer
 
-from core.realtime import conversation_message, members_group
+from core.db import in_db_thread
+from core.realtime import PROCESS_TAG, conversation_message, deliver_here, members_group, stop_delivering_here
 from messaging import events, selectors
-from messaging.socket import PerLoop, in_db_thread
+from messaging.socket import PerLoop
 
 logger = logging.getLogger("crm.socket")
 
 READ_BACK_SECONDS = 2.0
 READ_BACK_LIMIT = 1000  # messages read back at once; the next look reads the rest
+YIELD_EVERY = 50  # events handed out before the hub lets the loop run other work
 
 
 @in_db_thread
@@ -73,7 +79,10 @@ class Hub:
     async def join(self, conversation_id: int, consumer, last_seq: int | None = None) -> None:
         """Hand this conversation's events to `consumer`, whose client has everything up to `last_seq`."""
         channel = await self.channel()
-        self.sockets.setdefault(conversation_id, set()).add(consumer)
+        if conversation_id not in self.sockets:
+            self.sockets[conversation_id] = set()
+            deliver_here(members_group(conversation_id), self._hand_out)
+        self.sockets[conversation_id].add(consumer)
         if last_seq is not None and self.seen.get(conversation_id, -1) < last_seq:
             self.seen[conversation_id] = last_seq
         # Every join waits for the subscription, not only the first: a second socket must not
@@ -88,11 +97,20 @@ class Hub:
         if not sockets:
             del self.sockets[conversation_id]
             self.seen.pop(conversation_id, None)
+            stop_delivering_here(members_group(conversation_id))
             await self.layer.group_discard(members_group(conversation_id), await self.channel())
 
     async def _run(self, channel: str) -> None:
+        handed = 0
         while True:
-            await self._hand_out(await self.layer.receive(channel))
+            message = await self.layer.receive(channel)
+            if message.get("origin") != PROCESS_TAG:  # not one this process already handed out
+                await self._hand_out(message)
+            handed += 1
+            if handed % YIELD_EVERY == 0:
+                # A burst (a process's batch of delivery receipts: hundreds of events at once) is
+                # handed out in slices, with the loop's other work (sends) in between.
+                await asyncio.sleep(0)
 
     async def _hand_out(self, message: dict) -> None:
         conversation_id, seq = message["conversation_id"], message["seq"]
@@ -101,7 +119,12 @@ class Hub:
             return
         if seq is not None and seq > self.seen.get(conversation_id, 0):
             self.seen[conversation_id] = seq
+        # An event for some of the members only (a delivery receipt is for the senders) skips the
+        # others' sockets here; monitors get what is marked for them.
+        only = None if message["monitors"] else set(message["user_ids"])
         for consumer in list(sockets):
+            if only is not None and consumer.user.pk not in only:
+                continue
             try:
                 await consumer.conversation_event(message)
             except Exception:  # one broken socket never stops the others' events

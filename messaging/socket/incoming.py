@@ -13,6 +13,7 @@ from django.conf import settings
 from redis.exceptions import RedisError
 from rest_framework import serializers
 
+from core.db import in_db_thread
 from core.errors import ApplicationError, NotFound, RateLimited, ValidationFailed
 from core.outages import unavailable
 from core.realtime import conversation_group
@@ -20,7 +21,7 @@ from core.uploads import check_upload_intent
 from messaging import events, selectors, services
 from messaging.api.serializers import MessageEditSerializer, MessageSendSerializer, Prebuilt
 from messaging.models import AuditAction, Conversation
-from messaging.socket import in_db_thread, presence, registry
+from messaging.socket import presence, registry
 
 logger = logging.getLogger("crm.socket")
 
@@ -114,16 +115,6 @@ def _membership_or_monitor(user, conversation_id: int) -> bool:
 def _is_member(user, conversation_id: int) -> bool:
     selectors.membership_get(user, conversation_id)
     return True
-
-
-@in_db_thread
-def _send(user, fields: dict) -> dict:
-    # The service checks membership under the conversation's lock (404 otherwise): no read first.
-    message, _ = services.message_send(
-        sender=user, conversation=Conversation(pk=fields["conversation_id"]), content=fields["content"],
-        type=fields["type"], reply_to_id=fields["reply_to_id"], client_id=fields["client_id"],
-    )
-    return events.message_payload(message)
 
 
 @in_db_thread
@@ -250,9 +241,14 @@ class FrameHandlers:
         return {"conversation_id": conversation_id}
 
     async def on_send_message(self, fields):
-        message = await _send(self.user, fields)
-        await self._touch(message["conversation_id"])
-        return {"message": message}
+        # On the event loop, not a database thread (core.async_db). The service checks membership
+        # under the conversation's lock (404 otherwise): no read first.
+        message, _ = await services.amessage_send(
+            sender=self.user, conversation=Conversation(pk=fields["conversation_id"]), content=fields["content"],
+            type=fields["type"], reply_to_id=fields["reply_to_id"], client_id=fields["client_id"],
+        )
+        await self._touch(message.conversation_id)
+        return {"message": events.message_payload(message)}
 
     async def on_edit_message(self, fields):
         return {"message": await _edit(self.user, fields)}

@@ -13,11 +13,12 @@ import logging
 
 from django.conf import settings
 
+from core.db import in_db_thread
 from core.outages import unavailable
 from core.realtime import conversation_group
 from core.realtime import frame as event_frame
 from messaging import events, selectors
-from messaging.socket import deliveries, in_db_thread
+from messaging.socket import deliveries
 from messaging.socket.hub import hub
 from messaging.socket.ordering import SeqOrder
 

@@ -9,9 +9,10 @@ import logging
 from django.utils import timezone
 
 from accounts.models import User
+from core.db import in_db_thread
 from core.realtime import broadcast_to_users
 from messaging import selectors
-from messaging.socket import PerLoop, in_db_thread, registry
+from messaging.socket import PerLoop, registry
 
 logger = logging.getLogger("crm.socket")
 

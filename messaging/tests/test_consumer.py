@@ -48,14 +48,22 @@ async def closed_with(communicator) -> int:
 
 
 async def request(communicator, event, data=None, id="1"):
+    """Send a frame and return its answer; pushes that come first are kept for `next_event` (the
+    sender's own copy of a message it sends over the socket comes before the ack)."""
     await communicator.send_json_to({"event": event, "data": data or {}, "id": id})
     while True:
         frame = await communicator.receive_json_from(timeout=3)
         if frame.get("id") == id:
             return frame
+        communicator.__dict__.setdefault("pushed", []).append(frame)
 
 
 async def next_event(communicator, name, timeout=3):
+    pushed = communicator.__dict__.setdefault("pushed", [])
+    while pushed:
+        frame = pushed.pop(0)
+        if frame["event"] == name:
+            return frame["data"]
     while True:
         frame = await communicator.receive_json_from(timeout=timeout)
         if frame["event"] == name:
