@@ -211,7 +211,7 @@ def password_reset_request(*, email: str) -> None:
     )
     try:
         send_mail("Reset your password", body, None, [user.email])
-    except Exception:  # noqa: BLE001 - the caller must not learn the account exists from an error
+    except Exception:  # the caller must not learn the account exists from an error
         logger.exception("password reset email could not be sent")
 
 
