@@ -69,19 +69,31 @@ def appointment_agenda_for(user: User, *, offices, days: int = 1) -> QuerySet[Ap
     window = Q()
     for office in offices:
         today = office_today(office)
-        window |= Q(office_id=office.pk, start__gte=local_day_start(office, today),
-                    start__lt=local_day_start(office, today + timedelta(days=days)))
+        window |= Q(
+            office_id=office.pk,
+            start__gte=local_day_start(office, today),
+            start__lt=local_day_start(office, today + timedelta(days=days)),
+        )
     if not window:
         return Appointment.objects.none()
-    return (appointment_list_for(user).filter(window).exclude(status=AppointmentStatus.CANCELLED)
-            .select_related("lead__student").order_by("start", "id"))
+    return (
+        appointment_list_for(user)
+        .filter(window)
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .select_related("lead__student")
+        .order_by("start", "id")
+    )
 
 
-def appointments_between_for(user: User, *, start: datetime, end: datetime, office_id: int,
-                             consultant_id: int | None = None) -> QuerySet[Appointment]:
+def appointments_between_for(
+    user: User, *, start: datetime, end: datetime, office_id: int, consultant_id: int | None = None
+) -> QuerySet[Appointment]:
     """A calendar's appointments (not cancelled) overlapping [start, end) in one office."""
-    appointments = appointment_list_for(user).filter(office_id=office_id, start__lt=end, end__gt=start).exclude(
-        status=AppointmentStatus.CANCELLED)
+    appointments = (
+        appointment_list_for(user)
+        .filter(office_id=office_id, start__lt=end, end__gt=start)
+        .exclude(status=AppointmentStatus.CANCELLED)
+    )
     if consultant_id is not None:
         appointments = appointments.filter(consultant_id=consultant_id)
     return appointments.order_by("start", "id")

@@ -33,8 +33,14 @@ sys.path.insert(0, str(ROOT))
 # The one who may delete most goes last.
 ROLES = os.environ.get("CONFORMANCE_ROLES", "student,receptionist,consultant,manager,super_admin").split(",")
 COVERAGE_ROLE = "super_admin"
-CHECKS = ["not_a_server_error", "status_code_conformance", "response_schema_conformance", "content_type_conformance",
-          "ignored_auth", "use_after_free"]
+CHECKS = [
+    "not_a_server_error",
+    "status_code_conformance",
+    "response_schema_conformance",
+    "content_type_conformance",
+    "ignored_auth",
+    "use_after_free",
+]
 # Operations no generated request may call, each with its reason (also in docs/api-conformance.md).
 EXCLUDED = {
     # Changing the role's own password or signing it out revokes the token the rest of the run uses.
@@ -99,9 +105,12 @@ def wait_for(url: str, timeout: float = 60) -> None:
 
 
 def login(base: str, email: str) -> str:
-    request = urllib.request.Request(f"{base}/api/v1/auth/login", method="POST",
-                                     data=json.dumps({"email": email, "password": "demo-Pass-2024"}).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{base}/api/v1/auth/login",
+        method="POST",
+        data=json.dumps({"email": email, "password": "demo-Pass-2024"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     return json.loads(urllib.request.urlopen(request, timeout=10).read())["access"]
 
 
@@ -110,24 +119,43 @@ def run_role(base: str, role: str, token: str, report_dir: Path, schema: dict) -
     report = report_dir / f"{role}.json"
     command = [
         # the schema the server served (saved once, not generated again for every role)
-        str(Path(sys.executable).parent / "schemathesis"), "run", str(ROOT / "artifacts" / "openapi.json"),
-        "--url", base,
-        "--checks", ",".join(CHECKS),
-        "--header", f"Authorization: Bearer {token}",
-        "--max-examples", os.environ.get("CONFORMANCE_MAX_EXAMPLES", "5"),
+        str(Path(sys.executable).parent / "schemathesis"),
+        "run",
+        str(ROOT / "artifacts" / "openapi.json"),
+        "--url",
+        base,
+        "--checks",
+        ",".join(CHECKS),
+        "--header",
+        f"Authorization: Bearer {token}",
+        "--max-examples",
+        os.environ.get("CONFORMANCE_MAX_EXAMPLES", "5"),
         # The coverage phase (every boundary and negative case, ~3,000 requests) runs once, as the role
         # that reaches every operation; the other roles get the examples, fuzzing and stateful phases.
-        "--phases", "examples,coverage,fuzzing,stateful" if role == COVERAGE_ROLE else "examples,fuzzing,stateful",
-        "--seed", os.environ.get("CONFORMANCE_SEED", "13"),
+        "--phases",
+        "examples,coverage,fuzzing,stateful" if role == COVERAGE_ROLE else "examples,fuzzing,stateful",
+        "--seed",
+        os.environ.get("CONFORMANCE_SEED", "13"),
         # One worker: with two, CPython 3.11's ast.parse (Hypothesis describes its strategies with it)
         # sometimes failed with "AST constructor recursion depth mismatch" in one of the threads.
-        "--workers", "1", "--no-shrink", "--request-timeout", "30",
-        "--report", "json", "--report-json-path", str(report),
-        "--output-sanitize", "true", "--warnings", "off",
+        "--workers",
+        "1",
+        "--no-shrink",
+        "--request-timeout",
+        "30",
+        "--report",
+        "json",
+        "--report-json-path",
+        str(report),
+        "--output-sanitize",
+        "true",
+        "--warnings",
+        "off",
     ]
     command += _exclusions(schema)
-    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"},
-                          cwd=report_dir)  # its cache folder goes there, not into the checkout
+    done = subprocess.run(
+        command, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, cwd=report_dir
+    )  # its cache folder goes there, not into the checkout
     (ROOT / "artifacts" / f"conformance-{role}.txt").write_text(done.stdout + done.stderr)
     cases, failures = _totals(report)
     if done.returncode and not failures:
@@ -165,7 +193,10 @@ def main() -> int:
     log = open(artifacts / "conformance-server.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crm_project.asgi:application"],
-        cwd=ROOT, env={**os.environ, **SERVER_ENV}, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env={**os.environ, **SERVER_ENV},
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     results = {}
@@ -189,8 +220,10 @@ def main() -> int:
         log.close()
     total_cases = sum(c for c, _ in results.values())
     total_failures = sum(f for _, f in results.values())
-    print(f"schemathesis: {total_cases} cases, {total_failures} failures over {len(results)} roles "
-          f"in {time.monotonic() - started:.0f} s")
+    print(
+        f"schemathesis: {total_cases} cases, {total_failures} failures over {len(results)} roles "
+        f"in {time.monotonic() - started:.0f} s"
+    )
     return 1 if total_failures or len(results) != len(ROLES) else 0
 
 

@@ -55,8 +55,10 @@ def _user_query():
     if any(connection.ops.get_db_converters(f) or f.get_db_converters(connection) for f in fields):
         return None
     quote = connection.ops.quote_name
-    sql = (f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(User._meta.db_table)} "
-           f"WHERE {quote(User._meta.pk.column)} = %s")
+    sql = (
+        f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(User._meta.db_table)} "
+        f"WHERE {quote(User._meta.pk.column)} = %s"
+    )
     return sql, [f.attname for f in fields]
 
 
@@ -97,7 +99,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
     def get_user(self, validated_token):
         user_id = validated_token.get(api_settings.USER_ID_CLAIM)
         query = _user_query()
-        if query is None or api_settings.USER_ID_FIELD != self.user_model._meta.pk.attname:
+        if query is None or self.user_model._meta.pk.attname != api_settings.USER_ID_FIELD:
             try:
                 user = self.user_model.objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first()
             except (TypeError, ValueError):

@@ -35,8 +35,12 @@ class PreparedCursor(ServerBindingCursor):
     prepare = True
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
-        return super().execute(query, params, prepare=self.prepare if prepare is None else prepare,
-                               binary=True if binary is None else binary)
+        return super().execute(
+            query,
+            params,
+            prepare=self.prepare if prepare is None else prepare,
+            binary=True if binary is None else binary,
+        )
 
 
 def _plan_once(raw) -> None:

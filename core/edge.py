@@ -124,7 +124,20 @@ def _log(scope, kind: str, status, size, started: float) -> None:
     duration_ms = round((time.monotonic() - started) * 1000, 1)
     # Tokens in `path` are masked by the log handler's filter (core.logging), like every other field.
     access_log.info(
-        '%s "%s %s" %s %s %sms', client, method, path, status or "-", size if size is not None else "-", duration_ms,
-        extra={"client": client, "method": method, "path": path, "status": status, "size": size,
-               "duration_ms": duration_ms, "scheme": scope.get("scheme")},
+        '%s "%s %s" %s %s %sms',
+        client,
+        method,
+        path,
+        status or "-",
+        size if size is not None else "-",
+        duration_ms,
+        extra={
+            "client": client,
+            "method": method,
+            "path": path,
+            "status": status,
+            "size": size,
+            "duration_ms": duration_ms,
+            "scheme": scope.get("scheme"),
+        },
     )

@@ -141,7 +141,9 @@ def exception_handler(exc, context):
         return None  # a real bug: let Django log it and answer 500 in the one shape (core.views)
 
     # `error_code`: a DRF exception of ours with a code of its own (core.authentication's token refusals)
-    code = getattr(exc, "error_code", None) or next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
+    code = getattr(exc, "error_code", None) or next(
+        (c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error"
+    )
     if isinstance(exc, drf_exceptions.ValidationError):
         details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         body = error_body(code, _first_message(exc.detail), details)

@@ -46,8 +46,9 @@ def request_threads() -> int:
 class ASGIHandler(DjangoASGIHandler):
     def __init__(self):
         super().__init__()
-        self._threads = [ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"request-{n}")
-                         for n in range(request_threads())]
+        self._threads = [
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"request-{n}") for n in range(request_threads())
+        ]
         self._free = weakref.WeakKeyDictionary()  # event loop -> its queue of free executors (daphne runs one)
 
     def load_middleware(self, is_async=False):

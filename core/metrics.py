@@ -7,8 +7,13 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("crm_http_requests_total", "HTTP requests answered", ["method", "status"], registry=REGISTRY)
-LATENCY = Histogram("crm_http_request_seconds", "HTTP request duration", ["method"], registry=REGISTRY,
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+LATENCY = Histogram(
+    "crm_http_request_seconds",
+    "HTTP request duration",
+    ["method"],
+    registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
 
 
 class RequestMetricsMiddleware:

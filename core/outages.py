@@ -71,9 +71,18 @@ class Outage:
                 return
             self.logged_at, unlogged, self.unlogged = now, self.unlogged, 0
             down_for = now - self.since
-        logger.warning("%s unreachable (%s)", self.name, what, extra={
-            "dependency": self.name, "what": what, "error": _describe(exc), "down_seconds": round(down_for, 1),
-            "failures_not_logged": unlogged})
+        logger.warning(
+            "%s unreachable (%s)",
+            self.name,
+            what,
+            extra={
+                "dependency": self.name,
+                "what": what,
+                "error": _describe(exc),
+                "down_seconds": round(down_for, 1),
+                "failures_not_logged": unlogged,
+            },
+        )
 
     def recovered(self) -> None:
         if self.since is None:
@@ -82,8 +91,12 @@ class Outage:
             if self.since is None:
                 return
             down_for, self.since, self.unlogged = time.monotonic() - self.since, None, 0
-        logger.warning("%s reachable again after %.1f s", self.name, down_for,
-                       extra={"dependency": self.name, "down_seconds": round(down_for, 1)})
+        logger.warning(
+            "%s reachable again after %.1f s",
+            self.name,
+            down_for,
+            extra={"dependency": self.name, "down_seconds": round(down_for, 1)},
+        )
 
 
 def _describe(exc: BaseException | None) -> str:
@@ -203,14 +216,16 @@ def unavailable(exc: BaseException, what: str = "request"):
 
     if isinstance(exc, REDIS_ERRORS):
         redis_outage.failed(what, exc)
-        return ServiceUnavailable("A service this request needs is briefly unavailable; try again shortly.",
-                                  details={"dependency": "redis"})
+        return ServiceUnavailable(
+            "A service this request needs is briefly unavailable; try again shortly.", details={"dependency": "redis"}
+        )
     if isinstance(exc, DATABASE_ERRORS):
         database().query_failed(connection, exc)
         if not database().down:
             logger.warning("database error", extra={"error": _describe(exc)})
-        return ServiceUnavailable("The database is briefly unavailable; try again shortly.",
-                                  details={"dependency": "database"})
+        return ServiceUnavailable(
+            "The database is briefly unavailable; try again shortly.", details={"dependency": "database"}
+        )
     return None
 
 

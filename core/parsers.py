@@ -18,8 +18,6 @@ class JSONParser(parsers.JSONParser):
             if len(body) > limit:
                 from core.errors import PayloadTooLarge  # core.errors imports DRF, which imports this
 
-                raise PayloadTooLarge(
-                    f"The request body is larger than {limit} bytes.", details={"max_bytes": limit}
-                )
+                raise PayloadTooLarge(f"The request body is larger than {limit} bytes.", details={"max_bytes": limit})
             stream = io.BytesIO(body)
         return super().parse(stream, media_type, parser_context)

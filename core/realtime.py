@@ -55,12 +55,26 @@ def frame(event: str, data: dict) -> str:
     return json.dumps({"event": event, "data": data}, separators=(",", ":"))
 
 
-def conversation_message(conversation_id: int, user_ids: Iterable[int], event: str, data: dict, *,
-                         monitors: bool = False, seq: int | None = None, sender_id: int | None = None) -> dict:
+def conversation_message(
+    conversation_id: int,
+    user_ids: Iterable[int],
+    event: str,
+    data: dict,
+    *,
+    monitors: bool = False,
+    seq: int | None = None,
+    sender_id: int | None = None,
+) -> dict:
     """A conversation event as it travels the channel layer (see the consumer's `conversation_event`)."""
     return {
-        "type": CONVERSATION_EVENT_TYPE, "conversation_id": conversation_id, "user_ids": sorted(set(user_ids)),
-        "monitors": monitors, "event": event, "seq": seq, "sender_id": sender_id, "frame": frame(event, data),
+        "type": CONVERSATION_EVENT_TYPE,
+        "conversation_id": conversation_id,
+        "user_ids": sorted(set(user_ids)),
+        "monitors": monitors,
+        "event": event,
+        "seq": seq,
+        "sender_id": sender_id,
+        "frame": frame(event, data),
     }
 
 
@@ -73,8 +87,11 @@ def _pubsub_redis():
     if _redis_client is None:
         # No retries: redis-py's default (3, with back-off of seconds) would hold the committed request.
         _redis_client = redis.Redis.from_url(
-            settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0], retry=Retry(NoBackoff(), 0),
-            socket_connect_timeout=settings.REDIS_TIMEOUT, socket_timeout=settings.REDIS_TIMEOUT)
+            settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0],
+            retry=Retry(NoBackoff(), 0),
+            socket_connect_timeout=settings.REDIS_TIMEOUT,
+            socket_timeout=settings.REDIS_TIMEOUT,
+        )
     return _redis_client
 
 
@@ -113,11 +130,21 @@ def publish_on_commit(sends: list[tuple[str, dict]]) -> None:
         transaction.on_commit(lambda: _publish(sends))
 
 
-def broadcast_to_members(conversation_id: int, user_ids: Iterable[int], event: str, data: dict, *,
-                         monitors: bool = False, seq: int | None = None, sender_id: int | None = None) -> None:
+def broadcast_to_members(
+    conversation_id: int,
+    user_ids: Iterable[int],
+    event: str,
+    data: dict,
+    *,
+    monitors: bool = False,
+    seq: int | None = None,
+    sender_id: int | None = None,
+) -> None:
     """Push `event` to every socket of these users in this conversation (and, with `monitors`, to
     read-only monitors of it): one publish for the whole conversation, after commit."""
-    message = conversation_message(conversation_id, user_ids, event, data, monitors=monitors, seq=seq, sender_id=sender_id)
+    message = conversation_message(
+        conversation_id, user_ids, event, data, monitors=monitors, seq=seq, sender_id=sender_id
+    )
     publish_on_commit([(members_group(conversation_id), message)])
 
 

@@ -63,8 +63,10 @@ _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$")
 
 
 def _listed(rules, path: str, method: str) -> bool:
-    return any(re.match(pattern, path) and (allowed in ("*", method) or (allowed == "write" and method != "GET"))
-               for pattern, allowed in rules)
+    return any(
+        re.match(pattern, path) and (allowed in ("*", method) or (allowed == "write" and method != "GET"))
+        for pattern, allowed in rules
+    )
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -88,8 +90,12 @@ class AutoSchema(openapi.AutoSchema):
     def _body_fields(self) -> list[str]:
         serializer = self.get_request_serializer()
         if isinstance(serializer, dict):  # {media type: schema or serializer}, as upload views declare
-            return [name for schema in serializer.values() if isinstance(schema, dict)
-                    for name in schema.get("properties", {})]
+            return [
+                name
+                for schema in serializer.values()
+                if isinstance(schema, dict)
+                for name in schema.get("properties", {})
+            ]
         fields = getattr(force_instance(serializer), "fields", None)
         return list(fields or [])
 

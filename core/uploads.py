@@ -44,9 +44,16 @@ MULTIPART_OVERHEAD = 64 * 1024
 THUMBNAIL_SIZE = (320, 320)
 
 EXTENSIONS = {
-    "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp",
-    "application/pdf": ".pdf", "text/plain": ".txt", "video/mp4": ".mp4", "audio/mpeg": ".mp3",
-    "application/msword": ".doc", "application/vnd.ms-excel": ".xls",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "application/pdf": ".pdf",
+    "text/plain": ".txt",
+    "video/mp4": ".mp4",
+    "audio/mpeg": ".mp3",
+    "application/msword": ".doc",
+    "application/vnd.ms-excel": ".xls",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
 }
@@ -68,22 +75,27 @@ class LimitedUploadHandler(FileUploadHandler):
 
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
         if content_length and content_length > self.max_size * self.max_files + MULTIPART_OVERHEAD:
-            raise PayloadTooLarge(_too_large_message(self.max_size), code="file_too_large",
-                                  details={"max_size": self.max_size})
+            raise PayloadTooLarge(
+                _too_large_message(self.max_size), code="file_too_large", details={"max_size": self.max_size}
+            )
 
     def new_file(self, *args, **kwargs):
         super().new_file(*args, **kwargs)
         self.files_seen += 1
         self.bytes_in_file = 0
         if self.files_seen > self.max_files:
-            raise ValidationFailed(f"At most {self.max_files} files at once.", code="too_many_files",
-                                   details={"max_files": self.max_files})
+            raise ValidationFailed(
+                f"At most {self.max_files} files at once.", code="too_many_files", details={"max_files": self.max_files}
+            )
 
     def receive_data_chunk(self, raw_data, start):
         self.bytes_in_file += len(raw_data)
         if self.bytes_in_file > self.max_size:
-            raise PayloadTooLarge(_too_large_message(self.max_size), code="file_too_large",
-                                  details={"max_size": self.max_size, "file_name": self.file_name})
+            raise PayloadTooLarge(
+                _too_large_message(self.max_size),
+                code="file_too_large",
+                details={"max_size": self.max_size, "file_name": self.file_name},
+            )
         return raw_data
 
     def file_complete(self, file_size):
@@ -97,7 +109,9 @@ def limit_uploads(request, *, max_files: int | None = None) -> None:
 
 
 def _too_large_message(max_size: int) -> str:
-    return f"Files can be at most {max_size // (1024 * 1024) or max_size} {'MB' if max_size >= 1024 * 1024 else 'bytes'}."
+    return (
+        f"Files can be at most {max_size // (1024 * 1024) or max_size} {'MB' if max_size >= 1024 * 1024 else 'bytes'}."
+    )
 
 
 # --- names and types -------------------------------------------------------------------
@@ -152,7 +166,9 @@ def detect_mime_type(file) -> str:
     file.seek(0)
     head = file.read(HEAD_BYTES)
     file.seek(0)
-    if head.startswith((b"\x7fELF", b"MZ", b"\xfe\xed\xfa", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"#!")):
+    if head.startswith(
+        (b"\x7fELF", b"MZ", b"\xfe\xed\xfa", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"#!")
+    ):
         raise UnsupportedMediaType("Programs cannot be uploaded.", code="executable_refused")
     if head.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
@@ -205,8 +221,9 @@ def _decode_image(file) -> Image.Image:
             image = Image.open(file)
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PayloadTooLarge("This image has too many pixels.", code="image_too_large",
-                              details={"max_pixels": settings.IMAGE_MAX_PIXELS}) from None
+        raise PayloadTooLarge(
+            "This image has too many pixels.", code="image_too_large", details={"max_pixels": settings.IMAGE_MAX_PIXELS}
+        ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ValidationFailed("This image is damaged or incomplete.", code="invalid_image") from None
     finally:
@@ -225,10 +242,13 @@ def check_upload(uploaded_file, *, allowed_types=None, max_size: int | None = No
         raise ValidationFailed("The file is empty.", code="empty_file")
     mime_type = detect_mime_type(uploaded_file)
     if mime_type not in allowed:
-        raise UnsupportedMediaType("This kind of file is not accepted.", code="unsupported_file_type",
-                                   details={"mime_type": mime_type})
+        raise UnsupportedMediaType(
+            "This kind of file is not accepted.", code="unsupported_file_type", details={"mime_type": mime_type}
+        )
     checked = CheckedFile(
-        file=uploaded_file, mime_type=mime_type, size=size,
+        file=uploaded_file,
+        mime_type=mime_type,
+        size=size,
         name=sanitize_file_name(uploaded_file.name, extension=EXTENSIONS.get(mime_type)),
     )
     if mime_type in IMAGE_TYPES:
@@ -250,8 +270,11 @@ def check_upload_intent(*, file_name: str, file_size) -> dict:
     if file_size <= 0:
         raise ValidationFailed("The file is empty.", code="empty_file")
     if file_size > settings.MAX_FILE_SIZE:
-        raise PayloadTooLarge(_too_large_message(settings.MAX_FILE_SIZE), code="file_too_large",
-                              details={"max_size": settings.MAX_FILE_SIZE})
+        raise PayloadTooLarge(
+            _too_large_message(settings.MAX_FILE_SIZE),
+            code="file_too_large",
+            details={"max_size": settings.MAX_FILE_SIZE},
+        )
     name = sanitize_file_name(str(file_name or ""))
     guessed, _ = mimetypes.guess_type(name)
     if guessed not in settings.ALLOWED_FILE_TYPES:
@@ -281,7 +304,9 @@ def store_upload(checked: CheckedFile, *, prefix: str) -> StoredFile:
             thumbnail = thumbnail.convert("RGBA")
         buffer = io.BytesIO()
         thumbnail.save(buffer, format="PNG", optimize=True)
-        stored.thumbnail_key = default_storage.save(f"{prefix}/thumbs/{uuid.uuid4().hex}.png", ContentFile(buffer.getvalue()))
+        stored.thumbnail_key = default_storage.save(
+            f"{prefix}/thumbs/{uuid.uuid4().hex}.png", ContentFile(buffer.getvalue())
+        )
     return stored
 
 
@@ -296,7 +321,8 @@ def file_response(request, *, key: str, download_name: str, mime_type: str, inli
     if settings.STORAGE_BACKEND == "s3":
         disposition = f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{_rfc5987(download_name)}"
         url = default_storage.url(
-            key, parameters={"ResponseContentDisposition": disposition, "ResponseContentType": mime_type},
+            key,
+            parameters={"ResponseContentDisposition": disposition, "ResponseContentType": mime_type},
             expire=settings.AWS_QUERYSTRING_EXPIRE,
         )
         return HttpResponseRedirect(url)
@@ -304,18 +330,21 @@ def file_response(request, *, key: str, download_name: str, mime_type: str, inli
         stored = default_storage.open(key, "rb")
     except FileNotFoundError:  # the record outlived its file (a lost volume, a bad restore): ops must know
         logger.error("stored file missing", extra={"key": key})
-        raise NotFound("This file is missing from storage; an administrator has been told.",
-                       code="file_missing") from None
+        raise NotFound(
+            "This file is missing from storage; an administrator has been told.", code="file_missing"
+        ) from None
     except OSError as exc:
         logger.error("file storage unreadable", extra={"key": key, "error": f"{exc.__class__.__name__}: {exc}"})
-        raise ServiceUnavailable("File storage is briefly unavailable; try again shortly.",
-                                 details={"dependency": "storage"}) from None
+        raise ServiceUnavailable(
+            "File storage is briefly unavailable; try again shortly.", details={"dependency": "storage"}
+        ) from None
     response = FileResponse(stored, as_attachment=not inline, filename=download_name, content_type=mime_type)
     response["X-Content-Type-Options"] = "nosniff"
     # A sandbox would stop the browser's PDF viewer; PDFs get no scripts, forms or plugins of their own.
     pdf = inline and mime_type == "application/pdf"
     response["Content-Security-Policy"] = (
-        "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'" if pdf else "default-src 'none'; sandbox")
+        "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'" if pdf else "default-src 'none'; sandbox"
+    )
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -56,9 +56,16 @@ def permission_denied(request, exception=None):
     if request.path.startswith("/admin/") and getattr(request.user, "is_staff", False):
         # A page of the console this role does not use: say so in the console's own frame.
         reason = str(exception) if exception is not None and str(exception) else "This page is not part of your role."
-        return render(request, "admin/403.html", {
-            **admin.site.each_context(request), "title": "Not available to you", "reason": reason,
-        }, status=403)
+        return render(
+            request,
+            "admin/403.html",
+            {
+                **admin.site.each_context(request),
+                "title": "Not available to you",
+                "reason": reason,
+            },
+            status=403,
+        )
     return defaults.permission_denied(request, exception)
 
 

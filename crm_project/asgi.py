@@ -5,7 +5,7 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_project.settings.dev")
 
-import django  # noqa: E402
+import django
 
 django.setup(set_prefix=False)
 
@@ -36,12 +36,14 @@ from crm_project.routing import websocket_urlpatterns  # noqa: E402
 from messaging.socket.auth import socket_auth  # noqa: E402
 
 # Edge: the client's address and scheme (trusted proxies only) and the access log, for both protocols.
-application = Edge(ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": socket_auth(URLRouter(websocket_urlpatterns)),
-    }
-))
+application = Edge(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": socket_auth(URLRouter(websocket_urlpatterns)),
+        }
+    )
+)
 
 
 def freeze_loaded_objects() -> None:

@@ -18,15 +18,22 @@ def conversation_rows(conversations, user, *, monitor: bool = False) -> list[dic
     for conversation in conversations:
         member = any(p.user_id == user.pk for p in conversation.participants.all())
         last = conversation.last_message
-        rows.append({
-            "conversation": conversation, "title": conversation_title_for(conversation, user), "last_message": last,
-            "waiting_since": last.created_at if last else None,
-            "waited": now - last.created_at if last else timedelta(0),
-            "people": ", ".join(p.user.full_name for p in conversation.participants.all()),
-            "waiting": bool(conversation.waiting_for_staff),
-            "url": (reverse("admin:messaging_conversation_change", args=[conversation.pk]) if member and not monitor
-                    else reverse("admin-monitor-detail", args=[conversation.pk])),
-        })
+        rows.append(
+            {
+                "conversation": conversation,
+                "title": conversation_title_for(conversation, user),
+                "last_message": last,
+                "waiting_since": last.created_at if last else None,
+                "waited": now - last.created_at if last else timedelta(0),
+                "people": ", ".join(p.user.full_name for p in conversation.participants.all()),
+                "waiting": bool(conversation.waiting_for_staff),
+                "url": (
+                    reverse("admin:messaging_conversation_change", args=[conversation.pk])
+                    if member and not monitor
+                    else reverse("admin-monitor-detail", args=[conversation.pk])
+                ),
+            }
+        )
     return rows
 
 
@@ -36,10 +43,14 @@ def inbox_rows(user, limit: int) -> list[dict]:
     for membership in conversation_list_for(user, archived=False)[:limit]:
         conversation = membership.conversation
         last = conversation.last_message
-        rows.append({
-            "conversation": conversation, "title": conversation_title_for(conversation, user), "last_message": last,
-            "unread": membership.unread_count,
-            "waiting": bool(membership.waiting_for_staff),
-            "url": reverse("admin:messaging_conversation_change", args=[conversation.pk]),
-        })
+        rows.append(
+            {
+                "conversation": conversation,
+                "title": conversation_title_for(conversation, user),
+                "last_message": last,
+                "unread": membership.unread_count,
+                "waiting": bool(membership.waiting_for_staff),
+                "url": reverse("admin:messaging_conversation_change", args=[conversation.pk]),
+            }
+        )
     return rows

@@ -82,8 +82,13 @@ def message_payload(message: Message, *, users: dict | None = None) -> dict:
 
 def participant_payload(participant: Participant) -> dict:
     """A person of a conversation, with their place in it (`ParticipantSerializer`)."""
-    return {**user_payload(participant.user), "conversation_role": participant.role, "joined_at": participant.joined_at,
-            "last_read_seq": participant.last_read_seq, "last_delivered_seq": participant.last_delivered_seq}
+    return {
+        **user_payload(participant.user),
+        "conversation_role": participant.role,
+        "joined_at": participant.joined_at,
+        "last_read_seq": participant.last_read_seq,
+        "last_delivered_seq": participant.last_delivered_seq,
+    }
 
 
 def search_hit_payload(message: Message) -> dict:
@@ -92,9 +97,15 @@ def search_hit_payload(message: Message) -> dict:
 
 
 def audit_payload(audit: MonitoringAudit) -> dict:
-    return {"id": audit.id, "actor_id": audit.actor_id, "action": audit.action,
-            "conversation_id": audit.conversation_id, "office_id": audit.office_id, "details": audit.details,
-            "created_at": audit.created_at}
+    return {
+        "id": audit.id,
+        "actor_id": audit.actor_id,
+        "action": audit.action,
+        "conversation_id": audit.conversation_id,
+        "office_id": audit.office_id,
+        "details": audit.details,
+        "created_at": audit.created_at,
+    }
 
 
 def conversation_payload(conversation: Conversation, *, participants, me=None) -> dict:

@@ -49,8 +49,17 @@ def highlight(snippet: str | None) -> str:
 
 
 def message_search(
-    user: User, *, q: str, conversation_id=None, type=None, sender_id=None, file_type=None,
-    date_from=None, date_to=None, offset: int = 0, limit: int = 20,
+    user: User,
+    *,
+    q: str,
+    conversation_id=None,
+    type=None,
+    sender_id=None,
+    file_type=None,
+    date_from=None,
+    date_to=None,
+    offset: int = 0,
+    limit: int = 20,
 ):
     """Ranked full-text search over the stored vector, only where `user` may read.
 
@@ -65,8 +74,11 @@ def message_search(
     scope = Message.objects.filter(deleted_at__isnull=True)
     few_readable = False
     if not monitors_every_conversation(user):
-        readable = readable_conversation_ids(user).annotate(cleared=Subquery(
-            Participant.objects.filter(conversation_id=OuterRef("id"), user=user).values("cleared_seq")[:1]))
+        readable = readable_conversation_ids(user).annotate(
+            cleared=Subquery(
+                Participant.objects.filter(conversation_id=OuterRef("id"), user=user).values("cleared_seq")[:1]
+            )
+        )
         rows = list(readable.values_list("id", "last_seq", "cleared"))
         sizes = {conversation: size for conversation, size, _ in rows}
         cleared = {conversation: seq for conversation, _, seq in rows if seq}
@@ -95,7 +107,7 @@ def message_search(
         scope = scope.filter(created_at__lt=date_to)
     found = _newest_matches(scope.order_by(), q, config, candidates, few_readable=few_readable)
     found.sort(key=lambda hit: (-hit[1], -hit[0]))  # best first; equal ranks newest first
-    page = found[offset:offset + limit + 1]
+    page = found[offset : offset + limit + 1]
     ranks = dict(page)
     order = {message_id: index for index, (message_id, _) in enumerate(page)}
     # Snippets (ts_headline re-parses the text, the costly part) for the returned page only.
@@ -105,8 +117,18 @@ def message_search(
         Message.objects.filter(id__in=[message_id for message_id, _ in page[:limit]], deleted_at__isnull=True)
         .order_by()
         .select_related("sender")
-        .annotate(snippet=SearchHeadline("content", query, config=config, start_sel=HIGHLIGHT_START,
-                                         stop_sel=HIGHLIGHT_STOP, max_fragments=2, max_words=30, min_words=10)),
+        .annotate(
+            snippet=SearchHeadline(
+                "content",
+                query,
+                config=config,
+                start_sel=HIGHLIGHT_START,
+                stop_sel=HIGHLIGHT_STOP,
+                max_fragments=2,
+                max_words=30,
+                min_words=10,
+            )
+        ),
         key=lambda message: order[message.id],
     )
     for message in rows:
@@ -114,8 +136,9 @@ def message_search(
     return load_attachments(rows), len(page) > limit
 
 
-def _newest_matches(scope: QuerySet[Message], q: str, config: str, n: int, *,
-                    few_readable: bool) -> list[tuple[int, float]]:
+def _newest_matches(
+    scope: QuerySet[Message], q: str, config: str, n: int, *, few_readable: bool
+) -> list[tuple[int, float]]:
     """(id, rank) of the `n` newest messages of `scope` that match `q`.
 
     What costs is reading rows. Walking the primary key down from the newest id reads every row
@@ -178,8 +201,11 @@ def _newest_matches(scope: QuerySet[Message], q: str, config: str, n: int, *,
         # the last step: should the matches have run out, it would pass every id left.
         walk = step < SEARCH_STEPS and expected is not None and expected <= n * SEARCH_WALK_IDS_PER_CANDIDATE
         step_found = len(found)
-        found += newest(scope.filter(walked if walk else indexed, id__gt=below - span, id__lte=below),
-                        n - len(found), bitmaps=not walk)
+        found += newest(
+            scope.filter(walked if walk else indexed, id__gt=below - span, id__lte=below),
+            n - len(found),
+            bitmaps=not walk,
+        )
         step_found = len(found) - step_found
         below -= span
     return found

@@ -79,11 +79,25 @@ def test_a_weak_password_is_refused_and_the_code_still_works(api_client, consult
     assert confirm(api_client, code).status_code == 204
 
 
-@pytest.mark.parametrize("code", ["", "x", "MQ.nope", "Kg.abc-def", "OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OQ.ab-cd", "." * 150,
-                                  "\x00\x01", "MQ" + "." * 199])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "",
+        "x",
+        "MQ.nope",
+        "Kg.abc-def",
+        "OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OQ.ab-cd",
+        "." * 150,
+        "\x00\x01",
+        "MQ" + "." * 199,
+    ],
+)
 def test_bad_codes_are_a_400_not_a_500(api_client, consultant, code):
     response = confirm(api_client, code)
-    assert response.status_code == 400 and response.json()["error"]["code"] in ("reset_code_invalid", "validation_error")
+    assert response.status_code == 400 and response.json()["error"]["code"] in (
+        "reset_code_invalid",
+        "validation_error",
+    )
 
 
 def test_one_users_code_does_not_reset_another(api_client, consultant, receptionist):
@@ -138,10 +152,10 @@ def test_a_real_smtp_server_receives_the_code_and_it_works_once(api_client, cons
     assert api_client.post("/api/v1/auth/login", {"email": consultant.email, "password": NEW}).status_code == 200
 
 
-
 @pytest.mark.parametrize("fallbacks, works", [(True, True), (False, False)])
-def test_a_secret_key_rotation_keeps_codes_working_while_the_old_key_is_a_fallback(api_client, consultant, settings,
-                                                                                     fallbacks, works):
+def test_a_secret_key_rotation_keeps_codes_working_while_the_old_key_is_a_fallback(
+    api_client, consultant, settings, fallbacks, works
+):
     ask(api_client, consultant.email)
     code = code_in(mail.outbox[0].body)
     old = settings.SECRET_KEY

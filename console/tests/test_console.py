@@ -37,8 +37,15 @@ def today_at(office, hour):
 
 
 def book(office, consultant, *, lead=None, student=None, start, title="Review"):
-    return Appointment.objects.create(office=office, consultant=consultant, lead=lead, student=student, title=title,
-                                      start=start, end=start + timedelta(minutes=30))
+    return Appointment.objects.create(
+        office=office,
+        consultant=consultant,
+        lead=lead,
+        student=student,
+        title=title,
+        start=start,
+        end=start + timedelta(minutes=30),
+    )
 
 
 def waiting_conversation(consultant, office, text="Anyone there?"):

@@ -39,8 +39,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self.outage.pools = self._connection_pools
         pool = self.settings_dict["OPTIONS"].get("pool")
         if pool:  # the pool connects through the outage's connection class (a failed attempt is noticed)
-            self.settings_dict["OPTIONS"]["pool"] = {**({} if pool is True else pool),
-                                                     "connection_class": self.outage.connection_class}
+            self.settings_dict["OPTIONS"]["pool"] = {
+                **({} if pool is True else pool),
+                "connection_class": self.outage.connection_class,
+            }
 
     def get_new_connection(self, conn_params):
         self.outage.before_connect(self)

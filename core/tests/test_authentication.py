@@ -42,8 +42,10 @@ def test_a_remembered_token_still_expires(consultant, settings):
     token = access_token_for(consultant)
     assert me(token).status_code == 200 and me(token).status_code == 200  # verified, then remembered
     later = aware_utcnow() + timedelta(minutes=settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() / 60 + 1)
-    with mock.patch("core.authentication.aware_utcnow", return_value=later), \
-            mock.patch("rest_framework_simplejwt.tokens.aware_utcnow", return_value=later):
+    with (
+        mock.patch("core.authentication.aware_utcnow", return_value=later),
+        mock.patch("rest_framework_simplejwt.tokens.aware_utcnow", return_value=later),
+    ):
         response = me(token)
     assert response.status_code == 401 and response.json()["error"]["code"] == "token_expired"
 

@@ -15,8 +15,11 @@ from django.test import override_settings
 from core.handlers import ASGIHandler
 from core.tests import handler_urls
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume"),
-              pytest.mark.usefixtures("test_urls")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume"),
+    pytest.mark.usefixtures("test_urls"),
+]
 
 
 @pytest.fixture
@@ -27,9 +30,20 @@ def test_urls():
 
 
 def scope(path: str, query: str = "") -> dict:
-    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-            "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
-            "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
 
 
 async def call(handler, path: str, query: str = "", *, fail_on_body: bool = False) -> list[dict]:
@@ -70,8 +84,9 @@ async def test_a_bug_in_a_view_is_a_500_in_the_error_shape_and_frees_the_connect
     before = pool_in_use()
     sent = await call(handler, "/boom")
     assert sent[0]["status"] == 500
-    assert json.loads(sent[1]["body"]) == {"error": {"code": "server_error", "message": "Something went wrong on our side.",
-                                                     "details": {}}}
+    assert json.loads(sent[1]["body"]) == {
+        "error": {"code": "server_error", "message": "Something went wrong on our side.", "details": {}}
+    }
     assert pool_in_use() == before
 
 
@@ -110,6 +125,9 @@ DJANGO_INTERNALS = {
 
 
 def test_the_django_internals_core_handlers_relies_on_are_unchanged():
-    changed = [f"{cls.__name__}.{name}" for (cls, name), digest in DJANGO_INTERNALS.items()
-               if hashlib.sha256(inspect.getsource(getattr(cls, name)).encode()).hexdigest()[:8] != digest]
+    changed = [
+        f"{cls.__name__}.{name}"
+        for (cls, name), digest in DJANGO_INTERNALS.items()
+        if hashlib.sha256(inspect.getsource(getattr(cls, name)).encode()).hexdigest()[:8] != digest
+    ]
     assert not changed, f"Django changed {', '.join(changed)}: re-read core/handlers.py against it, then update"

@@ -51,8 +51,13 @@ def launcher(tmp_path):
     port, workers = free_port(), []
     env = server_env()
     log = open(tmp_path / "serve.log", "w+")
-    process = subprocess.Popen([sys.executable, "-m", "crm_project.serve", "--host", "127.0.0.1", "--port", str(port),
-                                "--workers", "2"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crm_project.serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -120,8 +125,12 @@ def test_two_workers_share_the_port_and_stop_cleanly(launcher, consultant):
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
     def call(method, path, body=None):
-        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method, headers=headers,
-                                         data=json.dumps(body).encode() if body is not None else None)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}{path}",
+            method=method,
+            headers=headers,
+            data=json.dumps(body).encode() if body is not None else None,
+        )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return response.status, response.read()

@@ -10,8 +10,22 @@ class LeadSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Lead
-        fields = ["id", "first_name", "last_name", "email", "phone", "source", "status", "lost_reason", "office_id",
-                  "assigned_to", "student_id", "created_at", "updated_at", "converted_at"]
+        fields = [
+            "id",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "source",
+            "status",
+            "lost_reason",
+            "office_id",
+            "assigned_to",
+            "student_id",
+            "created_at",
+            "updated_at",
+            "converted_at",
+        ]
         read_only_fields = fields
 
 

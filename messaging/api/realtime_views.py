@@ -16,9 +16,23 @@ from messaging.socket import registry
 class PresenceView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("ids", str, description="Comma-separated user ids (at most 200)")],
-        responses={200: inline_serializer("Presence", {"results": serializers.ListField(child=inline_serializer(
-            "PresenceEntry", {"user_id": serializers.IntegerField(), "status": serializers.CharField(),
-                              "last_seen": serializers.DateTimeField(allow_null=True)}))})},
+        responses={
+            200: inline_serializer(
+                "Presence",
+                {
+                    "results": serializers.ListField(
+                        child=inline_serializer(
+                            "PresenceEntry",
+                            {
+                                "user_id": serializers.IntegerField(),
+                                "status": serializers.CharField(),
+                                "last_seen": serializers.DateTimeField(allow_null=True),
+                            },
+                        )
+                    )
+                },
+            )
+        },
         tags=["users"],
     )
     def get(self, request):
@@ -30,9 +44,15 @@ class PresenceView(APIView):
             raise ValidationFailed("Ask for at most 200 users at once.", code="too_many_ids")
         visible = presence_visible_users(request.user, ids)  # others are silently left out
         statuses = async_to_sync(registry.presence_of)(list(visible))
-        return Response({"results": [
-            {"user_id": pk, "status": statuses[pk], "last_seen": visible[pk].last_seen} for pk in ids if pk in visible
-        ]})
+        return Response(
+            {
+                "results": [
+                    {"user_id": pk, "status": statuses[pk], "last_seen": visible[pk].last_seen}
+                    for pk in ids
+                    if pk in visible
+                ]
+            }
+        )
 
 
 class IsStaff(BasePermission):
@@ -43,10 +63,20 @@ class IsStaff(BasePermission):
 class SocketStatsView(APIView):
     permission_classes = [IsStaff]
 
-    @extend_schema(responses={200: inline_serializer("SocketStats", {
-        "connected_users": serializers.IntegerField(), "sockets": serializers.IntegerField(),
-        "active_conversations": serializers.IntegerField(), "messages_last_minute": serializers.IntegerField(),
-    })}, tags=["service"])
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "SocketStats",
+                {
+                    "connected_users": serializers.IntegerField(),
+                    "sockets": serializers.IntegerField(),
+                    "active_conversations": serializers.IntegerField(),
+                    "messages_last_minute": serializers.IntegerField(),
+                },
+            )
+        },
+        tags=["service"],
+    )
     def get(self, request):
         totals = async_to_sync(registry.stats)()
         totals["messages_last_minute"] = messages_sent_since(timezone.now() - timezone.timedelta(minutes=1))

@@ -27,8 +27,9 @@ class MessageTextField(serializers.CharField):
                 value.encode()
             except UnicodeEncodeError as error:
                 code_point = ord(value[error.start])
-                raise serializers.ValidationError(f"Surrogate characters are not allowed: U+{code_point:X}.",
-                                                  code="surrogate_characters_not_allowed") from None
+                raise serializers.ValidationError(
+                    f"Surrogate characters are not allowed: U+{code_point:X}.", code="surrogate_characters_not_allowed"
+                ) from None
         return value
 
 
@@ -47,10 +48,15 @@ class Prebuilt:
         self.serializer = serializer = serializer_class()
         self.fields = [(name, field) for name, field in serializer.fields.items() if not field.read_only]
         self.flat = (
-            type(serializer).validate is serializers.Serializer.validate and not serializer.validators
+            type(serializer).validate is serializers.Serializer.validate
+            and not serializer.validators
             and not any(field.read_only for field in serializer.fields.values())
-            and all(field.source == name and not isinstance(field, serializers.BaseSerializer)
-                    and not hasattr(serializer, f"validate_{name}") for name, field in self.fields)
+            and all(
+                field.source == name
+                and not isinstance(field, serializers.BaseSerializer)
+                and not hasattr(serializer, f"validate_{name}")
+                for name, field in self.fields
+            )
         )
 
     def __call__(self, data) -> dict:
@@ -186,7 +192,8 @@ class ClearedSerializer(serializers.Serializer):
 
 class UnreadTotalSerializer(serializers.Serializer):
     unread_count = serializers.IntegerField(
-        help_text="Unread messages over all your conversations (archived and muted included)")
+        help_text="Unread messages over all your conversations (archived and muted included)"
+    )
     unread_conversations = serializers.IntegerField(help_text="Conversations with at least one unread message")
 
 

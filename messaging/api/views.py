@@ -41,7 +41,11 @@ class MonitoringCursor(BaseCursor):
 
 class ConversationsView(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("archived", bool), OpenApiParameter("pinned", bool), OpenApiParameter("limit", int)],
+        parameters=[
+            OpenApiParameter("archived", bool),
+            OpenApiParameter("pinned", bool),
+            OpenApiParameter("limit", int),
+        ],
         responses={200: s.ConversationSerializer(many=True)},
         tags=["conversations"],
     )
@@ -51,19 +55,30 @@ class ConversationsView(APIView):
             value = request.query_params.get(name)
             if value is not None:
                 flags[name] = value.lower() in ("1", "true", "yes")
-        memberships = selectors.conversation_list_for(request.user, **flags).annotate(activity=F("conversation__last_activity_at"))
+        memberships = selectors.conversation_list_for(request.user, **flags).annotate(
+            activity=F("conversation__last_activity_at")
+        )
         paginator = ConversationCursor()
         page = paginator.paginate_queryset(memberships, request, view=self)
-        return paginator.get_paginated_response([
-            events.conversation_payload(m.conversation, participants=m.conversation.participants.all(), me=m) for m in page
-        ])
+        return paginator.get_paginated_response(
+            [
+                events.conversation_payload(m.conversation, participants=m.conversation.participants.all(), me=m)
+                for m in page
+            ]
+        )
 
-    @extend_schema(request=s.ConversationCreateSerializer, responses={201: s.ConversationSerializer, 200: s.ConversationSerializer}, tags=["conversations"])
+    @extend_schema(
+        request=s.ConversationCreateSerializer,
+        responses={201: s.ConversationSerializer, 200: s.ConversationSerializer},
+        tags=["conversations"],
+    )
     def post(self, request):
         data = _valid(s.ConversationCreateSerializer, request.data)
         conversation, created = services.conversation_create(actor=request.user, **data)
         me = selectors.membership_get(request.user, conversation.id)
-        return Response(_conversation_body(conversation.id, me), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(
+            _conversation_body(conversation.id, me), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
 
 
 class ConversationDetailView(APIView):
@@ -71,10 +86,14 @@ class ConversationDetailView(APIView):
     def get(self, request, conversation_id):
         conversation, me = selectors.conversation_access(request.user, conversation_id)
         if me is None:
-            services.monitoring_audit_record(actor=request.user, action=AuditAction.MONITOR_READ, conversation=conversation)
+            services.monitoring_audit_record(
+                actor=request.user, action=AuditAction.MONITOR_READ, conversation=conversation
+            )
         return Response(_conversation_body(conversation.id, me))
 
-    @extend_schema(request=s.ConversationUpdateSerializer, responses={200: s.ConversationSerializer}, tags=["conversations"])
+    @extend_schema(
+        request=s.ConversationUpdateSerializer, responses={200: s.ConversationSerializer}, tags=["conversations"]
+    )
     def patch(self, request, conversation_id):
         membership = selectors.membership_get(request.user, conversation_id)
         data = _valid(s.ConversationUpdateSerializer, request.data)
@@ -91,7 +110,8 @@ _send_body = s.Prebuilt(s.MessageSendSerializer)
 class ConversationMessagesView(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("before", int), OpenApiParameter("after", int), OpenApiParameter("limit", int)],
-        responses={200: s.MessagePageSerializer}, tags=["conversations"],
+        responses={200: s.MessagePageSerializer},
+        tags=["conversations"],
         description="Messages by `seq`, oldest first. `after=<seq>` catches up after a reconnect; `before=<seq>` scrolls back.",
     )
     def get(self, request, conversation_id):
@@ -100,7 +120,9 @@ class ConversationMessagesView(APIView):
         found = selectors.messages_page_for(request.user, conversation_id, **page)
         if found is None:  # not a participant: a monitor in scope reads (audited), anyone else gets 404
             conversation = selectors.conversation_get_for_monitoring(request.user, conversation_id)
-            services.monitoring_audit_record(actor=request.user, action=AuditAction.MONITOR_READ, conversation=conversation)
+            services.monitoring_audit_record(
+                actor=request.user, action=AuditAction.MONITOR_READ, conversation=conversation
+            )
             found = selectors.messages_page(conversation, **page)
         messages, more = found
         next_url = None
@@ -122,19 +144,27 @@ class ConversationReadView(APIView):
 
 
 class ConversationsReadAllView(APIView):
-    @extend_schema(request=None, responses={200: s.ReadAllSerializer}, tags=["conversations"],
-                   summary="Mark every conversation read",
-                   description="Marks every conversation of yours read up to its latest message.")
+    @extend_schema(
+        request=None,
+        responses={200: s.ReadAllSerializer},
+        tags=["conversations"],
+        summary="Mark every conversation read",
+        description="Marks every conversation of yours read up to its latest message.",
+    )
     def post(self, request):
         moved = services.conversations_mark_all_read(user=request.user)
         return Response({"read": [{"conversation_id": conversation_id, "seq": seq} for conversation_id, seq in moved]})
 
 
 class ConversationClearView(APIView):
-    @extend_schema(request=None, responses={200: s.ClearedSerializer}, tags=["conversations"],
-                   summary="Clear my history of a conversation",
-                   description="Clears your history of this conversation: every message up to now is hidden from you "
-                               "alone (others keep theirs); messages sent later show as usual.")
+    @extend_schema(
+        request=None,
+        responses={200: s.ClearedSerializer},
+        tags=["conversations"],
+        summary="Clear my history of a conversation",
+        description="Clears your history of this conversation: every message up to now is hidden from you "
+        "alone (others keep theirs); messages sent later show as usual.",
+    )
     def post(self, request, conversation_id):
         membership = selectors.membership_get(request.user, conversation_id)
         seq = services.conversation_clear_history(user=request.user, conversation=membership.conversation)
@@ -154,7 +184,9 @@ class ConversationParticipantsView(APIView):
         rows = selectors.participants_of(conversation)
         return Response({"results": [events.participant_payload(p) for p in rows], "next": None})
 
-    @extend_schema(request=s.ParticipantsAddSerializer, responses={200: s.ConversationSerializer}, tags=["conversations"])
+    @extend_schema(
+        request=s.ParticipantsAddSerializer, responses={200: s.ConversationSerializer}, tags=["conversations"]
+    )
     def post(self, request, conversation_id):
         membership = selectors.membership_get(request.user, conversation_id)
         data = _valid(s.ParticipantsAddSerializer, request.data)
@@ -179,25 +211,36 @@ class ConversationLeaveView(APIView):
 
 
 class DirectConversationView(APIView):
-    @extend_schema(responses={200: s.ConversationSerializer}, tags=["conversations"],
-                   description="Your direct conversation with this user; 404 when there is none yet.")
+    @extend_schema(
+        responses={200: s.ConversationSerializer},
+        tags=["conversations"],
+        description="Your direct conversation with this user; 404 when there is none yet.",
+    )
     def get(self, request, user_id):
         conversation = selectors.direct_conversation_with(request.user, user_id)
         me = selectors.membership_get(request.user, conversation.id)
         return Response(_conversation_body(conversation.id, me))
 
-    @extend_schema(request=None, responses={200: s.ConversationSerializer, 201: s.ConversationSerializer},
-                   tags=["conversations"], summary="Get or create the direct conversation with a user",
-                   description="Get or create your direct conversation with this user: 200 with the existing one, "
-                               "201 when it is new (only with someone you may contact; 404 otherwise).")
+    @extend_schema(
+        request=None,
+        responses={200: s.ConversationSerializer, 201: s.ConversationSerializer},
+        tags=["conversations"],
+        summary="Get or create the direct conversation with a user",
+        description="Get or create your direct conversation with this user: 200 with the existing one, "
+        "201 when it is new (only with someone you may contact; 404 otherwise).",
+    )
     def post(self, request, user_id):
         conversation, created = services.conversation_direct_get_or_create(actor=request.user, user_id=user_id)
         me = selectors.membership_get(request.user, conversation.id)
-        return Response(_conversation_body(conversation.id, me), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(
+            _conversation_body(conversation.id, me), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
 
 
 class SuggestedContactsView(APIView):
-    @extend_schema(parameters=[OpenApiParameter("q", str)], responses={200: UserSerializer(many=True)}, tags=["conversations"])
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str)], responses={200: UserSerializer(many=True)}, tags=["conversations"]
+    )
     def get(self, request):
         people = UserFilter(request.GET, queryset=selectors.contact_candidates_for(request.user))
         if not people.is_valid():
@@ -209,15 +252,24 @@ class SuggestedContactsView(APIView):
 
 
 class ConversationExportView(APIView):
-    @extend_schema(parameters=[OpenApiParameter("format", str, enum=["csv", "json"])],
-                   responses={(200, "text/csv"): str, (200, "application/json"): dict}, tags=["conversations"])
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["csv", "json"])],
+        responses={(200, "text/csv"): str, (200, "application/json"): dict},
+        tags=["conversations"],
+    )
     def get(self, request, conversation_id):
         query = _valid(s.ExportQuerySerializer, request.query_params)
         conversation, me = selectors.conversation_access(request.user, conversation_id)
-        services.monitoring_audit_record(actor=request.user, action=AuditAction.EXPORT, conversation=conversation,
-                                         details={"format": query["format"]})
-        response = StreamingHttpResponse(exports.conversation_export(conversation, format=query["format"], reader=me),
-                                         content_type=exports.FORMATS[query["format"]])
+        services.monitoring_audit_record(
+            actor=request.user,
+            action=AuditAction.EXPORT,
+            conversation=conversation,
+            details={"format": query["format"]},
+        )
+        response = StreamingHttpResponse(
+            exports.conversation_export(conversation, format=query["format"], reader=me),
+            content_type=exports.FORMATS[query["format"]],
+        )
         response["Content-Disposition"] = f'attachment; filename="conversation-{conversation.id}.{query["format"]}"'
         return response
 
@@ -225,9 +277,9 @@ class ConversationExportView(APIView):
 def _monitoring_page(request, view, conversations):
     paginator = MonitoringCursor()
     page = paginator.paginate_queryset(conversations, request, view=view)
-    return paginator.get_paginated_response([
-        events.conversation_payload(c, participants=c.participants.all()) for c in page
-    ])
+    return paginator.get_paginated_response(
+        [events.conversation_payload(c, participants=c.participants.all()) for c in page]
+    )
 
 
 class MonitoringOfficeView(APIView):
@@ -260,14 +312,20 @@ class MonitoringAuditView(APIView):
 
 
 class MessagesView(APIView):
-    @extend_schema(request=s.MessageSendSerializer, responses={201: s.MessageSerializer, 200: s.MessageSerializer}, tags=["messages"],
-                   description="Idempotent by `client_id`: a repeat returns the first message with 200.")
+    @extend_schema(
+        request=s.MessageSendSerializer,
+        responses={201: s.MessageSerializer, 200: s.MessageSerializer},
+        tags=["messages"],
+        description="Idempotent by `client_id`: a repeat returns the first message with 200.",
+    )
     def post(self, request):
         data = _send_body(request.data)
         # The service checks membership under the conversation's lock (404 otherwise): no read first.
         conversation = Conversation(pk=data.pop("conversation_id"))
         message, created = services.message_send(sender=request.user, conversation=conversation, **data)
-        return Response(events.message_payload(message), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(
+            events.message_payload(message), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
 
 
 class MessageDetailView(APIView):
@@ -314,11 +372,25 @@ class MessageSearchView(APIView):
 
 class MessageUploadView(APIView):
     @extend_schema(
-        request={"multipart/form-data": {"type": "object", "properties": {
-            "conversation_id": {"type": "integer"}, "content": {"type": "string"}, "client_id": {"type": "string"},
-            "files": {"type": "array", "items": {"type": "string", "format": "binary"}, "minItems": 1, "maxItems": 10},
-        }, "required": ["conversation_id", "files"]}},
-        responses={201: s.MessageSerializer, 200: s.MessageSerializer}, tags=["messages"],
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {
+                    "conversation_id": {"type": "integer"},
+                    "content": {"type": "string"},
+                    "client_id": {"type": "string"},
+                    "files": {
+                        "type": "array",
+                        "items": {"type": "string", "format": "binary"},
+                        "minItems": 1,
+                        "maxItems": 10,
+                    },
+                },
+                "required": ["conversation_id", "files"],
+            }
+        },
+        responses={201: s.MessageSerializer, 200: s.MessageSerializer},
+        tags=["messages"],
         description="1 to MAX_FILES_PER_MESSAGE files, each at most MAX_FILE_SIZE; types are read from the bytes.",
     )
     def post(self, request):
@@ -329,15 +401,27 @@ class MessageUploadView(APIView):
             raise ValidationFailed("Attach 1 to 10 files as `files`.", code="no_files")
         conversation = selectors.conversation_get_for(request.user, data["conversation_id"])
         message, created = services.message_send_with_files(
-            sender=request.user, conversation=conversation, files=files,
-            content=data["content"], client_id=data["client_id"],
+            sender=request.user,
+            conversation=conversation,
+            files=files,
+            content=data["content"],
+            client_id=data["client_id"],
         )
-        return Response(events.message_payload(message), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(
+            events.message_payload(message), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
 
 
 class AttachmentDownloadView(APIView):
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(description="The file, as an attachment"),
-                              302: OpenApiResponse(description="A short-lived signed URL (S3)")}, tags=["messages"])
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(description="The file, as an attachment"),
+            302: OpenApiResponse(description="A short-lived signed URL (S3)"),
+        },
+        tags=["messages"],
+    )
     def get(self, request, attachment_id):
         attachment = selectors.attachment_get_for(request.user, attachment_id)
-        return file_response(request, key=attachment.file_key, download_name=attachment.file_name, mime_type=attachment.mime_type)
+        return file_response(
+            request, key=attachment.file_key, download_name=attachment.file_name, mime_type=attachment.mime_type
+        )

@@ -144,8 +144,11 @@ def message_get_for(user: User, message_id) -> Message:
         message = Message.objects.select_related("conversation", "sender").get(pk=id_or_404(message_id, "Message"))
     except Message.DoesNotExist:
         raise NotFound("Message not found.") from None
-    cleared = (Participant.objects.filter(conversation_id=message.conversation_id, user=user, user__is_active=True)
-               .values_list("cleared_seq", flat=True).first())
+    cleared = (
+        Participant.objects.filter(conversation_id=message.conversation_id, user=user, user__is_active=True)
+        .values_list("cleared_seq", flat=True)
+        .first()
+    )
     if cleared is not None:
         if message.seq <= cleared:  # the caller cleared their history past it
             raise NotFound("Message not found.")
@@ -157,12 +160,16 @@ def message_get_for(user: User, message_id) -> Message:
 
 def attachment_get_for(user: User, attachment_id) -> Attachment:
     """A file of a message the user may read (not of a deleted message); 404 otherwise."""
-    cleared = Participant.objects.filter(user=user, conversation_id=OuterRef("message__conversation_id"),
-                                         cleared_seq__gte=OuterRef("message__seq"))
+    cleared = Participant.objects.filter(
+        user=user, conversation_id=OuterRef("message__conversation_id"), cleared_seq__gte=OuterRef("message__seq")
+    )
     attachment = (
-        Attachment.objects.filter(pk=id_or_404(attachment_id, "File"), message__isnull=False,
-                                  message__deleted_at__isnull=True,
-                                  message__conversation_id__in=readable_conversation_ids(user))
+        Attachment.objects.filter(
+            pk=id_or_404(attachment_id, "File"),
+            message__isnull=False,
+            message__deleted_at__isnull=True,
+            message__conversation_id__in=readable_conversation_ids(user),
+        )
         .exclude(Exists(cleared))  # a message whose history the caller cleared
         .first()
     )
@@ -179,8 +186,11 @@ def contact_user_ids(user: User) -> list[int]:
     """Everyone who shares a conversation with `user` (who should see their presence)."""
     mine = Participant.objects.filter(user=user).values("conversation_id")
     return list(
-        Participant.objects.filter(conversation_id__in=mine).exclude(user=user)
-        .order_by().values_list("user_id", flat=True).distinct()  # no default ordering: one row per person
+        Participant.objects.filter(conversation_id__in=mine)
+        .exclude(user=user)
+        .order_by()
+        .values_list("user_id", flat=True)
+        .distinct()  # no default ordering: one row per person
     )
 
 
@@ -218,8 +228,9 @@ def contact_candidates_for(user: User) -> QuerySet[User]:
 
 def direct_conversation_with(user: User, other_user_id) -> Conversation:
     key = Conversation.direct_key_for(user.pk, id_or_404(other_user_id))
-    membership = (Participant.objects.filter(conversation__direct_key=key, user=user)
-                  .select_related("conversation").first())
+    membership = (
+        Participant.objects.filter(conversation__direct_key=key, user=user).select_related("conversation").first()
+    )
     if membership is None:
         raise NotFound("No direct conversation with this user.")
     return membership.conversation

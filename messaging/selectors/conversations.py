@@ -18,14 +18,19 @@ def _waiting_for_staff(path: str = "") -> Q:
 
 def _with_display(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
     """Last message with its sender and files, people, and `waiting_for_staff`."""
-    return queryset.select_related("last_message__sender").prefetch_related(
-        "last_message__attachments",
-        Prefetch("participants", queryset=Participant.objects.select_related("user").order_by("id")),
-    ).annotate(waiting_for_staff=ExpressionWrapper(_waiting_for_staff(), output_field=BooleanField()))
+    return (
+        queryset.select_related("last_message__sender")
+        .prefetch_related(
+            "last_message__attachments",
+            Prefetch("participants", queryset=Participant.objects.select_related("user").order_by("id")),
+        )
+        .annotate(waiting_for_staff=ExpressionWrapper(_waiting_for_staff(), output_field=BooleanField()))
+    )
 
 
-def conversation_list_for(user: User, *, archived: bool | None = None,
-                          pinned: bool | None = None) -> QuerySet[Participant]:
+def conversation_list_for(
+    user: User, *, archived: bool | None = None, pinned: bool | None = None
+) -> QuerySet[Participant]:
     """The caller's memberships, most recent activity first; each carries its conversation, and
     `unread_count` and `waiting_for_staff`."""
     memberships = Participant.objects.filter(user=user, user__is_active=True)
@@ -38,10 +43,14 @@ def conversation_list_for(user: User, *, archived: bool | None = None,
         unread_count=Greatest(F("conversation__last_seq") - F("last_read_seq"), Value(0)),
         waiting_for_staff=ExpressionWrapper(_waiting_for_staff("conversation__"), output_field=BooleanField()),
     )
-    return memberships.select_related("conversation__last_message__sender").prefetch_related(
-        "conversation__last_message__attachments",
-        Prefetch("conversation__participants", queryset=Participant.objects.select_related("user").order_by("id")),
-    ).order_by("-conversation__last_activity_at", "-conversation_id")
+    return (
+        memberships.select_related("conversation__last_message__sender")
+        .prefetch_related(
+            "conversation__last_message__attachments",
+            Prefetch("conversation__participants", queryset=Participant.objects.select_related("user").order_by("id")),
+        )
+        .order_by("-conversation__last_activity_at", "-conversation_id")
+    )
 
 
 def conversation_detail(conversation_id: int) -> Conversation:
@@ -78,8 +87,10 @@ def unread_by_consultant(user: User, *, office_id: int | None = None) -> QuerySe
     behind = F("conversation_memberships__conversation__last_seq") - F("conversation_memberships__last_read_seq")
     return consultants.annotate(
         unread=Coalesce(Sum(Greatest(behind, Value(0))), Value(0)),
-        unread_conversations=Count("conversation_memberships", filter=Q(
-            conversation_memberships__conversation__last_seq__gt=F("conversation_memberships__last_read_seq"))),
+        unread_conversations=Count(
+            "conversation_memberships",
+            filter=Q(conversation_memberships__conversation__last_seq__gt=F("conversation_memberships__last_read_seq")),
+        ),
     ).order_by("-unread", "first_name", "last_name", "id")
 
 
@@ -87,7 +98,9 @@ def unread_total_for(user: User) -> dict:
     """The badge: unread messages over every conversation of `user` (archived and muted ones
     included), and in how many conversations. One query."""
     totals = Participant.objects.filter(
-        user=user, user__is_active=True, last_read_seq__lt=F("conversation__last_seq"),
+        user=user,
+        user__is_active=True,
+        last_read_seq__lt=F("conversation__last_seq"),
     ).aggregate(messages=Sum(F("conversation__last_seq") - F("last_read_seq")), conversations=Count("id"))
     return {"unread_count": totals["messages"] or 0, "unread_conversations": totals["conversations"]}
 

@@ -33,10 +33,23 @@ from messaging.services.receipts import (
 )
 
 __all__ = [
-    "conversation_create", "conversation_direct_get_or_create", "conversation_ensure_direct", "conversation_leave",
-    "conversation_update", "participant_replace", "participants_add", "participants_remove",
-    "content_clean", "message_delete", "message_edit", "message_send", "message_send_with_files",
-    "monitoring_audit_record",
-    "conversation_clear_history", "conversation_mark_read", "conversations_mark_all_read", "deliveries_record",
+    "content_clean",
+    "conversation_clear_history",
+    "conversation_create",
+    "conversation_direct_get_or_create",
+    "conversation_ensure_direct",
+    "conversation_leave",
+    "conversation_mark_read",
+    "conversation_update",
+    "conversations_mark_all_read",
+    "deliveries_record",
+    "message_delete",
+    "message_edit",
     "message_mark_read",
+    "message_send",
+    "message_send_with_files",
+    "monitoring_audit_record",
+    "participant_replace",
+    "participants_add",
+    "participants_remove",
 ]

@@ -57,8 +57,11 @@ def _participants_for_create(actor: User, participant_ids: Iterable) -> list[Use
     if not ids:
         raise ValidationFailed("Choose at least one other person.", code="invalid_participants")
     if max(ids) > BIGINT_MAX:  # no such user; the database would refuse the number itself
-        raise NotFound("Some of these people cannot be found.", code="participant_not_found",
-                       details={"user_ids": sorted(pk for pk in ids if pk > BIGINT_MAX)})
+        raise NotFound(
+            "Some of these people cannot be found.",
+            code="participant_not_found",
+            details={"user_ids": sorted(pk for pk in ids if pk > BIGINT_MAX)},
+        )
     if len(ids) + 1 > settings.MAX_CONVERSATION_PARTICIPANTS:
         raise ValidationFailed(
             f"A conversation holds at most {settings.MAX_CONVERSATION_PARTICIPANTS} people.",
@@ -68,13 +71,15 @@ def _participants_for_create(actor: User, participant_ids: Iterable) -> list[Use
     if len(allowed) != len(ids):
         # People you may not contact are indistinguishable from people who do not exist.
         missing = sorted(ids - {user.pk for user in allowed})
-        raise NotFound("Some of these people cannot be found.", code="participant_not_found",
-                       details={"user_ids": missing})
+        raise NotFound(
+            "Some of these people cannot be found.", code="participant_not_found", details={"user_ids": missing}
+        )
     return allowed
 
 
-def _direct_get_or_create(*, user_a: User, user_b: User, creator: User | None, office_id,
-                          lead=None) -> tuple[Conversation, bool]:
+def _direct_get_or_create(
+    *, user_a: User, user_b: User, creator: User | None, office_id, lead=None
+) -> tuple[Conversation, bool]:
     key = Conversation.direct_key_for(user_a.pk, user_b.pk)
     existing = Conversation.objects.filter(direct_key=key).first()
     if existing is not None:
@@ -82,19 +87,28 @@ def _direct_get_or_create(*, user_a: User, user_b: User, creator: User | None, o
     try:
         with transaction.atomic():
             conversation = Conversation.objects.create(
-                type=ConversationType.DIRECT, direct_key=key, office_id=office_id, lead=lead,
-                created_by=creator, last_activity_at=timezone.now(),
+                type=ConversationType.DIRECT,
+                direct_key=key,
+                office_id=office_id,
+                lead=lead,
+                created_by=creator,
+                last_activity_at=timezone.now(),
             )
-            Participant.objects.bulk_create([Participant(conversation=conversation, user=user_a),
-                                             Participant(conversation=conversation, user=user_b)])
+            Participant.objects.bulk_create(
+                [
+                    Participant(conversation=conversation, user=user_a),
+                    Participant(conversation=conversation, user=user_b),
+                ]
+            )
     except IntegrityError:  # the same pair raced us; theirs stands
         return Conversation.objects.get(direct_key=key), False
     return conversation, True
 
 
 @transaction.atomic
-def conversation_create(*, actor: User, type: str, participant_ids: Iterable,
-                        title: str = "") -> tuple[Conversation, bool]:
+def conversation_create(
+    *, actor: User, type: str, participant_ids: Iterable, title: str = ""
+) -> tuple[Conversation, bool]:
     """Start a conversation. A direct conversation with the same person returns the existing one."""
     if type not in ConversationType.values:
         raise ValidationFailed("type must be direct or group.", code="invalid_type")
@@ -108,8 +122,11 @@ def conversation_create(*, actor: User, type: str, participant_ids: Iterable,
         )
     else:
         conversation = Conversation.objects.create(
-            type=ConversationType.GROUP, title=title, office_id=_office_for([actor, *people]),
-            created_by=actor, last_activity_at=timezone.now(),
+            type=ConversationType.GROUP,
+            title=title,
+            office_id=_office_for([actor, *people]),
+            created_by=actor,
+            last_activity_at=timezone.now(),
         )
         Participant.objects.bulk_create(
             [Participant(conversation=conversation, user=actor, role=ParticipantRole.ADMIN)]
@@ -143,8 +160,9 @@ def conversation_ensure_direct(
     if user_a.pk == user_b.pk:
         raise ValidationFailed("A direct conversation is between two people.", code="invalid_participants")
     office_id = office.pk if office is not None else _office_for([user_a, user_b])
-    conversation, created = _direct_get_or_create(user_a=user_a, user_b=user_b, creator=actor,
-                                                  office_id=office_id, lead=lead)
+    conversation, created = _direct_get_or_create(
+        user_a=user_a, user_b=user_b, creator=actor, office_id=office_id, lead=lead
+    )
     if not created and lead is not None and conversation.lead_id is None:
         Conversation.objects.filter(pk=conversation.pk).update(lead=lead)
         conversation.lead = lead
@@ -155,8 +173,9 @@ def conversation_ensure_direct(
 
 
 @transaction.atomic
-def participant_replace(*, conversation: Conversation, old_user: User, new_user: User,
-                        actor: User | None) -> Conversation:
+def participant_replace(
+    *, conversation: Conversation, old_user: User, new_user: User, actor: User | None
+) -> Conversation:
     """Hand a conversation (with its whole history) from one person to another — lead reassignment."""
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     membership = Participant.objects.filter(conversation=conversation, user=old_user).first()
@@ -166,8 +185,12 @@ def participant_replace(*, conversation: Conversation, old_user: User, new_user:
         membership.delete()
     else:
         if conversation.type == ConversationType.DIRECT:
-            other = (Participant.objects.filter(conversation=conversation).exclude(user=old_user)
-                     .values_list("user_id", flat=True).first())
+            other = (
+                Participant.objects.filter(conversation=conversation)
+                .exclude(user=old_user)
+                .values_list("user_id", flat=True)
+                .first()
+            )
             new_key = Conversation.direct_key_for(other, new_user.pk)
             # An older direct conversation of the new pair keeps its own history; this one becomes the pair's.
             Conversation.objects.filter(direct_key=new_key).exclude(pk=conversation.pk).update(
@@ -180,8 +203,9 @@ def participant_replace(*, conversation: Conversation, old_user: User, new_user:
     if new_user.office_id and new_user.role != Role.STUDENT:
         conversation.office_id = new_user.office_id
     conversation.save(update_fields=["direct_key", "type", "office", "updated_at"])
-    broadcast_to_users([old_user.pk], events.USER_LEFT_CONVERSATION,
-                       {"conversation_id": conversation.id, "user_id": old_user.pk})
+    broadcast_to_users(
+        [old_user.pk], events.USER_LEFT_CONVERSATION, {"conversation_id": conversation.id, "user_id": old_user.pk}
+    )
     _conversation_event(events.USER_JOINED_CONVERSATION, conversation)
     _notify_added(conversation, [new_user], actor)
     return conversation
@@ -211,8 +235,10 @@ def participants_add(*, actor: User, conversation: Conversation, user_ids: Itera
     if not wanted:
         return []
     if len(present) + len(wanted) > settings.MAX_CONVERSATION_PARTICIPANTS:
-        raise ValidationFailed(f"A conversation holds at most {settings.MAX_CONVERSATION_PARTICIPANTS} people.",
-                               code="too_many_participants")
+        raise ValidationFailed(
+            f"A conversation holds at most {settings.MAX_CONVERSATION_PARTICIPANTS} people.",
+            code="too_many_participants",
+        )
     people = list(contact_candidates_for(actor).filter(pk__in=wanted))
     if len(people) != len(wanted):
         raise NotFound("Some of these people cannot be found.", code="participant_not_found")

@@ -64,8 +64,15 @@ def _broadcast_message(event: str, message: Message, member_ids: list[int] | Non
     """Once to the conversation's members group (participants and read-only monitors)."""
     if member_ids is None:
         member_ids = participant_user_ids(message.conversation_id)
-    broadcast_to_members(message.conversation_id, member_ids, event, events.message_payload(message), monitors=True,
-                         seq=message.seq if event == events.MESSAGE_RECEIVED else None, sender_id=message.sender_id)
+    broadcast_to_members(
+        message.conversation_id,
+        member_ids,
+        event,
+        events.message_payload(message),
+        monitors=True,
+        seq=message.seq if event == events.MESSAGE_RECEIVED else None,
+        sender_id=message.sender_id,
+    )
 
 
 def _existing_send(sender: User, client_id: str, conversation: Conversation) -> Message | None:
@@ -80,8 +87,14 @@ def _existing_send(sender: User, client_id: str, conversation: Conversation) -> 
 
 
 def message_send(
-    *, sender: User, conversation: Conversation, content: str = "", type: str = MessageType.TEXT,
-    reply_to_id: int | None = None, client_id: str | None = None, attachment_ids: Iterable[int] = (),
+    *,
+    sender: User,
+    conversation: Conversation,
+    content: str = "",
+    type: str = MessageType.TEXT,
+    reply_to_id: int | None = None,
+    client_id: str | None = None,
+    attachment_ids: Iterable[int] = (),
 ) -> tuple[Message, bool]:
     """Store a message with the conversation's next `seq` and push it to every participant.
 
@@ -104,12 +117,17 @@ def message_send(
     try:  # optimistic: a repeated client_id is rare, so it costs nothing until the insert conflicts
         with joined:
             message, member_ids = _message_store(
-                sender=sender, conversation_id=conversation.pk, type=type, content=content,
-                reply_to_id=reply_to_id, client_id=client_id,
+                sender=sender,
+                conversation_id=conversation.pk,
+                type=type,
+                content=content,
+                reply_to_id=reply_to_id,
+                client_id=client_id,
             )
             if attachment_ids:
-                claimed = (Attachment.objects.filter(pk__in=attachment_ids, uploaded_by=sender, message__isnull=True)
-                           .update(message=message))
+                claimed = Attachment.objects.filter(
+                    pk__in=attachment_ids, uploaded_by=sender, message__isnull=True
+                ).update(message=message)
                 if claimed != len(set(attachment_ids)):
                     raise ValidationFailed("Some files are unknown or already sent.", code="invalid_attachments")
                 message.loaded_attachments = list(Attachment.objects.filter(message=message).order_by("id"))
@@ -129,8 +147,9 @@ def message_send(
 STORED_FIELDS = [field.attname for field in Message._meta.concrete_fields if not field.generated]
 
 
-def _message_store(*, sender: User, conversation_id: int, type: str, content: str, reply_to_id,
-                   client_id) -> tuple[Message, list[int]]:
+def _message_store(
+    *, sender: User, conversation_id: int, type: str, content: str, reply_to_id, client_id
+) -> tuple[Message, list[int]]:
     """The hot path of every send: one call of the database function `messaging_message_store`
     (messaging/sql/message_store.sql), which locks the conversation, checks membership and the reply
     after the lock, takes the next `seq` and the message id, moves the sender's pointers, stores the
@@ -151,9 +170,20 @@ def _message_store(*, sender: User, conversation_id: int, type: str, content: st
         raise NotFound("Conversation not found.")
     if not reply_ok:
         raise ValidationFailed("You can only reply to a message of this conversation.", code="invalid_reply_to")
-    stored = {"id": message_id, "conversation_id": conversation_id, "seq": seq, "sender_id": sender.pk, "type": type,
-              "content": content, "reply_to_id": reply_to_id, "client_id": client_id, "created_at": now,
-              "edited_at": None, "deleted_at": None, "deleted_by_id": None}
+    stored = {
+        "id": message_id,
+        "conversation_id": conversation_id,
+        "seq": seq,
+        "sender_id": sender.pk,
+        "type": type,
+        "content": content,
+        "reply_to_id": reply_to_id,
+        "client_id": client_id,
+        "created_at": now,
+        "edited_at": None,
+        "deleted_at": None,
+        "deleted_by_id": None,
+    }
     message = Message.from_db(connection.alias, STORED_FIELDS, [stored[name] for name in STORED_FIELDS])
     message.sender = sender
     message.loaded_attachments = []
@@ -177,8 +207,11 @@ def message_edit(*, actor: User, message: Message, content: str) -> Message:
         raise Forbidden("System messages cannot be edited.")
     limit = timedelta(milliseconds=settings.MESSAGE_EDIT_TIME_LIMIT)
     if timezone.now() - message.created_at > limit:
-        raise Forbidden("This message can no longer be edited.", code="edit_window_passed",
-                        details={"limit_ms": settings.MESSAGE_EDIT_TIME_LIMIT})
+        raise Forbidden(
+            "This message can no longer be edited.",
+            code="edit_window_passed",
+            details={"limit_ms": settings.MESSAGE_EDIT_TIME_LIMIT},
+        )
     content = content_clean(content)
     if not content:
         raise ValidationFailed("A message needs content.", code="empty_message")
@@ -192,8 +225,9 @@ def message_edit(*, actor: User, message: Message, content: str) -> Message:
 @transaction.atomic
 def message_delete(*, actor: User, message: Message) -> Message:
     """Soft delete by the sender, or by monitoring staff in scope. The row stays for audit."""
-    message = (Message.objects.select_for_update(of=("self",)).select_related("sender", "conversation")
-               .get(pk=message.pk))
+    message = (
+        Message.objects.select_for_update(of=("self",)).select_related("sender", "conversation").get(pk=message.pk)
+    )
     is_participant = Participant.objects.filter(conversation_id=message.conversation_id, user=actor).exists()
     may_moderate = conversation_can_monitor(actor, message.conversation)
     if not is_participant and not may_moderate:
@@ -239,13 +273,24 @@ def message_send_with_files(
             for item in checked:
                 stored = store_upload(item, prefix=f"conversations/{conversation.pk}")
                 stored_keys += [k for k in (stored.key, stored.thumbnail_key) if k]
-                attachments.append(Attachment(
-                    uploaded_by=sender, file_key=stored.key, thumbnail_key=stored.thumbnail_key,
-                    file_name=item.name, mime_type=item.mime_type, size=item.size, width=item.width, height=item.height,
-                ))
+                attachments.append(
+                    Attachment(
+                        uploaded_by=sender,
+                        file_key=stored.key,
+                        thumbnail_key=stored.thumbnail_key,
+                        file_name=item.name,
+                        mime_type=item.mime_type,
+                        size=item.size,
+                        width=item.width,
+                        height=item.height,
+                    )
+                )
             Attachment.objects.bulk_create(attachments)
             message, created = message_send(
-                sender=sender, conversation=conversation, content=content, client_id=client_id,
+                sender=sender,
+                conversation=conversation,
+                content=content,
+                client_id=client_id,
                 type=_message_type_for([item.mime_type for item in checked]),
                 attachment_ids=[a.pk for a in attachments],
             )

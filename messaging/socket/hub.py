@@ -45,8 +45,15 @@ def _behind(seen: dict[int, int]) -> dict[int, int]:
 @in_db_thread
 def _missed(positions: dict[int, int]) -> list[dict]:
     return [
-        conversation_message(message.conversation_id, members, events.MESSAGE_RECEIVED, events.message_payload(message),
-                             monitors=True, seq=message.seq, sender_id=message.sender_id)
+        conversation_message(
+            message.conversation_id,
+            members,
+            events.MESSAGE_RECEIVED,
+            events.message_payload(message),
+            monitors=True,
+            seq=message.seq,
+            sender_id=message.sender_id,
+        )
         for message, members in selectors.messages_after(positions, limit=READ_BACK_LIMIT)
     ]
 

@@ -89,8 +89,13 @@ def frame_data(event: str, data) -> dict:
     except serializers.ValidationError as exc:
         errors = exc.detail if isinstance(exc.detail, dict) else {"data": exc.detail}
     fields = validate.serializer.fields
-    missing = [name for name, problems in errors.items() if name in fields and fields[name].required
-               and any(getattr(problem, "code", None) in _MISSING for problem in problems)]
+    missing = [
+        name
+        for name, problems in errors.items()
+        if name in fields
+        and fields[name].required
+        and any(getattr(problem, "code", None) in _MISSING for problem in problems)
+    ]
     if missing:
         raise ValidationFailed(f"Missing {', '.join(missing)}.", code="missing_fields", details={"fields": missing})
     name, problems = next(iter(errors.items()))
@@ -105,8 +110,9 @@ def _membership_or_monitor(user, conversation_id: int) -> bool:
     """True when reading as a participant, False when monitoring read-only; 404 otherwise."""
     conversation, me = selectors.conversation_access(user, conversation_id)
     if me is None:
-        services.monitoring_audit_record(actor=user, action=AuditAction.MONITOR_READ, conversation=conversation,
-                                         details={"via": "socket"})
+        services.monitoring_audit_record(
+            actor=user, action=AuditAction.MONITOR_READ, conversation=conversation, details={"via": "socket"}
+        )
     return me is not None
 
 
@@ -120,8 +126,12 @@ def _is_member(user, conversation_id: int) -> bool:
 def _send(user, fields: dict) -> dict:
     # The service checks membership under the conversation's lock (404 otherwise): no read first.
     message, _ = services.message_send(
-        sender=user, conversation=Conversation(pk=fields["conversation_id"]), content=fields["content"],
-        type=fields["type"], reply_to_id=fields["reply_to_id"], client_id=fields["client_id"],
+        sender=user,
+        conversation=Conversation(pk=fields["conversation_id"]),
+        content=fields["content"],
+        type=fields["type"],
+        reply_to_id=fields["reply_to_id"],
+        client_id=fields["client_id"],
     )
     return events.message_payload(message)
 
@@ -174,8 +184,12 @@ class FrameHandlers:
             log_frame("in", self.user.pk, text_data if text_data is not None else f"<{len(bytes_data or b'')} bytes>")
         allowed = registry.rate_allow(self.user.pk, settings.SOCKET_RATE_LIMIT)
         if text_data is None or _utf8_length_over(text_data, settings.SOCKET_MAX_FRAME_BYTES):
-            incoming, refusal = None, ValidationFailed(
-                f"Frames are JSON text of at most {settings.SOCKET_MAX_FRAME_BYTES} bytes.", code="frame_too_large")
+            incoming, refusal = (
+                None,
+                ValidationFailed(
+                    f"Frames are JSON text of at most {settings.SOCKET_MAX_FRAME_BYTES} bytes.", code="frame_too_large"
+                ),
+            )
         else:
             try:
                 incoming, refusal = json.loads(text_data), None
@@ -193,8 +207,10 @@ class FrameHandlers:
     async def _strike(self, request_id):
         if self.flood.strike(self.clock()):
             return await self.close(code=self.CLOSE_TOO_MANY)
-        await self._error(request_id, RateLimited("Too many events; slow down.",
-                                                  details={"limit_per_second": settings.SOCKET_RATE_LIMIT}))
+        await self._error(
+            request_id,
+            RateLimited("Too many events; slow down.", details={"limit_per_second": settings.SOCKET_RATE_LIMIT}),
+        )
 
     async def _handle(self, request_id, frame):
         try:
@@ -295,10 +311,14 @@ class FrameHandlers:
         await self._relay(conversation_id, "user_typing_stop")
 
     async def _relay(self, conversation_id: int, event: str, **extra):
-        await self.channel_layer.group_send(conversation_group(conversation_id), {
-            "type": "realtime.event", "event": event,
-            "data": {"conversation_id": conversation_id, "user_id": self.user.pk, **extra},
-        })
+        await self.channel_layer.group_send(
+            conversation_group(conversation_id),
+            {
+                "type": "realtime.event",
+                "event": event,
+                "data": {"conversation_id": conversation_id, "user_id": self.user.pk, **extra},
+            },
+        )
 
     async def on_update_presence(self, fields):
         await registry.presence_set(self.user.pk, fields["presence"])
@@ -310,8 +330,14 @@ class FrameHandlers:
         await self._require_member(conversation_id)
         intent = check_upload_intent(file_name=fields["file_name"], file_size=fields["file_size"])
         upload_id = await registry.upload_start(self.user.pk, conversation_id, intent)
-        await self._relay(conversation_id, "file_upload_progress", upload_id=upload_id, progress=0, state="started",
-                          file_name=intent["file_name"])
+        await self._relay(
+            conversation_id,
+            "file_upload_progress",
+            upload_id=upload_id,
+            progress=0,
+            state="started",
+            file_name=intent["file_name"],
+        )
         return {"upload_id": upload_id, **intent}
 
     async def _own_upload(self, upload_id: str) -> dict:
@@ -323,16 +349,28 @@ class FrameHandlers:
     async def on_file_upload_progress(self, fields):
         upload_id, progress = fields["upload_id"], fields["progress"]
         upload = await self._own_upload(upload_id)
-        await self._relay(upload["conversation_id"], "file_upload_progress", upload_id=upload_id,
-                          progress=progress, state="uploading", file_name=upload["file_name"])
+        await self._relay(
+            upload["conversation_id"],
+            "file_upload_progress",
+            upload_id=upload_id,
+            progress=progress,
+            state="uploading",
+            file_name=upload["file_name"],
+        )
         return {"upload_id": upload_id, "progress": progress}
 
     async def on_file_upload_complete(self, fields):
         upload_id = fields["upload_id"]
         upload = await self._own_upload(upload_id)
         await registry.upload_finish(upload_id)
-        await self._relay(upload["conversation_id"], "file_upload_progress", upload_id=upload_id,
-                          progress=100, state="completed", file_name=upload["file_name"])
+        await self._relay(
+            upload["conversation_id"],
+            "file_upload_progress",
+            upload_id=upload_id,
+            progress=100,
+            state="completed",
+            file_name=upload["file_name"],
+        )
         return {"upload_id": upload_id}
 
     async def _touch(self, conversation_id: int):

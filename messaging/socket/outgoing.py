@@ -25,10 +25,22 @@ logger = logging.getLogger("crm.socket")
 
 # Server → client events (spec section 4), plus the protocol's own `ack` and `error`.
 SERVER_EVENTS = (
-    "message_received", "message_edited", "message_deleted", "message_delivered", "message_read",
-    "conversation_created", "conversation_updated", "user_joined_conversation", "user_left_conversation",
-    "user_typing_start", "user_typing_stop", "user_status_changed", "system_announcement",
-    "notification_received", "file_upload_progress", "conversation_cleared",
+    "message_received",
+    "message_edited",
+    "message_deleted",
+    "message_delivered",
+    "message_read",
+    "conversation_created",
+    "conversation_updated",
+    "user_joined_conversation",
+    "user_left_conversation",
+    "user_typing_start",
+    "user_typing_stop",
+    "user_status_changed",
+    "system_announcement",
+    "notification_received",
+    "file_upload_progress",
+    "conversation_cleared",
 )
 _OWN_ECHO = ("user_typing_start", "user_typing_stop", "file_upload_progress")  # never sent back to their author
 
@@ -36,9 +48,18 @@ _OWN_ECHO = ("user_typing_start", "user_typing_stop", "file_upload_progress")  #
 @in_db_thread
 def _read_back(conversation_id: int, after: int, up_to: int) -> list[tuple[int, dict]]:
     """(seq, event) of the messages a socket waits for, as the hub hands them out."""
-    return [(m.seq, {"conversation_id": m.conversation_id, "seq": m.seq, "sender_id": m.sender_id,
-                     "frame": event_frame(events.MESSAGE_RECEIVED, events.message_payload(m))})
-            for m in selectors.messages_between(conversation_id, after=after, up_to=up_to)]
+    return [
+        (
+            m.seq,
+            {
+                "conversation_id": m.conversation_id,
+                "seq": m.seq,
+                "sender_id": m.sender_id,
+                "frame": event_frame(events.MESSAGE_RECEIVED, events.message_payload(m)),
+            },
+        )
+        for m in selectors.messages_between(conversation_id, after=after, up_to=up_to)
+    ]
 
 
 class EventDelivery:

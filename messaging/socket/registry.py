@@ -116,7 +116,7 @@ def _mark_nodes_dead() -> None:
         return
     try:
         client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
-        client.zadd(_key("processes"), {node: 0 for node in _nodes})
+        client.zadd(_key("processes"), dict.fromkeys(_nodes, 0))
         client.close()
     except Exception:  # Redis gone too: the process simply expires
         pass
@@ -131,9 +131,20 @@ async def connection_open(user_id: int, channel: str) -> int | None:
     user's live sockets, this one included."""
     node, now = _node(), _now_ms()
     count = await redis_client().eval(
-        _CONNECT, 4, _key("sockets", user_id), _key("stats", "sockets"), _key("processes"), _key("process", node.id),
-        now, now + _ttl_ms(), settings.SOCKET_MAX_CONNECTIONS_PER_USER, _member(node, channel), _ttl_ms() * 2,
-        f"{user_id}|{channel}", node.id, now + NODE_TTL_MS,
+        _CONNECT,
+        4,
+        _key("sockets", user_id),
+        _key("stats", "sockets"),
+        _key("processes"),
+        _key("process", node.id),
+        now,
+        now + _ttl_ms(),
+        settings.SOCKET_MAX_CONNECTIONS_PER_USER,
+        _member(node, channel),
+        _ttl_ms() * 2,
+        f"{user_id}|{channel}",
+        node.id,
+        now + NODE_TTL_MS,
     )
     if count == -1:
         return None
@@ -169,8 +180,9 @@ async def node_beat() -> list[int]:
     client = redis_client()
     if await client.zadd(_key("processes"), {node.id: now + NODE_TTL_MS}) and node.sockets:
         # Declared dead while alive (a stall longer than NODE_TTL_MS) and cleared: register again.
-        logger.warning("socket registry lost this process; registering its sockets again",
-                       extra={"sockets": len(node.sockets)})
+        logger.warning(
+            "socket registry lost this process; registering its sockets again", extra={"sockets": len(node.sockets)}
+        )
         pipe = client.pipeline()
         for channel, user_id in node.sockets.items():
             pipe.zadd(_key("sockets", user_id), {_member(node, channel): now + _ttl_ms()})

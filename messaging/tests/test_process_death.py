@@ -56,7 +56,7 @@ def test_a_stopped_process_frees_its_users_sockets_and_reports_them_offline(tmp_
             url = "ws://127.0.0.1:{}/ws/?token={}"
             async with ws_connect(url.format(survivor_port, contact_token)) as watcher:
                 sockets = [await opened(url.format(doomed_port, roaming_token)) for _ in range(CAP)]
-                assert (await event(watcher, "user_status_changed", 5)) ["status"] == "online"
+                assert (await event(watcher, "user_status_changed", 5))["status"] == "online"
                 held = store.zrange(registry._key("sockets", roaming.id), 0, -1)
                 (node,) = {member.split(" ", 1)[0] for member in held}
                 assert store.zscore(registry._key("processes"), node) > 0  # alive

@@ -1,8 +1,7 @@
 """Export conversations an ops person may monitor, by office and date range, as CSV or JSON lines."""
 
 import sys
-from datetime import datetime, time
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, time
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -21,8 +20,10 @@ def _day(value: str):
 
 
 class Command(BaseCommand):
-    help = ("Export the conversations that the given manager or super admin may monitor (their office, or all), with "
-            "activity in the date range, as CSV (one file, a conversation after another) or JSON lines. Each export is audited.")
+    help = (
+        "Export the conversations that the given manager or super admin may monitor (their office, or all), with "
+        "activity in the date range, as CSV (one file, a conversation after another) or JSON lines. Each export is audited."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--as", dest="actor", required=True, help="email of the manager or super admin exporting")
@@ -40,15 +41,21 @@ class Command(BaseCommand):
             raise CommandError("Office not found.")
         conversations = selectors.monitoring_list(user, office_id=office)
         if date_from:
-            conversations = conversations.filter(last_activity_at__gte=datetime.combine(_day(date_from), time.min, dt_timezone.utc))
+            conversations = conversations.filter(last_activity_at__gte=datetime.combine(_day(date_from), time.min, UTC))
         if date_to:
-            conversations = conversations.filter(created_at__lt=datetime.combine(_day(date_to), time.max, dt_timezone.utc))
+            conversations = conversations.filter(created_at__lt=datetime.combine(_day(date_to), time.max, UTC))
         conversations = list(conversations)
         out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
         try:
-            for conversation in tqdm(conversations, desc="conversations", unit="conv", file=sys.stderr, disable=not output):
-                services.monitoring_audit_record(actor=user, action=AuditAction.EXPORT, conversation=conversation,
-                                                 details={"format": format, "via": "export_conversations"})
+            for conversation in tqdm(
+                conversations, desc="conversations", unit="conv", file=sys.stderr, disable=not output
+            ):
+                services.monitoring_audit_record(
+                    actor=user,
+                    action=AuditAction.EXPORT,
+                    conversation=conversation,
+                    details={"format": format, "via": "export_conversations"},
+                )
                 if format == "csv":
                     for n, line in enumerate(conversation_export(conversation, format="csv")):
                         if n == 0:

@@ -13,8 +13,10 @@ from messaging.models import Attachment, Message
 
 
 class Command(BaseCommand):
-    help = ("Soft-deleted messages keep their content for audit; after MESSAGE_DELETED_RETENTION_DAYS (or --days) "
-            "their content is cleared and their files removed. The rows stay, so seq numbers and receipts stay whole.")
+    help = (
+        "Soft-deleted messages keep their content for audit; after MESSAGE_DELETED_RETENTION_DAYS (or --days) "
+        "their content is cleared and their files removed. The rows stay, so seq numbers and receipts stay whole."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--days", type=int, default=settings.MESSAGE_DELETED_RETENTION_DAYS)
@@ -28,7 +30,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{len(ids)} message(s) would be purged.")
             return
         for start in tqdm(range(0, len(ids), 500), desc="purging", unit="batch", disable=len(ids) <= 500):
-            batch = ids[start: start + 500]
+            batch = ids[start : start + 500]
             with transaction.atomic():
                 files = list(Attachment.objects.filter(message_id__in=batch).values_list("file_key", "thumbnail_key"))
                 Attachment.objects.filter(message_id__in=batch).delete()
