@@ -718,7 +718,7 @@ def main() -> int:
         busy, wall = busy_seconds() - machine_before, time.monotonic() - started
         nodes_cpu = ", ".join(
             f"{after - before:.0f} s" if after else "killed"
-            for before, after in zip(cpu_before, [node.cpu_seconds() for node in nodes])
+            for before, after in zip(cpu_before, [node.cpu_seconds() for node in nodes], strict=True)
         )
         print(
             f"  machine: {os.cpu_count()} cores, load average {load_before[0]:.1f} before and "

@@ -158,7 +158,9 @@ class CpuMeter:
 
     def __exit__(self, *exc):
         end = self._now()
-        self.servers_s, self.client_s, self.stores_s, self.machine_s = (b - a for a, b in zip(self.start, end))
+        self.servers_s, self.client_s, self.stores_s, self.machine_s = (
+            b - a for a, b in zip(self.start, end, strict=True)
+        )
         self.elapsed = time.perf_counter() - self.started
 
     def line(self, per=None, unit="message"):
@@ -279,7 +281,7 @@ async def throughput(cluster, seconds, senders_count):
 
     with CpuMeter(cluster) as cpu:
         started = time.perf_counter()
-        await asyncio.gather(*(sender(ws, c) for ws, c in zip(sender_sockets, conversations)))
+        await asyncio.gather(*(sender(ws, c) for ws, c in zip(sender_sockets, conversations, strict=True)))
         elapsed = time.perf_counter() - started
         for _ in range(50):  # wait for the tail of deliveries
             if received >= sent * 10:

@@ -65,7 +65,7 @@ RESCHEDULE = {
 @pytest.mark.parametrize("role", ROLES)
 def test_reading_and_rescheduling(role, actors, client_for, booked, elsewhere):
     client = client_for(actors[role])
-    for appointment, read, change in zip((booked, elsewhere), READ[role], RESCHEDULE[role]):
+    for appointment, read, change in zip((booked, elsewhere), READ[role], RESCHEDULE[role], strict=True):
         assert client.get(f"/api/v1/appointments/{appointment.id}").status_code == read
         assert client.get(f"/api/v1/appointments/{appointment.id}/ics").status_code == read
         response = client.post(
@@ -73,7 +73,7 @@ def test_reading_and_rescheduling(role, actors, client_for, booked, elsewhere):
         )
         assert response.status_code == change, response.content
     listed = {a["id"] for a in client.get("/api/v1/appointments").json()["results"]}
-    assert listed == {a.id for a, read in zip((booked, elsewhere), READ[role]) if read == 200}
+    assert listed == {a.id for a, read in zip((booked, elsewhere), READ[role], strict=True) if read == 200}
 
 
 def test_representation_matches_the_spec(client_for, receptionist, booked):
@@ -378,13 +378,13 @@ OUTCOME = {
 @pytest.mark.parametrize("role", ROLES)
 def test_cancelling_and_recording_outcomes(role, actors, client_for, booked, elsewhere):
     client = client_for(actors[role])
-    for appointment, expected in zip((booked, elsewhere), OUTCOME[role]):
+    for appointment, expected in zip((booked, elsewhere), OUTCOME[role], strict=True):
         Appointment.objects.filter(pk=appointment.pk).update(
             start=timezone.now() - timedelta(hours=1), end=timezone.now()
         )
         assert client.patch(f"/api/v1/appointments/{appointment.id}", {"status": "completed"}).status_code == expected
         Appointment.objects.filter(pk=appointment.pk).update(status="scheduled", start=at(0), end=at(1))
-    for appointment, expected in zip((booked, elsewhere), CANCEL[role]):
+    for appointment, expected in zip((booked, elsewhere), CANCEL[role], strict=True):
         assert client.post(f"/api/v1/appointments/{appointment.id}/cancel", {"reason": "x"}).status_code == expected
 
 

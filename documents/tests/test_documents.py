@@ -58,12 +58,12 @@ REVIEW = {
 @pytest.mark.parametrize("role", ROLES)
 def test_document_permissions(role, actors, client_for, doc, foreign_doc):
     client = client_for(actors[role])
-    for document, read, review in zip((doc, foreign_doc), READ[role], REVIEW[role]):
+    for document, read, review in zip((doc, foreign_doc), READ[role], REVIEW[role], strict=True):
         assert client.get(f"/api/v1/documents/{document.id}").status_code == read
         assert client.get(f"/api/v1/documents/{document.id}/download").status_code == read
         assert client.post(f"/api/v1/documents/{document.id}/review", {"status": "approved"}).status_code == review
     listed = {d["id"] for d in client.get("/api/v1/documents").json()["results"]}
-    assert listed == {d.id for d, read in zip((doc, foreign_doc), READ[role]) if read == 200}
+    assert listed == {d.id for d, read in zip((doc, foreign_doc), READ[role], strict=True) if read == 200}
 
 
 def test_representation_and_download(client_for, consultant, doc):

@@ -54,13 +54,15 @@ CHANGE = {
 @pytest.mark.parametrize("role", ROLES)
 def test_reading_and_changing_leads(role, actors, client_for, mine, unassigned, elsewhere):
     client = client_for(actors[role])
-    for lead, read, change in zip((mine, unassigned, elsewhere), READ[role], CHANGE[role]):
+    for lead, read, change in zip((mine, unassigned, elsewhere), READ[role], CHANGE[role], strict=True):
         assert client.get(f"/api/v1/leads/{lead.id}").status_code == read
         assert client.get(f"/api/v1/leads/{lead.id}/activities").status_code == read
         assert client.patch(f"/api/v1/leads/{lead.id}", {"first_name": "Renamed"}).status_code == change
         assert client.post(f"/api/v1/leads/{lead.id}/status", {"status": "contacted"}).status_code == change
     listed = {lead["id"] for lead in client.get("/api/v1/leads").json().get("results", [])}
-    assert listed == {lead.id for lead, read in zip((mine, unassigned, elsewhere), READ[role]) if read == 200}
+    assert listed == {
+        lead.id for lead, read in zip((mine, unassigned, elsewhere), READ[role], strict=True) if read == 200
+    }
 
 
 @pytest.mark.parametrize(

@@ -126,7 +126,7 @@ def call(client, endpoint, lead, office_consultant):
 def test_every_lead_endpoint_for_every_role(endpoint, role, actors, client_for, targets, settings):
     settings.AUTO_CREATE_CONVERSATIONS = True
     client = client_for(actors[role])
-    for (lead, office_consultant), expected in zip(targets, TABLE[endpoint][role]):
+    for (lead, office_consultant), expected in zip(targets, TABLE[endpoint][role], strict=True):
         before = Lead.objects.filter(pk=lead.pk).values().first()
         response = call(client, endpoint, lead, office_consultant)
         assert response.status_code == expected, (endpoint, role, lead, response.content)
@@ -149,7 +149,7 @@ LISTED = {
 @pytest.mark.parametrize("role", list(LISTED))
 def test_list_and_export_show_only_visible_leads(role, actors, client_for, targets):
     client = client_for(actors[role])
-    expected = {lead.id for (lead, _), shown in zip(targets, LISTED[role]) if shown}
+    expected = {lead.id for (lead, _), shown in zip(targets, LISTED[role], strict=True) if shown}
     assert {row["id"] for row in client.get("/api/v1/leads").json()["results"]} == expected
     export = client.get("/api/v1/leads/export")
     assert export.status_code == 200

@@ -193,7 +193,7 @@ async def node_beat() -> list[int]:
     if not touched:
         return []
     counts = await asyncio.gather(*[live_socket_count(user_id) for user_id in touched])
-    return [user_id for user_id, count in zip(touched, counts) if count == 0]
+    return [user_id for user_id, count in zip(touched, counts, strict=True) if count == 0]
 
 
 async def live_socket_count(user_id: int) -> int:
@@ -280,7 +280,7 @@ async def _rates_sync(rates: _Rates) -> None:
     except Exception:
         return  # Redis unreachable: each process still holds its own count to the limit
     if rates.window == window:
-        for user_id, total in zip(added, totals):
+        for user_id, total in zip(added, totals, strict=True):
             rates.elsewhere[user_id] = int(total) - rates.synced[user_id]
 
 

@@ -15,7 +15,7 @@ def make_conversation(*users, title: str = "", office=None) -> Conversation:
     )
     roles = [ParticipantRole.ADMIN] + [ParticipantRole.MEMBER] * (len(users) - 1)
     Participant.objects.bulk_create(
-        [Participant(conversation=conversation, user=user, role=role) for user, role in zip(users, roles)]
+        [Participant(conversation=conversation, user=user, role=role) for user, role in zip(users, roles, strict=True)]
     )
     return conversation
 

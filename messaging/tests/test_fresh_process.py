@@ -30,7 +30,7 @@ def test_a_reconnect_storm_on_a_fresh_process_loses_no_conversation(tmp_path):
         # every socket at once, into a process that has served nothing yet
         sockets = await asyncio.gather(*[ws_connect(url.format(token)) for _, tokens in groups for token in tokens])
         by_group = [sockets[n * MEMBERS : (n + 1) * MEMBERS] for n in range(CONVERSATIONS)]
-        for (conversation, _), members in zip(groups, by_group):
+        for (conversation, _), members in zip(groups, by_group, strict=True):
             await members[0].send(
                 json.dumps(
                     {
@@ -54,7 +54,11 @@ def test_a_reconnect_storm_on_a_fresh_process_loses_no_conversation(tmp_path):
                 return False
 
         outcome = await asyncio.gather(
-            *[delivered(ws, conversation.id) for (conversation, _), members in zip(groups, by_group) for ws in members]
+            *[
+                delivered(ws, conversation.id)
+                for (conversation, _), members in zip(groups, by_group, strict=True)
+                for ws in members
+            ]
         )
         await asyncio.gather(*[ws.close() for ws in sockets])
         return outcome
