@@ -217,6 +217,7 @@ class Client:
         self.dropped_at: float | None = None
         self.first_live: list[int] = []  # the first seq pushed on each socket (for the report on losses)
         self.caught_up_to = 0
+        self.sending: set[asyncio.Future[None]] = set()  # held until sent: the loop keeps tasks weakly
 
     def url(self, node: int) -> str:
         return f"ws://127.0.0.1:{self.drill.ports[node]}/ws/?token={self.person.token}"
@@ -307,7 +308,9 @@ class Client:
                 "content": f"drill {client_id} {send.scheduled:.6f}",
             },
         }
-        asyncio.ensure_future(self._send_quietly(json.dumps(frame)))
+        task = asyncio.ensure_future(self._send_quietly(json.dumps(frame)))
+        self.sending.add(task)
+        task.add_done_callback(self.sending.discard)
 
     async def _send_quietly(self, text: str) -> None:
         ws = self.ws

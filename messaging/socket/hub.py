@@ -64,6 +64,7 @@ class Hub:
         self.sockets: dict[int, set] = {}  # conversation id → consumers of this process
         self.seen: dict[int, int] = {}  # conversation id → highest seq handed out (or known at join)
         self._channel: asyncio.Future[str] | None = None
+        self._tasks: tuple[asyncio.Task[None], ...] = ()  # held: the loop keeps only a weak reference to a task
 
     async def channel(self) -> str:
         """The hub's one channel, made once; a failure (Redis down) lets the next caller try again."""
@@ -73,8 +74,7 @@ class Hub:
 
     async def _open(self) -> str:
         channel = await self.layer.new_channel("hub.")
-        asyncio.create_task(self._run(channel))
-        asyncio.create_task(self._read_back())
+        self._tasks = (asyncio.create_task(self._run(channel)), asyncio.create_task(self._read_back()))
         return channel
 
     async def join(self, conversation_id: int, consumer, last_seq: int | None = None) -> None:

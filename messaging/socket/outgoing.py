@@ -65,13 +65,15 @@ def _read_back(conversation_id: int, after: int, up_to: int) -> list[tuple[int, 
 class EventDelivery:
     """The consumer's side that pushes. State, set up in `connect`: `member_of` (conversations whose
     events this socket gets as a participant), `monitoring` (joined read-only by monitoring staff),
-    `joined` (ephemeral traffic wanted), `order` (what was pushed, what is held)."""
+    `joined` (ephemeral traffic wanted), `order` (what was pushed, what is held), `gap_fills` (the
+    gap reads under way)."""
 
     def _start_delivery(self) -> None:
         self.member_of: set[int] = set()
         self.monitoring: set[int] = set()
         self.joined: set[int] = set()
         self.order: SeqOrder[dict] = SeqOrder()
+        self.gap_fills: set[asyncio.Task[None]] = set()
 
     async def realtime_event(self, message):
         """An event for this user alone (or for sockets that joined a conversation)."""
@@ -96,7 +98,12 @@ class EventDelivery:
         for each in pushed:
             await self._emit(each)
         if gap:
-            asyncio.create_task(self._fill_gap(conversation_id))
+            self._fill_gap_later(conversation_id)
+
+    def _fill_gap_later(self, conversation_id: int) -> None:
+        task = asyncio.create_task(self._fill_gap(conversation_id))
+        self.gap_fills.add(task)  # held until done: the loop keeps only a weak reference to a task
+        task.add_done_callback(self.gap_fills.discard)
 
     async def gap_wait(self):
         """How long a gap may take to fill itself (the late event arriving) before it is read back."""
@@ -113,13 +120,13 @@ class EventDelivery:
         except Exception as exc:  # PostgreSQL away: keep what is held, try again after the next wait
             if unavailable(exc, "socket gap fill") is None:
                 logger.exception("socket gap fill failed")
-            asyncio.create_task(self._fill_gap(conversation_id))
+            self._fill_gap_later(conversation_id)
             return
         pushed, still_open = self.order.fill(conversation_id, rows)
         for message in pushed:
             await self._emit(message)
         if still_open:
-            asyncio.create_task(self._fill_gap(conversation_id))
+            self._fill_gap_later(conversation_id)
 
     async def _emit(self, message: dict):
         await self.send(text_data=message["frame"])
