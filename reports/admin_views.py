@@ -15,7 +15,7 @@ from messaging import events, selectors, services
 from messaging.console_rows import conversation_rows
 from messaging.models import AuditAction
 from offices.selectors import office_list_for
-from reports.selectors import REPORTS, report_scope_for
+from reports.selectors import REPORTS, report_scope_for, utc_today
 
 # The console's default range: the last 30 days and the next 30, so booked appointments count.
 DEFAULT_DAYS_BACK, DEFAULT_DAYS_AHEAD = 29, 30
@@ -42,7 +42,7 @@ def dashboard(request):
     office = request.GET.get("office") or None
     date_from, date_to = _day(request.GET.get("date_from")), _day(request.GET.get("date_to"))
     if date_from is None and date_to is None:
-        today = date.today()
+        today = utc_today()
         date_from, date_to = today - timedelta(days=DEFAULT_DAYS_BACK), today + timedelta(days=DEFAULT_DAYS_AHEAD)
     try:
         scope = report_scope_for(
@@ -63,7 +63,7 @@ def dashboard(request):
             "figures": figures,
             "offices": office_list_for(user),
             "is_super_admin": user.is_super_admin,
-            "chart_data": {**figures, "labels": _labels(), "today": date.today().isoformat()},
+            "chart_data": {**figures, "labels": _labels(), "today": utc_today().isoformat()},
         },
     )
 

@@ -43,10 +43,15 @@ class ReportScope:
         }
 
 
+def utc_today() -> date:
+    """Reports count UTC days (ReportScope.start and end), whatever zone the host's clock is in."""
+    return datetime.now(UTC).date()
+
+
 def report_scope_for(user: User, *, date_from: date | None, date_to: date | None, office_id: int | None) -> ReportScope:
     if user.role not in MANAGING_ROLES:
         raise Forbidden("Reports are for managers and super admins.")
-    date_to = date_to or date.today()
+    date_to = date_to or utc_today()
     date_from = date_from or date_to - timedelta(days=29)
     if date_from > date_to:
         raise ValidationFailed("date_from must not be after date_to.", code="invalid_date_range")

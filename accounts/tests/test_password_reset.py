@@ -64,7 +64,8 @@ def test_the_code_sets_the_password_once_and_ends_every_session(api_client, clie
 def test_the_code_expires(api_client, consultant, settings):
     ask(api_client, consultant.email)
     code = code_in(mail.outbox[0].body)
-    later = datetime.now() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + 1)
+    # naive, as Django's PasswordResetTokenGenerator._now is
+    later = datetime.now() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT + 1)  # noqa: DTZ005
     with mock.patch("django.contrib.auth.tokens.PasswordResetTokenGenerator._now", return_value=later):
         expired = confirm(api_client, code)
     assert expired.status_code == 400 and expired.json()["error"]["code"] == "reset_code_invalid"

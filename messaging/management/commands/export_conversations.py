@@ -14,7 +14,7 @@ from messaging.models import AuditAction
 
 def _day(value: str):
     try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
+        return datetime.strptime(value, "%Y-%m-%d").date()  # noqa: DTZ007 - only the date is kept
     except ValueError as exc:
         raise CommandError(f"Dates look like 2026-01-31, not {value!r}.") from exc
 
