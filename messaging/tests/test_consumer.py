@@ -23,7 +23,6 @@ from messaging.models import Message, MonitoringAudit, Participant
 from messaging.socket import deliveries, registry
 from messaging.socket.hub import hub
 from messaging.tests.factories import make_conversation
-from offices.tests.factories import OfficeFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -60,17 +59,6 @@ async def next_event(communicator, name, timeout=3):
         frame = await communicator.receive_json_from(timeout=timeout)
         if frame["event"] == name:
             return frame["data"]
-
-
-@pytest.fixture
-def people(db):
-    office = OfficeFactory(name="WS office")
-    return [ConsultantFactory(office=office) for _ in range(3)]
-
-
-@pytest.fixture
-def chat(people):
-    return make_conversation(*people, office=people[0].office)
 
 
 @pytest.fixture

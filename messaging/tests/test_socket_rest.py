@@ -6,7 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from messaging import services
-from messaging.tests.test_consumer import chat, connect, people  # noqa: F401  (fixtures)
+from messaging.tests.test_consumer import connect
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
