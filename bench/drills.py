@@ -58,7 +58,7 @@ class Node:
 
     def __init__(self, env: dict, log_dir: Path, number: int):
         self.port = free_port()
-        self.log = open(log_dir / f"node-{number}.log", "w+")
+        self.log = open(log_dir / f"node-{number}.log", "w+")  # noqa: SIM115 - the node's own, closed by stop()
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -521,7 +521,7 @@ def busy_seconds() -> float:
 
 def pct(values, p):
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else 0.0
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))] if values else 0.0
 
 
 # --- data (Django) -----------------------------------------------------------------------
@@ -612,13 +612,19 @@ def run_drill(
 def report(name: str, f: Figures, setup: str) -> str:
     lines = [
         f"{name}: {setup}",
-        f"  sent {f.sent}, acked {f.acked}, stored {f.stored} (stored twice: {f.stored_twice}); "
-        f"send errors answered and retried: {f.send_errors}",
-        f"  deliveries expected {f.expected}: live {f.live}, recovered by catch-up {f.caught_up}, "
-        f"LOST {f.lost}, DOUBLED {f.doubled}",
-        f"  reconnect storm: {f.reconnected} of {f.dropped_sockets} dropped sockets back and caught up "
-        f"{f.storm_seconds:.1f} s after the fault began (per socket p50 {f.reconnect_p50:.1f} s, "
-        f"p99 {f.reconnect_p99:.1f} s); {f.catch_up_requests} catch-up requests",
+        (
+            f"  sent {f.sent}, acked {f.acked}, stored {f.stored} (stored twice: {f.stored_twice}); "
+            f"send errors answered and retried: {f.send_errors}"
+        ),
+        (
+            f"  deliveries expected {f.expected}: live {f.live}, recovered by catch-up {f.caught_up}, "
+            f"LOST {f.lost}, DOUBLED {f.doubled}"
+        ),
+        (
+            f"  reconnect storm: {f.reconnected} of {f.dropped_sockets} dropped sockets back and caught up "
+            f"{f.storm_seconds:.1f} s after the fault began (per socket p50 {f.reconnect_p50:.1f} s, "
+            f"p99 {f.reconnect_p99:.1f} s); {f.catch_up_requests} catch-up requests"
+        ),
         f"  failed connection attempts: {f.refused}" + "".join(f"; {n} {k}" for k, n in f.refusals.items()),
     ]
     if f.ack_ms:

@@ -98,9 +98,9 @@ def wait_for(url: str, timeout: float = 60) -> None:
         try:
             urllib.request.urlopen(url, timeout=2)
             return
-        except OSError:
+        except OSError as exc:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not answer {url}")
+                raise RuntimeError(f"the server did not answer {url}") from exc
             time.sleep(0.3)
 
 
@@ -190,14 +190,14 @@ def main() -> int:
     port = free_port()
     artifacts = ROOT / "artifacts"
     artifacts.mkdir(exist_ok=True)
-    log = open(artifacts / "conformance-server.log", "w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crm_project.asgi:application"],
-        cwd=ROOT,
-        env={**os.environ, **SERVER_ENV},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with open(artifacts / "conformance-server.log", "w") as log:  # the server writes to its own copy
+        server = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crm_project.asgi:application"],
+            cwd=ROOT,
+            env={**os.environ, **SERVER_ENV},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     results = {}
     try:
@@ -217,7 +217,6 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=15)
-        log.close()
     total_cases = sum(c for c, _ in results.values())
     total_failures = sum(f for _, f in results.values())
     print(

@@ -124,9 +124,9 @@ def wait_until_serving(ports, timeout: float = 30) -> None:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
                 break
-            except OSError:
+            except OSError as exc:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("daphne did not start")
+                    raise RuntimeError("daphne did not start") from exc
                 time.sleep(0.2)
 
 
@@ -137,7 +137,7 @@ def daphne_servers(log_dir: Path, count: int = 1, **extra_env):
     processes, ports, logs = [], [], []
     try:
         for n in range(count):
-            log = open(log_dir / f"daphne-{n}.log", "w+")
+            log = open(log_dir / f"daphne-{n}.log", "w+")  # noqa: SIM115 - yielded, closed in the finally below
             logs.append(log)
             process, port = start_daphne(log, env)
             processes.append(process)
@@ -153,8 +153,8 @@ def daphne_servers(log_dir: Path, count: int = 1, **extra_env):
 
 
 class TcpProxy:
-    """A relay to `target` ((host, port), or a unix socket's path) that a test can cut (every connection dropped, new ones
-    refused, as when the server behind it stops) and restore on the same port.
+    """A relay to `target` ((host, port), or a unix socket's path) that a test can cut (every connection
+    dropped, new ones refused, as when the server behind it stops) and restore on the same port.
 
     A socket is only ever closed by the thread that last uses it (cutting shuts sockets down,
     which wakes their threads): a descriptor closed under a thread blocked on it could be reused

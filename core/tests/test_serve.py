@@ -50,7 +50,7 @@ def serving_pid(port: int, client_port: int, pids: list[int]) -> int | None:
 def launcher(tmp_path):
     port, workers = free_port(), []
     env = server_env()
-    log = open(tmp_path / "serve.log", "w+")
+    log = open(tmp_path / "serve.log", "w+")  # noqa: SIM115 - read on a failed start, closed in the finally
     process = subprocess.Popen(
         [sys.executable, "-m", "crm_project.serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
         cwd=ROOT,
@@ -64,10 +64,10 @@ def launcher(tmp_path):
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
                 break
-            except OSError:
+            except OSError as exc:
                 if time.monotonic() > deadline or process.poll() is not None:
                     log.seek(0)
-                    raise RuntimeError(f"serve did not start:\n{log.read()}")
+                    raise RuntimeError(f"serve did not start:\n{log.read()}") from exc
                 time.sleep(0.2)
         workers = worker_pids(process.pid)
         yield process, port

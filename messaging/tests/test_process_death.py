@@ -45,7 +45,7 @@ def test_a_stopped_process_frees_its_users_sockets_and_reports_them_offline(tmp_
     make_conversation(roaming, contact, office=office)
     roaming_token, contact_token = access_token_for(roaming), access_token_for(contact)
     env = server_env(SOCKET_MAX_CONNECTIONS_PER_USER=str(CAP))
-    logs = [open(tmp_path / f"daphne-{n}.log", "w+") for n in range(2)]
+    logs = [open(tmp_path / f"daphne-{n}.log", "w+") for n in range(2)]  # noqa: SIM115 - closed in the finally
     (doomed, doomed_port), (survivor, survivor_port) = start_daphne(logs[0], env), start_daphne(logs[1], env)
     try:
         wait_until_serving([doomed_port, survivor_port])

@@ -68,22 +68,31 @@ class Server:
 
     def start(self):
         self.runs += 1
-        log = open(self.log_dir / f"daphne-{self.runs}.log", "w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "crm_project.asgi:application"],
-            cwd=ROOT,
-            env=server_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with open(self.log_dir / f"daphne-{self.runs}.log", "w") as log:  # the server writes to its own copy
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "crm_project.asgi:application",
+                ],
+                cwd=ROOT,
+                env=server_env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 30
         while True:
             try:
                 urllib.request.urlopen(f"{self.base}/health", timeout=2)
                 return
-            except OSError:
+            except OSError as exc:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("daphne did not start")
+                    raise RuntimeError("daphne did not start") from exc
                 time.sleep(0.2)
 
     def stop(self):

@@ -1,6 +1,7 @@
 """Export conversations an ops person may monitor, by office and date range, as CSV or JSON lines."""
 
 import sys
+from contextlib import nullcontext
 from datetime import UTC, datetime, time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -21,8 +22,9 @@ def _day(value: str):
 
 class Command(BaseCommand):
     help = (
-        "Export the conversations that the given manager or super admin may monitor (their office, or all), with "
-        "activity in the date range, as CSV (one file, a conversation after another) or JSON lines. Each export is audited."
+        "Export the conversations that the given manager or super admin may monitor (their office, or all), "
+        "with activity in the date range, as CSV (one file, a conversation after another) or JSON lines. "
+        "Each export is audited."
     )
 
     def add_arguments(self, parser):
@@ -45,8 +47,7 @@ class Command(BaseCommand):
         if date_to:
             conversations = conversations.filter(created_at__lt=datetime.combine(_day(date_to), time.max, UTC))
         conversations = list(conversations)
-        out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
-        try:
+        with open(output, "w", encoding="utf-8", newline="") if output else nullcontext(sys.stdout) as out:
             for conversation in tqdm(
                 conversations, desc="conversations", unit="conv", file=sys.stderr, disable=not output
             ):
@@ -63,7 +64,4 @@ class Command(BaseCommand):
                         out.write(line)
                 else:
                     out.write("".join(conversation_export(conversation, format="json")) + "\n")
-        finally:
-            if output:
-                out.close()
         self.stderr.write(f"Exported {len(conversations)} conversation(s).")
