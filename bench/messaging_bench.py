@@ -48,7 +48,7 @@ WORDS = (
 
 def pct(values, p):
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def timed(fn, runs):
@@ -87,12 +87,14 @@ def generate(messages: int) -> tuple[User, User, int]:
             "TRUNCATE messaging_message, messaging_participant, messaging_conversation RESTART IDENTITY CASCADE"
         )
         cur.execute(f"""
-            INSERT INTO messaging_conversation (type, title, office_id, direct_key, last_seq, last_activity_at, created_at, updated_at)
+            INSERT INTO messaging_conversation
+                (type, title, office_id, direct_key, last_seq, last_activity_at, created_at, updated_at)
             SELECT 'group', 'bench ' || g, {office.id}, NULL, 0, now() - (g || ' minutes')::interval, now(), now()
             FROM generate_series(1, {conversations}) g""")
         # the heavy user is in 500 conversations; a partner in each
         cur.execute(f"""
-            INSERT INTO messaging_participant (conversation_id, user_id, role, joined_at, last_read_seq, last_delivered_seq, is_archived, is_pinned)
+            INSERT INTO messaging_participant
+                (conversation_id, user_id, role, joined_at, last_read_seq, last_delivered_seq, is_archived, is_pinned)
             SELECT g, {heavy.id}, 'member', now(), 0, 0, false, false FROM generate_series(1, 500) g""")
         words = "ARRAY[" + ",".join(f"'{w}'" for w in WORDS) + "]"
         content = (

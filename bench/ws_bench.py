@@ -56,7 +56,7 @@ def pct(values, p):
     if not values:
         return float("nan")
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def people(count, prefix):
@@ -166,12 +166,16 @@ class CpuMeter:
     def line(self, per=None, unit="message"):
         rest = self.machine_s - self.servers_s - self.client_s - self.stores_s
         parts = [
-            f"servers {self.servers_s:5.1f} s, client {self.client_s:5.1f} s, PostgreSQL+Redis {self.stores_s:5.1f} s, "
-            f"rest {rest:5.1f} s of {self.elapsed * psutil.cpu_count():4.1f} core-s"
+            (
+                f"servers {self.servers_s:5.1f} s, client {self.client_s:5.1f} s, "
+                f"PostgreSQL+Redis {self.stores_s:5.1f} s, "
+                f"rest {rest:5.1f} s of {self.elapsed * psutil.cpu_count():4.1f} core-s"
+            )
         ]
         if per:
             parts.append(
-                f"server CPU {self.servers_s / per * 1000:5.2f} ms, PostgreSQL+Redis {self.stores_s / per * 1000:5.2f} ms per {unit}"
+                f"server CPU {self.servers_s / per * 1000:5.2f} ms, "
+                f"PostgreSQL+Redis {self.stores_s / per * 1000:5.2f} ms per {unit}"
             )
         return "    cpu: " + "; ".join(parts)
 
@@ -295,7 +299,8 @@ async def throughput(cluster, seconds, senders_count):
     print(
         f"sustained: {sent / elapsed:7.0f} messages/s persisted, each to 10 recipients ({senders_count} senders); "
         f"p50 ack {statistics.median(acks):5.1f} ms, p99 ack {pct(acks, 99):6.1f} ms; "
-        f"delivered {received}/{sent * 10} ({'none lost' if received == sent * 10 else 'LOST SOME'})  (goal >= 1000/s, p99 ack <= 100 ms)"
+        f"delivered {received}/{sent * 10} ({'none lost' if received == sent * 10 else 'LOST SOME'})  "
+        "(goal >= 1000/s, p99 ack <= 100 ms)"
     )
     print(cpu.line(sent))
 
@@ -382,7 +387,8 @@ async def memory(cluster, count):
     after = process.memory_info().rss
     per = (after - before) / count
     print(
-        f"memory: {count:,} idle sockets on one process added {(after - before) / 2**20:6.1f} MiB = {per / 1024:5.1f} KiB per socket; "
+        f"memory: {count:,} idle sockets on one process added {(after - before) / 2**20:6.1f} MiB "
+        f"= {per / 1024:5.1f} KiB per socket; "
         f"the process holds {after / 2**30:4.2f} GiB  (goal: 10,000 sockets < 1 GiB); opened in {opened:.0f} s"
     )
     for ws in sockets:
