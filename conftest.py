@@ -33,7 +33,6 @@ def _clear_cache():
     if keys:
         client.delete(*keys)
     client.close()
-    yield
 
 
 @pytest.fixture

@@ -103,7 +103,7 @@ def test_bad_codes_are_a_400_not_a_500(api_client, consultant, code):
 
 def test_one_users_code_does_not_reset_another(api_client, consultant, receptionist):
     ask(api_client, consultant.email)
-    uid, token = code_in(mail.outbox[0].body).split(".", 1)
+    _uid, token = code_in(mail.outbox[0].body).split(".", 1)
 
     forged = f"{urlsafe_base64_encode(force_bytes(receptionist.pk))}.{token}"
     assert confirm(api_client, forged).status_code == 400

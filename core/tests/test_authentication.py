@@ -53,6 +53,6 @@ def test_a_remembered_token_still_expires(consultant, settings):
 def test_a_forged_token_is_refused_even_next_to_a_remembered_one(consultant, receptionist):
     token = access_token_for(consultant)
     assert me(token).status_code == 200
-    header, payload, signature = token.split(".")
+    header, _payload, signature = token.split(".")
     other_payload = access_token_for(receptionist).split(".")[1]
     assert me(f"{header}.{other_payload}.{signature}").status_code == 401

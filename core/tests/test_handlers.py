@@ -106,7 +106,7 @@ async def test_a_stream_that_fails_midway_is_closed_and_frees_the_connection(han
 
 async def test_a_client_gone_mid_response_still_closes_it_and_frees_the_connection(handler):
     before = pool_in_use()
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="the client went away"):
         await call(handler, "/stream", fail_on_body=True)
     assert handler_urls.closed == [200] and pool_in_use() == before
 

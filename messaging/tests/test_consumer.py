@@ -442,7 +442,7 @@ async def test_a_flood_of_junk_is_rate_limited_and_closed_like_any_other(people,
 async def test_the_frame_limit_counts_bytes_not_characters(people):
     client = await connect(people[0])
     emoji = "\N{GRINNING FACE}" * 20_000  # 20,000 characters, 80,000 bytes: over 64 KiB
-    await client.send_to(text_data='{"event": "ping", "data": {"pad": "%s"}}' % emoji)
+    await client.send_to(text_data=json.dumps({"event": "ping", "data": {"pad": emoji}}, ensure_ascii=False))
     assert (await client.receive_json_from())["data"]["code"] == "frame_too_large"
     await client.disconnect()
 
@@ -465,7 +465,8 @@ async def test_the_rate_limit_counts_frames_seen_by_other_processes(people, one_
     await registry.redis_client().set(registry._key("rate", people[0].id, one_second), 4, ex=60)
     assert (await request(client, "ping", id="a"))["event"] == "ack"  # 1 here, not yet exchanged
     rates = registry._rates()
-    while rates.elsewhere.get(people[0].id) is None:  # the exchange with Redis (every RATE_SYNC_SECONDS)
+    # the exchange with Redis (every RATE_SYNC_SECONDS) sets no event to wait on: look every half period
+    while rates.elsewhere.get(people[0].id) is None:  # noqa: ASYNC110
         await asyncio.sleep(registry.RATE_SYNC_SECONDS / 2)
     assert rates.elsewhere[people[0].id] == 4
     assert int(await registry.redis_client().get(registry._key("rate", people[0].id, one_second))) == 5

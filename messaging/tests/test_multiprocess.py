@@ -64,7 +64,7 @@ def test_two_processes_share_delivery_presence_and_the_cap(servers):
                 f"http://127.0.0.1:{ports[1]}/api/v1/users/presence?ids={sender.id}",
                 headers={"Authorization": f"Bearer {receiver_token}"},
             )
-            body = json.loads(urllib.request.urlopen(request, timeout=5).read())
+            body = json.loads(await asyncio.to_thread(lambda: urllib.request.urlopen(request, timeout=5).read()))
             assert body["results"][0]["status"] == "online"
 
             # the cap (2 here) counts sockets on both processes

@@ -34,10 +34,14 @@ def test_send_numbers_messages_and_pushes_after_commit(manager, consultant, inbo
 def test_nothing_is_pushed_for_a_rolled_back_send(manager, consultant, inbox, django_capture_on_commit_callbacks):
     conversation = make_conversation(manager, consultant)
     consultant_inbox = inbox(consultant)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+
+    def send_then_fail():
         with transaction.atomic():
             send(manager, conversation, "never")
             raise RuntimeError
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        send_then_fail()
     assert callbacks == [] and consultant_inbox() == []
     assert not Message.objects.exists()
 
