@@ -109,7 +109,8 @@ class Message(models.Model):
     reply_to = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
-    client_id = models.CharField(max_length=64, null=True, blank=True)
+    # NULL when the client sent none: the (sender, client_id) unique constraint skips NULLs, not "".
+    client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     # Soft delete: readers see no content; the row stays for audit until purged.

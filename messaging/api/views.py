@@ -112,7 +112,9 @@ class ConversationMessagesView(APIView):
         parameters=[OpenApiParameter("before", int), OpenApiParameter("after", int), OpenApiParameter("limit", int)],
         responses={200: s.MessagePageSerializer},
         tags=["conversations"],
-        description="Messages by `seq`, oldest first. `after=<seq>` catches up after a reconnect; `before=<seq>` scrolls back.",
+        description=(
+            "Messages by `seq`, oldest first. `after=<seq>` catches up after a reconnect; `before=<seq>` scrolls back."
+        ),
     )
     def get(self, request, conversation_id):
         query = _page_query(request.query_params)

@@ -252,7 +252,7 @@ def _remove(conversation: Conversation, user_id: int) -> None:
     Participant.objects.filter(conversation=conversation, user_id=user_id).delete()
     payload = {"conversation_id": conversation.id, "user_id": user_id}
     # The removed user hears it too, so their sockets drop the conversation at once.
-    broadcast_to_users(participant_user_ids(conversation.id) + [user_id], events.USER_LEFT_CONVERSATION, payload)
+    broadcast_to_users([*participant_user_ids(conversation.id), user_id], events.USER_LEFT_CONVERSATION, payload)
 
 
 @transaction.atomic
