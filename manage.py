@@ -9,7 +9,8 @@ def main():
     """Run administrative tasks."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_project.settings.dev")
     try:
-        from django.core.management import execute_from_command_line
+        # Django's own template: a missing Django is answered with the message below
+        from django.core.management import execute_from_command_line  # noqa: PLC0415
     except ImportError as exc:
         raise ImportError(
             "Couldn't import Django. Are you sure it's installed and "

@@ -28,8 +28,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import glob
 import json
 import os
+import pwd
 import random
 import signal
 import statistics
@@ -40,6 +42,9 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import psutil
+from websockets.asyncio.client import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -96,8 +101,6 @@ class Node:
 
     def cpu_seconds(self) -> float:
         """CPU time of the launcher and its daphne worker so far (0 once killed)."""
-        import psutil
-
         try:
             processes = [psutil.Process(self.process.pid), *psutil.Process(self.process.pid).children()]
             return sum(sum(p.cpu_times()[:2]) for p in processes)
@@ -122,9 +125,6 @@ class PrivatePostgres:
     """A throwaway PostgreSQL cluster (the machine's binaries) on a free port, stopped and started at will."""
 
     def __init__(self, directory: Path):
-        import glob
-        import pwd
-
         self.bin = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1])
         self.dir, self.port = directory, free_port()
         self.as_user = []
@@ -223,8 +223,6 @@ class Client:
         return f"ws://127.0.0.1:{self.drill.ports[node]}/ws/?token={self.person.token}"
 
     async def run(self) -> None:
-        from websockets.asyncio.client import connect
-
         attempt = 0
         while not self.drill.stopping:
             try:
@@ -506,8 +504,6 @@ class Drill:
 
 
 def busy_seconds() -> float:
-    import psutil
-
     times = psutil.cpu_times()
     return (
         times.user
@@ -696,8 +692,6 @@ def main() -> int:
             private.stop()
             await asyncio.sleep(args.outage)
             await asyncio.to_thread(private.start)
-
-        import psutil
 
         load_before, cpu_before = os.getloadavg(), [node.cpu_seconds() for node in nodes]
         machine_before, started = busy_seconds(), time.monotonic()

@@ -78,7 +78,7 @@ def prepare_data() -> dict[str, str]:
     os.environ["DJANGO_SETTINGS_MODULE"] = SERVER_ENV["DJANGO_SETTINGS_MODULE"]
     os.environ.setdefault("TQDM_DISABLE", "1")
     django.setup()
-    from accounts.models import Role, User  # models load once Django is set up, just above
+    from accounts.models import Role, User  # noqa: PLC0415 - models load once Django is set up, just above
 
     call_command("migrate", verbosity=0, interactive=False)
     call_command("flush", verbosity=0, interactive=False)

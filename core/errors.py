@@ -17,6 +17,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.outages import RETRY_AFTER_SECONDS, unavailable
+
 logger = logging.getLogger(__name__)
 
 
@@ -119,8 +121,6 @@ _DRF_CODES = {
 
 def exception_handler(exc, context):
     """DRF exception handler rendering every error in the one shape."""
-    from core.outages import RETRY_AFTER_SECONDS, unavailable  # core.outages builds on this module
-
     exc = unavailable(exc) or exc  # PostgreSQL or Redis down: 503, not 500
     if isinstance(exc, ApplicationError):
         retry_after = exc.details.get("retry_after") if isinstance(exc, RateLimited) else None

@@ -212,7 +212,7 @@ def unavailable(exc: BaseException, what: str = "request"):
     """The ServiceUnavailable (503) to answer when `exc` means PostgreSQL or Redis is down (and note
     the outage), else None."""
     # Imported here: the database backend loads this module before DRF (core.errors) can be.
-    from core.errors import ServiceUnavailable
+    from core.errors import ServiceUnavailable  # noqa: PLC0415
 
     if isinstance(exc, REDIS_ERRORS):
         redis_outage.failed(what, exc)
@@ -233,7 +233,7 @@ RETRY_AFTER_SECONDS = 5
 
 
 def unavailable_response(request, error):
-    from core.errors import error_body  # core.errors builds on this module
+    from core.errors import error_body  # noqa: PLC0415 - core.errors imports this module
 
     if request.path.startswith(("/admin/", "/accounts/")):  # people in a browser
         response = HttpResponse("<h1>Service unavailable</h1><p>Please try again in a few seconds.</p>", status=503)

