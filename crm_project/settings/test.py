@@ -7,7 +7,7 @@ from crm_project.embedded import ensure_services
 
 ensure_services()
 
-from .base import *  # noqa: E402, F403
+from .base import *  # noqa: E402, F403 - every base setting, read once ensure_services() set the URLs
 from .base import CACHES, CHANNEL_LAYERS, DATABASES, REDIS_URL, env, redis_namespace  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
