@@ -34,9 +34,8 @@ from rest_framework_simplejwt.tokens import RefreshToken  # noqa: E402
 
 import crm_project.asgi  # noqa: E402, F401  (loads the app as the server does, garbage collector included)
 from accounts.models import Role, User  # noqa: E402
+from bench.servers import free_port, wait_until_up  # noqa: E402
 from offices.models import Office  # noqa: E402
-
-from servers import free_port, wait_until_up  # noqa: E402  (bench/servers.py)
 
 DEEP_PAGES = 10_000
 

@@ -43,10 +43,9 @@ from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
+from bench.servers import free_port, wait_until_up  # noqa: E402
 from messaging.models import Conversation, Participant  # noqa: E402
 from offices.models import Office  # noqa: E402
-
-from servers import free_port, wait_until_up  # noqa: E402  (bench/servers.py)
 
 STORES = tuple(os.environ.get("BENCH_STORES", "postgres,redis").split(","))
 RECEIVED = '"event":"message_received"'  # frames are compact JSON made once per event
