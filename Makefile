@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install migrate admin seed stop check clean-data
+.PHONY: run test install migrate admin seed stop check lint clean-data
 
 # requirements-dev.txt: the runtime (requirements.txt, as the Dockerfile installs it) and the development tools.
 $(BIN)/.installed: requirements.txt requirements-dev.txt constraints.txt
@@ -35,7 +35,12 @@ run: admin
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-check: install
+# Lint, import order and format (ruff), configured in pyproject.toml. `ruff check --fix . && ruff format .` fixes most.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+check: lint
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
