@@ -9,11 +9,18 @@ We connect to PostgreSQL directly through psycopg_pool; a transaction-pooling pg
 front would need `max_prepared_statements` (pgbouncer >= 1.21).
 """
 
+from typing import TYPE_CHECKING, Any, Self
 from weakref import WeakSet
 
+import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.backends.postgresql.base import ServerBindingCursor
+from django.db.backends.utils import CursorWrapper
 from psycopg.pq import TransactionStatus
+
+if TYPE_CHECKING:  # django-stubs 5.2 lacks it: Django's psycopg cursor that binds on the server
+    ServerBindingCursor = psycopg.Cursor[Any]
+else:
+    from django.db.backends.postgresql.base import ServerBindingCursor
 
 BIGINT_MAX = 2**63 - 1  # ids are PostgreSQL bigints: a larger number names no row, and the server refuses it
 
@@ -23,7 +30,7 @@ BIGINT_MAX = 2**63 - 1  # ids are PostgreSQL bigints: a larger number names no r
 ONLY_WHEN_ASKED = 2**31
 
 # Connections told to plan prepared statements once (see `_plan_once`).
-_generic_plans: WeakSet = WeakSet()
+_generic_plans: WeakSet[psycopg.Connection[Any]] = WeakSet()
 
 
 class PreparedCursor(ServerBindingCursor):
@@ -34,7 +41,9 @@ class PreparedCursor(ServerBindingCursor):
 
     prepare = True
 
-    def execute(self, query, params=None, *, prepare=None, binary=None):
+    def execute(
+        self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None
+    ) -> Self:
         return super().execute(
             query,
             params,
@@ -43,7 +52,7 @@ class PreparedCursor(ServerBindingCursor):
         )
 
 
-def _plan_once(raw) -> None:
+def _plan_once(raw: psycopg.Connection[Any]) -> None:
     """A prepared statement is planned once and that plan kept: `plan_cache_mode =
     force_generic_plan` on this connection, set the first time it prepares. Under PostgreSQL's
     default (`auto`) the history page's statement was planned again on every run (its generic
@@ -60,7 +69,7 @@ def _plan_once(raw) -> None:
     _generic_plans.add(raw)
 
 
-def prepared_cursor(using: str = DEFAULT_DB_ALIAS):
+def prepared_cursor(using: str = DEFAULT_DB_ALIAS) -> CursorWrapper:
     connection = connections[using]
     connection.close_if_health_check_failed()
     connection.ensure_connection()
@@ -75,4 +84,7 @@ def prepared_cursor(using: str = DEFAULT_DB_ALIAS):
         cursor = PreparedCursor(raw)
         cursor.prepare = prepare
     connection.validate_thread_sharing()
-    return connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
+    # (django-stubs types the argument as the wrapper these methods make; Django passes the driver's cursor)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(cursor)  # type: ignore[arg-type]
+    return connection.make_cursor(cursor)  # type: ignore[arg-type]

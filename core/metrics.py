@@ -2,7 +2,9 @@
 socket figures (`reports.metrics`)."""
 
 import time
+from collections.abc import Callable
 
+from django.http import HttpRequest, HttpResponseBase
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 REGISTRY = CollectorRegistry()
@@ -17,10 +19,10 @@ LATENCY = Histogram(
 
 
 class RequestMetricsMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         started = time.perf_counter()
         response = self.get_response(request)
         LATENCY.labels(request.method).observe(time.perf_counter() - started)

@@ -19,10 +19,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 import redis
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer, get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 from django.db import transaction
@@ -50,7 +51,7 @@ def conversation_group(conversation_id: int) -> str:
     return f"conversation.{conversation_id}"
 
 
-def frame(event: str, data: dict) -> str:
+def frame(event: str, data: dict[str, Any]) -> str:
     """The JSON text of a server push; made once per event, not once per socket."""
     return json.dumps({"event": event, "data": data}, separators=(",", ":"))
 
@@ -59,12 +60,12 @@ def conversation_message(
     conversation_id: int,
     user_ids: Iterable[int],
     event: str,
-    data: dict,
+    data: dict[str, Any],
     *,
     monitors: bool = False,
     seq: int | None = None,
     sender_id: int | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """A conversation event as it travels the channel layer (see the consumer's `conversation_event`)."""
     return {
         "type": CONVERSATION_EVENT_TYPE,
@@ -78,10 +79,10 @@ def conversation_message(
     }
 
 
-_redis_client = None
+_redis_client: redis.Redis | None = None
 
 
-def _pubsub_redis():
+def _pubsub_redis() -> redis.Redis:
     """One thread-safe client per process for publishing from sync code."""
     global _redis_client
     if _redis_client is None:
@@ -95,13 +96,14 @@ def _pubsub_redis():
     return _redis_client
 
 
-def _publish(sends: list[tuple[str, dict]]) -> None:
+def _publish(sends: list[tuple[str, dict[str, Any]]]) -> None:
     if redis_outage.skip():
         redis_outage.failed("live events dropped", skipped=True)
         return
     layer = get_channel_layer()
     config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
     try:
+        assert layer is not None  # CHANNEL_LAYERS always names one
         if isinstance(layer, RedisPubSubChannelLayer) and len(config["hosts"]) == 1:
             # Straight to Redis from the calling thread, in one round trip: no hop onto an event
             # loop (a socket's worker thread, a sync view, a command). The channel name is the
@@ -120,12 +122,12 @@ def _publish(sends: list[tuple[str, dict]]) -> None:
         redis_outage.recovered()
 
 
-async def _send_all(layer, sends: list[tuple[str, dict]]) -> None:
+async def _send_all(layer: BaseChannelLayer, sends: list[tuple[str, dict[str, Any]]]) -> None:
     for group, message in sends:
         await layer.group_send(group, message)
 
 
-def publish_on_commit(sends: list[tuple[str, dict]]) -> None:
+def publish_on_commit(sends: list[tuple[str, dict[str, Any]]]) -> None:
     if sends:
         transaction.on_commit(lambda: _publish(sends))
 
@@ -134,7 +136,7 @@ def broadcast_to_members(
     conversation_id: int,
     user_ids: Iterable[int],
     event: str,
-    data: dict,
+    data: dict[str, Any],
     *,
     monitors: bool = False,
     seq: int | None = None,
@@ -148,7 +150,7 @@ def broadcast_to_members(
     publish_on_commit([(members_group(conversation_id), message)])
 
 
-def broadcast_to_users(user_ids: Iterable[int], event: str, data: dict) -> None:
+def broadcast_to_users(user_ids: Iterable[int], event: str, data: dict[str, Any]) -> None:
     """Push `event` to every socket of these users once the current transaction commits."""
     message = {"type": EVENT_TYPE, "event": event, "data": data}
     publish_on_commit([(user_group(user_id), message) for user_id in sorted(set(user_ids))])

@@ -40,7 +40,7 @@ application = Edge(
     ProtocolTypeRouter(
         {
             "http": django_asgi_app,
-            "websocket": socket_auth(URLRouter(websocket_urlpatterns)),
+            "websocket": socket_auth(URLRouter(websocket_urlpatterns)),  # type: ignore[arg-type]  # as routing.py
         }
     )
 )

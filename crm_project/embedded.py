@@ -165,7 +165,8 @@ def stop_services() -> None:
             pass
     pgdata = DATA_DIR / "pgdata"
     if (pgdata / "postmaster.pid").exists():
-        from pgserver import pg_ctl  # noqa: PLC0415 - a development package, as above
+        # a development package, as above; it makes its command functions at import (the type checker sees none)
+        from pgserver import pg_ctl  # type: ignore[attr-defined]  # noqa: PLC0415
 
         user = "pgserver" if os.geteuid() == 0 else None  # pgserver runs as this user under root
         pg_ctl(["-w", "stop"], pgdata=pgdata, user=user)

@@ -8,6 +8,7 @@ import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import dj_database_url
@@ -32,7 +33,7 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
+    return int(value) if value else default
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -184,7 +185,7 @@ REDIS_NAMESPACE = env("REDIS_NAMESPACE") or redis_namespace(DATABASES["default"]
 # The layer is picked by measurement (bench/ws_bench.py, docs/websocket.md): `core` is
 # channels_redis' list-based RedisChannelLayer, `pubsub` its RedisPubSubChannelLayer.
 CHANNELS_BACKEND = env("CHANNELS_BACKEND", "pubsub")
-CHANNEL_LAYERS = {
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": {
             "core": "channels_redis.core.RedisChannelLayer",
@@ -256,7 +257,7 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 
 STORAGE_BACKEND = env("STORAGE_BACKEND", "local")  # local | s3
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }

@@ -1,0 +1,11 @@
+"""ASGI as this code handles it: a scope and its messages are plain dicts (Django's handler types them so)."""
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeAlias
+
+Scope: TypeAlias = dict[str, Any]
+Message: TypeAlias = Mapping[str, Any]
+Receive: TypeAlias = Callable[[], Awaitable[Message]]
+Send: TypeAlias = Callable[[Message], Awaitable[None]]
+# Any ASGI application: Django's types its arguments as above, Channels' as asgiref's TypedDicts.
+ASGIApp: TypeAlias = Callable[[Any, Any, Any], Awaitable[None]]
