@@ -37,7 +37,7 @@ def real_hashers(settings):
 
 
 def imported(stored_hash: str) -> User:
-    user = StudentFactory(email="imported@example.com")
+    user = StudentFactory.create(email="imported@example.com")
     User.objects.filter(pk=user.pk).update(password=stored_hash)  # copied as-is from the Node database
     return user
 

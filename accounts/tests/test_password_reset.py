@@ -30,7 +30,9 @@ def confirm(api_client, code, password=NEW):
 
 
 def code_in(body: str) -> str:
-    return re.search(r"paste this code in the app: (\S+)", body).group(1)
+    found = re.search(r"paste this code in the app: (\S+)", body)
+    assert found is not None, body
+    return found.group(1)
 
 
 def test_the_answer_is_the_same_whether_or_not_the_account_exists(api_client, consultant):

@@ -165,7 +165,8 @@ class TcpProxy:
         self.port = free_port()
         self.lock = threading.Lock()
         self.connections: set[socket.socket] = set()
-        self.listener = self.acceptor = None
+        self.listener: socket.socket | None = None
+        self.acceptor: threading.Thread | None = None
         self.restore()
 
     def restore(self) -> None:
@@ -178,7 +179,7 @@ class TcpProxy:
         self.acceptor.start()
 
     def cut(self) -> None:
-        if self.listener is not None:
+        if self.listener is not None and self.acceptor is not None:  # (set together by restore)
             _shutdown(self.listener)  # wakes the accept() of its thread, which then exits
             self.acceptor.join()
             self.listener.close()

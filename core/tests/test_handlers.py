@@ -63,7 +63,7 @@ async def call(handler, path: str, query: str = "", *, fail_on_body: bool = Fals
 
 
 def pool_in_use() -> int:
-    stats = connections["default"].pool.get_stats()
+    stats = connections["default"].pool.get_stats()  # type: ignore[attr-defined]  # the PostgreSQL backend's pool
     return stats["pool_size"] - stats["pool_available"]
 
 

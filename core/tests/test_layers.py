@@ -80,9 +80,10 @@ def role_literals(path: Path):
     """A role compared with a role's value (`user.role == "manager"`, `role in ("manager", ...)`), and
     `role=` / `role__in=` arguments given one."""
     for node in ast.walk(ast.parse(path.read_text())):
-        sides = [node.left, *node.comparators] if isinstance(node, ast.Compare) else []
-        if any(_is_a_role(side) for side in sides) and any(_is_role_literal(side) for side in sides):
-            yield node.lineno
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            if any(_is_a_role(side) for side in sides) and any(_is_role_literal(side) for side in sides):
+                yield node.lineno
         if isinstance(node, ast.keyword) and (node.arg or "").startswith("role") and _is_role_literal(node.value):
             yield node.value.lineno
 

@@ -11,7 +11,7 @@ from leads.tests.factories import LeadFactory
 from messaging.models import Conversation
 
 pytestmark = pytest.mark.django_db
-FORMSET = {}
+FORMSET: dict[str, str] = {}
 
 
 def login(client, user):
