@@ -1,9 +1,10 @@
-"""ASGI as this code handles it: a scope and its messages are plain dicts (Django's handler types them so)."""
+"""ASGI as this code handles it: a scope and its messages are mappings of plain values, as Django's handler
+types them (Channels' TypedDict scopes are mappings too)."""
 
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeAlias
 
-Scope: TypeAlias = dict[str, Any]
+Scope: TypeAlias = Mapping[str, Any]
 Message: TypeAlias = Mapping[str, Any]
 Receive: TypeAlias = Callable[[], Awaitable[Message]]
 Send: TypeAlias = Callable[[Message], Awaitable[None]]

@@ -1,7 +1,9 @@
 """The socket's helpers: auth, the Redis registry shared by every process, batched receipts."""
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Generic, ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -15,7 +17,12 @@ _database_threads = ThreadPoolExecutor(
 )
 
 
-def in_db_thread(func):
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
+
+
+def in_db_thread(func: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
     """`func` (ORM work) as a coroutine function that runs it on one of this process's database
     threads, with a pooled connection that is checked before and returned after.
 
@@ -23,7 +30,7 @@ def in_db_thread(func):
     queues on one thread), this one is not, so sockets' database work runs side by side.
     """
 
-    def run(*args, **kwargs):
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
         close_old_connections()
         try:
             return func(*args, **kwargs)
@@ -33,14 +40,14 @@ def in_db_thread(func):
     return sync_to_async(run, thread_sensitive=False, executor=_database_threads)
 
 
-class PerLoop:
+class PerLoop(Generic[T]):
     """One `factory()` per running event loop (daphne runs one; each test runs its own)."""
 
-    def __init__(self, factory):
+    def __init__(self, factory: Callable[[], T]) -> None:
         self.factory = factory
-        self.instances: dict[asyncio.AbstractEventLoop, object] = {}
+        self.instances: dict[asyncio.AbstractEventLoop, T] = {}
 
-    def get(self):
+    def get(self) -> T:
         loop = asyncio.get_running_loop()
         found = self.instances.get(loop)
         if found is None:

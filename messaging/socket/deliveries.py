@@ -19,9 +19,9 @@ logger = logging.getLogger("crm.socket")
 
 
 class _Batch:
-    def __init__(self):
+    def __init__(self) -> None:
         self.reached: dict[tuple[int, int], int] = {}
-        self.task: asyncio.Task | None = None
+        self.task: asyncio.Task[None] | None = None
 
 
 _batch = PerLoop(_Batch).get

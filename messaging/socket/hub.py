@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any, Protocol, cast
 
 from channels.layers import get_channel_layer
 
@@ -35,6 +36,19 @@ READ_BACK_SECONDS = 2.0
 READ_BACK_LIMIT = 1000  # messages read back at once; the next look reads the rest
 
 
+class _Layer(Protocol):
+    """What the hub asks of channels_redis' layer (untyped; Channels' base class declares less)."""
+
+    async def new_channel(self, prefix: str = ...) -> str: ...
+    async def receive(self, channel: str) -> dict[str, Any]: ...
+    async def group_add(self, group: str, channel: str) -> None: ...
+    async def group_discard(self, group: str, channel: str) -> None: ...
+
+
+class _Socket(Protocol):
+    async def conversation_event(self, message: dict[str, Any]) -> None: ...
+
+
 @in_db_thread
 def _behind(seen: dict[int, int]) -> dict[int, int]:
     """{conversation id: seq handed out} of the conversations whose database seq is further."""
@@ -43,7 +57,7 @@ def _behind(seen: dict[int, int]) -> dict[int, int]:
 
 
 @in_db_thread
-def _missed(positions: dict[int, int]) -> list[dict]:
+def _missed(positions: dict[int, int]) -> list[dict[str, Any]]:
     return [
         conversation_message(
             message.conversation_id,
@@ -59,9 +73,9 @@ def _missed(positions: dict[int, int]) -> list[dict]:
 
 
 class Hub:
-    def __init__(self):
-        self.layer = get_channel_layer()
-        self.sockets: dict[int, set] = {}  # conversation id → consumers of this process
+    def __init__(self) -> None:
+        self.layer = cast(_Layer, get_channel_layer())
+        self.sockets: dict[int, set[_Socket]] = {}  # conversation id → consumers of this process
         self.seen: dict[int, int] = {}  # conversation id → highest seq handed out (or known at join)
         self._channel: asyncio.Future[str] | None = None
         self._tasks: tuple[asyncio.Task[None], ...] = ()  # held: the loop keeps only a weak reference to a task
@@ -77,7 +91,7 @@ class Hub:
         self._tasks = (asyncio.create_task(self._run(channel)), asyncio.create_task(self._read_back()))
         return channel
 
-    async def join(self, conversation_id: int, consumer, last_seq: int | None = None) -> None:
+    async def join(self, conversation_id: int, consumer: _Socket, last_seq: int | None = None) -> None:
         """Hand this conversation's events to `consumer`, whose client has everything up to `last_seq`."""
         channel = await self.channel()
         self.sockets.setdefault(conversation_id, set()).add(consumer)
@@ -87,7 +101,7 @@ class Hub:
         # open while the first one's subscribe is still on its way to Redis.
         await self.layer.group_add(members_group(conversation_id), channel)
 
-    async def leave(self, conversation_id: int, consumer) -> None:
+    async def leave(self, conversation_id: int, consumer: _Socket) -> None:
         sockets = self.sockets.get(conversation_id)
         if sockets is None or consumer not in sockets:
             return
@@ -101,7 +115,7 @@ class Hub:
         while True:
             await self._hand_out(await self.layer.receive(channel))
 
-    async def _hand_out(self, message: dict) -> None:
+    async def _hand_out(self, message: dict[str, Any]) -> None:
         conversation_id, seq = message["conversation_id"], message["seq"]
         sockets = self.sockets.get(conversation_id)
         if not sockets:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
@@ -20,6 +21,11 @@ from messaging import events, selectors
 from messaging.socket import deliveries, in_db_thread
 from messaging.socket.hub import hub
 from messaging.socket.ordering import SeqOrder
+
+if TYPE_CHECKING:
+    from messaging.socket.consumer_state import ConsumerState
+else:
+    ConsumerState = object
 
 logger = logging.getLogger("crm.socket")
 
@@ -46,7 +52,7 @@ _OWN_ECHO = ("user_typing_start", "user_typing_stop", "file_upload_progress")  #
 
 
 @in_db_thread
-def _read_back(conversation_id: int, after: int, up_to: int) -> list[tuple[int, dict]]:
+def _read_back(conversation_id: int, after: int, up_to: int) -> list[tuple[int, dict[str, Any]]]:
     """(seq, event) of the messages a socket waits for, as the hub hands them out."""
     return [
         (
@@ -62,7 +68,7 @@ def _read_back(conversation_id: int, after: int, up_to: int) -> list[tuple[int, 
     ]
 
 
-class EventDelivery:
+class EventDelivery(ConsumerState):
     """The consumer's side that pushes. State, set up in `connect`: `member_of` (conversations whose
     events this socket gets as a participant), `monitoring` (joined read-only by monitoring staff),
     `joined` (ephemeral traffic wanted), `order` (what was pushed, what is held), `gap_fills` (the
@@ -72,10 +78,10 @@ class EventDelivery:
         self.member_of: set[int] = set()
         self.monitoring: set[int] = set()
         self.joined: set[int] = set()
-        self.order: SeqOrder[dict] = SeqOrder()
+        self.order: SeqOrder[dict[str, Any]] = SeqOrder()
         self.gap_fills: set[asyncio.Task[None]] = set()
 
-    async def realtime_event(self, message):
+    async def realtime_event(self, message: dict[str, Any]) -> None:
         """An event for this user alone (or for sockets that joined a conversation)."""
         event, data = message["event"], message["data"]
         if event in _OWN_ECHO and data.get("user_id") == self.user.pk:
@@ -86,7 +92,7 @@ class EventDelivery:
             await self._forget(data["conversation_id"])
         await self.send_json({"event": event, "data": data})
 
-    async def conversation_event(self, message):
+    async def conversation_event(self, message: dict[str, Any]) -> None:
         """A conversation's event, published once for all its members as a ready-made frame (the
         process's hub hands it to each of its sockets in that conversation)."""
         conversation_id = message["conversation_id"]
@@ -105,11 +111,11 @@ class EventDelivery:
         self.gap_fills.add(task)  # held until done: the loop keeps only a weak reference to a task
         task.add_done_callback(self.gap_fills.discard)
 
-    async def gap_wait(self):
+    async def gap_wait(self) -> None:
         """How long a gap may take to fill itself (the late event arriving) before it is read back."""
         await asyncio.sleep(settings.SOCKET_GAP_WAIT_MS / 1000)
 
-    async def _fill_gap(self, conversation_id: int):
+    async def _fill_gap(self, conversation_id: int) -> None:
         """A later message overtook an earlier one: wait briefly, then read the gap from the database."""
         await self.gap_wait()
         gap = self.order.gap(conversation_id)
@@ -128,34 +134,34 @@ class EventDelivery:
         if still_open:
             self._fill_gap_later(conversation_id)
 
-    async def _emit(self, message: dict):
+    async def _emit(self, message: dict[str, Any]) -> None:
         await self.send(text_data=message["frame"])
         if message["sender_id"] != self.user.pk:  # (a monitor's note moves nothing: services.deliveries_record)
             deliveries.note(self.user.pk, message["conversation_id"], message["seq"])
 
-    async def _subscribe(self, conversation_id: int):
+    async def _subscribe(self, conversation_id: int) -> None:
         """Message events of a conversation this user takes part in, joined or not."""
         if conversation_id not in self.member_of:
             self.member_of.add(conversation_id)
             await hub().join(conversation_id, self, self.order.last.get(conversation_id))
 
-    async def _monitor(self, conversation_id: int):
+    async def _monitor(self, conversation_id: int) -> None:
         """Message events of a conversation joined read-only, until `leave_conversation`."""
         if conversation_id not in self.monitoring:
             self.monitoring.add(conversation_id)
             await hub().join(conversation_id, self)
 
-    async def _unmonitor(self, conversation_id: int):
+    async def _unmonitor(self, conversation_id: int) -> None:
         if conversation_id in self.monitoring:
             self.monitoring.discard(conversation_id)
             await self._unsubscribe_members(conversation_id)
 
-    async def _unsubscribe_members(self, conversation_id: int):
+    async def _unsubscribe_members(self, conversation_id: int) -> None:
         if conversation_id not in self.member_of and conversation_id not in self.monitoring:
             self.order.forget(conversation_id)
             await hub().leave(conversation_id, self)
 
-    async def _forget(self, conversation_id: int):
+    async def _forget(self, conversation_id: int) -> None:
         """Removed from the conversation (or closing): no more of its events on this socket."""
         self.member_of.discard(conversation_id)
         self.monitoring.discard(conversation_id)
