@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from accounts.requests import signed_in_user
 from core.errors import NotFound
 from messaging import selectors
 from messaging.console_rows import inbox_rows
 
 
-def inbox(request, conversation_id=None):
-    user = request.user
+def inbox(request: HttpRequest, conversation_id: str | None = None) -> TemplateResponse:
+    user = signed_in_user(request)
     rows = inbox_rows(user, limit=50)
     current = participants = None
     if conversation_id is not None:

@@ -11,6 +11,8 @@ the AsyncAPI 3.0.0 JSON Schema (`clients/asyncapi/`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 
 from accounts.models import Role
@@ -19,16 +21,18 @@ from messaging.models import ConversationType, MessageType
 from messaging.socket.incoming import CLIENT_EVENTS, PRESENCE_STATES
 from messaging.socket.outgoing import SERVER_EVENTS
 
+Schema = dict[str, Any]  # a JSON Schema (or AsyncAPI) object
+
 INT = {"type": "integer"}
 STR = {"type": "string"}
 TIME = {"type": "string", "format": "date-time"}
 
 
-def _null(schema: dict) -> dict:
+def _null(schema: Schema) -> Schema:
     return {"oneOf": [schema, {"type": "null"}]}
 
 
-def _object(required: dict, optional: dict | None = None, **extra) -> dict:
+def _object(required: Schema, optional: Schema | None = None, **extra: Any) -> Schema:
     return {
         "type": "object",
         "required": list(required),
@@ -38,7 +42,7 @@ def _object(required: dict, optional: dict | None = None, **extra) -> dict:
     }
 
 
-def _ref(name: str) -> dict:
+def _ref(name: str) -> Schema:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
@@ -109,7 +113,8 @@ CONVERSATION = {"conversation_id": INT}
 UPLOAD_ID = {"upload_id": STR}
 
 # Client → server: (summary, required data fields, optional data fields, ack data)
-CLIENT = {
+# event: (summary, required data fields, optional data fields, the ack's data)
+CLIENT: dict[str, tuple[str, Schema, Schema, Schema]] = {
     "join_conversation": (
         "Follow a conversation's typing and upload progress (monitors: read-only, audited)",
         CONVERSATION,
@@ -273,7 +278,7 @@ Nothing is lost: every message carries its conversation's increasing `seq`; afte
 )
 
 
-def _frame(event: str, data: dict, *, with_id: bool) -> dict:
+def _frame(event: str, data: Schema, *, with_id: bool) -> Schema:
     properties = {"event": {"const": event}, "data": data}
     required = ["event", "data"] if data.get("properties") or data.get("$ref") else ["event"]
     if with_id:
@@ -281,7 +286,7 @@ def _frame(event: str, data: dict, *, with_id: bool) -> dict:
     return {"type": "object", "required": required, "properties": properties, "additionalProperties": False}
 
 
-def document() -> dict:
+def document() -> Schema:
     messages, operations = {}, {}
     channel = {"$ref": "#/channels/socket"}
     error_message = {"$ref": "#/channels/socket/messages/error"}

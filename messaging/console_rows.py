@@ -3,15 +3,21 @@ someone waits for a staff reply is the selectors' `waiting_for_staff`, computed 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from messaging.selectors import conversation_list_for, conversation_title_for
+from messaging.selectors.conversations import DisplayedConversation
 
 
-def conversation_rows(conversations, user, *, monitor: bool = False) -> list[dict]:
+def conversation_rows(
+    conversations: Iterable[DisplayedConversation], user: User, *, monitor: bool = False
+) -> list[dict[str, Any]]:
     """Conversations for a list: title for this viewer, last message, how long it waits, and where
     the viewer opens it (their inbox as a participant, else, or on the monitor, the audited monitor)."""
     now, rows = timezone.now(), []
@@ -37,7 +43,7 @@ def conversation_rows(conversations, user, *, monitor: bool = False) -> list[dic
     return rows
 
 
-def inbox_rows(user, limit: int) -> list[dict]:
+def inbox_rows(user: User, limit: int) -> list[dict[str, Any]]:
     """The user's own conversations (most recent first) with unread counts and "waiting for us"."""
     rows = []
     for membership in conversation_list_for(user, archived=False)[:limit]:

@@ -118,6 +118,10 @@ class Message(models.Model):
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
+    # Set on some instances, not columns: the message's files when loaded (a prefetch's to_attr, or the
+    # send), and a search hit's rank (messaging.search).
+    loaded_attachments: list["Attachment"]
+    rank: float
     search_vector = models.GeneratedField(
         expression=SearchVector("content", config=settings.MESSAGE_SEARCH_CONFIG),
         output_field=SearchVectorField(),

@@ -8,6 +8,8 @@ the reasons and figures are in docs/messaging.md (search) and docs/performance.m
 from __future__ import annotations
 
 import html
+from datetime import date, datetime
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
@@ -24,6 +26,16 @@ from messaging.selectors import (
     monitors_every_conversation,
     readable_conversation_ids,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _Snippet(TypedDict):
+    snippet: str
+
+
+SearchHit: TypeAlias = "WithAnnotations[Message, _Snippet]"  # with its `rank` set, too
 
 HIGHLIGHT_START, HIGHLIGHT_STOP = "\ue000", "\ue001"  # private-use markers, stripped from content
 
@@ -52,15 +64,15 @@ def message_search(
     user: User,
     *,
     q: str,
-    conversation_id=None,
-    type=None,
-    sender_id=None,
-    file_type=None,
-    date_from=None,
-    date_to=None,
+    conversation_id: int | None = None,
+    type: str | None = None,
+    sender_id: int | None = None,
+    file_type: str | None = None,
+    date_from: date | datetime | None = None,
+    date_to: date | datetime | None = None,
     offset: int = 0,
     limit: int = 20,
-):
+) -> tuple[list[SearchHit], bool]:
     """Ranked full-text search over the stored vector, only where `user` may read.
 
     Queries: the readable conversations (not for a super admin), the newest id and one to seven
@@ -112,7 +124,7 @@ def message_search(
     order = {message_id: index for index, (message_id, _) in enumerate(page)}
     # Snippets (ts_headline re-parses the text, the costly part) for the returned page only.
     query = SearchQuery(q, search_type="websearch", config=config)
-    rows = sorted(
+    hits = sorted(
         # (a hit deleted since its step was read is left out)
         Message.objects.filter(id__in=[message_id for message_id, _ in page[:limit]], deleted_at__isnull=True)
         .order_by()
@@ -131,9 +143,9 @@ def message_search(
         ),
         key=lambda message: order[message.id],
     )
-    for message in rows:
+    for message in hits:
         message.rank = ranks[message.id]
-    return load_attachments(rows), len(page) > limit
+    return load_attachments(hits), len(page) > limit
 
 
 def _newest_matches(
@@ -171,10 +183,11 @@ def _newest_matches(
         with connection.cursor() as cursor:
             if not bitmaps:
                 cursor.execute(sql, params)
-                return cursor.fetchall()
-            cursor.execute(_WITH_BITMAPS.format(query=sql), params)
-            cursor.nextset()  # past the SET, to the query's rows
-            return cursor.fetchall()
+            else:
+                cursor.execute(_WITH_BITMAPS.format(query=sql), params)
+                cursor.nextset()  # past the SET, to the query's rows
+            ranked: list[tuple[int, float]] = cursor.fetchall()
+            return ranked
 
     if few_readable:
         return newest(scope.filter(walked), n, bitmaps=True)

@@ -1,13 +1,17 @@
 """REST views over the socket state: presence for first paint, and totals for staff."""
 
+from datetime import timedelta
+
 from asgiref.sync import async_to_sync
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.requests import AuthedRequest
 from core.errors import ValidationFailed
 from messaging.selectors import messages_sent_since, presence_visible_users
 from messaging.socket import registry
@@ -35,7 +39,7 @@ class PresenceView(APIView):
         },
         tags=["users"],
     )
-    def get(self, request):
+    def get(self, request: AuthedRequest) -> Response:
         try:
             ids = [int(part) for part in request.query_params.get("ids", "").split(",") if part.strip()]
         except ValueError:
@@ -56,8 +60,8 @@ class PresenceView(APIView):
 
 
 class IsStaff(BasePermission):
-    def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.is_staff)  # type: ignore[truthy-bool]  # (DRF may set no user)
 
 
 class SocketStatsView(APIView):
@@ -77,7 +81,7 @@ class SocketStatsView(APIView):
         },
         tags=["service"],
     )
-    def get(self, request):
+    def get(self, request: AuthedRequest) -> Response:
         totals = async_to_sync(registry.stats)()
-        totals["messages_last_minute"] = messages_sent_since(timezone.now() - timezone.timedelta(minutes=1))
+        totals["messages_last_minute"] = messages_sent_since(timezone.now() - timedelta(minutes=1))
         return Response(totals)

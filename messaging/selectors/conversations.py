@@ -3,6 +3,8 @@ what is decided in `access`; these shape what it lets through, computed in SQL."
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
+
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 
@@ -10,13 +12,30 @@ from accounts.models import Role, User
 from messaging.models import Conversation, Participant
 from messaging.selectors.access import Reach, monitorable_conversations, monitoring_reach
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _Waiting(TypedDict):
+    waiting_for_staff: bool
+
+
+class _InboxCounts(TypedDict):
+    unread_count: int
+    waiting_for_staff: bool
+
+
+# A conversation as `_with_display` gives it; a membership as `conversation_list_for` does.
+DisplayedConversation: TypeAlias = "WithAnnotations[Conversation, _Waiting]"
+InboxMembership: TypeAlias = "WithAnnotations[Participant, _InboxCounts]"
+
 
 def _waiting_for_staff(path: str = "") -> Q:
     """Someone waits for a staff reply: the newest message is a student's (and not deleted)."""
     return Q(**{f"{path}last_message__sender__role": Role.STUDENT, f"{path}last_message__deleted_at__isnull": True})
 
 
-def _with_display(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
+def _with_display(queryset: QuerySet[Conversation]) -> QuerySet[DisplayedConversation]:
     """Last message with its sender and files, people, and `waiting_for_staff`."""
     return (
         queryset.select_related("last_message__sender")
@@ -30,7 +49,7 @@ def _with_display(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
 
 def conversation_list_for(
     user: User, *, archived: bool | None = None, pinned: bool | None = None
-) -> QuerySet[Participant]:
+) -> QuerySet[InboxMembership]:
     """The caller's memberships, most recent activity first; each carries its conversation, and
     `unread_count` and `waiting_for_staff`."""
     memberships = Participant.objects.filter(user=user, user__is_active=True)
@@ -81,7 +100,7 @@ def unread_by_consultant(user: User, *, office_id: int | None = None) -> QuerySe
         return User.objects.none()
     consultants = User.objects.filter(role=Role.CONSULTANT, is_active=True).select_related("office")
     if reach is Reach.OFFICE:
-        consultants = consultants.filter(office_id=user.office_id)
+        consultants = consultants.filter(office=user.office_id)
     if office_id is not None:
         consultants = consultants.filter(office_id=office_id)
     behind = F("conversation_memberships__conversation__last_seq") - F("conversation_memberships__last_read_seq")
@@ -94,7 +113,7 @@ def unread_by_consultant(user: User, *, office_id: int | None = None) -> QuerySe
     ).order_by("-unread", "first_name", "last_name", "id")
 
 
-def unread_total_for(user: User) -> dict:
+def unread_total_for(user: User) -> dict[str, int]:
     """The badge: unread messages over every conversation of `user` (archived and muted ones
     included), and in how many conversations. One query."""
     totals = Participant.objects.filter(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from django.db.models import Q
 
@@ -96,7 +96,7 @@ def _page_query(before: int | None, after: int | None) -> tuple[str, int | None]
     return "latest", None
 
 
-def _message_rows(rows) -> list[MessageRow]:
+def _message_rows(rows: list[tuple[Any, ...]]) -> list[MessageRow]:
     senders: dict[int, SenderRow] = {}
     messages = []
     for (
@@ -142,7 +142,7 @@ def _message_rows(rows) -> list[MessageRow]:
     return messages
 
 
-def _page(rows: list, key: str, limit: int) -> tuple[list[MessageRow], bool]:
+def _page(rows: list[tuple[Any, ...]], key: str, limit: int) -> tuple[list[MessageRow], bool]:
     more = len(rows) > limit
     rows = rows[:limit]
     if key != "after":
@@ -167,7 +167,7 @@ def messages_page(
 
 
 def messages_page_for(
-    user: User, conversation_id, *, before: int | None = None, after: int | None = None, limit: int = 50
+    user: User, conversation_id: Any, *, before: int | None = None, after: int | None = None, limit: int = 50
 ) -> tuple[list[MessageRow], bool] | None:
     """`messages_page` of a conversation the user takes part in, membership checked in the same
     query; None when they are not (or no longer) a participant: the caller then tries monitoring."""
@@ -185,7 +185,10 @@ def messages_page_for(
     return _page([row[1:] for row in rows if row[1] is not None], key, limit)
 
 
-def load_attachments(messages: list[Message]) -> list[Message]:
+M = TypeVar("M", bound=Message)
+
+
+def load_attachments(messages: list[M]) -> list[M]:
     """The files of these messages in one query, or none when no message carries files (only
     image, video and file messages do). Cheaper than prefetch_related on hot pages."""
     ids = [m.id for m in messages if m.type in FILE_TYPES]

@@ -4,6 +4,9 @@ leave, hand over, rename and the caller's own flags. Each event leaves after com
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from enum import Enum, auto
+from typing import Any, Final
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -17,6 +20,7 @@ from messaging import events
 from messaging.models import Conversation, ConversationType, Participant, ParticipantRole
 from messaging.selectors import contact_candidates_for, direct_conversation_with, participant_user_ids
 from notifications.services import notifications_create
+from offices.models import Office
 
 OFFICE_STAFF = (Role.MANAGER, Role.CONSULTANT, Role.RECEPTIONIST)
 
@@ -49,7 +53,7 @@ def _notify_added(conversation: Conversation, users: Iterable[User], actor: User
         )
 
 
-def _participants_for_create(actor: User, participant_ids: Iterable) -> list[User]:
+def _participants_for_create(actor: User, participant_ids: Iterable[Any]) -> list[User]:
     try:
         ids = {int(pk) for pk in participant_ids} - {actor.pk}
     except (TypeError, ValueError):
@@ -78,7 +82,7 @@ def _participants_for_create(actor: User, participant_ids: Iterable) -> list[Use
 
 
 def _direct_get_or_create(
-    *, user_a: User, user_b: User, creator: User | None, office_id, lead=None
+    *, user_a: User, user_b: User, creator: User | None, office_id: int | None, lead: Any = None
 ) -> tuple[Conversation, bool]:
     key = Conversation.direct_key_for(user_a.pk, user_b.pk)
     existing = Conversation.objects.filter(direct_key=key).first()
@@ -107,7 +111,7 @@ def _direct_get_or_create(
 
 @transaction.atomic
 def conversation_create(
-    *, actor: User, type: str, participant_ids: Iterable, title: str = ""
+    *, actor: User, type: str, participant_ids: Iterable[Any], title: str = ""
 ) -> tuple[Conversation, bool]:
     """Start a conversation. A direct conversation with the same person returns the existing one."""
     if type not in ConversationType.values:
@@ -139,7 +143,7 @@ def conversation_create(
     return conversation, created
 
 
-def conversation_direct_get_or_create(*, actor: User, user_id) -> tuple[Conversation, bool]:
+def conversation_direct_get_or_create(*, actor: User, user_id: Any) -> tuple[Conversation, bool]:
     """The direct conversation of `actor` with that user: the existing one (automatic ones
     included, whoever opened it), else a new one if the role table lets `actor` start it (404
     otherwise, like a person who does not exist). `created` says which."""
@@ -151,7 +155,7 @@ def conversation_direct_get_or_create(*, actor: User, user_id) -> tuple[Conversa
 
 @transaction.atomic
 def conversation_ensure_direct(
-    *, user_a: User, user_b: User, actor: User | None = None, office=None, lead=None
+    *, user_a: User, user_b: User, actor: User | None = None, office: Office | None = None, lead: Any = None
 ) -> Conversation:
     """System use (automatic conversations): the pair's direct conversation, created if missing.
 
@@ -191,6 +195,7 @@ def participant_replace(
                 .values_list("user_id", flat=True)
                 .first()
             )
+            assert other is not None  # a direct conversation has its two people
             new_key = Conversation.direct_key_for(other, new_user.pk)
             # An older direct conversation of the new pair keeps its own history; this one becomes the pair's.
             Conversation.objects.filter(direct_key=new_key).exclude(pk=conversation.pk).update(
@@ -223,7 +228,7 @@ def _admin_membership(actor: User, conversation: Conversation) -> Participant:
 
 
 @transaction.atomic
-def participants_add(*, actor: User, conversation: Conversation, user_ids: Iterable) -> list[User]:
+def participants_add(*, actor: User, conversation: Conversation, user_ids: Iterable[Any]) -> list[User]:
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     _admin_membership(actor, conversation)
     try:
@@ -256,7 +261,7 @@ def _remove(conversation: Conversation, user_id: int) -> None:
 
 
 @transaction.atomic
-def participants_remove(*, actor: User, conversation: Conversation, user_id) -> None:
+def participants_remove(*, actor: User, conversation: Conversation, user_id: Any) -> None:
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     try:
         user_id = int(user_id)
@@ -288,12 +293,24 @@ def conversation_leave(*, actor: User, conversation: Conversation) -> None:
             successor.save(update_fields=["role"])
 
 
-_UNSET = object()
+class _Unset(Enum):
+    """An argument not given (None is a value: no title, not muted)."""
+
+    UNSET = auto()
+
+
+_UNSET: Final = _Unset.UNSET
 
 
 @transaction.atomic
 def conversation_update(
-    *, actor: User, conversation: Conversation, title=_UNSET, is_archived=_UNSET, is_pinned=_UNSET, muted_until=_UNSET
+    *,
+    actor: User,
+    conversation: Conversation,
+    title: str | _Unset | None = _UNSET,
+    is_archived: bool | _Unset = _UNSET,
+    is_pinned: bool | _Unset = _UNSET,
+    muted_until: datetime | _Unset | None = _UNSET,
 ) -> Conversation:
     """The title (group admins) and the caller's own archived / pinned / muted-until flags."""
     membership = Participant.objects.select_for_update().filter(conversation=conversation, user=actor).first()
@@ -304,7 +321,7 @@ def conversation_update(
         conversation.title = (title or "").strip()[:200]
         conversation.save(update_fields=["title", "updated_at"])
         _conversation_event(events.CONVERSATION_UPDATED, conversation)
-    flags = {}
+    flags: dict[str, object] = {}
     for field, value in (("is_archived", is_archived), ("is_pinned", is_pinned), ("muted_until", muted_until)):
         if value is not _UNSET:
             setattr(membership, field, value)

@@ -9,13 +9,14 @@ function, under the conversation's lock), and idempotency by `client_id`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from datetime import timedelta
 from functools import lru_cache
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -31,7 +32,7 @@ from messaging.selectors import conversation_can_monitor, participant_user_ids
 
 
 @lru_cache(maxsize=8)
-def _profanity_pattern(words: tuple[str, ...]) -> re.Pattern | None:
+def _profanity_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
     if not words:
         return None
     alternatives = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
@@ -148,7 +149,7 @@ STORED_FIELDS = [field.attname for field in Message._meta.concrete_fields if not
 
 
 def _message_store(
-    *, sender: User, conversation_id: int, type: str, content: str, reply_to_id, client_id
+    *, sender: User, conversation_id: int, type: str, content: str, reply_to_id: int | None, client_id: str | None
 ) -> tuple[Message, list[int]]:
     """The hot path of every send: one call of the database function `messaging_message_store`
     (messaging/sql/message_store.sql), which locks the conversation, checks membership and the reply
@@ -251,12 +252,17 @@ def _message_type_for(mime_types: list[str]) -> str:
 
 
 class _DuplicateSend(Exception):
-    def __init__(self, message: Message):
+    def __init__(self, message: Message) -> None:
         self.message = message
 
 
 def message_send_with_files(
-    *, sender: User, conversation: Conversation, files, content: str = "", client_id: str | None = None
+    *,
+    sender: User,
+    conversation: Conversation,
+    files: Sequence[UploadedFile],
+    content: str = "",
+    client_id: str | None = None,
 ) -> tuple[Message, bool]:
     """Check every file, store it under a random key, and send one message carrying them all."""
     if client_id:

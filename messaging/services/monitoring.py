@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from accounts.models import User
 from messaging.models import Conversation, MonitoringAudit, Participant
 
 
 def monitoring_audit_record(
-    *, actor: User, action: str, conversation: Conversation | None = None, office_id=None, details=None
+    *,
+    actor: User,
+    action: str,
+    conversation: Conversation | None = None,
+    office_id: int | None = None,
+    details: dict[str, Any] | None = None,
 ) -> None:
     """Reads and exports by someone outside the conversation leave a row the super admin can see."""
     if conversation is not None and Participant.objects.filter(conversation=conversation, user=actor).exists():

@@ -2,9 +2,10 @@
 
 import sys
 from contextlib import nullcontext
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from accounts.models import User
@@ -13,7 +14,7 @@ from messaging.exports import conversation_export
 from messaging.models import AuditAction
 
 
-def _day(value: str):
+def _day(value: str) -> date:
     try:
         return datetime.strptime(value, "%Y-%m-%d").date()  # noqa: DTZ007 - only the date is kept
     except ValueError as exc:
@@ -27,7 +28,7 @@ class Command(BaseCommand):
         "Each export is audited."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--as", dest="actor", required=True, help="email of the manager or super admin exporting")
         parser.add_argument("--office", type=int, help="office id (managers: their own)")
         parser.add_argument("--from", dest="date_from", help="first day, YYYY-MM-DD")
@@ -35,18 +36,28 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["csv", "json"], default="json")
         parser.add_argument("--output", help="file to write (default: standard output)")
 
-    def handle(self, *args, actor, office, date_from, date_to, format, output, **options):
+    def handle(
+        self,
+        *args: Any,
+        actor: str,
+        office: int | None,
+        date_from: str | None,
+        date_to: str | None,
+        format: str,
+        output: str | None,
+        **options: Any,
+    ) -> None:
         user = User.objects.filter(email__iexact=actor, is_active=True).first()
         if user is None or not selectors.monitors_conversations(user):
             raise CommandError("--as must name an active manager or super admin.")
         if office and not selectors.monitors_office(user, office):
             raise CommandError("Office not found.")
-        conversations = selectors.monitoring_list(user, office_id=office)
+        chosen = selectors.monitoring_list(user, office_id=office)
         if date_from:
-            conversations = conversations.filter(last_activity_at__gte=datetime.combine(_day(date_from), time.min, UTC))
+            chosen = chosen.filter(last_activity_at__gte=datetime.combine(_day(date_from), time.min, UTC))
         if date_to:
-            conversations = conversations.filter(created_at__lt=datetime.combine(_day(date_to), time.max, UTC))
-        conversations = list(conversations)
+            chosen = chosen.filter(created_at__lt=datetime.combine(_day(date_to), time.max, UTC))
+        conversations = list(chosen)
         with open(output, "w", encoding="utf-8", newline="") if output else nullcontext(sys.stdout) as out:
             for conversation in tqdm(
                 conversations, desc="conversations", unit="conv", file=sys.stderr, disable=not output

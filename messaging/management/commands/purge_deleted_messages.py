@@ -1,10 +1,11 @@
 """Clear the content and files of messages deleted longer ago than the retention period."""
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
@@ -18,11 +19,11 @@ class Command(BaseCommand):
         "their content is cleared and their files removed. The rows stay, so seq numbers and receipts stay whole."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--days", type=int, default=settings.MESSAGE_DELETED_RETENTION_DAYS)
         parser.add_argument("--dry-run", action="store_true")
 
-    def handle(self, *args, days, dry_run, **options):
+    def handle(self, *args: Any, days: int, dry_run: bool, **options: Any) -> None:
         cutoff = timezone.now() - timedelta(days=days)
         due = Message.objects.filter(deleted_at__lt=cutoff).exclude(content="", attachments__isnull=True)
         ids = list(due.values_list("id", flat=True).distinct())
