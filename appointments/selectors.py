@@ -16,7 +16,7 @@ def appointment_list_for(user: User) -> QuerySet[Appointment]:
     if user.role == Role.SUPER_ADMIN:
         return appointments.all()
     if user.role in (Role.MANAGER, Role.RECEPTIONIST):
-        return appointments.filter(office_id=user.office_id)
+        return appointments.filter(office=user.office_id)
     if user.role == Role.CONSULTANT:
         return appointments.filter(consultant=user)
     return appointments.filter(student=user)
@@ -40,7 +40,7 @@ def calendar_consultants_for(user: User) -> QuerySet[User]:
     if not user.is_active:
         consultants = consultants.none()
     elif user.role in (Role.MANAGER, Role.RECEPTIONIST):
-        consultants = consultants.filter(office_id=user.office_id)
+        consultants = consultants.filter(office=user.office_id)
     elif user.role == Role.CONSULTANT:
         consultants = consultants.filter(pk=user.pk)
     elif user.role == Role.STUDENT:

@@ -65,8 +65,9 @@ def _timeline(appointment: Appointment, actor: User, text: str, data: dict | Non
 
 def _notify(appointment: Appointment, actor: User, kind: str, title: str) -> None:
     people = [appointment.consultant, appointment.student]
-    if appointment.lead_id and appointment.lead.student_id and appointment.lead.student_id != appointment.student_id:
-        people.append(appointment.lead.student)
+    lead = appointment.lead  # (None without a query when the appointment has no lead)
+    if lead is not None and lead.student_id and lead.student_id != appointment.student_id:
+        people.append(lead.student)
     recipients = {p.pk: p for p in people if p is not None and p.pk != actor.pk}
     if recipients:
         notifications_create(
@@ -82,7 +83,7 @@ def _notify(appointment: Appointment, actor: User, kind: str, title: str) -> Non
 def appointment_book(
     *,
     actor: User,
-    consultant: User,
+    consultant: User | None,
     start: datetime,
     end: datetime,
     title: str,
@@ -263,7 +264,7 @@ def reminders_send(*, now: datetime | None = None) -> int:
                 for p in (
                     appointment.consultant,
                     appointment.student,
-                    appointment.lead.student if appointment.lead_id else None,
+                    appointment.lead.student if appointment.lead is not None else None,
                 )
                 if p
             }

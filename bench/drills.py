@@ -42,15 +42,19 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.servers import free_port, wait_until_up  # noqa: E402
+
+if TYPE_CHECKING:
+    from core.tests.live_server import PrivateRedis
 
 RETRY_AFTER_ERROR = 1.0  # a send answered with an error goes out again this much later
 
@@ -173,8 +177,8 @@ async def http_get(port: int, path: str, token: str) -> tuple[int, dict | None]:
     if b"transfer-encoding: chunked" in head.lower():
         chunks, rest = [], body
         while rest:
-            size, _, rest = rest.partition(b"\r\n")
-            size = int(size, 16)
+            size_line, _, rest = rest.partition(b"\r\n")
+            size = int(size_line, 16)
             if not size:
                 break
             chunks.append(rest[:size])
@@ -205,7 +209,7 @@ class Person:
 class Client:
     def __init__(self, drill: Drill, person: Person, home: int):
         self.drill, self.person, self.home = drill, person, home
-        self.ws = None
+        self.ws: ClientConnection | None = None
         self.node = home
         self.seen: dict[int, str] = {}  # seq -> "live" | "catch-up"
         self.contiguous = 0  # every seq up to this one is seen: where a catch-up starts
@@ -658,17 +662,17 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix=f"crm-drill-{args.fault}-"))
     workdir.chmod(0o755)  # a private PostgreSQL runs as another user under it
     extra: dict[str, str] = {"REDIS_NAMESPACE": f"crm.drill-{uuid.uuid4().hex[:8]}"}  # a clean slate in Redis
-    private = None
+    private: PrivateRedis | PrivatePostgres | None = None
     if args.fault == "redis-restart":
         from core.tests.live_server import PrivateRedis
 
-        private = PrivateRedis()
-        private.start()
-        extra["REDIS_URL"] = private.url
+        redis_server = private = PrivateRedis()
+        redis_server.start()
+        extra["REDIS_URL"] = redis_server.url
     elif args.fault == "postgres-restart":
         (workdir / "pg").mkdir()
-        private = PrivatePostgres(workdir / "pg")
-        extra["DATABASE_URL"] = private.url
+        postgres = private = PrivatePostgres(workdir / "pg")
+        extra["DATABASE_URL"] = postgres.url
     os.environ.update(extra)  # this process reads and writes the same stores as the nodes
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_project.settings.dev")
 
@@ -725,7 +729,7 @@ def main() -> int:
         )
         print(
             f"  machine: {os.cpu_count()} cores, load average {load_before[0]:.1f} before and "
-            f"{os.getloadavg()[0]:.1f} after; {busy:.0f} of {wall * os.cpu_count():.0f} core-seconds busy "
+            f"{os.getloadavg()[0]:.1f} after; {busy:.0f} of {wall * (os.cpu_count() or 1):.0f} core-seconds busy "
             f"(nodes: {nodes_cpu}; this client {sum(psutil.Process().cpu_times()[:2]):.0f} s in all); "
             f"the drill ran {elapsed:.0f} s; node logs in {workdir}"
         )

@@ -84,9 +84,10 @@ def prepare_data() -> dict[str, str]:
     call_command("flush", verbosity=0, interactive=False)
     call_command("seed", size="small", offices=2, verbosity=0)
     call_command("ensure_dev_admin", email="conformance.admin@example.com", password="demo-Pass-2024", verbosity=0)
-    emails = {Role.SUPER_ADMIN: "conformance.admin@example.com"}
+    emails: dict[str, str] = {Role.SUPER_ADMIN: "conformance.admin@example.com"}
     for role in (Role.MANAGER, Role.CONSULTANT, Role.RECEPTIONIST, Role.STUDENT):
         user = User.objects.filter(role=role, is_active=True, office__name="London").order_by("id").first()
+        assert user is not None, f"the seed has a {role} in London"
         emails[role] = user.email
     assert set(emails) == set(Role.values)
     return emails

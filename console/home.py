@@ -72,7 +72,7 @@ def _office_home(request) -> dict:
     waiting_rows = conversation_rows(waiting[:8], user)
     first_documents = list(documents[:5])
     for document in first_documents:
-        document.owner = document.student or document.lead
+        document.owner = document.student or document.lead  # type: ignore[attr-defined]  # for the template
     return {
         "office": office,
         "offices": every_office,
@@ -110,6 +110,7 @@ def _consultant_home(request) -> dict:
 def _receptionist_home(request) -> dict:
     user = request.user
     office = office_in_view(request).office
+    assert office is not None  # a receptionist's own office
     agenda = _agenda(appointment_agenda_for(user, offices=[office], days=1))
     consultants = list(calendar_consultants_for(user).filter(office_id=office.pk))
     today = office_today(office)

@@ -23,6 +23,8 @@ def _may_handle(actor: User, *, student: User | None, lead: Lead | None) -> bool
         return True
     if lead is not None:
         return lead_list_for(actor).filter(pk=lead.pk).exists() and actor.role in (Role.MANAGER, Role.CONSULTANT)
+    if student is None:  # (a document belongs to a student or a lead)
+        return False
     if actor.role == Role.MANAGER:
         return student.office_id == actor.office_id
     if actor.role == Role.CONSULTANT:
@@ -59,7 +61,7 @@ def document_upload(*, actor: User, file, kind: str, student: User | None = None
                 kind=kind,
                 student=student,
                 lead=lead,
-                office_id=(lead.office_id if lead else student.office_id),
+                office_id=(lead.office_id if lead else student.office_id if student else None),
                 file_key=stored.key,
                 file_name=checked.name,
                 mime_type=checked.mime_type,

@@ -91,7 +91,8 @@ def act(request, lead_id: int):
     action = request.POST.get("action")
     try:
         if action == "assign":
-            consultant = consultants_for(user).filter(pk=_int(request.POST.get("consultant"))).first()
+            consultant_id = _int(request.POST.get("consultant"))
+            consultant = consultants_for(user).filter(pk=consultant_id).first() if consultant_id is not None else None
             if consultant is None:
                 raise ValidationFailed("Choose a consultant.", code="not_a_consultant")
             lead = services.lead_assign(actor=user, lead=lead, consultant=consultant)

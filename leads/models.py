@@ -22,7 +22,7 @@ class LeadStatus(models.TextChoices):
 
 
 # The pipeline's open stages, in order; converted and lost are closed.
-OPEN_STATUSES = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.APPLIED]
+OPEN_STATUSES: list[str] = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.APPLIED]
 
 
 class Lead(models.Model):

@@ -20,7 +20,7 @@ def lead_list_for(user: User) -> QuerySet[Lead]:
     if user.role == Role.MANAGER:
         return leads.filter(Q(office_id=user.office_id) | Q(office__isnull=True))
     if user.role == Role.RECEPTIONIST:
-        return leads.filter(office_id=user.office_id)
+        return leads.filter(office=user.office_id)
     if user.role == Role.CONSULTANT:
         return leads.filter(assigned_to=user)
     return leads.none()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -307,17 +308,19 @@ def lead_assign(*, actor: User, lead: Lead, consultant: User) -> Lead:
 
 
 def _lead_conversation_to(*, lead: Lead, previous: User | None, consultant: User, actor: User) -> None:
-    existing = None
+    student = lead.student
+    if student is None:  # (the caller checked: the lead has an account)
+        return
     if previous is not None:
         existing = (
             Conversation.objects.filter(lead=lead, participants__user=previous)
-            .filter(participants__user=lead.student)
+            .filter(participants__user=student)
             .first()
         )
-    if existing is not None:
-        participant_replace(conversation=existing, old_user=previous, new_user=consultant, actor=actor)
-    else:
-        conversation_ensure_direct(user_a=lead.student, user_b=consultant, actor=actor, office=lead.office, lead=lead)
+        if existing is not None:
+            participant_replace(conversation=existing, old_user=previous, new_user=consultant, actor=actor)
+            return
+    conversation_ensure_direct(user_a=student, user_b=consultant, actor=actor, office=lead.office, lead=lead)
 
 
 @transaction.atomic
@@ -353,7 +356,7 @@ def lead_convert(*, actor: User, lead: Lead) -> Lead:
         User.objects.filter(pk=lead.student.pk).update(office=lead.office)
     previous, lead.status, lead.converted_at = lead.status, LeadStatus.CONVERTED, timezone.now()
     lead.save(update_fields=["student", "status", "converted_at", "updated_at"])
-    if settings.AUTO_CREATE_CONVERSATIONS and lead.assigned_to_id:
+    if settings.AUTO_CREATE_CONVERSATIONS and lead.assigned_to is not None:
         # Assigned before it had an account: the lead–consultant conversation opens now.
         conversation_ensure_direct(
             user_a=lead.student, user_b=lead.assigned_to, actor=actor, office=lead.office, lead=lead
@@ -373,8 +376,10 @@ def lead_escalate(*, actor: User, lead: Lead, note: str = ""):
     """Opens (or reuses) the conversation between the office's manager and the lead."""
     if not _can_manage(actor, lead):
         raise Forbidden("You cannot escalate this lead.")
-    if lead.student_id is None:
+    student = lead.student
+    if student is None:
         raise ValidationFailed("The lead has no account to talk to yet.", code="no_account")
+    manager: User | None
     if actor.role == Role.MANAGER:
         # A manager escalating takes the conversation themself (this also covers website signups
         # still in the unassigned queue, which have no office to look a manager up in).
@@ -382,11 +387,13 @@ def lead_escalate(*, actor: User, lead: Lead, note: str = ""):
     else:
         manager = (
             User.objects.filter(role=Role.MANAGER, office_id=lead.office_id, is_active=True).order_by("id").first()
+            if lead.office_id is not None
+            else None  # an unassigned website signup: no office, no manager to look up
         )
     if manager is None:
         raise ValidationFailed("This office has no manager.", code="no_manager")
     conversation = conversation_ensure_direct(
-        user_a=manager, user_b=lead.student, actor=actor, office=lead.office, lead=lead
+        user_a=manager, user_b=student, actor=actor, office=lead.office, lead=lead
     )
     activity_record(
         lead=lead,
@@ -435,7 +442,7 @@ def leads_import_csv(*, actor: User, data: bytes, office=None) -> dict:
             code="invalid_csv",
             details={"columns": list(IMPORT_COLUMNS)},
         )
-    report = {"created": 0, "skipped": 0, "errors": []}
+    report: dict[str, Any] = {"created": 0, "skipped": 0, "errors": []}
     # Rows are numbered by the file line they start on (a quoted cell may span lines), as an editor shows them.
     next_line = reader.line_num + 1
     for count, row in enumerate(reader, start=1):

@@ -70,7 +70,7 @@ def announcement_create(*, actor, title: str, body: str = "", office=None):
     recipients = User.objects.filter(is_active=True).exclude(pk=actor.pk)
     if office is not None:
         recipients = recipients.filter(office=office)
-    recipients = list(recipients.only("id"))
+    people = list(recipients.only("id"))
     Notification.objects.bulk_create(
         [
             Notification(
@@ -80,11 +80,11 @@ def announcement_create(*, actor, title: str, body: str = "", office=None):
                 body=body,
                 data={"announcement_id": announcement.id},
             )
-            for user in recipients
+            for user in people
         ],
         batch_size=1000,
     )
-    broadcast_to_users([user.pk for user in recipients], "system_announcement", announcement_payload(announcement))
+    broadcast_to_users([user.pk for user in people], "system_announcement", announcement_payload(announcement))
     return announcement
 
 

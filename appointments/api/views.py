@@ -29,7 +29,7 @@ class AppointmentFilter(filters.FilterSet):
 
 
 class AppointmentPagination(CursorPagination):
-    ordering = ("start", "id")
+    ordering = ("start", "id")  # type: ignore[assignment]  # DRF takes a tuple (stubs: str)
 
 
 def _consultant(consultant_id):

@@ -42,7 +42,7 @@ class LeadFilter(filters.FilterSet):
 
 
 class LeadPagination(CursorPagination):
-    ordering = ("-created_at", "-id")
+    ordering = ("-created_at", "-id")  # type: ignore[assignment]  # DRF takes a tuple (stubs: str)
 
 
 def _office(user, office_id):

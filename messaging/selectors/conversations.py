@@ -3,7 +3,7 @@ what is decided in `access`; these shape what it lets through, computed in SQL."
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeAlias, TypedDict
+from typing import TYPE_CHECKING, TypeAlias, TypedDict, cast
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
@@ -20,6 +20,11 @@ class _Waiting(TypedDict):
     waiting_for_staff: bool
 
 
+class _Unread(TypedDict):
+    unread: int
+    unread_conversations: int
+
+
 class _InboxCounts(TypedDict):
     unread_count: int
     waiting_for_staff: bool
@@ -28,6 +33,7 @@ class _InboxCounts(TypedDict):
 # A conversation as `_with_display` gives it; a membership as `conversation_list_for` does.
 DisplayedConversation: TypeAlias = "WithAnnotations[Conversation, _Waiting]"
 InboxMembership: TypeAlias = "WithAnnotations[Participant, _InboxCounts]"
+ConsultantUnread: TypeAlias = "WithAnnotations[User, _Unread]"
 
 
 def _waiting_for_staff(path: str = "") -> Q:
@@ -80,24 +86,24 @@ def participants_of(conversation: Conversation) -> QuerySet[Participant]:
     return Participant.objects.filter(conversation=conversation).select_related("user").order_by("id")
 
 
-def monitoring_list(user: User, *, office_id: int | None = None) -> QuerySet[Conversation]:
+def monitoring_list(user: User, *, office_id: int | None = None) -> QuerySet[DisplayedConversation]:
     conversations = monitorable_conversations(user)
     if office_id is not None:
         conversations = conversations.filter(office_id=office_id)
     return _with_display(conversations).order_by("-last_activity_at", "-id")
 
 
-def conversations_waiting_for_staff(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
+def conversations_waiting_for_staff(conversations: QuerySet[Conversation]) -> QuerySet[DisplayedConversation]:
     """Those whose newest message is a student's (someone waits for a staff reply), longest wait first."""
     return _with_display(conversations.filter(_waiting_for_staff())).order_by("last_message__created_at", "id")
 
 
-def unread_by_consultant(user: User, *, office_id: int | None = None) -> QuerySet[User]:
+def unread_by_consultant(user: User, *, office_id: int | None = None) -> QuerySet[ConsultantUnread]:
     """The consultants of the offices `user` monitors, each with `unread` (messages past their read
     pointers) and `unread_conversations`, most unread first. One query."""
     reach = monitoring_reach(user)
     if reach is Reach.NONE:
-        return User.objects.none()
+        return cast("QuerySet[ConsultantUnread]", User.objects.none())
     consultants = User.objects.filter(role=Role.CONSULTANT, is_active=True).select_related("office")
     if reach is Reach.OFFICE:
         consultants = consultants.filter(office=user.office_id)

@@ -13,7 +13,8 @@ class NotificationSerializer(serializers.Serializer):
     kind = serializers.CharField()
     title = serializers.CharField()
     body = serializers.CharField()
-    data = serializers.DictField()
+    # (a field named like a Serializer attribute: DRF's metaclass takes it off the class, the stubs do not know)
+    data = serializers.DictField()  # type: ignore[assignment]
     read = serializers.BooleanField()
     created_at = serializers.DateTimeField()
 
