@@ -34,7 +34,6 @@ def _clear_cache():
     if keys:
         client.delete(*keys)
     client.close()
-    yield
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -97,8 +96,13 @@ ROLES = ["super_admin", "manager", "consultant", "receptionist", "student"]
 @pytest.fixture
 def actors(super_admin, manager, consultant, receptionist, student):
     """One user per role, all in `office` (but the super admin): for table-driven permission tests."""
-    return {"super_admin": super_admin, "manager": manager, "consultant": consultant,
-            "receptionist": receptionist, "student": student}
+    return {
+        "super_admin": super_admin,
+        "manager": manager,
+        "consultant": consultant,
+        "receptionist": receptionist,
+        "student": student,
+    }
 
 
 def access_token_for(user) -> str:
@@ -131,10 +135,12 @@ def inbox(settings):
     Sync tests run each `async_to_sync` call in a fresh event loop, which the pub/sub layer does
     not support; these tests listen through the list-based Redis layer (same Redis, same groups).
     """
-    settings.CHANNEL_LAYERS = {"default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {**settings.CHANNEL_LAYERS["default"]["CONFIG"], "capacity": 1000},
-    }}
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {**settings.CHANNEL_LAYERS["default"]["CONFIG"], "capacity": 1000},
+        }
+    }
     layer = get_channel_layer()
 
     def listen(user):
@@ -150,7 +156,7 @@ def inbox(settings):
                 while True:
                     try:
                         received.append(await asyncio.wait_for(layer.receive(channel), timeout=0.2))
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         return
 
             async_to_sync(pull)()

@@ -16,7 +16,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             get_account_adapter(request).save_user(request, suggested, form, commit=False)
         with transaction.atomic():
             sociallogin.user = services.student_signup(
-                email=suggested.email, password=None, first_name=suggested.first_name or "",
+                email=suggested.email,
+                password=None,
+                first_name=suggested.first_name or "",
                 last_name=suggested.last_name or "",
             )
             sociallogin.save(request)

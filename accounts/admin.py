@@ -11,9 +11,7 @@ from core.errors import ApplicationError
 
 
 class UserAdminForm(forms.ModelForm):
-    password = forms.CharField(
-        required=False, widget=forms.PasswordInput, help_text="The new user's first password."
-    )
+    password = forms.CharField(required=False, widget=forms.PasswordInput, help_text="The new user's first password.")
 
     class Meta:
         model = User
@@ -67,14 +65,16 @@ class UserAdmin(ScopedAdmin):
         self.message_user(request, f"Deactivated {done} user(s).")
 
 
-
 class ConsolePasswordChangeForm(PasswordChangeForm):
     """The console's "Change password" through the same service as `POST auth/password`: the user's
     tokens and sockets end there too (Django's own form would only save the new hash)."""
 
     def save(self, commit=True):
-        self.user = services.password_change(user=self.user, old_password=self.cleaned_data["old_password"],
-                                             new_password=self.cleaned_data["new_password1"])
+        self.user = services.password_change(
+            user=self.user,
+            old_password=self.cleaned_data["old_password"],
+            new_password=self.cleaned_data["new_password1"],
+        )
         return self.user  # the view keeps this session signed in with the new hash
 
 
@@ -82,6 +82,7 @@ def console_password_change(request):
     """admin/password_change/, as AdminSite.password_change serves it, with the form above."""
     request.current_app = admin.site.name
     return PasswordChangeView.as_view(
-        form_class=ConsolePasswordChangeForm, success_url=reverse("admin:password_change_done"),
+        form_class=ConsolePasswordChangeForm,
+        success_url=reverse("admin:password_change_done"),
         extra_context=admin.site.each_context(request),
     )(request)

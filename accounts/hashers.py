@@ -26,8 +26,8 @@ def _bytes(password: str) -> bytes:
 class NodeBcryptPasswordHasher(BCryptPasswordHasher):
     algorithm = "bcrypt"
 
-    @property
-    def rounds(self) -> int:
+    @property  # read from settings on each use, so BCRYPT_ROUNDS can change (tests)
+    def rounds(self) -> int:  # type: ignore[override]
         return settings.BCRYPT_ROUNDS
 
     def encode(self, password, salt):

@@ -29,8 +29,9 @@ def locked_message() -> str:
 
 def lockout_response(request, original_response=None, credentials=None):
     """The console's answer to a locked sign-in: its own page, 429, no hint whether the account exists."""
-    return render(request, "accounts/login_locked.html", {"message": locked_message(), "title": "Sign-in locked"},
-                  status=429)
+    return render(
+        request, "accounts/login_locked.html", {"message": locked_message(), "title": "Sign-in locked"}, status=429
+    )
 
 
 class LockoutBackend(AxesStandaloneBackend):

@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -14,7 +16,7 @@ class Role(models.TextChoices):
 
 
 # Higher number, more authority: nobody creates or promotes to a rank above their own.
-ROLE_RANK = {
+ROLE_RANK: dict[str, int] = {
     Role.STUDENT: 0,
     Role.RECEPTIONIST: 1,
     Role.CONSULTANT: 1,
@@ -69,7 +71,7 @@ class User(AbstractBaseUser):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         ordering = ["id"]

@@ -10,23 +10,26 @@ Writes: override `save_model` / `delete_model` to call the app's services and le
 whole admin view rolls back (Django runs it in a transaction), so no half-saved record.
 """
 
+from typing import Any
+
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponseRedirect
 
 from accounts.models import MANAGING_ROLES, STAFF_ROLES, Role
 from core.errors import ApplicationError
 
 
-class ScopedAdmin(admin.ModelAdmin):
+class ScopedAdmin(admin.ModelAdmin):  # (for any app's model)
     view_roles: frozenset = frozenset(STAFF_ROLES)
     add_roles: frozenset = MANAGING_ROLES
     change_roles: frozenset = MANAGING_ROLES
     delete_roles: frozenset = frozenset({Role.SUPER_ADMIN})
 
-    def scoped_queryset(self, request):
+    def scoped_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         raise NotImplementedError("ScopedAdmin subclasses return their selector's queryset")
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = self.scoped_queryset(request)
         ordering = self.get_ordering(request)
         return queryset.order_by(*ordering) if ordering else queryset

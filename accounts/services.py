@@ -51,7 +51,9 @@ def _save_new(user: User) -> User:
 
 def _check_office_for_role(role: str, office) -> None:
     if role in STAFF_ROLES - {Role.SUPER_ADMIN} and office is None:
-        raise ValidationFailed("Staff must belong to an office.", code="office_required", details={"office_id": ["required"]})
+        raise ValidationFailed(
+            "Staff must belong to an office.", code="office_required", details={"office_id": ["required"]}
+        )
 
 
 @transaction.atomic
@@ -72,8 +74,15 @@ def student_signup(*, email: str, password: str | None, first_name: str, last_na
 
 @transaction.atomic
 def user_create(
-    *, actor: User, email: str, password: str, first_name: str = "", last_name: str = "",
-    role: str, office=None, phone: str = "",
+    *,
+    actor: User,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    role: str,
+    office=None,
+    phone: str = "",
 ) -> User:
     if actor.role not in MANAGING_ROLES:
         raise Forbidden("Only managers and super admins create users.")
@@ -183,7 +192,9 @@ def _password_set(*, user: User, new_password: str) -> User:
 def password_change(*, user: User, old_password: str, new_password: str) -> User:
     """Changing the password signs every session out, this one included (the caller gets a new pair)."""
     if not user.check_password(old_password):
-        raise ValidationFailed("The current password is wrong.", code="wrong_password", details={"old_password": ["wrong"]})
+        raise ValidationFailed(
+            "The current password is wrong.", code="wrong_password", details={"old_password": ["wrong"]}
+        )
     return _password_set(user=User.objects.select_for_update().get(pk=user.pk), new_password=new_password)
 
 
@@ -211,7 +222,7 @@ def password_reset_request(*, email: str) -> None:
     )
     try:
         send_mail("Reset your password", body, None, [user.email])
-    except Exception:  # noqa: BLE001 - the caller must not learn the account exists from an error
+    except Exception:  # the caller must not learn the account exists from an error
         logger.exception("password reset email could not be sent")
 
 
@@ -224,8 +235,11 @@ def _user_for_reset(code: str) -> User:
     # beyond bigint PostgreSQL would answer an error, not "no such row"
     user = User.objects.select_for_update().filter(pk=pk, is_active=True).first() if 0 < pk < 2**63 else None
     if user is None or not default_token_generator.check_token(user, token):
-        raise ValidationFailed("This reset code is invalid, expired or already used; ask for a new one.",
-                               code="reset_code_invalid", details={"code": ["invalid"]})
+        raise ValidationFailed(
+            "This reset code is invalid, expired or already used; ask for a new one.",
+            code="reset_code_invalid",
+            details={"code": ["invalid"]},
+        )
     return user
 
 

@@ -13,8 +13,17 @@ class AppointmentAdmin(ReadOnlyScopedAdmin):
 
     list_display = ["title", "start", "end", "status", "consultant", "student", "lead", "office"]
     list_filter = ["status", "office"]
-    search_fields = ["title", "consultant__first_name", "consultant__last_name", "student__first_name",
-                     "student__last_name", "student__email", "lead__first_name", "lead__last_name", "lead__email"]
+    search_fields = [
+        "title",
+        "consultant__first_name",
+        "consultant__last_name",
+        "student__first_name",
+        "student__last_name",
+        "student__email",
+        "lead__first_name",
+        "lead__last_name",
+        "lead__email",
+    ]
     list_select_related = ["consultant", "student", "lead", "office"]
     date_hierarchy = "start"
     actions = ["cancel"]
@@ -42,6 +51,8 @@ class AppointmentAdmin(ReadOnlyScopedAdmin):
     def cancel(self, request, queryset):
         for appointment in queryset:
             try:
-                services.appointment_cancel(actor=request.user, appointment=appointment, reason="Cancelled from the console")
+                services.appointment_cancel(
+                    actor=request.user, appointment=appointment, reason="Cancelled from the console"
+                )
             except ApplicationError as exc:
                 self.message_user(request, f"{appointment}: {exc.message}", messages.WARNING)

@@ -55,23 +55,37 @@ def calendar(request):
             lead = lead_get_for(user, request.GET["lead"])
         except NotFound:
             raise Http404("Lead not found.") from None
-    return TemplateResponse(request, "admin/appointments/calendar.html", {
-        **admin.site.each_context(request), "title": f"Calendar: {office.name}", "office": office,
-        "offices": view.switcher(), "consultants": consultants, "consultant": consultant,
-        "picks_consultant": user.role != Role.CONSULTANT,
-        "config": {
-            "office": {"id": office.pk, "name": office.name, "timezone": office.timezone,
-                       "opens": office.opens_at.strftime("%H:%M"), "closes": office.closes_at.strftime("%H:%M")},
-            "consultants": [{"id": c.pk, "name": c.full_name} for c in consultants],
-            "consultant_id": consultant.pk if consultant else None,
-            "lead": {"id": lead.pk, "name": lead.full_name, "student_id": lead.student_id} if lead else None,
-            "start": request.GET.get("start") or None,
-            "slot_minutes": settings.APPOINTMENT_SLOT_MINUTES,
-            "events_url": reverse("admin:appointments_appointment_calendar_events"),
-            "may_book": user.role in STAFF_BOOKERS,
-            "me": user.pk, "role": user.role,
+    return TemplateResponse(
+        request,
+        "admin/appointments/calendar.html",
+        {
+            **admin.site.each_context(request),
+            "title": f"Calendar: {office.name}",
+            "office": office,
+            "offices": view.switcher(),
+            "consultants": consultants,
+            "consultant": consultant,
+            "picks_consultant": user.role != Role.CONSULTANT,
+            "config": {
+                "office": {
+                    "id": office.pk,
+                    "name": office.name,
+                    "timezone": office.timezone,
+                    "opens": office.opens_at.strftime("%H:%M"),
+                    "closes": office.closes_at.strftime("%H:%M"),
+                },
+                "consultants": [{"id": c.pk, "name": c.full_name} for c in consultants],
+                "consultant_id": consultant.pk if consultant else None,
+                "lead": {"id": lead.pk, "name": lead.full_name, "student_id": lead.student_id} if lead else None,
+                "start": request.GET.get("start") or None,
+                "slot_minutes": settings.APPOINTMENT_SLOT_MINUTES,
+                "events_url": reverse("admin:appointments_appointment_calendar_events"),
+                "may_book": user.role in STAFF_BOOKERS,
+                "me": user.pk,
+                "role": user.role,
+            },
         },
-    })
+    )
 
 
 def _bad(message: str) -> JsonResponse:
@@ -91,20 +105,32 @@ def calendar_events(request):
     start, end = (t if timezone.is_aware(t) else t.replace(tzinfo=office.tzinfo) for t in (start, end))
     if not timedelta(0) < end - start <= MAX_RANGE:
         return _bad("A calendar shows at most 62 days.")
-    appointments = selectors.appointments_between_for(user, start=start, end=end, office_id=office.pk,
-                                                      consultant_id=consultant.pk if consultant else None)
+    appointments = selectors.appointments_between_for(
+        user, start=start, end=end, office_id=office.pk, consultant_id=consultant.pk if consultant else None
+    )
     events = []
     for a in appointments.select_related("lead__student"):
         attendee = a.student or a.lead
-        events.append({
-            "id": str(a.pk), "title": f"{attendee.full_name if attendee else '?'}: {a.title}",
-            "start": a.start.isoformat(), "end": a.end.isoformat(), "classNames": [f"status-{a.status}"],
-            "editable": a.status == AppointmentStatus.SCHEDULED,
-            "extendedProps": {
-                "kind": "appointment", "status": a.status, "status_label": a.get_status_display(), "title": a.title,
-                "consultant_id": a.consultant_id, "consultant": a.consultant.full_name,
-                "attendee": attendee.full_name if attendee else "", "lead_id": a.lead_id, "notes": a.notes,
-                "lead_url": reverse("admin:leads_lead_change", args=[a.lead_id]) if a.lead_id else None,
-            },
-        })
+        events.append(
+            {
+                "id": str(a.pk),
+                "title": f"{attendee.full_name if attendee else '?'}: {a.title}",
+                "start": a.start.isoformat(),
+                "end": a.end.isoformat(),
+                "classNames": [f"status-{a.status}"],
+                "editable": a.status == AppointmentStatus.SCHEDULED,
+                "extendedProps": {
+                    "kind": "appointment",
+                    "status": a.status,
+                    "status_label": a.get_status_display(),
+                    "title": a.title,
+                    "consultant_id": a.consultant_id,
+                    "consultant": a.consultant.full_name,
+                    "attendee": attendee.full_name if attendee else "",
+                    "lead_id": a.lead_id,
+                    "notes": a.notes,
+                    "lead_url": reverse("admin:leads_lead_change", args=[a.lead_id]) if a.lead_id else None,
+                },
+            }
+        )
     return JsonResponse(events, safe=False)

@@ -16,7 +16,7 @@ def appointment_list_for(user: User) -> QuerySet[Appointment]:
     if user.role == Role.SUPER_ADMIN:
         return appointments.all()
     if user.role in (Role.MANAGER, Role.RECEPTIONIST):
-        return appointments.filter(office_id=user.office_id)
+        return appointments.filter(office=user.office_id)
     if user.role == Role.CONSULTANT:
         return appointments.filter(consultant=user)
     return appointments.filter(student=user)
@@ -40,7 +40,7 @@ def calendar_consultants_for(user: User) -> QuerySet[User]:
     if not user.is_active:
         consultants = consultants.none()
     elif user.role in (Role.MANAGER, Role.RECEPTIONIST):
-        consultants = consultants.filter(office_id=user.office_id)
+        consultants = consultants.filter(office=user.office_id)
     elif user.role == Role.CONSULTANT:
         consultants = consultants.filter(pk=user.pk)
     elif user.role == Role.STUDENT:
@@ -69,19 +69,31 @@ def appointment_agenda_for(user: User, *, offices, days: int = 1) -> QuerySet[Ap
     window = Q()
     for office in offices:
         today = office_today(office)
-        window |= Q(office_id=office.pk, start__gte=local_day_start(office, today),
-                    start__lt=local_day_start(office, today + timedelta(days=days)))
+        window |= Q(
+            office_id=office.pk,
+            start__gte=local_day_start(office, today),
+            start__lt=local_day_start(office, today + timedelta(days=days)),
+        )
     if not window:
         return Appointment.objects.none()
-    return (appointment_list_for(user).filter(window).exclude(status=AppointmentStatus.CANCELLED)
-            .select_related("lead__student").order_by("start", "id"))
+    return (
+        appointment_list_for(user)
+        .filter(window)
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .select_related("lead__student")
+        .order_by("start", "id")
+    )
 
 
-def appointments_between_for(user: User, *, start: datetime, end: datetime, office_id: int,
-                             consultant_id: int | None = None) -> QuerySet[Appointment]:
+def appointments_between_for(
+    user: User, *, start: datetime, end: datetime, office_id: int, consultant_id: int | None = None
+) -> QuerySet[Appointment]:
     """A calendar's appointments (not cancelled) overlapping [start, end) in one office."""
-    appointments = appointment_list_for(user).filter(office_id=office_id, start__lt=end, end__gt=start).exclude(
-        status=AppointmentStatus.CANCELLED)
+    appointments = (
+        appointment_list_for(user)
+        .filter(office_id=office_id, start__lt=end, end__gt=start)
+        .exclude(status=AppointmentStatus.CANCELLED)
+    )
     if consultant_id is not None:
         appointments = appointments.filter(consultant_id=consultant_id)
     return appointments.order_by("start", "id")

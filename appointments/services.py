@@ -53,24 +53,44 @@ def _save(appointment: Appointment) -> Appointment:
 
 
 def _timeline(appointment: Appointment, actor: User, text: str, data: dict | None = None) -> None:
-    activity_record(lead=appointment.lead, student=None if appointment.lead_id else appointment.student, actor=actor,
-                    kind=ActivityKind.APPOINTMENT, text=text, data={"appointment_id": appointment.pk, **(data or {})})
+    activity_record(
+        lead=appointment.lead,
+        student=None if appointment.lead_id else appointment.student,
+        actor=actor,
+        kind=ActivityKind.APPOINTMENT,
+        text=text,
+        data={"appointment_id": appointment.pk, **(data or {})},
+    )
 
 
 def _notify(appointment: Appointment, actor: User, kind: str, title: str) -> None:
     people = [appointment.consultant, appointment.student]
-    if appointment.lead_id and appointment.lead.student_id and appointment.lead.student_id != appointment.student_id:
-        people.append(appointment.lead.student)
+    lead = appointment.lead  # (None without a query when the appointment has no lead)
+    if lead is not None and lead.student_id and lead.student_id != appointment.student_id:
+        people.append(lead.student)
     recipients = {p.pk: p for p in people if p is not None and p.pk != actor.pk}
     if recipients:
-        notifications_create(recipients=list(recipients.values()), kind=kind, title=title,
-                             body=f"{appointment.title}, {appointment.start.astimezone(appointment.office.tzinfo):%a %d %b %H:%M}",
-                             data={"appointment_id": appointment.pk})
+        notifications_create(
+            recipients=list(recipients.values()),
+            kind=kind,
+            title=title,
+            body=f"{appointment.title}, {appointment.start.astimezone(appointment.office.tzinfo):%a %d %b %H:%M}",
+            data={"appointment_id": appointment.pk},
+        )
 
 
 @transaction.atomic
-def appointment_book(*, actor: User, consultant: User, start: datetime, end: datetime, title: str,
-                     student: User | None = None, lead: Lead | None = None, notes: str = "") -> Appointment:
+def appointment_book(
+    *,
+    actor: User,
+    consultant: User | None,
+    start: datetime,
+    end: datetime,
+    title: str,
+    student: User | None = None,
+    lead: Lead | None = None,
+    notes: str = "",
+) -> Appointment:
     if consultant is None or consultant.role != Role.CONSULTANT or not consultant.is_active:
         raise ValidationFailed("Unknown consultant.", code="unknown_consultant")
     if actor.role == Role.STUDENT:
@@ -95,10 +115,25 @@ def appointment_book(*, actor: User, consultant: User, start: datetime, end: dat
     if not title:
         raise ValidationFailed("An appointment needs a title.", code="title_required")
     _check_times(start, end)
-    appointment = _save(Appointment(consultant=consultant, student=student, lead=lead, office=consultant.office,
-                                    title=title[:200], start=start, end=end, notes=notes, created_by=actor))
-    _timeline(appointment, actor, f"Appointment booked: {appointment.title}",
-              {"start": start.isoformat(), "end": end.isoformat()})
+    appointment = _save(
+        Appointment(
+            consultant=consultant,
+            student=student,
+            lead=lead,
+            office=consultant.office,
+            title=title[:200],
+            start=start,
+            end=end,
+            notes=notes,
+            created_by=actor,
+        )
+    )
+    _timeline(
+        appointment,
+        actor,
+        f"Appointment booked: {appointment.title}",
+        {"start": start.isoformat(), "end": end.isoformat()},
+    )
     _notify(appointment, actor, "appointment_booked", "Appointment booked")
     return appointment
 
@@ -108,7 +143,9 @@ def _locked(appointment: Appointment) -> Appointment:
 
 
 @transaction.atomic
-def appointment_reschedule(*, actor: User, appointment: Appointment, start: datetime, end: datetime, reason: str = "") -> Appointment:
+def appointment_reschedule(
+    *, actor: User, appointment: Appointment, start: datetime, end: datetime, reason: str = ""
+) -> Appointment:
     appointment = _locked(appointment)
     if not _may_change(actor, appointment):
         raise Forbidden("You cannot reschedule this appointment.")
@@ -118,8 +155,12 @@ def appointment_reschedule(*, actor: User, appointment: Appointment, start: date
     before = (appointment.start, appointment.end)
     appointment.start, appointment.end, appointment.reminder_sent_at = start, end, None
     _save(appointment)
-    _timeline(appointment, actor, "Appointment rescheduled" + (f": {reason}" if reason else ""),
-              {"from": [t.isoformat() for t in before], "to": [start.isoformat(), end.isoformat()], "reason": reason})
+    _timeline(
+        appointment,
+        actor,
+        "Appointment rescheduled" + (f": {reason}" if reason else ""),
+        {"from": [t.isoformat() for t in before], "to": [start.isoformat(), end.isoformat()], "reason": reason},
+    )
     _notify(appointment, actor, "appointment_rescheduled", "Appointment rescheduled")
     return appointment
 
@@ -134,7 +175,11 @@ def appointment_cancel(*, actor: User, appointment: Appointment, reason: str = "
         raise ValidationFailed(f"A {appointment.status} appointment cannot be cancelled.", code="not_scheduled")
     appointment.status, appointment.cancellation_reason = AppointmentStatus.CANCELLED, (reason or "").strip()[:255]
     appointment.save(update_fields=["status", "cancellation_reason", "updated_at"])
-    _timeline(appointment, actor, "Appointment cancelled" + (f": {appointment.cancellation_reason}" if appointment.cancellation_reason else ""))
+    _timeline(
+        appointment,
+        actor,
+        "Appointment cancelled" + (f": {appointment.cancellation_reason}" if appointment.cancellation_reason else ""),
+    )
     _notify(appointment, actor, "appointment_cancelled", "Appointment cancelled")
     return appointment
 
@@ -176,8 +221,11 @@ def _free_slots(opens: datetime, closes: datetime, busy: list[tuple[datetime, da
 def availability(*, consultant: User, day: date) -> list[dict]:
     """Free slots of APPOINTMENT_SLOT_MINUTES within the office's opening hours, in its time zone."""
     opens, closes = _opening_hours(consultant.office, day)
-    busy = list(Appointment.objects.filter(consultant=consultant, status=AppointmentStatus.SCHEDULED,
-                                           start__lt=closes, end__gt=opens).values_list("start", "end"))
+    busy = list(
+        Appointment.objects.filter(
+            consultant=consultant, status=AppointmentStatus.SCHEDULED, start__lt=closes, end__gt=opens
+        ).values_list("start", "end")
+    )
     return _free_slots(opens, closes, busy)
 
 
@@ -186,7 +234,10 @@ def office_availability(*, office, consultants: list[User], day: date) -> dict[i
     opens, closes = _opening_hours(office, day)
     busy: dict[int, list] = {consultant.pk: [] for consultant in consultants}
     for consultant_id, start, end in Appointment.objects.filter(
-            consultant__in=consultants, status=AppointmentStatus.SCHEDULED, start__lt=closes, end__gt=opens,
+        consultant__in=consultants,
+        status=AppointmentStatus.SCHEDULED,
+        start__lt=closes,
+        end__gt=opens,
     ).values_list("consultant_id", "start", "end"):
         busy[consultant_id].append((start, end))
     return {consultant_id: _free_slots(opens, closes, times) for consultant_id, times in busy.items()}
@@ -199,16 +250,30 @@ def reminders_send(*, now: datetime | None = None) -> int:
     horizon = now + timedelta(minutes=settings.APPOINTMENT_REMINDER_MINUTES)
     sent = 0
     with transaction.atomic():
-        due = list(Appointment.objects.select_for_update(skip_locked=True, of=("self",))
-                   .filter(status=AppointmentStatus.SCHEDULED, reminder_sent_at__isnull=True, start__gt=now, start__lte=horizon)
-                   .select_related("office", "consultant", "student", "lead__student"))
+        due = list(
+            Appointment.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                status=AppointmentStatus.SCHEDULED, reminder_sent_at__isnull=True, start__gt=now, start__lte=horizon
+            )
+            .select_related("office", "consultant", "student", "lead__student")
+        )
         Appointment.objects.filter(pk__in=[a.pk for a in due]).update(reminder_sent_at=now)
         for appointment in due:
-            people = {p.pk: p for p in (appointment.consultant, appointment.student,
-                                        appointment.lead.student if appointment.lead_id else None) if p}
-            notifications_create(recipients=list(people.values()), kind="appointment_reminder",
-                                 title=f"Reminder: {appointment.title}",
-                                 body=f"{appointment.start.astimezone(appointment.office.tzinfo):%a %d %b %H:%M}",
-                                 data={"appointment_id": appointment.pk})
+            people = {
+                p.pk: p
+                for p in (
+                    appointment.consultant,
+                    appointment.student,
+                    appointment.lead.student if appointment.lead is not None else None,
+                )
+                if p
+            }
+            notifications_create(
+                recipients=list(people.values()),
+                kind="appointment_reminder",
+                title=f"Reminder: {appointment.title}",
+                body=f"{appointment.start.astimezone(appointment.office.tzinfo):%a %d %b %H:%M}",
+                data={"appointment_id": appointment.pk},
+            )
             sent += 1
     return sent

@@ -28,8 +28,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import glob
 import json
 import os
+import pwd
 import random
 import signal
 import statistics
@@ -40,12 +42,19 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import psutil
+from websockets.asyncio.client import ClientConnection, connect
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.servers import free_port, wait_until_up  # noqa: E402
+
+if TYPE_CHECKING:
+    from core.tests.live_server import PrivateRedis
 
 RETRY_AFTER_ERROR = 1.0  # a send answered with an error goes out again this much later
 
@@ -58,11 +67,26 @@ class Node:
 
     def __init__(self, env: dict, log_dir: Path, number: int):
         self.port = free_port()
-        self.log = open(log_dir / f"node-{number}.log", "w+")
+        self.log = open(log_dir / f"node-{number}.log", "w+")  # noqa: SIM115 - the node's own, closed by stop()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "crm_project.serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--workers", "1", *os.environ.get("DRILL_DAPHNE_ARGS", "").split()],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "crm_project.serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                "1",
+                *os.environ.get("DRILL_DAPHNE_ARGS", "").split(),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def kill(self) -> None:
         """SIGKILL to the launcher and its worker at once: a machine gone."""
@@ -81,8 +105,6 @@ class Node:
 
     def cpu_seconds(self) -> float:
         """CPU time of the launcher and its daphne worker so far (0 once killed)."""
-        import psutil
-
         try:
             processes = [psutil.Process(self.process.pid), *psutil.Process(self.process.pid).children()]
             return sum(sum(p.cpu_times()[:2]) for p in processes)
@@ -107,9 +129,6 @@ class PrivatePostgres:
     """A throwaway PostgreSQL cluster (the machine's binaries) on a free port, stopped and started at will."""
 
     def __init__(self, directory: Path):
-        import glob
-        import pwd
-
         self.bin = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1])
         self.dir, self.port = directory, free_port()
         self.as_user = []
@@ -146,8 +165,10 @@ async def http_get(port: int, path: str, token: str) -> tuple[int, dict | None]:
     """One GET on a new connection (the drill must not depend on a client library's pooling)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-                     f"Connection: close\r\n\r\n".encode())
+        writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+            f"Connection: close\r\n\r\n".encode()
+        )
         raw = await reader.read()
     finally:
         writer.close()
@@ -156,12 +177,12 @@ async def http_get(port: int, path: str, token: str) -> tuple[int, dict | None]:
     if b"transfer-encoding: chunked" in head.lower():
         chunks, rest = [], body
         while rest:
-            size, _, rest = rest.partition(b"\r\n")
-            size = int(size, 16)
+            size_line, _, rest = rest.partition(b"\r\n")
+            size = int(size_line, 16)
             if not size:
                 break
             chunks.append(rest[:size])
-            rest = rest[size + 2:]
+            rest = rest[size + 2 :]
         body = b"".join(chunks)
     try:
         return status, json.loads(body) if body else None
@@ -188,7 +209,7 @@ class Person:
 class Client:
     def __init__(self, drill: Drill, person: Person, home: int):
         self.drill, self.person, self.home = drill, person, home
-        self.ws = None
+        self.ws: ClientConnection | None = None
         self.node = home
         self.seen: dict[int, str] = {}  # seq -> "live" | "catch-up"
         self.contiguous = 0  # every seq up to this one is seen: where a catch-up starts
@@ -200,13 +221,12 @@ class Client:
         self.dropped_at: float | None = None
         self.first_live: list[int] = []  # the first seq pushed on each socket (for the report on losses)
         self.caught_up_to = 0
+        self.sending: set[asyncio.Future[None]] = set()  # held until sent: the loop keeps tasks weakly
 
     def url(self, node: int) -> str:
         return f"ws://127.0.0.1:{self.drill.ports[node]}/ws/?token={self.person.token}"
 
     async def run(self) -> None:
-        from websockets.asyncio.client import connect
-
         attempt = 0
         while not self.drill.stopping:
             try:
@@ -218,7 +238,7 @@ class Client:
                 attempt += 1
                 if self.dropped_at is not None:  # as a balancer skips a dead node (the first connection stays home)
                     self.node = (self.node + 1) % len(self.drill.ports)
-                await asyncio.sleep(random.uniform(0, min(5.0, 0.25 * 2 ** attempt)))
+                await asyncio.sleep(random.uniform(0, min(5.0, 0.25 * 2**attempt)))
                 continue
             attempt = 0
             self.ws, self.live_here = ws, set()
@@ -281,10 +301,18 @@ class Client:
 
     def transmit(self, client_id: str, send: Send) -> None:
         send.retry_at = float("inf")  # until an error answers it, or the socket drops (then after the reconnect)
-        frame = {"event": "send_message", "id": client_id, "data": {
-            "conversation_id": self.person.conversation_id, "client_id": client_id,
-            "content": f"drill {client_id} {send.scheduled:.6f}"}}
-        asyncio.ensure_future(self._send_quietly(json.dumps(frame)))
+        frame = {
+            "event": "send_message",
+            "id": client_id,
+            "data": {
+                "conversation_id": self.person.conversation_id,
+                "client_id": client_id,
+                "content": f"drill {client_id} {send.scheduled:.6f}",
+            },
+        }
+        task = asyncio.ensure_future(self._send_quietly(json.dumps(frame)))
+        self.sending.add(task)
+        task.add_done_callback(self.sending.discard)
 
     async def _send_quietly(self, text: str) -> None:
         ws = self.ws
@@ -389,8 +417,9 @@ class Drill:
                 raise SystemExit(f"only {self.connected} of {len(self.clients)} sockets opened")
             await asyncio.sleep(0.1)
 
-    async def run(self, *, rate: float, seconds: float, fault, fault_at: float, drain: float = 60,
-                  before_closing=None) -> float:
+    async def run(
+        self, *, rate: float, seconds: float, fault, fault_at: float, drain: float = 60, before_closing=None
+    ) -> float:
         """Sends on schedule, the fault at `fault_at` s; returns when every send is acknowledged and
         every dropped client has caught up (or `drain` seconds after the schedule ends)."""
         retries = asyncio.create_task(self._retry_loop())
@@ -436,10 +465,17 @@ class Drill:
                 client.retry_due(now)
 
     def figures(self, stored_by_conversation: dict[int, set[int]], stored: int, stored_twice: int) -> Figures:
-        f = Figures(sent=len(self.client_ids), acked=len(self.ack_ms), stored=stored, stored_twice=stored_twice,
-                    refusals=dict(self.refusals.most_common()),
-                    send_errors=self.send_errors, catch_up_requests=self.catch_up_requests,
-                    ack_ms=self.ack_ms, deliver_ms=self.deliver_ms)
+        f = Figures(
+            sent=len(self.client_ids),
+            acked=len(self.ack_ms),
+            stored=stored,
+            stored_twice=stored_twice,
+            refusals=dict(self.refusals.most_common()),
+            send_errors=self.send_errors,
+            catch_up_requests=self.catch_up_requests,
+            ack_ms=self.ack_ms,
+            deliver_ms=self.deliver_ms,
+        )
         for client in self.clients:
             expected = stored_by_conversation.get(client.person.conversation_id, set())
             f.expected += len(expected)
@@ -447,9 +483,18 @@ class Drill:
             f.caught_up += sum(1 for seq in expected if client.seen.get(seq) == "catch-up")
             missing = expected - client.seen.keys()
             f.lost += len(missing)
-            examples = [(client.person.user_id, client.person.conversation_id, seq, client.reconnects,
-                         client.caught_up_to, client.first_live) for seq in sorted(missing)]
-            f.lost_examples += examples[:20 - len(f.lost_examples)]
+            examples = [
+                (
+                    client.person.user_id,
+                    client.person.conversation_id,
+                    seq,
+                    client.reconnects,
+                    client.caught_up_to,
+                    client.first_live,
+                )
+                for seq in sorted(missing)
+            ]
+            f.lost_examples += examples[: 20 - len(f.lost_examples)]
             f.doubled += client.doubled
             f.refused += client.refused
             f.reconnected += 1 if client.reconnects else 0
@@ -463,16 +508,20 @@ class Drill:
 
 
 def busy_seconds() -> float:
-    import psutil
-
     times = psutil.cpu_times()
-    return times.user + times.nice + times.system + getattr(times, "irq", 0) + getattr(times, "softirq", 0) \
+    return (
+        times.user
+        + times.nice
+        + times.system
+        + getattr(times, "irq", 0)
+        + getattr(times, "softirq", 0)
         + getattr(times, "steal", 0)
+    )
 
 
 def pct(values, p):
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else 0.0
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))] if values else 0.0
 
 
 # --- data (Django) -----------------------------------------------------------------------
@@ -488,15 +537,30 @@ def make_people(count: int, group: int, tag: str) -> list[Person]:
     from offices.models import Office
 
     office, _ = Office.objects.get_or_create(name="Drills")
-    users = User.objects.bulk_create([User(email=f"drill-{tag}-{n}@drill.example.com", role=Role.CONSULTANT,
-                                           office=office, password="!") for n in range(count)])
-    conversations = Conversation.objects.bulk_create([
-        Conversation(type="group", title=f"drill {tag} {n}", office=office, last_activity_at=timezone.now())
-        for n in range(count // group)])
-    Participant.objects.bulk_create([Participant(conversation=conversations[n // group], user=user)
-                                     for n, user in enumerate(users) if n // group < len(conversations)])
-    return [Person(user.id, str(AccessToken.for_user(user)), conversations[n // group].id)
-            for n, user in enumerate(users) if n // group < len(conversations)]
+    users = User.objects.bulk_create(
+        [
+            User(email=f"drill-{tag}-{n}@drill.example.com", role=Role.CONSULTANT, office=office, password="!")
+            for n in range(count)
+        ]
+    )
+    conversations = Conversation.objects.bulk_create(
+        [
+            Conversation(type="group", title=f"drill {tag} {n}", office=office, last_activity_at=timezone.now())
+            for n in range(count // group)
+        ]
+    )
+    Participant.objects.bulk_create(
+        [
+            Participant(conversation=conversations[n // group], user=user)
+            for n, user in enumerate(users)
+            if n // group < len(conversations)
+        ]
+    )
+    return [
+        Person(user.id, str(AccessToken.for_user(user)), conversations[n // group].id)
+        for n, user in enumerate(users)
+        if n // group < len(conversations)
+    ]
 
 
 def stored_messages(conversation_ids, client_ids) -> tuple[dict[int, set[int]], int, int]:
@@ -508,7 +572,8 @@ def stored_messages(conversation_ids, client_ids) -> tuple[dict[int, set[int]], 
 
     by_conversation: dict[int, set[int]] = {}
     for conversation_id, seq in Message.objects.filter(conversation_id__in=conversation_ids).values_list(
-            "conversation_id", "seq"):
+        "conversation_id", "seq"
+    ):
         by_conversation.setdefault(conversation_id, set()).add(seq)
     rows = Message.objects.filter(client_id__in=client_ids)
     stored = rows.values("client_id").distinct().count()
@@ -516,15 +581,25 @@ def stored_messages(conversation_ids, client_ids) -> tuple[dict[int, set[int]], 
     return by_conversation, stored, twice
 
 
-def run_drill(*, ports: list[int], people: list[Person], rate: float, seconds: float, fault, fault_at: float,
-              drain: float = 60, before_closing=None) -> tuple[Figures, float]:
+def run_drill(
+    *,
+    ports: list[int],
+    people: list[Person],
+    rate: float,
+    seconds: float,
+    fault,
+    fault_at: float,
+    drain: float = 60,
+    before_closing=None,
+) -> tuple[Figures, float]:
     """Connect every person, run the schedule with the fault, and count. Returns (figures, seconds)."""
     drill = Drill(ports, people)
 
     async def main():
         await drill.connect_all()
-        return await drill.run(rate=rate, seconds=seconds, fault=fault, fault_at=fault_at, drain=drain,
-                               before_closing=before_closing)
+        return await drill.run(
+            rate=rate, seconds=seconds, fault=fault, fault_at=fault_at, drain=drain, before_closing=before_closing
+        )
 
     elapsed = asyncio.run(main())
     from django.db import connection
@@ -537,24 +612,36 @@ def run_drill(*, ports: list[int], people: list[Person], rate: float, seconds: f
 def report(name: str, f: Figures, setup: str) -> str:
     lines = [
         f"{name}: {setup}",
-        f"  sent {f.sent}, acked {f.acked}, stored {f.stored} (stored twice: {f.stored_twice}); "
-        f"send errors answered and retried: {f.send_errors}",
-        f"  deliveries expected {f.expected}: live {f.live}, recovered by catch-up {f.caught_up}, "
-        f"LOST {f.lost}, DOUBLED {f.doubled}",
-        f"  reconnect storm: {f.reconnected} of {f.dropped_sockets} dropped sockets back and caught up "
-        f"{f.storm_seconds:.1f} s after the fault began (per socket p50 {f.reconnect_p50:.1f} s, "
-        f"p99 {f.reconnect_p99:.1f} s); {f.catch_up_requests} catch-up requests",
+        (
+            f"  sent {f.sent}, acked {f.acked}, stored {f.stored} (stored twice: {f.stored_twice}); "
+            f"send errors answered and retried: {f.send_errors}"
+        ),
+        (
+            f"  deliveries expected {f.expected}: live {f.live}, recovered by catch-up {f.caught_up}, "
+            f"LOST {f.lost}, DOUBLED {f.doubled}"
+        ),
+        (
+            f"  reconnect storm: {f.reconnected} of {f.dropped_sockets} dropped sockets back and caught up "
+            f"{f.storm_seconds:.1f} s after the fault began (per socket p50 {f.reconnect_p50:.1f} s, "
+            f"p99 {f.reconnect_p99:.1f} s); {f.catch_up_requests} catch-up requests"
+        ),
         f"  failed connection attempts: {f.refused}" + "".join(f"; {n} {k}" for k, n in f.refusals.items()),
     ]
     if f.ack_ms:
-        lines.append(f"  ack from the scheduled send: p50 {pct(f.ack_ms, 50):.0f} ms, p99 {pct(f.ack_ms, 99):.0f} ms, "
-                     f"max {max(f.ack_ms) / 1000:.1f} s; live delivery p50 {pct(f.deliver_ms, 50):.0f} ms, "
-                     f"p99 {pct(f.deliver_ms, 99):.0f} ms")
-    lines.append(f"  server tracebacks in the nodes' logs: {f.tracebacks} during the drill, "
-                 f"{f.tracebacks_at_close} while it closed every socket at the end")
+        lines.append(
+            f"  ack from the scheduled send: p50 {pct(f.ack_ms, 50):.0f} ms, p99 {pct(f.ack_ms, 99):.0f} ms, "
+            f"max {max(f.ack_ms) / 1000:.1f} s; live delivery p50 {pct(f.deliver_ms, 50):.0f} ms, "
+            f"p99 {pct(f.deliver_ms, 99):.0f} ms"
+        )
+    lines.append(
+        f"  server tracebacks in the nodes' logs: {f.tracebacks} during the drill, "
+        f"{f.tracebacks_at_close} while it closed every socket at the end"
+    )
     if f.lost_examples:
-        lines.append("  lost, e.g. (user, conversation, seq, reconnects, caught up to seq, first seq pushed on "
-                     "each socket): " + ", ".join(map(str, f.lost_examples[:10])))
+        lines.append(
+            "  lost, e.g. (user, conversation, seq, reconnects, caught up to seq, first seq pushed on "
+            "each socket): " + ", ".join(map(str, f.lost_examples[:10]))
+        )
     return "\n".join(lines)
 
 
@@ -575,17 +662,17 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix=f"crm-drill-{args.fault}-"))
     workdir.chmod(0o755)  # a private PostgreSQL runs as another user under it
     extra: dict[str, str] = {"REDIS_NAMESPACE": f"crm.drill-{uuid.uuid4().hex[:8]}"}  # a clean slate in Redis
-    private = None
+    private: PrivateRedis | PrivatePostgres | None = None
     if args.fault == "redis-restart":
         from core.tests.live_server import PrivateRedis
 
-        private = PrivateRedis()
-        private.start()
-        extra["REDIS_URL"] = private.url
+        redis_server = private = PrivateRedis()
+        redis_server.start()
+        extra["REDIS_URL"] = redis_server.url
     elif args.fault == "postgres-restart":
         (workdir / "pg").mkdir()
-        private = PrivatePostgres(workdir / "pg")
-        extra["DATABASE_URL"] = private.url
+        postgres = private = PrivatePostgres(workdir / "pg")
+        extra["DATABASE_URL"] = postgres.url
     os.environ.update(extra)  # this process reads and writes the same stores as the nodes
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_project.settings.dev")
 
@@ -610,30 +697,42 @@ def main() -> int:
             await asyncio.sleep(args.outage)
             await asyncio.to_thread(private.start)
 
-        import psutil
-
         load_before, cpu_before = os.getloadavg(), [node.cpu_seconds() for node in nodes]
         machine_before, started = busy_seconds(), time.monotonic()
         marks = {}
-        figures, elapsed = run_drill(ports=[n.port for n in nodes], people=people, rate=args.rate,
-                                     seconds=args.seconds, fault=fault, fault_at=args.seconds / 2,
-                                     before_closing=lambda: marks.update({n: n.log_size() for n in nodes}))
+        figures, elapsed = run_drill(
+            ports=[n.port for n in nodes],
+            people=people,
+            rate=args.rate,
+            seconds=args.seconds,
+            fault=fault,
+            fault_at=args.seconds / 2,
+            before_closing=lambda: marks.update({n: n.log_size() for n in nodes}),
+        )
         time.sleep(1)  # the nodes' last lines
         figures.tracebacks = sum(node.tracebacks(0, marks.get(node)) for node in nodes)
         figures.tracebacks_at_close = sum(node.tracebacks(marks[node]) for node in nodes if node in marks)
-        what = {"node-kill": f"SIGKILL of node {len(nodes)} (its launcher and worker)",
-                "redis-restart": f"Redis killed, started again {args.outage:g} s later",
-                "postgres-restart": f"PostgreSQL stopped (fast), started again {args.outage:g} s later"}[args.fault]
-        setup = (f"{len(nodes)} nodes, {len(people)} sockets in {len(people) // args.group} conversations of "
-                 f"{args.group}, {args.rate:g} sends/s for {args.seconds:g} s, {what} at {args.seconds / 2:g} s")
+        what = {
+            "node-kill": f"SIGKILL of node {len(nodes)} (its launcher and worker)",
+            "redis-restart": f"Redis killed, started again {args.outage:g} s later",
+            "postgres-restart": f"PostgreSQL stopped (fast), started again {args.outage:g} s later",
+        }[args.fault]
+        setup = (
+            f"{len(nodes)} nodes, {len(people)} sockets in {len(people) // args.group} conversations of "
+            f"{args.group}, {args.rate:g} sends/s for {args.seconds:g} s, {what} at {args.seconds / 2:g} s"
+        )
         print(report(args.fault, figures, setup))
         busy, wall = busy_seconds() - machine_before, time.monotonic() - started
-        nodes_cpu = ", ".join(f"{after - before:.0f} s" if after else "killed"
-                              for before, after in zip(cpu_before, [node.cpu_seconds() for node in nodes]))
-        print(f"  machine: {os.cpu_count()} cores, load average {load_before[0]:.1f} before and "
-              f"{os.getloadavg()[0]:.1f} after; {busy:.0f} of {wall * os.cpu_count():.0f} core-seconds busy "
-              f"(nodes: {nodes_cpu}; this client {sum(psutil.Process().cpu_times()[:2]):.0f} s in all); "
-              f"the drill ran {elapsed:.0f} s; node logs in {workdir}")
+        nodes_cpu = ", ".join(
+            f"{after - before:.0f} s" if after else "killed"
+            for before, after in zip(cpu_before, [node.cpu_seconds() for node in nodes], strict=True)
+        )
+        print(
+            f"  machine: {os.cpu_count()} cores, load average {load_before[0]:.1f} before and "
+            f"{os.getloadavg()[0]:.1f} after; {busy:.0f} of {wall * (os.cpu_count() or 1):.0f} core-seconds busy "
+            f"(nodes: {nodes_cpu}; this client {sum(psutil.Process().cpu_times()[:2]):.0f} s in all); "
+            f"the drill ran {elapsed:.0f} s; node logs in {workdir}"
+        )
         return 0 if figures.lost == 0 and figures.doubled == 0 and figures.stored == figures.sent else 1
     finally:
         for node in nodes:

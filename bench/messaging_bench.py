@@ -28,25 +28,26 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-
-import crm_project.asgi  # noqa: E402, F401  (loads the app as the server does, garbage collector included)
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from rest_framework_simplejwt.tokens import RefreshToken  # noqa: E402
 
+import crm_project.asgi  # noqa: E402, F401  (loads the app as the server does, garbage collector included)
 from accounts.models import Role, User  # noqa: E402
+from bench.servers import free_port, wait_until_up  # noqa: E402
 from offices.models import Office  # noqa: E402
-from servers import free_port, wait_until_up  # noqa: E402  (bench/servers.py)
 
 DEEP_PAGES = 10_000
 
-WORDS = ("visa application passport transcript deadline interview scholarship tuition offer letter "
-         "university campus housing insurance appointment document payment english test score").split()
+WORDS = (
+    "visa application passport transcript deadline interview scholarship tuition offer letter "
+    "university campus housing insurance appointment document payment english test score"
+).split()
 
 
 def pct(values, p):
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def timed(fn, runs):
@@ -65,7 +66,9 @@ def report(name, samples, goal):
 def generate(messages: int) -> tuple[User, User, int]:
     call_command("migrate", verbosity=0)
     office, _ = Office.objects.get_or_create(name="Bench office")
-    heavy, _ = User.objects.get_or_create(email="bench-heavy@example.com", defaults={"role": Role.CONSULTANT, "office": office})
+    heavy, _ = User.objects.get_or_create(
+        email="bench-heavy@example.com", defaults={"role": Role.CONSULTANT, "office": office}
+    )
     admin, _ = User.objects.get_or_create(email="bench-admin@example.com", defaults={"role": Role.SUPER_ADMIN})
     conversations = 2000
     # Conversation 1 holds a history of DEEP_PAGES pages of 50 (the "10,000th page" is real);
@@ -79,18 +82,24 @@ def generate(messages: int) -> tuple[User, User, int]:
             return heavy, admin, cur.fetchone()[0]
         print(f"generating {messages:,} messages ...", flush=True)
         started = time.perf_counter()
-        cur.execute("TRUNCATE messaging_message, messaging_participant, messaging_conversation RESTART IDENTITY CASCADE")
+        cur.execute(
+            "TRUNCATE messaging_message, messaging_participant, messaging_conversation RESTART IDENTITY CASCADE"
+        )
         cur.execute(f"""
-            INSERT INTO messaging_conversation (type, title, office_id, direct_key, last_seq, last_activity_at, created_at, updated_at)
+            INSERT INTO messaging_conversation
+                (type, title, office_id, direct_key, last_seq, last_activity_at, created_at, updated_at)
             SELECT 'group', 'bench ' || g, {office.id}, NULL, 0, now() - (g || ' minutes')::interval, now(), now()
             FROM generate_series(1, {conversations}) g""")
         # the heavy user is in 500 conversations; a partner in each
         cur.execute(f"""
-            INSERT INTO messaging_participant (conversation_id, user_id, role, joined_at, last_read_seq, last_delivered_seq, is_archived, is_pinned)
+            INSERT INTO messaging_participant
+                (conversation_id, user_id, role, joined_at, last_read_seq, last_delivered_seq, is_archived, is_pinned)
             SELECT g, {heavy.id}, 'member', now(), 0, 0, false, false FROM generate_series(1, 500) g""")
         words = "ARRAY[" + ",".join(f"'{w}'" for w in WORDS) + "]"
-        content = (f"({words})[1 + (c * 7 + s * 13) % {len(WORDS)}] || ' ' || ({words})[1 + (c * 3 + s * 5) % {len(WORDS)}]"
-                   f" || ' message ' || s || ' about ' || ({words})[1 + (s * 11) % {len(WORDS)}]")
+        content = (
+            f"({words})[1 + (c * 7 + s * 13) % {len(WORDS)}] || ' ' || ({words})[1 + (c * 3 + s * 5) % {len(WORDS)}]"
+            f" || ' message ' || s || ' about ' || ({words})[1 + (s * 11) % {len(WORDS)}]"
+        )
         for first, last, count in ((1, 1, deep), (2, conversations, per)):
             cur.execute(f"""
                 INSERT INTO messaging_message (conversation_id, seq, sender_id, type, content, created_at)
@@ -110,12 +119,15 @@ def generate(messages: int) -> tuple[User, User, int]:
 def bench_search(user, label):
     client = Client()
     token = str(RefreshToken.for_user(user).access_token)
-    queries = [random.choice(WORDS) for _ in range(60)] + [f"{random.choice(WORDS)} {random.choice(WORDS)}" for _ in range(40)]
+    queries = [random.choice(WORDS) for _ in range(60)] + [
+        f"{random.choice(WORDS)} {random.choice(WORDS)}" for _ in range(40)
+    ]
     it = iter(queries)
 
     def run():
         response = client.get("/api/v1/messages/search", {"q": next(it)}, HTTP_AUTHORIZATION=f"Bearer {token}")
         assert response.status_code == 200
+
     report(f"search over HTTP handler ({label})", timed(run, len(queries)), "p95 <= 50 ms")
 
 
@@ -126,6 +138,7 @@ def bench_inbox(user):
     def run():
         response = client.get("/api/v1/conversations?limit=30", HTTP_AUTHORIZATION=f"Bearer {token}")
         assert response.status_code == 200 and len(response.json()["results"]) == 30
+
     timed(run, 5)
     report("conversation list, user in 500 conversations", timed(run, 100), "p95 <= 30 ms")
 
@@ -150,8 +163,12 @@ def _backend_pids() -> list[int]:
 
 
 def _wrk(url, token, seconds):
-    out = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "-H", f"Authorization: Bearer {token}", url],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t2", "-c32", f"-d{seconds}s", "-H", f"Authorization: Bearer {token}", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     requests = int(next(line for line in out.splitlines() if "requests in" in line).split()[0])
     failed = next((int(line.split()[-1]) for line in out.splitlines() if "Non-2xx" in line), 0)
     errors = next((line.strip() for line in out.splitlines() if "Socket errors" in line), "")
@@ -169,15 +186,37 @@ def bench_http(user, conversation_id, seconds, workers, runs):
     # One bench token makes every request one user's: the per-user API rate limit
     # (RATE_LIMIT_MAX_REQUESTS, 600/min) would answer 429 to nearly all of them, so the
     # bench raises it for its server. DEBUG stays off.
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm_project.settings.dev", "DEBUG": "false",
-           "LOG_LEVEL": "WARNING", "RATE_LIMIT_MAX_REQUESTS": "100000000"}
-    server = subprocess.Popen([sys.executable, "-m", "crm_project.serve", "--host", "127.0.0.1", "--port", str(port),
-                               "--workers", str(workers)],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "crm_project.settings.dev",
+        "DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+        "RATE_LIMIT_MAX_REQUESTS": "100000000",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "crm_project.serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_until_up(port)
-        worker_pids = [int(pid) for pid in
-                       Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()] if Path("/proc").exists() else []
+        worker_pids = (
+            [int(pid) for pid in Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()]
+            if Path("/proc").exists()
+            else []
+        )
         token = str(RefreshToken.for_user(user).access_token)
         with connection.cursor() as cur:
             cur.execute("SELECT last_seq FROM messaging_conversation WHERE id = %s", [conversation_id])
@@ -194,11 +233,15 @@ def bench_http(user, conversation_id, seconds, workers, runs):
                 cpu = (_cpu_seconds(worker_pids) - cpu_before) * 1000 / max(requests, 1)
                 pg = (_cpu_seconds(backends) - pg_before) * 1000 / max(requests, 1)
                 if failed or errors:
-                    raise SystemExit(f"history page over HTTP, {label}: {failed} of {requests} answers were not 2xx "
-                                     f"{errors}; throughput would be meaningless")
-                print(f"history page over HTTP, {label:<12} run {run} ({workers} daphne workers, wrk -c32)"
-                      f" {rps:8.0f} req/s   (goal >= 800)   CPU/request: server {cpu:.2f} ms,"
-                      f" postgres {pg:.2f} ms; load before {load:.1f}")
+                    raise SystemExit(
+                        f"history page over HTTP, {label}: {failed} of {requests} answers were not 2xx "
+                        f"{errors}; throughput would be meaningless"
+                    )
+                print(
+                    f"history page over HTTP, {label:<12} run {run} ({workers} daphne workers, wrk -c32)"
+                    f" {rps:8.0f} req/s   (goal >= 800)   CPU/request: server {cpu:.2f} ms,"
+                    f" postgres {pg:.2f} ms; load before {load:.1f}"
+                )
     finally:
         server.terminate()
         try:
@@ -212,10 +255,18 @@ def main():
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--http-seconds", type=int, default=10)
     parser.add_argument("--http-runs", type=int, default=3, help="wrk runs per page (the machine may be shared)")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="daphne workers for the HTTP part (default: WEB_CONCURRENCY, one per core)")
-    parser.add_argument("--only", choices=("search", "inbox", "http"), action="append",
-                        help="run only these parts (repeatable); default: all")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="daphne workers for the HTTP part (default: WEB_CONCURRENCY, one per core)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=("search", "inbox", "http"),
+        action="append",
+        help="run only these parts (repeatable); default: all",
+    )
     args = parser.parse_args()
     parts = set(args.only or ("search", "inbox", "http"))
     heavy, admin, _ = generate(args.messages)

@@ -43,9 +43,9 @@ from rest_framework_simplejwt.tokens import AccessToken  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
+from bench.servers import free_port, wait_until_up  # noqa: E402
 from messaging.models import Conversation, Participant  # noqa: E402
 from offices.models import Office  # noqa: E402
-from servers import free_port, wait_until_up  # noqa: E402  (bench/servers.py)
 
 STORES = tuple(os.environ.get("BENCH_STORES", "postgres,redis").split(","))
 RECEIVED = '"event":"message_received"'  # frames are compact JSON made once per event
@@ -55,14 +55,16 @@ def pct(values, p):
     if not values:
         return float("nan")
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def people(count, prefix):
     office, _ = Office.objects.get_or_create(name="WS bench")
     emails = [f"{prefix}{n}@bench.example.com" for n in range(count)]
     existing = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
-    User.objects.bulk_create([User(email=e, role=Role.CONSULTANT, office=office, password="!") for e in emails if e not in existing])
+    User.objects.bulk_create(
+        [User(email=e, role=Role.CONSULTANT, office=office, password="!") for e in emails if e not in existing]
+    )
     by_email = {u.email: u for u in User.objects.filter(email__in=emails)}
     return [by_email[e] for e in emails]
 
@@ -70,7 +72,8 @@ def people(count, prefix):
 def group_of(users, title):
     """The same conversation on every run (a user's socket subscribes to all their conversations)."""
     conversation, created = Conversation.objects.get_or_create(
-        type="group", title=title, defaults={"office": users[0].office, "last_activity_at": timezone.now()})
+        type="group", title=title, defaults={"office": users[0].office, "last_activity_at": timezone.now()}
+    )
     if created:
         Participant.objects.bulk_create([Participant(conversation=conversation, user=u) for u in users])
     return conversation
@@ -84,12 +87,25 @@ class Cluster:
     """N daphne processes on N ports; sockets are dealt out round-robin."""
 
     def __init__(self, workers):
-        env = {**os.environ, "DEBUG": "false", "LOG_LEVEL": "WARNING", "SOCKET_MAX_CONNECTIONS_PER_USER": "5",
-               "SOCKET_RATE_LIMIT": "1000", "ALLOWED_WS_ORIGINS": ""}
+        env = {
+            **os.environ,
+            "DEBUG": "false",
+            "LOG_LEVEL": "WARNING",
+            "SOCKET_MAX_CONNECTIONS_PER_USER": "5",
+            "SOCKET_RATE_LIMIT": "1000",
+            "ALLOWED_WS_ORIGINS": "",
+        }
         self.ports = [free_port() for _ in range(workers)]
-        self.servers = [subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crm_project.asgi:application"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in self.ports]
+        self.servers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crm_project.asgi:application"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for port in self.ports
+        ]
         self.next = 0
         for port in self.ports:
             wait_until_up(port)
@@ -127,7 +143,12 @@ class CpuMeter:
         return total
 
     def _now(self):
-        return (sum(sum(p.cpu_times()[:2]) for p in self.servers), sum(self.me.cpu_times()[:2]), self._stores(), self._busy())
+        return (
+            sum(sum(p.cpu_times()[:2]) for p in self.servers),
+            sum(self.me.cpu_times()[:2]),
+            self._stores(),
+            self._busy(),
+        )
 
     def __enter__(self):
         self.start = self._now()
@@ -136,21 +157,32 @@ class CpuMeter:
 
     def __exit__(self, *exc):
         end = self._now()
-        self.servers_s, self.client_s, self.stores_s, self.machine_s = (b - a for a, b in zip(self.start, end))
+        self.servers_s, self.client_s, self.stores_s, self.machine_s = (
+            b - a for a, b in zip(self.start, end, strict=True)
+        )
         self.elapsed = time.perf_counter() - self.started
 
     def line(self, per=None, unit="message"):
         rest = self.machine_s - self.servers_s - self.client_s - self.stores_s
-        parts = [f"servers {self.servers_s:5.1f} s, client {self.client_s:5.1f} s, PostgreSQL+Redis {self.stores_s:5.1f} s, "
-                 f"rest {rest:5.1f} s of {self.elapsed * psutil.cpu_count():4.1f} core-s"]
+        parts = [
+            (
+                f"servers {self.servers_s:5.1f} s, client {self.client_s:5.1f} s, "
+                f"PostgreSQL+Redis {self.stores_s:5.1f} s, "
+                f"rest {rest:5.1f} s of {self.elapsed * psutil.cpu_count():4.1f} core-s"
+            )
+        ]
         if per:
-            parts.append(f"server CPU {self.servers_s / per * 1000:5.2f} ms, PostgreSQL+Redis {self.stores_s / per * 1000:5.2f} ms per {unit}")
+            parts.append(
+                f"server CPU {self.servers_s / per * 1000:5.2f} ms, "
+                f"PostgreSQL+Redis {self.stores_s / per * 1000:5.2f} ms per {unit}"
+            )
         return "    cpu: " + "; ".join(parts)
 
 
 async def open_socket(port, user_token):
-    ws = await connect(f"ws://127.0.0.1:{port}/ws/?token={user_token}", max_queue=None, ping_interval=None,
-                       open_timeout=60)
+    ws = await connect(
+        f"ws://127.0.0.1:{port}/ws/?token={user_token}", max_queue=None, ping_interval=None, open_timeout=60
+    )
     await ws.send(json.dumps({"event": "ping", "id": "hello"}))
     while json.loads(await ws.recv()).get("id") != "hello":
         pass
@@ -160,7 +192,9 @@ async def open_socket(port, user_token):
 async def open_many(cluster, tokens, *, port=None, at_once=50, progress=False):
     sockets = []
     for start in range(0, len(tokens), at_once):
-        sockets += await asyncio.gather(*(open_socket(port or cluster.port(), t) for t in tokens[start:start + at_once]))
+        sockets += await asyncio.gather(
+            *(open_socket(port or cluster.port(), t) for t in tokens[start : start + at_once])
+        )
         if progress and len(sockets) % 1000 == 0:
             print(f"    {len(sockets):,} sockets open", flush=True)
     return sockets
@@ -186,7 +220,9 @@ async def latency(cluster, seconds):
         for n in range(total):
             key = f"lat-{n}-{time.time()}"
             sent_at[key] = time.perf_counter()
-            await sockets[0].send(json.dumps({"event": "send_message", "data": {"conversation_id": conversation.id, "content": key}}))
+            await sockets[0].send(
+                json.dumps({"event": "send_message", "data": {"conversation_id": conversation.id, "content": key}})
+            )
             await asyncio.sleep(1 / 20)
         await asyncio.sleep(1)
     for task in listeners:
@@ -194,15 +230,19 @@ async def latency(cluster, seconds):
     for ws in sockets:
         await ws.close()
     expected = total * 49
-    print(f"latency, 50-member conversation, 20 sends/s: p50 {statistics.median(samples):6.1f} ms  "
-          f"p99 {pct(samples, 99):6.1f} ms  delivered {len(samples)}/{expected}  (goal p50 <= 10, p99 <= 50)")
+    print(
+        f"latency, 50-member conversation, 20 sends/s: p50 {statistics.median(samples):6.1f} ms  "
+        f"p99 {pct(samples, 99):6.1f} ms  delivered {len(samples)}/{expected}  (goal p50 <= 10, p99 <= 50)"
+    )
     print(cpu.line(total, "message (49 deliveries)"))
 
 
 async def throughput(cluster, seconds, senders_count):
     senders = await asyncio.to_thread(people, senders_count, "tps")
     receivers = await asyncio.to_thread(people, 10, "tpr")
-    conversations = await asyncio.to_thread(lambda: [group_of([s, *receivers], f"bench throughput {n}") for n, s in enumerate(senders)])
+    conversations = await asyncio.to_thread(
+        lambda: [group_of([s, *receivers], f"bench throughput {n}") for n, s in enumerate(senders)]
+    )
     sender_tokens = await asyncio.to_thread(lambda: [token(u) for u in senders])
     receiver_tokens = await asyncio.to_thread(lambda: [token(u) for u in receivers])
     receiver_sockets = await open_many(cluster, receiver_tokens)
@@ -225,8 +265,15 @@ async def throughput(cluster, seconds, senders_count):
         n = 0
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            await ws.send(json.dumps({"event": "send_message", "id": str(n),
-                                      "data": {"conversation_id": conversation.id, "content": f"t{n}"}}))
+            await ws.send(
+                json.dumps(
+                    {
+                        "event": "send_message",
+                        "id": str(n),
+                        "data": {"conversation_id": conversation.id, "content": f"t{n}"},
+                    }
+                )
+            )
             while True:
                 frame = json.loads(await ws.recv())
                 if frame.get("id") == str(n):
@@ -237,7 +284,7 @@ async def throughput(cluster, seconds, senders_count):
 
     with CpuMeter(cluster) as cpu:
         started = time.perf_counter()
-        await asyncio.gather(*(sender(ws, c) for ws, c in zip(sender_sockets, conversations)))
+        await asyncio.gather(*(sender(ws, c) for ws, c in zip(sender_sockets, conversations, strict=True)))
         elapsed = time.perf_counter() - started
         for _ in range(50):  # wait for the tail of deliveries
             if received >= sent * 10:
@@ -248,9 +295,12 @@ async def throughput(cluster, seconds, senders_count):
         task.cancel()
     for ws in receiver_sockets + sender_sockets:
         await ws.close()
-    print(f"sustained: {sent / elapsed:7.0f} messages/s persisted, each to 10 recipients ({senders_count} senders); "
-          f"p50 ack {statistics.median(acks):5.1f} ms, p99 ack {pct(acks, 99):6.1f} ms; "
-          f"delivered {received}/{sent * 10} ({'none lost' if received == sent * 10 else 'LOST SOME'})  (goal >= 1000/s, p99 ack <= 100 ms)")
+    print(
+        f"sustained: {sent / elapsed:7.0f} messages/s persisted, each to 10 recipients ({senders_count} senders); "
+        f"p50 ack {statistics.median(acks):5.1f} ms, p99 ack {pct(acks, 99):6.1f} ms; "
+        f"delivered {received}/{sent * 10} ({'none lost' if received == sent * 10 else 'LOST SOME'})  "
+        "(goal >= 1000/s, p99 ack <= 100 ms)"
+    )
     print(cpu.line(sent))
 
 
@@ -261,7 +311,8 @@ async def open_loop(cluster, seconds, rate, senders_count):
     senders = await asyncio.to_thread(people, senders_count, "ols")
     receivers = await asyncio.to_thread(people, 10, "olr")
     conversations = await asyncio.to_thread(
-        lambda: [group_of([s, *receivers], f"bench open loop {n}") for n, s in enumerate(senders)])
+        lambda: [group_of([s, *receivers], f"bench open loop {n}") for n, s in enumerate(senders)]
+    )
     sender_tokens = await asyncio.to_thread(lambda: [token(u) for u in senders])
     receiver_tokens = await asyncio.to_thread(lambda: [token(u) for u in receivers])
     receiver_sockets = await open_many(cluster, receiver_tokens)
@@ -297,8 +348,11 @@ async def open_loop(cluster, seconds, rate, senders_count):
             late.append((time.perf_counter() - due) * 1000)
             due_at[n] = due
             conversation = conversations[n % len(conversations)]
-            frame = {"event": "send_message", "id": f"ol{n}",
-                     "data": {"conversation_id": conversation.id, "content": f"ol{n}"}}
+            frame = {
+                "event": "send_message",
+                "id": f"ol{n}",
+                "data": {"conversation_id": conversation.id, "content": f"ol{n}"},
+            }
             await sender_sockets[n % len(sender_sockets)].send(json.dumps(frame))
         for _ in range(100):  # up to 10 s for the tail
             if len(acks) >= total and len(deliveries) >= total * 10:
@@ -309,11 +363,13 @@ async def open_loop(cluster, seconds, rate, senders_count):
     for ws in receiver_sockets + sender_sockets:
         await ws.close()
     lost = total * 10 - len(deliveries)
-    print(f"open loop: {rate:g} sends/s scheduled for {seconds} s ({senders_count} senders, 10 recipients each): "
-          f"ack p50 {pct(acks, 50):6.1f} ms, p99 {pct(acks, 99):7.1f} ms; delivery p50 {pct(deliveries, 50):6.1f} ms, "
-          f"p99 {pct(deliveries, 99):7.1f} ms (both from the scheduled send time); acked {len(acks)}/{total}, "
-          f"delivered {len(deliveries)}/{total * 10} ({'none lost' if lost == 0 else f'LOST {lost}'}); "
-          f"the generator sent p99 {pct(late, 99):.1f} ms behind schedule")
+    print(
+        f"open loop: {rate:g} sends/s scheduled for {seconds} s ({senders_count} senders, 10 recipients each): "
+        f"ack p50 {pct(acks, 50):6.1f} ms, p99 {pct(acks, 99):7.1f} ms; delivery p50 {pct(deliveries, 50):6.1f} ms, "
+        f"p99 {pct(deliveries, 99):7.1f} ms (both from the scheduled send time); acked {len(acks)}/{total}, "
+        f"delivered {len(deliveries)}/{total * 10} ({'none lost' if lost == 0 else f'LOST {lost}'}); "
+        f"the generator sent p99 {pct(late, 99):.1f} ms behind schedule"
+    )
     print(cpu.line(total))
 
 
@@ -329,8 +385,11 @@ async def memory(cluster, count):
     await asyncio.sleep(2)
     after = process.memory_info().rss
     per = (after - before) / count
-    print(f"memory: {count:,} idle sockets on one process added {(after - before) / 2**20:6.1f} MiB = {per / 1024:5.1f} KiB per socket; "
-          f"the process holds {after / 2**30:4.2f} GiB  (goal: 10,000 sockets < 1 GiB); opened in {opened:.0f} s")
+    print(
+        f"memory: {count:,} idle sockets on one process added {(after - before) / 2**20:6.1f} MiB "
+        f"= {per / 1024:5.1f} KiB per socket; "
+        f"the process holds {after / 2**30:4.2f} GiB  (goal: 10,000 sockets < 1 GiB); opened in {opened:.0f} s"
+    )
     for ws in sockets:
         await ws.close()
 

@@ -33,8 +33,14 @@ sys.path.insert(0, str(ROOT))
 # The one who may delete most goes last.
 ROLES = os.environ.get("CONFORMANCE_ROLES", "student,receptionist,consultant,manager,super_admin").split(",")
 COVERAGE_ROLE = "super_admin"
-CHECKS = ["not_a_server_error", "status_code_conformance", "response_schema_conformance", "content_type_conformance",
-          "ignored_auth", "use_after_free"]
+CHECKS = [
+    "not_a_server_error",
+    "status_code_conformance",
+    "response_schema_conformance",
+    "content_type_conformance",
+    "ignored_auth",
+    "use_after_free",
+]
 # Operations no generated request may call, each with its reason (also in docs/api-conformance.md).
 EXCLUDED = {
     # Changing the role's own password or signing it out revokes the token the rest of the run uses.
@@ -72,15 +78,16 @@ def prepare_data() -> dict[str, str]:
     os.environ["DJANGO_SETTINGS_MODULE"] = SERVER_ENV["DJANGO_SETTINGS_MODULE"]
     os.environ.setdefault("TQDM_DISABLE", "1")
     django.setup()
-    from accounts.models import Role, User  # models load once Django is set up, just above
+    from accounts.models import Role, User  # noqa: PLC0415 - models load once Django is set up, just above
 
     call_command("migrate", verbosity=0, interactive=False)
     call_command("flush", verbosity=0, interactive=False)
     call_command("seed", size="small", offices=2, verbosity=0)
     call_command("ensure_dev_admin", email="conformance.admin@example.com", password="demo-Pass-2024", verbosity=0)
-    emails = {Role.SUPER_ADMIN: "conformance.admin@example.com"}
+    emails: dict[str, str] = {Role.SUPER_ADMIN: "conformance.admin@example.com"}
     for role in (Role.MANAGER, Role.CONSULTANT, Role.RECEPTIONIST, Role.STUDENT):
         user = User.objects.filter(role=role, is_active=True, office__name="London").order_by("id").first()
+        assert user is not None, f"the seed has a {role} in London"
         emails[role] = user.email
     assert set(emails) == set(Role.values)
     return emails
@@ -92,16 +99,19 @@ def wait_for(url: str, timeout: float = 60) -> None:
         try:
             urllib.request.urlopen(url, timeout=2)
             return
-        except OSError:
+        except OSError as exc:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not answer {url}")
+                raise RuntimeError(f"the server did not answer {url}") from exc
             time.sleep(0.3)
 
 
 def login(base: str, email: str) -> str:
-    request = urllib.request.Request(f"{base}/api/v1/auth/login", method="POST",
-                                     data=json.dumps({"email": email, "password": "demo-Pass-2024"}).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{base}/api/v1/auth/login",
+        method="POST",
+        data=json.dumps({"email": email, "password": "demo-Pass-2024"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     return json.loads(urllib.request.urlopen(request, timeout=10).read())["access"]
 
 
@@ -110,24 +120,43 @@ def run_role(base: str, role: str, token: str, report_dir: Path, schema: dict) -
     report = report_dir / f"{role}.json"
     command = [
         # the schema the server served (saved once, not generated again for every role)
-        str(Path(sys.executable).parent / "schemathesis"), "run", str(ROOT / "artifacts" / "openapi.json"),
-        "--url", base,
-        "--checks", ",".join(CHECKS),
-        "--header", f"Authorization: Bearer {token}",
-        "--max-examples", os.environ.get("CONFORMANCE_MAX_EXAMPLES", "5"),
+        str(Path(sys.executable).parent / "schemathesis"),
+        "run",
+        str(ROOT / "artifacts" / "openapi.json"),
+        "--url",
+        base,
+        "--checks",
+        ",".join(CHECKS),
+        "--header",
+        f"Authorization: Bearer {token}",
+        "--max-examples",
+        os.environ.get("CONFORMANCE_MAX_EXAMPLES", "5"),
         # The coverage phase (every boundary and negative case, ~3,000 requests) runs once, as the role
         # that reaches every operation; the other roles get the examples, fuzzing and stateful phases.
-        "--phases", "examples,coverage,fuzzing,stateful" if role == COVERAGE_ROLE else "examples,fuzzing,stateful",
-        "--seed", os.environ.get("CONFORMANCE_SEED", "13"),
+        "--phases",
+        "examples,coverage,fuzzing,stateful" if role == COVERAGE_ROLE else "examples,fuzzing,stateful",
+        "--seed",
+        os.environ.get("CONFORMANCE_SEED", "13"),
         # One worker: with two, CPython 3.11's ast.parse (Hypothesis describes its strategies with it)
         # sometimes failed with "AST constructor recursion depth mismatch" in one of the threads.
-        "--workers", "1", "--no-shrink", "--request-timeout", "30",
-        "--report", "json", "--report-json-path", str(report),
-        "--output-sanitize", "true", "--warnings", "off",
+        "--workers",
+        "1",
+        "--no-shrink",
+        "--request-timeout",
+        "30",
+        "--report",
+        "json",
+        "--report-json-path",
+        str(report),
+        "--output-sanitize",
+        "true",
+        "--warnings",
+        "off",
     ]
     command += _exclusions(schema)
-    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"},
-                          cwd=report_dir)  # its cache folder goes there, not into the checkout
+    done = subprocess.run(
+        command, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, cwd=report_dir
+    )  # its cache folder goes there, not into the checkout
     (ROOT / "artifacts" / f"conformance-{role}.txt").write_text(done.stdout + done.stderr)
     cases, failures = _totals(report)
     if done.returncode and not failures:
@@ -162,11 +191,14 @@ def main() -> int:
     port = free_port()
     artifacts = ROOT / "artifacts"
     artifacts.mkdir(exist_ok=True)
-    log = open(artifacts / "conformance-server.log", "w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crm_project.asgi:application"],
-        cwd=ROOT, env={**os.environ, **SERVER_ENV}, stdout=log, stderr=subprocess.STDOUT,
-    )
+    with open(artifacts / "conformance-server.log", "w") as log:  # the server writes to its own copy
+        server = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crm_project.asgi:application"],
+            cwd=ROOT,
+            env={**os.environ, **SERVER_ENV},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     results = {}
     try:
@@ -186,11 +218,12 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=15)
-        log.close()
     total_cases = sum(c for c, _ in results.values())
     total_failures = sum(f for _, f in results.values())
-    print(f"schemathesis: {total_cases} cases, {total_failures} failures over {len(results)} roles "
-          f"in {time.monotonic() - started:.0f} s")
+    print(
+        f"schemathesis: {total_cases} cases, {total_failures} failures over {len(results)} roles "
+        f"in {time.monotonic() - started:.0f} s"
+    )
     return 1 if total_failures or len(results) != len(ROLES) else 0
 
 

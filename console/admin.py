@@ -6,9 +6,14 @@ from django.apps import apps
 from django.contrib import admin
 
 _NOT_IN_CONSOLE = [
-    ("auth", "Group"), ("sites", "Site"), ("account", "EmailAddress"), ("socialaccount", "SocialApp"),
-    ("socialaccount", "SocialAccount"), ("socialaccount", "SocialToken"),
-    ("token_blacklist", "OutstandingToken"), ("token_blacklist", "BlacklistedToken"),
+    ("auth", "Group"),
+    ("sites", "Site"),
+    ("account", "EmailAddress"),
+    ("socialaccount", "SocialApp"),
+    ("socialaccount", "SocialAccount"),
+    ("socialaccount", "SocialToken"),
+    ("token_blacklist", "OutstandingToken"),
+    ("token_blacklist", "BlacklistedToken"),
 ]
 for _app_label, _model_name in _NOT_IN_CONSOLE:
     try:

@@ -39,8 +39,10 @@ def _agenda(appointments) -> list[dict]:
     for appointment in appointments:
         appointment.attendee = appointment.student or appointment.lead
         rows.append(appointment)
-    return [{"day": day, "appointments": list(items)}
-            for day, items in groupby(rows, key=lambda a: a.start.astimezone(a.office.tzinfo).date())]
+    return [
+        {"day": day, "appointments": list(items)}
+        for day, items in groupby(rows, key=lambda a: a.start.astimezone(a.office.tzinfo).date())
+    ]
 
 
 def _today_count(agenda: list[dict], offices) -> int:
@@ -70,15 +72,22 @@ def _office_home(request) -> dict:
     waiting_rows = conversation_rows(waiting[:8], user)
     first_documents = list(documents[:5])
     for document in first_documents:
-        document.owner = document.student or document.lead
+        document.owner = document.student or document.lead  # type: ignore[attr-defined]  # for the template
     return {
-        "office": office, "offices": every_office, "office_query": f"?office={chosen}" if chosen else "",
-        "agenda": agenda, "appointments_today": _today_count(agenda, offices),
+        "office": office,
+        "offices": every_office,
+        "office_query": f"?office={chosen}" if chosen else "",
+        "agenda": agenda,
+        "appointments_today": _today_count(agenda, offices),
         "pipeline": [(status, label, pipeline[status]) for status, label in LeadStatus.choices],
-        "unassigned": pipeline["unassigned"], "unassigned_leads": list(leads_waiting_for_assignment(leads)),
-        "waiting": waiting_rows, "waiting_count": waiting.count() if len(waiting_rows) == 8 else len(waiting_rows),
-        "consultants": consultants, "unread": sum(c.unread for c in consultants),
-        "documents": first_documents, "documents_count": documents.count(),
+        "unassigned": pipeline["unassigned"],
+        "unassigned_leads": list(leads_waiting_for_assignment(leads)),
+        "waiting": waiting_rows,
+        "waiting_count": waiting.count() if len(waiting_rows) == 8 else len(waiting_rows),
+        "consultants": consultants,
+        "unread": sum(c.unread for c in consultants),
+        "documents": first_documents,
+        "documents_count": documents.count(),
     }
 
 
@@ -88,9 +97,12 @@ def _consultant_home(request) -> dict:
     agenda = _agenda(appointment_agenda_for(user, offices=[office], days=1))
     pipeline = lead_pipeline_counts(lead_list_for(user))
     return {
-        "office": office, "agenda": agenda, "appointments_today": _today_count(agenda, [office]),
+        "office": office,
+        "agenda": agenda,
+        "appointments_today": _today_count(agenda, [office]),
         "pipeline": [(status, label, pipeline[status]) for status, label in LeadStatus.choices],
-        "leads": list(leads_needing_action_for(user)), "inbox": _inbox(user),
+        "leads": list(leads_needing_action_for(user)),
+        "inbox": _inbox(user),
         "documents_count": documents_pending_for(user).count(),
     }
 
@@ -98,6 +110,7 @@ def _consultant_home(request) -> dict:
 def _receptionist_home(request) -> dict:
     user = request.user
     office = office_in_view(request).office
+    assert office is not None  # a receptionist's own office
     agenda = _agenda(appointment_agenda_for(user, offices=[office], days=1))
     consultants = list(calendar_consultants_for(user).filter(office_id=office.pk))
     today = office_today(office)
@@ -114,14 +127,19 @@ def _receptionist_home(request) -> dict:
             slots.append(slot)
         booking.append({"consultant": consultant, "slots": slots})
     return {
-        "office": office, "agenda": agenda, "appointments_today": _today_count(agenda, [office]),
-        "booking_day": day, "booking": booking, "inbox": _inbox(user),
+        "office": office,
+        "agenda": agenda,
+        "appointments_today": _today_count(agenda, [office]),
+        "booking_day": day,
+        "booking": booking,
+        "inbox": _inbox(user),
         "sources": LeadSource.choices,
     }
 
 
 HOMES = {  # each staff role's home: what it reads, and its template
-    Role.SUPER_ADMIN: (_office_home, "home_office.html"), Role.MANAGER: (_office_home, "home_office.html"),
+    Role.SUPER_ADMIN: (_office_home, "home_office.html"),
+    Role.MANAGER: (_office_home, "home_office.html"),
     Role.CONSULTANT: (_consultant_home, "home_consultant.html"),
     Role.RECEPTIONIST: (_receptionist_home, "home_receptionist.html"),
 }

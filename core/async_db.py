@@ -18,6 +18,7 @@ dropped by a cheap check on checkout (a poll; a query only if the server sent so
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Self
 
 import psycopg
 from django.conf import settings
@@ -29,13 +30,13 @@ from core.outages import database
 from core.postgresql.base import has_input
 
 
-class _PoolConnection(psycopg.AsyncConnection):
+class _PoolConnection(psycopg.AsyncConnection[Any]):
     """A failed connection attempt (the pool's own, in the background) marks PostgreSQL down."""
 
-    kept_cursor: psycopg.AsyncCursor | None = None  # see `cursor()`
+    kept_cursor: psycopg.AsyncCursor[Any] | None = None  # see `cursor()`
 
     @classmethod
-    async def connect(cls, *args, **kwargs):  # type: ignore[override]
+    async def connect(cls, *args: Any, **kwargs: Any) -> Self:
         try:
             return await super().connect(*args, **kwargs)
         except psycopg.OperationalError as exc:
@@ -43,14 +44,14 @@ class _PoolConnection(psycopg.AsyncConnection):
             raise
 
 
-async def _check(connection: psycopg.AsyncConnection) -> None:
+async def _check(connection: psycopg.AsyncConnection[Any]) -> None:
     """Raise when a connection taken from the pool is dead. An idle connection has nothing to
     read unless the server told it something (a restart, an idle timeout): only then is it asked."""
     if has_input(connection):
         await AsyncConnectionPool.check_connection(connection)
 
 
-def _connection_kwargs() -> dict:
+def _connection_kwargs() -> dict[str, Any]:
     params = connections[DEFAULT_DB_ALIAS].get_connection_params()
     params.pop("cursor_factory", None)  # Django's sync cursor classes
     params.pop("context", None)  # Django's adapters: plain psycopg types are what the hot path sends
@@ -59,10 +60,10 @@ def _connection_kwargs() -> dict:
     return params
 
 
-_pools: dict[asyncio.AbstractEventLoop, AsyncConnectionPool] = {}
+_pools: dict[asyncio.AbstractEventLoop, AsyncConnectionPool[_PoolConnection]] = {}
 
 
-async def _pool() -> AsyncConnectionPool:
+async def _pool() -> AsyncConnectionPool[_PoolConnection]:
     loop = asyncio.get_running_loop()
     pool = _pools.get(loop)
     if pool is None:
@@ -70,15 +71,20 @@ async def _pool() -> AsyncConnectionPool:
             _discard(_pools.pop(stale))
         options = settings.DATABASES[DEFAULT_DB_ALIAS].get("OPTIONS", {}).get("pool") or {}
         pool = _pools[loop] = AsyncConnectionPool(
-            kwargs=_connection_kwargs(), connection_class=_PoolConnection, check=_check, open=False,
-            min_size=options.get("min_size", 1), max_size=options.get("max_size", 10),
-            timeout=settings.DB_CONNECT_TIMEOUT, name="event-loop",
+            kwargs=_connection_kwargs(),
+            connection_class=_PoolConnection,
+            check=_check,
+            open=False,
+            min_size=options.get("min_size", 1),
+            max_size=options.get("max_size", 10),
+            timeout=settings.DB_CONNECT_TIMEOUT,
+            name="event-loop",
         )
         await pool.open(wait=False)
     return pool
 
 
-def _discard(pool: AsyncConnectionPool) -> None:
+def _discard(pool: AsyncConnectionPool[_PoolConnection]) -> None:
     """Close the idle connections of a pool whose event loop closed without closing it (each test
     runs its own loop): an async close cannot run any more, and the connections would stay open on
     the server until the process ends. Reaches into the pool's deque of idle connections."""
@@ -97,16 +103,17 @@ class cursor:
     every socket of the process (docs/performance.md). A kept cursor keeps them while it runs the
     same query object again. (A class, not @asynccontextmanager: this runs on every send.)"""
 
-    async def __aenter__(self) -> psycopg.AsyncCursor:
+    async def __aenter__(self) -> psycopg.AsyncCursor[Any]:
         if database().down:  # the sync side probes, once a second, and says when it is back
             raise psycopg.OperationalError("PostgreSQL is unreachable (known down)")
         self.pool = _pools.get(asyncio.get_running_loop()) or await _pool()
         self.conn = conn = await self.pool.getconn()
-        if conn.kept_cursor is None:
-            conn.kept_cursor = conn.cursor()
-        return conn.kept_cursor
+        kept = conn.kept_cursor
+        if kept is None:
+            kept = conn.kept_cursor = conn.cursor()
+        return kept
 
-    async def __aexit__(self, *exc_info) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.pool.putconn(self.conn)
 
 

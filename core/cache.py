@@ -8,16 +8,27 @@ process share one pool (and one thread-safe client) per server.
 """
 
 import threading
+from typing import TYPE_CHECKING, Any
 
+import redis
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
 
-_clients: dict = {}
+_clients: dict[tuple[str, type[redis.ConnectionPool], str], redis.Redis] = {}
 _lock = threading.Lock()
 
 
 class RedisCacheClient(DjangoRedisCacheClient):
-    def get_client(self, key=None, *, write=False):
+    # Django's own attributes that this reads (django-stubs leaves the private ones out)
+    _servers: list[str]
+    _pool_class: type[redis.ConnectionPool]
+    _pool_options: dict[str, Any]
+    _client: type[redis.Redis]
+    if TYPE_CHECKING:
+
+        def _get_connection_pool_index(self, write: bool) -> int: ...
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> redis.Redis:
         index = self._get_connection_pool_index(write)
         shared = (self._servers[index], self._pool_class, repr(sorted(self._pool_options.items(), key=str)))
         client = _clients.get(shared)
@@ -31,10 +42,12 @@ class RedisCacheClient(DjangoRedisCacheClient):
 
 
 class RedisCache(DjangoRedisCache):
-    def __init__(self, server, params):
+    _cache: RedisCacheClient  # Django's cached property (its client class is `_class`)
+
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient
 
-    def redis(self, key=None, *, write=False):
+    def redis(self, key: str | None = None, *, write: bool = False) -> redis.Redis:
         """The redis-py client behind this cache (for atomic counters: core.throttling)."""
         return self._cache.get_client(key, write=write)

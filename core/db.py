@@ -9,15 +9,22 @@ We connect to PostgreSQL directly through psycopg_pool; a transaction-pooling pg
 front would need `max_prepared_statements` (pgbouncer >= 1.21).
 """
 
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
 from weakref import WeakSet
 
+import psycopg
 from asgiref.sync import sync_to_async
 from django.conf import settings
-
 from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections
-from django.db.backends.postgresql.base import ServerBindingCursor
+from django.db.backends.utils import CursorWrapper
 from psycopg.pq import TransactionStatus
+
+if TYPE_CHECKING:  # django-stubs 5.2 lacks it: Django's psycopg cursor that binds on the server
+    ServerBindingCursor = psycopg.Cursor[Any]
+else:
+    from django.db.backends.postgresql.base import ServerBindingCursor
 
 BIGINT_MAX = 2**63 - 1  # ids are PostgreSQL bigints: a larger number names no row, and the server refuses it
 
@@ -27,7 +34,7 @@ BIGINT_MAX = 2**63 - 1  # ids are PostgreSQL bigints: a larger number names no r
 ONLY_WHEN_ASKED = 2**31
 
 # Connections told to plan prepared statements once (see `_plan_once`).
-_generic_plans: WeakSet = WeakSet()
+_generic_plans: WeakSet[psycopg.Connection[Any]] = WeakSet()
 
 
 class PreparedCursor(ServerBindingCursor):
@@ -38,12 +45,18 @@ class PreparedCursor(ServerBindingCursor):
 
     prepare = True
 
-    def execute(self, query, params=None, *, prepare=None, binary=None):
-        return super().execute(query, params, prepare=self.prepare if prepare is None else prepare,
-                               binary=True if binary is None else binary)
+    def execute(
+        self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None
+    ) -> Self:
+        return super().execute(
+            query,
+            params,
+            prepare=self.prepare if prepare is None else prepare,
+            binary=True if binary is None else binary,
+        )
 
 
-def _plan_once(raw) -> None:
+def _plan_once(raw: psycopg.Connection[Any]) -> None:
     """A prepared statement is planned once and that plan kept: `plan_cache_mode =
     force_generic_plan` on this connection, set the first time it prepares. Under PostgreSQL's
     default (`auto`) the history page's statement was planned again on every run (its generic
@@ -60,7 +73,7 @@ def _plan_once(raw) -> None:
     _generic_plans.add(raw)
 
 
-def prepared_cursor(using: str = DEFAULT_DB_ALIAS):
+def prepared_cursor(using: str = DEFAULT_DB_ALIAS) -> CursorWrapper:
     connection = connections[using]
     connection.close_if_health_check_failed()
     connection.ensure_connection()
@@ -75,7 +88,10 @@ def prepared_cursor(using: str = DEFAULT_DB_ALIAS):
         cursor = PreparedCursor(raw)
         cursor.prepare = prepare
     connection.validate_thread_sharing()
-    return connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
+    # (django-stubs types the argument as the wrapper these methods make; Django passes the driver's cursor)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(cursor)  # type: ignore[arg-type]
+    return connection.make_cursor(cursor)  # type: ignore[arg-type]
 
 
 # As many threads as the process may hold database connections: the loop's default executor has
@@ -85,8 +101,11 @@ _database_threads = ThreadPoolExecutor(
     thread_name_prefix="socket-db",
 )
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-def in_db_thread(func):
+
+def in_db_thread(func: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]:
     """`func` (ORM work) as a coroutine function that runs it on one of this process's database
     threads, with a pooled connection that is checked before and returned after.
 
@@ -95,7 +114,7 @@ def in_db_thread(func):
     socket's hottest statement (a send) skips the thread altogether: `core.async_db`.
     """
 
-    def run(*args, **kwargs):
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
         close_old_connections()
         try:
             return func(*args, **kwargs)

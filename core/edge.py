@@ -13,8 +13,12 @@ import ipaddress
 import logging
 import time
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
+from django.http import HttpRequest
+
+from core.asgi_types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("crm.access")
 
@@ -37,12 +41,12 @@ def _trusted(address: str, trusted: tuple[str, ...]) -> bool | None:
     return any(ip in network for network in _networks(trusted))
 
 
-def _header(scope, name: bytes) -> str | None:
+def _header(scope: Scope, name: bytes) -> str | None:
     values = [value.decode("latin-1") for key, value in scope.get("headers", ()) if key == name]
     return ",".join(values) if values else None
 
 
-def resolve(scope, trusted: tuple[str, ...]) -> tuple[str | None, str]:
+def resolve(scope: Scope, trusted: tuple[str, ...]) -> tuple[str | None, str]:
     """(client address, scheme) of a connection whose peer is `scope["client"]`.
 
     From a trusted proxy, `X-Forwarded-For` is read right to left past the trusted hops: the first
@@ -68,7 +72,7 @@ def resolve(scope, trusted: tuple[str, ...]) -> tuple[str | None, str]:
     return client, scheme
 
 
-def client_address(request) -> str | None:
+def client_address(request: HttpRequest) -> str | None:
     """The client's address of a Django (or DRF) request, as decided by `resolve` at the edge."""
     return request.META.get("REMOTE_ADDR") or None
 
@@ -76,10 +80,10 @@ def client_address(request) -> str | None:
 class Edge:
     """ASGI middleware around the whole application (HTTP and WebSocket)."""
 
-    def __init__(self, app):
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         client, scheme = resolve(scope, tuple(settings.TRUSTED_PROXIES))
@@ -89,10 +93,11 @@ class Edge:
             return await self._socket(scope, receive, send)
         return await self._http(scope, receive, send)
 
-    async def _http(self, scope, receive, send):
-        started, response = time.monotonic(), {"status": None, "size": 0}
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.monotonic()
+        response: dict[str, Any] = {"status": None, "size": 0}
 
-        async def logged_send(message):
+        async def logged_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 response["status"] = message["status"]
             elif message["type"] == "http.response.body":
@@ -104,7 +109,7 @@ class Edge:
         finally:
             _log(scope, "", response["status"], response["size"], started)
 
-    async def _socket(self, scope, receive, send):
+    async def _socket(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Frames are not wrapped (the socket's hot path): one line when it opens, one when it ends.
         started = time.monotonic()
         _log(scope, "WSCONNECT ", None, None, started)
@@ -114,7 +119,7 @@ class Edge:
             _log(scope, "WSDISCONNECT ", None, None, started)
 
 
-def _log(scope, kind: str, status, size, started: float) -> None:
+def _log(scope: Scope, kind: str, status: int | None, size: int | None, started: float) -> None:
     if not access_log.isEnabledFor(logging.INFO):
         return
     client = (scope.get("client") or ("-",))[0]
@@ -124,7 +129,20 @@ def _log(scope, kind: str, status, size, started: float) -> None:
     duration_ms = round((time.monotonic() - started) * 1000, 1)
     # Tokens in `path` are masked by the log handler's filter (core.logging), like every other field.
     access_log.info(
-        '%s "%s %s" %s %s %sms', client, method, path, status or "-", size if size is not None else "-", duration_ms,
-        extra={"client": client, "method": method, "path": path, "status": status, "size": size,
-               "duration_ms": duration_ms, "scheme": scope.get("scheme")},
+        '%s "%s %s" %s %s %sms',
+        client,
+        method,
+        path,
+        status or "-",
+        size if size is not None else "-",
+        duration_ms,
+        extra={
+            "client": client,
+            "method": method,
+            "path": path,
+            "status": status,
+            "size": size,
+            "duration_ms": duration_ms,
+            "scheme": scope.get("scheme"),
+        },
     )

@@ -8,6 +8,7 @@ exception handler and the WebSocket consumer both render them as
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,20 +18,22 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.outages import RETRY_AFTER_SECONDS, unavailable
+
 logger = logging.getLogger(__name__)
 
 
 class ApplicationError(Exception):
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     default_code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None, details: dict | None = None):
+    def __init__(self, message: str, *, code: str | None = None, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
         self.details = details or {}
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "details": self.details}
 
 
@@ -45,7 +48,7 @@ class NotFound(ApplicationError):
     status_code = status.HTTP_404_NOT_FOUND
     default_code = "not_found"
 
-    def __init__(self, message: str = "Not found.", **kwargs):
+    def __init__(self, message: str = "Not found.", **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
 
 
@@ -55,7 +58,7 @@ class Forbidden(ApplicationError):
     status_code = status.HTTP_403_FORBIDDEN
     default_code = "permission_denied"
 
-    def __init__(self, message: str = "You do not have permission to do this.", **kwargs):
+    def __init__(self, message: str = "You do not have permission to do this.", **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
 
 
@@ -85,15 +88,15 @@ class ServiceUnavailable(ApplicationError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "service_unavailable"
 
-    def __init__(self, message: str = "The service is briefly unavailable; try again shortly.", **kwargs):
+    def __init__(self, message: str = "The service is briefly unavailable; try again shortly.", **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
 
 
-def error_body(code: str, message: str, details: dict | None = None) -> dict:
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
-def _first_message(detail) -> str:
+def _first_message(detail: object) -> str:
     if isinstance(detail, list) and detail:
         return _first_message(detail[0])
     if isinstance(detail, dict) and detail:
@@ -117,10 +120,8 @@ _DRF_CODES = {
 }
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler rendering every error in the one shape."""
-    from core.outages import RETRY_AFTER_SECONDS, unavailable  # core.outages builds on this module
-
     exc = unavailable(exc) or exc  # PostgreSQL or Redis down: 503, not 500
     if isinstance(exc, ApplicationError):
         retry_after = exc.details.get("retry_after") if isinstance(exc, RateLimited) else None
@@ -129,8 +130,8 @@ def exception_handler(exc, context):
         headers = {"Retry-After": str(retry_after)} if retry_after else None
         return Response({"error": exc.as_dict()}, status=exc.status_code, headers=headers)
     if isinstance(exc, DjangoValidationError):
-        details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        exc = drf_exceptions.ValidationError(details)
+        messages = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = drf_exceptions.ValidationError(messages)
     elif isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -139,16 +140,21 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a real bug: let Django log it and answer 500 in the one shape (core.views)
+    assert isinstance(exc, drf_exceptions.APIException)  # what DRF answers (Django's own were converted above)
 
     # `error_code`: a DRF exception of ours with a code of its own (core.authentication's token refusals)
-    code = getattr(exc, "error_code", None) or next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
+    code = getattr(exc, "error_code", None) or next(
+        (c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error"
+    )
+    details: dict[str, Any]
     if isinstance(exc, drf_exceptions.ValidationError):
         details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         body = error_body(code, _first_message(exc.detail), details)
     else:
         details = {}
-        if isinstance(exc, drf_exceptions.Throttled) and exc.wait is not None:
-            details["retry_after"] = int(exc.wait) + 1
+        # (the stubs leave out Throttled.wait)
+        if isinstance(exc, drf_exceptions.Throttled) and exc.wait is not None:  # type: ignore[attr-defined]
+            details["retry_after"] = int(exc.wait) + 1  # type: ignore[attr-defined]
         # simplejwt's exceptions carry a dict ({"detail", "code", "messages"}): its text, never its repr
         detail = exc.detail.get("detail", "") if isinstance(exc.detail, dict) else exc.detail
         body = error_body(code, str(detail) or "Not authenticated.", details)

@@ -2,6 +2,7 @@
 
 import csv
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 
 def csv_safe(value: str) -> str:
@@ -10,11 +11,11 @@ def csv_safe(value: str) -> str:
 
 
 class _Echo:
-    def write(self, value):
+    def write(self, value: str) -> str:
         return value
 
 
-def csv_lines(header: list, rows: Iterable[list]) -> Iterator[str]:
+def csv_lines(header: list[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
     """One CSV line at a time, for StreamingHttpResponse and file writes alike."""
     writer = csv.writer(_Echo())
     yield writer.writerow(header)

@@ -23,15 +23,18 @@ on moving each request between threads than on the view:
 import asyncio
 import weakref
 from concurrent.futures import ThreadPoolExecutor
+from typing import IO
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
-from django.core.handlers.asgi import get_script_prefix
-from django.http import FileResponse
+from django.core.handlers.asgi import ASGIRequest, get_script_prefix
+from django.http import FileResponse, HttpRequest, HttpResponseBase
 from django.urls import set_script_prefix
+
+from core.asgi_types import Receive, Scope, Send
 
 
 def request_threads() -> int:
@@ -39,24 +42,28 @@ def request_threads() -> int:
     holds a thread while it waits for a connection."""
     pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
     if isinstance(pool, dict) and pool.get("max_size"):
-        return max(1, min(settings.WEB_THREADS, pool["max_size"]))
+        return max(1, min(settings.WEB_THREADS, int(pool["max_size"])))
     return max(1, settings.WEB_THREADS)
 
 
 class ASGIHandler(DjangoASGIHandler):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
-        self._threads = [ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"request-{n}")
-                         for n in range(request_threads())]
-        self._free = weakref.WeakKeyDictionary()  # event loop -> its queue of free executors (daphne runs one)
+        self._threads = [
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"request-{n}") for n in range(request_threads())
+        ]
+        # event loop -> its queue of free executors (daphne runs one)
+        self._free: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Queue[ThreadPoolExecutor]] = (
+            weakref.WeakKeyDictionary()
+        )
 
-    def load_middleware(self, is_async=False):
+    def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
 
-    async def get_response_async(self, request):
+    async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         return await sync_to_async(self.get_response, thread_sensitive=True)(request)
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         free = self._free.get(loop := asyncio.get_running_loop())
@@ -71,7 +78,7 @@ class ASGIHandler(DjangoASGIHandler):
         finally:
             free.put_nowait(executor)
 
-    async def handle(self, scope, receive, send):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             body_file = await self.read_body(receive)
         except RequestAborted:
@@ -87,13 +94,15 @@ class ASGIHandler(DjangoASGIHandler):
         finally:
             body_file.close()
 
-    def respond(self, scope, body_file):
+    def respond(self, scope: Scope, body_file: IO[bytes]) -> HttpResponseBase:
         """Everything a request does in Django, in the request's thread."""
         signals.request_started.send(sender=self.__class__, scope=scope)
-        request, response = self.create_request(scope, body_file)
+        # A request, or the response to send when none can be made (the stubs type the pair as a union).
+        made: tuple[ASGIRequest | None, HttpResponseBase] = self.create_request(scope, body_file)  # type: ignore[assignment]
+        request, response = made
         if request is not None:
             response = self.get_response(request)
-            response._handler_class = self.__class__
+            response._handler_class = self.__class__  # type: ignore[attr-defined]  # Django's own mark (as its handler)
             if isinstance(response, FileResponse):
                 response.block_size = self.chunk_size
         if not response.streaming:

@@ -34,7 +34,7 @@ def redact(text: str) -> str:
     return text
 
 
-def _clean(value):
+def _clean(value: object) -> object:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, str):

@@ -2,20 +2,27 @@
 socket figures (`reports.metrics`)."""
 
 import time
+from collections.abc import Callable
 
+from django.http import HttpRequest, HttpResponseBase
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("crm_http_requests_total", "HTTP requests answered", ["method", "status"], registry=REGISTRY)
-LATENCY = Histogram("crm_http_request_seconds", "HTTP request duration", ["method"], registry=REGISTRY,
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+LATENCY = Histogram(
+    "crm_http_request_seconds",
+    "HTTP request duration",
+    ["method"],
+    registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
 
 
 class RequestMetricsMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         started = time.perf_counter()
         response = self.get_response(request)
         LATENCY.labels(request.method).observe(time.perf_counter() - started)

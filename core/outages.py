@@ -28,13 +28,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import redis.exceptions
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.db import utils as db_utils
-from django.http import HttpResponse, JsonResponse
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from psycopg_pool import ConnectionPool
+
+if TYPE_CHECKING:
+    from core.errors import ServiceUnavailable
 
 logger = logging.getLogger("crm.outages")
 
@@ -49,7 +56,7 @@ DATABASE_ERRORS = (db_utils.OperationalError, db_utils.InterfaceError, psycopg.O
 class Outage:
     """One dependency's state in this process, and the log lines about it."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str) -> None:
         self.name = name
         self.lock = threading.Lock()
         self.since: float | None = None  # monotonic time it was found down; None while it works
@@ -63,17 +70,27 @@ class Outage:
     def failed(self, what: str, exc: BaseException | None = None) -> None:
         now = time.monotonic()
         with self.lock:
-            first = self.since is None
-            if first:
-                self.since = now
+            since = self.since
+            first = since is None
+            if since is None:
+                since = self.since = now
             if not first and now - self.logged_at < LOG_EVERY_SECONDS:
                 self.unlogged += 1
                 return
             self.logged_at, unlogged, self.unlogged = now, self.unlogged, 0
-            down_for = now - self.since
-        logger.warning("%s unreachable (%s)", self.name, what, extra={
-            "dependency": self.name, "what": what, "error": _describe(exc), "down_seconds": round(down_for, 1),
-            "failures_not_logged": unlogged})
+            down_for = now - since
+        logger.warning(
+            "%s unreachable (%s)",
+            self.name,
+            what,
+            extra={
+                "dependency": self.name,
+                "what": what,
+                "error": _describe(exc),
+                "down_seconds": round(down_for, 1),
+                "failures_not_logged": unlogged,
+            },
+        )
 
     def recovered(self) -> None:
         if self.since is None:
@@ -82,8 +99,12 @@ class Outage:
             if self.since is None:
                 return
             down_for, self.since, self.unlogged = time.monotonic() - self.since, None, 0
-        logger.warning("%s reachable again after %.1f s", self.name, down_for,
-                       extra={"dependency": self.name, "down_seconds": round(down_for, 1)})
+        logger.warning(
+            "%s reachable again after %.1f s",
+            self.name,
+            down_for,
+            extra={"dependency": self.name, "down_seconds": round(down_for, 1)},
+        )
 
 
 def _describe(exc: BaseException | None) -> str:
@@ -110,19 +131,20 @@ class DatabaseOutage(Outage):
     """Fail fast while PostgreSQL is down (one per database alias); see the module's docstring."""
 
     next_probe = 0.0
-    pools: dict = {}  # the backend's pools by alias (DatabaseWrapper._connection_pools), set by core.postgresql
+    # the backend's pools by alias (DatabaseWrapper._connection_pools), set by core.postgresql
+    pools: dict[str, ConnectionPool] = {}
 
-    def __init__(self, alias: str):
+    def __init__(self, alias: str) -> None:
         super().__init__("PostgreSQL" if alias == DEFAULT_DB_ALIAS else f"PostgreSQL ({alias})")
         self.alias = alias
         outage = self
 
-        class PoolConnection(psycopg.Connection):
+        class PoolConnection(psycopg.Connection[Any]):
             """What the pool connects with: a failed attempt (the pool's own, in the background)
             marks the database down at once, so requests waiting for a connection stop waiting."""
 
             @classmethod
-            def connect(cls, *args, **kwargs):
+            def connect(cls, *args: Any, **kwargs: Any) -> PoolConnection:
                 try:
                     return super().connect(*args, **kwargs)
                 except psycopg.OperationalError as exc:
@@ -130,9 +152,9 @@ class DatabaseOutage(Outage):
                     raise
 
         PoolConnection.__qualname__ = "PoolConnection"  # as psycopg's pool logs name it
-        self.connection_class = PoolConnection
+        self.connection_class: type[psycopg.Connection[Any]] = PoolConnection
 
-    def before_connect(self, wrapper) -> None:
+    def before_connect(self, wrapper: BaseDatabaseWrapper) -> None:
         """Called before a connection is taken: raises at once while the database is known to be down."""
         if self.since is None:
             return
@@ -145,13 +167,13 @@ class DatabaseOutage(Outage):
             raise psycopg.OperationalError(f"{self.name} is unreachable (tried again once a second)")
         self.recovered()
 
-    def connect_failed(self, wrapper, exc: BaseException) -> None:
+    def connect_failed(self, wrapper: BaseDatabaseWrapper, exc: BaseException) -> None:
         """No connection from the pool: the server is down, or the pool is busy (then nothing changes)."""
         if self.since is None and self.reachable(wrapper):
             return
         self.went_down("connect", exc)
 
-    def query_failed(self, wrapper, exc: BaseException) -> None:
+    def query_failed(self, wrapper: BaseDatabaseWrapper, exc: BaseException) -> None:
         """A request's database call raised: an outage only if its connection broke."""
         if wrapper.connection is not None and not wrapper.connection.closed:
             return  # the connection works: a deadlock, a timeout, not an outage
@@ -173,10 +195,10 @@ class DatabaseOutage(Outage):
             threading.Thread(target=pool.close, name="pool-close", daemon=True).start()
 
     @staticmethod
-    def reachable(wrapper) -> bool:
+    def reachable(wrapper: BaseDatabaseWrapper) -> bool:
         params = {**wrapper.get_connection_params(), "connect_timeout": settings.DB_CONNECT_TIMEOUT}
         try:
-            wrapper.Database.connect(**params).close()
+            wrapper.Database.connect(**params).close()  # type: ignore[attr-defined]  # the DB-API module (not in the stubs)
         except Exception:
             return False
         return True
@@ -195,30 +217,32 @@ def database(alias: str = DEFAULT_DB_ALIAS) -> DatabaseOutage:
     return found
 
 
-def unavailable(exc: BaseException, what: str = "request"):
+def unavailable(exc: BaseException, what: str = "request") -> ServiceUnavailable | None:
     """The ServiceUnavailable (503) to answer when `exc` means PostgreSQL or Redis is down (and note
     the outage), else None."""
     # Imported here: the database backend loads this module before DRF (core.errors) can be.
-    from core.errors import ServiceUnavailable
+    from core.errors import ServiceUnavailable  # noqa: PLC0415
 
     if isinstance(exc, REDIS_ERRORS):
         redis_outage.failed(what, exc)
-        return ServiceUnavailable("A service this request needs is briefly unavailable; try again shortly.",
-                                  details={"dependency": "redis"})
+        return ServiceUnavailable(
+            "A service this request needs is briefly unavailable; try again shortly.", details={"dependency": "redis"}
+        )
     if isinstance(exc, DATABASE_ERRORS):
         database().query_failed(connection, exc)
         if not database().down:
             logger.warning("database error", extra={"error": _describe(exc)})
-        return ServiceUnavailable("The database is briefly unavailable; try again shortly.",
-                                  details={"dependency": "database"})
+        return ServiceUnavailable(
+            "The database is briefly unavailable; try again shortly.", details={"dependency": "database"}
+        )
     return None
 
 
 RETRY_AFTER_SECONDS = 5
 
 
-def unavailable_response(request, error):
-    from core.errors import error_body  # core.errors builds on this module
+def unavailable_response(request: HttpRequest, error: ServiceUnavailable) -> HttpResponse:
+    from core.errors import error_body  # noqa: PLC0415 - core.errors imports this module
 
     if request.path.startswith(("/admin/", "/accounts/")):  # people in a browser
         response = HttpResponse("<h1>Service unavailable</h1><p>Please try again in a few seconds.</p>", status=503)
@@ -242,12 +266,12 @@ class NoOutageTracebacks(logging.Filter):
 class DependencyErrorMiddleware:
     """Views outside DRF (admin, allauth, /metrics): a dependency that is down answers 503, not 500."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         return self.get_response(request)
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         error = unavailable(exception)
         return None if error is None else unavailable_response(request, error)

@@ -23,11 +23,12 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 import redis
 import redis.asyncio as aioredis
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer, get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 from django.db import transaction
@@ -55,41 +56,59 @@ def conversation_group(conversation_id: int) -> str:
     return f"conversation.{conversation_id}"
 
 
-def frame(event: str, data: dict) -> str:
+def frame(event: str, data: dict[str, Any]) -> str:
     """The JSON text of a server push; made once per event, not once per socket."""
     return json.dumps({"event": event, "data": data}, separators=(",", ":"))
 
 
-def conversation_message(conversation_id: int, user_ids: Iterable[int], event: str, data: dict, *,
-                         monitors: bool = False, seq: int | None = None, sender_id: int | None = None) -> dict:
+def conversation_message(
+    conversation_id: int,
+    user_ids: Iterable[int],
+    event: str,
+    data: dict[str, Any],
+    *,
+    monitors: bool = False,
+    seq: int | None = None,
+    sender_id: int | None = None,
+) -> dict[str, Any]:
     """A conversation event as it travels the channel layer (see the consumer's `conversation_event`)."""
     return {
-        "type": CONVERSATION_EVENT_TYPE, "conversation_id": conversation_id, "user_ids": sorted(set(user_ids)),
-        "monitors": monitors, "event": event, "seq": seq, "sender_id": sender_id, "frame": frame(event, data),
+        "type": CONVERSATION_EVENT_TYPE,
+        "conversation_id": conversation_id,
+        "user_ids": sorted(set(user_ids)),
+        "monitors": monitors,
+        "event": event,
+        "seq": seq,
+        "sender_id": sender_id,
+        "frame": frame(event, data),
     }
 
 
-_redis_client = None
+_redis_client: redis.Redis | None = None
 
 
-def _pubsub_redis():
+def _pubsub_redis() -> redis.Redis:
     """One thread-safe client per process for publishing from sync code."""
     global _redis_client
     if _redis_client is None:
         # No retries: redis-py's default (3, with back-off of seconds) would hold the committed request.
         _redis_client = redis.Redis.from_url(
-            settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0], retry=Retry(NoBackoff(), 0),
-            socket_connect_timeout=settings.REDIS_TIMEOUT, socket_timeout=settings.REDIS_TIMEOUT)
+            settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0],
+            retry=Retry(NoBackoff(), 0),
+            socket_connect_timeout=settings.REDIS_TIMEOUT,
+            socket_timeout=settings.REDIS_TIMEOUT,
+        )
     return _redis_client
 
 
-def _publish(sends: list[tuple[str, dict]]) -> None:
+def _publish(sends: list[tuple[str, dict[str, Any]]]) -> None:
     if redis_outage.skip():
         redis_outage.failed("live events dropped", skipped=True)
         return
     layer = get_channel_layer()
     config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
     try:
+        assert layer is not None  # CHANNEL_LAYERS always names one
         if isinstance(layer, RedisPubSubChannelLayer) and len(config["hosts"]) == 1:
             # Straight to Redis from the calling thread, in one round trip: no hop onto an event
             # loop (a socket's worker thread, a sync view, a command). The channel name is the
@@ -108,25 +127,35 @@ def _publish(sends: list[tuple[str, dict]]) -> None:
         redis_outage.recovered()
 
 
-async def _send_all(layer, sends: list[tuple[str, dict]]) -> None:
+async def _send_all(layer: BaseChannelLayer, sends: list[tuple[str, dict[str, Any]]]) -> None:
     for group, message in sends:
         await layer.group_send(group, message)
 
 
-def publish_on_commit(sends: list[tuple[str, dict]]) -> None:
+def publish_on_commit(sends: list[tuple[str, dict[str, Any]]]) -> None:
     if sends:
         transaction.on_commit(lambda: _publish(sends))
 
 
-def broadcast_to_members(conversation_id: int, user_ids: Iterable[int], event: str, data: dict, *,
-                         monitors: bool = False, seq: int | None = None, sender_id: int | None = None) -> None:
+def broadcast_to_members(
+    conversation_id: int,
+    user_ids: Iterable[int],
+    event: str,
+    data: dict[str, Any],
+    *,
+    monitors: bool = False,
+    seq: int | None = None,
+    sender_id: int | None = None,
+) -> None:
     """Push `event` to every socket of these users in this conversation (and, with `monitors`, to
     read-only monitors of it): one publish for the whole conversation, after commit."""
-    message = conversation_message(conversation_id, user_ids, event, data, monitors=monitors, seq=seq, sender_id=sender_id)
+    message = conversation_message(
+        conversation_id, user_ids, event, data, monitors=monitors, seq=seq, sender_id=sender_id
+    )
     publish_on_commit([(members_group(conversation_id), message)])
 
 
-def broadcast_to_users(user_ids: Iterable[int], event: str, data: dict) -> None:
+def broadcast_to_users(user_ids: Iterable[int], event: str, data: dict[str, Any]) -> None:
     """Push `event` to every socket of these users once the current transaction commits."""
     message = {"type": EVENT_TYPE, "event": event, "data": data}
     publish_on_commit([(user_group(user_id), message) for user_id in sorted(set(user_ids))])
@@ -141,7 +170,7 @@ def disconnect_user(user_id: int) -> None:
 
 PROCESS_TAG = uuid.uuid4().hex  # "origin" of what this process handed to its own subscribers itself
 
-LocalHandler = Callable[[dict], Awaitable[None]]
+LocalHandler = Callable[[dict[str, Any]], Awaitable[None]]
 _here: dict[asyncio.AbstractEventLoop, dict[str, LocalHandler]] = {}
 
 
@@ -165,7 +194,7 @@ def stop_delivering_here(group: str) -> None:
     _local_handlers().pop(group, None)
 
 
-async def apublish(group: str, message: dict) -> None:
+async def apublish(group: str, message: dict[str, Any]) -> None:
     """Publish `message` to `group` from the event loop, once the write is committed: first to this
     process's own subscriber of the group, if any (no Redis round trip, and it works while Redis is
     away), then to the other processes through Redis, without waiting for it (`_LoopPublisher`).
@@ -181,7 +210,7 @@ async def apublish(group: str, message: dict) -> None:
     config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
     if isinstance(layer, RedisPubSubChannelLayer) and len(config["hosts"]) == 1:
         _publisher().add(f"{config.get('prefix', 'asgi')}__group__{group}", layer.serialize(message))
-    else:
+    elif layer is not None:
         try:
             await layer.group_send(group, message)
         except Exception as exc:
@@ -196,13 +225,16 @@ class _LoopPublisher:
     batched: what is published while a write is on its way goes out in the next one (one pipeline).
     Published under the pub/sub layer's own channel name for the group, like `_publish`."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         # No retries, as for `_pubsub_redis`: an outage drops events (clients catch up), never holds them.
         self.client = aioredis.Redis.from_url(
-            settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0], retry=Retry(NoBackoff(), 0),
-            socket_connect_timeout=settings.REDIS_TIMEOUT, socket_timeout=settings.REDIS_TIMEOUT)
+            settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0],
+            retry=Retry(NoBackoff(), 0),
+            socket_connect_timeout=settings.REDIS_TIMEOUT,
+            socket_timeout=settings.REDIS_TIMEOUT,
+        )
         self.pending: list[tuple[str, bytes]] = []
-        self.task: asyncio.Task | None = None
+        self.task: asyncio.Task[None] | None = None
 
     def add(self, channel: str, data: bytes) -> None:
         self.pending.append((channel, data))

@@ -7,6 +7,9 @@ application/json; indent=4`, the browsable API) and anything orjson refuses (int
 beyond 64 bits) go through DRF's renderer.
 """
 
+from collections.abc import Mapping
+from typing import Any, cast
+
 import orjson
 from rest_framework import renderers
 from rest_framework.utils.encoders import JSONEncoder
@@ -16,15 +19,18 @@ _default = JSONEncoder().default
 
 
 class JSONRenderer(renderers.JSONRenderer):
-    def render(self, data, accepted_media_type=None, renderer_context=None):
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Mapping[str, Any] | None = None
+    ) -> bytes:
         if data is None:
             return b""
-        if self.get_indent(accepted_media_type, renderer_context or {}) is not None:
-            return super().render(data, accepted_media_type, renderer_context)
+        # DRF's get_indent takes no media type too (the stubs say str)
+        if self.get_indent(accepted_media_type, renderer_context or {}) is not None:  # type: ignore[arg-type]
+            return cast(bytes, super().render(data, accepted_media_type, renderer_context))
         try:
             body = orjson.dumps(data, default=_default, option=_OPTIONS)
         except orjson.JSONEncodeError:
-            return super().render(data, accepted_media_type, renderer_context)
+            return cast(bytes, super().render(data, accepted_media_type, renderer_context))
         # as DRF: JSON that is also a strict JavaScript subset
         if b"\xe2\x80\xa8" in body or b"\xe2\x80\xa9" in body:
             body = body.replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")

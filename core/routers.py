@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework.routers import DefaultRouter
 
 
@@ -6,6 +8,6 @@ class OptionalSlashRouter(DefaultRouter):
 
     include_root_view = False
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.trailing_slash = "/?"

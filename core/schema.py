@@ -18,11 +18,16 @@ a status a view declares is never replaced.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any, Literal
 
 from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular import openapi
+from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.plumbing import force_instance
 from drf_spectacular.utils import OpenApiResponse
+from rest_framework.fields import Field
+from rest_framework.request import Request
 
 from core.api.schema import ErrorSerializer
 from core.pagination import CursorPagination
@@ -62,25 +67,27 @@ CONFLICTS = [
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$")
 
 
-def _listed(rules, path: str, method: str) -> bool:
-    return any(re.match(pattern, path) and (allowed in ("*", method) or (allowed == "write" and method != "GET"))
-               for pattern, allowed in rules)
+def _listed(rules: Sequence[tuple[str, str]], path: str, method: str) -> bool:
+    return any(
+        re.match(pattern, path) and (allowed in ("*", method) or (allowed == "write" and method != "GET"))
+        for pattern, allowed in rules
+    )
 
 
 class AutoSchema(openapi.AutoSchema):
-    def _get_paginator(self):
+    def _get_paginator(self) -> Any:
         paginator = super()._get_paginator()
         if paginator is None and self.method == "GET":
             return CursorPagination()  # APIViews that page by hand answer the same page shape
         return paginator
 
-    def map_parsers(self):
+    def map_parsers(self) -> list[str]:
         """A JSON endpoint documents JSON only (form encodings also parse, but no client should use
         them); upload endpoints document multipart."""
         media_types = super().map_parsers()
         return ["application/json"] if "application/json" in media_types else media_types
 
-    def _insert_field_validators(self, field, schema):
+    def _insert_field_validators(self, field: Field[Any, Any, Any, Any], schema: dict[str, Any]) -> None:
         super()._insert_field_validators(field, schema)
         if schema.get("format") in ("email", "uri") and _may_be_blank(field):
             del schema["format"]  # "" is a valid value here, and it is no email address or URI
@@ -88,12 +95,16 @@ class AutoSchema(openapi.AutoSchema):
     def _body_fields(self) -> list[str]:
         serializer = self.get_request_serializer()
         if isinstance(serializer, dict):  # {media type: schema or serializer}, as upload views declare
-            return [name for schema in serializer.values() if isinstance(schema, dict)
-                    for name in schema.get("properties", {})]
+            return [
+                name
+                for schema in serializer.values()
+                if isinstance(schema, dict)
+                for name in schema.get("properties", {})
+            ]
         fields = getattr(force_instance(serializer), "fields", None)
         return list(fields or [])
 
-    def _get_response_bodies(self, direction="response"):
+    def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
@@ -123,14 +134,15 @@ class AutoSchema(openapi.AutoSchema):
         return responses
 
 
-def _may_be_blank(field) -> bool:
+def _may_be_blank(field: Field[Any, Any, Any, Any]) -> bool:
     if getattr(field, "allow_blank", False):
         return True
     model = getattr(getattr(getattr(field, "parent", None), "Meta", None), "model", None)
-    if model is None or not field.source or "." in field.source:
+    source = field.source
+    if model is None or not isinstance(source, str) or not source or "." in source:
         return False
     try:
-        return model._meta.get_field(field.source).blank  # a read-only copy of a blank-able model field
+        return bool(model._meta.get_field(source).blank)  # a read-only copy of a blank-able model field
     except FieldDoesNotExist:
         return False
 
@@ -143,7 +155,9 @@ def _client_path(path: str) -> str:
     return path.rstrip("/") or "/"
 
 
-def postprocess(result, generator, request, public):
+def postprocess(
+    result: dict[str, Any], generator: SchemaGenerator, request: Request | None, public: bool
+) -> dict[str, Any]:
     """Paths without the trailing slash, ids in paths as integers, and times of day as sent."""
     result["paths"] = {_client_path(path): item for path, item in result["paths"].items()}
     for item in result["paths"].values():
@@ -155,7 +169,7 @@ def postprocess(result, generator, request, public):
     return result
 
 
-def _fix_times(node) -> None:
+def _fix_times(node: object) -> None:
     if isinstance(node, dict):
         if node.get("type") == "string" and node.get("format") == "time":
             del node["format"]

@@ -14,20 +14,32 @@ the outage is logged once, then at most once a minute (`core.outages`). Nothing 
 because Redis is down.
 """
 
+from __future__ import annotations
+
 import math
 import threading
+from typing import TYPE_CHECKING, cast
 
 from django.core.cache import cache
 from rest_framework import throttling
 
+from core.cache import RedisCache
 from core.outages import REDIS_ERRORS, redis_outage
+
+if TYPE_CHECKING:  # (rest_framework.views loads the throttles: imported for the types only)
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+    _Throttle = throttling.SimpleRateThrottle  # a mixin in front of DRF's throttles, which give it these
+else:
+    _Throttle = object
 
 
 class LocalCounts:
     """Fixed-window counters in process memory, for while Redis is down. Only the current and the
     previous window of each duration are kept."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.lock = threading.Lock()
         self.windows: dict[tuple[int, int], dict[str, int]] = {}  # (duration, window) -> key -> count
 
@@ -44,22 +56,26 @@ class LocalCounts:
 local_counts = LocalCounts()
 
 
-class SlidingWindowThrottle:
-    def allow_request(self, request, view):
+class SlidingWindowThrottle(_Throttle):
+    num_requests: int  # set by DRF's throttle from its rate (read only when there is one)
+    duration: int
+    retry_after: float  # set when a request is refused
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
         if self.rate is None:
             return True
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
+        key = self.key = self.get_cache_key(request, view)
+        if key is None:
             return True
         if not hasattr(cache, "redis"):  # another cache backend (core.cache.RedisCache is ours)
             return super().allow_request(request, view)
         now = self.timer()
         window = int(now // self.duration)
-        current, previous = self._count(window, 1)
+        current, previous = self._count(key, window, 1)
         elapsed = now - window * self.duration
         if current + previous * (1 - elapsed / self.duration) <= self.num_requests:
             return True
-        self._count(window, -1)
+        self._count(key, window, -1)
         current -= 1
         if current >= self.num_requests or not previous:
             self.retry_after = self.duration - elapsed  # this window is full: wait for the next
@@ -67,13 +83,13 @@ class SlidingWindowThrottle:
             self.retry_after = self.duration * (1 - (self.num_requests - current - 1) / previous) - elapsed
         return self.throttle_failure()
 
-    def _count(self, window: int, n: int) -> tuple[int, int]:
+    def _count(self, key: str, window: int, n: int) -> tuple[int, int]:
         """Add n to this window's count in Redis (in memory while Redis is down); both windows' counts."""
         if not redis_outage.skip():
-            current_key = cache.make_and_validate_key(f"{self.key}:{window}")
-            previous_key = cache.make_and_validate_key(f"{self.key}:{window - 1}")
+            current_key = cache.make_and_validate_key(f"{key}:{window}")
+            previous_key = cache.make_and_validate_key(f"{key}:{window - 1}")
             try:
-                with cache.redis(current_key, write=True).pipeline(transaction=False) as pipe:
+                with cast("RedisCache", cache).redis(current_key, write=True).pipeline(transaction=False) as pipe:
                     pipe.incrby(current_key, n)
                     pipe.expire(current_key, self.duration * 2)
                     pipe.get(previous_key)
@@ -83,9 +99,9 @@ class SlidingWindowThrottle:
             else:
                 redis_outage.recovered()
                 return current, int(previous or 0)
-        return local_counts.add(self.key, self.duration, window, n)
+        return local_counts.add(key, self.duration, window, n)
 
-    def wait(self):
+    def wait(self) -> float | None:
         if not hasattr(self, "retry_after"):
             return super().wait()
         return max(1, math.ceil(self.retry_after - 1e-6))

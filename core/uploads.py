@@ -24,16 +24,20 @@ import unicodedata
 import uuid
 import warnings
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import IO, Any
 from urllib.parse import quote
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.utils.module_loading import import_string
 from PIL import Image, UnidentifiedImageError
+from rest_framework.request import Request
 
 from core.errors import NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType, ValidationFailed
 
@@ -44,9 +48,16 @@ MULTIPART_OVERHEAD = 64 * 1024
 THUMBNAIL_SIZE = (320, 320)
 
 EXTENSIONS = {
-    "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp",
-    "application/pdf": ".pdf", "text/plain": ".txt", "video/mp4": ".mp4", "audio/mpeg": ".mp3",
-    "application/msword": ".doc", "application/vnd.ms-excel": ".xls",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "application/pdf": ".pdf",
+    "text/plain": ".txt",
+    "video/mp4": ".mp4",
+    "audio/mpeg": ".mp3",
+    "application/msword": ".doc",
+    "application/vnd.ms-excel": ".xls",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
 }
@@ -59,45 +70,62 @@ IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 class LimitedUploadHandler(FileUploadHandler):
     """Counts bytes as they arrive; the first byte over the limit ends the upload with 413."""
 
-    def __init__(self, request=None, *, max_size: int | None = None, max_files: int | None = None):
+    def __init__(
+        self, request: HttpRequest | None = None, *, max_size: int | None = None, max_files: int | None = None
+    ) -> None:
         super().__init__(request)
         self.max_size = max_size or settings.MAX_FILE_SIZE
         self.max_files = max_files or settings.MAX_FILES_PER_MESSAGE
         self.files_seen = 0
         self.bytes_in_file = 0
 
-    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+    def handle_raw_input(
+        self,
+        input_data: IO[bytes],
+        META: dict[str, str],
+        content_length: int,
+        boundary: str,
+        encoding: str | None = None,
+    ) -> None:
         if content_length and content_length > self.max_size * self.max_files + MULTIPART_OVERHEAD:
-            raise PayloadTooLarge(_too_large_message(self.max_size), code="file_too_large",
-                                  details={"max_size": self.max_size})
+            raise PayloadTooLarge(
+                _too_large_message(self.max_size), code="file_too_large", details={"max_size": self.max_size}
+            )
 
-    def new_file(self, *args, **kwargs):
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
         self.files_seen += 1
         self.bytes_in_file = 0
         if self.files_seen > self.max_files:
-            raise ValidationFailed(f"At most {self.max_files} files at once.", code="too_many_files",
-                                   details={"max_files": self.max_files})
+            raise ValidationFailed(
+                f"At most {self.max_files} files at once.", code="too_many_files", details={"max_files": self.max_files}
+            )
 
-    def receive_data_chunk(self, raw_data, start):
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
         self.bytes_in_file += len(raw_data)
         if self.bytes_in_file > self.max_size:
-            raise PayloadTooLarge(_too_large_message(self.max_size), code="file_too_large",
-                                  details={"max_size": self.max_size, "file_name": self.file_name})
+            raise PayloadTooLarge(
+                _too_large_message(self.max_size),
+                code="file_too_large",
+                details={"max_size": self.max_size, "file_name": self.file_name},
+            )
         return raw_data
 
-    def file_complete(self, file_size):
+    def file_complete(self, file_size: int) -> None:
         return None  # the next handler (memory or temporary file) builds the file
 
 
-def limit_uploads(request, *, max_files: int | None = None) -> None:
+def limit_uploads(request: HttpRequest | Request, *, max_files: int | None = None) -> None:
     """Install the streaming limits on a request before its body is read."""
     django_request = getattr(request, "_request", request)
-    django_request.upload_handlers.insert(0, LimitedUploadHandler(django_request, max_files=max_files))
+    # (a list until the body is read; the stubs add the immutable one it becomes)
+    django_request.upload_handlers.insert(0, LimitedUploadHandler(django_request, max_files=max_files))  # type: ignore[union-attr]
 
 
 def _too_large_message(max_size: int) -> str:
-    return f"Files can be at most {max_size // (1024 * 1024) or max_size} {'MB' if max_size >= 1024 * 1024 else 'bytes'}."
+    return (
+        f"Files can be at most {max_size // (1024 * 1024) or max_size} {'MB' if max_size >= 1024 * 1024 else 'bytes'}."
+    )
 
 
 # --- names and types -------------------------------------------------------------------
@@ -129,7 +157,7 @@ def _is_text(head: bytes) -> bool:
 _MARKUP = re.compile(rb"^\s*(?:\xef\xbb\xbf)?\s*<|<\s*(?:svg|html|script|iframe|body|!doctype)", re.IGNORECASE)
 
 
-def _office_zip_type(file) -> str | None:
+def _office_zip_type(file: File[bytes]) -> str | None:
     try:
         file.seek(0)
         with zipfile.ZipFile(file) as archive:
@@ -147,12 +175,14 @@ def _office_zip_type(file) -> str | None:
     return None
 
 
-def detect_mime_type(file) -> str:
+def detect_mime_type(file: File[bytes]) -> str:
     """The type the bytes say, or refuse: executables and markup never pass."""
     file.seek(0)
     head = file.read(HEAD_BYTES)
     file.seek(0)
-    if head.startswith((b"\x7fELF", b"MZ", b"\xfe\xed\xfa", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"#!")):
+    if head.startswith(
+        (b"\x7fELF", b"MZ", b"\xfe\xed\xfa", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"#!")
+    ):
         raise UnsupportedMediaType("Programs cannot be uploaded.", code="executable_refused")
     if head.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
@@ -186,7 +216,7 @@ def detect_mime_type(file) -> str:
 
 @dataclass
 class CheckedFile:
-    file: object
+    file: UploadedFile
     name: str
     mime_type: str
     size: int
@@ -195,7 +225,7 @@ class CheckedFile:
     image: Image.Image | None = None
 
 
-def _decode_image(file) -> Image.Image:
+def _decode_image(file: File[bytes]) -> Image.Image:
     """Fully decode under Pillow's pixel limit: a decompression bomb is refused, not expanded."""
     Image.MAX_IMAGE_PIXELS = settings.IMAGE_MAX_PIXELS
     file.seek(0)
@@ -205,8 +235,9 @@ def _decode_image(file) -> Image.Image:
             image = Image.open(file)
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PayloadTooLarge("This image has too many pixels.", code="image_too_large",
-                              details={"max_pixels": settings.IMAGE_MAX_PIXELS}) from None
+        raise PayloadTooLarge(
+            "This image has too many pixels.", code="image_too_large", details={"max_pixels": settings.IMAGE_MAX_PIXELS}
+        ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ValidationFailed("This image is damaged or incomplete.", code="invalid_image") from None
     finally:
@@ -214,22 +245,27 @@ def _decode_image(file) -> Image.Image:
     return image
 
 
-def check_upload(uploaded_file, *, allowed_types=None, max_size: int | None = None) -> CheckedFile:
+def check_upload(
+    uploaded_file: UploadedFile, *, allowed_types: Iterable[str] | None = None, max_size: int | None = None
+) -> CheckedFile:
     """Everything a file must pass before it is stored."""
     max_size = max_size or settings.MAX_FILE_SIZE
     allowed = set(allowed_types or settings.ALLOWED_FILE_TYPES)
-    size = uploaded_file.size
+    size = uploaded_file.size or 0  # (None only for a file not yet read; a received upload has its size)
     if size > max_size:
         raise PayloadTooLarge(_too_large_message(max_size), code="file_too_large", details={"max_size": max_size})
     if size == 0:
         raise ValidationFailed("The file is empty.", code="empty_file")
     mime_type = detect_mime_type(uploaded_file)
     if mime_type not in allowed:
-        raise UnsupportedMediaType("This kind of file is not accepted.", code="unsupported_file_type",
-                                   details={"mime_type": mime_type})
+        raise UnsupportedMediaType(
+            "This kind of file is not accepted.", code="unsupported_file_type", details={"mime_type": mime_type}
+        )
     checked = CheckedFile(
-        file=uploaded_file, mime_type=mime_type, size=size,
-        name=sanitize_file_name(uploaded_file.name, extension=EXTENSIONS.get(mime_type)),
+        file=uploaded_file,
+        mime_type=mime_type,
+        size=size,
+        name=sanitize_file_name(uploaded_file.name or "", extension=EXTENSIONS.get(mime_type)),
     )
     if mime_type in IMAGE_TYPES:
         checked.image = _decode_image(uploaded_file)
@@ -241,22 +277,26 @@ def check_upload(uploaded_file, *, allowed_types=None, max_size: int | None = No
     return checked
 
 
-def check_upload_intent(*, file_name: str, file_size) -> dict:
-    """Before any bytes (the socket's file_upload_start): name, size and the type the name implies."""
+def check_upload_intent(*, file_name: str, file_size: Any) -> dict[str, Any]:
+    """Before any bytes (the socket's file_upload_start): name, size and the type the name implies.
+    `file_size` is the client's JSON value, whatever it is."""
     try:
-        file_size = int(file_size)
+        size = int(file_size)
     except (TypeError, ValueError):
         raise ValidationFailed("file_size must be a number of bytes.", code="invalid_file_size") from None
-    if file_size <= 0:
+    if size <= 0:
         raise ValidationFailed("The file is empty.", code="empty_file")
-    if file_size > settings.MAX_FILE_SIZE:
-        raise PayloadTooLarge(_too_large_message(settings.MAX_FILE_SIZE), code="file_too_large",
-                              details={"max_size": settings.MAX_FILE_SIZE})
+    if size > settings.MAX_FILE_SIZE:
+        raise PayloadTooLarge(
+            _too_large_message(settings.MAX_FILE_SIZE),
+            code="file_too_large",
+            details={"max_size": settings.MAX_FILE_SIZE},
+        )
     name = sanitize_file_name(str(file_name or ""))
     guessed, _ = mimetypes.guess_type(name)
     if guessed not in settings.ALLOWED_FILE_TYPES:
         raise UnsupportedMediaType("This kind of file is not accepted.", code="unsupported_file_type")
-    return {"file_name": name, "file_size": file_size, "mime_type": guessed}
+    return {"file_name": name, "file_size": size, "mime_type": guessed}
 
 
 # --- storage and downloads --------------------------------------------------------------
@@ -281,7 +321,9 @@ def store_upload(checked: CheckedFile, *, prefix: str) -> StoredFile:
             thumbnail = thumbnail.convert("RGBA")
         buffer = io.BytesIO()
         thumbnail.save(buffer, format="PNG", optimize=True)
-        stored.thumbnail_key = default_storage.save(f"{prefix}/thumbs/{uuid.uuid4().hex}.png", ContentFile(buffer.getvalue()))
+        stored.thumbnail_key = default_storage.save(
+            f"{prefix}/thumbs/{uuid.uuid4().hex}.png", ContentFile(buffer.getvalue())
+        )
     return stored
 
 
@@ -289,14 +331,17 @@ def store_upload(checked: CheckedFile, *, prefix: str) -> StoredFile:
 INLINE_TYPES = IMAGE_TYPES | {"application/pdf"}
 
 
-def file_response(request, *, key: str, download_name: str, mime_type: str, inline: bool = False):
+def file_response(
+    request: HttpRequest | Request, *, key: str, download_name: str, mime_type: str, inline: bool = False
+) -> HttpResponseBase:
     """Serve a stored file to someone already authorised to see it. `inline` (images and PDFs only)
     lets a same-origin console page show it; anything else is always a download."""
     inline = inline and mime_type in INLINE_TYPES
     if settings.STORAGE_BACKEND == "s3":
         disposition = f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{_rfc5987(download_name)}"
-        url = default_storage.url(
-            key, parameters={"ResponseContentDisposition": disposition, "ResponseContentType": mime_type},
+        url = default_storage.url(  # type: ignore[call-arg]  # S3Storage.url (django-storages) takes these
+            key,
+            parameters={"ResponseContentDisposition": disposition, "ResponseContentType": mime_type},
             expire=settings.AWS_QUERYSTRING_EXPIRE,
         )
         return HttpResponseRedirect(url)
@@ -304,18 +349,21 @@ def file_response(request, *, key: str, download_name: str, mime_type: str, inli
         stored = default_storage.open(key, "rb")
     except FileNotFoundError:  # the record outlived its file (a lost volume, a bad restore): ops must know
         logger.error("stored file missing", extra={"key": key})
-        raise NotFound("This file is missing from storage; an administrator has been told.",
-                       code="file_missing") from None
+        raise NotFound(
+            "This file is missing from storage; an administrator has been told.", code="file_missing"
+        ) from None
     except OSError as exc:
         logger.error("file storage unreadable", extra={"key": key, "error": f"{exc.__class__.__name__}: {exc}"})
-        raise ServiceUnavailable("File storage is briefly unavailable; try again shortly.",
-                                 details={"dependency": "storage"}) from None
+        raise ServiceUnavailable(
+            "File storage is briefly unavailable; try again shortly.", details={"dependency": "storage"}
+        ) from None
     response = FileResponse(stored, as_attachment=not inline, filename=download_name, content_type=mime_type)
     response["X-Content-Type-Options"] = "nosniff"
     # A sandbox would stop the browser's PDF viewer; PDFs get no scripts, forms or plugins of their own.
     pdf = inline and mime_type == "application/pdf"
     response["Content-Security-Policy"] = (
-        "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'" if pdf else "default-src 'none'; sandbox")
+        "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'" if pdf else "default-src 'none'; sandbox"
+    )
     response["Cache-Control"] = "private, no-store"
     return response
 

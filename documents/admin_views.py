@@ -32,21 +32,34 @@ def review(request):
     kind = request.GET.get("kind") if request.GET.get("kind") in DocumentKind.values else None
     pending = selectors.documents_pending_for(user, office_id=view.narrowed_id, kind=kind)
     after = _int(request.GET.get("after")) or 0
-    page = list(pending.filter(id__gt=after)[:PAGE_SIZE + 1])
+    page = list(pending.filter(id__gt=after)[: PAGE_SIZE + 1])
     more = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
     for document in page:
         document.owner = document.student or document.lead
-        document.preview = "image" if document.mime_type.startswith("image/") else (
-            "pdf" if document.mime_type in INLINE_TYPES else None)
+        document.preview = (
+            "image"
+            if document.mime_type.startswith("image/")
+            else ("pdf" if document.mime_type in INLINE_TYPES else None)
+        )
     query = request.GET.copy()
     query["after"] = page[-1].pk if page else 0
-    return TemplateResponse(request, "admin/documents/review.html", {
-        **admin.site.each_context(request), "title": "Documents to review", "documents": page,
-        "total": pending.count(), "more_query": query.urlencode() if more else None,
-        "office": view.office, "offices": view.switcher(), "kinds": DocumentKind.choices, "kind": kind,
-        "may_review": user.role in services.DOCUMENT_REVIEWERS,
-    })
+    return TemplateResponse(
+        request,
+        "admin/documents/review.html",
+        {
+            **admin.site.each_context(request),
+            "title": "Documents to review",
+            "documents": page,
+            "total": pending.count(),
+            "more_query": query.urlencode() if more else None,
+            "office": view.office,
+            "offices": view.switcher(),
+            "kinds": DocumentKind.choices,
+            "kind": kind,
+            "may_review": user.role in services.DOCUMENT_REVIEWERS,
+        },
+    )
 
 
 def _decide(request):
@@ -57,8 +70,9 @@ def _decide(request):
         raise Http404("Document not found.") from None
     owner = document.student or document.lead
     try:
-        document = services.document_review(actor=user, document=document, status=request.POST.get("decision", ""),
-                                            note=request.POST.get("note", ""))
+        document = services.document_review(
+            actor=user, document=document, status=request.POST.get("decision", ""), note=request.POST.get("note", "")
+        )
     except ApplicationError as exc:
         messages.error(request, f"{document.get_kind_display()} of {owner.full_name}: {exc.message}")
     else:
@@ -73,5 +87,10 @@ def document_file(request, document_id):
         document = selectors.document_get_for(request.user, document_id)
     except NotFound:
         raise Http404("Document not found.") from None
-    return file_response(request, key=document.file_key, download_name=document.file_name, mime_type=document.mime_type,
-                         inline=request.GET.get("inline") == "1")
+    return file_response(
+        request,
+        key=document.file_key,
+        download_name=document.file_name,
+        mime_type=document.mime_type,
+        inline=request.GET.get("inline") == "1",
+    )

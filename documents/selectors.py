@@ -16,7 +16,7 @@ def document_list_for(user: User) -> QuerySet[Document]:
     if user.role == Role.SUPER_ADMIN:
         return documents
     if user.role == Role.MANAGER:
-        return documents.filter(office_id=user.office_id)
+        return documents.filter(office=user.office_id)
     if user.role == Role.CONSULTANT:
         return documents.filter(Q(lead__assigned_to=user) | Q(student__student_leads__assigned_to=user)).distinct()
     if user.role == Role.STUDENT:

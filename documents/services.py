@@ -23,6 +23,8 @@ def _may_handle(actor: User, *, student: User | None, lead: Lead | None) -> bool
         return True
     if lead is not None:
         return lead_list_for(actor).filter(pk=lead.pk).exists() and actor.role in (Role.MANAGER, Role.CONSULTANT)
+    if student is None:  # (a document belongs to a student or a lead)
+        return False
     if actor.role == Role.MANAGER:
         return student.office_id == actor.office_id
     if actor.role == Role.CONSULTANT:
@@ -32,8 +34,14 @@ def _may_handle(actor: User, *, student: User | None, lead: Lead | None) -> bool
 
 def _timeline(document: Document, actor: User, text: str) -> None:
     lead = document.lead or (document.student.student_leads.order_by("-id").first() if document.student else None)
-    activity_record(lead=lead, student=None if lead else document.student, actor=actor, kind=ActivityKind.DOCUMENT,
-                    text=text, data={"document_id": document.pk, "kind": document.kind})
+    activity_record(
+        lead=lead,
+        student=None if lead else document.student,
+        actor=actor,
+        kind=ActivityKind.DOCUMENT,
+        text=text,
+        data={"document_id": document.pk, "kind": document.kind},
+    )
 
 
 def document_upload(*, actor: User, file, kind: str, student: User | None = None, lead: Lead | None = None) -> Document:
@@ -50,8 +58,15 @@ def document_upload(*, actor: User, file, kind: str, student: User | None = None
     try:
         with transaction.atomic():
             document = Document.objects.create(
-                kind=kind, student=student, lead=lead, office_id=(lead.office_id if lead else student.office_id),
-                file_key=stored.key, file_name=checked.name, mime_type=checked.mime_type, size=checked.size, uploaded_by=actor,
+                kind=kind,
+                student=student,
+                lead=lead,
+                office_id=(lead.office_id if lead else student.office_id if student else None),
+                file_key=stored.key,
+                file_name=checked.name,
+                mime_type=checked.mime_type,
+                size=checked.size,
+                uploaded_by=actor,
             )
             _timeline(document, actor, f"{document.get_kind_display()} uploaded: {document.file_name}")
     except BaseException:
@@ -76,19 +91,31 @@ def document_review(*, actor: User, document: Document, status: str, note: str =
     document.status, document.review_note = status, note.strip()
     document.reviewed_by, document.reviewed_at = actor, timezone.now()
     document.save(update_fields=["status", "review_note", "reviewed_by", "reviewed_at"])
-    _timeline(document, actor, f"{document.get_kind_display()} {status}" + (f": {document.review_note}" if document.review_note else ""))
+    _timeline(
+        document,
+        actor,
+        f"{document.get_kind_display()} {status}" + (f": {document.review_note}" if document.review_note else ""),
+    )
     owner = document.student or (document.lead.student if document.lead else None)
     if owner is not None:
-        notification_create(recipient=owner, kind="document_reviewed", title=f"Your {document.get_kind_display().lower()} was {status}",
-                            body=document.review_note, data={"document_id": document.pk, "status": status})
+        notification_create(
+            recipient=owner,
+            kind="document_reviewed",
+            title=f"Your {document.get_kind_display().lower()} was {status}",
+            body=document.review_note,
+            data={"document_id": document.pk, "status": status},
+        )
     return document
 
 
 @transaction.atomic
 def document_delete(*, actor: User, document: Document) -> None:
-    own_pending = actor.role == Role.STUDENT and document.student_id == actor.pk and document.status == DocumentStatus.PENDING
-    if not own_pending and not (actor.role in DOCUMENT_REVIEWERS
-                                and _may_handle(actor, student=document.student, lead=document.lead)):
+    own_pending = (
+        actor.role == Role.STUDENT and document.student_id == actor.pk and document.status == DocumentStatus.PENDING
+    )
+    if not own_pending and not (
+        actor.role in DOCUMENT_REVIEWERS and _may_handle(actor, student=document.student, lead=document.lead)
+    ):
         raise Forbidden("You cannot delete this document.")
     document.deleted_at, document.deleted_by = timezone.now(), actor
     document.save(update_fields=["deleted_at", "deleted_by"])

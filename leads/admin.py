@@ -101,16 +101,19 @@ class LeadAdmin(ScopedAdmin):
         confirmed = form.cleaned_data.get("create_anyway", False)
         if change:
             changed = {k: v for k, v in data.items() if k in form.changed_data}
-            services.lead_update(actor=request.user, lead=Lead.objects.get(pk=obj.pk), confirm_duplicate=confirmed,
-                                 **changed)
+            services.lead_update(
+                actor=request.user, lead=Lead.objects.get(pk=obj.pk), confirm_duplicate=confirmed, **changed
+            )
         else:
-            obj.pk = services.lead_create(actor=request.user, confirm_duplicate=confirmed,
-                                          office=form.cleaned_data.get("office"), **data).pk
+            obj.pk = services.lead_create(
+                actor=request.user, confirm_duplicate=confirmed, office=form.cleaned_data.get("office"), **data
+            ).pk
 
     def response_add(self, request, obj, post_url_continue=None):
         if request.POST.get("then") == "calendar":  # the receptionist's walk-in: book it next
-            self.message_user(request, f"{obj} added. Pick a free slot to book the first appointment.",
-                              messages.SUCCESS)
+            self.message_user(
+                request, f"{obj} added. Pick a free slot to book the first appointment.", messages.SUCCESS
+            )
             return HttpResponseRedirect(f"{reverse('admin:appointments_appointment_calendar')}?lead={obj.pk}")
         return super().response_add(request, obj, post_url_continue)
 
@@ -137,25 +140,50 @@ class LeadAdmin(ScopedAdmin):
         form = AssignForm(request.POST if "apply" in request.POST else None, actor=request.user)
         if form.is_valid():
             consultant = form.cleaned_data["consultant"]
-            done = self._each(request, queryset, lambda lead: services.lead_assign(actor=request.user, lead=lead, consultant=consultant))
+            done = self._each(
+                request,
+                queryset,
+                lambda lead: services.lead_assign(actor=request.user, lead=lead, consultant=consultant),
+            )
             self.message_user(request, f"Assigned {done} lead(s) to {consultant.full_name}.")
             return None
-        return render(request, "admin/leads/action_form.html", {
-            "title": "Assign leads", "form": form, "leads": queryset, "action": "assign", "opts": self.model._meta,
-        })
+        return render(
+            request,
+            "admin/leads/action_form.html",
+            {
+                "title": "Assign leads",
+                "form": form,
+                "leads": queryset,
+                "action": "assign",
+                "opts": self.model._meta,
+            },
+        )
 
     @admin.action(description="Mark as lost")
     def mark_lost(self, request, queryset):
         form = LostForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             reason = form.cleaned_data["reason"]
-            done = self._each(request, queryset, lambda lead: services.lead_change_status(
-                actor=request.user, lead=lead, status=LeadStatus.LOST, lost_reason=reason))
+            done = self._each(
+                request,
+                queryset,
+                lambda lead: services.lead_change_status(
+                    actor=request.user, lead=lead, status=LeadStatus.LOST, lost_reason=reason
+                ),
+            )
             self.message_user(request, f"Marked {done} lead(s) as lost.")
             return None
-        return render(request, "admin/leads/action_form.html", {
-            "title": "Mark leads as lost", "form": form, "leads": queryset, "action": "mark_lost", "opts": self.model._meta,
-        })
+        return render(
+            request,
+            "admin/leads/action_form.html",
+            {
+                "title": "Mark leads as lost",
+                "form": form,
+                "leads": queryset,
+                "action": "mark_lost",
+                "opts": self.model._meta,
+            },
+        )
 
     @admin.action(description="Export selected as CSV")
     def export_csv(self, request, queryset):

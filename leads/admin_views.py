@@ -24,9 +24,11 @@ def _lead_tools(user: User, lead, consultants: list[User]) -> None:
     lead.next_statuses = [(s, LeadStatus(s).label) for s in services.lead_next_statuses(lead)] if may_change else []
     lead.may_convert = may_change and lead.status in OPEN_STATUSES
     lead.may_escalate = may_change and lead.student_id is not None
-    lead.consultant_choices = [
-        c for c in consultants if lead.office_id is None or c.office_id == lead.office_id
-    ] if services.lead_may_assign(user, lead) and lead.status in OPEN_STATUSES else []
+    lead.consultant_choices = (
+        [c for c in consultants if lead.office_id is None or c.office_id == lead.office_id]
+        if services.lead_may_assign(user, lead) and lead.status in OPEN_STATUSES
+        else []
+    )
 
 
 def board(request):
@@ -45,11 +47,20 @@ def board(request):
         for lead in cards[status]:
             _lead_tools(user, lead, consultants)
         columns.append({"status": status, "label": label, "count": counts[status], "leads": cards[status]})
-    return render(request, "admin/leads/board.html", {
-        **admin.site.each_context(request), "title": "Lead board", "columns": columns, "office": view.office,
-        "offices": view.switcher(), "unassigned": counts["unassigned"], "opts": Lead._meta,
-        "may_add": user.role in services.LEAD_CREATORS,
-    })
+    return render(
+        request,
+        "admin/leads/board.html",
+        {
+            **admin.site.each_context(request),
+            "title": "Lead board",
+            "columns": columns,
+            "office": view.office,
+            "offices": view.switcher(),
+            "unassigned": counts["unassigned"],
+            "opts": Lead._meta,
+            "may_add": user.role in services.LEAD_CREATORS,
+        },
+    )
 
 
 def workspace_context(request, lead) -> dict:
@@ -62,8 +73,9 @@ def workspace_context(request, lead) -> dict:
 
 def _back(request, lead_id: int) -> HttpResponseRedirect:
     target = request.POST.get("next") or ""
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = reverse("admin:leads_lead_change", args=[lead_id])
     return HttpResponseRedirect(target)
 
@@ -79,15 +91,17 @@ def act(request, lead_id: int):
     action = request.POST.get("action")
     try:
         if action == "assign":
-            consultant = consultants_for(user).filter(pk=_int(request.POST.get("consultant"))).first()
+            consultant_id = _int(request.POST.get("consultant"))
+            consultant = consultants_for(user).filter(pk=consultant_id).first() if consultant_id is not None else None
             if consultant is None:
                 raise ValidationFailed("Choose a consultant.", code="not_a_consultant")
             lead = services.lead_assign(actor=user, lead=lead, consultant=consultant)
             done = f"{lead.full_name} is now {consultant.full_name}'s lead."
         elif action == "status":
             status = request.POST.get("status", "")
-            lead = services.lead_change_status(actor=user, lead=lead, status=status,
-                                               lost_reason=request.POST.get("reason", ""))
+            lead = services.lead_change_status(
+                actor=user, lead=lead, status=status, lost_reason=request.POST.get("reason", "")
+            )
             done = f"{lead.full_name} moved to {lead.get_status_display()}."
         elif action == "convert":
             lead = services.lead_convert(actor=user, lead=lead)

@@ -22,7 +22,7 @@ class LeadStatus(models.TextChoices):
 
 
 # The pipeline's open stages, in order; converted and lost are closed.
-OPEN_STATUSES = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.APPLIED]
+OPEN_STATUSES: list[str] = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.APPLIED]
 
 
 class Lead(models.Model):
@@ -36,9 +36,7 @@ class Lead(models.Model):
     status = models.CharField(max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW)
     lost_reason = models.CharField(max_length=255, blank=True)
     # Null while the lead waits in the unassigned queue (website signups without an office).
-    office = models.ForeignKey(
-        "offices.Office", null=True, blank=True, on_delete=models.PROTECT, related_name="leads"
-    )
+    office = models.ForeignKey("offices.Office", null=True, blank=True, on_delete=models.PROTECT, related_name="leads")
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -72,8 +70,9 @@ class Lead(models.Model):
             models.CheckConstraint(condition=models.Q(status__in=LeadStatus.values), name="lead_status_valid"),
             models.CheckConstraint(condition=models.Q(source__in=LeadSource.values), name="lead_source_valid"),
             # A lost lead always says why, whichever door (API, admin, import, shell) closed it.
-            models.CheckConstraint(condition=~models.Q(status=LeadStatus.LOST) | ~models.Q(lost_reason=""),
-                                   name="lead_lost_has_reason"),
+            models.CheckConstraint(
+                condition=~models.Q(status=LeadStatus.LOST) | ~models.Q(lost_reason=""), name="lead_lost_has_reason"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -20,7 +20,7 @@ def lead_list_for(user: User) -> QuerySet[Lead]:
     if user.role == Role.MANAGER:
         return leads.filter(Q(office_id=user.office_id) | Q(office__isnull=True))
     if user.role == Role.RECEPTIONIST:
-        return leads.filter(office_id=user.office_id)
+        return leads.filter(office=user.office_id)
     if user.role == Role.CONSULTANT:
         return leads.filter(assigned_to=user)
     return leads.none()
@@ -37,7 +37,8 @@ def students_for(user: User) -> QuerySet[User]:
     """Students `user` may name: among the people they may see, and the students of the leads they may see
     (a consultant's leads' students, who may have no office yet)."""
     return User.objects.filter(role=Role.STUDENT).filter(
-        Q(pk__in=user_list_for(user).values("pk")) | Q(pk__in=lead_list_for(user).values("student_id")))
+        Q(pk__in=user_list_for(user).values("pk")) | Q(pk__in=lead_list_for(user).values("student_id"))
+    )
 
 
 def student_and_lead_for(user: User, *, student_id: int | None, lead_id: int | None) -> tuple[User | None, Lead | None]:
@@ -84,14 +85,19 @@ def lead_pipeline_counts(leads: QuerySet[Lead]) -> dict:
 def lead_board(leads: QuerySet[Lead], *, per_column: int = 40) -> dict[str, list[Lead]]:
     """The board's cards, per stage. Open stages: the longest waiting first; converted and lost: the
     latest first. At most `per_column` each (the column header carries the full count). Two queries."""
+
     def ranked(statuses, order):
-        return list(leads.filter(status__in=statuses).annotate(
-            position=Window(RowNumber(), partition_by=F("status"), order_by=order)
-        ).filter(position__lte=per_column).order_by("status", "position"))
+        return list(
+            leads.filter(status__in=statuses)
+            .annotate(position=Window(RowNumber(), partition_by=F("status"), order_by=order))
+            .filter(position__lte=per_column)
+            .order_by("status", "position")
+        )
 
     board: dict[str, list[Lead]] = {status: [] for status in LeadStatus.values}
     for lead in ranked(OPEN_STATUSES, [F("created_at").asc(), F("id").asc()]) + ranked(
-            [LeadStatus.CONVERTED, LeadStatus.LOST], [F("updated_at").desc(), F("id").desc()]):
+        [LeadStatus.CONVERTED, LeadStatus.LOST], [F("updated_at").desc(), F("id").desc()]
+    ):
         board[lead.status].append(lead)
     return board
 
@@ -99,8 +105,11 @@ def lead_board(leads: QuerySet[Lead], *, per_column: int = 40) -> dict[str, list
 def leads_needing_action_for(user: User, *, limit: int = 10) -> QuerySet[Lead]:
     """A consultant's open leads, earliest stage first, then the ones untouched longest."""
     stage = Case(*[When(status=status, then=Value(n)) for n, status in enumerate(OPEN_STATUSES)])
-    return (lead_list_for(user).filter(assigned_to=user, status__in=OPEN_STATUSES)
-            .order_by(stage, "updated_at", "id")[:limit])
+    return (
+        lead_list_for(user)
+        .filter(assigned_to=user, status__in=OPEN_STATUSES)
+        .order_by(stage, "updated_at", "id")[:limit]
+    )
 
 
 def leads_waiting_for_assignment(leads: QuerySet[Lead], *, limit: int = 6) -> QuerySet[Lead]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -27,8 +28,15 @@ LEAD_CHANGERS = frozenset({Role.SUPER_ADMIN, Role.MANAGER, Role.CONSULTANT})
 LEAD_ASSIGNERS = MANAGING_ROLES  # assign and delete
 
 
-def activity_record(*, lead: Lead | None = None, student: User | None = None, actor: User | None, kind: str,
-                    text: str = "", data: dict | None = None) -> Activity:
+def activity_record(
+    *,
+    lead: Lead | None = None,
+    student: User | None = None,
+    actor: User | None,
+    kind: str,
+    text: str = "",
+    data: dict | None = None,
+) -> Activity:
     """One timeline entry; the other apps (appointments, documents) write through this too."""
     return Activity.objects.create(lead=lead, student=student, actor=actor, kind=kind, text=text, data=data or {})
 
@@ -75,7 +83,8 @@ def _check_duplicates(*, office_id, email, phone, exclude_pk=None, confirmed: bo
     if existing is not None:
         field = "email" if email and existing.email.lower() == email.strip().lower() else "phone"
         raise Conflict(
-            f"A lead with this {field} already exists in this office.", code="duplicate_lead",
+            f"A lead with this {field} already exists in this office.",
+            code="duplicate_lead",
             details={"lead_id": existing.id, "field": field, "name": existing.full_name},
         )
 
@@ -96,15 +105,21 @@ def _office_of_new_lead(actor: User, office):
     return office
 
 
-def lead_check_duplicates(*, actor: User, email: str = "", phone: str = "", office=None,
-                          lead: Lead | None = None) -> None:
+def lead_check_duplicates(
+    *, actor: User, email: str = "", phone: str = "", office=None, lead: Lead | None = None
+) -> None:
     """The duplicate check `lead_create` (no `lead`) or `lead_update` (`lead`) will run, without
     writing: the console's forms run it first, so the warning appears with what was typed still
     on the page. Raises Conflict `duplicate_lead`."""
     if lead is None:
         office = _office_of_new_lead(actor, office)
-    _check_duplicates(office_id=lead.office_id if lead else (office.pk if office else None), email=email, phone=phone,
-                      exclude_pk=lead.pk if lead else None, confirmed=False)
+    _check_duplicates(
+        office_id=lead.office_id if lead else (office.pk if office else None),
+        email=email,
+        phone=phone,
+        exclude_pk=lead.pk if lead else None,
+        confirmed=False,
+    )
 
 
 def lead_check_contact(*, email: str, phone: str) -> None:
@@ -114,16 +129,34 @@ def lead_check_contact(*, email: str, phone: str) -> None:
 
 
 @transaction.atomic
-def lead_create(*, actor: User, first_name: str, last_name: str = "", email: str = "", phone: str = "",
-                source: str = LeadSource.WALK_IN, office=None, confirm_duplicate: bool = False) -> Lead:
+def lead_create(
+    *,
+    actor: User,
+    first_name: str,
+    last_name: str = "",
+    email: str = "",
+    phone: str = "",
+    source: str = LeadSource.WALK_IN,
+    office=None,
+    confirm_duplicate: bool = False,
+) -> Lead:
     office = _office_of_new_lead(actor, office)
     lead_check_contact(email=email, phone=phone)
     _check_duplicates(office_id=office.pk if office else None, email=email, phone=phone, confirmed=confirm_duplicate)
-    lead = Lead(first_name=first_name, last_name=last_name, email=email.strip().lower(), phone=phone.strip(),
-                source=source, office=office, created_by=actor)
+    lead = Lead(
+        first_name=first_name,
+        last_name=last_name,
+        email=email.strip().lower(),
+        phone=phone.strip(),
+        source=source,
+        office=office,
+        created_by=actor,
+    )
     _link_student(lead)
     lead.save()
-    activity_record(lead=lead, actor=actor, kind=ActivityKind.CREATED, text=f"Lead created ({lead.get_source_display()})")
+    activity_record(
+        lead=lead, actor=actor, kind=ActivityKind.CREATED, text=f"Lead created ({lead.get_source_display()})"
+    )
     return lead
 
 
@@ -135,11 +168,20 @@ def lead_create_for_signup(*, student: User) -> Lead | None:
         for lead in known:
             lead.student = student
             lead.save(update_fields=["student", "updated_at"])
-            activity_record(lead=lead, actor=student, kind=ActivityKind.NOTE, text="Signed up on the website; account linked")
+            activity_record(
+                lead=lead, actor=student, kind=ActivityKind.NOTE, text="Signed up on the website; account linked"
+            )
         return None
-    lead = Lead.objects.create(first_name=student.first_name or student.email, last_name=student.last_name,
-                               email=student.email, phone=student.phone, source=LeadSource.WEBSITE,
-                               office=student.office, student=student, created_by=student)
+    lead = Lead.objects.create(
+        first_name=student.first_name or student.email,
+        last_name=student.last_name,
+        email=student.email,
+        phone=student.phone,
+        source=LeadSource.WEBSITE,
+        office=student.office,
+        student=student,
+        created_by=student,
+    )
     activity_record(lead=lead, actor=student, kind=ActivityKind.CREATED, text="Signed up on the website")
     return lead
 
@@ -152,15 +194,22 @@ def lead_update(*, actor: User, lead: Lead, confirm_duplicate: bool = False, **c
     if "email" in changes:
         changes["email"] = changes["email"].strip().lower()
     lead_check_contact(email=changes.get("email", lead.email), phone=changes.get("phone", lead.phone))
-    _check_duplicates(office_id=lead.office_id, email=changes.get("email", ""), phone=changes.get("phone", ""),
-                      exclude_pk=lead.pk, confirmed=confirm_duplicate)
+    _check_duplicates(
+        office_id=lead.office_id,
+        email=changes.get("email", ""),
+        phone=changes.get("phone", ""),
+        exclude_pk=lead.pk,
+        confirmed=confirm_duplicate,
+    )
     for field, value in changes.items():
         setattr(lead, field, value)
     if "email" in changes:
         _link_student(lead)
     lead.save()
     if changes:
-        activity_record(lead=lead, actor=actor, kind=ActivityKind.NOTE, text="Details updated", data={"fields": sorted(changes)})
+        activity_record(
+            lead=lead, actor=actor, kind=ActivityKind.NOTE, text="Details updated", data={"fields": sorted(changes)}
+        )
     return lead
 
 
@@ -175,7 +224,7 @@ def lead_next_statuses(lead: Lead) -> list[str]:
     `lead_convert`'s; closed leads stay closed.) The console offers these and nothing else."""
     if lead.status not in OPEN_STATUSES:
         return []
-    return [*OPEN_STATUSES[OPEN_STATUSES.index(lead.status) + 1:], LeadStatus.LOST]
+    return [*OPEN_STATUSES[OPEN_STATUSES.index(lead.status) + 1 :], LeadStatus.LOST]
 
 
 @transaction.atomic
@@ -188,23 +237,36 @@ def lead_change_status(*, actor: User, lead: Lead, status: str, lost_reason: str
     if status not in LeadStatus.values:
         raise ValidationFailed("Unknown status.", code="invalid_status")
     if lead.status not in OPEN_STATUSES:
-        raise ValidationFailed(f"A {lead.status} lead cannot change status.", code="invalid_transition",
-                               details={"from": lead.status, "to": status})
+        raise ValidationFailed(
+            f"A {lead.status} lead cannot change status.",
+            code="invalid_transition",
+            details={"from": lead.status, "to": status},
+        )
     if status == LeadStatus.CONVERTED:
-        raise ValidationFailed("Convert the lead to make it a student.", code="invalid_transition",
-                               details={"from": lead.status, "to": status})
+        raise ValidationFailed(
+            "Convert the lead to make it a student.",
+            code="invalid_transition",
+            details={"from": lead.status, "to": status},
+        )
     if status == LeadStatus.LOST:
         if not lost_reason.strip():
             raise ValidationFailed("Say why the lead was lost.", code="lost_reason_required")
         lead.lost_reason = lost_reason.strip()[:255]
     elif status not in lead_next_statuses(lead):
-        raise ValidationFailed(f"A lead cannot go from {lead.status} back to {status}.", code="invalid_transition",
-                               details={"from": lead.status, "to": status})
+        raise ValidationFailed(
+            f"A lead cannot go from {lead.status} back to {status}.",
+            code="invalid_transition",
+            details={"from": lead.status, "to": status},
+        )
     previous, lead.status = lead.status, status
     lead.save(update_fields=["status", "lost_reason", "updated_at"])
-    activity_record(lead=lead, actor=actor, kind=ActivityKind.STATUS_CHANGED,
-                    text=f"{previous} → {status}" + (f": {lead.lost_reason}" if status == LeadStatus.LOST else ""),
-                    data={"from": previous, "to": status})
+    activity_record(
+        lead=lead,
+        actor=actor,
+        kind=ActivityKind.STATUS_CHANGED,
+        text=f"{previous} → {status}" + (f": {lead.lost_reason}" if status == LeadStatus.LOST else ""),
+        data={"from": previous, "to": status},
+    )
     return lead
 
 
@@ -230,24 +292,35 @@ def lead_assign(*, actor: User, lead: Lead, consultant: User) -> Lead:
         return lead
     lead.assigned_to, lead.office_id = consultant, office_id
     lead.save(update_fields=["assigned_to", "office", "updated_at"])
-    activity_record(lead=lead, actor=actor, kind=ActivityKind.ASSIGNED, text=f"Assigned to {consultant.full_name}",
-                    data={"consultant_id": consultant.pk, "previous_id": previous.pk if previous else None})
-    notification_create(recipient=consultant, kind="lead_assigned", title=f"New lead: {lead.full_name}",
-                        data={"lead_id": lead.pk})
+    activity_record(
+        lead=lead,
+        actor=actor,
+        kind=ActivityKind.ASSIGNED,
+        text=f"Assigned to {consultant.full_name}",
+        data={"consultant_id": consultant.pk, "previous_id": previous.pk if previous else None},
+    )
+    notification_create(
+        recipient=consultant, kind="lead_assigned", title=f"New lead: {lead.full_name}", data={"lead_id": lead.pk}
+    )
     if settings.AUTO_CREATE_CONVERSATIONS and lead.student_id:
         _lead_conversation_to(lead=lead, previous=previous, consultant=consultant, actor=actor)
     return lead
 
 
 def _lead_conversation_to(*, lead: Lead, previous: User | None, consultant: User, actor: User) -> None:
-    existing = None
+    student = lead.student
+    if student is None:  # (the caller checked: the lead has an account)
+        return
     if previous is not None:
-        existing = Conversation.objects.filter(lead=lead, participants__user=previous).filter(
-            participants__user=lead.student).first()
-    if existing is not None:
-        participant_replace(conversation=existing, old_user=previous, new_user=consultant, actor=actor)
-    else:
-        conversation_ensure_direct(user_a=lead.student, user_b=consultant, actor=actor, office=lead.office, lead=lead)
+        existing = (
+            Conversation.objects.filter(lead=lead, participants__user=previous)
+            .filter(participants__user=student)
+            .first()
+        )
+        if existing is not None:
+            participant_replace(conversation=existing, old_user=previous, new_user=consultant, actor=actor)
+            return
+    conversation_ensure_direct(user_a=student, user_b=consultant, actor=actor, office=lead.office, lead=lead)
 
 
 @transaction.atomic
@@ -268,21 +341,33 @@ def lead_convert(*, actor: User, lead: Lead) -> Lead:
         if account is not None and account.role != Role.STUDENT:
             raise Conflict("This email belongs to a staff account.", code="email_taken")
         if account is None:
-            account = User.objects.create_user(lead.email, None, first_name=lead.first_name, last_name=lead.last_name,
-                                               phone=lead.phone, role=Role.STUDENT, office=lead.office)
+            account = User.objects.create_user(
+                lead.email,
+                None,
+                first_name=lead.first_name,
+                last_name=lead.last_name,
+                phone=lead.phone,
+                role=Role.STUDENT,
+                office=lead.office,
+            )
             created = True
         lead.student = account
     if lead.student.office_id is None:
         User.objects.filter(pk=lead.student.pk).update(office=lead.office)
     previous, lead.status, lead.converted_at = lead.status, LeadStatus.CONVERTED, timezone.now()
     lead.save(update_fields=["student", "status", "converted_at", "updated_at"])
-    if settings.AUTO_CREATE_CONVERSATIONS and lead.assigned_to_id:
+    if settings.AUTO_CREATE_CONVERSATIONS and lead.assigned_to is not None:
         # Assigned before it had an account: the lead–consultant conversation opens now.
-        conversation_ensure_direct(user_a=lead.student, user_b=lead.assigned_to, actor=actor, office=lead.office,
-                                   lead=lead)
-    activity_record(lead=lead, actor=actor, kind=ActivityKind.CONVERTED,
-                    text="Converted to a student" + (" (new account)" if created else " (existing account linked)"),
-                    data={"from": previous, "student_id": lead.student.pk, "account_created": created})
+        conversation_ensure_direct(
+            user_a=lead.student, user_b=lead.assigned_to, actor=actor, office=lead.office, lead=lead
+        )
+    activity_record(
+        lead=lead,
+        actor=actor,
+        kind=ActivityKind.CONVERTED,
+        text="Converted to a student" + (" (new account)" if created else " (existing account linked)"),
+        data={"from": previous, "student_id": lead.student.pk, "account_created": created},
+    )
     return lead
 
 
@@ -291,19 +376,32 @@ def lead_escalate(*, actor: User, lead: Lead, note: str = ""):
     """Opens (or reuses) the conversation between the office's manager and the lead."""
     if not _can_manage(actor, lead):
         raise Forbidden("You cannot escalate this lead.")
-    if lead.student_id is None:
+    student = lead.student
+    if student is None:
         raise ValidationFailed("The lead has no account to talk to yet.", code="no_account")
+    manager: User | None
     if actor.role == Role.MANAGER:
         # A manager escalating takes the conversation themself (this also covers website signups
         # still in the unassigned queue, which have no office to look a manager up in).
         manager = actor
     else:
-        manager = User.objects.filter(role=Role.MANAGER, office_id=lead.office_id, is_active=True).order_by("id").first()
+        manager = (
+            User.objects.filter(role=Role.MANAGER, office_id=lead.office_id, is_active=True).order_by("id").first()
+            if lead.office_id is not None
+            else None  # an unassigned website signup: no office, no manager to look up
+        )
     if manager is None:
         raise ValidationFailed("This office has no manager.", code="no_manager")
-    conversation = conversation_ensure_direct(user_a=manager, user_b=lead.student, actor=actor, office=lead.office, lead=lead)
-    activity_record(lead=lead, actor=actor, kind=ActivityKind.ESCALATED, text=note.strip() or f"Escalated to {manager.full_name}",
-                    data={"manager_id": manager.pk, "conversation_id": conversation.pk})
+    conversation = conversation_ensure_direct(
+        user_a=manager, user_b=student, actor=actor, office=lead.office, lead=lead
+    )
+    activity_record(
+        lead=lead,
+        actor=actor,
+        kind=ActivityKind.ESCALATED,
+        text=note.strip() or f"Escalated to {manager.full_name}",
+        data={"manager_id": manager.pk, "conversation_id": conversation.pk},
+    )
     return conversation
 
 
@@ -339,9 +437,12 @@ def leads_import_csv(*, actor: User, data: bytes, office=None) -> dict:
         raise ValidationFailed("The file must be UTF-8 CSV.", code="invalid_csv") from None
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or "first_name" not in reader.fieldnames:
-        raise ValidationFailed("The first line must name the columns, starting with first_name.", code="invalid_csv",
-                               details={"columns": list(IMPORT_COLUMNS)})
-    report = {"created": 0, "skipped": 0, "errors": []}
+        raise ValidationFailed(
+            "The first line must name the columns, starting with first_name.",
+            code="invalid_csv",
+            details={"columns": list(IMPORT_COLUMNS)},
+        )
+    report: dict[str, Any] = {"created": 0, "skipped": 0, "errors": []}
     # Rows are numbered by the file line they start on (a quoted cell may span lines), as an editor shows them.
     next_line = reader.line_num + 1
     for count, row in enumerate(reader, start=1):
@@ -371,8 +472,15 @@ def leads_import_csv(*, actor: User, data: bytes, office=None) -> dict:
             continue
         try:
             with transaction.atomic():
-                lead_create(actor=actor, first_name=row["first_name"], last_name=row["last_name"], email=row["email"],
-                            phone=row["phone"], source=row["source"] or LeadSource.OTHER, office=office)
+                lead_create(
+                    actor=actor,
+                    first_name=row["first_name"],
+                    last_name=row["last_name"],
+                    email=row["email"],
+                    phone=row["phone"],
+                    source=row["source"] or LeadSource.OTHER,
+                    office=office,
+                )
             report["created"] += 1
         except Conflict:
             report["skipped"] += 1

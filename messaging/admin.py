@@ -1,24 +1,33 @@
 """Messaging in the staff console: the inbox (each staff member's own conversations, answered live),
 and read-mostly message records scoped to what the user may monitor."""
 
-from django.contrib import admin, messages
-from django.db.models import Prefetch
+from typing import TYPE_CHECKING, Any
 
+from django.contrib import admin, messages
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse
+
+from accounts.requests import signed_in_user
 from accounts.scoped_admin import ReadOnlyScopedAdmin
 from core.errors import ApplicationError
 from messaging import selectors, services
 from messaging.admin_views import inbox
 from messaging.models import Conversation, Message, MonitoringAudit, Participant
 
+if TYPE_CHECKING:  # (generic for the type checker only)
+    _ParticipantInline = admin.TabularInline[Participant, Conversation]
+else:
+    _ParticipantInline = admin.TabularInline
 
-class ParticipantInline(admin.TabularInline):
+
+class ParticipantInline(_ParticipantInline):
     model = Participant
     fields = ["user", "role", "joined_at", "last_read_seq", "last_delivered_seq"]
-    readonly_fields = fields
+    readonly_fields = ["user", "role", "joined_at", "last_read_seq", "last_delivered_seq"]
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Conversation | None = None) -> bool:
         return False
 
 
@@ -26,13 +35,15 @@ class ParticipantInline(admin.TabularInline):
 class ConversationAdmin(ReadOnlyScopedAdmin):
     """`/admin/messaging/conversation/` is the inbox; `<id>/change/` opens one conversation in it."""
 
-    def scoped_queryset(self, request):
-        return selectors.member_conversations(request.user)
+    def scoped_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
+        return selectors.member_conversations(signed_in_user(request))
 
-    def changelist_view(self, request, extra_context=None):
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         return inbox(request)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         return inbox(request, object_id)
 
 
@@ -46,36 +57,37 @@ class MessageAdmin(ReadOnlyScopedAdmin):
     view_roles = selectors.MONITOR_ROLES
     exclude = ["search_vector"]
 
-    def scoped_queryset(self, request):
-        return Message.objects.filter(conversation__in=selectors.monitorable_conversations(request.user))
+    def scoped_queryset(self, request: HttpRequest) -> QuerySet[Message]:
+        return Message.objects.filter(conversation__in=selectors.monitorable_conversations(signed_in_user(request)))
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
         people = Prefetch("conversation__participants", queryset=Participant.objects.select_related("user"))
         return super().get_queryset(request).prefetch_related(people)
 
     @admin.display(description="conversation")
-    def conversation_name(self, message):
+    def conversation_name(self, message: Message) -> str:
         """Its title, or its people by name (never "Direct conversation 12")."""
         conversation = message.conversation
         return conversation.title or ", ".join(p.user.full_name for p in conversation.participants.all())
 
     @admin.display(description="content")
-    def preview(self, message):
+    def preview(self, message: Message) -> str:
         return "(deleted)" if message.deleted_at else message.content[:80]
 
     @admin.action(description="Delete selected messages (soft delete, kept for audit)")
-    def delete_messages(self, request, queryset):
+    def delete_messages(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
         for message in queryset:
             try:
-                services.message_delete(actor=request.user, message=message)
+                services.message_delete(actor=signed_in_user(request), message=message)
             except ApplicationError as exc:
                 self.message_user(request, exc.message, messages.WARNING)
 
-    def get_actions(self, request):
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         # Moderation is the one write staff make here, through the same service as the API.
         actions = super().get_actions(request)
-        if "delete_messages" not in actions:
-            func, name, desc = self.get_action("delete_messages")
+        action = self.get_action("delete_messages") if "delete_messages" not in actions else None
+        if action is not None:
+            func, name, desc = action
             actions[name] = (func, name, desc)
         return actions
 
@@ -87,5 +99,5 @@ class MonitoringAuditAdmin(ReadOnlyScopedAdmin):
     list_select_related = ["actor", "conversation", "office"]
     view_roles = selectors.MONITOR_ALL_ROLES
 
-    def scoped_queryset(self, request):
-        return selectors.monitoring_audit_for(request.user)
+    def scoped_queryset(self, request: HttpRequest) -> QuerySet[MonitoringAudit]:
+        return selectors.monitoring_audit_for(signed_in_user(request))

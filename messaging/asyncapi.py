@@ -11,6 +11,8 @@ the AsyncAPI 3.0.0 JSON Schema (`clients/asyncapi/`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 
 from accounts.models import Role
@@ -19,44 +21,89 @@ from messaging.models import ConversationType, MessageType
 from messaging.socket.incoming import CLIENT_EVENTS, PRESENCE_STATES
 from messaging.socket.outgoing import SERVER_EVENTS
 
+Schema = dict[str, Any]  # a JSON Schema (or AsyncAPI) object
+
 INT = {"type": "integer"}
 STR = {"type": "string"}
 TIME = {"type": "string", "format": "date-time"}
 
 
-def _null(schema: dict) -> dict:
+def _null(schema: Schema) -> Schema:
     return {"oneOf": [schema, {"type": "null"}]}
 
 
-def _object(required: dict, optional: dict | None = None, **extra) -> dict:
-    return {"type": "object", "required": list(required), "properties": {**required, **(optional or {})},
-            "additionalProperties": False, **extra}
+def _object(required: Schema, optional: Schema | None = None, **extra: Any) -> Schema:
+    return {
+        "type": "object",
+        "required": list(required),
+        "properties": {**required, **(optional or {})},
+        "additionalProperties": False,
+        **extra,
+    }
 
 
-def _ref(name: str) -> dict:
+def _ref(name: str) -> Schema:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
 SCHEMAS = {
-    "User": _object({"id": INT, "email": STR, "first_name": STR, "last_name": STR,
-                     "role": {"type": "string", "enum": list(Role.values)}, "office_id": _null(INT)}),
-    "Attachment": _object({"id": INT, "file_name": STR, "mime_type": STR, "size": INT, "width": _null(INT),
-                           "height": _null(INT), "url": {"type": "string", "description": "Authorised download path"}}),
-    "Message": _object({
-        "id": INT, "conversation_id": INT, "seq": {"type": "integer", "description": "Increasing per conversation"},
-        "sender_id": _null(INT), "sender": _null(_ref("User")),
-        "type": {"type": "string", "enum": list(MessageType.values)},
-        "content": {"type": "string", "description": "Empty when deleted"}, "reply_to_id": _null(INT),
-        "attachments": {"type": "array", "items": _ref("Attachment")}, "created_at": TIME, "edited_at": _null(TIME),
-        "deleted": {"type": "boolean"},
-    }, description="The same representation as REST's messages"),
-    "Conversation": _object({
-        "id": INT, "type": {"type": "string", "enum": list(ConversationType.values)}, "title": STR,
-        "office_id": _null(INT), "lead_id": _null(INT), "participants": {"type": "array", "items": _ref("User")},
-        "last_message": _null(_ref("Message")), "last_seq": INT, "unread_count": INT,
-        "is_archived": {"type": "boolean"},
-        "is_pinned": {"type": "boolean"}, "muted_until": _null(TIME), "created_at": TIME, "updated_at": TIME,
-    }, description="As REST's conversation; pushed ones carry no per-user state (unread_count 0, flags false)"),
+    "User": _object(
+        {
+            "id": INT,
+            "email": STR,
+            "first_name": STR,
+            "last_name": STR,
+            "role": {"type": "string", "enum": list(Role.values)},
+            "office_id": _null(INT),
+        }
+    ),
+    "Attachment": _object(
+        {
+            "id": INT,
+            "file_name": STR,
+            "mime_type": STR,
+            "size": INT,
+            "width": _null(INT),
+            "height": _null(INT),
+            "url": {"type": "string", "description": "Authorised download path"},
+        }
+    ),
+    "Message": _object(
+        {
+            "id": INT,
+            "conversation_id": INT,
+            "seq": {"type": "integer", "description": "Increasing per conversation"},
+            "sender_id": _null(INT),
+            "sender": _null(_ref("User")),
+            "type": {"type": "string", "enum": list(MessageType.values)},
+            "content": {"type": "string", "description": "Empty when deleted"},
+            "reply_to_id": _null(INT),
+            "attachments": {"type": "array", "items": _ref("Attachment")},
+            "created_at": TIME,
+            "edited_at": _null(TIME),
+            "deleted": {"type": "boolean"},
+        },
+        description="The same representation as REST's messages",
+    ),
+    "Conversation": _object(
+        {
+            "id": INT,
+            "type": {"type": "string", "enum": list(ConversationType.values)},
+            "title": STR,
+            "office_id": _null(INT),
+            "lead_id": _null(INT),
+            "participants": {"type": "array", "items": _ref("User")},
+            "last_message": _null(_ref("Message")),
+            "last_seq": INT,
+            "unread_count": INT,
+            "is_archived": {"type": "boolean"},
+            "is_pinned": {"type": "boolean"},
+            "muted_until": _null(TIME),
+            "created_at": TIME,
+            "updated_at": TIME,
+        },
+        description="As REST's conversation; pushed ones carry no per-user state (unread_count 0, flags false)",
+    ),
     "ReadState": _object({"conversation_id": INT, "user_id": INT, "seq": INT}),
     "ErrorData": _object({"code": STR, "message": STR, "details": {"type": "object"}}),
 }
@@ -66,37 +113,84 @@ CONVERSATION = {"conversation_id": INT}
 UPLOAD_ID = {"upload_id": STR}
 
 # Client → server: (summary, required data fields, optional data fields, ack data)
-CLIENT = {
-    "join_conversation": ("Follow a conversation's typing and upload progress (monitors: read-only, audited)",
-                          CONVERSATION, {}, _object({**CONVERSATION, "read_only": {"type": "boolean"}})),
+# event: (summary, required data fields, optional data fields, the ack's data)
+CLIENT: dict[str, tuple[str, Schema, Schema, Schema]] = {
+    "join_conversation": (
+        "Follow a conversation's typing and upload progress (monitors: read-only, audited)",
+        CONVERSATION,
+        {},
+        _object({**CONVERSATION, "read_only": {"type": "boolean"}}),
+    ),
     "leave_conversation": ("Stop following a joined conversation", CONVERSATION, {}, _object(CONVERSATION)),
-    "send_message": ("Send a message; idempotent by client_id", CONVERSATION, {
-        "content": STR, "type": {"type": "string", "enum": [MessageType.TEXT, MessageType.IMAGE, MessageType.VIDEO,
-                                                            MessageType.FILE]},
-        "reply_to_id": _null(INT), "client_id": _null({"type": "string", "maxLength": 64}),
-    }, _object({"message": _ref("Message")})),
-    "edit_message": ("Edit your message within MESSAGE_EDIT_TIME_LIMIT", {"message_id": INT, "content": STR}, {},
-                     _object({"message": _ref("Message")})),
-    "delete_message": ("Delete your message (or moderate one you monitor)", {"message_id": INT}, {},
-                       _object({"message_id": INT, "conversation_id": INT})),
-    "mark_message_read": ("That message and everything before it read", {"message_id": INT}, {},
-                          _object({"conversation_id": INT, "seq": INT})),
-    "typing_start": (f"Typing; expires after TYPING_TIMEOUT_MS ({settings.TYPING_TIMEOUT_MS} ms by default) "
-                     "unless sent again", CONVERSATION, {}, _object(CONVERSATION)),
+    "send_message": (
+        "Send a message; idempotent by client_id",
+        CONVERSATION,
+        {
+            "content": STR,
+            "type": {
+                "type": "string",
+                "enum": [MessageType.TEXT, MessageType.IMAGE, MessageType.VIDEO, MessageType.FILE],
+            },
+            "reply_to_id": _null(INT),
+            "client_id": _null({"type": "string", "maxLength": 64}),
+        },
+        _object({"message": _ref("Message")}),
+    ),
+    "edit_message": (
+        "Edit your message within MESSAGE_EDIT_TIME_LIMIT",
+        {"message_id": INT, "content": STR},
+        {},
+        _object({"message": _ref("Message")}),
+    ),
+    "delete_message": (
+        "Delete your message (or moderate one you monitor)",
+        {"message_id": INT},
+        {},
+        _object({"message_id": INT, "conversation_id": INT}),
+    ),
+    "mark_message_read": (
+        "That message and everything before it read",
+        {"message_id": INT},
+        {},
+        _object({"conversation_id": INT, "seq": INT}),
+    ),
+    "typing_start": (
+        f"Typing; expires after TYPING_TIMEOUT_MS ({settings.TYPING_TIMEOUT_MS} ms by default) unless sent again",
+        CONVERSATION,
+        {},
+        _object(CONVERSATION),
+    ),
     "typing_stop": ("Stopped typing", CONVERSATION, {}, _object(CONVERSATION)),
-    "update_presence": ("Your presence", {"presence": {"type": "string", "enum": list(PRESENCE_STATES)}}, {},
-                        _object({"presence": {"type": "string", "enum": list(PRESENCE_STATES)}})),
-    "file_upload_start": ("Announce an upload: name, size and type are checked before any bytes",
-                          {**CONVERSATION, "file_name": STR, "file_size": INT}, {},
-                          _object({**UPLOAD_ID, "file_name": STR, "file_size": INT, "mime_type": STR})),
-    "file_upload_progress": ("Upload progress, relayed to the conversation",
-                             {**UPLOAD_ID, "progress": {"type": "number", "minimum": 0, "maximum": 100}}, {},
-                             _object({**UPLOAD_ID, "progress": {"type": "number"}})),
-    "file_upload_complete": ("The upload finished (the file itself goes to POST /api/v1/messages/upload)",
-                             UPLOAD_ID, {},
-                             _object(UPLOAD_ID)),
-    "ping": ("Keep the socket and presence alive; send at least every SOCKET_PING_TIMEOUT / 2", {}, {},
-             _object({"pong": {"const": True}})),
+    "update_presence": (
+        "Your presence",
+        {"presence": {"type": "string", "enum": list(PRESENCE_STATES)}},
+        {},
+        _object({"presence": {"type": "string", "enum": list(PRESENCE_STATES)}}),
+    ),
+    "file_upload_start": (
+        "Announce an upload: name, size and type are checked before any bytes",
+        {**CONVERSATION, "file_name": STR, "file_size": INT},
+        {},
+        _object({**UPLOAD_ID, "file_name": STR, "file_size": INT, "mime_type": STR}),
+    ),
+    "file_upload_progress": (
+        "Upload progress, relayed to the conversation",
+        {**UPLOAD_ID, "progress": {"type": "number", "minimum": 0, "maximum": 100}},
+        {},
+        _object({**UPLOAD_ID, "progress": {"type": "number"}}),
+    ),
+    "file_upload_complete": (
+        "The upload finished (the file itself goes to POST /api/v1/messages/upload)",
+        UPLOAD_ID,
+        {},
+        _object(UPLOAD_ID),
+    ),
+    "ping": (
+        "Keep the socket and presence alive; send at least every SOCKET_PING_TIMEOUT / 2",
+        {},
+        {},
+        _object({"pong": {"const": True}}),
+    ),
 }
 
 TYPING = _object({"conversation_id": INT, "user_id": INT})
@@ -110,22 +204,53 @@ SERVER = {
     "conversation_created": ("You are in a new conversation", _ref("Conversation")),
     "conversation_updated": ("A conversation's title changed", _ref("Conversation")),
     "user_joined_conversation": ("Someone joined one of your conversations (or you joined one)", _ref("Conversation")),
-    "user_left_conversation": ("Someone left or was removed (also sent to them)",
-                               _object({"conversation_id": INT, "user_id": INT})),
+    "user_left_conversation": (
+        "Someone left or was removed (also sent to them)",
+        _object({"conversation_id": INT, "user_id": INT}),
+    ),
     "user_typing_start": ("Someone is typing (sockets that joined the conversation)", TYPING),
     "user_typing_stop": ("Someone stopped typing, or their typing expired", TYPING),
-    "user_status_changed": ("Presence of someone who shares a conversation with you", _object(
-        {"user_id": INT, "status": {"type": "string", "enum": list(PRESENCE_STATES)}}, {"last_seen": TIME})),
-    "system_announcement": ("An announcement for you", _object(
-        {"id": INT, "title": STR, "body": STR, "office_id": _null(INT), "author_id": _null(INT), "created_at": TIME})),
-    "notification_received": ("A notification for you", _object(
-        {"id": INT, "kind": STR, "title": STR, "body": STR, "data": {"type": "object"}, "read": {"type": "boolean"},
-         "created_at": TIME})),
-    "file_upload_progress": ("Upload progress in a joined conversation", _object({
-        "conversation_id": INT, "user_id": INT, "upload_id": STR, "progress": {"type": "number"},
-        "state": {"type": "string", "enum": ["started", "uploading", "completed"]}, "file_name": STR})),
-    "conversation_cleared": ("You cleared your history of a conversation (on another device): drop its messages up "
-                             "to cleared_seq", _object({"conversation_id": INT, "cleared_seq": INT})),
+    "user_status_changed": (
+        "Presence of someone who shares a conversation with you",
+        _object({"user_id": INT, "status": {"type": "string", "enum": list(PRESENCE_STATES)}}, {"last_seen": TIME}),
+    ),
+    "system_announcement": (
+        "An announcement for you",
+        _object(
+            {"id": INT, "title": STR, "body": STR, "office_id": _null(INT), "author_id": _null(INT), "created_at": TIME}
+        ),
+    ),
+    "notification_received": (
+        "A notification for you",
+        _object(
+            {
+                "id": INT,
+                "kind": STR,
+                "title": STR,
+                "body": STR,
+                "data": {"type": "object"},
+                "read": {"type": "boolean"},
+                "created_at": TIME,
+            }
+        ),
+    ),
+    "file_upload_progress": (
+        "Upload progress in a joined conversation",
+        _object(
+            {
+                "conversation_id": INT,
+                "user_id": INT,
+                "upload_id": STR,
+                "progress": {"type": "number"},
+                "state": {"type": "string", "enum": ["started", "uploading", "completed"]},
+                "file_name": STR,
+            }
+        ),
+    ),
+    "conversation_cleared": (
+        "You cleared your history of a conversation (on another device): drop its messages up to cleared_seq",
+        _object({"conversation_id": INT, "cleared_seq": INT}),
+    ),
 }
 
 CLOSE_CODES = {
@@ -135,7 +260,8 @@ CLOSE_CODES = {
     CLOSE_IDLE: "No frame from the client for SOCKET_PING_TIMEOUT ms",
 }
 
-DESCRIPTION = """One socket per client multiplexes every conversation of the user. Authenticate with the
+DESCRIPTION = (
+    """One socket per client multiplexes every conversation of the user. Authenticate with the
 access JWT as `?token=<access>` or an `Authorization: Bearer <access>` header.
 
 Frames are JSON. Client → server: `{"event", "data", "id"?}`; a frame with an `id` gets exactly one
@@ -143,13 +269,16 @@ answer, `{"event": "ack", "id", "data"}` or `{"event": "error", "id", "data": {"
 Server → client: `{"event", "data"}`. Bad JSON, unknown events, missing or bad fields, forbidden actions
 and floods get an `error` frame; the socket stays open unless the client keeps flooding.
 
-Close codes: """ + "; ".join(f"`{code}` {meaning}" for code, meaning in CLOSE_CODES.items()) + """.
+Close codes: """
+    + "; ".join(f"`{code}` {meaning}" for code, meaning in CLOSE_CODES.items())
+    + """.
 
 Nothing is lost: every message carries its conversation's increasing `seq`; after a reconnect, fetch
 `GET /api/v1/conversations/{id}/messages?after=<last seq>`. Prose reference: docs/websocket.md."""
+)
 
 
-def _frame(event: str, data: dict, *, with_id: bool) -> dict:
+def _frame(event: str, data: Schema, *, with_id: bool) -> Schema:
     properties = {"event": {"const": event}, "data": data}
     required = ["event", "data"] if data.get("properties") or data.get("$ref") else ["event"]
     if with_id:
@@ -157,52 +286,108 @@ def _frame(event: str, data: dict, *, with_id: bool) -> dict:
     return {"type": "object", "required": required, "properties": properties, "additionalProperties": False}
 
 
-def document() -> dict:
+def document() -> Schema:
     messages, operations = {}, {}
     channel = {"$ref": "#/channels/socket"}
     error_message = {"$ref": "#/channels/socket/messages/error"}
     for event, (summary, required, optional, ack) in CLIENT.items():
         data = _object(required, optional)
         # `.request`: file_upload_progress is also the name of a server event
-        messages[f"{event}.request"] = {"name": event, "title": event, "summary": summary,
-                                        "payload": _frame(event, data, with_id=True)}
+        messages[f"{event}.request"] = {
+            "name": event,
+            "title": event,
+            "summary": summary,
+            "payload": _frame(event, data, with_id=True),
+        }
         messages[f"{event}.ack"] = {
-            "name": "ack", "title": f"{event} ack", "summary": f"The answer to {event} with an id",
-            "payload": {"type": "object", "required": ["event", "id", "data"], "additionalProperties": False,
-                        "properties": {"event": {"const": "ack"}, "id": ID, "data": ack}},
+            "name": "ack",
+            "title": f"{event} ack",
+            "summary": f"The answer to {event} with an id",
+            "payload": {
+                "type": "object",
+                "required": ["event", "id", "data"],
+                "additionalProperties": False,
+                "properties": {"event": {"const": "ack"}, "id": ID, "data": ack},
+            },
         }
         operations[f"receive_{event}"] = {
-            "action": "receive", "channel": channel, "summary": summary,
+            "action": "receive",
+            "channel": channel,
+            "summary": summary,
             "messages": [{"$ref": f"#/channels/socket/messages/{event}.request"}],
-            "reply": {"channel": channel,
-                      "messages": [{"$ref": f"#/channels/socket/messages/{event}.ack"}, error_message]},
+            "reply": {
+                "channel": channel,
+                "messages": [{"$ref": f"#/channels/socket/messages/{event}.ack"}, error_message],
+            },
         }
     messages["error"] = {
-        "name": "error", "title": "error", "summary": "A refused frame; with the frame's id when it had one",
-        "payload": {"type": "object", "required": ["event", "data"], "additionalProperties": False,
-                    "properties": {"event": {"const": "error"}, "id": ID, "data": _ref("ErrorData")}},
+        "name": "error",
+        "title": "error",
+        "summary": "A refused frame; with the frame's id when it had one",
+        "payload": {
+            "type": "object",
+            "required": ["event", "data"],
+            "additionalProperties": False,
+            "properties": {"event": {"const": "error"}, "id": ID, "data": _ref("ErrorData")},
+        },
     }
-    operations["send_error"] = {"action": "send", "channel": channel, "summary": messages["error"]["summary"],
-                                "messages": [error_message]}
+    operations["send_error"] = {
+        "action": "send",
+        "channel": channel,
+        "summary": messages["error"]["summary"],
+        "messages": [error_message],
+    }
     for event, (summary, data) in SERVER.items():
-        messages[event] = {"name": event, "title": event, "summary": summary,
-                           "payload": _frame(event, data, with_id=False)}
-        operations[f"send_{event}"] = {"action": "send", "channel": channel, "summary": summary,
-                                       "messages": [{"$ref": f"#/channels/socket/messages/{event}"}]}
+        messages[event] = {
+            "name": event,
+            "title": event,
+            "summary": summary,
+            "payload": _frame(event, data, with_id=False),
+        }
+        operations[f"send_{event}"] = {
+            "action": "send",
+            "channel": channel,
+            "summary": summary,
+            "messages": [{"$ref": f"#/channels/socket/messages/{event}"}],
+        }
     return {
         "asyncapi": "3.0.0",
         "info": {"title": "Consultancy CRM real-time socket", "version": "1.0.0", "description": DESCRIPTION},
         "defaultContentType": "application/json",
-        "servers": {"local": {"host": "localhost:8000", "protocol": "ws", "pathname": "/ws/",
-                              "description": "The development server (use wss:// behind TLS)",
-                              "security": [{"$ref": "#/components/securitySchemes/token"},
-                                           {"$ref": "#/components/securitySchemes/bearer"}]}},
-        "channels": {"socket": {
-            "address": "/ws/", "title": "The one socket", "description": "Every conversation of the user, multiplexed",
-            "messages": messages, "x-close-codes": {str(code): meaning for code, meaning in CLOSE_CODES.items()},
-            "bindings": {"ws": {"query": {"type": "object", "properties": {"token": {
-                "type": "string", "description": "The access JWT (or send an Authorization header)"}}}}},
-        }},
+        "servers": {
+            "local": {
+                "host": "localhost:8000",
+                "protocol": "ws",
+                "pathname": "/ws/",
+                "description": "The development server (use wss:// behind TLS)",
+                "security": [
+                    {"$ref": "#/components/securitySchemes/token"},
+                    {"$ref": "#/components/securitySchemes/bearer"},
+                ],
+            }
+        },
+        "channels": {
+            "socket": {
+                "address": "/ws/",
+                "title": "The one socket",
+                "description": "Every conversation of the user, multiplexed",
+                "messages": messages,
+                "x-close-codes": {str(code): meaning for code, meaning in CLOSE_CODES.items()},
+                "bindings": {
+                    "ws": {
+                        "query": {
+                            "type": "object",
+                            "properties": {
+                                "token": {
+                                    "type": "string",
+                                    "description": "The access JWT (or send an Authorization header)",
+                                }
+                            },
+                        }
+                    }
+                },
+            }
+        },
         "operations": operations,
         "components": {
             "schemas": SCHEMAS,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import TYPE_CHECKING, Any
 
 from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
@@ -18,6 +19,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from redis.exceptions import RedisError
 
+from core.asgi_types import Message, Receive, Scope, Send
 from core.db import in_db_thread
 from core.realtime import user_group
 from messaging.selectors import member_conversations_last_seq
@@ -41,18 +43,22 @@ _conversations_last_seq = in_db_thread(member_conversations_last_seq)
 class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
     CLOSE_TOO_MANY = CLOSE_TOO_MANY
     clock = staticmethod(time.monotonic)  # for the idle check and the flood guard; tests set their own
-    user = None
-    channel_name = None
+    if not TYPE_CHECKING:
+        # No user before connect() (nor on a socket it refused), no channel before Channels makes one;
+        # the handlers run for a signed-in user on a channel, as ConsumerState types them.
+        user = None
+        channel_name = None
     redis_failed_at = float("-inf")  # when this process last failed to make a socket's channel
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
         """Channels makes each socket's channel (a Redis subscription) before anything else; with
         Redis away that fails, and the client is told to try again later instead of getting a 500.
         For a second after a failure, sockets are refused without trying (each try leaves a queue)."""
         if time.monotonic() - ChatConsumer.redis_failed_at < 1:
             return await self._refuse_handshake(receive, send)
         try:
-            return await super().__call__(scope, receive, send)
+            # (Channels types the scope and messages as asgiref's TypedDicts; they are these mappings)
+            return await super().__call__(scope, receive, send)  # type: ignore[arg-type]
         except RedisError:
             if self.channel_name is not None:
                 raise  # a live socket's failure: daphne closes it
@@ -61,21 +67,22 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
             await self._refuse_handshake(receive, send)
 
     @staticmethod
-    async def _refuse_handshake(receive, send):
+    async def _refuse_handshake(receive: Receive, send: Send) -> None:
         await receive()  # websocket.connect
         await send({"type": "websocket.accept"})
         await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN})
 
-    async def connect(self):
-        self.user = self.scope.get("user")
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        self.user = user  # type: ignore[assignment]  # a User once the check below passes
         self._start_delivery()
-        self.typing_tasks: dict[int, asyncio.Task] = {}
+        self.typing_tasks: dict[int, asyncio.Task[None]] = {}
         self.touched: dict[int, float] = {}
         self.registered = False
-        self.heartbeat: asyncio.Task | None = None
+        self.heartbeat: asyncio.Task[None] | None = None
         self.flood = FloodGuard(settings.SOCKET_RATE_LIMIT)
         self.last_frame = self.clock()
-        if self.user is None or not self.user.is_authenticated:
+        if user is None or not user.is_authenticated:
             return await self._refuse(CLOSE_UNAUTHORIZED)
         if not origin_allowed(self.scope):
             return await self._refuse(CLOSE_FORBIDDEN_ORIGIN)
@@ -102,11 +109,11 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
             await presence.announce(self.user.pk, "online")
         logger.debug("socket open", extra={"user_id": self.user.pk})
 
-    async def _refuse(self, code: int):
+    async def _refuse(self, code: int) -> None:
         await self.accept()  # a close code needs an open socket
         await self.close(code=code)
 
-    async def disconnect(self, code):
+    async def disconnect(self, code: int) -> None:
         if not self.registered:
             return
         self.registered = False
@@ -129,21 +136,25 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
             logger.debug("socket registry clean-up failed", exc_info=True)
         logger.debug("socket closed", extra={"user_id": self.user.pk, "code": code})
 
-    async def send(self, text_data=None, bytes_data=None, close=False):
-        if text_data is not None and self.user is not None and logger.isEnabledFor(logging.DEBUG):  # DEBUG_SOCKET
+    async def send(  # type: ignore[override]  # as Channels' AsyncWebsocketConsumer.send
+        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
+    ) -> None:
+        # DEBUG_SOCKET (a refused socket has no user, whatever ConsumerState says)
+        if text_data is not None and self.user is not None and logger.isEnabledFor(logging.DEBUG):  # type: ignore[redundant-expr]
             log_frame("out", self.user.pk, text_data)
         try:
-            if text_data is not None and not close:  # every pushed frame: straight to the server, not
-                await self.base_send({"type": "websocket.send", "text": text_data})  # through two layers
+            if text_data is not None and not close:  # every pushed frame: to the server, not through two layers
+                # (asgiref's type wants "bytes": None too; servers and Channels' tests want it absent)
+                await self.base_send({"type": "websocket.send", "text": text_data})  # type: ignore[arg-type]
             else:
                 await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
         except Disconnected:  # the client just went away; its disconnect is on its way
             pass
 
-    async def send_json(self, content, close=False):
+    async def send_json(self, content: Any, close: bool = False) -> None:
         await self.send(text_data=await self.encode_json(content), close=close)  # through `send`, logged
 
-    async def dispatch(self, message):
+    async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch closes stale database connections before every handler, a hop to
         # its single sync thread per frame and per pushed event. Every database call here runs
         # through `in_db_thread`, which does that itself in its worker thread.
@@ -152,10 +163,10 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
-    async def session_revoke(self, message):
+    async def session_revoke(self, message: Message) -> None:
         await self.close(code=CLOSE_UNAUTHORIZED)
 
-    async def _heartbeat(self):
+    async def _heartbeat(self) -> None:
         """Renew this socket's presence; close it when the client has gone silent."""
         interval = settings.SOCKET_PING_TIMEOUT / 1000 / 3
         while True:

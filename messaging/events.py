@@ -7,10 +7,20 @@ same field names, types and nullability), so the two cannot drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, overload
+
 from django.urls import reverse
 
 from messaging import search
 from messaging.models import Attachment, Conversation, Message, MonitoringAudit, Participant
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from messaging.search import SearchHit
+    from messaging.selectors.history import FileRow, MessageRow, SenderRow
+
+Payload = dict[str, Any]
 
 # Server → client event names (spec section 4).
 MESSAGE_RECEIVED = "message_received"
@@ -25,7 +35,11 @@ USER_LEFT_CONVERSATION = "user_left_conversation"
 CONVERSATION_CLEARED = "conversation_cleared"  # to the user's own sockets: their history was cleared
 
 
-def user_payload(user) -> dict | None:
+@overload
+def user_payload(user: User | SenderRow) -> Payload: ...
+@overload
+def user_payload(user: None) -> None: ...
+def user_payload(user: User | SenderRow | None) -> Payload | None:
     if user is None:
         return None
     return {
@@ -38,7 +52,7 @@ def user_payload(user) -> dict | None:
     }
 
 
-def attachment_payload(attachment: Attachment) -> dict:
+def attachment_payload(attachment: Attachment | FileRow) -> Payload:
     return {
         "id": attachment.id,
         "file_name": attachment.file_name,
@@ -50,14 +64,14 @@ def attachment_payload(attachment: Attachment) -> dict:
     }
 
 
-def message_payload(message: Message, *, users: dict | None = None) -> dict:
+def message_payload(message: Message | MessageRow, *, users: dict[int | None, Payload | None] | None = None) -> Payload:
     """Needs `sender` selected, and files loaded (`selectors.load_attachments` or a prefetch),
     to stay a fixed number of queries per page. A page passes one `users` dict for all its
     messages, so each sender's payload is built once."""
     deleted = message.deleted_at is not None
     files = getattr(message, "loaded_attachments", None)
-    if files is None:
-        files = message.attachments.all()
+    if files is None:  # (a MessageRow always carries its files)
+        files = message.attachments.all()  # type: ignore[union-attr]
     if users is None:
         sender = user_payload(message.sender)
     else:
@@ -80,24 +94,37 @@ def message_payload(message: Message, *, users: dict | None = None) -> dict:
     }
 
 
-def participant_payload(participant: Participant) -> dict:
+def participant_payload(participant: Participant) -> Payload:
     """A person of a conversation, with their place in it (`ParticipantSerializer`)."""
-    return {**user_payload(participant.user), "conversation_role": participant.role, "joined_at": participant.joined_at,
-            "last_read_seq": participant.last_read_seq, "last_delivered_seq": participant.last_delivered_seq}
+    return {
+        **user_payload(participant.user),
+        "conversation_role": participant.role,
+        "joined_at": participant.joined_at,
+        "last_read_seq": participant.last_read_seq,
+        "last_delivered_seq": participant.last_delivered_seq,
+    }
 
 
-def search_hit_payload(message: Message) -> dict:
+def search_hit_payload(message: SearchHit) -> Payload:
     """A message found by `search.message_search`, with its rank and highlighted snippet."""
     return {**message_payload(message), "rank": message.rank, "highlight": search.highlight(message.snippet)}
 
 
-def audit_payload(audit: MonitoringAudit) -> dict:
-    return {"id": audit.id, "actor_id": audit.actor_id, "action": audit.action,
-            "conversation_id": audit.conversation_id, "office_id": audit.office_id, "details": audit.details,
-            "created_at": audit.created_at}
+def audit_payload(audit: MonitoringAudit) -> Payload:
+    return {
+        "id": audit.id,
+        "actor_id": audit.actor_id,
+        "action": audit.action,
+        "conversation_id": audit.conversation_id,
+        "office_id": audit.office_id,
+        "details": audit.details,
+        "created_at": audit.created_at,
+    }
 
 
-def conversation_payload(conversation: Conversation, *, participants, me=None) -> dict:
+def conversation_payload(
+    conversation: Conversation, *, participants: Iterable[Participant], me: Participant | None = None
+) -> Payload:
     """`me` is the caller's Participant row (unread count and flags), when they are one."""
     last = conversation.last_message
     if last is not None and me is not None and last.seq <= me.cleared_seq:

@@ -19,23 +19,39 @@ CSV_HEADER = ["seq", "created_at", "sender_email", "type", "content", "attachmen
 def _rows(conversation: Conversation, after_seq: int) -> Iterator[Message]:
     return (
         Message.objects.filter(conversation=conversation, deleted_at__isnull=True, seq__gt=after_seq)
-        .select_related("sender").prefetch_related("attachments").order_by("seq").iterator(chunk_size=500)
+        .select_related("sender")
+        .prefetch_related("attachments")
+        .order_by("seq")
+        .iterator(chunk_size=500)
     )
 
 
 def _csv(conversation: Conversation, after_seq: int) -> Iterator[str]:
-    return csv_lines(CSV_HEADER, (
-        [message.seq, message.created_at.isoformat(), message.sender.email if message.sender else "",
-         message.type, csv_safe(message.content), ";".join(a.file_name for a in message.attachments.all()),
-         message.edited_at.isoformat() if message.edited_at else ""]
-        for message in _rows(conversation, after_seq)
-    ))
+    return csv_lines(
+        CSV_HEADER,
+        (
+            [
+                message.seq,
+                message.created_at.isoformat(),
+                message.sender.email if message.sender else "",
+                message.type,
+                csv_safe(message.content),
+                ";".join(a.file_name for a in message.attachments.all()),
+                message.edited_at.isoformat() if message.edited_at else "",
+            ]
+            for message in _rows(conversation, after_seq)
+        ),
+    )
 
 
 def _json(conversation: Conversation, after_seq: int) -> Iterator[str]:
     people = Participant.objects.filter(conversation=conversation).select_related("user")
-    head = {"conversation_id": conversation.id, "type": conversation.type, "title": conversation.title,
-            "participants": [events.user_payload(p.user) for p in people]}
+    head = {
+        "conversation_id": conversation.id,
+        "type": conversation.type,
+        "title": conversation.title,
+        "participants": [events.user_payload(p.user) for p in people],
+    }
     yield json.dumps(head)[:-1] + ', "messages": ['
     first = True
     for message in _rows(conversation, after_seq):

@@ -16,7 +16,9 @@ class Conversation(models.Model):
     office = models.ForeignKey(
         "offices.Office", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
     )
-    lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations")
+    lead = models.ForeignKey(
+        "leads.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -57,7 +59,9 @@ class ParticipantRole(models.TextChoices):
 
 class Participant(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="participants")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversation_memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversation_memberships"
+    )
     role = models.CharField(max_length=10, choices=ParticipantRole.choices, default=ParticipantRole.MEMBER)
     joined_at = models.DateTimeField(auto_now_add=True)
     last_read_seq = models.PositiveBigIntegerField(default=0)
@@ -102,14 +106,22 @@ class Message(models.Model):
     )
     type = models.CharField(max_length=10, choices=MessageType.choices, default=MessageType.TEXT)
     content = models.TextField(blank=True)
-    reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
-    client_id = models.CharField(max_length=64, null=True, blank=True)
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    # NULL when the client sent none: the (sender, client_id) unique constraint skips NULLs, not "".
+    client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     # Soft delete: readers see no content; the row stays for audit until purged.
     deleted_at = models.DateTimeField(null=True, blank=True)
-    deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                   db_index=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    # Set on some instances, not columns: the message's files when loaded (a prefetch's to_attr, or the
+    # send), and a search hit's rank (messaging.search).
+    loaded_attachments: list["Attachment"]
+    rank: float
     search_vector = models.GeneratedField(
         expression=SearchVector("content", config=settings.MESSAGE_SEARCH_CONFIG),
         output_field=SearchVectorField(),
@@ -121,7 +133,9 @@ class Message(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["conversation", "seq"], name="message_seq_unique"),
             models.UniqueConstraint(
-                fields=["sender", "client_id"], condition=models.Q(client_id__isnull=False), name="message_client_id_unique"
+                fields=["sender", "client_id"],
+                condition=models.Q(client_id__isnull=False),
+                name="message_client_id_unique",
             ),
         ]
         indexes = [
@@ -130,7 +144,9 @@ class Message(models.Model):
             models.Index(fields=["conversation", "id"], name="message_conversation_id"),
             # Few messages are replies or deleted: partial indexes cost a send nothing.
             models.Index(fields=["reply_to"], condition=models.Q(reply_to__isnull=False), name="message_reply_to"),
-            models.Index(fields=["deleted_by"], condition=models.Q(deleted_by__isnull=False), name="message_deleted_by"),
+            models.Index(
+                fields=["deleted_by"], condition=models.Q(deleted_by__isnull=False), name="message_deleted_by"
+            ),
         ]
 
     def __str__(self) -> str:

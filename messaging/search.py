@@ -8,6 +8,8 @@ the reasons and figures are in docs/messaging.md (search) and docs/performance.m
 from __future__ import annotations
 
 import html
+from datetime import date, datetime
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
@@ -24,6 +26,16 @@ from messaging.selectors import (
     monitors_every_conversation,
     readable_conversation_ids,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _Snippet(TypedDict):
+    snippet: str
+
+
+SearchHit: TypeAlias = "WithAnnotations[Message, _Snippet]"  # with its `rank` set, too
 
 HIGHLIGHT_START, HIGHLIGHT_STOP = "\ue000", "\ue001"  # private-use markers, stripped from content
 
@@ -49,9 +61,18 @@ def highlight(snippet: str | None) -> str:
 
 
 def message_search(
-    user: User, *, q: str, conversation_id=None, type=None, sender_id=None, file_type=None,
-    date_from=None, date_to=None, offset: int = 0, limit: int = 20,
-):
+    user: User,
+    *,
+    q: str,
+    conversation_id: int | None = None,
+    type: str | None = None,
+    sender_id: int | None = None,
+    file_type: str | None = None,
+    date_from: date | datetime | None = None,
+    date_to: date | datetime | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> tuple[list[SearchHit], bool]:
     """Ranked full-text search over the stored vector, only where `user` may read.
 
     Queries: the readable conversations (not for a super admin), the newest id and one to seven
@@ -65,8 +86,11 @@ def message_search(
     scope = Message.objects.filter(deleted_at__isnull=True)
     few_readable = False
     if not monitors_every_conversation(user):
-        readable = readable_conversation_ids(user).annotate(cleared=Subquery(
-            Participant.objects.filter(conversation_id=OuterRef("id"), user=user).values("cleared_seq")[:1]))
+        readable = readable_conversation_ids(user).annotate(
+            cleared=Subquery(
+                Participant.objects.filter(conversation_id=OuterRef("id"), user=user).values("cleared_seq")[:1]
+            )
+        )
         rows = list(readable.values_list("id", "last_seq", "cleared"))
         sizes = {conversation: size for conversation, size, _ in rows}
         cleared = {conversation: seq for conversation, _, seq in rows if seq}
@@ -95,27 +119,38 @@ def message_search(
         scope = scope.filter(created_at__lt=date_to)
     found = _newest_matches(scope.order_by(), q, config, candidates, few_readable=few_readable)
     found.sort(key=lambda hit: (-hit[1], -hit[0]))  # best first; equal ranks newest first
-    page = found[offset:offset + limit + 1]
+    page = found[offset : offset + limit + 1]
     ranks = dict(page)
     order = {message_id: index for index, (message_id, _) in enumerate(page)}
     # Snippets (ts_headline re-parses the text, the costly part) for the returned page only.
     query = SearchQuery(q, search_type="websearch", config=config)
-    rows = sorted(
+    hits = sorted(
         # (a hit deleted since its step was read is left out)
         Message.objects.filter(id__in=[message_id for message_id, _ in page[:limit]], deleted_at__isnull=True)
         .order_by()
         .select_related("sender")
-        .annotate(snippet=SearchHeadline("content", query, config=config, start_sel=HIGHLIGHT_START,
-                                         stop_sel=HIGHLIGHT_STOP, max_fragments=2, max_words=30, min_words=10)),
+        .annotate(
+            snippet=SearchHeadline(
+                "content",
+                query,
+                config=config,
+                start_sel=HIGHLIGHT_START,
+                stop_sel=HIGHLIGHT_STOP,
+                max_fragments=2,
+                max_words=30,
+                min_words=10,
+            )
+        ),
         key=lambda message: order[message.id],
     )
-    for message in rows:
+    for message in hits:
         message.rank = ranks[message.id]
-    return load_attachments(rows), len(page) > limit
+    return load_attachments(hits), len(page) > limit
 
 
-def _newest_matches(scope: QuerySet[Message], q: str, config: str, n: int, *,
-                    few_readable: bool) -> list[tuple[int, float]]:
+def _newest_matches(
+    scope: QuerySet[Message], q: str, config: str, n: int, *, few_readable: bool
+) -> list[tuple[int, float]]:
     """(id, rank) of the `n` newest messages of `scope` that match `q`.
 
     What costs is reading rows. Walking the primary key down from the newest id reads every row
@@ -148,10 +183,11 @@ def _newest_matches(scope: QuerySet[Message], q: str, config: str, n: int, *,
         with connection.cursor() as cursor:
             if not bitmaps:
                 cursor.execute(sql, params)
-                return cursor.fetchall()
-            cursor.execute(_WITH_BITMAPS.format(query=sql), params)
-            cursor.nextset()  # past the SET, to the query's rows
-            return cursor.fetchall()
+            else:
+                cursor.execute(_WITH_BITMAPS.format(query=sql), params)
+                cursor.nextset()  # past the SET, to the query's rows
+            ranked: list[tuple[int, float]] = cursor.fetchall()
+            return ranked
 
     if few_readable:
         return newest(scope.filter(walked), n, bitmaps=True)
@@ -178,8 +214,11 @@ def _newest_matches(scope: QuerySet[Message], q: str, config: str, n: int, *,
         # the last step: should the matches have run out, it would pass every id left.
         walk = step < SEARCH_STEPS and expected is not None and expected <= n * SEARCH_WALK_IDS_PER_CANDIDATE
         step_found = len(found)
-        found += newest(scope.filter(walked if walk else indexed, id__gt=below - span, id__lte=below),
-                        n - len(found), bitmaps=not walk)
+        found += newest(
+            scope.filter(walked if walk else indexed, id__gt=below - span, id__lte=below),
+            n - len(found),
+            bitmaps=not walk,
+        )
         step_found = len(found) - step_found
         below -= span
     return found

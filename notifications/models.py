@@ -35,7 +35,9 @@ class Announcement(models.Model):
     """A message from a super admin (to everyone or one office) or a manager (to their office)."""
 
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    office = models.ForeignKey("offices.Office", null=True, blank=True, on_delete=models.CASCADE, related_name="announcements")
+    office = models.ForeignKey(
+        "offices.Office", null=True, blank=True, on_delete=models.CASCADE, related_name="announcements"
+    )
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

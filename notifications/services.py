@@ -26,7 +26,9 @@ def notification_payload(notification: Notification) -> dict:
 
 
 @transaction.atomic
-def notifications_create(*, recipients: Iterable, kind: str, title: str, body: str = "", data: dict | None = None) -> list[Notification]:
+def notifications_create(
+    *, recipients: Iterable, kind: str, title: str, body: str = "", data: dict | None = None
+) -> list[Notification]:
     """One notification per recipient (in one INSERT), each pushed to that recipient's sockets."""
     created = Notification.objects.bulk_create(
         [Notification(recipient=user, kind=kind, title=title, body=body, data=data or {}) for user in recipients]
@@ -68,12 +70,21 @@ def announcement_create(*, actor, title: str, body: str = "", office=None):
     recipients = User.objects.filter(is_active=True).exclude(pk=actor.pk)
     if office is not None:
         recipients = recipients.filter(office=office)
-    recipients = list(recipients.only("id"))
-    Notification.objects.bulk_create([
-        Notification(recipient=user, kind=NotificationKind.ANNOUNCEMENT, title=announcement.title, body=body,
-                     data={"announcement_id": announcement.id}) for user in recipients
-    ], batch_size=1000)
-    broadcast_to_users([user.pk for user in recipients], "system_announcement", announcement_payload(announcement))
+    people = list(recipients.only("id"))
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=user,
+                kind=NotificationKind.ANNOUNCEMENT,
+                title=announcement.title,
+                body=body,
+                data={"announcement_id": announcement.id},
+            )
+            for user in people
+        ],
+        batch_size=1000,
+    )
+    broadcast_to_users([user.pk for user in people], "system_announcement", announcement_payload(announcement))
     return announcement
 
 

@@ -12,6 +12,8 @@ def office_list_for(user: User) -> QuerySet[Office]:
         return Office.objects.none()
     if user.role == Role.SUPER_ADMIN:
         return Office.objects.all()
+    if user.office_id is None:  # a student without an office
+        return Office.objects.none()
     return Office.objects.filter(pk=user.office_id)
 
 

@@ -6,4 +6,5 @@ class OnboardingConfig(AppConfig):
     verbose_name = "Onboarding"
 
     def ready(self):
-        from onboarding import receivers  # noqa: F401 - connects the receivers (they import the apps' services)
+        # Connects the receivers; imported once the app registry is ready (they import the apps' services).
+        from onboarding import receivers  # noqa: F401, PLC0415

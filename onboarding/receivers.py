@@ -23,5 +23,5 @@ def conversations_with_managers(sender, *, user: User, **kwargs) -> None:
     with each of its managers."""
     if not settings.AUTO_CREATE_CONVERSATIONS or user.role not in (Role.CONSULTANT, Role.RECEPTIONIST):
         return
-    for manager in User.objects.filter(role=Role.MANAGER, office_id=user.office_id, is_active=True):
+    for manager in User.objects.filter(role=Role.MANAGER, office=user.office_id, is_active=True):
         conversation_ensure_direct(user_a=manager, user_b=user, office=user.office)

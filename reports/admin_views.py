@@ -15,7 +15,7 @@ from messaging import events, selectors, services
 from messaging.console_rows import conversation_rows
 from messaging.models import AuditAction
 from offices.selectors import office_list_for
-from reports.selectors import REPORTS, report_scope_for
+from reports.selectors import REPORTS, report_scope_for, utc_today
 
 # The console's default range: the last 30 days and the next 30, so booked appointments count.
 DEFAULT_DAYS_BACK, DEFAULT_DAYS_AHEAD = 29, 30
@@ -29,8 +29,11 @@ def _day(value):
 
 
 def _labels() -> dict:
-    return {"status": dict(LeadStatus.choices), "source": dict(LeadSource.choices),
-            "appointment": dict(AppointmentStatus.choices)}
+    return {
+        "status": dict(LeadStatus.choices),
+        "source": dict(LeadSource.choices),
+        "appointment": dict(AppointmentStatus.choices),
+    }
 
 
 def dashboard(request):
@@ -39,21 +42,30 @@ def dashboard(request):
     office = request.GET.get("office") or None
     date_from, date_to = _day(request.GET.get("date_from")), _day(request.GET.get("date_to"))
     if date_from is None and date_to is None:
-        today = date.today()
+        today = utc_today()
         date_from, date_to = today - timedelta(days=DEFAULT_DAYS_BACK), today + timedelta(days=DEFAULT_DAYS_AHEAD)
     try:
-        scope = report_scope_for(user, date_from=date_from, date_to=date_to,
-                                 office_id=int(office) if office and office.isdigit() else None)
+        scope = report_scope_for(
+            user, date_from=date_from, date_to=date_to, office_id=int(office) if office and office.isdigit() else None
+        )
     except ApplicationError as exc:
         if exc.status_code == 403:
             raise PermissionDenied(exc.message) from exc
         raise Http404(exc.message) from exc
     figures = {name: build(scope) for name, build in REPORTS.items()}
-    return TemplateResponse(request, "admin/reports/dashboard.html", {
-        **admin.site.each_context(request), "title": "Reports", "scope": scope, "figures": figures,
-        "offices": office_list_for(user), "is_super_admin": user.is_super_admin,
-        "chart_data": {**figures, "labels": _labels(), "today": date.today().isoformat()},
-    })
+    return TemplateResponse(
+        request,
+        "admin/reports/dashboard.html",
+        {
+            **admin.site.each_context(request),
+            "title": "Reports",
+            "scope": scope,
+            "figures": figures,
+            "offices": office_list_for(user),
+            "is_super_admin": user.is_super_admin,
+            "chart_data": {**figures, "labels": _labels(), "today": utc_today().isoformat()},
+        },
+    )
 
 
 def monitor_list(request):
@@ -62,14 +74,20 @@ def monitor_list(request):
     if not selectors.monitors_conversations(request.user):
         raise PermissionDenied("Only managers and super admins monitor conversations.")
     conversations = list(selectors.monitoring_list(request.user)[:100])
-    services.monitoring_audit_record(actor=request.user, action=AuditAction.MONITOR_LIST,
-                                     office_id=request.user.office_id, details={"via": "admin"})
+    services.monitoring_audit_record(
+        actor=request.user, action=AuditAction.MONITOR_LIST, office_id=request.user.office_id, details={"via": "admin"}
+    )
     template = "admin/monitor/_rows.html" if request.GET.get("rows") == "1" else "admin/monitor/list.html"
-    return TemplateResponse(request, template, {
-        **admin.site.each_context(request), "title": "Live conversation monitor",
-        "rows": conversation_rows(conversations, request.user, monitor=True),
-        "every_office": selectors.monitors_every_conversation(request.user),
-    })
+    return TemplateResponse(
+        request,
+        template,
+        {
+            **admin.site.each_context(request),
+            "title": "Live conversation monitor",
+            "rows": conversation_rows(conversations, request.user, monitor=True),
+            "every_office": selectors.monitors_every_conversation(request.user),
+        },
+    )
 
 
 def monitor_detail(request, conversation_id):
@@ -77,15 +95,26 @@ def monitor_detail(request, conversation_id):
         conversation = selectors.conversation_get_for_monitoring(request.user, conversation_id)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    services.monitoring_audit_record(actor=request.user, action=AuditAction.MONITOR_READ, conversation=conversation,
-                                     details={"via": "admin"})
+    services.monitoring_audit_record(
+        actor=request.user, action=AuditAction.MONITOR_READ, conversation=conversation, details={"via": "admin"}
+    )
     messages, more = selectors.messages_page(conversation, limit=50)
     participants = [p.user for p in conversation.participants.select_related("user")]
-    return TemplateResponse(request, "admin/monitor/detail.html", {
-        **admin.site.each_context(request), "title": selectors.conversation_title_for(conversation, request.user),
-        "conversation": conversation, "participants": participants,
-        "history": [events.message_payload(m) for m in messages],
-        "config": {"conversation_id": conversation.pk, "me": request.user.pk, "more": more,
-                   "participants": [{"id": u.pk, "name": u.full_name} for u in participants],
-                   "edit_limit_ms": settings.MESSAGE_EDIT_TIME_LIMIT},
-    })
+    return TemplateResponse(
+        request,
+        "admin/monitor/detail.html",
+        {
+            **admin.site.each_context(request),
+            "title": selectors.conversation_title_for(conversation, request.user),
+            "conversation": conversation,
+            "participants": participants,
+            "history": [events.message_payload(m) for m in messages],
+            "config": {
+                "conversation_id": conversation.pk,
+                "me": request.user.pk,
+                "more": more,
+                "participants": [{"id": u.pk, "name": u.full_name} for u in participants],
+                "edit_limit_ms": settings.MESSAGE_EDIT_TIME_LIMIT,
+            },
+        },
+    )

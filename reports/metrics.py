@@ -28,7 +28,7 @@ def _allowed(request) -> bool:
         found = JWTAuthentication().authenticate(request)
     except AuthenticationFailed:  # a malformed, expired or revoked token, or an inactive user
         return False
-    return bool(found and found[0].is_staff)
+    return bool(found and getattr(found[0], "is_staff", False))
 
 
 def metrics(request):

@@ -7,8 +7,7 @@ caller may see (a manager their own; a super admin one or all).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection
 from django.db.models import Avg, Count, F, Q
@@ -30,20 +29,29 @@ class ReportScope:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.date_from, time.min, tzinfo=dt_timezone.utc)
+        return datetime.combine(self.date_from, time.min, tzinfo=UTC)
 
     @property
     def end(self) -> datetime:
-        return datetime.combine(self.date_to + timedelta(days=1), time.min, tzinfo=dt_timezone.utc)
+        return datetime.combine(self.date_to + timedelta(days=1), time.min, tzinfo=UTC)
 
     def as_dict(self) -> dict:
-        return {"date_from": self.date_from.isoformat(), "date_to": self.date_to.isoformat(), "office_id": self.office_id}
+        return {
+            "date_from": self.date_from.isoformat(),
+            "date_to": self.date_to.isoformat(),
+            "office_id": self.office_id,
+        }
+
+
+def utc_today() -> date:
+    """Reports count UTC days (ReportScope.start and end), whatever zone the host's clock is in."""
+    return datetime.now(UTC).date()
 
 
 def report_scope_for(user: User, *, date_from: date | None, date_to: date | None, office_id: int | None) -> ReportScope:
     if user.role not in MANAGING_ROLES:
         raise Forbidden("Reports are for managers and super admins.")
-    date_to = date_to or date.today()
+    date_to = date_to or utc_today()
     date_from = date_from or date_to - timedelta(days=29)
     if date_from > date_to:
         raise ValidationFailed("date_from must not be after date_to.", code="invalid_date_range")
@@ -79,8 +87,15 @@ def leads_report(scope: ReportScope) -> dict:
         **{f"status_{s}": Count("id", filter=Q(status=s)) for s in LeadStatus.values},
     )
     by_source = dict(leads.values_list("source").annotate(n=Count("id")).order_by())
-    by_lost = list(leads.filter(status=LeadStatus.LOST).values("lost_reason").annotate(count=Count("id")).order_by("-count", "lost_reason"))
-    by_office = list(leads.values("office_id", "office__name").annotate(count=Count("id")).order_by("-count", "office_id"))
+    by_lost = list(
+        leads.filter(status=LeadStatus.LOST)
+        .values("lost_reason")
+        .annotate(count=Count("id"))
+        .order_by("-count", "lost_reason")
+    )
+    by_office = list(
+        leads.values("office_id", "office__name").annotate(count=Count("id")).order_by("-count", "office_id")
+    )
     by_consultant = list(
         leads.filter(assigned_to__isnull=False)
         .values("assigned_to_id", "assigned_to__email", "assigned_to__first_name", "assigned_to__last_name")
@@ -97,19 +112,33 @@ def leads_report(scope: ReportScope) -> dict:
         "average_hours_to_convert": round(avg.total_seconds() / 3600, 2) if avg is not None else None,
         "by_source": {s: by_source.get(s, 0) for s in LeadSource.values},
         "by_lost_reason": [{"reason": row["lost_reason"], "count": row["count"]} for row in by_lost],
-        "by_office": [{"office_id": r["office_id"], "office": r["office__name"], "count": r["count"]} for r in by_office],
-        "by_consultant": [{"consultant_id": r["assigned_to_id"], "consultant": r["assigned_to__email"],
-                           "consultant_name": _name(r["assigned_to__first_name"], r["assigned_to__last_name"],
-                                                    r["assigned_to__email"]),
-                           "assigned": r["assigned"], "converted": r["converted"]} for r in by_consultant],
+        "by_office": [
+            {"office_id": r["office_id"], "office": r["office__name"], "count": r["count"]} for r in by_office
+        ],
+        "by_consultant": [
+            {
+                "consultant_id": r["assigned_to_id"],
+                "consultant": r["assigned_to__email"],
+                "consultant_name": _name(
+                    r["assigned_to__first_name"], r["assigned_to__last_name"], r["assigned_to__email"]
+                ),
+                "assigned": r["assigned"],
+                "converted": r["converted"],
+            }
+            for r in by_consultant
+        ],
     }
 
 
 def appointments_report(scope: ReportScope) -> dict:
     """Appointments starting in the range: by status, no-show rate, per day. Two queries."""
     appointments = Appointment.objects.filter(_office(scope), start__gte=scope.start, start__lt=scope.end)
-    totals = appointments.aggregate(total=Count("id"), **{s: Count("id", filter=Q(status=s)) for s in AppointmentStatus.values})
-    per_day = list(appointments.annotate(day=TruncDate("start")).values("day").annotate(count=Count("id")).order_by("day"))
+    totals = appointments.aggregate(
+        total=Count("id"), **{s: Count("id", filter=Q(status=s)) for s in AppointmentStatus.values}
+    )
+    per_day = list(
+        appointments.annotate(day=TruncDate("start")).values("day").annotate(count=Count("id")).order_by("day")
+    )
     attended = totals[AppointmentStatus.COMPLETED] + totals[AppointmentStatus.NO_SHOW]
     return {
         "scope": scope.as_dict(),
@@ -144,12 +173,18 @@ FROM answered WHERE answered_at IS NOT NULL GROUP BY consultant_id
 def consultants_report(scope: ReportScope) -> dict:
     """Per consultant: leads assigned and converted (created in range), and the average minutes from
     a student's first message in the lead conversation to the consultant's first answer. Three queries."""
-    consultants = list(User.objects.filter(_office(scope), role=Role.CONSULTANT).order_by("email")
-                       .values("id", "email", "first_name", "last_name"))
+    consultants = list(
+        User.objects.filter(_office(scope), role=Role.CONSULTANT)
+        .order_by("email")
+        .values("id", "email", "first_name", "last_name")
+    )
     counts = {
-        row["assigned_to_id"]: row for row in
-        Lead.objects.filter(_office(scope), created_at__gte=scope.start, created_at__lt=scope.end, assigned_to__isnull=False)
-        .values("assigned_to_id").annotate(assigned=Count("id"), converted=Count("id", filter=Q(status=LeadStatus.CONVERTED)))
+        row["assigned_to_id"]: row
+        for row in Lead.objects.filter(
+            _office(scope), created_at__gte=scope.start, created_at__lt=scope.end, assigned_to__isnull=False
+        )
+        .values("assigned_to_id")
+        .annotate(assigned=Count("id"), converted=Count("id", filter=Q(status=LeadStatus.CONVERTED)))
         .order_by()
     }
     office_sql, params = ("AND l.office_id = %s", [scope.office_id]) if scope.office_id is not None else ("", [])
@@ -160,14 +195,18 @@ def consultants_report(scope: ReportScope) -> dict:
     for consultant in consultants:
         count = counts.get(consultant["id"], {})
         minutes, answered = response.get(consultant["id"], (None, 0))
-        rows.append({
-            "consultant_id": consultant["id"], "consultant": consultant["email"],
-            "consultant_name": _name(consultant["first_name"], consultant["last_name"], consultant["email"]),
-            "leads_assigned": count.get("assigned", 0), "leads_converted": count.get("converted", 0),
-            "conversion_rate": _rate(count.get("converted", 0), count.get("assigned", 0)),
-            "average_first_response_minutes": round(float(minutes), 2) if minutes is not None else None,
-            "conversations_answered": answered,
-        })
+        rows.append(
+            {
+                "consultant_id": consultant["id"],
+                "consultant": consultant["email"],
+                "consultant_name": _name(consultant["first_name"], consultant["last_name"], consultant["email"]),
+                "leads_assigned": count.get("assigned", 0),
+                "leads_converted": count.get("converted", 0),
+                "conversion_rate": _rate(count.get("converted", 0), count.get("assigned", 0)),
+                "average_first_response_minutes": round(float(minutes), 2) if minutes is not None else None,
+                "conversations_answered": answered,
+            }
+        )
     return {"scope": scope.as_dict(), "consultants": rows}
 
 
@@ -186,9 +225,15 @@ WHERE previous_sender IS NOT NULL AND previous_sender <> sender_id AND created_a
 
 def messages_report(scope: ReportScope) -> dict:
     """Messages per day and per type, and the median minutes before someone answers. Three queries."""
-    messages = Message.objects.filter(_office(scope, "conversation__office_id"), created_at__gte=scope.start,
-                                      created_at__lt=scope.end, deleted_at__isnull=True)
-    per_day = list(messages.annotate(day=TruncDate("created_at")).values("day").annotate(count=Count("id")).order_by("day"))
+    messages = Message.objects.filter(
+        _office(scope, "conversation__office_id"),
+        created_at__gte=scope.start,
+        created_at__lt=scope.end,
+        deleted_at__isnull=True,
+    )
+    per_day = list(
+        messages.annotate(day=TruncDate("created_at")).values("day").annotate(count=Count("id")).order_by("day")
+    )
     by_type = dict(messages.values_list("type").annotate(n=Count("id")).order_by())
     office_sql, params = ("AND c.office_id = %s", [scope.office_id]) if scope.office_id is not None else ("", [])
     with connection.cursor() as cursor:
@@ -221,7 +266,9 @@ def activity_report(scope: ReportScope) -> dict:
     params = [scope.start, scope.end] + ([scope.office_id] if office else [])
     acts = _ACTS_SQL.format(office=office)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT day, count(DISTINCT user_id) FROM ({acts}) acts GROUP BY day ORDER BY day", params + params)
+        cursor.execute(
+            f"SELECT day, count(DISTINCT user_id) FROM ({acts}) acts GROUP BY day ORDER BY day", params + params
+        )
         daily = cursor.fetchall()
         cursor.execute(f"SELECT count(DISTINCT user_id) FROM ({acts}) acts", params + params)
         distinct = cursor.fetchone()[0]

@@ -76,8 +76,9 @@ class UserCreateSerializer(serializers.Serializer):
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     role = serializers.ChoiceField(choices=Role.choices)
-    office_id = VisibleOfficeField(queryset=Office.objects.all(), source="office", required=False, allow_null=True,
-                                   default=None)
+    office_id = VisibleOfficeField(
+        queryset=Office.objects.all(), source="office", required=False, allow_null=True, default=None
+    )
 
 
 class UserUpdateSerializer(serializers.Serializer):

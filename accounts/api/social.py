@@ -60,8 +60,10 @@ class SocialLoginStartView(APIView):
     authentication_classes = []
 
     @extend_schema(
-        responses={302: OpenApiResponse(description="Redirect to the provider"),
-                   400: error_response("provider_not_configured")},
+        responses={
+            302: OpenApiResponse(description="Redirect to the provider"),
+            400: error_response("provider_not_configured"),
+        },
         tags=["auth"],
     )
     def get(self, request, provider: str):

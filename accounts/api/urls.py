@@ -14,8 +14,9 @@ urlpatterns = [
     re_path(r"^auth/me/?$", views.MeView.as_view(), name="auth-me"),
     re_path(r"^auth/password/?$", views.PasswordChangeView.as_view(), name="auth-password"),
     re_path(r"^auth/password/reset/?$", views.PasswordResetView.as_view(), name="auth-password-reset"),
-    re_path(r"^auth/password/reset/confirm/?$", views.PasswordResetConfirmView.as_view(),
-            name="auth-password-reset-confirm"),
+    re_path(
+        r"^auth/password/reset/confirm/?$", views.PasswordResetConfirmView.as_view(), name="auth-password-reset-confirm"
+    ),
     re_path(r"^auth/(?P<provider>google|facebook)/?$", social.SocialLoginStartView.as_view(), name="auth-social"),
     re_path(r"^auth/social/exchange/?$", social.SocialExchangeView.as_view(), name="auth-social-exchange"),
     *router.urls,

@@ -69,8 +69,12 @@ class LoginView(APIView):
 
     @extend_schema(
         request=s.LoginSerializer,
-        responses={200: s.AuthResponseSerializer, 400: error_response("validation_error", "parse_error"),
-                   401: error_response("invalid_credentials"), 429: error_response("throttled", "login_locked")},
+        responses={
+            200: s.AuthResponseSerializer,
+            400: error_response("validation_error", "parse_error"),
+            401: error_response("invalid_credentials"),
+            429: error_response("throttled", "login_locked"),
+        },
         tags=["auth"],
     )
     def post(self, request):
@@ -91,9 +95,15 @@ class RefreshView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=s.RefreshSerializer, tags=["auth"], responses={
-        200: s.TokenPairSerializer, 400: error_response("validation_error"),
-        401: error_response("token_invalid", "token_expired")})
+    @extend_schema(
+        request=s.RefreshSerializer,
+        tags=["auth"],
+        responses={
+            200: s.TokenPairSerializer,
+            400: error_response("validation_error"),
+            401: error_response("token_invalid", "token_expired"),
+        },
+    )
     def post(self, request):
         data = s.RefreshSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -112,8 +122,15 @@ class LogoutView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=s.RefreshSerializer, tags=["auth"], responses={
-        204: None, 400: error_response("validation_error"), 401: error_response("token_invalid", "token_expired")})
+    @extend_schema(
+        request=s.RefreshSerializer,
+        tags=["auth"],
+        responses={
+            204: None,
+            400: error_response("validation_error"),
+            401: error_response("token_invalid", "token_expired"),
+        },
+    )
     def post(self, request):
         data = s.RefreshSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -138,10 +155,17 @@ class MeView(APIView):
 
 
 class PasswordChangeView(APIView):
-    @extend_schema(request=s.PasswordChangeSerializer, tags=["auth"], responses={
-        200: OpenApiResponse(s.TokenPairSerializer, description="A new pair: every other token of the user is revoked."),
-        400: error_response("wrong_password", "weak_password", "validation_error"),
-        401: error_response("not_authenticated", "token_invalid", "token_expired")})
+    @extend_schema(
+        request=s.PasswordChangeSerializer,
+        tags=["auth"],
+        responses={
+            200: OpenApiResponse(
+                s.TokenPairSerializer, description="A new pair: every other token of the user is revoked."
+            ),
+            400: error_response("wrong_password", "weak_password", "validation_error"),
+            401: error_response("not_authenticated", "token_invalid", "token_expired"),
+        },
+    )
     def post(self, request):
         data = s.PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -156,10 +180,14 @@ class PasswordResetView(APIView):
 
     @extend_schema(
         request=s.PasswordResetSerializer,
-        responses={202: OpenApiResponse(description="Accepted, whether or not an account has this email: if one "
-                                                    "does, a reset email with a single-use, expiring code is on its way."),
-                   400: error_response("validation_error", "parse_error"),
-                   429: error_response("throttled")},
+        responses={
+            202: OpenApiResponse(
+                description="Accepted, whether or not an account has this email: if one "
+                "does, a reset email with a single-use, expiring code is on its way."
+            ),
+            400: error_response("validation_error", "parse_error"),
+            429: error_response("throttled"),
+        },
         tags=["auth"],
     )
     def post(self, request):
@@ -176,9 +204,11 @@ class PasswordResetConfirmView(APIView):
 
     @extend_schema(
         request=s.PasswordResetConfirmSerializer,
-        responses={204: OpenApiResponse(description="Password set; every session of the account is signed out."),
-                   400: error_response("reset_code_invalid", "weak_password", "validation_error", "parse_error"),
-                   429: error_response("throttled")},
+        responses={
+            204: OpenApiResponse(description="Password set; every session of the account is signed out."),
+            400: error_response("reset_code_invalid", "weak_password", "validation_error", "parse_error"),
+            429: error_response("throttled"),
+        },
         tags=["auth"],
     )
     def post(self, request):
@@ -251,5 +281,3 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def activate(self, request, pk=None):
         user = services.user_activate(actor=request.user, user=self.get_object())
         return Response(s.UserSerializer(user).data)
-
-

@@ -6,7 +6,7 @@ from offices.tests.factories import OfficeFactory
 PASSWORD = "Correct-Horse-42"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -15,7 +15,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     role = Role.STUDENT
-    office = None
+    office: factory.SubFactory | None = None  # staff roles' factories give one
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation

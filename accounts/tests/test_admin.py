@@ -47,8 +47,14 @@ def test_other_office_user_does_not_exist_for_a_manager(client, manager, other_c
 
 def test_manager_edits_a_consultant_through_the_service(client, manager, consultant, office):
     client.force_login(manager)
-    form = {"email": consultant.email, "first_name": "Renamed", "last_name": "X", "phone": "", "role": "consultant",
-            "office": office.pk}
+    form = {
+        "email": consultant.email,
+        "first_name": "Renamed",
+        "last_name": "X",
+        "phone": "",
+        "role": "consultant",
+        "office": office.pk,
+    }
     response = client.post(f"/admin/accounts/user/{consultant.pk}/change/", form)
     assert response.status_code == 302
     consultant.refresh_from_db()
@@ -57,8 +63,14 @@ def test_manager_edits_a_consultant_through_the_service(client, manager, consult
 
 def test_manager_cannot_promote_above_their_rank_in_the_admin(client, manager, consultant, office):
     client.force_login(manager)
-    form = {"email": consultant.email, "first_name": "A", "last_name": "B", "phone": "", "role": "manager",
-            "office": office.pk}
+    form = {
+        "email": consultant.email,
+        "first_name": "A",
+        "last_name": "B",
+        "phone": "",
+        "role": "manager",
+        "office": office.pk,
+    }
     response = client.post(f"/admin/accounts/user/{consultant.pk}/change/", form, follow=True)
     assert "cannot give this role" in response.content.decode()
     consultant.refresh_from_db()
@@ -67,8 +79,15 @@ def test_manager_cannot_promote_above_their_rank_in_the_admin(client, manager, c
 
 def test_manager_creates_staff_in_their_own_office(client, manager, office, other_office):
     client.force_login(manager)
-    form = {"email": "new@example.com", "password": "Another-Horse-77", "first_name": "N", "last_name": "U",
-            "phone": "", "role": "receptionist", "office": other_office.pk}
+    form = {
+        "email": "new@example.com",
+        "password": "Another-Horse-77",
+        "first_name": "N",
+        "last_name": "U",
+        "phone": "",
+        "role": "receptionist",
+        "office": other_office.pk,
+    }
     response = client.post("/admin/accounts/user/add/", form, follow=True)
     assert "own office" in response.content.decode()
     assert not User.objects.filter(email="new@example.com").exists()

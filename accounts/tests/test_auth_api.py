@@ -86,7 +86,11 @@ def test_login_wrong_password_and_unknown_email_look_the_same(api_client, consul
 def test_inactive_user_cannot_log_in(api_client, consultant):
     consultant.is_active = False
     consultant.save()
-    assert_error(api_client.post("/api/v1/auth/login", {"email": consultant.email, "password": PASSWORD}), 401, "invalid_credentials")
+    assert_error(
+        api_client.post("/api/v1/auth/login", {"email": consultant.email, "password": PASSWORD}),
+        401,
+        "invalid_credentials",
+    )
 
 
 @override_settings()
@@ -94,7 +98,9 @@ def test_login_is_throttled_per_account_with_retry_after(api_client, consultant)
     for _ in range(5):
         api_client.post("/api/v1/auth/login", {"email": consultant.email, "password": "wrong"}, REMOTE_ADDR="10.0.0.1")
     # A sixth attempt on the same account from another address is still refused.
-    response = api_client.post("/api/v1/auth/login", {"email": consultant.email, "password": PASSWORD}, REMOTE_ADDR="10.0.0.2")
+    response = api_client.post(
+        "/api/v1/auth/login", {"email": consultant.email, "password": PASSWORD}, REMOTE_ADDR="10.0.0.2"
+    )
     assert_error(response, 429, "throttled")
     assert int(response["Retry-After"]) > 0
     assert response.json()["error"]["details"]["retry_after"] > 0
@@ -107,7 +113,9 @@ def test_login_is_throttled_per_account_with_retry_after(api_client, consultant)
 def test_login_is_throttled_per_address(api_client):
     for n in range(20):
         api_client.post("/api/v1/auth/login", {"email": f"u{n}@example.com", "password": "x"}, REMOTE_ADDR="10.9.9.9")
-    response = api_client.post("/api/v1/auth/login", {"email": "fresh@example.com", "password": "x"}, REMOTE_ADDR="10.9.9.9")
+    response = api_client.post(
+        "/api/v1/auth/login", {"email": "fresh@example.com", "password": "x"}, REMOTE_ADDR="10.9.9.9"
+    )
     assert_error(response, 429, "throttled")
     assert "Retry-After" in response
 
@@ -160,7 +168,13 @@ def test_me_updates_profile_but_never_role_office_or_email(client_for, consultan
     client = client_for(consultant)
     response = client.patch(
         "/api/v1/auth/me",
-        {"first_name": "Grace", "phone": "+44 1", "role": "super_admin", "office_id": other_office.id, "email": "x@example.com"},
+        {
+            "first_name": "Grace",
+            "phone": "+44 1",
+            "role": "super_admin",
+            "office_id": other_office.id,
+            "email": "x@example.com",
+        },
     )
     assert response.status_code == 200
     consultant.refresh_from_db()

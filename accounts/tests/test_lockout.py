@@ -26,7 +26,7 @@ def test_thirty_wrong_passwords_through_the_admin_form_lock_the_account(client, 
     answers = [admin_login(client, manager.email, f"guess-{n}").status_code for n in range(30)]
     limit = settings.AXES_FAILURE_LIMIT
     assert answers[: limit - 1] == [200] * (limit - 1)  # the form again, with its error
-    assert answers[limit - 1:] == [429] * (30 - limit + 1)
+    assert answers[limit - 1 :] == [429] * (30 - limit + 1)
     right = admin_login(client, manager.email, PASSWORD)
     assert right.status_code == 429 and LOCKED in right.content.decode()
     assert not signed_in(client)
@@ -81,15 +81,19 @@ def test_a_success_clears_the_accounts_own_failures(client, manager, settings):
 def test_the_api_login_counts_with_the_console_and_answers_429_in_the_one_shape(client, api_client, manager, settings):
     for n in range(settings.AXES_FAILURE_LIMIT - 1):
         admin_login(client, manager.email, f"guess-{n}", address="192.0.2.10")
-    tenth = api_client.post("/api/v1/auth/login", {"email": manager.email.upper(), "password": "nope"},
-                            REMOTE_ADDR="192.0.2.11")
+    tenth = api_client.post(
+        "/api/v1/auth/login", {"email": manager.email.upper(), "password": "nope"}, REMOTE_ADDR="192.0.2.11"
+    )
     assert tenth.status_code == 429  # the limit reached, counted whatever the case of the email
-    locked = api_client.post("/api/v1/auth/login", {"email": manager.email, "password": PASSWORD},
-                             REMOTE_ADDR="192.0.2.12")
+    locked = api_client.post(
+        "/api/v1/auth/login", {"email": manager.email, "password": PASSWORD}, REMOTE_ADDR="192.0.2.12"
+    )
     assert locked.status_code == 429
     assert locked.json()["error"]["code"] == "login_locked" and LOCKED in locked.json()["error"]["message"]
     assert int(locked["Retry-After"]) == settings.AXES_COOLOFF_TIME.total_seconds()
-    ghost = api_client.post("/api/v1/auth/login", {"email": "ghost@example.com", "password": "x"}, REMOTE_ADDR="192.0.2.13")
+    ghost = api_client.post(
+        "/api/v1/auth/login", {"email": "ghost@example.com", "password": "x"}, REMOTE_ADDR="192.0.2.13"
+    )
     assert ghost.status_code == 401
     assert admin_login(client, manager.email, PASSWORD, address="192.0.2.14").status_code == 429
 

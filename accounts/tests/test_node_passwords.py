@@ -28,14 +28,16 @@ class FastPBKDF2PasswordHasher(PBKDF2PasswordHasher):
 @pytest.fixture(autouse=True)
 def real_hashers(settings):
     """The product's hashers (the test settings use a fast MD5 one), made cheap for speed."""
-    settings.PASSWORD_HASHERS = ["accounts.tests.test_node_passwords.FastPBKDF2PasswordHasher",
-                                 "accounts.hashers.NodeBcryptPasswordHasher",
-                                 "django.contrib.auth.hashers.ScryptPasswordHasher"]
+    settings.PASSWORD_HASHERS = [
+        "accounts.tests.test_node_passwords.FastPBKDF2PasswordHasher",
+        "accounts.hashers.NodeBcryptPasswordHasher",
+        "django.contrib.auth.hashers.ScryptPasswordHasher",
+    ]
     settings.BCRYPT_ROUNDS = 4
 
 
 def imported(stored_hash: str) -> User:
-    user = StudentFactory(email="imported@example.com")
+    user = StudentFactory.create(email="imported@example.com")
     User.objects.filter(pk=user.pk).update(password=stored_hash)  # copied as-is from the Node database
     return user
 
@@ -85,10 +87,22 @@ def test_bcrypt_as_the_preferred_hasher_uses_bcrypt_rounds(api_client, settings)
 
 def test_the_setting_picks_the_preferred_hasher():
     code = "from django.conf import settings; print(settings.PASSWORD_HASHERS[0], settings.BCRYPT_ROUNDS)"
-    for chosen, expected in (("bcrypt", "accounts.hashers.NodeBcryptPasswordHasher 11"),
-                             ("pbkdf2", "django.contrib.auth.hashers.PBKDF2PasswordHasher 11")):
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm_project.settings.dev", "PASSWORD_HASHER": chosen,
-               "BCRYPT_ROUNDS": "11"}
-        result = subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=60)
+    for chosen, expected in (
+        ("bcrypt", "accounts.hashers.NodeBcryptPasswordHasher 11"),
+        ("pbkdf2", "django.contrib.auth.hashers.PBKDF2PasswordHasher 11"),
+    ):
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "crm_project.settings.dev",
+            "PASSWORD_HASHER": chosen,
+            "BCRYPT_ROUNDS": "11",
+        }
+        result = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert result.stdout.strip().splitlines()[-1] == expected, result.stderr

@@ -31,12 +31,21 @@ def follow(client, response):
 @override_settings(SOCIALACCOUNT_PROVIDERS=FACEBOOK, FRONTEND_URL="https://app.example.com")
 @responses.activate
 def test_facebook_sign_in_ends_with_a_code_exchanged_for_tokens(client):
-    responses.add(responses.GET, re.compile(r"https://graph\.facebook\.com/.*/oauth/access_token.*"),
-                  json={"access_token": "fb-token", "token_type": "bearer", "expires_in": 3600})
-    responses.add(responses.POST, re.compile(r"https://graph\.facebook\.com/.*/oauth/access_token.*"),
-                  json={"access_token": "fb-token", "token_type": "bearer", "expires_in": 3600})
-    responses.add(responses.GET, re.compile(r"https://graph\.facebook\.com/.*/me.*"),
-                  json={"id": "1234", "email": "Social.Student@example.com", "first_name": "Sam", "last_name": "Lee"})
+    responses.add(
+        responses.GET,
+        re.compile(r"https://graph\.facebook\.com/.*/oauth/access_token.*"),
+        json={"access_token": "fb-token", "token_type": "bearer", "expires_in": 3600},
+    )
+    responses.add(
+        responses.POST,
+        re.compile(r"https://graph\.facebook\.com/.*/oauth/access_token.*"),
+        json={"access_token": "fb-token", "token_type": "bearer", "expires_in": 3600},
+    )
+    responses.add(
+        responses.GET,
+        re.compile(r"https://graph\.facebook\.com/.*/me.*"),
+        json={"id": "1234", "email": "Social.Student@example.com", "first_name": "Sam", "last_name": "Lee"},
+    )
 
     start = client.get("/api/v1/auth/facebook")
     to_provider = follow(client, start)
@@ -91,10 +100,16 @@ def test_complete_without_a_session_reports_failure(client):
 
 def fake_facebook(email="Social.Student@example.com"):
     for method in (responses.GET, responses.POST):
-        responses.add(method, re.compile(r"https://graph\.facebook\.com/.*/oauth/access_token.*"),
-                      json={"access_token": "fb-token", "token_type": "bearer", "expires_in": 3600})
-    responses.add(responses.GET, re.compile(r"https://graph\.facebook\.com/.*/me.*"),
-                  json={"id": "1234", "email": email, "first_name": "Sam", "last_name": "Lee"})
+        responses.add(
+            method,
+            re.compile(r"https://graph\.facebook\.com/.*/oauth/access_token.*"),
+            json={"access_token": "fb-token", "token_type": "bearer", "expires_in": 3600},
+        )
+    responses.add(
+        responses.GET,
+        re.compile(r"https://graph\.facebook\.com/.*/me.*"),
+        json={"id": "1234", "email": email, "first_name": "Sam", "last_name": "Lee"},
+    )
 
 
 @override_settings(SOCIALACCOUNT_PROVIDERS=FACEBOOK, FRONTEND_URL="https://app.example.com")
@@ -118,8 +133,10 @@ def test_a_first_social_sign_in_signs_up_through_the_api_signup_service(client):
 def test_allauths_html_signup_password_login_and_reset_are_off(client, consultant):
     for path in ("/accounts/signup/", "/accounts/password/reset/", "/accounts/password/change/", "/accounts/email/"):
         assert client.get(path).status_code == 404
-    signup = client.post("/accounts/signup/", {"email": "x@example.com", "password1": "Str0ng-pass-phrase",
-                                               "password2": "Str0ng-pass-phrase"})
+    signup = client.post(
+        "/accounts/signup/",
+        {"email": "x@example.com", "password1": "Str0ng-pass-phrase", "password2": "Str0ng-pass-phrase"},
+    )
     assert signup.status_code == 404 and not User.objects.filter(email="x@example.com").exists()
     reset = client.post("/accounts/password/reset/", {"email": consultant.email})
     assert reset.status_code == 404
@@ -130,8 +147,15 @@ def test_allauths_html_signup_password_login_and_reset_are_off(client, consultan
 
 def test_no_allauth_page_leads_to_a_404(client, student):
     """Every allauth page still served, and where its redirect goes."""
-    for path in ("/accounts/login/", "/accounts/3rdparty/login/cancelled/", "/accounts/3rdparty/login/error/",
-                 "/accounts/3rdparty/", "/accounts/3rdparty/signup/", "/accounts/logout/", "/accounts/inactive/"):
+    for path in (
+        "/accounts/login/",
+        "/accounts/3rdparty/login/cancelled/",
+        "/accounts/3rdparty/login/error/",
+        "/accounts/3rdparty/",
+        "/accounts/3rdparty/signup/",
+        "/accounts/logout/",
+        "/accounts/inactive/",
+    ):
         response, seen = client.get(path), [path]
         while response.status_code == 302 and response["Location"].startswith("/"):
             seen.append(response["Location"])

@@ -53,8 +53,9 @@ def test_rest_access_tokens_die_with_the_password(consultant, how):
 def test_the_consoles_password_change_ends_the_api_sessions_too(client, manager):
     old = access_token_for(manager)
     client.force_login(manager)
-    response = client.post("/admin/password_change/", {"old_password": PASSWORD, "new_password1": NEW,
-                                                       "new_password2": NEW})
+    response = client.post(
+        "/admin/password_change/", {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW}
+    )
     assert response.status_code == 302 and response["Location"] == "/admin/password_change/done/"
     assert client.get("/admin/").status_code == 200  # the console session itself stays signed in
     assert me(old).status_code == 401

@@ -15,8 +15,20 @@ def colleague(office):
 
 
 # role -> (status for a colleague in the actor's office, status for someone in another office)
-READ = {"super_admin": (200, 200), "manager": (200, 404), "consultant": (200, 404), "receptionist": (200, 404), "student": (404, 404)}
-CHANGE = {"super_admin": (200, 200), "manager": (200, 404), "consultant": (403, 404), "receptionist": (403, 404), "student": (404, 404)}
+READ = {
+    "super_admin": (200, 200),
+    "manager": (200, 404),
+    "consultant": (200, 404),
+    "receptionist": (200, 404),
+    "student": (404, 404),
+}
+CHANGE = {
+    "super_admin": (200, 200),
+    "manager": (200, 404),
+    "consultant": (403, 404),
+    "receptionist": (403, 404),
+    "student": (404, 404),
+}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -41,7 +53,10 @@ def test_changing_users(role, actors, client_for, colleague, other_consultant):
     assert (colleague.first_name == "Changed") == (own == 200)
 
 
-@pytest.mark.parametrize("role, status", [("super_admin", 201), ("manager", 201), ("consultant", 403), ("receptionist", 403), ("student", 403)])
+@pytest.mark.parametrize(
+    "role, status",
+    [("super_admin", 201), ("manager", 201), ("consultant", 403), ("receptionist", 403), ("student", 403)],
+)
 def test_creating_users(role, status, actors, client_for, office):
     body = {"email": "hire@example.com", "password": "Str0ng-pass-phrase", "role": "consultant", "office_id": office.id}
     response = client_for(actors[role]).post("/api/v1/users", body)

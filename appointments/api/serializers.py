@@ -13,7 +13,9 @@ class AwareDateTimeField(serializers.DateTimeField):
         except ValueError:  # well formed but impossible, e.g. minute 99
             raise serializers.ValidationError("Not a real date and time.", code="invalid") from None
         if parsed is not None and parsed.tzinfo is None:
-            raise serializers.ValidationError("Include a UTC offset, e.g. 2030-01-01T10:00:00+00:00.", code="naive_datetime")
+            raise serializers.ValidationError(
+                "Include a UTC offset, e.g. 2030-01-01T10:00:00+00:00.", code="naive_datetime"
+            )
         return super().to_internal_value(value)
 
 
@@ -25,8 +27,21 @@ class AppointmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Appointment
-        fields = ["id", "consultant_id", "student_id", "lead_id", "office_id", "title", "start", "end", "status", "notes",
-                  "cancellation_reason", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "consultant_id",
+            "student_id",
+            "lead_id",
+            "office_id",
+            "title",
+            "start",
+            "end",
+            "status",
+            "notes",
+            "cancellation_reason",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 

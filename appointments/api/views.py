@@ -29,7 +29,7 @@ class AppointmentFilter(filters.FilterSet):
 
 
 class AppointmentPagination(CursorPagination):
-    ordering = ("start", "id")
+    ordering = ("start", "id")  # type: ignore[assignment]  # DRF takes a tuple (stubs: str)
 
 
 def _consultant(consultant_id):
@@ -68,8 +68,14 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         fields = dict(data.validated_data)
         student, lead = student_and_lead_for(request.user, student_id=fields["student_id"], lead_id=fields["lead_id"])
         appointment = services.appointment_book(
-            actor=request.user, consultant=_consultant(fields["consultant_id"]), student=student, lead=lead,
-            title=fields["title"], start=fields["start"], end=fields["end"], notes=fields["notes"],
+            actor=request.user,
+            consultant=_consultant(fields["consultant_id"]),
+            student=student,
+            lead=lead,
+            title=fields["title"],
+            start=fields["start"],
+            end=fields["end"],
+            notes=fields["notes"],
         )
         return Response(s.AppointmentSerializer(appointment).data, status=status.HTTP_201_CREATED)
 
@@ -78,7 +84,9 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         appointment = self.get_object()
         data = s.AppointmentUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        appointment = services.appointment_set_outcome(actor=request.user, appointment=appointment, status=data.validated_data["status"])
+        appointment = services.appointment_set_outcome(
+            actor=request.user, appointment=appointment, status=data.validated_data["status"]
+        )
         return Response(s.AppointmentSerializer(appointment).data)
 
     @extend_schema(responses={204: None}, description="Cancels the appointment (the row stays).")
@@ -91,7 +99,9 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     def reschedule(self, request, pk=None):
         data = s.RescheduleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        appointment = services.appointment_reschedule(actor=request.user, appointment=self.get_object(), **data.validated_data)
+        appointment = services.appointment_reschedule(
+            actor=request.user, appointment=self.get_object(), **data.validated_data
+        )
         return Response(s.AppointmentSerializer(appointment).data)
 
     @extend_schema(request=s.CancelSerializer, responses={200: s.AppointmentSerializer})
@@ -99,7 +109,9 @@ class AppointmentViewSet(viewsets.GenericViewSet):
     def cancel(self, request, pk=None):
         data = s.CancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        appointment = services.appointment_cancel(actor=request.user, appointment=self.get_object(), **data.validated_data)
+        appointment = services.appointment_cancel(
+            actor=request.user, appointment=self.get_object(), **data.validated_data
+        )
         return Response(s.AppointmentSerializer(appointment).data)
 
     @extend_schema(responses={(200, "text/calendar"): OpenApiResponse(description="An iCalendar event")})

@@ -28,8 +28,14 @@ def at(day, hour, office):
 
 
 def book(office, consultant, start, **kwargs):
-    return Appointment.objects.create(office=office, consultant=consultant, title=kwargs.pop("title", "Review"),
-                                      start=start, end=start + timedelta(minutes=30), **kwargs)
+    return Appointment.objects.create(
+        office=office,
+        consultant=consultant,
+        title=kwargs.pop("title", "Review"),
+        start=start,
+        end=start + timedelta(minutes=30),
+        **kwargs,
+    )
 
 
 @pytest.fixture
@@ -101,8 +107,12 @@ def test_super_admin_switches_offices(client, super_admin, office, other_office,
 
 def test_bad_ranges_are_clear_errors(client, manager):
     login(client, manager)
-    for params in ({}, {"start": "yesterday", "end": "today"}, {"start": WEEK["end"], "end": WEEK["start"]},
-                   {"start": "2030-01-01T00:00:00Z", "end": "2030-06-01T00:00:00Z"}):
+    for params in (
+        {},
+        {"start": "yesterday", "end": "today"},
+        {"start": WEEK["end"], "end": WEEK["start"]},
+        {"start": "2030-01-01T00:00:00Z", "end": "2030-06-01T00:00:00Z"},
+    ):
         response = client.get(EVENTS, params)
         assert response.status_code == 400 and response.json()["error"]["code"] == "validation_error", params
 

@@ -64,9 +64,12 @@ def test_a_page_on_an_allowed_origin_calls_the_api_and_others_cannot(tmp_path):
         folder.mkdir()
         (folder / "index.html").write_text(FRONT_END % {"email": consultant.email, "password": PASSWORD})
 
-    with static_site(allowed_dir) as allowed, static_site(other_dir) as elsewhere, \
-            daphne_servers(tmp_path, CORS_ALLOWED_ORIGINS=allowed, METRICS_TOKEN=METRICS_TOKEN) as (ports, _), \
-            chromium() as browser:
+    with (
+        static_site(allowed_dir) as allowed,
+        static_site(other_dir) as elsewhere,
+        daphne_servers(tmp_path, CORS_ALLOWED_ORIGINS=allowed, METRICS_TOKEN=METRICS_TOKEN) as (ports, _),
+        chromium() as browser,
+    ):
         api = f"http://127.0.0.1:{ports[0]}"
         before = options_answered(api)
         assert run_page(browser, allowed, api) == {"ok": True, "login": 200, "seen": ["hello from the API"] * 2}
@@ -81,8 +84,10 @@ def test_preflight_headers(tmp_path):
     front_end = "http://localhost:3000"
     with daphne_servers(tmp_path, CORS_ALLOWED_ORIGINS=f"{front_end},https://app.example.com") as (ports, _):
         api = f"http://127.0.0.1:{ports[0]}"
-        asked = {"Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "authorization,content-type"}
+        asked = {
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        }
         answer = requests.options(f"{api}/api/v1/messages", headers={"Origin": front_end, **asked}, timeout=5)
         assert answer.status_code == 200
         assert answer.headers["Access-Control-Allow-Origin"] == front_end
@@ -90,8 +95,9 @@ def test_preflight_headers(tmp_path):
         assert "POST" in answer.headers["Access-Control-Allow-Methods"]
         assert answer.headers["Access-Control-Max-Age"] == "86400"
         assert "Access-Control-Allow-Credentials" not in answer.headers  # bearer tokens, never cookies
-        stranger = requests.options(f"{api}/api/v1/messages", headers={"Origin": "https://evil.example", **asked},
-                                    timeout=5)
+        stranger = requests.options(
+            f"{api}/api/v1/messages", headers={"Origin": "https://evil.example", **asked}, timeout=5
+        )
         assert "Access-Control-Allow-Origin" not in stranger.headers
         throttled_view = requests.get(f"{api}/api/v1/auth/me", headers={"Origin": front_end}, timeout=5)
         assert throttled_view.status_code == 401 and throttled_view.headers["Access-Control-Allow-Origin"] == front_end
@@ -107,15 +113,18 @@ def test_the_api_docs_work_with_no_network(tmp_path):
         WebDriverWait(browser, 20).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".opblock")) > 50)
         paths = {e.text for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
         assert {"/api/v1/messages", "/api/v1/conversations/{conversation_id}/messages", "/api/v1/auth/login"} <= {
-            p.replace("\u200b", "") for p in paths}
+            p.replace("\u200b", "") for p in paths
+        }
         assert browser.find_element(By.LINK_TEXT, "AsyncAPI document").get_attribute("href") == f"{base}/api/ws-schema"
-        scripts = [e.get_attribute("src") for e in browser.find_elements(By.TAG_NAME, "script")
-                   if e.get_attribute("src")]
+        scripts = [
+            e.get_attribute("src") for e in browser.find_elements(By.TAG_NAME, "script") if e.get_attribute("src")
+        ]
         assert scripts and all(src.startswith(f"{base}/static/") for src in scripts)  # nothing from a CDN
         (ROOT / "artifacts").mkdir(exist_ok=True)
         browser.save_screenshot(str(ROOT / "artifacts" / "api-docs-offline.png"))
 
         browser.get(f"{base}/api-redoc")
         WebDriverWait(browser, 30).until(
-            lambda d: "/api/v1/messages/search" in d.find_element(By.TAG_NAME, "body").text)
+            lambda d: "/api/v1/messages/search" in d.find_element(By.TAG_NAME, "body").text
+        )
         assert "Mark every conversation read" in browser.find_element(By.TAG_NAME, "body").text

@@ -34,12 +34,14 @@ def test_the_quickstart_runs_as_written(tmp_path):
 
     with daphne_servers(tmp_path) as (ports, _):
         (tmp_path / "quickstart.mjs").write_text(
-            script.replace('"http://localhost:8000"', f'"http://127.0.0.1:{ports[0]}"'))
+            script.replace('"http://localhost:8000"', f'"http://127.0.0.1:{ports[0]}"')
+        )
         version = subprocess.run([NODE, "--version"], capture_output=True, text=True).stdout
         major = int(version.strip("v\n").split(".")[0])
         flags = ["--experimental-websocket"] if major < 22 else []  # a global WebSocket, as in browsers
-        done = subprocess.run([NODE, *flags, str(tmp_path / "quickstart.mjs")], capture_output=True, text=True,
-                              timeout=60)
+        done = subprocess.run(
+            [NODE, *flags, str(tmp_path / "quickstart.mjs")], capture_output=True, text=True, timeout=60
+        )
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "1. signed in as Ada " + me.last_name + " (consultant)"
@@ -49,4 +51,6 @@ def test_the_quickstart_runs_as_written(tmp_path):
     assert lines[4] == "5. sent over the socket as seq 1"
     assert lines[5] == "   live: #1 Hello from the quickstart, #2 And one over REST"
     assert list(Message.objects.order_by("seq").values_list("content", flat=True)) == [
-        "Hello from the quickstart", "And one over REST"]
+        "Hello from the quickstart",
+        "And one over REST",
+    ]

@@ -37,8 +37,15 @@ def today_at(office, hour):
 
 
 def book(office, consultant, *, lead=None, student=None, start, title="Review"):
-    return Appointment.objects.create(office=office, consultant=consultant, lead=lead, student=student, title=title,
-                                      start=start, end=start + timedelta(minutes=30))
+    return Appointment.objects.create(
+        office=office,
+        consultant=consultant,
+        lead=lead,
+        student=student,
+        title=title,
+        start=start,
+        end=start + timedelta(minutes=30),
+    )
 
 
 def waiting_conversation(consultant, office, text="Anyone there?"):
@@ -58,7 +65,7 @@ def test_manager_home_answers_the_day(client, manager, office, other_office, con
     home = page.context["home"]
     assert home["appointments_today"] == 1 and home["unassigned"] == 1 and home["waiting_count"] == 1
     assert [lead.first_name for lead in home["unassigned_leads"]] == ["Waiting"]
-    assert dict((s, n) for s, _, n in home["pipeline"])["contacted"] == 1
+    assert {s: n for s, _, n in home["pipeline"]}["contacted"] == 1
     assert [(c.full_name, c.unread) for c in home["consultants"]] == [(consultant.full_name, 1)]
     body = page.content.decode()
     assert "Is my visa letter ready?" in body and "Waiting Walker" in body and "Elsewhere" not in body

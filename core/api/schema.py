@@ -4,13 +4,13 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 
-class ErrorDetailSerializer(serializers.Serializer):
+class ErrorDetailSerializer(serializers.Serializer[None]):
     code = serializers.CharField(help_text="Stable machine code, e.g. validation_error, token_expired.")
     message = serializers.CharField(help_text="Human text.")
     details = serializers.DictField(help_text="Per-field messages or other context; may be empty.")
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer[None]):
     error = ErrorDetailSerializer()
 
 

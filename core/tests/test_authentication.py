@@ -42,8 +42,10 @@ def test_a_remembered_token_still_expires(consultant, settings):
     token = access_token_for(consultant)
     assert me(token).status_code == 200 and me(token).status_code == 200  # verified, then remembered
     later = aware_utcnow() + timedelta(minutes=settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds() / 60 + 1)
-    with mock.patch("core.authentication.aware_utcnow", return_value=later), \
-            mock.patch("rest_framework_simplejwt.tokens.aware_utcnow", return_value=later):
+    with (
+        mock.patch("core.authentication.aware_utcnow", return_value=later),
+        mock.patch("rest_framework_simplejwt.tokens.aware_utcnow", return_value=later),
+    ):
         response = me(token)
     assert response.status_code == 401 and response.json()["error"]["code"] == "token_expired"
 
@@ -51,6 +53,6 @@ def test_a_remembered_token_still_expires(consultant, settings):
 def test_a_forged_token_is_refused_even_next_to_a_remembered_one(consultant, receptionist):
     token = access_token_for(consultant)
     assert me(token).status_code == 200
-    header, payload, signature = token.split(".")
+    header, _payload, signature = token.split(".")
     other_payload = access_token_for(receptionist).split(".")[1]
     assert me(f"{header}.{other_payload}.{signature}").status_code == 401

@@ -22,41 +22,70 @@ from offices.tests.factories import OfficeFactory
 PROXY = "10.1.2.3"
 
 
-@pytest.mark.parametrize("peer, forwarded, trusted, expected", [
-    ("203.0.113.9", "1.2.3.4", (), "203.0.113.9"),  # nobody trusted: the header is ignored
-    ("203.0.113.9", "1.2.3.4", ("10.0.0.0/8",), "203.0.113.9"),  # a stranger's header, even with proxies configured
-    (PROXY, "198.51.100.7", ("10.0.0.0/8",), "198.51.100.7"),
-    (PROXY, "6.6.6.6, 198.51.100.7", ("10.0.0.0/8",), "198.51.100.7"),  # the client's own claim (6.6.6.6) is not believed
-    (PROXY, "198.51.100.7, 10.9.9.9", ("10.0.0.0/8",), "198.51.100.7"),  # two proxies of ours in a row
-    (PROXY, "10.9.9.8, 10.9.9.9", ("10.0.0.0/8",), "10.9.9.8"),  # all ours: the farthest one
-    (PROXY, "not-an-address", ("10.0.0.0/8",), PROXY),
-    (PROXY, "", ("10.0.0.0/8",), PROXY),
-    ("::1", "2001:db8::5", ("::1",), "2001:db8::5"),
-])
+@pytest.mark.parametrize(
+    "peer, forwarded, trusted, expected",
+    [
+        ("203.0.113.9", "1.2.3.4", (), "203.0.113.9"),  # nobody trusted: the header is ignored
+        ("203.0.113.9", "1.2.3.4", ("10.0.0.0/8",), "203.0.113.9"),  # a stranger's header, even with proxies configured
+        (PROXY, "198.51.100.7", ("10.0.0.0/8",), "198.51.100.7"),
+        (
+            PROXY,
+            "6.6.6.6, 198.51.100.7",
+            ("10.0.0.0/8",),
+            "198.51.100.7",
+        ),  # the client's own claim (6.6.6.6) is not believed
+        (PROXY, "198.51.100.7, 10.9.9.9", ("10.0.0.0/8",), "198.51.100.7"),  # two proxies of ours in a row
+        (PROXY, "10.9.9.8, 10.9.9.9", ("10.0.0.0/8",), "10.9.9.8"),  # all ours: the farthest one
+        (PROXY, "not-an-address", ("10.0.0.0/8",), PROXY),
+        (PROXY, "", ("10.0.0.0/8",), PROXY),
+        ("::1", "2001:db8::5", ("::1",), "2001:db8::5"),
+    ],
+)
 def test_resolve_the_client_address(peer, forwarded, trusted, expected):
-    scope = {"type": "http", "client": (peer, 5000), "scheme": "http", "headers": [(b"x-forwarded-for", forwarded.encode())]}
+    scope = {
+        "type": "http",
+        "client": (peer, 5000),
+        "scheme": "http",
+        "headers": [(b"x-forwarded-for", forwarded.encode())],
+    }
     assert resolve(scope, trusted)[0] == expected
 
 
-@pytest.mark.parametrize("peer, proto, kind, expected", [
-    ("203.0.113.9", "https", "http", "http"),  # a stranger cannot claim TLS
-    (PROXY, "https", "http", "https"),
-    (PROXY, "https", "websocket", "wss"),
-    (PROXY, "http", "websocket", "ws"),
-    (PROXY, "gopher", "http", "http"),
-])
+@pytest.mark.parametrize(
+    "peer, proto, kind, expected",
+    [
+        ("203.0.113.9", "https", "http", "http"),  # a stranger cannot claim TLS
+        (PROXY, "https", "http", "https"),
+        (PROXY, "https", "websocket", "wss"),
+        (PROXY, "http", "websocket", "ws"),
+        (PROXY, "gopher", "http", "http"),
+    ],
+)
 def test_resolve_the_scheme(peer, proto, kind, expected):
-    scope = {"type": kind, "client": (peer, 5000), "scheme": "ws" if kind == "websocket" else "http",
-             "headers": [(b"x-forwarded-proto", proto.encode())]}
+    scope = {
+        "type": kind,
+        "client": (peer, 5000),
+        "scheme": "ws" if kind == "websocket" else "http",
+        "headers": [(b"x-forwarded-proto", proto.encode())],
+    }
     assert resolve(scope, ("10.0.0.0/8",))[1] == expected
 
 
 async def asgi_call(method, path, *, peer, headers=(), body=b"", query=b""):
     """One HTTP request through the whole ASGI application from `peer`; (status, headers, body)."""
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-             "path": path, "raw_path": path.encode(), "query_string": query,
-             "headers": [(b"host", b"testserver"), (b"content-length", str(len(body)).encode()), *headers],
-             "client": (peer, 40000), "server": ("testserver", 80)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "headers": [(b"host", b"testserver"), (b"content-length", str(len(body)).encode()), *headers],
+        "client": (peer, 40000),
+        "server": ("testserver", 80),
+    }
     communicator = ApplicationCommunicator(application, scope)
     await communicator.send_input({"type": "http.request", "body": body})
     start = await communicator.receive_output(10)
@@ -69,13 +98,19 @@ async def asgi_call(method, path, *, peer, headers=(), body=b"", query=b""):
 
 
 async def asgi_post(path, data, *, peer, forwarded=None):
-    headers = [(b"content-type", b"application/json")] + ([(b"x-forwarded-for", forwarded.encode())] if forwarded else [])
+    headers = [(b"content-type", b"application/json")] + (
+        [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
+    )
     return (await asgi_call("POST", path, peer=peer, headers=headers, body=json.dumps(data).encode()))[0]
 
 
 def login_attempts(n, *, peer, forwarded):
-    return [async_to_sync(asgi_post)("/api/v1/auth/login", {"email": f"u{i}@example.com", "password": "x"},
-                                     peer=peer, forwarded=forwarded(i)) for i in range(n)]
+    return [
+        async_to_sync(asgi_post)(
+            "/api/v1/auth/login", {"email": f"u{i}@example.com", "password": "x"}, peer=peer, forwarded=forwarded(i)
+        )
+        for i in range(n)
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -107,37 +142,57 @@ def test_the_admin_lockout_counts_the_real_address(settings, office):
         _, headers, _ = await asgi_call("GET", "/admin/login/", peer="203.0.113.20", headers=spoofed)
         cookie = SimpleCookie({k.lower(): v for k, v in headers}[b"set-cookie"].decode())["csrftoken"].value
         body = urlencode({"username": email, "password": password, "csrfmiddlewaretoken": cookie}).encode()
-        status, _, _ = await asgi_call("POST", "/admin/login/", peer="203.0.113.20", body=body, headers=[
-            *spoofed, (b"content-type", b"application/x-www-form-urlencoded"), (b"cookie", f"csrftoken={cookie}".encode())])
+        status, _, _ = await asgi_call(
+            "POST",
+            "/admin/login/",
+            peer="203.0.113.20",
+            body=body,
+            headers=[
+                *spoofed,
+                (b"content-type", b"application/x-www-form-urlencoded"),
+                (b"cookie", f"csrftoken={cookie}".encode()),
+            ],
+        )
         return status
 
-    assert [async_to_sync(admin_login)(f"guess{n}@example.com", "x", f"198.51.100.{n}")
-            for n in range(settings.AXES_FAILURE_LIMIT)][-2:] == [200, 429]
+    assert [
+        async_to_sync(admin_login)(f"guess{n}@example.com", "x", f"198.51.100.{n}")
+        for n in range(settings.AXES_FAILURE_LIMIT)
+    ][-2:] == [200, 429]
     assert async_to_sync(admin_login)(staff.email, PASSWORD, "192.0.2.200") == 429
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
-@pytest.mark.parametrize("peer, proto, origin, allowed", [
-    ("203.0.113.9", None, "http://crm.example.com", True),
-    ("203.0.113.9", None, "https://crm.example.com", False),  # the socket did not arrive over TLS
-    ("203.0.113.9", "https", "https://crm.example.com", False),  # a stranger's X-Forwarded-Proto is ignored
-    (PROXY, "https", "https://crm.example.com", True),  # our TLS proxy says it was https
-    (PROXY, "https", "http://crm.example.com", False),
-    (PROXY, "https", "https://crm.example.com:8443", False),
-])
+@pytest.mark.parametrize(
+    "peer, proto, origin, allowed",
+    [
+        ("203.0.113.9", None, "http://crm.example.com", True),
+        ("203.0.113.9", None, "https://crm.example.com", False),  # the socket did not arrive over TLS
+        ("203.0.113.9", "https", "https://crm.example.com", False),  # a stranger's X-Forwarded-Proto is ignored
+        (PROXY, "https", "https://crm.example.com", True),  # our TLS proxy says it was https
+        (PROXY, "https", "http://crm.example.com", False),
+        (PROXY, "https", "https://crm.example.com:8443", False),
+    ],
+)
 async def test_the_socket_sees_the_decided_client_and_scheme(peer, proto, origin, allowed, caplog):
     def make_token():
         return access_token_for(ConsultantFactory(office=OfficeFactory()))
 
     token = await database_sync_to_async(make_token)()
-    headers = [(b"host", b"crm.example.com"), (b"origin", origin.encode()),
-               (b"x-forwarded-for", b"6.6.6.6, 198.51.100.44")]
+    headers = [
+        (b"host", b"crm.example.com"),
+        (b"origin", origin.encode()),
+        (b"x-forwarded-for", b"6.6.6.6, 198.51.100.44"),
+    ]
     if proto:
         headers.append((b"x-forwarded-proto", proto.encode()))
     communicator = WebsocketCommunicator(application, f"/ws/?token={token}", headers=headers)
     communicator.scope["client"] = (peer, 40000)
-    with override_settings(TRUSTED_PROXIES=["10.0.0.0/8"], ALLOWED_WS_ORIGINS=[]), caplog.at_level(logging.INFO, "crm.access"):
+    with (
+        override_settings(TRUSTED_PROXIES=["10.0.0.0/8"], ALLOWED_WS_ORIGINS=[]),
+        caplog.at_level(logging.INFO, "crm.access"),
+    ):
         connected, _ = await communicator.connect()
         assert connected
         if allowed:

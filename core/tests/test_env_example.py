@@ -5,9 +5,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 READ = re.compile(r"""env(?:_bool|_int|_list)?\(\s*["']([A-Z][A-Z0-9_]+)["']""")
-ALSO_READ = {"DJANGO_SETTINGS_MODULE", "CRM_DATA_DIR", "DATABASE_URL", "REDIS_URL", "DEV_ADMIN_EMAIL",
-             "DEV_ADMIN_PASSWORD",
-             "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD"}  # crm_project.embedded.database_url_from_parts
+ALSO_READ = {
+    "DJANGO_SETTINGS_MODULE",
+    "CRM_DATA_DIR",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DEV_ADMIN_EMAIL",
+    "DEV_ADMIN_PASSWORD",
+    "DB_HOST",
+    "DB_PORT",
+    "DB_NAME",
+    "DB_USER",
+    "DB_PASSWORD",
+}  # crm_project.embedded.database_url_from_parts
 
 
 def settings_variables() -> set[str]:

@@ -15,8 +15,11 @@ from django.test import override_settings
 from core.handlers import ASGIHandler
 from core.tests import handler_urls
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume"),
-              pytest.mark.usefixtures("test_urls")]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume"),
+    pytest.mark.usefixtures("test_urls"),
+]
 
 
 @pytest.fixture
@@ -27,9 +30,20 @@ def test_urls():
 
 
 def scope(path: str, query: str = "") -> dict:
-    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-            "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
-            "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
 
 
 async def call(handler, path: str, query: str = "", *, fail_on_body: bool = False) -> list[dict]:
@@ -49,7 +63,7 @@ async def call(handler, path: str, query: str = "", *, fail_on_body: bool = Fals
 
 
 def pool_in_use() -> int:
-    stats = connections["default"].pool.get_stats()
+    stats = connections["default"].pool.get_stats()  # type: ignore[attr-defined]  # the PostgreSQL backend's pool
     return stats["pool_size"] - stats["pool_available"]
 
 
@@ -70,8 +84,9 @@ async def test_a_bug_in_a_view_is_a_500_in_the_error_shape_and_frees_the_connect
     before = pool_in_use()
     sent = await call(handler, "/boom")
     assert sent[0]["status"] == 500
-    assert json.loads(sent[1]["body"]) == {"error": {"code": "server_error", "message": "Something went wrong on our side.",
-                                                     "details": {}}}
+    assert json.loads(sent[1]["body"]) == {
+        "error": {"code": "server_error", "message": "Something went wrong on our side.", "details": {}}
+    }
     assert pool_in_use() == before
 
 
@@ -91,7 +106,7 @@ async def test_a_stream_that_fails_midway_is_closed_and_frees_the_connection(han
 
 async def test_a_client_gone_mid_response_still_closes_it_and_frees_the_connection(handler):
     before = pool_in_use()
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="the client went away"):
         await call(handler, "/stream", fail_on_body=True)
     assert handler_urls.closed == [200] and pool_in_use() == before
 
@@ -110,6 +125,9 @@ DJANGO_INTERNALS = {
 
 
 def test_the_django_internals_core_handlers_relies_on_are_unchanged():
-    changed = [f"{cls.__name__}.{name}" for (cls, name), digest in DJANGO_INTERNALS.items()
-               if hashlib.sha256(inspect.getsource(getattr(cls, name)).encode()).hexdigest()[:8] != digest]
+    changed = [
+        f"{cls.__name__}.{name}"
+        for (cls, name), digest in DJANGO_INTERNALS.items()
+        if hashlib.sha256(inspect.getsource(getattr(cls, name)).encode()).hexdigest()[:8] != digest
+    ]
     assert not changed, f"Django changed {', '.join(changed)}: re-read core/handlers.py against it, then update"

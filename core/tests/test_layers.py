@@ -51,9 +51,13 @@ def test_every_installed_app_of_the_project_has_a_layer():
 
 
 def test_imports_run_downhill():
-    uphill = [f"{path.relative_to(ROOT)}:{line} imports {app}"
-              for own in LAYER for path in code_files(own)
-              for app, line in imported_apps(path) if LAYER[app] > LAYER[own]]
+    uphill = [
+        f"{path.relative_to(ROOT)}:{line} imports {app}"
+        for own in LAYER
+        for path in code_files(own)
+        for app, line in imported_apps(path)
+        if LAYER[app] > LAYER[own]
+    ]
     assert uphill == []
 
 
@@ -68,24 +72,33 @@ def _is_role_literal(node) -> bool:
 
 def _is_a_role(node) -> bool:
     return (isinstance(node, ast.Attribute) and node.attr == "role") or (
-        isinstance(node, ast.Name) and "role" in node.id)
+        isinstance(node, ast.Name) and "role" in node.id
+    )
 
 
 def role_literals(path: Path):
     """A role compared with a role's value (`user.role == "manager"`, `role in ("manager", ...)`), and
     `role=` / `role__in=` arguments given one."""
     for node in ast.walk(ast.parse(path.read_text())):
-        sides = [node.left, *node.comparators] if isinstance(node, ast.Compare) else []
-        if any(_is_a_role(side) for side in sides) and any(_is_role_literal(side) for side in sides):
-            yield node.lineno
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            if any(_is_a_role(side) for side in sides) and any(_is_role_literal(side) for side in sides):
+                yield node.lineno
         if isinstance(node, ast.keyword) and (node.arg or "").startswith("role") and _is_role_literal(node.value):
             yield node.value.lineno
 
 
 def test_roles_are_compared_through_the_enum():
-    found = [f"{path.relative_to(ROOT)}:{line}" for app in sorted(set(LAYER) - NOT_YET_CHECKED)
-             for path in code_files(app) for line in role_literals(path)]
-    templates = [f"{path.relative_to(ROOT)}:{n}" for path in sorted((ROOT / "templates").rglob("*.html"))
-                 for n, line in enumerate(path.read_text().splitlines(), 1)
-                 if re.search(r"role\s*[!=]=\s*['\"]", line)]
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for app in sorted(set(LAYER) - NOT_YET_CHECKED)
+        for path in code_files(app)
+        for line in role_literals(path)
+    ]
+    templates = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in sorted((ROOT / "templates").rglob("*.html"))
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"role\s*[!=]=\s*['\"]", line)
+    ]
     assert found + templates == []

@@ -21,16 +21,19 @@ from core.tests.live_server import ROOT, daphne_servers, server_env
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjo0Mn0.c2lnbmF0dXJlLXNlY3JldA"
 
 
-@pytest.mark.parametrize("text", [
-    f"GET /ws/?token={JWT} HTTP/1.1",
-    f"/api/v1/x?a=1&access_token={JWT}&b=2",
-    f"Authorization: Bearer {JWT}",
-    "Authorization: Basic dXNlcjpwYXNzd29yZA==",
-    "{'HTTP_AUTHORIZATION': 'Token s3cr3t-api-key', 'HTTP_HOST': 'x'}",
-    f'{{"access": "{JWT}", "refresh": "{JWT}"}}',
-    f"Given token not valid: {JWT}",
-    "GET /accounts/google/login/callback/?state=abc&code=4/0AfJohXsecretcode",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"GET /ws/?token={JWT} HTTP/1.1",
+        f"/api/v1/x?a=1&access_token={JWT}&b=2",
+        f"Authorization: Bearer {JWT}",
+        "Authorization: Basic dXNlcjpwYXNzd29yZA==",
+        "{'HTTP_AUTHORIZATION': 'Token s3cr3t-api-key', 'HTTP_HOST': 'x'}",
+        f'{{"access": "{JWT}", "refresh": "{JWT}"}}',
+        f"Given token not valid: {JWT}",
+        "GET /accounts/google/login/callback/?state=abc&code=4/0AfJohXsecretcode",
+    ],
+)
 def test_redact_masks_tokens_in_any_spelling(text):
     cleaned = redact(text)
     assert JWT not in cleaned and "s3cr3t" not in cleaned and "dXNlcjpw" not in cleaned
@@ -53,9 +56,16 @@ def test_extra_fields_requests_and_tracebacks_are_masked():
     try:
         raise ValueError(f"bad token {JWT}")
     except ValueError:
-        line = emit(("Not Found: %s", request.get_full_path()), exc_info=sys.exc_info(),
-                    extra={"request": request, "status_code": 404, "headers": {"Authorization": f"Bearer {JWT}"},
-                           "items": [f"token={JWT}"]})
+        line = emit(
+            ("Not Found: %s", request.get_full_path()),
+            exc_info=sys.exc_info(),
+            extra={
+                "request": request,
+                "status_code": 404,
+                "headers": {"Authorization": f"Bearer {JWT}"},
+                "items": [f"token={JWT}"],
+            },
+        )
     assert JWT not in line and "c2lnbmF0dXJl" not in line
     body = json.loads(line)
     assert body["request"] == "GET /ws/?token=[redacted]"
@@ -88,8 +98,9 @@ def test_a_real_server_writes_no_token_anywhere(tmp_path, consultant):
                 await ws.send(json.dumps({"event": "ping", "id": "p"}))
                 while json.loads(await asyncio.wait_for(ws.recv(), 5))["event"] != "ack":
                     pass
-            async with ws_connect(f"ws://127.0.0.1:{ports[0]}/ws/",
-                                  additional_headers={"Authorization": f"Bearer {token}"}) as ws:
+            async with ws_connect(
+                f"ws://127.0.0.1:{ports[0]}/ws/", additional_headers={"Authorization": f"Bearer {token}"}
+            ) as ws:
                 await ws.send(json.dumps({"event": "ping", "id": "q"}))
                 while json.loads(await asyncio.wait_for(ws.recv(), 5))["event"] != "ack":
                     pass
@@ -112,6 +123,12 @@ def test_a_real_server_writes_no_token_anywhere(tmp_path, consultant):
 @pytest.mark.parametrize("setting, written", [("true", True), ("false", False)])
 def test_the_access_log_can_be_turned_off(setting, written):
     probe = "import logging; print(logging.getLogger('crm.access').isEnabledFor(logging.INFO))"
-    result = subprocess.run([sys.executable, "manage.py", "shell", "-c", probe], cwd=ROOT, capture_output=True, text=True,
-                            env=server_env(ACCESS_LOG=setting, LOG_LEVEL="INFO"), timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=server_env(ACCESS_LOG=setting, LOG_LEVEL="INFO"),
+        timeout=120,
+    )
     assert result.stdout.split()[-1] == str(written), result.stderr

@@ -33,7 +33,11 @@ def test_export_conversations_is_scoped_and_audited(tmp_path, manager, consultan
 
 def test_purge_clears_old_deleted_content_only(consultant, receptionist, office):
     chat = make_conversation(consultant, receptionist, office=office)
-    old, recent, kept = send(consultant, chat, "old secret"), send(consultant, chat, "recent"), send(consultant, chat, "kept")
+    old, recent, kept = (
+        send(consultant, chat, "old secret"),
+        send(consultant, chat, "recent"),
+        send(consultant, chat, "kept"),
+    )
     for message in (old, recent):
         message_delete(actor=consultant, message=message)
     Message.objects.filter(pk=old.pk).update(deleted_at=timezone.now() - timedelta(days=400))

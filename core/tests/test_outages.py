@@ -36,8 +36,9 @@ class Api:
 
     def call(self, method: str, path: str, **kwargs) -> requests.Response:
         started = time.monotonic()
-        response = requests.request(method, self.base + path, headers={**self.headers, **kwargs.pop("headers", {})},
-                                    timeout=30, **kwargs)
+        response = requests.request(
+            method, self.base + path, headers={**self.headers, **kwargs.pop("headers", {})}, timeout=30, **kwargs
+        )
         self.slowest = max(self.slowest, time.monotonic() - started)
         return response
 
@@ -69,9 +70,13 @@ def console_session(port: int, user) -> requests.Session:
     session = requests.Session()
     login = f"http://127.0.0.1:{port}/admin/login/"
     session.get(login, timeout=10)
-    signed_in = session.post(login, data={"username": user.email, "password": PASSWORD,
-                                          "csrfmiddlewaretoken": session.cookies["csrftoken"]},
-                             headers={"Referer": login}, timeout=10, allow_redirects=False)
+    signed_in = session.post(
+        login,
+        data={"username": user.email, "password": PASSWORD, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        headers={"Referer": login},
+        timeout=10,
+        allow_redirects=False,
+    )
     assert signed_in.status_code == 302, signed_in.text[:300]
     assert session.get(f"http://127.0.0.1:{port}/admin/", timeout=10).status_code == 200
     return session
@@ -96,50 +101,63 @@ def people():
 
 def test_with_redis_down_the_api_keeps_working_and_health_recovers_on_its_own(tmp_path, people):
     admin, sender, other, conversation = people
-    with private_redis() as private:
-        with daphne_servers(tmp_path, REDIS_URL=private.url, METRICS_TOKEN=METRICS_TOKEN,
-                            RATE_LIMIT_MAX_REQUESTS="30", REDIS_TIMEOUT="5") as (ports, logs):
-            api, staff = Api(ports[0], access_token_for(sender)), Api(ports[0], access_token_for(admin))
-            assert api.get("/api/v1/auth/me").status_code == 200
-            private.stop()
+    with (
+        private_redis() as private,
+        daphne_servers(
+            tmp_path,
+            REDIS_URL=private.url,
+            METRICS_TOKEN=METRICS_TOKEN,
+            RATE_LIMIT_MAX_REQUESTS="30",
+            REDIS_TIMEOUT="5",
+        ) as (ports, logs),
+    ):
+        api, staff = Api(ports[0], access_token_for(sender)), Api(ports[0], access_token_for(admin))
+        assert api.get("/api/v1/auth/me").status_code == 200
+        private.stop()
 
-            # reads, writes, sign-in and the schema work; every send is stored
-            for path in ("/api/v1/auth/me", "/api/v1/conversations", "/api/v1/leads",
-                         f"/api/v1/conversations/{conversation.id}/messages"):
-                assert api.get(path).status_code == 200, path
-            schema = Api(ports[0], access_token_for(sender)).get("/api/schema")  # slow to build: untimed
-            assert schema.status_code == 200
-            client_ids = [str(uuid.uuid4()) for _ in range(5)]
-            for client_id in client_ids:
-                sent = api.post("/api/v1/messages", {"conversation_id": conversation.id, "content": "during the outage",
-                                                     "client_id": client_id})
-                assert sent.status_code == 201, sent.text
-            assert Message.objects.filter(conversation=conversation, client_id__in=client_ids).count() == 5
-            login = Api(ports[0]).post("/api/v1/auth/login", {"email": other.email, "password": "wrong-password"})
-            assert login.status_code == 401 and login.json()["error"]["code"] == "invalid_credentials"
+        # reads, writes, sign-in and the schema work; every send is stored
+        for path in (
+            "/api/v1/auth/me",
+            "/api/v1/conversations",
+            "/api/v1/leads",
+            f"/api/v1/conversations/{conversation.id}/messages",
+        ):
+            assert api.get(path).status_code == 200, path
+        schema = Api(ports[0], access_token_for(sender)).get("/api/schema")  # slow to build: untimed
+        assert schema.status_code == 200
+        client_ids = [str(uuid.uuid4()) for _ in range(5)]
+        for client_id in client_ids:
+            sent = api.post(
+                "/api/v1/messages",
+                {"conversation_id": conversation.id, "content": "during the outage", "client_id": client_id},
+            )
+            assert sent.status_code == 201, sent.text
+        assert Message.objects.filter(conversation=conversation, client_id__in=client_ids).count() == 5
+        login = Api(ports[0]).post("/api/v1/auth/login", {"email": other.email, "password": "wrong-password"})
+        assert login.status_code == 401 and login.json()["error"]["code"] == "invalid_credentials"
 
-            # what lives only in Redis answers a clear 503; the metrics keep this process's figures
-            assert_unavailable(api.get(f"/api/v1/users/presence?ids={other.id}"), "redis")
-            assert_unavailable(staff.get("/socket-stats"), "redis")
-            metrics = Api(ports[0], METRICS_TOKEN).get("/metrics")
-            assert metrics.status_code == 200
-            assert "crm_http_requests_total" in metrics.text and "crm_socket_sockets" not in metrics.text
-            health = api.get("/health")
-            assert health.status_code == 503 and health.json()["redis"] == "down" and health.json()["database"] == "ok"
+        # what lives only in Redis answers a clear 503; the metrics keep this process's figures
+        assert_unavailable(api.get(f"/api/v1/users/presence?ids={other.id}"), "redis")
+        assert_unavailable(staff.get("/socket-stats"), "redis")
+        metrics = Api(ports[0], METRICS_TOKEN).get("/metrics")
+        assert metrics.status_code == 200
+        assert "crm_http_requests_total" in metrics.text and "crm_socket_sockets" not in metrics.text
+        health = api.get("/health")
+        assert health.status_code == 503 and health.json()["redis"] == "down" and health.json()["database"] == "ok"
 
-            # the rate limit still holds, counted in the process's memory (30 a minute here)
-            answers = [api.get("/api/v1/auth/me").status_code for _ in range(30)]
-            assert answers.count(429) > 0 and set(answers) == {200, 429}
-            assert api.slowest < 2.5, f"a request took {api.slowest:.1f} s while Redis was down (timeout 5 s)"
+        # the rate limit still holds, counted in the process's memory (30 a minute here)
+        answers = [api.get("/api/v1/auth/me").status_code for _ in range(30)]
+        assert answers.count(429) > 0 and set(answers) == {200, 429}
+        assert api.slowest < 2.5, f"a request took {api.slowest:.1f} s while Redis was down (timeout 5 s)"
 
-            private.start()
-            wait_for_health(api)
-            assert staff.get(f"/api/v1/users/presence?ids={other.id}").status_code == 200
-            assert staff.get("/api/v1/auth/me").status_code == 200
-            counted = redis.Redis.from_url(private.url)
-            assert any(b"throttle" in key for key in counted.scan_iter()), "the limits are counted in Redis again"
-            counted.close()
-            text = log_text(logs)
+        private.start()
+        wait_for_health(api)
+        assert staff.get(f"/api/v1/users/presence?ids={other.id}").status_code == 200
+        assert staff.get("/api/v1/auth/me").status_code == 200
+        counted = redis.Redis.from_url(private.url)
+        assert any(b"throttle" in key for key in counted.scan_iter()), "the limits are counted in Redis again"
+        counted.close()
+        text = log_text(logs)
     assert "Traceback" not in text and '" 500 ' not in text
     assert text.count("Redis unreachable") == 1, "an outage is logged once, not once per request"
     assert text.count("Redis reachable again") == 1
@@ -151,8 +169,10 @@ def test_with_postgresql_down_requests_get_a_quick_503_and_the_pool_recovers(tmp
     proxy = database_proxy()
     database_url = f"postgres://{settings['USER']}@127.0.0.1:{proxy.port}/{settings['NAME']}"
     try:
-        with daphne_servers(tmp_path, DATABASE_URL=database_url, METRICS_TOKEN=METRICS_TOKEN,
-                            DB_POOL_TIMEOUT="10") as (ports, logs):
+        with daphne_servers(tmp_path, DATABASE_URL=database_url, METRICS_TOKEN=METRICS_TOKEN, DB_POOL_TIMEOUT="10") as (
+            ports,
+            logs,
+        ):
             api = Api(ports[0], access_token_for(sender))
             for _ in range(3):
                 assert api.get("/api/v1/auth/me").status_code == 200
@@ -163,10 +183,15 @@ def test_with_postgresql_down_requests_get_a_quick_503_and_the_pool_recovers(tmp
             history = f"/api/v1/conversations/{conversation.id}/messages"
             for path in ("/api/v1/auth/me", "/api/v1/conversations", history, "/api/v1/auth/me", "/api/v1/leads"):
                 assert_unavailable(api.get(path), "database")
-            assert_unavailable(api.post("/api/v1/messages", {"conversation_id": conversation.id, "content": "lost?",
-                                                             "client_id": "pg-1"}), "database")
-            assert_unavailable(Api(ports[0]).post("/api/v1/auth/login", {"email": other.email, "password": "x"}),
-                               "database")
+            assert_unavailable(
+                api.post(
+                    "/api/v1/messages", {"conversation_id": conversation.id, "content": "lost?", "client_id": "pg-1"}
+                ),
+                "database",
+            )
+            assert_unavailable(
+                Api(ports[0]).post("/api/v1/auth/login", {"email": other.email, "password": "x"}), "database"
+            )
             health = api.get("/health")
             assert health.status_code == 503 and health.json()["database"] == "down" and health.json()["redis"] == "ok"
             assert Api(ports[0], METRICS_TOKEN).get("/metrics").status_code == 200
@@ -178,8 +203,9 @@ def test_with_postgresql_down_requests_get_a_quick_503_and_the_pool_recovers(tmp
             recovered_in = wait_for_health(api)
             assert recovered_in < 5
             assert api.get("/api/v1/auth/me").status_code == 200
-            sent = api.post("/api/v1/messages", {"conversation_id": conversation.id, "content": "after",
-                                                 "client_id": "pg-1"})
+            sent = api.post(
+                "/api/v1/messages", {"conversation_id": conversation.id, "content": "after", "client_id": "pg-1"}
+            )
             assert sent.status_code == 201
             text = log_text(logs)
     finally:
@@ -202,7 +228,8 @@ def pooled_wrapper(proxy: TcpProxy, alias: str, **pool):
     settings = connection.settings_dict
     options = {key: value for key, value in settings["OPTIONS"].items() if key != "pool"}
     wrapper = load_backend(settings["ENGINE"]).DatabaseWrapper(
-        {**settings, "HOST": "127.0.0.1", "PORT": proxy.port, "OPTIONS": {**options, "pool": pool}}, alias)
+        {**settings, "HOST": "127.0.0.1", "PORT": proxy.port, "OPTIONS": {**options, "pool": pool}}, alias
+    )
     # contrib.postgres's type handlers look a connection's alias up in settings; this one is the test's own
     connection_created.disconnect(register_type_handlers)
     try:

@@ -28,6 +28,7 @@ def test_prepared_statements_are_planned_once_and_other_connections_keep_auto(ma
         assert [m.content for m in messages] == ["hello"]
     assert setting("plan_cache_mode") == "force_generic_plan"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
-                       [f"%{PAGE}%"])
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s", [f"%{PAGE}%"]
+        )
         assert cursor.fetchall() == [(8, 0)]  # planned once, never again for its parameters

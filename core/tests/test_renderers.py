@@ -14,13 +14,28 @@ from messaging.models import MessageType
 
 def test_same_bytes_as_drf():
     data = {
-        "results": [{"id": 1, "content": "héllo \u2028 \u2029 \"quoted\" \\ </script> \x00 \t", "deleted": False,
-                     "created_at": datetime.datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=datetime.timezone.utc),
-                     "edited_at": datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=ZoneInfo("Europe/London")),
-                     "day": datetime.date(2026, 1, 2), "time": datetime.time(3, 4, 5),
-                     "type": MessageType.TEXT, "size": 2**40, "ratio": 0.1, "none": None}],
-        "next": None, "amount": decimal.Decimal("12.50"), "uuid": uuid.UUID(int=5), "lazy": gettext_lazy("Not found."),
-        1: "int key", "tuple": (1, 2), "nested": [[], {}],
+        "results": [
+            {
+                "id": 1,
+                "content": 'héllo \u2028 \u2029 "quoted" \\ </script> \x00 \t',
+                "deleted": False,
+                "created_at": datetime.datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=datetime.UTC),
+                "edited_at": datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=ZoneInfo("Europe/London")),
+                "day": datetime.date(2026, 1, 2),
+                "time": datetime.time(3, 4, 5),
+                "type": MessageType.TEXT,
+                "size": 2**40,
+                "ratio": 0.1,
+                "none": None,
+            }
+        ],
+        "next": None,
+        "amount": decimal.Decimal("12.50"),
+        "uuid": uuid.UUID(int=5),
+        "lazy": gettext_lazy("Not found."),
+        1: "int key",
+        "tuple": (1, 2),
+        "nested": [[], {}],
     }
     assert JSONRenderer().render(data) == DRFJSONRenderer().render(data)
 

@@ -42,13 +42,22 @@ def test_lists_are_pages_and_paths_are_as_clients_call_them(schema):
         ref = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
         return schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
 
-    for path in ("/api/v1/notifications", "/api/v1/announcements", "/api/v1/conversations",
-                 "/api/v1/conversations/suggested-contacts", "/api/v1/conversations/monitoring/office/{office_id}",
-                 "/api/v1/conversations/{conversation_id}/participants"):
+    for path in (
+        "/api/v1/notifications",
+        "/api/v1/announcements",
+        "/api/v1/conversations",
+        "/api/v1/conversations/suggested-contacts",
+        "/api/v1/conversations/monitoring/office/{office_id}",
+        "/api/v1/conversations/{conversation_id}/participants",
+    ):
         assert set(page_of(path)["properties"]) == {"results", "next"}, path
     assert not [path for path in schema["paths"] if path.endswith("/") and path != "/"]
-    ids = {(p["name"], p["schema"]["type"]) for _, _, op in operations(schema) for p in op.get("parameters", [])
-           if p["in"] == "path" and p["name"].endswith("id")}
+    ids = {
+        (p["name"], p["schema"]["type"])
+        for _, _, op in operations(schema)
+        for p in op.get("parameters", [])
+        if p["in"] == "path" and p["name"].endswith("id")
+    }
     assert {kind for _, kind in ids} == {"integer"}
 
 

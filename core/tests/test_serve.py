@@ -50,19 +50,24 @@ def serving_pid(port: int, client_port: int, pids: list[int]) -> int | None:
 def launcher(tmp_path):
     port, workers = free_port(), []
     env = server_env()
-    log = open(tmp_path / "serve.log", "w+")
-    process = subprocess.Popen([sys.executable, "-m", "crm_project.serve", "--host", "127.0.0.1", "--port", str(port),
-                                "--workers", "2"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log = open(tmp_path / "serve.log", "w+")  # noqa: SIM115 - read on a failed start, closed in the finally
+    process = subprocess.Popen(
+        [sys.executable, "-m", "crm_project.serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
                 break
-            except OSError:
+            except OSError as exc:
                 if time.monotonic() > deadline or process.poll() is not None:
                     log.seek(0)
-                    raise RuntimeError(f"serve did not start:\n{log.read()}")
+                    raise RuntimeError(f"serve did not start:\n{log.read()}") from exc
                 time.sleep(0.2)
         workers = worker_pids(process.pid)
         yield process, port
@@ -120,8 +125,12 @@ def test_two_workers_share_the_port_and_stop_cleanly(launcher, consultant):
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
     def call(method, path, body=None):
-        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method, headers=headers,
-                                         data=json.dumps(body).encode() if body is not None else None)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}{path}",
+            method=method,
+            headers=headers,
+            data=json.dumps(body).encode() if body is not None else None,
+        )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return response.status, response.read()

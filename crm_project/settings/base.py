@@ -8,6 +8,7 @@ import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import dj_database_url
@@ -32,7 +33,7 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
+    return int(value) if value else default
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -129,8 +130,11 @@ TEMPLATES = [
 # DATABASE_URL / REDIS_URL unset: crm_project.embedded starts private servers first
 # (see manage.py and asgi.py), and fills these two variables in.
 # Without DATABASE_URL, the original product's DB_HOST / DB_PORT / DB_NAME / DB_USER / DB_PASSWORD.
-DATABASES = {"default": dj_database_url.parse(
-    env("DATABASE_URL") or database_url_from_parts() or "postgres://postgres@127.0.0.1:5432/crm")}
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL") or database_url_from_parts() or "postgres://postgres@127.0.0.1:5432/crm"
+    )
+}
 # A connection pool (psycopg_pool), not persistent connections: under ASGI each request's and each
 # socket handler's sync code may run on another thread, and opening a PostgreSQL connection per
 # call costs more than the query. Every process keeps at most DB_POOL_MAX_SIZE connections.
@@ -151,7 +155,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # daphne processes `python -m crm_project.serve` starts on one port (one per core: a process runs
 # Python on one core at a time). Each keeps its own DB_POOL_MAX_SIZE connections.
-WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+WEB_CONCURRENCY = env_int(
+    "WEB_CONCURRENCY", len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+)
 # HTTP requests one worker runs at once, each on its own thread (core/handlers.py); at most
 # DB_POOL_MAX_SIZE. A few let one request wait on PostgreSQL while another runs; many only
 # fight over the GIL (10 cost ~25% more CPU a request than 2-4 on the history page bench).
@@ -179,7 +185,7 @@ REDIS_NAMESPACE = env("REDIS_NAMESPACE") or redis_namespace(DATABASES["default"]
 # The layer is picked by measurement (bench/ws_bench.py, docs/websocket.md): `core` is
 # channels_redis' list-based RedisChannelLayer, `pubsub` its RedisPubSubChannelLayer.
 CHANNELS_BACKEND = env("CHANNELS_BACKEND", "pubsub")
-CHANNEL_LAYERS = {
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": {
             "core": "channels_redis.core.RedisChannelLayer",
@@ -251,7 +257,7 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 
 STORAGE_BACKEND = env("STORAGE_BACKEND", "local")  # local | s3
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
@@ -331,8 +337,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Consultancy CRM API",
     "DESCRIPTION": (
         "Leads, appointments, documents and real-time messaging for an education consultancy.\n\n"
-        "Every error answers `{\"error\": {\"code\", \"message\", \"details\"}}`; lists answer "
-        "`{\"results\": [...], \"next\": url|null}`. The WebSocket protocol at `/ws/` is described by the "
+        'Every error answers `{"error": {"code", "message", "details"}}`; lists answer '
+        '`{"results": [...], "next": url|null}`. The WebSocket protocol at `/ws/` is described by the '
         "[AsyncAPI document](/api/ws-schema); [ReDoc](/api-redoc) shows this same schema; client guide: "
         "docs/quickstart-clients.md."
     ),
@@ -363,17 +369,13 @@ SPECTACULAR_SETTINGS = {
 # --- Social login (django-allauth) ---------------------------------------------------
 SOCIALACCOUNT_PROVIDERS = {
     "google": {
-        "APPS": [
-            {"client_id": env("GOOGLE_CLIENT_ID"), "secret": env("GOOGLE_CLIENT_SECRET"), "key": ""}
-        ]
+        "APPS": [{"client_id": env("GOOGLE_CLIENT_ID"), "secret": env("GOOGLE_CLIENT_SECRET"), "key": ""}]
         if env("GOOGLE_CLIENT_ID")
         else [],
         "SCOPE": ["profile", "email"],
     },
     "facebook": {
-        "APPS": [
-            {"client_id": env("FACEBOOK_CLIENT_ID"), "secret": env("FACEBOOK_CLIENT_SECRET"), "key": ""}
-        ]
+        "APPS": [{"client_id": env("FACEBOOK_CLIENT_ID"), "secret": env("FACEBOOK_CLIENT_SECRET"), "key": ""}]
         if env("FACEBOOK_CLIENT_ID")
         else [],
         "SCOPE": ["email"],
@@ -453,8 +455,10 @@ LOG_FORMAT = env("LOG_FORMAT", "json")  # json | text
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "core.logging.RedactTokensFilter"},
-                "no_outage_tracebacks": {"()": "core.outages.NoOutageTracebacks"}},
+    "filters": {
+        "redact_tokens": {"()": "core.logging.RedactTokensFilter"},
+        "no_outage_tracebacks": {"()": "core.outages.NoOutageTracebacks"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F401,F403
+from .base import *  # noqa: F403 - every base setting; production overrides and checks below
 from .base import database_url_from_parts, env, env_bool, env_int, env_list
 
 DEBUG = False

@@ -2,18 +2,19 @@
 
 import os
 import tempfile
+from pathlib import Path
 
 from crm_project.embedded import ensure_services
 
 ensure_services()
 
-from .base import *  # noqa: E402,F401,F403
+from .base import *  # noqa: E402, F403 - every base setting, read once ensure_services() set the URLs
 from .base import CACHES, CHANNEL_LAYERS, DATABASES, REDIS_URL, env, redis_namespace  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A fresh folder per run; the live servers a test starts share it (core/tests/live_server.server_env
 # passes it down: test plumbing, not a setting).
-MEDIA_ROOT = os.environ.get("CRM_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="crm-test-media-")
+MEDIA_ROOT = Path(os.environ.get("CRM_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="crm-test-media-"))
 # The namespace of the database the tests really use (pytest-django's "test_" copy): runs on
 # other databases, and a dev server on this one, never share keys or events with the tests.
 REDIS_NAMESPACE = env("REDIS_NAMESPACE") or redis_namespace(f"test_{DATABASES['default']['NAME']}", REDIS_URL)

@@ -20,8 +20,21 @@ class DocumentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Document
-        fields = ["id", "kind", "owner_id", "student_id", "lead_id", "status", "file_name", "mime_type", "size", "url",
-                  "review_note", "reviewed_at", "created_at"]
+        fields = [
+            "id",
+            "kind",
+            "owner_id",
+            "student_id",
+            "lead_id",
+            "status",
+            "file_name",
+            "mime_type",
+            "size",
+            "url",
+            "review_note",
+            "reviewed_at",
+            "created_at",
+        ]
 
     def get_url(self, document) -> str:
         return reverse("document-download", args=[document.pk])
@@ -74,19 +87,32 @@ class DocumentViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         return Response(DocumentSerializer(self.get_object()).data)
 
-    @extend_schema(request={"multipart/form-data": {"type": "object", "properties": {
-        "file": {"type": "string", "format": "binary"}, "kind": {"type": "string", "enum": DocumentKind.values},
-        "student_id": {"type": "integer"}, "lead_id": {"type": "integer"}}, "required": ["file", "kind"]}},
-        responses={201: DocumentSerializer})
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "kind": {"type": "string", "enum": DocumentKind.values},
+                    "student_id": {"type": "integer"},
+                    "lead_id": {"type": "integer"},
+                },
+                "required": ["file", "kind"],
+            }
+        },
+        responses={201: DocumentSerializer},
+    )
     def create(self, request):
         limit_uploads(request, max_files=1)
         upload = request.FILES.get("file")
         if upload is None:
             raise ValidationFailed("Send the file as `file`.", code="no_file")
-        student, lead = selectors.document_owner_for(request.user, student_id=_id(request, "student_id"),
-                                                     lead_id=_id(request, "lead_id"))
-        document = services.document_upload(actor=request.user, file=upload, kind=request.data.get("kind", ""),
-                                            student=student, lead=lead)
+        student, lead = selectors.document_owner_for(
+            request.user, student_id=_id(request, "student_id"), lead_id=_id(request, "lead_id")
+        )
+        document = services.document_upload(
+            actor=request.user, file=upload, kind=request.data.get("kind", ""), student=student, lead=lead
+        )
         return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None})
@@ -102,9 +128,15 @@ class DocumentViewSet(viewsets.GenericViewSet):
         document = services.document_review(actor=request.user, document=self.get_object(), **data.validated_data)
         return Response(DocumentSerializer(document).data)
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(description="The file"),
-                              302: OpenApiResponse(description="Signed S3 URL")})
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(description="The file"),
+            302: OpenApiResponse(description="Signed S3 URL"),
+        }
+    )
     @action(detail=True, methods=["get"], url_name="download")
     def download(self, request, pk=None):
         document = self.get_object()
-        return file_response(request, key=document.file_key, download_name=document.file_name, mime_type=document.mime_type)
+        return file_response(
+            request, key=document.file_key, download_name=document.file_name, mime_type=document.mime_type
+        )

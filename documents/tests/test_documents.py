@@ -39,19 +39,31 @@ def foreign_doc(other_office, other_consultant):
     return document_upload(actor=other_student, file=pdf(), kind="transcript", student=other_student)
 
 
-READ = {"super_admin": (200, 200), "manager": (200, 404), "consultant": (200, 404), "receptionist": (404, 404), "student": (200, 404)}
-REVIEW = {"super_admin": (200, 200), "manager": (200, 404), "consultant": (200, 404), "receptionist": (404, 404), "student": (403, 404)}
+READ = {
+    "super_admin": (200, 200),
+    "manager": (200, 404),
+    "consultant": (200, 404),
+    "receptionist": (404, 404),
+    "student": (200, 404),
+}
+REVIEW = {
+    "super_admin": (200, 200),
+    "manager": (200, 404),
+    "consultant": (200, 404),
+    "receptionist": (404, 404),
+    "student": (403, 404),
+}
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_document_permissions(role, actors, client_for, doc, foreign_doc):
     client = client_for(actors[role])
-    for document, read, review in zip((doc, foreign_doc), READ[role], REVIEW[role]):
+    for document, read, review in zip((doc, foreign_doc), READ[role], REVIEW[role], strict=True):
         assert client.get(f"/api/v1/documents/{document.id}").status_code == read
         assert client.get(f"/api/v1/documents/{document.id}/download").status_code == read
         assert client.post(f"/api/v1/documents/{document.id}/review", {"status": "approved"}).status_code == review
     listed = {d["id"] for d in client.get("/api/v1/documents").json()["results"]}
-    assert listed == {d.id for d, read in zip((doc, foreign_doc), READ[role]) if read == 200}
+    assert listed == {d.id for d, read in zip((doc, foreign_doc), READ[role], strict=True) if read == 200}
 
 
 def test_representation_and_download(client_for, consultant, doc):
@@ -79,13 +91,18 @@ def test_review_notifies_the_owner_and_lands_on_the_timeline(client_for, consult
     assert Activity.objects.filter(kind="document", text__contains="rejected").exists()
 
 
-@pytest.mark.parametrize("name, data, status, code", [
-    ("cv.pdf", b"\x7fELF" + b"\x00" * 50, 415, "executable_refused"),
-    ("page.pdf", b"<html><script>x</script>", 415, "markup_refused"),
-    ("../../etc/passwd.pdf", PDF, 201, None),
-])
+@pytest.mark.parametrize(
+    "name, data, status, code",
+    [
+        ("cv.pdf", b"\x7fELF" + b"\x00" * 50, 415, "executable_refused"),
+        ("page.pdf", b"<html><script>x</script>", 415, "markup_refused"),
+        ("../../etc/passwd.pdf", PDF, 201, None),
+    ],
+)
 def test_uploads_reuse_the_file_checks(client_for, owned, name, data, status, code):
-    response = client_for(owned).post("/api/v1/documents", {"file": SimpleUploadedFile(name, data), "kind": "passport"}, format="multipart")
+    response = client_for(owned).post(
+        "/api/v1/documents", {"file": SimpleUploadedFile(name, data), "kind": "passport"}, format="multipart"
+    )
     assert response.status_code == status
     if code:
         assert response.json()["error"]["code"] == code
@@ -95,17 +112,26 @@ def test_uploads_reuse_the_file_checks(client_for, owned, name, data, status, co
 
 def test_bad_upload_requests(client_for, owned, consultant, other_office):
     client = client_for(owned)
-    assert client.post("/api/v1/documents", {"kind": "passport"}, format="multipart").json()["error"]["code"] == "no_file"
-    assert client.post("/api/v1/documents", {"file": pdf(), "kind": "selfie"}, format="multipart").json()["error"]["code"] == "invalid_kind"
+    assert (
+        client.post("/api/v1/documents", {"kind": "passport"}, format="multipart").json()["error"]["code"] == "no_file"
+    )
+    assert (
+        client.post("/api/v1/documents", {"file": pdf(), "kind": "selfie"}, format="multipart").json()["error"]["code"]
+        == "invalid_kind"
+    )
     stranger = StudentFactory(office=other_office)
-    response = client_for(consultant).post("/api/v1/documents", {"file": pdf(), "kind": "passport", "student_id": stranger.id}, format="multipart")
+    response = client_for(consultant).post(
+        "/api/v1/documents", {"file": pdf(), "kind": "passport", "student_id": stranger.id}, format="multipart"
+    )
     assert response.json()["error"]["code"] == "unknown_student"
     assert Document.objects.count() == 0
 
 
 def test_consultant_uploads_for_their_lead(client_for, consultant, office):
     lead = LeadFactory(office=office, assigned_to=consultant)
-    response = client_for(consultant).post("/api/v1/documents", {"file": pdf(), "kind": "transcript", "lead_id": lead.id}, format="multipart")
+    response = client_for(consultant).post(
+        "/api/v1/documents", {"file": pdf(), "kind": "transcript", "lead_id": lead.id}, format="multipart"
+    )
     assert response.status_code == 201 and response.json()["lead_id"] == lead.id
 
 

@@ -10,8 +10,22 @@ class LeadSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Lead
-        fields = ["id", "first_name", "last_name", "email", "phone", "source", "status", "lost_reason", "office_id",
-                  "assigned_to", "student_id", "created_at", "updated_at", "converted_at"]
+        fields = [
+            "id",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "source",
+            "status",
+            "lost_reason",
+            "office_id",
+            "assigned_to",
+            "student_id",
+            "created_at",
+            "updated_at",
+            "converted_at",
+        ]
         read_only_fields = fields
 
 
@@ -20,7 +34,8 @@ class LeadCreateSerializer(serializers.Serializer):
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     phone = serializers.RegexField(r"^[0-9+()\-. ]{0,32}$", max_length=32, required=False, allow_blank=True, default="")
-    source = serializers.ChoiceField(choices=LeadSource.choices, required=False, default=LeadSource.WALK_IN)
+    # (a field named like a Field attribute: DRF's metaclass takes it off the class, the stubs do not know)
+    source = serializers.ChoiceField(choices=LeadSource.choices, required=False, default=LeadSource.WALK_IN)  # type: ignore[assignment]
     office_id = serializers.IntegerField(required=False, allow_null=True, default=None)
     confirm_duplicate = serializers.BooleanField(required=False, default=False)
 
@@ -30,7 +45,7 @@ class LeadUpdateSerializer(serializers.Serializer):
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
     phone = serializers.RegexField(r"^[0-9+()\-. ]{0,32}$", max_length=32, required=False, allow_blank=True)
-    source = serializers.ChoiceField(choices=LeadSource.choices, required=False)
+    source = serializers.ChoiceField(choices=LeadSource.choices, required=False)  # type: ignore[assignment]  # as above
     status = serializers.ChoiceField(choices=LeadStatus.choices, required=False)
     lost_reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     confirm_duplicate = serializers.BooleanField(required=False, default=False)
@@ -68,4 +83,4 @@ class ActivitySerializer(serializers.ModelSerializer):
 class ImportReportSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     skipped = serializers.IntegerField()
-    errors = serializers.ListField(child=serializers.DictField())
+    errors = serializers.ListField(child=serializers.DictField())  # type: ignore[assignment]  # as source above

@@ -33,12 +33,16 @@ class LeadFilter(filters.FilterSet):
         fields = ["status", "source", "office", "assigned_to", "created_after", "created_before", "q"]
 
     def search(self, queryset, name, value):
-        return queryset.filter(Q(first_name__icontains=value) | Q(last_name__icontains=value)
-                               | Q(email__icontains=value) | Q(phone__icontains=value))
+        return queryset.filter(
+            Q(first_name__icontains=value)
+            | Q(last_name__icontains=value)
+            | Q(email__icontains=value)
+            | Q(phone__icontains=value)
+        )
 
 
 class LeadPagination(CursorPagination):
-    ordering = ("-created_at", "-id")
+    ordering = ("-created_at", "-id")  # type: ignore[assignment]  # DRF takes a tuple (stubs: str)
 
 
 def _office(user, office_id):
@@ -89,7 +93,9 @@ class LeadViewSet(viewsets.GenericViewSet):
         new_status, lost_reason = fields.pop("status", None), fields.pop("lost_reason", "")
         lead = services.lead_update(actor=request.user, lead=lead, **fields)
         if new_status and new_status != lead.status:
-            lead = services.lead_change_status(actor=request.user, lead=lead, status=new_status, lost_reason=lost_reason)
+            lead = services.lead_change_status(
+                actor=request.user, lead=lead, status=new_status, lost_reason=lost_reason
+            )
         return Response(self._body(lead))
 
     update = partial_update
@@ -156,9 +162,16 @@ class LeadViewSet(viewsets.GenericViewSet):
         response["Content-Disposition"] = 'attachment; filename="leads.csv"'
         return response
 
-    @extend_schema(request={"multipart/form-data": {"type": "object", "properties": {
-        "file": {"type": "string", "format": "binary"}, "office_id": {"type": "integer"}}, "required": ["file"]}},
-        responses={200: s.ImportReportSerializer})
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}, "office_id": {"type": "integer"}},
+                "required": ["file"],
+            }
+        },
+        responses={200: s.ImportReportSerializer},
+    )
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
     def import_csv(self, request):
         limit_uploads(request, max_files=1)

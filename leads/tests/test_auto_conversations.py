@@ -39,8 +39,10 @@ def test_a_lead_without_an_account_gets_no_conversation(settings, manager, offic
 
 
 def test_a_manager_escalates_a_website_signup_from_the_queue(api_client, client_for, manager):
-    api_client.post("/api/v1/auth/signup", {"email": "web@example.com", "password": "Str0ng-pass-phrase",
-                                            "first_name": "Web", "last_name": "Signup"})
+    api_client.post(
+        "/api/v1/auth/signup",
+        {"email": "web@example.com", "password": "Str0ng-pass-phrase", "first_name": "Web", "last_name": "Signup"},
+    )
 
     lead = Lead.objects.get(email="web@example.com")
     assert lead.office_id is None
@@ -51,8 +53,10 @@ def test_a_manager_escalates_a_website_signup_from_the_queue(api_client, client_
 
 
 def test_a_super_admin_escalation_of_a_queue_lead_needs_an_office(api_client, client_for, super_admin):
-    api_client.post("/api/v1/auth/signup", {"email": "web@example.com", "password": "Str0ng-pass-phrase",
-                                            "first_name": "Web", "last_name": "Signup"})
+    api_client.post(
+        "/api/v1/auth/signup",
+        {"email": "web@example.com", "password": "Str0ng-pass-phrase", "first_name": "Web", "last_name": "Signup"},
+    )
 
     lead = Lead.objects.get(email="web@example.com")
     response = client_for(super_admin).post(f"/api/v1/leads/{lead.id}/escalate")

@@ -21,9 +21,10 @@ def lead(office):
     return LeadFactory(office=office)
 
 
-@pytest.mark.parametrize("consultant_id, status, code", [(999999, 400, "unknown_consultant"),
-                                                         ("abc", 400, "validation_error"),
-                                                         (None, 400, "validation_error")])
+@pytest.mark.parametrize(
+    "consultant_id, status, code",
+    [(999999, 400, "unknown_consultant"), ("abc", 400, "validation_error"), (None, 400, "validation_error")],
+)
 def test_assign_to_nobody(consultant_id, status, code, client_for, manager, lead):
     body = {} if consultant_id is None else {"consultant_id": consultant_id}
     response = client_for(manager).post(f"/api/v1/leads/{lead.id}/assign", body)
@@ -39,12 +40,17 @@ def test_assign_to_another_offices_consultant_changes_nothing(client_for, manage
     assert lead.assigned_to_id is None
 
 
-@pytest.mark.parametrize("body, code", [({"status": "lost"}, "lost_reason_required"),
-                                        ({"status": "lost", "lost_reason": "   "}, "lost_reason_required"),
-                                        ({"status": "converted"}, "invalid_transition"),
-                                        ({"status": "new"}, "invalid_transition"),
-                                        ({"status": "dormant"}, "validation_error"),
-                                        ({}, "validation_error")])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"status": "lost"}, "lost_reason_required"),
+        ({"status": "lost", "lost_reason": "   "}, "lost_reason_required"),
+        ({"status": "converted"}, "invalid_transition"),
+        ({"status": "new"}, "invalid_transition"),
+        ({"status": "dormant"}, "validation_error"),
+        ({}, "validation_error"),
+    ],
+)
 def test_bad_status_changes(body, code, client_for, manager, lead):
     response = client_for(manager).post(f"/api/v1/leads/{lead.id}/status", body)
     assert response.status_code == 400 and response.json()["error"]["code"] == code
@@ -67,8 +73,9 @@ def test_the_database_refuses_a_lost_lead_without_reason(lead):
 
 def test_oversized_import_is_413(client_for, receptionist):
     big = b"first_name,email\n" + b"x" * (5 * 1024 * 1024 + 1)
-    response = client_for(receptionist).post("/api/v1/leads/import", {"file": SimpleUploadedFile("big.csv", big)},
-                                             format="multipart")
+    response = client_for(receptionist).post(
+        "/api/v1/leads/import", {"file": SimpleUploadedFile("big.csv", big)}, format="multipart"
+    )
     assert response.status_code == 413 and response.json()["error"]["code"] == "file_too_large"
     assert not Lead.objects.exists()
 
@@ -84,18 +91,25 @@ def test_import_with_json_is_415(client_for, receptionist):
 
 
 def test_malformed_rows_are_reported_and_hostile_cells_neutralised_on_export(client_for, manager):
-    csv_text = ("first_name,last_name,email,phone,source\n"
-                "=cmd|' /C calc'!A0,@SUM(1+1),formula@example.com,+44 7000 111111,event\n"
-                "OnlyName\n"
-                "Too,Many,b@example.com,,event,extra,cells\n"
-                "\"Unclosed,quote,a@example.com\n")
-    report = client_for(manager).post("/api/v1/leads/import",
-                                      {"file": SimpleUploadedFile("l.csv", csv_text.encode())}, format="multipart").json()
+    csv_text = (
+        "first_name,last_name,email,phone,source\n"
+        "=cmd|' /C calc'!A0,@SUM(1+1),formula@example.com,+44 7000 111111,event\n"
+        "OnlyName\n"
+        "Too,Many,b@example.com,,event,extra,cells\n"
+        '"Unclosed,quote,a@example.com\n'
+    )
+    report = (
+        client_for(manager)
+        .post("/api/v1/leads/import", {"file": SimpleUploadedFile("l.csv", csv_text.encode())}, format="multipart")
+        .json()
+    )
     assert report["created"] == 1
     no_contact = "A lead needs an email or a phone number."  # lead_create's own rule (leads.services)
-    assert report["errors"] == [{"row": 3, "errors": [no_contact]},
-                                {"row": 4, "errors": ["more cells than columns"]},
-                                {"row": 5, "errors": [no_contact]}]
+    assert report["errors"] == [
+        {"row": 3, "errors": [no_contact]},
+        {"row": 4, "errors": ["more cells than columns"]},
+        {"row": 5, "errors": [no_contact]},
+    ]
     export = b"".join(client_for(manager).get("/api/v1/leads/export").streaming_content).decode()
     assert "'=cmd" in export and "'@SUM" in export
     assert ",=" not in export and ",@" not in export
@@ -132,9 +146,7 @@ def test_concurrent_walk_ins_of_one_person_give_one_lead_and_one_conflict(office
 
 
 def test_import_rows_are_numbered_by_their_line_in_the_file(receptionist):
-    data = ('first_name,last_name,email\n'
-            '"Multi\nLine",Name,multi@example.com\n'
-            'Bad,Email,not-an-email\n').encode()
+    data = b'first_name,last_name,email\n"Multi\nLine",Name,multi@example.com\nBad,Email,not-an-email\n'
     report = leads_import_csv(actor=receptionist, data=data)
     assert report["created"] == 1 and report["errors"] == [{"row": 4, "errors": ["email is not valid"]}]
 

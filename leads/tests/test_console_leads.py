@@ -11,7 +11,7 @@ from leads.tests.factories import LeadFactory
 from messaging.models import Conversation
 
 pytestmark = pytest.mark.django_db
-FORMSET = {}
+FORMSET: dict[str, str] = {}
 
 
 def login(client, user):
@@ -71,7 +71,9 @@ def test_status_moves_follow_the_pipeline_and_lost_asks_why(client, consultant, 
     lead.refresh_from_db()
     assert lead.status == "lost" and lead.lost_reason == "Chose another agency"
     assert list(lead.activities.filter(kind="status_changed").values_list("data__to", flat=True).order_by("id")) == [
-        "qualified", "lost"]
+        "qualified",
+        "lost",
+    ]
 
 
 def test_convert_and_escalate_call_the_services(client, manager, office, consultant):
@@ -183,8 +185,9 @@ def test_editing_into_a_duplicate_warns_but_unchanged_contacts_do_not(client, ma
     LeadFactory(office=office, phone="+1")  # an older confirmed duplicate by phone
     login(client, manager)
     fields = {"first_name": lead.first_name, "last_name": lead.last_name, "phone": "+1", "source": "walk_in"}
-    renamed = client.post(f"/admin/leads/lead/{lead.pk}/change/",
-                          {**fields, "email": "mine@example.com", "first_name": "Renamed"})
+    renamed = client.post(
+        f"/admin/leads/lead/{lead.pk}/change/", {**fields, "email": "mine@example.com", "first_name": "Renamed"}
+    )
     assert renamed.status_code == 302
     warned = client.post(f"/admin/leads/lead/{lead.pk}/change/", {**fields, "email": "taken@example.com"})
     assert warned.status_code == 200 and 'id="duplicate-warning"' in warned.content.decode()
@@ -194,8 +197,10 @@ def test_editing_into_a_duplicate_warns_but_unchanged_contacts_do_not(client, ma
 
 def test_a_walk_in_from_the_home_goes_on_to_booking(client, receptionist, office):
     login(client, receptionist)
-    response = client.post("/admin/leads/lead/add/", {"first_name": "Walk", "last_name": "In", "phone": "+44 1",
-                                                       "source": "walk_in", "then": "calendar"})
+    response = client.post(
+        "/admin/leads/lead/add/",
+        {"first_name": "Walk", "last_name": "In", "phone": "+44 1", "source": "walk_in", "then": "calendar"},
+    )
     lead = Lead.objects.get(first_name="Walk")
     assert response.status_code == 302
     assert response["Location"] == f"/admin/appointments/appointment/calendar/?lead={lead.pk}"
@@ -207,6 +212,8 @@ def test_a_walk_in_from_the_home_goes_on_to_booking(client, receptionist, office
 
 def test_super_admin_picks_the_office_of_a_new_lead(client, super_admin, other_office):
     login(client, super_admin)
-    client.post("/admin/leads/lead/add/", {"first_name": "Far", "email": "far@example.com", "source": "event",
-                                           "office": other_office.pk})
+    client.post(
+        "/admin/leads/lead/add/",
+        {"first_name": "Far", "email": "far@example.com", "source": "event", "office": other_office.pk},
+    )
     assert Lead.objects.get(first_name="Far").office == other_office

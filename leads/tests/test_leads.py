@@ -35,28 +35,45 @@ def elsewhere(other_office, other_consultant):
 
 
 # role -> status for (lead assigned to the office's consultant, unassigned lead of the office, lead of another office)
-READ = {"super_admin": (200, 200, 200), "manager": (200, 200, 404), "consultant": (200, 404, 404),
-        "receptionist": (200, 200, 404), "student": (404, 404, 404)}
-CHANGE = {"super_admin": (200, 200, 200), "manager": (200, 200, 404), "consultant": (200, 404, 404),
-          "receptionist": (403, 403, 404), "student": (404, 404, 404)}
+READ = {
+    "super_admin": (200, 200, 200),
+    "manager": (200, 200, 404),
+    "consultant": (200, 404, 404),
+    "receptionist": (200, 200, 404),
+    "student": (404, 404, 404),
+}
+CHANGE = {
+    "super_admin": (200, 200, 200),
+    "manager": (200, 200, 404),
+    "consultant": (200, 404, 404),
+    "receptionist": (403, 403, 404),
+    "student": (404, 404, 404),
+}
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_reading_and_changing_leads(role, actors, client_for, mine, unassigned, elsewhere):
     client = client_for(actors[role])
-    for lead, read, change in zip((mine, unassigned, elsewhere), READ[role], CHANGE[role]):
+    for lead, read, change in zip((mine, unassigned, elsewhere), READ[role], CHANGE[role], strict=True):
         assert client.get(f"/api/v1/leads/{lead.id}").status_code == read
         assert client.get(f"/api/v1/leads/{lead.id}/activities").status_code == read
         assert client.patch(f"/api/v1/leads/{lead.id}", {"first_name": "Renamed"}).status_code == change
         assert client.post(f"/api/v1/leads/{lead.id}/status", {"status": "contacted"}).status_code == change
     listed = {lead["id"] for lead in client.get("/api/v1/leads").json().get("results", [])}
-    assert listed == {lead.id for lead, read in zip((mine, unassigned, elsewhere), READ[role]) if read == 200}
+    assert listed == {
+        lead.id for lead, read in zip((mine, unassigned, elsewhere), READ[role], strict=True) if read == 200
+    }
 
 
-@pytest.mark.parametrize("role, status", [("super_admin", 201), ("manager", 201), ("receptionist", 201), ("consultant", 403), ("student", 403)])
+@pytest.mark.parametrize(
+    "role, status",
+    [("super_admin", 201), ("manager", 201), ("receptionist", 201), ("consultant", 403), ("student", 403)],
+)
 def test_creating_leads(role, status, actors, client_for, office):
-    response = client_for(actors[role]).post("/api/v1/leads", {"first_name": "Walk", "last_name": "In",
-                                                               "email": "walkin@example.com", "office_id": office.id})
+    response = client_for(actors[role]).post(
+        "/api/v1/leads",
+        {"first_name": "Walk", "last_name": "In", "email": "walkin@example.com", "office_id": office.id},
+    )
     assert response.status_code == status
     if status == 201:
         assert response.json()["office_id"] == office.id and response.json()["source"] == "walk_in"
@@ -64,7 +81,9 @@ def test_creating_leads(role, status, actors, client_for, office):
 
 
 def test_receptionist_creates_for_own_office_only(client_for, receptionist, other_office):
-    response = client_for(receptionist).post("/api/v1/leads", {"first_name": "X", "email": "x@example.com", "office_id": other_office.id})
+    response = client_for(receptionist).post(
+        "/api/v1/leads", {"first_name": "X", "email": "x@example.com", "office_id": other_office.id}
+    )
     assert response.status_code == 404  # the other office is not visible to them
 
 
@@ -81,7 +100,9 @@ def test_duplicates_are_reported_unless_confirmed(client_for, receptionist, mine
 
 
 def test_same_email_in_another_office_is_not_a_duplicate(client_for, super_admin, mine, other_office):
-    response = client_for(super_admin).post("/api/v1/leads", {"first_name": "X", "email": mine.email, "office_id": other_office.id})
+    response = client_for(super_admin).post(
+        "/api/v1/leads", {"first_name": "X", "email": mine.email, "office_id": other_office.id}
+    )
     assert response.status_code == 201
 
 
@@ -91,22 +112,26 @@ def test_a_lead_with_a_students_email_is_linked(client_for, receptionist, office
     assert response.json()["student_id"] == student.id
 
 
-@pytest.mark.parametrize("payload, code", [
-    ({"first_name": ""}, "validation_error"),
-    ({"first_name": "x"}, "contact_required"),
-    ({"first_name": "x", "email": "nope"}, "validation_error"),
-    ({"first_name": "x", "phone": "call me maybe"}, "validation_error"),
-    ({"first_name": "x" * 151, "email": "a@example.com"}, "validation_error"),
-    ({"first_name": "x", "email": "a@example.com", "source": "carrier_pigeon"}, "validation_error"),
-])
+@pytest.mark.parametrize(
+    "payload, code",
+    [
+        ({"first_name": ""}, "validation_error"),
+        ({"first_name": "x"}, "contact_required"),
+        ({"first_name": "x", "email": "nope"}, "validation_error"),
+        ({"first_name": "x", "phone": "call me maybe"}, "validation_error"),
+        ({"first_name": "x" * 151, "email": "a@example.com"}, "validation_error"),
+        ({"first_name": "x", "email": "a@example.com", "source": "carrier_pigeon"}, "validation_error"),
+    ],
+)
 def test_bad_lead_input(client_for, receptionist, payload, code):
     response = client_for(receptionist).post("/api/v1/leads", payload)
     assert response.status_code == 400 and response.json()["error"]["code"] == code
     assert not Lead.objects.exists()
 
 
-@pytest.mark.parametrize("payload", [{"first_name": "x", "phone": "   "},
-                                     {"first_name": "x", "email": "", "phone": ""}])
+@pytest.mark.parametrize(
+    "payload", [{"first_name": "x", "phone": "   "}, {"first_name": "x", "email": "", "phone": ""}]
+)
 def test_a_lead_keeps_a_way_to_reach_them(client_for, manager, payload):
     """Creating or editing, over the API or in the console, by the one rule: an email or a phone number."""
     client = client_for(manager)
@@ -135,7 +160,9 @@ def test_pipeline_transitions(client_for, consultant, mine):
     assert {"from": "new", "to": "qualified"} in kinds and {"from": "qualified", "to": "lost"} in kinds
 
 
-def test_assign_notifies_and_opens_the_lead_conversation(client_for, manager, office, django_capture_on_commit_callbacks, settings):
+def test_assign_notifies_and_opens_the_lead_conversation(
+    client_for, manager, office, django_capture_on_commit_callbacks, settings
+):
     settings.AUTO_CREATE_CONVERSATIONS = True
     student = StudentFactory(office=office)
     lead = LeadFactory(office=office, student=student)
@@ -148,13 +175,22 @@ def test_assign_notifies_and_opens_the_lead_conversation(client_for, manager, of
     message_send(sender=student, conversation=conversation, content="hello consultant")
     client.post(f"/api/v1/leads/{lead.id}/assign", {"consultant_id": second.id})
     conversation.refresh_from_db()
-    assert set(Participant.objects.filter(conversation=conversation).values_list("user_id", flat=True)) == {student.id, second.id}
+    assert set(Participant.objects.filter(conversation=conversation).values_list("user_id", flat=True)) == {
+        student.id,
+        second.id,
+    }
     assert conversation.messages.count() == 1  # the history moved with it
     assert Activity.objects.filter(lead=lead, kind="assigned").count() == 2
 
 
-@pytest.mark.parametrize("who, code", [("other_consultant", "unknown_consultant"), ("other_manager", "unknown_consultant"),
-                                       ("receptionist", "not_a_consultant")])
+@pytest.mark.parametrize(
+    "who, code",
+    [
+        ("other_consultant", "unknown_consultant"),
+        ("other_manager", "unknown_consultant"),
+        ("receptionist", "not_a_consultant"),
+    ],
+)
 def test_assign_refuses_the_wrong_people(who, code, request, client_for, manager, mine):
     target = request.getfixturevalue(who)
     response = client_for(manager).post(f"/api/v1/leads/{mine.id}/assign", {"consultant_id": target.id})
@@ -162,8 +198,14 @@ def test_assign_refuses_the_wrong_people(who, code, request, client_for, manager
 
 
 def test_only_managers_assign(client_for, consultant, receptionist, mine):
-    assert client_for(consultant).post(f"/api/v1/leads/{mine.id}/assign", {"consultant_id": consultant.id}).status_code == 403
-    assert client_for(receptionist).post(f"/api/v1/leads/{mine.id}/assign", {"consultant_id": consultant.id}).status_code == 403
+    assert (
+        client_for(consultant).post(f"/api/v1/leads/{mine.id}/assign", {"consultant_id": consultant.id}).status_code
+        == 403
+    )
+    assert (
+        client_for(receptionist).post(f"/api/v1/leads/{mine.id}/assign", {"consultant_id": consultant.id}).status_code
+        == 403
+    )
     assert client_for(consultant).post(f"/api/v1/leads/{mine.id}/assign", {"consultant_id": "x"}).status_code == 400
 
 
@@ -219,7 +261,9 @@ def test_escalate_opens_the_manager_conversation(client_for, manager, consultant
     assert set(conversation.participants.values_list("user_id", flat=True)) == {manager.id, student.id}
     assert Activity.objects.get(lead=lead, kind="escalated").text == "Unhappy with fees"
     no_account = LeadFactory(office=office, assigned_to=consultant)
-    assert client_for(consultant).post(f"/api/v1/leads/{no_account.id}/escalate").json()["error"]["code"] == "no_account"
+    assert (
+        client_for(consultant).post(f"/api/v1/leads/{no_account.id}/escalate").json()["error"]["code"] == "no_account"
+    )
 
 
 def test_notes_on_the_timeline(client_for, receptionist, mine):
@@ -272,12 +316,14 @@ def test_csv_export_is_scoped_filtered_and_safe(client_for, manager, office, els
 
 
 def test_csv_import_reports_rows_and_imports_nothing_twice(client_for, receptionist):
-    csv_text = ("first_name,last_name,email,phone,source\n"
-                "Ann,Lee,ann@example.com,,event\n"
-                ",NoName,noname@example.com,,\n"
-                "Bob,Ray,not-an-email,,\n"
-                "Cat,Sun,,+44 7000 000000,referral\n"
-                "Dan,Fox,dan@example.com,,pigeon\n")
+    csv_text = (
+        "first_name,last_name,email,phone,source\n"
+        "Ann,Lee,ann@example.com,,event\n"
+        ",NoName,noname@example.com,,\n"
+        "Bob,Ray,not-an-email,,\n"
+        "Cat,Sun,,+44 7000 000000,referral\n"
+        "Dan,Fox,dan@example.com,,pigeon\n"
+    )
     upload = lambda: SimpleUploadedFile("leads.csv", csv_text.encode(), content_type="text/csv")  # noqa: E731
     first = client_for(receptionist).post("/api/v1/leads/import", {"file": upload()}, format="multipart").json()
     assert first["created"] == 2 and first["skipped"] == 0
@@ -289,7 +335,9 @@ def test_csv_import_reports_rows_and_imports_nothing_twice(client_for, reception
 
 @pytest.mark.parametrize("content", [b"\xff\xfe\x00garbage", b"name,email\nx,y\n", b""])
 def test_bad_import_files(client_for, receptionist, content):
-    response = client_for(receptionist).post("/api/v1/leads/import", {"file": SimpleUploadedFile("x.csv", content)}, format="multipart")
+    response = client_for(receptionist).post(
+        "/api/v1/leads/import", {"file": SimpleUploadedFile("x.csv", content)}, format="multipart"
+    )
     assert response.status_code == 400
 
 

@@ -12,6 +12,7 @@ Anything outside a user's reach is answered like something that does not exist (
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -22,8 +23,8 @@ from core.errors import NotFound
 from messaging.models import Attachment, Conversation, Message, MonitoringAudit, Participant
 
 
-def id_or_404(value, what: str = "Conversation") -> int:
-    """An id a caller sent; 404, like a row that does not exist, when it is not one."""
+def id_or_404(value: Any, what: str = "Conversation") -> int:
+    """An id a caller sent (whatever it is); 404, like a row that does not exist, when it is not one."""
     try:
         number = int(value)
     except (TypeError, ValueError):
@@ -42,7 +43,7 @@ class Reach(enum.Enum):
     EVERY = "every"
 
 
-_MONITORING = {Role.SUPER_ADMIN: Reach.EVERY, Role.MANAGER: Reach.OFFICE}
+_MONITORING: dict[str, Reach] = {Role.SUPER_ADMIN: Reach.EVERY, Role.MANAGER: Reach.OFFICE}
 MONITOR_ROLES = frozenset(_MONITORING)  # (the admin's view_roles)
 MONITOR_ALL_ROLES = frozenset(role for role, reach in _MONITORING.items() if reach is Reach.EVERY)
 
@@ -77,7 +78,7 @@ def monitorable_conversations(user: User) -> QuerySet[Conversation]:
     if reach is Reach.EVERY:
         return Conversation.objects.all()
     if reach is Reach.OFFICE:
-        return Conversation.objects.filter(office_id=user.office_id)
+        return Conversation.objects.filter(office=user.office_id)
     return Conversation.objects.none()
 
 
@@ -85,7 +86,7 @@ def conversation_can_monitor(user: User, conversation: Conversation) -> bool:
     return monitorable_conversations(user).filter(pk=conversation.pk).exists()
 
 
-def conversation_get_for_monitoring(user: User, conversation_id) -> Conversation:
+def conversation_get_for_monitoring(user: User, conversation_id: Any) -> Conversation:
     try:
         return monitorable_conversations(user).get(pk=id_or_404(conversation_id))
     except Conversation.DoesNotExist:
@@ -100,7 +101,7 @@ def monitoring_audit_for(user: User) -> QuerySet[MonitoringAudit]:
 # --- participants -------------------------------------------------------------------------
 
 
-def membership_get(user: User, conversation_id) -> Participant:
+def membership_get(user: User, conversation_id: Any) -> Participant:
     """The caller's membership; 404 when they are not (or no longer) in the conversation."""
     try:
         return Participant.objects.select_related("conversation").get(
@@ -110,12 +111,12 @@ def membership_get(user: User, conversation_id) -> Participant:
         raise NotFound("Conversation not found.") from None
 
 
-def conversation_get_for(user: User, conversation_id) -> Conversation:
+def conversation_get_for(user: User, conversation_id: Any) -> Conversation:
     """A conversation the user takes part in (404 otherwise)."""
     return membership_get(user, conversation_id).conversation
 
 
-def conversation_access(user: User, conversation_id) -> tuple[Conversation, Participant | None]:
+def conversation_access(user: User, conversation_id: Any) -> tuple[Conversation, Participant | None]:
     """Read access as participant (membership returned) or as monitor (None); 404 otherwise."""
     membership = (
         Participant.objects.select_related("conversation")
@@ -131,21 +132,24 @@ def member_conversations(user: User) -> QuerySet[Conversation]:
     return Conversation.objects.filter(participants__user=user, participants__user__is_active=True)
 
 
-def readable_conversation_ids(user: User) -> QuerySet:
+def readable_conversation_ids(user: User) -> QuerySet[Conversation, Any]:  # rows: {"id"} (a subquery)
     """Conversations whose messages `user` may read: theirs, and those they monitor."""
     mine = Participant.objects.filter(user=user, user__is_active=True).values("conversation_id")
     monitored = monitorable_conversations(user).values("id")
     return Conversation.objects.filter(Q(id__in=mine) | Q(id__in=monitored)).values("id")
 
 
-def message_get_for(user: User, message_id) -> Message:
+def message_get_for(user: User, message_id: Any) -> Message:
     """A message in a conversation the user takes part in or monitors; 404 otherwise."""
     try:
         message = Message.objects.select_related("conversation", "sender").get(pk=id_or_404(message_id, "Message"))
     except Message.DoesNotExist:
         raise NotFound("Message not found.") from None
-    cleared = (Participant.objects.filter(conversation_id=message.conversation_id, user=user, user__is_active=True)
-               .values_list("cleared_seq", flat=True).first())
+    cleared = (
+        Participant.objects.filter(conversation_id=message.conversation_id, user=user, user__is_active=True)
+        .values_list("cleared_seq", flat=True)
+        .first()
+    )
     if cleared is not None:
         if message.seq <= cleared:  # the caller cleared their history past it
             raise NotFound("Message not found.")
@@ -155,14 +159,18 @@ def message_get_for(user: User, message_id) -> Message:
     raise NotFound("Message not found.")
 
 
-def attachment_get_for(user: User, attachment_id) -> Attachment:
+def attachment_get_for(user: User, attachment_id: Any) -> Attachment:
     """A file of a message the user may read (not of a deleted message); 404 otherwise."""
-    cleared = Participant.objects.filter(user=user, conversation_id=OuterRef("message__conversation_id"),
-                                         cleared_seq__gte=OuterRef("message__seq"))
+    cleared = Participant.objects.filter(
+        user=user, conversation_id=OuterRef("message__conversation_id"), cleared_seq__gte=OuterRef("message__seq")
+    )
     attachment = (
-        Attachment.objects.filter(pk=id_or_404(attachment_id, "File"), message__isnull=False,
-                                  message__deleted_at__isnull=True,
-                                  message__conversation_id__in=readable_conversation_ids(user))
+        Attachment.objects.filter(
+            pk=id_or_404(attachment_id, "File"),
+            message__isnull=False,
+            message__deleted_at__isnull=True,
+            message__conversation_id__in=readable_conversation_ids(user),
+        )
         .exclude(Exists(cleared))  # a message whose history the caller cleared
         .first()
     )
@@ -179,8 +187,11 @@ def contact_user_ids(user: User) -> list[int]:
     """Everyone who shares a conversation with `user` (who should see their presence)."""
     mine = Participant.objects.filter(user=user).values("conversation_id")
     return list(
-        Participant.objects.filter(conversation_id__in=mine).exclude(user=user)
-        .order_by().values_list("user_id", flat=True).distinct()  # no default ordering: one row per person
+        Participant.objects.filter(conversation_id__in=mine)
+        .exclude(user=user)
+        .order_by()
+        .values_list("user_id", flat=True)
+        .distinct()  # no default ordering: one row per person
     )
 
 
@@ -216,10 +227,11 @@ def contact_candidates_for(user: User) -> QuerySet[User]:
     return people.filter(Q(office_id=user.office_id) | Q(role=Role.SUPER_ADMIN))
 
 
-def direct_conversation_with(user: User, other_user_id) -> Conversation:
+def direct_conversation_with(user: User, other_user_id: Any) -> Conversation:
     key = Conversation.direct_key_for(user.pk, id_or_404(other_user_id))
-    membership = (Participant.objects.filter(conversation__direct_key=key, user=user)
-                  .select_related("conversation").first())
+    membership = (
+        Participant.objects.filter(conversation__direct_key=key, user=user).select_related("conversation").first()
+    )
     if membership is None:
         raise NotFound("No direct conversation with this user.")
     return membership.conversation

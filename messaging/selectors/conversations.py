@@ -3,6 +3,8 @@ what is decided in `access`; these shape what it lets through, computed in SQL."
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeAlias, TypedDict, cast
+
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 
@@ -10,22 +12,50 @@ from accounts.models import Role, User
 from messaging.models import Conversation, Participant
 from messaging.selectors.access import Reach, monitorable_conversations, monitoring_reach
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _Waiting(TypedDict):
+    waiting_for_staff: bool
+
+
+class _Unread(TypedDict):
+    unread: int
+    unread_conversations: int
+
+
+class _InboxCounts(TypedDict):
+    unread_count: int
+    waiting_for_staff: bool
+
+
+# A conversation as `_with_display` gives it; a membership as `conversation_list_for` does.
+DisplayedConversation: TypeAlias = "WithAnnotations[Conversation, _Waiting]"
+InboxMembership: TypeAlias = "WithAnnotations[Participant, _InboxCounts]"
+ConsultantUnread: TypeAlias = "WithAnnotations[User, _Unread]"
+
 
 def _waiting_for_staff(path: str = "") -> Q:
     """Someone waits for a staff reply: the newest message is a student's (and not deleted)."""
     return Q(**{f"{path}last_message__sender__role": Role.STUDENT, f"{path}last_message__deleted_at__isnull": True})
 
 
-def _with_display(queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
+def _with_display(queryset: QuerySet[Conversation]) -> QuerySet[DisplayedConversation]:
     """Last message with its sender and files, people, and `waiting_for_staff`."""
-    return queryset.select_related("last_message__sender").prefetch_related(
-        "last_message__attachments",
-        Prefetch("participants", queryset=Participant.objects.select_related("user").order_by("id")),
-    ).annotate(waiting_for_staff=ExpressionWrapper(_waiting_for_staff(), output_field=BooleanField()))
+    return (
+        queryset.select_related("last_message__sender")
+        .prefetch_related(
+            "last_message__attachments",
+            Prefetch("participants", queryset=Participant.objects.select_related("user").order_by("id")),
+        )
+        .annotate(waiting_for_staff=ExpressionWrapper(_waiting_for_staff(), output_field=BooleanField()))
+    )
 
 
-def conversation_list_for(user: User, *, archived: bool | None = None,
-                          pinned: bool | None = None) -> QuerySet[Participant]:
+def conversation_list_for(
+    user: User, *, archived: bool | None = None, pinned: bool | None = None
+) -> QuerySet[InboxMembership]:
     """The caller's memberships, most recent activity first; each carries its conversation, and
     `unread_count` and `waiting_for_staff`."""
     memberships = Participant.objects.filter(user=user, user__is_active=True)
@@ -38,10 +68,14 @@ def conversation_list_for(user: User, *, archived: bool | None = None,
         unread_count=Greatest(F("conversation__last_seq") - F("last_read_seq"), Value(0)),
         waiting_for_staff=ExpressionWrapper(_waiting_for_staff("conversation__"), output_field=BooleanField()),
     )
-    return memberships.select_related("conversation__last_message__sender").prefetch_related(
-        "conversation__last_message__attachments",
-        Prefetch("conversation__participants", queryset=Participant.objects.select_related("user").order_by("id")),
-    ).order_by("-conversation__last_activity_at", "-conversation_id")
+    return (
+        memberships.select_related("conversation__last_message__sender")
+        .prefetch_related(
+            "conversation__last_message__attachments",
+            Prefetch("conversation__participants", queryset=Participant.objects.select_related("user").order_by("id")),
+        )
+        .order_by("-conversation__last_activity_at", "-conversation_id")
+    )
 
 
 def conversation_detail(conversation_id: int) -> Conversation:
@@ -52,42 +86,46 @@ def participants_of(conversation: Conversation) -> QuerySet[Participant]:
     return Participant.objects.filter(conversation=conversation).select_related("user").order_by("id")
 
 
-def monitoring_list(user: User, *, office_id: int | None = None) -> QuerySet[Conversation]:
+def monitoring_list(user: User, *, office_id: int | None = None) -> QuerySet[DisplayedConversation]:
     conversations = monitorable_conversations(user)
     if office_id is not None:
         conversations = conversations.filter(office_id=office_id)
     return _with_display(conversations).order_by("-last_activity_at", "-id")
 
 
-def conversations_waiting_for_staff(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
+def conversations_waiting_for_staff(conversations: QuerySet[Conversation]) -> QuerySet[DisplayedConversation]:
     """Those whose newest message is a student's (someone waits for a staff reply), longest wait first."""
     return _with_display(conversations.filter(_waiting_for_staff())).order_by("last_message__created_at", "id")
 
 
-def unread_by_consultant(user: User, *, office_id: int | None = None) -> QuerySet[User]:
+def unread_by_consultant(user: User, *, office_id: int | None = None) -> QuerySet[ConsultantUnread]:
     """The consultants of the offices `user` monitors, each with `unread` (messages past their read
     pointers) and `unread_conversations`, most unread first. One query."""
     reach = monitoring_reach(user)
     if reach is Reach.NONE:
-        return User.objects.none()
+        return cast("QuerySet[ConsultantUnread]", User.objects.none())
     consultants = User.objects.filter(role=Role.CONSULTANT, is_active=True).select_related("office")
     if reach is Reach.OFFICE:
-        consultants = consultants.filter(office_id=user.office_id)
+        consultants = consultants.filter(office=user.office_id)
     if office_id is not None:
         consultants = consultants.filter(office_id=office_id)
     behind = F("conversation_memberships__conversation__last_seq") - F("conversation_memberships__last_read_seq")
     return consultants.annotate(
         unread=Coalesce(Sum(Greatest(behind, Value(0))), Value(0)),
-        unread_conversations=Count("conversation_memberships", filter=Q(
-            conversation_memberships__conversation__last_seq__gt=F("conversation_memberships__last_read_seq"))),
+        unread_conversations=Count(
+            "conversation_memberships",
+            filter=Q(conversation_memberships__conversation__last_seq__gt=F("conversation_memberships__last_read_seq")),
+        ),
     ).order_by("-unread", "first_name", "last_name", "id")
 
 
-def unread_total_for(user: User) -> dict:
+def unread_total_for(user: User) -> dict[str, int]:
     """The badge: unread messages over every conversation of `user` (archived and muted ones
     included), and in how many conversations. One query."""
     totals = Participant.objects.filter(
-        user=user, user__is_active=True, last_read_seq__lt=F("conversation__last_seq"),
+        user=user,
+        user__is_active=True,
+        last_read_seq__lt=F("conversation__last_seq"),
     ).aggregate(messages=Sum(F("conversation__last_seq") - F("last_read_seq")), conversations=Count("id"))
     return {"unread_count": totals["messages"] or 0, "unread_conversations": totals["conversations"]}
 

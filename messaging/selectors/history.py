@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from django.db.models import Q
 
@@ -70,7 +70,7 @@ _PAGE_WHERE = {
 }
 _PAGE_SQL = {
     key: f"SELECT {_PAGE_COLUMNS} FROM {_PAGE_FROM} WHERE m.conversation_id = %(conversation)s AND {where} "
-         f"ORDER BY m.seq {order} LIMIT %(limit)s"
+    f"ORDER BY m.seq {order} LIMIT %(limit)s"
     for key, (where, order) in _PAGE_WHERE.items()
 }
 # The same page, with the caller's membership checked in the same round trip: one row with
@@ -78,12 +78,12 @@ _PAGE_SQL = {
 # messages up to their `cleared_seq` ("clear my history") are not theirs to read any more.
 _MEMBER_PAGE_SQL = {
     key: f"SELECT member.ok, page.* FROM ("
-         f"SELECT count(*) > 0, coalesce(max(cleared_seq), 0) FROM messaging_participant "
-         f"WHERE conversation_id = %(conversation)s AND user_id = %(user)s) member (ok, cleared) "
-         f"LEFT JOIN LATERAL (SELECT {_PAGE_COLUMNS} FROM {_PAGE_FROM} WHERE member.ok "
-         f"AND m.conversation_id = %(conversation)s AND m.seq > member.cleared AND {where} "
-         f"ORDER BY m.seq {order} LIMIT %(limit)s) page ON true "
-         f"ORDER BY page.seq {order}"
+    f"SELECT count(*) > 0, coalesce(max(cleared_seq), 0) FROM messaging_participant "
+    f"WHERE conversation_id = %(conversation)s AND user_id = %(user)s) member (ok, cleared) "
+    f"LEFT JOIN LATERAL (SELECT {_PAGE_COLUMNS} FROM {_PAGE_FROM} WHERE member.ok "
+    f"AND m.conversation_id = %(conversation)s AND m.seq > member.cleared AND {where} "
+    f"ORDER BY m.seq {order} LIMIT %(limit)s) page ON true "
+    f"ORDER BY page.seq {order}"
     for key, (where, order) in _PAGE_WHERE.items()
 }
 
@@ -96,24 +96,53 @@ def _page_query(before: int | None, after: int | None) -> tuple[str, int | None]
     return "latest", None
 
 
-def _message_rows(rows) -> list[MessageRow]:
+def _message_rows(rows: list[tuple[Any, ...]]) -> list[MessageRow]:
     senders: dict[int, SenderRow] = {}
     messages = []
-    for (id, conversation_id, seq, sender_id, type, content, reply_to_id, created_at, edited_at, deleted_at,
-         user_id, email, first_name, last_name, role, office_id, files) in rows:
+    for (
+        id,
+        conversation_id,
+        seq,
+        sender_id,
+        type,
+        content,
+        reply_to_id,
+        created_at,
+        edited_at,
+        deleted_at,
+        user_id,
+        email,
+        first_name,
+        last_name,
+        role,
+        office_id,
+        files,
+    ) in rows:
         sender = None
         if user_id is not None:
             sender = senders.get(user_id)
             if sender is None:
                 sender = senders[user_id] = SenderRow(user_id, email, first_name, last_name, role, office_id)
-        messages.append(MessageRow(
-            id, conversation_id, seq, sender_id, type, content, reply_to_id, created_at, edited_at, deleted_at,
-            sender, [FileRow(*f) for f in files] if files else [],
-        ))
+        messages.append(
+            MessageRow(
+                id,
+                conversation_id,
+                seq,
+                sender_id,
+                type,
+                content,
+                reply_to_id,
+                created_at,
+                edited_at,
+                deleted_at,
+                sender,
+                [FileRow(*f) for f in files] if files else [],
+            )
+        )
     return messages
 
 
-def _page(rows: list, key: str, limit: int) -> tuple[list[MessageRow], bool]:
+def _page(rows: list[tuple[Any, ...]], key: str, limit: int) -> tuple[list[MessageRow], bool]:
     more = len(rows) > limit
     rows = rows[:limit]
     if key != "after":
@@ -121,8 +150,9 @@ def _page(rows: list, key: str, limit: int) -> tuple[list[MessageRow], bool]:
     return _message_rows(rows), more
 
 
-def messages_page(conversation: Conversation, *, before: int | None = None, after: int | None = None,
-                  limit: int = 50) -> tuple[list[MessageRow], bool]:
+def messages_page(
+    conversation: Conversation, *, before: int | None = None, after: int | None = None, limit: int = 50
+) -> tuple[list[MessageRow], bool]:
     """A page of messages by `seq` (keyset, never OFFSET), oldest first, and whether more exist.
 
     `after`: the messages following that seq (catching up after a reconnect).
@@ -136,8 +166,9 @@ def messages_page(conversation: Conversation, *, before: int | None = None, afte
     return _page(rows, key, limit)
 
 
-def messages_page_for(user: User, conversation_id, *, before: int | None = None, after: int | None = None,
-                      limit: int = 50) -> tuple[list[MessageRow], bool] | None:
+def messages_page_for(
+    user: User, conversation_id: Any, *, before: int | None = None, after: int | None = None, limit: int = 50
+) -> tuple[list[MessageRow], bool] | None:
     """`messages_page` of a conversation the user takes part in, membership checked in the same
     query; None when they are not (or no longer) a participant: the caller then tries monitoring."""
     conversation_id = id_or_404(conversation_id)
@@ -145,15 +176,19 @@ def messages_page_for(user: User, conversation_id, *, before: int | None = None,
         return None
     key, seq = _page_query(before, after)
     with prepared_cursor() as cursor:
-        cursor.execute(_MEMBER_PAGE_SQL[key],
-                       {"conversation": conversation_id, "user": user.pk, "seq": seq, "limit": limit + 1})
+        cursor.execute(
+            _MEMBER_PAGE_SQL[key], {"conversation": conversation_id, "user": user.pk, "seq": seq, "limit": limit + 1}
+        )
         rows = cursor.fetchall()
     if not rows[0][0]:
         return None
     return _page([row[1:] for row in rows if row[1] is not None], key, limit)
 
 
-def load_attachments(messages: list[Message]) -> list[Message]:
+M = TypeVar("M", bound=Message)
+
+
+def load_attachments(messages: list[M]) -> list[M]:
     """The files of these messages in one query, or none when no message carries files (only
     image, video and file messages do). Cheaper than prefetch_related on hot pages."""
     ids = [m.id for m in messages if m.type in FILE_TYPES]
@@ -169,9 +204,13 @@ def load_attachments(messages: list[Message]) -> list[Message]:
 def messages_between(conversation_id: int, *, after: int, up_to: int) -> list[Message]:
     """The messages with `after` < seq <= `up_to`, in order, senders and files loaded (a gap a
     socket waits for)."""
-    return load_attachments(list(
-        Message.objects.filter(conversation_id=conversation_id, seq__gt=after, seq__lte=up_to)
-        .select_related("sender").order_by("seq")))
+    return load_attachments(
+        list(
+            Message.objects.filter(conversation_id=conversation_id, seq__gt=after, seq__lte=up_to)
+            .select_related("sender")
+            .order_by("seq")
+        )
+    )
 
 
 def messages_sent_since(moment: datetime) -> int:
@@ -187,10 +226,12 @@ def messages_after(positions: dict[int, int], *, limit: int) -> list[tuple[Messa
     after = Q()
     for conversation_id, seq in positions.items():
         after |= Q(conversation_id=conversation_id, seq__gt=seq)
-    rows = load_attachments(list(Message.objects.filter(after).select_related("sender")
-                                 .order_by("conversation_id", "seq")[:limit]))
+    rows = load_attachments(
+        list(Message.objects.filter(after).select_related("sender").order_by("conversation_id", "seq")[:limit])
+    )
     members = defaultdict(list)
     for conversation_id, user_id in Participant.objects.filter(
-            conversation_id__in={m.conversation_id for m in rows}).values_list("conversation_id", "user_id"):
+        conversation_id__in={m.conversation_id for m in rows}
+    ).values_list("conversation_id", "user_id"):
         members[conversation_id].append(user_id)
     return [(message, members[message.conversation_id]) for message in rows]

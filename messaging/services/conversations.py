@@ -4,6 +4,9 @@ leave, hand over, rename and the caller's own flags. Each event leaves after com
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from enum import Enum, auto
+from typing import Any, Final
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -17,6 +20,7 @@ from messaging import events
 from messaging.models import Conversation, ConversationType, Participant, ParticipantRole
 from messaging.selectors import contact_candidates_for, direct_conversation_with, participant_user_ids
 from notifications.services import notifications_create
+from offices.models import Office
 
 OFFICE_STAFF = (Role.MANAGER, Role.CONSULTANT, Role.RECEPTIONIST)
 
@@ -49,7 +53,7 @@ def _notify_added(conversation: Conversation, users: Iterable[User], actor: User
         )
 
 
-def _participants_for_create(actor: User, participant_ids: Iterable) -> list[User]:
+def _participants_for_create(actor: User, participant_ids: Iterable[Any]) -> list[User]:
     try:
         ids = {int(pk) for pk in participant_ids} - {actor.pk}
     except (TypeError, ValueError):
@@ -57,8 +61,11 @@ def _participants_for_create(actor: User, participant_ids: Iterable) -> list[Use
     if not ids:
         raise ValidationFailed("Choose at least one other person.", code="invalid_participants")
     if max(ids) > BIGINT_MAX:  # no such user; the database would refuse the number itself
-        raise NotFound("Some of these people cannot be found.", code="participant_not_found",
-                       details={"user_ids": sorted(pk for pk in ids if pk > BIGINT_MAX)})
+        raise NotFound(
+            "Some of these people cannot be found.",
+            code="participant_not_found",
+            details={"user_ids": sorted(pk for pk in ids if pk > BIGINT_MAX)},
+        )
     if len(ids) + 1 > settings.MAX_CONVERSATION_PARTICIPANTS:
         raise ValidationFailed(
             f"A conversation holds at most {settings.MAX_CONVERSATION_PARTICIPANTS} people.",
@@ -68,13 +75,15 @@ def _participants_for_create(actor: User, participant_ids: Iterable) -> list[Use
     if len(allowed) != len(ids):
         # People you may not contact are indistinguishable from people who do not exist.
         missing = sorted(ids - {user.pk for user in allowed})
-        raise NotFound("Some of these people cannot be found.", code="participant_not_found",
-                       details={"user_ids": missing})
+        raise NotFound(
+            "Some of these people cannot be found.", code="participant_not_found", details={"user_ids": missing}
+        )
     return allowed
 
 
-def _direct_get_or_create(*, user_a: User, user_b: User, creator: User | None, office_id,
-                          lead=None) -> tuple[Conversation, bool]:
+def _direct_get_or_create(
+    *, user_a: User, user_b: User, creator: User | None, office_id: int | None, lead: Any = None
+) -> tuple[Conversation, bool]:
     key = Conversation.direct_key_for(user_a.pk, user_b.pk)
     existing = Conversation.objects.filter(direct_key=key).first()
     if existing is not None:
@@ -82,19 +91,28 @@ def _direct_get_or_create(*, user_a: User, user_b: User, creator: User | None, o
     try:
         with transaction.atomic():
             conversation = Conversation.objects.create(
-                type=ConversationType.DIRECT, direct_key=key, office_id=office_id, lead=lead,
-                created_by=creator, last_activity_at=timezone.now(),
+                type=ConversationType.DIRECT,
+                direct_key=key,
+                office_id=office_id,
+                lead=lead,
+                created_by=creator,
+                last_activity_at=timezone.now(),
             )
-            Participant.objects.bulk_create([Participant(conversation=conversation, user=user_a),
-                                             Participant(conversation=conversation, user=user_b)])
+            Participant.objects.bulk_create(
+                [
+                    Participant(conversation=conversation, user=user_a),
+                    Participant(conversation=conversation, user=user_b),
+                ]
+            )
     except IntegrityError:  # the same pair raced us; theirs stands
         return Conversation.objects.get(direct_key=key), False
     return conversation, True
 
 
 @transaction.atomic
-def conversation_create(*, actor: User, type: str, participant_ids: Iterable,
-                        title: str = "") -> tuple[Conversation, bool]:
+def conversation_create(
+    *, actor: User, type: str, participant_ids: Iterable[Any], title: str = ""
+) -> tuple[Conversation, bool]:
     """Start a conversation. A direct conversation with the same person returns the existing one."""
     if type not in ConversationType.values:
         raise ValidationFailed("type must be direct or group.", code="invalid_type")
@@ -108,8 +126,11 @@ def conversation_create(*, actor: User, type: str, participant_ids: Iterable,
         )
     else:
         conversation = Conversation.objects.create(
-            type=ConversationType.GROUP, title=title, office_id=_office_for([actor, *people]),
-            created_by=actor, last_activity_at=timezone.now(),
+            type=ConversationType.GROUP,
+            title=title,
+            office_id=_office_for([actor, *people]),
+            created_by=actor,
+            last_activity_at=timezone.now(),
         )
         Participant.objects.bulk_create(
             [Participant(conversation=conversation, user=actor, role=ParticipantRole.ADMIN)]
@@ -122,7 +143,7 @@ def conversation_create(*, actor: User, type: str, participant_ids: Iterable,
     return conversation, created
 
 
-def conversation_direct_get_or_create(*, actor: User, user_id) -> tuple[Conversation, bool]:
+def conversation_direct_get_or_create(*, actor: User, user_id: Any) -> tuple[Conversation, bool]:
     """The direct conversation of `actor` with that user: the existing one (automatic ones
     included, whoever opened it), else a new one if the role table lets `actor` start it (404
     otherwise, like a person who does not exist). `created` says which."""
@@ -134,7 +155,7 @@ def conversation_direct_get_or_create(*, actor: User, user_id) -> tuple[Conversa
 
 @transaction.atomic
 def conversation_ensure_direct(
-    *, user_a: User, user_b: User, actor: User | None = None, office=None, lead=None
+    *, user_a: User, user_b: User, actor: User | None = None, office: Office | None = None, lead: Any = None
 ) -> Conversation:
     """System use (automatic conversations): the pair's direct conversation, created if missing.
 
@@ -143,8 +164,9 @@ def conversation_ensure_direct(
     if user_a.pk == user_b.pk:
         raise ValidationFailed("A direct conversation is between two people.", code="invalid_participants")
     office_id = office.pk if office is not None else _office_for([user_a, user_b])
-    conversation, created = _direct_get_or_create(user_a=user_a, user_b=user_b, creator=actor,
-                                                  office_id=office_id, lead=lead)
+    conversation, created = _direct_get_or_create(
+        user_a=user_a, user_b=user_b, creator=actor, office_id=office_id, lead=lead
+    )
     if not created and lead is not None and conversation.lead_id is None:
         Conversation.objects.filter(pk=conversation.pk).update(lead=lead)
         conversation.lead = lead
@@ -155,8 +177,9 @@ def conversation_ensure_direct(
 
 
 @transaction.atomic
-def participant_replace(*, conversation: Conversation, old_user: User, new_user: User,
-                        actor: User | None) -> Conversation:
+def participant_replace(
+    *, conversation: Conversation, old_user: User, new_user: User, actor: User | None
+) -> Conversation:
     """Hand a conversation (with its whole history) from one person to another — lead reassignment."""
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     membership = Participant.objects.filter(conversation=conversation, user=old_user).first()
@@ -166,8 +189,13 @@ def participant_replace(*, conversation: Conversation, old_user: User, new_user:
         membership.delete()
     else:
         if conversation.type == ConversationType.DIRECT:
-            other = (Participant.objects.filter(conversation=conversation).exclude(user=old_user)
-                     .values_list("user_id", flat=True).first())
+            other = (
+                Participant.objects.filter(conversation=conversation)
+                .exclude(user=old_user)
+                .values_list("user_id", flat=True)
+                .first()
+            )
+            assert other is not None  # a direct conversation has its two people
             new_key = Conversation.direct_key_for(other, new_user.pk)
             # An older direct conversation of the new pair keeps its own history; this one becomes the pair's.
             Conversation.objects.filter(direct_key=new_key).exclude(pk=conversation.pk).update(
@@ -180,8 +208,9 @@ def participant_replace(*, conversation: Conversation, old_user: User, new_user:
     if new_user.office_id and new_user.role != Role.STUDENT:
         conversation.office_id = new_user.office_id
     conversation.save(update_fields=["direct_key", "type", "office", "updated_at"])
-    broadcast_to_users([old_user.pk], events.USER_LEFT_CONVERSATION,
-                       {"conversation_id": conversation.id, "user_id": old_user.pk})
+    broadcast_to_users(
+        [old_user.pk], events.USER_LEFT_CONVERSATION, {"conversation_id": conversation.id, "user_id": old_user.pk}
+    )
     _conversation_event(events.USER_JOINED_CONVERSATION, conversation)
     _notify_added(conversation, [new_user], actor)
     return conversation
@@ -199,7 +228,7 @@ def _admin_membership(actor: User, conversation: Conversation) -> Participant:
 
 
 @transaction.atomic
-def participants_add(*, actor: User, conversation: Conversation, user_ids: Iterable) -> list[User]:
+def participants_add(*, actor: User, conversation: Conversation, user_ids: Iterable[Any]) -> list[User]:
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     _admin_membership(actor, conversation)
     try:
@@ -211,8 +240,10 @@ def participants_add(*, actor: User, conversation: Conversation, user_ids: Itera
     if not wanted:
         return []
     if len(present) + len(wanted) > settings.MAX_CONVERSATION_PARTICIPANTS:
-        raise ValidationFailed(f"A conversation holds at most {settings.MAX_CONVERSATION_PARTICIPANTS} people.",
-                               code="too_many_participants")
+        raise ValidationFailed(
+            f"A conversation holds at most {settings.MAX_CONVERSATION_PARTICIPANTS} people.",
+            code="too_many_participants",
+        )
     people = list(contact_candidates_for(actor).filter(pk__in=wanted))
     if len(people) != len(wanted):
         raise NotFound("Some of these people cannot be found.", code="participant_not_found")
@@ -226,11 +257,11 @@ def _remove(conversation: Conversation, user_id: int) -> None:
     Participant.objects.filter(conversation=conversation, user_id=user_id).delete()
     payload = {"conversation_id": conversation.id, "user_id": user_id}
     # The removed user hears it too, so their sockets drop the conversation at once.
-    broadcast_to_users(participant_user_ids(conversation.id) + [user_id], events.USER_LEFT_CONVERSATION, payload)
+    broadcast_to_users([*participant_user_ids(conversation.id), user_id], events.USER_LEFT_CONVERSATION, payload)
 
 
 @transaction.atomic
-def participants_remove(*, actor: User, conversation: Conversation, user_id) -> None:
+def participants_remove(*, actor: User, conversation: Conversation, user_id: Any) -> None:
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     try:
         user_id = int(user_id)
@@ -262,12 +293,24 @@ def conversation_leave(*, actor: User, conversation: Conversation) -> None:
             successor.save(update_fields=["role"])
 
 
-_UNSET = object()
+class _Unset(Enum):
+    """An argument not given (None is a value: no title, not muted)."""
+
+    UNSET = auto()
+
+
+_UNSET: Final = _Unset.UNSET
 
 
 @transaction.atomic
 def conversation_update(
-    *, actor: User, conversation: Conversation, title=_UNSET, is_archived=_UNSET, is_pinned=_UNSET, muted_until=_UNSET
+    *,
+    actor: User,
+    conversation: Conversation,
+    title: str | _Unset | None = _UNSET,
+    is_archived: bool | _Unset = _UNSET,
+    is_pinned: bool | _Unset = _UNSET,
+    muted_until: datetime | _Unset | None = _UNSET,
 ) -> Conversation:
     """The title (group admins) and the caller's own archived / pinned / muted-until flags."""
     membership = Participant.objects.select_for_update().filter(conversation=conversation, user=actor).first()
@@ -278,7 +321,7 @@ def conversation_update(
         conversation.title = (title or "").strip()[:200]
         conversation.save(update_fields=["title", "updated_at"])
         _conversation_event(events.CONVERSATION_UPDATED, conversation)
-    flags = {}
+    flags: dict[str, object] = {}
     for field, value in (("is_archived", is_archived), ("is_pinned", is_pinned), ("muted_until", muted_until)):
         if value is not _UNSET:
             setattr(membership, field, value)

@@ -9,14 +9,16 @@ function, under the conversation's lock), and idempotency by `client_id`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 import psycopg
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -33,7 +35,7 @@ from messaging.selectors import conversation_can_monitor, participant_user_ids
 
 
 @lru_cache(maxsize=8)
-def _profanity_pattern(words: tuple[str, ...]) -> re.Pattern | None:
+def _profanity_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
     if not words:
         return None
     alternatives = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
@@ -66,8 +68,15 @@ def _broadcast_message(event: str, message: Message, member_ids: list[int] | Non
     """Once to the conversation's members group (participants and read-only monitors)."""
     if member_ids is None:
         member_ids = participant_user_ids(message.conversation_id)
-    broadcast_to_members(message.conversation_id, member_ids, event, events.message_payload(message), monitors=True,
-                         seq=message.seq if event == events.MESSAGE_RECEIVED else None, sender_id=message.sender_id)
+    broadcast_to_members(
+        message.conversation_id,
+        member_ids,
+        event,
+        events.message_payload(message),
+        monitors=True,
+        seq=message.seq if event == events.MESSAGE_RECEIVED else None,
+        sender_id=message.sender_id,
+    )
 
 
 def _existing_send(sender: User, client_id: str, conversation: Conversation) -> Message | None:
@@ -94,8 +103,14 @@ def _send_checked(conversation: Conversation, content: str, reply_to_id: int | N
 
 
 def message_send(
-    *, sender: User, conversation: Conversation, content: str = "", type: str = MessageType.TEXT,
-    reply_to_id: int | None = None, client_id: str | None = None, attachment_ids: Iterable[int] = (),
+    *,
+    sender: User,
+    conversation: Conversation,
+    content: str = "",
+    type: str = MessageType.TEXT,
+    reply_to_id: int | None = None,
+    client_id: str | None = None,
+    attachment_ids: Iterable[int] = (),
 ) -> tuple[Message, bool]:
     """Store a message with the conversation's next `seq` and push it to every participant.
 
@@ -112,12 +127,17 @@ def message_send(
     try:  # optimistic: a repeated client_id is rare, so it costs nothing until the insert conflicts
         with joined:
             message, member_ids = _message_store(
-                sender=sender, conversation_id=conversation.pk, type=type, content=content,
-                reply_to_id=reply_to_id, client_id=client_id,
+                sender=sender,
+                conversation_id=conversation.pk,
+                type=type,
+                content=content,
+                reply_to_id=reply_to_id,
+                client_id=client_id,
             )
             if attachment_ids:
-                claimed = (Attachment.objects.filter(pk__in=attachment_ids, uploaded_by=sender, message__isnull=True)
-                           .update(message=message))
+                claimed = Attachment.objects.filter(
+                    pk__in=attachment_ids, uploaded_by=sender, message__isnull=True
+                ).update(message=message)
                 if claimed != len(set(attachment_ids)):
                     raise ValidationFailed("Some files are unknown or already sent.", code="invalid_attachments")
                 message.loaded_attachments = list(Attachment.objects.filter(message=message).order_by("id"))
@@ -137,12 +157,15 @@ def message_send(
 STORED_FIELDS = [field.attname for field in Message._meta.concrete_fields if not field.generated]
 
 
-_STORE = ("SELECT * FROM messaging_message_store(%s::bigint, %s::bigint, %s::text, %s::text, %s::bigint, %s::text, "
-          "%s::timestamptz)")
+_STORE = (
+    "SELECT * FROM messaging_message_store(%s::bigint, %s::bigint, %s::text, %s::text, %s::bigint, %s::text, "
+    "%s::timestamptz)"
+)
 
 
-def _message_store(*, sender: User, conversation_id: int, type: str, content: str, reply_to_id,
-                   client_id) -> tuple[Message, list[int]]:
+def _message_store(
+    *, sender: User, conversation_id: int, type: str, content: str, reply_to_id: int | None, client_id: str | None
+) -> tuple[Message, list[int]]:
     """The hot path of every send: one call of the database function `messaging_message_store`
     (messaging/sql/message_store.sql), which locks the conversation, checks membership and the reply
     after the lock, takes the next `seq` and the message id, moves the sender's pointers, stores the
@@ -155,21 +178,49 @@ def _message_store(*, sender: User, conversation_id: int, type: str, content: st
     with prepared_cursor() as cursor:  # planned once per pooled connection, not on every send
         cursor.execute(_STORE, [conversation_id, sender.pk, type, content, reply_to_id, client_id, now])
         row = cursor.fetchone()
-    return _stored(row, sender=sender, conversation_id=conversation_id, type=type, content=content,
-                   reply_to_id=reply_to_id, client_id=client_id, created_at=now)
+    return _stored(
+        row,
+        sender=sender,
+        conversation_id=conversation_id,
+        type=type,
+        content=content,
+        reply_to_id=reply_to_id,
+        client_id=client_id,
+        created_at=now,
+    )
 
 
-def _stored(row, *, sender: User, conversation_id: int, type: str, content: str, reply_to_id, client_id,
-            created_at) -> tuple[Message, list[int]]:
+def _stored(
+    row: Any,  # the function's one row (a tuple), from either driver cursor
+    *,
+    sender: User,
+    conversation_id: int,
+    type: str,
+    content: str,
+    reply_to_id: int | None,
+    client_id: str | None,
+    created_at: datetime,
+) -> tuple[Message, list[int]]:
     """The message the database function stored (404 / 400 when it stored none), and who to push it to."""
     is_member, reply_ok, seq, message_id, member_ids = row
     if not is_member:
         raise NotFound("Conversation not found.")
     if not reply_ok:
         raise ValidationFailed("You can only reply to a message of this conversation.", code="invalid_reply_to")
-    stored = {"id": message_id, "conversation_id": conversation_id, "seq": seq, "sender_id": sender.pk, "type": type,
-              "content": content, "reply_to_id": reply_to_id, "client_id": client_id, "created_at": created_at,
-              "edited_at": None, "deleted_at": None, "deleted_by_id": None}
+    stored = {
+        "id": message_id,
+        "conversation_id": conversation_id,
+        "seq": seq,
+        "sender_id": sender.pk,
+        "type": type,
+        "content": content,
+        "reply_to_id": reply_to_id,
+        "client_id": client_id,
+        "created_at": created_at,
+        "edited_at": None,
+        "deleted_at": None,
+        "deleted_by_id": None,
+    }
     message = Message.from_db(connection.alias, STORED_FIELDS, [stored[name] for name in STORED_FIELDS])
     message.sender = sender
     message.loaded_attachments = []
@@ -177,8 +228,13 @@ def _stored(row, *, sender: User, conversation_id: int, type: str, content: str,
 
 
 async def amessage_send(
-    *, sender: User, conversation: Conversation, content: str = "", type: str = MessageType.TEXT,
-    reply_to_id: int | None = None, client_id: str | None = None,
+    *,
+    sender: User,
+    conversation: Conversation,
+    content: str = "",
+    type: str = MessageType.TEXT,
+    reply_to_id: int | None = None,
+    client_id: str | None = None,
 ) -> tuple[Message, bool]:
     """`message_send` on the event loop (the socket's `send_message`; no files): the same checks and
     the same database function, awaited on the loop's own connection (`core.async_db`) instead of
@@ -189,24 +245,48 @@ async def amessage_send(
     now = timezone.now()
     try:
         async with async_db.cursor() as cursor:  # prepared once per pooled connection
-            await cursor.execute(_STORE, [conversation.pk, sender.pk, type, content, reply_to_id, client_id, now],
-                                 prepare=True)
+            await cursor.execute(
+                _STORE, [conversation.pk, sender.pk, type, content, reply_to_id, client_id, now], prepare=True
+            )
             row = await cursor.fetchone()
     except psycopg.errors.UniqueViolation:
         if client_id is None:
             raise
-        return await _first_send(sender=sender, conversation=conversation, content=content, type=type,
-                                 reply_to_id=reply_to_id, client_id=client_id)
-    message, member_ids = _stored(row, sender=sender, conversation_id=conversation.pk, type=type, content=content,
-                                  reply_to_id=reply_to_id, client_id=client_id, created_at=now)
-    await apublish(members_group(conversation.pk), conversation_message(
-        conversation.pk, member_ids, events.MESSAGE_RECEIVED, events.message_payload(message), monitors=True,
-        seq=message.seq, sender_id=message.sender_id))
+        return await _first_send(
+            sender=sender,
+            conversation=conversation,
+            content=content,
+            type=type,
+            reply_to_id=reply_to_id,
+            client_id=client_id,
+        )
+    message, member_ids = _stored(
+        row,
+        sender=sender,
+        conversation_id=conversation.pk,
+        type=type,
+        content=content,
+        reply_to_id=reply_to_id,
+        client_id=client_id,
+        created_at=now,
+    )
+    await apublish(
+        members_group(conversation.pk),
+        conversation_message(
+            conversation.pk,
+            member_ids,
+            events.MESSAGE_RECEIVED,
+            events.message_payload(message),
+            monitors=True,
+            seq=message.seq,
+            sender_id=message.sender_id,
+        ),
+    )
     return message, True
 
 
 @in_db_thread
-def _first_send(**fields) -> tuple[Message, bool]:
+def _first_send(**fields: Any) -> tuple[Message, bool]:
     """`message_send` on a database thread, with the message's files loaded for its payload."""
     message, created = message_send(**fields)
     if getattr(message, "loaded_attachments", None) is None:
@@ -231,8 +311,11 @@ def message_edit(*, actor: User, message: Message, content: str) -> Message:
         raise Forbidden("System messages cannot be edited.")
     limit = timedelta(milliseconds=settings.MESSAGE_EDIT_TIME_LIMIT)
     if timezone.now() - message.created_at > limit:
-        raise Forbidden("This message can no longer be edited.", code="edit_window_passed",
-                        details={"limit_ms": settings.MESSAGE_EDIT_TIME_LIMIT})
+        raise Forbidden(
+            "This message can no longer be edited.",
+            code="edit_window_passed",
+            details={"limit_ms": settings.MESSAGE_EDIT_TIME_LIMIT},
+        )
     content = content_clean(content)
     if not content:
         raise ValidationFailed("A message needs content.", code="empty_message")
@@ -246,8 +329,9 @@ def message_edit(*, actor: User, message: Message, content: str) -> Message:
 @transaction.atomic
 def message_delete(*, actor: User, message: Message) -> Message:
     """Soft delete by the sender, or by monitoring staff in scope. The row stays for audit."""
-    message = (Message.objects.select_for_update(of=("self",)).select_related("sender", "conversation")
-               .get(pk=message.pk))
+    message = (
+        Message.objects.select_for_update(of=("self",)).select_related("sender", "conversation").get(pk=message.pk)
+    )
     is_participant = Participant.objects.filter(conversation_id=message.conversation_id, user=actor).exists()
     may_moderate = conversation_can_monitor(actor, message.conversation)
     if not is_participant and not may_moderate:
@@ -271,12 +355,17 @@ def _message_type_for(mime_types: list[str]) -> str:
 
 
 class _DuplicateSend(Exception):
-    def __init__(self, message: Message):
+    def __init__(self, message: Message) -> None:
         self.message = message
 
 
 def message_send_with_files(
-    *, sender: User, conversation: Conversation, files, content: str = "", client_id: str | None = None
+    *,
+    sender: User,
+    conversation: Conversation,
+    files: Sequence[UploadedFile],
+    content: str = "",
+    client_id: str | None = None,
 ) -> tuple[Message, bool]:
     """Check every file, store it under a random key, and send one message carrying them all."""
     if client_id:
@@ -293,13 +382,24 @@ def message_send_with_files(
             for item in checked:
                 stored = store_upload(item, prefix=f"conversations/{conversation.pk}")
                 stored_keys += [k for k in (stored.key, stored.thumbnail_key) if k]
-                attachments.append(Attachment(
-                    uploaded_by=sender, file_key=stored.key, thumbnail_key=stored.thumbnail_key,
-                    file_name=item.name, mime_type=item.mime_type, size=item.size, width=item.width, height=item.height,
-                ))
+                attachments.append(
+                    Attachment(
+                        uploaded_by=sender,
+                        file_key=stored.key,
+                        thumbnail_key=stored.thumbnail_key,
+                        file_name=item.name,
+                        mime_type=item.mime_type,
+                        size=item.size,
+                        width=item.width,
+                        height=item.height,
+                    )
+                )
             Attachment.objects.bulk_create(attachments)
             message, created = message_send(
-                sender=sender, conversation=conversation, content=content, client_id=client_id,
+                sender=sender,
+                conversation=conversation,
+                content=content,
+                client_id=client_id,
                 type=_message_type_for([item.mime_type for item in checked]),
                 attachment_ids=[a.pk for a in attachments],
             )

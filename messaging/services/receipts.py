@@ -37,7 +37,8 @@ def _advance_pointer(*, user: User, conversation_id: int, seq: int, field: str, 
         count = updated.update(
             last_read_seq=seq,
             last_delivered_seq=Case(
-                When(last_delivered_seq__lt=seq, then=Value(seq)), default=F("last_delivered_seq"),
+                When(last_delivered_seq__lt=seq, then=Value(seq)),
+                default=F("last_delivered_seq"),
                 output_field=PositiveBigIntegerField(),
             ),
         )
@@ -51,11 +52,14 @@ def _advance_pointer(*, user: User, conversation_id: int, seq: int, field: str, 
 
 
 def _read_up_to(user: User, conversation: Conversation, seq: int, *, not_found: str) -> int:
-    membership = _advance_pointer(user=user, conversation_id=conversation.pk, seq=seq, field="last_read_seq",
-                                  not_found=not_found)
+    membership = _advance_pointer(
+        user=user, conversation_id=conversation.pk, seq=seq, field="last_read_seq", not_found=not_found
+    )
     if membership is not None:
         broadcast_to_members(
-            conversation.pk, participant_user_ids(conversation.pk), events.MESSAGE_READ,
+            conversation.pk,
+            participant_user_ids(conversation.pk),
+            events.MESSAGE_READ,
             {"conversation_id": conversation.pk, "user_id": user.pk, "seq": membership.last_read_seq},
         )
         return membership.last_read_seq
@@ -94,11 +98,16 @@ def conversations_mark_all_read(*, user: User) -> list[tuple[int, int]]:
         moved = sorted(cursor.fetchall())
     members: dict[int, list[int]] = {conversation_id: [] for conversation_id, _ in moved}
     for conversation_id, user_id in Participant.objects.filter(conversation_id__in=list(members)).values_list(
-            "conversation_id", "user_id"):
+        "conversation_id", "user_id"
+    ):
         members[conversation_id].append(user_id)
     for conversation_id, seq in moved:
-        broadcast_to_members(conversation_id, members[conversation_id], events.MESSAGE_READ,
-                             {"conversation_id": conversation_id, "user_id": user.pk, "seq": seq})
+        broadcast_to_members(
+            conversation_id,
+            members[conversation_id],
+            events.MESSAGE_READ,
+            {"conversation_id": conversation_id, "user_id": user.pk, "seq": seq},
+        )
     return moved
 
 
@@ -109,8 +118,12 @@ def conversation_clear_history(*, user: User, conversation: Conversation) -> int
 
     The user's other devices hear `conversation_cleared` (they drop the hidden history); a moved
     read pointer is announced like any read (`message_read`)."""
-    membership = (Participant.objects.select_for_update(of=("self",)).select_related("conversation")
-                  .filter(conversation_id=conversation.pk, user=user).first())
+    membership = (
+        Participant.objects.select_for_update(of=("self",))
+        .select_related("conversation")
+        .filter(conversation_id=conversation.pk, user=user)
+        .first()
+    )
     if membership is None:
         raise NotFound("Conversation not found.")
     seq = membership.conversation.last_seq
@@ -120,8 +133,12 @@ def conversation_clear_history(*, user: User, conversation: Conversation) -> int
         last_delivered_seq=Greatest(F("last_delivered_seq"), Value(seq)),
     )
     if membership.last_read_seq < seq:
-        broadcast_to_members(conversation.pk, participant_user_ids(conversation.pk), events.MESSAGE_READ,
-                             {"conversation_id": conversation.pk, "user_id": user.pk, "seq": seq})
+        broadcast_to_members(
+            conversation.pk,
+            participant_user_ids(conversation.pk),
+            events.MESSAGE_READ,
+            {"conversation_id": conversation.pk, "user_id": user.pk, "seq": seq},
+        )
     broadcast_to_users([user.pk], events.CONVERSATION_CLEARED, {"conversation_id": conversation.pk, "cleared_seq": seq})
     return seq
 
@@ -163,16 +180,30 @@ def deliveries_record(*, reached: dict[tuple[int, int], int]) -> list[tuple[int,
     keys = sorted(reached)
     moved = []
     for start in range(0, len(keys), DELIVERIES_CHUNK):
-        chunk = keys[start:start + DELIVERIES_CHUNK]
+        chunk = keys[start : start + DELIVERIES_CHUNK]
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_MOVE_DELIVERED, [[user_id for user_id, _ in chunk],
-                                             [conversation_id for _, conversation_id in chunk],
-                                             [reached[k] for k in chunk]])
+            cursor.execute(
+                _MOVE_DELIVERED,
+                [
+                    [user_id for user_id, _ in chunk],
+                    [conversation_id for _, conversation_id in chunk],
+                    [reached[k] for k in chunk],
+                ],
+            )
             moved += cursor.fetchall()
-    publish_on_commit([
-        (members_group(conversation_id), conversation_message(
-            conversation_id, sender_ids, events.MESSAGE_DELIVERED,
-            {"conversation_id": conversation_id, "user_id": user_id, "seq": seq}))
-        for conversation_id, user_id, seq, sender_ids in moved if sender_ids
-    ])
+    publish_on_commit(
+        [
+            (
+                members_group(conversation_id),
+                conversation_message(
+                    conversation_id,
+                    sender_ids,
+                    events.MESSAGE_DELIVERED,
+                    {"conversation_id": conversation_id, "user_id": user_id, "seq": seq},
+                ),
+            )
+            for conversation_id, user_id, seq, sender_ids in moved
+            if sender_ids
+        ]
+    )
     return [(conversation_id, user_id, seq) for conversation_id, user_id, seq, _ in moved]

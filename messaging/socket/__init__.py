@@ -1,16 +1,20 @@
 """The socket's helpers: auth, the Redis registry shared by every process, batched receipts."""
 
 import asyncio
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 
-class PerLoop:
+class PerLoop(Generic[T]):
     """One `factory()` per running event loop (daphne runs one; each test runs its own)."""
 
-    def __init__(self, factory):
+    def __init__(self, factory: Callable[[], T]) -> None:
         self.factory = factory
-        self.instances: dict[asyncio.AbstractEventLoop, object] = {}
+        self.instances: dict[asyncio.AbstractEventLoop, T] = {}
 
-    def get(self):
+    def get(self) -> T:
         loop = asyncio.get_running_loop()
         found = self.instances.get(loop)
         if found is None:

@@ -10,26 +10,30 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
+from core.asgi_types import ASGIApp, Receive, Scope, Send
 from core.authentication import token_matches_user
 from core.db import in_db_thread
 
 
-def token_from_scope(scope) -> str | None:
+def token_from_scope(scope: Scope) -> str | None:
+    name: bytes
+    value: bytes
     for name, value in scope.get("headers", []):
         if name == b"authorization":
             scheme, _, token = value.decode("latin-1").partition(" ")
             if scheme.lower() == "bearer" and token.strip():
                 return token.strip()
-    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
+    query: bytes = scope.get("query_string", b"")
+    values = parse_qs(query.decode("latin-1")).get("token")
     return values[0] if values else None
 
 
 @in_db_thread
-def user_for_token(raw: str | None):
+def user_for_token(raw: str | None) -> User | AnonymousUser:
     if not raw or len(raw) > 4096:
         return AnonymousUser()
     try:
-        token = AccessToken(raw)
+        token = AccessToken(raw)  # type: ignore[arg-type]  # simplejwt annotates the raw token as a Token
     except TokenError:
         return AnonymousUser()
     try:
@@ -40,7 +44,9 @@ def user_for_token(raw: str | None):
     return user if user is not None and token_matches_user(token, user) else AnonymousUser()
 
 
-def origin_from_scope(scope) -> str | None:
+def origin_from_scope(scope: Scope) -> str | None:
+    name: bytes
+    value: bytes
     for name, value in scope.get("headers", []):
         if name == b"origin":
             return value.decode("latin-1")
@@ -60,11 +66,11 @@ def _origin_key(origin: str) -> tuple[str, str, int] | None:
 
 
 @lru_cache(maxsize=16)
-def _allowed_keys(origins: tuple[str, ...]) -> frozenset:
+def _allowed_keys(origins: tuple[str, ...]) -> frozenset[tuple[str, str, int]]:
     return frozenset(key for key in map(_origin_key, origins) if key is not None)
 
 
-def origin_allowed(scope) -> bool:
+def origin_allowed(scope: Scope) -> bool:
     """Configured front-end origins, the server's own pages (the staff console), or no Origin at
     all (mobile apps and servers send none; browsers always do). An origin is scheme, host and
     port: `http://own-host` is not `https://own-host`. The server's own scheme is the one the socket
@@ -82,12 +88,14 @@ def origin_allowed(scope) -> bool:
     return host is not None and key == _origin_key(f"{own_scheme}://{host}")
 
 
-def socket_auth(inner):
+def socket_auth(inner: ASGIApp) -> ASGIApp:
     """Token sockets (apps) skip the session and cookie layers, which would otherwise run on
     every frame sent; cookie sockets (the staff console) go through them."""
-    with_token, with_session = JWTAuthMiddleware(inner), AuthMiddlewareStack(JWTAuthMiddleware(inner))
+    with_token: ASGIApp = JWTAuthMiddleware(inner)
+    # (Channels types its stack as an application of any ASGI version; it is an ASGI 3 one)
+    with_session: ASGIApp = AuthMiddlewareStack(JWTAuthMiddleware(inner))  # type: ignore[assignment]
 
-    async def app(scope, receive, send):
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
         chosen = with_token if token_from_scope(scope) is not None else with_session
         return await chosen(scope, receive, send)
 
@@ -98,10 +106,10 @@ class JWTAuthMiddleware:
     """Puts `scope["user"]`: the access token's user; without a token, the staff console's signed-in
     session user (set by Channels' AuthMiddleware around this one). 4401 when anonymous."""
 
-    def __init__(self, app):
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw = token_from_scope(scope)
         if raw is not None or not getattr(scope.get("user"), "is_authenticated", False):
             scope = dict(scope, user=await user_for_token(raw))

@@ -12,17 +12,17 @@ import logging
 
 from django.conf import settings
 
-from messaging import services
 from core.db import in_db_thread
+from messaging import services
 from messaging.socket import PerLoop
 
 logger = logging.getLogger("crm.socket")
 
 
 class _Batch:
-    def __init__(self):
+    def __init__(self) -> None:
         self.reached: dict[tuple[int, int], int] = {}
-        self.task: asyncio.Task | None = None
+        self.task: asyncio.Task[None] | None = None
 
 
 _batch = PerLoop(_Batch).get

@@ -11,7 +11,7 @@ HALF_LIFE = 2.0  # seconds
 
 
 class FloodGuard:
-    def __init__(self, limit: int):
+    def __init__(self, limit: int) -> None:
         self.limit = limit
         self.strikes = 0.0
         self.last = 0.0

@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any, Protocol, cast
 
 from channels.layers import get_channel_layer
 
+from accounts.models import User
 from core.db import in_db_thread
 from core.realtime import PROCESS_TAG, conversation_message, deliver_here, members_group, stop_delivering_here
 from messaging import events, selectors
@@ -41,6 +43,21 @@ READ_BACK_LIMIT = 1000  # messages read back at once; the next look reads the re
 YIELD_EVERY = 50  # events handed out before the hub lets the loop run other work
 
 
+class _Layer(Protocol):
+    """What the hub asks of channels_redis' layer (untyped; Channels' base class declares less)."""
+
+    async def new_channel(self, prefix: str = ...) -> str: ...
+    async def receive(self, channel: str) -> dict[str, Any]: ...
+    async def group_add(self, group: str, channel: str) -> None: ...
+    async def group_discard(self, group: str, channel: str) -> None: ...
+
+
+class _Socket(Protocol):
+    user: User
+
+    async def conversation_event(self, message: dict[str, Any]) -> None: ...
+
+
 @in_db_thread
 def _behind(seen: dict[int, int]) -> dict[int, int]:
     """{conversation id: seq handed out} of the conversations whose database seq is further."""
@@ -49,20 +66,28 @@ def _behind(seen: dict[int, int]) -> dict[int, int]:
 
 
 @in_db_thread
-def _missed(positions: dict[int, int]) -> list[dict]:
+def _missed(positions: dict[int, int]) -> list[dict[str, Any]]:
     return [
-        conversation_message(message.conversation_id, members, events.MESSAGE_RECEIVED, events.message_payload(message),
-                             monitors=True, seq=message.seq, sender_id=message.sender_id)
+        conversation_message(
+            message.conversation_id,
+            members,
+            events.MESSAGE_RECEIVED,
+            events.message_payload(message),
+            monitors=True,
+            seq=message.seq,
+            sender_id=message.sender_id,
+        )
         for message, members in selectors.messages_after(positions, limit=READ_BACK_LIMIT)
     ]
 
 
 class Hub:
-    def __init__(self):
-        self.layer = get_channel_layer()
-        self.sockets: dict[int, set] = {}  # conversation id → consumers of this process
+    def __init__(self) -> None:
+        self.layer = cast(_Layer, get_channel_layer())
+        self.sockets: dict[int, set[_Socket]] = {}  # conversation id → consumers of this process
         self.seen: dict[int, int] = {}  # conversation id → highest seq handed out (or known at join)
         self._channel: asyncio.Future[str] | None = None
+        self._tasks: tuple[asyncio.Task[None], ...] = ()  # held: the loop keeps only a weak reference to a task
 
     async def channel(self) -> str:
         """The hub's one channel, made once; a failure (Redis down) lets the next caller try again."""
@@ -72,11 +97,10 @@ class Hub:
 
     async def _open(self) -> str:
         channel = await self.layer.new_channel("hub.")
-        asyncio.create_task(self._run(channel))
-        asyncio.create_task(self._read_back())
+        self._tasks = (asyncio.create_task(self._run(channel)), asyncio.create_task(self._read_back()))
         return channel
 
-    async def join(self, conversation_id: int, consumer, last_seq: int | None = None) -> None:
+    async def join(self, conversation_id: int, consumer: _Socket, last_seq: int | None = None) -> None:
         """Hand this conversation's events to `consumer`, whose client has everything up to `last_seq`."""
         channel = await self.channel()
         if conversation_id not in self.sockets:
@@ -89,7 +113,7 @@ class Hub:
         # open while the first one's subscribe is still on its way to Redis.
         await self.layer.group_add(members_group(conversation_id), channel)
 
-    async def leave(self, conversation_id: int, consumer) -> None:
+    async def leave(self, conversation_id: int, consumer: _Socket) -> None:
         sockets = self.sockets.get(conversation_id)
         if sockets is None or consumer not in sockets:
             return
@@ -112,7 +136,7 @@ class Hub:
                 # handed out in slices, with the loop's other work (sends) in between.
                 await asyncio.sleep(0)
 
-    async def _hand_out(self, message: dict) -> None:
+    async def _hand_out(self, message: dict[str, Any]) -> None:
         conversation_id, seq = message["conversation_id"], message["seq"]
         sockets = self.sockets.get(conversation_id)
         if not sockets:

@@ -15,7 +15,7 @@ Message = TypeVar("Message")
 
 
 class SeqOrder(Generic[Message]):
-    def __init__(self):
+    def __init__(self) -> None:
         self.last: dict[int, int] = {}  # conversation → the last seq pushed (or known to the client)
         self.held: dict[int, dict[int, Message]] = {}  # conversation → seq → a message that overtook others
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
@@ -22,38 +23,66 @@ from messaging.socket import deliveries
 from messaging.socket.hub import hub
 from messaging.socket.ordering import SeqOrder
 
+if TYPE_CHECKING:
+    from messaging.socket.consumer_state import ConsumerState
+else:
+    ConsumerState = object
+
 logger = logging.getLogger("crm.socket")
 
 # Server → client events (spec section 4), plus the protocol's own `ack` and `error`.
 SERVER_EVENTS = (
-    "message_received", "message_edited", "message_deleted", "message_delivered", "message_read",
-    "conversation_created", "conversation_updated", "user_joined_conversation", "user_left_conversation",
-    "user_typing_start", "user_typing_stop", "user_status_changed", "system_announcement",
-    "notification_received", "file_upload_progress", "conversation_cleared",
+    "message_received",
+    "message_edited",
+    "message_deleted",
+    "message_delivered",
+    "message_read",
+    "conversation_created",
+    "conversation_updated",
+    "user_joined_conversation",
+    "user_left_conversation",
+    "user_typing_start",
+    "user_typing_stop",
+    "user_status_changed",
+    "system_announcement",
+    "notification_received",
+    "file_upload_progress",
+    "conversation_cleared",
 )
 _OWN_ECHO = ("user_typing_start", "user_typing_stop", "file_upload_progress")  # never sent back to their author
 
 
 @in_db_thread
-def _read_back(conversation_id: int, after: int, up_to: int) -> list[tuple[int, dict]]:
+def _read_back(conversation_id: int, after: int, up_to: int) -> list[tuple[int, dict[str, Any]]]:
     """(seq, event) of the messages a socket waits for, as the hub hands them out."""
-    return [(m.seq, {"conversation_id": m.conversation_id, "seq": m.seq, "sender_id": m.sender_id,
-                     "frame": event_frame(events.MESSAGE_RECEIVED, events.message_payload(m))})
-            for m in selectors.messages_between(conversation_id, after=after, up_to=up_to)]
+    return [
+        (
+            m.seq,
+            {
+                "conversation_id": m.conversation_id,
+                "seq": m.seq,
+                "sender_id": m.sender_id,
+                "frame": event_frame(events.MESSAGE_RECEIVED, events.message_payload(m)),
+            },
+        )
+        for m in selectors.messages_between(conversation_id, after=after, up_to=up_to)
+    ]
 
 
-class EventDelivery:
+class EventDelivery(ConsumerState):
     """The consumer's side that pushes. State, set up in `connect`: `member_of` (conversations whose
     events this socket gets as a participant), `monitoring` (joined read-only by monitoring staff),
-    `joined` (ephemeral traffic wanted), `order` (what was pushed, what is held)."""
+    `joined` (ephemeral traffic wanted), `order` (what was pushed, what is held), `gap_fills` (the
+    gap reads under way)."""
 
     def _start_delivery(self) -> None:
         self.member_of: set[int] = set()
         self.monitoring: set[int] = set()
         self.joined: set[int] = set()
-        self.order: SeqOrder[dict] = SeqOrder()
+        self.order: SeqOrder[dict[str, Any]] = SeqOrder()
+        self.gap_fills: set[asyncio.Task[None]] = set()
 
-    async def realtime_event(self, message):
+    async def realtime_event(self, message: dict[str, Any]) -> None:
         """An event for this user alone (or for sockets that joined a conversation)."""
         event, data = message["event"], message["data"]
         if event in _OWN_ECHO and data.get("user_id") == self.user.pk:
@@ -64,7 +93,7 @@ class EventDelivery:
             await self._forget(data["conversation_id"])
         await self.send_json({"event": event, "data": data})
 
-    async def conversation_event(self, message):
+    async def conversation_event(self, message: dict[str, Any]) -> None:
         """A conversation's event, published once for all its members as a ready-made frame (the
         process's hub hands it to each of its sockets in that conversation)."""
         conversation_id = message["conversation_id"]
@@ -76,13 +105,18 @@ class EventDelivery:
         for each in pushed:
             await self._emit(each)
         if gap:
-            asyncio.create_task(self._fill_gap(conversation_id))
+            self._fill_gap_later(conversation_id)
 
-    async def gap_wait(self):
+    def _fill_gap_later(self, conversation_id: int) -> None:
+        task = asyncio.create_task(self._fill_gap(conversation_id))
+        self.gap_fills.add(task)  # held until done: the loop keeps only a weak reference to a task
+        task.add_done_callback(self.gap_fills.discard)
+
+    async def gap_wait(self) -> None:
         """How long a gap may take to fill itself (the late event arriving) before it is read back."""
         await asyncio.sleep(settings.SOCKET_GAP_WAIT_MS / 1000)
 
-    async def _fill_gap(self, conversation_id: int):
+    async def _fill_gap(self, conversation_id: int) -> None:
         """A later message overtook an earlier one: wait briefly, then read the gap from the database."""
         await self.gap_wait()
         gap = self.order.gap(conversation_id)
@@ -93,42 +127,42 @@ class EventDelivery:
         except Exception as exc:  # PostgreSQL away: keep what is held, try again after the next wait
             if unavailable(exc, "socket gap fill") is None:
                 logger.exception("socket gap fill failed")
-            asyncio.create_task(self._fill_gap(conversation_id))
+            self._fill_gap_later(conversation_id)
             return
         pushed, still_open = self.order.fill(conversation_id, rows)
         for message in pushed:
             await self._emit(message)
         if still_open:
-            asyncio.create_task(self._fill_gap(conversation_id))
+            self._fill_gap_later(conversation_id)
 
-    async def _emit(self, message: dict):
+    async def _emit(self, message: dict[str, Any]) -> None:
         await self.send(text_data=message["frame"])
         if message["sender_id"] != self.user.pk:  # (a monitor's note moves nothing: services.deliveries_record)
             deliveries.note(self.user.pk, message["conversation_id"], message["seq"])
 
-    async def _subscribe(self, conversation_id: int):
+    async def _subscribe(self, conversation_id: int) -> None:
         """Message events of a conversation this user takes part in, joined or not."""
         if conversation_id not in self.member_of:
             self.member_of.add(conversation_id)
             await hub().join(conversation_id, self, self.order.last.get(conversation_id))
 
-    async def _monitor(self, conversation_id: int):
+    async def _monitor(self, conversation_id: int) -> None:
         """Message events of a conversation joined read-only, until `leave_conversation`."""
         if conversation_id not in self.monitoring:
             self.monitoring.add(conversation_id)
             await hub().join(conversation_id, self)
 
-    async def _unmonitor(self, conversation_id: int):
+    async def _unmonitor(self, conversation_id: int) -> None:
         if conversation_id in self.monitoring:
             self.monitoring.discard(conversation_id)
             await self._unsubscribe_members(conversation_id)
 
-    async def _unsubscribe_members(self, conversation_id: int):
+    async def _unsubscribe_members(self, conversation_id: int) -> None:
         if conversation_id not in self.member_of and conversation_id not in self.monitoring:
             self.order.forget(conversation_id)
             await hub().leave(conversation_id, self)
 
-    async def _forget(self, conversation_id: int):
+    async def _forget(self, conversation_id: int) -> None:
         """Removed from the conversation (or closing): no more of its events on this socket."""
         self.member_of.discard(conversation_id)
         self.monitoring.discard(conversation_id)

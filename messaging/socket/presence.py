@@ -34,8 +34,8 @@ async def went_offline(user_id: int) -> None:
 
 
 class _Beat:
-    def __init__(self):
-        self.task: asyncio.Task | None = None
+    def __init__(self) -> None:
+        self.task: asyncio.Task[None] | None = None
 
 
 _beat = PerLoop(_Beat).get

@@ -25,10 +25,13 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Mapping
+from typing import Any, Protocol, cast
 
 import redis
 import redis.asyncio as aioredis
 from django.conf import settings
+from redis.asyncio.client import Pipeline
 
 from messaging.socket import PerLoop
 
@@ -75,15 +78,35 @@ return users
 """
 
 
-_client = PerLoop(lambda: aioredis.Redis.from_url(settings.REDIS_URL, decode_responses=True)).get
+class AsyncRedis(Protocol):
+    """The commands used here, as redis.asyncio runs them: redis-py types its asyncio client with
+    its sync one's signatures (results "Awaitable[T] | T", arguments str only)."""
+
+    async def eval(self, script: str, numkeys: int, *keys_and_args: str | int) -> Any: ...
+    async def get(self, name: str) -> str | None: ...
+    async def set(self, name: str, value: str, *, ex: int | None = None, px: int | None = None) -> Any: ...
+    async def delete(self, *names: str) -> int: ...
+    async def zadd(self, name: str, mapping: Mapping[str, int | float]) -> int: ...
+    async def zcount(self, name: str, min: int | str, max: int | str) -> int: ...
+    async def zremrangebyscore(self, name: str, min: int | str, max: int | str) -> int: ...
+    async def zrange(self, name: str, start: int, end: int) -> list[str]: ...
+    async def zcard(self, name: str) -> int: ...
+    def pipeline(self, transaction: bool = True) -> Pipeline: ...
 
 
-def redis_client() -> aioredis.Redis:
+def _new_client() -> AsyncRedis:
+    return cast(AsyncRedis, aioredis.Redis.from_url(settings.REDIS_URL, decode_responses=True))
+
+
+_client = PerLoop(_new_client).get
+
+
+def redis_client() -> AsyncRedis:
     """One client per event loop (daphne has one; tests make one per test)."""
     return _client()
 
 
-def _key(*parts) -> str:
+def _key(*parts: object) -> str:
     return ":".join([settings.REDIS_NAMESPACE, "ws", *map(str, parts)])
 
 
@@ -98,7 +121,7 @@ def _now_ms() -> int:
 class _Node:
     """This event loop's sockets, as the registry knows them (one loop per server process)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.id = uuid.uuid4().hex[:16]
         self.sockets: dict[str, int] = {}  # channel → user id
         _nodes.append(self.id)
@@ -116,7 +139,7 @@ def _mark_nodes_dead() -> None:
         return
     try:
         client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
-        client.zadd(_key("processes"), {node: 0 for node in _nodes})
+        client.zadd(_key("processes"), dict.fromkeys(_nodes, 0))
         client.close()
     except Exception:  # Redis gone too: the process simply expires
         pass
@@ -131,9 +154,20 @@ async def connection_open(user_id: int, channel: str) -> int | None:
     user's live sockets, this one included."""
     node, now = _node(), _now_ms()
     count = await redis_client().eval(
-        _CONNECT, 4, _key("sockets", user_id), _key("stats", "sockets"), _key("processes"), _key("process", node.id),
-        now, now + _ttl_ms(), settings.SOCKET_MAX_CONNECTIONS_PER_USER, _member(node, channel), _ttl_ms() * 2,
-        f"{user_id}|{channel}", node.id, now + NODE_TTL_MS,
+        _CONNECT,
+        4,
+        _key("sockets", user_id),
+        _key("stats", "sockets"),
+        _key("processes"),
+        _key("process", node.id),
+        now,
+        now + _ttl_ms(),
+        settings.SOCKET_MAX_CONNECTIONS_PER_USER,
+        _member(node, channel),
+        _ttl_ms() * 2,
+        f"{user_id}|{channel}",
+        node.id,
+        now + NODE_TTL_MS,
     )
     if count == -1:
         return None
@@ -169,8 +203,9 @@ async def node_beat() -> list[int]:
     client = redis_client()
     if await client.zadd(_key("processes"), {node.id: now + NODE_TTL_MS}) and node.sockets:
         # Declared dead while alive (a stall longer than NODE_TTL_MS) and cleared: register again.
-        logger.warning("socket registry lost this process; registering its sockets again",
-                       extra={"sockets": len(node.sockets)})
+        logger.warning(
+            "socket registry lost this process; registering its sockets again", extra={"sockets": len(node.sockets)}
+        )
         pipe = client.pipeline()
         for channel, user_id in node.sockets.items():
             pipe.zadd(_key("sockets", user_id), {_member(node, channel): now + _ttl_ms()})
@@ -181,7 +216,7 @@ async def node_beat() -> list[int]:
     if not touched:
         return []
     counts = await asyncio.gather(*[live_socket_count(user_id) for user_id in touched])
-    return [user_id for user_id, count in zip(touched, counts) if count == 0]
+    return [user_id for user_id, count in zip(touched, counts, strict=True) if count == 0]
 
 
 async def live_socket_count(user_id: int) -> int:
@@ -216,12 +251,12 @@ async def presence_of(user_ids: list[int]) -> dict[int, str]:
 class _Rates:
     """One process's view of this second's frames per user."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.window = 0
         self.here: dict[int, int] = {}  # frames this process saw
         self.synced: dict[int, int] = {}  # of those, already added to Redis
         self.elsewhere: dict[int, int] = {}  # other processes' frames, as of the last sync
-        self.task: asyncio.Task | None = None
+        self.task: asyncio.Task[None] | None = None
 
 
 _rates = PerLoop(_Rates).get
@@ -268,18 +303,18 @@ async def _rates_sync(rates: _Rates) -> None:
     except Exception:
         return  # Redis unreachable: each process still holds its own count to the limit
     if rates.window == window:
-        for user_id, total in zip(added, totals):
+        for user_id, total in zip(added, totals, strict=True):
             rates.elsewhere[user_id] = int(total) - rates.synced[user_id]
 
 
-async def upload_start(user_id: int, conversation_id: int, intent: dict) -> str:
+async def upload_start(user_id: int, conversation_id: int, intent: dict[str, Any]) -> str:
     upload_id = uuid.uuid4().hex
     payload = json.dumps({"user_id": user_id, "conversation_id": conversation_id, **intent})
     await redis_client().set(_key("upload", upload_id), payload, ex=3600)
     return upload_id
 
 
-async def upload_get(upload_id: str) -> dict | None:
+async def upload_get(upload_id: str) -> dict[str, Any] | None:
     raw = await redis_client().get(_key("upload", str(upload_id)[:64]))
     return json.loads(raw) if raw else None
 
@@ -292,7 +327,7 @@ async def conversation_touch(conversation_id: int) -> None:
     await redis_client().zadd(_key("stats", "conversations"), {str(conversation_id): _now_ms()})
 
 
-async def stats() -> dict:
+async def stats() -> dict[str, int]:
     client = redis_client()
     now = _now_ms()
     await client.zremrangebyscore(_key("stats", "sockets"), "-inf", now)

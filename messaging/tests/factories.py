@@ -7,12 +7,15 @@ from messaging.models import Conversation, ConversationType, Participant, Partic
 def make_conversation(*users, title: str = "", office=None) -> Conversation:
     """A group conversation of these users (the first is its admin), bypassing contact rules."""
     conversation = Conversation.objects.create(
-        type=ConversationType.GROUP, title=title, office=office or users[0].office,
-        created_by=users[0], last_activity_at=timezone.now(),
+        type=ConversationType.GROUP,
+        title=title,
+        office=office or users[0].office,
+        created_by=users[0],
+        last_activity_at=timezone.now(),
     )
     roles = [ParticipantRole.ADMIN] + [ParticipantRole.MEMBER] * (len(users) - 1)
     Participant.objects.bulk_create(
-        [Participant(conversation=conversation, user=user, role=role) for user, role in zip(users, roles)]
+        [Participant(conversation=conversation, user=user, role=role) for user, role in zip(users, roles, strict=True)]
     )
     return conversation
 

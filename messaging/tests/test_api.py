@@ -26,26 +26,45 @@ def chat(office, consultant, receptionist):
 
 
 def test_send_over_rest_returns_the_message(client_for, consultant, chat):
-    response = client_for(consultant).post("/api/v1/messages", {"conversation_id": chat.id, "content": "hi there", "client_id": "c-1"})
+    response = client_for(consultant).post(
+        "/api/v1/messages", {"conversation_id": chat.id, "content": "hi there", "client_id": "c-1"}
+    )
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"id", "conversation_id", "seq", "sender_id", "sender", "type", "content", "reply_to_id",
-                         "attachments", "created_at", "edited_at", "deleted"}
+    assert set(body) == {
+        "id",
+        "conversation_id",
+        "seq",
+        "sender_id",
+        "sender",
+        "type",
+        "content",
+        "reply_to_id",
+        "attachments",
+        "created_at",
+        "edited_at",
+        "deleted",
+    }
     assert body["seq"] == 4 and body["sender"]["email"] == consultant.email
-    repeat = client_for(consultant).post("/api/v1/messages", {"conversation_id": chat.id, "content": "hi there", "client_id": "c-1"})
+    repeat = client_for(consultant).post(
+        "/api/v1/messages", {"conversation_id": chat.id, "content": "hi there", "client_id": "c-1"}
+    )
     assert repeat.status_code == 200 and repeat.json()["id"] == body["id"]
 
 
-@pytest.mark.parametrize("payload, status, code", [
-    ({"content": "x"}, 400, "validation_error"),
-    ({"conversation_id": "abc", "content": "x"}, 400, "validation_error"),
-    ({"conversation_id": 999999, "content": "x"}, 404, "not_found"),
-    ({"content": "x" * 10001}, 400, "message_too_long"),
-    ({"content": ""}, 400, "empty_message"),
-    ({"content": "x", "type": "system"}, 400, "validation_error"),
-    ({"content": "x", "client_id": "c" * 65}, 400, "validation_error"),
-    ({"content": "x", "reply_to_id": 999999}, 400, "invalid_reply_to"),
-])
+@pytest.mark.parametrize(
+    "payload, status, code",
+    [
+        ({"content": "x"}, 400, "validation_error"),
+        ({"conversation_id": "abc", "content": "x"}, 400, "validation_error"),
+        ({"conversation_id": 999999, "content": "x"}, 404, "not_found"),
+        ({"content": "x" * 10001}, 400, "message_too_long"),
+        ({"content": ""}, 400, "empty_message"),
+        ({"content": "x", "type": "system"}, 400, "validation_error"),
+        ({"content": "x", "client_id": "c" * 65}, 400, "validation_error"),
+        ({"content": "x", "reply_to_id": 999999}, 400, "invalid_reply_to"),
+    ],
+)
 def test_bad_sends(client_for, consultant, chat, payload, status, code):
     if "conversation_id" not in payload and payload != {"content": "x"}:
         payload = {"conversation_id": chat.id, **payload}
@@ -97,7 +116,9 @@ def test_conversation_list_query_count_is_fixed(rows, client_for, consultant, of
 
 
 @pytest.mark.parametrize("rows", [3, 40])
-def test_message_page_query_count_is_fixed(rows, client_for, consultant, receptionist, office, django_assert_num_queries):
+def test_message_page_query_count_is_fixed(
+    rows, client_for, consultant, receptionist, office, django_assert_num_queries
+):
     conversation = make_conversation(consultant, receptionist, office=office)
     for n in range(rows):
         send(consultant, conversation, f"m{n}")
@@ -109,14 +130,20 @@ def test_message_page_query_count_is_fixed(rows, client_for, consultant, recepti
 
 
 @pytest.mark.parametrize("rows", [3, 12])
-def test_message_page_with_files_adds_no_query(rows, client_for, consultant, receptionist, office, django_assert_num_queries):
+def test_message_page_with_files_adds_no_query(
+    rows, client_for, consultant, receptionist, office, django_assert_num_queries
+):
     conversation = make_conversation(consultant, receptionist, office=office)
     for n in range(rows):
-        message_send_with_files(sender=consultant, conversation=conversation, files=[SimpleUploadedFile(f"{n}.png", png_bytes())])
+        message_send_with_files(
+            sender=consultant, conversation=conversation, files=[SimpleUploadedFile(f"{n}.png", png_bytes())]
+        )
     client = client_for(consultant)
     with django_assert_num_queries(2):
         response = client.get(f"/api/v1/conversations/{conversation.id}/messages?limit=100")
-    assert all(len(m["attachments"]) == 1 for m in response.json()["results"]) and len(response.json()["results"]) == rows
+    assert (
+        all(len(m["attachments"]) == 1 for m in response.json()["results"]) and len(response.json()["results"]) == rows
+    )
 
 
 def test_message_page_is_the_event_representation(client_for, consultant, receptionist, office):
@@ -126,12 +153,23 @@ def test_message_page_is_the_event_representation(client_for, consultant, recept
     send(receptionist, conversation, "a reply", reply_to_id=first.id)
     services.message_edit(actor=consultant, message=first, content="first, edited")
     services.message_delete(actor=receptionist, message=send(receptionist, conversation, "gone"))
-    message_send_with_files(sender=consultant, conversation=conversation, content="two files",
-                            files=[SimpleUploadedFile("a.png", png_bytes()), SimpleUploadedFile("b.png", png_bytes())])
-    Message.objects.create(conversation=conversation, seq=Message.objects.filter(conversation=conversation).count() + 1,
-                           sender=None, type=MessageType.SYSTEM, content="someone joined")
-    expected = [events.message_payload(m) for m in
-                Message.objects.filter(conversation=conversation).select_related("sender").order_by("seq")]
+    message_send_with_files(
+        sender=consultant,
+        conversation=conversation,
+        content="two files",
+        files=[SimpleUploadedFile("a.png", png_bytes()), SimpleUploadedFile("b.png", png_bytes())],
+    )
+    Message.objects.create(
+        conversation=conversation,
+        seq=Message.objects.filter(conversation=conversation).count() + 1,
+        sender=None,
+        type=MessageType.SYSTEM,
+        content="someone joined",
+    )
+    expected = [
+        events.message_payload(m)
+        for m in Message.objects.filter(conversation=conversation).select_related("sender").order_by("seq")
+    ]
     assert any(m["attachments"] for m in expected) and any(m["deleted"] for m in expected)
     assert any(m["edited_at"] for m in expected) and any(m["sender"] is None for m in expected)
     for user in (consultant, receptionist):
@@ -143,14 +181,22 @@ def test_message_page_is_the_event_representation(client_for, consultant, recept
 
 def test_message_page_of_an_empty_conversation_and_of_strangers(client_for, consultant, receptionist, office):
     conversation = make_conversation(consultant, receptionist, office=office)
-    assert client_for(consultant).get(f"/api/v1/conversations/{conversation.id}/messages").json() == {"results": [], "next": None}
+    assert client_for(consultant).get(f"/api/v1/conversations/{conversation.id}/messages").json() == {
+        "results": [],
+        "next": None,
+    }
     send(consultant, conversation, "hi")
-    assert client_for(consultant).get(f"/api/v1/conversations/{conversation.id}/messages?after=1").json()["results"] == []
+    assert (
+        client_for(consultant).get(f"/api/v1/conversations/{conversation.id}/messages?after=1").json()["results"] == []
+    )
     stranger = client_for(ConsultantFactory(office=office))
     for path in (conversation.id, 10**30, "abc", 0, conversation.id + 1000):
         response = stranger.get(f"/api/v1/conversations/{path}/messages")
         assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
-    assert client_for(consultant).get(f"/api/v1/conversations/{conversation.id}/messages?before={10**30}").status_code == 200
+    assert (
+        client_for(consultant).get(f"/api/v1/conversations/{conversation.id}/messages?before={10**30}").status_code
+        == 200
+    )
     assert not MonitoringAudit.objects.exists()
 
 
@@ -201,8 +247,15 @@ def test_search_ranks_highlights_and_escapes(client_for, consultant, receptionis
     assert "<mark>visa</mark>" in highlights.lower() or "<mark>Visa</mark>" in highlights
     assert "<script" not in highlights and "&lt; 6 &amp; more" in highlights
     # websearch syntax: any user text is safe input
-    for query in ['"visa appointment"', "visa -documents", "visa OR nothing", "'); DROP TABLE x; --", "((((", "&|!:*",
-                  "back\\slash \\' $$ $q$ %s %(x)s {} visa"]:
+    for query in [
+        '"visa appointment"',
+        "visa -documents",
+        "visa OR nothing",
+        "'); DROP TABLE x; --",
+        "((((",
+        "&|!:*",
+        "back\\slash \\' $$ $q$ %s %(x)s {} visa",
+    ]:
         response = client.get("/api/v1/messages/search", {"q": query})
         assert response.status_code == 200, query
     assert len(client.get("/api/v1/messages/search", {"q": "visa -documents"}).json()["results"]) == 1
@@ -217,9 +270,20 @@ def test_search_filters(client_for, consultant, receptionist, chat, office):
     send(consultant, chat, "passport scan")
     client = client_for(consultant)
     assert len(client.get("/api/v1/messages/search", {"q": "passport"}).json()["results"]) == 2
-    assert len(client.get("/api/v1/messages/search", {"q": "passport", "conversation_id": other.id}).json()["results"]) == 1
-    assert len(client.get("/api/v1/messages/search", {"q": "passport", "sender_id": consultant.id}).json()["results"]) == 1
-    assert client.get("/api/v1/messages/search", {"q": "passport", "date_from": "2000-01-01T00:00:00Z", "date_to": "2001-01-01T00:00:00Z"}).json()["results"] == []
+    assert (
+        len(client.get("/api/v1/messages/search", {"q": "passport", "conversation_id": other.id}).json()["results"])
+        == 1
+    )
+    assert (
+        len(client.get("/api/v1/messages/search", {"q": "passport", "sender_id": consultant.id}).json()["results"]) == 1
+    )
+    assert (
+        client.get(
+            "/api/v1/messages/search",
+            {"q": "passport", "date_from": "2000-01-01T00:00:00Z", "date_to": "2001-01-01T00:00:00Z"},
+        ).json()["results"]
+        == []
+    )
     assert client.get("/api/v1/messages/search", {"q": "passport", "file_type": "<bad>"}).status_code == 400
 
 
@@ -228,7 +292,10 @@ def add_messages(conversation, sender, contents):
     conversation.refresh_from_db(fields=["last_seq"])
     first = conversation.last_seq + 1
     messages = Message.objects.bulk_create(
-        [Message(conversation=conversation, sender=sender, seq=first + i, content=text) for i, text in enumerate(contents)]
+        [
+            Message(conversation=conversation, sender=sender, seq=first + i, content=text)
+            for i, text in enumerate(contents)
+        ]
     )
     conversation.last_seq = messages[-1].seq
     conversation.save(update_fields=["last_seq"])
@@ -240,40 +307,66 @@ TOP = 10**7  # explicit ids, far above the sequence's: a layout's matches sit at
 
 # With N candidates the search walks the newest 20·N ids (the probe: 60 for 3), walks on when it
 # expects the rest within 60·N ids, else reads bitmaps; the sixth step after the probe takes every id left.
-@pytest.mark.parametrize("candidates, depths, steps", [
-    (3, [0, 1, 2, 3], ["walk"]),  # the probe fills the candidates
-    (3, [0, 100, 110, 120], ["walk", "walk"]),  # one hit in 60 ids: the rest expected within 120
-    (3, [0, 700, 710, 720], ["walk", "walk", "bitmaps"]),  # that walk finds nothing: 4,320 ids through bitmaps
-    (3, [80, 90, 100, 110], ["walk", "bitmaps"]),  # an empty probe: 19 times as many ids, through bitmaps
-    (3, [30_000, 400_000, 900_000, 950_000], ["walk"] + ["bitmaps"] * 4),  # rare and old
-    (3, [30_000, 400_000, 9_000_000, 9_500_000], ["walk"] + ["bitmaps"] * 6),  # older still: the last step takes all
-    # dense, then none: the hit rate would have the last step walk every id left; it reads bitmaps
-    (1000, [*range(999), 9_000_000, 9_500_000], ["walk"] * 6 + ["bitmaps"]),
-])
-def test_search_ranks_exactly_the_newest_matches(candidates, depths, steps, settings, client_for, consultant,
-                                                 receptionist, office):
+@pytest.mark.parametrize(
+    "candidates, depths, steps",
+    [
+        (3, [0, 1, 2, 3], ["walk"]),  # the probe fills the candidates
+        (3, [0, 100, 110, 120], ["walk", "walk"]),  # one hit in 60 ids: the rest expected within 120
+        (3, [0, 700, 710, 720], ["walk", "walk", "bitmaps"]),  # that walk finds nothing: 4,320 ids through bitmaps
+        (3, [80, 90, 100, 110], ["walk", "bitmaps"]),  # an empty probe: 19 times as many ids, through bitmaps
+        (3, [30_000, 400_000, 900_000, 950_000], ["walk"] + ["bitmaps"] * 4),  # rare and old
+        (
+            3,
+            [30_000, 400_000, 9_000_000, 9_500_000],
+            ["walk"] + ["bitmaps"] * 6,
+        ),  # older still: the last step takes all
+        # dense, then none: the hit rate would have the last step walk every id left; it reads bitmaps
+        (1000, [*range(999), 9_000_000, 9_500_000], ["walk"] * 6 + ["bitmaps"]),
+    ],
+)
+def test_search_ranks_exactly_the_newest_matches(
+    candidates, depths, steps, settings, client_for, consultant, receptionist, office
+):
     settings.MESSAGE_SEARCH_MAX_CANDIDATES = candidates
     conversation = make_conversation(consultant, receptionist, office=office)
     hidden = make_conversation(receptionist, ManagerFactory(office=office), office=office)
     Message.objects.bulk_create(
-        [Message(id=TOP - depth, conversation=conversation, sender=receptionist, seq=seq, content="visa")
-         for seq, depth in enumerate(sorted(depths, reverse=True), start=1)]
+        [
+            Message(id=TOP - depth, conversation=conversation, sender=receptionist, seq=seq, content="visa")
+            for seq, depth in enumerate(sorted(depths, reverse=True), start=1)
+        ]
         # newer matches the consultant may not read, or that were deleted: never candidates
-        + [Message(id=TOP + seq, conversation=hidden, sender=receptionist, seq=seq, content="visa visa") for seq in (1, 2, 3)]
-        + [Message(id=TOP + 4, conversation=conversation, sender=receptionist, seq=len(depths) + 1,
-                   content="visa visa visa", deleted_at=timezone.now())]
+        + [
+            Message(id=TOP + seq, conversation=hidden, sender=receptionist, seq=seq, content="visa visa")
+            for seq in (1, 2, 3)
+        ]
+        + [
+            Message(
+                id=TOP + 4,
+                conversation=conversation,
+                sender=receptionist,
+                seq=len(depths) + 1,
+                content="visa visa visa",
+                deleted_at=timezone.now(),
+            )
+        ]
     )
     conversation.last_seq, hidden.last_seq = len(depths) + 1, 3
     Conversation.objects.bulk_update([conversation, hidden], ["last_seq"])
     with CaptureQueriesContext(connection) as queries:
         # the last page of candidates
-        body = client_for(consultant).get("/api/v1/messages/search",
-                                          {"q": "visa", "limit": 20, "offset": max(0, candidates - 10)}).json()
+        body = (
+            client_for(consultant)
+            .get("/api/v1/messages/search", {"q": "visa", "limit": 20, "offset": max(0, candidates - 10)})
+            .json()
+        )
     # equal ranks, so newest first; the oldest match is not among the candidates
     assert [hit["id"] for hit in body["results"]] == [TOP - depth for depth in sorted(depths)[:candidates]][-10:]
     assert body["next"] is None
     statements = [q["sql"] or "" for q in queries.captured_queries]
-    taken = ["bitmaps" if "SET LOCAL enable_indexscan = off" in sql else "walk" for sql in statements if "ts_rank" in sql]
+    taken = [
+        "bitmaps" if "SET LOCAL enable_indexscan = off" in sql else "walk" for sql in statements if "ts_rank" in sql
+    ]
     assert taken == steps
     with connection.cursor() as cursor:
         cursor.execute("SHOW enable_indexscan")
@@ -287,15 +380,19 @@ def test_search_candidates_are_the_newest_not_the_best(settings, client_for, con
     assert len(hits) == 2 and best.id not in {hit["id"] for hit in hits}
 
 
-def test_search_reaches_monitors_in_scope_only(client_for, office, other_office, consultant, receptionist, manager,
-                                               other_manager, super_admin, other_consultant):
+def test_search_reaches_monitors_in_scope_only(
+    client_for, office, other_office, consultant, receptionist, manager, other_manager, super_admin, other_consultant
+):
     here = make_conversation(consultant, receptionist, office=office)
     there = make_conversation(other_consultant, ManagerFactory(office=other_office), office=other_office)
     send(consultant, here, "scholarship deadline")
     send(other_consultant, there, "scholarship interview")
 
     def found(user):
-        return sorted(hit["conversation_id"] for hit in client_for(user).get("/api/v1/messages/search", {"q": "scholarship"}).json()["results"])
+        return sorted(
+            hit["conversation_id"]
+            for hit in client_for(user).get("/api/v1/messages/search", {"q": "scholarship"}).json()["results"]
+        )
 
     assert found(manager) == [here.id]
     assert found(other_manager) == [there.id]
@@ -306,8 +403,16 @@ def test_search_reaches_monitors_in_scope_only(client_for, office, other_office,
 
 
 @pytest.mark.parametrize("rows", [3, 15])
-def test_search_query_count_is_fixed(rows, client_for, consultant, receptionist, super_admin, office,
-                                     django_assert_num_queries, django_assert_max_num_queries):
+def test_search_query_count_is_fixed(
+    rows,
+    client_for,
+    consultant,
+    receptionist,
+    super_admin,
+    office,
+    django_assert_num_queries,
+    django_assert_max_num_queries,
+):
     conversation = make_conversation(consultant, receptionist, office=office)
     add_messages(conversation, receptionist, [f"visa appointment {n}" for n in range(rows)])
     as_consultant, as_admin = client_for(consultant), client_for(super_admin)
@@ -332,17 +437,25 @@ def test_create_conversation_over_rest(client_for, office, consultant, reception
     assert client.get(f"/api/v1/conversations/direct/{other_consultant.id}").status_code == 404
     hidden = client.post("/api/v1/conversations", {"type": "direct", "participant_ids": [other_consultant.id]})
     assert hidden.status_code == 404
-    for bad in ({"type": "direct", "participant_ids": []}, {"type": "circle", "participant_ids": [receptionist.id]},
-                {"type": "group", "participant_ids": ["x"]}, {"type": "direct", "participant_ids": [consultant.id]}):
+    for bad in (
+        {"type": "direct", "participant_ids": []},
+        {"type": "circle", "participant_ids": [receptionist.id]},
+        {"type": "group", "participant_ids": ["x"]},
+        {"type": "direct", "participant_ids": [consultant.id]},
+    ):
         assert client.post("/api/v1/conversations", bad).status_code == 400, bad
 
 
-def test_suggested_contacts_follow_the_role_table(client_for, office, consultant, receptionist, manager, other_consultant):
+def test_suggested_contacts_follow_the_role_table(
+    client_for, office, consultant, receptionist, manager, other_consultant
+):
     student = StudentFactory(office=office)
     LeadFactory(office=office, student=student, assigned_to=consultant)
     ids = {u["id"] for u in client_for(student).get("/api/v1/conversations/suggested-contacts").json()["results"]}
     assert ids == {consultant.id, receptionist.id, manager.id}
-    staff_ids = {u["id"] for u in client_for(consultant).get("/api/v1/conversations/suggested-contacts").json()["results"]}
+    staff_ids = {
+        u["id"] for u in client_for(consultant).get("/api/v1/conversations/suggested-contacts").json()["results"]
+    }
     assert other_consultant.id not in staff_ids and student.id in staff_ids
 
 
@@ -360,10 +473,15 @@ def test_patch_conversation_flags_and_title(client_for, consultant, receptionist
 
 def test_participants_endpoints(client_for, office, consultant, receptionist, manager, chat):
     client = client_for(consultant)
-    assert {p["id"] for p in client.get(f"/api/v1/conversations/{chat.id}/participants").json()["results"]} == {consultant.id, receptionist.id}
+    assert {p["id"] for p in client.get(f"/api/v1/conversations/{chat.id}/participants").json()["results"]} == {
+        consultant.id,
+        receptionist.id,
+    }
     assert client.post(f"/api/v1/conversations/{chat.id}/participants", {"user_ids": [manager.id]}).status_code == 200
     assert client.delete(f"/api/v1/conversations/{chat.id}/participants/{manager.id}").status_code == 204
-    assert client_for(manager).get(f"/api/v1/conversations/{chat.id}/messages").status_code == 200  # monitors still read
+    assert (
+        client_for(manager).get(f"/api/v1/conversations/{chat.id}/messages").status_code == 200
+    )  # monitors still read
     assert client_for(receptionist).post(f"/api/v1/conversations/{chat.id}/leave").status_code == 204
     assert client_for(receptionist).get(f"/api/v1/conversations/{chat.id}").status_code == 404
 
@@ -390,7 +508,7 @@ def test_participants_reads_are_not_audited(client_for, consultant, chat):
 
 
 def test_export_streams_csv_and_json(client_for, consultant, manager, chat):
-    send(consultant, chat, "=HYPERLINK(\"http://evil\")")
+    send(consultant, chat, '=HYPERLINK("http://evil")')
     csv_response = client_for(consultant).get(f"/api/v1/conversations/{chat.id}/export?format=csv")
     assert csv_response.status_code == 200 and csv_response.streaming
     text = b"".join(csv_response.streaming_content).decode()

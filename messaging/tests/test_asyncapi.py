@@ -39,8 +39,11 @@ def test_the_document_is_valid_asyncapi_3():
 
 def test_every_event_of_the_consumer_is_described():
     operations = DOC["operations"].values()
-    received = {op["messages"][0]["$ref"].rsplit("/", 1)[1].removesuffix(".request") for op in operations
-                if op["action"] == "receive"}
+    received = {
+        op["messages"][0]["$ref"].rsplit("/", 1)[1].removesuffix(".request")
+        for op in operations
+        if op["action"] == "receive"
+    }
     sent = {op["messages"][0]["$ref"].rsplit("/", 1)[1] for op in operations if op["action"] == "send"}
     assert received == set(CLIENT_EVENTS)
     assert sent == set(SERVER_EVENTS) | {"error"}
@@ -56,8 +59,10 @@ def test_every_event_of_the_consumer_is_described():
 def test_the_document_is_served_and_linked(client):
     response = client.get("/api/ws-schema")
     assert response.status_code == 200 and response.json() == json.loads(json.dumps(DOC))
-    assert "/api/ws-schema" in client.get("/api/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()[
-        "info"]["description"]
+    assert (
+        "/api/ws-schema"
+        in client.get("/api/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["info"]["description"]
+    )
 
 
 class Recorder:
@@ -120,8 +125,9 @@ async def test_real_frames_of_every_event_match_the_document():
     await b.event("user_typing_stop")
     await a.send("update_presence", {"presence": "away"}, id="u")
     await b.event("user_status_changed")
-    upload = await a.send("file_upload_start", {"conversation_id": cid, "file_name": "cv.pdf", "file_size": 1000},
-                          id="f1")
+    upload = await a.send(
+        "file_upload_start", {"conversation_id": cid, "file_name": "cv.pdf", "file_size": 1000}, id="f1"
+    )
     upload_id = upload["data"]["upload_id"]
     await a.send("file_upload_progress", {"upload_id": upload_id, "progress": 40}, id="f2")
     await a.send("file_upload_complete", {"upload_id": upload_id}, id="f3")
@@ -144,8 +150,15 @@ async def test_real_frames_of_every_event_match_the_document():
         services.conversation_clear_history(user=alice, conversation=chat)
 
     await service_events()
-    for name in ("conversation_updated", "user_joined_conversation", "user_left_conversation", "conversation_created",
-                 "notification_received", "system_announcement", "conversation_cleared"):
+    for name in (
+        "conversation_updated",
+        "user_joined_conversation",
+        "user_left_conversation",
+        "conversation_created",
+        "notification_received",
+        "system_announcement",
+        "conversation_cleared",
+    ):
         await a.event(name)
     await a.drain()
     await b.drain()

@@ -81,7 +81,7 @@ def test_inbox_pages_run_a_fixed_number_of_queries(client, consultant, office):
         return chat
 
     login(client, consultant)
-    first = [more() for _ in range(3)][0]
+    first, *_ = [more() for _ in range(3)]
     opened_path = f"/admin/messaging/conversation/{first.pk}/change/"
     listing, opened = count(client, "/admin/messaging/conversation/"), count(client, opened_path)
     for _ in range(3):
@@ -122,7 +122,7 @@ def test_monitor_pages_run_a_fixed_number_of_queries(client, manager, consultant
         return chat
 
     login(client, manager)
-    first = [more() for _ in range(3)][0]
+    first, *_ = [more() for _ in range(3)]
     listing, detail = count(client, "/admin/monitor/"), count(client, f"/admin/monitor/{first.pk}/")
     for _ in range(3):
         more()

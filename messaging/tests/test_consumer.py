@@ -23,7 +23,6 @@ from messaging.models import Message, MonitoringAudit, Participant
 from messaging.socket import deliveries, registry
 from messaging.socket.hub import hub
 from messaging.tests.factories import make_conversation
-from offices.tests.factories import OfficeFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -71,17 +70,6 @@ async def next_event(communicator, name, timeout=3):
 
 
 @pytest.fixture
-def people(db):
-    office = OfficeFactory(name="WS office")
-    return [ConsultantFactory(office=office) for _ in range(3)]
-
-
-@pytest.fixture
-def chat(people):
-    return make_conversation(*people, office=people[0].office)
-
-
-@pytest.fixture
 def one_second(monkeypatch):
     """The rate window stands still: every frame of the test counts in the same second."""
     window = 1_000_000
@@ -109,8 +97,11 @@ def clock(monkeypatch):
 async def hand_out(conversation_id, user_ids, payload):
     """A conversation event as this process's hub hands it to its sockets: at once, in this order
     (not through Redis, where it would race the test's next frame)."""
-    await hub()._hand_out(conversation_message(conversation_id, user_ids, "message_received", payload,
-                                                seq=payload["seq"], sender_id=payload["sender_id"]))
+    await hub()._hand_out(
+        conversation_message(
+            conversation_id, user_ids, "message_received", payload, seq=payload["seq"], sender_id=payload["sender_id"]
+        )
+    )
 
 
 async def gap_fills_done():
@@ -150,8 +141,15 @@ async def test_the_staff_console_session_opens_a_socket_without_a_token(people):
         return client.cookies["sessionid"].value
 
     cookie = await database_sync_to_async(signed_in_cookie)()
-    console = WebsocketCommunicator(application, "/ws/", headers=[
-        (b"cookie", f"sessionid={cookie}".encode()), (b"host", b"testserver"), (b"origin", b"http://testserver")])
+    console = WebsocketCommunicator(
+        application,
+        "/ws/",
+        headers=[
+            (b"cookie", f"sessionid={cookie}".encode()),
+            (b"host", b"testserver"),
+            (b"origin", b"http://testserver"),
+        ],
+    )
     connected, _ = await console.connect()
     assert connected and (await request(console, "ping"))["event"] == "ack"
     await console.disconnect()
@@ -188,17 +186,20 @@ async def test_foreign_origin_closes_with_4403(people):
 
 
 @override_settings(ALLOWED_WS_ORIGINS=["https://app.example.com"])
-@pytest.mark.parametrize("origin, allowed", [
-    ("https://app.example.com", True),
-    ("https://APP.example.com:443", True),  # the same origin, spelled out
-    ("http://app.example.com", False),  # an origin is scheme + host + port
-    ("https://app.example.com:8443", False),
-    ("http://crm.example.com", True),  # the server's own page, on the scheme the socket came in on
-    ("https://crm.example.com", False),
-    ("http://crm.example.com:8080", False),
-    ("null", False),
-    ("https://", False),
-])
+@pytest.mark.parametrize(
+    "origin, allowed",
+    [
+        ("https://app.example.com", True),
+        ("https://APP.example.com:443", True),  # the same origin, spelled out
+        ("http://app.example.com", False),  # an origin is scheme + host + port
+        ("https://app.example.com:8443", False),
+        ("http://crm.example.com", True),  # the server's own page, on the scheme the socket came in on
+        ("https://crm.example.com", False),
+        ("http://crm.example.com:8080", False),
+        ("null", False),
+        ("https://", False),
+    ],
+)
 async def test_origins_compare_scheme_host_and_port(people, origin, allowed):
     communicator = await connect(people[0], origin=origin, headers=[(b"host", b"crm.example.com")])
     if allowed:
@@ -228,7 +229,9 @@ async def test_protocol_errors_keep_the_socket_open(people):
     assert (await request(communicator, "fly_to_moon"))["data"]["code"] == "unknown_event"
     missing = await request(communicator, "send_message", {})
     assert missing["event"] == "error" and missing["data"]["code"] == "missing_fields"
-    assert (await request(communicator, "join_conversation", {"conversation_id": "abc"}))["data"]["code"] == "invalid_field"
+    assert (await request(communicator, "join_conversation", {"conversation_id": "abc"}))["data"][
+        "code"
+    ] == "invalid_field"
     await communicator.send_to(text_data="x" * 70_000)
     assert (await communicator.receive_json_from())["data"]["code"] == "frame_too_large"
     assert (await request(communicator, "ping"))["event"] == "ack"  # still open
@@ -242,7 +245,9 @@ async def test_send_message_acks_and_every_participant_receives_it_once(people, 
     for socket in sockets:  # the sender's other devices too
         received = await next_event(socket, "message_received")
         assert received["content"] == "hello" and received["seq"] == 1
-    again = await request(sockets[0], "send_message", {"conversation_id": chat.id, "content": "hello", "client_id": "x1"}, id="2")
+    again = await request(
+        sockets[0], "send_message", {"conversation_id": chat.id, "content": "hello", "client_id": "x1"}, id="2"
+    )
     assert again["data"]["message"]["id"] == ack["data"]["message"]["id"]
     assert await database_sync_to_async(Message.objects.count)() == 1
     for socket in sockets:
@@ -253,7 +258,9 @@ async def test_outsider_cannot_join_or_send(people, chat):
     outsider = await database_sync_to_async(ConsultantFactory)()
     socket = await connect(outsider)
     assert (await request(socket, "join_conversation", {"conversation_id": chat.id}))["data"]["code"] == "not_found"
-    assert (await request(socket, "send_message", {"conversation_id": chat.id, "content": "x"}, id="2"))["data"]["code"] == "not_found"
+    assert (await request(socket, "send_message", {"conversation_id": chat.id, "content": "x"}, id="2"))["data"][
+        "code"
+    ] == "not_found"
     assert (await request(socket, "typing_start", {"conversation_id": chat.id}, id="3"))["data"]["code"] == "not_found"
     await socket.disconnect()
 
@@ -354,8 +361,12 @@ async def test_an_event_is_dropped_by_a_socket_whose_user_it_does_not_name(peopl
     insider = await connect(people[1])
     outsider = await connect(people[2])  # second: it hears no presence of the first
     payload = {"id": 1, "conversation_id": chat.id, "seq": 1, "sender_id": people[0].id, "content": "x"}
-    await get_channel_layer().group_send(members_group(chat.id), conversation_message(
-        chat.id, [people[0].id, people[1].id], "message_received", payload, seq=1, sender_id=people[0].id))
+    await get_channel_layer().group_send(
+        members_group(chat.id),
+        conversation_message(
+            chat.id, [people[0].id, people[1].id], "message_received", payload, seq=1, sender_id=people[0].id
+        ),
+    )
     assert (await next_event(insider, "message_received"))["content"] == "x"
     assert await outsider.receive_nothing(timeout=0.3)
     await outsider.disconnect()
@@ -373,11 +384,17 @@ async def test_deactivation_closes_the_users_sockets(people):
 async def test_upload_progress_flow(people, chat):
     uploader, watcher = await connect(people[0]), await connect(people[1])
     await request(watcher, "join_conversation", {"conversation_id": chat.id})
-    refused = await request(uploader, "file_upload_start", {"conversation_id": chat.id, "file_name": "x.exe", "file_size": 10})
+    refused = await request(
+        uploader, "file_upload_start", {"conversation_id": chat.id, "file_name": "x.exe", "file_size": 10}
+    )
     assert refused["data"]["code"] == "unsupported_file_type"
-    too_big = await request(uploader, "file_upload_start", {"conversation_id": chat.id, "file_name": "x.pdf", "file_size": 10**12}, id="2")
+    too_big = await request(
+        uploader, "file_upload_start", {"conversation_id": chat.id, "file_name": "x.pdf", "file_size": 10**12}, id="2"
+    )
     assert too_big["data"]["code"] == "file_too_large"
-    started = await request(uploader, "file_upload_start", {"conversation_id": chat.id, "file_name": "../cv.pdf", "file_size": 1000}, id="3")
+    started = await request(
+        uploader, "file_upload_start", {"conversation_id": chat.id, "file_name": "../cv.pdf", "file_size": 1000}, id="3"
+    )
     upload_id = started["data"]["upload_id"]
     assert started["data"]["file_name"] == "cv.pdf"
     assert (await next_event(watcher, "file_upload_progress"))["state"] == "started"
@@ -433,15 +450,16 @@ async def test_a_flood_of_junk_is_rate_limited_and_closed_like_any_other(people,
 async def test_the_frame_limit_counts_bytes_not_characters(people):
     client = await connect(people[0])
     emoji = "\N{GRINNING FACE}" * 20_000  # 20,000 characters, 80,000 bytes: over 64 KiB
-    await client.send_to(text_data='{"event": "ping", "data": {"pad": "%s"}}' % emoji)
+    await client.send_to(text_data=json.dumps({"event": "ping", "data": {"pad": emoji}}, ensure_ascii=False))
     assert (await client.receive_json_from())["data"]["code"] == "frame_too_large"
     await client.disconnect()
 
 
 async def test_a_client_id_must_be_text(people, chat):
     client = await connect(people[0])
-    refused = await request(client, "send_message", {"conversation_id": chat.id, "content": "x",
-                                                     "client_id": {"nested": "object"}})
+    refused = await request(
+        client, "send_message", {"conversation_id": chat.id, "content": "x", "client_id": {"nested": "object"}}
+    )
     assert refused["event"] == "error" and refused["data"]["details"] == {"field": "client_id"}
     assert await database_sync_to_async(Message.objects.count)() == 0
     await client.disconnect()
@@ -455,7 +473,8 @@ async def test_the_rate_limit_counts_frames_seen_by_other_processes(people, one_
     await registry.redis_client().set(registry._key("rate", people[0].id, one_second), 4, ex=60)
     assert (await request(client, "ping", id="a"))["event"] == "ack"  # 1 here, not yet exchanged
     rates = registry._rates()
-    while rates.elsewhere.get(people[0].id) is None:  # the exchange with Redis (every RATE_SYNC_SECONDS)
+    # the exchange with Redis (every RATE_SYNC_SECONDS) sets no event to wait on: look every half period
+    while rates.elsewhere.get(people[0].id) is None:  # noqa: ASYNC110
         await asyncio.sleep(registry.RATE_SYNC_SECONDS / 2)
     assert rates.elsewhere[people[0].id] == 4
     assert int(await registry.redis_client().get(registry._key("rate", people[0].id, one_second))) == 5
@@ -489,7 +508,8 @@ async def test_a_repeated_message_event_is_not_pushed_twice(people, chat):
         await database_sync_to_async(services.message_send)(sender=people[2], conversation=chat, content=content)
     assert [(await next_event(listener, "message_received"))["seq"] for _ in range(3)] == [1, 2, 3]
     payload = await database_sync_to_async(
-        lambda: events.message_payload(Message.objects.select_related("sender").get(conversation=chat, seq=3)))()
+        lambda: events.message_payload(Message.objects.select_related("sender").get(conversation=chat, seq=3))
+    )()
     await hand_out(chat.id, [p.id for p in people], payload)
     assert await nothing_more(listener)
     await listener.disconnect()
@@ -501,8 +521,9 @@ async def test_a_gap_is_filled_from_the_database_in_order(people, chat, gap_gate
     assert (await next_event(listener, "message_received"))["seq"] == 1
 
     def store_two_silently():
-        rows = [Message.objects.create(conversation=chat, seq=seq, sender=people[0], content=f"m{seq}")
-                for seq in (2, 3)]
+        rows = [
+            Message.objects.create(conversation=chat, seq=seq, sender=people[0], content=f"m{seq}") for seq in (2, 3)
+        ]
         chat.__class__.objects.filter(pk=chat.pk).update(last_seq=3, last_activity_at=timezone.now())
         return events.message_payload(Message.objects.select_related("sender").get(pk=rows[1].pk))
 

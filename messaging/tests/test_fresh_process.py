@@ -29,10 +29,17 @@ def test_a_reconnect_storm_on_a_fresh_process_loses_no_conversation(tmp_path):
         url = f"ws://127.0.0.1:{port}/ws/?token={{}}"
         # every socket at once, into a process that has served nothing yet
         sockets = await asyncio.gather(*[ws_connect(url.format(token)) for _, tokens in groups for token in tokens])
-        by_group = [sockets[n * MEMBERS:(n + 1) * MEMBERS] for n in range(CONVERSATIONS)]
-        for (conversation, _), members in zip(groups, by_group):
-            await members[0].send(json.dumps({"event": "send_message", "id": "s",
-                                              "data": {"conversation_id": conversation.id, "content": "after deploy"}}))
+        by_group = [sockets[n * MEMBERS : (n + 1) * MEMBERS] for n in range(CONVERSATIONS)]
+        for (conversation, _), members in zip(groups, by_group, strict=True):
+            await members[0].send(
+                json.dumps(
+                    {
+                        "event": "send_message",
+                        "id": "s",
+                        "data": {"conversation_id": conversation.id, "content": "after deploy"},
+                    }
+                )
+            )
 
         async def received(ws, conversation_id):
             while True:
@@ -43,11 +50,16 @@ def test_a_reconnect_storm_on_a_fresh_process_loses_no_conversation(tmp_path):
         async def delivered(ws, conversation_id):
             try:
                 return await asyncio.wait_for(received(ws, conversation_id), 10)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return False
 
-        outcome = await asyncio.gather(*[delivered(ws, conversation.id)
-                                         for (conversation, _), members in zip(groups, by_group) for ws in members])
+        outcome = await asyncio.gather(
+            *[
+                delivered(ws, conversation.id)
+                for (conversation, _), members in zip(groups, by_group, strict=True)
+                for ws in members
+            ]
+        )
         await asyncio.gather(*[ws.close() for ws in sockets])
         return outcome
 

@@ -34,8 +34,8 @@ def test_read_all_marks_every_conversation_of_mine_and_nobody_elses(client_for, 
     response = as_receptionist.post("/api/v1/conversations/read-all")
     assert response.status_code == 200
     assert sorted(response.json()["read"], key=lambda r: r["conversation_id"]) == [
-        {"conversation_id": chat.id, "seq": chat.id and Conversation.objects.get(pk=chat.id).last_seq} for chat in
-        sorted(chats[1:], key=lambda c: c.id)
+        {"conversation_id": chat.id, "seq": chat.id and Conversation.objects.get(pk=chat.id).last_seq}
+        for chat in sorted(chats[1:], key=lambda c: c.id)
     ]  # the first had nothing unread for them (they wrote its last message)
     assert set(unread_in_list(as_receptionist).values()) == {0}
     assert unread_in_list(client_for(consultant))[chats[0].id] == 1  # the other side keeps theirs
@@ -43,8 +43,9 @@ def test_read_all_marks_every_conversation_of_mine_and_nobody_elses(client_for, 
     assert again.status_code == 200 and again.json() == {"read": []}
 
 
-def test_read_all_is_announced_as_reads(client_for, office, consultant, receptionist, inbox,
-                                        django_capture_on_commit_callbacks):
+def test_read_all_is_announced_as_reads(
+    client_for, office, consultant, receptionist, inbox, django_capture_on_commit_callbacks
+):
     chats = [make_conversation(consultant, receptionist, office=office) for _ in range(2)]
     for chat in chats:
         send(consultant, chat, "hello")
@@ -77,8 +78,9 @@ def cleared(client_for, office, consultant, receptionist):
     chat = make_conversation(consultant, receptionist, office=office)
     send(consultant, chat, "visa paperwork first")
     send(receptionist, chat, "visa paperwork reply")
-    photo, _ = message_send_with_files(sender=receptionist, conversation=chat,
-                                       files=[SimpleUploadedFile("p.png", png_bytes())])
+    photo, _ = message_send_with_files(
+        sender=receptionist, conversation=chat, files=[SimpleUploadedFile("p.png", png_bytes())]
+    )
     response = client_for(consultant).post(f"/api/v1/conversations/{chat.id}/clear")
     assert response.status_code == 200 and response.json() == {"conversation_id": chat.id, "cleared_seq": 3}
     return chat, photo
@@ -104,8 +106,9 @@ def test_clearing_hides_history_from_me_only_and_later_messages_show(client_for,
     assert listed["last_message"]["content"] == "visa paperwork after" and listed["unread_count"] == 1
 
 
-def test_cleared_messages_are_hidden_from_search_export_files_and_actions(client_for, consultant, receptionist,
-                                                                          manager, cleared):
+def test_cleared_messages_are_hidden_from_search_export_files_and_actions(
+    client_for, consultant, receptionist, manager, cleared
+):
     chat, photo = cleared
     send(consultant, chat, "visa paperwork after")
     me = client_for(consultant)
@@ -126,8 +129,9 @@ def test_cleared_messages_are_hidden_from_search_export_files_and_actions(client
     assert len(client_for(manager).get(f"/api/v1/conversations/{chat.id}/messages").json()["results"]) == 4
 
 
-def test_clearing_is_pushed_to_my_own_sockets(client_for, office, consultant, receptionist, inbox,
-                                              django_capture_on_commit_callbacks):
+def test_clearing_is_pushed_to_my_own_sockets(
+    client_for, office, consultant, receptionist, inbox, django_capture_on_commit_callbacks
+):
     chat = make_conversation(consultant, receptionist, office=office)
     send(receptionist, chat, "hello")
     mine, theirs = inbox(consultant), inbox(receptionist)
@@ -236,12 +240,22 @@ def test_unread_total_query_count_is_fixed(rows, client_for, office, consultant,
 # --- named paths never fall through to an id route -------------------------------------------
 
 
-@pytest.mark.parametrize("method,path", [
-    ("patch", "messages/unread-count"), ("put", "messages/unread-count"), ("delete", "messages/unread-count"),
-    ("get", "messages/unread-count"), ("patch", "messages/upload/read"), ("get", "conversations/unread/messages"),
-    ("patch", "conversations/read-all/read"), ("delete", "conversations/direct"), ("patch", "conversations/abc"),
-    ("delete", "messages/search/x"), ("post", "conversations/monitoring/office/abc"),
-])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("patch", "messages/unread-count"),
+        ("put", "messages/unread-count"),
+        ("delete", "messages/unread-count"),
+        ("get", "messages/unread-count"),
+        ("patch", "messages/upload/read"),
+        ("get", "conversations/unread/messages"),
+        ("patch", "conversations/read-all/read"),
+        ("delete", "conversations/direct"),
+        ("patch", "conversations/abc"),
+        ("delete", "messages/search/x"),
+        ("post", "conversations/monitoring/office/abc"),
+    ],
+)
 def test_a_mistyped_named_path_is_a_404_never_a_body_error(client_for, consultant, method, path):
     response = getattr(client_for(consultant), method)(f"/api/v1/{path}", {"content": ""})
     assert response.status_code == 404
@@ -259,4 +273,7 @@ def test_search_can_be_turned_off(client_for, settings, office, consultant, rece
     response = client.get("/api/v1/messages/search", {"q": "visa"})
     assert response.status_code == 404
     assert response.json()["error"] == {
-        "code": "search_disabled", "message": "Message search is turned off on this server.", "details": {}}
+        "code": "search_disabled",
+        "message": "Message search is turned off on this server.",
+        "details": {},
+    }

@@ -11,8 +11,35 @@ from rest_framework import serializers
 from messaging.api.serializers import MessageEditSerializer, MessagePageQuerySerializer, MessageSendSerializer, Prebuilt
 from messaging.socket.incoming import CLIENT_EVENTS
 
-VALUES = [None, "", " ", "  x  ", "abc", "12", "1.0", 0, 1, -1, 12, 1.5, 10**30, True, False, [], [1], {}, {"a": 1},
-          "text", "image", "system", "online", "c" * 64, "c" * 65, "a\x00b", "bad \ud800 text"]
+VALUES = [
+    None,
+    "",
+    " ",
+    "  x  ",
+    "abc",
+    "12",
+    "1.0",
+    0,
+    1,
+    -1,
+    12,
+    1.5,
+    10**30,
+    True,
+    False,
+    [],
+    [1],
+    {},
+    {"a": 1},
+    "text",
+    "image",
+    "system",
+    "online",
+    "c" * 64,
+    "c" * 65,
+    "a\x00b",
+    "bad \ud800 text",
+]
 
 
 def outcome(validate, data):
@@ -34,9 +61,12 @@ def inputs(serializer):
         yield {name: mixes.choice(VALUES) for name in names if mixes.random() < 0.8}
 
 
-@pytest.mark.parametrize("validate", [v for v in CLIENT_EVENTS.values() if v is not None]
-                         + [Prebuilt(MessageSendSerializer), Prebuilt(MessageEditSerializer)],
-                         ids=lambda v: type(v.serializer).__name__)
+@pytest.mark.parametrize(
+    "validate",
+    [v for v in CLIENT_EVENTS.values() if v is not None]
+    + [Prebuilt(MessageSendSerializer), Prebuilt(MessageEditSerializer)],
+    ids=lambda v: type(v.serializer).__name__,
+)
 def test_prebuilt_validation_is_drfs(validate):
     assert validate.flat  # the socket's frames and the REST send take the fast path
     for data in inputs(validate.serializer):

@@ -37,8 +37,11 @@ async def first(ws, event: str) -> dict:
 
 def announce(port: int, token: str, title: str) -> None:
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/v1/announcements", data=json.dumps({"title": title}).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}, method="POST")
+        f"http://127.0.0.1:{port}/api/v1/announcements",
+        data=json.dumps({"title": title}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
     assert urllib.request.urlopen(request, timeout=5).status == 201
 
 
@@ -55,28 +58,45 @@ def test_installations_sharing_a_redis_server_never_meet(tmp_path):
     # derives its own namespace (REDIS_NAMESPACE left empty), as an operator who set nothing would get.
     common = {"REDIS_NAMESPACE": "", "SOCKET_MAX_CONNECTIONS_PER_USER": "1"}
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
-    with daphne_servers(tmp_path / "a", **common) as ((a,), _), \
-            daphne_servers(tmp_path / "b", REDIS_URL=other_redis_database(settings.REDIS_URL), **common) as ((b,), _):
+    with (
+        daphne_servers(tmp_path / "a", **common) as ((a,), _),
+        daphne_servers(tmp_path / "b", REDIS_URL=other_redis_database(settings.REDIS_URL), **common) as ((b,), _),
+    ):
 
         async def scenario():
             url = "ws://127.0.0.1:{}/ws/?token={}"
             # one socket each is the cap: bob's socket on B is not counted against his socket on A
-            async with ws_connect(url.format(a, tokens[bob])) as bob_a, ws_connect(url.format(b, tokens[bob])) as bob_b, \
-                    ws_connect(url.format(a, tokens[alice])) as alice_a, \
-                    ws_connect(url.format(b, tokens[alice])) as alice_b:
+            async with (
+                ws_connect(url.format(a, tokens[bob])) as bob_a,
+                ws_connect(url.format(b, tokens[bob])) as bob_b,
+                ws_connect(url.format(a, tokens[alice])) as alice_a,
+                ws_connect(url.format(b, tokens[alice])) as alice_b,
+            ):
                 for ws in (bob_a, bob_b, alice_a, alice_b):
                     await ws.send(json.dumps({"event": "ping", "id": "p"}))
                     assert (await first(ws, "ack"))["pong"] is True
 
-                await alice_a.send(json.dumps({"event": "send_message", "data": {
-                    "conversation_id": conversation.id, "content": "for installation A"}}))
+                await alice_a.send(
+                    json.dumps(
+                        {
+                            "event": "send_message",
+                            "data": {"conversation_id": conversation.id, "content": "for installation A"},
+                        }
+                    )
+                )
                 assert (await first(bob_a, "message_received"))["content"] == "for installation A"
                 await asyncio.to_thread(announce, a, tokens[manager], "A's announcement")
                 assert (await first(bob_a, "system_announcement"))["title"] == "A's announcement"
 
                 # B's own events reach B's socket, and come first: nothing of A's got there before them
-                await alice_b.send(json.dumps({"event": "send_message", "data": {
-                    "conversation_id": conversation_b.id, "content": "for installation B"}}))
+                await alice_b.send(
+                    json.dumps(
+                        {
+                            "event": "send_message",
+                            "data": {"conversation_id": conversation_b.id, "content": "for installation B"},
+                        }
+                    )
+                )
                 assert (await first(bob_b, "message_received"))["content"] == "for installation B"
                 await asyncio.to_thread(announce, b, tokens[manager], "B's announcement")
                 assert (await first(bob_b, "system_announcement"))["title"] == "B's announcement"

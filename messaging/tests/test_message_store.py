@@ -19,6 +19,7 @@ SQL_FILE = Path(__file__).resolve().parents[1] / "sql" / "message_store.sql"
 
 def written_columns(sql: str) -> list[str]:
     insert = re.search(r"INSERT INTO messaging_message \((.*?)\)", sql, re.DOTALL)
+    assert insert is not None
     return [column.strip() for column in insert.group(1).split(",")]
 
 

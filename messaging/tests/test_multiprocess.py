@@ -20,7 +20,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def servers(tmp_path):
-    with daphne_servers(tmp_path, count=2, SOCKET_MAX_CONNECTIONS_PER_USER="2", DEBUG_SOCKET="true", LOG_LEVEL="DEBUG") as running:
+    with daphne_servers(
+        tmp_path, count=2, SOCKET_MAX_CONNECTIONS_PER_USER="2", DEBUG_SOCKET="true", LOG_LEVEL="DEBUG"
+    ) as running:
         yield running
 
 
@@ -40,18 +42,29 @@ def test_two_processes_share_delivery_presence_and_the_cap(servers):
 
     async def scenario():
         url = "ws://127.0.0.1:{}/ws/?token={}"
-        async with ws_connect(url.format(ports[1], receiver_token)) as listener, \
-                ws_connect(url.format(ports[0], sender_token)) as talker:
+        async with (
+            ws_connect(url.format(ports[1], receiver_token)) as listener,
+            ws_connect(url.format(ports[0], sender_token)) as talker,
+        ):
             for n in range(10):
-                await talker.send(json.dumps({"event": "send_message", "id": str(n),
-                                              "data": {"conversation_id": conversation.id, "content": f"m{n}"}}))
+                await talker.send(
+                    json.dumps(
+                        {
+                            "event": "send_message",
+                            "id": str(n),
+                            "data": {"conversation_id": conversation.id, "content": f"m{n}"},
+                        }
+                    )
+                )
             seqs = [(await next_event(listener, "message_received"))["data"]["seq"] for _ in range(10)]
             assert seqs == list(range(1, 11))
 
             # presence asked through the other process sees the sender online
-            request = urllib.request.Request(f"http://127.0.0.1:{ports[1]}/api/v1/users/presence?ids={sender.id}",
-                                             headers={"Authorization": f"Bearer {receiver_token}"})
-            body = json.loads(urllib.request.urlopen(request, timeout=5).read())
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{ports[1]}/api/v1/users/presence?ids={sender.id}",
+                headers={"Authorization": f"Bearer {receiver_token}"},
+            )
+            body = json.loads(await asyncio.to_thread(lambda: urllib.request.urlopen(request, timeout=5).read()))
             assert body["results"][0]["status"] == "online"
 
             # the cap (2 here) counts sockets on both processes

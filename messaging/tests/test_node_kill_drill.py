@@ -22,8 +22,15 @@ def test_killing_a_node_mid_stream_loses_and_doubles_nothing(tmp_path):
         async def kill_the_second():
             nodes[1].kill()
 
-        figures, _ = run_drill(ports=[node.port for node in nodes], people=people, rate=20, seconds=6,
-                               fault=kill_the_second, fault_at=3, drain=30)
+        figures, _ = run_drill(
+            ports=[node.port for node in nodes],
+            people=people,
+            rate=20,
+            seconds=6,
+            fault=kill_the_second,
+            fault_at=3,
+            drain=30,
+        )
     finally:
         for node in nodes:
             node.stop()

@@ -6,8 +6,8 @@ from messaging.socket.ordering import SeqOrder
 C = 7  # a conversation
 
 
-def started(at: int = 1) -> SeqOrder:
-    order = SeqOrder()
+def started(at: int = 1) -> SeqOrder[str]:
+    order: SeqOrder[str] = SeqOrder()
     order.start(C, at)  # the client has everything up to `at`
     return order
 

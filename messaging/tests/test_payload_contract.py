@@ -55,8 +55,10 @@ def contract(django_db_blocker):
 
     def check(component: str, payload) -> list[str]:
         wire = json.loads(JSONRenderer().render(payload))  # what a client reads
-        validator = jsonschema.Draft7Validator({"components": components, "$ref": f"#/components/schemas/{component}"},
-                                               format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+        validator = jsonschema.Draft7Validator(
+            {"components": components, "$ref": f"#/components/schemas/{component}"},
+            format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER,
+        )
         return [f"{'/'.join(map(str, error.absolute_path))}: {error.message}" for error in validator.iter_errors(wire)]
 
     return check
@@ -81,7 +83,8 @@ def test_real_payloads_match_their_serializers(contract, consultant, receptionis
     text = send(consultant, chat, "visa appointment on Monday")
     reply = send(receptionist, chat, "ok", reply_to_id=text.id)
     with_file, _ = services.message_send_with_files(
-        sender=consultant, conversation=chat, files=[SimpleUploadedFile("a.png", png_bytes())], content="scan")
+        sender=consultant, conversation=chat, files=[SimpleUploadedFile("a.png", png_bytes())], content="scan"
+    )
     deleted = send(consultant, chat, "oops")
     services.message_delete(actor=consultant, message=deleted)
     system = Message.objects.create(conversation=chat, seq=99, sender=None, type=MessageType.SYSTEM, content="joined")
@@ -97,16 +100,26 @@ def test_real_payloads_match_their_serializers(contract, consultant, receptionis
         "message_payload": [events.message_payload(m) for m in [text, reply, with_file, *stored, *page]],
         "conversation_payload": [
             events.conversation_payload(c, participants=c.participants.all(), me=membership)
-            for c, membership in ((selectors.conversation_detail(chat.id), me), (selectors.conversation_detail(chat.id),
-                                  None), (selectors.conversation_detail(quiet.id), None))],
+            for c, membership in (
+                (selectors.conversation_detail(chat.id), me),
+                (selectors.conversation_detail(chat.id), None),
+                (selectors.conversation_detail(quiet.id), None),
+            )
+        ],
         "participant_payload": [events.participant_payload(p) for p in selectors.participants_of(chat)],
         "search_hit_payload": [events.search_hit_payload(m) for m in search.message_search(consultant, q="visa")[0]],
         "audit_payload": [events.audit_payload(a) for a in MonitoringAudit.objects.all()],
     }
-    kinds = {(m["deleted"], m["sender"] is None, bool(m["attachments"]), m["reply_to_id"] is None)
-             for m in payloads["message_payload"]}
-    assert {(True, False, False, True), (False, True, False, True), (False, False, True, True),
-            (False, False, False, False)} <= kinds  # deleted, system, with files, a reply
+    kinds = {
+        (m["deleted"], m["sender"] is None, bool(m["attachments"]), m["reply_to_id"] is None)
+        for m in payloads["message_payload"]
+    }
+    assert {
+        (True, False, False, True),
+        (False, True, False, True),
+        (False, False, True, True),
+        (False, False, False, False),
+    } <= kinds  # deleted, system, with files, a reply
     assert system.id in {m["id"] for m in payloads["message_payload"]}
     for builder, component in CONTRACTS.items():
         assert payloads[builder], builder

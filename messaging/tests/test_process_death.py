@@ -45,7 +45,7 @@ def test_a_stopped_process_frees_its_users_sockets_and_reports_them_offline(tmp_
     make_conversation(roaming, contact, office=office)
     roaming_token, contact_token = access_token_for(roaming), access_token_for(contact)
     env = server_env(SOCKET_MAX_CONNECTIONS_PER_USER=str(CAP))
-    logs = [open(tmp_path / f"daphne-{n}.log", "w+") for n in range(2)]
+    logs = [open(tmp_path / f"daphne-{n}.log", "w+") for n in range(2)]  # noqa: SIM115 - closed in the finally
     (doomed, doomed_port), (survivor, survivor_port) = start_daphne(logs[0], env), start_daphne(logs[1], env)
     try:
         wait_until_serving([doomed_port, survivor_port])
@@ -56,7 +56,7 @@ def test_a_stopped_process_frees_its_users_sockets_and_reports_them_offline(tmp_
             url = "ws://127.0.0.1:{}/ws/?token={}"
             async with ws_connect(url.format(survivor_port, contact_token)) as watcher:
                 sockets = [await opened(url.format(doomed_port, roaming_token)) for _ in range(CAP)]
-                assert (await event(watcher, "user_status_changed", 5)) ["status"] == "online"
+                assert (await event(watcher, "user_status_changed", 5))["status"] == "online"
                 held = store.zrange(registry._key("sockets", roaming.id), 0, -1)
                 (node,) = {member.split(" ", 1)[0] for member in held}
                 assert store.zscore(registry._key("processes"), node) > 0  # alive

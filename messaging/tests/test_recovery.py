@@ -23,7 +23,9 @@ from offices.tests.factories import OfficeFactory
 def history_after(user, conversation_id, seq):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_for(user)}")
-    return [m["seq"] for m in client.get(f"/api/v1/conversations/{conversation_id}/messages?after={seq}").json()["results"]]
+    return [
+        m["seq"] for m in client.get(f"/api/v1/conversations/{conversation_id}/messages?after={seq}").json()["results"]
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -56,8 +58,10 @@ def test_dropped_events_are_recovered_from_the_database(settings):
     """A channel over capacity loses events (the layer is not a guarantee); after=<seq> is."""
     layers = {**settings.CHANNEL_LAYERS}
     # The list-based layer drops past its capacity (the pub/sub layer drops for absent or slow subscribers).
-    layers["default"] = {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                         "CONFIG": {**layers["default"]["CONFIG"], "capacity": 3}}
+    layers["default"] = {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {**layers["default"]["CONFIG"], "capacity": 3},
+    }
     settings.CHANNEL_LAYERS = layers
     office = OfficeFactory(name="Overload")
     alice, bob = ConsultantFactory(office=office), ConsultantFactory(office=office)
@@ -74,7 +78,7 @@ def test_dropped_events_are_recovered_from_the_database(settings):
         while True:
             try:
                 got.append(await asyncio.wait_for(layer.receive(channel), 0.3))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return got
 
     pushed = [m["seq"] for m in async_to_sync(drain)() if m["event"] == "message_received"]

@@ -34,8 +34,15 @@ async def received(ws, content: str, timeout: float) -> dict:
 
 
 def send(ws, conversation_id: int, content: str, request_id: str):
-    return ws.send(json.dumps({"event": "send_message", "id": request_id, "data": {
-        "conversation_id": conversation_id, "content": content, "client_id": request_id}}))
+    return ws.send(
+        json.dumps(
+            {
+                "event": "send_message",
+                "id": request_id,
+                "data": {"conversation_id": conversation_id, "content": content, "client_id": request_id},
+            }
+        )
+    )
 
 
 def test_sockets_ride_out_a_redis_outage(tmp_path):
@@ -78,11 +85,13 @@ def test_sockets_ride_out_a_redis_outage(tmp_path):
                     await send(alice_ws, chat.id, f"after {attempt}", f"a{attempt}")
                     try:
                         return (await received(bob_ws, f"after {attempt}", 0.5))["seq"]
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         continue
                 pytest.fail("live delivery did not resume after Redis came back")
 
         resumed_at = asyncio.run(scenario())
     assert resumed_at >= 3
     assert list(Message.objects.filter(conversation=chat).order_by("seq").values_list("content", flat=True))[:2] == [
-        "before", "during"]
+        "before",
+        "during",
+    ]

@@ -32,8 +32,13 @@ def s3_endpoint():
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
-    boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
-                 region_name="us-east-1").create_bucket(Bucket="crm-test-files")
+    boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    ).create_bucket(Bucket="crm-test-files")
     yield endpoint
     server.stop()
 
@@ -44,21 +49,35 @@ def s3_storage(settings, s3_endpoint):
     settings.AWS_QUERYSTRING_EXPIRE = 120
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
-            "bucket_name": "crm-test-files", "endpoint_url": s3_endpoint, "default_acl": None,
-            "querystring_auth": True, "file_overwrite": False, "signature_version": "s3v4", **CREDENTIALS,
-        }},
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": "crm-test-files",
+                "endpoint_url": s3_endpoint,
+                "default_acl": None,
+                "querystring_auth": True,
+                "file_overwrite": False,
+                "signature_version": "s3v4",
+                **CREDENTIALS,
+            },
+        },
     }
     return s3_endpoint
 
 
-def test_attachment_download_is_a_signed_short_lived_url(s3_storage, client_for, consultant, receptionist, office, other_consultant):
+def test_attachment_download_is_a_signed_short_lived_url(
+    s3_storage, client_for, consultant, receptionist, office, other_consultant
+):
     chat = make_conversation(consultant, receptionist, office=office)
-    body = client_for(consultant).post(
-        "/api/v1/messages/upload",
-        {"conversation_id": chat.id, "files": [SimpleUploadedFile("scan.png", png_bytes())]},
-        format="multipart",
-    ).json()
+    body = (
+        client_for(consultant)
+        .post(
+            "/api/v1/messages/upload",
+            {"conversation_id": chat.id, "files": [SimpleUploadedFile("scan.png", png_bytes())]},
+            format="multipart",
+        )
+        .json()
+    )
     url = body["attachments"][0]["url"]
 
     response = client_for(receptionist).get(url)

@@ -34,11 +34,14 @@ def test_send_numbers_messages_and_pushes_after_commit(manager, consultant, inbo
 def test_nothing_is_pushed_for_a_rolled_back_send(manager, consultant, inbox, django_capture_on_commit_callbacks):
     conversation = make_conversation(manager, consultant)
     consultant_inbox = inbox(consultant)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError):
-            with transaction.atomic():
-                send(manager, conversation, "never")
-                raise RuntimeError
+
+    def send_then_fail():
+        with transaction.atomic():
+            send(manager, conversation, "never")
+            raise RuntimeError
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        send_then_fail()
     assert callbacks == [] and consultant_inbox() == []
     assert not Message.objects.exists()
 
@@ -46,18 +49,26 @@ def test_nothing_is_pushed_for_a_rolled_back_send(manager, consultant, inbox, dj
 def test_client_id_makes_sends_idempotent(manager, consultant):
     conversation = make_conversation(manager, consultant)
     first, created = services.message_send(sender=manager, conversation=conversation, content="hi", client_id="abc")
-    again, created_again = services.message_send(sender=manager, conversation=conversation, content="hi", client_id="abc")
+    again, created_again = services.message_send(
+        sender=manager, conversation=conversation, content="hi", client_id="abc"
+    )
     assert created and not created_again and first.id == again.id
     # another sender may use the same client_id
-    other, created_other = services.message_send(sender=consultant, conversation=conversation, content="hi", client_id="abc")
+    other, created_other = services.message_send(
+        sender=consultant, conversation=conversation, content="hi", client_id="abc"
+    )
     assert created_other and other.id != first.id
     assert Message.objects.count() == 2
 
 
 def test_client_id_cannot_move_between_conversations(manager, consultant, receptionist):
-    services.message_send(sender=manager, conversation=make_conversation(manager, consultant), content="a", client_id="k")
+    services.message_send(
+        sender=manager, conversation=make_conversation(manager, consultant), content="a", client_id="k"
+    )
     with pytest.raises(ValidationFailed):
-        services.message_send(sender=manager, conversation=make_conversation(manager, receptionist), content="a", client_id="k")
+        services.message_send(
+            sender=manager, conversation=make_conversation(manager, receptionist), content="a", client_id="k"
+        )
 
 
 def _race(workers):
@@ -98,15 +109,24 @@ def test_concurrent_duplicate_client_id_stores_one_message(office):
     a, b = ConsultantFactory(office=office), ConsultantFactory(office=office)
     conversation = make_conversation(a, b)
     results = []
-    errors = _race([lambda: results.append(services.message_send(sender=a, conversation=conversation, content="x", client_id="dup"))
-                    for _ in range(6)])
+    errors = _race(
+        [
+            lambda: results.append(
+                services.message_send(sender=a, conversation=conversation, content="x", client_id="dup")
+            )
+            for _ in range(6)
+        ]
+    )
     assert errors == []
     assert Message.objects.filter(client_id="dup").count() == 1
     assert len({message.id for message, _ in results}) == 1
     assert sum(created for _, created in results) == 1
 
 
-@pytest.mark.parametrize("content, code", [("", "empty_message"), ("   ", "empty_message"), ("x" * 10001, "message_too_long"), ("a\x00b", "invalid_content")])
+@pytest.mark.parametrize(
+    "content, code",
+    [("", "empty_message"), ("   ", "empty_message"), ("x" * 10001, "message_too_long"), ("a\x00b", "invalid_content")],
+)
 def test_bad_content_is_refused(manager, consultant, content, code):
     conversation = make_conversation(manager, consultant)
     with pytest.raises(ValidationFailed) as error:
@@ -185,9 +205,15 @@ def test_delivered_pointer_tells_the_others(manager, consultant, inbox, django_c
     send(manager, conversation, "m")
     manager_inbox = inbox(manager)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.deliveries_record(reached={(consultant.id, conversation.id): 1}) == [(conversation.id, consultant.id, 1)]
-        assert services.deliveries_record(reached={(consultant.id, conversation.id): 1}) == []  # never twice, never back
-    assert manager_inbox() == [("message_delivered", {"conversation_id": conversation.id, "user_id": consultant.id, "seq": 1})]
+        assert services.deliveries_record(reached={(consultant.id, conversation.id): 1}) == [
+            (conversation.id, consultant.id, 1)
+        ]
+        assert (
+            services.deliveries_record(reached={(consultant.id, conversation.id): 1}) == []
+        )  # never twice, never back
+    assert manager_inbox() == [
+        ("message_delivered", {"conversation_id": conversation.id, "user_id": consultant.id, "seq": 1})
+    ]
 
 
 def statements(captured) -> list[str]:
@@ -198,7 +224,9 @@ def statements(captured) -> list[str]:
 def test_a_send_is_one_statement_and_leaves_the_conversation_consistent(manager, consultant):
     conversation = make_conversation(manager, consultant)
     with CaptureQueriesContext(connection) as captured:
-        message, created = services.message_send(sender=manager, conversation=Conversation(pk=conversation.pk), content="hi")
+        message, created = services.message_send(
+            sender=manager, conversation=Conversation(pk=conversation.pk), content="hi"
+        )
     assert len(statements(captured)) == 1
     assert created and message.seq == 1
     stored = Message.objects.get(pk=message.pk)
@@ -246,8 +274,12 @@ def test_deliveries_of_a_whole_process_are_one_statement(manager, consultant, re
         send(manager, first, f"m{n}")
     send(receptionist, first, "mine")  # seq 4: the receptionist's pointers are at 4 already
     send(consultant, second, "other")
-    reached = {(consultant.id, first.id): 4, (receptionist.id, first.id): 2, (manager.id, second.id): 1,
-               (receptionist.id, second.id): 1}  # not a participant there: ignored
+    reached = {
+        (consultant.id, first.id): 4,
+        (receptionist.id, first.id): 2,
+        (manager.id, second.id): 1,
+        (receptionist.id, second.id): 1,
+    }  # not a participant there: ignored
     with CaptureQueriesContext(connection) as captured:
         moved = services.deliveries_record(reached=reached)
     assert len(statements(captured)) == 1
@@ -258,15 +290,20 @@ def test_deliveries_of_a_whole_process_are_one_statement(manager, consultant, re
 
 def test_direct_conversations_are_unique_per_pair(consultant, receptionist):
     first, created = services.conversation_create(actor=consultant, type="direct", participant_ids=[receptionist.id])
-    again, created_again = services.conversation_create(actor=receptionist, type="direct", participant_ids=[consultant.id])
+    again, created_again = services.conversation_create(
+        actor=receptionist, type="direct", participant_ids=[consultant.id]
+    )
     assert created and not created_again and first.id == again.id
 
 
 def test_the_database_refuses_a_second_direct_conversation(consultant, receptionist):
     services.conversation_ensure_direct(user_a=consultant, user_b=receptionist)
     with pytest.raises(IntegrityError):
-        Conversation.objects.create(type="direct", direct_key=Conversation.direct_key_for(receptionist.id, consultant.id),
-                                    last_activity_at=timezone.now())
+        Conversation.objects.create(
+            type="direct",
+            direct_key=Conversation.direct_key_for(receptionist.id, consultant.id),
+            last_activity_at=timezone.now(),
+        )
 
 
 def test_contact_rules(office, manager, consultant, receptionist, other_consultant, super_admin):
@@ -292,17 +329,26 @@ def test_group_size_is_capped(office, manager, settings):
     with pytest.raises(ValidationFailed) as error:
         services.conversation_create(actor=manager, type="group", participant_ids=[p.id for p in people])
     assert error.value.code == "too_many_participants"
-    conversation, _ = services.conversation_create(actor=manager, type="group", participant_ids=[p.id for p in people[:2]])
+    conversation, _ = services.conversation_create(
+        actor=manager, type="group", participant_ids=[p.id for p in people[:2]]
+    )
     with pytest.raises(ValidationFailed):
         services.participants_add(actor=manager, conversation=conversation, user_ids=[people[2].id])
 
 
-def test_removed_participant_loses_access_and_is_told(manager, consultant, receptionist, inbox, django_capture_on_commit_callbacks):
-    conversation, _ = services.conversation_create(actor=manager, type="group", participant_ids=[consultant.id, receptionist.id])
+def test_removed_participant_loses_access_and_is_told(
+    manager, consultant, receptionist, inbox, django_capture_on_commit_callbacks
+):
+    conversation, _ = services.conversation_create(
+        actor=manager, type="group", participant_ids=[consultant.id, receptionist.id]
+    )
     removed_inbox = inbox(receptionist)
     with django_capture_on_commit_callbacks(execute=True):
         services.participants_remove(actor=manager, conversation=conversation, user_id=receptionist.id)
-    assert ("user_left_conversation", {"conversation_id": conversation.id, "user_id": receptionist.id}) in removed_inbox()
+    assert (
+        "user_left_conversation",
+        {"conversation_id": conversation.id, "user_id": receptionist.id},
+    ) in removed_inbox()
     with pytest.raises(NotFound):
         selectors.conversation_get_for(receptionist, conversation.id)
     with pytest.raises(NotFound):
@@ -312,7 +358,9 @@ def test_removed_participant_loses_access_and_is_told(manager, consultant, recep
 
 
 def test_leaving_hands_admin_to_the_next_person(manager, consultant, receptionist):
-    conversation, _ = services.conversation_create(actor=manager, type="group", participant_ids=[consultant.id, receptionist.id])
+    conversation, _ = services.conversation_create(
+        actor=manager, type="group", participant_ids=[consultant.id, receptionist.id]
+    )
     services.conversation_leave(actor=manager, conversation=conversation)
     assert Participant.objects.get(conversation=conversation, user=consultant).role == "admin"
 
@@ -324,7 +372,10 @@ def test_participant_replace_moves_history_to_the_new_consultant(office, consult
     send(student, conversation, "hello")
     services.participant_replace(conversation=conversation, old_user=consultant, new_user=newcomer, actor=super_admin)
     conversation.refresh_from_db()
-    assert set(Participant.objects.filter(conversation=conversation).values_list("user_id", flat=True)) == {student.id, newcomer.id}
+    assert set(Participant.objects.filter(conversation=conversation).values_list("user_id", flat=True)) == {
+        student.id,
+        newcomer.id,
+    }
     assert conversation.direct_key == Conversation.direct_key_for(student.id, newcomer.id)
     assert conversation.messages.count() == 1
     assert services.conversation_ensure_direct(user_a=newcomer, user_b=student).id == conversation.id

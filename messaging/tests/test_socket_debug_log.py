@@ -20,8 +20,15 @@ def socket_session(port, token, conversation_id):
         async with ws_connect(f"ws://127.0.0.1:{port}/ws/?token={token}") as ws:
             # a client that pastes its token into a frame must not see it logged either
             await ws.send(json.dumps({"event": "ping", "id": "p1", "data": {"token": token}}))
-            await ws.send(json.dumps({"event": "send_message", "id": "s1",
-                                      "data": {"conversation_id": conversation_id, "content": "logged hello"}}))
+            await ws.send(
+                json.dumps(
+                    {
+                        "event": "send_message",
+                        "id": "s1",
+                        "data": {"conversation_id": conversation_id, "content": "logged hello"},
+                    }
+                )
+            )
             seen = set()
             while not {"p1", "s1", "message_received"} <= seen:
                 frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
@@ -41,8 +48,9 @@ def test_debug_socket_logs_frames_in_and_out_without_tokens(tmp_path, debug):
         logs[0].flush()
         logs[0].seek(0)
         lines = [json.loads(line) for line in logs[0].read().splitlines() if line.startswith("{")]
-    frames = [line["message"] for line in lines
-              if line["name"] == "crm.socket" and line["message"].startswith("frame ")]
+    frames = [
+        line["message"] for line in lines if line["name"] == "crm.socket" and line["message"].startswith("frame ")
+    ]
     if debug == "false":
         assert frames == []
         return

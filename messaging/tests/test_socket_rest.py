@@ -6,7 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from messaging import services
-from messaging.tests.test_consumer import chat, connect, people  # noqa: F401  (fixtures)
+from messaging.tests.test_consumer import connect
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
@@ -48,19 +48,22 @@ async def test_socket_stats_is_staff_only_and_counts_sockets_and_messages(people
 
 
 # One input contract for a send: the socket validates send_message with REST's MessageSendSerializer.
-@pytest.mark.parametrize("body, field", [
-    ({"content": "x"}, "conversation_id"),
-    ({"conversation_id": "abc", "content": "x"}, "conversation_id"),
-    ({"conversation_id": 0, "content": "x"}, "conversation_id"),
-    ({"content": {"nested": "object"}}, "content"),
-    ({"content": "bad \ud800 text"}, "content"),  # a lone surrogate: not storable
-    ({"content": "a\x00b"}, "content"),
-    ({"content": "x", "type": "system"}, "type"),
-    ({"content": "x", "reply_to_id": "abc"}, "reply_to_id"),
-    ({"content": "x", "client_id": "c" * 65}, "client_id"),
-    ({"content": "x", "client_id": "   "}, "client_id"),
-    ({"content": "x", "client_id": ["list"]}, "client_id"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"content": "x"}, "conversation_id"),
+        ({"conversation_id": "abc", "content": "x"}, "conversation_id"),
+        ({"conversation_id": 0, "content": "x"}, "conversation_id"),
+        ({"content": {"nested": "object"}}, "content"),
+        ({"content": "bad \ud800 text"}, "content"),  # a lone surrogate: not storable
+        ({"content": "a\x00b"}, "content"),
+        ({"content": "x", "type": "system"}, "type"),
+        ({"content": "x", "reply_to_id": "abc"}, "reply_to_id"),
+        ({"content": "x", "client_id": "c" * 65}, "client_id"),
+        ({"content": "x", "client_id": "   "}, "client_id"),
+        ({"content": "x", "client_id": ["list"]}, "client_id"),
+    ],
+)
 async def test_rest_and_socket_refuse_the_same_sends(people, chat, client_for, body, field):
     if field != "conversation_id":
         body = {"conversation_id": chat.id, **body}
@@ -71,7 +74,9 @@ async def test_rest_and_socket_refuse_the_same_sends(people, chat, client_for, b
     socket = await connect(people[0])
     await socket.send_json_to({"event": "send_message", "data": body, "id": "s"})
     refused = await socket.receive_json_from()
-    assert refused["event"] == "error" and field in {refused["data"]["details"].get("field"),
-                                                     *refused["data"]["details"].get("fields", [])}
+    assert refused["event"] == "error" and field in {
+        refused["data"]["details"].get("field"),
+        *refused["data"]["details"].get("fields", []),
+    }
     await socket.disconnect()
     assert not await database_sync_to_async(chat.messages.exists)()

@@ -21,7 +21,11 @@ def files(*pairs):
 def test_upload_sends_one_message_with_its_files(client_for, consultant, receptionist, chat):
     response = client_for(consultant).post(
         "/api/v1/messages/upload",
-        {"conversation_id": chat.id, "content": "scans", "files": files(("family-photo.png", png_bytes()), ("b.jpg", jpeg_bytes()))},
+        {
+            "conversation_id": chat.id,
+            "content": "scans",
+            "files": files(("family-photo.png", png_bytes()), ("b.jpg", jpeg_bytes())),
+        },
         format="multipart",
     )
     assert response.status_code == 201, response.content
@@ -41,15 +45,25 @@ def test_upload_sends_one_message_with_its_files(client_for, consultant, recepti
 
 
 def test_outsiders_cannot_download(client_for, consultant, other_consultant, chat):
-    body = client_for(consultant).post(
-        "/api/v1/messages/upload", {"conversation_id": chat.id, "files": files(("a.png", png_bytes()))}, format="multipart"
-    ).json()
+    body = (
+        client_for(consultant)
+        .post(
+            "/api/v1/messages/upload",
+            {"conversation_id": chat.id, "files": files(("a.png", png_bytes()))},
+            format="multipart",
+        )
+        .json()
+    )
     assert client_for(other_consultant).get(body["attachments"][0]["url"]).status_code == 404
     assert client_for(other_consultant).get("/api/v1/attachments/999999/download").status_code == 404
 
 
 def test_a_bad_file_refuses_the_whole_upload(client_for, consultant, chat):
-    before = set(default_storage.listdir(f"conversations/{chat.id}")[1]) if default_storage.exists(f"conversations/{chat.id}") else set()
+    before = (
+        set(default_storage.listdir(f"conversations/{chat.id}")[1])
+        if default_storage.exists(f"conversations/{chat.id}")
+        else set()
+    )
     response = client_for(consultant).post(
         "/api/v1/messages/upload",
         {"conversation_id": chat.id, "files": files(("ok.png", png_bytes()), ("evil.pdf", b"\x7fELF" + b"\x00" * 64))},
@@ -57,7 +71,11 @@ def test_a_bad_file_refuses_the_whole_upload(client_for, consultant, chat):
     )
     assert response.status_code == 415 and response.json()["error"]["code"] == "executable_refused"
     assert not Message.objects.exists() and not Attachment.objects.exists()
-    after = set(default_storage.listdir(f"conversations/{chat.id}")[1]) if default_storage.exists(f"conversations/{chat.id}") else set()
+    after = (
+        set(default_storage.listdir(f"conversations/{chat.id}")[1])
+        if default_storage.exists(f"conversations/{chat.id}")
+        else set()
+    )
     assert after == before
 
 
@@ -83,24 +101,44 @@ def test_oversized_file_is_refused_while_streaming(client_for, consultant, chat,
 
 
 def test_upload_needs_files_and_membership(client_for, consultant, other_consultant, chat):
-    assert client_for(consultant).post("/api/v1/messages/upload", {"conversation_id": chat.id}, format="multipart").status_code == 400
+    assert (
+        client_for(consultant)
+        .post("/api/v1/messages/upload", {"conversation_id": chat.id}, format="multipart")
+        .status_code
+        == 400
+    )
     outsider = client_for(other_consultant).post(
-        "/api/v1/messages/upload", {"conversation_id": chat.id, "files": files(("a.png", png_bytes()))}, format="multipart"
+        "/api/v1/messages/upload",
+        {"conversation_id": chat.id, "files": files(("a.png", png_bytes()))},
+        format="multipart",
     )
     assert outsider.status_code == 404
 
 
 def test_deleted_message_files_are_gone(client_for, consultant, receptionist, chat):
-    body = client_for(consultant).post(
-        "/api/v1/messages/upload", {"conversation_id": chat.id, "files": files(("a.png", png_bytes()))}, format="multipart"
-    ).json()
+    body = (
+        client_for(consultant)
+        .post(
+            "/api/v1/messages/upload",
+            {"conversation_id": chat.id, "files": files(("a.png", png_bytes()))},
+            format="multipart",
+        )
+        .json()
+    )
     client_for(consultant).delete(f"/api/v1/messages/{body['id']}")
     assert client_for(receptionist).get(body["attachments"][0]["url"]).status_code == 404
 
 
 def test_an_attachment_whose_file_is_gone_answers_file_missing(client_for, consultant, receptionist, chat, caplog):
-    body = client_for(consultant).post("/api/v1/messages/upload", {"conversation_id": chat.id,
-                                       "files": files(("a.png", png_bytes()))}, format="multipart").json()
+    body = (
+        client_for(consultant)
+        .post(
+            "/api/v1/messages/upload",
+            {"conversation_id": chat.id, "files": files(("a.png", png_bytes()))},
+            format="multipart",
+        )
+        .json()
+    )
     default_storage.delete(Attachment.objects.get(pk=body["attachments"][0]["id"]).file_key)
     response = client_for(receptionist).get(body["attachments"][0]["url"])
     assert response.status_code == 404 and response.json()["error"]["code"] == "file_missing"
@@ -108,8 +146,15 @@ def test_an_attachment_whose_file_is_gone_answers_file_missing(client_for, consu
 
 
 def test_unreadable_storage_answers_503(client_for, consultant, receptionist, chat, monkeypatch):
-    body = client_for(consultant).post("/api/v1/messages/upload", {"conversation_id": chat.id,
-                                       "files": files(("a.png", png_bytes()))}, format="multipart").json()
+    body = (
+        client_for(consultant)
+        .post(
+            "/api/v1/messages/upload",
+            {"conversation_id": chat.id, "files": files(("a.png", png_bytes()))},
+            format="multipart",
+        )
+        .json()
+    )
 
     def broken(name, mode="rb"):
         raise OSError(5, "Input/output error")  # a storage mount gone bad

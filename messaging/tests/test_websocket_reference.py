@@ -30,11 +30,11 @@ def emitted_events() -> set[str]:
             if isinstance(node, ast.Call):
                 name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
                 if name in senders and len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
-                    names.add(node.args[1].value)
+                    names.add(str(node.args[1].value))
             if isinstance(node, ast.Dict):
-                for key, value in zip(node.keys, node.values):
+                for key, value in zip(node.keys, node.values, strict=True):
                     if isinstance(key, ast.Constant) and key.value == "event" and isinstance(value, ast.Constant):
-                        names.add(value.value)
+                        names.add(str(value.value))
     return names - {"ack", "error"}
 
 

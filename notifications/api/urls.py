@@ -5,6 +5,10 @@ from notifications.api import views
 urlpatterns = [
     re_path(r"^notifications/?$", views.NotificationsView.as_view(), name="notifications"),
     re_path(r"^notifications/read-all/?$", views.NotificationsReadAllView.as_view(), name="notifications-read-all"),
-    re_path(r"^notifications/(?P<notification_id>[^/]+)/read/?$", views.NotificationReadView.as_view(), name="notification-read"),
+    re_path(
+        r"^notifications/(?P<notification_id>[^/]+)/read/?$",
+        views.NotificationReadView.as_view(),
+        name="notification-read",
+    ),
     re_path(r"^announcements/?$", views.AnnouncementsView.as_view(), name="announcements"),
 ]

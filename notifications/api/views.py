@@ -13,7 +13,8 @@ class NotificationSerializer(serializers.Serializer):
     kind = serializers.CharField()
     title = serializers.CharField()
     body = serializers.CharField()
-    data = serializers.DictField()
+    # (a field named like a Serializer attribute: DRF's metaclass takes it off the class, the stubs do not know)
+    data = serializers.DictField()  # type: ignore[assignment]
     read = serializers.BooleanField()
     created_at = serializers.DateTimeField()
 
@@ -34,8 +35,11 @@ class AnnouncementCreateSerializer(serializers.Serializer):
 
 
 class NotificationsView(APIView):
-    @extend_schema(parameters=[OpenApiParameter("unread", bool)], responses={200: NotificationSerializer(many=True)},
-                   tags=["notifications"])
+    @extend_schema(
+        parameters=[OpenApiParameter("unread", bool)],
+        responses={200: NotificationSerializer(many=True)},
+        tags=["notifications"],
+    )
     def get(self, request):
         notifications = selectors.notification_list_for(request.user)
         if request.query_params.get("unread", "").lower() in ("1", "true", "yes"):
@@ -48,12 +52,19 @@ class NotificationsView(APIView):
 class NotificationReadView(APIView):
     @extend_schema(request=None, responses={200: NotificationSerializer}, tags=["notifications"])
     def post(self, request, notification_id):
-        return Response(services.notification_payload(services.notification_mark_read(user=request.user, notification_id=notification_id)))
+        return Response(
+            services.notification_payload(
+                services.notification_mark_read(user=request.user, notification_id=notification_id)
+            )
+        )
 
 
 class NotificationsReadAllView(APIView):
-    @extend_schema(request=None, responses={200: inline_serializer("MarkedRead", {"marked_read": serializers.IntegerField()})},
-                   tags=["notifications"])
+    @extend_schema(
+        request=None,
+        responses={200: inline_serializer("MarkedRead", {"marked_read": serializers.IntegerField()})},
+        tags=["notifications"],
+    )
     def post(self, request):
         return Response({"marked_read": services.notifications_mark_all_read(user=request.user)})
 
@@ -65,13 +76,16 @@ class AnnouncementsView(APIView):
         page = paginator.paginate_queryset(selectors.announcement_list_for(request.user), request, view=self)
         return paginator.get_paginated_response([services.announcement_payload(a) for a in page])
 
-    @extend_schema(request=AnnouncementCreateSerializer, responses={201: AnnouncementSerializer}, tags=["notifications"])
+    @extend_schema(
+        request=AnnouncementCreateSerializer, responses={201: AnnouncementSerializer}, tags=["notifications"]
+    )
     def post(self, request):
         data = AnnouncementCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         office = None
         if data.validated_data["office_id"] is not None:
             office = office_get_for(request.user, data.validated_data["office_id"])
-        announcement = services.announcement_create(actor=request.user, title=data.validated_data["title"],
-                                                    body=data.validated_data["body"], office=office)
+        announcement = services.announcement_create(
+            actor=request.user, title=data.validated_data["title"], body=data.validated_data["body"], office=office
+        )
         return Response(services.announcement_payload(announcement), status=status.HTTP_201_CREATED)

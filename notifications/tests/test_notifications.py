@@ -38,8 +38,9 @@ def test_notification_list_query_count_is_fixed(rows, client_for, consultant, dj
         assert len(client.get("/api/v1/notifications?limit=100").json()["results"]) == rows
 
 
-def test_manager_announces_to_their_office_only(client_for, manager, consultant, student, other_consultant, other_office,
-                                                inbox, django_capture_on_commit_callbacks):
+def test_manager_announces_to_their_office_only(
+    client_for, manager, consultant, student, other_consultant, other_office, inbox, django_capture_on_commit_callbacks
+):
     sockets = {user.id: inbox(user) for user in (consultant, student, other_consultant)}
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(manager).post("/api/v1/announcements", {"title": "Closed Friday", "body": "Bank holiday"})
@@ -47,7 +48,10 @@ def test_manager_announces_to_their_office_only(client_for, manager, consultant,
     assert [e for e, _ in sockets[consultant.id]()] == ["system_announcement"]
     assert [e for e, _ in sockets[student.id]()] == ["system_announcement"]
     assert sockets[other_consultant.id]() == []
-    assert set(Notification.objects.filter(kind="announcement").values_list("recipient_id", flat=True)) == {consultant.id, student.id}
+    assert set(Notification.objects.filter(kind="announcement").values_list("recipient_id", flat=True)) == {
+        consultant.id,
+        student.id,
+    }
     elsewhere = client_for(manager).post("/api/v1/announcements", {"title": "x", "office_id": other_office.id})
     assert elsewhere.status_code == 404
 
@@ -56,7 +60,10 @@ def test_super_admin_announces_to_everyone(client_for, super_admin, consultant, 
     loner = StudentFactory(office=None)
     client_for(super_admin).post("/api/v1/announcements", {"title": "New portal"})
     assert set(Notification.objects.filter(kind="announcement").values_list("recipient_id", flat=True)) == {
-        consultant.id, other_consultant.id, loner.id}
+        consultant.id,
+        other_consultant.id,
+        loner.id,
+    }
 
 
 @pytest.mark.parametrize("role", ["consultant", "receptionist", "student"])
@@ -69,8 +76,13 @@ def test_others_cannot_announce(role, request, client_for):
 def test_announcement_list_is_scoped(client_for, manager, other_manager, super_admin, consultant):
     client_for(manager).post("/api/v1/announcements", {"title": "London only"})
     client_for(super_admin).post("/api/v1/announcements", {"title": "Everyone"})
-    assert [a["title"] for a in client_for(consultant).get("/api/v1/announcements").json()["results"]] == ["Everyone", "London only"]
-    assert [a["title"] for a in client_for(other_manager).get("/api/v1/announcements").json()["results"]] == ["Everyone"]
+    assert [a["title"] for a in client_for(consultant).get("/api/v1/announcements").json()["results"]] == [
+        "Everyone",
+        "London only",
+    ]
+    assert [a["title"] for a in client_for(other_manager).get("/api/v1/announcements").json()["results"]] == [
+        "Everyone"
+    ]
     assert client_for(manager).post("/api/v1/announcements", {"title": ""}).status_code == 400
 
 

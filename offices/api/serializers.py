@@ -6,8 +6,19 @@ from offices.models import Office, validate_timezone
 class OfficeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Office
-        fields = ["id", "name", "address", "phone", "email", "timezone", "opens_at", "closes_at", "is_active",
-                  "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "address",
+            "phone",
+            "email",
+            "timezone",
+            "opens_at",
+            "closes_at",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "created_at", "updated_at"]
 
 

@@ -8,8 +8,16 @@ pytestmark = pytest.mark.django_db
 
 
 def office_form(office, **changes):
-    form = {"name": office.name, "address": office.address, "phone": office.phone, "email": office.email,
-            "timezone": office.timezone, "opens_at": "09:00", "closes_at": "17:00", "is_active": "on"}
+    form = {
+        "name": office.name,
+        "address": office.address,
+        "phone": office.phone,
+        "email": office.email,
+        "timezone": office.timezone,
+        "opens_at": "09:00",
+        "closes_at": "17:00",
+        "is_active": "on",
+    }
     form.update(changes)
     return form
 

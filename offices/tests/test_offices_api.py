@@ -10,8 +10,20 @@ ROLES = ["super_admin", "manager", "consultant", "receptionist", "student"]
 
 
 # role -> (own office, other office)
-READ = {"super_admin": (200, 200), "manager": (200, 404), "consultant": (200, 404), "receptionist": (200, 404), "student": (200, 404)}
-UPDATE = {"super_admin": (200, 200), "manager": (200, 404), "consultant": (403, 404), "receptionist": (403, 404), "student": (403, 404)}
+READ = {
+    "super_admin": (200, 200),
+    "manager": (200, 404),
+    "consultant": (200, 404),
+    "receptionist": (200, 404),
+    "student": (200, 404),
+}
+UPDATE = {
+    "super_admin": (200, 200),
+    "manager": (200, 404),
+    "consultant": (403, 404),
+    "receptionist": (403, 404),
+    "student": (403, 404),
+}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -24,7 +36,10 @@ def test_reading_and_updating_offices(role, actors, client_for, office, other_of
     assert client.patch(f"/api/v1/offices/{other_office.id}", {"phone": "+1 555"}).status_code == UPDATE[role][1]
 
 
-@pytest.mark.parametrize("role, status", [("super_admin", 201), ("manager", 403), ("consultant", 403), ("receptionist", 403), ("student", 403)])
+@pytest.mark.parametrize(
+    "role, status",
+    [("super_admin", 201), ("manager", 403), ("consultant", 403), ("receptionist", 403), ("student", 403)],
+)
 def test_only_super_admin_creates_offices(role, status, actors, client_for):
     response = client_for(actors[role]).post("/api/v1/offices", {"name": "Leeds", "timezone": "Europe/London"})
     assert response.status_code == status
@@ -40,7 +55,9 @@ def test_office_timezone_must_be_iana(tz, client_for, super_admin):
 
 
 def test_office_hours_must_be_in_order(client_for, super_admin):
-    response = client_for(super_admin).post("/api/v1/offices", {"name": "Leeds", "opens_at": "18:00", "closes_at": "09:00"})
+    response = client_for(super_admin).post(
+        "/api/v1/offices", {"name": "Leeds", "opens_at": "18:00", "closes_at": "09:00"}
+    )
     assert response.status_code == 400
 
 

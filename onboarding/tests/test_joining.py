@@ -39,6 +39,7 @@ def test_signup_creates_a_website_lead_or_links_known_ones(api_client, office):
 
 def test_a_signup_whose_lead_fails_is_not_half_written(api_client):
     """The receivers run inside the signup's transaction: no account without its lead."""
+
     def fail(**kwargs):
         raise RuntimeError("the lead could not be written")
 
@@ -63,7 +64,8 @@ def test_users_api_new_staff_meet_every_manager_of_their_office(auto, client_for
 
 
 def test_users_api_moving_a_consultant_opens_the_conversation_with_the_new_manager(
-        auto, client_for, super_admin, consultant, other_office, other_manager):
+    auto, client_for, super_admin, consultant, other_office, other_manager
+):
     response = client_for(super_admin).patch(f"/api/v1/users/{consultant.pk}", {"office_id": other_office.pk})
     assert response.status_code == 200
     assert talks(other_manager, consultant)
@@ -71,17 +73,31 @@ def test_users_api_moving_a_consultant_opens_the_conversation_with_the_new_manag
 
 def test_console_user_creation_meets_the_manager(auto, client, manager, office):
     client.force_login(manager)
-    form = {"email": "console.hire@example.com", "first_name": "Con", "last_name": "Sole", "phone": "",
-            "role": Role.CONSULTANT, "office": office.pk, "password": HIRE["password"]}
+    form = {
+        "email": "console.hire@example.com",
+        "first_name": "Con",
+        "last_name": "Sole",
+        "phone": "",
+        "role": Role.CONSULTANT,
+        "office": office.pk,
+        "password": HIRE["password"],
+    }
     assert client.post("/admin/accounts/user/add/", form).status_code == 302
     assert talks(manager, User.objects.get(email="console.hire@example.com"))
 
 
-def test_console_moving_a_receptionist_meets_the_new_manager(auto, client, super_admin, receptionist, other_office,
-                                                              other_manager):
+def test_console_moving_a_receptionist_meets_the_new_manager(
+    auto, client, super_admin, receptionist, other_office, other_manager
+):
     client.force_login(super_admin)
-    form = {"email": receptionist.email, "first_name": "Moved", "last_name": "Desk", "phone": "",
-            "role": Role.RECEPTIONIST, "office": other_office.pk}
+    form = {
+        "email": receptionist.email,
+        "first_name": "Moved",
+        "last_name": "Desk",
+        "phone": "",
+        "role": Role.RECEPTIONIST,
+        "office": other_office.pk,
+    }
     assert client.post(f"/admin/accounts/user/{receptionist.pk}/change/", form).status_code == 302
     assert talks(other_manager, receptionist)
 
@@ -93,8 +109,9 @@ def test_seed_staff_meet_their_manager(auto):
     assert staff.count() == 3 and all(talks(manager, person) for person in staff)
 
 
-def test_nothing_is_opened_when_the_setting_is_off(settings, client_for, manager, super_admin, consultant,
-                                                   other_office, other_manager):
+def test_nothing_is_opened_when_the_setting_is_off(
+    settings, client_for, manager, super_admin, consultant, other_office, other_manager
+):
     settings.AUTO_CREATE_CONVERSATIONS = False
     hire = {**HIRE, "email": "quiet@example.com", "role": Role.CONSULTANT}
     response = client_for(manager).post("/api/v1/users", hire)
@@ -106,6 +123,7 @@ def test_nothing_is_opened_when_the_setting_is_off(settings, client_for, manager
 def test_managers_and_students_joining_get_no_conversation(auto, client_for, super_admin, manager, office):
     for role in (Role.MANAGER, Role.STUDENT):
         response = client_for(super_admin).post(
-            "/api/v1/users", {**HIRE, "email": f"{role}.new@example.com", "role": role, "office_id": office.pk})
+            "/api/v1/users", {**HIRE, "email": f"{role}.new@example.com", "role": role, "office_id": office.pk}
+        )
         assert response.status_code == 201
     assert not Conversation.objects.exists()

@@ -41,8 +41,12 @@ class ReportView(APIView):
     def get(self, request):  # documented per report in report_view
         query = ReportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        scope = report_scope_for(request.user, date_from=query.validated_data.get("date_from"),
-                                 date_to=query.validated_data.get("date_to"), office_id=query.validated_data.get("office"))
+        scope = report_scope_for(
+            request.user,
+            date_from=query.validated_data.get("date_from"),
+            date_to=query.validated_data.get("date_to"),
+            office_id=query.validated_data.get("office"),
+        )
         report = REPORTS[self.report](scope)
         if query.validated_data["format"] != "csv":
             return Response(report)
@@ -51,14 +55,17 @@ class ReportView(APIView):
         writer.writerow(["section", "key", "field", "value"])
         writer.writerows(flatten(report))
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="report-{self.report}-{scope.date_from}-{scope.date_to}.csv"'
+        response["Content-Disposition"] = (
+            f'attachment; filename="report-{self.report}-{scope.date_from}-{scope.date_to}.csv"'
+        )
         return response
 
 
 def report_view(name):
     view = type(f"{name.title()}ReportView", (ReportView,), {"report": name})
-    schema = extend_schema(parameters=[ReportQuerySerializer], tags=["reports"],
-                           responses={200: REPORT_SERIALIZERS[name], (200, "text/csv"): str})
+    schema = extend_schema(
+        parameters=[ReportQuerySerializer],
+        tags=["reports"],
+        responses={200: REPORT_SERIALIZERS[name], (200, "text/csv"): str},
+    )
     return extend_schema_view(get=schema)(view).as_view()
-
-

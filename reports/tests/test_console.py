@@ -37,7 +37,9 @@ def test_dashboard_is_for_managers_and_super_admins(client, consultant, super_ad
     assert login(client, super_admin).get("/admin/reports/?office=999999").status_code == 404
 
 
-def test_monitor_lists_office_conversations_and_audits_reads(client, manager, other_manager, office, consultant, receptionist):
+def test_monitor_lists_office_conversations_and_audits_reads(
+    client, manager, other_manager, office, consultant, receptionist
+):
     chat = make_conversation(consultant, receptionist, office=office, title="Desk talk")
     send(consultant, chat, "<b>not html</b>")
     listing = login(client, manager).get("/admin/monitor/")
@@ -56,8 +58,14 @@ def test_consultants_cannot_monitor(client, consultant):
 
 def test_the_default_range_counts_booked_appointments(client, manager, office, consultant):
     start = timezone.now() + timedelta(days=7)
-    Appointment.objects.create(office=office, consultant=consultant, lead=LeadFactory(office=office), title="Ahead",
-                               start=start, end=start + timedelta(minutes=30))
+    Appointment.objects.create(
+        office=office,
+        consultant=consultant,
+        lead=LeadFactory(office=office),
+        title="Ahead",
+        start=start,
+        end=start + timedelta(minutes=30),
+    )
     page = login(client, manager).get("/admin/reports/")
     assert page.context["figures"]["appointments"]["total"] == 1
     assert page.context["scope"].date_to > timezone.now().date()

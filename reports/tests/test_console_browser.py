@@ -10,7 +10,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
@@ -53,8 +52,10 @@ CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     # In CI the browser must be there (.ci/install-browser): a missing one fails instead of skipping.
-    pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER) and not os.environ.get("CI"),
-                       reason="Debian's chromium and chromium-driver are not installed (.ci/install-browser)"),
+    pytest.mark.skipif(
+        not (CHROMIUM and CHROMEDRIVER) and not os.environ.get("CI"),
+        reason="Debian's chromium and chromium-driver are not installed (.ci/install-browser)",
+    ),
 ]
 
 
@@ -67,18 +68,31 @@ class Server:
 
     def start(self):
         self.runs += 1
-        log = open(self.log_dir / f"daphne-{self.runs}.log", "w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "crm_project.asgi:application"],
-            cwd=ROOT, env=server_env(), stdout=log, stderr=subprocess.STDOUT)
+        with open(self.log_dir / f"daphne-{self.runs}.log", "w") as log:  # the server writes to its own copy
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "crm_project.asgi:application",
+                ],
+                cwd=ROOT,
+                env=server_env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 30
         while True:
             try:
                 urllib.request.urlopen(f"{self.base}/health", timeout=2)
                 return
-            except OSError:
+            except OSError as exc:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("daphne did not start")
+                    raise RuntimeError("daphne did not start") from exc
                 time.sleep(0.2)
 
     def stop(self):
@@ -100,9 +114,19 @@ def browser(request):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     profile = tempfile.mkdtemp(prefix="crm-chromium-")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1400,1000", f"--user-data-dir={profile}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+        f"--user-data-dir={profile}",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
@@ -202,12 +226,19 @@ def test_manager_day(browser, server):
         LeadFactory(office=office, status=status, assigned_to=consultant)
     student = StudentFactory(office=office, first_name="Sam", last_name="Student")
     LeadFactory(office=office, assigned_to=consultant, student=student, status="applied")
-    Appointment.objects.create(office=office, consultant=consultant, student=student, title="Application review",
-                               start=today_at(office, 23), end=today_at(office, 23, 30))
+    Appointment.objects.create(
+        office=office,
+        consultant=consultant,
+        student=student,
+        title="Application review",
+        start=today_at(office, 23),
+        end=today_at(office, 23, 30),
+    )
     chat = conversation_ensure_direct(user_a=consultant, user_b=student, office=office)
     send(student, chat, "Hello, is my offer letter in?")
-    document = document_upload(actor=student, file=SimpleUploadedFile("passport.png", png()), kind="passport",
-                               student=student)
+    document = document_upload(
+        actor=student, file=SimpleUploadedFile("passport.png", png()), kind="passport", student=student
+    )
 
     sign_in(browser, server, manager)
     numbers = browser.find_element(*by("#today-numbers")).text
@@ -231,8 +262,11 @@ def test_manager_day(browser, server):
 
     browser.find_element(*by(".console-nav a[href$='/document/review/']")).click()
     item = wait(browser).until(lambda d: d.find_element(*by(f"#document-{document.pk}")))
-    wait(browser).until(lambda d: d.execute_script(
-        "const i = arguments[0].querySelector('img'); return i && i.complete && i.naturalWidth > 0", item))
+    wait(browser).until(
+        lambda d: d.execute_script(
+            "const i = arguments[0].querySelector('img'); return i && i.complete && i.naturalWidth > 0", item
+        )
+    )
     shot(browser, "manager-review")
     item.find_element(*by("textarea")).send_keys("Clear scan, thank you")
     item.find_element(*by("button[value=approved]")).click()
@@ -250,8 +284,12 @@ def test_manager_day(browser, server):
     wait(browser).until(text_in("#live-state", "live"))
     assert "Hello, is my offer letter in?" in browser.find_element(*by("#messages")).text
     headers = {"Authorization": f"Bearer {access_token_for(student)}"}
-    sent = requests.post(f"{server.base}/api/v1/messages", json={"conversation_id": chat.pk, "content": "Still there?"},
-                         headers=headers, timeout=10).json()
+    sent = requests.post(
+        f"{server.base}/api/v1/messages",
+        json={"conversation_id": chat.pk, "content": "Still there?"},
+        headers=headers,
+        timeout=10,
+    ).json()
     wait(browser).until(text_in("#messages", "Still there?"))
     requests.delete(f"{server.base}/api/v1/messages/{sent['id']}", headers=headers, timeout=10)
     wait(browser).until(lambda d: "Still there?" not in d.find_element(*by("#messages")).text)
@@ -266,8 +304,14 @@ def test_consultant_day(browser, server, tmp_path):
     office = OfficeFactory(name="London office")
     consultant = ConsultantFactory(office=office, first_name="Carl", last_name="Consultant")
     student = StudentFactory(office=office, first_name="Sam", last_name="Student")
-    LeadFactory(office=office, assigned_to=consultant, student=student, status="qualified",
-                first_name="Sam", last_name="Student")
+    LeadFactory(
+        office=office,
+        assigned_to=consultant,
+        student=student,
+        status="qualified",
+        first_name="Sam",
+        last_name="Student",
+    )
     chat = conversation_ensure_direct(user_a=consultant, user_b=student, office=office)
     send(student, chat, "Hi Carl, which documents do I still need?")
     student_socket = StudentSocket(server, student)
@@ -291,8 +335,11 @@ def test_consultant_day(browser, server, tmp_path):
     received = student_socket.next("message_received", where=lambda d: d["sender_id"] == consultant.pk)
     assert received["content"] == "Your passport and last transcript, please." and received["seq"] == 2
 
-    student_socket.send("send_message", {"conversation_id": chat.pk, "content": "Great, uploading them tonight!",
-                                         "client_id": "student-1"}, frame_id="s1")
+    student_socket.send(
+        "send_message",
+        {"conversation_id": chat.pk, "content": "Great, uploading them tonight!", "client_id": "student-1"},
+        frame_id="s1",
+    )
     wait(browser).until(text_in("#messages", "Great, uploading them tonight!"))  # no reload
     wait(browser).until(lambda d: "typing" not in d.find_element(*by("#typing")).text)
 
@@ -311,8 +358,11 @@ def test_consultant_day(browser, server, tmp_path):
     browser.find_element(*by("#compose input[type=submit]")).click()
     with_file = student_socket.next("message_received", where=lambda d: d["sender_id"] == consultant.pk)
     assert with_file["type"] == "image" and with_file["attachments"][0]["file_name"] == "checklist.png"
-    wait(browser).until(lambda d: d.execute_script(
-        "const i = document.querySelector('#messages .files img'); return i && i.naturalWidth > 0"))
+    wait(browser).until(
+        lambda d: d.execute_script(
+            "const i = document.querySelector('#messages .files img'); return i && i.naturalWidth > 0"
+        )
+    )
 
     # The server goes away; a message is stored meanwhile (another node); the page reconnects and catches up.
     server.stop()
@@ -374,8 +424,14 @@ def test_receptionist_day(browser, server):
 
     # Meanwhile a colleague books that very slot for someone else: the calendar says so clearly (409).
 
-    appointment_book(actor=receptionist, consultant=consultant, lead=LeadFactory(office=office), title="Other",
-                     start=start, end=start + timedelta(minutes=30))
+    appointment_book(
+        actor=receptionist,
+        consultant=consultant,
+        lead=LeadFactory(office=office),
+        title="Other",
+        start=start,
+        end=start + timedelta(minutes=30),
+    )
     dialog.find_element(*by("input[type=submit]")).click()
     wait(browser).until(text_in("#booking-dialog .dialog-error", "That time is taken"))
     assert "already has an appointment at that time" in dialog.find_element(*by(".dialog-error")).text
@@ -400,8 +456,11 @@ def slot_start(start):
 def first_free_slot(browser):
     for _ in range(3):  # late on the last day of a week there is nothing free left in it
         try:
-            return wait(browser, 5).until(lambda d: next(
-                (s for s in d.find_elements(*by("#calendar [data-kind=free]")) if s.is_displayed()), False))
+            return wait(browser, 5).until(
+                lambda d: next(
+                    (s for s in d.find_elements(*by("#calendar [data-kind=free]")) if s.is_displayed()), False
+                )
+            )
         except TimeoutException:
             browser.find_element(*by(".fc-next-button")).click()
     raise NoSuchElementException("no free slot")

@@ -19,13 +19,22 @@ pytestmark = pytest.mark.django_db
 
 def make_leads(office, consultant):
     now = timezone.now()
-    specs = [("new", "website", ""), ("contacted", "website", ""), ("qualified", "event", ""),
-             ("converted", "referral", ""), ("converted", "walk_in", ""), ("lost", "event", "Too expensive"),
-             ("lost", "social", "Too expensive"), ("lost", "event", "Went elsewhere")]
+    specs = [
+        ("new", "website", ""),
+        ("contacted", "website", ""),
+        ("qualified", "event", ""),
+        ("converted", "referral", ""),
+        ("converted", "walk_in", ""),
+        ("lost", "event", "Too expensive"),
+        ("lost", "social", "Too expensive"),
+        ("lost", "event", "Went elsewhere"),
+    ]
     for status, source, reason in specs:
         lead = LeadFactory(office=office, status=status, source=source, lost_reason=reason, assigned_to=consultant)
         if status == "converted":
-            Lead.objects.filter(pk=lead.pk).update(created_at=now - timedelta(hours=10), converted_at=now - timedelta(hours=4))
+            Lead.objects.filter(pk=lead.pk).update(
+                created_at=now - timedelta(hours=10), converted_at=now - timedelta(hours=4)
+            )
 
 
 def test_leads_report(client_for, manager, office, consultant, other_office):
@@ -38,8 +47,15 @@ def test_leads_report(client_for, manager, office, consultant, other_office):
     assert body["average_hours_to_convert"] == 6.0
     assert body["by_source"]["event"] == 3 and body["by_source"]["other"] == 0
     assert body["by_lost_reason"] == [{"reason": "Too expensive", "count": 2}, {"reason": "Went elsewhere", "count": 1}]
-    assert body["by_consultant"] == [{"consultant_id": consultant.id, "consultant": consultant.email,
-                                      "consultant_name": consultant.full_name, "assigned": 8, "converted": 2}]
+    assert body["by_consultant"] == [
+        {
+            "consultant_id": consultant.id,
+            "consultant": consultant.email,
+            "consultant_name": consultant.full_name,
+            "assigned": 8,
+            "converted": 2,
+        }
+    ]
 
 
 def test_csv_has_the_same_numbers(client_for, manager, office, consultant):
@@ -48,15 +64,25 @@ def test_csv_has_the_same_numbers(client_for, manager, office, consultant):
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0] == ["section", "key", "field", "value"]
-    assert ["total", "", "", "8"] in rows and ["funnel", "lost", "", "3"] in rows and ["conversion_rate", "", "", "0.25"] in rows
+    assert (
+        ["total", "", "", "8"] in rows
+        and ["funnel", "lost", "", "3"] in rows
+        and ["conversion_rate", "", "", "0.25"] in rows
+    )
 
 
 def test_appointments_report(client_for, manager, office, consultant):
     now = timezone.now()
     for n, status in enumerate(["scheduled", "completed", "completed", "completed", "no_show", "cancelled"]):
-        Appointment.objects.create(consultant=consultant, lead=LeadFactory(office=office), office=office, title="t",
-                                   start=now - timedelta(days=1, hours=n), end=now - timedelta(days=1, hours=n) + timedelta(minutes=30),
-                                   status=status)
+        Appointment.objects.create(
+            consultant=consultant,
+            lead=LeadFactory(office=office),
+            office=office,
+            title="t",
+            start=now - timedelta(days=1, hours=n),
+            end=now - timedelta(days=1, hours=n) + timedelta(minutes=30),
+            status=status,
+        )
     body = client_for(manager).get("/api/v1/reports/appointments").json()
     assert body["total"] == 6
     assert body["by_status"] == {"scheduled": 1, "cancelled": 1, "completed": 3, "no_show": 1}
@@ -96,7 +122,10 @@ def test_messages_and_activity_reports(client_for, manager, office, consultant, 
     assert activity["active_users"] == 3
 
 
-@pytest.mark.parametrize("role, status", [("super_admin", 200), ("manager", 200), ("consultant", 403), ("receptionist", 403), ("student", 403)])
+@pytest.mark.parametrize(
+    "role, status",
+    [("super_admin", 200), ("manager", 200), ("consultant", 403), ("receptionist", 403), ("student", 403)],
+)
 def test_reports_are_for_managers_and_super_admins(role, status, request, client_for):
     user = request.getfixturevalue(role)
     for name in ("leads", "appointments", "consultants", "messages", "activity"):
@@ -110,13 +139,23 @@ def test_manager_cannot_read_another_office(client_for, manager, other_office, s
     assert client_for(super_admin).get("/api/v1/reports/leads").json()["total"] == 8
 
 
-@pytest.mark.parametrize("query", ["date_from=2024-02-01&date_to=2024-01-01", "date_from=2020-01-01&date_to=2024-01-01",
-                                   "date_from=yesterday", "office=abc", "format=pdf"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "date_from=2024-02-01&date_to=2024-01-01",
+        "date_from=2020-01-01&date_to=2024-01-01",
+        "date_from=yesterday",
+        "office=abc",
+        "format=pdf",
+    ],
+)
 def test_bad_report_parameters(client_for, manager, query):
     assert client_for(manager).get(f"/api/v1/reports/leads?{query}").status_code == 400
 
 
-@pytest.mark.parametrize("name, queries", [("leads", 6), ("appointments", 3), ("consultants", 4), ("messages", 4), ("activity", 3)])
+@pytest.mark.parametrize(
+    "name, queries", [("leads", 6), ("appointments", 3), ("consultants", 4), ("messages", 4), ("activity", 3)]
+)
 @pytest.mark.parametrize("size", [2, 6])
 def test_report_query_counts_are_fixed(name, queries, size, client_for, manager, office, django_assert_num_queries):
     for _ in range(size):

@@ -7,9 +7,11 @@ from appointments.services import reminders_send
 
 
 class Command(BaseCommand):
-    help = (f"Create reminder notifications for appointments starting in the next "
-            f"{settings.APPOINTMENT_REMINDER_MINUTES} minutes (APPOINTMENT_REMINDER_MINUTES). Run it from cron "
-            "every few minutes; overlapping runs never remind twice.")
+    help = (
+        f"Create reminder notifications for appointments starting in the next "
+        f"{settings.APPOINTMENT_REMINDER_MINUTES} minutes (APPOINTMENT_REMINDER_MINUTES). Run it from cron "
+        "every few minutes; overlapping runs never remind twice."
+    )
 
     def handle(self, *args, **options):
         try:

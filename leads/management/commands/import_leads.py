@@ -15,7 +15,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="CSV file")
-        parser.add_argument("--as", dest="actor", required=True, help="email of the staff member importing (their rules apply)")
+        parser.add_argument(
+            "--as", dest="actor", required=True, help="email of the staff member importing (their rules apply)"
+        )
         parser.add_argument("--office", help="office name (super admins only; others import into their own)")
 
     def handle(self, *args, path, actor, office=None, **options):
@@ -35,8 +37,10 @@ class Command(BaseCommand):
             report = leads_import_csv(actor=user, data=data, office=target)
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
-        self.stdout.write(f"created {report['created']}, skipped {report['skipped']} already known, "
-                          f"{len(report['errors'])} rows with errors")
+        self.stdout.write(
+            f"created {report['created']}, skipped {report['skipped']} already known, "
+            f"{len(report['errors'])} rows with errors"
+        )
         for error in report["errors"]:
             self.stdout.write(f"  row {error['row']}: {'; '.join(error['errors'])}")
         if report["errors"] and not report["created"]:

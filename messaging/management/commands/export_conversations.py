@@ -1,10 +1,11 @@
 """Export conversations an ops person may monitor, by office and date range, as CSV or JSON lines."""
 
 import sys
-from datetime import datetime, time
-from datetime import timezone as dt_timezone
+from contextlib import nullcontext
+from datetime import UTC, date, datetime, time
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from accounts.models import User
@@ -13,18 +14,21 @@ from messaging.exports import conversation_export
 from messaging.models import AuditAction
 
 
-def _day(value: str):
+def _day(value: str) -> date:
     try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
+        return datetime.strptime(value, "%Y-%m-%d").date()  # noqa: DTZ007 - only the date is kept
     except ValueError as exc:
         raise CommandError(f"Dates look like 2026-01-31, not {value!r}.") from exc
 
 
 class Command(BaseCommand):
-    help = ("Export the conversations that the given manager or super admin may monitor (their office, or all), with "
-            "activity in the date range, as CSV (one file, a conversation after another) or JSON lines. Each export is audited.")
+    help = (
+        "Export the conversations that the given manager or super admin may monitor (their office, or all), "
+        "with activity in the date range, as CSV (one file, a conversation after another) or JSON lines. "
+        "Each export is audited."
+    )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--as", dest="actor", required=True, help="email of the manager or super admin exporting")
         parser.add_argument("--office", type=int, help="office id (managers: their own)")
         parser.add_argument("--from", dest="date_from", help="first day, YYYY-MM-DD")
@@ -32,23 +36,38 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["csv", "json"], default="json")
         parser.add_argument("--output", help="file to write (default: standard output)")
 
-    def handle(self, *args, actor, office, date_from, date_to, format, output, **options):
+    def handle(
+        self,
+        *args: Any,
+        actor: str,
+        office: int | None,
+        date_from: str | None,
+        date_to: str | None,
+        format: str,
+        output: str | None,
+        **options: Any,
+    ) -> None:
         user = User.objects.filter(email__iexact=actor, is_active=True).first()
         if user is None or not selectors.monitors_conversations(user):
             raise CommandError("--as must name an active manager or super admin.")
         if office and not selectors.monitors_office(user, office):
             raise CommandError("Office not found.")
-        conversations = selectors.monitoring_list(user, office_id=office)
+        chosen = selectors.monitoring_list(user, office_id=office)
         if date_from:
-            conversations = conversations.filter(last_activity_at__gte=datetime.combine(_day(date_from), time.min, dt_timezone.utc))
+            chosen = chosen.filter(last_activity_at__gte=datetime.combine(_day(date_from), time.min, UTC))
         if date_to:
-            conversations = conversations.filter(created_at__lt=datetime.combine(_day(date_to), time.max, dt_timezone.utc))
-        conversations = list(conversations)
-        out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
-        try:
-            for conversation in tqdm(conversations, desc="conversations", unit="conv", file=sys.stderr, disable=not output):
-                services.monitoring_audit_record(actor=user, action=AuditAction.EXPORT, conversation=conversation,
-                                                 details={"format": format, "via": "export_conversations"})
+            chosen = chosen.filter(created_at__lt=datetime.combine(_day(date_to), time.max, UTC))
+        conversations = list(chosen)
+        with open(output, "w", encoding="utf-8", newline="") if output else nullcontext(sys.stdout) as out:
+            for conversation in tqdm(
+                conversations, desc="conversations", unit="conv", file=sys.stderr, disable=not output
+            ):
+                services.monitoring_audit_record(
+                    actor=user,
+                    action=AuditAction.EXPORT,
+                    conversation=conversation,
+                    details={"format": format, "via": "export_conversations"},
+                )
                 if format == "csv":
                     for n, line in enumerate(conversation_export(conversation, format="csv")):
                         if n == 0:
@@ -56,7 +75,4 @@ class Command(BaseCommand):
                         out.write(line)
                 else:
                     out.write("".join(conversation_export(conversation, format="json")) + "\n")
-        finally:
-            if output:
-                out.close()
         self.stderr.write(f"Exported {len(conversations)} conversation(s).")
