@@ -57,6 +57,14 @@ async def request(communicator, event, data=None, id="1"):
         communicator.__dict__.setdefault("pushed", []).append(frame)
 
 
+async def events_waiting(communicator) -> list[str]:
+    """The events of the frames already waiting on this socket."""
+    events = []
+    while not await communicator.receive_nothing(timeout=0.05):
+        events.append((await communicator.receive_json_from())["event"])
+    return events
+
+
 async def next_event(communicator, name, timeout=3):
     pushed = communicator.__dict__.setdefault("pushed", [])
     while pushed:
@@ -574,3 +582,45 @@ async def test_pings_keep_a_quiet_client_open(people, settings, clock):
         assert (await request(client, "ping", id=str(n)))["event"] == "ack"
     assert await client.receive_nothing(timeout=0.15)  # still open after another look
     await client.disconnect()
+
+
+async def test_a_socket_send_reaches_each_socket_of_this_process_once(people, chat):
+    """Sent over a socket, a message goes to this process's sockets directly and through Redis to
+    the others; the copy Redis brings back here is dropped, not pushed again."""
+    sender, listener = await connect(people[0]), await connect(people[1])
+    ack = await request(sender, "send_message", {"conversation_id": chat.id, "content": "once", "client_id": "o-1"})
+    received = await next_event(listener, "message_received")
+    assert received["id"] == ack["data"]["message"]["id"] and received["content"] == "once"
+    await asyncio.sleep(0.5)  # the Redis copy comes back meanwhile, and is dropped
+    assert "message_received" not in await events_waiting(listener)  # it had its one copy
+    before_ack = [frame["event"] for frame in sender.__dict__.get("pushed", [])]
+    assert [*before_ack, *await events_waiting(sender)].count("message_received") == 1
+    for socket in (sender, listener):
+        await socket.disconnect()
+
+
+async def test_a_socket_send_and_a_rest_send_are_stored_alike(people, chat):
+    """The socket's send (`amessage_send`, on the event loop) and REST's (`message_send`, on a
+    thread) run the same checks and the same database function, and push the same payload."""
+    listener = await connect(people[1])
+    sender = await connect(people[0])
+    ack = await request(
+        sender, "send_message", {"conversation_id": chat.id, "content": "  by socket ", "client_id": "s"}
+    )
+    by_socket = await next_event(listener, "message_received")
+    rest, _ = await database_sync_to_async(services.message_send)(
+        sender=people[0], conversation=chat, content="  by socket ", client_id="r"
+    )
+    by_rest = await next_event(listener, "message_received")
+    assert ack["data"]["message"] == by_socket
+    assert by_socket.keys() == by_rest.keys()
+    differs = {key for key in by_socket if by_socket[key] != by_rest[key]}
+    assert differs == {"id", "seq", "created_at"} and by_socket["content"] == "by socket"
+    for bad, code in [
+        ({"content": "x", "reply_to_id": rest.id + 1000}, "invalid_reply_to"),
+        ({"content": "   "}, "empty_message"),
+    ]:
+        error = await request(sender, "send_message", {"conversation_id": chat.id, **bad}, id=code)
+        assert error["data"]["code"] == code
+    for socket in (sender, listener):
+        await socket.disconnect()

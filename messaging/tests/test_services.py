@@ -12,6 +12,7 @@ from core.errors import Forbidden, NotFound, ValidationFailed
 from leads.tests.factories import LeadFactory
 from messaging import selectors, services
 from messaging.models import Conversation, Message, Participant
+from messaging.services import receipts
 from messaging.tests.factories import make_conversation, send
 from notifications.models import Notification
 
@@ -286,6 +287,28 @@ def test_deliveries_of_a_whole_process_are_one_statement(manager, consultant, re
     assert moved == [(first.id, consultant.id, 4), (second.id, manager.id, 1)]
     delivered = dict(Participant.objects.filter(conversation=first).values_list("user_id", "last_delivered_seq"))
     assert delivered == {manager.id: 3, consultant.id: 4, receptionist.id: 4}  # never backwards
+
+
+def test_deliveries_move_in_chunks_each_its_own_transaction(
+    manager, consultant, receptionist, inbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A send also updates its sender's row, so a batch of pointers is moved DELIVERIES_CHUNK at a
+    time (a send waits for one chunk, not the batch); the events still go out once, together."""
+    monkeypatch.setattr(receipts, "DELIVERIES_CHUNK", 2)
+    conversation = make_conversation(manager, consultant, receptionist)
+    others = [make_conversation(manager, consultant) for _ in range(2)]
+    for chat in [conversation, *others]:
+        send(manager, chat, "m")
+    reached = {(consultant.id, conversation.id): 1, (receptionist.id, conversation.id): 1}
+    reached.update({(consultant.id, chat.id): 1 for chat in others})
+    manager_inbox = inbox(manager)
+    with CaptureQueriesContext(connection) as captured, django_capture_on_commit_callbacks(execute=True):
+        moved = services.deliveries_record(reached=reached)
+    assert len([sql for sql in statements(captured) if "UPDATE" in sql]) == 2
+    assert sorted(moved) == sorted((chat, user, 1) for user, chat in reached)
+    assert sorted(data["user_id"] for event, data in manager_inbox() if event == "message_delivered") == sorted(
+        user for user, _ in reached
+    )
 
 
 def test_direct_conversations_are_unique_per_pair(consultant, receptionist):
