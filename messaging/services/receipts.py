@@ -143,7 +143,7 @@ def conversation_clear_history(*, user: User, conversation: Conversation) -> int
     return seq
 
 
-DELIVERIES_CHUNK = 100  # pointers moved per transaction by `deliveries_record`
+DELIVERIES_CHUNK = 50  # pointers moved per transaction by `deliveries_record`
 
 _MOVE_DELIVERED = """
     WITH reached AS (

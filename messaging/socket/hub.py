@@ -40,7 +40,7 @@ logger = logging.getLogger("crm.socket")
 
 READ_BACK_SECONDS = 2.0
 READ_BACK_LIMIT = 1000  # messages read back at once; the next look reads the rest
-YIELD_EVERY = 50  # events handed out before the hub lets the loop run other work
+YIELD_EVERY = 20  # events handed out before the hub lets the loop run other work
 
 
 class _Layer(Protocol):
