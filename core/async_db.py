@@ -1,6 +1,6 @@
 """PostgreSQL from the event loop, for the few statements of the socket's hot path.
 
-The ORM is sync, so a socket's database work runs on a thread (`messaging.socket.in_db_thread`).
+The ORM is sync, so a socket's database work runs on a thread (`core.db.in_db_thread`).
 For a send that hand-off cost more than the statement: a queue put and a future each way, and
 the worker thread waiting for the GIL (up to 5 ms, Python's switch interval) every time it came
 back from PostgreSQL while the loop was busy with other sockets; under load that made the tail
@@ -17,7 +17,6 @@ dropped by a cheap check on checkout (a poll; a query only if the server sent so
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Self
 
 import psycopg
@@ -26,6 +25,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from psycopg_pool import AsyncConnectionPool
 
 from core.db import ONLY_WHEN_ASKED
+from core.loops import PerLoop
 from core.outages import database
 from core.postgresql.base import has_input
 
@@ -60,28 +60,19 @@ def _connection_kwargs() -> dict[str, Any]:
     return params
 
 
-_pools: dict[asyncio.AbstractEventLoop, AsyncConnectionPool[_PoolConnection]] = {}
-
-
-async def _pool() -> AsyncConnectionPool[_PoolConnection]:
-    loop = asyncio.get_running_loop()
-    pool = _pools.get(loop)
-    if pool is None:
-        for stale in [other for other in _pools if other.is_closed()]:
-            _discard(_pools.pop(stale))
-        options = settings.DATABASES[DEFAULT_DB_ALIAS].get("OPTIONS", {}).get("pool") or {}
-        pool = _pools[loop] = AsyncConnectionPool(
-            kwargs=_connection_kwargs(),
-            connection_class=_PoolConnection,
-            check=_check,
-            open=False,
-            min_size=options.get("min_size", 1),
-            max_size=options.get("max_size", 10),
-            timeout=settings.DB_CONNECT_TIMEOUT,
-            name="event-loop",
-        )
-        await pool.open(wait=False)
-    return pool
+def _new_pool() -> AsyncConnectionPool[_PoolConnection]:
+    """Opened by its first `cursor()` (opening needs the running loop)."""
+    options = settings.DATABASES[DEFAULT_DB_ALIAS].get("OPTIONS", {}).get("pool") or {}
+    return AsyncConnectionPool(
+        kwargs=_connection_kwargs(),
+        connection_class=_PoolConnection,
+        check=_check,
+        open=False,
+        min_size=options.get("min_size", 1),
+        max_size=options.get("max_size", 10),
+        timeout=settings.DB_CONNECT_TIMEOUT,
+        name="event-loop",
+    )
 
 
 def _discard(pool: AsyncConnectionPool[_PoolConnection]) -> None:
@@ -91,6 +82,9 @@ def _discard(pool: AsyncConnectionPool[_PoolConnection]) -> None:
     for conn in list(pool._pool):
         conn.pgconn.finish()
     pool._pool.clear()
+
+
+_pools = PerLoop(_new_pool, discard=_discard)
 
 
 class cursor:
@@ -106,7 +100,9 @@ class cursor:
     async def __aenter__(self) -> psycopg.AsyncCursor[Any]:
         if database().down:  # the sync side probes, once a second, and says when it is back
             raise psycopg.OperationalError("PostgreSQL is unreachable (known down)")
-        self.pool = _pools.get(asyncio.get_running_loop()) or await _pool()
+        self.pool = pool = _pools.get()
+        if pool.closed:  # its first use on this loop (open() twice at once is safe)
+            await pool.open(wait=False)
         self.conn = conn = await self.pool.getconn()
         kept = conn.kept_cursor
         if kept is None:
@@ -119,12 +115,4 @@ class cursor:
 
 def discard_closed() -> None:
     """Close the connections of every pool whose event loop has closed (the end of a test run)."""
-    for loop in [loop for loop in _pools if loop.is_closed()]:
-        _discard(_pools.pop(loop))
-
-
-async def close() -> None:
-    """Close this event loop's pool (tests, whose every test runs its own loop)."""
-    pool = _pools.pop(asyncio.get_running_loop(), None)
-    if pool is not None:
-        await pool.close()
+    _pools.drop_closed()

@@ -35,6 +35,7 @@ from django.db import transaction
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from core.loops import PerLoop
 from core.outages import REDIS_ERRORS, redis_outage
 
 logger = logging.getLogger("crm.socket")
@@ -171,17 +172,7 @@ def disconnect_user(user_id: int) -> None:
 PROCESS_TAG = uuid.uuid4().hex  # "origin" of what this process handed to its own subscribers itself
 
 LocalHandler = Callable[[dict[str, Any]], Awaitable[None]]
-_here: dict[asyncio.AbstractEventLoop, dict[str, LocalHandler]] = {}
-
-
-def _local_handlers() -> dict[str, LocalHandler]:
-    loop = asyncio.get_running_loop()
-    handlers = _here.get(loop)
-    if handlers is None:
-        for stale in [other for other in _here if other.is_closed()]:
-            del _here[stale]
-        handlers = _here[loop] = {}
-    return handlers
+_local_handlers: Callable[[], dict[str, LocalHandler]] = PerLoop[dict[str, LocalHandler]](dict).get
 
 
 def deliver_here(group: str, handler: LocalHandler) -> None:
@@ -263,14 +254,4 @@ class _LoopPublisher:
             self.task = None
 
 
-_publishers: dict[asyncio.AbstractEventLoop, _LoopPublisher] = {}
-
-
-def _publisher() -> _LoopPublisher:
-    loop = asyncio.get_running_loop()
-    found = _publishers.get(loop)
-    if found is None:
-        for stale in [other for other in _publishers if other.is_closed()]:
-            del _publishers[stale]
-        found = _publishers[loop] = _LoopPublisher()
-    return found
+_publisher = PerLoop(_LoopPublisher).get

@@ -18,8 +18,8 @@ import logging
 from django.conf import settings
 
 from core.db import in_db_thread
+from core.loops import PerLoop
 from messaging import services
-from messaging.socket import PerLoop
 
 logger = logging.getLogger("crm.socket")
 

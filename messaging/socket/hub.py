@@ -32,9 +32,9 @@ from channels.layers import get_channel_layer
 
 from accounts.models import User
 from core.db import in_db_thread
+from core.loops import PerLoop
 from core.realtime import PROCESS_TAG, conversation_message, deliver_here, members_group, stop_delivering_here
 from messaging import events, selectors
-from messaging.socket import PerLoop
 
 logger = logging.getLogger("crm.socket")
 

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.db import in_db_thread
+from core.loops import PerLoop
 from core.realtime import broadcast_to_users
 from messaging import selectors
-from messaging.socket import PerLoop, registry
+from messaging.socket import registry
 
 logger = logging.getLogger("crm.socket")
 

@@ -33,7 +33,7 @@ import redis.asyncio as aioredis
 from django.conf import settings
 from redis.asyncio.client import Pipeline
 
-from messaging.socket import PerLoop
+from core.loops import PerLoop
 
 logger = logging.getLogger("crm.socket")
 
