@@ -23,7 +23,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, TypeGuard
 
 import redis
 import redis.asyncio as aioredis
@@ -102,21 +102,32 @@ def _pubsub_redis() -> redis.Redis:
     return _redis_client
 
 
+def _straight_to_redis(layer: BaseChannelLayer | None) -> TypeGuard[RedisPubSubChannelLayer]:
+    """The pub/sub layer on one Redis: events are published to Redis directly, under the layer's
+    own channel names (`_group_channel`), not through its `group_send`."""
+    return (
+        isinstance(layer, RedisPubSubChannelLayer) and len(settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]) == 1
+    )
+
+
+def _group_channel(group: str) -> str:
+    """The pub/sub layer's Redis channel for a group (channels_redis 4: "<prefix>__group__<group>")."""
+    return f"{settings.CHANNEL_LAYERS['default']['CONFIG'].get('prefix', 'asgi')}__group__{group}"
+
+
 def _publish(sends: list[tuple[str, dict[str, Any]]]) -> None:
     if redis_outage.skip():
         redis_outage.failed("live events dropped", skipped=True)
         return
     layer = get_channel_layer()
-    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
     try:
         assert layer is not None  # CHANNEL_LAYERS always names one
-        if isinstance(layer, RedisPubSubChannelLayer) and len(config["hosts"]) == 1:
+        if _straight_to_redis(layer):
             # Straight to Redis from the calling thread, in one round trip: no hop onto an event
-            # loop (a socket's worker thread, a sync view, a command). The channel name is the
-            # pub/sub layer's own for a group (channels_redis 4: "<prefix>__group__<group>").
+            # loop (a socket's worker thread, a sync view, a command).
             pipe = _pubsub_redis().pipeline(transaction=False)
             for group, message in sends:
-                pipe.publish(f"{config.get('prefix', 'asgi')}__group__{group}", layer.serialize(message))
+                pipe.publish(_group_channel(group), layer.serialize(message))
             pipe.execute()
         else:
             async_to_sync(_send_all)(layer, sends)
@@ -198,9 +209,8 @@ async def apublish(group: str, message: dict[str, Any]) -> None:
         except Exception:
             logger.exception("local delivery failed")
     layer = get_channel_layer()
-    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
-    if isinstance(layer, RedisPubSubChannelLayer) and len(config["hosts"]) == 1:
-        _publisher().add(f"{config.get('prefix', 'asgi')}__group__{group}", layer.serialize(message))
+    if _straight_to_redis(layer):
+        _publisher().add(_group_channel(group), layer.serialize(message))
     elif layer is not None:
         try:
             await layer.group_send(group, message)
@@ -213,8 +223,8 @@ async def apublish(group: str, message: dict[str, Any]) -> None:
 
 class _LoopPublisher:
     """This event loop's publishes, written to Redis in order on one connection at a time, and
-    batched: what is published while a write is on its way goes out in the next one (one pipeline).
-    Published under the pub/sub layer's own channel name for the group, like `_publish`."""
+    batched: what is published while a write is on its way goes out in the next one (one pipeline),
+    under the pub/sub layer's own channel names (`_group_channel`)."""
 
     def __init__(self) -> None:
         # No retries, as for `_pubsub_redis`: an outage drops events (clients catch up), never holds them.

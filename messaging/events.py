@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from django.urls import reverse
 
+from core.realtime import conversation_message
 from messaging import search
 from messaging.models import Attachment, Conversation, Message, MonitoringAudit, Participant
 
@@ -92,6 +93,20 @@ def message_payload(message: Message | MessageRow, *, users: dict[int | None, Pa
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": deleted,
     }
+
+
+def message_event(event: str, message: Message, member_ids: Iterable[int]) -> dict[str, Any]:
+    """A message's event as the members group carries it: for its participants and read-only
+    monitors; `seq` on `message_received` only, the event sockets push in order."""
+    return conversation_message(
+        message.conversation_id,
+        member_ids,
+        event,
+        message_payload(message),
+        monitors=True,
+        seq=message.seq if event == MESSAGE_RECEIVED else None,
+        sender_id=message.sender_id,
+    )
 
 
 def participant_payload(participant: Participant) -> Payload:

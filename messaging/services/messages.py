@@ -26,7 +26,7 @@ from accounts.models import User
 from core import async_db
 from core.db import BIGINT_MAX, in_db_thread, prepared_cursor
 from core.errors import Forbidden, NotFound, ValidationFailed
-from core.realtime import apublish, broadcast_to_members, conversation_message, members_group
+from core.realtime import apublish, members_group, publish_on_commit
 from core.uploads import check_upload, store_upload
 from messaging import events
 from messaging.models import Attachment, Conversation, Message, MessageType, Participant
@@ -68,15 +68,7 @@ def _broadcast_message(event: str, message: Message, member_ids: list[int] | Non
     """Once to the conversation's members group (participants and read-only monitors)."""
     if member_ids is None:
         member_ids = participant_user_ids(message.conversation_id)
-    broadcast_to_members(
-        message.conversation_id,
-        member_ids,
-        event,
-        events.message_payload(message),
-        monitors=True,
-        seq=message.seq if event == events.MESSAGE_RECEIVED else None,
-        sender_id=message.sender_id,
-    )
+    publish_on_commit([(members_group(message.conversation_id), events.message_event(event, message, member_ids))])
 
 
 def _existing_send(sender: User, client_id: str, conversation: Conversation) -> Message | None:
@@ -270,18 +262,7 @@ async def amessage_send(
         client_id=client_id,
         created_at=now,
     )
-    await apublish(
-        members_group(conversation.pk),
-        conversation_message(
-            conversation.pk,
-            member_ids,
-            events.MESSAGE_RECEIVED,
-            events.message_payload(message),
-            monitors=True,
-            seq=message.seq,
-            sender_id=message.sender_id,
-        ),
-    )
+    await apublish(members_group(conversation.pk), events.message_event(events.MESSAGE_RECEIVED, message, member_ids))
     return message, True
 
 

@@ -33,7 +33,7 @@ from channels.layers import get_channel_layer
 from accounts.models import User
 from core.db import in_db_thread
 from core.loops import PerLoop
-from core.realtime import PROCESS_TAG, conversation_message, deliver_here, members_group, stop_delivering_here
+from core.realtime import PROCESS_TAG, deliver_here, members_group, stop_delivering_here
 from messaging import events, selectors
 
 logger = logging.getLogger("crm.socket")
@@ -68,15 +68,7 @@ def _behind(seen: dict[int, int]) -> dict[int, int]:
 @in_db_thread
 def _missed(positions: dict[int, int]) -> list[dict[str, Any]]:
     return [
-        conversation_message(
-            message.conversation_id,
-            members,
-            events.MESSAGE_RECEIVED,
-            events.message_payload(message),
-            monitors=True,
-            seq=message.seq,
-            sender_id=message.sender_id,
-        )
+        events.message_event(events.MESSAGE_RECEIVED, message, members)
         for message, members in selectors.messages_after(positions, limit=READ_BACK_LIMIT)
     ]
 
