@@ -8,6 +8,7 @@ exception handler and the WebSocket consumer both render them as
 from __future__ import annotations
 
 import logging
+from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -21,6 +22,12 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from core.outages import RETRY_AFTER_SECONDS, unavailable
 
 logger = logging.getLogger(__name__)
+
+
+class ErrorCode(StrEnum):
+    """The base of every area's error codes: one `StrEnum` per area (`LeadErrorCode` in
+    `leads/errors.py`, ...), raised by name (`Conflict(..., code=LeadErrorCode.DUPLICATE)`).
+    Every subclass is part of the one registry that the schema and the AsyncAPI list."""
 
 
 class ApplicationError(Exception):
