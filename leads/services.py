@@ -10,9 +10,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import MANAGING_ROLES, Role, User
+from accounts.selectors import student_link_counts
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from leads.models import OPEN_STATUSES, Activity, ActivityKind, Lead, LeadSource, LeadStatus
 from leads.selectors import lead_duplicates
@@ -90,8 +92,14 @@ def _check_duplicates(*, office_id, email, phone, exclude_pk=None, confirmed: bo
 
 
 def _link_student(lead: Lead) -> None:
+    """Staff creating or editing a lead link it to a student account of the lead's own office only
+    (an unassigned lead: one with no office yet). Another office's student, or a website signup no
+    office has claimed, stays unlinked, and the answer is the one an unknown email gets: a lead
+    tells nobody which emails have accounts elsewhere. (Signups link their own leads:
+    `lead_create_for_signup`; conversion claims an account no office has: `lead_convert`.)"""
     if lead.email and lead.student_id is None:
-        lead.student = User.objects.filter(email__iexact=lead.email, role=Role.STUDENT).first()
+        same_office = Q(office__isnull=True) if lead.office_id is None else Q(office_id=lead.office_id)
+        lead.student = User.objects.filter(same_office, email__iexact=lead.email, role=Role.STUDENT).first()
 
 
 def _office_of_new_lead(actor: User, office):
@@ -302,14 +310,14 @@ def lead_assign(*, actor: User, lead: Lead, consultant: User) -> Lead:
     notification_create(
         recipient=consultant, kind="lead_assigned", title=f"New lead: {lead.full_name}", data={"lead_id": lead.pk}
     )
-    if settings.AUTO_CREATE_CONVERSATIONS and lead.student_id:
+    if settings.AUTO_CREATE_CONVERSATIONS and lead.linked_student is not None:
         _lead_conversation_to(lead=lead, previous=previous, consultant=consultant, actor=actor)
     return lead
 
 
 def _lead_conversation_to(*, lead: Lead, previous: User | None, consultant: User, actor: User) -> None:
-    student = lead.student
-    if student is None:  # (the caller checked: the lead has an account)
+    student = lead.linked_student
+    if student is None:  # (the caller checked: the lead reaches an account)
         return
     if previous is not None:
         existing = (
@@ -334,12 +342,17 @@ def lead_convert(*, actor: User, lead: Lead) -> Lead:
     if lead.office_id is None:
         raise ValidationFailed("Assign the lead to an office first.", code="office_required")
     created = False
-    if lead.student is None:
+    if lead.linked_student is None:  # no account, or one the link does not reach (another office's)
         if not lead.email:
             raise ValidationFailed("The lead needs an email to get an account.", code="email_required")
         account = User.objects.filter(email__iexact=lead.email).first()
-        if account is not None and account.role != Role.STUDENT:
-            raise Conflict("This email belongs to a staff account.", code="email_taken")
+        if account is not None and not (
+            account.role == Role.STUDENT
+            and student_link_counts(student_office_id=account.office_id, lead_office_id=lead.office_id)
+        ):
+            # Staff, or another office's student: the email cannot get a second account, and this office
+            # may not take over that one. The same answer for both (which kind it is stays unsaid).
+            raise Conflict("This email belongs to another account.", code="email_taken")
         if account is None:
             account = User.objects.create_user(
                 lead.email,
@@ -376,7 +389,7 @@ def lead_escalate(*, actor: User, lead: Lead, note: str = ""):
     """Opens (or reuses) the conversation between the office's manager and the lead."""
     if not _can_manage(actor, lead):
         raise Forbidden("You cannot escalate this lead.")
-    student = lead.student
+    student = lead.linked_student
     if student is None:
         raise ValidationFailed("The lead has no account to talk to yet.", code="no_account")
     manager: User | None
