@@ -65,7 +65,9 @@ class LeadAdmin(ScopedAdmin):
     list_filter = ["status", "source", "office"]
     search_fields = ["first_name", "last_name", "email", "phone"]
     list_select_related = ["office", "assigned_to"]
-    readonly_fields = ["status", "lost_reason", "office", "assigned_to", "student_account", "created_by", "converted_at"]
+    readonly_fields = [
+        *("status", "lost_reason", "office", "assigned_to", "student_account", "created_by", "converted_at")
+    ]
     fields = ["first_name", "last_name", "email", "phone", "source", *readonly_fields]
     actions = ["assign", "mark_lost", "export_csv"]
     add_roles = services.LEAD_CREATORS

@@ -91,9 +91,11 @@ class Lead(models.Model):
         the lead's office: `accounts.selectors.student_link_counts`), else None. Everything that goes
         from a lead to its student (answers, conversations, notifications) goes through this."""
         student = self.student
-        if student is None or not student_link_counts(student_office_id=student.office_id, lead_office_id=self.office_id):
-            return None
-        return student
+        if student is not None and student_link_counts(
+            student_office_id=student.office_id, lead_office_id=self.office_id
+        ):
+            return student
+        return None
 
     @property
     def linked_student_id(self) -> int | None:
