@@ -66,7 +66,13 @@ class LeadAdmin(ScopedAdmin):
     search_fields = ["first_name", "last_name", "email", "phone"]
     list_select_related = ["office", "assigned_to"]
     readonly_fields = [
-        *("status", "lost_reason", "office", "assigned_to", "student_account", "created_by", "converted_at")
+        "status",
+        "lost_reason",
+        "office",
+        "assigned_to",
+        "student_account",
+        "created_by",
+        "converted_at",
     ]
     fields = ["first_name", "last_name", "email", "phone", "source", *readonly_fields]
     actions = ["assign", "mark_lost", "export_csv"]
