@@ -14,6 +14,11 @@ from core.asgi_types import ASGIApp, Receive, Scope, Send
 from core.authentication import token_matches_user
 from core.db import in_db_thread
 
+# How the socket was signed in (scope[AUTH_KEY]): an access token, or the staff console's session cookie.
+AUTH_KEY = "crm.auth"
+BY_TOKEN = "token"
+BY_SESSION = "session"
+
 
 def token_from_scope(scope: Scope) -> str | None:
     name: bytes
@@ -71,17 +76,21 @@ def _allowed_keys(origins: tuple[str, ...]) -> frozenset[tuple[str, str, int]]:
 
 
 def origin_allowed(scope: Scope) -> bool:
-    """Configured front-end origins, the server's own pages (the staff console), or no Origin at
-    all (mobile apps and servers send none; browsers always do). An origin is scheme, host and
-    port: `http://own-host` is not `https://own-host`. The server's own scheme is the one the socket
-    arrived on (wss behind a trusted TLS proxy, decided in core.edge)."""
+    """A token socket: configured front-end origins, the server's own pages, or no Origin at all
+    (mobile apps and servers send none; browsers always do). A socket signed in by the staff
+    console's session cookie: the server's own pages only. The browser sends the cookie with any
+    page's socket, so any other origin (the front end's included: any script there) would act with
+    a staff member's console session. An origin is scheme, host and port: `http://own-host` is not
+    `https://own-host`. The server's own scheme is the one the socket arrived on (wss behind a
+    trusted TLS proxy, decided in core.edge)."""
+    session = scope.get(AUTH_KEY) == BY_SESSION
     origin = origin_from_scope(scope)
     if origin is None:
-        return True
+        return not session
     key = _origin_key(origin)
     if key is None:
         return False
-    if key in _allowed_keys(tuple(settings.ALLOWED_WS_ORIGINS)):
+    if not session and key in _allowed_keys(tuple(settings.ALLOWED_WS_ORIGINS)):
         return True
     host = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), None)
     own_scheme = "https" if scope.get("scheme") == "wss" else "http"
@@ -112,5 +121,7 @@ class JWTAuthMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw = token_from_scope(scope)
         if raw is not None or not getattr(scope.get("user"), "is_authenticated", False):
-            scope = dict(scope, user=await user_for_token(raw))
+            scope = dict(scope, user=await user_for_token(raw), **{AUTH_KEY: BY_TOKEN})
+        else:
+            scope = dict(scope, **{AUTH_KEY: BY_SESSION})  # (origin_allowed holds these to the server's own pages)
         return await self.app(scope, receive, send)

@@ -166,6 +166,49 @@ async def test_the_staff_console_session_opens_a_socket_without_a_token(people):
     assert await closed_with(stranger) == 4401
 
 
+def console_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+@override_settings(ALLOWED_WS_ORIGINS=["https://app.example.com"], FRONTEND_URL="https://app.example.com")
+@pytest.mark.parametrize(
+    "origin, opens",
+    [
+        (b"http://testserver", True),  # the console's own pages
+        (b"https://app.example.com", False),  # the front end: allowed for tokens, never for a console session
+        (b"https://evil.example.com", False),
+        (b"https://testserver", False),  # not the scheme the socket came in on
+        (None, False),  # browsers always send one; a session socket must name the server's own origin
+    ],
+)
+async def test_a_console_session_socket_comes_from_the_servers_own_origin_only(people, origin, opens):
+    manager = await database_sync_to_async(ManagerFactory)(office=people[0].office)
+    chat = await database_sync_to_async(make_conversation)(people[0], people[1], office=people[0].office)
+    cookie = await database_sync_to_async(console_cookie)(manager)
+    headers = [(b"cookie", f"sessionid={cookie}".encode()), (b"host", b"testserver")]
+    console = WebsocketCommunicator(application, "/ws/", headers=headers + ([(b"origin", origin)] if origin else []))
+    await console.connect()
+    if not opens:
+        assert await closed_with(console) == 4403
+        return
+    joined = await request(console, "join_conversation", {"conversation_id": chat.id})
+    assert joined["data"] == {"conversation_id": chat.id, "read_only": True}
+    await console.disconnect()
+
+
+@override_settings(ALLOWED_WS_ORIGINS=["https://app.example.com"])
+async def test_a_token_socket_keeps_the_front_ends_origin_even_with_a_console_cookie(people):
+    """A token names who is connecting; the console cookie riding along changes nothing."""
+    cookie = await database_sync_to_async(console_cookie)(people[1])
+    socket = await connect(
+        people[0], origin="https://app.example.com", headers=[(b"cookie", f"sessionid={cookie}".encode())]
+    )
+    assert (await request(socket, "ping"))["event"] == "ack"
+    await socket.disconnect()
+
+
 async def test_bad_token_closes_with_4401():
     for token in ("garbage", ""):
         communicator = await connect(token=token or None)
