@@ -35,6 +35,7 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_TOO_MANY = 4429
 CLOSE_IDLE = 4408
+CLOSE_SERVER_ERROR = 1011
 CLOSE_TRY_AGAIN = 4503  # Redis or PostgreSQL is unreachable right now: reconnect later (1013 is not allowed to servers)
 
 _conversations_last_seq = in_db_thread(member_conversations_last_seq)
@@ -65,6 +66,12 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
             ChatConsumer.redis_failed_at = time.monotonic()
             logger.warning("socket refused: Redis is unreachable")
             await self._refuse_handshake(receive, send)
+        finally:
+            # A socket that ends without `websocket.disconnect` (an exception nothing caught, the
+            # server cancelling it) still gives back its connection slot, hub places and groups: left
+            # alone, the slot counted against the user's cap until its registry entry expired.
+            if getattr(self, "registered", False):
+                await self.disconnect(CLOSE_SERVER_ERROR)
 
     @staticmethod
     async def _refuse_handshake(receive: Receive, send: Send) -> None:

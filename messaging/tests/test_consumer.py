@@ -289,6 +289,48 @@ async def test_protocol_errors_keep_the_socket_open(people):
     await communicator.disconnect()
 
 
+@override_settings(SOCKET_MAX_CONNECTIONS_PER_USER=2)
+async def test_a_deeply_nested_frame_is_bad_json_and_the_socket_stays_open(people, chat):
+    """`[` * 3000: the JSON parser's recursion limit, answered like any bad JSON. Six in a row on one
+    socket, then a cap of two sockets still lets a second one open: no slot was lost."""
+    socket = await connect(people[0])
+    for n in range(6):
+        await socket.send_to(text_data="[" * 3000 + "]" * 3000)
+        assert (await socket.receive_json_from(timeout=3))["data"]["code"] == "bad_json", n
+    nested = '{"event": "send_message", "id": "n", "data": {"conversation_id": %d, "content": %s}}'
+    await socket.send_to(text_data=nested % (chat.id, "[" * 900 + "]" * 900))
+    refused = await socket.receive_json_from(timeout=3)
+    assert refused["id"] == "n" and refused["event"] == "error"
+    assert (await request(socket, "ping"))["event"] == "ack"
+    second = await connect(people[0])
+    assert (await request(second, "ping"))["event"] == "ack"
+    await second.disconnect()
+    await socket.disconnect()
+
+
+@override_settings(SOCKET_MAX_CONNECTIONS_PER_USER=1)
+async def test_a_socket_that_dies_releases_its_connection_slot_and_its_conversations(people, chat, monkeypatch):
+    """Whatever kills a socket (here a handler raising what nothing expected), its clean-up runs: the
+    user's next socket is not refused 4429 for the minutes the registry entry would otherwise live,
+    and the process's hub no longer hands the dead socket anything."""
+
+    async def crash(self, text_data=None, bytes_data=None, **kwargs):
+        raise RecursionError("what nothing expected")
+
+    socket = await connect(people[0])
+    assert (await request(socket, "ping"))["event"] == "ack"
+    monkeypatch.setattr(ChatConsumer, "receive", crash)
+    await socket.send_to(text_data="{}")
+    with pytest.raises(RecursionError):
+        await socket.receive_output(timeout=3)
+    monkeypatch.undo()
+    assert not any(s.user.pk == people[0].pk for s in hub().sockets.get(chat.id, ()))
+    assert await registry.live_socket_count(people[0].pk) == 0
+    again = await connect(people[0])
+    assert (await request(again, "ping"))["event"] == "ack"
+    await again.disconnect()
+
+
 async def test_send_message_acks_and_every_participant_receives_it_once(people, chat):
     sockets = [await connect(person) for person in people]
     ack = await request(sockets[0], "send_message", {"conversation_id": chat.id, "content": "hello", "client_id": "x1"})
