@@ -342,7 +342,8 @@ def lead_convert(*, actor: User, lead: Lead) -> Lead:
     if lead.office_id is None:
         raise ValidationFailed("Assign the lead to an office first.", code="office_required")
     created = False
-    if lead.linked_student is None:  # no account, or one the link does not reach (another office's)
+    student = lead.linked_student
+    if student is None:  # no account, or one the link does not reach (another office's)
         if not lead.email:
             raise ValidationFailed("The lead needs an email to get an account.", code="email_required")
         account = User.objects.filter(email__iexact=lead.email).first()
@@ -364,22 +365,21 @@ def lead_convert(*, actor: User, lead: Lead) -> Lead:
                 office=lead.office,
             )
             created = True
-        lead.student = account
-    if lead.student.office_id is None:
-        User.objects.filter(pk=lead.student.pk).update(office=lead.office)
+        student = account
+    lead.student = student
+    if student.office_id is None:
+        User.objects.filter(pk=student.pk).update(office=lead.office)
     previous, lead.status, lead.converted_at = lead.status, LeadStatus.CONVERTED, timezone.now()
     lead.save(update_fields=["student", "status", "converted_at", "updated_at"])
     if settings.AUTO_CREATE_CONVERSATIONS and lead.assigned_to is not None:
         # Assigned before it had an account: the lead–consultant conversation opens now.
-        conversation_ensure_direct(
-            user_a=lead.student, user_b=lead.assigned_to, actor=actor, office=lead.office, lead=lead
-        )
+        conversation_ensure_direct(user_a=student, user_b=lead.assigned_to, actor=actor, office=lead.office, lead=lead)
     activity_record(
         lead=lead,
         actor=actor,
         kind=ActivityKind.CONVERTED,
         text="Converted to a student" + (" (new account)" if created else " (existing account linked)"),
-        data={"from": previous, "student_id": lead.student.pk, "account_created": created},
+        data={"from": previous, "student_id": student.pk, "account_created": created},
     )
     return lead
 

@@ -24,7 +24,7 @@ from core.db import in_db_thread
 from core.realtime import user_group
 from messaging.selectors import member_conversations_last_seq
 from messaging.socket import presence, registry
-from messaging.socket.auth import origin_allowed
+from messaging.socket.auth import AUTH_KEY, UNAVAILABLE, origin_allowed
 from messaging.socket.flood import FloodGuard
 from messaging.socket.incoming import FrameHandlers, log_frame
 from messaging.socket.outgoing import EventDelivery
@@ -89,6 +89,8 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
         self.heartbeat: asyncio.Task[None] | None = None
         self.flood = FloodGuard(settings.SOCKET_RATE_LIMIT)
         self.last_frame = self.clock()
+        if self.scope.get(AUTH_KEY) == UNAVAILABLE:  # PostgreSQL could not say who this is: try again later
+            return await self._refuse(CLOSE_TRY_AGAIN)
         if user is None or not user.is_authenticated:
             return await self._refuse(CLOSE_UNAUTHORIZED)
         if not origin_allowed(self.scope):
