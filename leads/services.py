@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import MANAGING_ROLES, Role, User
 from accounts.selectors import student_link_counts
+from accounts.services import student_office_claim
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from leads.models import OPEN_STATUSES, Activity, ActivityKind, Lead, LeadSource, LeadStatus
 from leads.selectors import lead_duplicates
@@ -367,8 +368,7 @@ def lead_convert(*, actor: User, lead: Lead) -> Lead:
             created = True
         student = account
     lead.student = student
-    if student.office_id is None:
-        User.objects.filter(pk=student.pk).update(office=lead.office)
+    student_office_claim(actor=actor, student=student, office=lead.office)  # (when no office had them yet)
     previous, lead.status, lead.converted_at = lead.status, LeadStatus.CONVERTED, timezone.now()
     lead.save(update_fields=["student", "status", "converted_at", "updated_at"])
     if settings.AUTO_CREATE_CONVERSATIONS and lead.assigned_to is not None:

@@ -36,6 +36,7 @@ CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_TOO_MANY = 4429
 CLOSE_IDLE = 4408
 CLOSE_SERVER_ERROR = 1011
+CLOSE_RIGHTS_CHANGED = 4409  # the user's role, office or rights changed: reconnect at once, with the new rights
 CLOSE_TRY_AGAIN = 4503  # Redis or PostgreSQL is unreachable right now: reconnect later (1013 is not allowed to servers)
 
 _conversations_last_seq = in_db_thread(member_conversations_last_seq)
@@ -174,6 +175,15 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
 
     async def session_revoke(self, message: Message) -> None:
         await self.close(code=CLOSE_UNAUTHORIZED)
+
+    async def session_rights_changed(self, message: Message) -> None:
+        """The user's role or office changed (`core.realtime.rights_changed`, after the write commits).
+        The conversations monitored under the old rights go at once (nothing more of theirs reaches
+        this socket while it closes), then the socket closes: the client reconnects, signed in with
+        the rights it has now. Everything else this socket holds was granted at connect or join."""
+        for conversation_id in list(self.monitoring):
+            await self._forget(conversation_id)
+        await self.close(code=CLOSE_RIGHTS_CHANGED)
 
     async def _heartbeat(self) -> None:
         """Renew this socket's presence; close it when the client has gone silent."""
