@@ -74,7 +74,7 @@ def _can_see(actor: User, lead: Lead) -> bool:
 _DUPLICATE_LOCK_NAMESPACE = 0x1EAD
 
 
-def _check_duplicates(*, office_id, email, phone, exclude_pk=None, confirmed: bool) -> None:
+def _check_duplicates(*, actor: User, office_id, email, phone, exclude_pk=None, confirmed: bool) -> None:
     if confirmed or not (email or phone):
         return
     # Two receptionists typing in the same walk-in (or two runs of one import) must not both pass the
@@ -85,10 +85,15 @@ def _check_duplicates(*, office_id, email, phone, exclude_pk=None, confirmed: bo
     existing = lead_duplicates(office_id=office_id, email=email, phone=phone, exclude_pk=exclude_pk).first()
     if existing is not None:
         field = "email" if email and existing.email.lower() == email.strip().lower() else "phone"
+        # The office keeps one lead per person, so the clash is reported to anyone who edits there; which
+        # lead it is (id, name) only to someone who may see that lead (a consultant sees their own).
+        details = (
+            {"lead_id": existing.id, "field": field, "name": existing.full_name}
+            if _can_see(actor, existing)
+            else {"field": field}
+        )
         raise Conflict(
-            f"A lead with this {field} already exists in this office.",
-            code="duplicate_lead",
-            details={"lead_id": existing.id, "field": field, "name": existing.full_name},
+            f"A lead with this {field} already exists in this office.", code="duplicate_lead", details=details
         )
 
 
@@ -123,6 +128,7 @@ def lead_check_duplicates(
     if lead is None:
         office = _office_of_new_lead(actor, office)
     _check_duplicates(
+        actor=actor,
         office_id=lead.office_id if lead else (office.pk if office else None),
         email=email,
         phone=phone,
@@ -151,7 +157,9 @@ def lead_create(
 ) -> Lead:
     office = _office_of_new_lead(actor, office)
     lead_check_contact(email=email, phone=phone)
-    _check_duplicates(office_id=office.pk if office else None, email=email, phone=phone, confirmed=confirm_duplicate)
+    _check_duplicates(
+        actor=actor, office_id=office.pk if office else None, email=email, phone=phone, confirmed=confirm_duplicate
+    )
     lead = Lead(
         first_name=first_name,
         last_name=last_name,
@@ -204,6 +212,7 @@ def lead_update(*, actor: User, lead: Lead, confirm_duplicate: bool = False, **c
         changes["email"] = changes["email"].strip().lower()
     lead_check_contact(email=changes.get("email", lead.email), phone=changes.get("phone", lead.phone))
     _check_duplicates(
+        actor=actor,
         office_id=lead.office_id,
         email=changes.get("email", ""),
         phone=changes.get("phone", ""),
