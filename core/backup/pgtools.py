@@ -98,10 +98,10 @@ def tools_version(bin_dir: Path) -> tuple[int, str] | None:
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
-    found = re.search(r"(\d+)(?:\.(\d+))?", out)
+    found = re.search(r"\) (\d+)(?:\.\d+)*", out)  # "pg_dump (PostgreSQL) 15.20 (Debian ...)"
     if not found:
         return None
-    return int(found.group(1)), found.group(0)
+    return int(found.group(1)), found.group(0)[2:]
 
 
 def tools_for(server_major: int) -> PgTools:

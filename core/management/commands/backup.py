@@ -22,7 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, output: Path, **options: Any) -> None:
         try:
-            summary = backup_create(output=output, progress=progress_factory(self.stdout))
+            summary = backup_create(output=Path(output), progress=progress_factory(self.stdout))
         except BackupRefused as exc:
             raise CommandError(f"Backup not written: {exc}") from None
         what = (

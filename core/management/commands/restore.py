@@ -23,7 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, archive: Path, **options: Any) -> None:
         try:
-            report = restore_archive(archive=archive, progress=progress_factory(self.stdout))
+            report = restore_archive(archive=Path(archive), progress=progress_factory(self.stdout))
         except RestoreRefused as exc:
             raise CommandError(f"Nothing restored: {exc}") from None
         files = "files" if report.storage == "local" else "S3 objects (left in the bucket)"
