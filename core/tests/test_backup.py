@@ -292,7 +292,9 @@ def test_backup_counts_rows_from_the_dumps_snapshot(archive):
 
 
 def test_with_s3_the_archive_lists_every_object_and_restore_checks_the_bucket(
-    s3_storage, fresh_db, tmp_path, office, consultant
+    s3_storage,  # noqa: F811 - the fixture imported above
+    fresh_db,
+    tmp_path,
 ):
     """moto's S3 server (messaging/tests/test_s3_storage.py): objects stay in the bucket, the archive lists
     them; a restore finds one deleted since and says so (exit non-zero), the database restored."""

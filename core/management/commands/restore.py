@@ -28,8 +28,10 @@ class Command(BaseCommand):
             raise CommandError(f"Nothing restored: {exc}") from None
         files = "files" if report.storage == "local" else "S3 objects (left in the bucket)"
         lines = [
-            f"Restored {report.archive} (backup of {report.created_at}, PostgreSQL {report.source_server_version}) "
-            f"into PostgreSQL {report.server_version}.",
+            (
+                f"Restored {report.archive} (backup of {report.created_at}, "
+                f"PostgreSQL {report.source_server_version}) into PostgreSQL {report.server_version}."
+            ),
             f"  tables checked: {report.tables_checked} ({report.rows:,} rows)",
             f"  {files} checked: {report.files_checked} ({report.file_bytes:,} bytes)",
             "  time: " + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in report.seconds.items()),
