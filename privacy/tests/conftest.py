@@ -52,7 +52,9 @@ def world(office, manager, consultant, receptionist) -> World:
         phone="+447700900123",
         student=student,
     )
-    lead = lead_assign(actor=manager, lead=lead, consultant=consultant)  # the consultant is told "New lead: Amara Okafor"
+    lead = lead_assign(
+        actor=manager, lead=lead, consultant=consultant
+    )  # the consultant is told "New lead: Amara Okafor"
     lead_add_note(actor=consultant, lead=lead, text="Amara wants to study medicine in Toronto.")
     chat = make_conversation(consultant, student, office=office)
     send(student, chat, content="Hello, it is Amara. Here is my question.")
