@@ -21,6 +21,7 @@ from core.backup.archive import (
     RestoreRefused,
     RestoreReport,
     backup_create,
+    backup_scheduled,
     restore_archive,
 )
 
@@ -30,5 +31,6 @@ __all__ = [
     "RestoreRefused",
     "RestoreReport",
     "backup_create",
+    "backup_scheduled",
     "restore_archive",
 ]

@@ -560,3 +560,13 @@ def _check_objects(report: RestoreReport, manifest: dict[str, Any]) -> None:
         else:
             report.files_checked += 1
             report.file_bytes += entry["size"]
+
+
+def backup_scheduled(*, folder: Path, keep: int, progress: ProgressFactory = no_progress) -> BackupSummary:
+    """The nightly backup: `crm-<UTC time>.tar` in `folder`, then only the `keep` newest such archives kept."""
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = backup_create(output=folder / f"crm-{datetime.now(UTC):%Y%m%d-%H%M%S}.tar", progress=progress)
+    archives = sorted(folder.glob("crm-*.tar"))
+    for old in archives[: max(0, len(archives) - max(keep, 1))]:
+        old.unlink()
+    return summary

@@ -9,11 +9,8 @@ import os
 import subprocess
 import sys
 import tarfile
-import uuid
 from pathlib import Path
-from urllib.parse import quote
 
-import psycopg
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -23,50 +20,13 @@ from django.db import connection
 from accounts.tests.factories import StudentFactory
 from core.backup import pgtools
 from core.backup.archive import MANIFEST
+from core.tests.databases import FreshDatabase
 from messaging.models import Message
 from messaging.tests.factories import make_conversation, send
 from messaging.tests.test_s3_storage import s3_endpoint, s3_storage  # noqa: F401 - fixtures (moto S3 server)
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _url(params: dict[str, str], name: str) -> str:
-    host = params.get("host", "")
-    credentials = quote(params.get("user", "postgres"), safe="")
-    if params.get("password"):
-        credentials += ":" + quote(params["password"], safe="")
-    if host.startswith("/"):  # the embedded server's socket folder
-        return f"postgres://{credentials}@{quote(host, safe='')}/{name}"
-    return f"postgres://{credentials}@{host or '127.0.0.1'}:{params.get('port', '5432')}/{name}"
-
-
-class FreshDatabase:
-    """A database of the test's own on the suite's server, dropped afterwards."""
-
-    def __init__(self) -> None:
-        self.params = pgtools.libpq_params()
-        self.name = f"{self.params['dbname']}_restore_{uuid.uuid4().hex[:8]}"
-        self._admin(f'CREATE DATABASE "{self.name}"')
-
-    def _admin(self, statement: str) -> None:
-        with psycopg.connect(**{**self.params, "dbname": "postgres"}, autocommit=True) as conn:  # type: ignore[arg-type]
-            conn.execute(statement)  # type: ignore[arg-type]  # a name made above
-
-    @property
-    def url(self) -> str:
-        return _url(self.params, self.name)
-
-    def query(self, statement: str) -> list[tuple]:
-        with psycopg.connect(**{**self.params, "dbname": self.name}, autocommit=True) as conn:  # type: ignore[arg-type]
-            cursor = conn.execute(statement)  # type: ignore[arg-type]
-            return cursor.fetchall() if cursor.description else []
-
-    def tables(self) -> list[str]:
-        return [row[0] for row in self.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")]
-
-    def drop(self) -> None:
-        self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -334,3 +294,18 @@ def test_with_s3_the_archive_lists_every_object_and_restore_checks_the_bucket(
     assert kept not in result.stderr
     assert "S3 objects (left in the bucket) checked: " in result.stdout
     assert "accounts_user" in fresh_db.tables()
+
+
+def test_the_nightly_task_writes_a_dated_archive_and_keeps_the_newest(tmp_path, settings, data):
+    from core import tasks  # noqa: PLC0415
+
+    settings.BACKUP_DIR = tmp_path / "nightly"
+    settings.BACKUP_KEEP = 2
+    settings.BACKUP_DIR.mkdir()
+    for stamp in ("20260101-023000", "20260102-023000"):
+        (settings.BACKUP_DIR / f"crm-{stamp}.tar").write_bytes(b"older")
+    (settings.BACKUP_DIR / "notes.txt").write_text("not ours")
+    written = Path(tasks.nightly_backup())
+    assert written.parent == settings.BACKUP_DIR and manifest_of(written)["format"] == "crm-backup"
+    kept = sorted(p.name for p in settings.BACKUP_DIR.iterdir())
+    assert kept == ["crm-20260102-023000.tar", written.name, "notes.txt"]
