@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -65,7 +66,7 @@ def _remove(documents: QuerySet[Document], *, at: datetime, actor: User | None, 
             erasure.delete_file(document.file_key)
         else:
             key = document.file_key
-            transaction.on_commit(lambda key=key: default_storage.delete(key))
+            transaction.on_commit(partial(default_storage.delete, key))
         removed += 1
     documents.exclude(file_name=REMOVED).filter(deleted_at__isnull=True).update(deleted_at=at, deleted_by=actor)
     documents.exclude(file_name=REMOVED).update(file_name=REMOVED, file_key="", review_note="")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -49,6 +50,11 @@ register_area(
 )
 
 
+def _delete_files(keys: list[str]) -> None:
+    for key in keys:
+        default_storage.delete(key)
+
+
 def _expired_exports(now: datetime) -> int:
     """Prepared exports past PERSONAL_EXPORT_KEEP_HOURS: file deleted, row marked expired."""
     keep = timedelta(hours=settings.PERSONAL_EXPORT_KEEP_HOURS)
@@ -57,7 +63,7 @@ def _expired_exports(now: datetime) -> int:
     )
     keys = list(stale.exclude(file_key="").values_list("file_key", flat=True))
     count = stale.update(status=ExportStatus.EXPIRED, file_key="")
-    transaction.on_commit(lambda: [default_storage.delete(key) for key in keys])
+    transaction.on_commit(partial(_delete_files, keys))
     return count
 
 

@@ -204,7 +204,7 @@ def export_from_link(*, user_id: int, export_id: int, token: str) -> PersonalDat
     if not isinstance(value, dict) or value.get("e") != export_id:
         raise NotFound("Export not found.")
     export = PersonalDataExport.objects.select_related("subject").filter(pk=export_id, subject_id=user_id).first()
-    actor = User.objects.filter(pk=value.get("a")).first()
+    actor = User.objects.filter(pk=int(value.get("a") or 0)).first()
     if export is None or actor is None or not may_export(actor, export.subject):
         raise NotFound("Export not found.")
     if export.status != ExportStatus.READY or (export.expires_at and export.expires_at <= timezone.now()):

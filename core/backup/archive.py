@@ -217,7 +217,9 @@ def backup_create(*, output: Path, progress: ProgressFactory = no_progress) -> B
             except ToolsMissing as exc:
                 raise BackupRefused(str(exc)) from None
             cursor.execute("SELECT pg_export_snapshot(), pg_database_size(current_database())")
-            snapshot, database_size = cursor.fetchone()
+            row = cursor.fetchone()
+            assert row is not None  # (one row, always)
+            snapshot, database_size = row
             counts = _row_counts(cursor)  # in the snapshot pg_dump reads
             dump = work / DUMP
             bar = progress("database", database_size, "B")
@@ -305,7 +307,7 @@ def _add_local_files(tar: tarfile.TarFile, root: Path, progress: ProgressFactory
                 info.uid = info.gid = 0
                 info.uname = info.gname = ""
                 reader = _HashingReader(handle, bar)
-                tar.addfile(info, reader)  # type: ignore[arg-type]  # read() is all tarfile asks
+                tar.addfile(info, reader)
             files.append({"key": key, "size": info.size, "sha256": reader.sha256.hexdigest()})
     finally:
         bar.close()

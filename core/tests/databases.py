@@ -30,7 +30,7 @@ class FreshDatabase:
 
     def _admin(self, statement: str) -> None:
         with psycopg.connect(**{**self.params, "dbname": "postgres"}, autocommit=True) as conn:  # type: ignore[arg-type]
-            conn.execute(statement)  # type: ignore[arg-type]  # a name made above
+            conn.execute(statement)  # a name made above
 
     @property
     def url(self) -> str:
@@ -38,7 +38,7 @@ class FreshDatabase:
 
     def query(self, statement: str) -> list[tuple]:
         with psycopg.connect(**{**self.params, "dbname": self.name}, autocommit=True) as conn:  # type: ignore[arg-type]
-            cursor = conn.execute(statement)  # type: ignore[arg-type]
+            cursor = conn.execute(statement)
             return cursor.fetchall() if cursor.description else []
 
     def tables(self) -> list[str]:
@@ -46,5 +46,3 @@ class FreshDatabase:
 
     def drop(self) -> None:
         self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-

@@ -56,7 +56,7 @@ def snapshot(database: FreshDatabase) -> dict:
             "SELECT conversation_id, seq, sender_id, content FROM messaging_message ORDER BY conversation_id, seq"
         ):
             histories.setdefault(conversation_id, []).append((seq, sender_id, content))
-        members = dict(
+        members: dict[int, int] = dict(
             conn.execute(
                 "SELECT conversation_id, min(user_id) FROM messaging_participant GROUP BY conversation_id"
             ).fetchall()

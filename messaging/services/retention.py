@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -11,6 +12,11 @@ from django.db import transaction
 from messaging.models import Attachment, Message
 
 BATCH = 500
+
+
+def _delete_files(keys: list[str]) -> None:
+    for key in keys:
+        default_storage.delete(key)
 
 
 def deleted_messages_due(*, before: datetime) -> list[int]:
@@ -30,7 +36,7 @@ def deleted_messages_purge(*, before: datetime, on_batch: Callable[[int], object
             Attachment.objects.filter(message_id__in=batch).delete()
             Message.objects.filter(id__in=batch).update(content="")
             keys = [key for pair in files for key in pair if key]
-            transaction.on_commit(lambda keys=keys: [default_storage.delete(key) for key in keys])
+            transaction.on_commit(partial(_delete_files, keys))
         if on_batch is not None:
             on_batch(len(batch))
     return len(ids)

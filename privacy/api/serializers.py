@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from privacy.models import ExportStatus, PersonalDataExport
@@ -32,7 +34,7 @@ class ReasonSerializer(serializers.Serializer[None]):
     reason = serializers.CharField(max_length=1000, help_text="Why (kept in the privacy audit).")
 
 
-class ErasureSerializer(serializers.Serializer[None]):
+class ErasureSerializer(serializers.Serializer[dict[str, Any]]):
     user_id = serializers.IntegerField()
     erased_at = serializers.DateTimeField()
     removed = serializers.DictField(

@@ -41,10 +41,10 @@ class World:
 
 @pytest.fixture
 def world(office, manager, consultant, receptionist) -> World:
-    student = StudentFactory(
+    student = StudentFactory.create(
         office=office, email="amara.okafor@example.com", first_name="Amara", last_name="Okafor", phone="+447700900123"
     )
-    lead = LeadFactory(
+    lead: Lead = LeadFactory.create(
         office=office,
         first_name="Amara",
         last_name="Okafor",

@@ -44,7 +44,7 @@ def test_lost_leads_past_the_period_are_anonymised_with_their_documents(
     Activity.objects.create(lead=old, actor=consultant, kind="note", text="Ivo's father called")
     key = default_storage.save("documents/ivo.pdf", ContentFile(b"%PDF-1.4 ivo"))
     document = Document.objects.create(
-        kind="passport", lead=old, office=office, file_key=key, file_name="ivo.pdf", mime_type="application/pdf", size=12
+        kind="passport", lead=old, office=office, file_key=key, file_name="ivo.pdf", mime_type="application/pdf", size=9
     )
     Lead.objects.filter(pk__in=[old.pk, open_old.pk]).update(updated_at=days_ago(731))
     Lead.objects.filter(pk=recent.pk).update(updated_at=days_ago(729))
@@ -65,7 +65,8 @@ def test_lost_leads_past_the_period_are_anonymised_with_their_documents(
 
 def test_read_notifications_go_unread_ones_stay(settings, student, django_capture_on_commit_callbacks):
     settings.NOTIFICATION_READ_RETENTION_DAYS = 180
-    old_read, old_unread, recent_read = (notification_create(recipient=student, kind="announcement", title=t) for t in "abc")
+    made = [notification_create(recipient=student, kind="announcement", title=title) for title in "abc"]
+    old_read, old_unread, recent_read = made
     Notification.objects.filter(pk=old_read.pk).update(read_at=days_ago(181))
     Notification.objects.filter(pk=recent_read.pk).update(read_at=days_ago(179))
     Notification.objects.filter(pk=old_unread.pk).update(created_at=days_ago(1000))
@@ -78,7 +79,7 @@ def test_deleted_messages_lose_their_text_after_the_period_and_keep_their_seq(
 ):
     settings.MESSAGE_DELETED_RETENTION_DAYS = 90
     chat = make_conversation(consultant, student, office=office)
-    first, second, third = (send(student, chat, content=f"text {n}") for n in range(3))
+    first, second, _ = (send(student, chat, content=f"text {n}") for n in range(3))
     Message.objects.filter(pk=first.pk).update(deleted_at=days_ago(91))
     Message.objects.filter(pk=second.pk).update(deleted_at=days_ago(89))
     assert apply(django_capture_on_commit_callbacks)["deleted messages"] == 1
@@ -119,10 +120,10 @@ def test_prepared_exports_expire_and_their_files_go(settings, manager, student, 
     settings.PERSONAL_EXPORT_KEEP_HOURS = 24
     key = default_storage.save("personal-exports/test.zip", ContentFile(b"PK"))
     stale = PersonalDataExport.objects.create(
-        subject=student, requested_by=manager, status=ExportStatus.READY, file_key=key, expires_at=NOW - timedelta(hours=1)
+        subject=student, requested_by=manager, status="ready", file_key=key, expires_at=NOW - timedelta(hours=1)
     )
     fresh = PersonalDataExport.objects.create(
-        subject=student, requested_by=manager, status=ExportStatus.READY, file_key="x", expires_at=NOW + timedelta(hours=1)
+        subject=student, requested_by=manager, status="ready", file_key="x", expires_at=NOW + timedelta(hours=1)
     )
     assert apply(django_capture_on_commit_callbacks)["prepared exports"] == 1
     stale.refresh_from_db()
