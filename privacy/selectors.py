@@ -3,11 +3,13 @@ not allowed 403."""
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from accounts.models import Role, User
 from accounts.selectors import user_get_for
 from core.db import BIGINT_MAX
 from core.errors import Forbidden, NotFound
-from privacy.models import PersonalDataExport
+from privacy.models import PersonalDataExport, PrivacyAudit
 
 
 def may_export(actor: User, subject: User) -> bool:
@@ -53,3 +55,9 @@ def export_get_for(actor: User, user_id: object, export_id: object) -> PersonalD
         return exports.get(pk=pk)
     except (PersonalDataExport.DoesNotExist, ValueError):
         raise NotFound("Export not found.") from None
+
+
+def privacy_audit_for(user: User) -> QuerySet[PrivacyAudit]:
+    """The privacy audit: the super admin's only."""
+    entries = PrivacyAudit.objects.select_related("actor", "subject")
+    return entries if user.is_active and user.role == Role.SUPER_ADMIN else entries.none()

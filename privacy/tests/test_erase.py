@@ -247,3 +247,13 @@ def test_two_super_admins_erasing_each_other_at_once_leave_one(office):
         thread.join()
     assert sorted(outcomes.values()) == ["erased", "permission_denied"]
     assert User.objects.filter(role="super_admin", erased_at__isnull=True, is_active=True).count() == 1
+
+
+@pytest.mark.parametrize(("role", "expected"), [("super_admin", 200), ("manager", 403), ("consultant", 403)])
+def test_the_console_shows_the_privacy_audit_to_the_super_admin_only(role, expected, actors, client, world):
+    services.person_erase(actor=actors["super_admin"], person=world.student, reason="Asked to be forgotten")
+    client.force_login(actors[role])
+    page = client.get("/admin/privacy/privacyaudit/")
+    assert page.status_code == expected
+    if expected == 200:
+        assert "Asked to be forgotten" in page.content.decode()
