@@ -207,7 +207,12 @@ def backup_create(*, output: Path, progress: ProgressFactory = no_progress) -> B
     partial = output.with_name(f".{output.name}.partial-{os.getpid()}")
     work = Path(tempfile.mkdtemp(prefix=".backup-", dir=output.parent))
     try:
-        with _connect(params) as conn:
+        conn = _connect(params)
+    except psycopg.OperationalError as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        raise BackupRefused(f"cannot reach the database {params.get('dbname')!r}: {exc}".strip()) from None
+    try:
+        with conn:
             conn.read_only = True
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             cursor = conn.cursor()
@@ -422,10 +427,13 @@ def restore_archive(*, archive: Path, progress: ProgressFactory = no_progress) -
         raise RestoreRefused(f"{archive} is not a file.")
     params = libpq_params()
     connections["default"].close()  # this command's own reads go through a connection of its own
-    with _connect(params) as conn:
-        cursor = conn.cursor()
-        major, version = server_version(cursor)
-        found = _objects_in(cursor)
+    try:
+        with _connect(params) as conn:
+            cursor = conn.cursor()
+            major, version = server_version(cursor)
+            found = _objects_in(cursor)
+    except psycopg.OperationalError as exc:
+        raise RestoreRefused(f"cannot reach the database {params.get('dbname')!r}: {exc}".strip()) from None
     if found:
         raise RestoreRefused(
             f"the database {params.get('dbname')!r} is not empty (it holds {', '.join(found)}, ...); "

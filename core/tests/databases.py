@@ -10,7 +10,7 @@ import psycopg
 from core.backup import pgtools
 
 
-def _url(params: dict[str, str], name: str) -> str:
+def database_url(params: dict[str, str], name: str) -> str:
     host = params.get("host", "")
     credentials = quote(params.get("user", "postgres"), safe="")
     if params.get("password"):
@@ -34,7 +34,7 @@ class FreshDatabase:
 
     @property
     def url(self) -> str:
-        return _url(self.params, self.name)
+        return database_url(self.params, self.name)
 
     def query(self, statement: str) -> list[tuple]:
         with psycopg.connect(**{**self.params, "dbname": self.name}, autocommit=True) as conn:  # type: ignore[arg-type]

@@ -20,7 +20,7 @@ from django.db import connection
 from accounts.tests.factories import StudentFactory
 from core.backup import pgtools
 from core.backup.archive import MANIFEST
-from core.tests.databases import FreshDatabase
+from core.tests.databases import FreshDatabase, database_url
 from messaging.models import Message
 from messaging.tests.factories import make_conversation, send
 from messaging.tests.test_s3_storage import s3_endpoint, s3_storage  # noqa: F401 - fixtures (moto S3 server)
@@ -309,3 +309,12 @@ def test_the_nightly_task_writes_a_dated_archive_and_keeps_the_newest(tmp_path, 
     assert written.parent == settings.BACKUP_DIR and manifest_of(written)["format"] == "crm-backup"
     kept = sorted(p.name for p in settings.BACKUP_DIR.iterdir())
     assert kept == ["crm-20260102-023000.tar", written.name, "notes.txt"]
+
+
+def test_a_database_that_does_not_exist_is_a_clear_refusal(archive, tmp_path):
+    class Missing:
+        url = database_url(pgtools.libpq_params(), "no_such_database_here")
+
+    result = restore(archive, Missing(), tmp_path / "media")  # type: ignore[arg-type]
+    assert result.returncode != 0 and "cannot reach the database 'no_such_database_here'" in result.stderr
+    assert "Traceback" not in result.stderr
