@@ -79,7 +79,7 @@ class ExportStatusView(APIView):
 
 
 class DownloadQuerySerializer(serializers.Serializer[None]):
-    token = serializers.CharField(max_length=4000, help_text="From the export's `download_url`.")
+    token = serializers.CharField(max_length=512, help_text="From the export's `download_url`.")
 
 
 class ExportDownloadView(APIView):

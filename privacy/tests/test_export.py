@@ -155,6 +155,7 @@ def test_the_link_expires_and_cannot_be_bent(background, client_for, world, mana
     base, token = link.split("?token=")
     assert APIClient().get(f"{base}?token={token[:-2]}xx").status_code == 404  # tampered
     assert APIClient().get(base).status_code == 400  # no token
+    assert APIClient().get(f"{base}?token={'x' * 600}").status_code == 400  # longer than any link makes
     assert client_for(other_manager).get(job["status_url"]).status_code == 404  # the job is not theirs to see
     later = timezone.now() + timedelta(minutes=settings.PERSONAL_EXPORT_LINK_MINUTES, seconds=5)
     with time_machine.travel(later, tick=False):
