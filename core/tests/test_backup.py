@@ -315,6 +315,6 @@ def test_a_database_that_does_not_exist_is_a_clear_refusal(archive, tmp_path):
     class Missing:
         url = database_url(pgtools.libpq_params(), "no_such_database_here")
 
-    result = restore(archive, Missing(), tmp_path / "media")  # type: ignore[arg-type]
+    result = restore(archive, Missing(), tmp_path / "media")
     assert result.returncode != 0 and "cannot reach the database 'no_such_database_here'" in result.stderr
     assert "Traceback" not in result.stderr
