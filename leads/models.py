@@ -60,6 +60,9 @@ class Lead(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     converted_at = models.DateTimeField(null=True, blank=True)
+    # Names, email and phone removed (the person erased, or a lost lead past LEAD_LOST_RETENTION_DAYS):
+    # the row stays for the report numbers (leads by status, source, office).
+    anonymised_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
