@@ -6,6 +6,7 @@ from accounts.admin import console_password_change
 from accounts.api.social import social_complete
 from messaging.api.realtime_views import SocketStatsView
 from messaging.api.schema_views import ws_schema
+from notifications import pages as notification_pages
 from reports import admin_views, metrics
 
 api_v1 = [
@@ -19,6 +20,7 @@ api_v1 = [
     path("", include("appointments.api.urls")),
     path("", include("documents.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("devices.api.urls")),
     path("", include("reports.api.urls")),
 ]
 
@@ -41,6 +43,7 @@ urlpatterns = [
     re_path(r"^api/v1/auth/social/complete/?$", social_complete, name="auth-social-complete"),
     re_path(r"^socket-stats/?$", SocketStatsView.as_view(), name="socket-stats"),
     path("metrics", metrics.metrics, name="metrics"),
+    path("unsubscribe/<str:token>", notification_pages.unsubscribe, name="notification-unsubscribe"),
     path("", include("core.urls")),
 ]
 
