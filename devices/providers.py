@@ -34,6 +34,8 @@ from devices.webpush import EndpointRefused, endpoint_allowed, guarded_session
 logger = logging.getLogger("crm.push")
 
 DOCUMENTED_FCM_URL = "https://fcm.googleapis.com/v1/projects/{0}/messages:send"
+DOCUMENTED_APNS_PRODUCTION = "api.push.apple.com:443"
+DOCUMENTED_APNS_DEVELOPMENT = "api.development.push.apple.com:443"
 
 
 class Outcome(enum.Enum):
@@ -79,11 +81,12 @@ def point_at_configured_endpoints() -> None:
     messaging._MessagingService.FCM_URL = (
         settings.FCM_ENDPOINT.replace("{project}", "{0}") if settings.FCM_ENDPOINT else DOCUMENTED_FCM_URL
     )
-    if settings.APNS_ENDPOINT:
-        host, _, port = settings.APNS_ENDPOINT.rpartition(":")
-        for protocol in (apns_connection.APNsProductionClientProtocol, apns_connection.APNsDevelopmentClientProtocol):
-            protocol.APNS_SERVER = host
-            protocol.APNS_PORT = int(port)
+    for protocol, documented in (
+        (apns_connection.APNsProductionClientProtocol, DOCUMENTED_APNS_PRODUCTION),
+        (apns_connection.APNsDevelopmentClientProtocol, DOCUMENTED_APNS_DEVELOPMENT),
+    ):
+        host, _, port = (settings.APNS_ENDPOINT or documented).rpartition(":")
+        protocol.APNS_SERVER, protocol.APNS_PORT = host, int(port)
 
 
 def push_to_device(device: Device, push: Push) -> Result:
@@ -238,7 +241,7 @@ def _apns(device: Device, push: Push) -> Result:
     from push_notifications.apns_async import Alert, TokenCredentials, apns_send_message  # noqa: PLC0415
     from push_notifications.exceptions import APNSError  # noqa: PLC0415
 
-    if not (settings.APNS_AUTH_KEY_FILE and settings.APNS_KEY_ID and settings.APNS_TEAM_ID):
+    if not (settings.APNS_AUTH_KEY_FILE and settings.APNS_KEY_ID and settings.APNS_TEAM_ID and settings.APNS_TOPIC):
         return Result(Outcome.REFUSED, "APNs credentials are not set")
     failures: list[str] = []
 
