@@ -536,6 +536,9 @@ CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 300)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "global_keyprefix": f"{REDIS_NAMESPACE}:jobs:",
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # every worker looks for such jobs at start and every 10 s (kombu's default is every 100 s)
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
     "socket_timeout": REDIS_TIMEOUT,
     "socket_connect_timeout": REDIS_TIMEOUT,
 }

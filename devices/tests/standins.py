@@ -74,11 +74,13 @@ class _Server:
 
     def __init__(self) -> None:
         self.port = free_port()
+        self.local = threading.local()
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                owner.local.connection = self.connection  # this request's socket, for handlers that look
                 status, headers, answer = owner.handle(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 self.send_response(status)
                 for name, value in headers.items():
@@ -121,9 +123,10 @@ class WebPushEndpoint(_Server):
         self.keys: dict[str, tuple[ec.EllipticCurvePrivateKey, bytes]] = {}
         self.answers: dict[str, list[int]] = {}
         self.received: list[dict[str, Any]] = []
-        self.hold = threading.Event()  # set: requests wait (a worker killed mid-send)
-        self.held = threading.Event()
+        self.delay = 0.0  # seconds before answering: a slow push service, for killing a worker mid-burst
         self.lock = threading.Lock()
+        self.dropped = 0  # requests whose sender vanished before the answer: not delivered
+        self.waiting: set[float] = set()  # when each request now held by `delay` arrived
 
     def subscription(self, name: str) -> dict[str, Any]:
         key = ec.generate_private_key(ec.SECP256R1())
@@ -133,6 +136,11 @@ class WebPushEndpoint(_Server):
             serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
         )
         return {"endpoint": self.subscription_endpoint(name), "keys": {"p256dh": b64url(public), "auth": b64url(auth)}}
+
+    def mid_request(self, at_least: float = 0.03) -> bool:
+        """A request is being held and has been for `at_least` seconds: its sender is waiting for us."""
+        with self.lock:
+            return any(time.monotonic() - started >= at_least for started in self.waiting)
 
     def subscription_endpoint(self, name: str) -> str:
         return f"{self.base}/push/{name}"
@@ -156,10 +164,18 @@ class WebPushEndpoint(_Server):
 
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
         name = path.rsplit("/", 1)[-1]
-        if self.hold.is_set():
-            self.held.set()
-            while self.hold.is_set():
-                time.sleep(0.05)
+        if self.delay:
+            connection = self.local.connection
+            started = time.monotonic()
+            with self.lock:
+                self.waiting.add(started)
+            time.sleep(self.delay)
+            with self.lock:
+                self.waiting.discard(started)
+            if _closed(connection):  # the sender died waiting: it never learns of a 201, nor do we deliver
+                with self.lock:
+                    self.dropped += 1
+                return 503, {}, b""
         with self.lock:
             queued = self.answers.get(name) or []
             status = queued.pop(0) if queued else 201
@@ -181,6 +197,19 @@ class WebPushEndpoint(_Server):
         if 300 <= status < 400:
             extra = {"Location": "http://127.0.0.1:9/elsewhere"}
         return status, extra, b""
+
+
+def _closed(connection: Any) -> bool:
+    import select  # noqa: PLC0415
+    import socket  # noqa: PLC0415
+
+    readable, _, _ = select.select([connection], [], [], 0)
+    if not readable:
+        return False
+    try:
+        return connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
 
 
 class FcmStandIn(_Server):

@@ -16,6 +16,7 @@ from devices.models import Device, DeviceKind
 from devices.tests.standins import wait_for
 from notifications.models import Delivery, NotificationPreference
 from notifications.services import notifications_create
+from notifications.tasks import deliver_notifications
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,7 +64,6 @@ def test_one_notification_reaches_every_device_and_the_mailbox_once(worker, push
     assert "Visa interview" in text and "Visa interview" in html and student.office.name in text
 
     # Run the same job again (a retry, a second worker): nothing is sent twice.
-    from notifications.tasks import deliver_notifications
 
     deliver_notifications.delay([notification.pk])
     time.sleep(2)
