@@ -71,7 +71,7 @@ def test_a_student_with_the_app_closed_gets_a_push_then_an_email(
         async def scenario():
             url = f"ws://127.0.0.1:{port}/ws/?token={{}}"
             async with (
-                ws_connect(url.format(tokens["online"])) as listener,
+                ws_connect(url.format(tokens["online"])),  # the one with the app open
                 ws_connect(url.format(tokens["consultant"])) as talker,
             ):
                 await asyncio.to_thread(

@@ -89,7 +89,6 @@ def test_a_worker_killed_mid_burst_loses_and_doubles_nothing(settings, push_part
         finally:
             if first.poll() is None:
                 first.kill()
-    print(f"pushes before the kill: {before}, requests cut by the kill: {push_parts.webpush.dropped}")
     received = Counter(push["name"] for push in push_parts.webpush.received)
     assert push_parts.webpush.dropped == 1
     assert received == Counter({f"s{index}": 1 for index in range(STUDENTS)})
