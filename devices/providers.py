@@ -145,6 +145,8 @@ def _webpush(device: Device, push: Push) -> Result:
         return Result(Outcome.REFUSED, f"http {status}")
     except EndpointRefused as exc:
         return Result(Outcome.REFUSED, str(exc))
+    except ValueError as exc:  # keys nothing can be encrypted for
+        return Result(Outcome.REFUSED, f"bad subscription keys: {exc}")
     except RequestException as exc:  # TooManyRedirects included: a redirect is never followed
         if "redirect" in type(exc).__name__.lower():
             return Result(Outcome.REFUSED, "redirected")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
@@ -34,7 +35,9 @@ def _checked_webpush(endpoint: str, p256dh: str, auth: str) -> None:
             details={"endpoint": ["not allowed"]},
         )
     key = _b64url_bytes(p256dh, "p256dh")
-    if len(key) != 65 or key[0] != 4:  # an uncompressed P-256 point
+    try:  # an uncompressed point on P-256, or nothing could ever be encrypted for it
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), key)
+    except ValueError:
         raise ValidationFailed(
             "keys.p256dh is not a P-256 public key.",
             code=DeviceErrorCode.INVALID_DEVICE,
