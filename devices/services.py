@@ -42,7 +42,7 @@ def _checked_webpush(endpoint: str, p256dh: str, auth: str) -> None:
             "keys.p256dh is not a P-256 public key.",
             code=DeviceErrorCode.INVALID_DEVICE,
             details={"p256dh": ["invalid"]},
-        )
+        ) from None
     if len(_b64url_bytes(auth, "auth")) != 16:
         raise ValidationFailed(
             "keys.auth must be 16 bytes.", code=DeviceErrorCode.INVALID_DEVICE, details={"auth": ["invalid"]}
