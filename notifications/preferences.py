@@ -1,6 +1,6 @@
 """What reaches whom: the categories of notifications, the defaults per role, quiet hours.
 
-Pure rules, no database and no clock of their own (the caller passes `now`), as `SeqOrder`.
+Pure rules, no queries and no clock of their own (the caller passes `now`), as `SeqOrder`.
 
 A notification's **category** is the preference it answers to: `message`, `appointment`, `document`,
 `application`, `task`, `announcement`. A kind's category is its name up to the first "_" when that is
@@ -15,6 +15,8 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
+
+from accounts.models import Role
 
 CATEGORIES = ("message", "appointment", "document", "application", "task", "announcement")
 CHANNELS = ("push", "email")
@@ -55,7 +57,8 @@ _STAFF = {
 
 
 def role_defaults(role: str) -> dict[str, dict[str, bool]]:
-    return {category: dict(channels) for category, channels in (_STUDENT if role == "student" else _STAFF).items()}
+    chosen = _STUDENT if role == Role.STUDENT else _STAFF
+    return {category: dict(channels) for category, channels in chosen.items()}
 
 
 @dataclass(frozen=True)
