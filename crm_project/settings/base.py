@@ -528,7 +528,16 @@ METRICS_TOKEN = env("METRICS_TOKEN", "")
 # --- Background jobs (Celery, crm_project/celery.py; docs/jobs.md) ---------------------------------
 # The broker: the Redis of REDIS_URL unless CELERY_BROKER_URL names another. Every broker key and
 # channel starts with REDIS_NAMESPACE, so installations sharing one Redis never take each other's jobs.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL") or REDIS_URL
+def celery_broker_url(redis_url: str) -> str:
+    """Kombu's name for Redis on a unix socket (the embedded Redis) is redis+socket://."""
+    parts = urlparse(redis_url)
+    if parts.scheme != "unix":
+        return redis_url
+    number = parse_qs(parts.query).get("db", ["0"])[0]
+    return f"redis+socket://{parts.path}?virtual_host={number}"
+
+
+CELERY_BROKER_URL = env("CELERY_BROKER_URL") or celery_broker_url(REDIS_URL)
 # Seconds before a job taken by a worker that died without acknowledging it (SIGKILL, a lost machine)
 # goes back to the queue. Must exceed the longest job (CELERY_TASK_TIME_LIMIT) and the longest delay a
 # job is sent with (PUSH_GRACE_SECONDS): a job still held when it runs out is handed out a second time.
