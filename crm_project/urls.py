@@ -6,6 +6,7 @@ from accounts.admin import console_password_change
 from accounts.api.social import social_complete
 from messaging.api.realtime_views import SocketStatsView
 from messaging.api.schema_views import ws_schema
+from notifications import admin_views as notification_admin_views
 from notifications import pages as notification_pages
 from reports import admin_views, metrics
 
@@ -36,6 +37,11 @@ urlpatterns = [
         "admin/monitor/<int:conversation_id>/",
         admin.site.admin_view(admin_views.monitor_detail),
         name="admin-monitor-detail",
+    ),
+    path(
+        "admin/notification-preferences/",
+        admin.site.admin_view(notification_admin_views.preferences),
+        name="admin-notification-preferences",
     ),
     path("admin/password_change/", admin.site.admin_view(console_password_change), name="admin-password-change"),
     path("admin/", admin.site.urls),

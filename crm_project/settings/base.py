@@ -525,6 +525,7 @@ AWS_QUERYSTRING_EXPIRE = env_int("AWS_QUERYSTRING_EXPIRE", 300)
 # Bearer token for /metrics (besides staff sign-in); empty = staff only.
 METRICS_TOKEN = env("METRICS_TOKEN", "")
 
+
 # --- Background jobs (Celery, crm_project/celery.py; docs/jobs.md) ---------------------------------
 # The broker: the Redis of REDIS_URL unless CELERY_BROKER_URL names another. Every broker key and
 # channel starts with REDIS_NAMESPACE, so installations sharing one Redis never take each other's jobs.
