@@ -110,19 +110,21 @@ def _count(task: Task | None, outcome: str) -> None:
         pass  # the broker is the same Redis: the worker has bigger problems, logged by Celery
 
 
-@task_failure.connect
 def _on_failure(sender: Task | None = None, **_: Any) -> None:
     _count(sender, "failed")
 
 
-@task_retry.connect
 def _on_retry(sender: Task | None = None, **_: Any) -> None:
     _count(sender, "retried")
 
 
-@task_success.connect
 def _on_success(sender: Task | None = None, **_: Any) -> None:
     _count(sender, "succeeded")
+
+
+task_failure.connect(_on_failure, weak=False)
+task_retry.connect(_on_retry, weak=False)
+task_success.connect(_on_success, weak=False)
 
 
 # Redis transport: a queue is a list per priority step, named "<queue>" then "<queue>\x06\x16<step>".

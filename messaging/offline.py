@@ -34,7 +34,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import redis
 from django.conf import settings
@@ -121,9 +121,8 @@ class _Scheduler:
             redis_outage.failed("pushes dropped", skipped=True)
             return
         try:
-            opened = _redis().eval(
-                _OPEN_BURSTS, 1, _key("push:due"), _now_ms() + settings.PUSH_GRACE_SECONDS * 1000, *sorted(batch)
-            )
+            due = str(_now_ms() + settings.PUSH_GRACE_SECONDS * 1000)
+            opened = cast(list[bytes], _redis().eval(_OPEN_BURSTS, 1, _key("push:due"), due, *map(str, sorted(batch))))
         except REDIS_ERRORS as exc:  # stored messages stand; their push is lost (as live events are)
             redis_outage.failed("pushes dropped", exc)
             return
@@ -290,7 +289,10 @@ def push_conversations(conversation_ids: list[int]) -> PushRun:
 
 
 def overdue_conversations() -> list[int]:
-    raw = _redis().zrangebyscore(_key("push:due"), "-inf", _now_ms() - OVERDUE_SECONDS * 1000, start=0, num=1000)
+    raw = cast(
+        list[bytes],
+        _redis().zrangebyscore(_key("push:due"), "-inf", _now_ms() - OVERDUE_SECONDS * 1000, start=0, num=1000),
+    )
     return [int(value) for value in raw]
 
 
@@ -371,7 +373,7 @@ def _missed_for(user: User, now: datetime) -> list[_MissedConversation]:
 
 
 def email_due_users(limit: int = EMAIL_USERS_PER_RUN) -> list[int]:
-    raw = _redis().zrangebyscore(_key("email:due"), "-inf", _now_ms(), start=0, num=limit)
+    raw = cast(list[bytes], _redis().zrangebyscore(_key("email:due"), "-inf", _now_ms(), start=0, num=limit))
     return [int(value) for value in raw]
 
 

@@ -112,7 +112,7 @@ class QuietHoursSerializer(serializers.Serializer):
 
 def _preferences_serializer(name: str, *, partial: bool) -> type[serializers.Serializer]:
     channels = ChannelsChangeSerializer if partial else ChannelsSerializer
-    fields = {category: channels(required=not partial) for category in CATEGORIES}
+    fields: dict[str, serializers.Field] = {category: channels(required=not partial) for category in CATEGORIES}
     fields |= {
         "quiet_hours": QuietHoursSerializer(allow_null=True, required=not partial),
         "private_previews": serializers.BooleanField(required=not partial),
