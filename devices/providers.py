@@ -23,8 +23,10 @@ import enum
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -115,34 +117,27 @@ def _session() -> Any:
 
 
 def _webpush(device: Device, push: Push) -> Result:
-    from pywebpush import WebPushException, webpush  # noqa: PLC0415 - loaded by the workers only
+    from pywebpush import WebPusher  # noqa: PLC0415 - loaded by the workers only
     from requests import RequestException  # noqa: PLC0415
 
     if not settings.WEBPUSH_VAPID_PRIVATE_KEY:
         return Result(Outcome.REFUSED, "WEBPUSH_VAPID_PRIVATE_KEY is not set")
     if not endpoint_allowed(device.token):
         return Result(Outcome.REFUSED, "endpoint not allowed")
-    headers = {"Urgency": "high"}
+    headers = {"Urgency": "high", **_vapid_headers(device.token)}
     if push.collapse_key:
         headers["Topic"] = push.collapse_key[:32]  # RFC 8030: at most 32 URL-safe characters
     try:
-        webpush(
-            subscription_info={"endpoint": device.token, "keys": {"p256dh": device.p256dh, "auth": device.auth}},
-            data=json.dumps(push.as_json()),
-            vapid_private_key=_vapid_key(),
-            vapid_claims={"sub": settings.WEBPUSH_VAPID_SUBJECT},
-            timeout=settings.PUSH_TIMEOUT_SECONDS,
-            ttl=24 * 3600,
-            headers=headers,
+        response = WebPusher(
+            {"endpoint": device.token, "keys": {"p256dh": device.p256dh, "auth": device.auth}},
             requests_session=_session(),
+        ).send(
+            json.dumps(push.as_json()),
+            headers,
+            ttl=24 * 3600,
+            content_encoding="aes128gcm",
+            timeout=settings.PUSH_TIMEOUT_SECONDS,
         )
-    except WebPushException as exc:
-        status = exc.response.status_code if exc.response is not None else None
-        if status in (404, 410):
-            return Result(Outcome.DEAD, f"http {status}")
-        if status == 429 or (status is not None and status >= 500):
-            return Result(Outcome.RETRY, f"http {status}", _retry_after(exc.response))
-        return Result(Outcome.REFUSED, f"http {status}")
     except EndpointRefused as exc:
         return Result(Outcome.REFUSED, str(exc))
     except ValueError as exc:  # keys nothing can be encrypted for
@@ -153,7 +148,33 @@ def _webpush(device: Device, push: Push) -> Result:
         if isinstance(exc.__context__, EndpointRefused) or "EndpointRefused" in repr(exc):
             return Result(Outcome.REFUSED, "address refused")
         return Result(Outcome.RETRY, type(exc).__name__)
-    return Result(Outcome.SENT)
+    status = response.status_code
+    if status <= 202:
+        return Result(Outcome.SENT)
+    if status in (404, 410):
+        return Result(Outcome.DEAD, f"http {status}")
+    if status == 429 or status >= 500:
+        return Result(Outcome.RETRY, f"http {status}", _retry_after(response))
+    return Result(Outcome.REFUSED, f"http {status}")
+
+
+_VAPID_LIFETIME = 12 * 3600
+_vapid_headers_cache: dict[str, tuple[float, dict[str, str]]] = {}  # (key, subject, audience) -> header
+
+
+def _vapid_headers(endpoint: str) -> dict[str, str]:
+    """The VAPID Authorization header for this push service (RFC 8292: one per origin), signed once
+    and used until an hour before it expires: an ECDSA signature per push was a fifth of its CPU."""
+    parts = urlsplit(endpoint)
+    audience = f"{parts.scheme}://{parts.netloc}"
+    key = f"{settings.WEBPUSH_VAPID_PRIVATE_KEY}|{settings.WEBPUSH_VAPID_SUBJECT}|{audience}"
+    now = time.time()
+    cached = _vapid_headers_cache.get(key)
+    if cached is None or cached[0] - now < 3600:
+        expires = int(now) + _VAPID_LIFETIME
+        signed = _vapid_key().sign({"sub": settings.WEBPUSH_VAPID_SUBJECT, "aud": audience, "exp": expires})
+        cached = _vapid_headers_cache[key] = (expires, {str(k): str(v) for k, v in signed.items()})
+    return dict(cached[1])
 
 
 _vapid_cache: dict[str, Any] = {}

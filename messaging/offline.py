@@ -55,6 +55,7 @@ logger = logging.getLogger("crm.push")
 FLUSH_SECONDS = 0.2
 OVERDUE_SECONDS = 15  # a burst this late past its due time lost its job: the sweep sends it
 PREVIEW_LENGTH = 120
+JOB_RECIPIENTS = 100  # recipients a push job keeps; a bigger burst is shared out as more jobs
 EMAIL_MESSAGES_PER_CONVERSATION = 5
 EMAIL_USERS_PER_RUN = 500
 
@@ -248,6 +249,7 @@ def push_conversations(conversation_ids: list[int]) -> PushRun:
     run.considered = len(rows)
     if not rows:
         return run
+    rows = _keep_a_share(rows)
     online = users_with_sockets(sorted({row.user_id for row in rows}))
     offline_rows = [row for row in rows if row.user_id not in online]
     run.online = len(rows) - len(offline_rows)
@@ -274,18 +276,41 @@ def push_conversations(conversation_ids: list[int]) -> PushRun:
     with connection.cursor() as cursor:
         cursor.execute(_BADGES, [sorted({row.user_id for row in wanted})])
         badges = {user_id: int(total) for user_id, total in cursor.fetchall()}
-    for row in wanted:
-        summary = delivery.push_to_user(
-            event=f"message:{row.conversation_id}:{row.last_seq}:u{row.user_id}",
-            push=_message_push(row, private=chosen[row.user_id].private_previews, badge=badges.get(row.user_id)),
-            devices=devices[row.user_id],
+    sends = [
+        (
+            f"message:{row.conversation_id}:{row.last_seq}:u{row.user_id}",
+            _message_push(row, private=chosen[row.user_id].private_previews, badge=badges.get(row.user_id)),
+            devices[row.user_id],
         )
-        run.sent += summary.sent
-        for name in ("sent", "dead", "retry", "skipped"):
-            setattr(run.summary, name, getattr(run.summary, name) + getattr(summary, name))
-        run.summary.retry_after = summary.retry_after or run.summary.retry_after
+        for row in wanted
+    ]
+    run.summary = delivery.push_to_many(sends)
+    run.sent = run.summary.sent
     delivery.raise_for_retries(run.summary, "message pushes")
     return run
+
+
+def _keep_a_share(rows: list[_Unread]) -> list[_Unread]:
+    """A burst over many conversations is shared out: this job keeps its first JOB_RECIPIENTS recipients'
+    conversations and sends the others on as jobs of the same size, so every worker process pushes."""
+    by_conversation: dict[int, list[_Unread]] = {}
+    for row in rows:
+        by_conversation.setdefault(row.conversation_id, []).append(row)
+    if len(rows) <= JOB_RECIPIENTS or len(by_conversation) == 1:
+        return rows
+    shares: list[list[int]] = [[]]
+    size = 0
+    for conversation_id, members in by_conversation.items():
+        if size and size + len(members) > JOB_RECIPIENTS:
+            shares.append([])
+            size = 0
+        shares[-1].append(conversation_id)
+        size += len(members)
+    from messaging.tasks import push_conversations  # noqa: PLC0415 - tasks import this module
+
+    for share in shares[1:]:
+        send_now(push_conversations, share)
+    return [row for conversation_id in shares[0] for row in by_conversation[conversation_id]]
 
 
 def overdue_conversations() -> list[int]:

@@ -6,6 +6,7 @@ import smtplib
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
 from core.jobs import Retryable, job
@@ -42,7 +43,8 @@ def deliver_notifications(notification_ids: list[int]) -> None:
     for device in Device.objects.filter(user_id__in=people):
         devices.setdefault(device.user_id, []).append(device)
     now = timezone.now()
-    retries = delivery.PushSummary()
+    pushes: list[tuple[str, Push, list[Device]]] = []
+    emails: list[tuple[str, EmailMultiAlternatives]] = []
     for notification in notifications:
         user, prefs = notification.recipient, chosen[notification.recipient_id]
         category = category_of(notification.kind)
@@ -53,11 +55,7 @@ def deliver_notifications(notification_ids: list[int]) -> None:
             and prefs.allows(category, "push")
             and not prefs.quiet_at(now)
         ):
-            summary = delivery.push_to_user(
-                event=event, push=_push_for(notification, prefs.private_previews), devices=devices[user.pk]
-            )
-            retries.retry += summary.retry
-            retries.retry_after = summary.retry_after or retries.retry_after
+            pushes.append((event, _push_for(notification, prefs.private_previews), devices[user.pk]))
         if prefs.allows(category, "email") and user.email:
             message = delivery.email_message(
                 user=user,
@@ -66,11 +64,14 @@ def deliver_notifications(notification_ids: list[int]) -> None:
                 template="notifications/email/notification",
                 context={"notification": notification, "private": prefs.private_previews},
             )
-            try:
-                delivery.email_to_user(event=event, message=message)
-            except (smtplib.SMTPException, OSError) as exc:
-                raise Retryable(f"mail server: {exc}") from exc
-    delivery.raise_for_retries(retries, "pushes")
+            emails.append((event, message))
+    pushed = delivery.push_to_many(pushes)  # first: a mail server that is down holds up no push
+    for event, message in emails:
+        try:
+            delivery.email_to_user(event=event, message=message)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise Retryable(f"mail server: {exc}") from exc
+    delivery.raise_for_retries(pushed, "pushes")
 
 
 @job()

@@ -163,6 +163,7 @@ class WebPushEndpoint(_Server):
         return claims
 
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        arrived = time.time()
         name = path.rsplit("/", 1)[-1]
         if self.delay:
             connection = self.local.connection
@@ -189,6 +190,7 @@ class WebPushEndpoint(_Server):
                 "plaintext": json.loads(plaintext),
                 "vapid": self._vapid_claims(headers),
                 "headers": headers,
+                "arrived": arrived,
                 "at": time.time(),
             }
             with self.lock:
