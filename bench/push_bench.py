@@ -87,7 +87,11 @@ async def burst(port: int, token: str, conversations: list[tuple[int, list[str]]
     acked: dict[int, float] = {}
     async with connect(f"ws://127.0.0.1:{port}/ws/?token={token}", max_size=None) as ws:
         for conversation_id, _ in conversations:
-            frame = {"event": "send_message", "id": str(conversation_id), "data": {"conversation_id": conversation_id, "content": "Deadline moved to Friday"}}
+            frame = {
+                "event": "send_message",
+                "id": str(conversation_id),
+                "data": {"conversation_id": conversation_id, "content": "Deadline moved to Friday"},
+            }
             await ws.send(json.dumps(frame))
         while len(acked) < len(conversations):
             reply = json.loads(await asyncio.wait_for(ws.recv(), 30))
@@ -125,10 +129,22 @@ def main() -> None:
         token = access_token_for(consultant)
         port = free_port()
         python = str(ROOT / ".venv" / "bin" / "python")
-        server = subprocess.Popen([python, "-m", "crm_project.serve", "--port", str(port), "--workers", "1"], cwd=ROOT, env=env)
+        server = subprocess.Popen(
+            [python, "-m", "crm_project.serve", "--port", str(port), "--workers", "1"], cwd=ROOT, env=env
+        )
         worker = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "celery"), "-A", "crm_project", "worker", "--concurrency", str(args.concurrency),
-             "--loglevel", os.environ.get("BENCH_WORKER_LOG", "WARNING"), "--without-gossip", "--without-mingle"],
+            [
+                str(ROOT / ".venv" / "bin" / "celery"),
+                "-A",
+                "crm_project",
+                "worker",
+                "--concurrency",
+                str(args.concurrency),
+                "--loglevel",
+                os.environ.get("BENCH_WORKER_LOG", "WARNING"),
+                "--without-gossip",
+                "--without-mingle",
+            ],
             cwd=ROOT,
             env=env,
         )
@@ -154,7 +170,11 @@ def main() -> None:
             server.wait(30)
             worker.wait(60)
     conversation_of = {name: conversation_id for conversation_id, names in conversations for name in names}
-    latencies = sorted(push["arrived"] - acked[conversation_of[push["name"]]] for push in endpoint.received if push["name"] in conversation_of)
+    latencies = sorted(
+        push["arrived"] - acked[conversation_of[push["name"]]]
+        for push in endpoint.received
+        if push["name"] in conversation_of
+    )
     counts = Counter(push["name"] for push in endpoint.received)
     lost = sum(1 for name in conversation_of if name not in counts)
     doubled = sum(n - 1 for n in counts.values() if n > 1)
