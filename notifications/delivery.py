@@ -79,11 +79,8 @@ class PushSummary:
         self.sent_devices += other.sent_devices
 
 
-SEND_THREADS = 8  # a push is mostly waiting for the provider: a job keeps this many in flight
-
-
 def push_to_many(sends: list[tuple[str, Push, list[Device]]]) -> PushSummary:
-    """`push_to_user` for many users at once, SEND_THREADS at a time (each thread its own database
+    """`push_to_user` for many users at once, PUSH_SEND_THREADS at a time (each thread its own database
     connection for its claims, returned to the pool when it is done). Marks the devices used."""
     total = PushSummary()
     if not sends:
@@ -95,10 +92,12 @@ def push_to_many(sends: list[tuple[str, Push, list[Device]]]) -> PushSummary:
         finally:
             connection.close()
 
-    if len(sends) == 1:
-        total.add(push_to_user(event=sends[0][0], push=sends[0][1], devices=sends[0][2]))
+    threads = max(1, settings.PUSH_SEND_THREADS)
+    if len(sends) == 1 or threads == 1:
+        for event, push, devices in sends:
+            total.add(push_to_user(event=event, push=push, devices=devices))
     else:
-        with ThreadPoolExecutor(max_workers=min(SEND_THREADS, len(sends)), thread_name_prefix="push") as pool:
+        with ThreadPoolExecutor(max_workers=min(threads, len(sends)), thread_name_prefix="push") as pool:
             for summary in pool.map(run, sends):
                 total.add(summary)
     if total.sent_devices:

@@ -365,6 +365,7 @@ SPECTACULAR_SETTINGS = {
         "DocumentStatusEnum": "documents.models.DocumentStatus",
         "ReviewDecisionEnum": ["approved", "rejected"],
         "DocumentKindEnum": "documents.models.DocumentKind",
+        "DeviceKindEnum": "devices.models.DeviceKind",
     },
 }
 
@@ -608,6 +609,8 @@ APNS_USE_SANDBOX = env_bool("APNS_USE_SANDBOX", False)
 # APNs as host:port.
 FCM_ENDPOINT = env("FCM_ENDPOINT")
 APNS_ENDPOINT = env("APNS_ENDPOINT")
+# Pushes one job keeps in flight at once (threads): a push mostly waits for the provider's answer.
+PUSH_SEND_THREADS = env_int("PUSH_SEND_THREADS", 8)
 # Seconds a push provider may take to answer before the send is retried later.
 PUSH_TIMEOUT_SECONDS = env_int("PUSH_TIMEOUT_SECONDS", 10)
 # This server's public address, for links in emails that come back to it (one-click unsubscribe).
