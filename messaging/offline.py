@@ -100,9 +100,12 @@ class _Scheduler:
         self.pending: set[int] = set()
         self.thread: threading.Thread | None = None
         self.flushes = 0  # Redis round trips made (bench/push_send_path.py)
+        self.first_noted = 0.0  # when the oldest pending conversation was noted
 
     def note(self, conversation_id: int) -> None:
         with self.lock:
+            if not self.pending:
+                self.first_noted = time.monotonic()
             self.pending.add(conversation_id)
             if self.thread is None:
                 self.thread = threading.Thread(target=self._run, name="push-scheduler", daemon=True)
@@ -115,15 +118,17 @@ class _Scheduler:
 
     def flush(self) -> None:
         with self.lock:
-            batch, self.pending = self.pending, set()
+            batch, self.pending, first_noted = self.pending, set(), self.first_noted
         if not batch:
             return
+        # The grace counts from the batch's first message, not from the flush up to 200 ms later.
+        countdown = max(settings.PUSH_GRACE_SECONDS - (time.monotonic() - first_noted), 0)
         if redis_outage.skip():
             redis_outage.failed("pushes dropped", skipped=True)
             return
         self.flushes += 1
         try:
-            due = str(_now_ms() + settings.PUSH_GRACE_SECONDS * 1000)
+            due = str(_now_ms() + int(countdown * 1000))
             opened = cast(list[bytes], _redis().eval(_OPEN_BURSTS, 1, _key("push:due"), due, *map(str, sorted(batch))))
         except REDIS_ERRORS as exc:  # stored messages stand; their push is lost (as live events are)
             redis_outage.failed("pushes dropped", exc)
@@ -134,7 +139,7 @@ class _Scheduler:
         if opened:
             from messaging.tasks import push_conversations  # noqa: PLC0415 - tasks import this module
 
-            send_now(push_conversations, [int(c) for c in opened], countdown=settings.PUSH_GRACE_SECONDS)
+            send_now(push_conversations, [int(c) for c in opened], countdown=countdown)
 
 
 _scheduler = _Scheduler()

@@ -17,6 +17,7 @@ answer and the commit: a push there may come twice, and a collapse key makes the
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -79,6 +80,18 @@ class PushSummary:
         self.sent_devices += other.sent_devices
 
 
+_pool: tuple[int, int, ThreadPoolExecutor] | None = None  # (process id, size, pool)
+
+
+def _senders(threads: int) -> ThreadPoolExecutor:
+    """This process's sending threads, kept across jobs: each keeps its provider connections open
+    (a TLS handshake per job and thread otherwise). Made after the worker forked, never inherited."""
+    global _pool
+    if _pool is None or _pool[:2] != (os.getpid(), threads):
+        _pool = (os.getpid(), threads, ThreadPoolExecutor(max_workers=threads, thread_name_prefix="push"))
+    return _pool[2]
+
+
 def push_to_many(sends: list[tuple[str, Push, list[Device]]]) -> PushSummary:
     """`push_to_user` for many users at once, PUSH_SEND_THREADS at a time (each thread its own database
     connection for its claims, returned to the pool when it is done). Marks the devices used."""
@@ -97,9 +110,8 @@ def push_to_many(sends: list[tuple[str, Push, list[Device]]]) -> PushSummary:
         for event, push, devices in sends:
             total.add(push_to_user(event=event, push=push, devices=devices))
     else:
-        with ThreadPoolExecutor(max_workers=min(threads, len(sends)), thread_name_prefix="push") as pool:
-            for summary in pool.map(run, sends):
-                total.add(summary)
+        for summary in _senders(threads).map(run, sends):
+            total.add(summary)
     if total.sent_devices:
         Device.objects.filter(pk__in=total.sent_devices).update(last_used_at=timezone.now())
     return total
