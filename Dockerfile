@@ -31,7 +31,7 @@ RUN pip install -r requirements.txt -c constraints.txt
 
 COPY . .
 RUN groupadd --system crm && useradd --system --gid crm --home /app crm \
-    && mkdir -p /app/var/media && chown -R crm:crm /app/var
+    && mkdir -p /app/var/media /app/var/beat && chown -R crm:crm /app/var
 
 # collectstatic needs settings that load; build-time placeholders never reach a running container.
 RUN SECRET_KEY=build-only-placeholder-secret-key-that-is-long-enough-0123456789 \
@@ -42,6 +42,8 @@ USER crm
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request as u; host = os.environ['ALLOWED_HOSTS'].split(',')[0].strip().lstrip('.'); host = 'localhost' if host == '*' else host; u.urlopen(u.Request('http://127.0.0.1:%s/health' % os.environ.get('PORT', '8000'), headers={'Host': host}), timeout=4)"]
+# The same image runs the background jobs: `celery -A crm_project worker` and one `celery -A crm_project beat`
+# (docker-compose.yml's worker and beat services). The default command is the web server:
 # WEB_CONCURRENCY daphne workers on one port (default: the cores the container may use); the
 # exec makes the launcher PID 1: it passes SIGTERM on to the workers and exits if one dies.
 CMD ["sh", "-c", "python manage.py migrate --noinput && exec python -m crm_project.serve --port ${PORT}"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -13,11 +14,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import MANAGING_ROLES, ROLE_RANK, STAFF_ROLES, Role, User
 from accounts.selectors import user_can_manage
-from accounts.signals import student_signed_up, user_joined_office
+from accounts.signals import session_ended, sessions_revoked, student_signed_up, user_joined_office
 from core.errors import Conflict, Forbidden, ValidationFailed
 from core.realtime import disconnect_user, rights_changed
 
@@ -154,6 +157,24 @@ def profile_update(*, user: User, first_name=None, last_name=None, phone=None) -
     return user
 
 
+def session_start(*, user: User) -> RefreshToken:
+    """A sign-in session's first token pair. Its "sid" claim names the session through every rotation
+    (simplejwt copies claims to the access token and keeps them when it rotates the refresh token), so
+    what the session registered (its push devices) can end with it."""
+    refresh = RefreshToken.for_user(user)
+    refresh["sid"] = uuid.uuid4().hex
+    return refresh
+
+
+def session_end(*, refresh: str) -> None:
+    """Sign a session out: its refresh token is blacklisted and what it registered goes (session_ended)."""
+    token = RefreshToken(refresh)  # type: ignore[arg-type]  # (the stubs type it Token; it parses a str) TokenError if bad
+    token.blacklist()
+    user_id = token.payload.get(api_settings.USER_ID_CLAIM)
+    if user_id is not None and token.payload.get("sid"):
+        session_ended.send(sender=User, user_id=int(user_id), session_id=str(token.payload["sid"]))
+
+
 def refresh_tokens_revoke(*, user: User) -> int:
     """Blacklist every outstanding refresh token of `user`; returns how many."""
     outstanding = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now()).exclude(
@@ -174,6 +195,7 @@ def user_deactivate(*, actor: User, user: User) -> User:
         user.is_active = False
         user.save(update_fields=["is_active", "updated_at"])
     refresh_tokens_revoke(user=user)
+    sessions_revoked.send(sender=User, user_id=user.pk)
     disconnect_user(user.pk)
     return user
 
@@ -195,6 +217,7 @@ def _password_set(*, user: User, new_password: str) -> User:
     user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])
     refresh_tokens_revoke(user=user)
+    sessions_revoked.send(sender=User, user_id=user.pk)
     disconnect_user(user.pk)
     return user
 

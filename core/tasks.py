@@ -1,17 +1,14 @@
-"""Background work of core: thin Celery wrappers around its services (tested directly).
-
-Beat schedule wanted (wired in crm_project/celery.py): `core.nightly_backup` every night (e.g. 02:30 UTC).
-"""
+"""Background work of core: the nightly backup (scheduled in crm_project/celery.py)."""
 
 from pathlib import Path
 
-from celery import shared_task
 from django.conf import settings
 
 from core.backup import backup_scheduled
+from core.jobs import job
 
 
-@shared_task(name="core.nightly_backup", ignore_result=True)  # type: ignore[untyped-decorator]
+@job(max_retries=2)
 def nightly_backup() -> str:
     summary = backup_scheduled(folder=Path(settings.BACKUP_DIR), keep=settings.BACKUP_KEEP)
     return str(summary.output)

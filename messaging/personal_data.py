@@ -16,7 +16,7 @@ from core.privacy import Area, AreaExport, Erasure, ExportFile, RetentionRule, r
 from core.realtime import members_group, publish_on_commit
 from core.uploads import sanitize_file_name
 from messaging import events
-from messaging.models import Attachment, Conversation, Message, MonitoringAudit, Participant
+from messaging.models import Attachment, Conversation, Message, MissedMessageMark, MonitoringAudit, Participant
 from messaging.selectors import participant_user_ids
 from messaging.services.retention import deleted_messages_purge
 
@@ -121,6 +121,7 @@ def erase(erasure: Erasure) -> None:
     showing = list(mine.filter(deleted_at__isnull=True).values_list("id", flat=True))
     mine.filter(deleted_at__isnull=True).update(deleted_at=erasure.at, deleted_by=erasure.actor)
     erasure.count("messages removed", mine.update(content=""))
+    MissedMessageMark.objects.filter(user=person).delete()
     # Built after commit, when the sender shows under the pseudonymised name the erasure gives them.
     transaction.on_commit(lambda: _announce_removed(showing))
     pattern = erasure.pattern()
@@ -149,6 +150,8 @@ register_area(
             "messaging.Attachment.uploaded_by": "files the person sent: exported; deleted on erasure",
             "messaging.Participant.user": "the person's conversations: exported with what they could see; the "
             "membership stays (histories whole), the person shown under the pseudonymised name",
+            "messaging.MissedMessageMark.user": "how far missed-message emails went (bookkeeping, not exported): "
+            "deleted on erasure",
         },
         kept={
             "messaging.Message.deleted_by": "who deleted a message: the moderation record",

@@ -9,27 +9,40 @@ from django.db.models import Q
 
 from accounts.models import User
 from core.privacy import Area, AreaExport, Erasure, RetentionRule, register_area, register_retention
-from notifications.models import Announcement, Notification
+from notifications.models import Announcement, Notification, NotificationPreference
 
 
 def export(person: User) -> AreaExport:
+    preference = NotificationPreference.objects.filter(user=person).first()
     return AreaExport(
-        [
-            {
-                "kind": n.kind,
-                "title": n.title,
-                "body": n.body,
-                "data": n.data,
-                "read_at": n.read_at,
-                "created_at": n.created_at,
-            }
-            for n in Notification.objects.filter(recipient=person).order_by("id").iterator(chunk_size=2000)
-        ]
+        {
+            "preferences": None
+            if preference is None
+            else {
+                "channels": preference.channels,
+                "quiet_start": preference.quiet_start,
+                "quiet_end": preference.quiet_end,
+                "private_previews": preference.private_previews,
+                "timezone": preference.timezone,
+            },
+            "notifications": [
+                {
+                    "kind": n.kind,
+                    "title": n.title,
+                    "body": n.body,
+                    "data": n.data,
+                    "read_at": n.read_at,
+                    "created_at": n.created_at,
+                }
+                for n in Notification.objects.filter(recipient=person).order_by("id").iterator(chunk_size=2000)
+            ],
+        }
     )
 
 
 def erase(erasure: Erasure) -> None:
     erasure.count("notifications deleted", Notification.objects.filter(recipient=erasure.person).delete()[0])
+    NotificationPreference.objects.filter(user=erasure.person).delete()
     pattern = erasure.pattern()
     if pattern is None:
         return
@@ -45,10 +58,15 @@ def erase(erasure: Erasure) -> None:
 register_area(
     Area(
         name="notifications",
-        description="The notifications you received (read or not, until read ones expire), with what they pointed to.",
+        description="Your notification preferences, and the notifications you received (read or not, until read "
+        "ones expire), with what they pointed to.",
         export=export,
         erase=erase,
-        covers={"notifications.Notification.recipient": "the person's inbox: exported; deleted on erasure"},
+        covers={
+            "notifications.Notification.recipient": "the person's inbox: exported; deleted on erasure",
+            "notifications.NotificationPreference.user": "what reaches the person by push and email: exported; "
+            "deleted on erasure",
+        },
         kept={"notifications.Announcement.author": "an announcement a staff member sent to an office or everyone"},
     )
 )

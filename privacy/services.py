@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.jobs import send_now
 from core.privacy import Erasure, areas, retention_rules
 from leads.personal_data import leads_of
 from privacy.errors import PrivacyErrorCode
@@ -125,19 +126,13 @@ def personal_export_request(*, actor: User, subject: User) -> PersonalDataExport
 
 
 def _enqueue_build(export_id: int) -> None:
-    """To the Celery worker. Without a broker the row stays pending and the sweep builds it
-    (`privacy.tasks.build_pending_exports`, every minute): the database is the queue of record."""
-    from celery import current_app  # noqa: PLC0415 - with privacy.tasks, which imports this module
+    """To the Celery worker (`core.jobs.send_now`: never raises). With the broker down the row stays
+    pending and the sweep builds it (`privacy.tasks.build_pending_exports`, every minute): the
+    database is the queue of record."""
+    from privacy.tasks import build_personal_export  # noqa: PLC0415 - privacy.tasks imports this module
 
-    from privacy.tasks import build_personal_export  # noqa: PLC0415
-
-    if not current_app.conf.broker_url:  # no Celery app configured: never Celery's default (AMQP on localhost)
-        logger.info("personal export %s left for the sweep: no Celery broker configured", export_id)
-        return
-    try:
-        build_personal_export.apply_async((export_id,), retry=False)
-    except Exception as exc:  # a broker that is down: the sweep catches up
-        logger.warning("personal export %s left for the sweep: %s", export_id, exc.__class__.__name__)
+    if not send_now(build_personal_export, export_id):
+        logger.info("personal export %s left for the sweep: the broker is unreachable", export_id)
 
 
 def personal_export_build(*, export_id: int) -> PersonalDataExport:

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYERS = [
     {"core"},
     {"accounts", "offices"},  # a user belongs to an office; an office lists its people
-    {"notifications"},
+    {"notifications", "devices"},  # push targets; notifications deliver to them
     {"messaging"},
     {"leads"},
     {"appointments", "documents"},

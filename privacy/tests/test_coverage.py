@@ -72,6 +72,7 @@ def test_models_with_personal_fields_are_covered():
 def test_the_areas_an_export_is_made_of():
     assert [area.name for area in areas()] == [
         "appointments",
+        "devices",
         "documents",
         "leads",
         "messages",

@@ -14,11 +14,12 @@ from conftest import access_token_for
 from core.errors import ApplicationError
 from core.privacy import REMOVED
 from core.realtime import SESSION_REVOKE_TYPE
+from devices.models import Device
 from documents.models import Document
 from leads.models import Activity, Lead
-from messaging.models import Conversation
+from messaging.models import Conversation, MissedMessageMark
 from messaging.tests.factories import send
-from notifications.models import Notification
+from notifications.models import Notification, NotificationPreference
 from privacy import services
 from privacy.models import PrivacyAction, PrivacyAudit
 from privacy.tests.conftest import messages_of
@@ -257,3 +258,17 @@ def test_the_console_shows_the_privacy_audit_to_the_super_admin_only(role, expec
     assert page.status_code == expected
     if expected == 200:
         assert "Asked to be forgotten" in page.content.decode()
+
+
+def test_no_push_or_email_reaches_them_afterwards(client_for, super_admin, world):
+    """Their phones and browsers stop being push targets, and their preferences and missed-message marks go."""
+    client_for(world.student).post("/api/v1/devices", {"kind": "fcm", "token": "phone-of-amara"}, format="json")
+    client_for(world.student).patch("/api/v1/notification-preferences", {"private_previews": True}, format="json")
+    MissedMessageMark.objects.create(user=world.student, conversation=world.chat, seq=1)
+    assert Device.objects.filter(user=world.student).exists()
+    assert NotificationPreference.objects.filter(user=world.student).exists()
+
+    assert erase(client_for, super_admin, world.student).status_code == 200
+    assert not Device.objects.filter(user=world.student).exists()
+    assert not NotificationPreference.objects.filter(user=world.student).exists()
+    assert not MissedMessageMark.objects.filter(user=world.student).exists()

@@ -101,7 +101,9 @@ def test_the_zip_holds_a_file_per_area_the_files_and_a_readme(client_for, world,
     assert [m["seq"] for m in chats[world.chat.pk]["messages"]] == [1, 2, 3, 4]  # the other side's too
     assert "Visa appointment is booked." in [m["content"] for m in chats[world.group.pk]["messages"]]
     assert [a["title"] for a in json.loads(files["appointments.json"])] == ["Visa review with Amara Okafor"]
-    assert "Welcome, Amara" in [n["title"] for n in json.loads(files["notifications.json"])]
+    notifications = json.loads(files["notifications.json"])
+    assert "Welcome, Amara" in [n["title"] for n in notifications["notifications"]]
+    assert notifications["preferences"] is None  # the role's defaults, never changed
 
 
 def test_what_the_person_cleared_from_their_history_is_left_out(client_for, world):

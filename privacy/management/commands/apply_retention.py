@@ -13,7 +13,7 @@ class Command(BaseCommand):
     help = (
         "Apply every retention period now: lost leads anonymised, deleted messages' text cleared, read "
         "notifications, expired sign-in credentials, old audit entries and expired exports deleted. "
-        "Periods are settings (docs/data-protection.md). Runs daily as the privacy.apply_retention task."
+        "Periods are settings (docs/data-protection.md). Runs daily as the privacy.tasks.apply_retention job."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

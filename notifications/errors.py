@@ -1,0 +1,5 @@
+from core.errors import ErrorCode
+
+
+class NotificationErrorCode(ErrorCode):
+    INVALID_PREFERENCES = "invalid_preferences"
