@@ -22,5 +22,6 @@ class ApplicationErrorCode(ErrorCode):
     INTAKE_NOT_OFFERED = "intake_not_offered"
     INTAKE_IN_PAST = "intake_in_past"
     NOT_EDITABLE = "not_editable"
+    OTHER_OFFICE = "other_office"
     DUPLICATE_TEMPLATE = "duplicate_template"
     DUPLICATE_REQUIREMENT = "duplicate_requirement"

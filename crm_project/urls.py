@@ -18,6 +18,9 @@ api_v1 = [
     path("", include("leads.api.urls")),
     path("", include("appointments.api.urls")),
     path("", include("documents.api.urls")),
+    path("", include("students.api.urls")),
+    path("", include("catalogue.api.urls")),
+    path("", include("applications.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("reports.api.urls")),
 ]

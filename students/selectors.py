@@ -109,3 +109,22 @@ def applicant_of(profile: StudentProfile, *, today: date) -> Applicant:
         budget=Decimal(str(budget)) if budget is not None else None,
         currency=wishes.get("currency"),
     )
+
+
+def profile_view(viewer: User, student: User, *, today: date) -> dict[str, Any]:
+    """The profile as `viewer` may see it: scores with their validity, the passport masked unless shown."""
+    profile = profile_of(student)
+    shown = passport_visible_to(viewer, student)
+    return {
+        "student_id": student.pk,
+        "date_of_birth": profile.date_of_birth,
+        "nationality": str(profile.nationality or ""),
+        "passport_number": profile.passport_number if shown else mask_passport(profile.passport_number),
+        "passport_masked": not shown and bool(profile.passport_number),
+        "education": profile.education or [],
+        "test_scores": score_states(profile.test_scores or [], today=today),
+        "preferences": {**EMPTY_PREFERENCES, **(profile.preferences or {})},
+        "work_experience": profile.work_experience or [],
+        "funding": {"sources": [], "amount": None, "currency": None, "notes": "", **(profile.funding or {})},
+        "updated_at": profile.updated_at if profile.pk and profile.updated_at else None,
+    }

@@ -1,0 +1,91 @@
+"""Which applications a user may see (the 404 rule), the board's columns, in SQL with fixed query counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+
+from accounts.models import Role, User
+from applications.models import Application, StatusChange
+from applications.transitions import ApplicationStatus
+from core.errors import NotFound
+
+
+def application_list_for(user: User) -> QuerySet[Application]:
+    """super admin: all; manager: their office's; consultant: those they handle; student: their own;
+    receptionist: none (front desk work is appointments and leads)."""
+    applications = Application.objects.select_related(
+        "student", "consultant", "course", "course__university"
+    ).prefetch_related(
+        Prefetch("status_history", queryset=StatusChange.objects.select_related("actor").order_by("created_at", "id"))
+    )
+    if not user.is_active:
+        return applications.none()
+    if user.role == Role.SUPER_ADMIN:
+        return applications.all()
+    if user.role == Role.MANAGER:
+        return applications.filter(office_id=user.office_id)
+    if user.role == Role.CONSULTANT:
+        return applications.filter(consultant=user)
+    if user.role == Role.STUDENT:
+        return applications.filter(student=user)
+    return applications.none()
+
+
+def application_get_for(user: User, application_id: object) -> Application:
+    try:
+        return application_list_for(user).get(pk=int(str(application_id)))
+    except (Application.DoesNotExist, TypeError, ValueError):
+        raise NotFound("Application not found.") from None
+
+
+@dataclass(frozen=True)
+class ApplicationFilters:
+    status: tuple[str, ...] = ()
+    student_id: int | None = None
+    consultant_id: int | None = None
+    office_id: int | None = None
+    course_id: int | None = None
+    intake: date | None = None
+    destination: str | None = None
+
+
+def applications_filtered(applications: QuerySet[Application], filters: ApplicationFilters) -> QuerySet[Application]:
+    conditions = Q()
+    if filters.status:
+        conditions &= Q(status__in=filters.status)
+    for name in ("student_id", "consultant_id", "office_id", "course_id", "intake", "destination"):
+        value = getattr(filters, name)
+        if value is not None and value != "":
+            conditions &= Q(**{name: value})
+    return applications.filter(conditions)
+
+
+def board_counts(applications: QuerySet[Application]) -> dict[str, int]:
+    """Applications per status. One query."""
+    return applications.order_by().aggregate(
+        **{status: Count("id", filter=Q(status=status)) for status in ApplicationStatus.values}
+    )
+
+
+def board(applications: QuerySet[Application], *, per_column: int = 30) -> dict[str, list[Application]]:
+    """The board's cards per status, the longest untouched first, at most `per_column` each (the column
+    header has the full count). One query, without the history (the card does not show it)."""
+    ranked = (
+        applications.prefetch_related(None)
+        .annotate(position=Window(RowNumber(), partition_by=F("status"), order_by=[F("updated_at").asc(), F("id")]))
+        .filter(position__lte=per_column)
+        .order_by("status", "position")
+    )
+    cards: dict[str, list[Application]] = {status: [] for status in ApplicationStatus.values}
+    for application in ranked:
+        cards[application.status].append(application)
+    return cards
+
+
+def intakes_of(applications: QuerySet[Application]) -> list[date]:
+    """The intakes the board's filter offers. One query."""
+    return list(applications.order_by().values_list("intake", flat=True).distinct().order_by("intake"))

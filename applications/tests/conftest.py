@@ -1,0 +1,28 @@
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+
+from catalogue.tests.factories import CourseFactory
+from leads.tests.factories import LeadFactory
+
+TODAY = datetime(2027, 3, 15, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _clock():
+    """Intakes are checked against today: every test here runs on 15 March 2027."""
+    with time_machine.travel(TODAY, tick=True):
+        yield
+
+
+@pytest.fixture
+def course(db):
+    return CourseFactory(university__name="University of Leeds", university__country="GB", name="MSc Data Science")
+
+
+@pytest.fixture
+def applicant(student, consultant, office):
+    """The office's student, whose lead is the office consultant's."""
+    LeadFactory(office=office, student=student, assigned_to=consultant, email=student.email)
+    return student
