@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.db import connection
 
+from accounts.tests.factories import ManagerFactory, StudentFactory
 from applications.models import Application, StatusChange
 from applications.tests.factories import approved_document, complete_checklist
 from leads.models import Activity
@@ -166,8 +167,6 @@ def test_an_application_travels_to_enrolment(client_for, consultant, manager, ap
 
 
 def test_a_document_of_the_wrong_kind_or_owner_is_refused(client_for, consultant, manager, applicant, course, office):
-    from accounts.tests.factories import StudentFactory
-
     other = StudentFactory(office=office)
     someone_elses = approved_document(other, "offer_letter", reviewer=manager)
     passport = approved_document(applicant, "passport", reviewer=manager)
@@ -222,8 +221,6 @@ def test_each_move_reaches_exactly_the_people_concerned(
     office,
     django_capture_on_commit_callbacks,
 ):
-    from accounts.tests.factories import ManagerFactory
-
     second_manager = ManagerFactory(office=office)
     listeners = {u.pk: inbox(u) for u in (applicant, consultant, manager, second_manager, other_manager, super_admin)}
     with django_capture_on_commit_callbacks(execute=True):

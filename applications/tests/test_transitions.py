@@ -1,5 +1,7 @@
 """The status machine as pure code: no database, no clock."""
 
+import itertools
+
 import pytest
 
 from applications.transitions import FINAL, OPEN, PATH, ApplicationStatus, Move, confirmation_for, next_statuses
@@ -79,7 +81,7 @@ def test_unknown_status():
 
 def test_the_path_reaches_enrolment_one_allowed_move_at_a_time():
     steps = [s for s in PATH if s != S.UNCONDITIONAL_OFFER]
-    for current, to in zip(steps, steps[1:], strict=False):
+    for current, to in itertools.pairwise(steps):
         assert (current, to) in ALLOWED
 
 
