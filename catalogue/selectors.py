@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, FloatField, IntegerField, Q, QuerySet, Value, When
 
 from accounts.models import STAFF_ROLES, User
 from catalogue.models import Course, University
@@ -85,8 +85,8 @@ def courses_filtered(courses: QuerySet[Course], filters: CourseFilters) -> Query
     if filters.is_active is not None:
         courses = courses.filter(is_active=filters.is_active)
     query = search_query(filters.q) if filters.q else None
-    if filters.q and query is None:
-        return courses.none()
+    if filters.q and query is None:  # nothing searchable typed (punctuation): no match
+        return courses.none().annotate(rank=Value(0.0, output_field=FloatField()))
     if query is not None:
         courses = courses.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
     return courses

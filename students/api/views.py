@@ -24,7 +24,7 @@ class StudentProfileView(APIView):
     def patch(self, request, student_id: int):
         student = selectors.student_get_for(request.user, student_id)
         services.profile_update(actor=request.user, student=student, changes=request.data)
-        return _profile(request, student)
+        return _profile(request, selectors.student_get_for(request.user, student_id))
 
 
 class MyProfileView(APIView):
@@ -42,6 +42,5 @@ class MyProfileView(APIView):
 
     @extend_schema(request=ProfileChangesSerializer, responses={200: ProfileSerializer}, tags=["students"])
     def patch(self, request):
-        student = self._me(request)
-        services.profile_update(actor=request.user, student=student, changes=request.data)
-        return _profile(request, student)
+        services.profile_update(actor=request.user, student=self._me(request), changes=request.data)
+        return _profile(request, self._me(request))
