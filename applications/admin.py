@@ -18,6 +18,9 @@ class ApplicationAdmin(ReadOnlyScopedAdmin):
     # Every staff role may open the list: a receptionist's is empty, and a hidden application is "not found".
     view_roles = frozenset(STAFF_ROLES)
     change_form_template = "admin/applications/application/change_form.html"
+    # (the page's workspace shows the status, the details, the checklist and the history above these)
+    fields = ["student", "course", "office", "created_by", "created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at"]
 
     def scoped_queryset(self, request):
         return selectors.application_list_for(request.user)
@@ -26,6 +29,7 @@ class ApplicationAdmin(ReadOnlyScopedAdmin):
         view = self.admin_site.admin_view
         return [
             path("board/", view(admin_views.board), name="applications_application_board"),
+            path("open/", view(admin_views.open_application), name="applications_application_open"),
             path("<int:application_id>/act/", view(admin_views.act), name="applications_application_act"),
             *super().get_urls(),
         ]

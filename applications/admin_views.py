@@ -17,8 +17,10 @@ from applications import selectors, services
 from applications.checklists import checklists_for
 from applications.models import Application
 from applications.transitions import FINAL, NEEDS_REASON, PATH, ApplicationStatus
+from catalogue.selectors import course_get_for, course_list_for
 from core.errors import ApplicationError, NotFound, ValidationFailed
 from offices.console import office_in_view
+from students.selectors import student_get_for, student_list_for
 from study.vocabulary import format_intake, parse_intake
 
 S = ApplicationStatus
@@ -76,6 +78,7 @@ def board(request):
     checklists = checklists_for(shown)
     for application in shown:
         _tools(user, application, checklists[application.pk])
+    opener = _opener(user, view)
     columns = [
         {"status": s, "label": S(s).label, "count": counts[s], "cards": cards[s], "closed": s in FINAL}
         for s in [*PATH, *CLOSED]
@@ -95,8 +98,46 @@ def board(request):
             "countries": sorted({str(c) for c in office_only.order_by().values_list("destination", flat=True)}),
             "consultants": list(consultants_for(user, office_id=view.narrowed_id)),
             "opts": Application._meta,
+            "opener": opener,
         },
     )
+
+
+def _opener(user: User, view) -> dict | None:
+    """The "open an application" form: the students this user may name in the office, the courses on offer."""
+    if user.role not in services.APPLICATION_HANDLERS:
+        return None
+    office_id = view.office.pk if view.office is not None else None
+    students = student_list_for(user).filter(office__isnull=False)
+    if office_id is not None:
+        students = students.filter(office_id=office_id)
+    courses = course_list_for(user).filter(is_active=True).order_by("university__name", "name")
+    return {
+        "students": list(students.order_by("first_name", "last_name", "id")[:500]),
+        "courses": list(courses.only("id", "name", "level", "intakes", "university__name", "university__country")),
+    }
+
+
+@require_POST
+def open_application(request):
+    """Opens a draft through `applications.services.application_create`, as `POST applications` does."""
+    user = request.user
+    post = request.POST
+    try:
+        student = student_get_for(user, post.get("student"))
+        course = course_get_for(user, post.get("course"))
+        application = services.application_create(
+            actor=user, student=student, course=course, intake=parse_intake(post.get("intake", "")),
+            note=post.get("note", ""),
+        )  # fmt: skip
+    except NotFound as exc:
+        messages.error(request, exc.message)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Application opened for {student.full_name}: {course.name}.")
+        return HttpResponseRedirect(reverse("admin:applications_application_change", args=[application.pk]))
+    return HttpResponseRedirect(reverse("admin:applications_application_board"))
 
 
 def workspace_context(request, application: Application) -> dict:

@@ -71,7 +71,7 @@ class Application(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Application #{self.pk} ({self.status})"
+        return f"Application #{self.pk} ({self.get_status_display().lower()})"
 
     @property
     def is_open(self) -> bool:
@@ -102,7 +102,15 @@ class StatusChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '∅'} → {self.to_status}"
+        return f"{self.from_label or '∅'} → {self.to_label}"
+
+    @property
+    def from_label(self) -> str:
+        return ApplicationStatus(self.from_status).label if self.from_status else ""
+
+    @property
+    def to_label(self) -> str:
+        return ApplicationStatus(self.to_status).label
 
 
 class ChecklistTemplate(models.Model):

@@ -7,6 +7,7 @@ from django.dispatch import receiver
 
 from accounts.models import Role, User
 from accounts.signals import student_signed_up, user_joined_office
+from documents.services import documents_join_office
 from leads.services import lead_create_for_signup
 from leads.signals import lead_converted
 from messaging.services import conversation_ensure_direct
@@ -36,3 +37,10 @@ def profile_from_lead(sender, *, lead, student: User, actor: User, **kwargs) -> 
     leads announces the conversion and this hands them over, inside the conversion's transaction)."""
     if lead.preferences:
         profile_take_lead_preferences(student=student, preferences=lead.preferences, actor=actor)
+
+
+@receiver(lead_converted, dispatch_uid="onboarding.documents_join_office")
+def documents_join_office_on_conversion(sender, *, lead, student: User, actor: User, **kwargs) -> None:
+    """Documents the student uploaded before they had an office (website signups) join the office now."""
+    student.refresh_from_db(fields=["office"])
+    documents_join_office(student=student)

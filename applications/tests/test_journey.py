@@ -16,6 +16,7 @@ from core.tests.live_server import daphne_servers
 from offices.tests.factories import OfficeFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
+REAL_CLOCK = True  # the server runs on the machine's clock (conftest's travelled one stays out)
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n"
 CHECKLIST = ["passport", "transcript", "test_score", "statement_of_purpose", "recommendation", "recommendation", "cv",
              "financial"]  # fmt: skip
