@@ -4,6 +4,8 @@ to its review), and the moves each user may make, through `applications.services
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
@@ -14,7 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from accounts.selectors import consultants_for
 from applications import selectors, services
-from applications.checklists import checklists_for
+from applications.checklists import Checklist, checklists_for
 from applications.models import Application
 from applications.transitions import FINAL, NEEDS_REASON, PATH, ApplicationStatus
 from catalogue.selectors import course_get_for, course_list_for
@@ -27,7 +29,7 @@ S = ApplicationStatus
 CLOSED = [S.REJECTED, S.VISA_REFUSED, S.WITHDRAWN]
 
 
-def _tools(user: User, application: Application, checklist) -> None:
+def _tools(user: User, application: Any, checklist: Checklist) -> None:  # (a card: the model, with the page's extras)
     """What this user may do on this card or page: the moves the services allow, with what each asks."""
     moves = services.application_allowed_moves(user, application)
     application.moves = [
@@ -47,7 +49,7 @@ def _tools(user: User, application: Application, checklist) -> None:
 
 def _filters(request, view) -> tuple[dict, dict]:
     raw = {k: request.GET.get(k) or "" for k in ("intake", "country", "consultant")}
-    asked = {}
+    asked: dict[str, Any] = {}
     try:
         if raw["intake"]:
             asked["intake"] = parse_intake(raw["intake"])

@@ -125,8 +125,8 @@ def application_payload(application: Application) -> dict[str, Any]:
 
 class ChecklistItemSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
-    required = serializers.BooleanField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named like a Field attribute (DRF allows)
+    required = serializers.BooleanField()  # type: ignore[assignment]  # as above
     state = serializers.ChoiceField(choices=["missing", "pending", "approved", "rejected"])
     document_id = serializers.IntegerField(allow_null=True)
     document_kind = serializers.CharField()

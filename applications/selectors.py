@@ -27,7 +27,7 @@ def application_list_for(user: User) -> QuerySet[Application]:
     if user.role == Role.SUPER_ADMIN:
         return applications.all()
     if user.role == Role.MANAGER:
-        return applications.filter(office_id=user.office_id)
+        return applications.filter(office=user.office_id)
     if user.role == Role.CONSULTANT:
         return applications.filter(consultant=user)
     if user.role == Role.STUDENT:

@@ -168,6 +168,7 @@ def application_open(
     """A new draft application. No permission check: the caller's (`application_create` for staff; a
     proposal's accept, where the student chose among courses their consultant proposed)."""
     _check_new(student=student, course=course, intake=intake, consultant=consultant, today=timezone.localdate())
+    assert student.office_id is not None  # (_check_new refused a student without an office)
     application = Application(
         student=student,
         course=course,

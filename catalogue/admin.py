@@ -53,7 +53,22 @@ class UniversityAdmin(ScopedAdmin):
 class CourseAdminForm(forms.ModelForm):
     class Meta:
         model = Course
-        exclude = ["search_vector"]
+        fields = [
+            "university",
+            "name",
+            "level",
+            "field",
+            "duration_months",
+            "tuition_fee",
+            "currency",
+            "intakes",
+            "min_ielts",
+            "min_toefl",
+            "min_pte",
+            "min_gpa",
+            "requirement_notes",
+            "is_active",
+        ]
 
 
 @admin.register(Course)

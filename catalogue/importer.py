@@ -22,20 +22,51 @@ from catalogue.validation import CourseInputSerializer, UniversityInputSerialize
 from core.errors import ValidationFailed
 
 COLUMNS = (
-    "university", "country", "city", "website", "partnership", "commission_rate",
-    "course", "level", "field", "duration_months", "tuition_fee", "currency", "intakes",
-    "min_ielts", "min_toefl", "min_pte", "min_gpa", "requirement_notes",
-)  # fmt: skip
-REQUIRED_COLUMNS = ("university", "country", "course", "level", "field", "duration_months", "tuition_fee", "currency",
-                    "intakes")  # fmt: skip
+    "university",
+    "country",
+    "city",
+    "website",
+    "partnership",
+    "commission_rate",
+    "course",
+    "level",
+    "field",
+    "duration_months",
+    "tuition_fee",
+    "currency",
+    "intakes",
+    "min_ielts",
+    "min_toefl",
+    "min_pte",
+    "min_gpa",
+    "requirement_notes",
+)
+REQUIRED_COLUMNS = (
+    "university",
+    "country",
+    "course",
+    "level",
+    "field",
+    "duration_months",
+    "tuition_fee",
+    "currency",
+    "intakes",
+)
 MAX_ROWS = 50_000
 MONTHS = {name: n for n, name in enumerate(("jan feb mar apr may jun jul aug sep oct nov dec").split(), start=1)}
 # Serializer field → the CSV column it came from, for the per-row report.
 _COLUMN_OF = {"name": "course", "notes": "requirement_notes", "university_id": "university"}
 _UNIVERSITY_COLUMN_OF = {"name": "university", "notes": "university_notes"}
 UNIVERSITY_FIELDS = ("city", "website", "partnership", "commission_rate")
-COURSE_FIELDS = ("field", "duration_months", "tuition_fee", "currency", "intakes", *REQUIREMENT_FIELDS,
-                 "requirement_notes")  # fmt: skip
+COURSE_FIELDS = (
+    "field",
+    "duration_months",
+    "tuition_fee",
+    "currency",
+    "intakes",
+    *REQUIREMENT_FIELDS,
+    "requirement_notes",
+)
 
 
 @dataclass
@@ -75,17 +106,18 @@ class ImportReport:
 
 
 def _intakes(text: str) -> list[Any]:
-    """ "9;1", "9 1", "Sep;Jan", "September": months as numbers (bad ones left for the validator)."""
+    """Intakes written "9;1", "9 1", "Sep;Jan" or "September": months as numbers (bad ones for the validator)."""
     out: list[Any] = []
     for part in text.replace(",", ";").replace(" ", ";").split(";"):
         part = part.strip()
         if not part:
             continue
-        out.append(int(part) if part.isdigit() else MONTHS.get(part[:3].lower(), part))
+        month = int(part) if part.isdigit() else MONTHS.get(part[:3].lower())
+        out.append(month if month is not None else part)
     return out
 
 
-def _errors(errors: dict[str, Any], columns: dict[str, str]) -> list[tuple[str, str]]:
+def _errors(errors: dict[Any, Any], columns: dict[str, str]) -> list[tuple[str, str]]:
     found = []
     for name, messages in errors.items():
         if isinstance(messages, dict) and all(isinstance(k, int) for k in messages):  # a list's items (intakes)
@@ -96,7 +128,7 @@ def _errors(errors: dict[str, Any], columns: dict[str, str]) -> list[tuple[str, 
         if isinstance(messages, list) and messages and isinstance(messages[0], dict):
             messages = [m for item in messages for m in item.values()]
         text = messages[0] if isinstance(messages, list) and messages else messages
-        found.append((columns.get(name, name), str(text)))
+        found.append((columns.get(str(name), str(name)), str(text)))
     return found
 
 

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import Case, Count, F, FloatField, IntegerField, Q, QuerySet, Value, When
@@ -124,7 +125,7 @@ def courses_eligible(courses: QuerySet[Course], applicant: Applicant) -> QuerySe
         wishes.append(
             When(Q(currency=applicant.currency, tuition_fee__lte=applicant.budget), then=FIT_WEIGHTS["budget"])
         )
-    fit = Value(0, output_field=IntegerField())
+    fit: Any = Value(0, output_field=IntegerField())
     for wish in wishes:
         fit = fit + Case(wish, default=Value(0), output_field=IntegerField())
     return courses.annotate(fit=fit)

@@ -42,8 +42,16 @@ ROADS[S.VISA_GRANTED] = [*ROADS[S.VISA_APPLIED], (S.VISA_GRANTED, {})]
 ROADS[S.VISA_REFUSED] = [*ROADS[S.VISA_APPLIED], (S.VISA_REFUSED, {"note": "Financial evidence judged insufficient"})]
 ROADS[S.ENROLLED] = [*ROADS[S.VISA_GRANTED], (S.ENROLLED, {})]
 
-CHECKLIST_KINDS = ["passport", "transcript", "test_score", "statement_of_purpose", "recommendation",
-                   "recommendation", "cv", "financial"]  # fmt: skip
+CHECKLIST_KINDS = [
+    "passport",
+    "transcript",
+    "test_score",
+    "statement_of_purpose",
+    "recommendation",
+    "recommendation",
+    "cv",
+    "financial",
+]
 
 
 def seed_catalogue(actor: User) -> None:
@@ -54,7 +62,8 @@ def seed_catalogue(actor: User) -> None:
 
 def _intakes(today: date) -> list[date]:
     """The next three January and September intakes."""
-    found, year = [], today.year
+    found: list[date] = []
+    year = today.year
     while len(found) < 3:
         for month in (1, 9):
             start = date(year, month, 1)
@@ -82,7 +91,7 @@ def _profile(student: User, rng: random.Random, today: date) -> None:
                     "scale": "10",
                     "year": today.year - 1,
                 }
-            ],  # fmt: skip
+            ],
             "test_scores": [
                 {
                     "test": "ielts",
@@ -90,7 +99,7 @@ def _profile(student: User, rng: random.Random, today: date) -> None:
                     "taken_on": taken.isoformat(),
                     "sections": {"writing": "6.5", "speaking": "7.0"},
                 }
-            ],  # fmt: skip
+            ],
             "preferences": {
                 "countries": rng.sample(["GB", "CA", "AU", "US", "DE", "IE"], 2),
                 "levels": ["master"],
@@ -149,8 +158,9 @@ def seed_applications(*, office, manager: User, consultants: list[User], pdf: by
         course = next(c for c in courses[(n * 7) % len(courses) :] + courses if intake.month in c.intakes)
         if Application.objects.filter(student=student, course=course, intake=intake).exists():
             continue
-        application = application_open(actor=consultant, student=student, course=course, intake=intake,
-                                       consultant=consultant)  # fmt: skip
+        application = application_open(
+            actor=consultant, student=student, course=course, intake=intake, consultant=consultant
+        )
         for to, extra in ROADS[status]:
             data = {"to": to, **extra}
             if to == S.SUBMITTED:

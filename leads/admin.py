@@ -102,7 +102,7 @@ class LeadAdminForm(forms.ModelForm):
 
 def _first_detail(details: dict) -> str:
     """`: intake: An intake is written YYYY-MM` from the preferences' per-field details."""
-    found = details.get("preferences") if isinstance(details, dict) else None
+    found = details.get("preferences")
     if not isinstance(found, dict) or not found:
         return ""
     field, problems = next(iter(found.items()))

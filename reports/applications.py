@@ -164,13 +164,13 @@ def enrolment_weights() -> dict[str, Decimal]:
         for row in rows
         if row["reached"] >= MIN_SAMPLE
     }
-    weights = {status: learnt.get(status, weight) for status, weight in DEFAULT_WEIGHTS.items()}
+    weights: dict[str, Decimal] = {status: learnt.get(status, weight) for status, weight in DEFAULT_WEIGHTS.items()}
     weights[S.ENROLLED] = Decimal(1)
     return weights
 
 
 def _expected_commission(applications: QuerySet[Application], weights: dict[str, Decimal]) -> list[dict[str, Any]]:
-    """Per intake and currency: tuition × commission rate of partner universities, weighted by status."""
+    """Per intake and currency: tuition times commission rate of partner universities, weighted by status."""
     commission = ExpressionWrapper(
         F("course__tuition_fee") * F("course__university__commission_rate") / 100,
         output_field=DecimalField(max_digits=16, decimal_places=4),

@@ -126,5 +126,5 @@ def profile_view(viewer: User, student: User, *, today: date) -> dict[str, Any]:
         "preferences": {**EMPTY_PREFERENCES, **(profile.preferences or {})},
         "work_experience": profile.work_experience or [],
         "funding": {"sources": [], "amount": None, "currency": None, "notes": "", **(profile.funding or {})},
-        "updated_at": profile.updated_at if profile.pk and profile.updated_at else None,
+        "updated_at": profile.updated_at if profile.pk else None,
     }

@@ -115,10 +115,10 @@ class ProfileChangesSerializer(serializers.Serializer):
     passport_number = serializers.RegexField(
         r"^[A-Za-z0-9]{5,20}$", required=False, allow_blank=True, help_text="5–20 letters and digits"
     )
-    education = EducationSerializer(many=True, required=False, max_length=MAX_ENTRIES)
-    test_scores = TestScoreSerializer(many=True, required=False, max_length=MAX_ENTRIES)
+    education = EducationSerializer(many=True, required=False, max_length=MAX_ENTRIES)  # type: ignore[call-arg]  # DRF takes it (stubs lag)
+    test_scores = TestScoreSerializer(many=True, required=False, max_length=MAX_ENTRIES)  # type: ignore[call-arg]  # DRF takes it (stubs lag)
     preferences = PreferencesSerializer(required=False)
-    work_experience = WorkExperienceSerializer(many=True, required=False, max_length=MAX_ENTRIES)
+    work_experience = WorkExperienceSerializer(many=True, required=False, max_length=MAX_ENTRIES)  # type: ignore[call-arg]  # DRF takes it (stubs lag)
     funding = FundingSerializer(required=False)
 
     def validate_date_of_birth(self, value: date | None) -> date | None:

@@ -5,6 +5,7 @@ import time_machine
 
 from catalogue.tests.factories import CourseFactory
 from leads.tests.factories import LeadFactory
+from reports.tests.test_console_browser import browser, server  # noqa: F401 - fixtures of the browser tests here
 
 TODAY = datetime(2027, 3, 15, 10, 0, tzinfo=UTC)
 

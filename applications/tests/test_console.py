@@ -50,7 +50,7 @@ def test_the_board_shows_the_office_by_status_with_the_moves_each_user_may_make(
 
 def test_the_board_filters_and_runs_a_fixed_number_of_queries(client, manager, consultant, office):
     other = ConsultantFactory(office=office)
-    for n in range(3):
+    for _ in range(3):
         opened(StudentFactory(office=office), consultant, intake="2099-09")
         opened(StudentFactory(office=office), other, intake="2099-01")
     login(client, manager)

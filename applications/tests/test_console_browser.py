@@ -5,12 +5,12 @@ visa with the reason asked for, and reads the report; the student's own socket h
 Screenshots at 1440 and 390 px wide: artifacts/applications-<step>-<width>.png."""
 
 import time
-from datetime import date
 from pathlib import Path
 
 import pytest
 import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 from websockets.sync.client import connect as ws_connect
@@ -24,23 +24,22 @@ from documents.services import document_upload
 from leads.services import lead_assign, lead_convert
 from leads.tests.factories import LeadFactory
 from offices.tests.factories import OfficeFactory
-from reports.tests.test_console_browser import (  # noqa: F401 - fixtures: the server and the browser
-    ARTIFACTS,
-    StudentSocket,
-    browser,
-    by,
-    server,
-    sign_in,
-    text_in,
-    wait,
-)
+from reports.tests.test_console_browser import ARTIFACTS, StudentSocket, by, sign_in, text_in, wait
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 REAL_CLOCK = True  # the server runs on the machine's clock (conftest's travelled one stays out)
 SAMPLE = Path(__file__).resolve().parents[2] / "catalogue" / "data" / "sample_catalogue.csv"
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n"
-CHECKLIST = ["passport", "transcript", "test_score", "statement_of_purpose", "recommendation", "recommendation", "cv",
-             "financial"]  # fmt: skip
+CHECKLIST = [
+    "passport",
+    "transcript",
+    "test_score",
+    "statement_of_purpose",
+    "recommendation",
+    "recommendation",
+    "cv",
+    "financial",
+]
 
 
 def shots(browser, name):
@@ -80,7 +79,7 @@ def test_the_journey_by_hand_in_the_console(browser, server):
     office = OfficeFactory(name="Leeds office")
     manager = ManagerFactory(office=office, first_name="Maya", last_name="Manager")
     consultant = ConsultantFactory(office=office, first_name="Carl", last_name="Consultant")
-    next_year = date.today().year + 1
+    next_year = timezone.localdate().year + 1
     # The student signs up and fills their profile in their own app (REST), and the office converts the lead.
     signed_up = requests.post(
         f"{server.base}/api/v1/auth/signup",
@@ -157,11 +156,24 @@ def test_the_journey_by_hand_in_the_console(browser, server):
     browser.get(board)
     move(browser, first.pk, "Submit")
     move(browser, first.pk, "Conditional offer", conditions="Final transcript", reason="Offer received")
-    for label in ("Unconditional offer", "Offer accepted", "Deposit paid", "Confirmation issued", "Visa applied",
-                  "Visa granted", "Enrolled"):  # fmt: skip
+    for label in (
+        "Unconditional offer",
+        "Offer accepted",
+        "Deposit paid",
+        "Confirmation issued",
+        "Visa applied",
+        "Visa granted",
+        "Enrolled",
+    ):
         move(browser, first.pk, label)
-    for label in ("Submit", "Unconditional offer", "Offer accepted", "Deposit paid", "Confirmation issued",
-                  "Visa applied"):  # fmt: skip
+    for label in (
+        "Submit",
+        "Unconditional offer",
+        "Offer accepted",
+        "Deposit paid",
+        "Confirmation issued",
+        "Visa applied",
+    ):
         move(browser, second.pk, label)
     shots(browser, "board")
     move(browser, second.pk, "Visa refused", reason="Financial evidence insufficient")

@@ -5,10 +5,10 @@ and the report counts them."""
 
 import json
 import time
-from datetime import date
 
 import pytest
 import requests
+from django.utils import timezone
 from websockets.sync.client import connect as ws_connect
 
 from accounts.tests.factories import PASSWORD, ConsultantFactory, ManagerFactory
@@ -18,8 +18,16 @@ from offices.tests.factories import OfficeFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 REAL_CLOCK = True  # the server runs on the machine's clock (conftest's travelled one stays out)
 PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n"
-CHECKLIST = ["passport", "transcript", "test_score", "statement_of_purpose", "recommendation", "recommendation", "cv",
-             "financial"]  # fmt: skip
+CHECKLIST = [
+    "passport",
+    "transcript",
+    "test_score",
+    "statement_of_purpose",
+    "recommendation",
+    "recommendation",
+    "cv",
+    "financial",
+]
 
 
 class Api:
@@ -55,7 +63,7 @@ def test_a_student_from_signup_to_enrolment_and_to_a_refused_visa(tmp_path):
     office = OfficeFactory(name="Leeds office")
     manager = ManagerFactory(office=office, email="maya@example.com")
     consultant = ConsultantFactory(office=office, email="carl@example.com")
-    next_year = date.today().year + 1
+    next_year = timezone.localdate().year + 1
     with daphne_servers(tmp_path) as (ports, _):
         base = f"http://127.0.0.1:{ports[0]}"
         signed_up = requests.post(
@@ -87,13 +95,13 @@ def test_a_student_from_signup_to_enrolment_and_to_a_refused_visa(tmp_path):
                         "scale": "10",
                         "year": next_year - 2,
                     }
-                ],  # fmt: skip
+                ],
                 "preferences": {
                     "countries": ["GB"],
                     "levels": ["master"],
                     "fields": ["Data"],
                     "intake": f"{next_year}-09",
-                },  # fmt: skip
+                },
             },
         )
         assert [s["valid"] for s in profile["test_scores"]] == [True, False]
@@ -105,25 +113,60 @@ def test_a_student_from_signup_to_enrolment_and_to_a_refused_visa(tmp_path):
         carl("POST", f"leads/{lead['id']}/convert")
 
         # 3. The catalogue, and the courses Sam is eligible for, best fit first.
-        leeds = maya("POST", "universities", 201, json={"name": "University of Leeds", "country": "GB",
-                                                         "partnership": "direct", "commission_rate": "15"})  # fmt: skip
-        course = {"university_id": leeds["id"], "level": "master", "duration_months": 12, "currency": "GBP",
-                  "intakes": [1, 9], "tuition_fee": "24000"}  # fmt: skip
-        data = maya("POST", "courses", 201, json={**course, "name": "MSc Data Science", "field": "Data Science",
-                                                  "requirements": {"min_ielts": "6.5", "min_gpa": "3.0"}})  # fmt: skip
-        law = maya("POST", "courses", 201, json={**course, "name": "LLM Law", "field": "Law",
-                                                 "requirements": {"min_ielts": "6.5"}})  # fmt: skip
-        maya("POST", "courses", 201, json={**course, "name": "MSc Finance", "field": "Finance",
-                                           "requirements": {"min_toefl": 100}})  # fmt: skip
+        leeds = maya(
+            "POST",
+            "universities",
+            201,
+            json={"name": "University of Leeds", "country": "GB", "partnership": "direct", "commission_rate": "15"},
+        )
+        course = {
+            "university_id": leeds["id"],
+            "level": "master",
+            "duration_months": 12,
+            "currency": "GBP",
+            "intakes": [1, 9],
+            "tuition_fee": "24000",
+        }
+        data = maya(
+            "POST",
+            "courses",
+            201,
+            json={
+                **course,
+                "name": "MSc Data Science",
+                "field": "Data Science",
+                "requirements": {"min_ielts": "6.5", "min_gpa": "3.0"},
+            },
+        )
+        law = maya(
+            "POST",
+            "courses",
+            201,
+            json={**course, "name": "LLM Law", "field": "Law", "requirements": {"min_ielts": "6.5"}},
+        )
+        maya(
+            "POST",
+            "courses",
+            201,
+            json={**course, "name": "MSc Finance", "field": "Finance", "requirements": {"min_toefl": 100}},
+        )
         eligible = sam("GET", f"courses?eligible_for={sam_id}")["results"]
         assert [c["name"] for c in eligible] == ["MSc Data Science", "LLM Law"]  # TOEFL expired; fit ranks Data first
         assert "commission_rate" not in sam("GET", f"universities/{leeds['id']}")
 
         # 4. Two applications, and a checklist filled by documents the consultant reviews.
-        first = carl("POST", "applications", 201, json={"student_id": sam_id, "course_id": data["id"],
-                                                         "intake": f"{next_year}-09"})  # fmt: skip
-        second = carl("POST", "applications", 201, json={"student_id": sam_id, "course_id": law["id"],
-                                                          "intake": f"{next_year}-09"})  # fmt: skip
+        first = carl(
+            "POST",
+            "applications",
+            201,
+            json={"student_id": sam_id, "course_id": data["id"], "intake": f"{next_year}-09"},
+        )
+        second = carl(
+            "POST",
+            "applications",
+            201,
+            json={"student_id": sam_id, "course_id": law["id"], "intake": f"{next_year}-09"},
+        )
         refused = carl("POST", f"applications/{first['id']}/transition", 409, json={"to": "submitted"})
         assert refused["error"]["code"] == "checklist_incomplete"
 
@@ -168,9 +211,17 @@ def test_a_student_from_signup_to_enrolment_and_to_a_refused_visa(tmp_path):
             mine = [e["status"] for e in events if e["id"] == application["id"]]
             assert mine[0] == "draft" and mine[-1] == last
         assert [e["status"] for e in events if e["id"] == first["id"]] == [
-            "draft", "submitted", "conditional_offer", "unconditional_offer", "offer_accepted", "deposit_paid",
-            "confirmation_issued", "visa_applied", "visa_granted", "enrolled",
-        ]  # fmt: skip
+            "draft",
+            "submitted",
+            "conditional_offer",
+            "unconditional_offer",
+            "offer_accepted",
+            "deposit_paid",
+            "confirmation_issued",
+            "visa_applied",
+            "visa_granted",
+            "enrolled",
+        ]
         assert "commission" not in json.dumps(events)
         socket.ws.close()
 
@@ -180,6 +231,11 @@ def test_a_student_from_signup_to_enrolment_and_to_a_refused_visa(tmp_path):
         assert report["by_status"]["enrolled"] == 1 and report["by_status"]["visa_refused"] == 1
         assert report["visa_success_rate"] == 0.5 and report["offer_rate"] == 1.0
         assert report["expected_commission"] == [
-            {"intake": f"{next_year}-09", "currency": "GBP", "applications": 1, "expected": "3600.00",
-             "enrolled": "3600.00"}
-        ]  # fmt: skip
+            {
+                "intake": f"{next_year}-09",
+                "currency": "GBP",
+                "applications": 1,
+                "expected": "3600.00",
+                "enrolled": "3600.00",
+            }
+        ]

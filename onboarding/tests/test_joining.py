@@ -3,12 +3,16 @@ receptionist joining an office gets a conversation with each of its managers (AU
 The first social sign-in's lead: accounts/tests/test_social_login.py."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from accounts.models import Role, User
 from accounts.signals import student_signed_up
-from accounts.tests.factories import ManagerFactory
+from accounts.tests.factories import ManagerFactory, StudentFactory
+from documents.models import Document
+from documents.services import document_upload
 from leads.models import Lead, LeadSource
+from leads.services import lead_convert
 from leads.tests.factories import LeadFactory
 from messaging.models import Conversation
 
@@ -131,14 +135,6 @@ def test_managers_and_students_joining_get_no_conversation(auto, client_for, sup
 
 @pytest.mark.django_db
 def test_documents_uploaded_before_conversion_join_the_office(office, manager, consultant):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from accounts.tests.factories import StudentFactory
-    from documents.models import Document
-    from documents.services import document_upload
-    from leads.services import lead_convert
-    from leads.tests.factories import LeadFactory
-
     student = StudentFactory(office=None)
     document_upload(
         actor=student,

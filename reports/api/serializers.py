@@ -109,9 +109,20 @@ REPORT_SERIALIZERS = {
 # --- reports/applications (reports.applications) ----------------------------------------------------
 
 APPLICATION_STATUSES = [
-    "draft", "submitted", "conditional_offer", "unconditional_offer", "rejected", "offer_accepted", "deposit_paid",
-    "confirmation_issued", "visa_applied", "visa_granted", "visa_refused", "enrolled", "withdrawn",
-]  # fmt: skip
+    "draft",
+    "submitted",
+    "conditional_offer",
+    "unconditional_offer",
+    "rejected",
+    "offer_accepted",
+    "deposit_paid",
+    "confirmation_issued",
+    "visa_applied",
+    "visa_granted",
+    "visa_refused",
+    "enrolled",
+    "withdrawn",
+]
 
 
 class ApplicationScopeSerializer(serializers.Serializer):
@@ -164,6 +175,12 @@ class ApplicationsReportSerializer(serializers.Serializer):
     by_country = _breakdown_row("country", serializers.CharField())(many=True)
     by_intake = _breakdown_row("intake", serializers.CharField())(many=True)
     expected_commission = ExpectedCommissionSerializer(many=True)
-    weights = type("EnrolmentWeights", (serializers.Serializer,), {
-        s: serializers.FloatField() for s in APPLICATION_STATUSES if s not in
-        ("rejected", "visa_refused", "withdrawn")})()  # fmt: skip
+    weights = type(
+        "EnrolmentWeights",
+        (serializers.Serializer,),
+        {
+            s: serializers.FloatField()
+            for s in APPLICATION_STATUSES
+            if s not in ("rejected", "visa_refused", "withdrawn")
+        },
+    )()

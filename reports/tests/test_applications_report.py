@@ -19,14 +19,25 @@ PATHS = {
     "rejected": [("submitted", {}), ("rejected", {"note": "Full"})],
     "offer": [("submitted", {}), ("conditional_offer", {"offer": {"conditions": "IELTS 7"}})],
     "visa_refused": [
-        ("submitted", {}), ("unconditional_offer", {}), ("offer_accepted", {}), ("deposit_paid", {}),
-        ("confirmation_issued", {}), ("visa_applied", {}), ("visa_refused", {"note": "Funds"}),
+        ("submitted", {}),
+        ("unconditional_offer", {}),
+        ("offer_accepted", {}),
+        ("deposit_paid", {}),
+        ("confirmation_issued", {}),
+        ("visa_applied", {}),
+        ("visa_refused", {"note": "Funds"}),
     ],
     "enrolled": [
-        ("submitted", {}), ("unconditional_offer", {}), ("offer_accepted", {}), ("deposit_paid", {}),
-        ("confirmation_issued", {}), ("visa_applied", {}), ("visa_granted", {}), ("enrolled", {}),
+        ("submitted", {}),
+        ("unconditional_offer", {}),
+        ("offer_accepted", {}),
+        ("deposit_paid", {}),
+        ("confirmation_issued", {}),
+        ("visa_applied", {}),
+        ("visa_granted", {}),
+        ("enrolled", {}),
     ],
-}  # fmt: skip
+}
 
 
 @pytest.fixture
@@ -45,7 +56,7 @@ def book(office, other_office, manager, consultant, super_admin):
     )
     nopartner = CourseFactory(university=UniversityFactory(partnership="none", commission_rate=0), intakes=[1, 9])
     made = []
-    for n, (name, steps) in enumerate(sorted(PATHS.items()) * 3):
+    for n, (_name, steps) in enumerate(sorted(PATHS.items()) * 3):
         handler = (consultant, second, far)[n % 3]
         student = StudentFactory(office=handler.office)
         application = application_open(

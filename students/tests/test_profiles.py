@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.db import connection
 
-from accounts.tests.factories import ConsultantFactory, StudentFactory
+from accounts.tests.factories import StudentFactory
 from leads.models import Activity
 from leads.tests.factories import LeadFactory
 from students.models import StudentProfile
@@ -162,8 +163,6 @@ def test_the_passport_number_never_reaches_a_log_line(client_for, student, caplo
     sql.addHandler(keep)
     sql.setLevel(logging.DEBUG)
     try:
-        from django.db import connection
-
         connection.force_debug_cursor = True
         client_for(student).patch("/api/v1/auth/me/profile", {"passport_number": "Z9988776"}, format="json")
         client_for(student).get("/api/v1/auth/me/profile")
@@ -221,4 +220,3 @@ def test_conversion_keeps_what_the_lead_left_empty(client_for, manager, office, 
     student.profile.refresh_from_db()
     assert student.profile.preferences["countries"] == ["GB"]
     assert student.profile.preferences["levels"] == ["phd"] and student.profile.preferences["intake"] == "2028-01"
-    assert ConsultantFactory  # (imported for symmetry with the other tests' fixtures)

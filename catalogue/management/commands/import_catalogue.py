@@ -39,8 +39,12 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {exc.strerror}") from None
         rows = max(data.count(b"\n") - 1, 0)
         bar = tqdm(total=rows, unit="row", desc="import", disable=not sys.stderr.isatty())
+
+        def progress(rows: int) -> None:
+            bar.update(rows)
+
         try:
-            report = catalogue_import(actor=actor, data=data, dry_run=dry_run, progress=bar.update)
+            report = catalogue_import(actor=actor, data=data, dry_run=dry_run, progress=progress)
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         finally:
