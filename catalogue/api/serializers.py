@@ -18,13 +18,18 @@ class UniversitySerializer(serializers.ModelSerializer):
 
 
 class UniversityStaffSerializer(UniversitySerializer):
+    """The schema's University: `commission_rate` is there for staff and absent for students (not required)."""
+
     commission_rate = serializers.DecimalField(
-        max_digits=5, decimal_places=2, help_text="Percent of a year's tuition per enrolled student (staff only)"
+        max_digits=5,
+        decimal_places=2,
+        required=False,
+        help_text="Percent of a year's tuition per enrolled student. Staff only: absent for students.",
     )
 
     class Meta(UniversitySerializer.Meta):
         fields = [*UniversitySerializer.Meta.fields, "commission_rate"]
-        read_only_fields = fields
+        read_only_fields = UniversitySerializer.Meta.fields
 
 
 class RequirementsOutSerializer(serializers.Serializer):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
@@ -18,11 +18,7 @@ from core.pagination import CursorPagination
 from study.serializers import CountryField
 from study.vocabulary import StudyLevel
 
-UNIVERSITY_BODY = PolymorphicProxySerializer(
-    component_name="UniversityForRole",
-    serializers=[UniversityStaffSerializer, UniversitySerializer],
-    resource_type_field_name=None,
-)
+UNIVERSITY_BODY = UniversityStaffSerializer  # (students get the same without `commission_rate`)
 
 
 def _university_serializer(user) -> type[UniversitySerializer]:
@@ -53,7 +49,7 @@ class UniversityViewSet(viewsets.GenericViewSet):
     def _body(self, university) -> dict[str, Any]:
         return _university_serializer(self.request.user)(university).data
 
-    @extend_schema(parameters=[UniversityQuerySerializer], responses={200: UNIVERSITY_BODY})
+    @extend_schema(parameters=[UniversityQuerySerializer], responses={200: UNIVERSITY_BODY(many=True)})
     def list(self, request):
         query = UniversityQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

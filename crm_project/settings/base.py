@@ -368,6 +368,10 @@ SPECTACULAR_SETTINGS = {
         "DocumentStatusEnum": "documents.models.DocumentStatus",
         "ReviewDecisionEnum": ["approved", "rejected"],
         "DocumentKindEnum": "documents.models.DocumentKind",
+        "ApplicationStatusEnum": "applications.transitions.ApplicationStatus",
+        "StudyLevelEnum": "study.vocabulary.StudyLevel",
+        "EducationLevelEnum": "study.vocabulary.EducationLevel",
+        "ChecklistItemStateEnum": ["missing", "pending", "approved", "rejected"],
     },
 }
 

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from applications.transitions import ApplicationStatus
 from appointments.models import AppointmentStatus
 from leads.models import LeadSource, LeadStatus
 from messaging.models import MessageType
@@ -135,17 +136,17 @@ class ApplicationScopeSerializer(serializers.Serializer):
 
 
 class FunnelStepSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=APPLICATION_STATUSES)
+    status = serializers.ChoiceField(choices=ApplicationStatus.choices)
     reached = serializers.IntegerField()
 
 
 class MedianDaysSerializer(serializers.Serializer):
-    to = serializers.ChoiceField(choices=APPLICATION_STATUSES)
+    to = serializers.ChoiceField(choices=ApplicationStatus.choices)
     median_days = serializers.FloatField()
     moves = serializers.IntegerField()
 
     def get_fields(self):
-        return {"from": serializers.ChoiceField(choices=APPLICATION_STATUSES), **super().get_fields()}
+        return {"from": serializers.ChoiceField(choices=ApplicationStatus.choices), **super().get_fields()}
 
 
 def _breakdown_row(name: str, key_field: serializers.Field) -> type[serializers.Serializer]:

@@ -3,10 +3,14 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.schema import error_response
 from core.errors import NotFound
 from students import selectors, services
 from students.api.serializers import ProfileSerializer, profile_body
 from students.validation import ProfileChangesSerializer
+
+
+NOT_A_STUDENT = error_response("not_found (staff have no profile)")
 
 
 def _profile(request, student):
@@ -36,11 +40,13 @@ class MyProfileView(APIView):
         except NotFound:
             raise NotFound("Only students have a profile.") from None
 
-    @extend_schema(responses={200: ProfileSerializer}, tags=["students"])
+    @extend_schema(responses={200: ProfileSerializer, 404: NOT_A_STUDENT}, tags=["students"])
     def get(self, request):
         return _profile(request, self._me(request))
 
-    @extend_schema(request=ProfileChangesSerializer, responses={200: ProfileSerializer}, tags=["students"])
+    @extend_schema(
+        request=ProfileChangesSerializer, responses={200: ProfileSerializer, 404: NOT_A_STUDENT}, tags=["students"]
+    )
     def patch(self, request):
         services.profile_update(actor=request.user, student=self._me(request), changes=request.data)
         return _profile(request, self._me(request))
