@@ -153,7 +153,14 @@ def _may_be_blank(field: Field[Any, Any, Any, Any]) -> bool:
 
 def _names_an_object(field: str) -> bool:
     return field.endswith(("_id", "_ids")) or field in (
-        "office", "consultant", "student", "lead", "owner", "course", "university", "eligible_for",
+        "office",
+        "consultant",
+        "student",
+        "lead",
+        "owner",
+        "course",
+        "university",
+        "eligible_for",
     )
 
 

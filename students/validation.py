@@ -145,7 +145,9 @@ def profile_changes_clean(data: object, *, today: date) -> dict[str, Any]:
     """The changes a PATCH asks for, validated and ready to store, or 400 with per-field details."""
     if not isinstance(data, dict):
         raise ValidationFailed("A profile change is a JSON object.")
-    checked = ProfileChangesSerializer(data=data, partial=True, context={"today": today})
+    # Not `partial`: DRF would pass it down to each list entry, and an entry is always whole. Every field
+    # here is optional, so what is not sent is not changed.
+    checked = ProfileChangesSerializer(data=data, context={"today": today})
     if not checked.is_valid():
         raise ValidationFailed(_first(checked.errors), details=checked.errors)
     changes = dict(checked.validated_data)

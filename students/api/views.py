@@ -9,7 +9,6 @@ from students import selectors, services
 from students.api.serializers import ProfileSerializer, profile_body
 from students.validation import ProfileChangesSerializer
 
-
 NOT_A_STUDENT = error_response("not_found (staff have no profile)")
 
 

@@ -86,6 +86,8 @@ def test_a_student_fills_their_profile_and_scores_get_their_validity(client_for,
         ({"preferences": {"budget_per_year": 1000}}, "preferences"),
         ({"date_of_birth": "2030-01-01"}, "date_of_birth"),
         ({"passport_number": "x"}, "passport_number"),
+        ({"test_scores": [{"test": "toefl", "taken_on": "2026-01-01"}]}, "test_scores"),  # no overall: a 400
+        ({"education": [{"level": "bachelor"}]}, "education"),
         (
             {"work_experience": [{"organisation": "A", "title": "B", "start": "2024-01-01", "end": "2023-01-01"}]},
             "work_experience",
