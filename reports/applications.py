@@ -24,6 +24,7 @@ from applications.transitions import FINAL, OFFERS, PATH, ApplicationStatus
 from catalogue.models import Partnership
 from core.errors import Forbidden, NotFound, ValidationFailed
 from offices.selectors import office_get_for
+from reports.errors import ReportErrorCode
 from study.vocabulary import format_intake
 
 S = ApplicationStatus
@@ -78,7 +79,7 @@ def application_report_scope_for(
     if user.role not in MANAGING_ROLES:
         raise Forbidden("Reports are for managers and super admins.")
     if date_from and date_to and date_from > date_to:
-        raise ValidationFailed("date_from must not be after date_to.", code="invalid_date_range")
+        raise ValidationFailed("date_from must not be after date_to.", code=ReportErrorCode.INVALID_DATE_RANGE)
     if office_id is not None:
         office_id = office_get_for(user, office_id).pk
     elif user.role == Role.MANAGER:

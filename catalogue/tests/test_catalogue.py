@@ -207,3 +207,12 @@ def test_a_course_with_applications_is_deactivated_not_deleted(client_for, manag
     CourseFactory(university=university)
     refused = client_for(manager).delete(f"/api/v1/universities/{university.pk}")
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "university_in_use"
+
+
+def test_the_universities_list_runs_a_fixed_number_of_queries(client_for, consultant, django_assert_num_queries):
+    for n in range(4):
+        CourseFactory(university=UniversityFactory(name=f"University {n}"))
+    client = client_for(consultant)
+    with django_assert_num_queries(2):  # the user (token); the page with its course counts
+        body = client.get("/api/v1/universities?limit=3").json()
+    assert len(body["results"]) == 3 and body["results"][0]["course_count"] == 1 and body["next"]
