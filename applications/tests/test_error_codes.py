@@ -23,9 +23,11 @@ def test_codes_are_raised_by_name():
     for path in FILES:
         if {"tests", "migrations"} & set(path.relative_to(ROOT).parts):
             continue
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.keyword) and node.arg == "code" and isinstance(node.value, ast.Constant):
-                literals.append(f"{path.relative_to(ROOT)}:{node.value.lineno} code={node.value.value!r}")
+        literals += [
+            f"{path.relative_to(ROOT)}:{node.value.lineno} code={node.value.value!r}"
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.keyword) and node.arg == "code" and isinstance(node.value, ast.Constant)
+        ]
     assert literals == []
 
 
