@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -19,10 +21,10 @@ from applications import selectors, services
 from applications.checklists import Checklist, checklists_for
 from applications.models import Application
 from applications.transitions import FINAL, NEEDS_REASON, PATH, ApplicationStatus
-from catalogue.selectors import course_get_for, course_list_for
+from catalogue.selectors import course_get_for, course_list_for, course_ordering, courses_eligible
 from core.errors import ApplicationError, NotFound, ValidationFailed
 from offices.console import office_in_view
-from students.selectors import student_get_for, student_list_for
+from students.selectors import applicant_of, profile_of, student_get_for, student_list_for
 from study.vocabulary import format_intake, parse_intake
 
 S = ApplicationStatus
@@ -80,7 +82,7 @@ def board(request):
     checklists = checklists_for(shown)
     for application in shown:
         _tools(user, application, checklists[application.pk])
-    opener = _opener(user, view)
+    opener = _opener(request, user, view)
     columns = [
         {"status": s, "label": S(s).label, "count": counts[s], "cards": cards[s], "closed": s in FINAL}
         for s in [*PATH, *CLOSED]
@@ -105,19 +107,41 @@ def board(request):
     )
 
 
-def _opener(user: User, view) -> dict | None:
-    """The "open an application" form: the students this user may name in the office, the courses on offer."""
+OPENER_COURSES = 50
+
+
+def _opener(request, user: User, view) -> dict | None:
+    """The "open an application" form, in two steps: pick a student (`?open_for=`), then one of the 50
+    courses they are eligible for, best fit first (the catalogue's `eligible_for`): never the whole
+    catalogue in a select."""
     if user.role not in services.APPLICATION_HANDLERS:
         return None
-    office_id = view.office.pk if view.office is not None else None
     students = student_list_for(user).filter(office__isnull=False)
-    if office_id is not None:
-        students = students.filter(office_id=office_id)
-    courses = course_list_for(user).filter(is_active=True).order_by("university__name", "name")
-    return {
-        "students": list(students.order_by("first_name", "last_name", "id")[:500]),
-        "courses": list(courses.only("id", "name", "level", "intakes", "university__name", "university__country")),
-    }
+    if view.office is not None:
+        students = students.filter(office_id=view.office.pk)
+    # The student by name or email (an office has thousands: no select of them all), then their courses.
+    asked = (request.GET.get("open_q") or "").strip()[:100]
+    found = (
+        list(
+            students.filter(
+                Q(first_name__icontains=asked) | Q(last_name__icontains=asked) | Q(email__icontains=asked)
+            ).order_by("first_name", "last_name", "id")[:20]
+        )
+        if asked
+        else []
+    )
+    chosen, courses = None, []
+    raw = request.GET.get("open_for") or ""
+    if raw.isdigit():
+        try:
+            chosen = student_get_for(user, raw)
+        except NotFound:
+            chosen = None
+    if chosen is not None:
+        applicant = applicant_of(profile_of(chosen), today=timezone.localdate())
+        eligible = courses_eligible(course_list_for(user).filter(is_active=True), applicant)
+        courses = list(eligible.order_by(*course_ordering(eligible=True, searched=False))[:OPENER_COURSES])
+    return {"asked": asked, "students": found, "chosen": chosen, "courses": courses}
 
 
 @require_POST

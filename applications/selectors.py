@@ -71,9 +71,9 @@ def board_counts(applications: QuerySet[Application]) -> dict[str, int]:
     )
 
 
-def board(applications: QuerySet[Application], *, per_column: int = 30) -> dict[str, list[Application]]:
+def board(applications: QuerySet[Application], *, per_column: int = 12) -> dict[str, list[Application]]:
     """The board's cards per status, the longest untouched first, at most `per_column` each (the column
-    header has the full count). One query, without the history (the card does not show it)."""
+    header has the full count, and the list the rest). One query, without the history (the card does not show it)."""
     ranked = (
         applications.prefetch_related(None)
         .annotate(position=Window(RowNumber(), partition_by=F("status"), order_by=[F("updated_at").asc(), F("id")]))

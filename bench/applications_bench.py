@@ -189,6 +189,7 @@ def main():
     print(f"{Course.objects.count()} courses, {Application.objects.filter(office=manager.office).count()} applications")
     api = Client()
     bearer = {"HTTP_AUTHORIZATION": f"Bearer {RefreshToken.for_user(consultant).access_token}"}
+    measure("GET courses (a page of 50, no filter: the baseline)", api, "/api/v1/courses", args.runs, **bearer)
     results = {
         "eligible_for": measure(
             "GET courses?eligible_for=<student>", api, f"/api/v1/courses?eligible_for={student.pk}", args.runs, **bearer

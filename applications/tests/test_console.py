@@ -126,3 +126,23 @@ def test_the_catalogue_search_in_the_console_uses_the_stored_vector(client, cons
         Course.objects.filter(name__startswith="MSc")
     )
     assert Application.objects.count() == 0
+
+
+def test_opening_from_the_board_offers_the_students_eligible_courses(client, consultant, office):
+    student = StudentFactory(office=office, first_name="Ona")
+    fits = CourseFactory(name="MSc Fits", intakes=[9])
+    CourseFactory(name="MSc Too Hard", min_ielts="8.5", intakes=[9])
+    login(client, consultant)
+    board = client.get("/admin/applications/application/board/").content.decode()
+    assert "Ona" not in board and "MSc Fits" not in board  # nobody listed until asked for
+    board = client.get("/admin/applications/application/board/?open_q=on").content.decode()
+    assert f'<option value="{student.pk}">Ona' in board and "MSc Fits" not in board
+    board = client.get(f"/admin/applications/application/board/?open_for={student.pk}").content.decode()
+    assert "MSc Fits" in board and "MSc Too Hard" not in board
+    response = client.post(
+        "/admin/applications/application/open/",
+        {"student": student.pk, "course": fits.pk, "intake": "2099-09"},
+        follow=True,
+    )
+    assert "Application opened for Ona" in response.content.decode()
+    assert Application.objects.get().consultant == consultant

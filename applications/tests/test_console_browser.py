@@ -128,12 +128,16 @@ def test_the_journey_by_hand_in_the_console(browser, server):
         opener = browser.find_element(*by("#application-open"))
         if not opener.get_attribute("open"):
             opener.find_element(By.TAG_NAME, "summary").click()
-        choose(browser, "#application-open select[name=student]", "Sam Lee")
-        Select(browser.find_element(*by("#application-open select[name=course]"))).select_by_value(str(course.pk))
+        browser.find_element(*by("#open-search input[name=open_q]")).send_keys("Sam")
+        browser.find_element(*by("#open-search input[type=submit]")).click()
+        choose(browser, "#open-for select[name=open_for]", "Sam Lee")
+        browser.find_element(*by("#open-for input[type=submit]")).click()  # the courses Sam is eligible for
+        wait(browser).until(lambda d: d.find_elements(*by("#open-form")))
+        Select(browser.find_element(*by("#open-form select[name=course]"))).select_by_value(str(course.pk))
         browser.execute_script(
-            "document.querySelector('#application-open input[name=intake]').value = arguments[0]", f"{next_year}-09"
+            "document.querySelector('#open-form input[name=intake]').value = arguments[0]", f"{next_year}-09"
         )
-        browser.find_element(*by("#application-open input[type=submit]")).click()
+        browser.find_element(*by("#open-form input[type=submit]")).click()
         wait(browser).until(text_in(".messagelist", "Application opened for Sam Lee"))
     first, second = Application.objects.order_by("id")
     assert student_socket.next("application_updated", where=lambda d: d["id"] == second.pk)["status"] == "draft"
