@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from accounts.models import Role, User
 from applications.models import Application, StatusChange
@@ -73,16 +72,16 @@ def board_counts(applications: QuerySet[Application]) -> dict[str, int]:
 
 def board(applications: QuerySet[Application], *, per_column: int = 12) -> dict[str, list[Application]]:
     """The board's cards per status, the longest untouched first, at most `per_column` each (the column
-    header has the full count, and the list the rest). One query, without the history (the card does not show it)."""
-    ranked = (
-        applications.prefetch_related(None)
-        .annotate(position=Window(RowNumber(), partition_by=F("status"), order_by=[F("updated_at").asc(), F("id")]))
-        .filter(position__lte=per_column)
-        .order_by("status", "position")
-    )
+    header has the full count, and the list the rest). One query: a LIMIT per status, each read from the
+    index on (office, status, updated_at), joined by UNION ALL (a window over the office's every
+    application cost 30 ms at 5,000)."""
     cards: dict[str, list[Application]] = {status: [] for status in ApplicationStatus.values}
-    for application in ranked:
+    base = applications.prefetch_related(None).order_by("updated_at", "id")
+    parts = [base.filter(status=status)[:per_column] for status in ApplicationStatus.values]
+    for application in parts[0].union(*parts[1:], all=True):
         cards[application.status].append(application)
+    for column in cards.values():  # (UNION ALL keeps each part's order in practice; sorted to be sure)
+        column.sort(key=lambda a: (a.updated_at, a.pk))
     return cards
 
 
