@@ -5,6 +5,7 @@ from accounts.models import MANAGING_ROLES, STAFF_ROLES
 from accounts.scoped_admin import ReadOnlyScopedAdmin, ScopedAdmin
 from applications import admin_views, selectors
 from applications.models import Application, ChecklistRequirement, ChecklistTemplate
+from catalogue.admin import countries_present_filter
 
 
 @admin.register(Application)
@@ -12,7 +13,7 @@ class ApplicationAdmin(ReadOnlyScopedAdmin):
     """Applications are written by the services only: the board and each application's page move them."""
 
     list_display = ["__str__", "student", "course", "intake", "status", "consultant", "office", "updated_at"]
-    list_filter = ["status", "destination", "office"]
+    list_filter = ["status", countries_present_filter("destination", "destination"), "office"]
     search_fields = ["student__first_name", "student__last_name", "student__email", "course__name"]
     list_select_related = ["student", "course", "consultant", "office"]
     # Every staff role may open the list: a receptionist's is empty, and a hidden application is "not found".
@@ -56,7 +57,7 @@ class ChecklistTemplateAdmin(ScopedAdmin):
     model's constraints hold the rules: one template per scope, unique keys, 1–5 documents an item)."""
 
     list_display = ["name", "country", "level", "updated_at"]
-    list_filter = ["country", "level"]
+    list_filter = [countries_present_filter("country"), "level"]
     inlines = [RequirementInline]
     view_roles = frozenset(STAFF_ROLES)
     add_roles = change_roles = delete_roles = MANAGING_ROLES

@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
+from django_countries import countries
 
 from accounts.models import STAFF_ROLES
 from accounts.scoped_admin import ScopedAdmin
@@ -18,10 +19,27 @@ from core.errors import ApplicationError
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
+def countries_present_filter(field: str, title: str = "country") -> type[admin.SimpleListFilter]:
+    """A country filter listing the countries there are (Django's lists all 250 of ISO 3166)."""
+
+    class CountriesPresent(admin.SimpleListFilter):
+        parameter_name = field.replace("__", "_")
+
+        def lookups(self, request, model_admin):
+            codes = model_admin.get_queryset(request).order_by().values_list(field, flat=True).distinct()
+            return sorted((str(code), countries.name(str(code))) for code in codes if code)
+
+        def queryset(self, request, queryset):
+            return queryset.filter(**{field: self.value()}) if self.value() else queryset
+
+    CountriesPresent.title = title
+    return CountriesPresent
+
+
 @admin.register(University)
 class UniversityAdmin(ScopedAdmin):
     list_display = ["name", "country", "city", "partnership", "commission_rate", "course_count"]
-    list_filter = ["country", "partnership"]
+    list_filter = [countries_present_filter("country"), "partnership"]
     search_fields = ["name", "city"]
     fields = ["name", "country", "city", "website", "partnership", "commission_rate", "notes"]
     view_roles = frozenset(STAFF_ROLES)
@@ -75,7 +93,7 @@ class CourseAdminForm(forms.ModelForm):
 class CourseAdmin(ScopedAdmin):
     form = CourseAdminForm
     list_display = ["name", "university", "level", "field", "tuition_fee", "currency", "intakes", "is_active"]
-    list_filter = ["level", "university__country", "currency", "is_active"]
+    list_filter = ["level", countries_present_filter("university__country"), "currency", "is_active"]
     search_fields = ["name", "field", "university__name"]
     list_select_related = ["university"]
     autocomplete_fields = ["university"]
