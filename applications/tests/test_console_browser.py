@@ -91,6 +91,16 @@ def test_the_journey_by_hand_in_the_console(browser, server):
         f"{server.base}/api/v1/auth/me/profile",
         json={
             "test_scores": [{"test": "ielts", "overall": "7.0", "taken_on": f"{next_year - 2}-06-01"}],
+            "education": [
+                {
+                    "level": "bachelor",
+                    "institution": "Pune University",
+                    "country": "IN",
+                    "grade": "8.0",
+                    "scale": "10",
+                    "year": next_year - 2,
+                }
+            ],
             "preferences": {"countries": ["GB"], "levels": ["master"], "intake": f"{next_year}-09"},
         },
         headers=headers,
@@ -122,7 +132,9 @@ def test_the_journey_by_hand_in_the_console(browser, server):
     shots(browser, "catalogue")
 
     # 2. Two applications opened from the board (two UK master's starting in September, from the import).
-    courses = Course.objects.filter(university__country="GB", level="master", intakes__contains=[9]).order_by("id")
+    courses = Course.objects.filter(
+        university__country="GB", level="master", intakes__contains=[9], min_ielts__lte=7, min_gpa__lte=3.2
+    ).order_by("id")
     for course in courses[:2]:
         browser.get(f"{server.base}/admin/applications/application/board/")
         opener = browser.find_element(*by("#application-open"))
