@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.models import Role, User
+from applications.checklist_defaults import ensure_default_checklists
 from applications.models import Application, StatusChange
 from applications.services import application_open, application_transition
 from applications.transitions import ApplicationStatus
@@ -55,6 +56,7 @@ CHECKLIST_KINDS = [
 
 
 def seed_catalogue(actor: User) -> None:
+    ensure_default_checklists()  # (a flushed database, as the conformance run's, has none)
     if not Course.objects.exists():
         report = catalogue_import(actor=actor, data=SAMPLE_CATALOGUE.read_bytes())
         assert report.ok, report.errors[:3]

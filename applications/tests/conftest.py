@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
+from applications.checklist_defaults import ensure_default_checklists
 from catalogue.tests.factories import CourseFactory
 from leads.tests.factories import LeadFactory
 from reports.tests.test_console_browser import browser, server  # noqa: F401 - fixtures of the browser tests here
@@ -19,6 +20,15 @@ def _clock(request):
         return
     with time_machine.travel(TODAY, tick=True):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _default_checklists(request):
+    """The migration's default checklists, made again where a transactional test's flush took them."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None:
+        request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
+        ensure_default_checklists()
 
 
 @pytest.fixture
