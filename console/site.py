@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import MANAGING_ROLES
+from applications.services import APPLICATION_HANDLERS
 from console.home import home_context
 from documents.services import DOCUMENT_REVIEWERS
 from messaging.selectors import MONITOR_ROLES
@@ -31,6 +32,8 @@ NAVIGATION = [
     ("Lead board", "admin:leads_lead_board", None),
     ("Calendar", "admin:appointments_appointment_calendar", None),
     ("Document review", "admin:documents_document_review", DOCUMENT_REVIEWERS),
+    ("Applications", "admin:applications_application_board", APPLICATION_HANDLERS),
+    ("Catalogue", "admin:catalogue_course_changelist", None),
     ("Reports", "admin-reports", MANAGING_ROLES),
     ("Live monitor", "admin-monitor", MONITOR_ROLES),
     ("Notifications", "admin-notification-preferences", None),

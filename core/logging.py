@@ -22,6 +22,29 @@ _TOKEN_PATTERNS = [
 ]
 # Most lines hold none of these: a substring test on them is a tenth of the cost of the patterns.
 _MAYBE_SECRET = ("token", "code=", "sessionid", "bearer", "authorization", "eyj", "access", "refresh")
+# Columns whose values never reach a log (a passport number): an SQL debug line naming one has its
+# literals blanked. Apps register theirs in `AppConfig.ready()` (core imports no app).
+_SENSITIVE_COLUMNS: set[str] = set()
+_SQL_LITERAL = re.compile(r"'(?:[^']|'')*'")
+
+
+def redact_sql_column(column: str) -> None:
+    _SENSITIVE_COLUMNS.add(column)
+
+
+def _redact_sql(record: logging.LogRecord, message: str) -> str:
+    """An SQL log line (`django.db.backends`, interpolated by Django) naming a sensitive column, with
+    every string literal blanked, and its `sql` and `params` fields gone."""
+    if not record.name.startswith("django.db.backends") or not any(c in message for c in _SENSITIVE_COLUMNS):
+        return message
+    fields = record.__dict__
+    if "sql" in fields:
+        fields["sql"] = _SQL_LITERAL.sub("'[redacted]'", str(fields["sql"]))
+    if "params" in fields:
+        fields["params"] = "[redacted]"
+    return _SQL_LITERAL.sub("'[redacted]'", message)
+
+
 _STANDARD_FIELDS = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 _traceback_formatter = logging.Formatter()
 
@@ -77,7 +100,7 @@ def _clean(value: object) -> object:
 class RedactTokensFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        cleaned = redact(message)
+        cleaned = redact(_redact_sql(record, message) if _SENSITIVE_COLUMNS else message)
         if cleaned != message or record.args:
             record.msg, record.args = cleaned, None
         fields = record.__dict__

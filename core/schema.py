@@ -48,7 +48,9 @@ RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Se
 # Operations that may answer 403 to a role, by path (without trailing slash) and method ("*" every
 # method, "write" all but GET): the CRM apps' role rules, and the reads only some roles may make.
 FORBIDDEN = [
-    (r"^/api/v1/(users|offices|leads|appointments|documents|announcements)(/.*)?$", "*"),
+    (r"^/api/v1/(users|offices|leads|appointments|documents|announcements|applications)(/.*)?$", "*"),
+    (r"^/api/v1/(universities|courses)(/.*)?$", "write"),  # super admins and managers write the catalogue
+    (r"^/api/v1/(students/\{student_id\}|auth/me)/profile$", "write"),  # receptionists read profiles
     (r"^/api/v1/conversations/\{conversation_id\}(/participants(/\{user_id\})?)?$", "write"),  # group admins only
     (r"^/api/v1/messages/\{message_id\}$", "write"),  # the sender only
     (r"^/api/v1/conversations/monitoring/.*$", "GET"),
@@ -63,6 +65,8 @@ CONFLICTS = [
     (r"^/api/v1/leads(/\{id\})?$", "*"),
     (r"^/api/v1/leads/\{id\}/convert$", "POST"),
     (r"^/api/v1/appointments(/\{id\}(/reschedule)?)?$", "*"),
+    (r"^/api/v1/(universities|courses)(/\{id\})?$", "*"),  # a taken natural key; a university or course in use
+    (r"^/api/v1/applications(/\{id\}(/transition)?)?$", "*"),  # an open one already; a move that lost a race
 ]
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$")
 
@@ -148,7 +152,16 @@ def _may_be_blank(field: Field[Any, Any, Any, Any]) -> bool:
 
 
 def _names_an_object(field: str) -> bool:
-    return field.endswith(("_id", "_ids")) or field in ("office", "consultant", "student", "lead", "owner")
+    return field.endswith(("_id", "_ids")) or field in (
+        "office",
+        "consultant",
+        "student",
+        "lead",
+        "owner",
+        "course",
+        "university",
+        "eligible_for",
+    )
 
 
 def _client_path(path: str) -> str:

@@ -10,6 +10,17 @@ class DocumentKind(models.TextChoices):
     RECOMMENDATION = "recommendation", "Recommendation letter"
     FINANCIAL = "financial", "Financial statement"
     VISA = "visa", "Visa"
+    STATEMENT_OF_PURPOSE = "statement_of_purpose", "Statement of purpose"
+    CV = "cv", "CV"
+    HEALTH_INSURANCE = "health_insurance", "Health insurance"
+    MEDICAL = "medical", "Medical certificate"
+    # Linked to an application as it moves (applications.models.Application): its offer, confirmation, visa.
+    OFFER_LETTER = "offer_letter", "Offer letter"
+    CAS = "cas", "CAS (UK)"
+    I20 = "i20", "I-20 (US)"
+    COE = "coe", "CoE (Australia)"
+    LOA = "loa", "Letter of acceptance"
+    VISA_DECISION = "visa_decision", "Visa decision"
     OTHER = "other", "Other"
 
 

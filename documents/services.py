@@ -127,3 +127,11 @@ def document_delete(*, actor: User, document: Document) -> None:
     _timeline(document, actor, f"{document.get_kind_display()} deleted: {document.file_name}")
     key = document.file_key
     transaction.on_commit(lambda: default_storage.delete(key))
+
+
+def documents_join_office(*, student: User) -> int:
+    """A student's documents uploaded before they had an office (a website signup) join it when they get
+    one (conversion), so the office's managers find them in the review queue."""
+    if student.office_id is None:
+        return 0
+    return Document.objects.filter(student=student, office__isnull=True).update(office_id=student.office_id)

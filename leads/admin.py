@@ -13,6 +13,8 @@ from core.errors import ApplicationError, Conflict
 from leads import admin_views, selectors, services
 from leads.exports import EXPORT_COLUMNS, lead_export_row
 from leads.models import Activity, Lead, LeadStatus
+from study.serializers import preferences_clean
+from study.vocabulary import StudyLevel
 
 
 class AssignForm(forms.Form):
@@ -27,10 +29,49 @@ class LostForm(forms.Form):
     reason = forms.CharField(max_length=255)
 
 
+WISH_FIELDS = ["wish_countries", "wish_levels", "wish_fields", "wish_intake", "wish_budget", "wish_currency"]
+
+
 class LeadAdminForm(forms.ModelForm):
     # Shown with the duplicate warning (change_form.html), as the API's confirm_duplicate.
     create_anyway = forms.BooleanField(required=False)
+    # What the prospective student looks for (the lead's `preferences`, the profile's at conversion).
+    wish_countries = forms.CharField(required=False, label="Countries", help_text="ISO codes, e.g. GB, CA")
+    wish_levels = forms.MultipleChoiceField(
+        required=False, label="Levels", choices=StudyLevel.choices, widget=forms.CheckboxSelectMultiple
+    )
+    wish_fields = forms.CharField(required=False, label="Fields of study", help_text="Comma separated")
+    wish_intake = forms.CharField(required=False, label="Intake", help_text="YYYY-MM, e.g. 2027-09")
+    wish_budget = forms.DecimalField(required=False, label="Budget per year", min_value=0, max_digits=12)
+    wish_currency = forms.CharField(required=False, label="Currency", help_text="ISO 4217, e.g. GBP")
     actor = None  # set per request by LeadAdmin.get_form
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        wishes = self.instance.preferences or {}
+        self.initial.update(
+            wish_countries=", ".join(wishes.get("countries") or []),
+            wish_levels=wishes.get("levels") or [],
+            wish_fields=", ".join(wishes.get("fields") or []),
+            wish_intake=wishes.get("intake") or "",
+            wish_budget=wishes.get("budget_per_year"),
+            wish_currency=wishes.get("currency") or "",
+        )
+
+    def preferences(self) -> dict:
+        data = self.cleaned_data
+
+        def words(name):
+            return [w.strip() for w in (data.get(name) or "").split(",") if w.strip()]
+
+        return {
+            "countries": words("wish_countries"),
+            "levels": data.get("wish_levels") or [],
+            "fields": words("wish_fields"),
+            "intake": data.get("wish_intake") or None,
+            "budget_per_year": data.get("wish_budget"),
+            "currency": data.get("wish_currency") or None,
+        }
 
     class Meta:
         model = Lead
@@ -41,8 +82,9 @@ class LeadAdminForm(forms.ModelForm):
         cleaned = super().clean()
         try:
             services.lead_check_contact(email=cleaned.get("email") or "", phone=cleaned.get("phone") or "")
+            preferences_clean(self.preferences())
         except ApplicationError as exc:
-            raise forms.ValidationError(exc.message) from None
+            raise forms.ValidationError(exc.message + _first_detail(exc.details)) from None
         self.duplicate = None
         if self.errors or cleaned.get("create_anyway"):
             return cleaned
@@ -56,6 +98,15 @@ class LeadAdminForm(forms.ModelForm):
         except ApplicationError as exc:
             raise forms.ValidationError(exc.message) from None
         return cleaned
+
+
+def _first_detail(details: dict) -> str:
+    """`: intake: An intake is written YYYY-MM` from the preferences' per-field details."""
+    found = details.get("preferences")
+    if not isinstance(found, dict) or not found:
+        return ""
+    field, problems = next(iter(found.items()))
+    return f" ({field}: {problems[0] if isinstance(problems, list) else problems})"
 
 
 @admin.register(Lead)
@@ -74,7 +125,7 @@ class LeadAdmin(ScopedAdmin):
         "created_by",
         "converted_at",
     ]
-    fields = ["first_name", "last_name", "email", "phone", "source", *readonly_fields]
+    fields = ["first_name", "last_name", "email", "phone", "source", *WISH_FIELDS, *readonly_fields]
     actions = ["assign", "mark_lost", "export_csv"]
     add_roles = services.LEAD_CREATORS
     change_roles = services.LEAD_CHANGERS
@@ -102,17 +153,20 @@ class LeadAdmin(ScopedAdmin):
     def get_fields(self, request, obj=None):
         # A super admin picks the office of a new lead; everyone else adds to their own.
         if obj is None and request.user.role == Role.SUPER_ADMIN:
-            return ["first_name", "last_name", "email", "phone", "source", "office"]
-        return self.fields if obj is not None else ["first_name", "last_name", "email", "phone", "source"]
+            return ["first_name", "last_name", "email", "phone", "source", "office", *WISH_FIELDS]
+        return self.fields if obj is not None else ["first_name", "last_name", "email", "phone", "source", *WISH_FIELDS]
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj is not None else []
 
     def save_model(self, request, obj, form, change):
         data = {k: form.cleaned_data[k] for k in ("first_name", "last_name", "email", "phone", "source")}
+        data["preferences"] = form.preferences()
         confirmed = form.cleaned_data.get("create_anyway", False)
         if change:
             changed = {k: v for k, v in data.items() if k in form.changed_data}
+            if set(WISH_FIELDS) & set(form.changed_data):
+                changed["preferences"] = data["preferences"]
             services.lead_update(
                 actor=request.user, lead=Lead.objects.get(pk=obj.pk), confirm_duplicate=confirmed, **changed
             )

@@ -38,6 +38,8 @@ class Lead(models.Model):
     source = models.CharField(max_length=20, choices=LeadSource.choices, default=LeadSource.OTHER)
     status = models.CharField(max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW)
     lost_reason = models.CharField(max_length=255, blank=True)
+    # What the prospective student looks for (study.serializers.PreferencesSerializer); the profile's at conversion.
+    preferences = models.JSONField(default=dict, blank=True)
     # Null while the lead waits in the unassigned queue (website signups without an office).
     office = models.ForeignKey("offices.Office", null=True, blank=True, on_delete=models.PROTECT, related_name="leads")
     assigned_to = models.ForeignKey(
@@ -115,6 +117,8 @@ class ActivityKind(models.TextChoices):
     NOTE = "note", "Note"
     APPOINTMENT = "appointment", "Appointment"
     DOCUMENT = "document", "Document"
+    PROFILE = "profile", "Profile"
+    APPLICATION = "application", "Application"
 
 
 class Activity(models.Model):

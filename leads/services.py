@@ -19,11 +19,13 @@ from accounts.services import student_office_claim
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from leads.models import OPEN_STATUSES, Activity, ActivityKind, Lead, LeadSource, LeadStatus
 from leads.selectors import lead_duplicates
+from leads.signals import lead_converted
 from messaging.models import Conversation
 from messaging.services import conversation_ensure_direct, participant_replace
 from notifications.services import notification_create
+from study.serializers import preferences_clean
 
-EDITABLE_FIELDS = ("first_name", "last_name", "email", "phone", "source")
+EDITABLE_FIELDS = ("first_name", "last_name", "email", "phone", "source", "preferences")
 # Who may act on leads, by role; each also within the lead's own rule (`lead_may_change`, `lead_may_assign`).
 # The console's buttons and admin permissions read these too.
 LEAD_CREATORS = frozenset({Role.SUPER_ADMIN, Role.MANAGER, Role.RECEPTIONIST})
@@ -154,9 +156,11 @@ def lead_create(
     source: str = LeadSource.WALK_IN,
     office=None,
     confirm_duplicate: bool = False,
+    preferences: dict | None = None,
 ) -> Lead:
     office = _office_of_new_lead(actor, office)
     lead_check_contact(email=email, phone=phone)
+    wishes = preferences_clean(preferences) if preferences else {}
     _check_duplicates(
         actor=actor, office_id=office.pk if office else None, email=email, phone=phone, confirmed=confirm_duplicate
     )
@@ -168,6 +172,7 @@ def lead_create(
         source=source,
         office=office,
         created_by=actor,
+        preferences=wishes,
     )
     _link_student(lead)
     lead.save()
@@ -210,6 +215,8 @@ def lead_update(*, actor: User, lead: Lead, confirm_duplicate: bool = False, **c
     changes = {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}
     if "email" in changes:
         changes["email"] = changes["email"].strip().lower()
+    if "preferences" in changes:
+        changes["preferences"] = preferences_clean(changes["preferences"])
     lead_check_contact(email=changes.get("email", lead.email), phone=changes.get("phone", lead.phone))
     _check_duplicates(
         actor=actor,
@@ -390,6 +397,8 @@ def lead_convert(*, actor: User, lead: Lead) -> Lead:
         text="Converted to a student" + (" (new account)" if created else " (existing account linked)"),
         data={"from": previous, "student_id": student.pk, "account_created": created},
     )
+    # The student's profile takes the lead's preferences (onboarding.receivers): in this transaction.
+    lead_converted.send(sender=Lead, lead=lead, student=student, actor=actor)
     return lead
 
 

@@ -30,6 +30,22 @@ from messaging.socket.outgoing import SERVER_EVENTS
 
 Schema = dict[str, Any]  # a JSON Schema (or AsyncAPI) object
 
+APPLICATION_STATUSES = [
+    "draft",
+    "submitted",
+    "conditional_offer",
+    "unconditional_offer",
+    "rejected",
+    "offer_accepted",
+    "deposit_paid",
+    "confirmation_issued",
+    "visa_applied",
+    "visa_granted",
+    "visa_refused",
+    "enrolled",
+    "withdrawn",
+]
+
 INT = {"type": "integer"}
 STR = {"type": "string"}
 TIME = {"type": "string", "format": "date-time"}
@@ -110,6 +126,61 @@ SCHEMAS = {
             "updated_at": TIME,
         },
         description="As REST's conversation; pushed ones carry no per-user state (unread_count 0, flags false)",
+    ),
+    # applications.representation.ApplicationSerializer (applications sit above messaging: written out here,
+    # and applications/tests/test_events.py checks real frames and the statuses against it).
+    "Application": _object(
+        {
+            "id": INT,
+            "student_id": INT,
+            "student": _object({"id": INT, "first_name": STR, "last_name": STR}),
+            "course_id": INT,
+            "course": _object(
+                {
+                    "id": INT,
+                    "name": STR,
+                    "level": STR,
+                    "field": STR,
+                    "currency": STR,
+                    "tuition_fee": {"type": "string", "description": "Decimal, per year"},
+                    "university_id": INT,
+                    "university_name": STR,
+                    "country": STR,
+                }
+            ),
+            "intake": {"type": "string", "pattern": "^\\d{4}-\\d{2}$"},
+            "destination": STR,
+            "consultant_id": INT,
+            "consultant": _object({"id": INT, "first_name": STR, "last_name": STR}),
+            "office_id": INT,
+            "status": {"type": "string", "enum": APPLICATION_STATUSES},
+            "next_statuses": {"type": "array", "items": {"type": "string", "enum": APPLICATION_STATUSES}},
+            "status_history": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "id": INT,
+                        "from": STR,
+                        "to": {"type": "string", "enum": APPLICATION_STATUSES},
+                        "by_id": _null(INT),
+                        "by_name": _null(STR),
+                        "at": TIME,
+                        "note": STR,
+                        "checklist_override": {"type": "boolean"},
+                    }
+                ),
+            },
+            "offer": _object(
+                {"conditions": STR, "deposit_amount": _null(STR), "deposit_due": _null(STR), "document_id": _null(INT)}
+            ),
+            "confirmation": _object({"kind": STR, "number": STR, "document_id": _null(INT)}),
+            "visa": _object(
+                {"applied_on": _null(STR), "decided_on": _null(STR), "reference": STR, "document_id": _null(INT)}
+            ),
+            "created_at": TIME,
+            "updated_at": TIME,
+        },
+        description="As REST's application (GET /api/v1/applications/{id}); never any commission figure",
     ),
     "ReadState": _object({"conversation_id": INT, "user_id": INT, "seq": INT}),
     "ErrorData": _object({"code": STR, "message": STR, "details": {"type": "object"}}),
@@ -257,6 +328,10 @@ SERVER = {
     "conversation_cleared": (
         "You cleared your history of a conversation (on another device): drop its messages up to cleared_seq",
         _object({"conversation_id": INT, "cleared_seq": INT}),
+    ),
+    "application_updated": (
+        "An application was opened, moved or changed: to its student, its consultant and its office's managers",
+        _ref("Application"),
     ),
 }
 

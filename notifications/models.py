@@ -11,6 +11,7 @@ class NotificationKind(models.TextChoices):
     DOCUMENT_REVIEWED = "document_reviewed", "Document reviewed"
     CONVERSATION_ADDED = "conversation_added", "Added to a conversation"
     ANNOUNCEMENT = "announcement", "Announcement"
+    APPLICATION = "application", "Application"  # an application moved (applications.services)
 
 
 class Notification(models.Model):

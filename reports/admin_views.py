@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
 
+from applications.transitions import ApplicationStatus
 from appointments.models import AppointmentStatus
 from core.errors import ApplicationError, NotFound
 from leads.models import LeadSource, LeadStatus
@@ -15,6 +16,7 @@ from messaging import events, selectors, services
 from messaging.console_rows import conversation_rows
 from messaging.models import AuditAction
 from offices.selectors import office_list_for
+from reports.applications import application_report_scope_for, applications_report
 from reports.selectors import REPORTS, report_scope_for, utc_today
 
 # The console's default range: the last 30 days and the next 30, so booked appointments count.
@@ -33,6 +35,7 @@ def _labels() -> dict:
         "status": dict(LeadStatus.choices),
         "source": dict(LeadSource.choices),
         "appointment": dict(AppointmentStatus.choices),
+        "application": dict(ApplicationStatus.choices),
     }
 
 
@@ -53,6 +56,9 @@ def dashboard(request):
             raise PermissionDenied(exc.message) from exc
         raise Http404(exc.message) from exc
     figures = {name: build(scope) for name, build in REPORTS.items()}
+    figures["applications"] = applications_report(
+        application_report_scope_for(user, office_id=scope.office_id, date_from=date_from, date_to=date_to)
+    )
     return TemplateResponse(
         request,
         "admin/reports/dashboard.html",

@@ -15,10 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYERS = [
     {"core"},
     {"accounts", "offices"},  # a user belongs to an office; an office lists its people
+    {"study"},  # the words of studying abroad (levels, intakes, scores), shared by leads, profiles, the catalogue
     {"notifications", "devices"},  # push targets; notifications deliver to them
     {"messaging"},
     {"leads"},
+    {"students"},  # profiles: seen by whoever may see the student (leads.selectors.students_for)
+    {"catalogue"},  # courses matched to a profile
     {"appointments", "documents"},
+    {"applications"},  # a course, a student, their documents
     {"reports"},
     {"onboarding", "privacy", "console", "demo", "clients"},
 ]

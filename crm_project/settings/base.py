@@ -85,6 +85,11 @@ INSTALLED_APPS = [
     "notifications",
     "push_notifications",  # django-push-notifications: its FCM and APNs senders (devices.providers)
     "devices",
+    "study",
+    "students",
+    "catalogue",
+    "applications",
+    "django_countries",
     "reports",
     "onboarding",
     "privacy",
@@ -367,6 +372,10 @@ SPECTACULAR_SETTINGS = {
         "ReviewDecisionEnum": ["approved", "rejected"],
         "DocumentKindEnum": "documents.models.DocumentKind",
         "DeviceKindEnum": "devices.models.DeviceKind",
+        "ApplicationStatusEnum": "applications.transitions.ApplicationStatus",
+        "StudyLevelEnum": "study.vocabulary.StudyLevel",
+        "EducationLevelEnum": "study.vocabulary.EducationLevel",
+        "ChecklistItemStateEnum": ["missing", "pending", "approved", "rejected"],
     },
 }
 

@@ -5,9 +5,14 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
+from applications.checklists import checklists_for
+from applications.models import Application
+from applications.transitions import ApplicationStatus
+from catalogue.models import Course
 from leads.models import Lead
 from messaging.models import Message
 from offices.models import Office
+from students.models import StudentProfile
 
 pytestmark = pytest.mark.django_db
 
@@ -32,3 +37,15 @@ def test_the_medium_size_seeds_without_a_double_booking():
     of its own, or booking the second one would be refused."""
     call_command("seed", "--offices", "1", "--size", "medium")
     assert Lead.objects.count() == 36
+
+
+@pytest.mark.parametrize("size", ["small", "medium"])
+def test_every_size_gives_the_consultancys_work_something_to_show(size):
+    call_command("seed", "--offices", "1", "--size", size)
+    assert Course.objects.count() >= 300
+    applications = list(Application.objects.select_related("course"))
+    assert {a.status for a in applications} == set(ApplicationStatus.values)
+    assert len({a.intake for a in applications}) >= 3
+    states = {item.state for checklist in checklists_for(applications).values() for item in checklist.items}
+    assert states == {"missing", "pending", "approved", "rejected"}
+    assert StudentProfile.objects.exclude(test_scores=[]).exists()

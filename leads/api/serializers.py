@@ -1,12 +1,15 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from leads.models import Activity, Lead, LeadSource, LeadStatus
+from study.serializers import EMPTY_PREFERENCES, PreferencesSerializer
 
 
 class LeadSerializer(serializers.ModelSerializer):
     office_id = serializers.IntegerField(read_only=True, allow_null=True)
     assigned_to = serializers.IntegerField(source="assigned_to_id", read_only=True, allow_null=True)
     student_id = serializers.IntegerField(source="linked_student_id", read_only=True, allow_null=True)
+    preferences = serializers.SerializerMethodField()
 
     class Meta:
         model = Lead
@@ -22,11 +25,16 @@ class LeadSerializer(serializers.ModelSerializer):
             "office_id",
             "assigned_to",
             "student_id",
+            "preferences",
             "created_at",
             "updated_at",
             "converted_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(PreferencesSerializer)
+    def get_preferences(self, lead) -> dict:
+        return {**EMPTY_PREFERENCES, **(lead.preferences or {})}
 
 
 class LeadCreateSerializer(serializers.Serializer):
@@ -38,6 +46,7 @@ class LeadCreateSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=LeadSource.choices, required=False, default=LeadSource.WALK_IN)  # type: ignore[assignment]
     office_id = serializers.IntegerField(required=False, allow_null=True, default=None)
     confirm_duplicate = serializers.BooleanField(required=False, default=False)
+    preferences = PreferencesSerializer(required=False)
 
 
 class LeadUpdateSerializer(serializers.Serializer):
@@ -49,6 +58,7 @@ class LeadUpdateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=LeadStatus.choices, required=False)
     lost_reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     confirm_duplicate = serializers.BooleanField(required=False, default=False)
+    preferences = PreferencesSerializer(required=False)
 
 
 class LeadStatusSerializer(serializers.Serializer):

@@ -48,6 +48,7 @@ SERVER_EVENTS = (
     "notification_received",
     "file_upload_progress",
     "conversation_cleared",
+    "application_updated",  # (applications.services: to the student, the consultant, the office's managers)
 )
 _OWN_ECHO = ("user_typing_start", "user_typing_stop", "file_upload_progress")  # never sent back to their author
 

@@ -9,7 +9,9 @@ import jsonschema
 import pytest
 from channels.db import database_sync_to_async
 
-from accounts.tests.factories import ConsultantFactory, ManagerFactory
+from accounts.tests.factories import ConsultantFactory, ManagerFactory, StudentFactory
+from applications.services import application_open, application_transition
+from catalogue.tests.factories import CourseFactory
 from messaging import asyncapi, services
 from messaging.socket.incoming import CLIENT_EVENTS
 from messaging.socket.outgoing import SERVER_EVENTS
@@ -17,6 +19,7 @@ from messaging.tests.factories import make_conversation
 from messaging.tests.test_consumer import connect
 from notifications.services import announcement_create, notification_create
 from offices.tests.factories import OfficeFactory
+from study.vocabulary import parse_intake
 
 SPEC_FILE = Path(__file__).resolve().parents[2] / "clients" / "asyncapi" / "asyncapi-3.0.0.schema.json"
 SPEC = json.loads(SPEC_FILE.read_text())
@@ -148,6 +151,15 @@ async def test_real_frames_of_every_event_match_the_document():
         announcement_create(actor=manager, title="Office closed Friday", body="Plan ahead")
         services.message_send(sender=bob, conversation=chat, content="after")
         services.conversation_clear_history(user=alice, conversation=chat)
+        student = StudentFactory(office=office)
+        application = application_open(
+            actor=manager,
+            student=student,
+            course=CourseFactory(intakes=[9]),
+            intake=parse_intake("2099-09"),
+            consultant=alice,
+        )
+        application_transition(actor=manager, application=application, data={"to": "withdrawn", "note": "Moved"})
 
     await service_events()
     for name in (
@@ -158,6 +170,7 @@ async def test_real_frames_of_every_event_match_the_document():
         "notification_received",
         "system_announcement",
         "conversation_cleared",
+        "application_updated",
     ):
         await a.event(name)
     await a.drain()

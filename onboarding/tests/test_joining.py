@@ -3,12 +3,16 @@ receptionist joining an office gets a conversation with each of its managers (AU
 The first social sign-in's lead: accounts/tests/test_social_login.py."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from accounts.models import Role, User
 from accounts.signals import student_signed_up
-from accounts.tests.factories import ManagerFactory
+from accounts.tests.factories import ManagerFactory, StudentFactory
+from documents.models import Document
+from documents.services import document_upload
 from leads.models import Lead, LeadSource
+from leads.services import lead_convert
 from leads.tests.factories import LeadFactory
 from messaging.models import Conversation
 
@@ -127,3 +131,17 @@ def test_managers_and_students_joining_get_no_conversation(auto, client_for, sup
         )
         assert response.status_code == 201
     assert not Conversation.objects.exists()
+
+
+@pytest.mark.django_db
+def test_documents_uploaded_before_conversion_join_the_office(office, manager, consultant):
+    student = StudentFactory(office=None)
+    document_upload(
+        actor=student,
+        file=SimpleUploadedFile("p.pdf", b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n"),
+        kind="passport",
+        student=student,
+    )
+    lead = LeadFactory(office=office, student=student, assigned_to=consultant)
+    lead_convert(actor=manager, lead=lead)
+    assert Document.objects.get(student=student).office_id == office.pk

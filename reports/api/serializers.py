@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from applications.transitions import ApplicationStatus
 from appointments.models import AppointmentStatus
 from leads.models import LeadSource, LeadStatus
 from messaging.models import MessageType
@@ -104,3 +105,83 @@ REPORT_SERIALIZERS = {
     "messages": MessagesReportSerializer,
     "activity": ActivityReportSerializer,
 }
+
+
+# --- reports/applications (reports.applications) ----------------------------------------------------
+
+APPLICATION_STATUSES = [
+    "draft",
+    "submitted",
+    "conditional_offer",
+    "unconditional_offer",
+    "rejected",
+    "offer_accepted",
+    "deposit_paid",
+    "confirmation_issued",
+    "visa_applied",
+    "visa_granted",
+    "visa_refused",
+    "enrolled",
+    "withdrawn",
+]
+
+
+class ApplicationScopeSerializer(serializers.Serializer):
+    office_id = serializers.IntegerField(allow_null=True)
+    consultant_id = serializers.IntegerField(allow_null=True)
+    country = serializers.CharField(allow_null=True)
+    intake = serializers.CharField(allow_null=True)
+    date_from = serializers.DateField(allow_null=True)
+    date_to = serializers.DateField(allow_null=True)
+
+
+class FunnelStepSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ApplicationStatus.choices)
+    reached = serializers.IntegerField()
+
+
+class MedianDaysSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=ApplicationStatus.choices)
+    median_days = serializers.FloatField()
+    moves = serializers.IntegerField()
+
+    def get_fields(self):
+        return {"from": serializers.ChoiceField(choices=ApplicationStatus.choices), **super().get_fields()}
+
+
+def _breakdown_row(name: str, key_field: serializers.Field) -> type[serializers.Serializer]:
+    fields = {name: key_field, "label": serializers.CharField(allow_blank=True), "total": serializers.IntegerField()}
+    fields.update({status: serializers.IntegerField() for status in APPLICATION_STATUSES})
+    return type(f"Applications{name.title().replace('_', '')}Row", (serializers.Serializer,), fields)
+
+
+class ExpectedCommissionSerializer(serializers.Serializer):
+    intake = serializers.CharField()
+    currency = serializers.CharField()
+    applications = serializers.IntegerField()
+    expected = serializers.DecimalField(max_digits=16, decimal_places=2, help_text="Weighted by status")
+    enrolled = serializers.DecimalField(max_digits=16, decimal_places=2, help_text="Of applications enrolled")
+
+
+class ApplicationsReportSerializer(serializers.Serializer):
+    scope = ApplicationScopeSerializer()
+    total = serializers.IntegerField()
+    by_status = _counts("ApplicationsByStatus", APPLICATION_STATUSES)()
+    funnel = FunnelStepSerializer(many=True)
+    offer_rate = serializers.FloatField()
+    visa_success_rate = serializers.FloatField()
+    median_days = MedianDaysSerializer(many=True)
+    by_office = _breakdown_row("office_id", serializers.IntegerField())(many=True)
+    by_consultant = _breakdown_row("consultant_id", serializers.IntegerField())(many=True)
+    by_country = _breakdown_row("country", serializers.CharField())(many=True)
+    by_intake = _breakdown_row("intake", serializers.CharField())(many=True)
+    expected_commission = ExpectedCommissionSerializer(many=True)
+    weights = type(
+        "EnrolmentWeights",
+        (serializers.Serializer,),
+        {
+            s: serializers.FloatField()
+            for s in APPLICATION_STATUSES
+            if s not in ("rejected", "visa_refused", "withdrawn")
+        },
+    )()

@@ -276,7 +276,7 @@ def test_manager_day(browser, server):
     shot(browser, "manager-review-done")
 
     browser.get(f"{server.base}/admin/reports/")
-    wait(browser).until(lambda d: d.find_element(*by("body")).get_attribute("data-charts-rendered") == "6")
+    wait(browser).until(lambda d: d.find_element(*by("body")).get_attribute("data-charts-rendered") == "7")
     assert browser.find_element(*by("#summary-appointments")).text == "1"  # today's counts in the default range
     shot(browser, "manager-reports")
 

@@ -14,6 +14,7 @@ from tqdm import tqdm
 from accounts.models import Role, User
 from accounts.services import user_create
 from appointments.services import appointment_book
+from demo.applications import seed_applications, seed_catalogue
 from documents.models import DocumentKind
 from documents.services import document_upload
 from leads.models import LeadSource, LeadStatus
@@ -56,8 +57,9 @@ def transcript_pdf(name: str) -> bytes:
 
 class Command(BaseCommand):
     help = (
-        "Create demo offices, staff of every role, students, leads across the pipeline, appointments, documents "
-        "and conversations with messages. Idempotent: an office that exists is left alone. Every account's "
+        "Create demo offices, staff of every role, students, leads across the pipeline, appointments, documents, "
+        "conversations with messages, the sample university catalogue, student profiles and applications in "
+        "every status. Idempotent: an office that exists is left alone. Every account's "
         f"password is {PASSWORD}."
     )
 
@@ -72,6 +74,8 @@ class Command(BaseCommand):
             return
         scale = SIZES[size]
         self.random = random.Random(42)
+        importer = User.objects.filter(role=Role.SUPER_ADMIN, is_active=True).order_by("id").first()
+        self._importer = importer
         chosen = OFFICES[: max(1, min(offices, len(OFFICES)))]
         for name, tz, address in self._progress(chosen, desc="offices", unit="office"):
             if Office.objects.filter(name=name).exists():
@@ -151,9 +155,10 @@ class Command(BaseCommand):
                     ("Your transcript and a passport copy. Upload them in the app.", consultant),
                 ):
                     message_send(sender=sender, conversation=conversation, content=text)
-                # One slot per lead (its day and hour from n): at --size medium and up, consultants
-                # come round again and two of a consultant's students would meet in one slot.
-                start = (now + timedelta(days=1 + n // 6)).replace(hour=10 + n % 6, minute=0, second=0, microsecond=0)
+                # A day of its own per converted lead (they come every sixth lead, all to the same consultant at
+                # sizes where the consultants divide six: shared days double-booked them at --size medium).
+                day, hour = 1 + (n // 6) % 28, 9 + (n // 6) % 8
+                start = (now + timedelta(days=day)).replace(hour=hour, minute=0, second=0, microsecond=0)
                 appointment_book(
                     actor=receptionist,
                     consultant=consultant,
@@ -166,3 +171,7 @@ class Command(BaseCommand):
                 document_upload(actor=student, file=transcript, kind=DocumentKind.TRANSCRIPT, student=student)
         team = conversation_ensure_direct(user_a=manager, user_b=receptionist, office=office)
         message_send(sender=manager, conversation=team, content=f"Welcome to the {office.name} office!")
+        seed_catalogue(self._importer or manager)  # the sample catalogue, once (a manager may import it)
+        seed_applications(
+            office=office, manager=manager, consultants=consultants, pdf=transcript_pdf("Document"), scale=scale
+        )
