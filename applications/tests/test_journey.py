@@ -60,7 +60,8 @@ class Socket:
         try:
             return json.loads(self.ws.recv(timeout=timeout))
         except ConnectionClosed as closed:
-            assert closed.rcvd is not None and closed.rcvd.code == 4409, closed
+            if closed.rcvd is None or closed.rcvd.code != 4409:
+                raise
             self.ws, self.reconnects = ws_connect(self.url), self.reconnects + 1
             return {"event": "reconnected"}
 
