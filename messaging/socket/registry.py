@@ -28,12 +28,15 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Protocol, cast
 
-import redis
 import redis.asyncio as aioredis
 from django.conf import settings
+from django.core.cache import cache
 from redis.asyncio.client import Pipeline
 
+from core import redis_pools
+from core.cache import RedisCache
 from core.loops import PerLoop
+from core.outages import REDIS_ERRORS, redis_outage
 
 logger = logging.getLogger("crm.socket")
 
@@ -95,14 +98,22 @@ class AsyncRedis(Protocol):
 
 
 def _new_client() -> AsyncRedis:
-    return cast(AsyncRedis, aioredis.Redis.from_url(settings.REDIS_URL, decode_responses=True))
+    pool = redis_pools.async_pool(
+        "registry",
+        settings.REDIS_URL,
+        decode_responses=True,
+        socket_connect_timeout=settings.REDIS_TIMEOUT,
+        socket_timeout=settings.REDIS_TIMEOUT,
+    )
+    return cast(AsyncRedis, aioredis.Redis(connection_pool=pool))
 
 
 _client = PerLoop(_new_client).get
 
 
 def redis_client() -> AsyncRedis:
-    """One client per event loop (daphne has one; tests make one per test)."""
+    """One client per event loop (daphne has one; tests make one per test), on the loop's `registry`
+    pool: at most its share of REDIS_MAX_CONNECTIONS; a burst waits for a free connection."""
     return _client()
 
 
@@ -137,10 +148,8 @@ def _mark_nodes_dead() -> None:
     clears its sockets, and its users' reconnections are not counted against them meanwhile."""
     if not _nodes:
         return
-    try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
-        client.zadd(_key("processes"), dict.fromkeys(_nodes, 0))
-        client.close()
+    try:  # on the process's cache pool (idle by now): no connection of its own
+        cast(RedisCache, cache).redis(write=True).zadd(_key("processes"), dict.fromkeys(_nodes, 0))
     except Exception:  # Redis gone too: the process simply expires
         pass
 
@@ -175,19 +184,81 @@ async def connection_open(user_id: int, channel: str) -> int | None:
     return int(count)
 
 
+RENEW_BATCH_SECONDS = 0.2  # renewals asked for within this long reach Redis in one pipeline
+
+
+class _Renewals:
+    """This event loop's socket renewals on their way to Redis (`connection_renew`)."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, int] = {}  # channel → user id, for the next write
+        self.writing: dict[str, int] = {}  # the write in flight
+        self.written: asyncio.Future[None] | None = None  # done when that write is
+        self.task: asyncio.Task[None] | None = None
+        self.writes = 0  # pipelines sent (tests count round trips)
+
+
+_renewals = PerLoop(_Renewals).get
+
+
 async def connection_renew(user_id: int, channel: str) -> None:
+    """Push this socket's expiry forward (a ping, the socket's heartbeat), without waiting: the
+    renewals of every socket of the process asked for within RENEW_BATCH_SECONDS are written
+    together, one pipeline on one connection, so a thousand sockets pinging at the same moment (as
+    they do after a reconnect storm) cost one round trip, not a connection and a transaction each.
+    A renewal that fails (Redis away) is written with the next batch; an entry outlives a few."""
+    renewals = _renewals()
+    renewals.pending[channel] = user_id
+    if renewals.task is None:
+        renewals.task = asyncio.get_running_loop().create_task(_write_renewals(renewals))
+
+
+async def _write_renewals(renewals: _Renewals) -> None:
+    await asyncio.sleep(RENEW_BATCH_SECONDS)
+    if not renewals.pending:  # every socket of the batch closed meanwhile
+        renewals.task = None
+        return
     node, expiry = _node(), _now_ms() + _ttl_ms()
-    pipe = redis_client().pipeline()
-    pipe.zadd(_key("sockets", user_id), {_member(node, channel): expiry})
-    pipe.pexpire(_key("sockets", user_id), _ttl_ms() * 2)
-    pipe.zadd(_key("stats", "sockets"), {f"{user_id}|{channel}": expiry})
-    await pipe.execute()
+    batch, renewals.pending = renewals.pending, {}
+    renewals.writing, renewals.written = batch, asyncio.get_running_loop().create_future()
+    written = False
+    try:
+        members: dict[int, dict[str, int]] = {}  # user → {their sockets here: expiry}
+        for channel, user_id in batch.items():
+            members.setdefault(user_id, {})[_member(node, channel)] = expiry
+        pipe = redis_client().pipeline(transaction=False)
+        for user_id, sockets in members.items():
+            pipe.zadd(_key("sockets", user_id), sockets)
+            pipe.pexpire(_key("sockets", user_id), _ttl_ms() * 2)
+        pipe.zadd(_key("stats", "sockets"), {f"{user_id}|{channel}": expiry for channel, user_id in batch.items()})
+        renewals.writes += 1
+        await pipe.execute()
+        written = True
+    except Exception as exc:
+        for channel, user_id in batch.items():  # the sockets still open: with the next batch
+            if channel in node.sockets:
+                renewals.pending.setdefault(channel, user_id)
+        if isinstance(exc, REDIS_ERRORS):
+            redis_outage.failed("socket renewals wait for the next batch", exc)
+        else:
+            logger.exception("socket renewals failed")
+    finally:
+        renewals.writing = {}
+        renewals.written.set_result(None)
+        renewals.task = None
+        # Renewals asked for during the write go in the next batch; after a failure, the next ask starts it.
+        if written and renewals.pending:
+            renewals.task = asyncio.get_running_loop().create_task(_write_renewals(renewals))
 
 
 async def connection_close(user_id: int, channel: str) -> int:
     """Forget a socket; returns how many live sockets the user still has."""
     node = _node()
     node.sockets.pop(channel, None)
+    renewals = _renewals()
+    renewals.pending.pop(channel, None)
+    if channel in renewals.writing and renewals.written is not None:
+        await asyncio.shield(renewals.written)  # its removal must reach Redis after its renewal
     pipe = redis_client().pipeline()
     pipe.zrem(_key("sockets", user_id), _member(node, channel))
     pipe.zrem(_key("stats", "sockets"), f"{user_id}|{channel}")
