@@ -106,21 +106,48 @@ class SyncPool(redis.BlockingConnectionPool):
         return sum(1 for connection in list(self._connections) if connection._sock is not None)
 
 
-class AsyncPool(aioredis.BlockingConnectionPool):
-    """A pool for one event loop's tasks (redis-py's asyncio blocking pool, named and counted)."""
+class AsyncPool(aioredis.ConnectionPool):
+    """A pool for one event loop's tasks, named and counted, whose callers wait their turn.
 
-    def __init__(self, *, pool_name: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    Not redis-py's asyncio BlockingConnectionPool: a task woken there for a returned connection must
+    take the pool's lock again, and a task arriving meanwhile takes the connection first; the woken
+    one goes back to the end of the queue. Under a connect storm (a thousand registrations on five
+    connections) a socket's renewal waited out its whole timeout that way. Here turns are an asyncio
+    Semaphore, first come first served (no newcomer passes a waiter, Python >= 3.11.1)."""
+
+    def __init__(self, *, pool_name: str, timeout: float, max_connections: int, **kwargs: Any) -> None:
+        super().__init__(max_connections=max_connections, **kwargs)
         self.pool_name = pool_name
+        self.timeout = timeout
         self.timeouts = 0
+        self._turns = asyncio.Semaphore(max_connections)
 
     async def get_connection(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            return await super().get_connection(*args, **kwargs)  # type: ignore[no-untyped-call]
-        except redis.exceptions.ConnectionError as exc:
-            if isinstance(exc.__cause__, asyncio.TimeoutError):  # redis-py's "No connection available."
-                raise _exhausted(self.pool_name, self) from None
+            async with asyncio.timeout(self.timeout):
+                await self._turns.acquire()
+        except TimeoutError:
+            raise _exhausted(self.pool_name, self) from None
+        try:
+            async with self._lock:
+                connection = self.get_available_connection()  # type: ignore[no-untyped-call]
+        except BaseException:
+            self._turns.release()
             raise
+        try:
+            await self.ensure_connection(connection)
+        except BaseException:
+            await self.release(connection)
+            raise
+        return connection
+
+    async def release(self, connection: Any) -> None:
+        taken = connection in self._in_use_connections
+        try:
+            await super().release(connection)
+        finally:
+            if taken:
+                self._turns.release()
 
     def in_use(self) -> int:
         return len(self._in_use_connections)
