@@ -27,6 +27,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -115,7 +116,8 @@ class Server:
 
     def redis_ports(self, redis_port: int) -> set[int]:
         """The worker's own ends of its TCP connections to Redis."""
-        return {c.laddr.port for c in self.worker.net_connections(kind="tcp") if c.raddr and c.raddr.port == redis_port}
+        connections = self.worker.net_connections(kind="tcp")
+        return {c.laddr.port for c in connections if getattr(c.raddr, "port", None) == redis_port}
 
     def cpu(self) -> float:
         return sum(self.worker.cpu_times()[:2])
@@ -126,9 +128,10 @@ class Server:
         self.log.close()
 
 
-def worker_connections(server: Server, private: PrivateRedis) -> list[dict]:
+def worker_connections(server: Server, private: PrivateRedis) -> list[dict[str, str]]:
     ports = server.redis_ports(private.port)
-    return [c for c in private.client.client_list() if int(c["addr"].rsplit(":", 1)[1]) in ports]
+    clients = cast(list[dict[str, str]], private.client.client_list())
+    return [c for c in clients if int(c["addr"].rsplit(":", 1)[1]) in ports]
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -161,7 +164,7 @@ async def run(args: argparse.Namespace, server: Server, private: PrivateRedis) -
 
     acks: list[float] = []
     round_started = {0: 0.0}
-    sends_acked = collections.Counter()
+    sends_acked: collections.Counter[str] = collections.Counter()
 
     async def read(ws) -> None:
         async for raw in ws:

@@ -44,7 +44,7 @@ def namespace():
         yield name
 
 
-def named(pool: str) -> int:
+def named(pool):
     """Connections open on the Redis server under this process's name for `pool`."""
     admin = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
     try:
@@ -159,7 +159,7 @@ async def test_tasks_get_the_connection_in_the_order_they_asked_for_it(namespace
     held = await pool.get_connection()
     order = []
 
-    async def take(name: str) -> None:
+    async def take(name):
         connection = await pool.get_connection()
         order.append(name)
         await pool.release(connection)

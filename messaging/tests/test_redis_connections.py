@@ -32,7 +32,7 @@ MAX_CONNECTIONS = 10  # below the default (16), so the cap, not the load, is wha
 METRICS_TOKEN = "redis-connections-metrics"
 
 
-def thousand_people() -> list[tuple[int, str]]:
+def thousand_people():
     """(user id, access token) of SOCKETS consultants in conversations of GROUP, made in bulk."""
     office = Office.objects.create(name="Thousand")
     users = User.objects.bulk_create(
@@ -53,7 +53,7 @@ def thousand_people() -> list[tuple[int, str]]:
     return [(user.pk, str(AccessToken.for_user(user))) for user in users]
 
 
-def socket_expiries(user_ids: list[int]) -> list[float]:
+def socket_expiries(user_ids):
     """When each user's sockets expire unless renewed, as the registry holds it in Redis."""
     client = redis.Redis.from_url(settings.REDIS_URL)
     pipe = client.pipeline(transaction=False)
@@ -64,7 +64,7 @@ def socket_expiries(user_ids: list[int]) -> list[float]:
     return expiries
 
 
-def worker_pid(port: int) -> int:
+def worker_pid(port):
     for connection in psutil.net_connections(kind="tcp"):
         if connection.status == psutil.CONN_LISTEN and connection.laddr.port == port and connection.pid:
             return connection.pid
@@ -74,17 +74,17 @@ def worker_pid(port: int) -> int:
 class RedisCount:
     """The worker's connections as Redis lists them: by the name each carries (`core.redis_pools`)."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid):
         self.pid = pid
         self.prefix = f"{settings.REDIS_NAMESPACE}:{socket.gethostname()}:{pid}:"
         self.admin = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
         self.most = 0
         self.stop = threading.Event()
 
-    def named(self) -> list[dict]:
+    def named(self):
         return [c for c in self.admin.client_list() if c.get("name", "").startswith(self.prefix)]
 
-    def unnamed(self) -> list[dict]:
+    def unnamed(self):
         """The worker's connections (by its own sockets' ports) that carry no name of its own."""
         port = self.admin.connection_pool.connection_kwargs["port"]
         ours = {
@@ -96,7 +96,7 @@ class RedisCount:
             if int(c["addr"].rsplit(":", 1)[1]) in ours and not c.get("name", "").startswith(self.prefix)
         ]
 
-    def sample(self) -> None:
+    def sample(self):
         while not self.stop.is_set():
             self.most = max(self.most, len(self.named()))
             time.sleep(0.05)
@@ -113,7 +113,7 @@ def test_a_thousand_sockets_pinging_at_once_stay_within_the_connection_cap(tmp_p
 
         renewed_from = 0
 
-        async def scenario() -> tuple[list[int], list[float]]:
+        async def scenario():
             url = f"ws://127.0.0.1:{port}/ws/?token={{}}"
             sockets = []
             for start in range(0, SOCKETS, 50):  # a reconnect storm, fifty at a time

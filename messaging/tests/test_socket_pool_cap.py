@@ -39,7 +39,7 @@ def one_registry_connection():
         yield
 
 
-def people(count: int) -> dict[int, str]:
+def people(count):
     """{user id: token} of `count` consultants, in pairs sharing a conversation."""
     office = OfficeFactory(name="Cap")
     users = [ConsultantFactory(office=office) for _ in range(count)]
@@ -48,14 +48,14 @@ def people(count: int) -> dict[int, str]:
     return {user.pk: access_token_for(user) for user in users}
 
 
-async def open_socket(token: str) -> WebsocketCommunicator:
+async def open_socket(token):
     communicator = WebsocketCommunicator(application, f"/ws/?token={token}")
     connected, _ = await communicator.connect(timeout=10)
     assert connected
     return communicator
 
 
-async def answer(communicator: WebsocketCommunicator, event: str, data: dict, request_id: str) -> dict:
+async def answer(communicator, event, data, request_id):
     """The frame's answer; a socket closed meanwhile (4503) fails here, and so does any error pushed first."""
     await communicator.send_json_to({"event": event, "data": data, "id": request_id})
     while True:
@@ -65,7 +65,7 @@ async def answer(communicator: WebsocketCommunicator, event: str, data: dict, re
         assert frame["event"] != "error", frame
 
 
-def registry_connections() -> int:
+def registry_connections():
     admin = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
     try:
         return sum(1 for c in admin.client_list() if c.get("name") == redis_pools.client_name("registry"))
@@ -89,13 +89,13 @@ async def test_a_burst_of_sockets_waits_for_the_one_registry_connection_and_nobo
     tokens = sixteen
     sockets = await asyncio.gather(*(open_socket(token) for token in tokens.values()))  # 16 registrations at once
 
-    async def presence_then_ping(communicator: WebsocketCommunicator, n: int) -> list[str]:
+    async def presence_then_ping(communicator, n):
         await communicator.send_json_to({"event": "update_presence", "data": {"presence": "away"}, "id": f"a{n}"})
         return [(await answer(communicator, "ping", {}, f"p{n}"))["event"]]  # the answers come in order
 
     answers = await asyncio.gather(*(presence_then_ping(ws, n) for n, ws in enumerate(sockets)))
     assert answers == [["ack"]] * 16
-    assert registry.redis_client().connection_pool.open() == 1  # type: ignore[attr-defined]
+    assert registry.redis_client().connection_pool.open() == 1
     assert await asyncio.to_thread(registry_connections) == 1  # as Redis counts them
     assert await registry.presence_of(list(tokens)) == dict.fromkeys(tokens, "away")  # every change made
     for communicator in sockets:
@@ -107,7 +107,7 @@ async def test_when_no_registry_connection_comes_free_in_time_the_client_is_told
 ):
     first, second = two.values()
     open_one = await open_socket(first)
-    pool = registry.redis_client().connection_pool  # type: ignore[attr-defined]
+    pool = registry.redis_client().connection_pool
     held = await pool.get_connection()  # somebody holds the only connection longer than REDIS_POOL_TIMEOUT
 
     refused = await answer(open_one, "update_presence", {"presence": "busy"}, "1")

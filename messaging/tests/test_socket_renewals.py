@@ -24,21 +24,21 @@ def _redis_outage_forgotten():
     redis_outage.since, redis_outage.last_failure = None, float("-inf")
 
 
-def socket_of(n: int) -> tuple[int, str]:
+def socket_of(n):
     return USER + n, f"specific.renewal!{n}"
 
 
-async def expiries(user_id: int) -> dict[str, float]:
+async def expiries(user_id):
     """{member: expiry} of the user's sockets, and of their entries in the stats set."""
     client = registry.redis_client()
-    sockets = await client.zrange(registry._key("sockets", user_id), 0, -1, withscores=True)  # type: ignore[call-arg]
-    stats = await client.zrange(registry._key("stats", "sockets"), 0, -1, withscores=True)  # type: ignore[call-arg]
+    sockets = await client.zrange(registry._key("sockets", user_id), 0, -1, withscores=True)
+    stats = await client.zrange(registry._key("stats", "sockets"), 0, -1, withscores=True)
     found = {f"sockets {member.split(' ', 1)[1]}": score for member, score in sockets}
     found |= {f"stats {member}": score for member, score in stats if member.startswith(f"{user_id}|")}
     return found
 
 
-async def batch_written() -> None:
+async def batch_written():
     renewals = registry._renewals()
     while renewals.task is not None:
         await renewals.task
@@ -63,7 +63,7 @@ async def test_a_thousand_renewals_at_once_reach_redis_in_one_pipeline():
     ttl = settings.SOCKET_PING_TIMEOUT * 2
     assert all(score >= asked_at + ttl for found in renewed for score in found.values())
     client = registry.redis_client()
-    assert await client.pttl(registry._key("sockets", sockets[0][0])) > ttl  # type: ignore[attr-defined]
+    assert await client.pttl(registry._key("sockets", sockets[0][0])) > ttl
 
 
 async def test_a_socket_closed_before_its_renewal_is_written_stays_closed():
@@ -103,7 +103,7 @@ async def test_a_renewal_that_could_not_be_written_goes_with_the_next_batch():
     await registry.connection_open(first, first_channel)
     await registry.connection_open(second, second_channel)
     opened = await expiries(first)
-    pool = registry.redis_client().connection_pool  # type: ignore[attr-defined]
+    pool = registry.redis_client().connection_pool
     held = await pool.get_connection()
     await registry.connection_renew(first, first_channel)
     await batch_written()  # waited 0.2 s for a connection, then gave up
