@@ -25,7 +25,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, cast
 
 import redis.asyncio as aioredis
@@ -158,13 +158,65 @@ def _member(node: _Node, channel: str) -> str:
     return f"{node.id} {channel}"
 
 
+class _Calls:
+    """This event loop's registry calls of one kind (sockets opening, sockets closing), sent to Redis
+    together: the calls made while a write is on its way go in the next one, one pipeline on one
+    connection. A thousand sockets opening at once cost a few round trips, not a connection each:
+    on a capped pool (`core.redis_pools`) with a busy event loop, a connection held per call served
+    a call or two per loop turn, and a reconnect storm's last sockets waited out the pool's timeout."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Callable[[Pipeline], object], int, asyncio.Future[list[Any]]]] = []
+        self.task: asyncio.Task[None] | None = None
+        self.writes = 0  # pipelines sent (tests count round trips)
+
+    async def call(self, queue: Callable[[Pipeline], object], commands: int) -> list[Any]:
+        """Queue `commands` pipeline commands (`queue(pipe)`); their answers, once written."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[list[Any]] = loop.create_future()
+        self.pending.append((queue, commands, answer))
+        if self.task is None:
+            self.task = loop.create_task(self._write())
+        return await answer
+
+    async def _write(self) -> None:
+        try:
+            while self.pending:
+                batch, self.pending = self.pending, []
+                pipe = redis_client().pipeline(transaction=False)
+                for queue, _, _ in batch:
+                    queue(pipe)
+                self.writes += 1
+                try:
+                    results = await pipe.execute(raise_on_error=False)
+                except Exception as exc:  # Redis unreachable, no connection came free: every caller's
+                    for _, _, answer in batch:
+                        if not answer.done():
+                            answer.set_exception(exc)
+                    continue
+                start = 0
+                for _, commands, answer in batch:
+                    mine, start = results[start : start + commands], start + commands
+                    error = next((result for result in mine if isinstance(result, Exception)), None)
+                    if answer.done():  # the caller went away (a socket's handshake cancelled)
+                        continue
+                    if error is not None:
+                        answer.set_exception(error)
+                    else:
+                        answer.set_result(mine)
+        finally:
+            self.task = None
+
+
+_opens = PerLoop(_Calls).get
+_closes = PerLoop(_Calls).get
+
+
 async def connection_open(user_id: int, channel: str) -> int | None:
     """Register a socket; None when the user already has the most sockets allowed. Otherwise the
     user's live sockets, this one included."""
     node, now = _node(), _now_ms()
-    count = await redis_client().eval(
-        _CONNECT,
-        4,
+    keys_and_args = [
         _key("sockets", user_id),
         _key("stats", "sockets"),
         _key("processes"),
@@ -177,7 +229,8 @@ async def connection_open(user_id: int, channel: str) -> int | None:
         f"{user_id}|{channel}",
         node.id,
         now + NODE_TTL_MS,
-    )
+    ]
+    (count,) = await _opens().call(lambda pipe: pipe.eval(_CONNECT, 4, *map(str, keys_and_args)), 1)
     if count == -1:
         return None
     node.sockets[channel] = user_id
@@ -259,12 +312,14 @@ async def connection_close(user_id: int, channel: str) -> int:
     renewals.pending.pop(channel, None)
     if channel in renewals.writing and renewals.written is not None:
         await asyncio.shield(renewals.written)  # its removal must reach Redis after its renewal
-    pipe = redis_client().pipeline()
-    pipe.zrem(_key("sockets", user_id), _member(node, channel))
-    pipe.zrem(_key("stats", "sockets"), f"{user_id}|{channel}")
-    pipe.srem(_key("process", node.id), f"{user_id}|{channel}")
-    pipe.zcount(_key("sockets", user_id), _now_ms(), "+inf")
-    return int((await pipe.execute())[3])
+
+    def queue(pipe: Pipeline) -> None:
+        pipe.zrem(_key("sockets", user_id), _member(node, channel))
+        pipe.zrem(_key("stats", "sockets"), f"{user_id}|{channel}")
+        pipe.srem(_key("process", node.id), f"{user_id}|{channel}")
+        pipe.zcount(_key("sockets", user_id), _now_ms(), "+inf")
+
+    return int((await _closes().call(queue, 4))[3])
 
 
 async def node_beat() -> list[int]:

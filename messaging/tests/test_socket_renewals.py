@@ -1,6 +1,7 @@
-"""Socket renewals (a `ping`, the socket's heartbeat) are written for the whole process in batches:
-the renewals asked for within RENEW_BATCH_SECONDS go to Redis in one pipeline, on one connection.
-Against the real Redis; what is checked is what the registry holds there."""
+"""The registry's calls of a thousand sockets at once go to Redis in batches, one pipeline on one
+connection: renewals (a `ping`, the socket's heartbeat) asked for within RENEW_BATCH_SECONDS, and the
+sockets opening or closing while the previous write is on its way. Against the real Redis; what is
+checked is what the registry holds there."""
 
 import asyncio
 import time
@@ -116,3 +117,27 @@ async def test_a_renewal_that_could_not_be_written_goes_with_the_next_batch():
     await batch_written()
     assert all(score > opened[member] for member, score in (await expiries(first)).items())
     assert registry._renewals().pending == {}
+
+
+@override_settings(REDIS_MAX_CONNECTIONS=6)  # the registry pool: one connection
+async def test_a_thousand_sockets_opening_and_closing_at_once_take_a_few_round_trips_on_one_connection():
+    sockets = [socket_of(n) for n in range(1000)]
+    opens, closes = registry._opens(), registry._closes()
+    counts = await asyncio.gather(*(registry.connection_open(u, c) for u, c in sockets))
+    assert counts == [1] * 1000  # each user's one socket, registered
+    assert opens.writes <= 3
+    assert await registry.live_socket_count(sockets[-1][0]) == 1
+    assert await registry.stats() == {"connected_users": 1000, "sockets": 1000, "active_conversations": 0}
+
+    left = await asyncio.gather(*(registry.connection_close(u, c) for u, c in sockets))
+    assert left == [0] * 1000
+    assert closes.writes <= 3
+    assert (await registry.stats())["sockets"] == 0
+    assert registry.redis_client().connection_pool.open() == 1
+
+
+async def test_in_one_batch_the_registration_past_the_per_user_cap_is_refused_and_the_others_counted():
+    user_id = USER + 7
+    channels = [f"specific.cap!{n}" for n in range(settings.SOCKET_MAX_CONNECTIONS_PER_USER + 1)]
+    counts = await asyncio.gather(*(registry.connection_open(user_id, channel) for channel in channels))
+    assert sorted(counts, key=lambda c: c or 0) == [None, *range(1, settings.SOCKET_MAX_CONNECTIONS_PER_USER + 1)]
