@@ -341,8 +341,11 @@ async def node_beat() -> list[int]:
     touched = sorted({int(user) for user in await client.eval(_REAP, 1, _key("processes"), now, _key(""))})
     if not touched:
         return []
-    counts = await asyncio.gather(*[live_socket_count(user_id) for user_id in touched])
-    return [user_id for user_id, count in zip(touched, counts, strict=True) if count == 0]
+    pipe = client.pipeline(transaction=False)  # one round trip, however many users the dead process had
+    for user_id in touched:
+        pipe.zcount(_key("sockets", user_id), now, "+inf")
+    counts = await pipe.execute()
+    return [user_id for user_id, count in zip(touched, counts, strict=True) if int(count) == 0]
 
 
 async def live_socket_count(user_id: int) -> int:
