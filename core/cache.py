@@ -4,7 +4,8 @@ Django keeps one cache object per thread / async context, and the Redis backend 
 connection pool per cache object. Under ASGI every request runs in a new context, so
 every request built a new pool and opened a new TCP connection to Redis for its throttle
 check (and left the old one for the garbage collector). Here all cache objects of a
-process share one pool (and one thread-safe client) per server.
+process share one pool (and one thread-safe client) per server: `core.redis_pools`' `cache` pool,
+with its maximum and its wait for a free connection (Django's `pool_class` option is not used).
 """
 
 import threading
@@ -14,14 +15,15 @@ import redis
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
 
-_clients: dict[tuple[str, type[redis.ConnectionPool], str], redis.Redis] = {}
+from core import redis_pools
+
+_clients: dict[tuple[str, str], redis.Redis] = {}
 _lock = threading.Lock()
 
 
 class RedisCacheClient(DjangoRedisCacheClient):
     # Django's own attributes that this reads (django-stubs leaves the private ones out)
     _servers: list[str]
-    _pool_class: type[redis.ConnectionPool]
     _pool_options: dict[str, Any]
     _client: type[redis.Redis]
     if TYPE_CHECKING:
@@ -30,13 +32,13 @@ class RedisCacheClient(DjangoRedisCacheClient):
 
     def get_client(self, key: Any = None, *, write: bool = False) -> redis.Redis:
         index = self._get_connection_pool_index(write)
-        shared = (self._servers[index], self._pool_class, repr(sorted(self._pool_options.items(), key=str)))
+        shared = (self._servers[index], repr(sorted(self._pool_options.items(), key=str)))
         client = _clients.get(shared)
         if client is None:
             with _lock:
                 client = _clients.get(shared)
                 if client is None:
-                    pool = self._pool_class.from_url(self._servers[index], **self._pool_options)
+                    pool = redis_pools.sync_pool("cache", self._servers[index], **self._pool_options)
                     client = _clients[shared] = self._client(connection_pool=pool)
         return client
 

@@ -1,5 +1,5 @@
-"""Request figures for Prometheus, counted per process on every request; `/metrics` serves them with the
-socket figures (`reports.metrics`)."""
+"""Request figures for Prometheus, counted per process on every request, and the process's Redis
+connections per pool (`core.redis_pools`); `/metrics` serves them with the socket figures (`reports.metrics`)."""
 
 import time
 from collections.abc import Callable
@@ -7,7 +7,10 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponseBase
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from core.redis_pools import PoolCollector
+
 REGISTRY = CollectorRegistry()
+REGISTRY.register(PoolCollector())  # this process's Redis connections, per pool
 REQUESTS = Counter("crm_http_requests_total", "HTTP requests answered", ["method", "status"], registry=REGISTRY)
 LATENCY = Histogram(
     "crm_http_request_seconds",

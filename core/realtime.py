@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeGuard
@@ -35,6 +36,7 @@ from django.db import transaction
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from core import redis_pools
 from core.loops import PerLoop
 from core.outages import REDIS_ERRORS, redis_outage
 
@@ -87,19 +89,26 @@ def conversation_message(
 
 
 _redis_client: redis.Redis | None = None
+_redis_client_lock = threading.Lock()
 
 
 def _pubsub_redis() -> redis.Redis:
-    """One thread-safe client per process for publishing from sync code."""
+    """One thread-safe client per process for publishing from sync code (the `publish` pool)."""
     global _redis_client
-    if _redis_client is None:
+    if _redis_client is not None:
+        return _redis_client
+    with _redis_client_lock:  # one pool, however many threads publish first at once
+        if _redis_client is not None:
+            return _redis_client
         # No retries: redis-py's default (3, with back-off of seconds) would hold the committed request.
-        _redis_client = redis.Redis.from_url(
+        pool = redis_pools.sync_pool(
+            "publish",
             settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0],
             retry=Retry(NoBackoff(), 0),
             socket_connect_timeout=settings.REDIS_TIMEOUT,
             socket_timeout=settings.REDIS_TIMEOUT,
         )
+        _redis_client = redis.Redis(connection_pool=pool)
     return _redis_client
 
 
@@ -236,12 +245,15 @@ class _LoopPublisher:
 
     def __init__(self) -> None:
         # No retries, as for `_pubsub_redis`: an outage drops events (clients catch up), never holds them.
-        self.client = aioredis.Redis.from_url(
+        # One batch at a time: its pool has one connection (`core.redis_pools`).
+        pool = redis_pools.async_pool(
+            "loop_publish",
             settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0],
             retry=Retry(NoBackoff(), 0),
             socket_connect_timeout=settings.REDIS_TIMEOUT,
             socket_timeout=settings.REDIS_TIMEOUT,
         )
+        self.client = aioredis.Redis(connection_pool=pool)
         self.pending: list[tuple[str, bytes]] = []
         self.task: asyncio.Task[None] | None = None
 

@@ -172,8 +172,16 @@ WEB_CONCURRENCY = env_int(
 WEB_THREADS = env_int("WEB_THREADS", 4)
 
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
-# Seconds to connect to Redis or wait for its answer (cache, throttles, event publishes).
+# Seconds to connect to Redis or wait for its answer (cache, throttles, event publishes, socket registry).
 REDIS_TIMEOUT = float(env("REDIS_TIMEOUT", "2"))
+# Most Redis connections one server process holds, split between its pools (core/redis_pools.py;
+# docs/operations.md sizes Redis's maxclients from it). At least 6, one per pool.
+REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 16)
+if REDIS_MAX_CONNECTIONS < 6:
+    raise ImproperlyConfigured("REDIS_MAX_CONNECTIONS must be at least 6 (one connection per pool).")
+# Seconds a caller waits for a free connection when its pool has all of them in use; then it is
+# handled as Redis being unreachable (core/outages.py).
+REDIS_POOL_TIMEOUT = float(env("REDIS_POOL_TIMEOUT", "2"))
 
 
 def redis_namespace(database_name: str, redis_url: str) -> str:
@@ -191,13 +199,14 @@ def redis_namespace(database_name: str, redis_url: str) -> str:
 
 REDIS_NAMESPACE = env("REDIS_NAMESPACE") or redis_namespace(DATABASES["default"]["NAME"], REDIS_URL)
 # The layer is picked by measurement (bench/ws_bench.py, docs/websocket.md): `core` is
-# channels_redis' list-based RedisChannelLayer, `pubsub` its RedisPubSubChannelLayer.
+# channels_redis' list-based RedisChannelLayer, `pubsub` its RedisPubSubChannelLayer on our capped
+# pools (core/channel_layer.py). `core` blocks a connection per receiving socket: benchmarks only.
 CHANNELS_BACKEND = env("CHANNELS_BACKEND", "pubsub")
 CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": {
             "core": "channels_redis.core.RedisChannelLayer",
-            "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "pubsub": "core.channel_layer.PubSubChannelLayer",
         }[CHANNELS_BACKEND],
         "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_NAMESPACE},
     }

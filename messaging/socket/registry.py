@@ -25,15 +25,18 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, cast
 
-import redis
 import redis.asyncio as aioredis
 from django.conf import settings
+from django.core.cache import cache
 from redis.asyncio.client import Pipeline
 
+from core import redis_pools
+from core.cache import RedisCache
 from core.loops import PerLoop
+from core.outages import REDIS_ERRORS, redis_outage
 
 logger = logging.getLogger("crm.socket")
 
@@ -95,14 +98,22 @@ class AsyncRedis(Protocol):
 
 
 def _new_client() -> AsyncRedis:
-    return cast(AsyncRedis, aioredis.Redis.from_url(settings.REDIS_URL, decode_responses=True))
+    pool = redis_pools.async_pool(
+        "registry",
+        settings.REDIS_URL,
+        decode_responses=True,
+        socket_connect_timeout=settings.REDIS_TIMEOUT,
+        socket_timeout=settings.REDIS_TIMEOUT,
+    )
+    return cast(AsyncRedis, aioredis.Redis(connection_pool=pool))
 
 
 _client = PerLoop(_new_client).get
 
 
 def redis_client() -> AsyncRedis:
-    """One client per event loop (daphne has one; tests make one per test)."""
+    """One client per event loop (daphne has one; tests make one per test), on the loop's `registry`
+    pool: at most its share of REDIS_MAX_CONNECTIONS; a burst waits for a free connection."""
     return _client()
 
 
@@ -137,10 +148,8 @@ def _mark_nodes_dead() -> None:
     clears its sockets, and its users' reconnections are not counted against them meanwhile."""
     if not _nodes:
         return
-    try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
-        client.zadd(_key("processes"), dict.fromkeys(_nodes, 0))
-        client.close()
+    try:  # on the process's cache pool (idle by now): no connection of its own
+        cast(RedisCache, cache).redis(write=True).zadd(_key("processes"), dict.fromkeys(_nodes, 0))
     except Exception:  # Redis gone too: the process simply expires
         pass
 
@@ -149,13 +158,65 @@ def _member(node: _Node, channel: str) -> str:
     return f"{node.id} {channel}"
 
 
+class _Calls:
+    """This event loop's registry calls of one kind (sockets opening, sockets closing), sent to Redis
+    together: the calls made while a write is on its way go in the next one, one pipeline on one
+    connection. A thousand sockets opening at once cost a few round trips, not a connection each:
+    on a capped pool (`core.redis_pools`) with a busy event loop, a connection held per call served
+    a call or two per loop turn, and a reconnect storm's last sockets waited out the pool's timeout."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Callable[[Pipeline], object], int, asyncio.Future[list[Any]]]] = []
+        self.task: asyncio.Task[None] | None = None
+        self.writes = 0  # pipelines sent (tests count round trips)
+
+    async def call(self, queue: Callable[[Pipeline], object], commands: int) -> list[Any]:
+        """Queue `commands` pipeline commands (`queue(pipe)`); their answers, once written."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[list[Any]] = loop.create_future()
+        self.pending.append((queue, commands, answer))
+        if self.task is None:
+            self.task = loop.create_task(self._write())
+        return await answer
+
+    async def _write(self) -> None:
+        try:
+            while self.pending:
+                batch, self.pending = self.pending, []
+                pipe = redis_client().pipeline(transaction=False)
+                for queue, _, _ in batch:
+                    queue(pipe)
+                self.writes += 1
+                try:
+                    results = await pipe.execute(raise_on_error=False)
+                except Exception as exc:  # Redis unreachable, no connection came free: every caller's
+                    for _, _, answer in batch:
+                        if not answer.done():
+                            answer.set_exception(exc)
+                    continue
+                start = 0
+                for _, commands, answer in batch:
+                    mine, start = results[start : start + commands], start + commands
+                    error = next((result for result in mine if isinstance(result, Exception)), None)
+                    if answer.done():  # the caller went away (a socket's handshake cancelled)
+                        continue
+                    if error is not None:
+                        answer.set_exception(error)
+                    else:
+                        answer.set_result(mine)
+        finally:
+            self.task = None
+
+
+_opens = PerLoop(_Calls).get
+_closes = PerLoop(_Calls).get
+
+
 async def connection_open(user_id: int, channel: str) -> int | None:
     """Register a socket; None when the user already has the most sockets allowed. Otherwise the
     user's live sockets, this one included."""
     node, now = _node(), _now_ms()
-    count = await redis_client().eval(
-        _CONNECT,
-        4,
+    keys_and_args = [
         _key("sockets", user_id),
         _key("stats", "sockets"),
         _key("processes"),
@@ -168,32 +229,97 @@ async def connection_open(user_id: int, channel: str) -> int | None:
         f"{user_id}|{channel}",
         node.id,
         now + NODE_TTL_MS,
-    )
+    ]
+    (count,) = await _opens().call(lambda pipe: pipe.eval(_CONNECT, 4, *map(str, keys_and_args)), 1)
     if count == -1:
         return None
     node.sockets[channel] = user_id
     return int(count)
 
 
+RENEW_BATCH_SECONDS = 0.2  # renewals asked for within this long reach Redis in one pipeline
+
+
+class _Renewals:
+    """This event loop's socket renewals on their way to Redis (`connection_renew`)."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, int] = {}  # channel → user id, for the next write
+        self.writing: dict[str, int] = {}  # the write in flight
+        self.written: asyncio.Future[None] | None = None  # done when that write is
+        self.task: asyncio.Task[None] | None = None
+        self.writes = 0  # pipelines sent (tests count round trips)
+
+
+_renewals = PerLoop(_Renewals).get
+
+
 async def connection_renew(user_id: int, channel: str) -> None:
+    """Push this socket's expiry forward (a ping, the socket's heartbeat), without waiting: the
+    renewals of every socket of the process asked for within RENEW_BATCH_SECONDS are written
+    together, one pipeline on one connection, so a thousand sockets pinging at the same moment (as
+    they do after a reconnect storm) cost one round trip, not a connection and a transaction each.
+    A renewal that fails (Redis away) is written with the next batch; an entry outlives a few."""
+    renewals = _renewals()
+    renewals.pending[channel] = user_id
+    if renewals.task is None:
+        renewals.task = asyncio.get_running_loop().create_task(_write_renewals(renewals))
+
+
+async def _write_renewals(renewals: _Renewals) -> None:
+    await asyncio.sleep(RENEW_BATCH_SECONDS)
+    if not renewals.pending:  # every socket of the batch closed meanwhile
+        renewals.task = None
+        return
     node, expiry = _node(), _now_ms() + _ttl_ms()
-    pipe = redis_client().pipeline()
-    pipe.zadd(_key("sockets", user_id), {_member(node, channel): expiry})
-    pipe.pexpire(_key("sockets", user_id), _ttl_ms() * 2)
-    pipe.zadd(_key("stats", "sockets"), {f"{user_id}|{channel}": expiry})
-    await pipe.execute()
+    batch, renewals.pending = renewals.pending, {}
+    renewals.writing, renewals.written = batch, asyncio.get_running_loop().create_future()
+    written = False
+    try:
+        members: dict[int, dict[str, int]] = {}  # user → {their sockets here: expiry}
+        for channel, user_id in batch.items():
+            members.setdefault(user_id, {})[_member(node, channel)] = expiry
+        pipe = redis_client().pipeline(transaction=False)
+        for user_id, sockets in members.items():
+            pipe.zadd(_key("sockets", user_id), sockets)
+            pipe.pexpire(_key("sockets", user_id), _ttl_ms() * 2)
+        pipe.zadd(_key("stats", "sockets"), {f"{user_id}|{channel}": expiry for channel, user_id in batch.items()})
+        renewals.writes += 1
+        await pipe.execute()
+        written = True
+    except Exception as exc:
+        for channel, user_id in batch.items():  # the sockets still open: with the next batch
+            if channel in node.sockets:
+                renewals.pending.setdefault(channel, user_id)
+        if isinstance(exc, REDIS_ERRORS):
+            redis_outage.failed("socket renewals wait for the next batch", exc)
+        else:
+            logger.exception("socket renewals failed")
+    finally:
+        renewals.writing = {}
+        renewals.written.set_result(None)
+        renewals.task = None
+        # Renewals asked for during the write go in the next batch; after a failure, the next ask starts it.
+        if written and renewals.pending:
+            renewals.task = asyncio.get_running_loop().create_task(_write_renewals(renewals))
 
 
 async def connection_close(user_id: int, channel: str) -> int:
     """Forget a socket; returns how many live sockets the user still has."""
     node = _node()
     node.sockets.pop(channel, None)
-    pipe = redis_client().pipeline()
-    pipe.zrem(_key("sockets", user_id), _member(node, channel))
-    pipe.zrem(_key("stats", "sockets"), f"{user_id}|{channel}")
-    pipe.srem(_key("process", node.id), f"{user_id}|{channel}")
-    pipe.zcount(_key("sockets", user_id), _now_ms(), "+inf")
-    return int((await pipe.execute())[3])
+    renewals = _renewals()
+    renewals.pending.pop(channel, None)
+    if channel in renewals.writing and renewals.written is not None:
+        await asyncio.shield(renewals.written)  # its removal must reach Redis after its renewal
+
+    def queue(pipe: Pipeline) -> None:
+        pipe.zrem(_key("sockets", user_id), _member(node, channel))
+        pipe.zrem(_key("stats", "sockets"), f"{user_id}|{channel}")
+        pipe.srem(_key("process", node.id), f"{user_id}|{channel}")
+        pipe.zcount(_key("sockets", user_id), _now_ms(), "+inf")
+
+    return int((await _closes().call(queue, 4))[3])
 
 
 async def node_beat() -> list[int]:
@@ -215,8 +341,11 @@ async def node_beat() -> list[int]:
     touched = sorted({int(user) for user in await client.eval(_REAP, 1, _key("processes"), now, _key(""))})
     if not touched:
         return []
-    counts = await asyncio.gather(*[live_socket_count(user_id) for user_id in touched])
-    return [user_id for user_id, count in zip(touched, counts, strict=True) if count == 0]
+    pipe = client.pipeline(transaction=False)  # one round trip, however many users the dead process had
+    for user_id in touched:
+        pipe.zcount(_key("sockets", user_id), now, "+inf")
+    counts = await pipe.execute()
+    return [user_id for user_id, count in zip(touched, counts, strict=True) if int(count) == 0]
 
 
 async def live_socket_count(user_id: int) -> int:
