@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db import utils as db_utils
 
+from core import realtime
 from core.outages import REDIS_ERRORS, redis_outage
 
 logger = logging.getLogger("crm.jobs")
@@ -86,16 +87,9 @@ def send_now(task: Task, *args: Any, countdown: float | None = None, **kwargs: A
 
 # --- what /metrics shows --------------------------------------------------------------------------
 
-_client: redis.Redis | None = None
-
 
 def _redis() -> redis.Redis:
-    global _client
-    if _client is None:
-        _client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=settings.REDIS_TIMEOUT, socket_connect_timeout=settings.REDIS_TIMEOUT
-        )
-    return _client
+    return realtime.sync_redis()  # the process's capped pool for threads (core.redis_pools)
 
 
 def _stats_key() -> str:

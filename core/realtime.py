@@ -92,8 +92,11 @@ _redis_client: redis.Redis | None = None
 _redis_client_lock = threading.Lock()
 
 
-def _pubsub_redis() -> redis.Redis:
-    """One thread-safe client per process for publishing from sync code (the `publish` pool)."""
+def sync_redis() -> redis.Redis:
+    """The one thread-safe client of this process for sync code (the `publish` pool): events published
+    from request and database threads, and the short commands other threads send (the push
+    scheduler's flush, job counts, who has a socket). No client of its own anywhere else: each would be a
+    pool outside REDIS_MAX_CONNECTIONS."""
     global _redis_client
     if _redis_client is not None:
         return _redis_client
@@ -135,7 +138,7 @@ def _publish(sends: list[tuple[str, dict[str, Any]]]) -> None:
         if _straight_to_redis(layer):
             # Straight to Redis from the calling thread, in one round trip: no hop onto an event
             # loop (a socket's worker thread, a sync view, a command).
-            pipe = _pubsub_redis().pipeline(transaction=False)
+            pipe = sync_redis().pipeline(transaction=False)
             for group, message in sends:
                 pipe.publish(_group_channel(group), layer.serialize(message))
             pipe.execute()
@@ -244,7 +247,7 @@ class _LoopPublisher:
     under the pub/sub layer's own channel names (`_group_channel`)."""
 
     def __init__(self) -> None:
-        # No retries, as for `_pubsub_redis`: an outage drops events (clients catch up), never holds them.
+        # No retries, as for `sync_redis`: an outage drops events (clients catch up), never holds them.
         # One batch at a time: its pool has one connection (`core.redis_pools`).
         pool = redis_pools.async_pool(
             "loop_publish",

@@ -42,6 +42,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from core import realtime
 from core.jobs import Retryable, send_now
 from core.outages import REDIS_ERRORS, redis_outage
 from devices.models import Device
@@ -62,16 +63,8 @@ EMAIL_USERS_PER_RUN = 500
 # --- the send path's side: remember, flush in batches ----------------------------------------------
 
 
-_redis_client: redis.Redis | None = None
-
-
 def _redis() -> redis.Redis:
-    global _redis_client
-    if _redis_client is None:
-        _redis_client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=settings.REDIS_TIMEOUT, socket_connect_timeout=settings.REDIS_TIMEOUT
-        )
-    return _redis_client
+    return realtime.sync_redis()  # the process's capped pool for threads (core.redis_pools)
 
 
 def _key(name: str) -> str:

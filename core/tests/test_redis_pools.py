@@ -205,7 +205,7 @@ def test_health_says_redis_is_unavailable_while_the_cache_pool_is_taken(cache_po
 
 
 def test_an_event_published_while_the_publish_pool_is_taken_is_dropped_and_logged(monkeypatch, caplog):
-    pool = realtime._pubsub_redis().connection_pool
+    pool = realtime.sync_redis().connection_pool
     monkeypatch.setattr(pool, "timeout", 0.2)
     held = [pool.get_connection() for _ in range(pool.max_connections)]
     try:
@@ -232,3 +232,28 @@ def test_metrics_show_each_pools_connections_in_use_open_and_maximum():
         assert f'crm_redis_pool_timeouts_total{{pool="{pool}"}}' in body
     opened = next(line for line in body.splitlines() if line.startswith('crm_redis_connections_open{pool="cache"}'))
     assert float(opened.split()[-1]) >= 1
+
+
+def test_a_burst_of_jobs_queued_from_many_threads_holds_at_most_the_brokers_pool_limit():
+    """Queueing jobs (requests, the push scheduler) goes through Celery's producer pool: 20 threads
+    queueing at once share CELERY_BROKER_POOL_LIMIT broker connections, named as ours are, and open no
+    more. Each broker connection is two Redis connections (kombu checks it with one, publishes on the other)."""
+    from core.jobs import send_now  # noqa: PLC0415 - Celery's app loads with Django
+    from notifications.tasks import prune_delivery_ledger  # noqa: PLC0415
+
+    name = settings.CELERY_BROKER_TRANSPORT_OPTIONS["client_name"]
+    admin = redis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+    most = 0
+
+    def queue_some():
+        for _ in range(10):
+            assert send_now(prune_delivery_ledger)
+
+    threads = [threading.Thread(target=queue_some) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        most = max(most, sum(1 for client in admin.client_list() if client.get("name") == name))
+        time.sleep(0.01)
+    admin.close()
+    assert 1 <= most <= 2 * settings.CELERY_BROKER_POOL_LIMIT == 4

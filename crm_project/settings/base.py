@@ -6,6 +6,7 @@ default; `prod.py` tightens what must not be left at its default.
 
 import ipaddress
 import os
+import socket
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -589,7 +590,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
     "socket_timeout": REDIS_TIMEOUT,
     "socket_connect_timeout": REDIS_TIMEOUT,
+    # as core.redis_pools names its connections (`CLIENT LIST`); a worker's children carry its pid
+    "client_name": f"{REDIS_NAMESPACE}:{socket.gethostname()}:{os.getpid()}:jobs".replace(" ", "_"),
 }
+# Broker connections a process keeps for queueing jobs (a web worker's requests and push scheduler),
+# besides its REDIS_MAX_CONNECTIONS (two Redis connections each: kombu checks a new one with the first):
+# queueing is one short command, and a burst waits for one of these.
+CELERY_BROKER_POOL_LIMIT = env_int("CELERY_BROKER_POOL_LIMIT", 2)
 # Remote control (`celery inspect`) and monitoring events stay inside the installation too.
 CELERY_CONTROL_EXCHANGE = f"{REDIS_NAMESPACE}.celery"
 CELERY_EVENT_EXCHANGE = f"{REDIS_NAMESPACE}.celeryev"

@@ -33,7 +33,7 @@ from django.conf import settings
 from django.core.cache import cache
 from redis.asyncio.client import Pipeline
 
-from core import redis_pools
+from core import realtime, redis_pools
 from core.cache import RedisCache
 from core.loops import PerLoop
 from core.outages import REDIS_ERRORS, redis_outage
@@ -471,20 +471,13 @@ async def stats() -> dict[str, int]:
 
 # --- read from sync code (the background jobs deciding who is offline) ------------------------------
 
-_sync_client: redis.Redis | None = None
-
 
 def users_with_sockets(user_ids: list[int]) -> set[int]:
     """Which of these users have a live socket on any server process: one pipelined round trip."""
-    global _sync_client
     if not user_ids:
         return set()
-    if _sync_client is None:
-        _sync_client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=settings.REDIS_TIMEOUT, socket_connect_timeout=settings.REDIS_TIMEOUT
-        )
     now = _now_ms()
-    pipe = _sync_client.pipeline(transaction=False)
+    pipe = realtime.sync_redis().pipeline(transaction=False)
     for user_id in user_ids:
         pipe.zcount(_key("sockets", user_id), now, "+inf")
     return {user_id for user_id, live in zip(user_ids, pipe.execute(), strict=True) if live}
