@@ -20,3 +20,13 @@ MEDIA_ROOT = Path(os.environ.get("CRM_TEST_MEDIA_ROOT") or tempfile.mkdtemp(pref
 REDIS_NAMESPACE = env("REDIS_NAMESPACE") or redis_namespace(f"test_{DATABASES['default']['NAME']}", REDIS_URL)
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = CACHES["default"]["KEY_PREFIX"] = REDIS_NAMESPACE
 LOG_LEVEL = "WARNING"
+
+# A live server started by a test that reads "today" runs on the test's travelled clock: the test passes
+# the moment down as CRM_TEST_CLOCK (core/tests/live_server.server_env; test plumbing, not a setting) and
+# this process travels there, ticking, as the test's own clock does (time-machine, requirements-dev.txt).
+if os.environ.get("CRM_TEST_CLOCK"):
+    from datetime import datetime
+
+    import time_machine
+
+    time_machine.travel(datetime.fromisoformat(os.environ["CRM_TEST_CLOCK"]), tick=True).start()
