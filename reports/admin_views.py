@@ -5,8 +5,9 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.http import urlencode
 
 from appointments.models import AppointmentStatus
 from core.errors import ApplicationError, NotFound
@@ -15,7 +16,8 @@ from messaging import events, selectors, services
 from messaging.console_rows import conversation_rows
 from messaging.models import AuditAction
 from offices.selectors import office_list_for
-from reports.selectors import REPORTS, report_scope_for, utc_today
+from reports.exports import report_csv
+from reports.selectors import REPORTS, ReportScope, report_scope_for, utc_today
 
 # The console's default range: the last 30 days and the next 30, so booked appointments count.
 DEFAULT_DAYS_BACK, DEFAULT_DAYS_AHEAD = 29, 30
@@ -36,22 +38,30 @@ def _labels() -> dict:
     }
 
 
-def dashboard(request):
-    """Charts of every report, filtered by date range and office (the same selectors as the API)."""
-    user = request.user
+def _scope(request) -> ReportScope:
+    """The dashboard's range and office from its query (the export links carry the same query)."""
     office = request.GET.get("office") or None
     date_from, date_to = _day(request.GET.get("date_from")), _day(request.GET.get("date_to"))
     if date_from is None and date_to is None:
         today = utc_today()
         date_from, date_to = today - timedelta(days=DEFAULT_DAYS_BACK), today + timedelta(days=DEFAULT_DAYS_AHEAD)
     try:
-        scope = report_scope_for(
-            user, date_from=date_from, date_to=date_to, office_id=int(office) if office and office.isdigit() else None
+        return report_scope_for(
+            request.user,
+            date_from=date_from,
+            date_to=date_to,
+            office_id=int(office) if office and office.isdigit() else None,
         )
     except ApplicationError as exc:
         if exc.status_code == 403:
             raise PermissionDenied(exc.message) from exc
         raise Http404(exc.message) from exc
+
+
+def dashboard(request):
+    """Charts of every report, filtered by date range and office (the same selectors as the API)."""
+    user = request.user
+    scope = _scope(request)
     figures = {name: build(scope) for name, build in REPORTS.items()}
     return TemplateResponse(
         request,
@@ -64,8 +74,28 @@ def dashboard(request):
             "offices": office_list_for(user),
             "is_super_admin": user.is_super_admin,
             "chart_data": {**figures, "labels": _labels(), "today": utc_today().isoformat()},
+            "exports": [(name, name.title()) for name in REPORTS],
+            "export_query": urlencode(
+                {
+                    "date_from": scope.date_from.isoformat(),
+                    "date_to": scope.date_to.isoformat(),
+                    **({"office": scope.office_id} if scope.office_id else {}),
+                }
+            ),
         },
     )
+
+
+def dashboard_export(request, report: str):
+    """A report as CSV for the signed-in staff member: the dashboard's scope, the API's numbers
+    (reports.exports), on the console session (the API itself is bearer-only: docs/console.md)."""
+    if report not in REPORTS:
+        raise Http404("No such report.")
+    filename, text = report_csv(report, _scope(request))
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def monitor_list(request):

@@ -1,6 +1,3 @@
-import csv
-import io
-
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
@@ -8,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from reports.api.serializers import REPORT_SERIALIZERS
+from reports.exports import report_csv
 from reports.selectors import REPORTS, report_scope_for
 
 
@@ -16,23 +14,6 @@ class ReportQuerySerializer(serializers.Serializer):
     date_to = serializers.DateField(required=False)
     office = serializers.IntegerField(min_value=1, required=False)
     format = serializers.ChoiceField(choices=["json", "csv"], required=False, default="json")
-
-
-def flatten(report: dict) -> list[list]:
-    """The same numbers as the JSON, one `section, key, field, value` row each, for spreadsheets."""
-    rows = []
-    for section, value in report.items():
-        if section == "scope":
-            continue
-        if isinstance(value, dict):
-            rows += [[section, key, "", item] for key, item in value.items()]
-        elif isinstance(value, list):
-            for item in value:
-                label = next(iter(item.values()))
-                rows += [[section, label, field, v] for field, v in list(item.items())[1:]]
-        else:
-            rows.append([section, "", "", value])
-    return rows
 
 
 class ReportView(APIView):
@@ -47,17 +28,11 @@ class ReportView(APIView):
             date_to=query.validated_data.get("date_to"),
             office_id=query.validated_data.get("office"),
         )
-        report = REPORTS[self.report](scope)
         if query.validated_data["format"] != "csv":
-            return Response(report)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["section", "key", "field", "value"])
-        writer.writerows(flatten(report))
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="report-{self.report}-{scope.date_from}-{scope.date_to}.csv"'
-        )
+            return Response(REPORTS[self.report](scope))
+        filename, text = report_csv(self.report, scope)
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
 
