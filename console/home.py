@@ -46,8 +46,15 @@ def _agenda(appointments) -> list[dict]:
 
 
 def _today_count(agenda: list[dict], offices) -> int:
-    todays = {office_today(office) for office in offices}
-    return sum(len(group["appointments"]) for group in agenda if group["day"] in todays)
+    """Appointments on their own office's today: when Sydney's Saturday has begun, London's and Toronto's
+    Saturdays are still tomorrow there."""
+    todays = {office.pk: office_today(office) for office in offices}
+    return sum(
+        1
+        for group in agenda
+        for appointment in group["appointments"]
+        if group["day"] == todays.get(appointment.office_id)
+    )
 
 
 def _inbox(user, limit: int = 8) -> dict:

@@ -28,12 +28,28 @@ class OfficeInView:
         return list(office_list_for(self.user)) if self.user.role == Role.SUPER_ADMIN else None
 
 
+# The office a super admin last chose (an id, or "" for every office), kept in their session.
+CHOSEN_OFFICE_KEY = "console_office"
+
+
 def office_in_view(request, *, everyone: bool = True) -> OfficeInView:
-    """A super admin picks the office with `?office=` (none: every office, or the first one when the
-    page needs one, `everyone=False`); anyone else sees their own. An office outside the user's
-    selector is a 404, like any hidden object."""
+    """A super admin picks the office with `?office=` (empty: every office, or the first one when the
+    page needs one, `everyone=False`), and the choice stays for the console's other pages until they
+    choose again (a page without `?office=` shows the last one chosen); anyone else sees their own.
+    An office outside the user's selector is a 404, like any hidden object."""
     user = request.user
     raw = request.GET.get("office") or None
+    if user.role == Role.SUPER_ADMIN:
+        if "office" in request.GET:
+            request.session[CHOSEN_OFFICE_KEY] = raw or ""
+        else:
+            raw = request.session.get(CHOSEN_OFFICE_KEY) or None
+            remembered = office_list_for(user).filter(pk=raw).first() if raw and str(raw).isdigit() else None
+            if raw is not None and remembered is None:  # closed or deleted since: forget it
+                request.session.pop(CHOSEN_OFFICE_KEY, None)
+            if remembered is not None:
+                return OfficeInView(user, remembered)
+            raw = None
     if raw is None and user.role == Role.SUPER_ADMIN:
         return OfficeInView(user, None if everyone else office_list_for(user).first())
     try:
