@@ -37,7 +37,7 @@ ERROR_DESCRIPTIONS = {
     "401": "Missing, invalid or expired access token; or wrong credentials",
     "403": "You may see this but not do this",
     "404": "No such object, or one you may not see",
-    "409": "Conflicts with the current state (taken email, name or time slot)",
+    "409": "Conflicts with the current state (taken email, name or time slot; a time the office is closed)",
     "413": "The request body is larger than the server accepts",
     "415": "Unsupported Content-Type for the body",
     "429": "Too many requests: wait `Retry-After` seconds",

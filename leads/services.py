@@ -287,6 +287,12 @@ def lead_assign(*, actor: User, lead: Lead, consultant: User) -> Lead:
         raise ValidationFailed("The consultant works in another office.", code="consultant_other_office")
     if lead.status not in OPEN_STATUSES:
         raise ValidationFailed(f"A {lead.status} lead cannot be reassigned.", code="invalid_transition")
+    return _assign(lead=lead, consultant=consultant, office_id=office_id, actor=actor)
+
+
+def _assign(*, lead: Lead, consultant: User, office_id, actor: User, why: str = "") -> Lead:
+    """The assignment itself (the lead row locked by the caller): timeline, the consultant's notice, and
+    with AUTO_CREATE_CONVERSATIONS the lead's conversation handed over or opened."""
     previous = lead.assigned_to
     if previous is not None and previous.pk == consultant.pk:
         return lead
@@ -296,7 +302,7 @@ def lead_assign(*, actor: User, lead: Lead, consultant: User) -> Lead:
         lead=lead,
         actor=actor,
         kind=ActivityKind.ASSIGNED,
-        text=f"Assigned to {consultant.full_name}",
+        text=f"Assigned to {consultant.full_name}" + (f" ({why})" if why else ""),
         data={"consultant_id": consultant.pk, "previous_id": previous.pk if previous else None},
     )
     notification_create(
@@ -305,6 +311,23 @@ def lead_assign(*, actor: User, lead: Lead, consultant: User) -> Lead:
     if settings.AUTO_CREATE_CONVERSATIONS and lead.student_id:
         _lead_conversation_to(lead=lead, previous=previous, consultant=consultant, actor=actor)
     return lead
+
+
+@transaction.atomic
+def lead_assign_for_booking(*, actor: User, lead: Lead, consultant: User) -> Lead:
+    """A lead nobody has yet, booked with a consultant of its office (a receptionist's walk-in), becomes that
+    consultant's, as `lead_assign` would make it. The booking service decided who may book; a lead that
+    has a consultant by the time the row is locked, or is closed, is left alone."""
+    lead = _locked(lead)
+    if lead.assigned_to_id is not None or lead.status not in OPEN_STATUSES:
+        return lead
+    if consultant.role != Role.CONSULTANT or not consultant.is_active:
+        return lead
+    if lead.office_id is not None and consultant.office_id != lead.office_id:
+        return lead
+    return _assign(
+        lead=lead, consultant=consultant, office_id=consultant.office_id, actor=actor, why="booked with them"
+    )
 
 
 def _lead_conversation_to(*, lead: Lead, previous: User | None, consultant: User, actor: User) -> None:

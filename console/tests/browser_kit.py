@@ -54,6 +54,7 @@ _TRAVELLED_DATE = """(() => {
 @contextmanager
 def console_server(log_dir: Path, **env) -> Iterator[str]:
     """One daphne process sharing the test database, Redis and clock; yields its base URL."""
+    log_dir.mkdir(parents=True, exist_ok=True)
     with daphne_servers(log_dir, **env) as (ports, _logs):
         yield f"http://127.0.0.1:{ports[0]}"
 
@@ -90,6 +91,10 @@ def console_browser(*, time_zone: str = "UTC") -> Iterator[webdriver.Chrome]:
     ARTIFACTS.mkdir(exist_ok=True)
     try:
         yield driver
+    except BaseException:  # what the browser showed when the test failed
+        test = os.environ.get("PYTEST_CURRENT_TEST", "test").split(" ")[0].rsplit("::", 1)[-1]
+        full_screenshot(driver, ARTIFACTS / f"failed-{test.replace('/', '_')}.png")
+        raise
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)

@@ -3,17 +3,20 @@ person does with the mouse and sees on the screen (issue 25). Screenshots in art
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from selenium.webdriver.common.action_chains import ActionChains
 
-from accounts.tests.factories import ConsultantFactory, ManagerFactory
+from accounts.tests.factories import ConsultantFactory, ManagerFactory, ReceptionistFactory, SuperAdminFactory
+from appointments.models import Appointment
 from console.tests.browser_kit import by, console_browser, console_server, open_page, screenshots, sign_in, wait
 from core.tests.browser import needs_browser
 from leads.models import Lead
 from leads.tests.factories import LeadFactory
+from offices.models import OpeningHours
 from offices.tests.factories import OfficeFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_browser]
@@ -44,3 +47,105 @@ def test_dragging_a_card_to_a_later_stage_moves_the_lead(tmp_path):
             assert browser.find_elements(*by(f"#column-qualified #lead-{lead.pk}"))
             screenshots(browser, "manager-board-dragged")
     assert Lead.objects.get(pk=lead.pk).status == "qualified"
+
+
+# Monday 10 March 2031, 09:00 in London (GMT); 20:00 in Sydney (AEDT).
+MONDAY = datetime(2031, 3, 10, 9, 0, tzinfo=UTC)
+
+
+def event_fits(browser, element) -> bool:
+    """The event's text is all inside its block (nothing cut off at the bottom or the side)."""
+    sizes = browser.execute_script(
+        "const block = arguments[0].getBoundingClientRect(), text = arguments[0].querySelector('.event-text');"
+        "const inner = text.getBoundingClientRect();"
+        "return [block.top, block.bottom, block.right, inner.top, inner.bottom, inner.right];",
+        element,
+    )
+    top, bottom, right, text_top, text_bottom, text_right = sizes
+    return text_top >= top and text_bottom <= bottom + 1 and text_right <= right + 1
+
+
+def test_the_calendar_shows_every_appointment_names_consultants_and_books_outside_hours(tmp_path):
+    with time_machine.travel(MONDAY, tick=True):
+        london = OfficeFactory(name="London", timezone="Europe/London", country="GB")
+        OpeningHours.objects.bulk_create(
+            [OpeningHours(office=london, weekday=d, opens_at=time(9), closes_at=time(19)) for d in range(1, 6)]
+        )
+        sydney = OfficeFactory(name="Sydney", timezone="Australia/Sydney", country="AU")
+        receptionist = ReceptionistFactory(office=london, first_name="Rita", last_name="Reception")
+        carl = ConsultantFactory(office=london, first_name="Carl", last_name="Consultant")
+        cora = ConsultantFactory(office=london, first_name="Cora", last_name="Second")
+        long_title = Appointment.objects.create(
+            office=london,
+            consultant=cora,
+            lead=LeadFactory(office=london, first_name="Penelope", last_name="Whitfield"),
+            title="Scholarship application review",
+            start=datetime(2031, 3, 11, 10, 0, tzinfo=UTC),
+            end=datetime(2031, 3, 11, 10, 45, tzinfo=UTC),
+        )
+        night = Appointment.objects.create(  # as the seed books Sydney: 01:00 there
+            office=sydney,
+            consultant=ConsultantFactory(office=sydney, first_name="Sid"),
+            lead=LeadFactory(office=sydney, first_name="Night", last_name="Owl"),
+            title="Call from Lagos",
+            start=datetime(2031, 3, 11, 1, 0, tzinfo=ZoneInfo("Australia/Sydney")),
+            end=datetime(2031, 3, 11, 1, 45, tzinfo=ZoneInfo("Australia/Sydney")),
+        )
+        walk_in = LeadFactory(office=london, first_name="Kim", last_name="Parent", source="walk_in")
+        with console_server(tmp_path) as base, console_browser() as browser:
+            sign_in(browser, base, receptionist)
+            open_page(browser, f"{base}/admin/appointments/appointment/calendar/", "body[data-calendar-ready]")
+            # Everyone: both consultants' free slots, each in their colour with their name
+            wait(browser).until(lambda d: d.find_elements(*by("#calendar [data-kind=free]")))
+            free = browser.find_elements(*by("#calendar [data-kind=free]"))
+            both = [f for f in free if f.get_attribute("data-consultants") == f"{carl.pk} {cora.pk}"]
+            assert both and both[0].text.split("\n") == ["Carl", "Cora"]
+            assert both[0].get_attribute("aria-label").endswith("Free: Carl Consultant, Cora Second")
+            colours = browser.execute_script(
+                "return [...arguments[0].querySelectorAll('.free-person')].map("
+                "(p) => getComputedStyle(p, '::before').backgroundColor)",
+                both[0],
+            )
+            assert colours == ["rgb(31, 95, 153)", "rgb(154, 52, 18)"]  # each consultant's own colour
+            block = browser.find_element(*by(f"[data-appointment='{long_title.pk}']"))
+            assert block.text == "10:00 Penelope Whitfield: Scholarship application review · Cora"
+            assert event_fits(browser, block)  # 45 minutes hold the whole title
+            headers = [h.get_attribute("textContent") for h in browser.find_elements(*by(".fc-col-header-cell"))]
+            assert headers[0] == "Mon 10/03", headers  # London writes the day before the month
+            for name in ("Previous week", "Next week"):
+                assert browser.find_elements(*by(f".fc-toolbar button[aria-label='{name}']"))
+            screenshots(browser, "receptionist-calendar-everyone")
+
+            # 19:30 this evening for the walk-in, with Carl: warned (closed at 19:00), booked anyway
+            evening = datetime(2031, 3, 10, 19, 30, tzinfo=UTC)
+            open_page(
+                browser,
+                f"{base}/admin/appointments/appointment/calendar/?consultant={carl.pk}&lead={walk_in.pk}"
+                f"&start={evening.isoformat().replace('+', '%2B')}",
+                "#booking-dialog[open]",
+            )
+            dialog = browser.find_element(*by("#booking-dialog"))
+            dialog.find_element(*by("input[type=submit]")).click()
+            wait(browser).until(lambda d: "not open then" in dialog.find_element(*by(".dialog-error")).text)
+            assert not Appointment.objects.filter(lead=walk_in).exists()
+            dialog.find_element(*by("input[name=allow_outside_hours]")).click()
+            dialog.find_element(*by("input[type=submit]")).click()
+            wait(browser).until(lambda d: "Booked: Kim Parent" in d.find_element(*by("#calendar-message")).text)
+            booked = Appointment.objects.get(lead=walk_in)
+            shown = wait(browser).until(lambda d: d.find_element(*by(f"[data-appointment='{booked.pk}']")))
+            assert shown.is_displayed() and "19:30" in shown.text
+            screenshots(browser, "receptionist-calendar-evening")
+            walk_in.refresh_from_db()
+            assert walk_in.assigned_to == carl  # booking the walk-in gave them their consultant
+
+        with console_server(tmp_path / "admin") as base, console_browser() as browser:
+            sign_in(browser, base, SuperAdminFactory())
+            open_page(
+                browser,
+                f"{base}/admin/appointments/appointment/calendar/?office={sydney.pk}",
+                "body[data-calendar-ready]",
+            )
+            owl = wait(browser).until(lambda d: d.find_element(*by(f"[data-appointment='{night.pk}']")))
+            assert owl.is_displayed() and "01:00" in owl.text
+            assert browser.find_elements(*by(".fc-col-header-cell"))[1].get_attribute("textContent") == "Tue 11/3"
+            screenshots(browser, "super-admin-calendar-sydney")
