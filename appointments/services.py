@@ -139,13 +139,16 @@ def appointment_book(
     if not title:
         raise ValidationFailed("An appointment needs a title.", code="title_required")
     _check_times(start, end)
-    _check_opening_hours(actor=actor, office=consultant.office, start=start, end=end, allow=allow_outside_hours)
+    office = consultant.office
+    if office is None:  # (a consultant always has one; the appointment needs it)
+        raise ValidationFailed("Unknown consultant.", code="unknown_consultant")
+    _check_opening_hours(actor=actor, office=office, start=start, end=end, allow=allow_outside_hours)
     appointment = _save(
         Appointment(
             consultant=consultant,
             student=student,
             lead=lead,
-            office=consultant.office,
+            office=office,
             title=title[:200],
             start=start,
             end=end,
@@ -269,7 +272,7 @@ def free_slots(*, consultants: list[User], first: date, last: date) -> list[dict
             end__gt=min(w[0] for w in everything),
         ).values_list("consultant_id", "start", "end"):
             busy[consultant_id].append((start, end))
-    slots = []
+    slots: list[dict] = []
     for consultant in consultants:
         for opens, closes in windows.get(consultant.office_id, []):
             slots.extend(

@@ -65,15 +65,18 @@ class OfficeWriteSerializer(serializers.Serializer):
     country = serializers.CharField(
         max_length=2, required=False, allow_blank=True, validators=[validate_country], help_text="ISO 3166 alpha-2"
     )
-    opening_hours = OpeningHoursSerializer(
-        many=True,
+    opening_hours = serializers.ListField(
+        child=OpeningHoursSerializer(),
         required=False,
         min_length=1,
         max_length=7,
         help_text="The whole week (open weekdays only): replaces the office's opening hours.",
     )
-    closed_days = ClosedDaySerializer(
-        many=True, required=False, max_length=366, help_text="Every closed date: replaces the office's list."
+    closed_days = serializers.ListField(
+        child=ClosedDaySerializer(),
+        required=False,
+        max_length=366,
+        help_text="Every closed date: replaces the office's list.",
     )
     is_active = serializers.BooleanField(required=False)
 
