@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from accounts.models import MANAGING_ROLES, Role, User
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.phones import InvalidPhone, phone_normalize, phone_normalize_or_keep
+from leads.errors import LeadErrorCode
 from leads.models import OPEN_STATUSES, Activity, ActivityKind, Lead, LeadSource, LeadStatus
 from leads.selectors import lead_duplicates
 from messaging.models import Conversation
@@ -89,6 +91,18 @@ def _check_duplicates(*, office_id, email, phone, exclude_pk=None, confirmed: bo
         )
 
 
+def _phone(raw: str, office) -> str:
+    """The number as stored (E.164), read with the office's country for numbers typed the national way."""
+    try:
+        return phone_normalize(raw, region=office.country if office is not None else "")
+    except InvalidPhone:
+        raise ValidationFailed(
+            "That is not a phone number: type it as dialled in the office's country, or with its country code.",
+            code=LeadErrorCode.INVALID_PHONE,
+            details={"phone": raw},
+        ) from None
+
+
 def _link_student(lead: Lead) -> None:
     if lead.email and lead.student_id is None:
         lead.student = User.objects.filter(email__iexact=lead.email, role=Role.STUDENT).first()
@@ -116,7 +130,7 @@ def lead_check_duplicates(
     _check_duplicates(
         office_id=lead.office_id if lead else (office.pk if office else None),
         email=email,
-        phone=phone,
+        phone=_phone(phone, lead.office if lead else office),
         exclude_pk=lead.pk if lead else None,
         confirmed=False,
     )
@@ -142,12 +156,13 @@ def lead_create(
 ) -> Lead:
     office = _office_of_new_lead(actor, office)
     lead_check_contact(email=email, phone=phone)
+    phone = _phone(phone, office)
     _check_duplicates(office_id=office.pk if office else None, email=email, phone=phone, confirmed=confirm_duplicate)
     lead = Lead(
         first_name=first_name,
         last_name=last_name,
         email=email.strip().lower(),
-        phone=phone.strip(),
+        phone=phone,
         source=source,
         office=office,
         created_by=actor,
@@ -176,7 +191,7 @@ def lead_create_for_signup(*, student: User) -> Lead | None:
         first_name=student.first_name or student.email,
         last_name=student.last_name,
         email=student.email,
-        phone=student.phone,
+        phone=phone_normalize_or_keep(student.phone, region=student.office.country if student.office else ""),
         source=LeadSource.WEBSITE,
         office=student.office,
         student=student,
@@ -193,6 +208,8 @@ def lead_update(*, actor: User, lead: Lead, confirm_duplicate: bool = False, **c
     changes = {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}
     if "email" in changes:
         changes["email"] = changes["email"].strip().lower()
+    if "phone" in changes:
+        changes["phone"] = _phone(changes["phone"], lead.office)
     lead_check_contact(email=changes.get("email", lead.email), phone=changes.get("phone", lead.phone))
     _check_duplicates(
         office_id=lead.office_id,

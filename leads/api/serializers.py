@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from core.phones import phone_display
 from leads.models import Activity, Lead, LeadSource, LeadStatus
 
 
@@ -7,6 +8,10 @@ class LeadSerializer(serializers.ModelSerializer):
     office_id = serializers.IntegerField(read_only=True, allow_null=True)
     assigned_to = serializers.IntegerField(source="assigned_to_id", read_only=True, allow_null=True)
     student_id = serializers.IntegerField(read_only=True, allow_null=True)
+    phone = serializers.CharField(read_only=True, help_text="E.164 (+447700900123); as typed if it never read as one")
+    phone_display = serializers.SerializerMethodField(
+        help_text="The phone as people read it: national in the office's country, else international"
+    )
 
     class Meta:
         model = Lead
@@ -16,6 +21,7 @@ class LeadSerializer(serializers.ModelSerializer):
             "last_name",
             "email",
             "phone",
+            "phone_display",
             "source",
             "status",
             "lost_reason",
@@ -27,6 +33,9 @@ class LeadSerializer(serializers.ModelSerializer):
             "converted_at",
         ]
         read_only_fields = fields
+
+    def get_phone_display(self, lead: Lead) -> str:
+        return phone_display(lead.phone, region=lead.office.country if lead.office is not None else "")
 
 
 class LeadCreateSerializer(serializers.Serializer):

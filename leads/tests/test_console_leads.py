@@ -199,13 +199,13 @@ def test_a_walk_in_from_the_home_goes_on_to_booking(client, receptionist, office
     login(client, receptionist)
     response = client.post(
         "/admin/leads/lead/add/",
-        {"first_name": "Walk", "last_name": "In", "phone": "+44 1", "source": "walk_in", "then": "calendar"},
+        {"first_name": "Walk", "last_name": "In", "phone": "020 7946 0000", "source": "walk_in", "then": "calendar"},
     )
     lead = Lead.objects.get(first_name="Walk")
     assert response.status_code == 302
     assert response["Location"] == f"/admin/appointments/appointment/calendar/?lead={lead.pk}"
     assert lead.office == office and lead.source == "walk_in"
-    walk_in = {"first_name": "Walk", "phone": "+44 1", "source": "walk_in", "then": "calendar"}
+    walk_in = {"first_name": "Walk", "phone": "020 7946 0000", "source": "walk_in", "then": "calendar"}
     warned = client.post("/admin/leads/lead/add/", walk_in)
     assert 'name="then" value="calendar"' in warned.content.decode()  # kept through the warning
 
