@@ -21,7 +21,7 @@ from appointments.models import AppointmentStatus
 from appointments.services import STAFF_BOOKERS
 from core.errors import NotFound, error_body
 from leads.selectors import lead_get_for
-from offices.console import office_in_view
+from offices.console import console_office_in_view, office_in_view
 from offices.hours import OfficeHours
 
 MAX_RANGE = timedelta(days=62)
@@ -54,6 +54,7 @@ def calendar(request):
     office = view.office
     if office is None:
         raise Http404("No office yet.")
+    console_office_in_view(request, office)  # the page's clock and date formats are the office's
     consultants = _consultants(user, office)
     consultant = _chosen_consultant(request, consultants)
     hours = OfficeHours.of(office)

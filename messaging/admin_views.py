@@ -13,6 +13,7 @@ from accounts.requests import signed_in_user
 from core.errors import NotFound
 from messaging import selectors
 from messaging.console_rows import inbox_rows
+from offices.console import console_office_in_view
 
 
 def inbox(request: HttpRequest, conversation_id: str | None = None) -> TemplateResponse:
@@ -25,6 +26,9 @@ def inbox(request: HttpRequest, conversation_id: str | None = None) -> TemplateR
         except NotFound:
             raise Http404("Conversation not found.") from None
         current = selectors.conversation_detail(membership.conversation_id)
+        shown = getattr(request, "console_office", None)
+        if current.office_id is not None and (shown is None or shown.pk != current.office_id):
+            console_office_in_view(request, current.office)  # its office's clock, whoever reads it
         participants = [
             {
                 "id": p.user_id,

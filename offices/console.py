@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import Role, User
 from core.errors import NotFound
@@ -56,3 +57,13 @@ def office_in_view(request, *, everyone: bool = True) -> OfficeInView:
         return OfficeInView(user, office_get_for(user, raw if raw is not None else user.office_id))
     except NotFound:
         raise Http404("Office not found.") from None
+
+
+def console_office_in_view(request, office: Office | None) -> None:
+    """This console page shows `office`: its time zone and locale for every time the page writes, the
+    server's rows and the page's scripts alike (console.middleware sets the staff member's own first)."""
+    request.console_office = office
+    if office is not None:
+        timezone.activate(office.timezone)
+    else:
+        timezone.deactivate()

@@ -15,6 +15,7 @@ from leads.models import LeadSource, LeadStatus
 from messaging import events, selectors, services
 from messaging.console_rows import conversation_rows
 from messaging.models import AuditAction
+from offices.console import console_office_in_view
 from offices.selectors import office_list_for
 from reports.exports import report_csv
 from reports.selectors import REPORTS, ReportScope, report_scope_for, utc_today
@@ -128,6 +129,9 @@ def monitor_detail(request, conversation_id):
     services.monitoring_audit_record(
         actor=request.user, action=AuditAction.MONITOR_READ, conversation=conversation, details={"via": "admin"}
     )
+    shown = getattr(request, "console_office", None)
+    if conversation.office_id is not None and (shown is None or shown.pk != conversation.office_id):
+        console_office_in_view(request, conversation.office)  # its office's clock, whoever reads it
     messages, more = selectors.messages_page(conversation, limit=50)
     participants = [p.user for p in conversation.participants.select_related("user")]
     return TemplateResponse(

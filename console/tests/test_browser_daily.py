@@ -7,15 +7,25 @@ from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 import time_machine
 from selenium.webdriver.common.action_chains import ActionChains
 
-from accounts.tests.factories import ConsultantFactory, ManagerFactory, ReceptionistFactory, SuperAdminFactory
+from accounts.tests.factories import (
+    ConsultantFactory,
+    ManagerFactory,
+    ReceptionistFactory,
+    StudentFactory,
+    SuperAdminFactory,
+)
 from appointments.models import Appointment
+from conftest import access_token_for
 from console.tests.browser_kit import by, console_browser, console_server, open_page, screenshots, sign_in, wait
 from core.tests.browser import needs_browser
 from leads.models import Lead
 from leads.tests.factories import LeadFactory
+from messaging.services import conversation_ensure_direct
+from messaging.tests.factories import send
 from offices.models import OpeningHours
 from offices.tests.factories import OfficeFactory
 
@@ -149,3 +159,38 @@ def test_the_calendar_shows_every_appointment_names_consultants_and_books_outsid
             assert owl.is_displayed() and "01:00" in owl.text
             assert browser.find_elements(*by(".fc-col-header-cell"))[1].get_attribute("textContent") == "Tue 11/3"
             screenshots(browser, "super-admin-calendar-sydney")
+
+
+def test_the_inbox_reads_the_offices_clock_in_a_browser_set_to_another_zone(tmp_path):
+    """Toronto's 16:30 is Kolkata's 02:00 the next day: a console in a Kolkata browser still reads 16:30,
+    in the list, in the conversation and on what arrives live, in one format (24-hour)."""
+    with time_machine.travel(datetime(2031, 3, 13, 20, 30, tzinfo=UTC), tick=True):
+        toronto = OfficeFactory(name="Toronto", timezone="America/Toronto", country="CA")
+        consultant = ConsultantFactory(office=toronto, first_name="Tess", last_name="Toronto")
+        student = StudentFactory(office=toronto, first_name="Sam", last_name="Student")
+        chat = conversation_ensure_direct(user_a=consultant, user_b=student, office=toronto)
+        send(student, chat, "Is my visa letter ready?")
+        with console_server(tmp_path) as base, console_browser(time_zone="Asia/Kolkata") as browser:
+            zone = browser.execute_script("return Intl.DateTimeFormat().resolvedOptions().timeZone")
+            assert zone in ("Asia/Kolkata", "Asia/Calcutta")  # (ICU may name it the old way)
+            sign_in(browser, base, consultant)
+            open_page(browser, f"{base}/admin/messaging/conversation/{chat.pk}/change/", "#messages li.message")
+            row = browser.find_element(*by(f"#inbox-list li[data-conversation='{chat.pk}'] .row-when"))
+            assert row.text == "16:30"
+            wait(browser).until(lambda d: "16:30" in d.find_element(*by("#messages li.message .meta")).text)
+            assert browser.find_element(*by("#messages li.message .meta")).text == "Sam Student · 16:30"
+            headers = {"Authorization": f"Bearer {access_token_for(student)}"}
+            sent = requests.post(
+                f"{base}/api/v1/messages",
+                json={"conversation_id": chat.pk, "content": "Any news?"},
+                headers=headers,
+                timeout=10,
+            )
+            assert sent.status_code == 201, sent.text
+            wait(browser).until(lambda d: len(d.find_elements(*by("#messages li.message"))) == 2)
+            live = browser.find_elements(*by("#messages li.message .meta"))[1].text
+            assert live.startswith("Sam Student · 16:3"), live  # Toronto's clock, not Kolkata's 02:0x
+            assert browser.find_element(
+                *by(f"#inbox-list li[data-conversation='{chat.pk}'] .row-when")
+            ).text.startswith("16:3")
+            screenshots(browser, "consultant-inbox-kolkata-browser")

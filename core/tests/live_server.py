@@ -39,9 +39,17 @@ def database_url() -> str:
 
 def server_env(**extra_env) -> dict:
     """The environment of a server process sharing the test database, Redis and channel prefix, and the
-    test's clock: under time-machine, the server travels to the same moment (CRM_TEST_CLOCK, read by
-    crm_project.settings.test) and ticks on from there."""
-    clock = {"CRM_TEST_CLOCK": timezone.now().isoformat()} if _travelling() else {}
+    test's clock: under time-machine, the server travels to the same moment (CRM_TEST_CLOCK and
+    CRM_TEST_CLOCK_SINCE, read by crm_project.settings.test) and ticks on from there, so the server and the
+    test read the same time (a token the test signs is not "issued in the future" to the server)."""
+    clock = (
+        {  # the moment, and the real time it was read at: the server adds what elapsed since (its start-up)
+            "CRM_TEST_CLOCK": timezone.now().isoformat(),
+            "CRM_TEST_CLOCK_SINCE": repr(time_machine.escape_hatch.time.time()),
+        }
+        if _travelling()
+        else {}
+    )
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "crm_project.settings.test",

@@ -245,6 +245,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# The console's one way of writing dates and times (day before month, 24-hour clock): console/formats/.
+FORMAT_MODULE_PATH = ["console.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -22,11 +22,15 @@ CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = CACHES["default"]["KEY_PREFIX"] 
 LOG_LEVEL = "WARNING"
 
 # A live server started by a test that reads "today" runs on the test's travelled clock: the test passes
-# the moment down as CRM_TEST_CLOCK (core/tests/live_server.server_env; test plumbing, not a setting) and
-# this process travels there, ticking, as the test's own clock does (time-machine, requirements-dev.txt).
+# the moment down as CRM_TEST_CLOCK, with the real time it read it at as CRM_TEST_CLOCK_SINCE
+# (core/tests/live_server.server_env; test plumbing, not settings), and this process travels to the
+# moment plus the real time elapsed since, ticking, as the test's own clock does (time-machine).
 if os.environ.get("CRM_TEST_CLOCK"):
-    from datetime import datetime
+    import time
+    from datetime import datetime, timedelta
 
     import time_machine
 
-    time_machine.travel(datetime.fromisoformat(os.environ["CRM_TEST_CLOCK"]), tick=True).start()
+    _since = float(os.environ.get("CRM_TEST_CLOCK_SINCE") or time.time())
+    _moment = datetime.fromisoformat(os.environ["CRM_TEST_CLOCK"]) + timedelta(seconds=time.time() - _since)
+    time_machine.travel(_moment, tick=True).start()

@@ -6,7 +6,7 @@
   const config = JSON.parse(document.getElementById("inbox-config").textContent);
   const list = document.getElementById("inbox-list");
   const state = document.getElementById("live-state");
-  const {api, LiveSocket, personName, stateLabel} = window.Console;
+  const {api, LiveSocket, personName, stateLabel, timeText} = window.Console;
   const rowUrl = (id) => config.change_url.replace("/0/", `/${id}/`);
 
   let chat = null;
@@ -52,7 +52,7 @@
     const text = li.querySelector(".console-preview");
     text.textContent = !message ? "No messages yet" : message.deleted ? "message deleted" :
       `${message.sender ? message.sender.first_name || personName(message.sender) : "System"}: ${message.content || "(file)"}`;
-    li.querySelector(".row-when").textContent = message ? new Date(message.created_at).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"}) : "";
+    li.querySelector(".row-when").textContent = message ? timeText(message.created_at) : "";
     li.dataset.lastSeq = message ? message.seq : 0;
     const waiting = Boolean(message && !message.deleted && message.sender && message.sender.role === "student");
     li.querySelector(".waiting").hidden = !waiting;
