@@ -27,6 +27,13 @@ class _OfficeRowsPermissions:
 
     has_add_permission = has_delete_permission = has_change_permission
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """A tabular row's inputs have column headings but no labels: each gets its name read aloud."""
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None:
+            field.widget.attrs.setdefault("aria-label", str(db_field.verbose_name).capitalize())
+        return field
+
 
 class OpeningHoursInline(_OfficeRowsPermissions, _HoursInline):
     """One row per open weekday; a weekday without a row is closed (saved by `office_update`)."""
