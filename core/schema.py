@@ -50,6 +50,7 @@ RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Se
 FORBIDDEN = [
     (r"^/api/v1/(users|offices|leads|appointments|documents|announcements)(/.*)?$", "*"),
     (r"^/api/v1/conversations/\{conversation_id\}(/participants(/\{user_id\})?)?$", "write"),  # group admins only
+    (r"^/api/v1/canned-replies(/\{reply_id\})?$", "write"),  # the office's managers
     (r"^/api/v1/messages/\{message_id\}$", "write"),  # the sender only
     (r"^/api/v1/conversations/monitoring/.*$", "GET"),
     (r"^/api/v1/reports/.*$", "GET"),
@@ -63,6 +64,7 @@ CONFLICTS = [
     (r"^/api/v1/leads(/\{id\})?$", "*"),
     (r"^/api/v1/leads/\{id\}/convert$", "POST"),
     (r"^/api/v1/appointments(/\{id\}(/reschedule)?)?$", "*"),
+    (r"^/api/v1/canned-replies(/\{reply_id\})?$", "write"),
 ]
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$")
 

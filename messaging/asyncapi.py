@@ -17,7 +17,7 @@ from django.conf import settings
 
 from accounts.models import Role
 from messaging.consumers import CLOSE_FORBIDDEN_ORIGIN, CLOSE_IDLE, CLOSE_TOO_MANY, CLOSE_UNAUTHORIZED
-from messaging.models import ConversationType, MessageType
+from messaging.models import ConversationType, MessageType, TriageStatus
 from messaging.socket.incoming import CLIENT_EVENTS, PRESENCE_STATES
 from messaging.socket.outgoing import SERVER_EVENTS
 
@@ -99,10 +99,13 @@ SCHEMAS = {
             "is_archived": {"type": "boolean"},
             "is_pinned": {"type": "boolean"},
             "muted_until": _null(TIME),
+            "status": {"type": "string", "enum": list(TriageStatus.values)},
+            "snoozed_until": _null(TIME),
             "created_at": TIME,
             "updated_at": TIME,
         },
-        description="As REST's conversation; pushed ones carry no per-user state (unread_count 0, flags false)",
+        description="As REST's conversation; pushed ones carry no per-user state (unread_count 0, flags false, "
+        "status open)",
     ),
     "ReadState": _object({"conversation_id": INT, "user_id": INT, "seq": INT}),
     "ErrorData": _object({"code": STR, "message": STR, "details": {"type": "object"}}),
