@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.http import urlencode
 
 from appointments.models import AppointmentStatus
@@ -148,6 +149,7 @@ def monitor_detail(request, conversation_id):
                 "me": request.user.pk,
                 "more": more,
                 "participants": [{"id": u.pk, "name": u.full_name} for u in participants],
+                "contact_url": reverse("admin:console-contact", args=[conversation.pk]),
                 "edit_limit_ms": settings.MESSAGE_EDIT_TIME_LIMIT,
             },
         },
