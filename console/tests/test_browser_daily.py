@@ -10,6 +10,8 @@ import pytest
 import requests
 import time_machine
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
 from accounts.tests.factories import (
     ConsultantFactory,
@@ -24,6 +26,7 @@ from console.tests.browser_kit import by, console_browser, console_server, open_
 from core.tests.browser import needs_browser
 from leads.models import Lead
 from leads.tests.factories import LeadFactory
+from messaging.models import CannedReply
 from messaging.services import conversation_ensure_direct
 from messaging.tests.factories import send
 from offices.models import OpeningHours
@@ -194,3 +197,72 @@ def test_the_inbox_reads_the_offices_clock_in_a_browser_set_to_another_zone(tmp_
                 *by(f"#inbox-list li[data-conversation='{chat.pk}'] .row-when")
             ).text.startswith("16:3")
             screenshots(browser, "consultant-inbox-kolkata-browser")
+
+
+def test_inbox_triage_canned_replies_contact_panel_transfer_and_the_monitors_sides(tmp_path):
+    with time_machine.travel(MONDAY, tick=True):
+        london = OfficeFactory(name="London", timezone="Europe/London", country="GB")
+        manager = ManagerFactory(office=london, first_name="Maya", last_name="Manager")
+        carl = ConsultantFactory(office=london, first_name="Sam", last_name="Consultant")  # a student's first name
+        cora = ConsultantFactory(office=london, first_name="Cora", last_name="Second")
+        student = StudentFactory(office=london, first_name="Sam", last_name="Okafor")
+        lead = LeadFactory(
+            office=london,
+            first_name="Sam",
+            last_name="Okafor",
+            student=student,
+            assigned_to=carl,
+            phone="+447700900123",
+        )
+        chat = conversation_ensure_direct(user_a=carl, user_b=student, office=london, lead=lead)
+        send(student, chat, "What does the visa cost?")
+        CannedReply.objects.create(office=london, shortcut="fees", content="The student visa fee is £524.")
+        Appointment.objects.create(
+            office=london,
+            consultant=carl,
+            lead=lead,
+            student=student,
+            title="Visa checklist",
+            start=datetime(2031, 3, 12, 14, 0, tzinfo=UTC),
+            end=datetime(2031, 3, 12, 14, 30, tzinfo=UTC),
+        )
+        with console_server(tmp_path) as base, console_browser() as browser:
+            sign_in(browser, base, carl)
+            open_page(browser, f"{base}/admin/messaging/conversation/{chat.pk}/change/", "#messages li.message")
+            panel = wait(browser).until(lambda d: d.find_element(*by("#contact-panel")))
+            assert "Sam Okafor" in panel.text and "07700 900123" in panel.text
+            assert "12 Mar, 14:00 · Visa checklist" in panel.find_element(*by("#contact-next-appointment")).text
+            reply = browser.find_element(*by("#compose textarea"))
+            reply.send_keys("/fe")
+            option = wait(browser).until(lambda d: d.find_element(*by("#canned-replies [aria-selected=true]")))
+            assert option.text.startswith("/fees")
+            reply.send_keys(Keys.ENTER)  # puts the reply in, does not send "/fe"
+            assert reply.get_attribute("value") == "The student visa fee is £524."
+            reply.send_keys(Keys.ENTER)  # sends
+            wait(browser).until(lambda d: "£524" in d.find_element(*by("#messages")).text)
+            browser.find_element(*by("#triage button[data-status=resolved]")).click()
+            wait(browser).until(lambda d: d.find_element(*by("#triage")).get_attribute("data-status") == "resolved")
+            wait(browser).until(lambda d: not d.find_elements(*by(f"#inbox-list li[data-conversation='{chat.pk}']")))
+            screenshots(browser, "consultant-inbox-triage")
+            open_page(browser, f"{base}/admin/messaging/conversation/?status=resolved&q=okaf", "#inbox-list")
+            assert browser.find_elements(*by(f"#inbox-list li[data-conversation='{chat.pk}']"))  # by name
+            open_page(browser, f"{base}/admin/messaging/conversation/?status=all&q=visa", "#inbox-list")
+            wait(browser).until(lambda d: "What does the visa cost" in d.find_element(*by("#message-hits")).text)
+            screenshots(browser, "consultant-inbox-search")
+
+            sign_in(browser, base, manager)
+            open_page(browser, f"{base}/admin/monitor/{chat.pk}/", "#messages li.message")
+            wait(browser).until(lambda d: len(d.find_elements(*by("#messages li.message"))) == 2)
+            asked, answered = browser.find_elements(*by("#messages li.message"))
+            assert "side-student" in asked.get_attribute("class") and "Sam Okafor (student)" in asked.text
+            assert "side-staff" in answered.get_attribute("class") and "Sam Consultant (consultant)" in answered.text
+            assert asked.location["x"] < answered.location["x"]  # two sides of the conversation
+            transfer = wait(browser).until(lambda d: d.find_element(*by("#contact-transfer")))
+            Select(transfer.find_element(*by("select"))).select_by_value(str(cora.pk))
+            screenshots(browser, "manager-monitor-contact")
+            transfer.find_element(*by("input[type=submit]")).click()
+            wait(browser).until(lambda d: "is now Cora Second's lead" in d.find_element(*by("body")).text)
+            assert f"/admin/monitor/{chat.pk}/" in browser.current_url
+    lead.refresh_from_db()
+    assert lead.assigned_to == cora
+    assert set(chat.participants.values_list("user_id", flat=True)) == {student.pk, cora.pk}  # it followed the lead
