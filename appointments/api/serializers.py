@@ -2,6 +2,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from appointments.models import Appointment, AppointmentStatus
+from core.db import BIGINT_MAX
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -110,8 +111,8 @@ class FreeSlotsQuerySerializer(serializers.Serializer):
             ids = list(dict.fromkeys(int(part) for part in value.split(",") if part.strip()))
         except ValueError:
             raise serializers.ValidationError("Comma-separated whole numbers.") from None
-        if not ids or any(n < 1 for n in ids):
-            raise serializers.ValidationError("At least one consultant id.")
+        if not ids or any(n < 1 or n > BIGINT_MAX for n in ids):
+            raise serializers.ValidationError("At least one consultant id, each a database id.")
         return ids
 
 

@@ -160,6 +160,7 @@ def test_free_slots_of_several_consultants_at_once(client_for, receptionist, wee
         ("consultant_ids=MINE&date_from=2031-03-01&date_to=2031-05-01", 400, "invalid_date_range"),
         ("consultant_ids=MINE&date_from=soon&date_to=2031-03-10", 400, "validation_error"),
         ("consultant_ids=MINE&date_from=2031-03-10", 400, "validation_error"),
+        ("consultant_ids=99999999999999999999999&date_from=2031-03-10&date_to=2031-03-10", 400, "validation_error"),
         (
             f"consultant_ids={','.join(str(n) for n in range(1, 52))}&date_from=2031-03-10&date_to=2031-03-10",
             400,

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from accounts.api.serializers import UserSerializer
 from accounts.api.views import UserFilter
 from accounts.requests import AuthedRequest
+from core.db import BIGINT_MAX
 from core.errors import Forbidden, ValidationFailed
 from core.pagination import CursorPagination as BaseCursor
 from core.uploads import file_response, limit_uploads
@@ -453,7 +454,9 @@ class CannedRepliesView(APIView):
         replies = selectors.canned_replies_for(request.user)
         office = request.query_params.get("office")
         if office is not None:
-            replies = replies.filter(office=office_get_for(request.user, office))
+            if not office.isdigit() or int(office) > BIGINT_MAX:
+                raise ValidationFailed("office is an office id.", code="validation_error")
+            replies = replies.filter(office_id=int(office))  # (within what the selector lets through)
         paginator = CannedReplyCursor()
         page = paginator.paginate_queryset(replies, request, view=self) or []
         return paginator.get_paginated_response([_canned(reply) for reply in page])

@@ -23,7 +23,13 @@ from django.db.models.functions import Coalesce, Greatest
 from accounts.models import Role, User
 from core.errors import NotFound
 from messaging.models import CannedReply, Conversation, Participant
-from messaging.selectors.access import Reach, monitorable_conversations, monitoring_reach, triage_of_membership
+from messaging.selectors.access import (
+    Reach,
+    id_or_404,
+    monitorable_conversations,
+    monitoring_reach,
+    triage_of_membership,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -204,6 +210,6 @@ def canned_replies_for(user: User) -> QuerySet[CannedReply]:
 
 def canned_reply_get_for(user: User, reply_id: object) -> CannedReply:
     try:
-        return canned_replies_for(user).get(pk=int(str(reply_id)))
-    except (CannedReply.DoesNotExist, ValueError):
+        return canned_replies_for(user).get(pk=id_or_404(reply_id, "Canned reply"))
+    except CannedReply.DoesNotExist:
         raise NotFound("Canned reply not found.") from None

@@ -132,3 +132,11 @@ def test_a_shortcut_is_once_per_office_and_checked(client_for, manager, office):
     for bad in ({"shortcut": "no spaces", "content": "x"}, {"shortcut": "ok", "content": ""}, {"shortcut": "ok"}):
         assert client.post("/api/v1/canned-replies", bad).status_code == 400
     assert CannedReply.objects.count() == 1
+
+
+def test_hostile_canned_reply_ids_and_filters_are_clear_answers(client_for, manager):
+    client = client_for(manager)
+    assert client.get("/api/v1/canned-replies/99999999999999999999999").status_code == 404
+    assert client.get("/api/v1/canned-replies", {"office": "99999999999999999999999"}).status_code == 400
+    assert client.get("/api/v1/canned-replies", {"office": "x"}).status_code == 400
+    assert client.post("/api/v1/canned-replies", {"shortcut": "a", "content": "x" * 4001}).status_code == 400
