@@ -361,6 +361,7 @@ SPECTACULAR_SETTINGS = {
         "LeadStatusEnum": "leads.models.LeadStatus",
         "LeadSourceEnum": "leads.models.LeadSource",
         "AppointmentStatusEnum": "appointments.models.AppointmentStatus",
+        "TriageStatusEnum": "messaging.models.TriageStatus",
         "AppointmentOutcomeEnum": ["completed", "no_show"],
         "DocumentStatusEnum": "documents.models.DocumentStatus",
         "ReviewDecisionEnum": ["approved", "rejected"],
