@@ -21,9 +21,16 @@ from appointments.models import AppointmentStatus
 from appointments.services import STAFF_BOOKERS
 from core.errors import NotFound, error_body
 from leads.selectors import lead_get_for
-from offices.console import office_in_view
+from offices.console import console_office_in_view, office_in_view
+from offices.hours import OfficeHours
 
 MAX_RANGE = timedelta(days=62)
+# One colour per consultant of the page (by name), each with at least 6:1 against white text.
+CONSULTANT_COLOURS = ("#1f5f99", "#9a3412", "#2e6b30", "#6b3fa0", "#a0204c", "#0f6570", "#7a5200", "#475569")
+
+
+def consultant_colour(index: int) -> str:
+    return CONSULTANT_COLOURS[index % len(CONSULTANT_COLOURS)]
 
 
 def _consultants(user, office) -> list:
@@ -47,8 +54,10 @@ def calendar(request):
     office = view.office
     if office is None:
         raise Http404("No office yet.")
+    console_office_in_view(request, office)  # the page's clock and date formats are the office's
     consultants = _consultants(user, office)
     consultant = _chosen_consultant(request, consultants)
+    hours = OfficeHours.of(office)
     lead = None
     if request.GET.get("lead"):
         try:
@@ -71,10 +80,15 @@ def calendar(request):
                     "id": office.pk,
                     "name": office.name,
                     "timezone": office.timezone,
-                    "opens": office.opens_at.strftime("%H:%M"),
-                    "closes": office.closes_at.strftime("%H:%M"),
+                    "locale": office.locale,
+                    # {ISO weekday: [opens, closes]}; a weekday not listed is closed, and so is each date listed.
+                    "week": {str(day): [f"{o:%H:%M}", f"{c:%H:%M}"] for day, (o, c) in hours.week.items()},
+                    "closed": {day.isoformat(): reason or "Closed" for day, reason in hours.closed.items()},
                 },
-                "consultants": [{"id": c.pk, "name": c.full_name} for c in consultants],
+                "today": selectors.office_today(office).isoformat(),
+                "consultants": [
+                    {"id": c.pk, "name": c.full_name, "colour": consultant_colour(n)} for n, c in enumerate(consultants)
+                ],
                 "consultant_id": consultant.pk if consultant else None,
                 "lead": {"id": lead.pk, "name": lead.full_name, "student_id": lead.linked_student_id} if lead else None,
                 "start": request.GET.get("start") or None,
@@ -98,7 +112,8 @@ def calendar_events(request):
     office = office_in_view(request, everyone=False).office
     if office is None:
         raise Http404("No office yet.")
-    consultant = _chosen_consultant(request, _consultants(user, office)) if request.GET.get("consultant") else None
+    consultants = _consultants(user, office)
+    consultant = _chosen_consultant(request, consultants) if request.GET.get("consultant") else None
     start, end = parse_datetime(request.GET.get("start") or ""), parse_datetime(request.GET.get("end") or "")
     if start is None or end is None:
         return _bad("start and end are ISO 8601 date-times.")
@@ -108,15 +123,20 @@ def calendar_events(request):
     appointments = selectors.appointments_between_for(
         user, start=start, end=end, office_id=office.pk, consultant_id=consultant.pk if consultant else None
     )
+    colours = {c.pk: consultant_colour(n) for n, c in enumerate(consultants)}
     events = []
     for a in appointments.select_related("lead__student"):
         attendee = a.student or a.lead
+        colour = colours.get(a.consultant_id, CONSULTANT_COLOURS[-1])
         events.append(
             {
                 "id": str(a.pk),
                 "title": f"{attendee.full_name if attendee else '?'}: {a.title}",
                 "start": a.start.isoformat(),
                 "end": a.end.isoformat(),
+                "backgroundColor": colour,
+                "borderColor": colour,
+                "textColor": "#ffffff",
                 "classNames": [f"status-{a.status}"],
                 "editable": a.status == AppointmentStatus.SCHEDULED,
                 "extendedProps": {

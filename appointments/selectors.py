@@ -59,6 +59,15 @@ def calendar_consultant_get_for(user: User, consultant_id) -> User:
         raise NotFound("Consultant not found.") from None
 
 
+def calendar_consultants_get_for(user: User, consultant_ids: list[int]) -> list[User]:
+    """These consultants, each one whose calendar `user` may see (one hidden or unknown: 404), in the
+    order given."""
+    found = {c.pk: c for c in calendar_consultants_for(user).filter(pk__in=consultant_ids)}
+    if len(found) != len(set(consultant_ids)):
+        raise NotFound("Consultant not found.")
+    return [found[pk] for pk in consultant_ids]
+
+
 def local_day_start(office, day) -> datetime:
     return datetime.combine(day, time.min, tzinfo=office.tzinfo)
 

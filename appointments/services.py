@@ -3,19 +3,22 @@ turn that refusal into a 409 and tell the people involved."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
+from appointments.errors import AppointmentErrorCode
 from appointments.models import Appointment, AppointmentStatus
 from appointments.selectors import consultants_of_student
 from core.errors import Conflict, Forbidden, ValidationFailed
 from leads.models import ActivityKind, Lead
-from leads.services import activity_record
+from leads.services import activity_record, lead_assign_for_booking
 from notifications.services import notifications_create
+from offices.hours import OfficeHours
+from offices.models import Office
 
 STAFF_BOOKERS = (Role.SUPER_ADMIN, Role.MANAGER, Role.RECEPTIONIST, Role.CONSULTANT)
 
@@ -29,6 +32,24 @@ def _check_times(start: datetime, end: datetime) -> None:
         raise ValidationFailed("Appointments cannot start in the past.", code="start_in_past")
     if end - start > timedelta(hours=12):
         raise ValidationFailed("An appointment lasts at most 12 hours.", code="invalid_time_range")
+
+
+def _check_opening_hours(*, actor: User, office: Office, start: datetime, end: datetime, allow: bool) -> None:
+    """Within the office's opening hours, or 409 `outside_opening_hours`: a student may not book then;
+    staff are warned and may book anyway (`allow`: an evening call, a visitor from another time zone)."""
+    hours = OfficeHours.of(office)
+    if hours.covers(start, end):
+        return
+    staff = actor.role in STAFF_BOOKERS
+    if staff and allow:
+        return
+    day = start.astimezone(office.tzinfo).date()
+    raise Conflict(
+        f"{office.name} is not open then ({day:%A %-d %B}: {hours.describe(day)})."
+        + (" Book anyway to confirm." if staff else " Pick a time within the opening hours."),
+        code=AppointmentErrorCode.OUTSIDE_OPENING_HOURS,
+        details={"date": day.isoformat(), "opening_hours": hours.describe(day), "may_override": staff},
+    )
 
 
 def _may_change(actor: User, appointment: Appointment) -> bool:
@@ -91,7 +112,10 @@ def appointment_book(
     student: User | None = None,
     lead: Lead | None = None,
     notes: str = "",
+    allow_outside_hours: bool = False,
 ) -> Appointment:
+    """Book `consultant` for a student or a lead. A lead without a consultant (a walk-in) becomes the
+    booked consultant's lead, through the lead assignment service (their conversation follows)."""
     if consultant is None or consultant.role != Role.CONSULTANT or not consultant.is_active:
         raise ValidationFailed("Unknown consultant.", code="unknown_consultant")
     if actor.role == Role.STUDENT:
@@ -116,12 +140,16 @@ def appointment_book(
     if not title:
         raise ValidationFailed("An appointment needs a title.", code="title_required")
     _check_times(start, end)
+    office = consultant.office
+    if office is None:  # (a consultant always has one; the appointment needs it)
+        raise ValidationFailed("Unknown consultant.", code="unknown_consultant")
+    _check_opening_hours(actor=actor, office=office, start=start, end=end, allow=allow_outside_hours)
     appointment = _save(
         Appointment(
             consultant=consultant,
             student=student,
             lead=lead,
-            office=consultant.office,
+            office=office,
             title=title[:200],
             start=start,
             end=end,
@@ -135,6 +163,8 @@ def appointment_book(
         f"Appointment booked: {appointment.title}",
         {"start": start.isoformat(), "end": end.isoformat()},
     )
+    if lead is not None and lead.assigned_to_id is None:
+        lead_assign_for_booking(actor=actor, lead=lead, consultant=consultant)
     _notify(appointment, actor, "appointment_booked", "Appointment booked")
     return appointment
 
@@ -145,7 +175,13 @@ def _locked(appointment: Appointment) -> Appointment:
 
 @transaction.atomic
 def appointment_reschedule(
-    *, actor: User, appointment: Appointment, start: datetime, end: datetime, reason: str = ""
+    *,
+    actor: User,
+    appointment: Appointment,
+    start: datetime,
+    end: datetime,
+    reason: str = "",
+    allow_outside_hours: bool = False,
 ) -> Appointment:
     appointment = _locked(appointment)
     if not _may_change(actor, appointment):
@@ -153,6 +189,7 @@ def appointment_reschedule(
     if appointment.status != AppointmentStatus.SCHEDULED:
         raise ValidationFailed(f"A {appointment.status} appointment cannot be rescheduled.", code="not_scheduled")
     _check_times(start, end)
+    _check_opening_hours(actor=actor, office=appointment.office, start=start, end=end, allow=allow_outside_hours)
     before = (appointment.start, appointment.end)
     appointment.start, appointment.end, appointment.reminder_sent_at = start, end, None
     _save(appointment)
@@ -203,11 +240,6 @@ def appointment_set_outcome(*, actor: User, appointment: Appointment, status: st
     return appointment
 
 
-def _opening_hours(office, day: date) -> tuple[datetime, datetime]:
-    tz = office.tzinfo
-    return datetime.combine(day, office.opens_at, tzinfo=tz), datetime.combine(day, office.closes_at, tzinfo=tz)
-
-
 def _free_slots(opens: datetime, closes: datetime, busy: list[tuple[datetime, datetime]]) -> list[dict]:
     step, now, slots = timedelta(minutes=settings.APPOINTMENT_SLOT_MINUTES), timezone.now(), []
     cursor = opens
@@ -219,29 +251,41 @@ def _free_slots(opens: datetime, closes: datetime, busy: list[tuple[datetime, da
     return slots
 
 
-def availability(*, consultant: User, day: date) -> list[dict]:
-    """Free slots of APPOINTMENT_SLOT_MINUTES within the office's opening hours, in its time zone."""
-    opens, closes = _opening_hours(consultant.office, day)
-    busy = list(
-        Appointment.objects.filter(
-            consultant=consultant, status=AppointmentStatus.SCHEDULED, start__lt=closes, end__gt=opens
-        ).values_list("start", "end")
-    )
-    return _free_slots(opens, closes, busy)
-
-
-def office_availability(*, office, consultants: list[User], day: date) -> dict[int, list[dict]]:
-    """`availability` of each of these consultants of `office` on one day, in one query."""
-    opens, closes = _opening_hours(office, day)
-    busy: dict[int, list] = {consultant.pk: [] for consultant in consultants}
+def free_slots(*, consultants: list[User], first: date, last: date) -> list[dict]:
+    """Free APPOINTMENT_SLOT_MINUTES slots of each consultant from `first` to `last` (their offices'
+    days, inclusive) within each office's opening hours, skipping the past and booked time:
+    [{consultant_id, start, end}], by consultant then time. One query for the bookings, two per office
+    for its hours."""
+    offices = {c.office_id: c.office for c in consultants if c.office is not None}
+    hours = {office_id: OfficeHours.of(office) for office_id, office in offices.items()}
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    windows = {
+        office_id: [opening for day in days if (opening := office_hours.on(day)) is not None]
+        for office_id, office_hours in hours.items()
+    }
+    # Every office's days lie within 14 hours of UTC's: one query for the bookings, whatever is open.
+    since = datetime.combine(first, time.min, tzinfo=UTC) - timedelta(hours=14)
+    until = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC) + timedelta(hours=14)
+    busy: dict[int, list[tuple[datetime, datetime]]] = {c.pk: [] for c in consultants}
     for consultant_id, start, end in Appointment.objects.filter(
-        consultant__in=consultants,
-        status=AppointmentStatus.SCHEDULED,
-        start__lt=closes,
-        end__gt=opens,
+        consultant__in=consultants, status=AppointmentStatus.SCHEDULED, start__lt=until, end__gt=since
     ).values_list("consultant_id", "start", "end"):
         busy[consultant_id].append((start, end))
-    return {consultant_id: _free_slots(opens, closes, times) for consultant_id, times in busy.items()}
+    slots: list[dict] = []
+    for consultant in consultants:
+        for opens, closes in windows.get(consultant.office_id, []):
+            slots.extend(
+                {"consultant_id": consultant.pk, **slot} for slot in _free_slots(opens, closes, busy[consultant.pk])
+            )
+    return slots
+
+
+def availability(*, consultant: User, day: date) -> list[dict]:
+    """Free slots of one consultant on one day of their office (`free_slots`), as {start, end}."""
+    return [
+        {"start": slot["start"], "end": slot["end"]}
+        for slot in free_slots(consultants=[consultant], first=day, last=day)
+    ]
 
 
 def reminders_send(*, now: datetime | None = None) -> int:

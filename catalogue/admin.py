@@ -24,6 +24,7 @@ def countries_present_filter(field: str, title: str = "country") -> type[admin.S
 
     class CountriesPresent(admin.SimpleListFilter):
         parameter_name = field.replace("__", "_")
+        scoped = True  # its countries come from the page's own scoped queryset (a selector)
 
         def lookups(self, request, model_admin):
             codes = model_admin.get_queryset(request).order_by().values_list(field, flat=True).distinct()

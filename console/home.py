@@ -11,7 +11,7 @@ from itertools import groupby
 
 from accounts.models import Role
 from appointments.selectors import appointment_agenda_for, calendar_consultants_for, office_today
-from appointments.services import office_availability
+from appointments.services import free_slots
 from documents.selectors import documents_pending_for
 from leads.models import LeadSource, LeadStatus
 from leads.selectors import lead_list_for, lead_pipeline_counts, leads_needing_action_for, leads_waiting_for_assignment
@@ -46,8 +46,15 @@ def _agenda(appointments) -> list[dict]:
 
 
 def _today_count(agenda: list[dict], offices) -> int:
-    todays = {office_today(office) for office in offices}
-    return sum(len(group["appointments"]) for group in agenda if group["day"] in todays)
+    """Appointments on their own office's today: when Sydney's Saturday has begun, London's and Toronto's
+    Saturdays are still tomorrow there."""
+    todays = {office.pk: office_today(office) for office in offices}
+    return sum(
+        1
+        for group in agenda
+        for appointment in group["appointments"]
+        if group["day"] == todays.get(appointment.office_id)
+    )
 
 
 def _inbox(user, limit: int = 8) -> dict:
@@ -114,18 +121,14 @@ def _receptionist_home(request) -> dict:
     agenda = _agenda(appointment_agenda_for(user, offices=[office], days=1))
     consultants = list(calendar_consultants_for(user).filter(office_id=office.pk))
     today = office_today(office)
-    # Quick booking: each consultant's next free slots today (tomorrow once today is over).
-    for day in (today, today + timedelta(days=1)):
-        free = office_availability(office=office, consultants=consultants, day=day)
-        if any(free.values()):
-            break
-    booking = []
-    for consultant in consultants:
-        slots = []
-        for slot in free.get(consultant.pk, [])[:4]:
-            slot["start_at"] = datetime.fromisoformat(slot["start"])
-            slots.append(slot)
-        booking.append({"consultant": consultant, "slots": slots})
+    # Quick booking: each consultant's next free slots today (tomorrow once today is over): both days read
+    # at once, so the home runs the same queries at any hour.
+    days: dict = {today: {}, today + timedelta(days=1): {}}
+    for slot in free_slots(consultants=consultants, first=today, last=today + timedelta(days=1)):
+        slot["start_at"] = datetime.fromisoformat(slot["start"])
+        days[slot["start_at"].astimezone(office.tzinfo).date()].setdefault(slot["consultant_id"], []).append(slot)
+    day = today if days[today] else today + timedelta(days=1)
+    booking = [{"consultant": consultant, "slots": days[day].get(consultant.pk, [])[:4]} for consultant in consultants]
     return {
         "office": office,
         "agenda": agenda,

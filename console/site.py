@@ -17,6 +17,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import MANAGING_ROLES
 from applications.services import APPLICATION_HANDLERS
+from console.contact import contact_panel
 from console.home import home_context
 from documents.services import DOCUMENT_REVIEWERS
 from messaging.selectors import MONITOR_ROLES
@@ -65,7 +66,11 @@ class ConsoleSite(admin.AdminSite):
     index_template = "admin/console/home.html"
 
     def get_urls(self):
-        return [path("console/token", self.admin_view(console_token), name="console-token"), *super().get_urls()]
+        return [
+            path("console/token", self.admin_view(console_token), name="console-token"),
+            path("console/contact/<int:conversation_id>/", self.admin_view(contact_panel), name="console-contact"),
+            *super().get_urls(),
+        ]
 
     def each_context(self, request):
         return {**super().each_context(request), "console_navigation": console_navigation(request)}

@@ -37,7 +37,7 @@ ERROR_DESCRIPTIONS = {
     "401": "Missing, invalid or expired access token; or wrong credentials",
     "403": "You may see this but not do this",
     "404": "No such object, or one you may not see",
-    "409": "Conflicts with the current state (taken email, name or time slot)",
+    "409": "Conflicts with the current state (taken email, name or time slot; a time the office is closed)",
     "413": "The request body is larger than the server accepts",
     "415": "Unsupported Content-Type for the body",
     "429": "Too many requests: wait `Retry-After` seconds",
@@ -52,6 +52,7 @@ FORBIDDEN = [
     (r"^/api/v1/(universities|courses)(/.*)?$", "write"),  # super admins and managers write the catalogue
     (r"^/api/v1/(students/\{student_id\}|auth/me)/profile$", "write"),  # receptionists read profiles
     (r"^/api/v1/conversations/\{conversation_id\}(/participants(/\{user_id\})?)?$", "write"),  # group admins only
+    (r"^/api/v1/canned-replies(/\{reply_id\})?$", "write"),  # the office's managers
     (r"^/api/v1/messages/\{message_id\}$", "write"),  # the sender only
     (r"^/api/v1/conversations/monitoring/.*$", "GET"),
     (r"^/api/v1/reports/.*$", "GET"),
@@ -67,6 +68,7 @@ CONFLICTS = [
     (r"^/api/v1/appointments(/\{id\}(/reschedule)?)?$", "*"),
     (r"^/api/v1/(universities|courses)(/\{id\})?$", "*"),  # a taken natural key; a university or course in use
     (r"^/api/v1/applications(/\{id\}(/transition)?)?$", "*"),  # an open one already; a move that lost a race
+    (r"^/api/v1/canned-replies(/\{reply_id\})?$", "write"),
 ]
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$")
 

@@ -36,6 +36,9 @@ urlpatterns = [
     path("api-redoc", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/ws-schema", ws_schema, name="ws-schema"),  # AsyncAPI 3.0: the /ws/ protocol
     path("admin/reports/", admin.site.admin_view(admin_views.dashboard), name="admin-reports"),
+    path(
+        "admin/reports/<slug:report>.csv", admin.site.admin_view(admin_views.dashboard_export), name="admin-report-csv"
+    ),
     path("admin/monitor/", admin.site.admin_view(admin_views.monitor_list), name="admin-monitor"),
     path(
         "admin/monitor/<int:conversation_id>/",

@@ -10,6 +10,7 @@ from accounts.models import Role, User
 from accounts.scoped_admin import ReadOnlyScopedAdmin, ScopedAdmin
 from accounts.selectors import consultants_for
 from core.errors import ApplicationError, Conflict
+from core.phones import phone_display
 from leads import admin_views, selectors, services
 from leads.exports import EXPORT_COLUMNS, lead_export_row
 from leads.models import Activity, Lead, LeadStatus
@@ -57,6 +58,9 @@ class LeadAdminForm(forms.ModelForm):
             wish_budget=wishes.get("budget_per_year"),
             wish_currency=wishes.get("currency") or "",
         )
+        if self.instance.pk and self.instance.phone:  # stored E.164, read the office's way
+            office = self.instance.office
+            self.initial["phone"] = phone_display(self.instance.phone, region=office.country if office else "")
 
     def preferences(self) -> dict:
         data = self.cleaned_data
@@ -112,7 +116,7 @@ def _first_detail(details: dict) -> str:
 @admin.register(Lead)
 class LeadAdmin(ScopedAdmin):
     form = LeadAdminForm
-    list_display = ["__str__", "email", "phone", "status", "source", "office", "assigned_to", "created_at"]
+    list_display = ["__str__", "email", "phone_number", "status", "source", "office", "assigned_to", "created_at"]
     list_filter = ["status", "source", "office"]
     search_fields = ["first_name", "last_name", "email", "phone"]
     list_select_related = ["office", "assigned_to"]
@@ -137,6 +141,17 @@ class LeadAdmin(ScopedAdmin):
     @admin.display(description="Student")
     def student_account(self, lead):
         return lead.linked_student or "-"  # never another office's student (Lead.linked_student)
+
+    @admin.display(description="phone", ordering="phone")
+    def phone_number(self, lead: Lead) -> str:
+        return phone_display(lead.phone, region=lead.office.country if lead.office else "")
+
+    def get_search_results(self, request, queryset, search_term):
+        """Names, emails and phone numbers as the API's `q` searches them (a number typed any way)."""
+        if not search_term.strip():
+            return queryset, False
+        office = request.user.office
+        return selectors.lead_search(queryset, search_term, region=office.country if office else ""), False
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -88,7 +88,9 @@ def act(request, lead_id: int):
         lead = selectors.lead_get_for(user, lead_id)
     except NotFound:
         raise Http404("Lead not found.") from None
-    action = request.POST.get("action")
+    # The field is `act`, not `action`: a form control named `action` hides the form's own `action`
+    # property from scripts (the board's drag read the input instead of the URL and posted to a 404).
+    action = request.POST.get("act")
     try:
         if action == "assign":
             consultant_id = _int(request.POST.get("consultant"))

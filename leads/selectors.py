@@ -8,6 +8,7 @@ from django.db.models.functions import RowNumber
 from accounts.models import Role, User
 from accounts.selectors import linked_leads_q, user_list_for
 from core.errors import NotFound, ValidationFailed
+from core.phones import phone_search_terms
 from leads.models import OPEN_STATUSES, Activity, Lead, LeadStatus
 
 
@@ -78,6 +79,21 @@ def lead_duplicates(*, office_id, email: str = "", phone: str = "", exclude_pk=N
         return Lead.objects.none()
     leads = Lead.objects.filter(match, office_id=office_id)
     return leads.exclude(pk=exclude_pk) if exclude_pk else leads
+
+
+def lead_search(leads: QuerySet[Lead], query: str, *, region: str = "") -> QuerySet[Lead]:
+    """Leads whose name, email or phone matches `query`. A query that reads as a phone number matches the
+    stored E.164 number however it was typed ("+1 (555) 216-1193", "07700 900123" in a GB office, or a
+    run of its digits); `region` is the searcher's office country, for numbers typed the national way."""
+    query = query.strip()
+    match = Q(first_name__icontains=query) | Q(last_name__icontains=query) | Q(email__icontains=query)
+    terms = phone_search_terms(query, region=region)
+    if terms is None:
+        match |= Q(phone__icontains=query)
+    else:
+        whole, digits = terms
+        match |= Q(phone__contains=digits) | (Q(phone=whole) if whole else Q(pk__in=[]))
+    return leads.filter(match)
 
 
 def lead_pipeline_counts(leads: QuerySet[Lead]) -> dict:

@@ -17,6 +17,8 @@ from accounts.models import MANAGING_ROLES, Role, User
 from accounts.selectors import student_link_counts
 from accounts.services import student_office_claim
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.phones import InvalidPhone, phone_normalize, phone_normalize_or_keep
+from leads.errors import LeadErrorCode
 from leads.models import OPEN_STATUSES, Activity, ActivityKind, Lead, LeadSource, LeadStatus
 from leads.selectors import lead_duplicates
 from leads.signals import lead_converted
@@ -99,6 +101,18 @@ def _check_duplicates(*, actor: User, office_id, email, phone, exclude_pk=None, 
         )
 
 
+def _phone(raw: str, office) -> str:
+    """The number as stored (E.164), read with the office's country for numbers typed the national way."""
+    try:
+        return phone_normalize(raw, region=office.country if office is not None else "")
+    except InvalidPhone:
+        raise ValidationFailed(
+            "That is not a phone number: type it as dialled in the office's country, or with its country code.",
+            code=LeadErrorCode.INVALID_PHONE,
+            details={"phone": raw},
+        ) from None
+
+
 def _link_student(lead: Lead) -> None:
     """Staff creating or editing a lead link it to a student account of the lead's own office only
     (an unassigned lead: one with no office yet). Another office's student, or a website signup no
@@ -133,7 +147,7 @@ def lead_check_duplicates(
         actor=actor,
         office_id=lead.office_id if lead else (office.pk if office else None),
         email=email,
-        phone=phone,
+        phone=_phone(phone, lead.office if lead else office),
         exclude_pk=lead.pk if lead else None,
         confirmed=False,
     )
@@ -161,6 +175,7 @@ def lead_create(
     office = _office_of_new_lead(actor, office)
     lead_check_contact(email=email, phone=phone)
     wishes = preferences_clean(preferences) if preferences else {}
+    phone = _phone(phone, office)
     _check_duplicates(
         actor=actor, office_id=office.pk if office else None, email=email, phone=phone, confirmed=confirm_duplicate
     )
@@ -168,7 +183,7 @@ def lead_create(
         first_name=first_name,
         last_name=last_name,
         email=email.strip().lower(),
-        phone=phone.strip(),
+        phone=phone,
         source=source,
         office=office,
         created_by=actor,
@@ -198,7 +213,7 @@ def lead_create_for_signup(*, student: User) -> Lead | None:
         first_name=student.first_name or student.email,
         last_name=student.last_name,
         email=student.email,
-        phone=student.phone,
+        phone=phone_normalize_or_keep(student.phone, region=student.office.country if student.office else ""),
         source=LeadSource.WEBSITE,
         office=student.office,
         student=student,
@@ -217,6 +232,8 @@ def lead_update(*, actor: User, lead: Lead, confirm_duplicate: bool = False, **c
         changes["email"] = changes["email"].strip().lower()
     if "preferences" in changes:
         changes["preferences"] = preferences_clean(changes["preferences"])
+    if "phone" in changes:
+        changes["phone"] = _phone(changes["phone"], lead.office)
     lead_check_contact(email=changes.get("email", lead.email), phone=changes.get("phone", lead.phone))
     _check_duplicates(
         actor=actor,
@@ -312,6 +329,12 @@ def lead_assign(*, actor: User, lead: Lead, consultant: User) -> Lead:
         raise ValidationFailed("The consultant works in another office.", code="consultant_other_office")
     if lead.status not in OPEN_STATUSES:
         raise ValidationFailed(f"A {lead.status} lead cannot be reassigned.", code="invalid_transition")
+    return _assign(lead=lead, consultant=consultant, office_id=office_id, actor=actor)
+
+
+def _assign(*, lead: Lead, consultant: User, office_id, actor: User, why: str = "") -> Lead:
+    """The assignment itself (the lead row locked by the caller): timeline, the consultant's notice, and
+    with AUTO_CREATE_CONVERSATIONS the lead's conversation handed over or opened."""
     previous = lead.assigned_to
     if previous is not None and previous.pk == consultant.pk:
         return lead
@@ -321,7 +344,7 @@ def lead_assign(*, actor: User, lead: Lead, consultant: User) -> Lead:
         lead=lead,
         actor=actor,
         kind=ActivityKind.ASSIGNED,
-        text=f"Assigned to {consultant.full_name}",
+        text=f"Assigned to {consultant.full_name}" + (f" ({why})" if why else ""),
         data={"consultant_id": consultant.pk, "previous_id": previous.pk if previous else None},
     )
     notification_create(
@@ -330,6 +353,23 @@ def lead_assign(*, actor: User, lead: Lead, consultant: User) -> Lead:
     if settings.AUTO_CREATE_CONVERSATIONS and lead.linked_student is not None:
         _lead_conversation_to(lead=lead, previous=previous, consultant=consultant, actor=actor)
     return lead
+
+
+@transaction.atomic
+def lead_assign_for_booking(*, actor: User, lead: Lead, consultant: User) -> Lead:
+    """A lead nobody has yet, booked with a consultant of its office (a receptionist's walk-in), becomes that
+    consultant's, as `lead_assign` would make it. The booking service decided who may book; a lead that
+    has a consultant by the time the row is locked, or is closed, is left alone."""
+    lead = _locked(lead)
+    if lead.assigned_to_id is not None or lead.status not in OPEN_STATUSES:
+        return lead
+    if consultant.role != Role.CONSULTANT or not consultant.is_active:
+        return lead
+    if lead.office_id is not None and consultant.office_id != lead.office_id:
+        return lead
+    return _assign(
+        lead=lead, consultant=consultant, office_id=consultant.office_id, actor=actor, why="booked with them"
+    )
 
 
 def _lead_conversation_to(*, lead: Lead, previous: User | None, consultant: User, actor: User) -> None:

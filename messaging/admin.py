@@ -7,12 +7,13 @@ from django.contrib import admin, messages
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 
+from accounts.models import Role
 from accounts.requests import signed_in_user
-from accounts.scoped_admin import ReadOnlyScopedAdmin
-from core.errors import ApplicationError
+from accounts.scoped_admin import ReadOnlyScopedAdmin, ScopedAdmin
+from core.errors import ApplicationError, ValidationFailed
 from messaging import selectors, services
 from messaging.admin_views import inbox
-from messaging.models import Conversation, Message, MonitoringAudit, Participant
+from messaging.models import CannedReply, Conversation, Message, MonitoringAudit, Participant
 
 if TYPE_CHECKING:  # (generic for the type checker only)
     _ParticipantInline = admin.TabularInline[Participant, Conversation]
@@ -101,3 +102,58 @@ class MonitoringAuditAdmin(ReadOnlyScopedAdmin):
 
     def scoped_queryset(self, request: HttpRequest) -> QuerySet[MonitoringAudit]:
         return selectors.monitoring_audit_for(signed_in_user(request))
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(ScopedAdmin):
+    """The office's canned replies (`/shortcut` in the inbox), kept by its managers through the services."""
+
+    list_display = ["shortcut", "content", "office", "updated_at"]
+    list_filter = ["office"]
+    search_fields = ["shortcut", "content"]
+    list_select_related = ["office"]
+    fields = ["shortcut", "content", "office"]
+
+    def scoped_queryset(self, request: HttpRequest) -> QuerySet[CannedReply]:
+        return selectors.canned_replies_for(signed_in_user(request))
+
+    def get_fields(self, request: HttpRequest, obj: CannedReply | None = None) -> Any:
+        # A super admin picks the office; a manager writes for their own.
+        return (
+            ["shortcut", "content", "office"]
+            if signed_in_user(request).role == Role.SUPER_ADMIN
+            else ["shortcut", "content"]
+        )
+
+    def _may_write(self, request: HttpRequest, obj: Any) -> bool:
+        return obj is None or services.canned_reply_may_write(signed_in_user(request), obj.office)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed: bool = super().has_change_permission(request, obj)  # type: ignore[no-untyped-call]  # (ScopedAdmin is untyped)
+        return allowed and self._may_write(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed: bool = super().has_delete_permission(request, obj)  # type: ignore[no-untyped-call]  # (as above)
+        return allowed and self._may_write(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: CannedReply, form: Any, change: bool) -> None:
+        user = signed_in_user(request)
+        data = form.cleaned_data
+        if change:
+            saved = services.canned_reply_update(
+                actor=user,
+                reply=CannedReply.objects.select_related("office").get(pk=obj.pk),
+                shortcut=data["shortcut"],
+                content=data["content"],
+            )
+        else:
+            office = data.get("office") or user.office
+            if office is None:
+                raise ValidationFailed("Choose the office.", code="validation_error")
+            saved = services.canned_reply_create(
+                actor=user, office=office, shortcut=data["shortcut"], content=data["content"]
+            )
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: CannedReply) -> None:
+        services.canned_reply_delete(actor=signed_in_user(request), reply=obj)

@@ -24,7 +24,7 @@ from messaging.consumers import (
     CLOSE_TRY_AGAIN,
     CLOSE_UNAUTHORIZED,
 )
-from messaging.models import ConversationType, MessageType
+from messaging.models import ConversationType, MessageType, TriageStatus
 from messaging.socket.incoming import CLIENT_EVENTS, PRESENCE_STATES
 from messaging.socket.outgoing import SERVER_EVENTS
 
@@ -122,10 +122,13 @@ SCHEMAS = {
             "is_archived": {"type": "boolean"},
             "is_pinned": {"type": "boolean"},
             "muted_until": _null(TIME),
+            "status": {"type": "string", "enum": list(TriageStatus.values)},
+            "snoozed_until": _null(TIME),
             "created_at": TIME,
             "updated_at": TIME,
         },
-        description="As REST's conversation; pushed ones carry no per-user state (unread_count 0, flags false)",
+        description="As REST's conversation; pushed ones carry no per-user state (unread_count 0, flags false, "
+        "status open)",
     ),
     # applications.representation.ApplicationSerializer (applications sit above messaging: written out here,
     # and applications/tests/test_events.py checks real frames and the statuses against it).

@@ -43,10 +43,11 @@ def conversation_rows(
     return rows
 
 
-def inbox_rows(user: User, limit: int) -> list[dict[str, Any]]:
-    """The user's own conversations (most recent first) with unread counts and "waiting for us"."""
+def inbox_rows(user: User, limit: int, *, status: str | None = None, q: str = "") -> list[dict[str, Any]]:
+    """The user's own conversations (most recent first) with unread counts, "waiting for us" and their
+    triage; `status` and `q` as `conversation_list_for` takes them."""
     rows = []
-    for membership in conversation_list_for(user, archived=False)[:limit]:
+    for membership in conversation_list_for(user, archived=False, status=status, q=q)[:limit]:
         conversation = membership.conversation
         last = conversation.last_message
         rows.append(
@@ -56,6 +57,7 @@ def inbox_rows(user: User, limit: int) -> list[dict[str, Any]]:
                 "last_message": last,
                 "unread": membership.unread_count,
                 "waiting": bool(membership.waiting_for_staff),
+                "triage": membership.triage,
                 "url": reverse("admin:messaging_conversation_change", args=[conversation.pk]),
             }
         )

@@ -137,6 +137,13 @@ def audit_payload(audit: MonitoringAudit) -> Payload:
     }
 
 
+def _triage_fields(me: Participant | None) -> Payload:
+    """The member's triage as it stands now (`triage`, annotated by the selectors), else as stored."""
+    status = getattr(me, "triage", None) or (me.triage_status if me else "open")
+    until = me.snoozed_until if me is not None and status == "snoozed" else None
+    return {"status": status, "snoozed_until": until.isoformat() if until else None}
+
+
 def conversation_payload(
     conversation: Conversation, *, participants: Iterable[Participant], me: Participant | None = None
 ) -> Payload:
@@ -161,6 +168,7 @@ def conversation_payload(
         "is_archived": me.is_archived if me else False,
         "is_pinned": me.is_pinned if me else False,
         "muted_until": me.muted_until.isoformat() if me and me.muted_until else None,
+        **_triage_fields(me),
         "created_at": conversation.created_at.isoformat(),
         "updated_at": conversation.last_activity_at.isoformat(),
     }

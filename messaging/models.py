@@ -57,6 +57,14 @@ class ParticipantRole(models.TextChoices):
     MEMBER = "member", "Member"
 
 
+class TriageStatus(models.TextChoices):
+    """Where a conversation stands in one staff member's inbox (each their own, as in Chatwoot's agent view)."""
+
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+    SNOOZED = "snoozed", "Snoozed"
+
+
 class Participant(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="participants")
     user = models.ForeignKey(
@@ -71,10 +79,23 @@ class Participant(models.Model):
     is_archived = models.BooleanField(default=False)
     is_pinned = models.BooleanField(default=False)
     muted_until = models.DateTimeField(null=True, blank=True)
+    # This member's triage (staff): resolved or snoozed as of the conversation's `triage_seq`; a later message
+    # from someone else, or the end of a snooze, opens it again (messaging.selectors.conversations).
+    triage_status = models.CharField(
+        max_length=10, choices=TriageStatus.choices, default=TriageStatus.OPEN, db_default=TriageStatus.OPEN
+    )
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    triage_seq = models.PositiveBigIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["user", "conversation"], name="participant_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "conversation"], name="participant_once"),
+            models.CheckConstraint(
+                condition=~models.Q(triage_status="snoozed") | models.Q(snoozed_until__isnull=False),
+                name="participant_snoozed_until_when",
+            ),
+        ]
         indexes = [models.Index(fields=["conversation", "user"], name="participant_conversation_user")]
 
     def __str__(self) -> str:
@@ -170,6 +191,27 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+
+class CannedReply(models.Model):
+    """A reply an office's staff insert by its shortcut (`/fees` in the inbox), kept by the office's managers."""
+
+    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="canned_replies")
+    shortcut = models.SlugField(max_length=40, help_text="Typed after / in a reply, e.g. fees")
+    content = models.TextField(max_length=4000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["office", "shortcut"]
+        verbose_name_plural = "canned replies"
+        constraints = [models.UniqueConstraint(fields=["office", "shortcut"], name="canned_reply_shortcut_once")]
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut}"
 
 
 class AuditAction(models.TextChoices):

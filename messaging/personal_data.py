@@ -156,6 +156,7 @@ register_area(
         kept={
             "messaging.Message.deleted_by": "who deleted a message: the moderation record",
             "messaging.Conversation.created_by": "who started a conversation others are in",
+            "messaging.CannedReply.created_by": "a manager's canned reply, the office's to use",
             "messaging.MonitoringAudit.actor": "the monitoring audit (who read whose conversation), kept for "
             "AUDIT_RETENTION_DAYS; the reader's name comes from the pseudonymised user row",
         },

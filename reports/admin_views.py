@@ -5,8 +5,10 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from applications.transitions import ApplicationStatus
 from appointments.models import AppointmentStatus
@@ -15,9 +17,11 @@ from leads.models import LeadSource, LeadStatus
 from messaging import events, selectors, services
 from messaging.console_rows import conversation_rows
 from messaging.models import AuditAction
+from offices.console import console_office_in_view
 from offices.selectors import office_list_for
-from reports.applications import application_report_scope_for, applications_report
-from reports.selectors import REPORTS, report_scope_for, utc_today
+from reports.applications import ApplicationReportScope, application_report_scope_for, applications_report
+from reports.exports import application_report_csv, report_csv
+from reports.selectors import REPORTS, ReportScope, report_scope_for, utc_today
 
 # The console's default range: the last 30 days and the next 30, so booked appointments count.
 DEFAULT_DAYS_BACK, DEFAULT_DAYS_AHEAD = 29, 30
@@ -39,26 +43,39 @@ def _labels() -> dict:
     }
 
 
-def dashboard(request):
-    """Charts of every report, filtered by date range and office (the same selectors as the API)."""
-    user = request.user
+def _scope(request) -> ReportScope:
+    """The dashboard's range and office from its query (the export links carry the same query)."""
     office = request.GET.get("office") or None
     date_from, date_to = _day(request.GET.get("date_from")), _day(request.GET.get("date_to"))
     if date_from is None and date_to is None:
         today = utc_today()
         date_from, date_to = today - timedelta(days=DEFAULT_DAYS_BACK), today + timedelta(days=DEFAULT_DAYS_AHEAD)
     try:
-        scope = report_scope_for(
-            user, date_from=date_from, date_to=date_to, office_id=int(office) if office and office.isdigit() else None
+        return report_scope_for(
+            request.user,
+            date_from=date_from,
+            date_to=date_to,
+            office_id=int(office) if office and office.isdigit() else None,
         )
     except ApplicationError as exc:
         if exc.status_code == 403:
             raise PermissionDenied(exc.message) from exc
         raise Http404(exc.message) from exc
-    figures = {name: build(scope) for name, build in REPORTS.items()}
-    figures["applications"] = applications_report(
-        application_report_scope_for(user, office_id=scope.office_id, date_from=date_from, date_to=date_to)
+
+
+def _application_scope(request, scope: ReportScope) -> ApplicationReportScope:
+    """The applications report over the dashboard's office and dates (its creations in that range)."""
+    return application_report_scope_for(
+        request.user, office_id=scope.office_id, date_from=scope.date_from, date_to=scope.date_to
     )
+
+
+def dashboard(request):
+    """Charts of every report, filtered by date range and office (the same selectors as the API)."""
+    user = request.user
+    scope = _scope(request)
+    figures = {name: build(scope) for name, build in REPORTS.items()}
+    figures["applications"] = applications_report(_application_scope(request, scope))
     return TemplateResponse(
         request,
         "admin/reports/dashboard.html",
@@ -70,8 +87,31 @@ def dashboard(request):
             "offices": office_list_for(user),
             "is_super_admin": user.is_super_admin,
             "chart_data": {**figures, "labels": _labels(), "today": utc_today().isoformat()},
+            "exports": [(name, name.title()) for name in [*REPORTS, "applications"]],
+            "export_query": urlencode(
+                {
+                    "date_from": scope.date_from.isoformat(),
+                    "date_to": scope.date_to.isoformat(),
+                    **({"office": scope.office_id} if scope.office_id else {}),
+                }
+            ),
         },
     )
+
+
+def dashboard_export(request, report: str):
+    """A report as CSV for the signed-in staff member: the dashboard's scope, the API's numbers
+    (reports.exports), on the console session (the API itself is bearer-only: docs/console.md)."""
+    if report == "applications":
+        filename, text = application_report_csv(_application_scope(request, _scope(request)))
+    elif report in REPORTS:
+        filename, text = report_csv(report, _scope(request))
+    else:
+        raise Http404("No such report.")
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def monitor_list(request):
@@ -104,6 +144,9 @@ def monitor_detail(request, conversation_id):
     services.monitoring_audit_record(
         actor=request.user, action=AuditAction.MONITOR_READ, conversation=conversation, details={"via": "admin"}
     )
+    shown = getattr(request, "console_office", None)
+    if conversation.office_id is not None and (shown is None or shown.pk != conversation.office_id):
+        console_office_in_view(request, conversation.office)  # its office's clock, whoever reads it
     messages, more = selectors.messages_page(conversation, limit=50)
     participants = [p.user for p in conversation.participants.select_related("user")]
     return TemplateResponse(
@@ -120,6 +163,7 @@ def monitor_detail(request, conversation_id):
                 "me": request.user.pk,
                 "more": more,
                 "participants": [{"id": u.pk, "name": u.full_name} for u in participants],
+                "contact_url": reverse("admin:console-contact", args=[conversation.pk]),
                 "edit_limit_ms": settings.MESSAGE_EDIT_TIME_LIMIT,
             },
         },

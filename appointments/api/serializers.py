@@ -2,6 +2,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from appointments.models import Appointment, AppointmentStatus
+from core.db import BIGINT_MAX
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -53,6 +54,12 @@ class AppointmentCreateSerializer(serializers.Serializer):
     start = AwareDateTimeField()
     end = AwareDateTimeField()
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    allow_outside_hours = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Staff: book although the office is closed then (else 409 outside_opening_hours). "
+        "Students are always refused outside the opening hours.",
+    )
 
 
 class AppointmentUpdateSerializer(serializers.Serializer):
@@ -63,6 +70,9 @@ class RescheduleSerializer(serializers.Serializer):
     start = AwareDateTimeField()
     end = AwareDateTimeField()
     reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    allow_outside_hours = serializers.BooleanField(
+        required=False, default=False, help_text="Staff: move it although the office is closed then."
+    )
 
 
 class CancelSerializer(serializers.Serializer):
@@ -77,3 +87,38 @@ class AvailabilityQuerySerializer(serializers.Serializer):
 class SlotSerializer(serializers.Serializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    consultant_id = serializers.IntegerField()
+    date = serializers.DateField()
+    results = SlotSerializer(many=True)
+
+
+# At most this many consultants and days in one free-slots request.
+FREE_SLOTS_MAX_CONSULTANTS, FREE_SLOTS_MAX_DAYS = 50, 31
+
+
+class FreeSlotsQuerySerializer(serializers.Serializer):
+    consultant_ids = serializers.CharField(
+        max_length=600, help_text=f"Comma-separated consultant ids, at most {FREE_SLOTS_MAX_CONSULTANTS}"
+    )
+    date_from = serializers.DateField(help_text="First day (each consultant's office's days)")
+    date_to = serializers.DateField(help_text=f"Last day, inclusive; at most {FREE_SLOTS_MAX_DAYS} days in all")
+
+    def validate_consultant_ids(self, value: str) -> list[int]:
+        try:
+            ids = list(dict.fromkeys(int(part) for part in value.split(",") if part.strip()))
+        except ValueError:
+            raise serializers.ValidationError("Comma-separated whole numbers.") from None
+        if not ids or any(n < 1 or n > BIGINT_MAX for n in ids):
+            raise serializers.ValidationError("At least one consultant id, each a database id.")
+        return ids
+
+
+class FreeSlotSerializer(SlotSerializer):
+    consultant_id = serializers.IntegerField()
+
+
+class FreeSlotsSerializer(serializers.Serializer):
+    results = FreeSlotSerializer(many=True)

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from accounts.models import Role, User
 from appointments import selectors, services
 from appointments.api import serializers as s
+from appointments.errors import AppointmentErrorCode
 from appointments.models import Appointment, AppointmentStatus
 from core.errors import ValidationFailed
 from core.pagination import CursorPagination
@@ -76,6 +77,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
             start=fields["start"],
             end=fields["end"],
             notes=fields["notes"],
+            allow_outside_hours=fields["allow_outside_hours"],
         )
         return Response(s.AppointmentSerializer(appointment).data, status=status.HTTP_201_CREATED)
 
@@ -135,7 +137,7 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         response["Content-Disposition"] = f'attachment; filename="appointment-{appointment.pk}.ics"'
         return response
 
-    @extend_schema(parameters=[s.AvailabilityQuerySerializer], responses={200: s.SlotSerializer(many=True)})
+    @extend_schema(parameters=[s.AvailabilityQuerySerializer], responses={200: s.AvailabilitySerializer})
     @action(detail=False, methods=["get"])
     def availability(self, request):
         query = s.AvailabilityQuerySerializer(data=request.query_params)
@@ -143,3 +145,27 @@ class AppointmentViewSet(viewsets.GenericViewSet):
         consultant = selectors.calendar_consultant_get_for(request.user, query.validated_data["consultant_id"])
         slots = services.availability(consultant=consultant, day=query.validated_data["date"])
         return Response({"consultant_id": consultant.pk, "date": query.validated_data["date"], "results": slots})
+
+    @extend_schema(
+        parameters=[s.FreeSlotsQuerySerializer],
+        responses={200: s.FreeSlotsSerializer},
+        description="Free slots of several consultants at once (each within their office's opening hours), "
+        "by consultant then time. A consultant whose calendar you may not see is a 404.",
+    )
+    @action(detail=False, methods=["get"], url_path="free-slots")
+    def free_slots(self, request):
+        query = s.FreeSlotsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        ids, first, last = (query.validated_data[k] for k in ("consultant_ids", "date_from", "date_to"))
+        if len(ids) > s.FREE_SLOTS_MAX_CONSULTANTS:
+            raise ValidationFailed(
+                f"At most {s.FREE_SLOTS_MAX_CONSULTANTS} consultants at once.",
+                code=AppointmentErrorCode.TOO_MANY_CONSULTANTS,
+            )
+        if not 0 <= (last - first).days < s.FREE_SLOTS_MAX_DAYS:
+            raise ValidationFailed(
+                f"date_to is on or after date_from, at most {s.FREE_SLOTS_MAX_DAYS} days in all.",
+                code=AppointmentErrorCode.INVALID_DATE_RANGE,
+            )
+        consultants = selectors.calendar_consultants_get_for(request.user, ids)
+        return Response({"results": services.free_slots(consultants=consultants, first=first, last=last)})

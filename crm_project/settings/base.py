@@ -263,6 +263,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# The console's one way of writing dates and times (day before month, 24-hour clock): console/formats/.
+FORMAT_MODULE_PATH = ["console.formats"]
 USE_I18N = True
 USE_TZ = True
 
@@ -377,6 +379,7 @@ SPECTACULAR_SETTINGS = {
         "LeadStatusEnum": "leads.models.LeadStatus",
         "LeadSourceEnum": "leads.models.LeadSource",
         "AppointmentStatusEnum": "appointments.models.AppointmentStatus",
+        "TriageStatusEnum": "messaging.models.TriageStatus",
         "AppointmentOutcomeEnum": ["completed", "no_show"],
         "DocumentStatusEnum": "documents.models.DocumentStatus",
         "ReviewDecisionEnum": ["approved", "rejected"],

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.phones import phone_display
 from leads.models import Activity, Lead, LeadSource, LeadStatus
 from study.serializers import EMPTY_PREFERENCES, PreferencesSerializer
 
@@ -10,6 +11,10 @@ class LeadSerializer(serializers.ModelSerializer):
     assigned_to = serializers.IntegerField(source="assigned_to_id", read_only=True, allow_null=True)
     student_id = serializers.IntegerField(source="linked_student_id", read_only=True, allow_null=True)
     preferences = serializers.SerializerMethodField()
+    phone = serializers.CharField(read_only=True, help_text="E.164 (+447700900123); as typed if it never read as one")
+    phone_display = serializers.SerializerMethodField(
+        help_text="The phone as people read it: national in the office's country, else international"
+    )
 
     class Meta:
         model = Lead
@@ -19,6 +24,7 @@ class LeadSerializer(serializers.ModelSerializer):
             "last_name",
             "email",
             "phone",
+            "phone_display",
             "source",
             "status",
             "lost_reason",
@@ -35,6 +41,9 @@ class LeadSerializer(serializers.ModelSerializer):
     @extend_schema_field(PreferencesSerializer)
     def get_preferences(self, lead) -> dict:
         return {**EMPTY_PREFERENCES, **(lead.preferences or {})}
+
+    def get_phone_display(self, lead: Lead) -> str:
+        return phone_display(lead.phone, region=lead.office.country if lead.office is not None else "")
 
 
 class LeadCreateSerializer(serializers.Serializer):

@@ -1,4 +1,3 @@
-from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -33,12 +32,8 @@ class LeadFilter(filters.FilterSet):
         fields = ["status", "source", "office", "assigned_to", "created_after", "created_before", "q"]
 
     def search(self, queryset, name, value):
-        return queryset.filter(
-            Q(first_name__icontains=value)
-            | Q(last_name__icontains=value)
-            | Q(email__icontains=value)
-            | Q(phone__icontains=value)
-        )
+        office = getattr(self.request.user, "office", None) if self.request else None
+        return selectors.lead_search(queryset, value, region=office.country if office is not None else "")
 
 
 class LeadPagination(CursorPagination):

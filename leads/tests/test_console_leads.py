@@ -44,7 +44,7 @@ def test_board_columns_hold_the_pipeline(client, manager, office, other_office, 
 
 def test_manager_assigns_a_waiting_lead_from_the_board(client, manager, office, consultant):
     lead = LeadFactory(office=office)
-    response = act(login(client, manager), lead, action="assign", consultant=consultant.pk)
+    response = act(login(client, manager), lead, act="assign", consultant=consultant.pk)
     assert response.status_code == 302 and response["Location"] == "/admin/leads/lead/board/"
     lead.refresh_from_db()
     assert lead.assigned_to == consultant and lead.activities.filter(kind="assigned", actor=manager).exists()
@@ -52,7 +52,7 @@ def test_manager_assigns_a_waiting_lead_from_the_board(client, manager, office, 
 
 def test_a_consultant_of_another_office_cannot_be_chosen(client, manager, office, other_consultant):
     lead = LeadFactory(office=office)
-    response = act(login(client, manager), lead, action="assign", consultant=other_consultant.pk)
+    response = act(login(client, manager), lead, act="assign", consultant=other_consultant.pk)
     lead.refresh_from_db()
     assert lead.assigned_to is None and "Choose a consultant." in flash(response)[-1]
 
@@ -60,14 +60,14 @@ def test_a_consultant_of_another_office_cannot_be_chosen(client, manager, office
 def test_status_moves_follow_the_pipeline_and_lost_asks_why(client, consultant, office):
     lead = LeadFactory(office=office, assigned_to=consultant, status="contacted")
     login(client, consultant)
-    back = act(client, lead, action="status", status="new")
+    back = act(client, lead, act="status", status="new")
     lead.refresh_from_db()
     assert lead.status == "contacted" and "cannot go from contacted back to new" in flash(back)[-1]
-    no_reason = act(client, lead, action="status", status="lost")
+    no_reason = act(client, lead, act="status", status="lost")
     lead.refresh_from_db()
     assert lead.status == "contacted" and "Say why the lead was lost." in flash(no_reason)[-1]
-    act(client, lead, action="status", status="qualified")
-    act(client, lead, action="status", status="lost", reason="Chose another agency")
+    act(client, lead, act="status", status="qualified")
+    act(client, lead, act="status", status="lost", reason="Chose another agency")
     lead.refresh_from_db()
     assert lead.status == "lost" and lead.lost_reason == "Chose another agency"
     assert list(lead.activities.filter(kind="status_changed").values_list("data__to", flat=True).order_by("id")) == [
@@ -80,9 +80,9 @@ def test_convert_and_escalate_call_the_services(client, manager, office, consult
     student = StudentFactory(office=office)
     lead = LeadFactory(office=office, assigned_to=consultant, student=student, status="applied")
     login(client, manager)
-    act(client, lead, action="escalate", note="Wants to talk fees")
+    act(client, lead, act="escalate", note="Wants to talk fees")
     assert Conversation.objects.filter(direct_key=Conversation.direct_key_for(manager.pk, student.pk)).exists()
-    act(client, lead, action="convert")
+    act(client, lead, act="convert")
     lead.refresh_from_db()
     assert lead.status == "converted"
     assert set(lead.activities.values_list("kind", flat=True)) >= {"escalated", "converted"}
@@ -94,16 +94,16 @@ def test_receptionist_reads_and_notes_but_does_not_move_leads(client, receptioni
     board = client.get("/admin/leads/lead/board/")
     card = board.context["columns"][0]["leads"][0]
     assert card.next_statuses == [] and card.consultant_choices == []
-    refused = act(client, lead, action="status", status="contacted")
+    refused = act(client, lead, act="status", status="contacted")
     lead.refresh_from_db()
     assert lead.status == "new" and "You cannot change this lead." in flash(refused)[-1]
-    act(client, lead, action="note", text="Came by the desk, will call back")
+    act(client, lead, act="note", text="Came by the desk, will call back")
     assert lead.activities.filter(kind="note", actor=receptionist, text__startswith="Came by").exists()
 
 
 def test_the_lead_page_carries_the_timeline_and_actions(client, manager, office, consultant):
     lead = LeadFactory(office=office)
-    act(login(client, manager), lead, action="note", text="First call went well")
+    act(login(client, manager), lead, act="note", text="First call went well")
     page = client.get(f"/admin/leads/lead/{lead.pk}/change/")
     body = page.content.decode()
     assert "First call went well" in body and 'id="timeline"' in body
@@ -114,12 +114,12 @@ def test_the_lead_page_carries_the_timeline_and_actions(client, manager, office,
 def test_other_offices_leads_do_not_exist_here(client, manager, consultant, office, other_office):
     theirs = LeadFactory(office=other_office)
     login(client, manager)
-    assert act(client, theirs, action="note", text="peek").status_code == 404
-    assert act(client, theirs, action="status", status="contacted").status_code == 404
+    assert act(client, theirs, act="note", text="peek").status_code == 404
+    assert act(client, theirs, act="status", status="contacted").status_code == 404
     assert client.get(f"/admin/leads/lead/board/?office={other_office.pk}").status_code == 404
     client.logout()
     not_mine = LeadFactory(office=office)  # a consultant sees only their own leads
-    assert act(login(client, consultant), not_mine, action="note", text="peek").status_code == 404
+    assert act(login(client, consultant), not_mine, act="note", text="peek").status_code == 404
     assert theirs.activities.count() == 0 and not_mine.activities.count() == 0
 
 
@@ -210,13 +210,13 @@ def test_a_walk_in_from_the_home_goes_on_to_booking(client, receptionist, office
     login(client, receptionist)
     response = client.post(
         "/admin/leads/lead/add/",
-        {"first_name": "Walk", "last_name": "In", "phone": "+44 1", "source": "walk_in", "then": "calendar"},
+        {"first_name": "Walk", "last_name": "In", "phone": "020 7946 0000", "source": "walk_in", "then": "calendar"},
     )
     lead = Lead.objects.get(first_name="Walk")
     assert response.status_code == 302
     assert response["Location"] == f"/admin/appointments/appointment/calendar/?lead={lead.pk}"
     assert lead.office == office and lead.source == "walk_in"
-    walk_in = {"first_name": "Walk", "phone": "+44 1", "source": "walk_in", "then": "calendar"}
+    walk_in = {"first_name": "Walk", "phone": "020 7946 0000", "source": "walk_in", "then": "calendar"}
     warned = client.post("/admin/leads/lead/add/", walk_in)
     assert 'name="then" value="calendar"' in warned.content.decode()  # kept through the warning
 

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.fields import SkipField, empty
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
-from messaging.models import ConversationType, MessageType
+from messaging.models import ConversationType, MessageType, TriageStatus
 
 Payload = dict[str, Any]  # what these serializers validate or describe: JSON objects
 
@@ -142,6 +142,11 @@ class ConversationSerializer(serializers.Serializer[Payload]):
     is_archived = serializers.BooleanField()
     is_pinned = serializers.BooleanField()
     muted_until = serializers.DateTimeField(allow_null=True)
+    status = serializers.ChoiceField(
+        choices=TriageStatus.choices,
+        help_text="Where it stands in your inbox (staff): resolved and snoozed open again when someone else writes",
+    )
+    snoozed_until = serializers.DateTimeField(allow_null=True, help_text="Set while status is snoozed")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -157,6 +162,36 @@ class ConversationUpdateSerializer(serializers.Serializer[Payload]):
     is_archived = serializers.BooleanField(required=False)
     is_pinned = serializers.BooleanField(required=False)
     muted_until = serializers.DateTimeField(required=False, allow_null=True)
+    status = serializers.ChoiceField(
+        choices=TriageStatus.choices, required=False, help_text="Staff only (403 staff_only for students)"
+    )
+    snoozed_until = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="With status snoozed: a time to come (400 invalid_snooze)"
+    )
+
+
+class ConversationListQuerySerializer(serializers.Serializer[Payload]):
+    status = serializers.ChoiceField(choices=TriageStatus.choices, required=False)
+    q = serializers.CharField(required=False, max_length=100, help_text="Title, or someone's name or email")
+
+
+class CannedReplySerializer(serializers.Serializer[Payload]):
+    id = serializers.IntegerField(read_only=True)
+    office_id = serializers.IntegerField(read_only=True)
+    shortcut = serializers.SlugField(max_length=40, help_text="Typed after / in a reply")
+    content = serializers.CharField(max_length=4000)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
+class CannedReplyCreateSerializer(CannedReplySerializer):
+    office_id = serializers.IntegerField(  # (writable here)
+        required=False, help_text="Super admins name the office; everyone else writes for their own"
+    )
+
+
+class CannedReplyUpdateSerializer(serializers.Serializer[Payload]):
+    shortcut = serializers.SlugField(max_length=40, required=False)
+    content = serializers.CharField(max_length=4000, required=False)
 
 
 class ParticipantsAddSerializer(serializers.Serializer[Payload]):

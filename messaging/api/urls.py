@@ -37,6 +37,8 @@ urlpatterns = [
         views.ConversationParticipantView.as_view(),
         name="conversation-participant",
     ),
+    re_path(r"^canned-replies/?$", views.CannedRepliesView.as_view(), name="canned-replies"),
+    re_path(r"^canned-replies/(?P<reply_id>[0-9]+)/?$", views.CannedReplyDetailView.as_view(), name="canned-reply"),
     re_path(r"^messages/?$", views.MessagesView.as_view(), name="messages"),
     re_path(r"^messages/upload/?$", views.MessageUploadView.as_view(), name="message-upload"),
     re_path(r"^messages/search/?$", views.MessageSearchView.as_view(), name="message-search"),

@@ -15,12 +15,13 @@ from rest_framework.views import APIView
 from accounts.api.serializers import UserSerializer
 from accounts.api.views import UserFilter
 from accounts.requests import AuthedRequest
+from core.db import BIGINT_MAX
 from core.errors import Forbidden, ValidationFailed
 from core.pagination import CursorPagination as BaseCursor
 from core.uploads import file_response, limit_uploads
 from messaging import events, exports, search, selectors, services
 from messaging.api import serializers as s
-from messaging.models import AuditAction, Conversation, Participant
+from messaging.models import AuditAction, CannedReply, Conversation, Participant
 from offices.selectors import office_get_for
 
 
@@ -51,20 +52,22 @@ class ConversationsView(APIView):
         parameters=[
             OpenApiParameter("archived", bool),
             OpenApiParameter("pinned", bool),
+            s.ConversationListQuerySerializer,
             OpenApiParameter("limit", int),
         ],
         responses={200: s.ConversationSerializer(many=True)},
         tags=["conversations"],
     )
     def get(self, request: AuthedRequest) -> Response:
-        flags = {}
+        flags: dict[str, Any] = {}
         for name in ("archived", "pinned"):
             value = request.query_params.get(name)
             if value is not None:
                 flags[name] = value.lower() in ("1", "true", "yes")
-        memberships = selectors.conversation_list_for(request.user, **flags).annotate(
-            activity=F("conversation__last_activity_at")
-        )
+        query = _valid(s.ConversationListQuerySerializer, request.query_params)
+        memberships = selectors.conversation_list_for(
+            request.user, status=query.get("status"), q=query.get("q", ""), **flags
+        ).annotate(activity=F("conversation__last_activity_at"))
         paginator = ConversationCursor()
         page = paginator.paginate_queryset(memberships, request, view=self) or []
         return paginator.get_paginated_response(
@@ -96,6 +99,8 @@ class ConversationDetailView(APIView):
             services.monitoring_audit_record(
                 actor=request.user, action=AuditAction.MONITOR_READ, conversation=conversation
             )
+        else:
+            me = selectors.membership_with_triage(request.user, conversation.id)
         return Response(_conversation_body(conversation.id, me))
 
     @extend_schema(
@@ -105,7 +110,7 @@ class ConversationDetailView(APIView):
         membership = selectors.membership_get(request.user, conversation_id)
         data = _valid(s.ConversationUpdateSerializer, request.data)
         services.conversation_update(actor=request.user, conversation=membership.conversation, **data)
-        membership.refresh_from_db()
+        membership = selectors.membership_with_triage(request.user, membership.conversation_id)
         return Response(_conversation_body(membership.conversation_id, membership))
 
 
@@ -434,3 +439,74 @@ class AttachmentDownloadView(APIView):
         return file_response(
             request, key=attachment.file_key, download_name=attachment.file_name, mime_type=attachment.mime_type
         )
+
+
+class CannedRepliesView(APIView):
+    """The canned replies of your office (a super admin: every office's, `?office=` for one); the office's
+    managers and super admins add them. Students have none."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("office", int), OpenApiParameter("limit", int)],
+        responses={200: s.CannedReplySerializer(many=True)},
+        tags=["canned replies"],
+    )
+    def get(self, request: AuthedRequest) -> Response:
+        replies = selectors.canned_replies_for(request.user)
+        office = request.query_params.get("office")
+        if office is not None:
+            if not office.isdigit() or int(office) > BIGINT_MAX:
+                raise ValidationFailed("office is an office id.", code="validation_error")
+            replies = replies.filter(office_id=int(office))  # (within what the selector lets through)
+        paginator = CannedReplyCursor()
+        page = paginator.paginate_queryset(replies, request, view=self) or []
+        return paginator.get_paginated_response([_canned(reply) for reply in page])
+
+    @extend_schema(
+        request=s.CannedReplyCreateSerializer, responses={201: s.CannedReplySerializer}, tags=["canned replies"]
+    )
+    def post(self, request: AuthedRequest) -> Response:
+        data = _valid(s.CannedReplyCreateSerializer, request.data)
+        office_id = data.get("office_id") or request.user.office_id
+        if office_id is None:
+            raise ValidationFailed("Name the office (office_id).", code="validation_error")
+        reply = services.canned_reply_create(
+            actor=request.user,
+            office=office_get_for(request.user, office_id),
+            shortcut=data["shortcut"],
+            content=data["content"],
+        )
+        return Response(_canned(reply), status=status.HTTP_201_CREATED)
+
+
+class CannedReplyDetailView(APIView):
+    @extend_schema(responses={200: s.CannedReplySerializer}, tags=["canned replies"])
+    def get(self, request: AuthedRequest, reply_id: str) -> Response:
+        return Response(_canned(selectors.canned_reply_get_for(request.user, reply_id)))
+
+    @extend_schema(
+        request=s.CannedReplyUpdateSerializer, responses={200: s.CannedReplySerializer}, tags=["canned replies"]
+    )
+    def patch(self, request: AuthedRequest, reply_id: str) -> Response:
+        reply = selectors.canned_reply_get_for(request.user, reply_id)
+        data = _valid(s.CannedReplyUpdateSerializer, request.data)
+        return Response(_canned(services.canned_reply_update(actor=request.user, reply=reply, **data)))
+
+    @extend_schema(responses={204: None}, tags=["canned replies"])
+    def delete(self, request: AuthedRequest, reply_id: str) -> Response:
+        services.canned_reply_delete(actor=request.user, reply=selectors.canned_reply_get_for(request.user, reply_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CannedReplyCursor(BaseCursor):
+    ordering = ("shortcut", "id")  # type: ignore[assignment]  # DRF takes a tuple (stubs: str)
+    page_size = 100
+
+
+def _canned(reply: CannedReply) -> dict[str, Any]:
+    return {
+        "id": reply.pk,
+        "office_id": reply.office_id,
+        "shortcut": reply.shortcut,
+        "content": reply.content,
+        "updated_at": reply.updated_at.isoformat(),
+    }

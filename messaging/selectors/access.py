@@ -14,13 +14,14 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
 
 from accounts.models import STAFF_ROLES, Role, User
 from accounts.selectors import leads_reaching_q, user_list_for
 from core.db import BIGINT_MAX
 from core.errors import NotFound
-from messaging.models import Attachment, Conversation, Message, MonitoringAudit, Participant
+from messaging.models import Attachment, Conversation, Message, MonitoringAudit, Participant, TriageStatus
 
 
 def id_or_404(value: Any, what: str = "Conversation") -> int:
@@ -99,6 +100,36 @@ def monitoring_audit_for(user: User) -> QuerySet[MonitoringAudit]:
 
 
 # --- participants -------------------------------------------------------------------------
+
+
+def triage_of_membership() -> Case:
+    """A member's triage as it stands now: resolved and snoozed hold until a message from someone else comes
+    after them (or, snoozed, until the time is up); then the conversation is open again. In SQL, with the
+    time read in Python (the test clock, not the database's)."""
+    newer_from_others = Exists(
+        Message.objects.filter(conversation_id=OuterRef("conversation_id"), seq__gt=OuterRef("triage_seq")).exclude(
+            sender_id=OuterRef("user_id")
+        )
+    )
+    return Case(
+        When(triage_status=TriageStatus.OPEN, then=Value(TriageStatus.OPEN.value)),
+        When(Q(triage_status=TriageStatus.SNOOZED, snoozed_until__lte=timezone.now()), then=Value("open")),
+        When(newer_from_others, then=Value(TriageStatus.OPEN.value)),
+        default=F("triage_status"),
+        output_field=CharField(),
+    )
+
+
+def membership_with_triage(user: User, conversation_id: Any) -> Participant:
+    """`membership_get` with the member's triage as it stands now (`triage`)."""
+    try:
+        return (
+            Participant.objects.select_related("conversation")
+            .annotate(triage=triage_of_membership())
+            .get(conversation_id=id_or_404(conversation_id), user=user, user__is_active=True)
+        )
+    except Participant.DoesNotExist:
+        raise NotFound("Conversation not found.") from None
 
 
 def membership_get(user: User, conversation_id: Any) -> Participant:

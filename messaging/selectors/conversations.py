@@ -5,12 +5,31 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeAlias, TypedDict, cast
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, Greatest
 
 from accounts.models import Role, User
-from messaging.models import Conversation, Participant
-from messaging.selectors.access import Reach, monitorable_conversations, monitoring_reach
+from core.errors import NotFound
+from messaging.models import CannedReply, Conversation, Participant
+from messaging.selectors.access import (
+    Reach,
+    id_or_404,
+    monitorable_conversations,
+    monitoring_reach,
+    triage_of_membership,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -28,6 +47,7 @@ class _Unread(TypedDict):
 class _InboxCounts(TypedDict):
     unread_count: int
     waiting_for_staff: bool
+    triage: str
 
 
 # A conversation as `_with_display` gives it; a membership as `conversation_list_for` does.
@@ -53,16 +73,35 @@ def _with_display(queryset: QuerySet[Conversation]) -> QuerySet[DisplayedConvers
     )
 
 
+def _people_match(query: str) -> Q:
+    """Conversations titled so, or with someone of that name or email in them (one subquery)."""
+    named = Participant.objects.filter(conversation_id=OuterRef("conversation_id")).filter(
+        Q(user__first_name__icontains=query) | Q(user__last_name__icontains=query) | Q(user__email__icontains=query)
+    )
+    return Q(conversation__title__icontains=query) | Q(Exists(named))
+
+
 def conversation_list_for(
-    user: User, *, archived: bool | None = None, pinned: bool | None = None
+    user: User,
+    *,
+    archived: bool | None = None,
+    pinned: bool | None = None,
+    status: str | None = None,
+    q: str = "",
 ) -> QuerySet[InboxMembership]:
     """The caller's memberships, most recent activity first; each carries its conversation, and
-    `unread_count` and `waiting_for_staff`."""
+    `unread_count`, `waiting_for_staff` and `triage` (open, resolved, snoozed: `triage_of_membership`).
+    `status` keeps one triage; `q` the conversations whose title or people match."""
     memberships = Participant.objects.filter(user=user, user__is_active=True)
     if archived is not None:
         memberships = memberships.filter(is_archived=archived)
     if pinned is not None:
         memberships = memberships.filter(is_pinned=pinned)
+    memberships = memberships.annotate(triage=triage_of_membership())
+    if status is not None:
+        memberships = memberships.filter(triage=status)
+    if q.strip():
+        memberships = memberships.filter(_people_match(q.strip()))
     # Unread = messages past the read pointer, computed by the database from the two pointers.
     memberships = memberships.annotate(
         unread_count=Greatest(F("conversation__last_seq") - F("last_read_seq"), Value(0)),
@@ -157,3 +196,20 @@ def member_conversations_last_seq(user: User) -> list[tuple[int, int]]:
 def conversations_last_seq(conversation_ids: list[int]) -> dict[int, int]:
     """{conversation id: its last seq} of these conversations."""
     return dict(Conversation.objects.filter(pk__in=conversation_ids).values_list("id", "last_seq"))
+
+
+def canned_replies_for(user: User) -> QuerySet[CannedReply]:
+    """The canned replies `user` may use: their office's (a super admin: every office's); none for students."""
+    replies = CannedReply.objects.select_related("office").order_by("office__name", "shortcut")
+    if not (user.is_active and user.is_staff):
+        return replies.none()
+    if user.role == Role.SUPER_ADMIN:
+        return replies.all()
+    return replies.filter(office=user.office_id)
+
+
+def canned_reply_get_for(user: User, reply_id: object) -> CannedReply:
+    try:
+        return canned_replies_for(user).get(pk=id_or_404(reply_id, "Canned reply"))
+    except CannedReply.DoesNotExist:
+        raise NotFound("Canned reply not found.") from None

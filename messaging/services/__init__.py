@@ -6,6 +6,12 @@ delivery pointers, clearing history; `monitoring`: the audit of monitors' reads.
 public is importable from here.
 """
 
+from messaging.services.canned import (
+    canned_reply_create,
+    canned_reply_delete,
+    canned_reply_may_write,
+    canned_reply_update,
+)
 from messaging.services.conversations import (
     conversation_create,
     conversation_direct_get_or_create,
@@ -35,6 +41,10 @@ from messaging.services.receipts import (
 
 __all__ = [
     "amessage_send",
+    "canned_reply_create",
+    "canned_reply_delete",
+    "canned_reply_may_write",
+    "canned_reply_update",
     "content_clean",
     "conversation_clear_history",
     "conversation_create",

@@ -12,12 +12,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import STAFF_ROLES, Role, User
 from core.db import BIGINT_MAX
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.realtime import broadcast_to_users
 from messaging import events
-from messaging.models import Conversation, ConversationType, Participant, ParticipantRole
+from messaging.errors import MessagingErrorCode
+from messaging.models import Conversation, ConversationType, Participant, ParticipantRole, TriageStatus
 from messaging.selectors import contact_candidates_for, direct_conversation_with, participant_user_ids
 from notifications.services import notifications_create
 from offices.models import Office
@@ -293,6 +294,23 @@ def conversation_leave(*, actor: User, conversation: Conversation) -> None:
             successor.save(update_fields=["role"])
 
 
+def _triage(
+    actor: User, membership: Participant, conversation: Conversation, status: str, until: datetime | None
+) -> None:
+    """Resolve, snooze or reopen for this staff member alone, as of the conversation's newest message: a
+    later message from someone else opens it again (messaging.selectors.triage_of_membership)."""
+    if actor.role not in STAFF_ROLES:
+        raise Forbidden("Conversation status is the staff's.", code=MessagingErrorCode.STAFF_ONLY)
+    if status not in TriageStatus.values:
+        raise ValidationFailed("status is open, resolved or snoozed.", code="validation_error")
+    if status == TriageStatus.SNOOZED and (until is None or until <= timezone.now()):
+        raise ValidationFailed("Snooze until a time to come.", code=MessagingErrorCode.INVALID_SNOOZE)
+    membership.triage_status = status
+    membership.snoozed_until = until if status == TriageStatus.SNOOZED else None
+    membership.triage_seq = Conversation.objects.filter(pk=conversation.pk).values_list("last_seq", flat=True)[0]
+    membership.save(update_fields=["triage_status", "snoozed_until", "triage_seq"])
+
+
 class _Unset(Enum):
     """An argument not given (None is a value: no title, not muted)."""
 
@@ -311,11 +329,16 @@ def conversation_update(
     is_archived: bool | _Unset = _UNSET,
     is_pinned: bool | _Unset = _UNSET,
     muted_until: datetime | _Unset | None = _UNSET,
+    status: str | _Unset = _UNSET,
+    snoozed_until: datetime | _Unset | None = _UNSET,
 ) -> Conversation:
-    """The title (group admins) and the caller's own archived / pinned / muted-until flags."""
+    """The title (group admins), the caller's own archived / pinned / muted-until flags, and (staff) where
+    the conversation stands in their inbox: open, resolved, or snoozed until a time."""
     membership = Participant.objects.select_for_update().filter(conversation=conversation, user=actor).first()
     if membership is None:
         raise NotFound("Conversation not found.")
+    if status is not _UNSET:
+        _triage(actor, membership, conversation, status, None if snoozed_until is _UNSET else snoozed_until)
     if title is not _UNSET:
         _admin_membership(actor, conversation)
         conversation.title = (title or "").strip()[:200]

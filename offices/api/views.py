@@ -17,7 +17,7 @@ class OfficeViewSet(viewsets.GenericViewSet):
     filterset_fields = ["is_active"]
 
     def get_queryset(self):
-        return selectors.office_list_for(self.request.user)
+        return selectors.office_list_for(self.request.user).prefetch_related(*selectors.WITH_HOURS)
 
     def get_object(self):
         return selectors.office_get_for(self.request.user, self.kwargs["pk"])

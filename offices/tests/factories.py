@@ -13,3 +13,4 @@ class OfficeFactory(factory.django.DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"+4420700{n:05d}")
     email = factory.Sequence(lambda n: f"office{n}@example.com")
     timezone = "Europe/London"
+    country = "GB"

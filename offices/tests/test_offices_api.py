@@ -54,11 +54,56 @@ def test_office_timezone_must_be_iana(tz, client_for, super_admin):
     assert not Office.objects.filter(name="Leeds").exists()
 
 
-def test_office_hours_must_be_in_order(client_for, super_admin):
-    response = client_for(super_admin).post(
-        "/api/v1/offices", {"name": "Leeds", "opens_at": "18:00", "closes_at": "09:00"}
-    )
-    assert response.status_code == 400
+@pytest.mark.parametrize(
+    "week",
+    [
+        [{"weekday": 1, "opens_at": "18:00", "closes_at": "09:00"}],  # closes before it opens
+        [
+            {"weekday": 1, "opens_at": "09:00", "closes_at": "17:00"},
+            {"weekday": 1, "opens_at": "10:00", "closes_at": "12:00"},
+        ],
+        [{"weekday": 8, "opens_at": "09:00", "closes_at": "17:00"}],
+        [{"weekday": 0, "opens_at": "09:00", "closes_at": "17:00"}],
+        [{"weekday": 1, "opens_at": "9am", "closes_at": "17:00"}],
+        [],  # never open: deactivate the office instead
+        [{"weekday": 1}],
+        "Monday to Friday",
+    ],
+)
+def test_office_hours_must_make_a_week(week, client_for, super_admin, office):
+    response = client_for(super_admin).post("/api/v1/offices", {"name": "Leeds", "opening_hours": week}, format="json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "validation_error"
+    patched = client_for(super_admin).patch(f"/api/v1/offices/{office.pk}", {"opening_hours": week}, format="json")
+    assert patched.status_code == 400
+    assert not Office.objects.filter(name="Leeds").exists() and office.opening_hours.count() == 0
+
+
+def test_a_new_office_opens_weekdays_and_takes_its_zones_country(client_for, super_admin):
+    body = client_for(super_admin).post("/api/v1/offices", {"name": "Sydney", "timezone": "Australia/Sydney"}).json()
+    assert body["country"] == "AU" and body["locale"] == "en-AU" and body["closed_days"] == []
+    assert body["opening_hours"] == [
+        {"weekday": day, "opens_at": "09:00:00", "closes_at": "17:00:00"} for day in range(1, 6)
+    ]
+
+
+def test_a_manager_sets_their_offices_week_and_closed_days(client_for, manager, office):
+    week = [
+        {"weekday": 1, "opens_at": "08:30:00", "closes_at": "19:00:00"},
+        {"weekday": 6, "opens_at": "10:00:00", "closes_at": "13:00:00"},
+    ]
+    closed = [{"date": "2031-12-25", "reason": "Christmas"}, {"date": "2031-12-26"}]
+    client = client_for(manager)
+    body = client.patch(f"/api/v1/offices/{office.pk}", {"opening_hours": week, "closed_days": closed}, format="json")
+    assert body.status_code == 200
+    assert body.json()["opening_hours"] == week
+    assert body.json()["closed_days"] == [
+        {"date": "2031-12-25", "reason": "Christmas"},
+        {"date": "2031-12-26", "reason": ""},
+    ]
+    # a change of name leaves the week as it is; a repeated date is refused whole
+    assert client.patch(f"/api/v1/offices/{office.pk}", {"phone": "+44 20 7000 0000"}).json()["opening_hours"] == week
+    twice = client.patch(f"/api/v1/offices/{office.pk}", {"closed_days": closed + closed[:1]}, format="json")
+    assert twice.status_code == 400 and office.closed_days.count() == 2
 
 
 def test_duplicate_office_name_is_409(client_for, super_admin, office):
@@ -89,7 +134,7 @@ def test_members_lists_the_office_people(client_for, manager, consultant, office
 def test_office_list_query_count_is_fixed(rows, client_for, super_admin, django_assert_num_queries):
     OfficeFactory.create_batch(rows)
     client = client_for(super_admin)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(4):  # count, page, and each of the two hours tables once
         response = client.get("/api/v1/offices")
     assert len(response.json()["results"]) == rows
 

@@ -71,6 +71,7 @@ def test_models_with_personal_fields_are_covered():
 
 def test_the_areas_an_export_is_made_of():
     assert [area.name for area in areas()] == [
+        "applications",
         "appointments",
         "devices",
         "documents",
@@ -78,6 +79,7 @@ def test_the_areas_an_export_is_made_of():
         "messages",
         "notifications",
         "privacy",
+        "student_profile",
         "profile",
     ]
     assert all(area.description for area in areas())

@@ -1,7 +1,11 @@
 """POST users/{id}/erase: who may (per role, other office included), every refusal in the one error shape
 with nothing changed, and what the people around the erased person notice afterwards."""
 
+import io
+import json
 import threading
+import zipfile
+from datetime import date
 
 import pytest
 from django.core.files.storage import default_storage
@@ -10,6 +14,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, StudentFactory, SuperAdminFactory
+from applications.models import Application
+from applications.services import application_create
+from catalogue.tests.factories import CourseFactory
 from conftest import access_token_for
 from core.errors import ApplicationError
 from core.privacy import REMOVED
@@ -23,6 +30,7 @@ from notifications.models import Notification, NotificationPreference
 from privacy import services
 from privacy.models import PrivacyAction, PrivacyAudit
 from privacy.tests.conftest import messages_of
+from students.models import StudentProfile
 
 pytestmark = pytest.mark.django_db
 REASON = {"reason": "Asked to be forgotten (email of 3 March)"}
@@ -272,3 +280,25 @@ def test_no_push_or_email_reaches_them_afterwards(client_for, super_admin, world
     assert not Device.objects.filter(user=world.student).exists()
     assert not NotificationPreference.objects.filter(user=world.student).exists()
     assert not MissedMessageMark.objects.filter(user=world.student).exists()
+
+
+def test_their_profile_goes_and_their_applications_keep_only_what_the_report_counts(
+    client_for, super_admin, world, consultant
+):
+    course = CourseFactory()
+    StudentProfile.objects.create(student=world.student, passport_number="P1234567")
+    application = application_create(
+        actor=consultant, student=world.student, course=course, intake=date(2027, 9, 1), note="Amara's first choice"
+    )
+    Application.objects.filter(pk=application.pk).update(visa_reference="GWF-1", confirmation_number="CAS-77")
+    export = client_for(super_admin).get(f"/api/v1/users/{world.student.pk}/export")
+    with zipfile.ZipFile(io.BytesIO(b"".join(export.streaming_content))) as archive:
+        assert json.loads(archive.read("student_profile.json"))["passport_number"] == "P1234567"
+        assert json.loads(archive.read("applications.json"))[0]["visa"]["reference"] == "GWF-1"
+
+    assert erase(client_for, super_admin, world.student).status_code == 200
+    assert not StudentProfile.objects.filter(student=world.student).exists()
+    application.refresh_from_db()
+    assert (application.status, application.course_id, application.intake) == ("draft", course.pk, date(2027, 9, 1))
+    assert application.visa_reference == application.confirmation_number == ""
+    assert list(application.status_history.values_list("note", flat=True)) == [REMOVED]

@@ -1,6 +1,3 @@
-import csv
-import io
-
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
@@ -9,6 +6,7 @@ from rest_framework.views import APIView
 
 from reports.api.serializers import REPORT_SERIALIZERS, ApplicationsReportSerializer
 from reports.applications import application_report_scope_for, applications_report
+from reports.exports import application_report_csv, report_csv
 from reports.selectors import REPORTS, report_scope_for
 from study.serializers import CountryField, IntakeField
 from study.vocabulary import parse_intake
@@ -19,23 +17,6 @@ class ReportQuerySerializer(serializers.Serializer):
     date_to = serializers.DateField(required=False)
     office = serializers.IntegerField(min_value=1, required=False)
     format = serializers.ChoiceField(choices=["json", "csv"], required=False, default="json")
-
-
-def flatten(report: dict) -> list[list]:
-    """The same numbers as the JSON, one `section, key, field, value` row each, for spreadsheets."""
-    rows = []
-    for section, value in report.items():
-        if section == "scope":
-            continue
-        if isinstance(value, dict):
-            rows += [[section, key, "", item] for key, item in value.items()]
-        elif isinstance(value, list):
-            for item in value:
-                label = next(iter(item.values()))
-                rows += [[section, label, field, v] for field, v in list(item.items())[1:]]
-        else:
-            rows.append([section, "", "", value])
-    return rows
 
 
 class ReportView(APIView):
@@ -50,17 +31,11 @@ class ReportView(APIView):
             date_to=query.validated_data.get("date_to"),
             office_id=query.validated_data.get("office"),
         )
-        report = REPORTS[self.report](scope)
         if query.validated_data["format"] != "csv":
-            return Response(report)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["section", "key", "field", "value"])
-        writer.writerows(flatten(report))
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="report-{self.report}-{scope.date_from}-{scope.date_to}.csv"'
-        )
+            return Response(REPORTS[self.report](scope))
+        filename, text = report_csv(self.report, scope)
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
 
@@ -84,25 +59,6 @@ class ApplicationsReportQuerySerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=["json", "csv"], required=False, default="json")
 
 
-def applications_csv(report: dict) -> list[list]:
-    """The same numbers as the JSON: `section, key, field, value` rows (each breakdown row by its key)."""
-    rows: list[list] = [["total", "", "", report["total"]]]
-    rows += [["by_status", status, "", n] for status, n in report["by_status"].items()]
-    rows += [["funnel", step["status"], "reached", step["reached"]] for step in report["funnel"]]
-    rows += [
-        ["rates", "offer_rate", "", report["offer_rate"]],
-        ["rates", "visa_success_rate", "", report["visa_success_rate"]],
-    ]
-    rows += [["median_days", f"{m['from']}>{m['to']}", "days", m["median_days"]] for m in report["median_days"]]
-    for section in ("by_office", "by_consultant", "by_country", "by_intake"):
-        for row in report[section]:
-            rows += [[section, row["label"], field, value] for field, value in list(row.items())[2:]]
-    for row in report["expected_commission"]:
-        key = f"{row['intake']} {row['currency']}"
-        rows += [["expected_commission", key, f, row[f]] for f in ("applications", "expected", "enrolled")]
-    return rows
-
-
 class ApplicationsReportView(APIView):
     @extend_schema(
         parameters=[ApplicationsReportQuerySerializer],
@@ -122,13 +78,9 @@ class ApplicationsReportView(APIView):
             date_from=asked.get("date_from"),
             date_to=asked.get("date_to"),
         )
-        report = applications_report(scope)
         if asked["format"] != "csv":
-            return Response(report)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["section", "key", "field", "value"])
-        writer.writerows(applications_csv(report))
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="report-applications.csv"'
+            return Response(applications_report(scope))
+        filename, text = application_report_csv(scope)
+        response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

@@ -1,5 +1,8 @@
 """The staff console pages: dashboard and live monitor, scoped like the API."""
 
+import csv
+import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -84,3 +87,39 @@ def test_charts_are_labelled_with_names_and_zero_is_zero(client, manager, office
     converted = LeadFactory(office=office, status="converted")
     Lead.objects.filter(pk=converted.pk).update(converted_at=F("created_at"))  # converted at once: 0 hours
     assert "average time to convert <strong>0.0 h" in client.get("/admin/reports/").content.decode()
+
+
+def test_every_csv_link_of_the_dashboard_downloads_on_the_console_session(client, manager, office, other_office):
+    """The links a manager clicks answer the CSV on their session (the bearer-only API answered 401),
+    with the API's numbers over the dashboard's range and office."""
+    LeadFactory.create_batch(2, office=office)
+    LeadFactory.create_batch(4, office=other_office)
+    page = login(client, manager).get("/admin/reports/?date_from=2020-01-01&date_to=2020-12-31")
+    links = re.findall(r'<a href="([^"]+\.csv\?[^"]+)" download>(\w+)</a>', page.content.decode())
+    assert [label for _, label in links] == [
+        "Leads",
+        "Appointments",
+        "Consultants",
+        "Messages",
+        "Activity",
+        "Applications",
+    ]
+    for href, _label in links:
+        download = client.get(href.replace("&amp;", "&"))
+        assert download.status_code == 200 and download["Content-Type"].startswith("text/csv"), href
+        assert "2020-01-01-2020-12-31.csv" in download["Content-Disposition"]
+    leads = client.get("/admin/reports/leads.csv")  # the default range: the last 30 days and the next 30
+    rows = list(csv.reader(io.StringIO(leads.content.decode())))
+    assert rows[0] == ["section", "key", "field", "value"] and ["total", "", "", "2"] in rows
+
+
+def test_csv_exports_follow_the_report_rules(client, manager, consultant, super_admin, other_office):
+    assert login(client, manager).get(f"/admin/reports/leads.csv?office={other_office.pk}").status_code == 404
+    assert client.get(f"/admin/reports/applications.csv?office={other_office.pk}").status_code == 404
+    assert client.get("/admin/reports/secrets.csv").status_code == 404
+    client.logout()
+    assert login(client, consultant).get("/admin/reports/leads.csv").status_code == 403
+    assert client.get("/admin/reports/applications.csv").status_code == 403
+    client.logout()
+    assert client.get("/admin/reports/leads.csv").status_code == 302  # to the sign-in page
+    assert login(client, super_admin).get(f"/admin/reports/leads.csv?office={other_office.pk}").status_code == 200

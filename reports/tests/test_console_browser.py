@@ -396,7 +396,7 @@ def test_receptionist_day(browser, server):
     office = OfficeFactory(name="London office")
     receptionist = ReceptionistFactory(office=office, first_name="Rita", last_name="Reception")
     consultant = ConsultantFactory(office=office, first_name="Carl", last_name="Consultant")
-    LeadFactory(office=office, first_name="Pat", last_name="Parent", phone="+44 7700 900123")
+    LeadFactory(office=office, first_name="Pat", last_name="Parent", phone="+447700900123")  # stored E.164
 
     sign_in(browser, server, receptionist)
     form = browser.find_element(*by("#walk-in-form"))

@@ -1,4 +1,5 @@
 // Drag a card to a later stage: the same form the card's buttons post (allowed stages only; lost asks why).
+// Forms are read with getAttribute("action"): a control named like a form property would hide it.
 (function () {
   "use strict";
   const board = document.getElementById("lead-board");
@@ -8,7 +9,10 @@
   const allowed = (card, column) => card && card.dataset.next.split(" ").includes(column.dataset.status);
   board.addEventListener("dragstart", (event) => {
     dragged = event.target.closest(".lead-card");
-    if (dragged) event.dataTransfer.setData("text/plain", dragged.dataset.lead);
+    if (dragged) {
+      event.dataTransfer.effectAllowed = "move";
+      event.dataTransfer.setData("text/plain", dragged.dataset.lead);
+    }
   });
   board.addEventListener("dragend", () => {
     dragged = null;
@@ -29,8 +33,8 @@
         more.querySelector(".lead-lost input[name=reason]").focus();
         return;
       }
-      dropForm.action = dragged.querySelector("form.lead-move").action;
-      dropForm.elements.status.value = status;
+      dropForm.setAttribute("action", dragged.querySelector("form.lead-move").getAttribute("action"));
+      dropForm.querySelector("input[name=status]").value = status;
       dropForm.submit();
     });
   });

@@ -121,8 +121,11 @@ window.ConsoleChat = (function () {
 
     element(m) {
       const own = m.sender_id === this.me;
+      // Whose side: in a monitor (nobody's own) the staff on the right and the student on the left, each
+      // named with their role, so two people of one first name are never confused.
+      const side = !m.sender ? "system" : m.sender.role === "student" ? "student" : "staff";
       const li = document.createElement("li");
-      li.className = `message${own ? " own" : ""}${m.deleted ? " deleted" : ""}`;
+      li.className = `message${own ? " own" : ""}${this.readOnly ? ` side-${side}` : ""}${m.deleted ? " deleted" : ""}`;
       li.dataset.seq = m.seq;
       li.dataset.id = m.id;
       const bubble = document.createElement("div");
@@ -132,7 +135,8 @@ window.ConsoleChat = (function () {
       if (!m.deleted && m.attachments && m.attachments.length) li.append(this.files(m.attachments));
       const meta = document.createElement("div");
       meta.className = "meta";
-      meta.textContent = `${own ? "" : `${personName(m.sender)} · `}${timeText(m.created_at)}${m.edited_at && !m.deleted ? " · edited" : ""}`;
+      const who = this.readOnly && m.sender ? `${personName(m.sender)} (${m.sender.role.replace("_", " ")})` : personName(m.sender);
+      meta.textContent = `${own ? "" : `${who} · `}${timeText(m.created_at)}${m.edited_at && !m.deleted ? " · edited" : ""}`;
       if (own && !this.readOnly) {
         const receipt = document.createElement("span");
         receipt.className = "receipt";

@@ -145,7 +145,26 @@ window.Console = (function () {
 
   const uuid = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`);
   const personName = (user) => (user ? (`${user.first_name || ""} ${user.last_name || ""}`.trim() || user.email) : "System");
-  const timeText = (iso) => new Date(iso).toLocaleString([], {dateStyle: "medium", timeStyle: "short"});
+  // Times as the console writes them everywhere (console/templatetags/console_time.py writes the server's
+  // rows the same way): in the page's office time zone, never the browser's; "14:05" today, "3 Mar, 14:05"
+  // this year, "3 Mar 2030, 14:05" before.
+  const pageZone = () => (document.querySelector("meta[name=console-timezone]") || {}).content || "UTC";
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  let clockParts = null;
+  function inZone(date) {
+    clockParts = clockParts || new Intl.DateTimeFormat("en-GB", {
+      timeZone: pageZone(), year: "numeric", month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit",
+      hourCycle: "h23"});
+    return Object.fromEntries(clockParts.formatToParts(date).map((part) => [part.type, part.value]));
+  }
+  function timeText(iso) {
+    const at = inZone(new Date(iso));
+    const now = inZone(new Date());
+    const clock = `${at.hour}:${at.minute}`;
+    if (at.year === now.year && at.month === now.month && at.day === now.day) return clock;
+    const day = `${Number(at.day)} ${MONTHS[Number(at.month) - 1]}`;
+    return at.year === now.year ? `${day}, ${clock}` : `${day} ${at.year}, ${clock}`;
+  }
 
   function stateLabel(element, state) {
     if (!element) return;
@@ -155,5 +174,5 @@ window.Console = (function () {
     element.dataset.state = state;
   }
 
-  return {api, fileUrl, ApiError, LiveSocket, uuid, personName, timeText, stateLabel};
+  return {api, fileUrl, ApiError, LiveSocket, uuid, personName, timeText, pageZone, stateLabel};
 })();

@@ -19,4 +19,10 @@
     },
     onEvent: (event, data) => chat.handle(event, data),
   });
+  // Who the conversation is with, and (for whoever may assign the lead) a transfer: console/contact.py.
+  const contact = document.getElementById("monitor-contact");
+  fetch(`${config.contact_url}?${new URLSearchParams({next: location.pathname})}`, {credentials: "same-origin"})
+    .then((response) => (response.ok ? response.text() : Promise.reject(new Error(String(response.status)))))
+    .then((html) => { contact.innerHTML = html; })
+    .catch(() => { contact.textContent = "The contact could not load."; });
 })();

@@ -166,6 +166,7 @@ class Command(BaseCommand):
                     title="Application review",
                     start=start,
                     end=start + timedelta(minutes=45),
+                    allow_outside_hours=True,  # (UTC hours: evenings and nights in Toronto and Sydney)
                 )
                 transcript = SimpleUploadedFile("transcript.pdf", transcript_pdf(student.full_name))
                 document_upload(actor=student, file=transcript, kind=DocumentKind.TRANSCRIPT, student=student)
