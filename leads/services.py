@@ -12,7 +12,10 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.emails import canonical_email
 from accounts.models import MANAGING_ROLES, Role, User
+from accounts.selectors import user_with_email
+from accounts.services import email_check_new
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from leads.models import OPEN_STATUSES, Activity, ActivityKind, Lead, LeadSource, LeadStatus
 from leads.selectors import lead_duplicates
@@ -81,7 +84,7 @@ def _check_duplicates(*, office_id, email, phone, exclude_pk=None, confirmed: bo
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_DUPLICATE_LOCK_NAMESPACE, office_id or 0])
     existing = lead_duplicates(office_id=office_id, email=email, phone=phone, exclude_pk=exclude_pk).first()
     if existing is not None:
-        field = "email" if email and existing.email.lower() == email.strip().lower() else "phone"
+        field = "email" if email and existing.email == canonical_email(email) else "phone"
         raise Conflict(
             f"A lead with this {field} already exists in this office.",
             code="duplicate_lead",
@@ -91,7 +94,7 @@ def _check_duplicates(*, office_id, email, phone, exclude_pk=None, confirmed: bo
 
 def _link_student(lead: Lead) -> None:
     if lead.email and lead.student_id is None:
-        lead.student = User.objects.filter(email__iexact=lead.email, role=Role.STUDENT).first()
+        lead.student = user_with_email(lead.email).filter(role=Role.STUDENT).first()
 
 
 def _office_of_new_lead(actor: User, office):
@@ -146,7 +149,7 @@ def lead_create(
     lead = Lead(
         first_name=first_name,
         last_name=last_name,
-        email=email.strip().lower(),
+        email=canonical_email(email),
         phone=phone.strip(),
         source=source,
         office=office,
@@ -163,7 +166,7 @@ def lead_create(
 @transaction.atomic
 def lead_create_for_signup(*, student: User) -> Lead | None:
     """A website signup: link the leads already known by that email; queue a new one otherwise."""
-    known = Lead.objects.filter(email__iexact=student.email, student__isnull=True)
+    known = Lead.objects.filter(email=canonical_email(student.email), student__isnull=True)
     if known.exists():
         for lead in known:
             lead.student = student
@@ -192,7 +195,7 @@ def lead_update(*, actor: User, lead: Lead, confirm_duplicate: bool = False, **c
         raise Forbidden("You cannot change this lead.")
     changes = {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}
     if "email" in changes:
-        changes["email"] = changes["email"].strip().lower()
+        changes["email"] = canonical_email(changes["email"])
     lead_check_contact(email=changes.get("email", lead.email), phone=changes.get("phone", lead.phone))
     _check_duplicates(
         office_id=lead.office_id,
@@ -337,10 +340,11 @@ def lead_convert(*, actor: User, lead: Lead) -> Lead:
     if lead.student is None:
         if not lead.email:
             raise ValidationFailed("The lead needs an email to get an account.", code="email_required")
-        account = User.objects.filter(email__iexact=lead.email).first()
+        account = user_with_email(lead.email).first()
         if account is not None and account.role != Role.STUDENT:
             raise Conflict("This email belongs to a staff account.", code="email_taken")
         if account is None:
+            email_check_new(lead.email)  # an account's address: ASCII before the @ (accounts/emails.py)
             account = User.objects.create_user(
                 lead.email,
                 None,
