@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Development listens on this machine only; HOST=0.0.0.0 make run opens it to the network (docs/security.md).
+HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
 .PHONY: run test install migrate admin seed stop check lint clean-data
@@ -29,8 +31,9 @@ seed: migrate
 
 run: admin
 	$(BIN)/python manage.py seed --if-empty
-	@echo "Serving on http://127.0.0.1:$(PORT)  (admin /admin/, API docs /api-docs, health /health)"
-	$(BIN)/python -m crm_project.serve --port $(PORT)  # WEB_CONCURRENCY daphne workers (default: one per core)
+	@$(BIN)/python manage.py demo_logins
+	@echo "Serving on http://$(HOST):$(PORT)  (admin /admin/, API docs /api-docs, health /health)"
+	$(BIN)/python -m crm_project.serve --host $(HOST) --port $(PORT)  # WEB_CONCURRENCY daphne workers (default: one per core)
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -146,9 +146,18 @@ def test_navigation_follows_the_role(client, actors):
         assert [link["label"] for link in client.get("/admin/").context["console_navigation"]] == labels, role
 
 
+# London office moments the homes are counted at: while today still has free slots, and once it has
+# none (the receptionist's quick booking then reads tomorrow's too: one query more).
+COUNTED_AT = {"wednesday_morning": "2026-12-02T10:00:00+00:00", "friday_evening": "2026-12-04T18:30:00+00:00"}
+
+
+@pytest.mark.parametrize("moment", sorted(COUNTED_AT))
 @pytest.mark.parametrize("role", ["super_admin", "manager", "consultant", "receptionist"])
-def test_each_home_runs_a_fixed_number_of_queries(client, actors, office, consultant, role):
+def test_each_home_runs_a_fixed_number_of_queries(client, actors, office, consultant, role, moment, time_machine):
+    time_machine.move_to(COUNTED_AT[moment])
     expected = {"super_admin": 12, "manager": 13, "consultant": 12, "receptionist": 10}
+    if role == "receptionist" and moment == "friday_evening":
+        expected["receptionist"] = 11
 
     def more():
         lead = LeadFactory(office=office)

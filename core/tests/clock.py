@@ -7,10 +7,11 @@ with the test settings (they inherit the environment). The first process notes t
 started at (`CRM_TEST_CLOCK_SINCE`); a child travels to the same destination plus the real time
 elapsed since, so all processes of one run read the same clock.
 
-A test that needs a moment of its own still travels (`time_machine.travel(...)` or the
-`time_machine` fixture): it moves from the run's clock to its own and back. Not travelled: the
-monotonic clock (timeouts keep working), PostgreSQL's `now()` and Redis' own clock (the code reads
-time in Python only), and the browser's clock in browser tests.
+A browser a test drives gets the run's clock too (`travel_browser(driver)`: every page's `Date`
+starts where the servers' clock is). A test that needs a moment of its own still travels
+(`time_machine.travel(...)` or the `time_machine` fixture): it moves from the run's clock to its own
+and back. Not travelled: the monotonic clock (timeouts keep working), PostgreSQL's `now()` and Redis'
+own clock (the code reads time in Python only).
 """
 
 from __future__ import annotations
@@ -57,3 +58,23 @@ def travel_from_environment() -> datetime | None:
 def travelling_to() -> datetime | None:
     """The run's clock as CRM_TEST_CLOCK set it (None: the real clock)."""
     return _started
+
+
+# Every page's Date reads the run's clock: `new Date()` and `Date.now()` shifted, the rest as it was.
+_BROWSER_CLOCK = """(() => {
+  const offset = %d, RealDate = Date;
+  class TravelledDate extends RealDate {
+    constructor(...args) { super(...(args.length ? args : [RealDate.now() + offset])); }
+    static now() { return RealDate.now() + offset; }
+  }
+  globalThis.Date = new Proxy(TravelledDate, { apply: () => new TravelledDate().toString() });
+})();"""
+
+
+def travel_browser(driver) -> None:
+    """Give a Chromium driven by selenium the run's clock (nothing when the clock is the real one);
+    call it before the first page loads."""
+    if _started is None:
+        return
+    offset_ms = round((time.time() - time_machine.escape_hatch.time.time()) * 1000)
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _BROWSER_CLOCK % offset_ms})

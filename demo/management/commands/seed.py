@@ -3,7 +3,7 @@
 import io
 import random
 import sys
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
 from accounts.models import Role, User
+from accounts.selectors import user_with_email
 from accounts.services import user_create
 from appointments.services import appointment_book
 from documents.models import DocumentKind
@@ -22,6 +23,9 @@ from messaging.services import conversation_ensure_direct, message_send
 from offices.models import Office
 
 PASSWORD = "demo-Pass-2024"
+DEMO_DOMAIN = "demo.example.com"
+SUPER_ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
+APPOINTMENT_LENGTH = timedelta(minutes=45)
 OFFICES = [
     ("London", "Europe/London", "221B Baker Street"),
     ("Toronto", "America/Toronto", "100 Queen St W"),
@@ -54,6 +58,43 @@ def transcript_pdf(name: str) -> bytes:
     return buffer.getvalue()
 
 
+class Diary:
+    """Where the demo's appointments go: the office's working days (Monday to Friday, its own calendar)
+    from tomorrow on, within its opening hours, on the hour, never two of one consultant at once (the
+    database refuses that: the medium size used to book one consultant twice at the same hour)."""
+
+    def __init__(self, *, office, now: datetime):
+        self.office = office
+        self.first_day = now.astimezone(office.tzinfo).date() + timedelta(days=1)
+        opens, closes = (
+            value if isinstance(value, time) else time.fromisoformat(value)
+            for value in (office.opens_at, office.closes_at)
+        )
+        last = datetime.combine(date.min, closes) - APPOINTMENT_LENGTH
+        self.hours = list(range(opens.hour + (opens.minute > 0), last.hour + 1))
+        self.taken: set[tuple[int, datetime]] = set()
+
+    def _slot(self, index: int) -> datetime:
+        """The index-th hour of the working days from `first_day` (index 0: its first opening hour)."""
+        day, hour = divmod(index, len(self.hours))
+        current = self.first_day
+        while current.weekday() >= 5:
+            current += timedelta(days=1)
+        for _ in range(day):
+            current += timedelta(days=1)
+            while current.weekday() >= 5:
+                current += timedelta(days=1)
+        return datetime.combine(current, time(self.hours[hour]), tzinfo=self.office.tzinfo)
+
+    def book(self, *, consultant_id: int, preferred: int) -> datetime:
+        """The first free hour of this consultant from the `preferred`-th one of the next week on."""
+        index = preferred % (5 * len(self.hours))
+        while (consultant_id, start := self._slot(index)) in self.taken:
+            index += 1
+        self.taken.add((consultant_id, start))
+        return start
+
+
 class Command(BaseCommand):
     help = (
         "Create demo offices, staff of every role, students, leads across the pipeline, appointments, documents "
@@ -72,17 +113,19 @@ class Command(BaseCommand):
             return
         scale = SIZES[size]
         self.random = random.Random(42)
+        self._super_admin()
         chosen = OFFICES[: max(1, min(offices, len(OFFICES)))]
         for name, tz, address in self._progress(chosen, desc="offices", unit="office"):
             if Office.objects.filter(name=name).exists():
                 continue
             email = f"{name.lower()}@demo.example.com"
             self._office(Office.objects.create(name=name, timezone=tz, address=address, email=email), scale)
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Seeded. Log in as manager.london@demo.example.com (or any seeded email) with {PASSWORD}"
-            )
-        )
+        self.stdout.write(self.style.SUCCESS("Seeded. Demo logins, one per role: manage.py demo_logins"))
+
+    def _super_admin(self):
+        """The demo's super admin, who sees every office (the dev admin of `make admin` is another)."""
+        if not user_with_email(SUPER_ADMIN_EMAIL).exists():
+            User.objects.create_superuser(SUPER_ADMIN_EMAIL, PASSWORD, first_name="Sam", last_name="Super")
 
     def _progress(self, items, **bar):
         """Progress bars on a terminal; in logs (output not a terminal) one plain line, no escape codes."""
@@ -112,7 +155,7 @@ class Command(BaseCommand):
             self._person(office, Role.CONSULTANT, f"consultant{n}", manager=manager) for n in range(2 * scale)
         ]
         pipeline = list(LeadStatus)  # new, contacted, qualified, applied, converted, lost
-        now = timezone.now()
+        diary = Diary(office=office, now=timezone.now())
         for n in self._progress(range(12 * scale), desc=f"{office.name} leads", leave=False):
             first, last = self.random.choice(FIRST), self.random.choice(LAST)
             lead = lead_create(
@@ -151,14 +194,14 @@ class Command(BaseCommand):
                     ("Your transcript and a passport copy. Upload them in the app.", consultant),
                 ):
                     message_send(sender=sender, conversation=conversation, content=text)
-                start = (now + timedelta(days=1 + n % 5)).replace(hour=10 + n % 6, minute=0, second=0, microsecond=0)
+                start = diary.book(consultant_id=consultant.pk, preferred=n)
                 appointment_book(
                     actor=receptionist,
                     consultant=consultant,
                     student=student,
                     title="Application review",
                     start=start,
-                    end=start + timedelta(minutes=45),
+                    end=start + APPOINTMENT_LENGTH,
                 )
                 transcript = SimpleUploadedFile("transcript.pdf", transcript_pdf(student.full_name))
                 document_upload(actor=student, file=transcript, kind=DocumentKind.TRANSCRIPT, student=student)
