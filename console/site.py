@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import MANAGING_ROLES
+from accounts.scoped_admin import ListQueryGuard
 from console.home import home_context
 from documents.services import DOCUMENT_REVIEWERS
 from messaging.selectors import MONITOR_ROLES
@@ -59,6 +60,16 @@ class ConsoleSite(admin.AdminSite):
     index_title = "Today"
     site_url = None  # staff have no public site: the stock "View site" link led to a 404
     index_template = "admin/console/home.html"
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every list page, ours and third-party ones, sends hostile query values back to its plain
+        list instead of a 500 (accounts.scoped_admin.ListQueryGuard; ours have it from ScopedAdmin)."""
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, ListQueryGuard):
+            admin_class = type(
+                admin_class.__name__, (ListQueryGuard, admin_class), {"__module__": admin_class.__module__}
+            )
+        return super().register(model_or_iterable, admin_class, **options)
 
     def get_urls(self):
         return [path("console/token", self.admin_view(console_token), name="console-token"), *super().get_urls()]

@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 
 from appointments.models import AppointmentStatus
 from core.errors import ApplicationError, NotFound
+from core.views import bad_request_page
 from leads.models import LeadSource, LeadStatus
 from messaging import events, selectors, services
 from messaging.console_rows import conversation_rows
@@ -51,6 +52,8 @@ def dashboard(request):
     except ApplicationError as exc:
         if exc.status_code == 403:
             raise PermissionDenied(exc.message) from exc
+        if exc.status_code == 400:  # dates the reports cannot cover: say so in the console's frame
+            return bad_request_page(request, title="Not a range the reports can show", reason=exc.message)
         raise Http404(exc.message) from exc
     figures = {name: build(scope) for name, build in REPORTS.items()}
     return TemplateResponse(
