@@ -22,7 +22,7 @@ from accounts.models import MANAGING_ROLES, ROLE_RANK, STAFF_ROLES, Role, User
 from accounts.selectors import user_can_manage, user_with_email
 from accounts.signals import student_signed_up, user_joined_office
 from core.errors import Conflict, Forbidden, ValidationFailed
-from core.realtime import disconnect_user
+from core.realtime import disconnect_user, rights_changed
 
 logger = logging.getLogger(__name__)
 
@@ -136,12 +136,23 @@ def user_update(*, actor: User, user: User, **changes) -> User:
     for field in ("first_name", "last_name", "phone", "email"):
         if field in changes:
             setattr(user, field, changes[field])
-    joined = office is not None and (office.pk != user.office_id or role != user.role)
+    rights_moved = role != user.role or (office.pk if office else None) != user.office_id
+    joined = office is not None and rights_moved
     user.role, user.office = role, office
     _save_new(user)  # also turns a concurrent email change into 409, not 500
     if joined:
         user_joined_office.send(sender=User, user=user)
+    if rights_moved:
+        rights_changed(user.pk)  # open sockets reconnect with the new role and office
     return user
+
+
+def student_office_claim(*, actor: User, student: User, office) -> None:
+    """A student no office has yet (a website signup) becomes `office`'s, as their lead is converted
+    there. Their open sockets reconnect, as after any change of office."""
+    if student.office_id is None and User.objects.filter(pk=student.pk, office__isnull=True).update(office=office):
+        student.office = office
+        rights_changed(student.pk)
 
 
 @transaction.atomic

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
@@ -100,7 +100,7 @@ def console_pages() -> list[tuple[str, dict]]:
         try:
             url = reverse(name)
         except NoReverseMatch:
-            first = model.objects.order_by("pk").values_list("pk", flat=True).first() if model else None
+            first = model._default_manager.order_by("pk").values_list("pk", flat=True).first() if model else None
             for key in ("object_id", "lead_id", "document_id", "conversation_id", "app_label"):
                 kwargs = {key: {"conversation_id": first_conversation, "app_label": "leads"}.get(key, first)}
                 try:
@@ -232,7 +232,9 @@ def main() -> int:
             stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
-    lines, total, failures = [], 0, []
+    lines: list[str] = []
+    failures: list[str] = []
+    total = 0
     try:
         wait_for(f"{base}/health")
         sent, failed = fuzz_social_pages(base)
@@ -247,8 +249,7 @@ def main() -> int:
         server.terminate()
         server.wait(timeout=15)
     summary = (
-        f"console fuzz: {len(pages)} pages, {total} requests, {len(failures)} 5xx "
-        f"in {time.monotonic() - started:.0f} s"
+        f"console fuzz: {len(pages)} pages, {total} requests, {len(failures)} 5xx in {time.monotonic() - started:.0f} s"
     )
     (artifacts / "console-fuzz.txt").write_text("\n".join([*lines, *failures, summary]) + "\n")
     for failure in failures[:200]:

@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("messaging.api.urls")),
     path("", include("messaging.api.realtime_urls")),  # before users/<id>
     path("", include("accounts.api.urls")),
+    path("", include("privacy.api.urls")),  # users/<id>/export, erase, legal-hold
     path("", include("offices.api.urls")),
     path("", include("leads.api.urls")),
     path("", include("appointments.api.urls")),

@@ -16,7 +16,14 @@ from typing import Any
 from django.conf import settings
 
 from accounts.models import Role
-from messaging.consumers import CLOSE_FORBIDDEN_ORIGIN, CLOSE_IDLE, CLOSE_TOO_MANY, CLOSE_UNAUTHORIZED
+from messaging.consumers import (
+    CLOSE_FORBIDDEN_ORIGIN,
+    CLOSE_IDLE,
+    CLOSE_RIGHTS_CHANGED,
+    CLOSE_TOO_MANY,
+    CLOSE_TRY_AGAIN,
+    CLOSE_UNAUTHORIZED,
+)
 from messaging.models import ConversationType, MessageType
 from messaging.socket.incoming import CLIENT_EVENTS, PRESENCE_STATES
 from messaging.socket.outgoing import SERVER_EVENTS
@@ -255,9 +262,14 @@ SERVER = {
 
 CLOSE_CODES = {
     CLOSE_UNAUTHORIZED: "Missing, bad or expired token; or the user was deactivated (within 2 s)",
-    CLOSE_FORBIDDEN_ORIGIN: "The Origin header is not allowed (ALLOWED_WS_ORIGINS); clients without Origin are allowed",
+    CLOSE_FORBIDDEN_ORIGIN: (
+        "The Origin header is not allowed (ALLOWED_WS_ORIGINS); token clients without Origin are allowed; "
+        "a console session socket only from the server's own pages"
+    ),
+    CLOSE_RIGHTS_CHANGED: "The user's role or office changed: reconnect now, with the new rights",
     CLOSE_TOO_MANY: "More than SOCKET_MAX_CONNECTIONS_PER_USER sockets for the user, or a flood of frames",
     CLOSE_IDLE: "No frame from the client for SOCKET_PING_TIMEOUT ms",
+    CLOSE_TRY_AGAIN: "Redis or PostgreSQL is unreachable right now: reconnect with backoff, then catch up",
 }
 
 DESCRIPTION = (

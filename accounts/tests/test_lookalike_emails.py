@@ -152,7 +152,7 @@ def test_stored_addresses_are_canonical_whatever_door_saved_them(office):
 
 
 def migrate_emails():
-    migration = import_module("accounts.migrations.0002_canonical_emails")
+    migration = import_module("accounts.migrations.0003_canonical_emails")
     migration.canonical_stored_emails(django_apps, None)
     return migration
 
@@ -173,7 +173,7 @@ def test_the_migration_keeps_existing_accounts_signing_in(api_client, sara, offi
 def test_the_migration_stops_on_one_address_in_two_spellings(sara, office):
     twin = ReceptionistFactory(office=office)
     User.objects.filter(pk=twin.pk).update(email=SARA_LONG_S)
-    migration = import_module("accounts.migrations.0002_canonical_emails")
+    migration = import_module("accounts.migrations.0003_canonical_emails")
     with pytest.raises(migration.SameAddressTwice, match=f"Users {sara.pk} and {twin.pk}"):
         migration.canonical_stored_emails(django_apps, None)
 
@@ -181,7 +181,7 @@ def test_the_migration_stops_on_one_address_in_two_spellings(sara, office):
 def test_lead_emails_are_canonical_and_link_only_their_own_student(office, manager):
     lead = LeadFactory(office=office)
     Lead.objects.filter(pk=lead.pk).update(email="\uff33ara.Silva@example.com")  # a full-width S, stored as typed
-    import_module("leads.migrations.0003_canonical_lead_emails").canonical_lead_emails(django_apps, None)
+    import_module("leads.migrations.0004_canonical_lead_emails").canonical_lead_emails(django_apps, None)
     lead.refresh_from_db()
     assert lead.email == SARA
 

@@ -20,7 +20,7 @@ LAYERS = [
     {"leads"},
     {"appointments", "documents"},
     {"reports"},
-    {"onboarding", "console", "demo", "clients"},
+    {"onboarding", "privacy", "console", "demo", "clients"},
 ]
 LAYER = {app: n for n, layer in enumerate(LAYERS) for app in layer}
 

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "notifications",
     "reports",
     "onboarding",
+    "privacy",
     "console",
     "demo",
 ]
@@ -518,6 +519,24 @@ IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000)
 # file (e.g. a clamd client); empty = no scanning. See docs/files.md.
 FILE_SCAN_BACKEND = env("FILE_SCAN_BACKEND", "")
 AWS_QUERYSTRING_EXPIRE = env_int("AWS_QUERYSTRING_EXPIRE", 300)
+
+# --- Backups and data protection (docs/operations.md, docs/data-protection.md) ----------------
+# Folder of pg_dump / pg_restore of the database server's major version; empty = found by itself
+# (the embedded server's own, /usr/lib/postgresql/<major>/bin, the PATH).
+BACKUP_PG_BIN_DIR = env("BACKUP_PG_BIN_DIR", "")
+# Where the nightly backup task writes its archives, and how many it keeps there.
+BACKUP_DIR = Path(env("BACKUP_DIR", str(BASE_DIR / "var" / "backups")))
+BACKUP_KEEP = env_int("BACKUP_KEEP", 7)
+# A person's data export up to this many bytes (files and messages, estimated) is answered at once; a
+# larger one is built in the background and fetched from a link valid PERSONAL_EXPORT_LINK_MINUTES.
+PERSONAL_EXPORT_INLINE_MAX_BYTES = env_int("PERSONAL_EXPORT_INLINE_MAX_BYTES", 10 * 1024 * 1024)
+PERSONAL_EXPORT_LINK_MINUTES = env_int("PERSONAL_EXPORT_LINK_MINUTES", 15)
+PERSONAL_EXPORT_KEEP_HOURS = env_int("PERSONAL_EXPORT_KEEP_HOURS", 24)
+# Retention (apply_retention, daily): 0 keeps forever where noted in docs/data-protection.md.
+LEAD_LOST_RETENTION_DAYS = env_int("LEAD_LOST_RETENTION_DAYS", 730)
+NOTIFICATION_READ_RETENTION_DAYS = env_int("NOTIFICATION_READ_RETENTION_DAYS", 180)
+EXPIRED_CREDENTIALS_RETENTION_DAYS = env_int("EXPIRED_CREDENTIALS_RETENTION_DAYS", 7)
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 6 * 365)
 
 # --- Reports and operations settings --------------------------------------------------------
 # Bearer token for /metrics (besides staff sign-in); empty = staff only.

@@ -92,3 +92,10 @@ def test_the_demo_logins_name_one_account_per_role(capsys):
     for line in lines[1:]:
         email = line.split()[-1]
         assert Client().login(email=email, password=PASSWORD), line
+
+
+def test_the_medium_size_seeds_without_a_double_booking():
+    """Its consultants come round again (six per office): each converted student's appointment has a slot
+    of its own, or booking the second one would be refused."""
+    call_command("seed", "--offices", "1", "--size", "medium")
+    assert Lead.objects.count() == 36

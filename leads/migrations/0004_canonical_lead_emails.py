@@ -21,6 +21,6 @@ def canonical_lead_emails(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("leads", "0002_lead_constraints")]
+    dependencies = [("leads", "0003_lead_anonymised_at")]
 
     operations = [migrations.RunPython(canonical_lead_emails, migrations.RunPython.noop, elidable=True)]

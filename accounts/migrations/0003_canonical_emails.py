@@ -39,6 +39,6 @@ def canonical_stored_emails(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0001_initial")]
+    dependencies = [("accounts", "0002_user_legal_hold_and_erased_at")]
 
     operations = [migrations.RunPython(canonical_stored_emails, migrations.RunPython.noop, elidable=True)]
