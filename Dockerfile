@@ -35,7 +35,7 @@ RUN groupadd --system crm && useradd --system --gid crm --home /app crm \
 
 # collectstatic needs settings that load; build-time placeholders never reach a running container.
 RUN SECRET_KEY=build-only-placeholder-secret-key-that-is-long-enough-0123456789 \
-    ALLOWED_HOSTS=build DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://localhost:6379/0 EMAIL_URL=dummy: \
+    ALLOWED_HOSTS=build DATABASE_URL=postgres://build@localhost/build REDIS_URL=redis://localhost:6379/0 EMAIL_URL=smtp://build@localhost:25 \
     python manage.py collectstatic --noinput
 
 USER crm
@@ -46,4 +46,4 @@ HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
 # (docker-compose.yml's worker and beat services). The default command is the web server:
 # WEB_CONCURRENCY daphne workers on one port (default: the cores the container may use); the
 # exec makes the launcher PID 1: it passes SIGTERM on to the workers and exits if one dies.
-CMD ["sh", "-c", "python manage.py migrate --noinput && exec python -m crm_project.serve --port ${PORT}"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && exec python -m crm_project.serve --host 0.0.0.0 --port ${PORT}"]

@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Development listens on this machine only; HOST=0.0.0.0 make run opens it to the network (docs/security.md).
+HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
 .PHONY: run test install migrate admin seed stop check lint clean-data
@@ -31,10 +33,11 @@ seed: migrate
 # PostgreSQL and Redis; Ctrl-C stops all three.
 run: admin
 	$(BIN)/python manage.py seed --if-empty
-	@echo "Serving on http://127.0.0.1:$(PORT)  (admin /admin/, API docs /api-docs, health /health); jobs: one worker with beat"
+	@$(BIN)/python manage.py demo_logins
+	@echo "Serving on http://$(HOST):$(PORT)  (admin /admin/, API docs /api-docs, health /health); jobs: one worker with beat"
 	@$(BIN)/celery -A crm_project worker --beat --concurrency 2 --loglevel INFO & jobs=$$!; \
 	trap 'kill -TERM $$jobs 2>/dev/null; wait $$jobs 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/python -m crm_project.serve --port $(PORT)  # WEB_CONCURRENCY daphne workers (default: one per core)
+	$(BIN)/python -m crm_project.serve --host $(HOST) --port $(PORT)  # WEB_CONCURRENCY workers (default: one per core)
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -20,8 +20,17 @@ from accounts.tests.factories import (
 )
 from core import async_db
 from core.realtime import CONVERSATION_EVENT_TYPE, EVENT_TYPE, members_group, user_group
+from core.tests.clock import CLOCK, travelling_to
 from messaging.models import Participant
 from offices.tests.factories import OfficeFactory
+
+
+def pytest_report_header(config):
+    """Which clock the run reads: CRM_TEST_CLOCK travels every process of the run (core/tests/clock.py)."""
+    moment = travelling_to()
+    if moment is None:
+        return f"clock: the real one (set {CLOCK}=<ISO date-time with offset> to run at another moment)"
+    return f"clock: {CLOCK}={moment.isoformat()}, ticking from the start of the run"
 
 
 @pytest.fixture(autouse=True)

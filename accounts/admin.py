@@ -5,9 +5,10 @@ from django.contrib.auth.views import PasswordChangeView
 from django.urls import reverse
 
 from accounts import selectors, services
+from accounts.lockout import lockout_response
 from accounts.models import User
 from accounts.scoped_admin import ScopedAdmin
-from core.errors import ApplicationError
+from core.errors import ApplicationError, RateLimited, ValidationFailed
 
 
 class UserAdminForm(forms.ModelForm):
@@ -66,23 +67,56 @@ class UserAdmin(ScopedAdmin):
 
 
 class ConsolePasswordChangeForm(PasswordChangeForm):
-    """The console's "Change password" through the same service as `POST auth/password`: the user's
-    tokens and sockets end there too (Django's own form would only save the new hash)."""
+    """The console's "Change password" through the same service as `POST auth/password`: wrong current
+    passwords count on the sign-in lockout, and the user's tokens and sockets end there too (Django's
+    own form would only save the new hash). The service checks and writes in one step, so it runs
+    once the fields are valid, in `clean()`, where its refusal can still be shown on the form."""
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self):
+        return self.cleaned_data["old_password"]  # checked (and counted) by the service, below
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            self.user = services.password_change(
+                user=self.user,
+                old_password=cleaned["old_password"],
+                new_password=cleaned["new_password1"],
+                request=self.request,
+            )
+        except ValidationFailed as exc:
+            if exc.code != "wrong_password":
+                raise forms.ValidationError(exc.message, code=exc.code) from None
+            self.add_error("old_password", forms.ValidationError(self.error_messages["password_incorrect"]))
+        return cleaned
 
     def save(self, commit=True):
-        self.user = services.password_change(
-            user=self.user,
-            old_password=self.cleaned_data["old_password"],
-            new_password=self.cleaned_data["new_password1"],
-        )
-        return self.user  # the view keeps this session signed in with the new hash
+        return self.user  # saved by the service in clean(); the view keeps this session signed in
+
+
+class ConsolePasswordChangeView(PasswordChangeView):
+    form_class = ConsolePasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except RateLimited:  # the account's password checks are locked: the sign-in lockout's page
+            return lockout_response(request)
 
 
 def console_password_change(request):
     """admin/password_change/, as AdminSite.password_change serves it, with the form above."""
     request.current_app = admin.site.name
-    return PasswordChangeView.as_view(
-        form_class=ConsolePasswordChangeForm,
+    return ConsolePasswordChangeView.as_view(
         success_url=reverse("admin:password_change_done"),
         extra_context=admin.site.each_context(request),
     )(request)

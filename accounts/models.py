@@ -4,6 +4,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
 
+from accounts.emails import canonical_email
 from accounts.hashers import NODE_PREFIXES
 
 
@@ -32,12 +33,13 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def get_by_natural_key(self, email):
-        return self.get(email__iexact=email)
+        # The canonical form, compared exactly: never the database's UPPER() (accounts/emails.py).
+        return self.get(email=canonical_email(email))
 
     def create_user(self, email, password=None, **fields):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user = self.model(email=canonical_email(email), **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -98,7 +100,7 @@ class User(AbstractBaseUser):
         return super().check_password(raw_password)  # re-hashed with the preferred hasher on success
 
     def save(self, *args, **kwargs):
-        self.email = (self.email or "").strip().lower()
+        self.email = canonical_email(self.email or "")
         super().save(*args, **kwargs)
 
     @property

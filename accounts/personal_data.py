@@ -13,6 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
+from accounts.emails import canonical_email
 from accounts.models import User
 from accounts.services import refresh_tokens_revoke
 from core.privacy import REMOVED, Area, AreaExport, Erasure, RetentionRule, register_area, register_retention
@@ -59,7 +60,8 @@ def erase(erasure: Erasure) -> None:
     erasure.count("social accounts", SocialAccount.objects.filter(user=person).delete()[0])
     erasure.count("email addresses", EmailAddress.objects.filter(user=person).delete()[0])
     for model in (AccessAttempt, AccessFailureLog, AccessLog):  # sign-in records keyed by the email
-        erasure.count("sign-in records", model.objects.filter(username__iexact=erasure.email).delete()[0])
+        records = model.objects.filter(username=canonical_email(erasure.email))  # as the lockout keys them
+        erasure.count("sign-in records", records.delete()[0])
     entries = LogEntry.objects.filter(
         content_type=ContentType.objects.get_for_model(User), object_id=str(person.pk)
     ).exclude(object_repr=REMOVED)

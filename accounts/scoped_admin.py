@@ -13,16 +13,23 @@ Writes: override `save_model` / `delete_model` to call the app's services and le
 whole admin view rolls back (Django runs it in a transaction), so no half-saved record.
 """
 
+import logging
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ERROR_FLAG
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
 
 from accounts.models import MANAGING_ROLES, STAFF_ROLES, Role
 from core.errors import ApplicationError
 from offices.models import Office
 from offices.selectors import office_list_for
+
+logger = logging.getLogger(__name__)
 
 
 class OfficeInScopeFilter(admin.RelatedFieldListFilter):
@@ -35,7 +42,32 @@ class OfficeInScopeFilter(admin.RelatedFieldListFilter):
         return [(office.pk, str(office)) for office in office_list_for(request.user).order_by("name")]
 
 
-class ScopedAdmin(admin.ModelAdmin):  # (for any app's model)
+class ListQueryGuard:
+    """A list page's filters, search, order and page come from its query string, and Django checks
+    only some of them before the page's queries run: a NUL byte in a filter or the search (PostgreSQL:
+    DataError), a year beyond any calendar (OverflowError), a number beyond bigint were 500s. Whatever
+    the page cannot read sends it back to its plain list with Django's own "invalid filter" flag
+    (`?e=1`), as Django does for the lookups it does check. The console's site mixes this into every
+    list page it registers (console/site.py), third-party ones included."""
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method != "GET" or not request.GET or ERROR_FLAG in request.GET:
+            return super().changelist_view(request, extra_context)
+        plain_list = HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
+        if any("\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
+            return plain_list  # no text column holds one: nothing to ask the database
+        try:
+            with transaction.atomic():  # a failed query must not end the request's other work
+                response = super().changelist_view(request, extra_context)
+                if isinstance(response, TemplateResponse):
+                    response.render()  # the page's queries run here: inside the guard
+        except (DataError, OverflowError, ValueError, DjangoValidationError) as exc:
+            logger.warning("list page %s: a query value it cannot read (%s)", request.path, type(exc).__name__)
+            return plain_list
+        return response
+
+
+class ScopedAdmin(ListQueryGuard, admin.ModelAdmin):  # (for any app's model)
     view_roles: frozenset = frozenset(STAFF_ROLES)
     add_roles: frozenset = MANAGING_ROLES
     change_roles: frozenset = MANAGING_ROLES

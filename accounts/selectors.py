@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import F, Q, QuerySet
 
+from accounts.emails import canonical_email
 from accounts.models import ROLE_RANK, Role, User
 from core.errors import NotFound
 
@@ -51,6 +52,13 @@ def user_can_manage(actor: User, target: User) -> bool:
         and target.office_id == actor.office_id
         and ROLE_RANK[target.role] < ROLE_RANK[actor.role]
     )
+
+
+def user_with_email(email: str) -> QuerySet[User]:
+    """The account an email names (any role, active or not): its canonical form compared exactly
+    (accounts/emails.py), as the sign-in lookup, the lockout and the throttles key it. Never
+    `email__iexact`: the database's UPPER() maps look-alike letters onto other accounts."""
+    return User.objects.filter(email=canonical_email(email))
 
 
 # --- the student link: whom a lead reaches ------------------------------------------------------

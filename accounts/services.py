@@ -18,8 +18,11 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.emails import email_local_part_is_ascii
+from accounts.errors import AccountErrorCode
+from accounts.lockout import current_password_matches, lock_lift
 from accounts.models import MANAGING_ROLES, ROLE_RANK, STAFF_ROLES, Role, User
-from accounts.selectors import user_can_manage
+from accounts.selectors import user_can_manage, user_with_email
 from accounts.signals import session_ended, sessions_revoked, student_signed_up, user_joined_office
 from core.errors import Conflict, Forbidden, ValidationFailed
 from core.realtime import disconnect_user, rights_changed
@@ -34,8 +37,16 @@ def _validate_password(password: str, user: User) -> None:
         raise ValidationFailed(exc.messages[0], code="weak_password", details={"password": exc.messages}) from None
 
 
-def _check_email_free(email: str, *, exclude_pk=None) -> None:
-    taken = User.objects.filter(email__iexact=email.strip())
+def email_check_new(email: str, *, exclude_pk=None) -> None:
+    """An address a new account (or a renamed one) may take: ASCII before the @ once canonical, and
+    no other account's in any spelling."""
+    if not email_local_part_is_ascii(email):
+        raise ValidationFailed(
+            "Use an email address with only ASCII letters before the @.",
+            code=AccountErrorCode.INVALID_EMAIL,
+            details={"email": ["The part before the @ must be ASCII."]},
+        )
+    taken = user_with_email(email)
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
     if taken.exists():
@@ -63,7 +74,7 @@ def _check_office_for_role(role: str, office) -> None:
 def student_signup(*, email: str, password: str | None, first_name: str, last_name: str, phone: str = "") -> User:
     """A prospective student creates their own account: over the API with a password, or with a first
     Google / Facebook sign-in (`password=None`: no password until they set one through a reset)."""
-    _check_email_free(email)
+    email_check_new(email)
     user = User(email=email, first_name=first_name, last_name=last_name, phone=phone, role=Role.STUDENT)
     if password is None:
         user.set_unusable_password()
@@ -98,7 +109,7 @@ def user_create(
     if role == Role.SUPER_ADMIN:
         office = None
     _check_office_for_role(role, office)
-    _check_email_free(email)
+    email_check_new(email)
     user = User(email=email, first_name=first_name, last_name=last_name, role=role, office=office, phone=phone)
     _validate_password(password, user)
     user.set_password(password)
@@ -124,7 +135,7 @@ def user_update(*, actor: User, user: User, **changes) -> User:
         office = None
     _check_office_for_role(role, office)
     if "email" in changes:
-        _check_email_free(changes["email"], exclude_pk=user.pk)
+        email_check_new(changes["email"], exclude_pk=user.pk)
     for field in ("first_name", "last_name", "phone", "email"):
         if field in changes:
             setattr(user, field, changes[field])
@@ -222,14 +233,18 @@ def _password_set(*, user: User, new_password: str) -> User:
     return user
 
 
-@transaction.atomic
-def password_change(*, user: User, old_password: str, new_password: str) -> User:
-    """Changing the password signs every session out, this one included (the caller gets a new pair)."""
-    if not user.check_password(old_password):
+def password_change(*, user: User, old_password: str, new_password: str, request=None) -> User:
+    """Changing the password signs every session out, this one included (the caller gets a new pair).
+
+    `request`: the door's, so wrong current passwords count on the sign-in lockout (accounts/lockout.py)
+    and a locked account's check is refused (429 `login_locked`). The check runs before the
+    transaction: a failure it records must not roll back with the refusal."""
+    if not current_password_matches(request, user=user, password=old_password):
         raise ValidationFailed(
             "The current password is wrong.", code="wrong_password", details={"old_password": ["wrong"]}
         )
-    return _password_set(user=User.objects.select_for_update().get(pk=user.pk), new_password=new_password)
+    with transaction.atomic():
+        return _password_set(user=User.objects.select_for_update().get(pk=user.pk), new_password=new_password)
 
 
 def password_reset_request(*, email: str) -> None:
@@ -239,7 +254,7 @@ def password_reset_request(*, email: str) -> None:
     that fails is logged, not reported. The link carries Django's reset token, which stops working
     once the password changes (so it works once) or after PASSWORD_RESET_TIMEOUT.
     """
-    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    user = user_with_email(email).filter(is_active=True).first()
     if user is None:
         return
     code = f"{urlsafe_base64_encode(force_bytes(user.pk))}.{default_token_generator.make_token(user)}"
@@ -279,5 +294,9 @@ def _user_for_reset(code: str) -> User:
 
 @transaction.atomic
 def password_reset_confirm(*, code: str, new_password: str) -> User:
-    """Set the password from a reset code; the code stops working and every token of the user dies."""
-    return _password_set(user=_user_for_reset(code), new_password=new_password)
+    """Set the password from a reset code; the code stops working and every token of the user dies.
+    The account's sign-in lock goes too: whoever reads the mailbox is the owner, and otherwise an
+    anonymous guesser could keep them out for good (docs/security.md)."""
+    user = _password_set(user=_user_for_reset(code), new_password=new_password)
+    lock_lift(user=user)
+    return user

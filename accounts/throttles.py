@@ -7,6 +7,7 @@ get_ident would otherwise believe any X-Forwarded-For).
 
 from rest_framework.throttling import SimpleRateThrottle
 
+from accounts.emails import canonical_email
 from core.throttling import SlidingWindowThrottle
 
 
@@ -17,7 +18,7 @@ class LoginAccountThrottle(SlidingWindowThrottle, SimpleRateThrottle):
         email = request.data.get("email") if hasattr(request.data, "get") else None
         if not isinstance(email, str) or not email.strip():
             return None
-        return self.cache_format % {"scope": self.scope, "ident": email.strip().lower()[:254]}
+        return self.cache_format % {"scope": self.scope, "ident": canonical_email(email)[:254]}
 
 
 class LoginAddressThrottle(SlidingWindowThrottle, SimpleRateThrottle):

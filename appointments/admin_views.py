@@ -12,13 +12,12 @@ from django.contrib import admin
 from django.http import Http404, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts.models import Role
 from appointments import selectors
 from appointments.models import AppointmentStatus
 from appointments.services import STAFF_BOOKERS
+from core.dates import RANGE_TEXT, moment_from_query
 from core.errors import NotFound, error_body
 from leads.selectors import lead_get_for
 from offices.console import console_office_in_view, office_in_view
@@ -103,7 +102,7 @@ def calendar(request):
 
 
 def _bad(message: str) -> JsonResponse:
-    return JsonResponse(error_body("validation_error", message), status=400)
+    return JsonResponse(error_body("validation_error", message, {"range": [message]}), status=400)
 
 
 def calendar_events(request):
@@ -114,10 +113,11 @@ def calendar_events(request):
         raise Http404("No office yet.")
     consultants = _consultants(user, office)
     consultant = _chosen_consultant(request, consultants) if request.GET.get("consultant") else None
-    start, end = parse_datetime(request.GET.get("start") or ""), parse_datetime(request.GET.get("end") or "")
+    # (FullCalendar sends them; a hand-made range no calendar has is bad input, never a 500)
+    start = moment_from_query(request.GET.get("start"), default_tz=office.tzinfo)
+    end = moment_from_query(request.GET.get("end"), default_tz=office.tzinfo)
     if start is None or end is None:
-        return _bad("start and end are ISO 8601 date-times.")
-    start, end = (t if timezone.is_aware(t) else t.replace(tzinfo=office.tzinfo) for t in (start, end))
+        return _bad(f"start and end are ISO 8601 date-times {RANGE_TEXT}.")
     if not timedelta(0) < end - start <= MAX_RANGE:
         return _bad("A calendar shows at most 62 days.")
     appointments = selectors.appointments_between_for(

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import MANAGING_ROLES
+from accounts.scoped_admin import ListQueryGuard
 from applications.services import APPLICATION_HANDLERS
 from console.contact import contact_panel
 from console.home import home_context
@@ -64,6 +65,16 @@ class ConsoleSite(admin.AdminSite):
     index_title = "Today"
     site_url = None  # staff have no public site: the stock "View site" link led to a 404
     index_template = "admin/console/home.html"
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every list page, ours and third-party ones, sends hostile query values back to its plain
+        list instead of a 500 (accounts.scoped_admin.ListQueryGuard; ours have it from ScopedAdmin)."""
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, ListQueryGuard):
+            admin_class = type(
+                admin_class.__name__, (ListQueryGuard, admin_class), {"__module__": admin_class.__module__}
+            )
+        return super().register(model_or_iterable, admin_class, **options)
 
     def get_urls(self):
         return [

@@ -30,6 +30,13 @@ class ErrorCode(StrEnum):
     Every subclass is part of the one registry that the schema and the AsyncAPI list."""
 
 
+class CoreErrorCode(ErrorCode):
+    """Codes of what every area shares: bad paging, dates and query values."""
+
+    INVALID_CURSOR = "invalid_cursor"  # a page position the server never gave out (core.pagination)
+    INVALID_DATE = "invalid_date"  # a date or time outside what the calendar can count (reports, calendar)
+
+
 class ApplicationError(Exception):
     status_code: int = status.HTTP_400_BAD_REQUEST
     default_code = "invalid"

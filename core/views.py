@@ -72,6 +72,13 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
     return defaults.permission_denied(request, exception)
 
 
+def bad_request_page(request: HttpRequest, *, title: str, reason: str) -> HttpResponse:
+    """A console page's answer to input it cannot use (a date beyond what it counts, a range it cannot
+    show): 400, in the console's own frame, with what was wrong."""
+    context = {**admin.site.each_context(request), "title": title, "reason": reason}
+    return render(request, "admin/400.html", context, status=400)
+
+
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse(error_body("bad_request", "The request could not be understood."), status=400)

@@ -7,7 +7,7 @@ one of them. Everything shared between processes already lives in PostgreSQL and
 (channel layer, socket registry, presence, throttles), so a WebSocket on one worker
 receives events sent from another.
 
-    python -m crm_project.serve [--host 0.0.0.0] [--port 8000] [--workers N] [daphne options...]
+    python -m crm_project.serve [--host 127.0.0.1] [--port 8000] [--workers N] [daphne options...]
 
 Options the launcher does not know (e.g. `--ping-interval`) are passed to every worker, but
 for daphne's `--proxy-headers` (it believes X-Forwarded-For from anyone; `TRUSTED_PROXIES` says
@@ -147,13 +147,20 @@ def serve(*, host: str, port: int, workers: int, grace: float, daphne_args: list
             sock.close()
 
 
-def main(argv: list[str] | None = None) -> int:
+def arguments(argv: list[str] | None = None) -> tuple[argparse.ArgumentParser, argparse.Namespace, list[str]]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--host", default="0.0.0.0")
+    # This machine only unless asked: a development server (demo logins printed) must not be reachable
+    # from the network by accident. The Docker image listens on every interface (--host 0.0.0.0).
+    parser.add_argument("--host", default=os.environ.get("HOST") or "127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--workers", type=int, default=None, help="default: WEB_CONCURRENCY (number of cores)")
     parser.add_argument("--grace", type=float, default=10.0, help="seconds workers get to stop before SIGKILL")
     args, daphne_args = parser.parse_known_args(argv)
+    return parser, args, daphne_args
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser, args, daphne_args = arguments(argv)
     workers = args.workers or default_workers()
     if workers < 1:
         parser.error("--workers must be at least 1")

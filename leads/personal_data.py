@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
+from accounts.emails import canonical_email
 from accounts.models import User
 from core.privacy import REMOVED, Area, AreaExport, Erasure, RetentionRule, register_area, register_retention
 from leads.models import Activity, Lead, LeadStatus
@@ -17,7 +18,7 @@ def leads_of(person: User) -> QuerySet[Lead]:
     still them). Used by the areas above (appointments, documents) for what hangs off those leads."""
     mine = Q(student=person)
     if person.email:
-        mine |= Q(email__iexact=person.email)
+        mine |= Q(email=canonical_email(person.email))  # exactly: a look-alike address is someone else's
     return Lead.objects.filter(mine)
 
 

@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
 
+from accounts.emails import canonical_email
 from accounts.models import Role, User
 from accounts.selectors import linked_leads_q, user_list_for
 from core.errors import NotFound, ValidationFailed
@@ -72,7 +73,7 @@ def activity_list(lead: Lead) -> QuerySet[Activity]:
 def lead_duplicates(*, office_id, email: str = "", phone: str = "", exclude_pk=None) -> QuerySet[Lead]:
     match = Q()
     if email:
-        match |= Q(email__iexact=email.strip())
+        match |= Q(email=canonical_email(email))  # stored canonical (accounts/emails.py)
     if phone:
         match |= Q(phone=phone.strip())
     if not match:

@@ -13,9 +13,10 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.emails import canonical_email
 from accounts.models import MANAGING_ROLES, Role, User
-from accounts.selectors import student_link_counts
-from accounts.services import student_office_claim
+from accounts.selectors import student_link_counts, user_with_email
+from accounts.services import email_check_new, student_office_claim
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.phones import InvalidPhone, phone_normalize, phone_normalize_or_keep
 from leads.errors import LeadErrorCode
@@ -88,7 +89,7 @@ def _check_duplicates(*, actor: User, office_id, email, phone, exclude_pk=None, 
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_DUPLICATE_LOCK_NAMESPACE, office_id or 0])
     existing = lead_duplicates(office_id=office_id, email=email, phone=phone, exclude_pk=exclude_pk).first()
     if existing is not None:
-        field = "email" if email and existing.email.lower() == email.strip().lower() else "phone"
+        field = "email" if email and existing.email == canonical_email(email) else "phone"
         # The office keeps one lead per person, so the clash is reported to anyone who edits there; which
         # lead it is (id, name) only to someone who may see that lead (a consultant sees their own).
         details = (
@@ -121,7 +122,7 @@ def _link_student(lead: Lead) -> None:
     `lead_create_for_signup`; conversion claims an account no office has: `lead_convert`.)"""
     if lead.email and lead.student_id is None:
         same_office = Q(office__isnull=True) if lead.office_id is None else Q(office_id=lead.office_id)
-        lead.student = User.objects.filter(same_office, email__iexact=lead.email, role=Role.STUDENT).first()
+        lead.student = user_with_email(lead.email).filter(same_office, role=Role.STUDENT).first()
 
 
 def _office_of_new_lead(actor: User, office):
@@ -182,7 +183,7 @@ def lead_create(
     lead = Lead(
         first_name=first_name,
         last_name=last_name,
-        email=email.strip().lower(),
+        email=canonical_email(email),
         phone=phone,
         source=source,
         office=office,
@@ -200,7 +201,7 @@ def lead_create(
 @transaction.atomic
 def lead_create_for_signup(*, student: User) -> Lead | None:
     """A website signup: link the leads already known by that email; queue a new one otherwise."""
-    known = Lead.objects.filter(email__iexact=student.email, student__isnull=True)
+    known = Lead.objects.filter(email=canonical_email(student.email), student__isnull=True)
     if known.exists():
         for lead in known:
             lead.student = student
@@ -229,7 +230,7 @@ def lead_update(*, actor: User, lead: Lead, confirm_duplicate: bool = False, **c
         raise Forbidden("You cannot change this lead.")
     changes = {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}
     if "email" in changes:
-        changes["email"] = changes["email"].strip().lower()
+        changes["email"] = canonical_email(changes["email"])
     if "preferences" in changes:
         changes["preferences"] = preferences_clean(changes["preferences"])
     if "phone" in changes:
@@ -403,7 +404,7 @@ def lead_convert(*, actor: User, lead: Lead) -> Lead:
     if student is None:  # no account, or one the link does not reach (another office's)
         if not lead.email:
             raise ValidationFailed("The lead needs an email to get an account.", code="email_required")
-        account = User.objects.filter(email__iexact=lead.email).first()
+        account = user_with_email(lead.email).first()
         if account is not None and not (
             account.role == Role.STUDENT
             and student_link_counts(student_office_id=account.office_id, lead_office_id=lead.office_id)
@@ -412,6 +413,7 @@ def lead_convert(*, actor: User, lead: Lead) -> Lead:
             # may not take over that one. The same answer for both (which kind it is stays unsaid).
             raise Conflict("This email belongs to another account.", code="email_taken")
         if account is None:
+            email_check_new(lead.email)  # an account's address: ASCII before the @ (accounts/emails.py)
             account = User.objects.create_user(
                 lead.email,
                 None,

@@ -1,6 +1,7 @@
 """Staff console pages: the reports dashboard (charts) and the live conversation monitor."""
 
 from datetime import date, timedelta
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import admin
@@ -13,6 +14,7 @@ from django.utils.http import urlencode
 from applications.transitions import ApplicationStatus
 from appointments.models import AppointmentStatus
 from core.errors import ApplicationError, NotFound
+from core.views import bad_request_page
 from leads.models import LeadSource, LeadStatus
 from messaging import events, selectors, services
 from messaging.console_rows import conversation_rows
@@ -43,6 +45,21 @@ def _labels() -> dict:
     }
 
 
+class _RangeRefused(Exception):
+    """Dates the reports cannot cover (past what they count): the page answers 400, never a 500."""
+
+
+def _refusing_bad_ranges(view):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except _RangeRefused as exc:
+            return bad_request_page(request, title="Not a range the reports can show", reason=str(exc))
+
+    return wrapped
+
+
 def _scope(request) -> ReportScope:
     """The dashboard's range and office from its query (the export links carry the same query)."""
     office = request.GET.get("office") or None
@@ -60,6 +77,8 @@ def _scope(request) -> ReportScope:
     except ApplicationError as exc:
         if exc.status_code == 403:
             raise PermissionDenied(exc.message) from exc
+        if exc.status_code == 400:  # dates the reports cannot cover: say so in the console's frame
+            raise _RangeRefused(exc.message) from exc
         raise Http404(exc.message) from exc
 
 
@@ -70,6 +89,7 @@ def _application_scope(request, scope: ReportScope) -> ApplicationReportScope:
     )
 
 
+@_refusing_bad_ranges
 def dashboard(request):
     """Charts of every report, filtered by date range and office (the same selectors as the API)."""
     user = request.user
@@ -99,6 +119,7 @@ def dashboard(request):
     )
 
 
+@_refusing_bad_ranges
 def dashboard_export(request, report: str):
     """A report as CSV for the signed-in staff member: the dashboard's scope, the API's numbers
     (reports.exports), on the console session (the API itself is bearer-only: docs/console.md)."""

@@ -15,7 +15,8 @@ from django.db.models.functions import TruncDate
 
 from accounts.models import MANAGING_ROLES, Role, User
 from appointments.models import Appointment, AppointmentStatus
-from core.errors import Forbidden, ValidationFailed
+from core.dates import EARLIEST_DAY, LATEST_DAY, RANGE_TEXT, day_in_range
+from core.errors import CoreErrorCode, Forbidden, ValidationFailed
 from leads.models import Lead, LeadSource, LeadStatus
 from messaging.models import Message, MessageType
 from offices.selectors import office_get_for
@@ -48,11 +49,24 @@ def utc_today() -> date:
     return datetime.now(UTC).date()
 
 
+def _check_day(name: str, day: date | None) -> None:
+    """A month back from date_to and the day after it must stay inside the calendar (year 1 minus a
+    month, year 9999 plus a day: an OverflowError, a 500)."""
+    if day is not None and not day_in_range(day):
+        raise ValidationFailed(
+            f"Report dates run from {EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}.",
+            code=CoreErrorCode.INVALID_DATE,
+            details={name: [RANGE_TEXT]},
+        )
+
+
 def report_scope_for(user: User, *, date_from: date | None, date_to: date | None, office_id: int | None) -> ReportScope:
     if user.role not in MANAGING_ROLES:
         raise Forbidden("Reports are for managers and super admins.")
+    _check_day("date_from", date_from)
+    _check_day("date_to", date_to)
     date_to = date_to or utc_today()
-    date_from = date_from or date_to - timedelta(days=29)
+    date_from = date_from or max(date_to - timedelta(days=29), EARLIEST_DAY)
     if date_from > date_to:
         raise ValidationFailed("date_from must not be after date_to.", code="invalid_date_range")
     if (date_to - date_from).days > 366:

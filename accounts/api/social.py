@@ -15,7 +15,6 @@ from allauth.socialaccount.adapter import get_adapter
 from django.conf import settings
 from django.contrib.auth import logout
 from django.core.cache import cache
-from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -45,10 +44,9 @@ class InvalidSocialCode(ApplicationError):
 
 def _provider_configured(request, provider: str) -> bool:
     try:
-        get_adapter(request).get_app(request, provider)
-    except (ObjectDoesNotExist, LookupError):
+        return bool(get_adapter(request).list_apps(request, provider=provider))
+    except LookupError:
         return False
-    return True
 
 
 def _code_key(code: str) -> str:

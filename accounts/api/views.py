@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ObjectDoesNotExist
@@ -17,11 +16,11 @@ from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
 from accounts import selectors, services
 from accounts.api import serializers as s
-from accounts.lockout import locked_message
+from accounts.lockout import locked_error
 from accounts.models import Role, User
 from accounts.throttles import LoginAccountThrottle, LoginAddressThrottle, PasswordResetThrottle
 from core.api.schema import error_response
-from core.errors import ApplicationError, RateLimited
+from core.errors import ApplicationError
 
 
 class InvalidCredentials(ApplicationError):
@@ -82,8 +81,7 @@ class LoginView(APIView):
         # Through django-axes (accounts/lockout.py): failures here count with the console's.
         user = authenticate(request, email=data.validated_data["email"], password=data.validated_data["password"])
         if getattr(request, "axes_locked_out", False):
-            seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
-            raise RateLimited(locked_message(), code="login_locked", details={"retry_after": seconds})
+            raise locked_error()
         if user is None or not user.is_active:
             raise InvalidCredentials("Email or password is wrong.")
         user_logged_in.send(sender=user.__class__, request=request, user=user)  # last_login; clears the failures
@@ -163,12 +161,13 @@ class PasswordChangeView(APIView):
             ),
             400: error_response("wrong_password", "weak_password", "validation_error"),
             401: error_response("not_authenticated", "token_invalid", "token_expired"),
+            429: error_response("login_locked", "throttled"),
         },
     )
     def post(self, request):
         data = s.PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.password_change(user=request.user, **data.validated_data)
+        user = services.password_change(user=request.user, request=request, **data.validated_data)
         return Response(token_pair(user))
 
 

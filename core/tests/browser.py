@@ -12,6 +12,8 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
+from core.tests.clock import travel_browser
+
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
 # In CI the browser must be there (.ci/install-browser): a missing one fails instead of skipping.
@@ -48,6 +50,7 @@ def chromium(*, offline: bool = False):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
+    travel_browser(driver)  # CRM_TEST_CLOCK: the pages read the servers' clock
     try:
         yield driver
     finally:

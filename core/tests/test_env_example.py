@@ -16,8 +16,10 @@ ALSO_READ = {
     "DB_PORT",
     "DB_NAME",
     "DB_USER",
-    "DB_PASSWORD",
-}  # crm_project.embedded.database_url_from_parts
+    "DB_PASSWORD",  # crm_project.embedded.database_url_from_parts
+    "HOST",  # crm_project.serve
+    "PORT",
+}
 
 
 def settings_variables() -> set[str]:

@@ -349,7 +349,7 @@ SIMPLE_JWT = {
     # Every token carries a hash of the password hash, checked against the user row on each request
     # (core.authentication) and socket: a password change or reset ends every access token at once.
     "CHECK_REVOKE_TOKEN": True,
-    "SIGNING_KEY": env("JWT_SECRET", SECRET_KEY),
+    "SIGNING_KEY": env("JWT_SECRET") or SECRET_KEY,  # empty (as in .env.example) is unset
     "ALGORITHM": "HS256",
 }
 

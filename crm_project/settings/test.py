@@ -4,8 +4,12 @@ import os
 import tempfile
 from pathlib import Path
 
+from core.tests.clock import travel_from_environment
 from crm_project.embedded import ensure_services
 
+# CRM_TEST_CLOCK: the whole run, and every process it starts with these settings, on a travelled clock
+# (core/tests/clock.py; test plumbing like CRM_TEST_MEDIA_ROOT, not a setting).
+travel_from_environment()
 ensure_services()
 
 from .base import *  # noqa: E402, F403 - every base setting, read once ensure_services() set the URLs

@@ -1,17 +1,25 @@
 """`manage.py seed`: demo data through the services, idempotent per office (what joining an office sets
 off for the seeded staff: onboarding/tests)."""
 
+from datetime import time
+
 import pytest
 from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
 
 from accounts.models import User
 from applications.checklists import checklists_for
 from applications.models import Application
 from applications.transitions import ApplicationStatus
+from appointments.models import Appointment
 from catalogue.models import Course
+from demo.management.commands.seed import PASSWORD, Diary
 from leads.models import Lead
 from messaging.models import Message
+from offices.hours import OfficeHours
 from offices.models import Office
+from offices.tests.factories import OfficeFactory
 from students.models import StudentProfile
 
 pytestmark = pytest.mark.django_db
@@ -25,11 +33,70 @@ def test_seed_is_idempotent(capsys):
     assert not any(code in output.out + output.err for code in ("\x1b", "\r"))
     counts = (Office.objects.count(), User.objects.count(), Lead.objects.count(), Message.objects.count())
     assert counts[0] == 1 and counts[2] >= 10 and counts[3] > 0
-    assert set(User.objects.values_list("role", flat=True)) == {"manager", "consultant", "receptionist", "student"}
+    roles = {"super_admin", "manager", "consultant", "receptionist", "student"}
+    assert set(User.objects.values_list("role", flat=True)) == roles
     call_command("seed", "--offices", "1")
     assert (Office.objects.count(), User.objects.count(), Lead.objects.count(), Message.objects.count()) == counts
     call_command("seed", "--if-empty")
     assert "not seeding" in capsys.readouterr().out
+
+
+def assert_bookable_demo(office_names):
+    """What the seed leaves: appointments on working days in office hours, local time, never two of one
+    consultant at once (the database would have refused), and a login per role that works."""
+    appointments = list(Appointment.objects.select_related("office"))
+    assert appointments
+    for appointment in appointments:
+        local = appointment.start.astimezone(appointment.office.tzinfo)
+        assert local.weekday() < 5, local  # Monday to Friday in the office's own calendar
+        assert OfficeHours.of(appointment.office).covers(appointment.start, appointment.end), local
+    starts = [(a.consultant_id, a.start) for a in appointments]
+    assert len(starts) == len(set(starts))
+    assert set(Office.objects.values_list("name", flat=True)) == set(office_names)
+
+
+@pytest.mark.parametrize(("size", "offices"), [("small", 3), ("medium", 3)])
+def test_every_size_seeds(size, offices, time_machine):
+    time_machine.move_to("2026-12-04T16:30:00+00:00")  # a Friday afternoon: the next working days are next week's
+    call_command("seed", "--size", size, "--offices", str(offices))
+    assert_bookable_demo(["London", "Toronto", "Sydney"])
+    assert User.objects.filter(role="super_admin").count() == 1
+
+
+def test_the_large_size_seeds_one_office(time_machine):
+    """The large size books the most per consultant (where the medium one clashed); one office of it
+    keeps the test short, and the other offices only repeat it."""
+    time_machine.move_to("2026-12-31T23:59:00+00:00")
+    call_command("seed", "--size", "large", "--offices", "1")
+    assert_bookable_demo(["London"])
+    assert Lead.objects.count() == 120
+
+
+@pytest.mark.parametrize(
+    "moment", ["2026-12-04T18:30:00+00:00", "2026-12-06T00:05:00+11:00", "2026-12-31T23:59:00+00:00"]
+)
+def test_demo_appointments_fit_any_moment(moment, time_machine):
+    time_machine.move_to(moment)
+    office = OfficeFactory(name="Sydney", timezone="Australia/Sydney")
+    diary = Diary(office=office, now=timezone.now())
+    starts = [diary.book(consultant_id=n % 3, preferred=n) for n in range(60)]
+    assert len(set(zip([n % 3 for n in range(60)], starts, strict=True))) == 60
+    for start in starts:
+        local = start.astimezone(office.tzinfo)
+        assert local > timezone.now() and local.weekday() < 5 and time(9) <= local.time() <= time(16, 15)
+
+
+def test_the_demo_logins_name_one_account_per_role(capsys):
+    call_command("seed", "--offices", "1")
+    capsys.readouterr()
+    call_command("demo_logins")
+    lines = capsys.readouterr().out.splitlines()
+    roles = ["super admin", "manager", "consultant", "receptionist", "student"]
+    assert [line.split(":")[0].strip() for line in lines[1:]] == roles, lines
+    assert PASSWORD in lines[0]
+    for line in lines[1:]:
+        email = line.split()[-1]
+        assert Client().login(email=email, password=PASSWORD), line
 
 
 def test_the_medium_size_seeds_without_a_double_booking():

@@ -100,8 +100,9 @@ def conversation_list_for(
     memberships = memberships.annotate(triage=triage_of_membership())
     if status is not None:
         memberships = memberships.filter(triage=status)
-    if q.strip():
-        memberships = memberships.filter(_people_match(q.strip()))
+    q = q.replace("\x00", "").strip()  # PostgreSQL text holds no NUL: a typed one matches nothing more
+    if q:
+        memberships = memberships.filter(_people_match(q))
     # Unread = messages past the read pointer, computed by the database from the two pointers.
     memberships = memberships.annotate(
         unread_count=Greatest(F("conversation__last_seq") - F("last_read_seq"), Value(0)),

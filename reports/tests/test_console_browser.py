@@ -36,6 +36,7 @@ from accounts.tests.factories import (
 from appointments.models import Appointment
 from appointments.services import appointment_book
 from conftest import access_token_for
+from core.tests.clock import travel_browser
 from core.tests.live_server import ROOT, free_port, server_env
 from documents.models import Document
 from documents.services import document_upload
@@ -130,6 +131,7 @@ def browser(request):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
+    travel_browser(driver)  # CRM_TEST_CLOCK: the pages read the server's clock
     ARTIFACTS.mkdir(exist_ok=True)
     yield driver
     if getattr(request.node, "report_call", None) is not None and request.node.report_call.failed:

@@ -5,6 +5,7 @@ import os
 from django.core.management.base import BaseCommand
 
 from accounts.models import Role, User
+from accounts.selectors import user_with_email
 
 
 class Command(BaseCommand):
@@ -15,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--password", default=os.environ.get("DEV_ADMIN_PASSWORD", "admin-Pass-2024"))
 
     def handle(self, *args, email, password, **options):
-        user = User.objects.filter(email__iexact=email).first()
+        user = user_with_email(email).first()
         if user is None:
             User.objects.create_user(email, password, role=Role.SUPER_ADMIN, first_name="Dev", last_name="Admin")
             self.stdout.write(self.style.SUCCESS(f"Created super admin {email} / {password}"))

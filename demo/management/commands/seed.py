@@ -3,7 +3,7 @@
 import io
 import random
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
 from accounts.models import Role, User
+from accounts.selectors import user_with_email
 from accounts.services import user_create
 from appointments.services import appointment_book
 from demo.applications import seed_applications, seed_catalogue
@@ -20,9 +21,13 @@ from documents.services import document_upload
 from leads.models import LeadSource, LeadStatus
 from leads.services import lead_assign, lead_change_status, lead_convert, lead_create
 from messaging.services import conversation_ensure_direct, message_send
+from offices.hours import OfficeHours
 from offices.models import Office
 
 PASSWORD = "demo-Pass-2024"
+DEMO_DOMAIN = "demo.example.com"
+SUPER_ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
+APPOINTMENT_LENGTH = timedelta(minutes=45)
 OFFICES = [
     ("London", "Europe/London", "221B Baker Street"),
     ("Toronto", "America/Toronto", "100 Queen St W"),
@@ -55,6 +60,38 @@ def transcript_pdf(name: str) -> bytes:
     return buffer.getvalue()
 
 
+class Diary:
+    """Where the demo's appointments go: the office's open days (its opening hours and closed dates, in its
+    own time zone: `offices.hours`) from tomorrow on, on the hour, never two of one consultant at once (the
+    database refuses that: the medium size used to book one consultant twice at the same hour)."""
+
+    WEEKS = 2  # the preferred slots spread over this many weeks of open days
+
+    def __init__(self, *, office, now: datetime):
+        hours = OfficeHours.of(office)
+        self.slots: list[datetime] = []
+        day = now.astimezone(office.tzinfo).date() + timedelta(days=1)
+        while len({slot.date() for slot in self.slots}) < 5 * self.WEEKS:
+            opening = hours.on(day)
+            if opening is not None:
+                start, last = opening[0], opening[1] - APPOINTMENT_LENGTH
+                start += timedelta(minutes=-start.minute % 60)  # on the hour
+                while start <= last:
+                    self.slots.append(start)
+                    start += timedelta(hours=1)
+            day += timedelta(days=1)
+        self.taken: set[tuple[int, datetime]] = set()
+
+    def book(self, *, consultant_id: int, preferred: int) -> datetime:
+        """The first free hour of this consultant from the `preferred`-th open hour on (wrapping round)."""
+        index = preferred % len(self.slots)
+        while (consultant_id, self.slots[index % len(self.slots)]) in self.taken:
+            index += 1
+        start = self.slots[index % len(self.slots)]
+        self.taken.add((consultant_id, start))
+        return start
+
+
 class Command(BaseCommand):
     help = (
         "Create demo offices, staff of every role, students, leads across the pipeline, appointments, documents, "
@@ -74,6 +111,7 @@ class Command(BaseCommand):
             return
         scale = SIZES[size]
         self.random = random.Random(42)
+        self._super_admin()
         importer = User.objects.filter(role=Role.SUPER_ADMIN, is_active=True).order_by("id").first()
         self._importer = importer
         chosen = OFFICES[: max(1, min(offices, len(OFFICES)))]
@@ -82,11 +120,12 @@ class Command(BaseCommand):
                 continue
             email = f"{name.lower()}@demo.example.com"
             self._office(Office.objects.create(name=name, timezone=tz, address=address, email=email), scale)
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Seeded. Log in as manager.london@demo.example.com (or any seeded email) with {PASSWORD}"
-            )
-        )
+        self.stdout.write(self.style.SUCCESS("Seeded. Demo logins, one per role: manage.py demo_logins"))
+
+    def _super_admin(self):
+        """The demo's super admin, who sees every office (the dev admin of `make admin` is another)."""
+        if not user_with_email(SUPER_ADMIN_EMAIL).exists():
+            User.objects.create_superuser(SUPER_ADMIN_EMAIL, PASSWORD, first_name="Sam", last_name="Super")
 
     def _progress(self, items, **bar):
         """Progress bars on a terminal; in logs (output not a terminal) one plain line, no escape codes."""
@@ -116,7 +155,7 @@ class Command(BaseCommand):
             self._person(office, Role.CONSULTANT, f"consultant{n}", manager=manager) for n in range(2 * scale)
         ]
         pipeline = list(LeadStatus)  # new, contacted, qualified, applied, converted, lost
-        now = timezone.now()
+        diary = Diary(office=office, now=timezone.now())
         for n in self._progress(range(12 * scale), desc=f"{office.name} leads", leave=False):
             first, last = self.random.choice(FIRST), self.random.choice(LAST)
             lead = lead_create(
@@ -155,18 +194,14 @@ class Command(BaseCommand):
                     ("Your transcript and a passport copy. Upload them in the app.", consultant),
                 ):
                     message_send(sender=sender, conversation=conversation, content=text)
-                # A day of its own per converted lead (they come every sixth lead, all to the same consultant at
-                # sizes where the consultants divide six: shared days double-booked them at --size medium).
-                day, hour = 1 + (n // 6) % 28, 9 + (n // 6) % 8
-                start = (now + timedelta(days=day)).replace(hour=hour, minute=0, second=0, microsecond=0)
+                start = diary.book(consultant_id=consultant.pk, preferred=n)
                 appointment_book(
                     actor=receptionist,
                     consultant=consultant,
                     student=student,
                     title="Application review",
                     start=start,
-                    end=start + timedelta(minutes=45),
-                    allow_outside_hours=True,  # (UTC hours: evenings and nights in Toronto and Sydney)
+                    end=start + APPOINTMENT_LENGTH,
                 )
                 transcript = SimpleUploadedFile("transcript.pdf", transcript_pdf(student.full_name))
                 document_upload(actor=student, file=transcript, kind=DocumentKind.TRANSCRIPT, student=student)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.models import User
+from accounts.selectors import user_with_email
 from core.errors import ApplicationError
 from leads.services import IMPORT_COLUMNS, leads_import_csv
 from offices.selectors import office_list_for
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--office", help="office name (super admins only; others import into their own)")
 
     def handle(self, *args, path, actor, office=None, **options):
-        user = User.objects.filter(email__iexact=actor, is_active=True).first()
+        user = user_with_email(actor).filter(is_active=True).first()
         if user is None:
             raise CommandError(f"No active user {actor}.")
         target = None

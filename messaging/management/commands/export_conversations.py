@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from accounts.models import User
+from accounts.selectors import user_with_email
 from messaging import selectors, services
 from messaging.exports import conversation_export
 from messaging.models import AuditAction
@@ -47,7 +47,7 @@ class Command(BaseCommand):
         output: str | None,
         **options: Any,
     ) -> None:
-        user = User.objects.filter(email__iexact=actor, is_active=True).first()
+        user = user_with_email(actor).filter(is_active=True).first()
         if user is None or not selectors.monitors_conversations(user):
             raise CommandError("--as must name an active manager or super admin.")
         if office and not selectors.monitors_office(user, office):
