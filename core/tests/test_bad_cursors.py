@@ -28,7 +28,8 @@ NEVER_VALID = {
     "bad base64 padding": "a",
 }
 # Lists ordered by text: any text without a NUL is a place among them (a word, digits past bigint, 1e999).
-TEXT_ORDERED = {"/api/v1/canned-replies": {"word", "beyond bigint", "float overflow"}}  # by shortcut
+TEXT_POSITIONS = {"word", "beyond bigint", "float overflow"}
+TEXT_ORDERED = {"/api/v1/canned-replies": TEXT_POSITIONS, "/api/v1/universities": TEXT_POSITIONS}  # shortcut, name
 # Valid for some orderings (times), not for others (ids): never a 500 either way.
 SOMETIMES_VALID = {
     "year one": cursor("p=0001-01-01T00:00:00-23:59"),
