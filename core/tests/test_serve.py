@@ -1,4 +1,4 @@
-"""`python -m crm_project.serve`: several daphne workers on one port, HTTP and WebSockets."""
+"""`python -m crm_project.serve`: several granian workers on one port, HTTP and WebSockets."""
 
 import asyncio
 import http.client
@@ -18,7 +18,7 @@ from websockets.asyncio.client import connect as ws_connect
 from accounts.tests.factories import ConsultantFactory
 from conftest import access_token_for
 from core.tests.live_server import ROOT, free_port, server_env
-from crm_project.serve import daphne_command, main, refused_option
+from crm_project.serve import granian_command, main, refused_option
 from messaging.tests.factories import make_conversation
 
 pytestmark = [
@@ -162,10 +162,10 @@ def test_a_dead_worker_stops_the_server(launcher):
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
 
 
-def test_daphnes_proxy_headers_and_access_log_are_refused(capsys):
-    """daphne's --proxy-headers believes X-Forwarded-For from anyone (TRUSTED_PROXIES decides instead) and
-    its access log writes whole URLs, tokens included (crm.access replaces it)."""
-    for option in ("--proxy-headers", "--proxy-headers-host=X-Real-IP", "--access-log=/tmp/access.log"):
+def test_granians_own_access_log_and_other_unsafe_options_are_refused(capsys):
+    """granian's access log writes whole URLs, tokens included (crm.access replaces it); the app is served
+    over ASGI with its lifespan (the graceful shutdown); a dead worker stops the server, it is not respawned."""
+    for option in ("--access-log", "--access-log-fmt=%(path)s", "--interface=asginl", "--respawn-failed-workers"):
         with pytest.raises(SystemExit) as exited:
             main(["--workers", "1", option])
         assert exited.value.code == 2 and "not supported" in capsys.readouterr().err
@@ -173,10 +173,10 @@ def test_daphnes_proxy_headers_and_access_log_are_refused(capsys):
     assert "crm_project.serve" in command and refused_option(command.split()) is None
 
 
-def test_a_socket_may_take_30_seconds_to_open_unless_the_operator_says_otherwise():
-    """daphne's 5 s dropped sockets queued on the node that took a dead node's clients, who came back
-    and made it redo the work (bench/drills.py node-kill: 33 s to absorb 500 sockets, 13 s with 30)."""
-    command = daphne_command(["--fd", "3"])
-    assert command[command.index("--websocket_connect_timeout") + 1] == "30"
-    command = daphne_command(["--websocket_connect_timeout", "10"])
-    assert command.count("--websocket_connect_timeout") == 1 and "10" in command
+def test_the_operators_granian_options_come_after_the_projects():
+    """click takes the last value of an option: what the operator passes wins over the defaults."""
+    command = granian_command(host="0.0.0.0", port=8000, workers=2, grace=10, granian_args=["--backpressure", "64"])
+    assert command[-1] == "crm_project.asgi:application"
+    assert command.index("64") > command.index("--backpressure") and command.count("--backpressure") == 2
+    assert command[command.index("--loop") + 1] == "uvloop" and command[command.index("--workers") + 1] == "2"
+    assert "--no-access-log" in command and command[command.index("--workers-kill-timeout") + 1] == "10"
