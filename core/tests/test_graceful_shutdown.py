@@ -3,6 +3,8 @@ servers: its sockets are closed with 1012 (service restart) once the frame in ha
 clients reconnect to the other node, resend what was not acknowledged and catch up. Every acknowledged
 message is stored, every stored message reached every member live or by catch-up, none twice."""
 
+from pathlib import Path
+
 import pytest
 
 from bench.drills import Node, make_people, run_drill
@@ -37,7 +39,7 @@ def test_a_node_stopped_with_sigterm_mid_stream_closes_its_sockets_with_1012_and
             drain=30,
         )
         assert nodes[1].process.wait(15) == 0  # stopped by itself, within the grace: nothing killed it
-        log = open(nodes[1].log.name).read()
+        log = Path(nodes[1].log.name).read_text()
     finally:
         for node in nodes:
             node.stop()
