@@ -254,10 +254,11 @@ class Client:
                 self.reconnects += 1
                 for client_id, send in list(self.pending.items()):
                     self.transmit(client_id, send)
-                await self.catch_up()
-                self.drill.storm_times.append(time.monotonic() - self.dropped_at)
-                self.drill.last_caught_up = time.monotonic()
-                self.dropped_at = None
+                if await self.catch_up(ws):
+                    self.drill.storm_times.append(time.monotonic() - self.dropped_at)
+                    self.drill.last_caught_up = time.monotonic()
+                    self.dropped_at = None
+                # else this socket closed first (a node that is stopping refuses it): after the next reconnect
             self.drill.connected += 1
             try:
                 await reader
@@ -338,15 +339,16 @@ class Client:
             if now >= send.retry_at:
                 self.transmit(client_id, send)
 
-    async def catch_up(self) -> None:
-        """Every message after the last contiguous seq, page by page; retried while the server answers 503."""
+    async def catch_up(self, ws: ClientConnection) -> bool:
+        """Every message after the last contiguous seq, page by page; retried while the server answers 503.
+        False when `ws` closed first: a client catches up again after its next reconnect."""
         after, delay = self.contiguous, 0.25
-        while self.ws is not None and not self.drill.stopping:
+        while ws.close_code is None and not self.drill.stopping:
             port = self.drill.ports[self.node]
             path = f"/api/v1/conversations/{self.person.conversation_id}/messages?after={after}&limit=200"
             try:
-                status, body = await http_get(port, path, self.person.token)
-            except OSError:
+                status, body = await asyncio.wait_for(http_get(port, path, self.person.token), 10)
+            except (OSError, TimeoutError):  # a node going away: refused, reset, or never answering
                 status, body = 0, None
             self.drill.catch_up_requests += 1
             if status != 200 or body is None:
@@ -358,9 +360,11 @@ class Client:
                 if message["seq"] not in self.seen:
                     self.seen[message["seq"]] = "catch-up"
             if not body["next"] or not body["results"]:
-                break
+                self.advance()
+                return True
             after = body["results"][-1]["seq"]
         self.advance()
+        return False
 
 
 # --- the drill -------------------------------------------------------------------------

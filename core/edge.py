@@ -231,8 +231,7 @@ class Edge:
         socket = _Socket(receive, send)
         if self.stopping:  # this process is stopping: the client reconnects to another
             await receive()  # websocket.connect
-            await send({"type": "websocket.accept"})  # a close code needs an open socket
-            await socket.close()
+            await socket.close()  # (accepted first: a close code needs an open socket)
             _log(scope, "WSDISCONNECT ", None, None, started)
             return
         self.sockets.add(socket)
