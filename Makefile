@@ -27,10 +27,12 @@ admin: migrate
 seed: migrate
 	$(BIN)/python manage.py seed --if-empty
 
+# `make run` serves as production does (granian, no reloader); while editing code,
+# `.venv/bin/python manage.py runserver` serves with daphne and reloads on every change.
 run: admin
 	$(BIN)/python manage.py seed --if-empty
 	@echo "Serving on http://127.0.0.1:$(PORT)  (admin /admin/, API docs /api-docs, health /health)"
-	$(BIN)/python -m crm_project.serve --port $(PORT)  # WEB_CONCURRENCY daphne workers (default: one per core)
+	$(BIN)/python -m crm_project.serve --port $(PORT)  # the production server: WEB_CONCURRENCY granian workers
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
