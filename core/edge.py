@@ -172,9 +172,7 @@ class Edge:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.drain()  # sockets left (a stop by SIGINT): their clean-up, if the server still lets them
-                # A granian worker is a multiprocessing child: it leaves through os._exit, and exit hooks
-                # never run. This is the last moment they can (the registry marks this process dead).
-                atexit._run_exitfuncs()
+                run_exit_hooks()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -243,6 +241,13 @@ class Edge:
                 await socket.close()
             socket.ended.set()
             _log(scope, "WSDISCONNECT ", None, None, started)
+
+
+def run_exit_hooks() -> None:
+    """A granian worker is a multiprocessing child: it leaves through os._exit, and exit hooks never
+    run. The lifespan's shutdown is the last moment they can (the socket registry marks this process
+    dead, so the others clear its sockets at once instead of after NODE_TTL_MS)."""
+    atexit._run_exitfuncs()
 
 
 def _in_granian_worker() -> bool:
