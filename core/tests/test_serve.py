@@ -153,6 +153,42 @@ def test_two_workers_share_the_port_and_stop_cleanly(launcher, consultant):
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
 
 
+def test_a_message_sent_through_one_worker_reaches_a_socket_on_the_other(launcher, consultant):
+    """The workers share nothing but PostgreSQL and Redis: a send on one is pushed on the other."""
+    process, port = launcher
+    workers = worker_pids(process.pid)
+    other = ConsultantFactory(office=consultant.office)
+    conversation = make_conversation(consultant, other, office=consultant.office)
+    tokens = access_token_for(consultant), access_token_for(other)
+
+    async def on_worker(token: str, avoid: int | None):
+        """A socket of the token's user, on a worker other than `avoid` (the kernel picks: try again)."""
+        for _ in range(30):
+            ws = await ws_connect(f"ws://127.0.0.1:{port}/ws/?token={token}")
+            worker = serving_pid(port, ws.local_address[1], workers)
+            if worker != avoid:
+                return ws, worker
+            await ws.close()
+            await asyncio.sleep(0.2)  # its slot given back (SOCKET_MAX_CONNECTIONS_PER_USER)
+        raise AssertionError("every socket landed on one worker")
+
+    async def scenario():
+        sender, sender_worker = await on_worker(tokens[0], None)
+        receiver, receiver_worker = await on_worker(tokens[1], sender_worker)
+        assert {sender_worker, receiver_worker} == set(workers)
+        frame = {"conversation_id": conversation.id, "content": "across workers", "client_id": "x-1"}
+        await sender.send(json.dumps({"event": "send_message", "id": "s", "data": frame}))
+        while True:
+            pushed = json.loads(await asyncio.wait_for(receiver.recv(), 10))
+            if pushed["event"] == "message_received":
+                assert pushed["data"]["content"] == "across workers"
+                break
+        await sender.close()
+        await receiver.close()
+
+    asyncio.run(scenario())
+
+
 def test_a_dead_worker_stops_the_server(launcher):
     process, _ = launcher
     workers = worker_pids(process.pid)
