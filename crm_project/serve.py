@@ -37,11 +37,11 @@ from django.conf import settings
 
 APPLICATION = "crm_project.asgi:application"
 
-# Connections one worker serves at once. granian's default (backlog / workers: 512 each with two
-# workers) counts every open WebSocket, so the 1,000 sockets of the harness on two workers, or a
-# node taking over a dead node's clients, would wait in the backlog. A socket costs ~50 KiB here
-# (10,000 idle sockets per process < 0.6 GiB); the connection cap per user and the rate limits
-# bound the rest.
+# Connections one worker holds at once. granian counts every open HTTP connection against it, idle
+# keep-alive ones included (measured: with 2, a third client waited until it timed out, and so did a
+# socket's handshake behind them); its default, backlog / workers (512 each with two workers), is
+# what one load balancer's keep-alive pool or a few hundred browsers hold. Open WebSockets did not
+# count (measured: three held with 2). Memory, the cap per user and the rate limits bound the rest.
 BACKPRESSURE = 20_000
 BACKLOG = 2048  # connections queued by the kernel while every worker is busy (a reconnect storm)
 
