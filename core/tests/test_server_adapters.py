@@ -8,6 +8,7 @@ import atexit
 import hashlib
 import inspect
 import multiprocessing.popen_fork
+import signal
 
 import granian._signals
 import granian.asgi
@@ -84,6 +85,7 @@ async def test_the_lifespan_is_answered_and_runs_the_exit_hooks_at_shutdown(monk
     worker running them is `messaging/tests/test_process_death.py`'s SIGTERM case.)"""
     ran = []
     monkeypatch.setattr(edge_module, "run_exit_hooks", lambda: ran.append("exit hooks"))
+    monkeypatch.setattr(edge_module, "_in_granian_worker", lambda: True)
     app = EchoApp()
     lifespan = Connection()
     lifespan.incoming = asyncio.Queue()
@@ -92,6 +94,8 @@ async def test_the_lifespan_is_answered_and_runs_the_exit_hooks_at_shutdown(monk
     await Edge(app)({"type": "lifespan"}, lifespan.receive, lifespan.send)
     assert [m["type"] for m in lifespan.sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     assert ran == ["exit hooks"] and app.scopes == []  # the inner app knows only HTTP and WebSockets
+    # the graceful shutdown was installed on SIGTERM (removed here: this is the test process's loop)
+    assert asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
 
 
 async def test_a_stopping_process_answers_the_frame_in_hand_then_closes_with_1012():
