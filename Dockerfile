@@ -1,4 +1,4 @@
-# Production image: slim Python, non-root, static files collected, served by daphne workers.
+# Production image: slim Python, non-root, static files collected, served by granian workers (crm_project.serve).
 # The health probe sends the first ALLOWED_HOSTS name as Host (Django refuses unknown hosts);
 # /health is exempt from the HTTPS redirect (prod settings).
 FROM python:3.11-slim AS base
@@ -44,6 +44,10 @@ HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request as u; host = os.environ['ALLOWED_HOSTS'].split(',')[0].strip().lstrip('.'); host = 'localhost' if host == '*' else host; u.urlopen(u.Request('http://127.0.0.1:%s/health' % os.environ.get('PORT', '8000'), headers={'Host': host}), timeout=4)"]
 # The same image runs the background jobs: `celery -A crm_project worker` and one `celery -A crm_project beat`
 # (docker-compose.yml's worker and beat services). The default command is the web server:
-# WEB_CONCURRENCY daphne workers on one port (default: the cores the container may use); the
-# exec makes the launcher PID 1: it passes SIGTERM on to the workers and exits if one dies.
+# WEB_CONCURRENCY granian workers on one port (default: the cores the container may use). The exec
+# makes the launcher PID 1, and the launcher becomes granian's main process: SIGTERM (docker stop)
+# closes every socket with 1012 once the frame in hand is answered, then the workers stop (killed
+# after 10 s); a worker that dies stops the container. Give `docker stop` more than 10 s (compose:
+# stop_grace_period).
+STOPSIGNAL SIGTERM
 CMD ["sh", "-c", "python manage.py migrate --noinput && exec python -m crm_project.serve --host 0.0.0.0 --port ${PORT}"]

@@ -29,15 +29,16 @@ admin: migrate
 seed: migrate
 	$(BIN)/python manage.py seed --if-empty
 
-# The server, and beside it one background-job worker with the scheduler (celery beat) on the same
-# PostgreSQL and Redis; Ctrl-C stops all three.
+# The server (as production serves: granian, no reloader; while editing code, `.venv/bin/python manage.py
+# runserver` serves with daphne and reloads on every change), and beside it one background-job worker with
+# the scheduler (celery beat) on the same PostgreSQL and Redis; Ctrl-C stops all three.
 run: admin
 	$(BIN)/python manage.py seed --if-empty
 	@$(BIN)/python manage.py demo_logins
 	@echo "Serving on http://$(HOST):$(PORT)  (admin /admin/, API docs /api-docs, health /health); jobs: one worker with beat"
 	@$(BIN)/celery -A crm_project worker --beat --concurrency 2 --loglevel INFO & jobs=$$!; \
 	trap 'kill -TERM $$jobs 2>/dev/null; wait $$jobs 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/python -m crm_project.serve --host $(HOST) --port $(PORT)  # WEB_CONCURRENCY workers (default: one per core)
+	$(BIN)/python -m crm_project.serve --host $(HOST) --port $(PORT)  # the production server: WEB_CONCURRENCY granian workers
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

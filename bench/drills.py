@@ -1,14 +1,16 @@
 """Fault drills: real server nodes, real clients, and a fault in the middle of a steady stream of sends.
 
     python bench/drills.py node-kill         # SIGKILL one of two nodes
+    python bench/drills.py node-term         # SIGTERM one of two nodes (a deploy: its sockets closed with 1012)
     python bench/drills.py redis-restart     # a private Redis the drill starts, killed and started again
     python bench/drills.py postgres-restart  # a private PostgreSQL cluster the drill starts, stopped and started
     options: --sockets 1000 --group 10 --rate 100 --seconds 20 --outage 3 --nodes 2
-    DRILL_DAPHNE_ARGS="--websocket_connect_timeout 5" passes daphne options to every node
+    DRILL_SERVER_ARGS="--backpressure 512" passes server options to every node (crm_project.serve: granian's)
 
-Two (`--nodes`) independent server instances (`python -m crm_project.serve --workers 1`, each in
-its own process group) share PostgreSQL and Redis on two ports. `--sockets` users, in group
-conversations of `--group`, each hold one socket, dealt over the nodes as a load balancer would.
+Two (`--nodes`) independent server instances (`python -m crm_project.serve --workers 1`: the
+production server, granian, each in its own process group) share PostgreSQL and Redis on two
+ports. `--sockets` users, in group conversations of `--group`, each hold one socket, dealt over
+the nodes as a load balancer would.
 Sends follow a fixed schedule (open loop, `--rate` a second for `--seconds`, round-robin over the
 users); halfway through, the fault. Clients behave like real ones: when a socket drops they
 reconnect with jittered exponential back-off (trying the next node when one refuses), resend
@@ -16,7 +18,7 @@ every unacknowledged send with its `client_id` (sends are idempotent by it), the
 `GET conversations/{id}/messages?after=<seq>`; a send answered with an error is retried the
 same way. At the end the drill prints what was sent, stored, delivered live, recovered by catch-up,
 lost (a message of a member's conversation they never saw) and doubled (a message pushed twice on
-one socket, or stored twice), and how long the reconnect storm took.
+one socket, or stored twice), how long the reconnect storm took, and the close codes the clients saw.
 
 The node-kill drill runs against DATABASE_URL / REDIS_URL (the settings' PostgreSQL and Redis);
 the other two start their own Redis or PostgreSQL and never touch a shared one.
@@ -63,7 +65,7 @@ RETRY_AFTER_ERROR = 1.0  # a send answered with an error goes out again this muc
 
 
 class Node:
-    """One server instance (`crm_project.serve`, one daphne worker) in its own process group."""
+    """One server instance (`crm_project.serve`: granian's main process and one worker) in its own process group."""
 
     def __init__(self, env: dict, log_dir: Path, number: int):
         self.port = free_port()
@@ -79,7 +81,7 @@ class Node:
                 str(self.port),
                 "--workers",
                 "1",
-                *os.environ.get("DRILL_DAPHNE_ARGS", "").split(),
+                *os.environ.get("DRILL_SERVER_ARGS", "").split(),
             ],
             cwd=ROOT,
             env=env,
@@ -94,6 +96,11 @@ class Node:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
+    def terminate(self) -> None:
+        """SIGTERM to the launcher, as a supervisor stops it for a deploy: its workers close their sockets (1012)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -104,7 +111,7 @@ class Node:
         self.log.close()
 
     def cpu_seconds(self) -> float:
-        """CPU time of the launcher and its daphne worker so far (0 once killed)."""
+        """CPU time of the launcher and its worker so far (0 once killed)."""
         try:
             processes = [psutil.Process(self.process.pid), *psutil.Process(self.process.pid).children()]
             return sum(sum(p.cpu_times()[:2]) for p in processes)
@@ -247,10 +254,11 @@ class Client:
                 self.reconnects += 1
                 for client_id, send in list(self.pending.items()):
                     self.transmit(client_id, send)
-                await self.catch_up()
-                self.drill.storm_times.append(time.monotonic() - self.dropped_at)
-                self.drill.last_caught_up = time.monotonic()
-                self.dropped_at = None
+                if await self.catch_up(ws):
+                    self.drill.storm_times.append(time.monotonic() - self.dropped_at)
+                    self.drill.last_caught_up = time.monotonic()
+                    self.dropped_at = None
+                # else this socket closed first (a node that is stopping refuses it): after the next reconnect
             self.drill.connected += 1
             try:
                 await reader
@@ -260,6 +268,7 @@ class Client:
             self.ws = None
             if self.drill.stopping:
                 return
+            self.drill.close_codes[ws.close_code] += 1  # None: the connection dropped without a close frame
             self.dropped_at = time.monotonic()
             await asyncio.sleep(random.uniform(0, 0.5))  # a jittered first retry: not every client at once
 
@@ -330,15 +339,16 @@ class Client:
             if now >= send.retry_at:
                 self.transmit(client_id, send)
 
-    async def catch_up(self) -> None:
-        """Every message after the last contiguous seq, page by page; retried while the server answers 503."""
+    async def catch_up(self, ws: ClientConnection) -> bool:
+        """Every message after the last contiguous seq, page by page; retried while the server answers 503.
+        False when `ws` closed first: a client catches up again after its next reconnect."""
         after, delay = self.contiguous, 0.25
-        while self.ws is not None and not self.drill.stopping:
+        while ws.close_code is None and not self.drill.stopping:
             port = self.drill.ports[self.node]
             path = f"/api/v1/conversations/{self.person.conversation_id}/messages?after={after}&limit=200"
             try:
-                status, body = await http_get(port, path, self.person.token)
-            except OSError:
+                status, body = await asyncio.wait_for(http_get(port, path, self.person.token), 10)
+            except (OSError, TimeoutError):  # a node going away: refused, reset, or never answering
                 status, body = 0, None
             self.drill.catch_up_requests += 1
             if status != 200 or body is None:
@@ -350,9 +360,11 @@ class Client:
                 if message["seq"] not in self.seen:
                     self.seen[message["seq"]] = "catch-up"
             if not body["next"] or not body["results"]:
-                break
+                self.advance()
+                return True
             after = body["results"][-1]["seq"]
         self.advance()
+        return False
 
 
 # --- the drill -------------------------------------------------------------------------
@@ -376,6 +388,7 @@ class Figures:
     reconnect_p99: float = 0.0
     refused: int = 0
     refusals: dict = field(default_factory=dict)
+    close_codes: dict = field(default_factory=dict)  # close code -> sockets the server closed with it
     send_errors: int = 0
     catch_up_requests: int = 0
     ack_ms: list = field(default_factory=list)
@@ -400,6 +413,7 @@ class Drill:
         self.catch_up_requests = 0
         self.client_ids: list[str] = []
         self.refusals: collections.Counter = collections.Counter()
+        self.close_codes: collections.Counter = collections.Counter()  # sockets the server closed or dropped
 
     def acked(self, send: Send) -> None:
         self.ack_ms.append((time.perf_counter() - send.scheduled) * 1000)
@@ -471,6 +485,7 @@ class Drill:
             stored=stored,
             stored_twice=stored_twice,
             refusals=dict(self.refusals.most_common()),
+            close_codes=dict(self.close_codes.most_common()),
             send_errors=self.send_errors,
             catch_up_requests=self.catch_up_requests,
             ack_ms=self.ack_ms,
@@ -626,6 +641,8 @@ def report(name: str, f: Figures, setup: str) -> str:
             f"p99 {f.reconnect_p99:.1f} s); {f.catch_up_requests} catch-up requests"
         ),
         f"  failed connection attempts: {f.refused}" + "".join(f"; {n} {k}" for k, n in f.refusals.items()),
+        "  sockets closed by the server: "
+        + (", ".join(f"{n} with {code or 'no close frame'}" for code, n in f.close_codes.items()) or "none"),
     ]
     if f.ack_ms:
         lines.append(
@@ -650,7 +667,7 @@ def report(name: str, f: Figures, setup: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("fault", choices=["node-kill", "redis-restart", "postgres-restart"])
+    parser.add_argument("fault", choices=["node-kill", "node-term", "redis-restart", "postgres-restart"])
     parser.add_argument("--nodes", type=int, default=2)
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--group", type=int, default=10, help="members of each group conversation")
@@ -693,6 +710,10 @@ def main() -> int:
             if args.fault == "node-kill":
                 nodes[-1].kill()
                 return
+            if args.fault == "node-term":
+                nodes[-1].terminate()
+                await asyncio.to_thread(nodes[-1].process.wait, 30)
+                return
             private.stop()
             await asyncio.sleep(args.outage)
             await asyncio.to_thread(private.start)
@@ -714,6 +735,7 @@ def main() -> int:
         figures.tracebacks_at_close = sum(node.tracebacks(marks[node]) for node in nodes if node in marks)
         what = {
             "node-kill": f"SIGKILL of node {len(nodes)} (its launcher and worker)",
+            "node-term": f"SIGTERM to node {len(nodes)} (a deploy)",
             "redis-restart": f"Redis killed, started again {args.outage:g} s later",
             "postgres-restart": f"PostgreSQL stopped (fast), started again {args.outage:g} s later",
         }[args.fault]

@@ -177,7 +177,7 @@ def _wrk(url, token, seconds):
 
 
 def bench_http(user, conversation_id, seconds, workers, runs):
-    """History pages through `crm_project.serve` (the production launcher: `workers` daphne
+    """History pages through `crm_project.serve` (the production launcher: `workers` granian
     processes on one port). Only 2xx answers count: any other status fails the bench."""
     if subprocess.run(["which", "wrk"], capture_output=True).returncode != 0:
         print("wrk not installed (apt-get install wrk): skipping HTTP throughput")
@@ -238,7 +238,7 @@ def bench_http(user, conversation_id, seconds, workers, runs):
                         f"{errors}; throughput would be meaningless"
                     )
                 print(
-                    f"history page over HTTP, {label:<12} run {run} ({workers} daphne workers, wrk -c32)"
+                    f"history page over HTTP, {label:<12} run {run} ({workers} granian workers, wrk -c32)"
                     f" {rps:8.0f} req/s   (goal >= 800)   CPU/request: server {cpu:.2f} ms,"
                     f" postgres {pg:.2f} ms; load before {load:.1f}"
                 )
@@ -259,7 +259,7 @@ def main():
         "--workers",
         type=int,
         default=None,
-        help="daphne workers for the HTTP part (default: WEB_CONCURRENCY, one per core)",
+        help="server workers for the HTTP part (default: WEB_CONCURRENCY, one per core)",
     )
     parser.add_argument(
         "--only",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Where a socket server process spends its time under open-loop load, as docs/performance.md
-# measured it: one daphne worker pinned to core 1, the shared harness's load generator
+# measured it: one worker of the production server (crm_project.serve: granian) pinned to core 1, the
+# shared harness's load generator
 # (../shared/perf/loadgen.mjs: 100 conversations x 10 members) on core 0, a fresh database.
 #
 #   bench/socket_profile.sh RATE [flame|trace]      (from the project root, after `make install`)
@@ -33,7 +34,7 @@ server=$!
 unset PYTHONPATH
 for _ in $(seq 120); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.5; done
 .venv/bin/python "$work/mint_users.py" 1000 "p$RANDOM" >"$work/users.json"
-worker=$(pgrep -P "$server" -f daphne | head -1)
+worker=$(pgrep -P "$server" | head -1)  # granian's main process (the launcher, exec'd) has one worker
 taskset -c 0 node "$work/loadgen.mjs" --target ours --base "http://127.0.0.1:$port" --members 10 --conversations 100 \
   --rate "$rate" --duration "$duration" --senders 200 --users-file "$work/users.json" >"$work/load.out" 2>&1 &
 load=$!

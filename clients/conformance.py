@@ -3,10 +3,10 @@
     DATABASE_URL=postgres://... REDIS_URL=redis://... .venv/bin/python clients/conformance.py
 
 The database named by DATABASE_URL is emptied and seeded (use one of its own: CI uses
-`crm_conformance`). A daphne process serves it on a free port; for each role (super_admin, manager,
-consultant, receptionist, student) a seeded user logs in and Schemathesis generates requests from
-`/api/schema` with that user's token, checking every response with the checks below. Exits non-zero
-on any failure. Operations left out, and why: docs/api-conformance.md.
+`crm_conformance`). The production server (one granian worker) serves it on a free port; for each
+role (super_admin, manager, consultant, receptionist, student) a seeded user logs in and Schemathesis
+generates requests from `/api/schema` with that user's token, checking every response with the checks
+below. Exits non-zero on any failure. Operations left out, and why: docs/api-conformance.md.
 
 Environment: CONFORMANCE_MAX_EXAMPLES (per operation and phase, default 5), CONFORMANCE_SEED,
 CONFORMANCE_ROLES (comma separated, default all five).
@@ -193,7 +193,8 @@ def main() -> int:
     artifacts.mkdir(exist_ok=True)
     with open(artifacts / "conformance-server.log", "w") as log:  # the server writes to its own copy
         server = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crm_project.asgi:application"],
+            # the production server (granian), one worker
+            [sys.executable, "-m", "crm_project.serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
             cwd=ROOT,
             env={**os.environ, **SERVER_ENV},
             stdout=log,

@@ -1,17 +1,34 @@
-"""What every HTTP request and socket goes through before the app: who the client is, and the access log.
+"""What every HTTP request and socket goes through before the app: who the client is, the access log,
+and the process's lifespan (graceful shutdown).
 
 The client's address and scheme are decided once, here, from the connection: a request that
 came from an address in `TRUSTED_PROXIES` takes them from that proxy's `X-Forwarded-For` and
 `X-Forwarded-Proto`; anyone else's headers are ignored. The decision is written into the ASGI
 scope, so Django's `REMOTE_ADDR` and `request.scheme`, the socket's `scope["client"]`, the
 throttles, the login lockout and the access log all see the same client (`client_address`).
+
+Graceful shutdown (production server, granian): a worker told to stop (SIGTERM) stops handing
+its sockets' frames to the app; each socket answers the frame in hand, runs its disconnect
+(registry, groups, presence) and is closed with 1012 (service restart: reconnect, another node
+takes it, then catch up with `after=<seq>`). A socket that opens meanwhile is closed with 1012
+too. Then the worker stops. What granian does differently from daphne is adapted here, not in
+the consumer: ports come as text (made numbers), the lifespan is answered (the inner app knows
+only HTTP and WebSockets), and a worker leaves through `os._exit` (a multiprocessing child), so
+the process's exit hooks (`atexit`: the socket registry marks the process dead) run at lifespan
+shutdown.
 """
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import ipaddress
 import logging
+import os
+import signal
+import sys
 import time
+from collections.abc import Awaitable
 from functools import lru_cache
 from typing import Any
 
@@ -21,6 +38,12 @@ from django.http import HttpRequest
 from core.asgi_types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("crm.access")
+logger = logging.getLogger("crm.server")
+
+CLOSE_SERVICE_RESTART = 1012  # RFC 6455 registry: the server is restarting; the client reconnects
+# Seconds a stopping worker gives its sockets to answer the frame in hand and clean up before it
+# closes them anyway; below the launcher's --grace (10 s), after which the worker is killed.
+DRAIN_SECONDS = 5.0
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -107,21 +130,81 @@ def client_address(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def _port(value: Any) -> int:
+    """A port as the ASGI spec has it, a number (granian gives text)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
 class Edge:
-    """ASGI middleware around the whole application (HTTP and WebSocket)."""
+    """ASGI middleware around the whole application (HTTP and WebSocket), and its lifespan."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.sockets: set[_Socket] = set()  # this process's open sockets
+        self.stopping = False
+        self._stop_task: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            return await self._lifespan(receive, send)
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         client, scheme = resolve(scope, tuple(settings.TRUSTED_PROXIES))
-        port = (scope.get("client") or (None, 0))[1]
+        port = _port((scope.get("client") or (None, 0))[1])
         scope = {**scope, "client": (client, port) if client else None, "scheme": scheme}
+        if (server := scope.get("server")) and not isinstance(server[1], int | None):
+            scope["server"] = (server[0], _port(server[1]))
         if scope["type"] == "websocket":
             return await self._socket(scope, receive, send)
         return await self._http(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        """The server's lifespan (granian sends one; daphne none): the graceful shutdown is installed
+        at startup, the exit hooks run at shutdown."""
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                if _in_granian_worker():
+                    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._on_sigterm)
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.drain()  # sockets left (a stop by SIGINT): their clean-up, if the server still lets them
+                run_exit_hooks()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def _on_sigterm(self) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        logger.info("stopping: closing %d sockets with %d", len(self.sockets), CLOSE_SERVICE_RESTART)
+
+        async def stop() -> None:
+            try:
+                await self.drain()
+            finally:
+                # granian's worker stops on SIGINT as on SIGTERM (its handler, replaced above for SIGTERM only)
+                os.kill(os.getpid(), signal.SIGINT)
+
+        self._stop_task = asyncio.get_running_loop().create_task(stop())
+
+    async def drain(self, timeout: float = DRAIN_SECONDS) -> None:
+        """Close every open socket with 1012 once it has answered the frame in hand and cleaned up;
+        those that have not within `timeout` are closed anyway. New sockets are refused from now on."""
+        self.stopping = True
+        sockets = list(self.sockets)
+        for socket in sockets:
+            socket.stop()
+        if sockets:
+            waits = [asyncio.ensure_future(socket.ended.wait()) for socket in sockets]
+            _, late = await asyncio.wait(waits, timeout=timeout)
+            for wait in late:
+                wait.cancel()
+        for socket in sockets:
+            await socket.close()  # those still busy after `timeout` (closed already: nothing to do)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.monotonic()
@@ -140,13 +223,95 @@ class Edge:
             _log(scope, "", response["status"], response["size"], started)
 
     async def _socket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Frames are not wrapped (the socket's hot path): one line when it opens, one when it ends.
+        # Logged once when it opens, once when it ends; frames pass through `_Socket` (one call each).
         started = time.monotonic()
         _log(scope, "WSCONNECT ", None, None, started)
-        try:
-            await self.app(scope, receive, send)
-        finally:
+        socket = _Socket(receive, send)
+        if self.stopping:  # this process is stopping: the client reconnects to another
+            await receive()  # websocket.connect
+            await socket.close()  # (accepted first: a close code needs an open socket)
             _log(scope, "WSDISCONNECT ", None, None, started)
+            return
+        self.sockets.add(socket)
+        try:
+            await self.app(scope, socket.receive, socket.send)
+        finally:
+            self.sockets.discard(socket)
+            if socket.stopping:  # before returning: a server closes a socket whose app returned, without a code
+                await socket.close()
+            socket.ended.set()
+            _log(scope, "WSDISCONNECT ", None, None, started)
+
+
+def run_exit_hooks() -> None:
+    """A granian worker is a multiprocessing child: it leaves through os._exit, and exit hooks never
+    run. The lifespan's shutdown is the last moment they can (the socket registry marks this process
+    dead, so the others clear its sockets at once instead of after NODE_TTL_MS)."""
+    atexit._run_exitfuncs()
+
+
+def _in_granian_worker() -> bool:
+    """Whether this process is a granian worker (granian loads the app after its own modules)."""
+    return "granian._signals" in sys.modules
+
+
+class _Socket:
+    """One socket's receive and send, as the app sees them: a stopping process makes the app's
+    next (or pending) receive a disconnect, so it finishes the frame in hand, cleans up and returns;
+    the close frame (1012) is sent after that."""
+
+    DISCONNECT = {"type": "websocket.disconnect", "code": CLOSE_SERVICE_RESTART}
+
+    def __init__(self, receive: Receive, send: Send) -> None:
+        self._receive = receive
+        self._send = send
+        self.stopping = False
+        self.accepted = False
+        self.closed = False  # a close frame was sent, or the client went away
+        self.waiting: asyncio.Task[Any] | None = None  # the task awaiting the server's next message
+        self.ended = asyncio.Event()
+
+    async def receive(self) -> Message:
+        if self.stopping:
+            return self.DISCONNECT
+        self.waiting = asyncio.current_task()
+        try:
+            message = await self._receive()
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if self.stopping and task is not None and task.cancelling() == 1:  # cancelled by stop() alone
+                task.uncancel()
+                return self.DISCONNECT
+            raise
+        finally:
+            self.waiting = None
+        if message["type"] == "websocket.disconnect":
+            self.closed = True
+        return message
+
+    def send(self, message: Message) -> Awaitable[None]:
+        # Returns the server's own awaitable: no coroutine of ours per frame sent.
+        if message["type"] != "websocket.send":
+            self.accepted = self.accepted or message["type"] == "websocket.accept"
+            self.closed = self.closed or message["type"] == "websocket.close"
+        return self._send(message)
+
+    def stop(self) -> None:
+        self.stopping = True
+        if self.waiting is not None:
+            self.waiting.cancel()
+
+    async def close(self) -> None:
+        """The close frame a stopping process sends, unless the socket is closed already."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if not self.accepted:
+                await self._send({"type": "websocket.accept"})
+            await self._send({"type": "websocket.close", "code": CLOSE_SERVICE_RESTART})
+        except Exception:  # the connection is gone already
+            logger.debug("close frame not sent", exc_info=True)
 
 
 def _log(scope: Scope, kind: str, status: int | None, size: int | None, started: float) -> None:

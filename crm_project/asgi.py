@@ -1,4 +1,7 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels (served by daphne)."""
+"""ASGI entry point: HTTP through Django, WebSockets through Channels.
+
+Served in production by granian (`crm_project.serve`), in development by daphne (`manage.py
+runserver`); `core.edge` adapts what differs between the two (docs/operations.md)."""
 
 import gc
 import os
@@ -17,6 +20,7 @@ django_asgi_app = ASGIHandler()
 import autobahn.util  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+# When daphne serves (development, the harness's reference; "daphne" in INSTALLED_APPS imports it anyway):
 # autobahn (daphne's WebSocket engine) colours the arguments of its debug log lines with click
 # on every frame it sends, even with debug logging off: a fifth of the Python a pushed frame costs.
 autobahn.util._HAS_CLICK = False
@@ -35,7 +39,8 @@ from core.edge import Edge  # noqa: E402
 from crm_project.routing import websocket_urlpatterns  # noqa: E402
 from messaging.socket.auth import socket_auth  # noqa: E402
 
-# Edge: the client's address and scheme (trusted proxies only) and the access log, for both protocols.
+# Edge: the client's address and scheme (trusted proxies only) and the access log, for both protocols;
+# the lifespan and the graceful shutdown on SIGTERM (granian).
 application = Edge(
     ProtocolTypeRouter(
         {

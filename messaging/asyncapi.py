@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 
 from accounts.models import Role
+from core.edge import CLOSE_SERVICE_RESTART
 from messaging.consumers import (
     CLOSE_FORBIDDEN_ORIGIN,
     CLOSE_IDLE,
@@ -348,6 +349,9 @@ CLOSE_CODES = {
     CLOSE_TOO_MANY: "More than SOCKET_MAX_CONNECTIONS_PER_USER sockets for the user, or a flood of frames",
     CLOSE_IDLE: "No frame from the client for SOCKET_PING_TIMEOUT ms",
     CLOSE_TRY_AGAIN: "Redis or PostgreSQL is unreachable right now: reconnect with backoff, then catch up",
+    CLOSE_SERVICE_RESTART: (
+        "The server process is stopping (a deploy): reconnect, resend unacknowledged sends, then catch up"
+    ),
 }
 
 DESCRIPTION = (

@@ -1,8 +1,14 @@
-"""Real daphne processes for tests that need a live server (sockets, browsers, several processes)."""
+"""Real server processes for tests that need a live server (sockets, browsers, several processes).
+
+By default the production server (`python -m crm_project.serve`: granian, one worker);
+`LIVE_SERVER=daphne` (or `server="daphne"`) runs the development server, daphne, instead, as it
+serves each request under `manage.py runserver` minus the reloader."""
 
 import os
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -17,9 +23,100 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from crm_project.serve import daphne_command
-
 ROOT = Path(__file__).resolve().parents[2]
+
+SERVERS = ("granian", "daphne")  # the production server first: the default
+
+
+def server_kind(server: str | None = None) -> str:
+    kind = server or os.environ.get("LIVE_SERVER") or SERVERS[0]
+    if kind not in SERVERS:
+        raise ValueError(f"LIVE_SERVER={kind!r}: one of {', '.join(SERVERS)}")
+    return kind
+
+
+# daphne's own default (5 s) for a socket to open dropped sockets queued on a busy node (bench/drills.py).
+WEBSOCKET_CONNECT_TIMEOUT = 30
+
+
+def daphne_command(daphne_args: list[str]) -> list[str]:
+    """One daphne process serving the project. Its own access log (the full URL, tokens and all,
+    straight to stdout) is discarded: core.edge writes the access log through logging."""
+    if not any(arg.split("=", 1)[0] == "--websocket_connect_timeout" for arg in daphne_args):
+        daphne_args = ["--websocket_connect_timeout", str(WEBSOCKET_CONNECT_TIMEOUT), *daphne_args]
+    return [sys.executable, "-m", "daphne", *daphne_args, "--access-log", os.devnull, "crm_project.asgi:application"]
+
+
+def server_command(port: int, server: str | None = None, workers: int = 1) -> list[str]:
+    if server_kind(server) == "daphne":
+        if workers != 1:
+            raise ValueError("one daphne process serves one worker")
+        return daphne_command(["-b", "127.0.0.1", "-p", str(port)])
+    return [
+        sys.executable,
+        "-m",
+        "crm_project.serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+
+
+class ServerProcess:
+    """A server started in its own process group (granian: a main process and its workers), used
+    like a `Popen`: SIGKILL takes the whole group (a machine gone); SIGTERM goes to the main process,
+    which stops its workers as in production."""
+
+    def __init__(self, command: list[str], *, env: dict, log) -> None:
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.pid = self.process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def wait(self, timeout: float | None = None) -> int:
+        code = self.process.wait(timeout)
+        self._kill_group()  # nothing of it outlives its main process
+        return code
+
+    def send_signal(self, signum: int) -> None:
+        if signum == signal.SIGKILL:
+            self.kill()
+        elif self.process.poll() is None:
+            self.process.send_signal(signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self._kill_group()
+        self.process.wait()
+
+    def _kill_group(self) -> None:
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def stop(self, timeout: float = 15) -> None:
+        """SIGTERM, then SIGKILL to the group if it has not stopped within `timeout`."""
+        if self.process.poll() is None:
+            self.terminate()
+            try:
+                self.wait(timeout)
+                return
+            except subprocess.TimeoutExpired:
+                pass
+        self.kill()
 
 
 def free_port() -> int:
@@ -123,17 +220,14 @@ def private_redis():
         server.stop()
 
 
-def start_daphne(log, env: dict) -> tuple[subprocess.Popen, int]:
-    """One daphne process on a free port, writing to `log`; see `wait_until_serving`."""
+def start_server(log, env: dict, server: str | None = None, workers: int = 1) -> tuple[ServerProcess, int]:
+    """One server (LIVE_SERVER: the production one by default) on a free port, writing to `log`;
+    see `wait_until_serving`."""
     port = free_port()
-    process = subprocess.Popen(
-        daphne_command(["-b", "127.0.0.1", "-p", str(port)]),  # as crm_project.serve runs each worker
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    return process, port
+    return ServerProcess(server_command(port, server, workers), env=env, log=log), port
+
+
+start_daphne = start_server  # its name before production moved to granian (kept for other branches' tests)
 
 
 def wait_until_serving(ports, timeout: float = 30) -> None:
@@ -145,30 +239,33 @@ def wait_until_serving(ports, timeout: float = 30) -> None:
                 break
             except OSError as exc:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("daphne did not start") from exc
+                    raise RuntimeError(f"the server on port {port} did not start") from exc
                 time.sleep(0.2)
 
 
 @contextmanager
-def daphne_servers(log_dir: Path, count: int = 1, **extra_env):
-    """`count` daphne processes on free ports sharing the test database and Redis; yields (ports, logs)."""
+def live_servers(log_dir: Path, count: int = 1, server: str | None = None, **extra_env):
+    """`count` servers (LIVE_SERVER: the production one by default) on free ports sharing the test
+    database and Redis; yields (ports, logs)."""
     env = server_env(**extra_env)
     processes, ports, logs = [], [], []
     try:
         for n in range(count):
-            log = open(log_dir / f"daphne-{n}.log", "w+")  # noqa: SIM115 - yielded, closed in the finally below
+            log = open(log_dir / f"server-{n}.log", "w+")  # noqa: SIM115 - yielded, closed in the finally below
             logs.append(log)
-            process, port = start_daphne(log, env)
+            process, port = start_server(log, env, server)
             processes.append(process)
             ports.append(port)
         wait_until_serving(ports)
         yield ports, logs
     finally:
         for process in processes:
-            process.terminate()
-            process.wait(timeout=10)
+            process.stop()
         for log in logs:
             log.close()
+
+
+daphne_servers = live_servers  # its name before production moved to granian (kept for other branches' tests)
 
 
 class TcpProxy:

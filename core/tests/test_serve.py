@@ -1,4 +1,4 @@
-"""`python -m crm_project.serve`: several daphne workers on one port, HTTP and WebSockets."""
+"""`python -m crm_project.serve`: several granian workers on one port, HTTP and WebSockets."""
 
 import asyncio
 import http.client
@@ -18,7 +18,7 @@ from websockets.asyncio.client import connect as ws_connect
 from accounts.tests.factories import ConsultantFactory
 from conftest import access_token_for
 from core.tests.live_server import ROOT, free_port, server_env
-from crm_project.serve import daphne_command, main, refused_option
+from crm_project.serve import granian_command, main, refused_option
 from messaging.tests.factories import make_conversation
 
 pytestmark = [
@@ -153,6 +153,42 @@ def test_two_workers_share_the_port_and_stop_cleanly(launcher, consultant):
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
 
 
+def test_a_message_sent_through_one_worker_reaches_a_socket_on_the_other(launcher, consultant):
+    """The workers share nothing but PostgreSQL and Redis: a send on one is pushed on the other."""
+    process, port = launcher
+    workers = worker_pids(process.pid)
+    other = ConsultantFactory(office=consultant.office)
+    conversation = make_conversation(consultant, other, office=consultant.office)
+    tokens = access_token_for(consultant), access_token_for(other)
+
+    async def on_worker(token: str, avoid: int | None):
+        """A socket of the token's user, on a worker other than `avoid` (the kernel picks: try again)."""
+        for _ in range(30):
+            ws = await ws_connect(f"ws://127.0.0.1:{port}/ws/?token={token}")
+            worker = serving_pid(port, ws.local_address[1], workers)
+            if worker != avoid:
+                return ws, worker
+            await ws.close()
+            await asyncio.sleep(0.2)  # its slot given back (SOCKET_MAX_CONNECTIONS_PER_USER)
+        raise AssertionError("every socket landed on one worker")
+
+    async def scenario():
+        sender, sender_worker = await on_worker(tokens[0], None)
+        receiver, receiver_worker = await on_worker(tokens[1], sender_worker)
+        assert {sender_worker, receiver_worker} == set(workers)
+        frame = {"conversation_id": conversation.id, "content": "across workers", "client_id": "x-1"}
+        await sender.send(json.dumps({"event": "send_message", "id": "s", "data": frame}))
+        while True:
+            pushed = json.loads(await asyncio.wait_for(receiver.recv(), 10))
+            if pushed["event"] == "message_received":
+                assert pushed["data"]["content"] == "across workers"
+                break
+        await sender.close()
+        await receiver.close()
+
+    asyncio.run(scenario())
+
+
 def test_a_dead_worker_stops_the_server(launcher):
     process, _ = launcher
     workers = worker_pids(process.pid)
@@ -162,10 +198,10 @@ def test_a_dead_worker_stops_the_server(launcher):
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
 
 
-def test_daphnes_proxy_headers_and_access_log_are_refused(capsys):
-    """daphne's --proxy-headers believes X-Forwarded-For from anyone (TRUSTED_PROXIES decides instead) and
-    its access log writes whole URLs, tokens included (crm.access replaces it)."""
-    for option in ("--proxy-headers", "--proxy-headers-host=X-Real-IP", "--access-log=/tmp/access.log"):
+def test_granians_own_access_log_and_other_unsafe_options_are_refused(capsys):
+    """granian's access log writes whole URLs, tokens included (crm.access replaces it); the app is served
+    over ASGI with its lifespan (the graceful shutdown); a dead worker stops the server, it is not respawned."""
+    for option in ("--access-log", "--access-log-fmt=%(path)s", "--interface=asginl", "--respawn-failed-workers"):
         with pytest.raises(SystemExit) as exited:
             main(["--workers", "1", option])
         assert exited.value.code == 2 and "not supported" in capsys.readouterr().err
@@ -173,10 +209,10 @@ def test_daphnes_proxy_headers_and_access_log_are_refused(capsys):
     assert "crm_project.serve" in command and refused_option(command.split()) is None
 
 
-def test_a_socket_may_take_30_seconds_to_open_unless_the_operator_says_otherwise():
-    """daphne's 5 s dropped sockets queued on the node that took a dead node's clients, who came back
-    and made it redo the work (bench/drills.py node-kill: 33 s to absorb 500 sockets, 13 s with 30)."""
-    command = daphne_command(["--fd", "3"])
-    assert command[command.index("--websocket_connect_timeout") + 1] == "30"
-    command = daphne_command(["--websocket_connect_timeout", "10"])
-    assert command.count("--websocket_connect_timeout") == 1 and "10" in command
+def test_the_operators_granian_options_come_after_the_projects():
+    """click takes the last value of an option: what the operator passes wins over the defaults."""
+    command = granian_command(host="0.0.0.0", port=8000, workers=2, grace=10, granian_args=["--backpressure", "64"])
+    assert command[-1] == "crm_project.asgi:application"
+    assert command.index("64") > command.index("--backpressure") and command.count("--backpressure") == 2
+    assert command[command.index("--loop") + 1] == "uvloop" and command[command.index("--workers") + 1] == "2"
+    assert "--no-access-log" in command and command[command.index("--workers-kill-timeout") + 1] == "10"

@@ -162,7 +162,7 @@ _db_options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = "core.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# daphne processes `python -m crm_project.serve` starts on one port (one per core: a process runs
+# granian workers `python -m crm_project.serve` starts on one port (one per core: a process runs
 # Python on one core at a time). Each keeps its own DB_POOL_MAX_SIZE connections.
 WEB_CONCURRENCY = env_int(
     "WEB_CONCURRENCY", len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

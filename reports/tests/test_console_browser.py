@@ -1,12 +1,11 @@
-"""The console end to end in headless Chromium against real daphne processes, one test per staff role
-going through their day. Screenshots go to artifacts/ (console-<role>-<step>.png)."""
+"""The console end to end in headless Chromium against real server processes (the production kind), one
+test per staff role going through their day. Screenshots go to artifacts/ (console-<role>-<step>.png)."""
 
 import io
 import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -37,7 +36,7 @@ from appointments.models import Appointment
 from appointments.services import appointment_book
 from conftest import access_token_for
 from core.tests.clock import travel_browser
-from core.tests.live_server import ROOT, free_port, server_env
+from core.tests.live_server import ROOT, free_port, server_command, server_env
 from documents.models import Document
 from documents.services import document_upload
 from leads.models import Lead
@@ -61,7 +60,7 @@ pytestmark = [
 
 
 class Server:
-    """One daphne process on a fixed port, which a test may restart: pages must reconnect by themselves."""
+    """One server on a fixed port, which a test may restart: pages must reconnect by themselves."""
 
     def __init__(self, log_dir):
         self.port, self.log_dir, self.process, self.runs = free_port(), log_dir, None, 0
@@ -69,18 +68,9 @@ class Server:
 
     def start(self):
         self.runs += 1
-        with open(self.log_dir / f"daphne-{self.runs}.log", "w") as log:  # the server writes to its own copy
+        with open(self.log_dir / f"server-{self.runs}.log", "w") as log:  # the server writes to its own copy
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "daphne",
-                    "-b",
-                    "127.0.0.1",
-                    "-p",
-                    str(self.port),
-                    "crm_project.asgi:application",
-                ],
+                server_command(self.port),  # the production server unless LIVE_SERVER says otherwise
                 cwd=ROOT,
                 env=server_env(),
                 stdout=log,
@@ -93,7 +83,7 @@ class Server:
                 return
             except OSError as exc:
                 if time.monotonic() > deadline:
-                    raise RuntimeError("daphne did not start") from exc
+                    raise RuntimeError("the server did not start") from exc
                 time.sleep(0.2)
 
     def stop(self):
