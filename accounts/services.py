@@ -15,6 +15,7 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from accounts.errors import AccountErrorCode
 from accounts.models import MANAGING_ROLES, ROLE_RANK, STAFF_ROLES, Role, User
 from accounts.selectors import user_can_manage
 from accounts.signals import student_signed_up, user_joined_office
@@ -28,7 +29,9 @@ def _validate_password(password: str, user: User) -> None:
     try:
         password_validation.validate_password(password, user)
     except DjangoValidationError as exc:
-        raise ValidationFailed(exc.messages[0], code="weak_password", details={"password": exc.messages}) from None
+        raise ValidationFailed(
+            exc.messages[0], code=AccountErrorCode.WEAK_PASSWORD, details={"password": exc.messages}
+        ) from None
 
 
 def _check_email_free(email: str, *, exclude_pk=None) -> None:
@@ -36,7 +39,9 @@ def _check_email_free(email: str, *, exclude_pk=None) -> None:
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
     if taken.exists():
-        raise Conflict("An account with this email already exists.", code="email_taken", details={"email": email})
+        raise Conflict(
+            "An account with this email already exists.", code=AccountErrorCode.EMAIL_TAKEN, details={"email": email}
+        )
 
 
 def _save_new(user: User) -> User:
@@ -45,14 +50,16 @@ def _save_new(user: User) -> User:
         with transaction.atomic():
             user.save()
     except IntegrityError:  # a concurrent signup with the same email won the race
-        raise Conflict("An account with this email already exists.", code="email_taken") from None
+        raise Conflict("An account with this email already exists.", code=AccountErrorCode.EMAIL_TAKEN) from None
     return user
 
 
 def _check_office_for_role(role: str, office) -> None:
     if role in STAFF_ROLES - {Role.SUPER_ADMIN} and office is None:
         raise ValidationFailed(
-            "Staff must belong to an office.", code="office_required", details={"office_id": ["required"]}
+            "Staff must belong to an office.",
+            code=AccountErrorCode.OFFICE_REQUIRED,
+            details={"office_id": ["required"]},
         )
 
 
@@ -88,10 +95,10 @@ def user_create(
         raise Forbidden("Only managers and super admins create users.")
     if actor.role == Role.MANAGER:
         if office is not None and office.pk != actor.office_id:
-            raise Forbidden("Managers create users in their own office only.", code="other_office")
+            raise Forbidden("Managers create users in their own office only.", code=AccountErrorCode.OTHER_OFFICE)
         office = actor.office
         if ROLE_RANK[role] >= ROLE_RANK[actor.role]:
-            raise Forbidden("You cannot create a user with this role.", code="role_too_high")
+            raise Forbidden("You cannot create a user with this role.", code=AccountErrorCode.ROLE_TOO_HIGH)
     if role == Role.SUPER_ADMIN:
         office = None
     _check_office_for_role(role, office)
@@ -114,9 +121,9 @@ def user_update(*, actor: User, user: User, **changes) -> User:
     office = changes.get("office", user.office)
     if actor.role == Role.MANAGER:
         if ROLE_RANK[role] >= ROLE_RANK[actor.role]:
-            raise Forbidden("You cannot give this role.", code="role_too_high")
+            raise Forbidden("You cannot give this role.", code=AccountErrorCode.ROLE_TOO_HIGH)
         if office is None or office.pk != actor.office_id:
-            raise Forbidden("Managers keep users in their own office.", code="other_office")
+            raise Forbidden("Managers keep users in their own office.", code=AccountErrorCode.OTHER_OFFICE)
     if role == Role.SUPER_ADMIN:
         office = None
     _check_office_for_role(role, office)
@@ -193,7 +200,7 @@ def password_change(*, user: User, old_password: str, new_password: str) -> User
     """Changing the password signs every session out, this one included (the caller gets a new pair)."""
     if not user.check_password(old_password):
         raise ValidationFailed(
-            "The current password is wrong.", code="wrong_password", details={"old_password": ["wrong"]}
+            "The current password is wrong.", code=AccountErrorCode.WRONG_PASSWORD, details={"old_password": ["wrong"]}
         )
     return _password_set(user=User.objects.select_for_update().get(pk=user.pk), new_password=new_password)
 
@@ -237,7 +244,7 @@ def _user_for_reset(code: str) -> User:
     if user is None or not default_token_generator.check_token(user, token):
         raise ValidationFailed(
             "This reset code is invalid, expired or already used; ask for a new one.",
-            code="reset_code_invalid",
+            code=AccountErrorCode.RESET_CODE_INVALID,
             details={"code": ["invalid"]},
         )
     return user

@@ -19,7 +19,7 @@ from accounts.models import Role
 from appointments import selectors
 from appointments.models import AppointmentStatus
 from appointments.services import STAFF_BOOKERS
-from core.errors import NotFound, error_body
+from core.errors import CoreErrorCode, NotFound, error_body
 from leads.selectors import lead_get_for
 from offices.console import office_in_view
 
@@ -89,7 +89,7 @@ def calendar(request):
 
 
 def _bad(message: str) -> JsonResponse:
-    return JsonResponse(error_body("validation_error", message), status=400)
+    return JsonResponse(error_body(CoreErrorCode.VALIDATION_ERROR, message), status=400)
 
 
 def calendar_events(request):

@@ -7,7 +7,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.errors import ValidationFailed
+from core.errors import CoreErrorCode, ValidationFailed
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -21,7 +21,9 @@ class CursorPagination(pagination.CursorPagination):
         try:
             return super().decode_cursor(request)
         except NotFound:
-            raise ValidationFailed("This cursor is not one the server gave out.", code="invalid_cursor") from None
+            raise ValidationFailed(
+                "This cursor is not one the server gave out.", code=CoreErrorCode.INVALID_CURSOR
+            ) from None
 
     def get_paginated_response(self, data: Any) -> Response:
         return Response({"results": data, "next": self.get_next_link()})

@@ -30,6 +30,7 @@ from rest_framework.fields import Field
 from rest_framework.request import Request
 
 from core.api.schema import ErrorSerializer
+from core.errors import registry_schema
 from core.pagination import CursorPagination
 
 ERROR_DESCRIPTIONS = {
@@ -165,7 +166,10 @@ def postprocess(
             for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
                 if parameter["in"] == "path" and (parameter["name"] == "id" or parameter["name"].endswith("_id")):
                     parameter["schema"] = {"type": "integer"}  # routes match digits: ids, as in every body
-    _fix_times(result.get("components", {}).get("schemas", {}))
+    schemas = result.get("components", {}).get("schemas", {})
+    _fix_times(schemas)
+    if "ErrorDetail" in schemas:
+        schemas["ErrorDetail"]["properties"]["code"] = registry_schema()
     return result
 
 

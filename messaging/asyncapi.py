@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 
 from accounts.models import Role
+from core.errors import registry_schema
 from messaging.consumers import CLOSE_FORBIDDEN_ORIGIN, CLOSE_IDLE, CLOSE_TOO_MANY, CLOSE_UNAUTHORIZED
 from messaging.models import ConversationType, MessageType
 from messaging.socket.incoming import CLIENT_EVENTS, PRESENCE_STATES
@@ -390,7 +391,10 @@ def document() -> Schema:
         },
         "operations": operations,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {
+                **SCHEMAS,
+                "ErrorData": _object({**SCHEMAS["ErrorData"]["properties"], "code": registry_schema()}),
+            },
             "securitySchemes": {
                 "token": {"type": "httpApiKey", "name": "token", "in": "query", "description": "The access JWT"},
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},

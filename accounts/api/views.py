@@ -18,26 +18,27 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import selectors, services
 from accounts.api import serializers as s
+from accounts.errors import AccountErrorCode
 from accounts.lockout import locked_message
 from accounts.models import Role, User
 from accounts.throttles import LoginAccountThrottle, LoginAddressThrottle, PasswordResetThrottle
 from core.api.schema import error_response
-from core.errors import ApplicationError, RateLimited
+from core.errors import ApplicationError, CoreErrorCode, RateLimited
 
 
 class InvalidCredentials(ApplicationError):
     status_code = status.HTTP_401_UNAUTHORIZED
-    default_code = "invalid_credentials"
+    default_code = AccountErrorCode.INVALID_CREDENTIALS
 
 
 class InvalidToken(ApplicationError):
     status_code = status.HTTP_401_UNAUTHORIZED
-    default_code = "token_invalid"
+    default_code = CoreErrorCode.TOKEN_INVALID
 
 
 def refresh_refused(exc: Exception) -> InvalidToken:
     if isinstance(exc, ExpiredTokenError):
-        return InvalidToken("This refresh token has expired; sign in again.", code="token_expired")
+        return InvalidToken("This refresh token has expired; sign in again.", code=CoreErrorCode.TOKEN_EXPIRED)
     return InvalidToken("This refresh token is not valid (used, revoked or malformed); sign in again.")
 
 
@@ -71,9 +72,9 @@ class LoginView(APIView):
         request=s.LoginSerializer,
         responses={
             200: s.AuthResponseSerializer,
-            400: error_response("validation_error", "parse_error"),
-            401: error_response("invalid_credentials"),
-            429: error_response("throttled", "login_locked"),
+            400: error_response(CoreErrorCode.VALIDATION_ERROR, CoreErrorCode.PARSE_ERROR),
+            401: error_response(AccountErrorCode.INVALID_CREDENTIALS),
+            429: error_response(CoreErrorCode.THROTTLED, AccountErrorCode.LOGIN_LOCKED),
         },
         tags=["auth"],
     )
@@ -84,7 +85,7 @@ class LoginView(APIView):
         user = authenticate(request, email=data.validated_data["email"], password=data.validated_data["password"])
         if getattr(request, "axes_locked_out", False):
             seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
-            raise RateLimited(locked_message(), code="login_locked", details={"retry_after": seconds})
+            raise RateLimited(locked_message(), code=AccountErrorCode.LOGIN_LOCKED, details={"retry_after": seconds})
         if user is None or not user.is_active:
             raise InvalidCredentials("Email or password is wrong.")
         user_logged_in.send(sender=user.__class__, request=request, user=user)  # last_login; clears the failures
@@ -100,8 +101,8 @@ class RefreshView(APIView):
         tags=["auth"],
         responses={
             200: s.TokenPairSerializer,
-            400: error_response("validation_error"),
-            401: error_response("token_invalid", "token_expired"),
+            400: error_response(CoreErrorCode.VALIDATION_ERROR),
+            401: error_response(CoreErrorCode.TOKEN_INVALID, CoreErrorCode.TOKEN_EXPIRED),
         },
     )
     def post(self, request):
@@ -127,8 +128,8 @@ class LogoutView(APIView):
         tags=["auth"],
         responses={
             204: None,
-            400: error_response("validation_error"),
-            401: error_response("token_invalid", "token_expired"),
+            400: error_response(CoreErrorCode.VALIDATION_ERROR),
+            401: error_response(CoreErrorCode.TOKEN_INVALID, CoreErrorCode.TOKEN_EXPIRED),
         },
     )
     def post(self, request):
@@ -162,8 +163,12 @@ class PasswordChangeView(APIView):
             200: OpenApiResponse(
                 s.TokenPairSerializer, description="A new pair: every other token of the user is revoked."
             ),
-            400: error_response("wrong_password", "weak_password", "validation_error"),
-            401: error_response("not_authenticated", "token_invalid", "token_expired"),
+            400: error_response(
+                AccountErrorCode.WRONG_PASSWORD, AccountErrorCode.WEAK_PASSWORD, CoreErrorCode.VALIDATION_ERROR
+            ),
+            401: error_response(
+                CoreErrorCode.NOT_AUTHENTICATED, CoreErrorCode.TOKEN_INVALID, CoreErrorCode.TOKEN_EXPIRED
+            ),
         },
     )
     def post(self, request):
@@ -185,8 +190,8 @@ class PasswordResetView(APIView):
                 description="Accepted, whether or not an account has this email: if one "
                 "does, a reset email with a single-use, expiring code is on its way."
             ),
-            400: error_response("validation_error", "parse_error"),
-            429: error_response("throttled"),
+            400: error_response(CoreErrorCode.VALIDATION_ERROR, CoreErrorCode.PARSE_ERROR),
+            429: error_response(CoreErrorCode.THROTTLED),
         },
         tags=["auth"],
     )
@@ -206,8 +211,13 @@ class PasswordResetConfirmView(APIView):
         request=s.PasswordResetConfirmSerializer,
         responses={
             204: OpenApiResponse(description="Password set; every session of the account is signed out."),
-            400: error_response("reset_code_invalid", "weak_password", "validation_error", "parse_error"),
-            429: error_response("throttled"),
+            400: error_response(
+                AccountErrorCode.RESET_CODE_INVALID,
+                AccountErrorCode.WEAK_PASSWORD,
+                CoreErrorCode.VALIDATION_ERROR,
+                CoreErrorCode.PARSE_ERROR,
+            ),
+            429: error_response(CoreErrorCode.THROTTLED),
         },
         tags=["auth"],
     )

@@ -20,6 +20,7 @@ from core.pagination import CursorPagination as BaseCursor
 from core.uploads import file_response, limit_uploads
 from messaging import events, exports, search, selectors, services
 from messaging.api import serializers as s
+from messaging.errors import MessagingErrorCode
 from messaging.models import AuditAction, Conversation, Participant
 from offices.selectors import office_get_for
 
@@ -407,7 +408,7 @@ class MessageUploadView(APIView):
         data = _valid(s.UploadSerializer, request.data)
         files = request.FILES.getlist("files")
         if not files:
-            raise ValidationFailed("Attach 1 to 10 files as `files`.", code="no_files")
+            raise ValidationFailed("Attach 1 to 10 files as `files`.", code=MessagingErrorCode.NO_FILES)
         conversation = selectors.conversation_get_for(request.user, data["conversation_id"])
         message, created = services.message_send_with_files(
             sender=request.user,

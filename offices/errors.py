@@ -1,0 +1,10 @@
+"""Error codes of offices."""
+
+from core.errors import ErrorCode
+
+
+class OfficeErrorCode(ErrorCode):
+    """Offices."""
+
+    OFFICE_NAME_TAKEN = "office_name_taken", "An office with this name already exists"
+    OFFICE_IN_USE = "office_in_use", "The office still has people or records: deactivate it instead"
