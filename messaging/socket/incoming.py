@@ -207,7 +207,7 @@ class FrameHandlers(ConsumerState):
 
     async def _strike(self, request_id: str | int | None) -> None:
         if self.flood.strike(self.clock()):
-            return await self.close(code=self.CLOSE_TOO_MANY)
+            return await self.close(code=self.CLOSE_TOO_MANY, reason=self.FLOOD_REASON)
         await self._error(
             request_id,
             RateLimited("Too many events; slow down.", details={"limit_per_second": settings.SOCKET_RATE_LIMIT}),
