@@ -626,7 +626,11 @@ async def test_a_silent_client_is_closed_and_forgotten(people, settings, clock):
     assert await registry.live_socket_count(people[0].id) == 1
     clock.now += 0.301
     message = await silent.receive_output(timeout=3)
-    assert message == {"type": "websocket.close", "code": 4408, "reason": "no frame within SOCKET_PING_TIMEOUT: send ping"}
+    assert message == {
+        "type": "websocket.close",
+        "code": 4408,
+        "reason": "no frame within SOCKET_PING_TIMEOUT: send ping",
+    }
     await silent.wait()
     assert await registry.live_socket_count(people[0].id) == 0
 
