@@ -54,7 +54,6 @@ class CoreErrorCode(ErrorCode):
     PARSE_ERROR = "parse_error", "The body is not valid JSON (or not the declared media type)"
     BAD_REQUEST = "bad_request", "The request could not be understood"
     INVALID_CURSOR = "invalid_cursor", "A pagination or sync cursor the server never gave out (or another user's)"
-    LIMIT_TOO_LARGE = "limit_too_large", "`limit` is above the list's maximum (`details.max_limit`)"
     NOT_AUTHENTICATED = "not_authenticated", "No credentials were sent"
     AUTHENTICATION_FAILED = "authentication_failed", "The credentials were refused"
     TOKEN_INVALID = "token_invalid", "The token is malformed, revoked or its user inactive: sign in again"
