@@ -17,6 +17,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import MANAGING_ROLES
 from console.home import home_context
+from core.compression import carries_secrets
 from documents.services import DOCUMENT_REVIEWERS
 from messaging.selectors import MONITOR_ROLES
 
@@ -78,4 +79,4 @@ def console_token(request):
     token.set_exp(lifetime=CONSOLE_TOKEN_LIFETIME)
     response = JsonResponse({"access": str(token), "expires_in": int(CONSOLE_TOKEN_LIFETIME.total_seconds())})
     response["Cache-Control"] = "no-store"
-    return response
+    return carries_secrets(response)

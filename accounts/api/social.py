@@ -29,6 +29,7 @@ from accounts.api.views import auth_body
 from accounts.errors import AccountErrorCode
 from accounts.models import User
 from core.api.schema import error_response
+from core.compression import carries_secrets
 from core.errors import ApplicationError
 
 CODE_TTL_SECONDS = 60
@@ -102,4 +103,4 @@ class SocialExchangeView(APIView):
         user = User.objects.filter(pk=user_id, is_active=True).first()
         if user is None:
             raise InvalidSocialCode("This account is not active.")
-        return Response(auth_body(user))
+        return carries_secrets(Response(auth_body(user)))

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import selectors, services
@@ -23,6 +24,7 @@ from accounts.lockout import locked_message
 from accounts.models import Role, User
 from accounts.throttles import LoginAccountThrottle, LoginAddressThrottle, PasswordResetThrottle
 from core.api.schema import error_response
+from core.compression import carries_secrets
 from core.errors import ApplicationError, CoreErrorCode, RateLimited
 
 
@@ -42,9 +44,14 @@ def refresh_refused(exc: Exception) -> InvalidToken:
     return InvalidToken("This refresh token is not valid (used, revoked or malformed); sign in again.")
 
 
+def access_lifetime() -> int:
+    """Seconds an access token lives: the `expires_in` of every answer that hands out tokens."""
+    return int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds())
+
+
 def token_pair(user: User) -> dict:
     refresh = RefreshToken.for_user(user)
-    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+    return {"access": str(refresh.access_token), "refresh": str(refresh), "expires_in": access_lifetime()}
 
 
 def auth_body(user: User) -> dict:
@@ -60,7 +67,7 @@ class SignupView(APIView):
         data = s.SignupSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.student_signup(**data.validated_data)
-        return Response(auth_body(user), status=status.HTTP_201_CREATED)
+        return carries_secrets(Response(auth_body(user), status=status.HTTP_201_CREATED))
 
 
 class LoginView(APIView):
@@ -89,7 +96,7 @@ class LoginView(APIView):
         if user is None or not user.is_active:
             raise InvalidCredentials("Email or password is wrong.")
         user_logged_in.send(sender=user.__class__, request=request, user=user)  # last_login; clears the failures
-        return Response(auth_body(user))
+        return carries_secrets(Response(auth_body(user)))
 
 
 class RefreshView(APIView):
@@ -116,7 +123,7 @@ class RefreshView(APIView):
             raise refresh_refused(exc) from None
         except (AuthenticationFailed, ObjectDoesNotExist) as exc:  # the user is inactive or gone
             raise refresh_refused(exc) from None
-        return Response(serializer.validated_data)
+        return carries_secrets(Response({**serializer.validated_data, "expires_in": access_lifetime()}))
 
 
 class LogoutView(APIView):
@@ -175,7 +182,7 @@ class PasswordChangeView(APIView):
         data = s.PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.password_change(user=request.user, **data.validated_data)
-        return Response(token_pair(user))
+        return carries_secrets(Response(token_pair(user)))
 
 
 class PasswordResetView(APIView):
