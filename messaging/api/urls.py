@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from messaging.api import views
+from messaging.api import sync, views
 
 # Ids are digits: a named path a client mistypes (`PATCH messages/unread-count`) is a 404, never
 # an id route that complains about the body first.
@@ -37,6 +37,7 @@ urlpatterns = [
         views.ConversationParticipantView.as_view(),
         name="conversation-participant",
     ),
+    re_path(r"^sync/?$", sync.SyncView.as_view(), name="sync"),
     re_path(r"^messages/?$", views.MessagesView.as_view(), name="messages"),
     re_path(r"^messages/upload/?$", views.MessageUploadView.as_view(), name="message-upload"),
     re_path(r"^messages/search/?$", views.MessageSearchView.as_view(), name="message-search"),
