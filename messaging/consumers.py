@@ -13,6 +13,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -23,7 +24,7 @@ from redis.exceptions import RedisError
 from accounts.models import User
 from core.asgi_types import Message, Receive, Scope, Send
 from core.db import in_db_thread
-from core.realtime import frame, user_group
+from core.realtime import user_group
 from messaging.events import user_payload
 from messaging.selectors import member_conversations_state
 from messaging.socket import presence, registry
@@ -123,7 +124,7 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
         # Open only once subscribed: whatever commits after the client sees `ready` reaches it. `ready`
         # is the first frame: nothing is awaited between the accept and it (daphne's send does not
         # yield), so no pushed event can come before it.
-        ready = frame(READY, ready_payload(self.user, conversations))
+        ready = orjson.dumps({"event": READY, "data": ready_payload(self.user, conversations)}).decode()
         await self.accept()
         await self.send(text_data=ready)
         self.heartbeat = asyncio.create_task(self._heartbeat())

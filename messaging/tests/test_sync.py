@@ -269,3 +269,18 @@ def test_concurrent_senders_and_a_syncing_client_lose_nothing(client_for, me, of
         thread.join()
     assert seen == set(Message.objects.values_list("id", flat=True))
     assert len(seen) == 60
+
+
+@pytest.mark.parametrize(
+    "next_xid, xid, wide",
+    [
+        (2**32 + 5, 2**32 - 6, 2**32 - 6),  # from before the epoch turned
+        (2**32 + 5, 10, 2**32 + 10),  # a transaction begun just after the snapshot: ahead, not an epoch back
+        (1000, 999, 999),
+        (1000, 1003, 1003),
+    ],
+)
+def test_xids_are_widened_to_the_nearest_epoch(next_xid, xid, wide):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {sync_selector._wide('%s')} FROM (SELECT %s::bigint AS next) nx", [xid, next_xid])
+        assert cursor.fetchone()[0] == wide
