@@ -158,6 +158,24 @@ def test_the_sdk_against_a_live_server(tmp_path, people):
     server = Server(tmp_path)
     control = control_server(server)
     try:
+        # The SDK's types are the server's: generated again from the live documents, equal to the committed ones.
+        generated = tmp_path / "generated"
+        subprocess.run(
+            [
+                NODE,
+                "scripts/generate.mjs",
+                "--server",
+                f"http://127.0.0.1:{server.proxy.port}",
+                "--out",
+                str(generated),
+            ],
+            cwd=SDK,
+            check=True,
+            capture_output=True,
+        )
+        for name in ("openapi.ts", "socket.ts"):
+            committed = (SDK / "src" / "generated" / name).read_text()
+            assert (generated / name).read_text() == committed, f"run `npm run generate` in clients/sdk: {name} differs"
         done = subprocess.run(
             # (each test's own limit; SDK_TEST_FILES picks files while working on them)
             [

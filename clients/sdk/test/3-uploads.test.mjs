@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { uploadFiles } from "../dist/index.js";
-import { CHAT, collect, fast, signedIn, until } from "./helpers.mjs";
+import { CHAT, PASSWORD, URL, collect, fast, signedIn, until } from "./helpers.mjs";
 
 // A 1x1 PNG: the server reads the type from the bytes.
 const PNG = Uint8Array.from(
@@ -67,3 +67,16 @@ test("a client away for a while catches up in one sync: messages, edits, read ma
 async function ok(crm, content) {
   return crm.post("/api/v1/messages", { conversation_id: CHAT, content, client_id: crypto.randomUUID() });
 }
+
+test("the README's small client runs: login to search, across a reconnect", async () => {
+  const { smallClient } = await import("../examples/small-client.mjs");
+  const result = await smallClient({
+    baseUrl: URL,
+    email: "alice@sdk.example.com",
+    password: PASSWORD,
+    file: new File([PNG], "dot.png", { type: "image/png" }),
+  });
+  assert.equal(result.sent.content, "Hi from the small client");
+  assert.equal(result.upload.attachments.length, 1);
+  assert.ok(result.found >= 1);
+});
