@@ -51,7 +51,8 @@ def handle_reply(protocol: Any, message: dict[str, Any]) -> None:
         code = message.get("code")
         reason = _reason(message)
         if protocol.state == protocol.STATE_CONNECTING:
-            return _reject(protocol, HANDSHAKE_STATUS.get(code, 403), reason or "Access denied")
+            status = HANDSHAKE_STATUS.get(code, 403) if isinstance(code, int) else 403
+            return _reject(protocol, status, reason or "Access denied")
         if reason:
             return protocol.sendClose(code=code or 1000, reason=reason)
     return _daphne_handle_reply(protocol, message)

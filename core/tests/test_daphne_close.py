@@ -10,6 +10,7 @@ import pytest
 from daphne.ws_protocol import WebSocketProtocol
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Origin
 
 from accounts.tests.factories import ConsultantFactory
 from conftest import access_token_for
@@ -44,7 +45,9 @@ def test_a_bad_token_is_a_401_handshake_and_a_close_says_why(tmp_path, settings)
         with pytest.raises(InvalidStatus) as refused:
             async with ws_connect(f"ws://127.0.0.1:{port}/ws/?token=not-a-token"):
                 pass
-        async with ws_connect(f"ws://127.0.0.1:{port}/ws/?token={token}", origin="https://evil.example.com") as socket:
+        async with ws_connect(
+            f"ws://127.0.0.1:{port}/ws/?token={token}", origin=Origin("https://evil.example.com")
+        ) as socket:
             with pytest.raises(ConnectionClosed) as closed:
                 await asyncio.wait_for(socket.recv(), 5)
         assert closed.value.rcvd is not None

@@ -131,7 +131,9 @@ class SyncView(APIView):
             return Response(_body(encode_cursor(request.user.pk, now.oldest), None, more=False))
         cursor = decode_cursor(raw, request.user.pk)
         since, then = cursor.get("s"), cursor.get("t") or now.oldest
-        if not all(isinstance(value, int) for value in (since, then, cursor.get("c"), cursor.get("n"))):
+        if not isinstance(since, int) or not isinstance(then, int):
+            raise _foreign()
+        if not isinstance(cursor.get("c"), int) or not isinstance(cursor.get("n"), int):
             raise _foreign()
         if since > now.next:  # a point ahead of the database: it was restored from a backup since
             raise ValidationFailed(
