@@ -1,4 +1,4 @@
-import { retryAfterSeconds } from "./errors.js";
+import { TimeoutError, retryAfterSeconds } from "./errors.js";
 import { sleep } from "./ids.js";
 import type { Session } from "./session.js";
 
@@ -30,7 +30,8 @@ export class RetryGate {
 
 function withTimeout(signal: AbortSignal | null | undefined, ms: number): { signal: AbortSignal; done: () => void } {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DOMException("The request timed out.", "TimeoutError")), ms);
+  // (an Error, not a DOMException: React Native has none)
+  const timer = setTimeout(() => controller.abort(new TimeoutError(`No answer within ${ms} ms.`)), ms);
   const forward = () => controller.abort(signal?.reason);
   if (signal?.aborted) forward();
   else signal?.addEventListener("abort", forward, { once: true });

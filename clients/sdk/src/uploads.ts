@@ -99,7 +99,7 @@ async function withXhr(
         xhr.onload = () => resolve({ status: xhr.status, text: xhr.responseText, retryAfter: xhr.getResponseHeader("Retry-After") });
         xhr.onerror = () => reject(new TypeError("Network error while uploading."));
         signal?.addEventListener("abort", () => xhr.abort(), { once: true });
-        xhr.onabort = () => reject(signal?.reason ?? new DOMException("Aborted", "AbortError"));
+        xhr.onabort = () => reject(signal?.reason ?? new Error("The upload was aborted."));
         xhr.send(form());
       },
     );
