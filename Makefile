@@ -27,9 +27,13 @@ admin: migrate
 seed: migrate
 	$(BIN)/python manage.py seed --if-empty
 
+# The server, and beside it one background-job worker with the scheduler (celery beat) on the same
+# PostgreSQL and Redis; Ctrl-C stops all three.
 run: admin
 	$(BIN)/python manage.py seed --if-empty
-	@echo "Serving on http://127.0.0.1:$(PORT)  (admin /admin/, API docs /api-docs, health /health)"
+	@echo "Serving on http://127.0.0.1:$(PORT)  (admin /admin/, API docs /api-docs, health /health); jobs: one worker with beat"
+	@$(BIN)/celery -A crm_project worker --beat --concurrency 2 --loglevel INFO & jobs=$$!; \
+	trap 'kill -TERM $$jobs 2>/dev/null; wait $$jobs 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python -m crm_project.serve --port $(PORT)  # WEB_CONCURRENCY daphne workers (default: one per core)
 
 test: install

@@ -66,6 +66,11 @@ class User(AbstractBaseUser):
     last_seen = models.DateTimeField(null=True, blank=True)
     date_joined = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A person whose data must be kept (a dispute, an investigation): erasure is refused while set.
+    legal_hold = models.BooleanField(default=False)
+    # Set once the person is erased (privacy.services.person_erase): the row stays, pseudonymised,
+    # so audit entries, conversations' histories and report numbers keep their references.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 

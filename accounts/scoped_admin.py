@@ -5,6 +5,9 @@ that may view / add / change / delete. Objects outside the selector do not exist
 user (the admin answers as for a missing object). Students never get in: `User.is_staff`
 is true for office roles only, and Django's default site admits `is_active and is_staff`.
 
+List filters and form choices by office name only the offices the user may see
+(`OfficeInScopeFilter`, `formfield_for_foreignkey`), as `offices.selectors.office_list_for` does for the API.
+
 Writes: override `save_model` / `delete_model` to call the app's services and let their
 `ApplicationError` escape; the base turns it into an error message on the same page, and the
 whole admin view rolls back (Django runs it in a transaction), so no half-saved record.
@@ -18,6 +21,18 @@ from django.http import HttpRequest, HttpResponseRedirect
 
 from accounts.models import MANAGING_ROLES, STAFF_ROLES, Role
 from core.errors import ApplicationError
+from offices.models import Office
+from offices.selectors import office_list_for
+
+
+class OfficeInScopeFilter(admin.RelatedFieldListFilter):
+    """A list filter by office that names only the offices the user may see (the API's selector):
+    Django's own lists every office's name and id to anyone who opens the page."""
+
+    scoped = True  # (the console's tripwire test looks for this on every related filter)
+
+    def field_choices(self, field, request, model_admin):
+        return [(office.pk, str(office)) for office in office_list_for(request.user).order_by("name")]
 
 
 class ScopedAdmin(admin.ModelAdmin):  # (for any app's model)
@@ -47,6 +62,17 @@ class ScopedAdmin(admin.ModelAdmin):  # (for any app's model)
         if key not in seen:
             seen[key] = self.scoped_queryset(request).filter(pk=obj.pk).exists()
         return seen[key]
+
+    def get_list_filter(self, request):
+        return [
+            ("office", OfficeInScopeFilter) if entry == "office" else entry
+            for entry in super().get_list_filter(request)
+        ]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Office:  # a form's office choices: the offices the user may see
+            kwargs["queryset"] = office_list_for(request.user).order_by("name")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_module_permission(self, request):
         return self._allowed(request, self.view_roles)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from accounts.models import ROLE_RANK, Role, User
 from core.errors import NotFound
@@ -51,3 +51,31 @@ def user_can_manage(actor: User, target: User) -> bool:
         and target.office_id == actor.office_id
         and ROLE_RANK[target.role] < ROLE_RANK[actor.role]
     )
+
+
+# --- the student link: whom a lead reaches ------------------------------------------------------
+# A lead may carry a student account (`Lead.student`). The link is the office's rule: it counts only
+# when the student has no office yet (a website signup, every office's to claim) or belongs to the
+# lead's own office. Whatever else a lead points at, a lead never widens who may see a student:
+# every selector and service that goes from a lead to its student (documents, appointments,
+# contacts, lead conversations) or back asks one of these. Written here, below leads and messaging,
+# because messaging (which may not import leads) needs it too; it names the leads' fields, not the app.
+
+
+def student_link_counts(*, student_office_id: int | None, lead_office_id: int | None) -> bool:
+    """The rule itself, for a lead and a student already in hand (no query)."""
+    return student_office_id is None or student_office_id == lead_office_id
+
+
+def linked_leads_q() -> Q:
+    """A filter of Lead rows: those whose student link counts."""
+    return Q(student__isnull=False) & (Q(student__office__isnull=True) | Q(student__office_id=F("office_id")))
+
+
+def leads_reaching_q(student: User, prefix: str = "") -> Q:
+    """Lead rows (at `prefix`, e.g. "assigned_leads__" from a consultant) whose link reaches `student`.
+    Use it in a single filter() call, so both conditions hold for the same lead."""
+    reach = Q(**{f"{prefix}student": student})
+    if student.office_id is not None:
+        reach &= Q(**{f"{prefix}office_id": student.office_id})
+    return reach

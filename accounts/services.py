@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -13,14 +14,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.errors import AccountErrorCode
 from accounts.models import MANAGING_ROLES, ROLE_RANK, STAFF_ROLES, Role, User
 from accounts.selectors import user_can_manage
-from accounts.signals import student_signed_up, user_joined_office
+from accounts.signals import session_ended, sessions_revoked, student_signed_up, user_joined_office
 from core.errors import Conflict, Forbidden, ValidationFailed
-from core.realtime import disconnect_user
+from core.realtime import disconnect_user, rights_changed
 
 logger = logging.getLogger(__name__)
 
@@ -132,12 +135,23 @@ def user_update(*, actor: User, user: User, **changes) -> User:
     for field in ("first_name", "last_name", "phone", "email"):
         if field in changes:
             setattr(user, field, changes[field])
-    joined = office is not None and (office.pk != user.office_id or role != user.role)
+    rights_moved = role != user.role or (office.pk if office else None) != user.office_id
+    joined = office is not None and rights_moved
     user.role, user.office = role, office
     _save_new(user)  # also turns a concurrent email change into 409, not 500
     if joined:
         user_joined_office.send(sender=User, user=user)
+    if rights_moved:
+        rights_changed(user.pk)  # open sockets reconnect with the new role and office
     return user
+
+
+def student_office_claim(*, actor: User, student: User, office) -> None:
+    """A student no office has yet (a website signup) becomes `office`'s, as their lead is converted
+    there. Their open sockets reconnect, as after any change of office."""
+    if student.office_id is None and User.objects.filter(pk=student.pk, office__isnull=True).update(office=office):
+        student.office = office
+        rights_changed(student.pk)
 
 
 @transaction.atomic
@@ -148,6 +162,24 @@ def profile_update(*, user: User, first_name=None, last_name=None, phone=None) -
             setattr(user, field, value)
     user.save(update_fields=["first_name", "last_name", "phone", "updated_at"])
     return user
+
+
+def session_start(*, user: User) -> RefreshToken:
+    """A sign-in session's first token pair. Its "sid" claim names the session through every rotation
+    (simplejwt copies claims to the access token and keeps them when it rotates the refresh token), so
+    what the session registered (its push devices) can end with it."""
+    refresh = RefreshToken.for_user(user)
+    refresh["sid"] = uuid.uuid4().hex
+    return refresh
+
+
+def session_end(*, refresh: str) -> None:
+    """Sign a session out: its refresh token is blacklisted and what it registered goes (session_ended)."""
+    token = RefreshToken(refresh)  # type: ignore[arg-type]  # (the stubs type it Token; it parses a str) TokenError if bad
+    token.blacklist()
+    user_id = token.payload.get(api_settings.USER_ID_CLAIM)
+    if user_id is not None and token.payload.get("sid"):
+        session_ended.send(sender=User, user_id=int(user_id), session_id=str(token.payload["sid"]))
 
 
 def refresh_tokens_revoke(*, user: User) -> int:
@@ -170,6 +202,7 @@ def user_deactivate(*, actor: User, user: User) -> User:
         user.is_active = False
         user.save(update_fields=["is_active", "updated_at"])
     refresh_tokens_revoke(user=user)
+    sessions_revoked.send(sender=User, user_id=user.pk)
     disconnect_user(user.pk)
     return user
 
@@ -191,6 +224,7 @@ def _password_set(*, user: User, new_password: str) -> User:
     user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])
     refresh_tokens_revoke(user=user)
+    sessions_revoked.send(sender=User, user_id=user.pk)
     disconnect_user(user.pk)
     return user
 

@@ -8,3 +8,7 @@ from django.dispatch import Signal
 student_signed_up = Signal()
 # A user was created in an office, moved to another, or given a new role in theirs. Args: user.
 user_joined_office = Signal()
+# A sign-in session ended (`POST auth/logout`). Args: user_id, session_id (the token pair's "sid").
+session_ended = Signal()
+# Every session of a user ended: password changed or reset, account deactivated. Args: user_id.
+sessions_revoked = Signal()

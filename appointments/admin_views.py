@@ -76,7 +76,7 @@ def calendar(request):
                 },
                 "consultants": [{"id": c.pk, "name": c.full_name} for c in consultants],
                 "consultant_id": consultant.pk if consultant else None,
-                "lead": {"id": lead.pk, "name": lead.full_name, "student_id": lead.student_id} if lead else None,
+                "lead": {"id": lead.pk, "name": lead.full_name, "student_id": lead.linked_student_id} if lead else None,
                 "start": request.GET.get("start") or None,
                 "slot_minutes": settings.APPOINTMENT_SLOT_MINUTES,
                 "events_url": reverse("admin:appointments_appointment_calendar_events"),

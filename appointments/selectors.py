@@ -4,6 +4,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, User
+from accounts.selectors import leads_reaching_q
 from appointments.models import Appointment, AppointmentStatus
 from core.errors import NotFound
 
@@ -30,7 +31,10 @@ def appointment_get_for(user: User, appointment_id) -> Appointment:
 
 
 def consultants_of_student(student: User) -> QuerySet[User]:
-    return User.objects.filter(assigned_leads__student=student, role=Role.CONSULTANT, is_active=True).distinct()
+    """The active consultants of leads that reach this student (never through another office's lead)."""
+    return User.objects.filter(
+        leads_reaching_q(student, "assigned_leads__"), role=Role.CONSULTANT, is_active=True
+    ).distinct()
 
 
 def calendar_consultants_for(user: User) -> QuerySet[User]:

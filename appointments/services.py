@@ -69,8 +69,9 @@ def _timeline(appointment: Appointment, actor: User, text: str, data: dict | Non
 def _notify(appointment: Appointment, actor: User, kind: str, title: str) -> None:
     people = [appointment.consultant, appointment.student]
     lead = appointment.lead  # (None without a query when the appointment has no lead)
-    if lead is not None and lead.student_id and lead.student_id != appointment.student_id:
-        people.append(lead.student)
+    lead_student = lead.linked_student if lead is not None else None
+    if lead_student is not None and lead_student.pk != appointment.student_id:
+        people.append(lead_student)
     recipients = {p.pk: p for p in people if p is not None and p.pk != actor.pk}
     if recipients:
         notifications_create(
@@ -277,7 +278,7 @@ def reminders_send(*, now: datetime | None = None) -> int:
                 for p in (
                     appointment.consultant,
                     appointment.student,
-                    appointment.lead.student if appointment.lead is not None else None,
+                    appointment.lead.linked_student if appointment.lead is not None else None,
                 )
                 if p
             }

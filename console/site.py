@@ -34,6 +34,7 @@ NAVIGATION = [
     ("Document review", "admin:documents_document_review", DOCUMENT_REVIEWERS),
     ("Reports", "admin-reports", MANAGING_ROLES),
     ("Live monitor", "admin-monitor", MONITOR_ROLES),
+    ("Notifications", "admin-notification-preferences", None),
 ]
 
 

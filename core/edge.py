@@ -31,6 +31,28 @@ def _networks(trusted: tuple[str, ...]) -> tuple[Network, ...]:
 
 
 @lru_cache(maxsize=4096)
+def _address(entry: str) -> str | None:
+    """The address an `X-Forwarded-For` entry names: `ip`, `ip:port`, `[v6]` or `[v6]:port` (proxies
+    write all four); None when it names none. Cached: the same clients and proxies come back."""
+    text = entry.strip()
+    if text.startswith("["):  # [v6] or [v6]:port
+        host, bracket, rest = text[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return None
+        port: str | None = rest[1:] if rest else None
+    elif text.count(":") == 1:  # ip:port (a bare IPv6 address has several colons)
+        host, _, port = text.partition(":")
+    else:
+        host, port = text, None
+    if port is not None and not (port.isascii() and port.isdigit() and len(port) <= 5 and int(port) <= 65535):
+        return None
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=4096)
 def _trusted(address: str, trusted: tuple[str, ...]) -> bool | None:
     """Whether `address` is one of our proxies; None when it is no address at all. Cached: the same
     proxies and clients come back, and parsing an address costs more than the rest of `resolve`."""
@@ -51,21 +73,29 @@ def resolve(scope: Scope, trusted: tuple[str, ...]) -> tuple[str | None, str]:
 
     From a trusted proxy, `X-Forwarded-For` is read right to left past the trusted hops: the first
     address no proxy of ours vouches for is the client (the entries left of it are whatever that
-    client sent). Anything unparsable stops the walk at the last trusted hop.
+    client sent). An entry may carry a port (`ip:port`, `[v6]:port`). Anything unparsable stops the
+    walk at the last trusted hop.
+
+    `X-Forwarded-Proto` is read the same way: each of our proxies appends the scheme it was reached
+    on, so the one that faced the client wrote the value as many places from the right as there are
+    proxies of ours on the way; whatever stands left of it is the client's own claim. (A proxy that
+    sets the header instead of appending leaves fewer values: the leftmost is then a proxy's.)
     """
     peer = (scope.get("client") or (None,))[0]
     scheme = scope.get("scheme") or ("ws" if scope["type"] == "websocket" else "http")
     if not trusted or not peer or not _trusted(peer, trusted):
         return peer, scheme
-    client = peer
+    client, proxies = peer, 0
     for hop in reversed((_header(scope, b"x-forwarded-for") or "").split(",")):
-        vouched = _trusted(hop.strip(), trusted)
-        if vouched is None:
+        address = _address(hop)
+        if address is None:
             break
-        client = hop.strip()
-        if not vouched:
+        proxies += 1  # `client` so far was a proxy of ours, which wrote this entry
+        client = address
+        if not _trusted(address, trusted):
             break
-    proto = (_header(scope, b"x-forwarded-proto") or "").split(",")[0].strip().lower()
+    protos = (_header(scope, b"x-forwarded-proto") or "").split(",")
+    proto = protos[-min(max(proxies, 1), len(protos))].strip().lower()
     if proto in ("http", "https"):
         secure = proto == "https"
         scheme = ("wss" if secure else "ws") if scope["type"] == "websocket" else proto

@@ -7,6 +7,7 @@ Django's `request`), the traceback of an error report and its stack.
 
 import logging
 import re
+from urllib.parse import unquote
 
 _REDACTED = r"\1[redacted]"
 _TOKEN_PATTERNS = [
@@ -25,13 +26,38 @@ _STANDARD_FIELDS = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"
 _traceback_formatter = logging.Formatter()
 
 
-def redact(text: str) -> str:
+def _mask(text: str) -> str:
     lowered = text.lower()
     if not any(word in lowered for word in _MAYBE_SECRET):
         return text
     for pattern in _TOKEN_PATTERNS:
         text = pattern.sub(_REDACTED, text)
     return text
+
+
+_UNESCAPE_ROUNDS = 3  # a client may escape twice; the server decodes once, the log looks deeper
+
+
+def _unescaped(text: str) -> str:
+    for _ in range(_UNESCAPE_ROUNDS):
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def redact(text: str) -> str:
+    """`text` with its secrets masked. The server decodes a query's names and values before it reads
+    them (`?%74oken=` is `?token=`, `%2E` a dot), so the patterns look at the decoded text too: a
+    line whose decoded form holds a secret is written decoded, with the secret masked."""
+    if "%" in text:
+        decoded = _unescaped(text)
+        if decoded != text:
+            masked = _mask(decoded)
+            if masked != decoded:
+                return masked
+    return _mask(text)
 
 
 def _clean(value: object) -> object:

@@ -43,6 +43,7 @@ logger = logging.getLogger("crm.socket")
 EVENT_TYPE = "realtime.event"  # handled by the consumer's `realtime_event` method
 CONVERSATION_EVENT_TYPE = "conversation.event"  # handled by the consumer's `conversation_event` method
 SESSION_REVOKE_TYPE = "session.revoke"  # handled by the consumer's `session_revoke`: closes the socket
+RIGHTS_CHANGED_TYPE = "session.rights_changed"  # the consumer's `session_rights_changed`: closes it to reconnect
 
 
 def user_group(user_id: int) -> str:
@@ -176,6 +177,13 @@ def broadcast_to_users(user_ids: Iterable[int], event: str, data: dict[str, Any]
 def disconnect_user(user_id: int) -> None:
     """Close every socket of this user (deactivation), after the transaction commits."""
     publish_on_commit([(user_group(user_id), {"type": SESSION_REVOKE_TYPE})])
+
+
+def rights_changed(user_id: int) -> None:
+    """This user's role or office changed: once the transaction commits, their open sockets stop
+    what they may no longer receive and close, so that the client reconnects with its new rights.
+    Pushed by the write, so a socket never re-checks rights per frame."""
+    publish_on_commit([(user_group(user_id), {"type": RIGHTS_CHANGED_TYPE})])
 
 
 # --- publishing from the event loop (the socket's sends) ------------------------------------------

@@ -6,6 +6,8 @@ from accounts.admin import console_password_change
 from accounts.api.social import social_complete
 from messaging.api.realtime_views import SocketStatsView
 from messaging.api.schema_views import ws_schema
+from notifications import admin_views as notification_admin_views
+from notifications import pages as notification_pages
 from reports import admin_views, metrics
 
 api_v1 = [
@@ -14,11 +16,13 @@ api_v1 = [
     path("", include("messaging.api.urls")),
     path("", include("messaging.api.realtime_urls")),  # before users/<id>
     path("", include("accounts.api.urls")),
+    path("", include("privacy.api.urls")),  # users/<id>/export, erase, legal-hold
     path("", include("offices.api.urls")),
     path("", include("leads.api.urls")),
     path("", include("appointments.api.urls")),
     path("", include("documents.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("devices.api.urls")),
     path("", include("reports.api.urls")),
 ]
 
@@ -36,12 +40,18 @@ urlpatterns = [
         admin.site.admin_view(admin_views.monitor_detail),
         name="admin-monitor-detail",
     ),
+    path(
+        "admin/notification-preferences/",
+        admin.site.admin_view(notification_admin_views.preferences),
+        name="admin-notification-preferences",
+    ),
     path("admin/password_change/", admin.site.admin_view(console_password_change), name="admin-password-change"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     re_path(r"^api/v1/auth/social/complete/?$", social_complete, name="auth-social-complete"),
     re_path(r"^socket-stats/?$", SocketStatsView.as_view(), name="socket-stats"),
     re_path(r"^metrics/?$", metrics.metrics, name="metrics"),
+    path("unsubscribe/<str:token>", notification_pages.unsubscribe, name="notification-unsubscribe"),
     path("", include("core.urls")),
 ]
 

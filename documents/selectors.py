@@ -4,12 +4,13 @@ from accounts.models import Role, User
 from core.errors import NotFound
 from documents.models import Document, DocumentStatus
 from leads.models import Lead
-from leads.selectors import student_and_lead_for
+from leads.selectors import linked_student_ids, student_and_lead_for
 
 
 def document_list_for(user: User) -> QuerySet[Document]:
-    """super admin: all; manager: their office; consultant: their leads' and those leads' students';
-    student: their own; receptionist: none."""
+    """super admin: all; manager: their office; consultant: their leads' and the students those leads
+    reach (never another office's: `leads.selectors.linked_student_ids`); student: their own;
+    receptionist: none."""
     documents = Document.objects.filter(deleted_at__isnull=True)
     if not user.is_active:
         return documents.none()
@@ -18,7 +19,9 @@ def document_list_for(user: User) -> QuerySet[Document]:
     if user.role == Role.MANAGER:
         return documents.filter(office=user.office_id)
     if user.role == Role.CONSULTANT:
-        return documents.filter(Q(lead__assigned_to=user) | Q(student__student_leads__assigned_to=user)).distinct()
+        return documents.filter(
+            Q(lead__assigned_to=user) | Q(student_id__in=linked_student_ids(Lead.objects.filter(assigned_to=user)))
+        )
     if user.role == Role.STUDENT:
         return documents.filter(student=user)
     return documents.none()

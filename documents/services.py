@@ -3,6 +3,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
+from accounts.selectors import leads_reaching_q
 from core.errors import Forbidden, ValidationFailed
 from core.uploads import check_upload, store_upload
 from documents.errors import DocumentErrorCode
@@ -28,13 +29,17 @@ def _may_handle(actor: User, *, student: User | None, lead: Lead | None) -> bool
         return False
     if actor.role == Role.MANAGER:
         return student.office_id == actor.office_id
-    if actor.role == Role.CONSULTANT:
-        return student.student_leads.filter(assigned_to=actor).exists()
+    if actor.role == Role.CONSULTANT:  # a student one of their leads reaches
+        return Lead.objects.filter(leads_reaching_q(student), assigned_to=actor).exists()
     return False
 
 
 def _timeline(document: Document, actor: User, text: str) -> None:
-    lead = document.lead or (document.student.student_leads.order_by("-id").first() if document.student else None)
+    # A student's document lands on the timeline of their latest lead that reaches them (never another office's).
+    student = document.student
+    lead = document.lead or (
+        Lead.objects.filter(leads_reaching_q(student)).order_by("-id").first() if student is not None else None
+    )
     activity_record(
         lead=lead,
         student=None if lead else document.student,
@@ -97,7 +102,7 @@ def document_review(*, actor: User, document: Document, status: str, note: str =
         actor,
         f"{document.get_kind_display()} {status}" + (f": {document.review_note}" if document.review_note else ""),
     )
-    owner = document.student or (document.lead.student if document.lead else None)
+    owner = document.student or (document.lead.linked_student if document.lead else None)
     if owner is not None:
         notification_create(
             recipient=owner,

@@ -65,7 +65,15 @@ class LeadAdmin(ScopedAdmin):
     list_filter = ["status", "source", "office"]
     search_fields = ["first_name", "last_name", "email", "phone"]
     list_select_related = ["office", "assigned_to"]
-    readonly_fields = ["status", "lost_reason", "office", "assigned_to", "student", "created_by", "converted_at"]
+    readonly_fields = [
+        "status",
+        "lost_reason",
+        "office",
+        "assigned_to",
+        "student_account",
+        "created_by",
+        "converted_at",
+    ]
     fields = ["first_name", "last_name", "email", "phone", "source", *readonly_fields]
     actions = ["assign", "mark_lost", "export_csv"]
     add_roles = services.LEAD_CREATORS
@@ -74,6 +82,10 @@ class LeadAdmin(ScopedAdmin):
 
     def scoped_queryset(self, request):
         return selectors.lead_list_for(request.user)
+
+    @admin.display(description="Student")
+    def student_account(self, lead):
+        return lead.linked_student or "-"  # never another office's student (Lead.linked_student)
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -24,7 +24,7 @@ def _lead_tools(user: User, lead, consultants: list[User]) -> None:
     may_change = services.lead_may_change(user, lead)
     lead.next_statuses = [(s, LeadStatus(s).label) for s in services.lead_next_statuses(lead)] if may_change else []
     lead.may_convert = may_change and lead.status in OPEN_STATUSES
-    lead.may_escalate = may_change and lead.student_id is not None
+    lead.may_escalate = may_change and lead.linked_student is not None
     lead.consultant_choices = (
         [c for c in consultants if lead.office_id is None or c.office_id == lead.office_id]
         if services.lead_may_assign(user, lead) and lead.status in OPEN_STATUSES

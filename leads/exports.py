@@ -32,6 +32,6 @@ def lead_export_row(lead) -> list:
         csv_safe(lead.lost_reason),
         csv_safe(lead.office.name) if lead.office else "",
         lead.assigned_to.email if lead.assigned_to else "",
-        lead.student_id or "",
+        lead.linked_student_id or "",
         lead.created_at.isoformat(),
     ]

@@ -2,6 +2,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from accounts.models import User
+from accounts.selectors import student_link_counts
+
 
 class LeadSource(models.TextChoices):
     WEBSITE = "website", "Website"
@@ -57,6 +60,9 @@ class Lead(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     converted_at = models.DateTimeField(null=True, blank=True)
+    # Names, email and phone removed (the person erased, or a lost lead past LEAD_LOST_RETENTION_DAYS):
+    # the row stays for the report numbers (leads by status, source, office).
+    anonymised_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -81,6 +87,23 @@ class Lead(models.Model):
     @property
     def full_name(self) -> str:
         return str(self)
+
+    @property
+    def linked_student(self) -> User | None:
+        """The student account this lead reaches: its `student` when the link counts (no office yet, or
+        the lead's office: `accounts.selectors.student_link_counts`), else None. Everything that goes
+        from a lead to its student (answers, conversations, notifications) goes through this."""
+        student = self.student
+        if student is not None and student_link_counts(
+            student_office_id=student.office_id, lead_office_id=self.office_id
+        ):
+            return student
+        return None
+
+    @property
+    def linked_student_id(self) -> int | None:
+        student = self.linked_student
+        return student.pk if student is not None else None
 
 
 class ActivityKind(models.TextChoices):

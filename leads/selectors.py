@@ -1,10 +1,12 @@
 """Which leads a user may see (the role table), and the lead timeline."""
 
+from typing import Any
+
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
 
 from accounts.models import Role, User
-from accounts.selectors import user_list_for
+from accounts.selectors import linked_leads_q, user_list_for
 from core.errors import NotFound, ValidationFailed
 from leads.errors import LeadErrorCode
 from leads.models import OPEN_STATUSES, Activity, Lead, LeadStatus
@@ -34,11 +36,16 @@ def lead_get_for(user: User, lead_id) -> Lead:
         raise NotFound("Lead not found.") from None
 
 
+def linked_student_ids(leads: QuerySet[Lead]) -> QuerySet[Lead, Any]:  # rows: {"student_id"} (a subquery)
+    """The students these leads reach: only links that count (`accounts.selectors.linked_leads_q`)."""
+    return leads.filter(linked_leads_q()).values("student_id")
+
+
 def students_for(user: User) -> QuerySet[User]:
-    """Students `user` may name: among the people they may see, and the students of the leads they may see
-    (a consultant's leads' students, who may have no office yet)."""
+    """Students `user` may name: among the people they may see, and the students the leads they may see
+    reach (a consultant's leads' students, who may have no office yet; never another office's)."""
     return User.objects.filter(role=Role.STUDENT).filter(
-        Q(pk__in=user_list_for(user).values("pk")) | Q(pk__in=lead_list_for(user).values("student_id"))
+        Q(pk__in=user_list_for(user).values("pk")) | Q(pk__in=linked_student_ids(lead_list_for(user)))
     )
 
 

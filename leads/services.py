@@ -10,9 +10,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import MANAGING_ROLES, Role, User
+from accounts.selectors import student_link_counts
+from accounts.services import student_office_claim
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from leads.errors import LeadErrorCode
 from leads.models import OPEN_STATUSES, Activity, ActivityKind, Lead, LeadSource, LeadStatus
@@ -72,7 +75,7 @@ def _can_see(actor: User, lead: Lead) -> bool:
 _DUPLICATE_LOCK_NAMESPACE = 0x1EAD
 
 
-def _check_duplicates(*, office_id, email, phone, exclude_pk=None, confirmed: bool) -> None:
+def _check_duplicates(*, actor: User, office_id, email, phone, exclude_pk=None, confirmed: bool) -> None:
     if confirmed or not (email or phone):
         return
     # Two receptionists typing in the same walk-in (or two runs of one import) must not both pass the
@@ -83,16 +86,29 @@ def _check_duplicates(*, office_id, email, phone, exclude_pk=None, confirmed: bo
     existing = lead_duplicates(office_id=office_id, email=email, phone=phone, exclude_pk=exclude_pk).first()
     if existing is not None:
         field = "email" if email and existing.email.lower() == email.strip().lower() else "phone"
+        # The office keeps one lead per person, so the clash is reported to anyone who edits there; which
+        # lead it is (id, name) only to someone who may see that lead (a consultant sees their own).
+        details = (
+            {"lead_id": existing.id, "field": field, "name": existing.full_name}
+            if _can_see(actor, existing)
+            else {"field": field}
+        )
         raise Conflict(
             f"A lead with this {field} already exists in this office.",
             code=LeadErrorCode.DUPLICATE_LEAD,
-            details={"lead_id": existing.id, "field": field, "name": existing.full_name},
+            details=details,
         )
 
 
 def _link_student(lead: Lead) -> None:
+    """Staff creating or editing a lead link it to a student account of the lead's own office only
+    (an unassigned lead: one with no office yet). Another office's student, or a website signup no
+    office has claimed, stays unlinked, and the answer is the one an unknown email gets: a lead
+    tells nobody which emails have accounts elsewhere. (Signups link their own leads:
+    `lead_create_for_signup`; conversion claims an account no office has: `lead_convert`.)"""
     if lead.email and lead.student_id is None:
-        lead.student = User.objects.filter(email__iexact=lead.email, role=Role.STUDENT).first()
+        same_office = Q(office__isnull=True) if lead.office_id is None else Q(office_id=lead.office_id)
+        lead.student = User.objects.filter(same_office, email__iexact=lead.email, role=Role.STUDENT).first()
 
 
 def _office_of_new_lead(actor: User, office):
@@ -115,6 +131,7 @@ def lead_check_duplicates(
     if lead is None:
         office = _office_of_new_lead(actor, office)
     _check_duplicates(
+        actor=actor,
         office_id=lead.office_id if lead else (office.pk if office else None),
         email=email,
         phone=phone,
@@ -143,7 +160,9 @@ def lead_create(
 ) -> Lead:
     office = _office_of_new_lead(actor, office)
     lead_check_contact(email=email, phone=phone)
-    _check_duplicates(office_id=office.pk if office else None, email=email, phone=phone, confirmed=confirm_duplicate)
+    _check_duplicates(
+        actor=actor, office_id=office.pk if office else None, email=email, phone=phone, confirmed=confirm_duplicate
+    )
     lead = Lead(
         first_name=first_name,
         last_name=last_name,
@@ -196,6 +215,7 @@ def lead_update(*, actor: User, lead: Lead, confirm_duplicate: bool = False, **c
         changes["email"] = changes["email"].strip().lower()
     lead_check_contact(email=changes.get("email", lead.email), phone=changes.get("phone", lead.phone))
     _check_duplicates(
+        actor=actor,
         office_id=lead.office_id,
         email=changes.get("email", ""),
         phone=changes.get("phone", ""),
@@ -303,14 +323,14 @@ def lead_assign(*, actor: User, lead: Lead, consultant: User) -> Lead:
     notification_create(
         recipient=consultant, kind="lead_assigned", title=f"New lead: {lead.full_name}", data={"lead_id": lead.pk}
     )
-    if settings.AUTO_CREATE_CONVERSATIONS and lead.student_id:
+    if settings.AUTO_CREATE_CONVERSATIONS and lead.linked_student is not None:
         _lead_conversation_to(lead=lead, previous=previous, consultant=consultant, actor=actor)
     return lead
 
 
 def _lead_conversation_to(*, lead: Lead, previous: User | None, consultant: User, actor: User) -> None:
-    student = lead.student
-    if student is None:  # (the caller checked: the lead has an account)
+    student = lead.linked_student
+    if student is None:  # (the caller checked: the lead reaches an account)
         return
     if previous is not None:
         existing = (
@@ -335,12 +355,18 @@ def lead_convert(*, actor: User, lead: Lead) -> Lead:
     if lead.office_id is None:
         raise ValidationFailed("Assign the lead to an office first.", code=LeadErrorCode.OFFICE_REQUIRED)
     created = False
-    if lead.student is None:
+    student = lead.linked_student
+    if student is None:  # no account, or one the link does not reach (another office's)
         if not lead.email:
             raise ValidationFailed("The lead needs an email to get an account.", code=LeadErrorCode.EMAIL_REQUIRED)
         account = User.objects.filter(email__iexact=lead.email).first()
-        if account is not None and account.role != Role.STUDENT:
-            raise Conflict("This email belongs to a staff account.", code=LeadErrorCode.EMAIL_TAKEN)
+        if account is not None and not (
+            account.role == Role.STUDENT
+            and student_link_counts(student_office_id=account.office_id, lead_office_id=lead.office_id)
+        ):
+            # Staff, or another office's student: the email cannot get a second account, and this office
+            # may not take over that one. The same answer for both (which kind it is stays unsaid).
+            raise Conflict("This email belongs to another account.", code=LeadErrorCode.EMAIL_TAKEN)
         if account is None:
             account = User.objects.create_user(
                 lead.email,
@@ -352,22 +378,20 @@ def lead_convert(*, actor: User, lead: Lead) -> Lead:
                 office=lead.office,
             )
             created = True
-        lead.student = account
-    if lead.student.office_id is None:
-        User.objects.filter(pk=lead.student.pk).update(office=lead.office)
+        student = account
+    lead.student = student
+    student_office_claim(actor=actor, student=student, office=lead.office)  # (when no office had them yet)
     previous, lead.status, lead.converted_at = lead.status, LeadStatus.CONVERTED, timezone.now()
     lead.save(update_fields=["student", "status", "converted_at", "updated_at"])
     if settings.AUTO_CREATE_CONVERSATIONS and lead.assigned_to is not None:
         # Assigned before it had an account: the lead–consultant conversation opens now.
-        conversation_ensure_direct(
-            user_a=lead.student, user_b=lead.assigned_to, actor=actor, office=lead.office, lead=lead
-        )
+        conversation_ensure_direct(user_a=student, user_b=lead.assigned_to, actor=actor, office=lead.office, lead=lead)
     activity_record(
         lead=lead,
         actor=actor,
         kind=ActivityKind.CONVERTED,
         text="Converted to a student" + (" (new account)" if created else " (existing account linked)"),
-        data={"from": previous, "student_id": lead.student.pk, "account_created": created},
+        data={"from": previous, "student_id": student.pk, "account_created": created},
     )
     return lead
 
@@ -377,7 +401,7 @@ def lead_escalate(*, actor: User, lead: Lead, note: str = ""):
     """Opens (or reuses) the conversation between the office's manager and the lead."""
     if not _can_manage(actor, lead):
         raise Forbidden("You cannot escalate this lead.")
-    student = lead.student
+    student = lead.linked_student
     if student is None:
         raise ValidationFailed("The lead has no account to talk to yet.", code=LeadErrorCode.NO_ACCOUNT)
     manager: User | None

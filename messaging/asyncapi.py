@@ -21,6 +21,7 @@ from messaging.consumers import (
     CLOSE_FORBIDDEN_ORIGIN,
     CLOSE_IDLE,
     CLOSE_REASONS,
+    CLOSE_RIGHTS_CHANGED,
     CLOSE_TOO_MANY,
     CLOSE_TRY_AGAIN,
     CLOSE_UNAUTHORIZED,
@@ -295,8 +296,9 @@ CLOSE_CODES = {
         "the handshake instead (HTTP 401, never opened; browsers see close 1006): refresh the token, "
         "then reconnect. An open socket closes with 4401 when its user is deactivated or changes or "
         f"resets their password ({REVOKED_REASON!r}): sign in again",
-        CLOSE_FORBIDDEN_ORIGIN: "the Origin header is not allowed (ALLOWED_WS_ORIGINS); clients without Origin are "
-        "allowed. Do not retry",
+        CLOSE_FORBIDDEN_ORIGIN: "the Origin header is not allowed (ALLOWED_WS_ORIGINS); token clients without Origin "
+        "are allowed; a console session socket only from the server's own pages. Do not retry",
+        CLOSE_RIGHTS_CHANGED: "the user's role or office changed: reconnect now, with the new rights",
         CLOSE_TOO_MANY: "more than SOCKET_MAX_CONNECTIONS_PER_USER sockets for the user, or a flood of frames "
         f"({FLOOD_REASON!r}): back off before reconnecting",
         CLOSE_IDLE: "no frame from the client for SOCKET_PING_TIMEOUT ms: reconnect, and ping every half of it",

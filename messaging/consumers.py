@@ -28,7 +28,7 @@ from core.realtime import user_group
 from messaging.events import user_payload
 from messaging.selectors import member_conversations_state
 from messaging.socket import presence, registry
-from messaging.socket.auth import origin_allowed
+from messaging.socket.auth import AUTH_KEY, UNAVAILABLE, origin_allowed
 from messaging.socket.flood import FloodGuard
 from messaging.socket.incoming import FrameHandlers, log_frame
 from messaging.socket.outgoing import EventDelivery
@@ -39,6 +39,8 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_TOO_MANY = 4429
 CLOSE_IDLE = 4408
+CLOSE_SERVER_ERROR = 1011
+CLOSE_RIGHTS_CHANGED = 4409  # the user's role, office or rights changed: reconnect at once, with the new rights
 CLOSE_TRY_AGAIN = 4503  # Redis or PostgreSQL is unreachable right now: reconnect later (1013 is not allowed to servers)
 # The reason sent with each close code (a client's CloseEvent.reason; at most 123 bytes).
 CLOSE_REASONS = {
@@ -46,6 +48,7 @@ CLOSE_REASONS = {
     CLOSE_FORBIDDEN_ORIGIN: "origin not allowed",
     CLOSE_TOO_MANY: "too many sockets for this user",
     CLOSE_IDLE: "no frame within SOCKET_PING_TIMEOUT: send ping",
+    CLOSE_RIGHTS_CHANGED: "your role or office changed: reconnect now, with the new rights",
     CLOSE_TRY_AGAIN: "a dependency is briefly unavailable: reconnect with backoff, then catch up",
 }
 REVOKED_REASON = "signed out: password changed or account deactivated"
@@ -81,6 +84,12 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
             ChatConsumer.redis_failed_at = time.monotonic()
             logger.warning("socket refused: Redis is unreachable")
             await self._refuse_handshake(receive, send)
+        finally:
+            # A socket that ends without `websocket.disconnect` (an exception nothing caught, the
+            # server cancelling it) still gives back its connection slot, hub places and groups: left
+            # alone, the slot counted against the user's cap until its registry entry expired.
+            if getattr(self, "registered", False):
+                await self.disconnect(CLOSE_SERVER_ERROR)
 
     @staticmethod
     async def _refuse_handshake(receive: Receive, send: Send) -> None:
@@ -98,6 +107,8 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
         self.heartbeat: asyncio.Task[None] | None = None
         self.flood = FloodGuard(settings.SOCKET_RATE_LIMIT)
         self.last_frame = self.clock()
+        if self.scope.get(AUTH_KEY) == UNAVAILABLE:  # PostgreSQL could not say who this is: try again later
+            return await self._refuse(CLOSE_TRY_AGAIN)
         if user is None or not user.is_authenticated:
             # Refused in the handshake (HTTP 401 under daphne, crm_project/daphne_close.py): a bad
             # token never looks like an open socket; `onopen` is not called.
@@ -188,6 +199,15 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
 
     async def session_revoke(self, message: Message) -> None:
         await self.close(code=CLOSE_UNAUTHORIZED, reason=REVOKED_REASON)
+
+    async def session_rights_changed(self, message: Message) -> None:
+        """The user's role or office changed (`core.realtime.rights_changed`, after the write commits).
+        The conversations monitored under the old rights go at once (nothing more of theirs reaches
+        this socket while it closes), then the socket closes: the client reconnects, signed in with
+        the rights it has now. Everything else this socket holds was granted at connect or join."""
+        for conversation_id in list(self.monitoring):
+            await self._forget(conversation_id)
+        await self.close(code=CLOSE_RIGHTS_CHANGED, reason=CLOSE_REASONS[CLOSE_RIGHTS_CHANGED])
 
     async def _heartbeat(self) -> None:
         """Renew this socket's presence; close it when the client has gone silent."""

@@ -199,3 +199,19 @@ class MonitoringAudit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_id} {self.action} {self.conversation_id or self.office_id}"
+
+
+class MissedMessageMark(models.Model):
+    """How far a user's missed-message emails went in a conversation: the next one starts after `seq`.
+    Apart from `Participant`, whose rows the send path writes: an email job holds these rows while it
+    talks to the mail server, and must never hold up a send."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "conversation"], name="missed_message_mark_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} emailed to {self.seq} in {self.conversation_id}"

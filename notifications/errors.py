@@ -8,3 +8,4 @@ class NotificationErrorCode(ErrorCode):
 
     OTHER_OFFICE = "other_office", "Managers announce to their own office"
     TITLE_REQUIRED = "title_required", "An announcement needs a title"
+    INVALID_PREFERENCES = "invalid_preferences", "The notification preferences are not valid (`details`)"

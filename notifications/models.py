@@ -47,3 +47,35 @@ class Announcement(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class NotificationPreference(models.Model):
+    """A user's choices of what reaches them by push and email (`notifications.preferences`). No row:
+    their role's defaults. `channels` holds only what they changed: {"message": {"push": false}, ...}."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    channels = models.JSONField(default=dict, blank=True)
+    quiet_start = models.TimeField(null=True, blank=True)
+    quiet_end = models.TimeField(null=True, blank=True)
+    # Pushes and emails say that a message came, not what it says.
+    private_previews = models.BooleanField(default=False)
+    # IANA name the quiet hours are read in; blank: the office's time zone (UTC without an office).
+    timezone = models.CharField(max_length=64, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user_id}"
+
+
+class Delivery(models.Model):
+    """The ledger that keeps a push or an email single: one row per event, recipient and target
+    (`notifications.delivery`). A send inserts its row and commits it only once the provider took
+    it, so a retry, or a second worker, finds the row and sends nothing."""
+
+    key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,5 +1,6 @@
 """`/metrics` for Prometheus (staff or `METRICS_TOKEN`): the request figures of this process
-(`core.metrics`) and the socket and message figures across every server process."""
+(`core.metrics`), the socket and message figures across every server process, and the background jobs'
+queue length and outcomes across every worker (`core.jobs`)."""
 
 from datetime import timedelta
 
@@ -7,11 +8,12 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from core.errors import CoreErrorCode, error_body
+from core.jobs import job_stats
 from core.metrics import REGISTRY
 from core.outages import DATABASE_ERRORS, REDIS_ERRORS, unavailable
 from messaging.models import Message
@@ -45,6 +47,20 @@ def metrics(request):
         for name, value in sockets.items():
             description = f"{name.replace('_', ' ')} across every server process"
             Gauge(f"crm_socket_{name}", description, registry=live).set(value)
+    try:
+        jobs = job_stats()
+    except REDIS_ERRORS as exc:
+        unavailable(exc, "metrics")
+    else:
+        Gauge("crm_jobs_queued", "background jobs waiting in the queue", registry=live).set(jobs["queued"])
+        Gauge(
+            "crm_jobs_held", "background jobs taken by workers, running or waiting for their countdown", registry=live
+        ).set(jobs["held"])
+        outcomes = Counter(
+            "crm_jobs", "background jobs ended, per task and outcome (every worker)", ["task", "outcome"], registry=live
+        )
+        for (task, outcome), count in sorted(jobs["outcomes"].items()):
+            outcomes.labels(task=task, outcome=outcome).inc(count)
     try:
         recent = Message.objects.filter(created_at__gte=timezone.now() - timedelta(minutes=1)).count()
     except DATABASE_ERRORS as exc:

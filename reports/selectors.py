@@ -211,13 +211,18 @@ def consultants_report(scope: ReportScope) -> dict:
     return {"scope": scope.as_dict(), "consultants": rows}
 
 
+# Deleted messages do not count, but those removed when their sender was erased do (removed at the
+# erasure's moment): an erasure leaves the aggregate numbers as they were (docs/data-protection.md).
+COUNTED_MESSAGES = Q(deleted_at__isnull=True) | Q(deleted_at=F("sender__erased_at"))
+
 _MESSAGES_SQL = """
 SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY gap) / 60.0, count(*)
 FROM (
     SELECT extract(epoch FROM m.created_at - lag(m.created_at) OVER w) AS gap,
            m.sender_id, lag(m.sender_id) OVER w AS previous_sender, m.created_at
     FROM messaging_message m JOIN messaging_conversation c ON c.id = m.conversation_id
-    WHERE m.deleted_at IS NULL AND m.sender_id IS NOT NULL {office}
+    JOIN accounts_user s ON s.id = m.sender_id
+    WHERE (m.deleted_at IS NULL OR m.deleted_at = s.erased_at) {office}
     WINDOW w AS (PARTITION BY m.conversation_id ORDER BY m.seq)
 ) replies
 WHERE previous_sender IS NOT NULL AND previous_sender <> sender_id AND created_at >= %s AND created_at < %s
@@ -230,8 +235,7 @@ def messages_report(scope: ReportScope) -> dict:
         _office(scope, "conversation__office_id"),
         created_at__gte=scope.start,
         created_at__lt=scope.end,
-        deleted_at__isnull=True,
-    )
+    ).filter(COUNTED_MESSAGES)
     per_day = list(
         messages.annotate(day=TruncDate("created_at")).values("day").annotate(count=Count("id")).order_by("day")
     )

@@ -15,7 +15,6 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import selectors, services
 from accounts.api import serializers as s
@@ -50,7 +49,7 @@ def access_lifetime() -> int:
 
 
 def token_pair(user: User) -> dict:
-    refresh = RefreshToken.for_user(user)
+    refresh = services.session_start(user=user)
     return {"access": str(refresh.access_token), "refresh": str(refresh), "expires_in": access_lifetime()}
 
 
@@ -143,7 +142,7 @@ class LogoutView(APIView):
         data = s.RefreshSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            RefreshToken(data.validated_data["refresh"]).blacklist()
+            services.session_end(refresh=data.validated_data["refresh"])
         except TokenError as exc:
             raise refresh_refused(exc) from None
         return Response(status=status.HTTP_204_NO_CONTENT)

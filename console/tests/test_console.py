@@ -136,10 +136,28 @@ def test_home_has_no_third_party_clutter_and_no_view_site(client, super_admin):
 
 def test_navigation_follows_the_role(client, actors):
     expected = {
-        "super_admin": ["Today", "Inbox", "Lead board", "Calendar", "Document review", "Reports", "Live monitor"],
-        "manager": ["Today", "Inbox", "Lead board", "Calendar", "Document review", "Reports", "Live monitor"],
-        "consultant": ["Today", "Inbox", "Lead board", "Calendar", "Document review"],
-        "receptionist": ["Today", "Inbox", "Lead board", "Calendar"],
+        "super_admin": [
+            "Today",
+            "Inbox",
+            "Lead board",
+            "Calendar",
+            "Document review",
+            "Reports",
+            "Live monitor",
+            "Notifications",
+        ],
+        "manager": [
+            "Today",
+            "Inbox",
+            "Lead board",
+            "Calendar",
+            "Document review",
+            "Reports",
+            "Live monitor",
+            "Notifications",
+        ],
+        "consultant": ["Today", "Inbox", "Lead board", "Calendar", "Document review", "Notifications"],
+        "receptionist": ["Today", "Inbox", "Lead board", "Calendar", "Notifications"],
     }
     for role, labels in expected.items():
         client = login(Client(), actors[role])

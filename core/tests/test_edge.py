@@ -71,6 +71,43 @@ def test_resolve_the_scheme(peer, proto, kind, expected):
     assert resolve(scope, ("10.0.0.0/8",))[1] == expected
 
 
+@pytest.mark.parametrize(
+    "forwarded, expected",
+    [
+        ("198.51.100.7:52100", "198.51.100.7"),  # a proxy that writes ip:port (IIS, some load balancers)
+        ("[2001:db8::7]:443", "2001:db8::7"),
+        ("[2001:db8::7]", "2001:db8::7"),
+        ("2001:db8::7", "2001:db8::7"),  # a bare IPv6 address is not ip:port
+        ("6.6.6.6, 198.51.100.7:52100", "198.51.100.7"),
+        ("198.51.100.7:52100, 10.9.9.9:8080", "198.51.100.7"),  # our own hops with ports are skipped too
+        ("198.51.100.7:99999", PROXY),  # not a port: unparsable, the walk stops at the last trusted hop
+        ("198.51.100.7:", PROXY),
+        ("[2001:db8::7", PROXY),
+    ],
+)
+def test_an_address_with_a_port_is_the_client_not_the_proxy(forwarded, expected):
+    scope = {"type": "http", "client": (PROXY, 5000), "scheme": "http"}
+    scope["headers"] = [(b"x-forwarded-for", forwarded.encode())]
+    assert resolve(scope, ("10.0.0.0/8",))[0] == expected
+
+
+@pytest.mark.parametrize(
+    "forwarded, proto, expected",
+    [
+        ("198.51.100.7", "https, http", "http"),  # the client wrote "https"; our proxy appended what it saw
+        ("198.51.100.7", "http, https", "https"),
+        ("198.51.100.7", "https", "https"),  # a proxy that sets (replaces) the header
+        ("198.51.100.7, 10.9.9.9", "https, http", "https"),  # two proxies of ours: the first one's value
+        ("198.51.100.7, 10.9.9.9", "http, https, http", "https"),  # and the client's own claim before it
+        ("198.51.100.7, 10.9.9.9", "https", "https"),  # the outer proxy set it, the inner one passed it on
+    ],
+)
+def test_the_scheme_is_the_one_our_proxy_appended_not_the_clients(forwarded, proto, expected):
+    scope = {"type": "http", "client": (PROXY, 5000), "scheme": "http"}
+    scope["headers"] = [(b"x-forwarded-for", forwarded.encode()), (b"x-forwarded-proto", proto.encode())]
+    assert resolve(scope, ("10.0.0.0/8",))[1] == expected
+
+
 async def asgi_call(method, path, *, peer, headers=(), body=b"", query=b""):
     """One HTTP request through the whole ASGI application from `peer`; (status, headers, body)."""
     scope = {

@@ -15,12 +15,12 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYERS = [
     {"core"},
     {"accounts", "offices"},  # a user belongs to an office; an office lists its people
-    {"notifications"},
+    {"notifications", "devices"},  # push targets; notifications deliver to them
     {"messaging"},
     {"leads"},
     {"appointments", "documents"},
     {"reports"},
-    {"onboarding", "console", "demo", "clients"},
+    {"onboarding", "privacy", "console", "demo", "clients"},
 ]
 LAYER = {app: n for n, layer in enumerate(LAYERS) for app in layer}
 

@@ -40,6 +40,34 @@ def test_redact_masks_tokens_in_any_spelling(text):
     assert "4/0AfJohX" not in cleaned and "[redacted]" in cleaned
 
 
+ESCAPED_JWT = JWT.replace(".", "%2E")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"/ws/?%74oken={ESCAPED_JWT}",  # what the server decodes to token=<JWT>, and authenticates
+        f"/ws/?%74%6F%6B%65%6E={JWT}",
+        f"/ws/?TOKEN={ESCAPED_JWT}",
+        f"/api/v1/x?a=1&access%5Ftoken={JWT}",
+        f"/ws/?token={ESCAPED_JWT}",
+        f"/ws/?tok%2565n={JWT.replace('.', '%252E')}",  # escaped twice: masked all the same
+        "/accounts/google/login/callback/?state=abc&c%6Fde=4%2F0AfJohXsecretcode",
+        "sessi%6Fnid=abc123secret; csrftoken=x",
+    ],
+)
+def test_redact_masks_names_and_values_after_decoding_them(text):
+    cleaned = redact(text)
+    assert "[redacted]" in cleaned, cleaned
+    for secret in ("eyJhbGciOiJIUzI1NiJ9", "c2lnbmF0dXJlLXNlY3JldA", "0AfJohX", "abc123secret"):
+        assert secret not in cleaned, cleaned
+
+
+def test_a_line_with_escapes_and_no_secret_is_left_as_it_is():
+    for text in ("/api/v1/leads?q=caf%C3%A9&status=new", "GET /search?q=100%25 ok", "50% done"):
+        assert redact(text) == text
+
+
 def emit(record_kwargs, *, exc_info=None, extra=None) -> str:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
@@ -105,16 +133,26 @@ def test_a_real_server_writes_no_token_anywhere(tmp_path, consultant):
                 while json.loads(await asyncio.wait_for(ws.recv(), 5))["event"] != "ack":
                     pass
 
+            # the token's name and dots percent-encoded: the server decodes them, and so must the log
+            escaped = f"ws://127.0.0.1:{ports[0]}/ws/?%74oken={token.replace('.', '%2E')}"
+            async with ws_connect(escaped) as ws:
+                await ws.send(json.dumps({"event": "ping", "id": "r"}))
+                while json.loads(await asyncio.wait_for(ws.recv(), 5))["event"] != "ack":
+                    pass
+
+        assert get(f"/api/v1/auth/me?%74oken={token.replace('.', '%2E')}", Authorization=f"Bearer {token}") == 200
         asyncio.run(socket())
         asyncio.run(asyncio.sleep(0.5))  # the disconnect lines
         logs[0].seek(0)
         written = logs[0].read()
-    assert token not in written and signature not in written
+    assert token not in written and signature not in written and token.replace(".", "%2E") not in written
     lines = [json.loads(line) for line in written.splitlines() if line.startswith("{")]
     access = [line for line in lines if line["name"] == "crm.access"]
     # the lines were written, with the token masked: the test would see a leak
     assert any(line["path"] == "/ws/?token=[redacted]" and line["status"] == 404 for line in access)
-    assert any(line["method"] == "WSCONNECT" and line["path"] == "/ws/?token=[redacted]" for line in access)
+    assert sum(line["method"] == "WSCONNECT" and line["path"] == "/ws/?token=[redacted]" for line in access) == 2
+    assert sum(line["method"] == "WSDISCONNECT" and line["path"] == "/ws/?token=[redacted]" for line in access) == 2
+    assert any(line["path"] == "/api/v1/auth/me?token=[redacted]" and line["status"] == 200 for line in access)
     assert any(line["path"].startswith("/admin/login/?next=/admin/&access_token=[redacted]") for line in access)
     assert any(line.get("request") == "GET /ws/?token=[redacted]" for line in lines)  # Django's "Not Found"
     assert all(line["client"] == "127.0.0.1" for line in access)

@@ -2,6 +2,8 @@
 (or answers a quick 503 in the error shape), /health follows the outage, and the process recovers
 on its own, without a restart and without a traceback in its log."""
 
+import asyncio
+import json
 import time
 import uuid
 from contextlib import contextmanager
@@ -13,6 +15,8 @@ from django.contrib.postgres.signals import register_type_handlers
 from django.db import connection
 from django.db.backends.signals import connection_created
 from django.db.utils import OperationalError, load_backend
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed
 
 from accounts.tests.factories import PASSWORD, ConsultantFactory, SuperAdminFactory
 from conftest import access_token_for
@@ -212,6 +216,48 @@ def test_with_postgresql_down_requests_get_a_quick_503_and_the_pool_recovers(tmp
         proxy.cut()
     assert "Traceback" not in text and '" 500 ' not in text
     assert text.count("PostgreSQL unreachable") == 1 and text.count("PostgreSQL reachable again") == 1
+
+
+def test_with_postgresql_down_a_new_socket_is_told_to_try_again_not_a_500(tmp_path, people):
+    """Signing a socket in reads the token's user (or the console's session) from PostgreSQL: with it
+    down, the handshake is answered and closed with 4503, the documented "reconnect later", for a
+    token socket and for a console session socket alike; once it is back, both open."""
+    admin, sender, _, _ = people
+    settings = connection.settings_dict
+    proxy = database_proxy()
+    database_url = f"postgres://{settings['USER']}@127.0.0.1:{proxy.port}/{settings['NAME']}"
+    token = access_token_for(sender)
+    try:
+        with daphne_servers(tmp_path, DATABASE_URL=database_url, DB_POOL_TIMEOUT="10") as (ports, logs):
+            base = f"127.0.0.1:{ports[0]}"
+            console = console_session(ports[0], admin)
+            cookie = {"Cookie": f"sessionid={console.cookies['sessionid']}", "Origin": f"http://{base}"}
+
+            async def close_code(**kwargs) -> int | None:
+                """The close code of a new socket (None: it opened and answered a ping)."""
+                url = f"ws://{base}/ws/" + ("" if kwargs else f"?token={token}")
+                async with ws_connect(url, additional_headers=kwargs.get("headers")) as ws:
+                    try:
+                        await ws.send(json.dumps({"event": "ping", "id": "p"}))
+                        while json.loads(await asyncio.wait_for(ws.recv(), 5))["event"] != "ack":
+                            pass
+                    except ConnectionClosed as closed:
+                        return closed.rcvd.code if closed.rcvd else None
+                return None
+
+            assert asyncio.run(close_code()) is None and asyncio.run(close_code(headers=cookie)) is None
+            proxy.cut()
+            for _ in range(4):
+                assert asyncio.run(close_code()) == 4503
+                assert asyncio.run(close_code(headers=cookie)) == 4503
+            proxy.restore()
+            wait_for_health(Api(ports[0]))
+            assert asyncio.run(close_code()) is None and asyncio.run(close_code(headers=cookie)) is None
+            text = log_text(logs)
+    finally:
+        proxy.cut()
+    assert "Traceback" not in text and '" 500 ' not in text
+    assert text.count("PostgreSQL unreachable") == 1
 
 
 def database_proxy() -> TcpProxy:

@@ -83,8 +83,11 @@ INSTALLED_APPS = [
     "documents",
     "messaging",
     "notifications",
+    "push_notifications",  # django-push-notifications: its FCM and APNs senders (devices.providers)
+    "devices",
     "reports",
     "onboarding",
+    "privacy",
     "console",
     "demo",
 ]
@@ -364,6 +367,7 @@ SPECTACULAR_SETTINGS = {
         "DocumentStatusEnum": "documents.models.DocumentStatus",
         "ReviewDecisionEnum": ["approved", "rejected"],
         "DocumentKindEnum": "documents.models.DocumentKind",
+        "DeviceKindEnum": "devices.models.DeviceKind",
     },
 }
 
@@ -520,6 +524,126 @@ IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000)
 FILE_SCAN_BACKEND = env("FILE_SCAN_BACKEND", "")
 AWS_QUERYSTRING_EXPIRE = env_int("AWS_QUERYSTRING_EXPIRE", 300)
 
+# --- Backups and data protection (docs/operations.md, docs/data-protection.md) ----------------
+# Folder of pg_dump / pg_restore of the database server's major version; empty = found by itself
+# (the embedded server's own, /usr/lib/postgresql/<major>/bin, the PATH).
+BACKUP_PG_BIN_DIR = env("BACKUP_PG_BIN_DIR", "")
+# Where the nightly backup task writes its archives, and how many it keeps there.
+BACKUP_DIR = Path(env("BACKUP_DIR", str(BASE_DIR / "var" / "backups")))
+BACKUP_KEEP = env_int("BACKUP_KEEP", 7)
+# A person's data export up to this many bytes (files and messages, estimated) is answered at once; a
+# larger one is built in the background and fetched from a link valid PERSONAL_EXPORT_LINK_MINUTES.
+PERSONAL_EXPORT_INLINE_MAX_BYTES = env_int("PERSONAL_EXPORT_INLINE_MAX_BYTES", 10 * 1024 * 1024)
+PERSONAL_EXPORT_LINK_MINUTES = env_int("PERSONAL_EXPORT_LINK_MINUTES", 15)
+PERSONAL_EXPORT_KEEP_HOURS = env_int("PERSONAL_EXPORT_KEEP_HOURS", 24)
+# Retention (apply_retention, daily): 0 keeps forever where noted in docs/data-protection.md.
+LEAD_LOST_RETENTION_DAYS = env_int("LEAD_LOST_RETENTION_DAYS", 730)
+NOTIFICATION_READ_RETENTION_DAYS = env_int("NOTIFICATION_READ_RETENTION_DAYS", 180)
+EXPIRED_CREDENTIALS_RETENTION_DAYS = env_int("EXPIRED_CREDENTIALS_RETENTION_DAYS", 7)
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 6 * 365)
+
 # --- Reports and operations settings --------------------------------------------------------
 # Bearer token for /metrics (besides staff sign-in); empty = staff only.
 METRICS_TOKEN = env("METRICS_TOKEN", "")
+
+
+# --- Background jobs (Celery, crm_project/celery.py; docs/jobs.md) ---------------------------------
+# The broker: the Redis of REDIS_URL unless CELERY_BROKER_URL names another. Every broker key and
+# channel starts with REDIS_NAMESPACE, so installations sharing one Redis never take each other's jobs.
+def celery_broker_url(redis_url: str) -> str:
+    """Kombu's name for Redis on a unix socket (the embedded Redis) is redis+socket://."""
+    parts = urlparse(redis_url)
+    if parts.scheme != "unix":
+        return redis_url
+    number = parse_qs(parts.query).get("db", ["0"])[0]
+    return f"redis+socket://{parts.path}?virtual_host={number}"
+
+
+CELERY_BROKER_URL = env("CELERY_BROKER_URL") or celery_broker_url(REDIS_URL)
+# Seconds before a job taken by a worker that died without acknowledging it (SIGKILL, a lost machine)
+# goes back to the queue. Must exceed the longest job (CELERY_TASK_TIME_LIMIT) and the longest delay a
+# job is sent with (PUSH_GRACE_SECONDS): a job still held when it runs out is handed out a second time.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 300)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "global_keyprefix": f"{REDIS_NAMESPACE}:jobs:",
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # every worker looks for such jobs at start and every 10 s (kombu's default is every 100 s)
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+    "socket_timeout": REDIS_TIMEOUT,
+    "socket_connect_timeout": REDIS_TIMEOUT,
+}
+# Remote control (`celery inspect`) and monitoring events stay inside the installation too.
+CELERY_CONTROL_EXCHANGE = f"{REDIS_NAMESPACE}.celery"
+CELERY_EVENT_EXCHANGE = f"{REDIS_NAMESPACE}.celeryev"
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Nothing reads a job's return value: no result backend.
+CELERY_TASK_IGNORE_RESULT = True
+# A job is acknowledged when it ends, not when it starts, and a job whose worker died goes back to
+# the queue: a worker killed mid-job loses nothing (the job runs again; jobs are idempotent, core.jobs).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One job at a time per worker process, so one that dies holds back no other.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Seconds a job may run: SoftTimeLimitExceeded at the soft limit, the process killed at the hard one.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # our LOGGING (JSON, redaction) stays in charge
+CELERY_WORKER_SEND_TASK_EVENTS = False
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULER = "crm_project.celery:Scheduler"
+# Beat's record of when each schedule last ran (a file: the schedules themselves are code).
+CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / "var" / "celerybeat-schedule"))
+
+# --- Reaching people who are offline: push and email (docs/notifications.md) -------------------------
+# Seconds a new message waits for its recipient's socket before it is pushed (one push per burst).
+PUSH_GRACE_SECONDS = env_int("PUSH_GRACE_SECONDS", 5)
+# Minutes a message stays unread, its recipient without a socket, before the missed-message email.
+MISSED_MESSAGE_EMAIL_MINUTES = env_int("MISSED_MESSAGE_EMAIL_MINUTES", 15)
+# Web Push is posted only to endpoints under these URL prefixes (comma separated): the push services of
+# Chrome/Edge (FCM), Firefox, Safari and Windows. A host name must resolve to public addresses only when
+# the push is sent; an IP address written here is allowed as written.
+WEBPUSH_ALLOWED_ENDPOINTS = env_list(
+    "WEBPUSH_ALLOWED_ENDPOINTS",
+    "https://fcm.googleapis.com/,https://updates.push.services.mozilla.com/,https://web.push.apple.com/,"
+    "https://wns2-par02p.notify.windows.com/,https://wns2-db5p.notify.windows.com/",
+)
+# VAPID keys of Web Push (generate with `manage.py vapid_keys`): the private key as PEM or base64url
+# DER, the public key (base64url, uncompressed point) served to browsers at GET devices/webpush-key.
+WEBPUSH_VAPID_PRIVATE_KEY = env("WEBPUSH_VAPID_PRIVATE_KEY")
+WEBPUSH_VAPID_PUBLIC_KEY = env("WEBPUSH_VAPID_PUBLIC_KEY")
+# The contact push services may write to about our pushes (VAPID "sub").
+WEBPUSH_VAPID_SUBJECT = env("WEBPUSH_VAPID_SUBJECT", "mailto:ops@localhost")
+# Firebase Cloud Messaging (HTTP v1), for the Android and iOS apps: the service account's JSON file.
+FCM_CREDENTIALS_FILE = env("FCM_CREDENTIALS_FILE")
+# Apple Push Notification service, token authentication: the .p8 key file, its key id, the team id,
+# the app's bundle id (the topic), and whether the apps are development builds (the sandbox).
+APNS_AUTH_KEY_FILE = env("APNS_AUTH_KEY_FILE")
+APNS_KEY_ID = env("APNS_KEY_ID")
+APNS_TEAM_ID = env("APNS_TEAM_ID")
+APNS_TOPIC = env("APNS_TOPIC")
+APNS_USE_SANDBOX = env_bool("APNS_USE_SANDBOX", False)
+# Where the providers are reached; empty = their documented addresses. For an egress proxy, or a
+# stand-in provider in tests: FCM as a URL with {project} (https://.../v1/projects/{project}/messages:send),
+# APNs as host:port.
+FCM_ENDPOINT = env("FCM_ENDPOINT")
+APNS_ENDPOINT = env("APNS_ENDPOINT")
+# Pushes one job keeps in flight at once (threads): a push mostly waits for the provider's answer.
+PUSH_SEND_THREADS = env_int("PUSH_SEND_THREADS", 8)
+# Seconds a push provider may take to answer before the send is retried later.
+PUSH_TIMEOUT_SECONDS = env_int("PUSH_TIMEOUT_SECONDS", 10)
+# This server's public address, for links in emails that come back to it (one-click unsubscribe).
+SITE_URL = env("SITE_URL", "http://localhost:8000")
+# Signature of emails sent to people without an office (students before they have one, super admins).
+PRODUCT_NAME = env("PRODUCT_NAME", "Consultancy CRM")
+# Days the record of sent pushes and emails (what makes a retry never send twice) is kept.
+DELIVERY_LEDGER_DAYS = env_int("DELIVERY_LEDGER_DAYS", 14)
+# django-push-notifications' own settings, from the ones above (its device tables stay empty: devices.Device).
+PUSH_NOTIFICATIONS_SETTINGS = {
+    "FCM_MAX_RECIPIENTS": 500,
+    "APNS_TOPIC": APNS_TOPIC,
+    "APNS_USE_SANDBOX": APNS_USE_SANDBOX,
+    "UNIQUE_REG_ID": False,
+    "USER_MODEL": "accounts.User",
+}

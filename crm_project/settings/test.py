@@ -9,7 +9,15 @@ from crm_project.embedded import ensure_services
 ensure_services()
 
 from .base import *  # noqa: E402, F403 - every base setting, read once ensure_services() set the URLs
-from .base import CACHES, CHANNEL_LAYERS, DATABASES, REDIS_URL, env, redis_namespace  # noqa: E402
+from .base import (  # noqa: E402
+    CACHES,
+    CELERY_BROKER_TRANSPORT_OPTIONS,
+    CHANNEL_LAYERS,
+    DATABASES,
+    REDIS_URL,
+    env,
+    redis_namespace,
+)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A fresh folder per run; the live servers a test starts share it (core/tests/live_server.server_env
@@ -19,4 +27,8 @@ MEDIA_ROOT = Path(os.environ.get("CRM_TEST_MEDIA_ROOT") or tempfile.mkdtemp(pref
 # other databases, and a dev server on this one, never share keys or events with the tests.
 REDIS_NAMESPACE = env("REDIS_NAMESPACE") or redis_namespace(f"test_{DATABASES['default']['NAME']}", REDIS_URL)
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = CACHES["default"]["KEY_PREFIX"] = REDIS_NAMESPACE
+# The tests' jobs too (their worker, celery's test worker, runs against the real Redis: notifications/tests).
+CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = f"{REDIS_NAMESPACE}:jobs:"
+CELERY_CONTROL_EXCHANGE = f"{REDIS_NAMESPACE}.celery"
+CELERY_EVENT_EXCHANGE = f"{REDIS_NAMESPACE}.celeryev"
 LOG_LEVEL = "WARNING"

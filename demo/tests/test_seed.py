@@ -25,3 +25,10 @@ def test_seed_is_idempotent(capsys):
     assert (Office.objects.count(), User.objects.count(), Lead.objects.count(), Message.objects.count()) == counts
     call_command("seed", "--if-empty")
     assert "not seeding" in capsys.readouterr().out
+
+
+def test_the_medium_size_seeds_without_a_double_booking():
+    """Its consultants come round again (six per office): each converted student's appointment has a slot
+    of its own, or booking the second one would be refused."""
+    call_command("seed", "--offices", "1", "--size", "medium")
+    assert Lead.objects.count() == 36

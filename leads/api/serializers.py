@@ -6,7 +6,7 @@ from leads.models import Activity, Lead, LeadSource, LeadStatus
 class LeadSerializer(serializers.ModelSerializer):
     office_id = serializers.IntegerField(read_only=True, allow_null=True)
     assigned_to = serializers.IntegerField(source="assigned_to_id", read_only=True, allow_null=True)
-    student_id = serializers.IntegerField(read_only=True, allow_null=True)
+    student_id = serializers.IntegerField(source="linked_student_id", read_only=True, allow_null=True)
 
     class Meta:
         model = Lead

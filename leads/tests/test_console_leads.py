@@ -195,6 +195,17 @@ def test_editing_into_a_duplicate_warns_but_unchanged_contacts_do_not(client, ma
     assert lead.first_name == "Renamed" and lead.email == "mine@example.com"
 
 
+def test_a_consultant_editing_into_a_lead_they_may_not_see_is_warned_without_its_name(client, consultant, office):
+    LeadFactory(office=office, email="hidden@example.com", first_name="Hidden", last_name="Person")
+    lead = LeadFactory(office=office, email="mine@example.com", assigned_to=consultant)
+    login(client, consultant)
+    fields = {"first_name": lead.first_name, "last_name": lead.last_name, "phone": lead.phone, "source": "walk_in"}
+    warned = client.post(f"/admin/leads/lead/{lead.pk}/change/", {**fields, "email": "hidden@example.com"})
+    body = warned.content.decode()
+    assert warned.status_code == 200 and 'id="duplicate-warning"' in body
+    assert "Hidden Person" not in body and "already has this email" in body
+
+
 def test_a_walk_in_from_the_home_goes_on_to_booking(client, receptionist, office):
     login(client, receptionist)
     response = client.post(

@@ -99,6 +99,24 @@ def test_duplicates_are_reported_unless_confirmed(client_for, receptionist, mine
     assert confirmed.status_code == 201
 
 
+@pytest.mark.parametrize("field", ["email", "phone"])
+def test_the_duplicate_answer_names_only_a_lead_the_caller_may_see(field, client_for, consultant, office, manager):
+    """A consultant sees their own leads only: the office's other lead with the same contact is reported
+    (the office keeps one lead per person) but not named; whoever may see it gets its id and name."""
+    theirs = LeadFactory(office=office, assigned_to=consultant, email="own@example.com", phone="+44 100")
+    hidden = LeadFactory(office=office, first_name="Hidden", last_name="Person")
+    assert client_for(consultant).get(f"/api/v1/leads/{hidden.id}").status_code == 404
+    value = getattr(hidden, field)
+    conflict = client_for(consultant).patch(f"/api/v1/leads/{theirs.id}", {field: value})
+    assert conflict.status_code == 409 and conflict.json()["error"]["code"] == "duplicate_lead"
+    assert conflict.json()["error"]["details"] == {"field": field}
+    assert "Hidden" not in conflict.content.decode() and str(hidden.id) not in conflict.content.decode()
+    named = client_for(manager).patch(f"/api/v1/leads/{theirs.id}", {field: value})
+    assert named.json()["error"]["details"] == {"field": field, "lead_id": hidden.id, "name": "Hidden Person"}
+    confirmed = client_for(consultant).patch(f"/api/v1/leads/{theirs.id}", {field: value, "confirm_duplicate": True})
+    assert confirmed.status_code == 200
+
+
 def test_same_email_in_another_office_is_not_a_duplicate(client_for, super_admin, mine, other_office):
     response = client_for(super_admin).post(
         "/api/v1/leads", {"first_name": "X", "email": mine.email, "office_id": other_office.id}

@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import STAFF_ROLES, Role, User
-from accounts.selectors import user_list_for
+from accounts.selectors import leads_reaching_q, user_list_for
 from core.db import BIGINT_MAX
 from core.errors import NotFound
 from messaging.models import Attachment, Conversation, Message, MonitoringAudit, Participant
@@ -211,7 +211,8 @@ def presence_visible_users(user: User, ids: list[int]) -> dict[int, User]:
 def contact_candidates_for(user: User) -> QuerySet[User]:
     """People `user` may start a conversation with (the role table).
 
-    students: the consultants assigned to their leads and their office's staff;
+    students: the consultants of their leads (leads that reach them: never another office's) and their
+    office's staff;
     office staff: everyone in their office, and the super admins; super admin: anyone.
     """
     people = User.objects.filter(is_active=True).exclude(pk=user.pk).select_related("office")
@@ -221,7 +222,7 @@ def contact_candidates_for(user: User) -> QuerySet[User]:
         return people
     if user.role == Role.STUDENT:
         return people.filter(
-            Q(assigned_leads__student=user)
+            leads_reaching_q(user, "assigned_leads__")
             | Q(office_id=user.office_id, office__isnull=False, role__in=STAFF_ROLES - {Role.SUPER_ADMIN})
         ).distinct()
     return people.filter(Q(office_id=user.office_id) | Q(role=Role.SUPER_ADMIN))

@@ -28,7 +28,7 @@ from core.db import BIGINT_MAX, in_db_thread, prepared_cursor
 from core.errors import Forbidden, NotFound, UploadErrorCode, ValidationFailed
 from core.realtime import apublish, members_group, publish_on_commit
 from core.uploads import check_upload, store_upload
-from messaging import events
+from messaging import events, offline
 from messaging.errors import MessagingErrorCode
 from messaging.models import Attachment, Conversation, Message, MessageType, Participant
 from messaging.search import HIGHLIGHT_START, HIGHLIGHT_STOP
@@ -143,6 +143,8 @@ def message_send(
                     )
                 message.loaded_attachments = list(Attachment.objects.filter(message=message).order_by("id"))
             _broadcast_message(events.MESSAGE_RECEIVED, message, member_ids)
+            conversation_id = conversation.pk
+            transaction.on_commit(lambda: offline.note_sent(conversation_id))  # push to whoever is away
     except IntegrityError:
         if client_id is None:
             raise
@@ -274,6 +276,7 @@ async def amessage_send(
         created_at=now,
     )
     await apublish(members_group(conversation.pk), events.message_event(events.MESSAGE_RECEIVED, message, member_ids))
+    offline.note_sent(conversation.pk)  # a set add: the push is scheduled in batches off the loop
     return message, True
 
 

@@ -1,9 +1,13 @@
 """Who is on the other end of a socket: the access JWT from `?token=` or `Authorization: Bearer`."""
 
+from __future__ import annotations
+
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, urlsplit
 
-from channels.auth import AuthMiddlewareStack
+from channels.auth import AuthMiddleware
+from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from rest_framework_simplejwt.exceptions import TokenError
@@ -13,6 +17,16 @@ from accounts.models import User
 from core.asgi_types import ASGIApp, Receive, Scope, Send
 from core.authentication import token_matches_user
 from core.db import in_db_thread
+from core.outages import DATABASE_ERRORS, database
+
+if TYPE_CHECKING:
+    from channels.consumer import _ChannelScope
+
+# How the socket was signed in (scope[AUTH_KEY]): an access token, or the staff console's session cookie.
+AUTH_KEY = "crm.auth"
+BY_TOKEN = "token"
+BY_SESSION = "session"
+UNAVAILABLE = "unavailable"  # PostgreSQL could not be asked who it is: the consumer closes it with 4503
 
 
 def token_from_scope(scope: Scope) -> str | None:
@@ -71,29 +85,48 @@ def _allowed_keys(origins: tuple[str, ...]) -> frozenset[tuple[str, str, int]]:
 
 
 def origin_allowed(scope: Scope) -> bool:
-    """Configured front-end origins, the server's own pages (the staff console), or no Origin at
-    all (mobile apps and servers send none; browsers always do). An origin is scheme, host and
-    port: `http://own-host` is not `https://own-host`. The server's own scheme is the one the socket
-    arrived on (wss behind a trusted TLS proxy, decided in core.edge)."""
+    """A token socket: configured front-end origins, the server's own pages, or no Origin at all
+    (mobile apps and servers send none; browsers always do). A socket signed in by the staff
+    console's session cookie: the server's own pages only. The browser sends the cookie with any
+    page's socket, so any other origin (the front end's included: any script there) would act with
+    a staff member's console session. An origin is scheme, host and port: `http://own-host` is not
+    `https://own-host`. The server's own scheme is the one the socket arrived on (wss behind a
+    trusted TLS proxy, decided in core.edge)."""
+    session = scope.get(AUTH_KEY) == BY_SESSION
     origin = origin_from_scope(scope)
     if origin is None:
-        return True
+        return not session
     key = _origin_key(origin)
     if key is None:
         return False
-    if key in _allowed_keys(tuple(settings.ALLOWED_WS_ORIGINS)):
+    if not session and key in _allowed_keys(tuple(settings.ALLOWED_WS_ORIGINS)):
         return True
     host = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), None)
     own_scheme = "https" if scope.get("scheme") == "wss" else "http"
     return host is not None and key == _origin_key(f"{own_scheme}://{host}")
 
 
+class SessionAuthMiddleware(AuthMiddleware):
+    """Channels' session sign-in, which reads the session and its user from PostgreSQL: with the
+    database down the socket is marked UNAVAILABLE (closed 4503 by the consumer) instead of the
+    exception failing the handshake with an HTTP 500."""
+
+    async def resolve_scope(self, scope: _ChannelScope) -> None:
+        try:
+            await super().resolve_scope(scope)
+        except DATABASE_ERRORS as exc:
+            database().failed("socket sign-in", exc)
+            marked = cast(dict[str, Any], scope)  # (a key of our own: not in Channels' TypedDict)
+            marked["user"], marked[AUTH_KEY] = AnonymousUser(), UNAVAILABLE
+
+
 def socket_auth(inner: ASGIApp) -> ASGIApp:
     """Token sockets (apps) skip the session and cookie layers, which would otherwise run on
-    every frame sent; cookie sockets (the staff console) go through them."""
+    every frame sent; cookie sockets (the staff console) go through them (Channels'
+    AuthMiddlewareStack, with the session sign-in above)."""
     with_token: ASGIApp = JWTAuthMiddleware(inner)
     # (Channels types its stack as an application of any ASGI version; it is an ASGI 3 one)
-    with_session: ASGIApp = AuthMiddlewareStack(JWTAuthMiddleware(inner))  # type: ignore[assignment]
+    with_session: ASGIApp = CookieMiddleware(SessionMiddleware(SessionAuthMiddleware(JWTAuthMiddleware(inner))))
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         chosen = with_token if token_from_scope(scope) is not None else with_session
@@ -111,6 +144,14 @@ class JWTAuthMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw = token_from_scope(scope)
-        if raw is not None or not getattr(scope.get("user"), "is_authenticated", False):
-            scope = dict(scope, user=await user_for_token(raw))
+        if scope.get(AUTH_KEY) == UNAVAILABLE:
+            pass  # the session could not be read (SessionAuthMiddleware)
+        elif raw is not None or not getattr(scope.get("user"), "is_authenticated", False):
+            try:
+                scope = dict(scope, user=await user_for_token(raw), **{AUTH_KEY: BY_TOKEN})
+            except DATABASE_ERRORS as exc:  # the token's user cannot be read: 4503, not an HTTP 500
+                database().failed("socket sign-in", exc)
+                scope = dict(scope, user=AnonymousUser(), **{AUTH_KEY: UNAVAILABLE})
+        else:
+            scope = dict(scope, **{AUTH_KEY: BY_SESSION})  # (origin_allowed holds these to the server's own pages)
         return await self.app(scope, receive, send)

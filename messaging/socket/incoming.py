@@ -194,7 +194,7 @@ class FrameHandlers(ConsumerState):
         else:
             try:
                 incoming, refusal = json.loads(text_data), None
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes ("[" * 3000)
                 incoming, refusal = None, ValidationFailed("Frames must be JSON.", code=SocketErrorCode.BAD_JSON)
         request_id = incoming.get("id") if isinstance(incoming, dict) else None
         if request_id is not None and (not isinstance(request_id, (str, int)) or len(str(request_id)) > 64):

@@ -338,3 +338,24 @@ async def stats() -> dict[str, int]:
         "sockets": len(sockets),
         "active_conversations": int(await client.zcard(_key("stats", "conversations"))),
     }
+
+
+# --- read from sync code (the background jobs deciding who is offline) ------------------------------
+
+_sync_client: redis.Redis | None = None
+
+
+def users_with_sockets(user_ids: list[int]) -> set[int]:
+    """Which of these users have a live socket on any server process: one pipelined round trip."""
+    global _sync_client
+    if not user_ids:
+        return set()
+    if _sync_client is None:
+        _sync_client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=settings.REDIS_TIMEOUT, socket_connect_timeout=settings.REDIS_TIMEOUT
+        )
+    now = _now_ms()
+    pipe = _sync_client.pipeline(transaction=False)
+    for user_id in user_ids:
+        pipe.zcount(_key("sockets", user_id), now, "+inf")
+    return {user_id for user_id, live in zip(user_ids, pipe.execute(), strict=True) if live}

@@ -16,3 +16,6 @@ def people(db):
 @pytest.fixture
 def chat(people):
     return make_conversation(*people, office=people[0].office)
+
+
+from devices.tests.fixtures import *  # noqa: E402, F403 - the real parts' fixtures (push and email tests)

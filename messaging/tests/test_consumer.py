@@ -174,6 +174,49 @@ async def test_the_staff_console_session_opens_a_socket_without_a_token(people):
     assert await stranger.connect() == (False, 4401)  # refused in the handshake
 
 
+def console_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+@override_settings(ALLOWED_WS_ORIGINS=["https://app.example.com"], FRONTEND_URL="https://app.example.com")
+@pytest.mark.parametrize(
+    "origin, opens",
+    [
+        (b"http://testserver", True),  # the console's own pages
+        (b"https://app.example.com", False),  # the front end: allowed for tokens, never for a console session
+        (b"https://evil.example.com", False),
+        (b"https://testserver", False),  # not the scheme the socket came in on
+        (None, False),  # browsers always send one; a session socket must name the server's own origin
+    ],
+)
+async def test_a_console_session_socket_comes_from_the_servers_own_origin_only(people, origin, opens):
+    manager = await database_sync_to_async(ManagerFactory)(office=people[0].office)
+    chat = await database_sync_to_async(make_conversation)(people[0], people[1], office=people[0].office)
+    cookie = await database_sync_to_async(console_cookie)(manager)
+    headers = [(b"cookie", f"sessionid={cookie}".encode()), (b"host", b"testserver")]
+    console = WebsocketCommunicator(application, "/ws/", headers=headers + ([(b"origin", origin)] if origin else []))
+    await console.connect()
+    if not opens:
+        assert await closed_with(console) == 4403
+        return
+    joined = await request(console, "join_conversation", {"conversation_id": chat.id})
+    assert joined["data"] == {"conversation_id": chat.id, "read_only": True}
+    await console.disconnect()
+
+
+@override_settings(ALLOWED_WS_ORIGINS=["https://app.example.com"])
+async def test_a_token_socket_keeps_the_front_ends_origin_even_with_a_console_cookie(people):
+    """A token names who is connecting; the console cookie riding along changes nothing."""
+    cookie = await database_sync_to_async(console_cookie)(people[1])
+    socket = await connect(
+        people[0], origin="https://app.example.com", headers=[(b"cookie", f"sessionid={cookie}".encode())]
+    )
+    assert (await request(socket, "ping"))["event"] == "ack"
+    await socket.disconnect()
+
+
 async def test_bad_token_closes_with_4401():
     for token in ("garbage", ""):
         communicator = await connect(token=token or None)
@@ -298,6 +341,48 @@ async def test_protocol_errors_keep_the_socket_open(people):
     assert (await communicator.receive_json_from())["data"]["code"] == "frame_too_large"
     assert (await request(communicator, "ping"))["event"] == "ack"  # still open
     await communicator.disconnect()
+
+
+@override_settings(SOCKET_MAX_CONNECTIONS_PER_USER=2)
+async def test_a_deeply_nested_frame_is_bad_json_and_the_socket_stays_open(people, chat):
+    """`[` * 3000: the JSON parser's recursion limit, answered like any bad JSON. Six in a row on one
+    socket, then a cap of two sockets still lets a second one open: no slot was lost."""
+    socket = await connect(people[0])
+    for n in range(6):
+        await socket.send_to(text_data="[" * 3000 + "]" * 3000)
+        assert (await socket.receive_json_from(timeout=3))["data"]["code"] == "bad_json", n
+    nested = '{"event": "send_message", "id": "n", "data": {"conversation_id": %d, "content": %s}}'
+    await socket.send_to(text_data=nested % (chat.id, "[" * 900 + "]" * 900))
+    refused = await socket.receive_json_from(timeout=3)
+    assert refused["id"] == "n" and refused["event"] == "error"
+    assert (await request(socket, "ping"))["event"] == "ack"
+    second = await connect(people[0])
+    assert (await request(second, "ping"))["event"] == "ack"
+    await second.disconnect()
+    await socket.disconnect()
+
+
+@override_settings(SOCKET_MAX_CONNECTIONS_PER_USER=1)
+async def test_a_socket_that_dies_releases_its_connection_slot_and_its_conversations(people, chat, monkeypatch):
+    """Whatever kills a socket (here a handler raising what nothing expected), its clean-up runs: the
+    user's next socket is not refused 4429 for the minutes the registry entry would otherwise live,
+    and the process's hub no longer hands the dead socket anything."""
+
+    async def crash(self, text_data=None, bytes_data=None, **kwargs):
+        raise RecursionError("what nothing expected")
+
+    socket = await connect(people[0])
+    assert (await request(socket, "ping"))["event"] == "ack"
+    monkeypatch.setattr(ChatConsumer, "receive", crash)
+    await socket.send_to(text_data="{}")
+    with pytest.raises(RecursionError):
+        await socket.receive_output(timeout=3)
+    monkeypatch.undo()
+    assert not any(s.user.pk == people[0].pk for s in hub().sockets.get(chat.id, ()))
+    assert await registry.live_socket_count(people[0].pk) == 0
+    again = await connect(people[0])
+    assert (await request(again, "ping"))["event"] == "ack"
+    await again.disconnect()
 
 
 async def test_send_message_acks_and_every_participant_receives_it_once(people, chat):

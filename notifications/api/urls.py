@@ -10,5 +10,8 @@ urlpatterns = [
         views.NotificationReadView.as_view(),
         name="notification-read",
     ),
+    re_path(
+        r"^notification-preferences/?$", views.NotificationPreferencesView.as_view(), name="notification-preferences"
+    ),
     re_path(r"^announcements/?$", views.AnnouncementsView.as_view(), name="announcements"),
 ]

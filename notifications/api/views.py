@@ -3,8 +3,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.schema import error_response
+from core.errors import CoreErrorCode, ValidationFailed
 from core.pagination import CursorPagination
 from notifications import selectors, services
+from notifications.errors import NotificationErrorCode
+from notifications.preferences import CATEGORIES
 from offices.selectors import office_get_for
 
 
@@ -89,3 +93,56 @@ class AnnouncementsView(APIView):
             actor=request.user, title=data.validated_data["title"], body=data.validated_data["body"], office=office
         )
         return Response(services.announcement_payload(announcement), status=status.HTTP_201_CREATED)
+
+
+class ChannelsSerializer(serializers.Serializer):
+    push = serializers.BooleanField()
+    email = serializers.BooleanField()
+
+
+class ChannelsChangeSerializer(serializers.Serializer):
+    push = serializers.BooleanField(required=False)
+    email = serializers.BooleanField(required=False)
+
+
+class QuietHoursSerializer(serializers.Serializer):
+    start = serializers.CharField(help_text="HH:MM, the user's time zone")
+    end = serializers.CharField(help_text="HH:MM; before start spans midnight")
+
+
+def _preferences_serializer(name: str, *, partial: bool) -> type[serializers.Serializer]:
+    channels = ChannelsChangeSerializer if partial else ChannelsSerializer
+    fields: dict[str, serializers.Field] = {category: channels(required=not partial) for category in CATEGORIES}
+    fields |= {
+        "quiet_hours": QuietHoursSerializer(allow_null=True, required=not partial),
+        "private_previews": serializers.BooleanField(required=not partial),
+        "timezone": serializers.CharField(
+            required=not partial, allow_blank=True, help_text="IANA name; empty: the office's time zone"
+        ),
+    }
+    return type(name, (serializers.Serializer,), fields)
+
+
+PreferencesSerializer = _preferences_serializer("NotificationPreferences", partial=False)
+PreferencesChangeSerializer = _preferences_serializer("NotificationPreferencesChange", partial=True)
+
+
+class NotificationPreferencesView(APIView):
+    """What reaches the caller by push and email, per kind, with quiet hours and private previews."""
+
+    @extend_schema(responses={200: PreferencesSerializer}, tags=["notifications"])
+    def get(self, request):
+        return Response(services.preferences_get(user=request.user).as_json())
+
+    @extend_schema(
+        request=PreferencesChangeSerializer,
+        responses={
+            200: PreferencesSerializer,
+            400: error_response(NotificationErrorCode.INVALID_PREFERENCES, CoreErrorCode.PARSE_ERROR),
+        },
+        tags=["notifications"],
+    )
+    def patch(self, request):
+        if not isinstance(request.data, dict):
+            raise ValidationFailed("Send an object of preferences.", code=NotificationErrorCode.INVALID_PREFERENCES)
+        return Response(services.preferences_update(user=request.user, changes=dict(request.data)).as_json())

@@ -246,7 +246,8 @@ export class CrmSocket extends Emitter<SocketEvents> {
         if (error instanceof SignedOutError) return this.finish(4401, error.message);
       }
     }
-    if (code === 4408 && this.attempt === 0) return void this.open(); // idle close: straight back
+    // idle close, or rights changed (reconnect with the new ones): straight back
+    if ((code === 4408 || code === 4409) && this.attempt === 0) return void this.open();
     return this.retryLater(code === 4429 ? 5_000 : 0);
   }
 

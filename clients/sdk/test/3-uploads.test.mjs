@@ -1,7 +1,7 @@
 // Uploads with progress, and catching up through sync after being away.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { uploadFiles } from "../dist/index.js";
+import { ok, registerDevice, unregisterDevice, uploadFiles } from "../dist/index.js";
 import { CHAT, PASSWORD, URL, collect, fast, signedIn, until } from "./helpers.mjs";
 
 // A 1x1 PNG: the server reads the type from the bytes.
@@ -44,11 +44,11 @@ test("a client away for a while catches up in one sync: messages, edits, read ma
   const heard = collect(b);
   const edited = [];
   b.on("message_edited", (message) => edited.push(message.content));
-  const first = await ok(alice, "while bob is here");
+  const first = await post(alice, "while bob is here");
   await until(() => heard.bySeq.has(first.seq), "bob to hear it live");
   b.close(); // bob goes away; alice writes and edits meanwhile
   const away = [];
-  for (let n = 0; n < 3; n++) away.push(await ok(alice, `while bob is away ${n}`));
+  for (let n = 0; n < 3; n++) away.push(await post(alice, `while bob is away ${n}`));
   const a = alice.socket(fast);
   await a.connected;
   await a.request("edit_message", { message_id: first.id, content: "edited while bob was away" });
@@ -64,7 +64,7 @@ test("a client away for a while catches up in one sync: messages, edits, read ma
   again.close();
 });
 
-async function ok(crm, content) {
+async function post(crm, content) {
   return crm.post("/api/v1/messages", { conversation_id: CHAT, content, client_id: crypto.randomUUID() });
 }
 
@@ -79,4 +79,16 @@ test("the README's small client runs: login to search, across a reconnect", asyn
   assert.equal(result.sent.content, "Hi from the small client");
   assert.equal(result.upload.attachments.length, 1);
   assert.ok(result.found >= 1);
+});
+
+test("a push device registered and removed (devices/)", async () => {
+  const carol = await signedIn("carol");
+  const device = await registerDevice(carol, { kind: "fcm", token: `sdk-test-${crypto.randomUUID()}` });
+  assert.equal(device.kind, "fcm");
+  const listed = await ok(carol.api.GET("/api/v1/devices", {}));
+  assert.ok(listed.results.some((d) => d.id === device.id));
+  await unregisterDevice(carol, device.id);
+  const after = await ok(carol.api.GET("/api/v1/devices", {}));
+  assert.ok(!after.results.some((d) => d.id === device.id));
+  await unregisterDevice(carol, device.id); // already gone: fine
 });

@@ -151,7 +151,9 @@ class Command(BaseCommand):
                     ("Your transcript and a passport copy. Upload them in the app.", consultant),
                 ):
                     message_send(sender=sender, conversation=conversation, content=text)
-                start = (now + timedelta(days=1 + n % 5)).replace(hour=10 + n % 6, minute=0, second=0, microsecond=0)
+                # One slot per lead (its day and hour from n): at --size medium and up, consultants
+                # come round again and two of a consultant's students would meet in one slot.
+                start = (now + timedelta(days=1 + n // 6)).replace(hour=10 + n % 6, minute=0, second=0, microsecond=0)
                 appointment_book(
                     actor=receptionist,
                     consultant=consultant,

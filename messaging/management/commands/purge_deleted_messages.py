@@ -4,19 +4,18 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
-from messaging.models import Attachment, Message
+from messaging.services.retention import deleted_messages_due, deleted_messages_purge
 
 
 class Command(BaseCommand):
     help = (
         "Soft-deleted messages keep their content for audit; after MESSAGE_DELETED_RETENTION_DAYS (or --days) "
-        "their content is cleared and their files removed. The rows stay, so seq numbers and receipts stay whole."
+        "their content is cleared and their files removed. The rows stay, so seq numbers and receipts stay whole. "
+        "`apply_retention` runs this with every other retention rule."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,19 +24,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, days: int, dry_run: bool, **options: Any) -> None:
         cutoff = timezone.now() - timedelta(days=days)
-        due = Message.objects.filter(deleted_at__lt=cutoff).exclude(content="", attachments__isnull=True)
-        ids = list(due.values_list("id", flat=True).distinct())
         if dry_run:
-            self.stdout.write(f"{len(ids)} message(s) would be purged.")
+            self.stdout.write(f"{len(deleted_messages_due(before=cutoff))} message(s) would be purged.")
             return
-        for start in tqdm(range(0, len(ids), 500), desc="purging", unit="batch", disable=len(ids) <= 500):
-            batch = ids[start : start + 500]
-            with transaction.atomic():
-                files = list(Attachment.objects.filter(message_id__in=batch).values_list("file_key", "thumbnail_key"))
-                Attachment.objects.filter(message_id__in=batch).delete()
-                Message.objects.filter(id__in=batch).update(content="")
-            for keys in files:
-                for key in keys:
-                    if key:
-                        default_storage.delete(key)
-        self.stdout.write(self.style.SUCCESS(f"Purged {len(ids)} message(s) deleted before {cutoff:%Y-%m-%d}."))
+        with tqdm(desc="purging", unit="message", disable=None) as bar:  # disable=None: only on a terminal
+            purged = deleted_messages_purge(before=cutoff, on_batch=bar.update)
+        self.stdout.write(self.style.SUCCESS(f"Purged {purged} message(s) deleted before {cutoff:%Y-%m-%d}."))

@@ -561,6 +561,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["devices_list"];
+        put?: never;
+        /** @description Registers a push target for the signed-in user and this sign-in session (signing out removes it). 201 when new, 200 when the token was known (it is moved to the caller). Web Push endpoints must be under WEBPUSH_ALLOWED_ENDPOINTS (400 `endpoint_not_allowed`). */
+        post: operations["devices_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/devices/{device_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["devices_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/devices/webpush-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["devices_webpush_key_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/documents": {
         parameters: {
             query?: never;
@@ -851,6 +900,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notification-preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description What reaches the caller by push and email, per kind, with quiet hours and private previews. */
+        get: operations["notification_preferences_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** @description What reaches the caller by push and email, per kind, with quiet hours and private previews. */
+        patch: operations["notification_preferences_partial_update"];
+        trace?: never;
+    };
     "/api/v1/notifications": {
         parameters: {
             query?: never;
@@ -1108,6 +1175,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/{user_id}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Super admin only. Removes what identifies the person everywhere (name, email, phone, profile, documents and their files, the text and files of their messages, which stay as removed with their `seq`), closes their sockets and revokes every token; the audit and report numbers stay, pseudonymised. Final, and audited with who, when and why. */
+        post: operations["users_erase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Everything held about a person, for the person themself, their office's managers and the super admin (404 for a person you may not see, 403 for one you see but may not export). Small exports answer the ZIP at once; larger ones answer 202 with a job to poll. Every export is audited. */
+        get: operations["users_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}/exports/{export_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["users_exports_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}/exports/{export_id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The link works without a bearer token (a browser follows it): the signed token is the authority. */
+        get: operations["users_exports_download_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{user_id}/legal-hold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["users_legal_hold_retrieve"];
+        /** @description Super admin only: while set, the person cannot be erased. Audited with the reason. */
+        put: operations["users_legal_hold_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/presence": {
         parameters: {
             query?: never;
@@ -1280,6 +1431,14 @@ export interface components {
             /** @default  */
             reason?: string;
         };
+        Channels: {
+            push: boolean;
+            email: boolean;
+        };
+        ChannelsChangeRequest: {
+            push?: boolean;
+            email?: boolean;
+        };
         Cleared: {
             conversation_id: number;
             /** @description Messages up to this seq are hidden from you; later ones show */
@@ -1347,6 +1506,29 @@ export interface components {
             date: string;
             count: number;
         };
+        Device: {
+            readonly id: number;
+            kind: components["schemas"]["DeviceKindEnum"];
+            token: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            last_used_at?: string | null;
+        };
+        /**
+         * @description * `fcm` - Firebase Cloud Messaging (Android and iOS apps)
+         *     * `apns` - Apple Push Notification service
+         *     * `webpush` - Web Push (browsers)
+         * @enum {string}
+         */
+        DeviceKindEnum: "fcm" | "apns" | "webpush";
+        DeviceRegisterRequest: {
+            kind: components["schemas"]["DeviceKindEnum"];
+            /** @description fcm and apns: the app's push token. */
+            token?: string;
+            /** @description webpush: the browser's subscription. */
+            subscription?: components["schemas"]["SubscriptionRequest"];
+        };
         Document: {
             readonly id: number;
             kind: components["schemas"]["DocumentKindEnum"];
@@ -1384,6 +1566,15 @@ export interface components {
          * @enum {string}
          */
         DocumentStatusEnum: "pending" | "approved" | "rejected";
+        Erasure: {
+            user_id: number;
+            /** Format: date-time */
+            erased_at: string;
+            /** @description How many records of each kind were removed or pseudonymised. */
+            removed: {
+                [key: string]: number;
+            };
+        };
         Error: {
             error: components["schemas"]["ErrorDetail"];
         };
@@ -1391,11 +1582,13 @@ export interface components {
             /**
              * @description Stable machine code from the one registry (core.errors.ErrorCode, an enum per area):
              *
+             *     - `already_erased`: PrivacyErrorCode
              *     - `attendee_required`: Book for a student or a lead (AppointmentErrorCode)
              *     - `authentication_failed`: The credentials were refused (CoreErrorCode)
              *     - `bad_frame`: The frame (or its data) is not a JSON object (SocketErrorCode)
              *     - `bad_json`: The frame is not JSON text (SocketErrorCode)
              *     - `bad_request`: The request could not be understood (CoreErrorCode)
+             *     - `cannot_erase_self`: PrivacyErrorCode
              *     - `client_id_reused`: This client_id was already used in another conversation (MessagingErrorCode)
              *     - `conflict`: Conflicts with the current state (CoreErrorCode)
              *     - `consultant_other_office`: The consultant works in another office (LeadErrorCode)
@@ -1404,12 +1597,15 @@ export interface components {
              *     - `duplicate_lead`: A lead with this email or phone exists in the office (`details`) (LeadErrorCode)
              *     - `edit_window_passed`: MESSAGE_EDIT_TIME_LIMIT has passed since the message was sent (MessagingErrorCode)
              *     - `email_required`: The lead needs an email to get an account (LeadErrorCode)
-             *     - `email_taken`: This email belongs to a staff account (LeadErrorCode); An account with this email already exists (AccountErrorCode)
+             *     - `email_taken`: An account with this email already exists (AccountErrorCode); This email belongs to a staff account (LeadErrorCode)
              *     - `empty_file`: The file is empty (UploadErrorCode)
              *     - `empty_message`: A message needs content or files (MessagingErrorCode)
              *     - `empty_note`: A note needs text (LeadErrorCode)
+             *     - `endpoint_not_allowed`: DeviceErrorCode
              *     - `error`: An error without a more precise code (CoreErrorCode)
              *     - `executable_refused`: Programs are never accepted (UploadErrorCode)
+             *     - `export_link_expired`: PrivacyErrorCode
+             *     - `export_not_ready`: PrivacyErrorCode
              *     - `file_missing`: The file is missing from storage (UploadErrorCode)
              *     - `file_too_large`: Over the size limit (`details.max_size` bytes) (UploadErrorCode)
              *     - `frame_too_large`: Over SOCKET_MAX_FRAME_BYTES bytes of UTF-8 (SocketErrorCode)
@@ -1422,17 +1618,21 @@ export interface components {
              *     - `invalid_csv`: The import is not a UTF-8 CSV with the expected columns (LeadErrorCode)
              *     - `invalid_cursor`: A pagination or sync cursor the server never gave out (or another user's) (CoreErrorCode)
              *     - `invalid_date_range`: date_from is after date_to, or the range is over a year (ReportErrorCode)
+             *     - `invalid_device`: DeviceErrorCode
              *     - `invalid_field`: A field has a bad value (`details.field`, the first bad one) (SocketErrorCode)
              *     - `invalid_file_size`: file_size is not a number of bytes (UploadErrorCode)
              *     - `invalid_ids`: ids must be comma-separated user ids (MessagingErrorCode)
              *     - `invalid_image`: The image is damaged or incomplete (UploadErrorCode)
              *     - `invalid_kind`: Unknown document kind (DocumentErrorCode)
              *     - `invalid_participants`: participant_ids / user_ids are not user ids, or do not fit the type (MessagingErrorCode)
+             *     - `invalid_preferences`: The notification preferences are not valid (`details`) (NotificationErrorCode)
              *     - `invalid_reply_to`: reply_to_id is not a message of this conversation (MessagingErrorCode)
              *     - `invalid_status`: The outcome is completed or no_show (AppointmentErrorCode); Unknown status (LeadErrorCode); A review is approved or rejected (DocumentErrorCode)
              *     - `invalid_time_range`: The end must be after the start, at most 12 hours later (AppointmentErrorCode)
              *     - `invalid_transition`: The lead's status does not allow this move (LeadErrorCode)
              *     - `invalid_type`: A conversation is direct or group (MessagingErrorCode)
+             *     - `last_super_admin`: PrivacyErrorCode
+             *     - `legal_hold`: PrivacyErrorCode
              *     - `login_locked`: Too many failed sign-ins: wait `details.retry_after` seconds (AccountErrorCode)
              *     - `lost_reason_required`: Say why the lead was lost (LeadErrorCode)
              *     - `markup_refused`: HTML, SVG and XML are never accepted (UploadErrorCode)
@@ -1457,8 +1657,8 @@ export interface components {
              *     - `note_required`: Say why the document is rejected (DocumentErrorCode)
              *     - `office_in_use`: The office still has people or records: deactivate it instead (OfficeErrorCode)
              *     - `office_name_taken`: An office with this name already exists (OfficeErrorCode)
-             *     - `office_required`: Assign the lead to an office first (LeadErrorCode); Staff must belong to an office (AccountErrorCode)
-             *     - `other_office`: You create leads for your own office (LeadErrorCode); Managers announce to their own office (NotificationErrorCode); Managers act in their own office only (AccountErrorCode)
+             *     - `office_required`: Staff must belong to an office (AccountErrorCode); Assign the lead to an office first (LeadErrorCode)
+             *     - `other_office`: Managers act in their own office only (AccountErrorCode); You create leads for your own office (LeadErrorCode); Managers announce to their own office (NotificationErrorCode)
              *     - `owner_required`: A document belongs to a student or a lead (DocumentErrorCode)
              *     - `parse_error`: The body is not valid JSON (or not the declared media type) (CoreErrorCode)
              *     - `participant_not_found`: Some of these people cannot be found (`details.user_ids`) (MessagingErrorCode)
@@ -1490,10 +1690,11 @@ export interface components {
              *     - `unsupported_media_type`: The body's Content-Type is not accepted here (CoreErrorCode)
              *     - `validation_error`: Invalid input: `details` maps each field to its messages (CoreErrorCode)
              *     - `weak_password`: The password is too weak (`details.password` says why) (AccountErrorCode)
+             *     - `webpush_not_configured`: DeviceErrorCode
              *     - `wrong_password`: The current password is wrong (AccountErrorCode)
              * @enum {string}
              */
-            code: "attendee_required" | "authentication_failed" | "bad_frame" | "bad_json" | "bad_request" | "client_id_reused" | "conflict" | "consultant_other_office" | "contact_required" | "cursor_expired" | "duplicate_lead" | "edit_window_passed" | "email_required" | "email_taken" | "empty_file" | "empty_message" | "empty_note" | "error" | "executable_refused" | "file_missing" | "file_too_large" | "frame_too_large" | "image_too_large" | "invalid" | "invalid_attachments" | "invalid_code" | "invalid_content" | "invalid_credentials" | "invalid_csv" | "invalid_cursor" | "invalid_date_range" | "invalid_field" | "invalid_file_size" | "invalid_ids" | "invalid_image" | "invalid_kind" | "invalid_participants" | "invalid_reply_to" | "invalid_status" | "invalid_time_range" | "invalid_transition" | "invalid_type" | "login_locked" | "lost_reason_required" | "markup_refused" | "message_deleted" | "message_too_long" | "method_not_allowed" | "missing_fields" | "naive_datetime" | "no_account" | "no_file" | "no_files" | "no_manager" | "not_a_consultant" | "not_a_group" | "not_acceptable" | "not_authenticated" | "not_found" | "not_group_admin" | "not_scheduled" | "not_sender" | "not_started" | "note_required" | "office_in_use" | "office_name_taken" | "office_required" | "other_office" | "owner_required" | "parse_error" | "participant_not_found" | "permission_denied" | "profanity" | "provider_not_configured" | "rate_limited" | "reset_code_invalid" | "role_too_high" | "search_disabled" | "server_error" | "service_unavailable" | "slot_taken" | "start_in_past" | "throttled" | "title_required" | "token_expired" | "token_invalid" | "too_large" | "too_many_files" | "too_many_ids" | "too_many_participants" | "unknown_action" | "unknown_consultant" | "unknown_event" | "unknown_lead" | "unknown_student" | "unsupported_file_type" | "unsupported_media_type" | "validation_error" | "weak_password" | "wrong_password";
+            code: "already_erased" | "attendee_required" | "authentication_failed" | "bad_frame" | "bad_json" | "bad_request" | "cannot_erase_self" | "client_id_reused" | "conflict" | "consultant_other_office" | "contact_required" | "cursor_expired" | "duplicate_lead" | "edit_window_passed" | "email_required" | "email_taken" | "empty_file" | "empty_message" | "empty_note" | "endpoint_not_allowed" | "error" | "executable_refused" | "export_link_expired" | "export_not_ready" | "file_missing" | "file_too_large" | "frame_too_large" | "image_too_large" | "invalid" | "invalid_attachments" | "invalid_code" | "invalid_content" | "invalid_credentials" | "invalid_csv" | "invalid_cursor" | "invalid_date_range" | "invalid_device" | "invalid_field" | "invalid_file_size" | "invalid_ids" | "invalid_image" | "invalid_kind" | "invalid_participants" | "invalid_preferences" | "invalid_reply_to" | "invalid_status" | "invalid_time_range" | "invalid_transition" | "invalid_type" | "last_super_admin" | "legal_hold" | "login_locked" | "lost_reason_required" | "markup_refused" | "message_deleted" | "message_too_long" | "method_not_allowed" | "missing_fields" | "naive_datetime" | "no_account" | "no_file" | "no_files" | "no_manager" | "not_a_consultant" | "not_a_group" | "not_acceptable" | "not_authenticated" | "not_found" | "not_group_admin" | "not_scheduled" | "not_sender" | "not_started" | "note_required" | "office_in_use" | "office_name_taken" | "office_required" | "other_office" | "owner_required" | "parse_error" | "participant_not_found" | "permission_denied" | "profanity" | "provider_not_configured" | "rate_limited" | "reset_code_invalid" | "role_too_high" | "search_disabled" | "server_error" | "service_unavailable" | "slot_taken" | "start_in_past" | "throttled" | "title_required" | "token_expired" | "token_invalid" | "too_large" | "too_many_files" | "too_many_ids" | "too_many_participants" | "unknown_action" | "unknown_consultant" | "unknown_event" | "unknown_lead" | "unknown_student" | "unsupported_file_type" | "unsupported_media_type" | "validation_error" | "weak_password" | "webpush_not_configured" | "wrong_password";
             /** @description Human text. */
             message: string;
             /** @description Per-field messages or other context; may be empty. */
@@ -1505,6 +1706,32 @@ export interface components {
             /** @default  */
             note?: string;
         };
+        /**
+         * @description A large export being built in the background: poll `status_url`; `download_url` (a link valid for
+         *     PERSONAL_EXPORT_LINK_MINUTES, usable without a token) once `status` is `ready`.
+         */
+        Export: {
+            readonly id: number;
+            readonly user_id: number;
+            readonly status: components["schemas"]["ExportStatusEnum"];
+            readonly size: number | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly ready_at: string | null;
+            /** Format: date-time */
+            readonly expires_at: string | null;
+            readonly status_url: string;
+            readonly download_url: string | null;
+        };
+        /**
+         * @description * `pending` - Being prepared
+         *     * `ready` - Ready to download
+         *     * `failed` - Failed
+         *     * `expired` - Expired
+         * @enum {string}
+         */
+        ExportStatusEnum: "pending" | "ready" | "failed" | "expired";
         ImportReport: {
             created: number;
             skipped: number;
@@ -1612,6 +1839,15 @@ export interface components {
             by_office: components["schemas"]["OfficeCount"][];
             by_consultant: components["schemas"]["ConsultantLeads"][];
         };
+        LegalHoldRequest: {
+            legal_hold: boolean;
+            /** @description Why (kept in the privacy audit). */
+            reason: string;
+        };
+        LegalHoldState: {
+            user_id: number;
+            legal_hold: boolean;
+        };
         LoginRequest: {
             /** Format: email */
             email: string;
@@ -1697,6 +1933,18 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        NotificationPreferences: {
+            message: components["schemas"]["Channels"];
+            appointment: components["schemas"]["Channels"];
+            document: components["schemas"]["Channels"];
+            application: components["schemas"]["Channels"];
+            task: components["schemas"]["Channels"];
+            announcement: components["schemas"]["Channels"];
+            quiet_hours: components["schemas"]["QuietHours"] | null;
+            private_previews: boolean;
+            /** @description IANA name; empty: the office's time zone */
+            timezone: string;
+        };
         Office: {
             readonly id: number;
             name: string;
@@ -1753,6 +2001,11 @@ export interface components {
         };
         PaginatedConversationList: {
             results: components["schemas"]["Conversation"][];
+            /** Format: uri */
+            next: string | null;
+        };
+        PaginatedDeviceList: {
+            results: components["schemas"]["Device"][];
             /** Format: uri */
             next: string | null;
         };
@@ -1849,6 +2102,18 @@ export interface components {
         PatchedMessageEditRequest: {
             content?: string;
         };
+        PatchedNotificationPreferencesChangeRequest: {
+            message?: components["schemas"]["ChannelsChangeRequest"];
+            appointment?: components["schemas"]["ChannelsChangeRequest"];
+            document?: components["schemas"]["ChannelsChangeRequest"];
+            application?: components["schemas"]["ChannelsChangeRequest"];
+            task?: components["schemas"]["ChannelsChangeRequest"];
+            announcement?: components["schemas"]["ChannelsChangeRequest"];
+            quiet_hours?: components["schemas"]["QuietHoursRequest"] | null;
+            private_previews?: boolean;
+            /** @description IANA name; empty: the office's time zone */
+            timezone?: string;
+        };
         PatchedOfficeWriteRequest: {
             name?: string;
             address?: string;
@@ -1884,6 +2149,18 @@ export interface components {
             /** Format: date-time */
             last_seen: string | null;
         };
+        QuietHours: {
+            /** @description HH:MM, the user's time zone */
+            start: string;
+            /** @description HH:MM; before start spans midnight */
+            end: string;
+        };
+        QuietHoursRequest: {
+            /** @description HH:MM, the user's time zone */
+            start: string;
+            /** @description HH:MM; before start spans midnight */
+            end: string;
+        };
         ReadAll: {
             /** @description The conversations whose read pointer moved, and where to */
             read: components["schemas"]["ReadState"][];
@@ -1897,6 +2174,10 @@ export interface components {
         ReadState: {
             conversation_id: number;
             seq: number;
+        };
+        ReasonRequest: {
+            /** @description Why (kept in the privacy audit). */
+            reason: string;
         };
         RefreshRequest: {
             refresh: string;
@@ -1992,6 +2273,16 @@ export interface components {
             active_conversations: number;
             messages_last_minute: number;
         };
+        SubscriptionKeysRequest: {
+            p256dh: string;
+            auth: string;
+        };
+        /** @description A browser's `PushSubscription.toJSON()`. */
+        SubscriptionRequest: {
+            endpoint: string;
+            keys: components["schemas"]["SubscriptionKeysRequest"];
+            expirationTime?: number | null;
+        };
         Sync: {
             /** @description Send it as `since` next time (store it with what you applied) */
             cursor: string;
@@ -2065,6 +2356,10 @@ export interface components {
             phone?: string;
             role?: components["schemas"]["RoleEnum"];
             office_id?: number | null;
+        };
+        WebPushKey: {
+            /** @description The VAPID public key (base64url) for pushManager.subscribe; null when not set up. */
+            public_key: string | null;
         };
     };
     responses: never;
@@ -5511,6 +5806,278 @@ export interface operations {
             };
         };
     };
+    devices_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Items per page, 1 to 200 (more is a 400 `validation_error`) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDeviceList"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    devices_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeviceRegisterRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Device"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Device"];
+                };
+            };
+            /** @description Error codes: validation_error, endpoint_not_allowed, invalid_device */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    devices_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                device_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    devices_webpush_key_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebPushKey"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     documents_list: {
         parameters: {
             query?: {
@@ -8157,6 +8724,137 @@ export interface operations {
             };
         };
     };
+    notification_preferences_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferences"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    notification_preferences_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedNotificationPreferencesChangeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferences"];
+                };
+            };
+            /** @description Error codes: invalid_preferences, parse_error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     notifications_list: {
         parameters: {
             query?: {
@@ -10199,6 +10897,548 @@ export interface operations {
             };
             /** @description No such object, or one you may not see */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    users_erase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Erasure"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: permission_denied, cannot_erase_self */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: legal_hold, last_super_admin, already_erased */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    users_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A ZIP: a JSON file per area (profile, leads, appointments, documents, messages, notifications, ...), the documents' and sent files, and a README explaining each file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Export"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: already_erased */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    users_exports_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                export_id: number;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Export"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    users_exports_download_retrieve: {
+        parameters: {
+            query: {
+                /** @description From the export's `download_url`. */
+                token: string;
+            };
+            header?: never;
+            path: {
+                export_id: number;
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A ZIP: a JSON file per area (profile, leads, appointments, documents, messages, notifications, ...), the documents' and sent files, and a README explaining each file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: export_link_expired */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: export_not_ready */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    users_legal_hold_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LegalHoldState"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    users_legal_hold_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LegalHoldRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LegalHoldState"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: already_erased */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -6,11 +6,13 @@ export type ConversationType = "direct" | "group";
 /**
  * Stable machine code from the one registry (core.errors.ErrorCode, an enum per area):
  *
+ * - `already_erased`: PrivacyErrorCode
  * - `attendee_required`: Book for a student or a lead (AppointmentErrorCode)
  * - `authentication_failed`: The credentials were refused (CoreErrorCode)
  * - `bad_frame`: The frame (or its data) is not a JSON object (SocketErrorCode)
  * - `bad_json`: The frame is not JSON text (SocketErrorCode)
  * - `bad_request`: The request could not be understood (CoreErrorCode)
+ * - `cannot_erase_self`: PrivacyErrorCode
  * - `client_id_reused`: This client_id was already used in another conversation (MessagingErrorCode)
  * - `conflict`: Conflicts with the current state (CoreErrorCode)
  * - `consultant_other_office`: The consultant works in another office (LeadErrorCode)
@@ -19,12 +21,15 @@ export type ConversationType = "direct" | "group";
  * - `duplicate_lead`: A lead with this email or phone exists in the office (`details`) (LeadErrorCode)
  * - `edit_window_passed`: MESSAGE_EDIT_TIME_LIMIT has passed since the message was sent (MessagingErrorCode)
  * - `email_required`: The lead needs an email to get an account (LeadErrorCode)
- * - `email_taken`: This email belongs to a staff account (LeadErrorCode); An account with this email already exists (AccountErrorCode)
+ * - `email_taken`: An account with this email already exists (AccountErrorCode); This email belongs to a staff account (LeadErrorCode)
  * - `empty_file`: The file is empty (UploadErrorCode)
  * - `empty_message`: A message needs content or files (MessagingErrorCode)
  * - `empty_note`: A note needs text (LeadErrorCode)
+ * - `endpoint_not_allowed`: DeviceErrorCode
  * - `error`: An error without a more precise code (CoreErrorCode)
  * - `executable_refused`: Programs are never accepted (UploadErrorCode)
+ * - `export_link_expired`: PrivacyErrorCode
+ * - `export_not_ready`: PrivacyErrorCode
  * - `file_missing`: The file is missing from storage (UploadErrorCode)
  * - `file_too_large`: Over the size limit (`details.max_size` bytes) (UploadErrorCode)
  * - `frame_too_large`: Over SOCKET_MAX_FRAME_BYTES bytes of UTF-8 (SocketErrorCode)
@@ -37,17 +42,21 @@ export type ConversationType = "direct" | "group";
  * - `invalid_csv`: The import is not a UTF-8 CSV with the expected columns (LeadErrorCode)
  * - `invalid_cursor`: A pagination or sync cursor the server never gave out (or another user's) (CoreErrorCode)
  * - `invalid_date_range`: date_from is after date_to, or the range is over a year (ReportErrorCode)
+ * - `invalid_device`: DeviceErrorCode
  * - `invalid_field`: A field has a bad value (`details.field`, the first bad one) (SocketErrorCode)
  * - `invalid_file_size`: file_size is not a number of bytes (UploadErrorCode)
  * - `invalid_ids`: ids must be comma-separated user ids (MessagingErrorCode)
  * - `invalid_image`: The image is damaged or incomplete (UploadErrorCode)
  * - `invalid_kind`: Unknown document kind (DocumentErrorCode)
  * - `invalid_participants`: participant_ids / user_ids are not user ids, or do not fit the type (MessagingErrorCode)
+ * - `invalid_preferences`: The notification preferences are not valid (`details`) (NotificationErrorCode)
  * - `invalid_reply_to`: reply_to_id is not a message of this conversation (MessagingErrorCode)
  * - `invalid_status`: The outcome is completed or no_show (AppointmentErrorCode); Unknown status (LeadErrorCode); A review is approved or rejected (DocumentErrorCode)
  * - `invalid_time_range`: The end must be after the start, at most 12 hours later (AppointmentErrorCode)
  * - `invalid_transition`: The lead's status does not allow this move (LeadErrorCode)
  * - `invalid_type`: A conversation is direct or group (MessagingErrorCode)
+ * - `last_super_admin`: PrivacyErrorCode
+ * - `legal_hold`: PrivacyErrorCode
  * - `login_locked`: Too many failed sign-ins: wait `details.retry_after` seconds (AccountErrorCode)
  * - `lost_reason_required`: Say why the lead was lost (LeadErrorCode)
  * - `markup_refused`: HTML, SVG and XML are never accepted (UploadErrorCode)
@@ -72,8 +81,8 @@ export type ConversationType = "direct" | "group";
  * - `note_required`: Say why the document is rejected (DocumentErrorCode)
  * - `office_in_use`: The office still has people or records: deactivate it instead (OfficeErrorCode)
  * - `office_name_taken`: An office with this name already exists (OfficeErrorCode)
- * - `office_required`: Assign the lead to an office first (LeadErrorCode); Staff must belong to an office (AccountErrorCode)
- * - `other_office`: You create leads for your own office (LeadErrorCode); Managers announce to their own office (NotificationErrorCode); Managers act in their own office only (AccountErrorCode)
+ * - `office_required`: Staff must belong to an office (AccountErrorCode); Assign the lead to an office first (LeadErrorCode)
+ * - `other_office`: Managers act in their own office only (AccountErrorCode); You create leads for your own office (LeadErrorCode); Managers announce to their own office (NotificationErrorCode)
  * - `owner_required`: A document belongs to a student or a lead (DocumentErrorCode)
  * - `parse_error`: The body is not valid JSON (or not the declared media type) (CoreErrorCode)
  * - `participant_not_found`: Some of these people cannot be found (`details.user_ids`) (MessagingErrorCode)
@@ -105,14 +114,17 @@ export type ConversationType = "direct" | "group";
  * - `unsupported_media_type`: The body's Content-Type is not accepted here (CoreErrorCode)
  * - `validation_error`: Invalid input: `details` maps each field to its messages (CoreErrorCode)
  * - `weak_password`: The password is too weak (`details.password` says why) (AccountErrorCode)
+ * - `webpush_not_configured`: DeviceErrorCode
  * - `wrong_password`: The current password is wrong (AccountErrorCode)
  */
 export type ErrorCode =
+  | "already_erased"
   | "attendee_required"
   | "authentication_failed"
   | "bad_frame"
   | "bad_json"
   | "bad_request"
+  | "cannot_erase_self"
   | "client_id_reused"
   | "conflict"
   | "consultant_other_office"
@@ -125,8 +137,11 @@ export type ErrorCode =
   | "empty_file"
   | "empty_message"
   | "empty_note"
+  | "endpoint_not_allowed"
   | "error"
   | "executable_refused"
+  | "export_link_expired"
+  | "export_not_ready"
   | "file_missing"
   | "file_too_large"
   | "frame_too_large"
@@ -139,17 +154,21 @@ export type ErrorCode =
   | "invalid_csv"
   | "invalid_cursor"
   | "invalid_date_range"
+  | "invalid_device"
   | "invalid_field"
   | "invalid_file_size"
   | "invalid_ids"
   | "invalid_image"
   | "invalid_kind"
   | "invalid_participants"
+  | "invalid_preferences"
   | "invalid_reply_to"
   | "invalid_status"
   | "invalid_time_range"
   | "invalid_transition"
   | "invalid_type"
+  | "last_super_admin"
+  | "legal_hold"
   | "login_locked"
   | "lost_reason_required"
   | "markup_refused"
@@ -207,6 +226,7 @@ export type ErrorCode =
   | "unsupported_media_type"
   | "validation_error"
   | "weak_password"
+  | "webpush_not_configured"
   | "wrong_password";
 export type JoinConversationRequestEvent = "join_conversation";
 export type JoinConversationAckEvent = "ack";
@@ -1091,4 +1111,4 @@ export interface ServerEvents {
 }
 
 /** The socket's close codes, as the server documents them. */
-export const CLOSE_CODES = {"4401":true,"4403":true,"4408":true,"4429":true,"4503":true} as const;
+export const CLOSE_CODES = {"4401":true,"4403":true,"4408":true,"4409":true,"4429":true,"4503":true} as const;

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0007_search_without_execute'),
+        ('messaging', '0008_missed_message_marks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,1 @@
+from devices.tests.fixtures import *  # noqa: F403 - the real parts' fixtures
