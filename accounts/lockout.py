@@ -17,6 +17,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.shortcuts import render
 
 from accounts.emails import canonical_email
+from accounts.errors import AccountErrorCode
 from core.errors import RateLimited
 
 LOCKED_MESSAGE = "Too many failed sign-in attempts. Try again in {minutes} minutes."
@@ -37,7 +38,7 @@ def locked_message() -> str:
 def locked_error() -> RateLimited:
     """The API's answer to a locked check: 429 `login_locked`, with Retry-After."""
     seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
-    return RateLimited(locked_message(), code="login_locked", details={"retry_after": seconds})
+    return RateLimited(locked_message(), code=AccountErrorCode.LOGIN_LOCKED, details={"retry_after": seconds})
 
 
 def current_password_matches(request, *, user, password: str) -> bool:

@@ -34,7 +34,9 @@ def _validate_password(password: str, user: User) -> None:
     try:
         password_validation.validate_password(password, user)
     except DjangoValidationError as exc:
-        raise ValidationFailed(exc.messages[0], code="weak_password", details={"password": exc.messages}) from None
+        raise ValidationFailed(
+            exc.messages[0], code=AccountErrorCode.WEAK_PASSWORD, details={"password": exc.messages}
+        ) from None
 
 
 def email_check_new(email: str, *, exclude_pk=None) -> None:
@@ -50,7 +52,9 @@ def email_check_new(email: str, *, exclude_pk=None) -> None:
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
     if taken.exists():
-        raise Conflict("An account with this email already exists.", code="email_taken", details={"email": email})
+        raise Conflict(
+            "An account with this email already exists.", code=AccountErrorCode.EMAIL_TAKEN, details={"email": email}
+        )
 
 
 def _save_new(user: User) -> User:
@@ -59,14 +63,16 @@ def _save_new(user: User) -> User:
         with transaction.atomic():
             user.save()
     except IntegrityError:  # a concurrent signup with the same email won the race
-        raise Conflict("An account with this email already exists.", code="email_taken") from None
+        raise Conflict("An account with this email already exists.", code=AccountErrorCode.EMAIL_TAKEN) from None
     return user
 
 
 def _check_office_for_role(role: str, office) -> None:
     if role in STAFF_ROLES - {Role.SUPER_ADMIN} and office is None:
         raise ValidationFailed(
-            "Staff must belong to an office.", code="office_required", details={"office_id": ["required"]}
+            "Staff must belong to an office.",
+            code=AccountErrorCode.OFFICE_REQUIRED,
+            details={"office_id": ["required"]},
         )
 
 
@@ -102,10 +108,10 @@ def user_create(
         raise Forbidden("Only managers and super admins create users.")
     if actor.role == Role.MANAGER:
         if office is not None and office.pk != actor.office_id:
-            raise Forbidden("Managers create users in their own office only.", code="other_office")
+            raise Forbidden("Managers create users in their own office only.", code=AccountErrorCode.OTHER_OFFICE)
         office = actor.office
         if ROLE_RANK[role] >= ROLE_RANK[actor.role]:
-            raise Forbidden("You cannot create a user with this role.", code="role_too_high")
+            raise Forbidden("You cannot create a user with this role.", code=AccountErrorCode.ROLE_TOO_HIGH)
     if role == Role.SUPER_ADMIN:
         office = None
     _check_office_for_role(role, office)
@@ -128,9 +134,9 @@ def user_update(*, actor: User, user: User, **changes) -> User:
     office = changes.get("office", user.office)
     if actor.role == Role.MANAGER:
         if ROLE_RANK[role] >= ROLE_RANK[actor.role]:
-            raise Forbidden("You cannot give this role.", code="role_too_high")
+            raise Forbidden("You cannot give this role.", code=AccountErrorCode.ROLE_TOO_HIGH)
         if office is None or office.pk != actor.office_id:
-            raise Forbidden("Managers keep users in their own office.", code="other_office")
+            raise Forbidden("Managers keep users in their own office.", code=AccountErrorCode.OTHER_OFFICE)
     if role == Role.SUPER_ADMIN:
         office = None
     _check_office_for_role(role, office)
@@ -241,7 +247,7 @@ def password_change(*, user: User, old_password: str, new_password: str, request
     transaction: a failure it records must not roll back with the refusal."""
     if not current_password_matches(request, user=user, password=old_password):
         raise ValidationFailed(
-            "The current password is wrong.", code="wrong_password", details={"old_password": ["wrong"]}
+            "The current password is wrong.", code=AccountErrorCode.WRONG_PASSWORD, details={"old_password": ["wrong"]}
         )
     with transaction.atomic():
         return _password_set(user=User.objects.select_for_update().get(pk=user.pk), new_password=new_password)
@@ -286,7 +292,7 @@ def _user_for_reset(code: str) -> User:
     if user is None or not default_token_generator.check_token(user, token):
         raise ValidationFailed(
             "This reset code is invalid, expired or already used; ask for a new one.",
-            code="reset_code_invalid",
+            code=AccountErrorCode.RESET_CODE_INVALID,
             details={"code": ["invalid"]},
         )
     return user

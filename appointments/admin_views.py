@@ -18,7 +18,7 @@ from appointments import selectors
 from appointments.models import AppointmentStatus
 from appointments.services import STAFF_BOOKERS
 from core.dates import RANGE_TEXT, moment_from_query
-from core.errors import NotFound, error_body
+from core.errors import CoreErrorCode, NotFound, error_body
 from leads.selectors import lead_get_for
 from offices.console import console_office_in_view, office_in_view
 from offices.hours import OfficeHours
@@ -102,7 +102,7 @@ def calendar(request):
 
 
 def _bad(message: str) -> JsonResponse:
-    return JsonResponse(error_body("validation_error", message, {"range": [message]}), status=400)
+    return JsonResponse(error_body(CoreErrorCode.VALIDATION_ERROR, message, {"range": [message]}), status=400)
 
 
 def calendar_events(request):

@@ -25,13 +25,13 @@ STAFF_BOOKERS = (Role.SUPER_ADMIN, Role.MANAGER, Role.RECEPTIONIST, Role.CONSULT
 
 def _check_times(start: datetime, end: datetime) -> None:
     if timezone.is_naive(start) or timezone.is_naive(end):
-        raise ValidationFailed("Times need a UTC offset (ISO 8601).", code="naive_datetime")
+        raise ValidationFailed("Times need a UTC offset (ISO 8601).", code=AppointmentErrorCode.NAIVE_DATETIME)
     if end <= start:
-        raise ValidationFailed("The end must be after the start.", code="invalid_time_range")
+        raise ValidationFailed("The end must be after the start.", code=AppointmentErrorCode.INVALID_TIME_RANGE)
     if start < timezone.now():
-        raise ValidationFailed("Appointments cannot start in the past.", code="start_in_past")
+        raise ValidationFailed("Appointments cannot start in the past.", code=AppointmentErrorCode.START_IN_PAST)
     if end - start > timedelta(hours=12):
-        raise ValidationFailed("An appointment lasts at most 12 hours.", code="invalid_time_range")
+        raise ValidationFailed("An appointment lasts at most 12 hours.", code=AppointmentErrorCode.INVALID_TIME_RANGE)
 
 
 def _check_opening_hours(*, actor: User, office: Office, start: datetime, end: datetime, allow: bool) -> None:
@@ -68,7 +68,9 @@ def _save(appointment: Appointment) -> Appointment:
             appointment.save()
     except IntegrityError as exc:
         if "appointment_no_double_booking" in str(exc):
-            raise Conflict("The consultant already has an appointment at that time.", code="slot_taken") from None
+            raise Conflict(
+                "The consultant already has an appointment at that time.", code=AppointmentErrorCode.SLOT_TAKEN
+            ) from None
         raise
     return appointment
 
@@ -117,32 +119,36 @@ def appointment_book(
     """Book `consultant` for a student or a lead. A lead without a consultant (a walk-in) becomes the
     booked consultant's lead, through the lead assignment service (their conversation follows)."""
     if consultant is None or consultant.role != Role.CONSULTANT or not consultant.is_active:
-        raise ValidationFailed("Unknown consultant.", code="unknown_consultant")
+        raise ValidationFailed("Unknown consultant.", code=AppointmentErrorCode.UNKNOWN_CONSULTANT)
     if actor.role == Role.STUDENT:
         if student is not None and student.pk != actor.pk:
             raise Forbidden("Students book for themselves.")
         student = actor
         if not consultants_of_student(actor).filter(pk=consultant.pk).exists():
-            raise ValidationFailed("Unknown consultant.", code="unknown_consultant")  # others are not theirs to see
+            raise ValidationFailed(
+                "Unknown consultant.", code=AppointmentErrorCode.UNKNOWN_CONSULTANT
+            )  # others are not theirs to see
     elif actor.role not in STAFF_BOOKERS:
         raise Forbidden("You cannot book appointments.")
     elif actor.role == Role.CONSULTANT and consultant.pk != actor.pk:
         raise Forbidden("Consultants book their own appointments.")
     elif actor.role != Role.SUPER_ADMIN and consultant.office_id != actor.office_id:
-        raise ValidationFailed("Unknown consultant.", code="unknown_consultant")  # another office's: not theirs to see
+        raise ValidationFailed(
+            "Unknown consultant.", code=AppointmentErrorCode.UNKNOWN_CONSULTANT
+        )  # another office's: not theirs to see
     if student is not None and (student.role != Role.STUDENT or not student.is_active):
-        raise ValidationFailed("Unknown student.", code="unknown_student")
+        raise ValidationFailed("Unknown student.", code=AppointmentErrorCode.UNKNOWN_STUDENT)
     if lead is not None and lead.office_id not in (None, consultant.office_id):
-        raise ValidationFailed("The lead belongs to another office.", code="unknown_lead")
+        raise ValidationFailed("The lead belongs to another office.", code=AppointmentErrorCode.UNKNOWN_LEAD)
     if student is None and lead is None:
-        raise ValidationFailed("Book for a student or a lead.", code="attendee_required")
+        raise ValidationFailed("Book for a student or a lead.", code=AppointmentErrorCode.ATTENDEE_REQUIRED)
     title = (title or "").strip()
     if not title:
-        raise ValidationFailed("An appointment needs a title.", code="title_required")
+        raise ValidationFailed("An appointment needs a title.", code=AppointmentErrorCode.TITLE_REQUIRED)
     _check_times(start, end)
     office = consultant.office
     if office is None:  # (a consultant always has one; the appointment needs it)
-        raise ValidationFailed("Unknown consultant.", code="unknown_consultant")
+        raise ValidationFailed("Unknown consultant.", code=AppointmentErrorCode.UNKNOWN_CONSULTANT)
     _check_opening_hours(actor=actor, office=office, start=start, end=end, allow=allow_outside_hours)
     appointment = _save(
         Appointment(
@@ -187,7 +193,9 @@ def appointment_reschedule(
     if not _may_change(actor, appointment):
         raise Forbidden("You cannot reschedule this appointment.")
     if appointment.status != AppointmentStatus.SCHEDULED:
-        raise ValidationFailed(f"A {appointment.status} appointment cannot be rescheduled.", code="not_scheduled")
+        raise ValidationFailed(
+            f"A {appointment.status} appointment cannot be rescheduled.", code=AppointmentErrorCode.NOT_SCHEDULED
+        )
     _check_times(start, end)
     _check_opening_hours(actor=actor, office=appointment.office, start=start, end=end, allow=allow_outside_hours)
     before = (appointment.start, appointment.end)
@@ -210,7 +218,9 @@ def appointment_cancel(*, actor: User, appointment: Appointment, reason: str = "
     if not (own_student or _may_change(actor, appointment)):
         raise Forbidden("You cannot cancel this appointment.")
     if appointment.status != AppointmentStatus.SCHEDULED:
-        raise ValidationFailed(f"A {appointment.status} appointment cannot be cancelled.", code="not_scheduled")
+        raise ValidationFailed(
+            f"A {appointment.status} appointment cannot be cancelled.", code=AppointmentErrorCode.NOT_SCHEDULED
+        )
     appointment.status, appointment.cancellation_reason = AppointmentStatus.CANCELLED, (reason or "").strip()[:255]
     appointment.save(update_fields=["status", "cancellation_reason", "updated_at"])
     _timeline(
@@ -229,11 +239,13 @@ def appointment_set_outcome(*, actor: User, appointment: Appointment, status: st
     if not _may_change(actor, appointment):
         raise Forbidden("You cannot record the outcome of this appointment.")
     if status not in (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW):
-        raise ValidationFailed("status must be completed or no_show.", code="invalid_status")
+        raise ValidationFailed("status must be completed or no_show.", code=AppointmentErrorCode.INVALID_STATUS)
     if appointment.status != AppointmentStatus.SCHEDULED:
-        raise ValidationFailed(f"A {appointment.status} appointment already has an outcome.", code="not_scheduled")
+        raise ValidationFailed(
+            f"A {appointment.status} appointment already has an outcome.", code=AppointmentErrorCode.NOT_SCHEDULED
+        )
     if appointment.start > timezone.now():
-        raise ValidationFailed("The appointment has not started yet.", code="not_started")
+        raise ValidationFailed("The appointment has not started yet.", code=AppointmentErrorCode.NOT_STARTED)
     appointment.status = status
     appointment.save(update_fields=["status", "updated_at"])
     _timeline(appointment, actor, f"Appointment {appointment.get_status_display().lower()}")

@@ -20,6 +20,7 @@ from accounts.scoped_admin import ListQueryGuard
 from applications.services import APPLICATION_HANDLERS
 from console.contact import contact_panel
 from console.home import home_context
+from core.compression import carries_secrets
 from documents.services import DOCUMENT_REVIEWERS
 from messaging.selectors import MONITOR_ROLES
 
@@ -98,4 +99,4 @@ def console_token(request):
     token.set_exp(lifetime=CONSOLE_TOKEN_LIFETIME)
     response = JsonResponse({"access": str(token), "expires_in": int(CONSOLE_TOKEN_LIFETIME.total_seconds())})
     response["Cache-Control"] = "no-store"
-    return response
+    return carries_secrets(response)

@@ -24,6 +24,7 @@ from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import aware_utcnow, get_md5_hash_password
 
 from core.db import prepared_cursor
+from core.errors import CoreErrorCode
 
 
 class TokenInvalid(exceptions.AuthenticationFailed):
@@ -31,12 +32,12 @@ class TokenInvalid(exceptions.AuthenticationFailed):
     so DRF treats the request as unauthenticated; core.errors renders it in the one shape."""
 
     default_detail = "This token is not valid; sign in again."
-    error_code = "token_invalid"
+    error_code = CoreErrorCode.TOKEN_INVALID
 
 
 class TokenExpired(exceptions.AuthenticationFailed):
     default_detail = "This token has expired; refresh it or sign in again."
-    error_code = "token_expired"
+    error_code = CoreErrorCode.TOKEN_EXPIRED
 
 
 def token_matches_user(token: Token, user: AbstractBaseUser) -> bool:

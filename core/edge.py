@@ -41,6 +41,7 @@ access_log = logging.getLogger("crm.access")
 logger = logging.getLogger("crm.server")
 
 CLOSE_SERVICE_RESTART = 1012  # RFC 6455 registry: the server is restarting; the client reconnects
+SERVICE_RESTART_REASON = "the server is restarting: reconnect, then catch up"
 # Seconds a stopping worker gives its sockets to answer the frame in hand and clean up before it
 # closes them anyway; below the launcher's --grace (10 s), after which the worker is killed.
 DRAIN_SECONDS = 5.0
@@ -309,7 +310,9 @@ class _Socket:
         try:
             if not self.accepted:
                 await self._send({"type": "websocket.accept"})
-            await self._send({"type": "websocket.close", "code": CLOSE_SERVICE_RESTART})
+            await self._send(
+                {"type": "websocket.close", "code": CLOSE_SERVICE_RESTART, "reason": SERVICE_RESTART_REASON}
+            )
         except Exception:  # the connection is gone already
             logger.debug("close frame not sent", exc_info=True)
 

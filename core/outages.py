@@ -247,7 +247,9 @@ def unavailable_response(request: HttpRequest, error: ServiceUnavailable) -> Htt
     if request.path.startswith(("/admin/", "/accounts/")):  # people in a browser
         response = HttpResponse("<h1>Service unavailable</h1><p>Please try again in a few seconds.</p>", status=503)
     else:
-        response = JsonResponse(error_body(error.code, error.message, error.details), status=503)
+        response = JsonResponse(
+            error_body(error.code, error.message, {**error.details, "retry_after": RETRY_AFTER_SECONDS}), status=503
+        )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 

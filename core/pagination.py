@@ -1,4 +1,8 @@
-"""List pagination: `?limit=` and an opaque cursor; bodies are `{"results": [...], "next": url|null}`."""
+"""List pagination: `?limit=` and an opaque cursor; bodies are `{"results": [...], "next": url|null}`.
+
+Every list takes `limit` from 1 to `MAX_LIMIT` (one maximum for every list of the API, the history
+page and search included, declared in the schema by core.schema); anything else is refused with 400
+`validation_error` and `details.limit`, never silently clamped."""
 
 from __future__ import annotations
 
@@ -11,10 +15,27 @@ from django.db import connection, models
 from django.utils import timezone
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.errors import CoreErrorCode, ValidationFailed
+
+MAX_LIMIT = 200
+
+
+def limit_from(request: Request, default: int) -> int:
+    """`?limit=` checked against the one maximum (400 with `details.limit` when out of range)."""
+    raw = request.query_params.get("limit")
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise DRFValidationError({"limit": ["A valid integer is required."]}) from None
+    if not 1 <= value <= MAX_LIMIT:
+        raise DRFValidationError({"limit": [f"Ensure this value is between 1 and {MAX_LIMIT}."]})
+    return value
 
 
 def _invalid_cursor() -> ValidationFailed:
@@ -63,8 +84,11 @@ def position_for_database(queryset: models.QuerySet[Any], ordering: str, positio
 class CursorPagination(pagination.CursorPagination):
     page_size = 50
     page_size_query_param = "limit"
-    max_page_size = 200
+    max_page_size = MAX_LIMIT
     ordering = "-id"
+
+    def get_page_size(self, request: Request) -> int:
+        return limit_from(request, self.page_size)
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
         self._queryset = queryset  # decode_cursor checks the position against its ordering field

@@ -30,7 +30,8 @@ from rest_framework.fields import Field
 from rest_framework.request import Request
 
 from core.api.schema import ErrorSerializer
-from core.pagination import CursorPagination
+from core.errors import registry_schema
+from core.pagination import MAX_LIMIT, CursorPagination
 
 ERROR_DESCRIPTIONS = {
     "400": "Invalid input (`validation_error` with per-field `details`, or a rule's own code)",
@@ -180,7 +181,13 @@ def postprocess(
             for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
                 if parameter["in"] == "path" and (parameter["name"] == "id" or parameter["name"].endswith("_id")):
                     parameter["schema"] = {"type": "integer"}  # routes match digits: ids, as in every body
-    _fix_times(result.get("components", {}).get("schemas", {}))
+                if parameter["in"] == "query" and parameter["name"] == "limit":  # one maximum, every list
+                    parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}
+                    parameter["description"] = f"Items per page, 1 to {MAX_LIMIT} (more is a 400 `validation_error`)"
+    schemas = result.get("components", {}).get("schemas", {})
+    _fix_times(schemas)
+    if "ErrorDetail" in schemas:
+        schemas["ErrorDetail"]["properties"]["code"] = registry_schema()
     return result
 
 

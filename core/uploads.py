@@ -39,7 +39,14 @@ from django.utils.module_loading import import_string
 from PIL import Image, UnidentifiedImageError
 from rest_framework.request import Request
 
-from core.errors import NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType, ValidationFailed
+from core.errors import (
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    UnsupportedMediaType,
+    UploadErrorCode,
+    ValidationFailed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +96,9 @@ class LimitedUploadHandler(FileUploadHandler):
     ) -> None:
         if content_length and content_length > self.max_size * self.max_files + MULTIPART_OVERHEAD:
             raise PayloadTooLarge(
-                _too_large_message(self.max_size), code="file_too_large", details={"max_size": self.max_size}
+                _too_large_message(self.max_size),
+                code=UploadErrorCode.FILE_TOO_LARGE,
+                details={"max_size": self.max_size},
             )
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
@@ -98,7 +107,9 @@ class LimitedUploadHandler(FileUploadHandler):
         self.bytes_in_file = 0
         if self.files_seen > self.max_files:
             raise ValidationFailed(
-                f"At most {self.max_files} files at once.", code="too_many_files", details={"max_files": self.max_files}
+                f"At most {self.max_files} files at once.",
+                code=UploadErrorCode.TOO_MANY_FILES,
+                details={"max_files": self.max_files},
             )
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
@@ -106,7 +117,7 @@ class LimitedUploadHandler(FileUploadHandler):
         if self.bytes_in_file > self.max_size:
             raise PayloadTooLarge(
                 _too_large_message(self.max_size),
-                code="file_too_large",
+                code=UploadErrorCode.FILE_TOO_LARGE,
                 details={"max_size": self.max_size, "file_name": self.file_name},
             )
         return raw_data
@@ -183,7 +194,7 @@ def detect_mime_type(file: File[bytes]) -> str:
     if head.startswith(
         (b"\x7fELF", b"MZ", b"\xfe\xed\xfa", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"#!")
     ):
-        raise UnsupportedMediaType("Programs cannot be uploaded.", code="executable_refused")
+        raise UnsupportedMediaType("Programs cannot be uploaded.", code=UploadErrorCode.EXECUTABLE_REFUSED)
     if head.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -206,12 +217,12 @@ def detect_mime_type(file: File[bytes]) -> str:
         office = _office_zip_type(file)
         if office:
             return office
-        raise UnsupportedMediaType("Archives cannot be uploaded.", code="unsupported_file_type")
+        raise UnsupportedMediaType("Archives cannot be uploaded.", code=UploadErrorCode.UNSUPPORTED_FILE_TYPE)
     if _MARKUP.search(head):
-        raise UnsupportedMediaType("HTML, SVG and XML files cannot be uploaded.", code="markup_refused")
+        raise UnsupportedMediaType("HTML, SVG and XML files cannot be uploaded.", code=UploadErrorCode.MARKUP_REFUSED)
     if head and _is_text(head):
         return "text/plain"
-    raise UnsupportedMediaType("This kind of file cannot be uploaded.", code="unsupported_file_type")
+    raise UnsupportedMediaType("This kind of file cannot be uploaded.", code=UploadErrorCode.UNSUPPORTED_FILE_TYPE)
 
 
 @dataclass
@@ -236,10 +247,12 @@ def _decode_image(file: File[bytes]) -> Image.Image:
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PayloadTooLarge(
-            "This image has too many pixels.", code="image_too_large", details={"max_pixels": settings.IMAGE_MAX_PIXELS}
+            "This image has too many pixels.",
+            code=UploadErrorCode.IMAGE_TOO_LARGE,
+            details={"max_pixels": settings.IMAGE_MAX_PIXELS},
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ValidationFailed("This image is damaged or incomplete.", code="invalid_image") from None
+        raise ValidationFailed("This image is damaged or incomplete.", code=UploadErrorCode.INVALID_IMAGE) from None
     finally:
         file.seek(0)
     return image
@@ -253,13 +266,17 @@ def check_upload(
     allowed = set(allowed_types or settings.ALLOWED_FILE_TYPES)
     size = uploaded_file.size or 0  # (None only for a file not yet read; a received upload has its size)
     if size > max_size:
-        raise PayloadTooLarge(_too_large_message(max_size), code="file_too_large", details={"max_size": max_size})
+        raise PayloadTooLarge(
+            _too_large_message(max_size), code=UploadErrorCode.FILE_TOO_LARGE, details={"max_size": max_size}
+        )
     if size == 0:
-        raise ValidationFailed("The file is empty.", code="empty_file")
+        raise ValidationFailed("The file is empty.", code=UploadErrorCode.EMPTY_FILE)
     mime_type = detect_mime_type(uploaded_file)
     if mime_type not in allowed:
         raise UnsupportedMediaType(
-            "This kind of file is not accepted.", code="unsupported_file_type", details={"mime_type": mime_type}
+            "This kind of file is not accepted.",
+            code=UploadErrorCode.UNSUPPORTED_FILE_TYPE,
+            details={"mime_type": mime_type},
         )
     checked = CheckedFile(
         file=uploaded_file,
@@ -283,19 +300,19 @@ def check_upload_intent(*, file_name: str, file_size: Any) -> dict[str, Any]:
     try:
         size = int(file_size)
     except (TypeError, ValueError):
-        raise ValidationFailed("file_size must be a number of bytes.", code="invalid_file_size") from None
+        raise ValidationFailed("file_size must be a number of bytes.", code=UploadErrorCode.INVALID_FILE_SIZE) from None
     if size <= 0:
-        raise ValidationFailed("The file is empty.", code="empty_file")
+        raise ValidationFailed("The file is empty.", code=UploadErrorCode.EMPTY_FILE)
     if size > settings.MAX_FILE_SIZE:
         raise PayloadTooLarge(
             _too_large_message(settings.MAX_FILE_SIZE),
-            code="file_too_large",
+            code=UploadErrorCode.FILE_TOO_LARGE,
             details={"max_size": settings.MAX_FILE_SIZE},
         )
     name = sanitize_file_name(str(file_name or ""))
     guessed, _ = mimetypes.guess_type(name)
     if guessed not in settings.ALLOWED_FILE_TYPES:
-        raise UnsupportedMediaType("This kind of file is not accepted.", code="unsupported_file_type")
+        raise UnsupportedMediaType("This kind of file is not accepted.", code=UploadErrorCode.UNSUPPORTED_FILE_TYPE)
     return {"file_name": name, "file_size": size, "mime_type": guessed}
 
 
@@ -350,7 +367,7 @@ def file_response(
     except FileNotFoundError:  # the record outlived its file (a lost volume, a bad restore): ops must know
         logger.error("stored file missing", extra={"key": key})
         raise NotFound(
-            "This file is missing from storage; an administrator has been told.", code="file_missing"
+            "This file is missing from storage; an administrator has been told.", code=UploadErrorCode.FILE_MISSING
         ) from None
     except OSError as exc:
         logger.error("file storage unreadable", extra={"key": key, "error": f"{exc.__class__.__name__}: {exc}"})

@@ -1,7 +1,7 @@
-from django.urls import path
+from django.urls import re_path
 
 from core import views
 
 urlpatterns = [
-    path("health", views.health, name="health"),
+    re_path(r"^health/?$", views.health, name="health"),
 ]

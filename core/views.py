@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.views import defaults
 
 from core.cache import RedisCache
-from core.errors import error_body
+from core.errors import CoreErrorCode, error_body
 from core.outages import redis_outage, unavailable, unavailable_response
 
 logger = logging.getLogger(__name__)
@@ -49,13 +49,15 @@ def _wants_json(request: HttpRequest) -> bool:
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse(error_body("not_found", "Not found."), status=404)
+        return JsonResponse(error_body(CoreErrorCode.NOT_FOUND, "Not found."), status=404)
     return defaults.page_not_found(request, exception)
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse(error_body("permission_denied", "You do not have permission to do this."), status=403)
+        return JsonResponse(
+            error_body(CoreErrorCode.PERMISSION_DENIED, "You do not have permission to do this."), status=403
+        )
     if request.path.startswith("/admin/") and getattr(request.user, "is_staff", False):
         # A page of the console this role does not use: say so in the console's own frame.
         reason = str(exception) or "This page is not part of your role."
@@ -81,7 +83,7 @@ def bad_request_page(request: HttpRequest, *, title: str, reason: str) -> HttpRe
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse(error_body("bad_request", "The request could not be understood."), status=400)
+        return JsonResponse(error_body(CoreErrorCode.BAD_REQUEST, "The request could not be understood."), status=400)
     return defaults.bad_request(request, exception)
 
 
@@ -91,5 +93,5 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if error is not None:  # raised in a middleware (a session read, say) while PostgreSQL or Redis is down
         return unavailable_response(request, error)
     if _wants_json(request):
-        return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
+        return JsonResponse(error_body(CoreErrorCode.SERVER_ERROR, "Something went wrong on our side."), status=500)
     return defaults.server_error(request)

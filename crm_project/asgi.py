@@ -33,6 +33,10 @@ from daphne.http_protocol import WebRequest  # noqa: E402
 # (Twisted sets the flag per request in __init__: a property that ignores the assignment wins.)
 WebRequest._parsePOSTFormSubmission = property(lambda request: False, lambda request, value: None)
 
+from crm_project import daphne_close  # noqa: E402
+
+daphne_close.install()  # close reasons, and a refused handshake's status from its close code
+
 from django.urls import get_resolver  # noqa: E402
 
 from core.edge import Edge  # noqa: E402

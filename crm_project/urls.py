@@ -31,10 +31,11 @@ api_v1 = [
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
-    path("api/schema", SpectacularAPIView.as_view(), name="schema"),
-    path("api-docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api-redoc", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
-    path("api/ws-schema", ws_schema, name="ws-schema"),  # AsyncAPI 3.0: the /ws/ protocol
+    # Every path answers with and without its trailing slash (SPEC section 3), these too.
+    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^api-docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    re_path(r"^api-redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    re_path(r"^api/ws-schema/?$", ws_schema, name="ws-schema"),  # AsyncAPI 3.0: the /ws/ protocol
     path("admin/reports/", admin.site.admin_view(admin_views.dashboard), name="admin-reports"),
     path(
         "admin/reports/<slug:report>.csv", admin.site.admin_view(admin_views.dashboard_export), name="admin-report-csv"
@@ -55,7 +56,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     re_path(r"^api/v1/auth/social/complete/?$", social_complete, name="auth-social-complete"),
     re_path(r"^socket-stats/?$", SocketStatsView.as_view(), name="socket-stats"),
-    path("metrics", metrics.metrics, name="metrics"),
+    re_path(r"^metrics/?$", metrics.metrics, name="metrics"),
     path("unsubscribe/<str:token>", notification_pages.unsubscribe, name="notification-unsubscribe"),
     path("", include("core.urls")),
 ]

@@ -6,6 +6,7 @@ from accounts.models import Role, User
 from accounts.selectors import leads_reaching_q
 from core.errors import Forbidden, ValidationFailed
 from core.uploads import check_upload, store_upload
+from documents.errors import DocumentErrorCode
 from documents.models import Document, DocumentKind, DocumentStatus
 from leads.models import ActivityKind, Lead
 from leads.selectors import lead_list_for
@@ -51,11 +52,11 @@ def _timeline(document: Document, actor: User, text: str) -> None:
 
 def document_upload(*, actor: User, file, kind: str, student: User | None = None, lead: Lead | None = None) -> Document:
     if kind not in DocumentKind.values:
-        raise ValidationFailed("Unknown document kind.", code="invalid_kind")
+        raise ValidationFailed("Unknown document kind.", code=DocumentErrorCode.INVALID_KIND)
     if (student is None) == (lead is None):
-        raise ValidationFailed("A document belongs to a student or a lead.", code="owner_required")
+        raise ValidationFailed("A document belongs to a student or a lead.", code=DocumentErrorCode.OWNER_REQUIRED)
     if student is not None and student.role != Role.STUDENT:
-        raise ValidationFailed("Unknown student.", code="unknown_student")
+        raise ValidationFailed("Unknown student.", code=DocumentErrorCode.UNKNOWN_STUDENT)
     if not _may_handle(actor, student=student, lead=lead):
         raise Forbidden("You cannot add documents for this person.")
     checked = check_upload(file)
@@ -89,9 +90,9 @@ def document_review(*, actor: User, document: Document, status: str, note: str =
     if actor.role not in DOCUMENT_REVIEWERS or not _may_handle(actor, student=document.student, lead=document.lead):
         raise Forbidden("You cannot review this document.")
     if status not in (DocumentStatus.APPROVED, DocumentStatus.REJECTED):
-        raise ValidationFailed("status must be approved or rejected.", code="invalid_status")
+        raise ValidationFailed("status must be approved or rejected.", code=DocumentErrorCode.INVALID_STATUS)
     if status == DocumentStatus.REJECTED and not note.strip():
-        raise ValidationFailed("Say why the document is rejected.", code="note_required")
+        raise ValidationFailed("Say why the document is rejected.", code=DocumentErrorCode.NOTE_REQUIRED)
     document = Document.objects.select_for_update().get(pk=document.pk)
     document.status, document.review_note = status, note.strip()
     document.reviewed_by, document.reviewed_at = actor, timezone.now()

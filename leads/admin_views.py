@@ -14,6 +14,7 @@ from accounts.models import User
 from accounts.selectors import consultants_for
 from core.errors import ApplicationError, NotFound, ValidationFailed
 from leads import selectors, services
+from leads.errors import LeadErrorCode
 from leads.models import OPEN_STATUSES, Lead, LeadStatus
 from offices.console import office_in_view
 
@@ -96,7 +97,7 @@ def act(request, lead_id: int):
             consultant_id = _int(request.POST.get("consultant"))
             consultant = consultants_for(user).filter(pk=consultant_id).first() if consultant_id is not None else None
             if consultant is None:
-                raise ValidationFailed("Choose a consultant.", code="not_a_consultant")
+                raise ValidationFailed("Choose a consultant.", code=LeadErrorCode.NOT_A_CONSULTANT)
             lead = services.lead_assign(actor=user, lead=lead, consultant=consultant)
             done = f"{lead.full_name} is now {consultant.full_name}'s lead."
         elif action == "status":
@@ -115,7 +116,7 @@ def act(request, lead_id: int):
             services.lead_add_note(actor=user, lead=lead, text=request.POST.get("text", ""))
             done = "Note added to the timeline."
         else:
-            raise ValidationFailed("Unknown action.", code="unknown_action")
+            raise ValidationFailed("Unknown action.", code=LeadErrorCode.UNKNOWN_ACTION)
     except NotFound:
         raise Http404("Lead not found.") from None
     except ApplicationError as exc:

@@ -10,6 +10,7 @@ from accounts.models import Role, User
 from accounts.selectors import linked_leads_q, user_list_for
 from core.errors import NotFound, ValidationFailed
 from core.phones import phone_search_terms
+from leads.errors import LeadErrorCode
 from leads.models import OPEN_STATUSES, Activity, Lead, LeadStatus
 
 
@@ -58,11 +59,11 @@ def student_and_lead_for(user: User, *, student_id: int | None, lead_id: int | N
     if student_id is not None:
         student = students_for(user).filter(pk=student_id).first()
         if student is None:
-            raise ValidationFailed("Unknown student.", code="unknown_student")
+            raise ValidationFailed("Unknown student.", code=LeadErrorCode.UNKNOWN_STUDENT)
     if lead_id is not None:
         lead = lead_list_for(user).filter(pk=lead_id).first()
         if lead is None:
-            raise ValidationFailed("Unknown lead.", code="unknown_lead")
+            raise ValidationFailed("Unknown lead.", code=LeadErrorCode.UNKNOWN_LEAD)
     return student, lead
 
 

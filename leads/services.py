@@ -98,7 +98,9 @@ def _check_duplicates(*, actor: User, office_id, email, phone, exclude_pk=None, 
             else {"field": field}
         )
         raise Conflict(
-            f"A lead with this {field} already exists in this office.", code="duplicate_lead", details=details
+            f"A lead with this {field} already exists in this office.",
+            code=LeadErrorCode.DUPLICATE_LEAD,
+            details=details,
         )
 
 
@@ -131,7 +133,7 @@ def _office_of_new_lead(actor: User, office):
         raise Forbidden("Only receptionists, managers and super admins create leads.")
     if actor.role != Role.SUPER_ADMIN:
         if office is not None and office.pk != actor.office_id:
-            raise Forbidden("You create leads for your own office.", code="other_office")
+            raise Forbidden("You create leads for your own office.", code=LeadErrorCode.OTHER_OFFICE)
         office = actor.office
     return office
 
@@ -157,7 +159,7 @@ def lead_check_duplicates(
 def lead_check_contact(*, email: str, phone: str) -> None:
     """A lead needs an email or a phone number: created, edited or imported (the console's form asks first)."""
     if not (email.strip() or phone.strip()):
-        raise ValidationFailed("A lead needs an email or a phone number.", code="contact_required")
+        raise ValidationFailed("A lead needs an email or a phone number.", code=LeadErrorCode.CONTACT_REQUIRED)
 
 
 @transaction.atomic
@@ -278,27 +280,27 @@ def lead_change_status(*, actor: User, lead: Lead, status: str, lost_reason: str
     if not _can_manage(actor, lead):
         raise Forbidden("You cannot change this lead.")
     if status not in LeadStatus.values:
-        raise ValidationFailed("Unknown status.", code="invalid_status")
+        raise ValidationFailed("Unknown status.", code=LeadErrorCode.INVALID_STATUS)
     if lead.status not in OPEN_STATUSES:
         raise ValidationFailed(
             f"A {lead.status} lead cannot change status.",
-            code="invalid_transition",
+            code=LeadErrorCode.INVALID_TRANSITION,
             details={"from": lead.status, "to": status},
         )
     if status == LeadStatus.CONVERTED:
         raise ValidationFailed(
             "Convert the lead to make it a student.",
-            code="invalid_transition",
+            code=LeadErrorCode.INVALID_TRANSITION,
             details={"from": lead.status, "to": status},
         )
     if status == LeadStatus.LOST:
         if not lost_reason.strip():
-            raise ValidationFailed("Say why the lead was lost.", code="lost_reason_required")
+            raise ValidationFailed("Say why the lead was lost.", code=LeadErrorCode.LOST_REASON_REQUIRED)
         lead.lost_reason = lost_reason.strip()[:255]
     elif status not in lead_next_statuses(lead):
         raise ValidationFailed(
             f"A lead cannot go from {lead.status} back to {status}.",
-            code="invalid_transition",
+            code=LeadErrorCode.INVALID_TRANSITION,
             details={"from": lead.status, "to": status},
         )
     previous, lead.status = lead.status, status
@@ -322,14 +324,14 @@ def lead_assign(*, actor: User, lead: Lead, consultant: User) -> Lead:
         raise Forbidden("Only managers assign leads.")
     if actor.role != Role.SUPER_ADMIN and consultant.office_id != actor.office_id:
         # someone the actor may not see is as unknown as someone who does not exist
-        raise ValidationFailed("Unknown consultant.", code="unknown_consultant")
+        raise ValidationFailed("Unknown consultant.", code=LeadErrorCode.UNKNOWN_CONSULTANT)
     if consultant.role != Role.CONSULTANT or not consultant.is_active:
-        raise ValidationFailed("Leads are assigned to active consultants.", code="not_a_consultant")
+        raise ValidationFailed("Leads are assigned to active consultants.", code=LeadErrorCode.NOT_A_CONSULTANT)
     office_id = lead.office_id or (actor.office_id if actor.role == Role.MANAGER else consultant.office_id)
     if consultant.office_id != office_id:
-        raise ValidationFailed("The consultant works in another office.", code="consultant_other_office")
+        raise ValidationFailed("The consultant works in another office.", code=LeadErrorCode.CONSULTANT_OTHER_OFFICE)
     if lead.status not in OPEN_STATUSES:
-        raise ValidationFailed(f"A {lead.status} lead cannot be reassigned.", code="invalid_transition")
+        raise ValidationFailed(f"A {lead.status} lead cannot be reassigned.", code=LeadErrorCode.INVALID_TRANSITION)
     return _assign(lead=lead, consultant=consultant, office_id=office_id, actor=actor)
 
 
@@ -396,14 +398,14 @@ def lead_convert(*, actor: User, lead: Lead) -> Lead:
     if not _can_manage(actor, lead):
         raise Forbidden("You cannot convert this lead.")
     if lead.status not in OPEN_STATUSES:
-        raise ValidationFailed(f"A {lead.status} lead cannot be converted.", code="invalid_transition")
+        raise ValidationFailed(f"A {lead.status} lead cannot be converted.", code=LeadErrorCode.INVALID_TRANSITION)
     if lead.office_id is None:
-        raise ValidationFailed("Assign the lead to an office first.", code="office_required")
+        raise ValidationFailed("Assign the lead to an office first.", code=LeadErrorCode.OFFICE_REQUIRED)
     created = False
     student = lead.linked_student
     if student is None:  # no account, or one the link does not reach (another office's)
         if not lead.email:
-            raise ValidationFailed("The lead needs an email to get an account.", code="email_required")
+            raise ValidationFailed("The lead needs an email to get an account.", code=LeadErrorCode.EMAIL_REQUIRED)
         account = user_with_email(lead.email).first()
         if account is not None and not (
             account.role == Role.STUDENT
@@ -411,7 +413,7 @@ def lead_convert(*, actor: User, lead: Lead) -> Lead:
         ):
             # Staff, or another office's student: the email cannot get a second account, and this office
             # may not take over that one. The same answer for both (which kind it is stays unsaid).
-            raise Conflict("This email belongs to another account.", code="email_taken")
+            raise Conflict("This email belongs to another account.", code=LeadErrorCode.EMAIL_TAKEN)
         if account is None:
             email_check_new(lead.email)  # an account's address: ASCII before the @ (accounts/emails.py)
             account = User.objects.create_user(
@@ -451,7 +453,7 @@ def lead_escalate(*, actor: User, lead: Lead, note: str = ""):
         raise Forbidden("You cannot escalate this lead.")
     student = lead.linked_student
     if student is None:
-        raise ValidationFailed("The lead has no account to talk to yet.", code="no_account")
+        raise ValidationFailed("The lead has no account to talk to yet.", code=LeadErrorCode.NO_ACCOUNT)
     manager: User | None
     if actor.role == Role.MANAGER:
         # A manager escalating takes the conversation themself (this also covers website signups
@@ -464,7 +466,7 @@ def lead_escalate(*, actor: User, lead: Lead, note: str = ""):
             else None  # an unassigned website signup: no office, no manager to look up
         )
     if manager is None:
-        raise ValidationFailed("This office has no manager.", code="no_manager")
+        raise ValidationFailed("This office has no manager.", code=LeadErrorCode.NO_MANAGER)
     conversation = conversation_ensure_direct(
         user_a=manager, user_b=student, actor=actor, office=lead.office, lead=lead
     )
@@ -484,7 +486,7 @@ def lead_add_note(*, actor: User, lead: Lead, text: str) -> Activity:
         raise NotFound("Lead not found.")
     text = (text or "").strip()
     if not text:
-        raise ValidationFailed("A note needs text.", code="empty_note")
+        raise ValidationFailed("A note needs text.", code=LeadErrorCode.EMPTY_NOTE)
     return activity_record(lead=lead, actor=actor, kind=ActivityKind.NOTE, text=text[:5000])
 
 
@@ -507,12 +509,12 @@ def leads_import_csv(*, actor: User, data: bytes, office=None) -> dict:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValidationFailed("The file must be UTF-8 CSV.", code="invalid_csv") from None
+        raise ValidationFailed("The file must be UTF-8 CSV.", code=LeadErrorCode.INVALID_CSV) from None
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or "first_name" not in reader.fieldnames:
         raise ValidationFailed(
             "The first line must name the columns, starting with first_name.",
-            code="invalid_csv",
+            code=LeadErrorCode.INVALID_CSV,
             details={"columns": list(IMPORT_COLUMNS)},
         )
     report: dict[str, Any] = {"created": 0, "skipped": 0, "errors": []}

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from accounts.models import Role
 from accounts.requests import signed_in_user
 from accounts.scoped_admin import ReadOnlyScopedAdmin, ScopedAdmin
-from core.errors import ApplicationError, ValidationFailed
+from core.errors import ApplicationError, CoreErrorCode, ValidationFailed
 from messaging import selectors, services
 from messaging.admin_views import inbox
 from messaging.models import CannedReply, Conversation, Message, MonitoringAudit, Participant
@@ -149,7 +149,7 @@ class CannedReplyAdmin(ScopedAdmin):
         else:
             office = data.get("office") or user.office
             if office is None:
-                raise ValidationFailed("Choose the office.", code="validation_error")
+                raise ValidationFailed("Choose the office.", code=CoreErrorCode.VALIDATION_ERROR)
             saved = services.canned_reply_create(
                 actor=user, office=office, shortcut=data["shortcut"], content=data["content"]
             )

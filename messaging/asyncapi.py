@@ -16,14 +16,19 @@ from typing import Any
 from django.conf import settings
 
 from accounts.models import Role
-from core.edge import CLOSE_SERVICE_RESTART
+from core.edge import CLOSE_SERVICE_RESTART, SERVICE_RESTART_REASON
+from core.errors import registry_schema
 from messaging.consumers import (
     CLOSE_FORBIDDEN_ORIGIN,
     CLOSE_IDLE,
+    CLOSE_REASONS,
     CLOSE_RIGHTS_CHANGED,
     CLOSE_TOO_MANY,
     CLOSE_TRY_AGAIN,
     CLOSE_UNAUTHORIZED,
+    FLOOD_REASON,
+    READY,
+    REVOKED_REASON,
 )
 from messaging.models import ConversationType, MessageType, TriageStatus
 from messaging.socket.incoming import CLIENT_EVENTS, PRESENCE_STATES
@@ -56,7 +61,7 @@ def _null(schema: Schema) -> Schema:
     return {"oneOf": [schema, {"type": "null"}]}
 
 
-def _object(required: Schema, optional: Schema | None = None, **extra: Any) -> Schema:
+def _object(required: Schema, optional: Schema | None = None, **extra: Any) -> Schema:  # extra: title, description
     return {
         "type": "object",
         "required": list(required),
@@ -339,71 +344,141 @@ SERVER = {
     ),
 }
 
+# Sent by the consumer itself, once, before anything else (not through socket.outgoing).
+READY_DATA = _object(
+    {
+        "user": _ref("User"),
+        "server_time": {**TIME, "description": "The server's clock when the socket opened"},
+        "conversations": {
+            "type": "array",
+            "description": "Every conversation you take part in: catch up on each with "
+            "GET /api/v1/conversations/{id}/messages?after=<your last seq> when last_seq is ahead of yours",
+            "items": _object({"id": INT, "last_seq": INT, "unread_count": INT}, title="ReadyConversation"),
+        },
+    },
+    title="ReadyData",
+)
+CONSUMER = {
+    READY: (
+        (
+            "The first frame of a signed-in socket: who you are, the server's clock, where each of your "
+            "conversations stands. Resolve `connected` on it, not on the socket's open"
+        ),
+        _ref("ReadyData"),
+    )
+}
+
 CLOSE_CODES = {
-    CLOSE_UNAUTHORIZED: "Missing, bad or expired token; or the user was deactivated (within 2 s)",
-    CLOSE_FORBIDDEN_ORIGIN: (
-        "The Origin header is not allowed (ALLOWED_WS_ORIGINS); token clients without Origin are allowed; "
-        "a console session socket only from the server's own pages"
-    ),
-    CLOSE_RIGHTS_CHANGED: "The user's role or office changed: reconnect now, with the new rights",
-    CLOSE_TOO_MANY: "More than SOCKET_MAX_CONNECTIONS_PER_USER sockets for the user, or a flood of frames",
-    CLOSE_IDLE: "No frame from the client for SOCKET_PING_TIMEOUT ms",
-    CLOSE_TRY_AGAIN: "Redis or PostgreSQL is unreachable right now: reconnect with backoff, then catch up",
-    CLOSE_SERVICE_RESTART: (
-        "The server process is stopping (a deploy): reconnect, resend unacknowledged sends, then catch up"
-    ),
+    code: f"{CLOSE_REASONS.get(code, SERVICE_RESTART_REASON)!r}: {meaning}"
+    for code, meaning in {
+        CLOSE_UNAUTHORIZED: "the token is missing, bad or expired. A new socket with a bad token is refused in "
+        "the handshake instead (HTTP 401, never opened; browsers see close 1006): refresh the token, "
+        "then reconnect. An open socket closes with 4401 when its user is deactivated or changes or "
+        f"resets their password ({REVOKED_REASON!r}): sign in again",
+        CLOSE_FORBIDDEN_ORIGIN: "the Origin header is not allowed (ALLOWED_WS_ORIGINS); token clients without Origin "
+        "are allowed; a console session socket only from the server's own pages. Do not retry",
+        CLOSE_RIGHTS_CHANGED: "the user's role or office changed: reconnect now, with the new rights",
+        CLOSE_TOO_MANY: "more than SOCKET_MAX_CONNECTIONS_PER_USER sockets for the user, or a flood of frames "
+        f"({FLOOD_REASON!r}): back off before reconnecting",
+        CLOSE_IDLE: "no frame from the client for SOCKET_PING_TIMEOUT ms: reconnect, and ping every half of it",
+        CLOSE_TRY_AGAIN: "Redis or PostgreSQL is unreachable right now: reconnect with backoff, then catch up",
+        CLOSE_SERVICE_RESTART: "the server process is stopping (a deploy): reconnect, resend unacknowledged "
+        "sends, then catch up",
+    }.items()
 }
 
 DESCRIPTION = (
     """One socket per client multiplexes every conversation of the user. Authenticate with the
-access JWT as `?token=<access>` or an `Authorization: Bearer <access>` header.
+access JWT as `?token=<access>` or an `Authorization: Bearer <access>` header. The first frame of a
+signed-in socket is `ready`; a bad token is refused in the handshake (HTTP 401: the socket never
+opens).
 
 Frames are JSON. Client → server: `{"event", "data", "id"?}`; a frame with an `id` gets exactly one
 answer, `{"event": "ack", "id", "data"}` or `{"event": "error", "id", "data": {"code", "message", "details"}}`.
 Server → client: `{"event", "data"}`. Bad JSON, unknown events, missing or bad fields, forbidden actions
-and floods get an `error` frame; the socket stays open unless the client keeps flooding.
+and floods get an `error` frame; the socket stays open unless the client keeps flooding. Every frame the
+server may send is one of `components.schemas.ServerFrame`; every frame a client may send, `ClientFrame`.
 
-Close codes: """
+Close codes (each close carries its reason): """
     + "; ".join(f"`{code}` {meaning}" for code, meaning in CLOSE_CODES.items())
     + """.
 
 Nothing is lost: every message carries its conversation's increasing `seq`; after a reconnect, fetch
-`GET /api/v1/conversations/{id}/messages?after=<last seq>`. Prose reference: docs/websocket.md."""
+`GET /api/v1/conversations/{id}/messages?after=<last seq>` (or everything at once: `GET /api/v1/sync`).
+Prose reference: docs/websocket.md."""
 )
 
 
-def _frame(event: str, data: Schema, *, with_id: bool) -> Schema:
+def _pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.replace(".", "_").split("_"))
+
+
+def _titled(schema: Schema, title: str) -> Schema:
+    """The schema with a `title` on it and on every object and enum inside, named after where it sits,
+    so a code generator (Modelina, json-schema-to-typescript) names every model instead of making
+    `AnonymousSchema_N`."""
+    if "$ref" in schema:
+        return schema
+    schema = dict(schema)
+    if "oneOf" in schema:
+        schema["oneOf"] = [
+            part if part.get("type") == "null" else _titled(part, title if len(schema["oneOf"]) == 2 else f"{title}{n}")
+            for n, part in enumerate(schema["oneOf"])
+        ]
+    if schema.get("type") == "object" or "enum" in schema or "const" in schema:
+        schema.setdefault("title", title)
+    if "properties" in schema:
+        schema["properties"] = {
+            name: _titled(value, f"{schema['title']}{_pascal(name)}") for name, value in schema["properties"].items()
+        }
+    if isinstance(schema.get("items"), dict):
+        schema["items"] = _titled(schema["items"], f"{title}Item")
+    return schema
+
+
+def _frame(event: str, data: Schema, *, with_id: bool, title: str) -> Schema:
     properties = {"event": {"const": event}, "data": data}
     required = ["event", "data"] if data.get("properties") or data.get("$ref") else ["event"]
     if with_id:
         properties["id"] = ID
-    return {"type": "object", "required": required, "properties": properties, "additionalProperties": False}
+    return _titled(
+        {"type": "object", "required": required, "properties": properties, "additionalProperties": False}, title
+    )
+
+
+def _message(name: str, title: str, summary: str) -> Schema:
+    return {"name": name, "title": title, "summary": summary, "payload": _ref(title)}
 
 
 def document() -> Schema:
-    messages, operations = {}, {}
+    schemas: dict[str, Schema] = {name: _titled(schema, name) for name, schema in SCHEMAS.items()}
+    schemas["ErrorData"] = _titled(
+        _object({**SCHEMAS["ErrorData"]["properties"], "code": {**registry_schema(), "title": "ErrorCode"}}),
+        "ErrorData",
+    )
+    schemas["ReadyData"] = _titled(READY_DATA, "ReadyData")
+    messages: dict[str, Schema] = {}
+    operations: dict[str, Schema] = {}
+    client_frames, server_frames = [], []
     channel = {"$ref": "#/channels/socket"}
     error_message = {"$ref": "#/channels/socket/messages/error"}
     for event, (summary, required, optional, ack) in CLIENT.items():
-        data = _object(required, optional)
-        # `.request`: file_upload_progress is also the name of a server event
-        messages[f"{event}.request"] = {
-            "name": event,
-            "title": event,
-            "summary": summary,
-            "payload": _frame(event, data, with_id=True),
-        }
-        messages[f"{event}.ack"] = {
-            "name": "ack",
-            "title": f"{event} ack",
-            "summary": f"The answer to {event} with an id",
-            "payload": {
+        request, answer = f"{_pascal(event)}Request", f"{_pascal(event)}Ack"
+        schemas[request] = _frame(event, _object(required, optional), with_id=True, title=request)
+        schemas[answer] = _titled(
+            {
                 "type": "object",
                 "required": ["event", "id", "data"],
                 "additionalProperties": False,
                 "properties": {"event": {"const": "ack"}, "id": ID, "data": ack},
             },
-        }
+            answer,
+        )
+        client_frames.append(_ref(request))
+        server_frames.append(_ref(answer))
+        # `.request`: file_upload_progress is also the name of a server event
+        messages[f"{event}.request"] = _message(event, request, summary)
+        messages[f"{event}.ack"] = _message("ack", answer, f"The answer to {event} with an id")
         operations[f"receive_{event}"] = {
             "action": "receive",
             "channel": channel,
@@ -414,39 +489,43 @@ def document() -> Schema:
                 "messages": [{"$ref": f"#/channels/socket/messages/{event}.ack"}, error_message],
             },
         }
-    messages["error"] = {
-        "name": "error",
-        "title": "error",
-        "summary": "A refused frame; with the frame's id when it had one",
-        "payload": {
+    schemas["ErrorFrame"] = _titled(
+        {
             "type": "object",
             "required": ["event", "data"],
             "additionalProperties": False,
             "properties": {"event": {"const": "error"}, "id": ID, "data": _ref("ErrorData")},
         },
-    }
+        "ErrorFrame",
+    )
+    server_frames.append(_ref("ErrorFrame"))
+    messages["error"] = _message("error", "ErrorFrame", "A refused frame; with the frame's id when it had one")
     operations["send_error"] = {
         "action": "send",
         "channel": channel,
         "summary": messages["error"]["summary"],
         "messages": [error_message],
     }
-    for event, (summary, data) in SERVER.items():
-        messages[event] = {
-            "name": event,
-            "title": event,
-            "summary": summary,
-            "payload": _frame(event, data, with_id=False),
-        }
+    for event, (summary, data) in {**CONSUMER, **SERVER}.items():
+        name = f"{_pascal(event)}Event"
+        schemas[name] = _frame(event, _titled(data, f"{name}Data"), with_id=False, title=name)
+        server_frames.append(_ref(name))
+        messages[event] = _message(event, name, summary)
         operations[f"send_{event}"] = {
             "action": "send",
             "channel": channel,
             "summary": summary,
             "messages": [{"$ref": f"#/channels/socket/messages/{event}"}],
         }
+    schemas["ServerFrame"] = {
+        "title": "ServerFrame",
+        "description": "Any frame the server sends: an event, an ack or an error",
+        "anyOf": server_frames,  # acks of different events can look alike: anyOf, not oneOf
+    }
+    schemas["ClientFrame"] = {"title": "ClientFrame", "description": "Any frame a client sends", "anyOf": client_frames}
     return {
         "asyncapi": "3.0.0",
-        "info": {"title": "Consultancy CRM real-time socket", "version": "1.0.0", "description": DESCRIPTION},
+        "info": {"title": "Consultancy CRM real-time socket", "version": "1.1.0", "description": DESCRIPTION},
         "defaultContentType": "application/json",
         "servers": {
             "local": {
@@ -467,6 +546,10 @@ def document() -> Schema:
                 "description": "Every conversation of the user, multiplexed",
                 "messages": messages,
                 "x-close-codes": {str(code): meaning for code, meaning in CLOSE_CODES.items()},
+                "x-close-reasons": {
+                    str(code): reason
+                    for code, reason in {**CLOSE_REASONS, CLOSE_SERVICE_RESTART: SERVICE_RESTART_REASON}.items()
+                },
                 "bindings": {
                     "ws": {
                         "query": {
@@ -484,7 +567,7 @@ def document() -> Schema:
         },
         "operations": operations,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": schemas,
             "securitySchemes": {
                 "token": {"type": "httpApiKey", "name": "token", "in": "query", "description": "The access JWT"},
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},

@@ -13,16 +13,20 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.utils import timezone
 from redis.exceptions import RedisError
 
+from accounts.models import User
 from core.asgi_types import Message, Receive, Scope, Send
 from core.db import in_db_thread
 from core.realtime import user_group
-from messaging.selectors import member_conversations_last_seq
+from messaging.events import user_payload
+from messaging.selectors import member_conversations_state
 from messaging.socket import presence, registry
 from messaging.socket.auth import AUTH_KEY, UNAVAILABLE, origin_allowed
 from messaging.socket.flood import FloodGuard
@@ -38,12 +42,25 @@ CLOSE_IDLE = 4408
 CLOSE_SERVER_ERROR = 1011
 CLOSE_RIGHTS_CHANGED = 4409  # the user's role, office or rights changed: reconnect at once, with the new rights
 CLOSE_TRY_AGAIN = 4503  # Redis or PostgreSQL is unreachable right now: reconnect later (1013 is not allowed to servers)
+# The reason sent with each close code (a client's CloseEvent.reason; at most 123 bytes).
+CLOSE_REASONS = {
+    CLOSE_UNAUTHORIZED: "token missing, invalid or expired: refresh it or sign in again",
+    CLOSE_FORBIDDEN_ORIGIN: "origin not allowed",
+    CLOSE_TOO_MANY: "too many sockets for this user",
+    CLOSE_IDLE: "no frame within SOCKET_PING_TIMEOUT: send ping",
+    CLOSE_RIGHTS_CHANGED: "your role or office changed: reconnect now, with the new rights",
+    CLOSE_TRY_AGAIN: "a dependency is briefly unavailable: reconnect with backoff, then catch up",
+}
+REVOKED_REASON = "signed out: password changed or account deactivated"
+FLOOD_REASON = "too many frames: slow down"
+READY = "ready"  # the first frame of a signed-in socket (spec section 4)
 
-_conversations_last_seq = in_db_thread(member_conversations_last_seq)
+_conversations_state = in_db_thread(member_conversations_state)
 
 
 class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
     CLOSE_TOO_MANY = CLOSE_TOO_MANY
+    FLOOD_REASON = FLOOD_REASON
     clock = staticmethod(time.monotonic)  # for the idle check and the flood guard; tests set their own
     if not TYPE_CHECKING:
         # No user before connect() (nor on a socket it refused), no channel before Channels makes one;
@@ -78,7 +95,7 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
     async def _refuse_handshake(receive: Receive, send: Send) -> None:
         await receive()  # websocket.connect
         await send({"type": "websocket.accept"})
-        await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN})
+        await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN, "reason": CLOSE_REASONS[CLOSE_TRY_AGAIN]})
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -93,7 +110,9 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
         if self.scope.get(AUTH_KEY) == UNAVAILABLE:  # PostgreSQL could not say who this is: try again later
             return await self._refuse(CLOSE_TRY_AGAIN)
         if user is None or not user.is_authenticated:
-            return await self._refuse(CLOSE_UNAUTHORIZED)
+            # Refused in the handshake (HTTP 401 under daphne, crm_project/daphne_close.py): a bad
+            # token never looks like an open socket; `onopen` is not called.
+            return await self.close(code=CLOSE_UNAUTHORIZED, reason=CLOSE_REASONS[CLOSE_UNAUTHORIZED])
         if not origin_allowed(self.scope):
             return await self._refuse(CLOSE_FORBIDDEN_ORIGIN)
         try:
@@ -103,7 +122,8 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
             self.registered = True
             presence.keep_process_alive()
             await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
-            for conversation_id, last_seq in await _conversations_last_seq(self.user):
+            conversations = await _conversations_state(self.user)
+            for conversation_id, last_seq, _ in conversations:
                 # Where this socket starts: a later message that overtakes an earlier one is held until
                 # the earlier one comes (or is read back), even when it is the first this socket sees.
                 self.order.start(conversation_id, last_seq)
@@ -112,16 +132,20 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
             logger.warning("socket refused: a dependency is unreachable", exc_info=logger.isEnabledFor(logging.DEBUG))
             await self.disconnect(CLOSE_TRY_AGAIN)
             return await self._refuse(CLOSE_TRY_AGAIN)
-        # Open only once subscribed: whatever commits after the client sees the socket open reaches it.
+        # Open only once subscribed: whatever commits after the client sees `ready` reaches it. `ready`
+        # is the first frame: nothing is awaited between the accept and it (daphne's send does not
+        # yield), so no pushed event can come before it.
+        ready = orjson.dumps({"event": READY, "data": ready_payload(self.user, conversations)}).decode()
         await self.accept()
+        await self.send(text_data=ready)
         self.heartbeat = asyncio.create_task(self._heartbeat())
         if count == 1:
             await presence.announce(self.user.pk, "online")
         logger.debug("socket open", extra={"user_id": self.user.pk})
 
     async def _refuse(self, code: int) -> None:
-        await self.accept()  # a close code needs an open socket
-        await self.close(code=code)
+        await self.accept()  # a close code needs an open socket (no `ready` comes before it)
+        await self.close(code=code, reason=CLOSE_REASONS[code])
 
     async def disconnect(self, code: int) -> None:
         if not self.registered:
@@ -174,7 +198,7 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
         await handler(message)
 
     async def session_revoke(self, message: Message) -> None:
-        await self.close(code=CLOSE_UNAUTHORIZED)
+        await self.close(code=CLOSE_UNAUTHORIZED, reason=REVOKED_REASON)
 
     async def session_rights_changed(self, message: Message) -> None:
         """The user's role or office changed (`core.realtime.rights_changed`, after the write commits).
@@ -183,7 +207,7 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
         the rights it has now. Everything else this socket holds was granted at connect or join."""
         for conversation_id in list(self.monitoring):
             await self._forget(conversation_id)
-        await self.close(code=CLOSE_RIGHTS_CHANGED)
+        await self.close(code=CLOSE_RIGHTS_CHANGED, reason=CLOSE_REASONS[CLOSE_RIGHTS_CHANGED])
 
     async def _heartbeat(self) -> None:
         """Renew this socket's presence; close it when the client has gone silent."""
@@ -191,9 +215,22 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
         while True:
             await asyncio.sleep(interval)
             if self.clock() - self.last_frame > settings.SOCKET_PING_TIMEOUT / 1000:
-                await self.close(code=CLOSE_IDLE)
+                await self.close(code=CLOSE_IDLE, reason=CLOSE_REASONS[CLOSE_IDLE])
                 return
             try:
                 await registry.connection_renew(self.user.pk, self.channel_name)
             except RedisError:  # renewed next time; the entry outlives a few missed renewals
                 pass
+
+
+def ready_payload(user: User, conversations: list[tuple[int, int, int]]) -> dict[str, Any]:
+    """`ready`'s data: who the socket is signed in as, the server's clock, and where each
+    conversation stands (what to catch up on with `after=<seq>`, the unread badge)."""
+    return {
+        "user": user_payload(user),
+        "server_time": timezone.now().isoformat(),
+        "conversations": [
+            {"id": conversation_id, "last_seq": last_seq, "unread_count": unread}
+            for conversation_id, last_seq, unread in conversations
+        ],
+    }

@@ -168,6 +168,12 @@ class Message(models.Model):
             models.Index(
                 fields=["deleted_by"], condition=models.Q(deleted_by__isnull=False), name="message_deleted_by"
             ),
+            # Sync finds edits and deletes through it (messaging/selectors/sync.py).
+            models.Index(
+                fields=["conversation"],
+                condition=models.Q(edited_at__isnull=False) | models.Q(deleted_at__isnull=False),
+                name="message_edited_or_deleted",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -19,6 +19,7 @@ from django.db.models.expressions import RawSQL
 
 from accounts.models import User
 from core.errors import NotFound
+from messaging.errors import MessagingErrorCode
 from messaging.models import Attachment, Message, Participant
 from messaging.selectors import (
     cleared_seqs_for,
@@ -80,7 +81,7 @@ def message_search(
     files when a hit carries some).
     """
     if not settings.MESSAGE_SEARCH_ENABLED:
-        raise NotFound("Message search is turned off on this server.", code="search_disabled")
+        raise NotFound("Message search is turned off on this server.", code=MessagingErrorCode.SEARCH_DISABLED)
     config = settings.MESSAGE_SEARCH_CONFIG
     candidates = settings.MESSAGE_SEARCH_MAX_CANDIDATES
     scope = Message.objects.filter(deleted_at__isnull=True)

@@ -79,13 +79,13 @@ def announcement_create(*, actor, title: str, body: str = "", office=None):
     as `system_announcement` and kept as notifications for whoever is offline."""
     if actor.role == Role.MANAGER:
         if office is not None and office.pk != actor.office_id:
-            raise Forbidden("Managers announce to their own office.", code="other_office")
+            raise Forbidden("Managers announce to their own office.", code=NotificationErrorCode.OTHER_OFFICE)
         office = actor.office
     elif actor.role != Role.SUPER_ADMIN:
         raise Forbidden("Only managers and super admins make announcements.")
     title = (title or "").strip()
     if not title:
-        raise ValidationFailed("An announcement needs a title.", code="title_required")
+        raise ValidationFailed("An announcement needs a title.", code=NotificationErrorCode.TITLE_REQUIRED)
     announcement = Announcement.objects.create(author=actor, office=office, title=title[:200], body=body)
     recipients = User.objects.filter(is_active=True).exclude(pk=actor.pk)
     if office is not None:

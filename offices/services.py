@@ -21,7 +21,7 @@ def _save(office: Office) -> Office:
         with transaction.atomic():
             office.save()
     except IntegrityError:
-        raise Conflict("An office with this name already exists.", code="office_name_taken") from None
+        raise Conflict("An office with this name already exists.", code=OfficeErrorCode.OFFICE_NAME_TAKEN) from None
     return office
 
 
@@ -124,5 +124,5 @@ def office_delete(*, actor: User, office: Office) -> None:
             office.delete()
     except ProtectedError:
         raise Conflict(
-            "This office still has people or records; deactivate it instead.", code="office_in_use"
+            "This office still has people or records; deactivate it instead.", code=OfficeErrorCode.OFFICE_IN_USE
         ) from None

@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
-from core.errors import error_body
+from core.errors import CoreErrorCode, error_body
 from core.jobs import job_stats
 from core.metrics import REGISTRY
 from core.outages import DATABASE_ERRORS, REDIS_ERRORS, unavailable
@@ -35,7 +35,7 @@ def _allowed(request) -> bool:
 
 def metrics(request):
     if not _allowed(request):
-        body = error_body("not_authenticated", "Staff sign-in or the metrics token is required.")
+        body = error_body(CoreErrorCode.NOT_AUTHENTICATED, "Staff sign-in or the metrics token is required.")
         return JsonResponse(body, status=401)
     # While Redis or PostgreSQL is down the figures read from it are left out; this process's are still served.
     live = CollectorRegistry()

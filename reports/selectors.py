@@ -20,6 +20,7 @@ from core.errors import CoreErrorCode, Forbidden, ValidationFailed
 from leads.models import Lead, LeadSource, LeadStatus
 from messaging.models import Message, MessageType
 from offices.selectors import office_get_for
+from reports.errors import ReportErrorCode
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,9 @@ def report_scope_for(user: User, *, date_from: date | None, date_to: date | None
     date_to = date_to or utc_today()
     date_from = date_from or max(date_to - timedelta(days=29), EARLIEST_DAY)
     if date_from > date_to:
-        raise ValidationFailed("date_from must not be after date_to.", code="invalid_date_range")
+        raise ValidationFailed("date_from must not be after date_to.", code=ReportErrorCode.INVALID_DATE_RANGE)
     if (date_to - date_from).days > 366:
-        raise ValidationFailed("A report covers at most a year.", code="invalid_date_range")
+        raise ValidationFailed("A report covers at most a year.", code=ReportErrorCode.INVALID_DATE_RANGE)
     if office_id is not None:
         office_id = office_get_for(user, office_id).pk  # another office is not found, as everywhere
     elif user.role == Role.MANAGER:

@@ -34,6 +34,9 @@ class RefreshSerializer(serializers.Serializer):
 class TokenPairSerializer(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
+    expires_in = serializers.IntegerField(
+        help_text="Seconds the access token lives (JWT_ACCESS_MINUTES): refresh before"
+    )
 
 
 class AuthResponseSerializer(TokenPairSerializer):

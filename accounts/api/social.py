@@ -25,8 +25,10 @@ from rest_framework.views import APIView
 
 from accounts.api.serializers import AuthResponseSerializer, SocialExchangeSerializer
 from accounts.api.views import auth_body
+from accounts.errors import AccountErrorCode
 from accounts.models import User
 from core.api.schema import error_response
+from core.compression import carries_secrets
 from core.errors import ApplicationError
 
 CODE_TTL_SECONDS = 60
@@ -34,12 +36,12 @@ CODE_TTL_SECONDS = 60
 
 class ProviderNotConfigured(ApplicationError):
     status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "provider_not_configured"
+    default_code = AccountErrorCode.PROVIDER_NOT_CONFIGURED
 
 
 class InvalidSocialCode(ApplicationError):
     status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "invalid_code"
+    default_code = AccountErrorCode.INVALID_CODE
 
 
 def _provider_configured(request, provider: str) -> bool:
@@ -60,7 +62,7 @@ class SocialLoginStartView(APIView):
     @extend_schema(
         responses={
             302: OpenApiResponse(description="Redirect to the provider"),
-            400: error_response("provider_not_configured"),
+            400: error_response(AccountErrorCode.PROVIDER_NOT_CONFIGURED),
         },
         tags=["auth"],
     )
@@ -99,4 +101,4 @@ class SocialExchangeView(APIView):
         user = User.objects.filter(pk=user_id, is_active=True).first()
         if user is None:
             raise InvalidSocialCode("This account is not active.")
-        return Response(auth_body(user))
+        return carries_secrets(Response(auth_body(user)))

@@ -13,35 +13,43 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from accounts import selectors, services
 from accounts.api import serializers as s
+from accounts.errors import AccountErrorCode
 from accounts.lockout import locked_error
 from accounts.models import Role, User
 from accounts.throttles import LoginAccountThrottle, LoginAddressThrottle, PasswordResetThrottle
 from core.api.schema import error_response
-from core.errors import ApplicationError
+from core.compression import carries_secrets
+from core.errors import ApplicationError, CoreErrorCode
 
 
 class InvalidCredentials(ApplicationError):
     status_code = status.HTTP_401_UNAUTHORIZED
-    default_code = "invalid_credentials"
+    default_code = AccountErrorCode.INVALID_CREDENTIALS
 
 
 class InvalidToken(ApplicationError):
     status_code = status.HTTP_401_UNAUTHORIZED
-    default_code = "token_invalid"
+    default_code = CoreErrorCode.TOKEN_INVALID
 
 
 def refresh_refused(exc: Exception) -> InvalidToken:
     if isinstance(exc, ExpiredTokenError):
-        return InvalidToken("This refresh token has expired; sign in again.", code="token_expired")
+        return InvalidToken("This refresh token has expired; sign in again.", code=CoreErrorCode.TOKEN_EXPIRED)
     return InvalidToken("This refresh token is not valid (used, revoked or malformed); sign in again.")
+
+
+def access_lifetime() -> int:
+    """Seconds an access token lives: the `expires_in` of every answer that hands out tokens."""
+    return int(jwt_settings.ACCESS_TOKEN_LIFETIME.total_seconds())
 
 
 def token_pair(user: User) -> dict:
     refresh = services.session_start(user=user)
-    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+    return {"access": str(refresh.access_token), "refresh": str(refresh), "expires_in": access_lifetime()}
 
 
 def auth_body(user: User) -> dict:
@@ -57,7 +65,7 @@ class SignupView(APIView):
         data = s.SignupSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.student_signup(**data.validated_data)
-        return Response(auth_body(user), status=status.HTTP_201_CREATED)
+        return carries_secrets(Response(auth_body(user), status=status.HTTP_201_CREATED))
 
 
 class LoginView(APIView):
@@ -69,9 +77,9 @@ class LoginView(APIView):
         request=s.LoginSerializer,
         responses={
             200: s.AuthResponseSerializer,
-            400: error_response("validation_error", "parse_error"),
-            401: error_response("invalid_credentials"),
-            429: error_response("throttled", "login_locked"),
+            400: error_response(CoreErrorCode.VALIDATION_ERROR, CoreErrorCode.PARSE_ERROR),
+            401: error_response(AccountErrorCode.INVALID_CREDENTIALS),
+            429: error_response(CoreErrorCode.THROTTLED, AccountErrorCode.LOGIN_LOCKED),
         },
         tags=["auth"],
     )
@@ -85,7 +93,7 @@ class LoginView(APIView):
         if user is None or not user.is_active:
             raise InvalidCredentials("Email or password is wrong.")
         user_logged_in.send(sender=user.__class__, request=request, user=user)  # last_login; clears the failures
-        return Response(auth_body(user))
+        return carries_secrets(Response(auth_body(user)))
 
 
 class RefreshView(APIView):
@@ -97,8 +105,8 @@ class RefreshView(APIView):
         tags=["auth"],
         responses={
             200: s.TokenPairSerializer,
-            400: error_response("validation_error"),
-            401: error_response("token_invalid", "token_expired"),
+            400: error_response(CoreErrorCode.VALIDATION_ERROR),
+            401: error_response(CoreErrorCode.TOKEN_INVALID, CoreErrorCode.TOKEN_EXPIRED),
         },
     )
     def post(self, request):
@@ -112,7 +120,7 @@ class RefreshView(APIView):
             raise refresh_refused(exc) from None
         except (AuthenticationFailed, ObjectDoesNotExist) as exc:  # the user is inactive or gone
             raise refresh_refused(exc) from None
-        return Response(serializer.validated_data)
+        return carries_secrets(Response({**serializer.validated_data, "expires_in": access_lifetime()}))
 
 
 class LogoutView(APIView):
@@ -124,8 +132,8 @@ class LogoutView(APIView):
         tags=["auth"],
         responses={
             204: None,
-            400: error_response("validation_error"),
-            401: error_response("token_invalid", "token_expired"),
+            400: error_response(CoreErrorCode.VALIDATION_ERROR),
+            401: error_response(CoreErrorCode.TOKEN_INVALID, CoreErrorCode.TOKEN_EXPIRED),
         },
     )
     def post(self, request):
@@ -159,16 +167,20 @@ class PasswordChangeView(APIView):
             200: OpenApiResponse(
                 s.TokenPairSerializer, description="A new pair: every other token of the user is revoked."
             ),
-            400: error_response("wrong_password", "weak_password", "validation_error"),
-            401: error_response("not_authenticated", "token_invalid", "token_expired"),
-            429: error_response("login_locked", "throttled"),
+            400: error_response(
+                AccountErrorCode.WRONG_PASSWORD, AccountErrorCode.WEAK_PASSWORD, CoreErrorCode.VALIDATION_ERROR
+            ),
+            401: error_response(
+                CoreErrorCode.NOT_AUTHENTICATED, CoreErrorCode.TOKEN_INVALID, CoreErrorCode.TOKEN_EXPIRED
+            ),
+            429: error_response(AccountErrorCode.LOGIN_LOCKED, CoreErrorCode.THROTTLED),
         },
     )
     def post(self, request):
         data = s.PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.password_change(user=request.user, request=request, **data.validated_data)
-        return Response(token_pair(user))
+        return carries_secrets(Response(token_pair(user)))
 
 
 class PasswordResetView(APIView):
@@ -183,8 +195,8 @@ class PasswordResetView(APIView):
                 description="Accepted, whether or not an account has this email: if one "
                 "does, a reset email with a single-use, expiring code is on its way."
             ),
-            400: error_response("validation_error", "parse_error"),
-            429: error_response("throttled"),
+            400: error_response(CoreErrorCode.VALIDATION_ERROR, CoreErrorCode.PARSE_ERROR),
+            429: error_response(CoreErrorCode.THROTTLED),
         },
         tags=["auth"],
     )
@@ -204,8 +216,13 @@ class PasswordResetConfirmView(APIView):
         request=s.PasswordResetConfirmSerializer,
         responses={
             204: OpenApiResponse(description="Password set; every session of the account is signed out."),
-            400: error_response("reset_code_invalid", "weak_password", "validation_error", "parse_error"),
-            429: error_response("throttled"),
+            400: error_response(
+                AccountErrorCode.RESET_CODE_INVALID,
+                AccountErrorCode.WEAK_PASSWORD,
+                CoreErrorCode.VALIDATION_ERROR,
+                CoreErrorCode.PARSE_ERROR,
+            ),
+            429: error_response(CoreErrorCode.THROTTLED),
         },
         tags=["auth"],
     )

@@ -71,7 +71,8 @@ def test_unsupported_content_type_is_a_415(api_client):
 def test_login_returns_tokens_and_user(api_client, consultant):
     response = api_client.post("/api/v1/auth/login", {"email": "CONSULTANT@example.com", "password": PASSWORD})
     assert response.status_code == 200
-    assert set(response.json()) == {"access", "refresh", "user"}
+    assert set(response.json()) == {"access", "refresh", "expires_in", "user"}
+    assert response.json()["expires_in"] == 15 * 60  # JWT_ACCESS_MINUTES
     assert response.json()["user"]["office_id"] == consultant.office_id
 
 
@@ -124,7 +125,8 @@ def test_refresh_rotates_and_the_old_refresh_stops_working(api_client, consultan
     tokens = api_client.post("/api/v1/auth/login", {"email": consultant.email, "password": PASSWORD}).json()
     rotated = api_client.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]})
     assert rotated.status_code == 200
-    assert set(rotated.json()) == {"access", "refresh"}
+    assert set(rotated.json()) == {"access", "refresh", "expires_in"}
+    assert rotated.json()["expires_in"] == 15 * 60
     assert rotated.json()["refresh"] != tokens["refresh"]
     assert_error(api_client.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}), 401, "token_invalid")
 
@@ -192,7 +194,7 @@ def test_password_change_signs_out_other_sessions(api_client, client_for, consul
     weak = client.post("/api/v1/auth/password", {"old_password": PASSWORD, "new_password": "123"})
     assert_error(weak, 400, "weak_password")
     ok = client.post("/api/v1/auth/password", {"old_password": PASSWORD, "new_password": "An0ther-long-one"})
-    assert ok.status_code == 200 and set(ok.json()) == {"access", "refresh"}
+    assert ok.status_code == 200 and set(ok.json()) == {"access", "refresh", "expires_in"}
     assert_error(api_client.post("/api/v1/auth/refresh", {"refresh": old["refresh"]}), 401, "token_invalid")
     relogin = api_client.post("/api/v1/auth/login", {"email": consultant.email, "password": "An0ther-long-one"})
     assert relogin.status_code == 200

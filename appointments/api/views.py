@@ -37,7 +37,7 @@ def _consultant(consultant_id):
     """Any active consultant by id: whom a booking may name is `appointment_book`'s rule (office, own)."""
     consultant = User.objects.select_related("office").filter(pk=consultant_id, role=Role.CONSULTANT).first()
     if consultant is None:
-        raise ValidationFailed("Unknown consultant.", code="unknown_consultant")
+        raise ValidationFailed("Unknown consultant.", code=AppointmentErrorCode.UNKNOWN_CONSULTANT)
     return consultant
 
 

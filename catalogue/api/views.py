@@ -14,7 +14,7 @@ from catalogue.api.serializers import CourseSerializer, UniversitySerializer, Un
 from catalogue.models import Partnership
 from catalogue.validation import CourseInputSerializer, UniversityInputSerializer
 from core.errors import ValidationFailed
-from core.pagination import CursorPagination
+from core.pagination import MAX_LIMIT, CursorPagination, limit_from
 from study.serializers import CountryField
 from study.vocabulary import StudyLevel
 
@@ -101,15 +101,18 @@ class OffsetPagination(BasePagination):
     """`?limit=&offset=` pages, `{"results", "next"}` like every list, without a count query: ranked lists
     (search, fit) have no stable key a cursor could follow."""
 
-    default_limit, max_limit = 50, 200
+    default_limit = 50
+    max_offset = 100_000  # far past any page a person reads; beyond it PostgreSQL's bigint, not a page
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
+        self.limit = limit_from(request, self.default_limit)  # the one maximum of every list
         try:
-            self.limit = min(max(int(request.query_params.get("limit", self.default_limit)), 1), self.max_limit)
-            self.offset = max(int(request.query_params.get("offset", 0)), 0)
+            self.offset = int(request.query_params.get("offset") or 0)
         except ValueError:
-            raise ValidationFailed("limit and offset are whole numbers.") from None
+            raise ValidationFailed("offset is a whole number.") from None
+        if not 0 <= self.offset <= self.max_offset:
+            raise ValidationFailed(f"offset is between 0 and {self.max_offset}.")
         rows = list(queryset[self.offset : self.offset + self.limit + 1])
         self.more = len(rows) > self.limit
         return rows[: self.limit]
@@ -130,8 +133,18 @@ class OffsetPagination(BasePagination):
 
     def get_schema_operation_parameters(self, view):
         return [
-            {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
-            {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}},
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": self.default_limit},
+            },
+            {
+                "name": "offset",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 0, "maximum": self.max_offset},
+            },
         ]
 
 

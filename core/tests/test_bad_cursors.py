@@ -131,6 +131,8 @@ def test_history_and_search_positions_are_checked(client_for, consultant, world,
         f"/api/v1/conversations/{world['{conversation_id}']}/messages?after={value}",
         f"/api/v1/messages/search?q=hello&offset={value}",
         f"/api/v1/messages/search?q=hello&limit={value}",
+        f"/api/v1/courses?offset={value}",
+        f"/api/v1/courses?q=law&limit={value}",
         f"/api/v1/users/presence?ids={value}",
     ):
         answer = api.get(url)

@@ -233,6 +233,7 @@ async def test_the_socket_sees_the_decided_client_and_scheme(peer, proto, origin
         connected, _ = await communicator.connect()
         assert connected
         if allowed:
+            assert (await communicator.receive_json_from(timeout=3))["event"] == "ready"
             await communicator.send_json_to({"event": "ping", "id": "p"})
             assert (await communicator.receive_json_from(timeout=3))["event"] == "ack"
         else:

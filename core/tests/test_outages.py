@@ -65,8 +65,8 @@ def wait_for_health(api: Api, seconds: float = 15) -> float:
 def assert_unavailable(response: requests.Response, dependency: str) -> None:
     assert response.status_code == 503, (response.status_code, response.text[:300])
     assert response.json()["error"]["code"] == "service_unavailable"
-    assert response.json()["error"]["details"] == {"dependency": dependency}
-    assert response.headers["Retry-After"]
+    assert response.json()["error"]["details"] == {"dependency": dependency, "retry_after": 5}
+    assert response.headers["Retry-After"] == "5"
 
 
 def console_session(port: int, user) -> requests.Session:

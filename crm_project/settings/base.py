@@ -101,6 +101,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "core.metrics.RequestMetricsMiddleware",
     "corsheaders.middleware.CorsMiddleware",  # before anything that can answer (preflights, 404s)
+    "core.compression.CompressionMiddleware",  # gzip for JSON over 1 kB, never for tokens (core/compression.py)
     "core.outages.DependencyErrorMiddleware",  # PostgreSQL or Redis down: 503 outside DRF too
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -5,9 +5,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.schema import error_response
+from core.errors import CoreErrorCode
 from core.pagination import CursorPagination
 from devices import selectors, services
 from devices.api.serializers import DeviceRegisterSerializer, DeviceSerializer, WebPushKeySerializer
+from devices.errors import DeviceErrorCode
 from devices.models import DeviceKind
 
 
@@ -23,7 +25,9 @@ class DevicesView(APIView):
         responses={
             200: DeviceSerializer,
             201: DeviceSerializer,
-            400: error_response("validation_error", "endpoint_not_allowed", "invalid_device"),
+            400: error_response(
+                CoreErrorCode.VALIDATION_ERROR, DeviceErrorCode.ENDPOINT_NOT_ALLOWED, DeviceErrorCode.INVALID_DEVICE
+            ),
         },
         tags=["devices"],
         description=(
@@ -57,7 +61,7 @@ class DevicesView(APIView):
 
 
 class DeviceView(APIView):
-    @extend_schema(request=None, responses={204: None, 404: error_response("not_found")}, tags=["devices"])
+    @extend_schema(request=None, responses={204: None, 404: error_response(CoreErrorCode.NOT_FOUND)}, tags=["devices"])
     def delete(self, request, device_id):
         services.device_delete(user=request.user, device_id=device_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -5,10 +5,11 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.errors import ValidationFailed
+from core.errors import CoreErrorCode, ValidationFailed
 from core.pagination import CursorPagination
 from core.uploads import file_response, limit_uploads
 from documents import selectors, services
+from documents.errors import DocumentErrorCode
 from documents.models import Document, DocumentKind, DocumentStatus
 
 
@@ -63,7 +64,7 @@ def _id(request, name: str) -> int | None:
     try:
         return int(raw)
     except (TypeError, ValueError):
-        raise ValidationFailed(f"{name} must be an id.", code="validation_error") from None
+        raise ValidationFailed(f"{name} must be an id.", code=CoreErrorCode.VALIDATION_ERROR) from None
 
 
 @extend_schema(tags=["documents"])
@@ -106,7 +107,7 @@ class DocumentViewSet(viewsets.GenericViewSet):
         limit_uploads(request, max_files=1)
         upload = request.FILES.get("file")
         if upload is None:
-            raise ValidationFailed("Send the file as `file`.", code="no_file")
+            raise ValidationFailed("Send the file as `file`.", code=DocumentErrorCode.NO_FILE)
         student, lead = selectors.document_owner_for(
             request.user, student_id=_id(request, "student_id"), lead_id=_id(request, "lead_id")
         )

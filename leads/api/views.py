@@ -7,12 +7,13 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import User
-from core.errors import NotFound, PayloadTooLarge, ValidationFailed
+from core.errors import NotFound, PayloadTooLarge, UploadErrorCode, ValidationFailed
 from core.exports import csv_lines
 from core.pagination import CursorPagination
 from core.uploads import limit_uploads
 from leads import selectors, services
 from leads.api import serializers as s
+from leads.errors import LeadErrorCode
 from leads.exports import EXPORT_COLUMNS, lead_export_row
 from leads.models import Lead, LeadSource, LeadStatus
 from offices.selectors import office_get_for
@@ -116,7 +117,7 @@ class LeadViewSet(viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         consultant = User.objects.filter(pk=data.validated_data["consultant_id"]).first()
         if consultant is None:
-            raise ValidationFailed("Unknown consultant.", code="unknown_consultant")
+            raise ValidationFailed("Unknown consultant.", code=LeadErrorCode.UNKNOWN_CONSULTANT)
         lead = services.lead_assign(actor=request.user, lead=lead, consultant=consultant)
         return Response(self._body(lead))
 
@@ -172,9 +173,9 @@ class LeadViewSet(viewsets.GenericViewSet):
         limit_uploads(request, max_files=1)
         upload = request.FILES.get("file")
         if upload is None:
-            raise ValidationFailed("Send the CSV as `file`.", code="no_file")
+            raise ValidationFailed("Send the CSV as `file`.", code=LeadErrorCode.NO_FILE)
         if upload.size > 5 * 1024 * 1024:
-            raise PayloadTooLarge("Import files are at most 5 MB.", code="file_too_large")
+            raise PayloadTooLarge("Import files are at most 5 MB.", code=UploadErrorCode.FILE_TOO_LARGE)
         office_id = request.data.get("office_id")
         try:
             office = _office(request.user, int(office_id)) if office_id not in (None, "") else None

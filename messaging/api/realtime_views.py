@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.requests import AuthedRequest
 from core.errors import ValidationFailed
+from messaging.errors import MessagingErrorCode
 from messaging.selectors import messages_sent_since, presence_visible_users
 from messaging.socket import registry
 
@@ -43,9 +44,11 @@ class PresenceView(APIView):
         try:
             ids = [int(part) for part in request.query_params.get("ids", "").split(",") if part.strip()]
         except ValueError:
-            raise ValidationFailed("ids must be comma-separated user ids.", code="invalid_ids") from None
+            raise ValidationFailed(
+                "ids must be comma-separated user ids.", code=MessagingErrorCode.INVALID_IDS
+            ) from None
         if len(ids) > 200:
-            raise ValidationFailed("Ask for at most 200 users at once.", code="too_many_ids")
+            raise ValidationFailed("Ask for at most 200 users at once.", code=MessagingErrorCode.TOO_MANY_IDS)
         visible = presence_visible_users(request.user, ids)  # others are silently left out
         statuses = async_to_sync(registry.presence_of)(list(visible))
         return Response(

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.fields import SkipField, empty
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
+from core.pagination import MAX_LIMIT
 from messaging.models import ConversationType, MessageType, TriageStatus
 
 Payload = dict[str, Any]  # what these serializers validate or describe: JSON objects
@@ -257,7 +258,7 @@ class MessageEditSerializer(serializers.Serializer[Payload]):
 class MessagePageQuerySerializer(serializers.Serializer[Payload]):
     before = serializers.IntegerField(min_value=1, required=False)
     after = serializers.IntegerField(min_value=0, required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=200, required=False, default=50)
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, required=False, default=50)
 
     def validate(self, attrs: Payload) -> Payload:
         if "before" in attrs and "after" in attrs:
@@ -273,7 +274,7 @@ class SearchQuerySerializer(serializers.Serializer[Payload]):
     file_type = serializers.RegexField(r"^[a-z]+(/[a-z0-9.+-]+)?$", max_length=100, required=False)
     date_from = serializers.DateTimeField(required=False)
     date_to = serializers.DateTimeField(required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=100, required=False, default=20)
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, required=False, default=20)
     offset = serializers.IntegerField(min_value=0, max_value=10_000, required=False, default=0)
 
 

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from messaging.api import views
+from messaging.api import sync, views
 
 # Ids are digits: a named path a client mistypes (`PATCH messages/unread-count`) is a 404, never
 # an id route that complains about the body first.
@@ -39,6 +39,7 @@ urlpatterns = [
     ),
     re_path(r"^canned-replies/?$", views.CannedRepliesView.as_view(), name="canned-replies"),
     re_path(r"^canned-replies/(?P<reply_id>[0-9]+)/?$", views.CannedReplyDetailView.as_view(), name="canned-reply"),
+    re_path(r"^sync/?$", sync.SyncView.as_view(), name="sync"),
     re_path(r"^messages/?$", views.MessagesView.as_view(), name="messages"),
     re_path(r"^messages/upload/?$", views.MessageUploadView.as_view(), name="message-upload"),
     re_path(r"^messages/search/?$", views.MessageSearchView.as_view(), name="message-search"),

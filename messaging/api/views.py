@@ -16,11 +16,12 @@ from accounts.api.serializers import UserSerializer
 from accounts.api.views import UserFilter
 from accounts.requests import AuthedRequest
 from core.db import BIGINT_MAX
-from core.errors import Forbidden, ValidationFailed
+from core.errors import CoreErrorCode, Forbidden, ValidationFailed
 from core.pagination import CursorPagination as BaseCursor
 from core.uploads import file_response, limit_uploads
 from messaging import events, exports, search, selectors, services
 from messaging.api import serializers as s
+from messaging.errors import MessagingErrorCode
 from messaging.models import AuditAction, CannedReply, Conversation, Participant
 from offices.selectors import office_get_for
 
@@ -412,7 +413,7 @@ class MessageUploadView(APIView):
         data = _valid(s.UploadSerializer, request.data)
         files = request.FILES.getlist("files")
         if not files:
-            raise ValidationFailed("Attach 1 to 10 files as `files`.", code="no_files")
+            raise ValidationFailed("Attach 1 to 10 files as `files`.", code=MessagingErrorCode.NO_FILES)
         conversation = selectors.conversation_get_for(request.user, data["conversation_id"])
         message, created = services.message_send_with_files(
             sender=request.user,
@@ -455,7 +456,7 @@ class CannedRepliesView(APIView):
         office = request.query_params.get("office")
         if office is not None:
             if not office.isdigit() or int(office) > BIGINT_MAX:
-                raise ValidationFailed("office is an office id.", code="validation_error")
+                raise ValidationFailed("office is an office id.", code=CoreErrorCode.VALIDATION_ERROR)
             replies = replies.filter(office_id=int(office))  # (within what the selector lets through)
         paginator = CannedReplyCursor()
         page = paginator.paginate_queryset(replies, request, view=self) or []
@@ -468,7 +469,7 @@ class CannedRepliesView(APIView):
         data = _valid(s.CannedReplyCreateSerializer, request.data)
         office_id = data.get("office_id") or request.user.office_id
         if office_id is None:
-            raise ValidationFailed("Name the office (office_id).", code="validation_error")
+            raise ValidationFailed("Name the office (office_id).", code=CoreErrorCode.VALIDATION_ERROR)
         reply = services.canned_reply_create(
             actor=request.user,
             office=office_get_for(request.user, office_id),

@@ -188,10 +188,14 @@ def cleared_seqs_for(user: User) -> dict[int, int]:
     return dict(Participant.objects.filter(user=user, cleared_seq__gt=0).values_list("conversation_id", "cleared_seq"))
 
 
-def member_conversations_last_seq(user: User) -> list[tuple[int, int]]:
-    """(conversation id, its last seq) of every conversation `user` takes part in (a socket follows
-    all of them, from that seq on)."""
-    return list(Participant.objects.filter(user=user).values_list("conversation_id", "conversation__last_seq"))
+def member_conversations_state(user: User) -> list[tuple[int, int, int]]:
+    """(conversation id, its last seq, the user's unread count) of every conversation `user` takes
+    part in (a socket follows all of them, from that seq on; its `ready` frame lists them). One query."""
+    return list(
+        Participant.objects.filter(user=user)
+        .annotate(unread=Greatest(F("conversation__last_seq") - F("last_read_seq"), Value(0)))
+        .values_list("conversation_id", "conversation__last_seq", "unread")
+    )
 
 
 def conversations_last_seq(conversation_ids: list[int]) -> dict[int, int]:

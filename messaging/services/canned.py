@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from accounts.models import MANAGING_ROLES, Role, User
-from core.errors import Conflict, Forbidden, ValidationFailed
+from core.errors import Conflict, CoreErrorCode, Forbidden, ValidationFailed
 from messaging.errors import MessagingErrorCode
 from messaging.models import CannedReply
 from offices.models import Office
@@ -22,11 +22,14 @@ def canned_reply_may_write(actor: User, office: Office) -> bool:
 def _checked(shortcut: str, content: str) -> tuple[str, str]:
     clean = slugify((shortcut or "").lstrip("/"))[:40]
     if not clean:
-        raise ValidationFailed("A shortcut is letters, digits and dashes, e.g. fees.", code="validation_error")
+        raise ValidationFailed(
+            "A shortcut is letters, digits and dashes, e.g. fees.", code=CoreErrorCode.VALIDATION_ERROR
+        )
     content = (content or "").strip()
     if not content or len(content) > CANNED_REPLY_MAX_LENGTH:
         raise ValidationFailed(
-            f"A canned reply has text, at most {CANNED_REPLY_MAX_LENGTH} characters.", code="validation_error"
+            f"A canned reply has text, at most {CANNED_REPLY_MAX_LENGTH} characters.",
+            code=CoreErrorCode.VALIDATION_ERROR,
         )
     return clean, content
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import STAFF_ROLES, Role, User
 from core.db import BIGINT_MAX
-from core.errors import Forbidden, NotFound, ValidationFailed
+from core.errors import CoreErrorCode, Forbidden, NotFound, ValidationFailed
 from core.realtime import broadcast_to_users
 from messaging import events
 from messaging.errors import MessagingErrorCode
@@ -58,26 +58,30 @@ def _participants_for_create(actor: User, participant_ids: Iterable[Any]) -> lis
     try:
         ids = {int(pk) for pk in participant_ids} - {actor.pk}
     except (TypeError, ValueError):
-        raise ValidationFailed("participant_ids must be user ids.", code="invalid_participants") from None
+        raise ValidationFailed(
+            "participant_ids must be user ids.", code=MessagingErrorCode.INVALID_PARTICIPANTS
+        ) from None
     if not ids:
-        raise ValidationFailed("Choose at least one other person.", code="invalid_participants")
+        raise ValidationFailed("Choose at least one other person.", code=MessagingErrorCode.INVALID_PARTICIPANTS)
     if max(ids) > BIGINT_MAX:  # no such user; the database would refuse the number itself
         raise NotFound(
             "Some of these people cannot be found.",
-            code="participant_not_found",
+            code=MessagingErrorCode.PARTICIPANT_NOT_FOUND,
             details={"user_ids": sorted(pk for pk in ids if pk > BIGINT_MAX)},
         )
     if len(ids) + 1 > settings.MAX_CONVERSATION_PARTICIPANTS:
         raise ValidationFailed(
             f"A conversation holds at most {settings.MAX_CONVERSATION_PARTICIPANTS} people.",
-            code="too_many_participants",
+            code=MessagingErrorCode.TOO_MANY_PARTICIPANTS,
         )
     allowed = list(contact_candidates_for(actor).filter(pk__in=ids))
     if len(allowed) != len(ids):
         # People you may not contact are indistinguishable from people who do not exist.
         missing = sorted(ids - {user.pk for user in allowed})
         raise NotFound(
-            "Some of these people cannot be found.", code="participant_not_found", details={"user_ids": missing}
+            "Some of these people cannot be found.",
+            code=MessagingErrorCode.PARTICIPANT_NOT_FOUND,
+            details={"user_ids": missing},
         )
     return allowed
 
@@ -116,12 +120,14 @@ def conversation_create(
 ) -> tuple[Conversation, bool]:
     """Start a conversation. A direct conversation with the same person returns the existing one."""
     if type not in ConversationType.values:
-        raise ValidationFailed("type must be direct or group.", code="invalid_type")
+        raise ValidationFailed("type must be direct or group.", code=MessagingErrorCode.INVALID_TYPE)
     people = _participants_for_create(actor, participant_ids)
     title = (title or "").strip()[:200]
     if type == ConversationType.DIRECT:
         if len(people) != 1:
-            raise ValidationFailed("A direct conversation is between two people.", code="invalid_participants")
+            raise ValidationFailed(
+                "A direct conversation is between two people.", code=MessagingErrorCode.INVALID_PARTICIPANTS
+            )
         conversation, created = _direct_get_or_create(
             user_a=actor, user_b=people[0], creator=actor, office_id=_office_for([actor, people[0]])
         )
@@ -163,7 +169,9 @@ def conversation_ensure_direct(
     No contact rules apply: the caller (lead assignment, escalation, staff onboarding) decides.
     """
     if user_a.pk == user_b.pk:
-        raise ValidationFailed("A direct conversation is between two people.", code="invalid_participants")
+        raise ValidationFailed(
+            "A direct conversation is between two people.", code=MessagingErrorCode.INVALID_PARTICIPANTS
+        )
     office_id = office.pk if office is not None else _office_for([user_a, user_b])
     conversation, created = _direct_get_or_create(
         user_a=user_a, user_b=user_b, creator=actor, office_id=office_id, lead=lead
@@ -222,9 +230,9 @@ def _admin_membership(actor: User, conversation: Conversation) -> Participant:
     if membership is None:
         raise NotFound("Conversation not found.")
     if conversation.type != ConversationType.GROUP:
-        raise ValidationFailed("People are added to group conversations only.", code="not_a_group")
+        raise ValidationFailed("People are added to group conversations only.", code=MessagingErrorCode.NOT_A_GROUP)
     if membership.role != ParticipantRole.ADMIN:
-        raise Forbidden("Only the group's admins can do this.", code="not_group_admin")
+        raise Forbidden("Only the group's admins can do this.", code=MessagingErrorCode.NOT_GROUP_ADMIN)
     return membership
 
 
@@ -235,7 +243,7 @@ def participants_add(*, actor: User, conversation: Conversation, user_ids: Itera
     try:
         wanted = {int(pk) for pk in user_ids}
     except (TypeError, ValueError):
-        raise ValidationFailed("user_ids must be user ids.", code="invalid_participants") from None
+        raise ValidationFailed("user_ids must be user ids.", code=MessagingErrorCode.INVALID_PARTICIPANTS) from None
     present = set(Participant.objects.filter(conversation=conversation).values_list("user_id", flat=True))
     wanted -= present
     if not wanted:
@@ -243,11 +251,11 @@ def participants_add(*, actor: User, conversation: Conversation, user_ids: Itera
     if len(present) + len(wanted) > settings.MAX_CONVERSATION_PARTICIPANTS:
         raise ValidationFailed(
             f"A conversation holds at most {settings.MAX_CONVERSATION_PARTICIPANTS} people.",
-            code="too_many_participants",
+            code=MessagingErrorCode.TOO_MANY_PARTICIPANTS,
         )
     people = list(contact_candidates_for(actor).filter(pk__in=wanted))
     if len(people) != len(wanted):
-        raise NotFound("Some of these people cannot be found.", code="participant_not_found")
+        raise NotFound("Some of these people cannot be found.", code=MessagingErrorCode.PARTICIPANT_NOT_FOUND)
     Participant.objects.bulk_create([Participant(conversation=conversation, user=user) for user in people])
     _conversation_event(events.USER_JOINED_CONVERSATION, conversation)
     _notify_added(conversation, people, actor)
@@ -283,7 +291,9 @@ def conversation_leave(*, actor: User, conversation: Conversation) -> None:
     if membership is None:
         raise NotFound("Conversation not found.")
     if conversation.type == ConversationType.DIRECT:
-        raise ValidationFailed("You cannot leave a direct conversation; archive it instead.", code="not_a_group")
+        raise ValidationFailed(
+            "You cannot leave a direct conversation; archive it instead.", code=MessagingErrorCode.NOT_A_GROUP
+        )
     _remove(conversation, actor.pk)
     # A group never loses its last admin while people remain.
     remaining = Participant.objects.filter(conversation=conversation)
@@ -302,7 +312,7 @@ def _triage(
     if actor.role not in STAFF_ROLES:
         raise Forbidden("Conversation status is the staff's.", code=MessagingErrorCode.STAFF_ONLY)
     if status not in TriageStatus.values:
-        raise ValidationFailed("status is open, resolved or snoozed.", code="validation_error")
+        raise ValidationFailed("status is open, resolved or snoozed.", code=CoreErrorCode.VALIDATION_ERROR)
     if status == TriageStatus.SNOOZED and (until is None or until <= timezone.now()):
         raise ValidationFailed("Snooze until a time to come.", code=MessagingErrorCode.INVALID_SNOOZE)
     membership.triage_status = status

@@ -25,10 +25,11 @@ from django.utils import timezone
 from accounts.models import User
 from core import async_db
 from core.db import BIGINT_MAX, in_db_thread, prepared_cursor
-from core.errors import Forbidden, NotFound, ValidationFailed
+from core.errors import Forbidden, NotFound, UploadErrorCode, ValidationFailed
 from core.realtime import apublish, members_group, publish_on_commit
 from core.uploads import check_upload, store_upload
 from messaging import events, offline
+from messaging.errors import MessagingErrorCode
 from messaging.models import Attachment, Conversation, Message, MessageType, Participant
 from messaging.search import HIGHLIGHT_START, HIGHLIGHT_STOP
 from messaging.selectors import conversation_can_monitor, participant_user_ids
@@ -49,18 +50,20 @@ def content_clean(content: str) -> str:
     if len(content) > settings.MESSAGE_MAX_LENGTH:
         raise ValidationFailed(
             f"A message holds at most {settings.MESSAGE_MAX_LENGTH} characters.",
-            code="message_too_long",
+            code=MessagingErrorCode.MESSAGE_TOO_LONG,
             details={"max_length": settings.MESSAGE_MAX_LENGTH},
         )
     if "\x00" in content:
-        raise ValidationFailed("Message content cannot contain NUL characters.", code="invalid_content")
+        raise ValidationFailed(
+            "Message content cannot contain NUL characters.", code=MessagingErrorCode.INVALID_CONTENT
+        )
     content = content.replace(HIGHLIGHT_START, "").replace(HIGHLIGHT_STOP, "")  # reserved for search snippets
     mode = settings.PROFANITY_MODE
     pattern = _profanity_pattern(tuple(w.lower() for w in settings.PROFANITY_WORDS)) if mode != "off" else None
     if pattern is None or not pattern.search(content):
         return content
     if mode == "reject":
-        raise ValidationFailed("Please keep the conversation polite.", code="profanity")
+        raise ValidationFailed("Please keep the conversation polite.", code=MessagingErrorCode.PROFANITY)
     return pattern.sub(lambda match: "*" * len(match.group(0)), content)
 
 
@@ -76,7 +79,9 @@ def _existing_send(sender: User, client_id: str, conversation: Conversation) -> 
     if message is None:
         return None
     if message.conversation_id != conversation.pk:
-        raise ValidationFailed("This client_id was already used in another conversation.", code="client_id_reused")
+        raise ValidationFailed(
+            "This client_id was already used in another conversation.", code=MessagingErrorCode.CLIENT_ID_REUSED
+        )
     if not Participant.objects.filter(conversation_id=conversation.pk, user=sender).exists():
         raise NotFound("Conversation not found.")  # a former participant learns nothing, not even their old message
     return message
@@ -86,11 +91,13 @@ def _send_checked(conversation: Conversation, content: str, reply_to_id: int | N
     """A send's content as stored, once its numbers are known to fit: what both sends check first."""
     content = content_clean(content)
     if not content and not with_files:
-        raise ValidationFailed("A message needs content or files.", code="empty_message")
+        raise ValidationFailed("A message needs content or files.", code=MessagingErrorCode.EMPTY_MESSAGE)
     if not 0 < conversation.pk <= BIGINT_MAX:  # no such row; the database would refuse the number itself
         raise NotFound("Conversation not found.")
     if reply_to_id is not None and not 0 < reply_to_id <= BIGINT_MAX:
-        raise ValidationFailed("You can only reply to a message of this conversation.", code="invalid_reply_to")
+        raise ValidationFailed(
+            "You can only reply to a message of this conversation.", code=MessagingErrorCode.INVALID_REPLY_TO
+        )
     return content
 
 
@@ -131,7 +138,9 @@ def message_send(
                     pk__in=attachment_ids, uploaded_by=sender, message__isnull=True
                 ).update(message=message)
                 if claimed != len(set(attachment_ids)):
-                    raise ValidationFailed("Some files are unknown or already sent.", code="invalid_attachments")
+                    raise ValidationFailed(
+                        "Some files are unknown or already sent.", code=MessagingErrorCode.INVALID_ATTACHMENTS
+                    )
                 message.loaded_attachments = list(Attachment.objects.filter(message=message).order_by("id"))
             _broadcast_message(events.MESSAGE_RECEIVED, message, member_ids)
             conversation_id = conversation.pk
@@ -200,7 +209,9 @@ def _stored(
     if not is_member:
         raise NotFound("Conversation not found.")
     if not reply_ok:
-        raise ValidationFailed("You can only reply to a message of this conversation.", code="invalid_reply_to")
+        raise ValidationFailed(
+            "You can only reply to a message of this conversation.", code=MessagingErrorCode.INVALID_REPLY_TO
+        )
     stored = {
         "id": message_id,
         "conversation_id": conversation_id,
@@ -282,7 +293,7 @@ def _own_message(actor: User, message: Message) -> None:
     if not Participant.objects.filter(conversation_id=message.conversation_id, user=actor).exists():
         raise NotFound("Message not found.")
     if message.sender_id != actor.pk:
-        raise Forbidden("Only the sender can edit a message.", code="not_sender")
+        raise Forbidden("Only the sender can edit a message.", code=MessagingErrorCode.NOT_SENDER)
 
 
 @transaction.atomic
@@ -290,19 +301,19 @@ def message_edit(*, actor: User, message: Message, content: str) -> Message:
     message = Message.objects.select_for_update(of=("self",)).select_related("sender").get(pk=message.pk)
     _own_message(actor, message)
     if message.deleted_at is not None:
-        raise ValidationFailed("A deleted message cannot be edited.", code="message_deleted")
+        raise ValidationFailed("A deleted message cannot be edited.", code=MessagingErrorCode.MESSAGE_DELETED)
     if message.type == MessageType.SYSTEM:
         raise Forbidden("System messages cannot be edited.")
     limit = timedelta(milliseconds=settings.MESSAGE_EDIT_TIME_LIMIT)
     if timezone.now() - message.created_at > limit:
         raise Forbidden(
             "This message can no longer be edited.",
-            code="edit_window_passed",
+            code=MessagingErrorCode.EDIT_WINDOW_PASSED,
             details={"limit_ms": settings.MESSAGE_EDIT_TIME_LIMIT},
         )
     content = content_clean(content)
     if not content:
-        raise ValidationFailed("A message needs content.", code="empty_message")
+        raise ValidationFailed("A message needs content.", code=MessagingErrorCode.EMPTY_MESSAGE)
     message.content = content
     message.edited_at = timezone.now()
     message.save(update_fields=["content", "edited_at"])
@@ -321,7 +332,7 @@ def message_delete(*, actor: User, message: Message) -> Message:
     if not is_participant and not may_moderate:
         raise NotFound("Message not found.")
     if message.sender_id != actor.pk and not may_moderate:
-        raise Forbidden("Only the sender can delete this message.", code="not_sender")
+        raise Forbidden("Only the sender can delete this message.", code=MessagingErrorCode.NOT_SENDER)
     if message.deleted_at is None:
         message.deleted_at = timezone.now()
         message.deleted_by = actor
@@ -357,7 +368,9 @@ def message_send_with_files(
         if existing is not None:
             return existing, False
     if not files or len(files) > settings.MAX_FILES_PER_MESSAGE:
-        raise ValidationFailed(f"Attach 1 to {settings.MAX_FILES_PER_MESSAGE} files.", code="too_many_files")
+        raise ValidationFailed(
+            f"Attach 1 to {settings.MAX_FILES_PER_MESSAGE} files.", code=UploadErrorCode.TOO_MANY_FILES
+        )
     checked = [check_upload(f) for f in files]  # everything is checked before anything is stored
     stored_keys: list[str] = []
     try:

@@ -17,6 +17,7 @@ from messaging.socket.ordering import SeqOrder
 
 class ConsumerState(AsyncJsonWebsocketConsumer):
     CLOSE_TOO_MANY: int
+    FLOOD_REASON: str
     clock: Callable[[], float]
     user: User  # every handler runs after connect() accepted a signed-in user
     registered: bool

@@ -15,12 +15,13 @@ from redis.exceptions import RedisError
 from rest_framework import serializers
 
 from core.db import in_db_thread
-from core.errors import ApplicationError, NotFound, RateLimited, ValidationFailed
+from core.errors import ApplicationError, CoreErrorCode, NotFound, RateLimited, ValidationFailed
 from core.outages import unavailable
 from core.realtime import conversation_group
 from core.uploads import check_upload_intent
 from messaging import events, selectors, services
 from messaging.api.serializers import MessageEditSerializer, MessageSendSerializer, Prebuilt
+from messaging.errors import SocketErrorCode
 from messaging.models import AuditAction, Conversation
 from messaging.socket import presence, registry
 
@@ -90,7 +91,7 @@ def frame_data(event: str, data: object) -> Fields:
     are absent, else `invalid_field` naming the first bad one (the REST body's field errors, in the
     socket's error codes)."""
     if not isinstance(data, dict):
-        raise ValidationFailed("data must be an object.", code="bad_frame")
+        raise ValidationFailed("data must be an object.", code=SocketErrorCode.BAD_FRAME)
     validate = CLIENT_EVENTS[event]
     if validate is None:
         return {}
@@ -107,10 +108,12 @@ def frame_data(event: str, data: object) -> Fields:
         and any(getattr(problem, "code", None) in _MISSING for problem in problems)
     ]
     if missing:
-        raise ValidationFailed(f"Missing {', '.join(missing)}.", code="missing_fields", details={"fields": missing})
+        raise ValidationFailed(
+            f"Missing {', '.join(missing)}.", code=SocketErrorCode.MISSING_FIELDS, details={"fields": missing}
+        )
     problems: Any  # (DRF's ErrorDetail list of this field)
     name, problems = next(iter(errors.items()))
-    raise ValidationFailed(f"{name}: {problems[0]}", code="invalid_field", details={"field": name})
+    raise ValidationFailed(f"{name}: {problems[0]}", code=SocketErrorCode.INVALID_FIELD, details={"field": name})
 
 
 # --- database work (each call on a database thread) -----------------------------------------
@@ -184,14 +187,15 @@ class FrameHandlers(ConsumerState):
             incoming, refusal = (
                 None,
                 ValidationFailed(
-                    f"Frames are JSON text of at most {settings.SOCKET_MAX_FRAME_BYTES} bytes.", code="frame_too_large"
+                    f"Frames are JSON text of at most {settings.SOCKET_MAX_FRAME_BYTES} bytes.",
+                    code=SocketErrorCode.FRAME_TOO_LARGE,
                 ),
             )
         else:
             try:
                 incoming, refusal = json.loads(text_data), None
             except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes ("[" * 3000)
-                incoming, refusal = None, ValidationFailed("Frames must be JSON.", code="bad_json")
+                incoming, refusal = None, ValidationFailed("Frames must be JSON.", code=SocketErrorCode.BAD_JSON)
         request_id = incoming.get("id") if isinstance(incoming, dict) else None
         if request_id is not None and (not isinstance(request_id, (str, int)) or len(str(request_id)) > 64):
             request_id = None
@@ -203,7 +207,7 @@ class FrameHandlers(ConsumerState):
 
     async def _strike(self, request_id: str | int | None) -> None:
         if self.flood.strike(self.clock()):
-            return await self.close(code=self.CLOSE_TOO_MANY)
+            return await self.close(code=self.CLOSE_TOO_MANY, reason=self.FLOOD_REASON)
         await self._error(
             request_id,
             RateLimited("Too many events; slow down.", details={"limit_per_second": settings.SOCKET_RATE_LIMIT}),
@@ -212,10 +216,12 @@ class FrameHandlers(ConsumerState):
     async def _handle(self, request_id: str | int | None, frame: object) -> None:
         try:
             if not isinstance(frame, dict):
-                raise ValidationFailed("A frame is a JSON object.", code="bad_frame")
+                raise ValidationFailed("A frame is a JSON object.", code=SocketErrorCode.BAD_FRAME)
             event = frame.get("event")
             if not isinstance(event, str) or event not in CLIENT_EVENTS:
-                raise ValidationFailed("Unknown event.", code="unknown_event", details={"event": str(event)[:64]})
+                raise ValidationFailed(
+                    "Unknown event.", code=SocketErrorCode.UNKNOWN_EVENT, details={"event": str(event)[:64]}
+                )
             result = await getattr(self, f"on_{event}")(frame_data(event, frame.get("data", {})))
         except ApplicationError as exc:
             return await self._error(request_id, exc)
@@ -224,7 +230,7 @@ class FrameHandlers(ConsumerState):
             if down is not None:
                 return await self._error(request_id, down)
             logger.exception("socket handler failed")
-            failed = ApplicationError("Something went wrong on our side.", code="server_error")
+            failed = ApplicationError("Something went wrong on our side.", code=CoreErrorCode.SERVER_ERROR)
             return await self._error(request_id, failed)
         if request_id is not None:
             await self.send_json({"event": "ack", "id": request_id, "data": result or {}})

@@ -49,9 +49,9 @@ def test_every_event_of_the_consumer_is_described():
     }
     sent = {op["messages"][0]["$ref"].rsplit("/", 1)[1] for op in operations if op["action"] == "send"}
     assert received == set(CLIENT_EVENTS)
-    assert sent == set(SERVER_EVENTS) | {"error"}
+    assert sent == set(SERVER_EVENTS) | {"error", "ready"}
     for event, serializer in CLIENT_EVENTS.items():  # the fields the consumer's serializer takes, the document names
-        data = DOC["channels"]["socket"]["messages"][f"{event}.request"]["payload"]["properties"]["data"]
+        data = DOC["components"]["schemas"][f"{asyncapi._pascal(event)}Request"]["properties"]["data"]
         fields = serializer.serializer.fields if serializer is not None else {}
         assert set(data["properties"]) == set(fields), event
         assert set(data["required"]) == {name for name, field in fields.items() if field.required}, event
@@ -109,6 +109,8 @@ async def test_real_frames_of_every_event_match_the_document():
     manager = await database_sync_to_async(ManagerFactory)(office=office)
     chat = await database_sync_to_async(make_conversation)(alice, bob, office=office, title="Team")
     a, b = Recorder(await connect(alice)), Recorder(await connect(bob))
+    for socket in (a, b):
+        socket.received.append({"event": "ready", "data": socket.ws.ready})  # the first frame (connect read it)
     cid = chat.id
 
     assert (await a.send("ping", id="p"))["event"] == "ack"
@@ -188,7 +190,37 @@ async def test_real_frames_of_every_event_match_the_document():
             errors = [e.message for e in payload_validator(key).iter_errors(frame)]
             assert errors == [], (frame, errors)
             checked.add(key)
-    assert set(SERVER_EVENTS) | {"error"} <= checked, set(SERVER_EVENTS) - checked
+    assert set(SERVER_EVENTS) | {"error", "ready"} <= checked, set(SERVER_EVENTS) - checked
     assert {f"{event}.ack" for event in CLIENT_EVENTS} <= checked
     for socket in (a, b):
         await socket.ws.disconnect()
+
+
+def _nodes(node, path="#"):
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from _nodes(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for n, value in enumerate(node):
+            yield from _nodes(value, f"{path}/{n}")
+
+
+def test_every_model_is_named_and_every_frame_is_in_a_union():
+    schemas = DOC["components"]["schemas"]
+    untitled = [
+        path
+        for path, node in _nodes(schemas, "#/components/schemas")
+        if (node.get("type") == "object" or "enum" in node or "const" in node or "anyOf" in node or "oneOf" in node)
+        and "title" not in node
+        and not path.endswith(("/properties/event", "/x-close-codes"))
+        and not ("oneOf" in node and {"type": "null"} in node["oneOf"])  # nullable X: X is named
+    ]
+    assert untitled == []
+    messages = DOC["channels"]["socket"]["messages"]
+    sent = {key for key in messages if not key.endswith(".request")}
+    assert {ref["$ref"] for ref in schemas["ServerFrame"]["anyOf"]} == {messages[k]["payload"]["$ref"] for k in sent}
+    assert {ref["$ref"] for ref in schemas["ClientFrame"]["anyOf"]} == {
+        messages[k]["payload"]["$ref"] for k in messages if k.endswith(".request")
+    }
+    assert len(schemas["ServerFrame"]["anyOf"]) == len(SERVER_EVENTS) + len(CLIENT_EVENTS) + 2  # + error, ready

@@ -2,7 +2,7 @@
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from channels.db import database_sync_to_async
@@ -35,13 +35,22 @@ async def connect(user=None, *, token=None, headers=None, origin=None):
     if origin:
         hdrs.append((b"origin", origin.encode()))
     communicator = WebsocketCommunicator(application, path, headers=hdrs)
-    connected, _ = await communicator.connect()
-    assert connected
+    connected, code = await communicator.connect()
+    if not connected:  # refused in the handshake (a bad token)
+        communicator.__dict__["closed"] = {"type": "websocket.close", "code": code}
+        return communicator
+    first = await communicator.receive_output(timeout=3)
+    if first["type"] == "websocket.close":  # accepted to be told why, then closed: no `ready`
+        communicator.__dict__["closed"] = first
+    else:
+        ready = json.loads(first["text"])
+        assert ready["event"] == "ready", ready  # the first frame of a signed-in socket
+        communicator.__dict__["ready"] = ready["data"]
     return communicator
 
 
 async def closed_with(communicator) -> int:
-    message = await communicator.receive_output(timeout=3)
+    message = communicator.__dict__.pop("closed", None) or await communicator.receive_output(timeout=3)
     assert message["type"] == "websocket.close"
     return message["code"]
 
@@ -162,8 +171,7 @@ async def test_the_staff_console_session_opens_a_socket_without_a_token(people):
     assert connected and (await request(console, "ping"))["event"] == "ack"
     await console.disconnect()
     stranger = WebsocketCommunicator(application, "/ws/", headers=[(b"cookie", b"sessionid=forged")])
-    await stranger.connect()
-    assert await closed_with(stranger) == 4401
+    assert await stranger.connect() == (False, 4401)  # refused in the handshake
 
 
 def console_cookie(user) -> str:
@@ -213,6 +221,52 @@ async def test_bad_token_closes_with_4401():
     for token in ("garbage", ""):
         communicator = await connect(token=token or None)
         assert await closed_with(communicator) == 4401
+
+
+async def test_a_bad_token_is_refused_in_the_handshake_never_opened():
+    communicator = WebsocketCommunicator(application, "/ws/?token=garbage")
+    connected, code = await communicator.connect()
+    assert (connected, code) == (False, 4401)  # no websocket.accept: a client's onopen never fires
+
+
+async def test_ready_is_the_first_frame_with_each_conversations_position(people, chat):
+    def state():
+        services.message_send(sender=people[1], conversation=chat, content="one")
+        services.message_send(sender=people[1], conversation=chat, content="two")
+        services.message_send(sender=people[0], conversation=chat, content="mine")
+        return make_conversation(people[0], people[2])
+
+    other = await database_sync_to_async(state)()
+    socket = await connect(people[0])
+    ready = socket.ready
+    assert ready["user"] == {
+        "id": people[0].id,
+        "email": people[0].email,
+        "first_name": people[0].first_name,
+        "last_name": people[0].last_name,
+        "role": people[0].role,
+        "office_id": people[0].office_id,
+    }
+    assert abs(timezone.now() - datetime.fromisoformat(ready["server_time"])) < timedelta(seconds=5)
+    # unread as REST counts it: messages past the read pointer (a send moves the sender's pointer)
+    assert sorted(ready["conversations"], key=lambda c: c["id"]) == [
+        {"id": chat.id, "last_seq": 3, "unread_count": 0},
+        {"id": other.id, "last_seq": 0, "unread_count": 0},
+    ]
+    assert (await request(socket, "ping"))["event"] == "ack"
+    await socket.disconnect()
+
+
+@override_settings(ALLOWED_WS_ORIGINS=["https://app.example.com"])
+async def test_refusals_after_the_handshake_say_why(people):
+    socket = WebsocketCommunicator(
+        application,
+        f"/ws/?token={await database_sync_to_async(access_token_for)(people[0])}",
+        headers=[(b"origin", b"https://evil.example.com")],
+    )
+    assert (await socket.connect())[0]
+    closed = await socket.receive_output(timeout=3)  # no ready: the close comes first
+    assert closed == {"type": "websocket.close", "code": 4403, "reason": "origin not allowed"}
 
 
 async def test_expired_token_closes_with_4401(people):
@@ -471,7 +525,11 @@ async def test_deactivation_closes_the_users_sockets(people):
     socket = await connect(people[0])
     await database_sync_to_async(user_deactivate)(actor=admin, user=people[0])
     message = await socket.receive_output(timeout=3)
-    assert message == {"type": "websocket.close", "code": 4401}
+    assert message == {
+        "type": "websocket.close",
+        "code": 4401,
+        "reason": "signed out: password changed or account deactivated",
+    }
 
 
 async def test_upload_progress_flow(people, chat):
@@ -653,7 +711,11 @@ async def test_a_silent_client_is_closed_and_forgotten(people, settings, clock):
     assert await registry.live_socket_count(people[0].id) == 1
     clock.now += 0.301
     message = await silent.receive_output(timeout=3)
-    assert message == {"type": "websocket.close", "code": 4408}
+    assert message == {
+        "type": "websocket.close",
+        "code": 4408,
+        "reason": "no frame within SOCKET_PING_TIMEOUT: send ping",
+    }
     await silent.wait()
     assert await registry.live_socket_count(people[0].id) == 0
 

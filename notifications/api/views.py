@@ -4,7 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.schema import error_response
-from core.errors import ValidationFailed
+from core.errors import CoreErrorCode, ValidationFailed
 from core.pagination import CursorPagination
 from notifications import selectors, services
 from notifications.errors import NotificationErrorCode
@@ -136,7 +136,10 @@ class NotificationPreferencesView(APIView):
 
     @extend_schema(
         request=PreferencesChangeSerializer,
-        responses={200: PreferencesSerializer, 400: error_response("invalid_preferences", "parse_error")},
+        responses={
+            200: PreferencesSerializer,
+            400: error_response(NotificationErrorCode.INVALID_PREFERENCES, CoreErrorCode.PARSE_ERROR),
+        },
         tags=["notifications"],
     )
     def patch(self, request):

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.requests import AuthedRequest
 from core.api.schema import error_response
+from core.errors import CoreErrorCode
 from core.uploads import file_response
 from privacy import selectors, services
 from privacy.api.serializers import (
@@ -25,6 +26,7 @@ from privacy.api.serializers import (
     LegalHoldStateSerializer,
     ReasonSerializer,
 )
+from privacy.errors import PrivacyErrorCode
 from privacy.models import ExportStatus, PersonalDataExport
 
 ZIP = OpenApiResponse(
@@ -53,7 +55,7 @@ class PersonalExportView(APIView):
         responses={
             (200, "application/zip"): ZIP,
             (202, "application/json"): ExportSerializer,
-            409: error_response("already_erased"),
+            409: error_response(PrivacyErrorCode.ALREADY_ERASED),
         },
     )
     def get(self, request: AuthedRequest, user_id: str) -> Response | FileResponse:
@@ -94,8 +96,8 @@ class ExportDownloadView(APIView):
         parameters=[DownloadQuerySerializer],
         responses={
             (200, "application/zip"): ZIP,
-            403: error_response("export_link_expired"),
-            409: error_response("export_not_ready"),
+            403: error_response(PrivacyErrorCode.EXPORT_LINK_EXPIRED),
+            409: error_response(PrivacyErrorCode.EXPORT_NOT_READY),
         },
     )
     def get(self, request: Request, user_id: str, export_id: str) -> FileResponse:
@@ -121,8 +123,10 @@ class PersonEraseView(APIView):
         request=ReasonSerializer,
         responses={
             200: ErasureSerializer,
-            403: error_response("permission_denied", "cannot_erase_self"),
-            409: error_response("legal_hold", "last_super_admin", "already_erased"),
+            403: error_response(CoreErrorCode.PERMISSION_DENIED, PrivacyErrorCode.CANNOT_ERASE_SELF),
+            409: error_response(
+                PrivacyErrorCode.LEGAL_HOLD, PrivacyErrorCode.LAST_SUPER_ADMIN, PrivacyErrorCode.ALREADY_ERASED
+            ),
         },
     )
     def post(self, request: AuthedRequest, user_id: str) -> Response:
@@ -144,7 +148,7 @@ class LegalHoldView(APIView):
         tags=["privacy"],
         description="Super admin only: while set, the person cannot be erased. Audited with the reason.",
         request=LegalHoldSerializer,
-        responses={200: LegalHoldStateSerializer, 409: error_response("already_erased")},
+        responses={200: LegalHoldStateSerializer, 409: error_response(PrivacyErrorCode.ALREADY_ERASED)},
     )
     def put(self, request: AuthedRequest, user_id: str) -> Response:
         person = selectors.legal_hold_subject_get_for(request.user, user_id)

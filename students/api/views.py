@@ -4,12 +4,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.schema import error_response
-from core.errors import NotFound
+from core.errors import CoreErrorCode, NotFound
 from students import selectors, services
 from students.api.serializers import ProfileSerializer, profile_body
 from students.validation import ProfileChangesSerializer
 
-NOT_A_STUDENT = error_response("not_found (staff have no profile)")
+NOT_A_STUDENT = error_response(CoreErrorCode.NOT_FOUND)  # (staff have no profile)
 
 
 def _profile(request, student):

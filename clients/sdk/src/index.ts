@@ -1,0 +1,14 @@
+export { CrmClient, createClient, ok } from "./client.js";
+export type { ClientOptions, Schemas, SyncAnswer, User } from "./client.js";
+export { Session } from "./session.js";
+export type { TokenStorage, Tokens } from "./session.js";
+export { CrmSocket } from "./socket.js";
+export type { SocketEvents, SocketOptions, SocketState } from "./socket.js";
+export { uploadFiles } from "./uploads.js";
+export type { UploadFile, UploadOptions } from "./uploads.js";
+export { registerDevice, unregisterDevice } from "./devices.js";
+export type { Device, DeviceRegistration } from "./devices.js";
+export { ApiError, DisconnectedError, SignedOutError, SocketError, TimeoutError } from "./errors.js";
+export type { ErrorCode } from "./errors.js";
+export type * from "./generated/socket.js";
+export type { components, paths } from "./generated/openapi.js";
