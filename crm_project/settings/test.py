@@ -36,17 +36,3 @@ CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = f"{REDIS_NAMESPACE}:jobs:"
 CELERY_CONTROL_EXCHANGE = f"{REDIS_NAMESPACE}.celery"
 CELERY_EVENT_EXCHANGE = f"{REDIS_NAMESPACE}.celeryev"
 LOG_LEVEL = "WARNING"
-
-# A live server started by a test that reads "today" runs on the test's travelled clock: the test passes
-# the moment down as CRM_TEST_CLOCK, with the real time it read it at as CRM_TEST_CLOCK_SINCE
-# (core/tests/live_server.server_env; test plumbing, not settings), and this process travels to the
-# moment plus the real time elapsed since, ticking, as the test's own clock does (time-machine).
-if os.environ.get("CRM_TEST_CLOCK"):
-    import time
-    from datetime import datetime, timedelta
-
-    import time_machine
-
-    _since = float(os.environ.get("CRM_TEST_CLOCK_SINCE") or time.time())
-    _moment = datetime.fromisoformat(os.environ["CRM_TEST_CLOCK"]) + timedelta(seconds=time.time() - _since)
-    time_machine.travel(_moment, tick=True).start()
