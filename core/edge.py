@@ -15,7 +15,9 @@ too. Then the worker stops. What granian does differently from daphne is adapted
 the consumer: ports come as text (made numbers), the lifespan is answered (the inner app knows
 only HTTP and WebSockets), and a worker leaves through `os._exit` (a multiprocessing child), so
 the process's exit hooks (`atexit`: the socket registry marks the process dead) run at lifespan
-shutdown.
+shutdown. A socket refused before it opens (a close before `websocket.accept`: bad token, origin,
+cap) is answered with the HTTP status its close code names (4401 -> 401, ...) where the server
+offers ASGI's denial response (granian); daphne's equivalent is `crm_project/daphne_close.py`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import ipaddress
+import json
 import logging
 import os
 import signal
@@ -36,6 +39,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from core.asgi_types import ASGIApp, Message, Receive, Scope, Send
+from core.errors import CoreErrorCode, error_body
 
 access_log = logging.getLogger("crm.access")
 logger = logging.getLogger("crm.server")
@@ -45,6 +49,15 @@ SERVICE_RESTART_REASON = "the server is restarting: reconnect, then catch up"
 # Seconds a stopping worker gives its sockets to answer the frame in hand and clean up before it
 # closes them anyway; below the launcher's --grace (10 s), after which the worker is killed.
 DRAIN_SECONDS = 5.0
+# The socket close codes that can refuse a handshake, as the HTTP status a refused handshake answers.
+HANDSHAKE_STATUS = {4401: 401, 4403: 403, 4429: 429, 4503: 503}
+ERROR_CODE_OF_STATUS = {
+    401: CoreErrorCode.TOKEN_INVALID,
+    403: CoreErrorCode.PERMISSION_DENIED,
+    429: CoreErrorCode.RATE_LIMITED,
+    503: CoreErrorCode.SERVICE_UNAVAILABLE,
+}
+DENIAL_RESPONSE = "websocket.http.response"  # ASGI's extension: the app answers a refused handshake itself
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -227,7 +240,7 @@ class Edge:
         # Logged once when it opens, once when it ends; frames pass through `_Socket` (one call each).
         started = time.monotonic()
         _log(scope, "WSCONNECT ", None, None, started)
-        socket = _Socket(receive, send)
+        socket = _Socket(receive, send, deny=DENIAL_RESPONSE in (scope.get("extensions") or {}))
         if self.stopping:  # this process is stopping: the client reconnects to another
             await receive()  # websocket.connect
             await socket.close()  # (accepted first: a close code needs an open socket)
@@ -263,9 +276,10 @@ class _Socket:
 
     DISCONNECT = {"type": "websocket.disconnect", "code": CLOSE_SERVICE_RESTART}
 
-    def __init__(self, receive: Receive, send: Send) -> None:
+    def __init__(self, receive: Receive, send: Send, *, deny: bool = False) -> None:
         self._receive = receive
         self._send = send
+        self.deny = deny  # the server takes a denial response for a close before accept
         self.stopping = False
         self.accepted = False
         self.closed = False  # a close frame was sent, or the client went away
@@ -293,9 +307,23 @@ class _Socket:
     def send(self, message: Message) -> Awaitable[None]:
         # Returns the server's own awaitable: no coroutine of ours per frame sent.
         if message["type"] != "websocket.send":
+            if message["type"] == "websocket.close" and self.deny and not self.accepted and not self.closed:
+                self.closed = True
+                return self._refuse(message)
             self.accepted = self.accepted or message["type"] == "websocket.accept"
             self.closed = self.closed or message["type"] == "websocket.close"
         return self._send(message)
+
+    async def _refuse(self, close: Message) -> None:
+        """A close before accept as the handshake's HTTP answer: the status its code names, the
+        reason in the one error shape (a browser sees a failed connection either way)."""
+        code = close.get("code")
+        status = HANDSHAKE_STATUS.get(code, 403) if isinstance(code, int) else 403
+        reason = close.get("reason") or "refused"
+        body = json.dumps(error_body(ERROR_CODE_OF_STATUS.get(status, CoreErrorCode.ERROR), reason)).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await self._send({"type": "websocket.http.response.start", "status": status, "headers": headers})
+        await self._send({"type": "websocket.http.response.body", "body": body})
 
     def stop(self) -> None:
         self.stopping = True

@@ -22,9 +22,10 @@ from typing import Any
 from autobahn.websocket.types import ConnectionDeny
 from daphne.ws_protocol import WebSocketProtocol
 
+from core.edge import HANDSHAKE_STATUS
+
 logger = logging.getLogger(__name__)
 
-HANDSHAKE_STATUS = {4401: 401, 4403: 403, 4429: 429, 4503: 503}
 MAX_REASON_BYTES = 123  # RFC 6455: a close frame's body is at most 125 bytes, two of them the code
 
 _daphne_handle_reply = WebSocketProtocol.handle_reply

@@ -110,8 +110,8 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
         if self.scope.get(AUTH_KEY) == UNAVAILABLE:  # PostgreSQL could not say who this is: try again later
             return await self._refuse(CLOSE_TRY_AGAIN)
         if user is None or not user.is_authenticated:
-            # Refused in the handshake (HTTP 401 under daphne, crm_project/daphne_close.py): a bad
-            # token never looks like an open socket; `onopen` is not called.
+            # Refused in the handshake (HTTP 401: core/edge.py under granian, crm_project/daphne_close.py
+            # under daphne): a bad token never looks like an open socket; `onopen` is not called.
             return await self.close(code=CLOSE_UNAUTHORIZED, reason=CLOSE_REASONS[CLOSE_UNAUTHORIZED])
         if not origin_allowed(self.scope):
             return await self._refuse(CLOSE_FORBIDDEN_ORIGIN)

@@ -53,7 +53,7 @@ def test_a_bad_token_is_a_401_handshake_and_a_close_says_why(tmp_path, settings)
         assert closed.value.rcvd is not None
         return refused.value.response.status_code, closed.value.rcvd.code, closed.value.rcvd.reason
 
-    with daphne_servers(tmp_path, ALLOWED_WS_ORIGINS="https://app.example.com") as (ports, _):
+    with daphne_servers(tmp_path, server="daphne", ALLOWED_WS_ORIGINS="https://app.example.com") as (ports, _):
         status, code, reason = asyncio.run(scenario(ports[0]))
     assert status == 401
     assert (code, reason) == (4403, "origin not allowed")

@@ -16,12 +16,21 @@ import time
 import pytest
 from django.test import Client
 from websockets.asyncio.client import connect as ws_connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from accounts.tests.factories import ConsultantFactory, ManagerFactory
 from conftest import access_token_for
 from core.realtime import disconnect_user, rights_changed
 from core.tests.live_server import live_servers, server_kind
+from messaging.consumers import (
+    CLOSE_FORBIDDEN_ORIGIN,
+    CLOSE_IDLE,
+    CLOSE_REASONS,
+    CLOSE_RIGHTS_CHANGED,
+    CLOSE_TOO_MANY,
+    FLOOD_REASON,
+    REVOKED_REASON,
+)
 from messaging.tests.factories import make_conversation
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -79,6 +88,18 @@ async def close_of(address: str, **options) -> tuple[int | None, str]:
         return await closed_with(ws)
 
 
+async def refused_with(address: str, **options) -> tuple[int, dict]:
+    """(HTTP status, error body) of a handshake the server refuses: nothing opens."""
+    with pytest.raises(InvalidStatus) as refused:
+        async with ws_connect(address, **options):
+            pass
+    response = refused.value.response
+    return response.status_code, json.loads(response.body or b"{}")
+
+
+ORIGIN_REFUSED = (CLOSE_FORBIDDEN_ORIGIN, CLOSE_REASONS[CLOSE_FORBIDDEN_ORIGIN])
+
+
 async def answer(ws, event: str, data: dict | None = None, request_id: str = "r") -> dict:
     await ws.send(json.dumps({"event": event, "id": request_id, "data": data or {}}))
     return await reply(ws, request_id)
@@ -103,15 +124,21 @@ def test_every_close_code_reaches_the_client_with_its_reason(server, people):
     token, other_token = access_token_for(consultant), access_token_for(other)
 
     async def scenario():
-        assert await close_of(url(port, "not-a-token")) == (4401, "")
-        assert await close_of(url(port)) == (4401, "")
-        assert await close_of(url(port, token), origin="https://evil.example.com") == (4403, "")
+        # no token or a bad one: refused in the handshake (401, the reason in the one error shape)
+        for address in (url(port, "not-a-token"), url(port)):
+            status, body = await refused_with(address)
+            assert (status, body["error"]["code"]) == (401, "token_invalid")
+            assert body["error"]["message"] == CLOSE_REASONS[4401]
+        assert await close_of(url(port, token), origin="https://evil.example.com") == ORIGIN_REFUSED
         # a live socket: deactivation (4401) and a change of rights (4409), pushed by the write
-        for push, code in ((disconnect_user, 4401), (rights_changed, 4409)):
+        for push, closed in (
+            (disconnect_user, (4401, REVOKED_REASON)),
+            (rights_changed, (CLOSE_RIGHTS_CHANGED, CLOSE_REASONS[CLOSE_RIGHTS_CHANGED])),
+        ):
             async with ws_connect(url(port, other_token)) as ws:
                 assert (await answer(ws, "ping"))["event"] == "ack"
                 await asyncio.to_thread(push, other.pk)
-                assert await closed_with(ws, 5) == (code, "")
+                assert await closed_with(ws, 5) == closed
 
     asyncio.run(scenario())
 
@@ -130,7 +157,7 @@ def test_origins_token_sockets_and_console_session_sockets(server, people):
                 return (await answer(ws, "ping"))["event"] == "ack"
             except ConnectionClosed:
                 pass
-            assert (ws.close_code, ws.close_reason) == (4403, ""), ws.close_code
+            assert (ws.close_code, ws.close_reason) == ORIGIN_REFUSED, ws.close_code
             return False
 
     async def scenario():
@@ -156,7 +183,7 @@ def test_the_connection_cap_counts_every_socket_of_the_user(server, people):
         held = [await ws_connect(url(port, token)) for _ in range(CAP)]
         for ws in held:
             assert (await answer(ws, "ping"))["event"] == "ack"
-        assert await close_of(url(port, token)) == (4429, "")
+        assert await close_of(url(port, token)) == (CLOSE_TOO_MANY, CLOSE_REASONS[CLOSE_TOO_MANY])
         await held[0].close()
         for _ in range(20):  # the slot is given back once the server has seen the close
             async with ws_connect(url(port, token)) as again:
@@ -185,7 +212,7 @@ def test_a_flood_of_frames_closes_the_socket_with_4429(server, people):
                     await ws.send(json.dumps({"event": "ping", "id": str(n)}))
                 except ConnectionClosed:
                     break
-            assert await closed_with(ws, 5) == (4429, "")
+            assert await closed_with(ws, 5) == (CLOSE_TOO_MANY, FLOOD_REASON)
 
     asyncio.run(scenario())
 
@@ -205,7 +232,7 @@ def test_a_silent_socket_is_closed_with_4408_and_pings_keep_one_open(server, peo
                 await asyncio.sleep(PING_TIMEOUT_MS / 2000)
                 if silent.close_code is not None:
                     break
-            assert await closed_with(silent, 1) == (4408, "")
+            assert await closed_with(silent, 1) == (CLOSE_IDLE, CLOSE_REASONS[CLOSE_IDLE])
             waited = time.monotonic() - started
             assert PING_TIMEOUT_MS / 1000 <= waited <= PING_TIMEOUT_MS / 1000 * 2.5
             assert (await answer(pinging, "ping", request_id="still"))["event"] == "ack"
@@ -229,6 +256,7 @@ def test_frame_size_limits_are_bytes_of_utf8_and_a_refused_frame_keeps_the_socke
 
     async def scenario():
         async with ws_connect(url(port, token), max_size=None) as ws:
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10))["event"] == "ready"
             for frame, accepted in (
                 (frame_of(FRAME_BYTES), True),
                 (frame_of(FRAME_BYTES + 1), False),
@@ -319,7 +347,7 @@ def test_forwarded_headers_from_a_trusted_proxy_name_the_client_and_the_scheme(t
             # behind a TLS proxy the console's pages are https://host: the session socket's own origin
             async with ws_connect(url(port), origin=f"https://{host}", additional_headers=proxied) as ws:
                 assert (await answer(ws, "ping"))["event"] == "ack"
-            assert await close_of(url(port), origin=f"http://{host}", additional_headers=proxied) == (4403, "")
+            assert await close_of(url(port), origin=f"http://{host}", additional_headers=proxied) == ORIGIN_REFUSED
             await asyncio.sleep(0.3)
 
         asyncio.run(scenario())

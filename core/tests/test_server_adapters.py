@@ -7,6 +7,7 @@ import asyncio
 import atexit
 import hashlib
 import inspect
+import json
 import multiprocessing.popen_fork
 import signal
 
@@ -16,7 +17,9 @@ import granian.server.mp
 import pytest
 
 from core import edge as edge_module
-from core.edge import CLOSE_SERVICE_RESTART, Edge
+from core.edge import CLOSE_SERVICE_RESTART, SERVICE_RESTART_REASON, Edge
+
+RESTART_CLOSE = {"type": "websocket.close", "code": CLOSE_SERVICE_RESTART, "reason": SERVICE_RESTART_REASON}
 
 
 class Connection:
@@ -113,9 +116,9 @@ async def test_a_stopping_process_answers_the_frame_in_hand_then_closes_with_101
     assert busy.sent == [
         {"type": "websocket.accept"},
         {"type": "websocket.send", "text": "ack in hand"},  # answered before the close: the client has its ack
-        {"type": "websocket.close", "code": CLOSE_SERVICE_RESTART},
+        RESTART_CLOSE,
     ]
-    assert idle.sent == [{"type": "websocket.accept"}, {"type": "websocket.close", "code": CLOSE_SERVICE_RESTART}]
+    assert idle.sent == [{"type": "websocket.accept"}, RESTART_CLOSE]
     assert app.disconnected == [CLOSE_SERVICE_RESTART, CLOSE_SERVICE_RESTART]  # each cleaned up
     assert not edge.sockets
 
@@ -126,7 +129,7 @@ async def test_a_socket_that_opens_while_the_process_stops_is_told_to_reconnect(
     await edge.drain()
     late = Connection()
     await edge(socket_scope(), late.receive, late.send)
-    assert late.sent == [{"type": "websocket.accept"}, {"type": "websocket.close", "code": CLOSE_SERVICE_RESTART}]
+    assert late.sent == [{"type": "websocket.accept"}, RESTART_CLOSE]
     assert app.scopes == []
 
 
@@ -137,7 +140,7 @@ async def test_a_socket_whose_app_does_not_finish_is_closed_when_the_drain_runs_
     task = asyncio.create_task(edge(socket_scope(), stuck.receive, stuck.send))
     await settle()
     await edge.drain(timeout=0.1)
-    assert stuck.sent[-1] == {"type": "websocket.close", "code": CLOSE_SERVICE_RESTART}
+    assert stuck.sent[-1] == RESTART_CLOSE
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -181,3 +184,31 @@ def test_the_private_behaviour_the_production_server_relies_on_is_unchanged():
     ]
     assert not changed, f"changed: {', '.join(changed)}: re-read core/edge.py against it, then update"
     assert callable(atexit._run_exitfuncs)
+
+
+class RefusingApp:
+    """Refuses every socket before accepting it, as the consumer refuses a bad token."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+    async def __call__(self, scope, receive, send) -> None:
+        await receive()
+        await send({"type": "websocket.close", "code": self.code, "reason": "go away"})
+
+
+@pytest.mark.parametrize(("code", "status", "error"), [(4401, 401, "token_invalid"), (4429, 429, "rate_limited")])
+async def test_a_refused_handshake_is_answered_with_its_status_where_the_server_takes_a_denial(code, status, error):
+    connection = Connection()
+    await Edge(RefusingApp(code))(
+        {**socket_scope(), "extensions": {"websocket.http.response": {}}}, connection.receive, connection.send
+    )
+    start, body = connection.sent
+    assert (start["type"], start["status"]) == ("websocket.http.response.start", status)
+    assert json.loads(body["body"]) == {"error": {"code": error, "message": "go away", "details": {}}}
+
+
+async def test_without_the_denial_extension_a_refused_handshake_is_the_servers_own_close():
+    connection = Connection()
+    await Edge(RefusingApp(4401))(socket_scope(), connection.receive, connection.send)
+    assert connection.sent == [{"type": "websocket.close", "code": 4401, "reason": "go away"}]

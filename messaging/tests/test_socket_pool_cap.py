@@ -16,6 +16,7 @@ from conftest import access_token_for
 from core import redis_pools
 from core.outages import redis_outage
 from crm_project.asgi import application
+from messaging.consumers import CLOSE_REASONS
 from messaging.socket import registry
 from messaging.tests.factories import make_conversation
 from offices.tests.factories import OfficeFactory
@@ -117,7 +118,7 @@ async def test_when_no_registry_connection_comes_free_in_time_the_client_is_told
     newcomer = WebsocketCommunicator(application, f"/ws/?token={second}")
     await newcomer.connect(timeout=10)
     closed = await newcomer.receive_output(timeout=5)
-    assert closed == {"type": "websocket.close", "code": 4503}  # try again later
+    assert closed == {"type": "websocket.close", "code": 4503, "reason": CLOSE_REASONS[4503]}  # try again later
 
     await pool.release(held)
     assert (await answer(open_one, "update_presence", {"presence": "busy"}, "3"))["event"] == "ack"
