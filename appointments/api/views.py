@@ -11,6 +11,7 @@ from appointments import selectors, services
 from appointments.api import serializers as s
 from appointments.errors import AppointmentErrorCode
 from appointments.models import Appointment, AppointmentStatus
+from core.api.filters import MomentFilter
 from core.errors import ValidationFailed
 from core.pagination import CursorPagination
 from leads.selectors import student_and_lead_for
@@ -21,8 +22,8 @@ class AppointmentFilter(filters.FilterSet):
     student = filters.NumberFilter(field_name="student_id")
     office = filters.NumberFilter(field_name="office_id")
     status = filters.MultipleChoiceFilter(choices=AppointmentStatus.choices)
-    start_after = filters.IsoDateTimeFilter(field_name="start", lookup_expr="gte")
-    start_before = filters.IsoDateTimeFilter(field_name="start", lookup_expr="lt")
+    start_after = MomentFilter(field_name="start", lookup_expr="gte")
+    start_before = MomentFilter(field_name="start", lookup_expr="lt")
 
     class Meta:
         model = Appointment

@@ -7,6 +7,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from accounts.models import User
+from core.api.filters import MomentFilter
 from core.errors import NotFound, PayloadTooLarge, UploadErrorCode, ValidationFailed
 from core.exports import csv_lines
 from core.pagination import CursorPagination
@@ -24,8 +25,8 @@ class LeadFilter(filters.FilterSet):
     source = filters.MultipleChoiceFilter(choices=LeadSource.choices)
     office = filters.NumberFilter(field_name="office_id")
     assigned_to = filters.NumberFilter(field_name="assigned_to_id")
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = MomentFilter(field_name="created_at", lookup_expr="gte")
+    created_before = MomentFilter(field_name="created_at", lookup_expr="lt")
     q = filters.CharFilter(method="search", max_length=100)
 
     class Meta:

@@ -304,6 +304,33 @@ def test_filters_and_search(client_for, manager, office, consultant):
     assert client.get("/api/v1/leads?status=dormant").status_code == 400
 
 
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "0172-04-20T23:37:39.1+23:07",  # an offset PostgreSQL refuses, a year before the calendar counted
+        "9999-12-31T23:59:59-23:59",  # past the end of Python's calendar once in UTC
+        "2026-13-01T00:00:00Z",
+        "2026-12-04T25:00:00Z",
+        "x" * 5000,
+    ],
+)
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [("/api/v1/leads", "created_before"), ("/api/v1/leads", "created_after"), ("/api/v1/appointments", "start_after")],
+)
+def test_a_moment_out_of_reach_is_a_clear_400(client_for, manager, path, name, moment):
+    answer = client_for(manager).get(path, {name: moment})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "validation_error" and name in answer.json()["error"]["details"]
+
+
+def test_a_far_offset_within_the_calendar_is_read_as_the_moment_it_names(client_for, manager, office):
+    LeadFactory(office=office, first_name="Zara")
+    client = client_for(manager)
+    assert client.get("/api/v1/leads", {"created_after": "2000-01-01T00:00:00+23:07"}).json()["results"]
+    assert not client.get("/api/v1/leads", {"created_before": "2000-01-01T00:00:00-23:59"}).json()["results"]
+
+
 @pytest.mark.parametrize("rows", [3, 20])
 def test_lead_list_query_count_is_fixed(rows, client_for, manager, office, consultant, django_assert_num_queries):
     LeadFactory.create_batch(rows, office=office, assigned_to=consultant)
