@@ -189,6 +189,6 @@ def test_the_list_runs_a_fixed_number_of_queries(client_for, consultant, applica
     for _ in range(3):
         propose(client, applicant, courses)
     client.get("/api/v1/proposals")  # warm: the session's user
-    with django_assert_num_queries(3):  # the user, the page of proposals, their items with courses (one prefetch)
+    with django_assert_num_queries(3):  # the page, one prefetch of items with their courses, and the request's own
         response = client.get("/api/v1/proposals")
     assert len(response.json()["results"]) == 3
