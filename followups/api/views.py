@@ -15,10 +15,10 @@ from followups.validation import TaskChangeSerializer, TaskCreateSerializer
 
 class TaskQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=TaskStatus.choices, required=False)
-    assignee = id_field()
-    lead = id_field()
-    student = id_field()
-    application = id_field()
+    assignee = id_field(required=False)
+    lead = id_field(required=False)
+    student = id_field(required=False)
+    application = id_field(required=False)
     overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 

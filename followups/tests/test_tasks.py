@@ -95,12 +95,36 @@ def test_bad_input(client_for, manager, office):
 
 
 @pytest.mark.django_db
+def test_each_filter_works_alone(client_for, manager, consultant, office):
+    """Every filter is optional: one alone, or none, lists (a filter once required them all)."""
+    client = client_for(manager)
+    lead = LeadFactory(office=office, assigned_to=consultant)
+    on_lead = make_task(client, lead_id=lead.pk, assignee_id=consultant.pk).json()["id"]
+    mine = make_task(client, lead_id=LeadFactory(office=office).pk).json()["id"]
+    for query, expected in (
+        ("", {on_lead, mine}),
+        (f"lead={lead.pk}", {on_lead}),
+        (f"assignee={consultant.pk}", {on_lead}),
+        (f"assignee={manager.pk}", {mine}),
+        ("status=open", {on_lead, mine}),
+        ("status=done", set()),
+        (f"student={2**31 - 1}", set()),
+        ("application=1", set()),
+    ):
+        response = client.get(f"/api/v1/tasks?{query}")
+        assert response.status_code == 200, (query, response.json())
+        assert {t["id"] for t in response.json()["results"]} == expected, query
+    for bad in ("lead=0", f"lead={2**31}", "assignee=me", "student=-1"):
+        assert client.get(f"/api/v1/tasks?{bad}").status_code == 400, bad
+
+
+@pytest.mark.django_db
 def test_the_list_runs_a_fixed_number_of_queries(client_for, manager, office, django_assert_num_queries):
     client = client_for(manager)
     for _ in range(3):
         make_task(client, lead_id=LeadFactory(office=office).pk)
-    client.get("/api/v1/tasks")
-    with django_assert_num_queries(1):  # the page, its subjects and assignees joined (the user comes from the cache)
+    assert client.get("/api/v1/tasks").status_code == 200
+    with django_assert_num_queries(2):  # the request's own, and the page with its subjects and assignees joined
         response = client.get("/api/v1/tasks")
     assert len(response.json()["results"]) == 3
 
