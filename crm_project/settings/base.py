@@ -392,6 +392,7 @@ SPECTACULAR_SETTINGS = {
         "StudyLevelEnum": "study.vocabulary.StudyLevel",
         "EducationLevelEnum": "study.vocabulary.EducationLevel",
         "ChecklistItemStateEnum": ["missing", "pending", "approved", "rejected"],
+        "TaskStatusEnum": "followups.models.TaskStatus",
     },
 }
 

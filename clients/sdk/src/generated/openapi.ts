@@ -17,6 +17,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["applications_list"];
+        put?: never;
+        post: operations["applications_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["applications_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["applications_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/applications/{id}/checklist": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["applications_checklist_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{id}/transition": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["applications_transition_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/appointments": {
         parameters: {
             query?: never;
@@ -105,7 +169,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["appointments_availability_list"];
+        get: operations["appointments_availability_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/appointments/free-slots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Free slots of several consultants at once (each within their office's opening hours), by consultant then time. A consultant whose calendar you may not see is a 404. */
+        get: operations["appointments_free_slots_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -192,6 +273,24 @@ export interface paths {
         options?: never;
         head?: never;
         patch: operations["auth_me_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/auth/me/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The signed-in student's own profile (staff have none: 404). */
+        get: operations["auth_me_profile_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** @description The signed-in student's own profile (staff have none: 404). */
+        patch: operations["auth_me_profile_partial_update"];
         trace?: never;
     };
     "/api/v1/auth/password": {
@@ -288,6 +387,46 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/canned-replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The canned replies of your office (a super admin: every office's, `?office=` for one); the office's
+         *     managers and super admins add them. Students have none.
+         */
+        get: operations["canned_replies_list"];
+        put?: never;
+        /**
+         * @description The canned replies of your office (a super admin: every office's, `?office=` for one); the office's
+         *     managers and super admins add them. Students have none.
+         */
+        post: operations["canned_replies_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/canned-replies/{reply_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["canned_replies_retrieve"];
+        put?: never;
+        post?: never;
+        delete: operations["canned_replies_destroy"];
+        options?: never;
+        head?: never;
+        patch: operations["canned_replies_partial_update"];
         trace?: never;
     };
     "/api/v1/conversations": {
@@ -561,6 +700,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/courses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["courses_list"];
+        put?: never;
+        post: operations["courses_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/courses/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["courses_retrieve"];
+        put?: never;
+        post?: never;
+        delete: operations["courses_destroy"];
+        options?: never;
+        head?: never;
+        patch: operations["courses_partial_update"];
+        trace?: never;
+    };
     "/api/v1/devices": {
         parameters: {
             query?: never;
@@ -668,6 +839,54 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["documents_review_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/lead-routing-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["lead_routing_rules_list"];
+        put?: never;
+        post: operations["lead_routing_rules_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/lead-routing-rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["lead_routing_rules_retrieve"];
+        put?: never;
+        post?: never;
+        delete: operations["lead_routing_rules_destroy"];
+        options?: never;
+        head?: never;
+        patch: operations["lead_routing_rules_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/lead-routing-rules/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["lead_routing_rules_test_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1014,6 +1233,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/proposals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["proposals_list"];
+        put?: never;
+        post: operations["proposals_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proposals/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["proposals_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["proposals_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/proposals/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["proposals_accept_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proposals/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["proposals_decline_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proposals/{id}/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["proposals_send_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/activity": {
         parameters: {
             query?: never;
@@ -1022,6 +1321,22 @@ export interface paths {
             cookie?: never;
         };
         get: operations["reports_activity_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["reports_applications_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1094,6 +1409,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/students/{student_id}/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A student's profile, for whoever may see the student (404 otherwise). */
+        get: operations["students_profile_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** @description A student's profile, for whoever may see the student (404 otherwise). */
+        patch: operations["students_profile_partial_update"];
+        trace?: never;
+    };
     "/api/v1/sync": {
         parameters: {
             query?: never;
@@ -1108,6 +1441,70 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["tasks_list"];
+        put?: never;
+        post: operations["tasks_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["tasks_retrieve"];
+        put?: never;
+        post?: never;
+        delete: operations["tasks_destroy"];
+        options?: never;
+        head?: never;
+        patch: operations["tasks_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/universities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["universities_list"];
+        put?: never;
+        post: operations["universities_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/universities/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["universities_retrieve"];
+        put?: never;
+        post?: never;
+        delete: operations["universities_destroy"];
+        options?: never;
+        head?: never;
+        patch: operations["universities_partial_update"];
         trace?: never;
     };
     "/api/v1/users": {
@@ -1295,6 +1692,10 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Accepted: {
+            proposal: components["schemas"]["Proposal"];
+            applications: components["schemas"]["Application"][];
+        };
         Activity: {
             readonly id: number;
             kind: components["schemas"]["ActivityKindEnum"];
@@ -1314,9 +1715,13 @@ export interface components {
          *     * `note` - Note
          *     * `appointment` - Appointment
          *     * `document` - Document
+         *     * `profile` - Profile
+         *     * `application` - Application
+         *     * `task` - Task
+         *     * `proposal` - Proposal
          * @enum {string}
          */
-        ActivityKindEnum: "created" | "assigned" | "status_changed" | "converted" | "escalated" | "note" | "appointment" | "document";
+        ActivityKindEnum: "created" | "assigned" | "status_changed" | "converted" | "escalated" | "note" | "appointment" | "document" | "profile" | "application" | "task" | "proposal";
         ActivityReport: {
             scope: components["schemas"]["Scope"];
             daily_active_users: components["schemas"]["DailyActive"][];
@@ -1336,6 +1741,171 @@ export interface components {
             /** @default  */
             body?: string;
             office_id?: number | null;
+        };
+        Application: {
+            readonly id: number;
+            student_id: number;
+            student: components["schemas"]["Person"];
+            course_id: number;
+            course: components["schemas"]["CourseSummary"];
+            /** @example 2027-09 */
+            readonly intake: string;
+            /** @description ISO 3166 alpha-2 */
+            destination: string;
+            consultant_id: number;
+            consultant: components["schemas"]["Person"];
+            office_id: number;
+            readonly status: components["schemas"]["ApplicationStatusEnum"];
+            readonly next_statuses: components["schemas"]["NextStatusesEnum"][];
+            status_history: components["schemas"]["StatusChange"][];
+            offer: components["schemas"]["Offer"];
+            confirmation: components["schemas"]["Confirmation"];
+            visa: components["schemas"]["Visa"];
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        ApplicationCreateRequest: {
+            student_id: number;
+            course_id: number;
+            /** @description A month, YYYY-MM (e.g. 2027-09) */
+            intake: string;
+            /** @description Default: you, or the student's consultant */
+            consultant_id?: number | null;
+            /** @default  */
+            note?: string;
+        };
+        ApplicationScope: {
+            office_id: number | null;
+            consultant_id: number | null;
+            country: string | null;
+            intake: string | null;
+            /** Format: date */
+            date_from: string | null;
+            /** Format: date */
+            date_to: string | null;
+        };
+        /**
+         * @description * `draft` - Draft
+         *     * `submitted` - Submitted
+         *     * `conditional_offer` - Conditional offer
+         *     * `unconditional_offer` - Unconditional offer
+         *     * `rejected` - Rejected
+         *     * `offer_accepted` - Offer accepted
+         *     * `deposit_paid` - Deposit paid
+         *     * `confirmation_issued` - Confirmation issued
+         *     * `visa_applied` - Visa applied
+         *     * `visa_granted` - Visa granted
+         *     * `visa_refused` - Visa refused
+         *     * `enrolled` - Enrolled
+         *     * `withdrawn` - Withdrawn
+         * @enum {string}
+         */
+        ApplicationStatusEnum: "draft" | "submitted" | "conditional_offer" | "unconditional_offer" | "rejected" | "offer_accepted" | "deposit_paid" | "confirmation_issued" | "visa_applied" | "visa_granted" | "visa_refused" | "enrolled" | "withdrawn";
+        ApplicationsByStatus: {
+            draft: number;
+            submitted: number;
+            conditional_offer: number;
+            unconditional_offer: number;
+            rejected: number;
+            offer_accepted: number;
+            deposit_paid: number;
+            confirmation_issued: number;
+            visa_applied: number;
+            visa_granted: number;
+            visa_refused: number;
+            enrolled: number;
+            withdrawn: number;
+        };
+        ApplicationsConsultantIdRow: {
+            consultant_id: number;
+            label: string;
+            total: number;
+            draft: number;
+            submitted: number;
+            conditional_offer: number;
+            unconditional_offer: number;
+            rejected: number;
+            offer_accepted: number;
+            deposit_paid: number;
+            confirmation_issued: number;
+            visa_applied: number;
+            visa_granted: number;
+            visa_refused: number;
+            enrolled: number;
+            withdrawn: number;
+        };
+        ApplicationsCountryRow: {
+            country: string;
+            label: string;
+            total: number;
+            draft: number;
+            submitted: number;
+            conditional_offer: number;
+            unconditional_offer: number;
+            rejected: number;
+            offer_accepted: number;
+            deposit_paid: number;
+            confirmation_issued: number;
+            visa_applied: number;
+            visa_granted: number;
+            visa_refused: number;
+            enrolled: number;
+            withdrawn: number;
+        };
+        ApplicationsIntakeRow: {
+            intake: string;
+            label: string;
+            total: number;
+            draft: number;
+            submitted: number;
+            conditional_offer: number;
+            unconditional_offer: number;
+            rejected: number;
+            offer_accepted: number;
+            deposit_paid: number;
+            confirmation_issued: number;
+            visa_applied: number;
+            visa_granted: number;
+            visa_refused: number;
+            enrolled: number;
+            withdrawn: number;
+        };
+        ApplicationsOfficeIdRow: {
+            office_id: number;
+            label: string;
+            total: number;
+            draft: number;
+            submitted: number;
+            conditional_offer: number;
+            unconditional_offer: number;
+            rejected: number;
+            offer_accepted: number;
+            deposit_paid: number;
+            confirmation_issued: number;
+            visa_applied: number;
+            visa_granted: number;
+            visa_refused: number;
+            enrolled: number;
+            withdrawn: number;
+        };
+        ApplicationsReport: {
+            scope: components["schemas"]["ApplicationScope"];
+            total: number;
+            by_status: components["schemas"]["ApplicationsByStatus"];
+            funnel: components["schemas"]["FunnelStep"][];
+            /** Format: double */
+            offer_rate: number;
+            /** Format: double */
+            visa_success_rate: number;
+            median_days: components["schemas"]["MedianDays"][];
+            by_office: components["schemas"]["ApplicationsOfficeIdRow"][];
+            by_consultant: components["schemas"]["ApplicationsConsultantIdRow"][];
+            by_country: components["schemas"]["ApplicationsCountryRow"][];
+            by_intake: components["schemas"]["ApplicationsIntakeRow"][];
+            expected_commission: components["schemas"]["ExpectedCommission"][];
+            weights: components["schemas"]["EnrolmentWeights"];
         };
         Appointment: {
             readonly id: number;
@@ -1367,6 +1937,11 @@ export interface components {
             end: string;
             /** @default  */
             notes?: string;
+            /**
+             * @description Staff: book although the office is closed then (else 409 outside_opening_hours). Students are always refused outside the opening hours.
+             * @default false
+             */
+            allow_outside_hours?: boolean;
         };
         /**
          * @description * `completed` - completed
@@ -1427,9 +2002,31 @@ export interface components {
             expires_in: number;
             user: components["schemas"]["User"];
         };
+        Availability: {
+            consultant_id: number;
+            /** Format: date */
+            date: string;
+            results: components["schemas"]["Slot"][];
+        };
         CancelRequest: {
             /** @default  */
             reason?: string;
+        };
+        CannedReply: {
+            readonly id: number;
+            readonly office_id: number;
+            /** @description Typed after / in a reply */
+            shortcut: string;
+            content: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        CannedReplyCreateRequest: {
+            /** @description Super admins name the office; everyone else writes for their own */
+            office_id?: number;
+            /** @description Typed after / in a reply */
+            shortcut: string;
+            content: string;
         };
         Channels: {
             push: boolean;
@@ -1439,10 +2036,77 @@ export interface components {
             push?: boolean;
             email?: boolean;
         };
+        Checklist: {
+            template_id: number | null;
+            items: components["schemas"]["ChecklistItem"][];
+            /** @description Percent of required items approved */
+            progress: number;
+        };
+        ChecklistItem: {
+            key: string;
+            label: string;
+            required: boolean;
+            state: components["schemas"]["ChecklistItemStateEnum"];
+            document_id: number | null;
+            document_kind: string;
+            /** @description Approved documents needed (two references) */
+            needed: number;
+            approved: number;
+        };
+        /**
+         * @description * `missing` - missing
+         *     * `pending` - pending
+         *     * `approved` - approved
+         *     * `rejected` - rejected
+         * @enum {string}
+         */
+        ChecklistItemStateEnum: "missing" | "pending" | "approved" | "rejected";
         Cleared: {
             conversation_id: number;
             /** @description Messages up to this seq are hidden from you; later ones show */
             cleared_seq: number;
+        };
+        ClosedDay: {
+            /** Format: date */
+            date: string;
+            reason?: string;
+        };
+        ClosedDayRequest: {
+            /** Format: date */
+            date: string;
+            reason?: string;
+        };
+        ConditionsRequest: {
+            sources?: components["schemas"]["LeadSourceEnum"][];
+            countries?: string[];
+            levels?: components["schemas"]["StudyLevelEnum"][];
+        };
+        Confirmation: {
+            /** @description cas, i20, coe, loa or empty */
+            kind: string;
+            number: string;
+            document_id: number | null;
+        };
+        /**
+         * @description * `cas` - CAS (UK)
+         *     * `i20` - I-20 (US)
+         *     * `coe` - CoE (Australia)
+         *     * `loa` - Letter of acceptance
+         * @enum {string}
+         */
+        ConfirmationInputKindEnum: "cas" | "i20" | "coe" | "loa";
+        ConfirmationInputRequest: {
+            /**
+             * @description Default: the destination's (CAS, I-20, CoE, LoA)
+             *
+             *     * `cas` - CAS (UK)
+             *     * `i20` - I-20 (US)
+             *     * `coe` - CoE (Australia)
+             *     * `loa` - Letter of acceptance
+             */
+            kind?: components["schemas"]["ConfirmationInputKindEnum"];
+            number?: string;
+            document_id?: number | null;
         };
         ConsultantLeads: {
             consultant_id: number;
@@ -1479,6 +2143,19 @@ export interface components {
             is_pinned: boolean;
             /** Format: date-time */
             muted_until: string | null;
+            /**
+             * @description Where it stands in your inbox (staff): resolved and snoozed open again when someone else writes
+             *
+             *     * `open` - Open
+             *     * `resolved` - Resolved
+             *     * `snoozed` - Snoozed
+             */
+            status: components["schemas"]["TriageStatusEnum"];
+            /**
+             * Format: date-time
+             * @description Set while status is snoozed
+             */
+            snoozed_until: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1496,6 +2173,84 @@ export interface components {
          * @enum {string}
          */
         ConversationTypeEnum: "direct" | "group";
+        Cost: {
+            /** Format: decimal */
+            tuition: string;
+            /**
+             * Format: decimal
+             * @description Per year
+             */
+            living: string | null;
+            living_currency: string | null;
+            /**
+             * Format: decimal
+             * @description Null when living is unknown or in another currency
+             */
+            total: string | null;
+            currency: string;
+        };
+        CostRange: {
+            currency: string;
+            /** Format: decimal */
+            lowest: string;
+            /** Format: decimal */
+            highest: string;
+        };
+        Course: {
+            readonly id: number;
+            university_id: number;
+            university: components["schemas"]["UniversityBrief"];
+            readonly name: string;
+            readonly level: components["schemas"]["StudyLevelEnum"];
+            /** @description Field of study, e.g. Computer Science */
+            readonly field: string;
+            readonly duration_months: number;
+            /**
+             * Format: decimal
+             * @description Per year, in `currency`
+             */
+            readonly tuition_fee: string;
+            /** @description ISO 4217 */
+            readonly currency: string;
+            intakes: number[];
+            requirements: components["schemas"]["RequirementsOut"];
+            /** @description Offered: open to new applications */
+            readonly is_active: boolean;
+            /** @description With eligible_for: how many wishes it meets, weighted */
+            readonly fit: number | null;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        CourseInputRequest: {
+            university_id: number;
+            name: string;
+            level: components["schemas"]["StudyLevelEnum"];
+            field: string;
+            duration_months: number;
+            /**
+             * Format: double
+             * @description Per year
+             */
+            tuition_fee: number;
+            currency: string;
+            /** @description Months 1–12 */
+            intakes: number[];
+            requirements?: components["schemas"]["RequirementsRequest"];
+            /** @default true */
+            is_active?: boolean;
+        };
+        CourseSummary: {
+            id: number;
+            name: string;
+            level: string;
+            field: string;
+            currency: string;
+            /** Format: decimal */
+            tuition_fee: string;
+            university_id: number;
+            university_name: string;
+            country: string;
+        };
         DailyActive: {
             /** Format: date */
             date: string;
@@ -1555,10 +2310,20 @@ export interface components {
          *     * `recommendation` - Recommendation letter
          *     * `financial` - Financial statement
          *     * `visa` - Visa
+         *     * `statement_of_purpose` - Statement of purpose
+         *     * `cv` - CV
+         *     * `health_insurance` - Health insurance
+         *     * `medical` - Medical certificate
+         *     * `offer_letter` - Offer letter
+         *     * `cas` - CAS (UK)
+         *     * `i20` - I-20 (US)
+         *     * `coe` - CoE (Australia)
+         *     * `loa` - Letter of acceptance
+         *     * `visa_decision` - Visa decision
          *     * `other` - Other
          * @enum {string}
          */
-        DocumentKindEnum: "passport" | "transcript" | "certificate" | "test_score" | "recommendation" | "financial" | "visa" | "other";
+        DocumentKindEnum: "passport" | "transcript" | "certificate" | "test_score" | "recommendation" | "financial" | "visa" | "statement_of_purpose" | "cv" | "health_insurance" | "medical" | "offer_letter" | "cas" | "i20" | "coe" | "loa" | "visa_decision" | "other";
         /**
          * @description * `pending` - Pending
          *     * `approved` - Approved
@@ -1566,6 +2331,67 @@ export interface components {
          * @enum {string}
          */
         DocumentStatusEnum: "pending" | "approved" | "rejected";
+        Education: {
+            level: components["schemas"]["EducationLevelEnum"];
+            institution: string;
+            country: string;
+            /** Format: double */
+            grade: number;
+            /**
+             * Format: double
+             * @description 4, 5, 7, 10, 20 or 100
+             */
+            scale: number;
+            /** @description Year completed (or expected) */
+            year: number;
+        };
+        /**
+         * @description * `secondary` - Secondary school
+         *     * `foundation` - Foundation
+         *     * `diploma` - Diploma
+         *     * `bachelor` - Bachelor's
+         *     * `master` - Master's
+         *     * `phd` - PhD
+         *     * `certificate` - Certificate
+         * @enum {string}
+         */
+        EducationLevelEnum: "secondary" | "foundation" | "diploma" | "bachelor" | "master" | "phd" | "certificate";
+        EducationRequest: {
+            level: components["schemas"]["EducationLevelEnum"];
+            institution: string;
+            country: string;
+            /** Format: double */
+            grade: number;
+            /**
+             * Format: double
+             * @description 4, 5, 7, 10, 20 or 100
+             */
+            scale: number;
+            /** @description Year completed (or expected) */
+            year: number;
+        };
+        EnrolmentWeights: {
+            /** Format: double */
+            draft: number;
+            /** Format: double */
+            submitted: number;
+            /** Format: double */
+            conditional_offer: number;
+            /** Format: double */
+            unconditional_offer: number;
+            /** Format: double */
+            offer_accepted: number;
+            /** Format: double */
+            deposit_paid: number;
+            /** Format: double */
+            confirmation_issued: number;
+            /** Format: double */
+            visa_applied: number;
+            /** Format: double */
+            visa_granted: number;
+            /** Format: double */
+            enrolled: number;
+        };
         Erasure: {
             user_id: number;
             /** Format: date-time */
@@ -1583,18 +2409,27 @@ export interface components {
              * @description Stable machine code from the one registry (core.errors.ErrorCode, an enum per area):
              *
              *     - `already_erased`: PrivacyErrorCode
+             *     - `application_exists`: ApplicationErrorCode
              *     - `attendee_required`: Book for a student or a lead (AppointmentErrorCode)
              *     - `authentication_failed`: The credentials were refused (CoreErrorCode)
              *     - `bad_frame`: The frame (or its data) is not a JSON object (SocketErrorCode)
              *     - `bad_json`: The frame is not JSON text (SocketErrorCode)
              *     - `bad_request`: The request could not be understood (CoreErrorCode)
              *     - `cannot_erase_self`: PrivacyErrorCode
+             *     - `checklist_incomplete`: ApplicationErrorCode
              *     - `client_id_reused`: This client_id was already used in another conversation (MessagingErrorCode)
              *     - `conflict`: Conflicts with the current state (CoreErrorCode)
              *     - `consultant_other_office`: The consultant works in another office (LeadErrorCode)
              *     - `contact_required`: A lead needs an email or a phone number (LeadErrorCode)
+             *     - `course_in_use`: CatalogueErrorCode
+             *     - `course_unavailable`: ApplicationErrorCode
              *     - `cursor_expired`: The sync cursor is too old (or from before a restore): start again without `since` (MessagingErrorCode)
+             *     - `details_required`: ApplicationErrorCode
+             *     - `duplicate_course`: CatalogueErrorCode
              *     - `duplicate_lead`: A lead with this email or phone exists in the office (`details`) (LeadErrorCode)
+             *     - `duplicate_requirement`: ApplicationErrorCode
+             *     - `duplicate_template`: ApplicationErrorCode
+             *     - `duplicate_university`: CatalogueErrorCode
              *     - `edit_window_passed`: MESSAGE_EDIT_TIME_LIMIT has passed since the message was sent (MessagingErrorCode)
              *     - `email_required`: The lead needs an email to get an account (LeadErrorCode)
              *     - `email_taken`: An account with this email already exists (AccountErrorCode); This email belongs to a staff account (LeadErrorCode)
@@ -1610,32 +2445,45 @@ export interface components {
              *     - `file_too_large`: Over the size limit (`details.max_size` bytes) (UploadErrorCode)
              *     - `frame_too_large`: Over SOCKET_MAX_FRAME_BYTES bytes of UTF-8 (SocketErrorCode)
              *     - `image_too_large`: The image has too many pixels (`details.max_pixels`) (UploadErrorCode)
+             *     - `import_rejected`: CatalogueErrorCode
+             *     - `intake_in_past`: ApplicationErrorCode
+             *     - `intake_not_offered`: ApplicationErrorCode
              *     - `invalid`: Invalid input (CoreErrorCode)
              *     - `invalid_attachments`: Some files are unknown or already sent (MessagingErrorCode)
+             *     - `invalid_closed_days`: A date twice (OfficeErrorCode)
              *     - `invalid_code`: The social sign-in code is wrong, used or expired (AccountErrorCode)
              *     - `invalid_content`: The content holds characters a message cannot carry (NUL) (MessagingErrorCode)
              *     - `invalid_credentials`: Email or password is wrong (AccountErrorCode)
-             *     - `invalid_csv`: The import is not a UTF-8 CSV with the expected columns (LeadErrorCode)
+             *     - `invalid_csv`: The import is not a UTF-8 CSV with the expected columns (LeadErrorCode); CatalogueErrorCode
              *     - `invalid_cursor`: A pagination or sync cursor the server never gave out (or another user's) (CoreErrorCode)
-             *     - `invalid_date_range`: date_from is after date_to, or the range is over a year (ReportErrorCode)
+             *     - `invalid_date`: A date or time outside what the calendar can count (reports, calendar) (CoreErrorCode)
+             *     - `invalid_date_range`: Free slots: date_to before date_from, or too long a range (AppointmentErrorCode); date_from is after date_to, or the range is over a year (ReportErrorCode)
              *     - `invalid_device`: DeviceErrorCode
+             *     - `invalid_email`: A new address whose part before the @ is not ASCII (accounts/emails.py) (AccountErrorCode)
              *     - `invalid_field`: A field has a bad value (`details.field`, the first bad one) (SocketErrorCode)
              *     - `invalid_file_size`: file_size is not a number of bytes (UploadErrorCode)
+             *     - `invalid_grade`: StudyErrorCode
              *     - `invalid_ids`: ids must be comma-separated user ids (MessagingErrorCode)
              *     - `invalid_image`: The image is damaged or incomplete (UploadErrorCode)
+             *     - `invalid_intake`: StudyErrorCode
              *     - `invalid_kind`: Unknown document kind (DocumentErrorCode)
+             *     - `invalid_opening_hours`: A weekday twice, closing before opening, a weekday not 1-7 (OfficeErrorCode)
              *     - `invalid_participants`: participant_ids / user_ids are not user ids, or do not fit the type (MessagingErrorCode)
+             *     - `invalid_phone`: 400: not a phone number anywhere, or a national number for a lead with no office (no country to read it in) (LeadErrorCode)
              *     - `invalid_preferences`: The notification preferences are not valid (`details`) (NotificationErrorCode)
              *     - `invalid_reply_to`: reply_to_id is not a message of this conversation (MessagingErrorCode)
-             *     - `invalid_status`: The outcome is completed or no_show (AppointmentErrorCode); Unknown status (LeadErrorCode); A review is approved or rejected (DocumentErrorCode)
+             *     - `invalid_score`: StudyErrorCode
+             *     - `invalid_snooze`: Snoozed without a time to come back, or a time already past (MessagingErrorCode)
+             *     - `invalid_status`: Unknown status (LeadErrorCode); The outcome is completed or no_show (AppointmentErrorCode); A review is approved or rejected (DocumentErrorCode)
              *     - `invalid_time_range`: The end must be after the start, at most 12 hours later (AppointmentErrorCode)
-             *     - `invalid_transition`: The lead's status does not allow this move (LeadErrorCode)
+             *     - `invalid_transition`: ApplicationErrorCode; The lead's status does not allow this move (LeadErrorCode)
              *     - `invalid_type`: A conversation is direct or group (MessagingErrorCode)
              *     - `last_super_admin`: PrivacyErrorCode
              *     - `legal_hold`: PrivacyErrorCode
              *     - `login_locked`: Too many failed sign-ins: wait `details.retry_after` seconds (AccountErrorCode)
              *     - `lost_reason_required`: Say why the lead was lost (LeadErrorCode)
              *     - `markup_refused`: HTML, SVG and XML are never accepted (UploadErrorCode)
+             *     - `max_open_leads_consultants_only`: Only consultants take a cap on open leads (AccountErrorCode)
              *     - `message_deleted`: A deleted message cannot be edited (MessagingErrorCode)
              *     - `message_too_long`: Over MESSAGE_MAX_LENGTH characters (MessagingErrorCode)
              *     - `method_not_allowed`: This path does not take this method (CoreErrorCode)
@@ -1647,8 +2495,10 @@ export interface components {
              *     - `no_manager`: The office has no manager (LeadErrorCode)
              *     - `not_a_consultant`: Leads are assigned to active consultants (LeadErrorCode)
              *     - `not_a_group`: Only group conversations take this (direct ones: archive instead) (MessagingErrorCode)
+             *     - `not_a_student`: StudentErrorCode
              *     - `not_acceptable`: No representation matches the Accept header (CoreErrorCode)
              *     - `not_authenticated`: No credentials were sent (CoreErrorCode)
+             *     - `not_editable`: ApplicationErrorCode
              *     - `not_found`: No such object, or one you may not see (CoreErrorCode)
              *     - `not_group_admin`: Only the group's admins can do this (MessagingErrorCode)
              *     - `not_scheduled`: Only a scheduled appointment can be moved, cancelled or given an outcome (AppointmentErrorCode)
@@ -1658,43 +2508,79 @@ export interface components {
              *     - `office_in_use`: The office still has people or records: deactivate it instead (OfficeErrorCode)
              *     - `office_name_taken`: An office with this name already exists (OfficeErrorCode)
              *     - `office_required`: Staff must belong to an office (AccountErrorCode); Assign the lead to an office first (LeadErrorCode)
-             *     - `other_office`: Managers act in their own office only (AccountErrorCode); You create leads for your own office (LeadErrorCode); Managers announce to their own office (NotificationErrorCode)
+             *     - `other_office`: ApplicationErrorCode; Managers announce to their own office (NotificationErrorCode); Managers act in their own office only (AccountErrorCode); You create leads for your own office (LeadErrorCode)
+             *     - `outside_opening_hours`: The office is closed then: staff may book anyway with `allow_outside_hours`, students may not (AppointmentErrorCode)
+             *     - `override_not_allowed`: ApplicationErrorCode
              *     - `owner_required`: A document belongs to a student or a lead (DocumentErrorCode)
              *     - `parse_error`: The body is not valid JSON (or not the declared media type) (CoreErrorCode)
              *     - `participant_not_found`: Some of these people cannot be found (`details.user_ids`) (MessagingErrorCode)
              *     - `permission_denied`: You may see this but not do this (CoreErrorCode)
              *     - `profanity`: Refused by the profanity filter (MessagingErrorCode)
+             *     - `proposal_duplicate_item`: The same course and intake twice (ProposalErrorCode)
+             *     - `proposal_expired`: The proposal expired: ask your consultant for a new one (ProposalErrorCode)
+             *     - `proposal_expiry_in_past`: A proposal is sent with an expiry in the future (ProposalErrorCode)
+             *     - `proposal_expiry_required`: Say until when the proposal stands (expires_at) (ProposalErrorCode)
+             *     - `proposal_intake_in_past`: That intake has already started (ProposalErrorCode)
+             *     - `proposal_intake_not_offered`: The course does not start in that month (ProposalErrorCode)
+             *     - `proposal_invalid_move`: The proposal's status does not allow this (ProposalErrorCode)
+             *     - `proposal_no_items`: A proposal proposes at least one course (ProposalErrorCode)
+             *     - `proposal_not_editable`: Only a draft proposal is changed (ProposalErrorCode)
+             *     - `proposal_student_without_office`: Convert the student's lead first (ProposalErrorCode)
+             *     - `proposal_unknown_consultant`: Not an active consultant of the student's office (ProposalErrorCode)
+             *     - `proposal_unknown_course`: No such course, or not open to applications (ProposalErrorCode)
+             *     - `proposal_unknown_item`: An item id that is not this proposal's (ProposalErrorCode)
+             *     - `proposal_unknown_student`: No such student (or not one you may name) (ProposalErrorCode)
              *     - `provider_not_configured`: This social sign-in provider is not set up (AccountErrorCode)
              *     - `rate_limited`: Too many requests or frames: slow down (`details.retry_after` when known) (CoreErrorCode)
+             *     - `reason_required`: ApplicationErrorCode
              *     - `reset_code_invalid`: The password reset code is wrong, used or expired (AccountErrorCode)
              *     - `role_too_high`: You cannot give this role (AccountErrorCode)
+             *     - `routing_rule_target`: A routing rule names one consultant or a round robin, not both (LeadErrorCode)
              *     - `search_disabled`: Message search is turned off on this server (MESSAGE_SEARCH_ENABLED) (MessagingErrorCode)
              *     - `server_error`: A bug on the server's side; it has been logged (CoreErrorCode)
              *     - `service_unavailable`: PostgreSQL, Redis or storage is briefly down: retry after `Retry-After` (CoreErrorCode)
+             *     - `shortcut_taken`: The office already has a canned reply with this shortcut (MessagingErrorCode); 409: the office already has a canned reply with this shortcut (SocketErrorCode)
              *     - `slot_taken`: The consultant already has an appointment at that time (AppointmentErrorCode)
+             *     - `staff_only`: Triage and canned replies are the staff's (MessagingErrorCode)
+             *     - `stale_status`: ApplicationErrorCode
              *     - `start_in_past`: Appointments cannot start in the past (AppointmentErrorCode)
+             *     - `student_without_office`: ApplicationErrorCode
+             *     - `task_assignee_cannot_see`: The assignee may not see what the task is about (TaskErrorCode)
+             *     - `task_one_subject`: A task is about exactly one of lead_id, student_id, application_id (TaskErrorCode)
+             *     - `task_unknown_assignee`: The assignee is an active member of staff you may name (TaskErrorCode)
+             *     - `task_unknown_subject`: No such lead, student or application (or not one you may see) (TaskErrorCode)
              *     - `throttled`: Too many requests: wait `Retry-After` (= `details.retry_after`) seconds (CoreErrorCode)
-             *     - `title_required`: An appointment needs a title (AppointmentErrorCode); An announcement needs a title (NotificationErrorCode)
+             *     - `title_required`: An announcement needs a title (NotificationErrorCode); An appointment needs a title (AppointmentErrorCode)
              *     - `token_expired`: The access token expired: refresh it (the refresh token expired: sign in) (CoreErrorCode)
              *     - `token_invalid`: The token is malformed, revoked or its user inactive: sign in again (CoreErrorCode)
              *     - `too_large`: The request body is larger than the server accepts (CoreErrorCode)
+             *     - `too_many_consultants`: Free slots of more consultants than one request may ask (AppointmentErrorCode)
              *     - `too_many_files`: Too many files at once (`details.max_files`) (UploadErrorCode)
              *     - `too_many_ids`: Ask for at most 200 users at once (MessagingErrorCode)
              *     - `too_many_participants`: Over MAX_CONVERSATION_PARTICIPANTS people (MessagingErrorCode)
+             *     - `university_in_use`: CatalogueErrorCode
              *     - `unknown_action`: The console does not know this action (LeadErrorCode)
-             *     - `unknown_consultant`: No such consultant (or not one you may name) (AppointmentErrorCode); No such consultant (or not one you may name) (LeadErrorCode)
+             *     - `unknown_consultant`: ApplicationErrorCode; No such consultant (or not one you may name) (LeadErrorCode); No such consultant (or not one you may name) (AppointmentErrorCode)
+             *     - `unknown_country`: StudyErrorCode
+             *     - `unknown_course`: ApplicationErrorCode
+             *     - `unknown_currency`: StudyErrorCode
+             *     - `unknown_document`: ApplicationErrorCode
              *     - `unknown_event`: No such client event (`details.event`) (SocketErrorCode)
-             *     - `unknown_lead`: No such lead (or one of another office) (AppointmentErrorCode); No such lead (or not one you may name) (LeadErrorCode)
-             *     - `unknown_student`: No such student (or not one you may name) (AppointmentErrorCode); No such student (or not one you may name) (LeadErrorCode); No such student (or not one you may name) (DocumentErrorCode)
+             *     - `unknown_lead`: No such lead (or not one you may name) (LeadErrorCode); No such lead (or one of another office) (AppointmentErrorCode)
+             *     - `unknown_office`: No such office (or not one you may name) (LeadErrorCode)
+             *     - `unknown_status`: ApplicationErrorCode
+             *     - `unknown_student`: ApplicationErrorCode; No such student (or not one you may name) (LeadErrorCode); No such student (or not one you may name) (AppointmentErrorCode); No such student (or not one you may name) (DocumentErrorCode)
+             *     - `unknown_university`: CatalogueErrorCode
              *     - `unsupported_file_type`: This kind of file (read from its bytes) is not accepted (UploadErrorCode)
              *     - `unsupported_media_type`: The body's Content-Type is not accepted here (CoreErrorCode)
              *     - `validation_error`: Invalid input: `details` maps each field to its messages (CoreErrorCode)
              *     - `weak_password`: The password is too weak (`details.password` says why) (AccountErrorCode)
              *     - `webpush_not_configured`: DeviceErrorCode
+             *     - `wrong_document`: ApplicationErrorCode
              *     - `wrong_password`: The current password is wrong (AccountErrorCode)
              * @enum {string}
              */
-            code: "already_erased" | "attendee_required" | "authentication_failed" | "bad_frame" | "bad_json" | "bad_request" | "cannot_erase_self" | "client_id_reused" | "conflict" | "consultant_other_office" | "contact_required" | "cursor_expired" | "duplicate_lead" | "edit_window_passed" | "email_required" | "email_taken" | "empty_file" | "empty_message" | "empty_note" | "endpoint_not_allowed" | "error" | "executable_refused" | "export_link_expired" | "export_not_ready" | "file_missing" | "file_too_large" | "frame_too_large" | "image_too_large" | "invalid" | "invalid_attachments" | "invalid_code" | "invalid_content" | "invalid_credentials" | "invalid_csv" | "invalid_cursor" | "invalid_date_range" | "invalid_device" | "invalid_field" | "invalid_file_size" | "invalid_ids" | "invalid_image" | "invalid_kind" | "invalid_participants" | "invalid_preferences" | "invalid_reply_to" | "invalid_status" | "invalid_time_range" | "invalid_transition" | "invalid_type" | "last_super_admin" | "legal_hold" | "login_locked" | "lost_reason_required" | "markup_refused" | "message_deleted" | "message_too_long" | "method_not_allowed" | "missing_fields" | "naive_datetime" | "no_account" | "no_file" | "no_files" | "no_manager" | "not_a_consultant" | "not_a_group" | "not_acceptable" | "not_authenticated" | "not_found" | "not_group_admin" | "not_scheduled" | "not_sender" | "not_started" | "note_required" | "office_in_use" | "office_name_taken" | "office_required" | "other_office" | "owner_required" | "parse_error" | "participant_not_found" | "permission_denied" | "profanity" | "provider_not_configured" | "rate_limited" | "reset_code_invalid" | "role_too_high" | "search_disabled" | "server_error" | "service_unavailable" | "slot_taken" | "start_in_past" | "throttled" | "title_required" | "token_expired" | "token_invalid" | "too_large" | "too_many_files" | "too_many_ids" | "too_many_participants" | "unknown_action" | "unknown_consultant" | "unknown_event" | "unknown_lead" | "unknown_student" | "unsupported_file_type" | "unsupported_media_type" | "validation_error" | "weak_password" | "webpush_not_configured" | "wrong_password";
+            code: "already_erased" | "application_exists" | "attendee_required" | "authentication_failed" | "bad_frame" | "bad_json" | "bad_request" | "cannot_erase_self" | "checklist_incomplete" | "client_id_reused" | "conflict" | "consultant_other_office" | "contact_required" | "course_in_use" | "course_unavailable" | "cursor_expired" | "details_required" | "duplicate_course" | "duplicate_lead" | "duplicate_requirement" | "duplicate_template" | "duplicate_university" | "edit_window_passed" | "email_required" | "email_taken" | "empty_file" | "empty_message" | "empty_note" | "endpoint_not_allowed" | "error" | "executable_refused" | "export_link_expired" | "export_not_ready" | "file_missing" | "file_too_large" | "frame_too_large" | "image_too_large" | "import_rejected" | "intake_in_past" | "intake_not_offered" | "invalid" | "invalid_attachments" | "invalid_closed_days" | "invalid_code" | "invalid_content" | "invalid_credentials" | "invalid_csv" | "invalid_cursor" | "invalid_date" | "invalid_date_range" | "invalid_device" | "invalid_email" | "invalid_field" | "invalid_file_size" | "invalid_grade" | "invalid_ids" | "invalid_image" | "invalid_intake" | "invalid_kind" | "invalid_opening_hours" | "invalid_participants" | "invalid_phone" | "invalid_preferences" | "invalid_reply_to" | "invalid_score" | "invalid_snooze" | "invalid_status" | "invalid_time_range" | "invalid_transition" | "invalid_type" | "last_super_admin" | "legal_hold" | "login_locked" | "lost_reason_required" | "markup_refused" | "max_open_leads_consultants_only" | "message_deleted" | "message_too_long" | "method_not_allowed" | "missing_fields" | "naive_datetime" | "no_account" | "no_file" | "no_files" | "no_manager" | "not_a_consultant" | "not_a_group" | "not_a_student" | "not_acceptable" | "not_authenticated" | "not_editable" | "not_found" | "not_group_admin" | "not_scheduled" | "not_sender" | "not_started" | "note_required" | "office_in_use" | "office_name_taken" | "office_required" | "other_office" | "outside_opening_hours" | "override_not_allowed" | "owner_required" | "parse_error" | "participant_not_found" | "permission_denied" | "profanity" | "proposal_duplicate_item" | "proposal_expired" | "proposal_expiry_in_past" | "proposal_expiry_required" | "proposal_intake_in_past" | "proposal_intake_not_offered" | "proposal_invalid_move" | "proposal_no_items" | "proposal_not_editable" | "proposal_student_without_office" | "proposal_unknown_consultant" | "proposal_unknown_course" | "proposal_unknown_item" | "proposal_unknown_student" | "provider_not_configured" | "rate_limited" | "reason_required" | "reset_code_invalid" | "role_too_high" | "routing_rule_target" | "search_disabled" | "server_error" | "service_unavailable" | "shortcut_taken" | "slot_taken" | "staff_only" | "stale_status" | "start_in_past" | "student_without_office" | "task_assignee_cannot_see" | "task_one_subject" | "task_unknown_assignee" | "task_unknown_subject" | "throttled" | "title_required" | "token_expired" | "token_invalid" | "too_large" | "too_many_consultants" | "too_many_files" | "too_many_ids" | "too_many_participants" | "university_in_use" | "unknown_action" | "unknown_consultant" | "unknown_country" | "unknown_course" | "unknown_currency" | "unknown_document" | "unknown_event" | "unknown_lead" | "unknown_office" | "unknown_status" | "unknown_student" | "unknown_university" | "unsupported_file_type" | "unsupported_media_type" | "validation_error" | "weak_password" | "webpush_not_configured" | "wrong_document" | "wrong_password";
             /** @description Human text. */
             message: string;
             /** @description Per-field messages or other context; may be empty. */
@@ -1705,6 +2591,21 @@ export interface components {
         EscalateRequest: {
             /** @default  */
             note?: string;
+        };
+        ExpectedCommission: {
+            intake: string;
+            currency: string;
+            applications: number;
+            /**
+             * Format: decimal
+             * @description Weighted by status
+             */
+            expected: string;
+            /**
+             * Format: decimal
+             * @description Of applications enrolled
+             */
+            enrolled: string;
         };
         /**
          * @description A large export being built in the background: poll `status_url`; `download_url` (a link valid for
@@ -1732,6 +2633,46 @@ export interface components {
          * @enum {string}
          */
         ExportStatusEnum: "pending" | "ready" | "failed" | "expired";
+        FreeSlot: {
+            /** Format: date-time */
+            start: string;
+            /** Format: date-time */
+            end: string;
+            consultant_id: number;
+        };
+        FreeSlots: {
+            results: components["schemas"]["FreeSlot"][];
+        };
+        Funding: {
+            sources?: components["schemas"]["FundingSourcesEnum"][];
+            /** Format: double */
+            amount?: number | null;
+            currency?: string | null;
+            /** @default  */
+            notes?: string;
+        };
+        FundingRequest: {
+            sources?: components["schemas"]["FundingSourcesEnum"][];
+            /** Format: double */
+            amount?: number | null;
+            currency?: string | null;
+            /** @default  */
+            notes?: string;
+        };
+        /**
+         * @description * `self` - self
+         *     * `family` - family
+         *     * `sponsor` - sponsor
+         *     * `scholarship` - scholarship
+         *     * `loan` - loan
+         *     * `employer` - employer
+         * @enum {string}
+         */
+        FundingSourcesEnum: "self" | "family" | "sponsor" | "scholarship" | "loan" | "employer";
+        FunnelStep: {
+            status: components["schemas"]["ApplicationStatusEnum"];
+            reached: number;
+        };
         ImportReport: {
             created: number;
             skipped: number;
@@ -1739,18 +2680,29 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        ItemInputRequest: {
+            course_id: number;
+            /** @description YYYY-MM */
+            intake: string;
+            /** @default  */
+            note?: string;
+        };
         Lead: {
             readonly id: number;
             readonly first_name: string;
             readonly last_name: string;
             readonly email: string;
+            /** @description E.164 (+447700900123); as typed if it never read as one */
             readonly phone: string;
+            /** @description The phone as people read it: national in the office's country, else international */
+            readonly phone_display: string;
             readonly source: components["schemas"]["LeadSourceEnum"];
             readonly status: components["schemas"]["LeadStatusEnum"];
             readonly lost_reason: string;
             readonly office_id: number | null;
             readonly assigned_to: number | null;
             readonly student_id: number | null;
+            readonly preferences: components["schemas"]["Preferences"];
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -1771,6 +2723,7 @@ export interface components {
             office_id?: number | null;
             /** @default false */
             confirm_duplicate?: boolean;
+            preferences?: components["schemas"]["PreferencesRequest"];
         };
         LeadFunnel: {
             new: number;
@@ -1816,6 +2769,7 @@ export interface components {
             lost_reason?: string;
             /** @default false */
             confirm_duplicate?: boolean;
+            preferences?: components["schemas"]["PreferencesRequest"];
         };
         LeadsBySource: {
             website: number;
@@ -1859,6 +2813,13 @@ export interface components {
         };
         MarkedRead: {
             marked_read: number;
+        };
+        MedianDays: {
+            from: components["schemas"]["ApplicationStatusEnum"];
+            to: components["schemas"]["ApplicationStatusEnum"];
+            /** Format: double */
+            median_days: number;
+            moves: number;
         };
         Message: {
             id: number;
@@ -1918,6 +2879,8 @@ export interface components {
             median_response_minutes: number | null;
             replies: number;
         };
+        /** @enum {string} */
+        NextStatusesEnum: "draft" | "submitted" | "conditional_offer" | "unconditional_offer" | "rejected" | "offer_accepted" | "deposit_paid" | "confirmation_issued" | "visa_applied" | "visa_granted" | "visa_refused" | "enrolled" | "withdrawn";
         NoteRequest: {
             text: string;
         };
@@ -1945,18 +2908,43 @@ export interface components {
             /** @description IANA name; empty: the office's time zone */
             timezone: string;
         };
+        /** @enum {unknown} */
+        NullEnum: null;
+        Offer: {
+            conditions: string;
+            /** Format: decimal */
+            deposit_amount: string | null;
+            /** Format: date */
+            deposit_due: string | null;
+            document_id: number | null;
+        };
+        OfferInputRequest: {
+            conditions?: string;
+            /**
+             * Format: double
+             * @description In the course's currency
+             */
+            deposit_amount?: number | null;
+            /** Format: date */
+            deposit_due?: string | null;
+            /** @description The offer letter (a document of kind offer_letter) */
+            document_id?: number | null;
+        };
         Office: {
             readonly id: number;
-            name: string;
-            address?: string;
-            phone?: string;
-            email?: string;
-            timezone?: string;
-            /** @example 09:00:00 */
-            opens_at?: string;
-            /** @example 09:00:00 */
-            closes_at?: string;
-            is_active?: boolean;
+            readonly name: string;
+            readonly address: string;
+            readonly phone: string;
+            readonly email: string;
+            readonly timezone: string;
+            readonly country: string;
+            /** @description BCP 47 locale of the office's date formats */
+            readonly locale: string;
+            /** @description One entry per open weekday, in the office's time zone; a weekday not listed is closed. */
+            readonly opening_hours: components["schemas"]["OpeningHours"][];
+            /** @description Dates the office is closed whatever the weekday. */
+            closed_days: components["schemas"]["ClosedDay"][];
+            readonly is_active: boolean;
             /** Format: date-time */
             readonly created_at: string;
             /** Format: date-time */
@@ -1973,11 +2961,49 @@ export interface components {
             phone?: string;
             email?: string;
             timezone?: string;
-            /** @example 09:00:00 */
-            opens_at?: string;
-            /** @example 09:00:00 */
-            closes_at?: string;
+            /** @description ISO 3166 alpha-2 */
+            country?: string;
+            /** @description The whole week (open weekdays only): replaces the office's opening hours. */
+            opening_hours?: components["schemas"]["OpeningHoursRequest"][];
+            /** @description Every closed date: replaces the office's list. */
+            closed_days?: components["schemas"]["ClosedDayRequest"][];
             is_active?: boolean;
+        };
+        OpeningHours: {
+            /**
+             * @description ISO 8601: 1 is Monday, 7 is Sunday
+             *
+             *     * `1` - Monday
+             *     * `2` - Tuesday
+             *     * `3` - Wednesday
+             *     * `4` - Thursday
+             *     * `5` - Friday
+             *     * `6` - Saturday
+             *     * `7` - Sunday
+             */
+            weekday: components["schemas"]["WeekdayEnum"];
+            /** @example 09:00:00 */
+            opens_at: string;
+            /** @example 09:00:00 */
+            closes_at: string;
+        };
+        OpeningHoursRequest: {
+            /**
+             * @description ISO 8601: 1 is Monday, 7 is Sunday
+             *
+             *     * `1` - Monday
+             *     * `2` - Tuesday
+             *     * `3` - Wednesday
+             *     * `4` - Thursday
+             *     * `5` - Friday
+             *     * `6` - Saturday
+             *     * `7` - Sunday
+             */
+            weekday: components["schemas"]["WeekdayEnum"];
+            /** @example 09:00:00 */
+            opens_at: string;
+            /** @example 09:00:00 */
+            closes_at: string;
         };
         PaginatedActivityList: {
             results: components["schemas"]["Activity"][];
@@ -1986,6 +3012,11 @@ export interface components {
         };
         PaginatedAnnouncementList: {
             results: components["schemas"]["Announcement"][];
+            /** Format: uri */
+            next: string | null;
+        };
+        PaginatedApplicationList: {
+            results: components["schemas"]["Application"][];
             /** Format: uri */
             next: string | null;
         };
@@ -1999,8 +3030,18 @@ export interface components {
             /** Format: uri */
             next: string | null;
         };
+        PaginatedCannedReplyList: {
+            results: components["schemas"]["CannedReply"][];
+            /** Format: uri */
+            next: string | null;
+        };
         PaginatedConversationList: {
             results: components["schemas"]["Conversation"][];
+            /** Format: uri */
+            next: string | null;
+        };
+        PaginatedCourseList: {
+            results: components["schemas"]["Course"][];
             /** Format: uri */
             next: string | null;
         };
@@ -2029,8 +3070,23 @@ export interface components {
             /** Format: uri */
             next: string | null;
         };
-        PaginatedSlotList: {
-            results: components["schemas"]["Slot"][];
+        PaginatedProposalList: {
+            results: components["schemas"]["Proposal"][];
+            /** Format: uri */
+            next: string | null;
+        };
+        PaginatedRoutingRuleList: {
+            results: components["schemas"]["RoutingRule"][];
+            /** Format: uri */
+            next: string | null;
+        };
+        PaginatedTaskList: {
+            results: components["schemas"]["Task"][];
+            /** Format: uri */
+            next: string | null;
+        };
+        PaginatedUniversityStaffList: {
+            results: components["schemas"]["UniversityStaff"][];
             /** Format: uri */
             next: string | null;
         };
@@ -2061,6 +3117,13 @@ export interface components {
         ParticipantsAddRequest: {
             user_ids: number[];
         };
+        /**
+         * @description * `direct` - Direct partner
+         *     * `aggregator` - Through an aggregator
+         *     * `none` - No partnership
+         * @enum {string}
+         */
+        PartnershipEnum: "direct" | "aggregator" | "none";
         PasswordChangeRequest: {
             old_password: string;
             new_password: string;
@@ -2074,8 +3137,19 @@ export interface components {
             /** Format: email */
             email: string;
         };
+        PatchedApplicationChangeRequest: {
+            /** @description Managers reassign */
+            consultant_id?: number;
+            offer?: components["schemas"]["OfferInputRequest"];
+            confirmation?: components["schemas"]["ConfirmationInputRequest"];
+            visa?: components["schemas"]["VisaInputRequest"];
+        };
         PatchedAppointmentUpdateRequest: {
             status?: components["schemas"]["AppointmentOutcomeEnum"];
+        };
+        PatchedCannedReplyUpdateRequest: {
+            shortcut?: string;
+            content?: string;
         };
         PatchedConversationUpdateRequest: {
             title?: string;
@@ -2083,6 +3157,37 @@ export interface components {
             is_pinned?: boolean;
             /** Format: date-time */
             muted_until?: string | null;
+            /**
+             * @description Staff only (403 staff_only for students)
+             *
+             *     * `open` - Open
+             *     * `resolved` - Resolved
+             *     * `snoozed` - Snoozed
+             */
+            status?: components["schemas"]["TriageStatusEnum"];
+            /**
+             * Format: date-time
+             * @description With status snoozed: a time to come (400 invalid_snooze)
+             */
+            snoozed_until?: string | null;
+        };
+        PatchedCourseInputRequest: {
+            university_id?: number;
+            name?: string;
+            level?: components["schemas"]["StudyLevelEnum"];
+            field?: string;
+            duration_months?: number;
+            /**
+             * Format: double
+             * @description Per year
+             */
+            tuition_fee?: number;
+            currency?: string;
+            /** @description Months 1–12 */
+            intakes?: number[];
+            requirements?: components["schemas"]["RequirementsRequest"];
+            /** @default true */
+            is_active?: boolean;
         };
         PatchedLeadUpdateRequest: {
             first_name?: string;
@@ -2095,6 +3200,7 @@ export interface components {
             lost_reason?: string;
             /** @default false */
             confirm_duplicate?: boolean;
+            preferences?: components["schemas"]["PreferencesRequest"];
         };
         PatchedMarkReadRequest: {
             seq?: number;
@@ -2120,16 +3226,74 @@ export interface components {
             phone?: string;
             email?: string;
             timezone?: string;
-            /** @example 09:00:00 */
-            opens_at?: string;
-            /** @example 09:00:00 */
-            closes_at?: string;
+            /** @description ISO 3166 alpha-2 */
+            country?: string;
+            /** @description The whole week (open weekdays only): replaces the office's opening hours. */
+            opening_hours?: components["schemas"]["OpeningHoursRequest"][];
+            /** @description Every closed date: replaces the office's list. */
+            closed_days?: components["schemas"]["ClosedDayRequest"][];
             is_active?: boolean;
+        };
+        /** @description What a PATCH may change; every list is replaced whole. */
+        PatchedProfileChangesRequest: {
+            /** Format: date */
+            date_of_birth?: string | null;
+            nationality?: string;
+            /** @description 5–20 letters and digits */
+            passport_number?: string;
+            education?: components["schemas"]["EducationRequest"][];
+            test_scores?: components["schemas"]["TestScoreRequest"][];
+            preferences?: components["schemas"]["PreferencesRequest"];
+            work_experience?: components["schemas"]["WorkExperienceRequest"][];
+            funding?: components["schemas"]["FundingRequest"];
         };
         PatchedProfileUpdateRequest: {
             first_name?: string;
             last_name?: string;
             phone?: string;
+        };
+        PatchedProposalChangeRequest: {
+            items?: components["schemas"]["ItemInputRequest"][];
+            message?: string;
+            /** Format: date-time */
+            expires_at?: string | null;
+        };
+        PatchedRoutingRuleInputRequest: {
+            /** @description Default: your office */
+            office_id?: number | null;
+            order?: number;
+            name?: string;
+            conditions?: components["schemas"]["ConditionsRequest"];
+            consultant_id?: number | null;
+            round_robin?: number[] | null;
+            is_active?: boolean;
+        };
+        PatchedTaskChangeRequest: {
+            title?: string;
+            notes?: string;
+            /** Format: date-time */
+            due_at?: string;
+            priority?: components["schemas"]["PriorityEnum"];
+            status?: components["schemas"]["TaskStatusEnum"];
+            assignee_id?: number;
+        };
+        PatchedUniversityInputRequest: {
+            name?: string;
+            country?: string;
+            /** @default  */
+            city?: string;
+            /** @default  */
+            website?: string;
+            /** @default none */
+            partnership?: components["schemas"]["PartnershipEnum"];
+            /**
+             * Format: double
+             * @description Percent of a year's tuition (staff only)
+             * @default 0
+             */
+            commission_rate?: number;
+            /** @default  */
+            notes?: string;
         };
         PatchedUserUpdateRequest: {
             /** Format: email */
@@ -2139,6 +3303,35 @@ export interface components {
             phone?: string;
             role?: components["schemas"]["RoleEnum"];
             office_id?: number | null;
+            /** @description A consultant's cap on open leads (new, contacted, qualified, applied): lead routing skips them at it; null: no cap. Consultants only. */
+            max_open_leads?: number | null;
+        };
+        Person: {
+            id: number;
+            first_name: string;
+            last_name: string;
+        };
+        /** @description What a student looks for: destination countries, levels, fields, the intake, a yearly budget. */
+        Preferences: {
+            countries?: string[];
+            levels?: components["schemas"]["StudyLevelEnum"][];
+            fields?: string[];
+            /** @description A month, YYYY-MM (e.g. 2027-09) */
+            intake?: string | null;
+            /** Format: double */
+            budget_per_year?: number | null;
+            currency?: string | null;
+        };
+        /** @description What a student looks for: destination countries, levels, fields, the intake, a yearly budget. */
+        PreferencesRequest: {
+            countries?: string[];
+            levels?: components["schemas"]["StudyLevelEnum"][];
+            fields?: string[];
+            /** @description A month, YYYY-MM (e.g. 2027-09) */
+            intake?: string | null;
+            /** Format: double */
+            budget_per_year?: number | null;
+            currency?: string | null;
         };
         Presence: {
             results: components["schemas"]["PresenceEntry"][];
@@ -2149,6 +3342,93 @@ export interface components {
             /** Format: date-time */
             last_seen: string | null;
         };
+        /**
+         * @description * `low` - Low
+         *     * `normal` - Normal
+         *     * `high` - High
+         * @enum {string}
+         */
+        PriorityEnum: "low" | "normal" | "high";
+        /** @description A student's profile as shown to `viewer` (the passport number masked unless they may see it). */
+        Profile: {
+            student_id: number;
+            /** Format: date */
+            date_of_birth: string | null;
+            /** @description ISO 3166 alpha-2, or empty */
+            nationality: string;
+            /** @description Shown to the student and their office's staff; masked (•••123) for others */
+            passport_number: string;
+            passport_masked: boolean;
+            education: components["schemas"]["Education"][];
+            test_scores: components["schemas"]["TestScoreOut"][];
+            preferences: components["schemas"]["Preferences"];
+            work_experience: components["schemas"]["WorkExperience"][];
+            funding: components["schemas"]["Funding"];
+            /** Format: date-time */
+            updated_at: string | null;
+        };
+        Proposal: {
+            id: number;
+            student_id: number;
+            student: components["schemas"]["Person"];
+            consultant_id: number;
+            consultant: components["schemas"]["Person"];
+            office_id: number;
+            readonly status: components["schemas"]["ProposalStatusEnum"];
+            message: string;
+            /** Format: date-time */
+            expires_at: string | null;
+            /** Format: date-time */
+            sent_at: string | null;
+            /** Format: date-time */
+            decided_at: string | null;
+            decline_reason: string;
+            items: components["schemas"]["ProposalItem"][];
+            readonly estimated_cost: components["schemas"]["CostRange"][];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ProposalAcceptRequest: {
+            item_ids: number[];
+        };
+        ProposalCreateRequest: {
+            student_id: number;
+            /** @description Default: you (consultants), or the student's consultant */
+            consultant_id?: number | null;
+            items: components["schemas"]["ItemInputRequest"][];
+            /** @default  */
+            message?: string;
+            /** Format: date-time */
+            expires_at?: string | null;
+        };
+        ProposalDeclineRequest: {
+            /** @default  */
+            reason?: string;
+        };
+        ProposalItem: {
+            id: number;
+            course_id: number;
+            course: components["schemas"]["CourseSummary"];
+            /** @example 2027-09 */
+            readonly intake: string;
+            note: string;
+            /** @description False: the student's profile did not meet the requirements */
+            eligible: boolean;
+            readonly estimated_cost: components["schemas"]["Cost"];
+            /** @description Set once the student accepted it */
+            application_id: number | null;
+        };
+        ProposalSendRequest: {
+            /**
+             * Format: date-time
+             * @description Default: as set
+             */
+            expires_at?: string | null;
+        };
+        /** @enum {string} */
+        ProposalStatusEnum: "draft" | "sent" | "accepted" | "declined" | "expired";
         QuietHours: {
             /** @description HH:MM, the user's time zone */
             start: string;
@@ -2182,6 +3462,28 @@ export interface components {
         RefreshRequest: {
             refresh: string;
         };
+        RequirementsOut: {
+            /** Format: decimal */
+            min_ielts: string | null;
+            min_toefl: number | null;
+            min_pte: number | null;
+            /** Format: decimal */
+            min_gpa: string | null;
+            notes: string;
+        };
+        RequirementsRequest: {
+            /** Format: double */
+            min_ielts?: number | null;
+            min_toefl?: number | null;
+            min_pte?: number | null;
+            /**
+             * Format: double
+             * @description On a 4.0 scale
+             */
+            min_gpa?: number | null;
+            /** @default  */
+            notes?: string;
+        };
         RescheduleRequest: {
             /** Format: date-time */
             start: string;
@@ -2189,6 +3491,11 @@ export interface components {
             end: string;
             /** @default  */
             reason?: string;
+            /**
+             * @description Staff: move it although the office is closed then.
+             * @default false
+             */
+            allow_outside_hours?: boolean;
         };
         /**
          * @description * `approved` - approved
@@ -2210,6 +3517,57 @@ export interface components {
          * @enum {string}
          */
         RoleEnum: "super_admin" | "manager" | "consultant" | "receptionist" | "student";
+        RoutingRule: {
+            id: number;
+            office_id: number;
+            order: number;
+            name: string;
+            readonly conditions: {
+                [key: string]: unknown;
+            };
+            consultant_id: number | null;
+            readonly round_robin: number[];
+            is_active: boolean;
+            last_assigned_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        RoutingRuleInputRequest: {
+            /** @description Default: your office */
+            office_id?: number | null;
+            order?: number;
+            name?: string;
+            conditions?: components["schemas"]["ConditionsRequest"];
+            consultant_id?: number | null;
+            round_robin?: number[] | null;
+            is_active?: boolean;
+        };
+        RoutingTest: {
+            /** @description With `rule`: whether its conditions take the lead */
+            matches: boolean | null;
+            office_id: number;
+            rule_id: number | null;
+            /** @description False: the office's round robin (or nobody) chose */
+            by_rule: boolean;
+            consultant_id: number | null;
+            consultant: components["schemas"]["Person"] | null;
+            open_leads: number | null;
+            reason: string;
+            skipped: string[];
+        };
+        RoutingTestInputRequest: {
+            office_id?: number | null;
+            lead: components["schemas"]["SampleLeadRequest"];
+            /** @description Unsaved: test it */
+            rule?: components["schemas"]["RoutingRuleInputRequest"] | null;
+        };
+        SampleLeadRequest: {
+            source: components["schemas"]["LeadSourceEnum"];
+            countries?: string[];
+            levels?: components["schemas"]["StudyLevelEnum"][];
+        };
         Scope: {
             /** Format: date */
             date_from: string;
@@ -2273,6 +3631,40 @@ export interface components {
             active_conversations: number;
             messages_last_minute: number;
         };
+        StatusChange: {
+            id: number;
+            /** @description The status before; empty for the creation */
+            from: string;
+            to: components["schemas"]["ApplicationStatusEnum"];
+            by_id: number | null;
+            readonly by_name: string | null;
+            /** Format: date-time */
+            at: string;
+            note: string;
+            checklist_override: boolean;
+        };
+        /**
+         * @description * `foundation` - Foundation
+         *     * `diploma` - Diploma
+         *     * `bachelor` - Bachelor's
+         *     * `master` - Master's
+         *     * `phd` - PhD
+         *     * `certificate` - Certificate
+         * @enum {string}
+         */
+        StudyLevelEnum: "foundation" | "diploma" | "bachelor" | "master" | "phd" | "certificate";
+        Subject: {
+            kind: components["schemas"]["SubjectKindEnum"];
+            id: number;
+            name: string;
+        };
+        /**
+         * @description * `lead` - lead
+         *     * `student` - student
+         *     * `application` - application
+         * @enum {string}
+         */
+        SubjectKindEnum: "lead" | "student" | "application";
         SubscriptionKeysRequest: {
             p256dh: string;
             auth: string;
@@ -2301,11 +3693,182 @@ export interface components {
             /** @description Your notifications that are new or were read */
             notifications: components["schemas"]["Notification"][];
         };
+        Task: {
+            id: number;
+            title: string;
+            notes: string;
+            /** Format: date-time */
+            due_at: string;
+            priority: components["schemas"]["PriorityEnum"];
+            status: components["schemas"]["TaskStatusEnum"];
+            readonly overdue: boolean;
+            assignee_id: number;
+            assignee: components["schemas"]["Person"];
+            lead_id: number | null;
+            student_id: number | null;
+            application_id: number | null;
+            readonly subject: components["schemas"]["Subject"];
+            office_id: number | null;
+            /** Format: date-time */
+            reminded_at: string | null;
+            /** Format: date-time */
+            done_at: string | null;
+            done_by_id: number | null;
+            created_by_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        TaskCreateRequest: {
+            title: string;
+            /** @default  */
+            notes?: string;
+            /** Format: date-time */
+            due_at: string;
+            /** @default normal */
+            priority?: components["schemas"]["PriorityEnum"];
+            /** @description Default: you */
+            assignee_id?: number | null;
+            lead_id?: number | null;
+            student_id?: number | null;
+            application_id?: number | null;
+        };
+        /**
+         * @description * `open` - Open
+         *     * `done` - Done
+         * @enum {string}
+         */
+        TaskStatusEnum: "open" | "done";
+        /**
+         * @description * `ielts` - IELTS
+         *     * `toefl` - TOEFL iBT
+         *     * `pte` - PTE Academic
+         *     * `duolingo` - Duolingo English Test
+         *     * `gre` - GRE
+         *     * `gmat` - GMAT
+         *     * `sat` - SAT
+         * @enum {string}
+         */
+        TestEnum: "ielts" | "toefl" | "pte" | "duolingo" | "gre" | "gmat" | "sat";
+        TestScoreOut: {
+            test: components["schemas"]["TestEnum"];
+            /** Format: double */
+            overall: number;
+            /** @description Per section of the test (IELTS: listening, reading, writing, speaking; ...) */
+            sections?: {
+                [key: string]: number;
+            };
+            /** Format: date */
+            taken_on: string;
+            /**
+             * Format: date
+             * @description The last day it counts; null: never expires
+             */
+            valid_until: string | null;
+            /** @description Still valid today */
+            valid: boolean;
+        };
+        TestScoreRequest: {
+            test: components["schemas"]["TestEnum"];
+            /** Format: double */
+            overall: number;
+            /** @description Per section of the test (IELTS: listening, reading, writing, speaking; ...) */
+            sections?: {
+                [key: string]: number;
+            };
+            /** Format: date */
+            taken_on: string;
+        };
         TokenPair: {
             access: string;
             refresh: string;
             /** @description Seconds the access token lives (JWT_ACCESS_MINUTES): refresh before */
             expires_in: number;
+        };
+        TransitionInputRequest: {
+            to: components["schemas"]["ApplicationStatusEnum"];
+            /**
+             * @description Why (required for rejected, visa_refused, withdrawn and a checklist override)
+             * @default
+             */
+            note?: string;
+            /**
+             * @description The status you saw: if it moved meanwhile, 409 stale_status
+             *
+             *     * `draft` - Draft
+             *     * `submitted` - Submitted
+             *     * `conditional_offer` - Conditional offer
+             *     * `unconditional_offer` - Unconditional offer
+             *     * `rejected` - Rejected
+             *     * `offer_accepted` - Offer accepted
+             *     * `deposit_paid` - Deposit paid
+             *     * `confirmation_issued` - Confirmation issued
+             *     * `visa_applied` - Visa applied
+             *     * `visa_granted` - Visa granted
+             *     * `visa_refused` - Visa refused
+             *     * `enrolled` - Enrolled
+             *     * `withdrawn` - Withdrawn
+             */
+            from_status?: (components["schemas"]["ApplicationStatusEnum"] | components["schemas"]["NullEnum"]) | null;
+            /**
+             * @description Managers: submit with an incomplete checklist (note says why)
+             * @default false
+             */
+            override_checklist?: boolean;
+            offer?: components["schemas"]["OfferInputRequest"];
+            confirmation?: components["schemas"]["ConfirmationInputRequest"];
+            visa?: components["schemas"]["VisaInputRequest"];
+        };
+        /**
+         * @description * `open` - Open
+         *     * `resolved` - Resolved
+         *     * `snoozed` - Snoozed
+         * @enum {string}
+         */
+        TriageStatusEnum: "open" | "resolved" | "snoozed";
+        UniversityBrief: {
+            id: number;
+            name: string;
+            country: string;
+            city: string;
+        };
+        UniversityInputRequest: {
+            name: string;
+            country: string;
+            /** @default  */
+            city?: string;
+            /** @default  */
+            website?: string;
+            /** @default none */
+            partnership?: components["schemas"]["PartnershipEnum"];
+            /**
+             * Format: double
+             * @description Percent of a year's tuition (staff only)
+             * @default 0
+             */
+            commission_rate?: number;
+            /** @default  */
+            notes?: string;
+        };
+        /** @description The schema's University: `commission_rate` is there for staff and absent for students (not required). */
+        UniversityStaff: {
+            readonly id: number;
+            readonly name: string;
+            /** @description ISO 3166 alpha-2 */
+            country: string;
+            readonly city: string;
+            readonly website: string;
+            readonly partnership: components["schemas"]["PartnershipEnum"];
+            readonly notes: string;
+            readonly course_count: number;
+            /** Format: date-time */
+            readonly updated_at: string;
+            /**
+             * Format: decimal
+             * @description Percent of a year's tuition per enrolled student. Staff only: absent for students.
+             */
+            commission_rate?: string;
         };
         UnreadTotal: {
             /** @description Unread messages over all your conversations (archived and muted included) */
@@ -2325,6 +3888,8 @@ export interface components {
             readonly is_active: boolean;
             /** Format: date-time */
             readonly last_seen: string | null;
+            /** @description A consultant's cap on open leads (new, contacted, qualified, applied): lead routing skips them at it; null: no cap. Consultants only. */
+            readonly max_open_leads: number | null;
         };
         UserBrief: {
             id: number;
@@ -2347,6 +3912,8 @@ export interface components {
             phone?: string;
             role: components["schemas"]["RoleEnum"];
             office_id?: number | null;
+            /** @description A consultant's cap on open leads (new, contacted, qualified, applied): lead routing skips them at it; null: no cap. Consultants only. */
+            max_open_leads?: number | null;
         };
         UserUpdateRequest: {
             /** Format: email */
@@ -2356,10 +3923,72 @@ export interface components {
             phone?: string;
             role?: components["schemas"]["RoleEnum"];
             office_id?: number | null;
+            /** @description A consultant's cap on open leads (new, contacted, qualified, applied): lead routing skips them at it; null: no cap. Consultants only. */
+            max_open_leads?: number | null;
+        };
+        Visa: {
+            /** Format: date */
+            applied_on: string | null;
+            /** Format: date */
+            decided_on: string | null;
+            reference: string;
+            document_id: number | null;
+        };
+        VisaInputRequest: {
+            /**
+             * Format: date
+             * @description Default: today
+             */
+            applied_on?: string | null;
+            /**
+             * Format: date
+             * @description Default: today, on a decision
+             */
+            decided_on?: string | null;
+            reference?: string;
+            /** @description The visa decision (kind visa_decision or visa) */
+            document_id?: number | null;
         };
         WebPushKey: {
             /** @description The VAPID public key (base64url) for pushManager.subscribe; null when not set up. */
             public_key: string | null;
+        };
+        /**
+         * @description * `1` - Monday
+         *     * `2` - Tuesday
+         *     * `3` - Wednesday
+         *     * `4` - Thursday
+         *     * `5` - Friday
+         *     * `6` - Saturday
+         *     * `7` - Sunday
+         * @enum {integer}
+         */
+        WeekdayEnum: 1 | 2 | 3 | 4 | 5 | 6 | 7;
+        WorkExperience: {
+            organisation: string;
+            title: string;
+            /** Format: date */
+            start: string;
+            /**
+             * Format: date
+             * @description null: to date
+             */
+            end?: string | null;
+            /** @default  */
+            description?: string;
+        };
+        WorkExperienceRequest: {
+            organisation: string;
+            title: string;
+            /** Format: date */
+            start: string;
+            /**
+             * Format: date
+             * @description null: to date
+             */
+            end?: string | null;
+            /** @default  */
+            description?: string;
         };
     };
     responses: never;
@@ -2493,6 +4122,569 @@ export interface operations {
             };
             /** @description No such object, or one you may not see */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    applications_list: {
+        parameters: {
+            query?: {
+                consultant?: number;
+                /** @description Destination, ISO 3166 alpha-2 */
+                country?: string;
+                course?: number;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description A month, YYYY-MM (e.g. 2027-09) */
+                intake?: string;
+                /** @description Items per page, 1 to 200 (more is a 400 `validation_error`) */
+                limit?: number;
+                office?: number;
+                status?: ("draft" | "submitted" | "conditional_offer" | "unconditional_offer" | "rejected" | "offer_accepted" | "deposit_paid" | "confirmation_issued" | "visa_applied" | "visa_granted" | "visa_refused" | "enrolled" | "withdrawn")[];
+                student?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedApplicationList"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    applications_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplicationCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Application"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    applications_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this application. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Application"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    applications_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this application. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedApplicationChangeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Application"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    applications_checklist_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this application. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Checklist"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    applications_transition_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this application. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransitionInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Application"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2693,7 +4885,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken email, name or time slot) */
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2870,7 +5062,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken email, name or time slot) */
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2963,7 +5155,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken email, name or time slot) */
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3246,7 +5438,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken email, name or time slot) */
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3297,27 +5489,11 @@ export interface operations {
             };
         };
     };
-    appointments_availability_list: {
+    appointments_availability_retrieve: {
         parameters: {
             query: {
-                consultant?: number;
                 consultant_id: number;
-                /** @description The pagination cursor value. */
-                cursor?: string;
                 date: string;
-                /** @description Items per page, 1 to 200 (more is a 400 `validation_error`) */
-                limit?: number;
-                office?: number;
-                start_after?: string;
-                start_before?: string;
-                /**
-                 * @description * `scheduled` - Scheduled
-                 *     * `cancelled` - Cancelled
-                 *     * `completed` - Completed
-                 *     * `no_show` - No show
-                 */
-                status?: ("cancelled" | "completed" | "no_show" | "scheduled")[];
-                student?: number;
             };
             header?: never;
             path?: never;
@@ -3330,7 +5506,91 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedSlotList"];
+                    "application/json": components["schemas"]["Availability"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    appointments_free_slots_retrieve: {
+        parameters: {
+            query: {
+                /** @description Comma-separated consultant ids, at most 50 */
+                consultant_ids: string;
+                /** @description First day (each consultant's office's days) */
+                date_from: string;
+                /** @description Last day, inclusive; at most 31 days in all */
+                date_to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FreeSlots"];
                 };
             };
             /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
@@ -3821,6 +6081,164 @@ export interface operations {
             };
         };
     };
+    auth_me_profile_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Profile"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    auth_me_profile_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedProfileChangesRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Profile"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error codes: not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     auth_password_create: {
         parameters: {
             query?: never;
@@ -3879,7 +6297,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: wait `Retry-After` seconds */
+            /** @description Error codes: login_locked, throttled */
             429: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4183,7 +6601,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken email, name or time slot) */
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4315,6 +6733,446 @@ export interface operations {
             };
         };
     };
+    canned_replies_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Items per page, 1 to 200 (more is a 400 `validation_error`) */
+                limit?: number;
+                office?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedCannedReplyList"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    canned_replies_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CannedReplyCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CannedReply"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    canned_replies_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reply_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CannedReply"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    canned_replies_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reply_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    canned_replies_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reply_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedCannedReplyUpdateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CannedReply"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     conversations_list: {
         parameters: {
             query?: {
@@ -4324,6 +7182,14 @@ export interface operations {
                 /** @description Items per page, 1 to 200 (more is a 400 `validation_error`) */
                 limit?: number;
                 pinned?: boolean;
+                /** @description Title, or someone's name or email */
+                q?: string;
+                /**
+                 * @description * `open` - Open
+                 *     * `resolved` - Resolved
+                 *     * `snoozed` - Snoozed
+                 */
+                status?: "open" | "resolved" | "snoozed";
             };
             header?: never;
             path?: never;
@@ -5806,6 +8672,469 @@ export interface operations {
             };
         };
     };
+    courses_list: {
+        parameters: {
+            query?: {
+                /** @description The university's country, ISO 3166 alpha-2 */
+                country?: string;
+                /** @description A student's id: only courses they qualify for, best fit first */
+                eligible_for?: number;
+                /** @description Part of the field of study */
+                field?: string;
+                /** @description A month the course starts */
+                intake?: number;
+                is_active?: boolean | null;
+                /**
+                 * @description * `foundation` - Foundation
+                 *     * `diploma` - Diploma
+                 *     * `bachelor` - Bachelor's
+                 *     * `master` - Master's
+                 *     * `phd` - PhD
+                 *     * `certificate` - Certificate
+                 */
+                level?: "foundation" | "diploma" | "bachelor" | "master" | "phd" | "certificate";
+                /** @description Items per page, 1 to 200 (more is a 400 `validation_error`) */
+                limit?: number;
+                max_tuition?: string;
+                offset?: number;
+                /** @description Words of the course, field or university */
+                q?: string;
+                university?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedCourseList"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    courses_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CourseInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Course"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    courses_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this course. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Course"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    courses_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this course. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    courses_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this course. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedCourseInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Course"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     devices_list: {
         parameters: {
             query?: {
@@ -6091,9 +9420,19 @@ export interface operations {
                  *     * `recommendation` - Recommendation letter
                  *     * `financial` - Financial statement
                  *     * `visa` - Visa
+                 *     * `statement_of_purpose` - Statement of purpose
+                 *     * `cv` - CV
+                 *     * `health_insurance` - Health insurance
+                 *     * `medical` - Medical certificate
+                 *     * `offer_letter` - Offer letter
+                 *     * `cas` - CAS (UK)
+                 *     * `i20` - I-20 (US)
+                 *     * `coe` - CoE (Australia)
+                 *     * `loa` - Letter of acceptance
+                 *     * `visa_decision` - Visa decision
                  *     * `other` - Other
                  */
-                kind?: "certificate" | "financial" | "other" | "passport" | "recommendation" | "test_score" | "transcript" | "visa";
+                kind?: "cas" | "certificate" | "coe" | "cv" | "financial" | "health_insurance" | "i20" | "loa" | "medical" | "offer_letter" | "other" | "passport" | "recommendation" | "statement_of_purpose" | "test_score" | "transcript" | "visa" | "visa_decision";
                 lead?: number;
                 /** @description Items per page, 1 to 200 (more is a 400 `validation_error`) */
                 limit?: number;
@@ -6192,7 +9531,7 @@ export interface operations {
                     /** Format: binary */
                     file: string;
                     /** @enum {string} */
-                    kind: "passport" | "transcript" | "certificate" | "test_score" | "recommendation" | "financial" | "visa" | "other";
+                    kind: "passport" | "transcript" | "certificate" | "test_score" | "recommendation" | "financial" | "visa" | "statement_of_purpose" | "cv" | "health_insurance" | "medical" | "offer_letter" | "cas" | "i20" | "coe" | "loa" | "visa_decision" | "other";
                     student_id?: number;
                     lead_id?: number;
                 };
@@ -6614,6 +9953,475 @@ export interface operations {
             };
         };
     };
+    lead_routing_rules_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Items per page, 1 to 200 (more is a 400 `validation_error`) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedRoutingRuleList"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    lead_routing_rules_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RoutingRuleInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoutingRule"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    lead_routing_rules_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this lead routing rule. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoutingRule"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    lead_routing_rules_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this lead routing rule. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    lead_routing_rules_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this lead routing rule. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedRoutingRuleInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoutingRule"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    lead_routing_rules_test_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoutingTestInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoutingTest"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     leads_list: {
         parameters: {
             query?: {
@@ -6776,7 +10584,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken email, name or time slot) */
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6958,7 +10766,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken email, name or time slot) */
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7064,7 +10872,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken email, name or time slot) */
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7157,7 +10965,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken email, name or time slot) */
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7576,7 +11384,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken email, name or time slot) */
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9171,7 +12979,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken email, name or time slot) */
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9353,7 +13161,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken email, name or time slot) */
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9459,7 +13267,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken email, name or time slot) */
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9552,7 +13360,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken email, name or time slot) */
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9689,6 +13497,612 @@ export interface operations {
             };
         };
     };
+    proposals_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Items per page, 1 to 200 (more is a 400 `validation_error`) */
+                limit?: number;
+                /**
+                 * @description * `draft` - Draft
+                 *     * `sent` - Sent
+                 *     * `accepted` - Accepted
+                 *     * `declined` - Declined
+                 *     * `expired` - Expired
+                 */
+                status?: "draft" | "sent" | "accepted" | "declined" | "expired";
+                student?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedProposalList"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    proposals_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProposalCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Proposal"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    proposals_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this proposal. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Proposal"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    proposals_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this proposal. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedProposalChangeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Proposal"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    proposals_accept_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this proposal. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProposalAcceptRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    proposals_decline_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this proposal. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ProposalDeclineRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Proposal"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    proposals_send_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this proposal. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ProposalSendRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Proposal"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     reports_activity_retrieve: {
         parameters: {
             query?: {
@@ -9713,6 +14127,99 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ActivityReport"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    reports_applications_retrieve: {
+        parameters: {
+            query?: {
+                consultant?: number;
+                /** @description Destination, ISO 3166 alpha-2 */
+                country?: string;
+                /** @description Applications opened from this day (default: all) */
+                date_from?: string;
+                date_to?: string;
+                /**
+                 * @description * `json` - json
+                 *     * `csv` - csv
+                 */
+                format?: "json" | "csv";
+                /** @description A month, YYYY-MM (e.g. 2027-09) */
+                intake?: string;
+                office?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationsReport"];
                     "text/csv": string;
                 };
             };
@@ -10124,6 +14631,168 @@ export interface operations {
             };
         };
     };
+    students_profile_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                student_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Profile"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    students_profile_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                student_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedProfileChangesRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Profile"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     sync_retrieve: {
         parameters: {
             query?: {
@@ -10155,6 +14824,837 @@ export interface operations {
             };
             /** @description Missing, invalid or expired access token; or wrong credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tasks_list: {
+        parameters: {
+            query?: {
+                application?: number;
+                assignee?: number;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                lead?: number;
+                /** @description Items per page, 1 to 200 (more is a 400 `validation_error`) */
+                limit?: number;
+                overdue?: boolean | null;
+                /**
+                 * @description * `open` - Open
+                 *     * `done` - Done
+                 */
+                status?: "open" | "done";
+                student?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedTaskList"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tasks_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tasks_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this task. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tasks_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this task. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tasks_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this task. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedTaskChangeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    universities_list: {
+        parameters: {
+            query?: {
+                country?: string;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Items per page, 1 to 200 (more is a 400 `validation_error`) */
+                limit?: number;
+                /**
+                 * @description * `direct` - Direct partner
+                 *     * `aggregator` - Through an aggregator
+                 *     * `none` - No partnership
+                 */
+                partnership?: "direct" | "aggregator" | "none";
+                /** @description Part of the name */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedUniversityStaffList"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    universities_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UniversityInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UniversityStaff"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    universities_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this university. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UniversityStaff"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    universities_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this university. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    universities_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this university. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedUniversityInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UniversityStaff"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description You may see this but not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10336,7 +15836,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken email, name or time slot) */
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10518,7 +16018,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken email, name or time slot) */
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10624,7 +16124,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken email, name or time slot) */
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10717,7 +16217,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflicts with the current state (taken email, name or time slot) */
+            /** @description Conflicts with the current state (taken email, name or time slot; a time the office is closed) */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -3,22 +3,78 @@
 export type UserRole = "super_admin" | "manager" | "consultant" | "receptionist" | "student";
 export type MessageType = "text" | "image" | "video" | "file" | "system";
 export type ConversationType = "direct" | "group";
+export type ConversationStatus = "open" | "resolved" | "snoozed";
+export type ApplicationStatus =
+  | "draft"
+  | "submitted"
+  | "conditional_offer"
+  | "unconditional_offer"
+  | "rejected"
+  | "offer_accepted"
+  | "deposit_paid"
+  | "confirmation_issued"
+  | "visa_applied"
+  | "visa_granted"
+  | "visa_refused"
+  | "enrolled"
+  | "withdrawn";
+export type ApplicationNextStatusesItem =
+  | "draft"
+  | "submitted"
+  | "conditional_offer"
+  | "unconditional_offer"
+  | "rejected"
+  | "offer_accepted"
+  | "deposit_paid"
+  | "confirmation_issued"
+  | "visa_applied"
+  | "visa_granted"
+  | "visa_refused"
+  | "enrolled"
+  | "withdrawn";
+export type ApplicationStatusHistoryItemTo =
+  | "draft"
+  | "submitted"
+  | "conditional_offer"
+  | "unconditional_offer"
+  | "rejected"
+  | "offer_accepted"
+  | "deposit_paid"
+  | "confirmation_issued"
+  | "visa_applied"
+  | "visa_granted"
+  | "visa_refused"
+  | "enrolled"
+  | "withdrawn";
+export type ProposalStatus = "draft" | "sent" | "accepted" | "declined" | "expired";
+export type TaskPriority = "low" | "normal" | "high";
+export type TaskStatus = "open" | "done";
+export type TaskSubjectKind = "lead" | "student" | "application";
 /**
  * Stable machine code from the one registry (core.errors.ErrorCode, an enum per area):
  *
  * - `already_erased`: PrivacyErrorCode
+ * - `application_exists`: ApplicationErrorCode
  * - `attendee_required`: Book for a student or a lead (AppointmentErrorCode)
  * - `authentication_failed`: The credentials were refused (CoreErrorCode)
  * - `bad_frame`: The frame (or its data) is not a JSON object (SocketErrorCode)
  * - `bad_json`: The frame is not JSON text (SocketErrorCode)
  * - `bad_request`: The request could not be understood (CoreErrorCode)
  * - `cannot_erase_self`: PrivacyErrorCode
+ * - `checklist_incomplete`: ApplicationErrorCode
  * - `client_id_reused`: This client_id was already used in another conversation (MessagingErrorCode)
  * - `conflict`: Conflicts with the current state (CoreErrorCode)
  * - `consultant_other_office`: The consultant works in another office (LeadErrorCode)
  * - `contact_required`: A lead needs an email or a phone number (LeadErrorCode)
+ * - `course_in_use`: CatalogueErrorCode
+ * - `course_unavailable`: ApplicationErrorCode
  * - `cursor_expired`: The sync cursor is too old (or from before a restore): start again without `since` (MessagingErrorCode)
+ * - `details_required`: ApplicationErrorCode
+ * - `duplicate_course`: CatalogueErrorCode
  * - `duplicate_lead`: A lead with this email or phone exists in the office (`details`) (LeadErrorCode)
+ * - `duplicate_requirement`: ApplicationErrorCode
+ * - `duplicate_template`: ApplicationErrorCode
+ * - `duplicate_university`: CatalogueErrorCode
  * - `edit_window_passed`: MESSAGE_EDIT_TIME_LIMIT has passed since the message was sent (MessagingErrorCode)
  * - `email_required`: The lead needs an email to get an account (LeadErrorCode)
  * - `email_taken`: An account with this email already exists (AccountErrorCode); This email belongs to a staff account (LeadErrorCode)
@@ -34,32 +90,45 @@ export type ConversationType = "direct" | "group";
  * - `file_too_large`: Over the size limit (`details.max_size` bytes) (UploadErrorCode)
  * - `frame_too_large`: Over SOCKET_MAX_FRAME_BYTES bytes of UTF-8 (SocketErrorCode)
  * - `image_too_large`: The image has too many pixels (`details.max_pixels`) (UploadErrorCode)
+ * - `import_rejected`: CatalogueErrorCode
+ * - `intake_in_past`: ApplicationErrorCode
+ * - `intake_not_offered`: ApplicationErrorCode
  * - `invalid`: Invalid input (CoreErrorCode)
  * - `invalid_attachments`: Some files are unknown or already sent (MessagingErrorCode)
+ * - `invalid_closed_days`: A date twice (OfficeErrorCode)
  * - `invalid_code`: The social sign-in code is wrong, used or expired (AccountErrorCode)
  * - `invalid_content`: The content holds characters a message cannot carry (NUL) (MessagingErrorCode)
  * - `invalid_credentials`: Email or password is wrong (AccountErrorCode)
- * - `invalid_csv`: The import is not a UTF-8 CSV with the expected columns (LeadErrorCode)
+ * - `invalid_csv`: The import is not a UTF-8 CSV with the expected columns (LeadErrorCode); CatalogueErrorCode
  * - `invalid_cursor`: A pagination or sync cursor the server never gave out (or another user's) (CoreErrorCode)
- * - `invalid_date_range`: date_from is after date_to, or the range is over a year (ReportErrorCode)
+ * - `invalid_date`: A date or time outside what the calendar can count (reports, calendar) (CoreErrorCode)
+ * - `invalid_date_range`: Free slots: date_to before date_from, or too long a range (AppointmentErrorCode); date_from is after date_to, or the range is over a year (ReportErrorCode)
  * - `invalid_device`: DeviceErrorCode
+ * - `invalid_email`: A new address whose part before the @ is not ASCII (accounts/emails.py) (AccountErrorCode)
  * - `invalid_field`: A field has a bad value (`details.field`, the first bad one) (SocketErrorCode)
  * - `invalid_file_size`: file_size is not a number of bytes (UploadErrorCode)
+ * - `invalid_grade`: StudyErrorCode
  * - `invalid_ids`: ids must be comma-separated user ids (MessagingErrorCode)
  * - `invalid_image`: The image is damaged or incomplete (UploadErrorCode)
+ * - `invalid_intake`: StudyErrorCode
  * - `invalid_kind`: Unknown document kind (DocumentErrorCode)
+ * - `invalid_opening_hours`: A weekday twice, closing before opening, a weekday not 1-7 (OfficeErrorCode)
  * - `invalid_participants`: participant_ids / user_ids are not user ids, or do not fit the type (MessagingErrorCode)
+ * - `invalid_phone`: 400: not a phone number anywhere, or a national number for a lead with no office (no country to read it in) (LeadErrorCode)
  * - `invalid_preferences`: The notification preferences are not valid (`details`) (NotificationErrorCode)
  * - `invalid_reply_to`: reply_to_id is not a message of this conversation (MessagingErrorCode)
- * - `invalid_status`: The outcome is completed or no_show (AppointmentErrorCode); Unknown status (LeadErrorCode); A review is approved or rejected (DocumentErrorCode)
+ * - `invalid_score`: StudyErrorCode
+ * - `invalid_snooze`: Snoozed without a time to come back, or a time already past (MessagingErrorCode)
+ * - `invalid_status`: Unknown status (LeadErrorCode); The outcome is completed or no_show (AppointmentErrorCode); A review is approved or rejected (DocumentErrorCode)
  * - `invalid_time_range`: The end must be after the start, at most 12 hours later (AppointmentErrorCode)
- * - `invalid_transition`: The lead's status does not allow this move (LeadErrorCode)
+ * - `invalid_transition`: ApplicationErrorCode; The lead's status does not allow this move (LeadErrorCode)
  * - `invalid_type`: A conversation is direct or group (MessagingErrorCode)
  * - `last_super_admin`: PrivacyErrorCode
  * - `legal_hold`: PrivacyErrorCode
  * - `login_locked`: Too many failed sign-ins: wait `details.retry_after` seconds (AccountErrorCode)
  * - `lost_reason_required`: Say why the lead was lost (LeadErrorCode)
  * - `markup_refused`: HTML, SVG and XML are never accepted (UploadErrorCode)
+ * - `max_open_leads_consultants_only`: Only consultants take a cap on open leads (AccountErrorCode)
  * - `message_deleted`: A deleted message cannot be edited (MessagingErrorCode)
  * - `message_too_long`: Over MESSAGE_MAX_LENGTH characters (MessagingErrorCode)
  * - `method_not_allowed`: This path does not take this method (CoreErrorCode)
@@ -71,8 +140,10 @@ export type ConversationType = "direct" | "group";
  * - `no_manager`: The office has no manager (LeadErrorCode)
  * - `not_a_consultant`: Leads are assigned to active consultants (LeadErrorCode)
  * - `not_a_group`: Only group conversations take this (direct ones: archive instead) (MessagingErrorCode)
+ * - `not_a_student`: StudentErrorCode
  * - `not_acceptable`: No representation matches the Accept header (CoreErrorCode)
  * - `not_authenticated`: No credentials were sent (CoreErrorCode)
+ * - `not_editable`: ApplicationErrorCode
  * - `not_found`: No such object, or one you may not see (CoreErrorCode)
  * - `not_group_admin`: Only the group's admins can do this (MessagingErrorCode)
  * - `not_scheduled`: Only a scheduled appointment can be moved, cancelled or given an outcome (AppointmentErrorCode)
@@ -82,55 +153,100 @@ export type ConversationType = "direct" | "group";
  * - `office_in_use`: The office still has people or records: deactivate it instead (OfficeErrorCode)
  * - `office_name_taken`: An office with this name already exists (OfficeErrorCode)
  * - `office_required`: Staff must belong to an office (AccountErrorCode); Assign the lead to an office first (LeadErrorCode)
- * - `other_office`: Managers act in their own office only (AccountErrorCode); You create leads for your own office (LeadErrorCode); Managers announce to their own office (NotificationErrorCode)
+ * - `other_office`: ApplicationErrorCode; Managers announce to their own office (NotificationErrorCode); Managers act in their own office only (AccountErrorCode); You create leads for your own office (LeadErrorCode)
+ * - `outside_opening_hours`: The office is closed then: staff may book anyway with `allow_outside_hours`, students may not (AppointmentErrorCode)
+ * - `override_not_allowed`: ApplicationErrorCode
  * - `owner_required`: A document belongs to a student or a lead (DocumentErrorCode)
  * - `parse_error`: The body is not valid JSON (or not the declared media type) (CoreErrorCode)
  * - `participant_not_found`: Some of these people cannot be found (`details.user_ids`) (MessagingErrorCode)
  * - `permission_denied`: You may see this but not do this (CoreErrorCode)
  * - `profanity`: Refused by the profanity filter (MessagingErrorCode)
+ * - `proposal_duplicate_item`: The same course and intake twice (ProposalErrorCode)
+ * - `proposal_expired`: The proposal expired: ask your consultant for a new one (ProposalErrorCode)
+ * - `proposal_expiry_in_past`: A proposal is sent with an expiry in the future (ProposalErrorCode)
+ * - `proposal_expiry_required`: Say until when the proposal stands (expires_at) (ProposalErrorCode)
+ * - `proposal_intake_in_past`: That intake has already started (ProposalErrorCode)
+ * - `proposal_intake_not_offered`: The course does not start in that month (ProposalErrorCode)
+ * - `proposal_invalid_move`: The proposal's status does not allow this (ProposalErrorCode)
+ * - `proposal_no_items`: A proposal proposes at least one course (ProposalErrorCode)
+ * - `proposal_not_editable`: Only a draft proposal is changed (ProposalErrorCode)
+ * - `proposal_student_without_office`: Convert the student's lead first (ProposalErrorCode)
+ * - `proposal_unknown_consultant`: Not an active consultant of the student's office (ProposalErrorCode)
+ * - `proposal_unknown_course`: No such course, or not open to applications (ProposalErrorCode)
+ * - `proposal_unknown_item`: An item id that is not this proposal's (ProposalErrorCode)
+ * - `proposal_unknown_student`: No such student (or not one you may name) (ProposalErrorCode)
  * - `provider_not_configured`: This social sign-in provider is not set up (AccountErrorCode)
  * - `rate_limited`: Too many requests or frames: slow down (`details.retry_after` when known) (CoreErrorCode)
+ * - `reason_required`: ApplicationErrorCode
  * - `reset_code_invalid`: The password reset code is wrong, used or expired (AccountErrorCode)
  * - `role_too_high`: You cannot give this role (AccountErrorCode)
+ * - `routing_rule_target`: A routing rule names one consultant or a round robin, not both (LeadErrorCode)
  * - `search_disabled`: Message search is turned off on this server (MESSAGE_SEARCH_ENABLED) (MessagingErrorCode)
  * - `server_error`: A bug on the server's side; it has been logged (CoreErrorCode)
  * - `service_unavailable`: PostgreSQL, Redis or storage is briefly down: retry after `Retry-After` (CoreErrorCode)
+ * - `shortcut_taken`: The office already has a canned reply with this shortcut (MessagingErrorCode); 409: the office already has a canned reply with this shortcut (SocketErrorCode)
  * - `slot_taken`: The consultant already has an appointment at that time (AppointmentErrorCode)
+ * - `staff_only`: Triage and canned replies are the staff's (MessagingErrorCode)
+ * - `stale_status`: ApplicationErrorCode
  * - `start_in_past`: Appointments cannot start in the past (AppointmentErrorCode)
+ * - `student_without_office`: ApplicationErrorCode
+ * - `task_assignee_cannot_see`: The assignee may not see what the task is about (TaskErrorCode)
+ * - `task_one_subject`: A task is about exactly one of lead_id, student_id, application_id (TaskErrorCode)
+ * - `task_unknown_assignee`: The assignee is an active member of staff you may name (TaskErrorCode)
+ * - `task_unknown_subject`: No such lead, student or application (or not one you may see) (TaskErrorCode)
  * - `throttled`: Too many requests: wait `Retry-After` (= `details.retry_after`) seconds (CoreErrorCode)
- * - `title_required`: An appointment needs a title (AppointmentErrorCode); An announcement needs a title (NotificationErrorCode)
+ * - `title_required`: An announcement needs a title (NotificationErrorCode); An appointment needs a title (AppointmentErrorCode)
  * - `token_expired`: The access token expired: refresh it (the refresh token expired: sign in) (CoreErrorCode)
  * - `token_invalid`: The token is malformed, revoked or its user inactive: sign in again (CoreErrorCode)
  * - `too_large`: The request body is larger than the server accepts (CoreErrorCode)
+ * - `too_many_consultants`: Free slots of more consultants than one request may ask (AppointmentErrorCode)
  * - `too_many_files`: Too many files at once (`details.max_files`) (UploadErrorCode)
  * - `too_many_ids`: Ask for at most 200 users at once (MessagingErrorCode)
  * - `too_many_participants`: Over MAX_CONVERSATION_PARTICIPANTS people (MessagingErrorCode)
+ * - `university_in_use`: CatalogueErrorCode
  * - `unknown_action`: The console does not know this action (LeadErrorCode)
- * - `unknown_consultant`: No such consultant (or not one you may name) (AppointmentErrorCode); No such consultant (or not one you may name) (LeadErrorCode)
+ * - `unknown_consultant`: ApplicationErrorCode; No such consultant (or not one you may name) (LeadErrorCode); No such consultant (or not one you may name) (AppointmentErrorCode)
+ * - `unknown_country`: StudyErrorCode
+ * - `unknown_course`: ApplicationErrorCode
+ * - `unknown_currency`: StudyErrorCode
+ * - `unknown_document`: ApplicationErrorCode
  * - `unknown_event`: No such client event (`details.event`) (SocketErrorCode)
- * - `unknown_lead`: No such lead (or one of another office) (AppointmentErrorCode); No such lead (or not one you may name) (LeadErrorCode)
- * - `unknown_student`: No such student (or not one you may name) (AppointmentErrorCode); No such student (or not one you may name) (LeadErrorCode); No such student (or not one you may name) (DocumentErrorCode)
+ * - `unknown_lead`: No such lead (or not one you may name) (LeadErrorCode); No such lead (or one of another office) (AppointmentErrorCode)
+ * - `unknown_office`: No such office (or not one you may name) (LeadErrorCode)
+ * - `unknown_status`: ApplicationErrorCode
+ * - `unknown_student`: ApplicationErrorCode; No such student (or not one you may name) (LeadErrorCode); No such student (or not one you may name) (AppointmentErrorCode); No such student (or not one you may name) (DocumentErrorCode)
+ * - `unknown_university`: CatalogueErrorCode
  * - `unsupported_file_type`: This kind of file (read from its bytes) is not accepted (UploadErrorCode)
  * - `unsupported_media_type`: The body's Content-Type is not accepted here (CoreErrorCode)
  * - `validation_error`: Invalid input: `details` maps each field to its messages (CoreErrorCode)
  * - `weak_password`: The password is too weak (`details.password` says why) (AccountErrorCode)
  * - `webpush_not_configured`: DeviceErrorCode
+ * - `wrong_document`: ApplicationErrorCode
  * - `wrong_password`: The current password is wrong (AccountErrorCode)
  */
 export type ErrorCode =
   | "already_erased"
+  | "application_exists"
   | "attendee_required"
   | "authentication_failed"
   | "bad_frame"
   | "bad_json"
   | "bad_request"
   | "cannot_erase_self"
+  | "checklist_incomplete"
   | "client_id_reused"
   | "conflict"
   | "consultant_other_office"
   | "contact_required"
+  | "course_in_use"
+  | "course_unavailable"
   | "cursor_expired"
+  | "details_required"
+  | "duplicate_course"
   | "duplicate_lead"
+  | "duplicate_requirement"
+  | "duplicate_template"
+  | "duplicate_university"
   | "edit_window_passed"
   | "email_required"
   | "email_taken"
@@ -146,23 +262,35 @@ export type ErrorCode =
   | "file_too_large"
   | "frame_too_large"
   | "image_too_large"
+  | "import_rejected"
+  | "intake_in_past"
+  | "intake_not_offered"
   | "invalid"
   | "invalid_attachments"
+  | "invalid_closed_days"
   | "invalid_code"
   | "invalid_content"
   | "invalid_credentials"
   | "invalid_csv"
   | "invalid_cursor"
+  | "invalid_date"
   | "invalid_date_range"
   | "invalid_device"
+  | "invalid_email"
   | "invalid_field"
   | "invalid_file_size"
+  | "invalid_grade"
   | "invalid_ids"
   | "invalid_image"
+  | "invalid_intake"
   | "invalid_kind"
+  | "invalid_opening_hours"
   | "invalid_participants"
+  | "invalid_phone"
   | "invalid_preferences"
   | "invalid_reply_to"
+  | "invalid_score"
+  | "invalid_snooze"
   | "invalid_status"
   | "invalid_time_range"
   | "invalid_transition"
@@ -172,6 +300,7 @@ export type ErrorCode =
   | "login_locked"
   | "lost_reason_required"
   | "markup_refused"
+  | "max_open_leads_consultants_only"
   | "message_deleted"
   | "message_too_long"
   | "method_not_allowed"
@@ -183,8 +312,10 @@ export type ErrorCode =
   | "no_manager"
   | "not_a_consultant"
   | "not_a_group"
+  | "not_a_student"
   | "not_acceptable"
   | "not_authenticated"
+  | "not_editable"
   | "not_found"
   | "not_group_admin"
   | "not_scheduled"
@@ -195,38 +326,74 @@ export type ErrorCode =
   | "office_name_taken"
   | "office_required"
   | "other_office"
+  | "outside_opening_hours"
+  | "override_not_allowed"
   | "owner_required"
   | "parse_error"
   | "participant_not_found"
   | "permission_denied"
   | "profanity"
+  | "proposal_duplicate_item"
+  | "proposal_expired"
+  | "proposal_expiry_in_past"
+  | "proposal_expiry_required"
+  | "proposal_intake_in_past"
+  | "proposal_intake_not_offered"
+  | "proposal_invalid_move"
+  | "proposal_no_items"
+  | "proposal_not_editable"
+  | "proposal_student_without_office"
+  | "proposal_unknown_consultant"
+  | "proposal_unknown_course"
+  | "proposal_unknown_item"
+  | "proposal_unknown_student"
   | "provider_not_configured"
   | "rate_limited"
+  | "reason_required"
   | "reset_code_invalid"
   | "role_too_high"
+  | "routing_rule_target"
   | "search_disabled"
   | "server_error"
   | "service_unavailable"
+  | "shortcut_taken"
   | "slot_taken"
+  | "staff_only"
+  | "stale_status"
   | "start_in_past"
+  | "student_without_office"
+  | "task_assignee_cannot_see"
+  | "task_one_subject"
+  | "task_unknown_assignee"
+  | "task_unknown_subject"
   | "throttled"
   | "title_required"
   | "token_expired"
   | "token_invalid"
   | "too_large"
+  | "too_many_consultants"
   | "too_many_files"
   | "too_many_ids"
   | "too_many_participants"
+  | "university_in_use"
   | "unknown_action"
   | "unknown_consultant"
+  | "unknown_country"
+  | "unknown_course"
+  | "unknown_currency"
+  | "unknown_document"
   | "unknown_event"
   | "unknown_lead"
+  | "unknown_office"
+  | "unknown_status"
   | "unknown_student"
+  | "unknown_university"
   | "unsupported_file_type"
   | "unsupported_media_type"
   | "validation_error"
   | "weak_password"
   | "webpush_not_configured"
+  | "wrong_document"
   | "wrong_password";
 export type JoinConversationRequestEvent = "join_conversation";
 export type JoinConversationAckEvent = "ack";
@@ -278,6 +445,9 @@ export type NotificationReceivedEventEvent = "notification_received";
 export type FileUploadProgressEventEvent = "file_upload_progress";
 export type FileUploadProgressEventDataState = "started" | "uploading" | "completed";
 export type ConversationClearedEventEvent = "conversation_cleared";
+export type ApplicationUpdatedEventEvent = "application_updated";
+export type ProposalReceivedEventEvent = "proposal_received";
+export type TaskDueEventEvent = "task_due";
 /**
  * Any frame the server sends: an event, an ack or an error
  *
@@ -315,7 +485,10 @@ export type ServerFrame =
   | SystemAnnouncementEvent
   | NotificationReceivedEvent
   | FileUploadProgressEvent
-  | ConversationClearedEvent;
+  | ConversationClearedEvent
+  | ApplicationUpdatedEvent
+  | ProposalReceivedEvent
+  | TaskDueEvent;
 /**
  * Any frame a client sends
  *
@@ -392,7 +565,7 @@ export interface Message {
   deleted: boolean;
 }
 /**
- * As REST's conversation; pushed ones carry no per-user state (unread_count 0, flags false)
+ * As REST's conversation; pushed ones carry no per-user state (unread_count 0, flags false, status open)
  *
  * This interface was referenced by `SocketProtocol`'s JSON-Schema
  * via the `definition` "Conversation".
@@ -410,8 +583,187 @@ export interface Conversation {
   is_archived: boolean;
   is_pinned: boolean;
   muted_until: string | null;
+  status: ConversationStatus;
+  snoozed_until: string | null;
   created_at: string;
   updated_at: string;
+}
+/**
+ * As REST's application (GET /api/v1/applications/{id}); never any commission figure
+ *
+ * This interface was referenced by `SocketProtocol`'s JSON-Schema
+ * via the `definition` "Application".
+ */
+export interface Application {
+  id: number;
+  student_id: number;
+  student: ApplicationStudent;
+  course_id: number;
+  course: ApplicationCourse;
+  intake: string;
+  destination: string;
+  consultant_id: number;
+  consultant: ApplicationConsultant;
+  office_id: number;
+  status: ApplicationStatus;
+  next_statuses: ApplicationNextStatusesItem[];
+  status_history: ApplicationStatusHistoryItem[];
+  offer: ApplicationOffer;
+  confirmation: ApplicationConfirmation;
+  visa: ApplicationVisa;
+  created_at: string;
+  updated_at: string;
+}
+export interface ApplicationStudent {
+  id: number;
+  first_name: string;
+  last_name: string;
+}
+export interface ApplicationCourse {
+  id: number;
+  name: string;
+  level: string;
+  field: string;
+  currency: string;
+  /**
+   * Decimal, per year
+   */
+  tuition_fee: string;
+  university_id: number;
+  university_name: string;
+  country: string;
+}
+export interface ApplicationConsultant {
+  id: number;
+  first_name: string;
+  last_name: string;
+}
+export interface ApplicationStatusHistoryItem {
+  id: number;
+  from: string;
+  to: ApplicationStatusHistoryItemTo;
+  by_id: number | null;
+  by_name: string | null;
+  at: string;
+  note: string;
+  checklist_override: boolean;
+}
+export interface ApplicationOffer {
+  conditions: string;
+  deposit_amount: string | null;
+  deposit_due: string | null;
+  document_id: number | null;
+}
+export interface ApplicationConfirmation {
+  kind: string;
+  number: string;
+  document_id: number | null;
+}
+export interface ApplicationVisa {
+  applied_on: string | null;
+  decided_on: string | null;
+  reference: string;
+  document_id: number | null;
+}
+/**
+ * As REST's proposal (GET /api/v1/proposals/{id})
+ *
+ * This interface was referenced by `SocketProtocol`'s JSON-Schema
+ * via the `definition` "Proposal".
+ */
+export interface Proposal {
+  id: number;
+  student_id: number;
+  student: ProposalStudent;
+  consultant_id: number;
+  consultant: ProposalConsultant;
+  office_id: number;
+  status: ProposalStatus;
+  message: string;
+  expires_at: string | null;
+  sent_at: string | null;
+  decided_at: string | null;
+  decline_reason: string;
+  items: ProposalItemsItem[];
+  estimated_cost: ProposalEstimatedCostItem[];
+  created_at: string;
+  updated_at: string;
+}
+export interface ProposalStudent {
+  id: number;
+  first_name: string;
+  last_name: string;
+}
+export interface ProposalConsultant {
+  id: number;
+  first_name: string;
+  last_name: string;
+}
+export interface ProposalItemsItem {
+  id: number;
+  course_id: number;
+  course: ProposalItemsItemCourse;
+  intake: string;
+  note: string;
+  eligible: boolean;
+  estimated_cost: ProposalItemsItemEstimatedCost;
+  application_id: number | null;
+}
+/**
+ * As an application's course
+ */
+export interface ProposalItemsItemCourse {
+  [k: string]: unknown;
+}
+export interface ProposalItemsItemEstimatedCost {
+  tuition: string;
+  living: string | null;
+  living_currency: string | null;
+  total: string | null;
+  currency: string;
+}
+export interface ProposalEstimatedCostItem {
+  currency: string;
+  lowest: string;
+  highest: string;
+}
+/**
+ * As REST's task (GET /api/v1/tasks/{id})
+ *
+ * This interface was referenced by `SocketProtocol`'s JSON-Schema
+ * via the `definition` "Task".
+ */
+export interface Task {
+  id: number;
+  title: string;
+  notes: string;
+  due_at: string;
+  priority: TaskPriority;
+  status: TaskStatus;
+  overdue: boolean;
+  assignee_id: number;
+  assignee: TaskAssignee;
+  lead_id: number | null;
+  student_id: number | null;
+  application_id: number | null;
+  subject: TaskSubject;
+  office_id: number | null;
+  reminded_at: string | null;
+  done_at: string | null;
+  done_by_id: number | null;
+  created_by_id: number | null;
+  created_at: string;
+  updated_at: string;
+}
+export interface TaskAssignee {
+  id: number;
+  first_name: string;
+  last_name: string;
+}
+export interface TaskSubject {
+  kind: TaskSubjectKind;
+  id: number;
+  name: string;
 }
 /**
  * This interface was referenced by `SocketProtocol`'s JSON-Schema
@@ -1054,6 +1406,30 @@ export interface ConversationClearedEventData {
   conversation_id: number;
   cleared_seq: number;
 }
+/**
+ * This interface was referenced by `SocketProtocol`'s JSON-Schema
+ * via the `definition` "ApplicationUpdatedEvent".
+ */
+export interface ApplicationUpdatedEvent {
+  event: ApplicationUpdatedEventEvent;
+  data: Application;
+}
+/**
+ * This interface was referenced by `SocketProtocol`'s JSON-Schema
+ * via the `definition` "ProposalReceivedEvent".
+ */
+export interface ProposalReceivedEvent {
+  event: ProposalReceivedEventEvent;
+  data: Proposal;
+}
+/**
+ * This interface was referenced by `SocketProtocol`'s JSON-Schema
+ * via the `definition` "TaskDueEvent".
+ */
+export interface TaskDueEvent {
+  event: TaskDueEventEvent;
+  data: Task;
+}
 
 /** Each client event's `data`. */
 export interface ClientEvents {
@@ -1108,7 +1484,10 @@ export interface ServerEvents {
   notification_received: NotificationReceivedEventData;
   file_upload_progress: FileUploadProgressEventData;
   conversation_cleared: ConversationClearedEventData;
+  application_updated: Application;
+  proposal_received: Proposal;
+  task_due: Task;
 }
 
 /** The socket's close codes, as the server documents them. */
-export const CLOSE_CODES = {"4401":true,"4403":true,"4408":true,"4409":true,"4429":true,"4503":true} as const;
+export const CLOSE_CODES = {"1012":true,"4401":true,"4403":true,"4408":true,"4409":true,"4429":true,"4503":true} as const;
