@@ -34,7 +34,7 @@ class ProposalPagination(CursorPagination):
     ordering = ("-id",)  # type: ignore[assignment]  # DRF takes a tuple (stubs: str)
 
 
-class AcceptedSerializer(serializers.Serializer):
+class ProposalAcceptedSerializer(serializers.Serializer):
     proposal = ProposalSerializer()
     applications = ApplicationSerializer(many=True)
 
@@ -106,7 +106,7 @@ class ProposalViewSet(viewsets.GenericViewSet):
         proposal = services.proposal_send(actor=request.user, proposal=proposal, expires_at=asked["expires_at"])
         return Response(self._body(proposal))
 
-    @extend_schema(request=ProposalAcceptSerializer, responses={200: AcceptedSerializer})
+    @extend_schema(request=ProposalAcceptSerializer, responses={200: ProposalAcceptedSerializer})
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         proposal = self.get_object()

@@ -1692,10 +1692,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        Accepted: {
-            proposal: components["schemas"]["Proposal"];
-            applications: components["schemas"]["Application"][];
-        };
         Activity: {
             readonly id: number;
             kind: components["schemas"]["ActivityKindEnum"];
@@ -3392,6 +3388,10 @@ export interface components {
         };
         ProposalAcceptRequest: {
             item_ids: number[];
+        };
+        ProposalAccepted: {
+            proposal: components["schemas"]["Proposal"];
+            applications: components["schemas"]["Application"][];
         };
         ProposalCreateRequest: {
             student_id: number;
@@ -13845,7 +13845,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Accepted"];
+                    "application/json": components["schemas"]["ProposalAccepted"];
                 };
             };
             /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
