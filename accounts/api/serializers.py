@@ -18,22 +18,21 @@ def max_open_leads_field(**options) -> serializers.IntegerField:
 
 class UserSerializer(serializers.ModelSerializer):
     office_id = serializers.IntegerField(read_only=True, allow_null=True)
-    max_open_leads = max_open_leads_field(read_only=True)
 
     class Meta:
         model = User
-        fields = [
-            "id",
-            "email",
-            "first_name",
-            "last_name",
-            "role",
-            "office_id",
-            "phone",
-            "is_active",
-            "last_seen",
-            "max_open_leads",
-        ]
+        fields = ["id", "email", "first_name", "last_name", "role", "office_id", "phone", "is_active", "last_seen"]
+        read_only_fields = fields
+
+
+class ManagedUserSerializer(UserSerializer):
+    """A user as the users API shows them (people management, office-scoped): with the consultant's cap on open
+    leads, which stays out of what reaches students (contacts, `auth/me` of others)."""
+
+    max_open_leads = max_open_leads_field(read_only=True)
+
+    class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, "max_open_leads"]
         read_only_fields = fields
 
 

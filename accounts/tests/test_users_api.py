@@ -4,6 +4,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import Role, User
 from accounts.tests.factories import PASSWORD, ConsultantFactory, ManagerFactory, StudentFactory
 from leads.models import Lead
+from leads.tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -218,3 +219,14 @@ def test_routing_reads_the_cap_the_manager_set(client_for, manager, receptionist
     third = desk.post("/api/v1/leads", {"first_name": "C", "email": "c@example.com"}, format="json").json()
     assert third["assigned_to"] == colleague.id
     assert Lead.objects.filter(assigned_to=colleague).count() == 2
+
+
+def test_the_cap_stays_out_of_what_students_and_contacts_see(client_for, manager, student, colleague, office):
+    """Only the users API (people management, office-scoped) shows it; a student's contacts and `auth/me` do not."""
+    client_for(manager).patch(f"/api/v1/users/{colleague.id}", {"max_open_leads": 9}, format="json")
+    LeadFactory(office=office, student=student, assigned_to=colleague, email=student.email)
+    contacts = client_for(student).get("/api/v1/conversations/suggested-contacts").json()["results"]
+    assert colleague.id in {c["id"] for c in contacts}, contacts
+    assert all("max_open_leads" not in c for c in contacts)
+    assert "max_open_leads" not in client_for(colleague).get("/api/v1/auth/me").json()
+    assert client_for(colleague).get(f"/api/v1/users/{colleague.id}").json()["max_open_leads"] == 9

@@ -5,7 +5,7 @@ import createClient from "openapi-fetch";
 import type { components, paths } from "./schema";
 
 type Lead = components["schemas"]["Lead"];
-type User = components["schemas"]["User"];
+type User = components["schemas"]["ManagedUser"];
 type RoutingRule = components["schemas"]["RoutingRule"];
 type Task = components["schemas"]["Task"];
 type Proposal = components["schemas"]["Proposal"];

@@ -2807,6 +2807,25 @@ export interface components {
             reason: string;
             count: number;
         };
+        /**
+         * @description A user as the users API shows them (people management, office-scoped): with the consultant's cap on open
+         *     leads, which stays out of what reaches students (contacts, `auth/me` of others).
+         */
+        ManagedUser: {
+            readonly id: number;
+            /** Format: email */
+            readonly email: string;
+            readonly first_name: string;
+            readonly last_name: string;
+            readonly role: components["schemas"]["RoleEnum"];
+            readonly office_id: number | null;
+            readonly phone: string;
+            readonly is_active: boolean;
+            /** Format: date-time */
+            readonly last_seen: string | null;
+            /** @description A consultant's cap on open leads (new, contacted, qualified, applied): lead routing skips them at it; null: no cap. Consultants only. */
+            readonly max_open_leads: number | null;
+        };
         MarkedRead: {
             marked_read: number;
         };
@@ -3053,6 +3072,11 @@ export interface components {
         };
         PaginatedLeadList: {
             results: components["schemas"]["Lead"][];
+            /** Format: uri */
+            next: string | null;
+        };
+        PaginatedManagedUserList: {
+            results: components["schemas"]["ManagedUser"][];
             /** Format: uri */
             next: string | null;
         };
@@ -3888,8 +3912,6 @@ export interface components {
             readonly is_active: boolean;
             /** Format: date-time */
             readonly last_seen: string | null;
-            /** @description A consultant's cap on open leads (new, contacted, qualified, applied): lead routing skips them at it; null: no cap. Consultants only. */
-            readonly max_open_leads: number | null;
         };
         UserBrief: {
             id: number;
@@ -15716,7 +15738,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedUserList"];
+                    "application/json": components["schemas"]["PaginatedManagedUserList"];
                 };
             };
             /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
@@ -15797,7 +15819,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["User"];
+                    "application/json": components["schemas"]["ManagedUser"];
                 };
             };
             /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
@@ -15904,7 +15926,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["User"];
+                    "application/json": components["schemas"]["ManagedUser"];
                 };
             };
             /** @description Missing, invalid or expired access token; or wrong credentials */
@@ -15979,7 +16001,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["User"];
+                    "application/json": components["schemas"]["ManagedUser"];
                 };
             };
             /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
@@ -16178,7 +16200,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["User"];
+                    "application/json": components["schemas"]["ManagedUser"];
                 };
             };
             /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
@@ -16285,7 +16307,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["User"];
+                    "application/json": components["schemas"]["ManagedUser"];
                 };
             };
             /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
@@ -16365,7 +16387,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["User"];
+                    "application/json": components["schemas"]["ManagedUser"];
                 };
             };
             /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
