@@ -16,7 +16,12 @@ class UserAdminForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["email", "first_name", "last_name", "phone", "role", "office"]
+        fields = ["email", "first_name", "last_name", "phone", "role", "office", "max_open_leads"]
+        labels = {"max_open_leads": "Max open leads"}
+        help_texts = {
+            "max_open_leads": "Consultants only: lead routing skips them once they hold this many open leads "
+            "(new, contacted, qualified, applied). Empty: no cap."
+        }
 
 
 @admin.register(User)
@@ -42,7 +47,8 @@ class UserAdmin(ScopedAdmin):
     def save_model(self, request, obj, form, change):
         """Every write goes through the same services as the API (role and office rules)."""
         # A refusal (ApplicationError) escapes to ScopedAdmin, which shows it; the view rolls back.
-        data = {k: form.cleaned_data[k] for k in ("email", "first_name", "last_name", "phone", "role", "office")}
+        keys = ("email", "first_name", "last_name", "phone", "role", "office", "max_open_leads")
+        data = {k: form.cleaned_data[k] for k in keys}
         if change:
             saved = services.user_update(actor=request.user, user=User.objects.get(pk=obj.pk), **data)
         else:

@@ -15,6 +15,7 @@ class AccountErrorCode(ErrorCode):
     OFFICE_REQUIRED = "office_required", "Staff must belong to an office"
     OTHER_OFFICE = "other_office", "Managers act in their own office only"
     ROLE_TOO_HIGH = "role_too_high", "You cannot give this role"
+    CAP_FOR_CONSULTANTS = "max_open_leads_consultants_only", "Only consultants take a cap on open leads"
     PROVIDER_NOT_CONFIGURED = "provider_not_configured", "This social sign-in provider is not set up"
     INVALID_CODE = "invalid_code", "The social sign-in code is wrong, used or expired"
     INVALID_EMAIL = "invalid_email", "A new address whose part before the @ is not ASCII (accounts/emails.py)"

@@ -67,6 +67,16 @@ def _save_new(user: User) -> User:
     return user
 
 
+def _check_cap_for_role(role: str, max_open_leads: int | None) -> None:
+    """A cap on open leads (lead routing skips a consultant at it) is a consultant's only; empty: no cap."""
+    if max_open_leads is not None and role != Role.CONSULTANT:
+        raise ValidationFailed(
+            "Only consultants take a cap on open leads.",
+            code=AccountErrorCode.CAP_FOR_CONSULTANTS,
+            details={"max_open_leads": ["consultants only"]},
+        )
+
+
 def _check_office_for_role(role: str, office) -> None:
     if role in STAFF_ROLES - {Role.SUPER_ADMIN} and office is None:
         raise ValidationFailed(
@@ -103,6 +113,7 @@ def user_create(
     role: str,
     office=None,
     phone: str = "",
+    max_open_leads: int | None = None,
 ) -> User:
     if actor.role not in MANAGING_ROLES:
         raise Forbidden("Only managers and super admins create users.")
@@ -115,8 +126,17 @@ def user_create(
     if role == Role.SUPER_ADMIN:
         office = None
     _check_office_for_role(role, office)
+    _check_cap_for_role(role, max_open_leads)
     email_check_new(email)
-    user = User(email=email, first_name=first_name, last_name=last_name, role=role, office=office, phone=phone)
+    user = User(
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        role=role,
+        office=office,
+        phone=phone,
+        max_open_leads=max_open_leads,
+    )
     _validate_password(password, user)
     user.set_password(password)
     _save_new(user)
@@ -127,11 +147,14 @@ def user_create(
 
 @transaction.atomic
 def user_update(*, actor: User, user: User, **changes) -> User:
-    """Staff management: names, phone, email, role and office (within the actor's authority)."""
+    """Staff management: names, phone, email, role, office and a consultant's cap on open leads
+    (`max_open_leads`, read by lead routing; None: no cap) within the actor's authority. A user who stops
+    being a consultant loses their cap."""
     if not user_can_manage(actor, user):
         raise Forbidden("You cannot change this user.")
     role = changes.get("role", user.role)
     office = changes.get("office", user.office)
+    cap = changes.get("max_open_leads", user.max_open_leads if role == Role.CONSULTANT else None)
     if actor.role == Role.MANAGER:
         if ROLE_RANK[role] >= ROLE_RANK[actor.role]:
             raise Forbidden("You cannot give this role.", code=AccountErrorCode.ROLE_TOO_HIGH)
@@ -140,6 +163,7 @@ def user_update(*, actor: User, user: User, **changes) -> User:
     if role == Role.SUPER_ADMIN:
         office = None
     _check_office_for_role(role, office)
+    _check_cap_for_role(role, cap)
     if "email" in changes:
         email_check_new(changes["email"], exclude_pk=user.pk)
     for field in ("first_name", "last_name", "phone", "email"):
@@ -147,7 +171,7 @@ def user_update(*, actor: User, user: User, **changes) -> User:
             setattr(user, field, changes[field])
     rights_moved = role != user.role or (office.pk if office else None) != user.office_id
     joined = office is not None and rights_moved
-    user.role, user.office = role, office
+    user.role, user.office, user.max_open_leads = role, office, cap
     _save_new(user)  # also turns a concurrent email change into 409, not 500
     if joined:
         user_joined_office.send(sender=User, user=user)

@@ -4,6 +4,17 @@ from accounts.models import Role, User
 from offices.models import Office
 from offices.selectors import office_list_for
 
+MAX_OPEN_LEADS_HELP = (
+    "A consultant's cap on open leads (new, contacted, qualified, applied): lead routing skips them at it; "
+    "null: no cap. Consultants only."
+)
+
+
+def max_open_leads_field(**options) -> serializers.IntegerField:
+    return serializers.IntegerField(
+        min_value=0, max_value=2**31 - 1, allow_null=True, help_text=MAX_OPEN_LEADS_HELP, **options
+    )
+
 
 class UserSerializer(serializers.ModelSerializer):
     office_id = serializers.IntegerField(read_only=True, allow_null=True)
@@ -11,6 +22,17 @@ class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "email", "first_name", "last_name", "role", "office_id", "phone", "is_active", "last_seen"]
+        read_only_fields = fields
+
+
+class ManagedUserSerializer(UserSerializer):
+    """A user as the users API shows them (people management, office-scoped): with the consultant's cap on open
+    leads, which stays out of what reaches students (contacts, `auth/me` of others)."""
+
+    max_open_leads = max_open_leads_field(read_only=True)
+
+    class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, "max_open_leads"]
         read_only_fields = fields
 
 
@@ -82,6 +104,7 @@ class UserCreateSerializer(serializers.Serializer):
     office_id = VisibleOfficeField(
         queryset=Office.objects.all(), source="office", required=False, allow_null=True, default=None
     )
+    max_open_leads = max_open_leads_field(required=False, default=None)
 
 
 class UserUpdateSerializer(serializers.Serializer):
@@ -91,6 +114,7 @@ class UserUpdateSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     role = serializers.ChoiceField(choices=Role.choices, required=False)
     office_id = VisibleOfficeField(queryset=Office.objects.all(), source="office", required=False, allow_null=True)
+    max_open_leads = max_open_leads_field(required=False)
 
 
 class SocialExchangeSerializer(serializers.Serializer):

@@ -251,7 +251,7 @@ class UserFilter(filters.FilterSet):
 
 @extend_schema(tags=["users"])
 class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    serializer_class = s.UserSerializer
+    serializer_class = s.ManagedUserSerializer
     filterset_class = UserFilter
     permission_classes = [IsAuthenticated]
 
@@ -261,22 +261,22 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_object(self):
         return selectors.user_get_for(self.request.user, self.kwargs["pk"])
 
-    @extend_schema(request=s.UserCreateSerializer, responses={201: s.UserSerializer})
+    @extend_schema(request=s.UserCreateSerializer, responses={201: s.ManagedUserSerializer})
     def create(self, request):
         data = s.UserCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         user = services.user_create(actor=request.user, **data.validated_data)
-        return Response(s.UserSerializer(user).data, status=status.HTTP_201_CREATED)
+        return Response(s.ManagedUserSerializer(user).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.UserUpdateSerializer, responses={200: s.UserSerializer})
+    @extend_schema(request=s.UserUpdateSerializer, responses={200: s.ManagedUserSerializer})
     def partial_update(self, request, pk=None):
         user = self.get_object()
         data = s.UserUpdateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         user = services.user_update(actor=request.user, user=user, **data.validated_data)
-        return Response(s.UserSerializer(user).data)
+        return Response(s.ManagedUserSerializer(user).data)
 
-    @extend_schema(request=s.UserUpdateSerializer, responses={200: s.UserSerializer})
+    @extend_schema(request=s.UserUpdateSerializer, responses={200: s.ManagedUserSerializer})
     def update(self, request, pk=None):
         return self.partial_update(request, pk)
 
@@ -285,14 +285,14 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         services.user_deactivate(actor=request.user, user=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, responses={200: s.UserSerializer})
+    @extend_schema(request=None, responses={200: s.ManagedUserSerializer})
     @action(detail=True, methods=["post"])
     def deactivate(self, request, pk=None):
         user = services.user_deactivate(actor=request.user, user=self.get_object())
-        return Response(s.UserSerializer(user).data)
+        return Response(s.ManagedUserSerializer(user).data)
 
-    @extend_schema(request=None, responses={200: s.UserSerializer})
+    @extend_schema(request=None, responses={200: s.ManagedUserSerializer})
     @action(detail=True, methods=["post"])
     def activate(self, request, pk=None):
         user = services.user_activate(actor=request.user, user=self.get_object())
-        return Response(s.UserSerializer(user).data)
+        return Response(s.ManagedUserSerializer(user).data)

@@ -115,3 +115,33 @@ def test_deactivate_action_goes_through_the_service(client, manager, consultant,
 def test_nobody_deletes_users_in_the_admin(client, super_admin, consultant):
     client.force_login(super_admin)
     assert client.get(f"/admin/accounts/user/{consultant.pk}/delete/").status_code == 403
+
+
+def test_manager_sets_a_consultants_cap_in_the_admin(client, manager, consultant, receptionist, office):
+    client.force_login(manager)
+    form = {
+        "email": consultant.email,
+        "first_name": "C",
+        "last_name": "D",
+        "phone": "",
+        "role": "consultant",
+        "office": office.pk,
+        "max_open_leads": "6",
+    }
+    page = client.get(f"/admin/accounts/user/{consultant.pk}/change/").content.decode()
+    assert 'name="max_open_leads"' in page and "Empty: no cap" in page
+    assert client.post(f"/admin/accounts/user/{consultant.pk}/change/", form).status_code == 302
+    consultant.refresh_from_db()
+    assert consultant.max_open_leads == 6
+    assert (
+        client.post(f"/admin/accounts/user/{consultant.pk}/change/", {**form, "max_open_leads": ""}).status_code == 302
+    )
+    consultant.refresh_from_db()
+    assert consultant.max_open_leads is None
+    refused = client.post(f"/admin/accounts/user/{consultant.pk}/change/", {**form, "max_open_leads": "-1"})
+    assert refused.status_code == 200  # the form again, with its error
+    receptionist_form = {**form, "email": receptionist.email, "role": "receptionist", "max_open_leads": "2"}
+    shown = client.post(f"/admin/accounts/user/{receptionist.pk}/change/", receptionist_form, follow=True)
+    assert "Only consultants take a cap" in shown.content.decode()
+    receptionist.refresh_from_db()
+    assert receptionist.max_open_leads is None

@@ -3,6 +3,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import Role, User
 from accounts.tests.factories import PASSWORD, ConsultantFactory, ManagerFactory, StudentFactory
+from leads.models import Lead
+from leads.tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -149,3 +151,82 @@ def test_pagination_has_next_link(client_for, manager, office):
     assert len(first["results"]) == 2 and first["next"]
     second = client_for(manager).get(first["next"]).json()
     assert not {u["id"] for u in first["results"]} & {u["id"] for u in second["results"]}
+
+
+# --- a consultant's cap on open leads (lead routing) --------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_setting_a_consultants_cap_per_role(role, actors, client_for, colleague, other_consultant):
+    """Managers for their office's consultants, super admins for anyone's; others as for any change."""
+    client = client_for(actors[role])
+    own, other = CHANGE[role]
+    response = client.patch(f"/api/v1/users/{colleague.id}", {"max_open_leads": 7}, format="json")
+    assert response.status_code == own
+    assert client.patch(f"/api/v1/users/{other_consultant.id}", {"max_open_leads": 7}, format="json").status_code == (
+        other
+    )
+    colleague.refresh_from_db()
+    assert (colleague.max_open_leads == 7) == (own == 200)
+    if own == 200:
+        assert response.json()["max_open_leads"] == 7
+
+
+def test_a_cap_is_a_number_from_zero_or_null(client_for, manager, colleague):
+    client = client_for(manager)
+    for value, expected in ((0, 0), (None, None), (25, 25)):
+        response = client.patch(f"/api/v1/users/{colleague.id}", {"max_open_leads": value}, format="json")
+        assert response.status_code == 200 and response.json()["max_open_leads"] == expected
+    assert client.get(f"/api/v1/users/{colleague.id}").json()["max_open_leads"] == 25
+    client.patch(f"/api/v1/users/{colleague.id}", {"first_name": "Kept"}, format="json")  # other changes keep it
+    colleague.refresh_from_db()
+    assert colleague.max_open_leads == 25
+    for hostile in (-1, 2**31, 2**63, "ten", "1.5", [3], {"n": 3}, True):
+        response = client.patch(f"/api/v1/users/{colleague.id}", {"max_open_leads": hostile}, format="json")
+        assert response.status_code == 400, (hostile, response.status_code)
+        body = response.json()["error"]
+        assert body["code"] == "validation_error" and "max_open_leads" in body["details"], (hostile, body)
+    colleague.refresh_from_db()
+    assert colleague.max_open_leads == 25
+
+
+def test_only_consultants_take_a_cap_and_one_who_stops_being_one_loses_it(
+    client_for, manager, receptionist, colleague, office
+):
+    client = client_for(manager)
+    refused = client.patch(f"/api/v1/users/{receptionist.id}", {"max_open_leads": 3}, format="json")
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "max_open_leads_consultants_only"
+    body = {"email": "desk2@example.com", "password": "Str0ng-pass-phrase", "role": "receptionist", "max_open_leads": 3}
+    refused = client.post("/api/v1/users", body, format="json")
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "max_open_leads_consultants_only"
+    hired = client.post("/api/v1/users", {**body, "role": "consultant"}, format="json")
+    assert hired.status_code == 201 and hired.json()["max_open_leads"] == 3
+    assert client.patch(f"/api/v1/users/{colleague.id}", {"max_open_leads": 4}, format="json").status_code == 200
+    moved = client.patch(f"/api/v1/users/{colleague.id}", {"role": "receptionist"}, format="json")
+    assert moved.status_code == 200 and moved.json()["max_open_leads"] is None
+    colleague.refresh_from_db()
+    assert colleague.max_open_leads is None
+
+
+def test_routing_reads_the_cap_the_manager_set(client_for, manager, receptionist, colleague, office):
+    client = client_for(manager)
+    assert client.patch(f"/api/v1/users/{colleague.id}", {"max_open_leads": 1}, format="json").status_code == 200
+    desk = client_for(receptionist)
+    first = desk.post("/api/v1/leads", {"first_name": "A", "email": "a@example.com"}, format="json").json()
+    second = desk.post("/api/v1/leads", {"first_name": "B", "email": "b@example.com"}, format="json").json()
+    assert first["assigned_to"] == colleague.id and second["assigned_to"] is None  # the colleague is full
+    assert client.patch(f"/api/v1/users/{colleague.id}", {"max_open_leads": None}, format="json").status_code == 200
+    third = desk.post("/api/v1/leads", {"first_name": "C", "email": "c@example.com"}, format="json").json()
+    assert third["assigned_to"] == colleague.id
+    assert Lead.objects.filter(assigned_to=colleague).count() == 2
+
+
+def test_the_cap_stays_out_of_what_students_and_contacts_see(client_for, manager, student, colleague, office):
+    """Only the users API (people management, office-scoped) shows it; a student's contacts and `auth/me` do not."""
+    client_for(manager).patch(f"/api/v1/users/{colleague.id}", {"max_open_leads": 9}, format="json")
+    LeadFactory(office=office, student=student, assigned_to=colleague, email=student.email)
+    contacts = client_for(student).get("/api/v1/conversations/suggested-contacts").json()["results"]
+    assert colleague.id in {c["id"] for c in contacts}, contacts
+    assert all("max_open_leads" not in c for c in contacts)
+    assert "max_open_leads" not in client_for(colleague).get("/api/v1/auth/me").json()
+    assert client_for(colleague).get(f"/api/v1/users/{colleague.id}").json()["max_open_leads"] == 9

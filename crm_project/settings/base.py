@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "students",
     "catalogue",
     "applications",
+    "proposals",
+    "followups",
     "django_countries",
     "reports",
     "onboarding",
@@ -390,6 +392,7 @@ SPECTACULAR_SETTINGS = {
         "StudyLevelEnum": "study.vocabulary.StudyLevel",
         "EducationLevelEnum": "study.vocabulary.EducationLevel",
         "ChecklistItemStateEnum": ["missing", "pending", "approved", "rejected"],
+        "TaskStatusEnum": "followups.models.TaskStatus",
     },
 }
 

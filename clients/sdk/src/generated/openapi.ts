@@ -845,6 +845,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/lead-routing-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["lead_routing_rules_list"];
+        put?: never;
+        post: operations["lead_routing_rules_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/lead-routing-rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["lead_routing_rules_retrieve"];
+        put?: never;
+        post?: never;
+        delete: operations["lead_routing_rules_destroy"];
+        options?: never;
+        head?: never;
+        patch: operations["lead_routing_rules_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/lead-routing-rules/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["lead_routing_rules_test_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/leads": {
         parameters: {
             query?: never;
@@ -1185,6 +1233,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/proposals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["proposals_list"];
+        put?: never;
+        post: operations["proposals_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proposals/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["proposals_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["proposals_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/proposals/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["proposals_accept_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proposals/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["proposals_decline_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/proposals/{id}/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["proposals_send_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/activity": {
         parameters: {
             query?: never;
@@ -1313,6 +1441,38 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["tasks_list"];
+        put?: never;
+        post: operations["tasks_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["tasks_retrieve"];
+        put?: never;
+        post?: never;
+        delete: operations["tasks_destroy"];
+        options?: never;
+        head?: never;
+        patch: operations["tasks_partial_update"];
         trace?: never;
     };
     "/api/v1/universities": {
@@ -1553,9 +1713,11 @@ export interface components {
          *     * `document` - Document
          *     * `profile` - Profile
          *     * `application` - Application
+         *     * `task` - Task
+         *     * `proposal` - Proposal
          * @enum {string}
          */
-        ActivityKindEnum: "created" | "assigned" | "status_changed" | "converted" | "escalated" | "note" | "appointment" | "document" | "profile" | "application";
+        ActivityKindEnum: "created" | "assigned" | "status_changed" | "converted" | "escalated" | "note" | "appointment" | "document" | "profile" | "application" | "task" | "proposal";
         ActivityReport: {
             scope: components["schemas"]["Scope"];
             daily_active_users: components["schemas"]["DailyActive"][];
@@ -1910,6 +2072,11 @@ export interface components {
             date: string;
             reason?: string;
         };
+        ConditionsRequest: {
+            sources?: components["schemas"]["LeadSourceEnum"][];
+            countries?: string[];
+            levels?: components["schemas"]["StudyLevelEnum"][];
+        };
         Confirmation: {
             /** @description cas, i20, coe, loa or empty */
             kind: string;
@@ -2002,6 +2169,29 @@ export interface components {
          * @enum {string}
          */
         ConversationTypeEnum: "direct" | "group";
+        Cost: {
+            /** Format: decimal */
+            tuition: string;
+            /**
+             * Format: decimal
+             * @description Per year
+             */
+            living: string | null;
+            living_currency: string | null;
+            /**
+             * Format: decimal
+             * @description Null when living is unknown or in another currency
+             */
+            total: string | null;
+            currency: string;
+        };
+        CostRange: {
+            currency: string;
+            /** Format: decimal */
+            lowest: string;
+            /** Format: decimal */
+            highest: string;
+        };
         Course: {
             readonly id: number;
             university_id: number;
@@ -2289,6 +2479,7 @@ export interface components {
              *     - `login_locked`: Too many failed sign-ins: wait `details.retry_after` seconds (AccountErrorCode)
              *     - `lost_reason_required`: Say why the lead was lost (LeadErrorCode)
              *     - `markup_refused`: HTML, SVG and XML are never accepted (UploadErrorCode)
+             *     - `max_open_leads_consultants_only`: Only consultants take a cap on open leads (AccountErrorCode)
              *     - `message_deleted`: A deleted message cannot be edited (MessagingErrorCode)
              *     - `message_too_long`: Over MESSAGE_MAX_LENGTH characters (MessagingErrorCode)
              *     - `method_not_allowed`: This path does not take this method (CoreErrorCode)
@@ -2321,11 +2512,26 @@ export interface components {
              *     - `participant_not_found`: Some of these people cannot be found (`details.user_ids`) (MessagingErrorCode)
              *     - `permission_denied`: You may see this but not do this (CoreErrorCode)
              *     - `profanity`: Refused by the profanity filter (MessagingErrorCode)
+             *     - `proposal_duplicate_item`: The same course and intake twice (ProposalErrorCode)
+             *     - `proposal_expired`: The proposal expired: ask your consultant for a new one (ProposalErrorCode)
+             *     - `proposal_expiry_in_past`: A proposal is sent with an expiry in the future (ProposalErrorCode)
+             *     - `proposal_expiry_required`: Say until when the proposal stands (expires_at) (ProposalErrorCode)
+             *     - `proposal_intake_in_past`: That intake has already started (ProposalErrorCode)
+             *     - `proposal_intake_not_offered`: The course does not start in that month (ProposalErrorCode)
+             *     - `proposal_invalid_move`: The proposal's status does not allow this (ProposalErrorCode)
+             *     - `proposal_no_items`: A proposal proposes at least one course (ProposalErrorCode)
+             *     - `proposal_not_editable`: Only a draft proposal is changed (ProposalErrorCode)
+             *     - `proposal_student_without_office`: Convert the student's lead first (ProposalErrorCode)
+             *     - `proposal_unknown_consultant`: Not an active consultant of the student's office (ProposalErrorCode)
+             *     - `proposal_unknown_course`: No such course, or not open to applications (ProposalErrorCode)
+             *     - `proposal_unknown_item`: An item id that is not this proposal's (ProposalErrorCode)
+             *     - `proposal_unknown_student`: No such student (or not one you may name) (ProposalErrorCode)
              *     - `provider_not_configured`: This social sign-in provider is not set up (AccountErrorCode)
              *     - `rate_limited`: Too many requests or frames: slow down (`details.retry_after` when known) (CoreErrorCode)
              *     - `reason_required`: ApplicationErrorCode
              *     - `reset_code_invalid`: The password reset code is wrong, used or expired (AccountErrorCode)
              *     - `role_too_high`: You cannot give this role (AccountErrorCode)
+             *     - `routing_rule_target`: A routing rule names one consultant or a round robin, not both (LeadErrorCode)
              *     - `search_disabled`: Message search is turned off on this server (MESSAGE_SEARCH_ENABLED) (MessagingErrorCode)
              *     - `server_error`: A bug on the server's side; it has been logged (CoreErrorCode)
              *     - `service_unavailable`: PostgreSQL, Redis or storage is briefly down: retry after `Retry-After` (CoreErrorCode)
@@ -2335,6 +2541,10 @@ export interface components {
              *     - `stale_status`: ApplicationErrorCode
              *     - `start_in_past`: Appointments cannot start in the past (AppointmentErrorCode)
              *     - `student_without_office`: ApplicationErrorCode
+             *     - `task_assignee_cannot_see`: The assignee may not see what the task is about (TaskErrorCode)
+             *     - `task_one_subject`: A task is about exactly one of lead_id, student_id, application_id (TaskErrorCode)
+             *     - `task_unknown_assignee`: The assignee is an active member of staff you may name (TaskErrorCode)
+             *     - `task_unknown_subject`: No such lead, student or application (or not one you may see) (TaskErrorCode)
              *     - `throttled`: Too many requests: wait `Retry-After` (= `details.retry_after`) seconds (CoreErrorCode)
              *     - `title_required`: An announcement needs a title (NotificationErrorCode); An appointment needs a title (AppointmentErrorCode)
              *     - `token_expired`: The access token expired: refresh it (the refresh token expired: sign in) (CoreErrorCode)
@@ -2353,6 +2563,7 @@ export interface components {
              *     - `unknown_document`: ApplicationErrorCode
              *     - `unknown_event`: No such client event (`details.event`) (SocketErrorCode)
              *     - `unknown_lead`: No such lead (or not one you may name) (LeadErrorCode); No such lead (or one of another office) (AppointmentErrorCode)
+             *     - `unknown_office`: No such office (or not one you may name) (LeadErrorCode)
              *     - `unknown_status`: ApplicationErrorCode
              *     - `unknown_student`: ApplicationErrorCode; No such student (or not one you may name) (LeadErrorCode); No such student (or not one you may name) (AppointmentErrorCode); No such student (or not one you may name) (DocumentErrorCode)
              *     - `unknown_university`: CatalogueErrorCode
@@ -2365,7 +2576,7 @@ export interface components {
              *     - `wrong_password`: The current password is wrong (AccountErrorCode)
              * @enum {string}
              */
-            code: "already_erased" | "application_exists" | "attendee_required" | "authentication_failed" | "bad_frame" | "bad_json" | "bad_request" | "cannot_erase_self" | "checklist_incomplete" | "client_id_reused" | "conflict" | "consultant_other_office" | "contact_required" | "course_in_use" | "course_unavailable" | "cursor_expired" | "details_required" | "duplicate_course" | "duplicate_lead" | "duplicate_requirement" | "duplicate_template" | "duplicate_university" | "edit_window_passed" | "email_required" | "email_taken" | "empty_file" | "empty_message" | "empty_note" | "endpoint_not_allowed" | "error" | "executable_refused" | "export_link_expired" | "export_not_ready" | "file_missing" | "file_too_large" | "frame_too_large" | "image_too_large" | "import_rejected" | "intake_in_past" | "intake_not_offered" | "invalid" | "invalid_attachments" | "invalid_closed_days" | "invalid_code" | "invalid_content" | "invalid_credentials" | "invalid_csv" | "invalid_cursor" | "invalid_date" | "invalid_date_range" | "invalid_device" | "invalid_email" | "invalid_field" | "invalid_file_size" | "invalid_grade" | "invalid_ids" | "invalid_image" | "invalid_intake" | "invalid_kind" | "invalid_opening_hours" | "invalid_participants" | "invalid_phone" | "invalid_preferences" | "invalid_reply_to" | "invalid_score" | "invalid_snooze" | "invalid_status" | "invalid_time_range" | "invalid_transition" | "invalid_type" | "last_super_admin" | "legal_hold" | "login_locked" | "lost_reason_required" | "markup_refused" | "message_deleted" | "message_too_long" | "method_not_allowed" | "missing_fields" | "naive_datetime" | "no_account" | "no_file" | "no_files" | "no_manager" | "not_a_consultant" | "not_a_group" | "not_a_student" | "not_acceptable" | "not_authenticated" | "not_editable" | "not_found" | "not_group_admin" | "not_scheduled" | "not_sender" | "not_started" | "note_required" | "office_in_use" | "office_name_taken" | "office_required" | "other_office" | "outside_opening_hours" | "override_not_allowed" | "owner_required" | "parse_error" | "participant_not_found" | "permission_denied" | "profanity" | "provider_not_configured" | "rate_limited" | "reason_required" | "reset_code_invalid" | "role_too_high" | "search_disabled" | "server_error" | "service_unavailable" | "shortcut_taken" | "slot_taken" | "staff_only" | "stale_status" | "start_in_past" | "student_without_office" | "throttled" | "title_required" | "token_expired" | "token_invalid" | "too_large" | "too_many_consultants" | "too_many_files" | "too_many_ids" | "too_many_participants" | "university_in_use" | "unknown_action" | "unknown_consultant" | "unknown_country" | "unknown_course" | "unknown_currency" | "unknown_document" | "unknown_event" | "unknown_lead" | "unknown_status" | "unknown_student" | "unknown_university" | "unsupported_file_type" | "unsupported_media_type" | "validation_error" | "weak_password" | "webpush_not_configured" | "wrong_document" | "wrong_password";
+            code: "already_erased" | "application_exists" | "attendee_required" | "authentication_failed" | "bad_frame" | "bad_json" | "bad_request" | "cannot_erase_self" | "checklist_incomplete" | "client_id_reused" | "conflict" | "consultant_other_office" | "contact_required" | "course_in_use" | "course_unavailable" | "cursor_expired" | "details_required" | "duplicate_course" | "duplicate_lead" | "duplicate_requirement" | "duplicate_template" | "duplicate_university" | "edit_window_passed" | "email_required" | "email_taken" | "empty_file" | "empty_message" | "empty_note" | "endpoint_not_allowed" | "error" | "executable_refused" | "export_link_expired" | "export_not_ready" | "file_missing" | "file_too_large" | "frame_too_large" | "image_too_large" | "import_rejected" | "intake_in_past" | "intake_not_offered" | "invalid" | "invalid_attachments" | "invalid_closed_days" | "invalid_code" | "invalid_content" | "invalid_credentials" | "invalid_csv" | "invalid_cursor" | "invalid_date" | "invalid_date_range" | "invalid_device" | "invalid_email" | "invalid_field" | "invalid_file_size" | "invalid_grade" | "invalid_ids" | "invalid_image" | "invalid_intake" | "invalid_kind" | "invalid_opening_hours" | "invalid_participants" | "invalid_phone" | "invalid_preferences" | "invalid_reply_to" | "invalid_score" | "invalid_snooze" | "invalid_status" | "invalid_time_range" | "invalid_transition" | "invalid_type" | "last_super_admin" | "legal_hold" | "login_locked" | "lost_reason_required" | "markup_refused" | "max_open_leads_consultants_only" | "message_deleted" | "message_too_long" | "method_not_allowed" | "missing_fields" | "naive_datetime" | "no_account" | "no_file" | "no_files" | "no_manager" | "not_a_consultant" | "not_a_group" | "not_a_student" | "not_acceptable" | "not_authenticated" | "not_editable" | "not_found" | "not_group_admin" | "not_scheduled" | "not_sender" | "not_started" | "note_required" | "office_in_use" | "office_name_taken" | "office_required" | "other_office" | "outside_opening_hours" | "override_not_allowed" | "owner_required" | "parse_error" | "participant_not_found" | "permission_denied" | "profanity" | "proposal_duplicate_item" | "proposal_expired" | "proposal_expiry_in_past" | "proposal_expiry_required" | "proposal_intake_in_past" | "proposal_intake_not_offered" | "proposal_invalid_move" | "proposal_no_items" | "proposal_not_editable" | "proposal_student_without_office" | "proposal_unknown_consultant" | "proposal_unknown_course" | "proposal_unknown_item" | "proposal_unknown_student" | "provider_not_configured" | "rate_limited" | "reason_required" | "reset_code_invalid" | "role_too_high" | "routing_rule_target" | "search_disabled" | "server_error" | "service_unavailable" | "shortcut_taken" | "slot_taken" | "staff_only" | "stale_status" | "start_in_past" | "student_without_office" | "task_assignee_cannot_see" | "task_one_subject" | "task_unknown_assignee" | "task_unknown_subject" | "throttled" | "title_required" | "token_expired" | "token_invalid" | "too_large" | "too_many_consultants" | "too_many_files" | "too_many_ids" | "too_many_participants" | "university_in_use" | "unknown_action" | "unknown_consultant" | "unknown_country" | "unknown_course" | "unknown_currency" | "unknown_document" | "unknown_event" | "unknown_lead" | "unknown_office" | "unknown_status" | "unknown_student" | "unknown_university" | "unsupported_file_type" | "unsupported_media_type" | "validation_error" | "weak_password" | "webpush_not_configured" | "wrong_document" | "wrong_password";
             /** @description Human text. */
             message: string;
             /** @description Per-field messages or other context; may be empty. */
@@ -2429,7 +2640,7 @@ export interface components {
             results: components["schemas"]["FreeSlot"][];
         };
         Funding: {
-            sources?: components["schemas"]["SourcesEnum"][];
+            sources?: components["schemas"]["FundingSourcesEnum"][];
             /** Format: double */
             amount?: number | null;
             currency?: string | null;
@@ -2437,13 +2648,23 @@ export interface components {
             notes?: string;
         };
         FundingRequest: {
-            sources?: components["schemas"]["SourcesEnum"][];
+            sources?: components["schemas"]["FundingSourcesEnum"][];
             /** Format: double */
             amount?: number | null;
             currency?: string | null;
             /** @default  */
             notes?: string;
         };
+        /**
+         * @description * `self` - self
+         *     * `family` - family
+         *     * `sponsor` - sponsor
+         *     * `scholarship` - scholarship
+         *     * `loan` - loan
+         *     * `employer` - employer
+         * @enum {string}
+         */
+        FundingSourcesEnum: "self" | "family" | "sponsor" | "scholarship" | "loan" | "employer";
         FunnelStep: {
             status: components["schemas"]["ApplicationStatusEnum"];
             reached: number;
@@ -2454,6 +2675,13 @@ export interface components {
             errors: {
                 [key: string]: unknown;
             }[];
+        };
+        ItemInputRequest: {
+            course_id: number;
+            /** @description YYYY-MM */
+            intake: string;
+            /** @default  */
+            note?: string;
         };
         Lead: {
             readonly id: number;
@@ -2578,6 +2806,25 @@ export interface components {
         LostReason: {
             reason: string;
             count: number;
+        };
+        /**
+         * @description A user as the users API shows them (people management, office-scoped): with the consultant's cap on open
+         *     leads, which stays out of what reaches students (contacts, `auth/me` of others).
+         */
+        ManagedUser: {
+            readonly id: number;
+            /** Format: email */
+            readonly email: string;
+            readonly first_name: string;
+            readonly last_name: string;
+            readonly role: components["schemas"]["RoleEnum"];
+            readonly office_id: number | null;
+            readonly phone: string;
+            readonly is_active: boolean;
+            /** Format: date-time */
+            readonly last_seen: string | null;
+            /** @description A consultant's cap on open leads (new, contacted, qualified, applied): lead routing skips them at it; null: no cap. Consultants only. */
+            readonly max_open_leads: number | null;
         };
         MarkedRead: {
             marked_read: number;
@@ -2828,6 +3075,11 @@ export interface components {
             /** Format: uri */
             next: string | null;
         };
+        PaginatedManagedUserList: {
+            results: components["schemas"]["ManagedUser"][];
+            /** Format: uri */
+            next: string | null;
+        };
         PaginatedNotificationList: {
             results: components["schemas"]["Notification"][];
             /** Format: uri */
@@ -2835,6 +3087,21 @@ export interface components {
         };
         PaginatedOfficeList: {
             results: components["schemas"]["Office"][];
+            /** Format: uri */
+            next: string | null;
+        };
+        PaginatedProposalList: {
+            results: components["schemas"]["Proposal"][];
+            /** Format: uri */
+            next: string | null;
+        };
+        PaginatedRoutingRuleList: {
+            results: components["schemas"]["RoutingRule"][];
+            /** Format: uri */
+            next: string | null;
+        };
+        PaginatedTaskList: {
+            results: components["schemas"]["Task"][];
             /** Format: uri */
             next: string | null;
         };
@@ -3005,6 +3272,31 @@ export interface components {
             last_name?: string;
             phone?: string;
         };
+        PatchedProposalChangeRequest: {
+            items?: components["schemas"]["ItemInputRequest"][];
+            message?: string;
+            /** Format: date-time */
+            expires_at?: string | null;
+        };
+        PatchedRoutingRuleInputRequest: {
+            /** @description Default: your office */
+            office_id?: number | null;
+            order?: number;
+            name?: string;
+            conditions?: components["schemas"]["ConditionsRequest"];
+            consultant_id?: number | null;
+            round_robin?: number[] | null;
+            is_active?: boolean;
+        };
+        PatchedTaskChangeRequest: {
+            title?: string;
+            notes?: string;
+            /** Format: date-time */
+            due_at?: string;
+            priority?: components["schemas"]["PriorityEnum"];
+            status?: components["schemas"]["TaskStatusEnum"];
+            assignee_id?: number;
+        };
         PatchedUniversityInputRequest: {
             name?: string;
             country?: string;
@@ -3031,6 +3323,8 @@ export interface components {
             phone?: string;
             role?: components["schemas"]["RoleEnum"];
             office_id?: number | null;
+            /** @description A consultant's cap on open leads (new, contacted, qualified, applied): lead routing skips them at it; null: no cap. Consultants only. */
+            max_open_leads?: number | null;
         };
         Person: {
             id: number;
@@ -3068,6 +3362,13 @@ export interface components {
             /** Format: date-time */
             last_seen: string | null;
         };
+        /**
+         * @description * `low` - Low
+         *     * `normal` - Normal
+         *     * `high` - High
+         * @enum {string}
+         */
+        PriorityEnum: "low" | "normal" | "high";
         /** @description A student's profile as shown to `viewer` (the passport number masked unless they may see it). */
         Profile: {
             student_id: number;
@@ -3086,6 +3387,72 @@ export interface components {
             /** Format: date-time */
             updated_at: string | null;
         };
+        Proposal: {
+            id: number;
+            student_id: number;
+            student: components["schemas"]["Person"];
+            consultant_id: number;
+            consultant: components["schemas"]["Person"];
+            office_id: number;
+            readonly status: components["schemas"]["ProposalStatusEnum"];
+            message: string;
+            /** Format: date-time */
+            expires_at: string | null;
+            /** Format: date-time */
+            sent_at: string | null;
+            /** Format: date-time */
+            decided_at: string | null;
+            decline_reason: string;
+            items: components["schemas"]["ProposalItem"][];
+            readonly estimated_cost: components["schemas"]["CostRange"][];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ProposalAcceptRequest: {
+            item_ids: number[];
+        };
+        ProposalAccepted: {
+            proposal: components["schemas"]["Proposal"];
+            applications: components["schemas"]["Application"][];
+        };
+        ProposalCreateRequest: {
+            student_id: number;
+            /** @description Default: you (consultants), or the student's consultant */
+            consultant_id?: number | null;
+            items: components["schemas"]["ItemInputRequest"][];
+            /** @default  */
+            message?: string;
+            /** Format: date-time */
+            expires_at?: string | null;
+        };
+        ProposalDeclineRequest: {
+            /** @default  */
+            reason?: string;
+        };
+        ProposalItem: {
+            id: number;
+            course_id: number;
+            course: components["schemas"]["CourseSummary"];
+            /** @example 2027-09 */
+            readonly intake: string;
+            note: string;
+            /** @description False: the student's profile did not meet the requirements */
+            eligible: boolean;
+            readonly estimated_cost: components["schemas"]["Cost"];
+            /** @description Set once the student accepted it */
+            application_id: number | null;
+        };
+        ProposalSendRequest: {
+            /**
+             * Format: date-time
+             * @description Default: as set
+             */
+            expires_at?: string | null;
+        };
+        /** @enum {string} */
+        ProposalStatusEnum: "draft" | "sent" | "accepted" | "declined" | "expired";
         QuietHours: {
             /** @description HH:MM, the user's time zone */
             start: string;
@@ -3174,6 +3541,57 @@ export interface components {
          * @enum {string}
          */
         RoleEnum: "super_admin" | "manager" | "consultant" | "receptionist" | "student";
+        RoutingRule: {
+            id: number;
+            office_id: number;
+            order: number;
+            name: string;
+            readonly conditions: {
+                [key: string]: unknown;
+            };
+            consultant_id: number | null;
+            readonly round_robin: number[];
+            is_active: boolean;
+            last_assigned_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        RoutingRuleInputRequest: {
+            /** @description Default: your office */
+            office_id?: number | null;
+            order?: number;
+            name?: string;
+            conditions?: components["schemas"]["ConditionsRequest"];
+            consultant_id?: number | null;
+            round_robin?: number[] | null;
+            is_active?: boolean;
+        };
+        RoutingTest: {
+            /** @description With `rule`: whether its conditions take the lead */
+            matches: boolean | null;
+            office_id: number;
+            rule_id: number | null;
+            /** @description False: the office's round robin (or nobody) chose */
+            by_rule: boolean;
+            consultant_id: number | null;
+            consultant: components["schemas"]["Person"] | null;
+            open_leads: number | null;
+            reason: string;
+            skipped: string[];
+        };
+        RoutingTestInputRequest: {
+            office_id?: number | null;
+            lead: components["schemas"]["SampleLeadRequest"];
+            /** @description Unsaved: test it */
+            rule?: components["schemas"]["RoutingRuleInputRequest"] | null;
+        };
+        SampleLeadRequest: {
+            source: components["schemas"]["LeadSourceEnum"];
+            countries?: string[];
+            levels?: components["schemas"]["StudyLevelEnum"][];
+        };
         Scope: {
             /** Format: date */
             date_from: string;
@@ -3237,16 +3655,6 @@ export interface components {
             active_conversations: number;
             messages_last_minute: number;
         };
-        /**
-         * @description * `self` - self
-         *     * `family` - family
-         *     * `sponsor` - sponsor
-         *     * `scholarship` - scholarship
-         *     * `loan` - loan
-         *     * `employer` - employer
-         * @enum {string}
-         */
-        SourcesEnum: "self" | "family" | "sponsor" | "scholarship" | "loan" | "employer";
         StatusChange: {
             id: number;
             /** @description The status before; empty for the creation */
@@ -3269,6 +3677,18 @@ export interface components {
          * @enum {string}
          */
         StudyLevelEnum: "foundation" | "diploma" | "bachelor" | "master" | "phd" | "certificate";
+        Subject: {
+            kind: components["schemas"]["SubjectKindEnum"];
+            id: number;
+            name: string;
+        };
+        /**
+         * @description * `lead` - lead
+         *     * `student` - student
+         *     * `application` - application
+         * @enum {string}
+         */
+        SubjectKindEnum: "lead" | "student" | "application";
         SubscriptionKeysRequest: {
             p256dh: string;
             auth: string;
@@ -3297,6 +3717,53 @@ export interface components {
             /** @description Your notifications that are new or were read */
             notifications: components["schemas"]["Notification"][];
         };
+        Task: {
+            id: number;
+            title: string;
+            notes: string;
+            /** Format: date-time */
+            due_at: string;
+            priority: components["schemas"]["PriorityEnum"];
+            status: components["schemas"]["TaskStatusEnum"];
+            readonly overdue: boolean;
+            assignee_id: number;
+            assignee: components["schemas"]["Person"];
+            lead_id: number | null;
+            student_id: number | null;
+            application_id: number | null;
+            readonly subject: components["schemas"]["Subject"];
+            office_id: number | null;
+            /** Format: date-time */
+            reminded_at: string | null;
+            /** Format: date-time */
+            done_at: string | null;
+            done_by_id: number | null;
+            created_by_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        TaskCreateRequest: {
+            title: string;
+            /** @default  */
+            notes?: string;
+            /** Format: date-time */
+            due_at: string;
+            /** @default normal */
+            priority?: components["schemas"]["PriorityEnum"];
+            /** @description Default: you */
+            assignee_id?: number | null;
+            lead_id?: number | null;
+            student_id?: number | null;
+            application_id?: number | null;
+        };
+        /**
+         * @description * `open` - Open
+         *     * `done` - Done
+         * @enum {string}
+         */
+        TaskStatusEnum: "open" | "done";
         /**
          * @description * `ielts` - IELTS
          *     * `toefl` - TOEFL iBT
@@ -3467,6 +3934,8 @@ export interface components {
             phone?: string;
             role: components["schemas"]["RoleEnum"];
             office_id?: number | null;
+            /** @description A consultant's cap on open leads (new, contacted, qualified, applied): lead routing skips them at it; null: no cap. Consultants only. */
+            max_open_leads?: number | null;
         };
         UserUpdateRequest: {
             /** Format: email */
@@ -3476,6 +3945,8 @@ export interface components {
             phone?: string;
             role?: components["schemas"]["RoleEnum"];
             office_id?: number | null;
+            /** @description A consultant's cap on open leads (new, contacted, qualified, applied): lead routing skips them at it; null: no cap. Consultants only. */
+            max_open_leads?: number | null;
         };
         Visa: {
             /** Format: date */
@@ -9504,6 +9975,475 @@ export interface operations {
             };
         };
     };
+    lead_routing_rules_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Items per page, 1 to 200 (more is a 400 `validation_error`) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedRoutingRuleList"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    lead_routing_rules_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RoutingRuleInputRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoutingRule"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    lead_routing_rules_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this lead routing rule. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoutingRule"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    lead_routing_rules_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this lead routing rule. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    lead_routing_rules_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this lead routing rule. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedRoutingRuleInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoutingRule"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    lead_routing_rules_test_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoutingTestInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoutingTest"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     leads_list: {
         parameters: {
             query?: {
@@ -12579,6 +13519,612 @@ export interface operations {
             };
         };
     };
+    proposals_list: {
+        parameters: {
+            query?: {
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                /** @description Items per page, 1 to 200 (more is a 400 `validation_error`) */
+                limit?: number;
+                /**
+                 * @description * `draft` - Draft
+                 *     * `sent` - Sent
+                 *     * `accepted` - Accepted
+                 *     * `declined` - Declined
+                 *     * `expired` - Expired
+                 */
+                status?: "draft" | "sent" | "accepted" | "declined" | "expired";
+                student?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedProposalList"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    proposals_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProposalCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Proposal"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    proposals_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this proposal. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Proposal"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    proposals_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this proposal. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedProposalChangeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Proposal"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    proposals_accept_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this proposal. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProposalAcceptRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProposalAccepted"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    proposals_decline_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this proposal. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ProposalDeclineRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Proposal"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    proposals_send_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this proposal. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ProposalSendRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Proposal"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     reports_activity_retrieve: {
         parameters: {
             query?: {
@@ -13331,6 +14877,404 @@ export interface operations {
             };
         };
     };
+    tasks_list: {
+        parameters: {
+            query?: {
+                application?: number;
+                assignee?: number;
+                /** @description The pagination cursor value. */
+                cursor?: string;
+                lead?: number;
+                /** @description Items per page, 1 to 200 (more is a 400 `validation_error`) */
+                limit?: number;
+                overdue?: boolean | null;
+                /**
+                 * @description * `open` - Open
+                 *     * `done` - Done
+                 */
+                status?: "open" | "done";
+                student?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedTaskList"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tasks_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tasks_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this task. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tasks_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this task. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    tasks_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this task. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedTaskChangeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired access token; or wrong credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object, or one you may not see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported Content-Type for the body */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PostgreSQL, Redis or file storage is briefly down (`service_unavailable`): retry after `Retry-After` s */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     universities_list: {
         parameters: {
             query?: {
@@ -13794,7 +15738,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedUserList"];
+                    "application/json": components["schemas"]["PaginatedManagedUserList"];
                 };
             };
             /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
@@ -13875,7 +15819,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["User"];
+                    "application/json": components["schemas"]["ManagedUser"];
                 };
             };
             /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
@@ -13982,7 +15926,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["User"];
+                    "application/json": components["schemas"]["ManagedUser"];
                 };
             };
             /** @description Missing, invalid or expired access token; or wrong credentials */
@@ -14057,7 +16001,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["User"];
+                    "application/json": components["schemas"]["ManagedUser"];
                 };
             };
             /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
@@ -14256,7 +16200,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["User"];
+                    "application/json": components["schemas"]["ManagedUser"];
                 };
             };
             /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
@@ -14363,7 +16307,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["User"];
+                    "application/json": components["schemas"]["ManagedUser"];
                 };
             };
             /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */
@@ -14443,7 +16387,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["User"];
+                    "application/json": components["schemas"]["ManagedUser"];
                 };
             };
             /** @description Invalid input (`validation_error` with per-field `details`, or a rule's own code) */

@@ -46,6 +46,10 @@ export type ApplicationStatusHistoryItemTo =
   | "visa_refused"
   | "enrolled"
   | "withdrawn";
+export type ProposalStatus = "draft" | "sent" | "accepted" | "declined" | "expired";
+export type TaskPriority = "low" | "normal" | "high";
+export type TaskStatus = "open" | "done";
+export type TaskSubjectKind = "lead" | "student" | "application";
 /**
  * Stable machine code from the one registry (core.errors.ErrorCode, an enum per area):
  *
@@ -124,6 +128,7 @@ export type ApplicationStatusHistoryItemTo =
  * - `login_locked`: Too many failed sign-ins: wait `details.retry_after` seconds (AccountErrorCode)
  * - `lost_reason_required`: Say why the lead was lost (LeadErrorCode)
  * - `markup_refused`: HTML, SVG and XML are never accepted (UploadErrorCode)
+ * - `max_open_leads_consultants_only`: Only consultants take a cap on open leads (AccountErrorCode)
  * - `message_deleted`: A deleted message cannot be edited (MessagingErrorCode)
  * - `message_too_long`: Over MESSAGE_MAX_LENGTH characters (MessagingErrorCode)
  * - `method_not_allowed`: This path does not take this method (CoreErrorCode)
@@ -156,11 +161,26 @@ export type ApplicationStatusHistoryItemTo =
  * - `participant_not_found`: Some of these people cannot be found (`details.user_ids`) (MessagingErrorCode)
  * - `permission_denied`: You may see this but not do this (CoreErrorCode)
  * - `profanity`: Refused by the profanity filter (MessagingErrorCode)
+ * - `proposal_duplicate_item`: The same course and intake twice (ProposalErrorCode)
+ * - `proposal_expired`: The proposal expired: ask your consultant for a new one (ProposalErrorCode)
+ * - `proposal_expiry_in_past`: A proposal is sent with an expiry in the future (ProposalErrorCode)
+ * - `proposal_expiry_required`: Say until when the proposal stands (expires_at) (ProposalErrorCode)
+ * - `proposal_intake_in_past`: That intake has already started (ProposalErrorCode)
+ * - `proposal_intake_not_offered`: The course does not start in that month (ProposalErrorCode)
+ * - `proposal_invalid_move`: The proposal's status does not allow this (ProposalErrorCode)
+ * - `proposal_no_items`: A proposal proposes at least one course (ProposalErrorCode)
+ * - `proposal_not_editable`: Only a draft proposal is changed (ProposalErrorCode)
+ * - `proposal_student_without_office`: Convert the student's lead first (ProposalErrorCode)
+ * - `proposal_unknown_consultant`: Not an active consultant of the student's office (ProposalErrorCode)
+ * - `proposal_unknown_course`: No such course, or not open to applications (ProposalErrorCode)
+ * - `proposal_unknown_item`: An item id that is not this proposal's (ProposalErrorCode)
+ * - `proposal_unknown_student`: No such student (or not one you may name) (ProposalErrorCode)
  * - `provider_not_configured`: This social sign-in provider is not set up (AccountErrorCode)
  * - `rate_limited`: Too many requests or frames: slow down (`details.retry_after` when known) (CoreErrorCode)
  * - `reason_required`: ApplicationErrorCode
  * - `reset_code_invalid`: The password reset code is wrong, used or expired (AccountErrorCode)
  * - `role_too_high`: You cannot give this role (AccountErrorCode)
+ * - `routing_rule_target`: A routing rule names one consultant or a round robin, not both (LeadErrorCode)
  * - `search_disabled`: Message search is turned off on this server (MESSAGE_SEARCH_ENABLED) (MessagingErrorCode)
  * - `server_error`: A bug on the server's side; it has been logged (CoreErrorCode)
  * - `service_unavailable`: PostgreSQL, Redis or storage is briefly down: retry after `Retry-After` (CoreErrorCode)
@@ -170,6 +190,10 @@ export type ApplicationStatusHistoryItemTo =
  * - `stale_status`: ApplicationErrorCode
  * - `start_in_past`: Appointments cannot start in the past (AppointmentErrorCode)
  * - `student_without_office`: ApplicationErrorCode
+ * - `task_assignee_cannot_see`: The assignee may not see what the task is about (TaskErrorCode)
+ * - `task_one_subject`: A task is about exactly one of lead_id, student_id, application_id (TaskErrorCode)
+ * - `task_unknown_assignee`: The assignee is an active member of staff you may name (TaskErrorCode)
+ * - `task_unknown_subject`: No such lead, student or application (or not one you may see) (TaskErrorCode)
  * - `throttled`: Too many requests: wait `Retry-After` (= `details.retry_after`) seconds (CoreErrorCode)
  * - `title_required`: An announcement needs a title (NotificationErrorCode); An appointment needs a title (AppointmentErrorCode)
  * - `token_expired`: The access token expired: refresh it (the refresh token expired: sign in) (CoreErrorCode)
@@ -188,6 +212,7 @@ export type ApplicationStatusHistoryItemTo =
  * - `unknown_document`: ApplicationErrorCode
  * - `unknown_event`: No such client event (`details.event`) (SocketErrorCode)
  * - `unknown_lead`: No such lead (or not one you may name) (LeadErrorCode); No such lead (or one of another office) (AppointmentErrorCode)
+ * - `unknown_office`: No such office (or not one you may name) (LeadErrorCode)
  * - `unknown_status`: ApplicationErrorCode
  * - `unknown_student`: ApplicationErrorCode; No such student (or not one you may name) (LeadErrorCode); No such student (or not one you may name) (AppointmentErrorCode); No such student (or not one you may name) (DocumentErrorCode)
  * - `unknown_university`: CatalogueErrorCode
@@ -275,6 +300,7 @@ export type ErrorCode =
   | "login_locked"
   | "lost_reason_required"
   | "markup_refused"
+  | "max_open_leads_consultants_only"
   | "message_deleted"
   | "message_too_long"
   | "method_not_allowed"
@@ -307,11 +333,26 @@ export type ErrorCode =
   | "participant_not_found"
   | "permission_denied"
   | "profanity"
+  | "proposal_duplicate_item"
+  | "proposal_expired"
+  | "proposal_expiry_in_past"
+  | "proposal_expiry_required"
+  | "proposal_intake_in_past"
+  | "proposal_intake_not_offered"
+  | "proposal_invalid_move"
+  | "proposal_no_items"
+  | "proposal_not_editable"
+  | "proposal_student_without_office"
+  | "proposal_unknown_consultant"
+  | "proposal_unknown_course"
+  | "proposal_unknown_item"
+  | "proposal_unknown_student"
   | "provider_not_configured"
   | "rate_limited"
   | "reason_required"
   | "reset_code_invalid"
   | "role_too_high"
+  | "routing_rule_target"
   | "search_disabled"
   | "server_error"
   | "service_unavailable"
@@ -321,6 +362,10 @@ export type ErrorCode =
   | "stale_status"
   | "start_in_past"
   | "student_without_office"
+  | "task_assignee_cannot_see"
+  | "task_one_subject"
+  | "task_unknown_assignee"
+  | "task_unknown_subject"
   | "throttled"
   | "title_required"
   | "token_expired"
@@ -339,6 +384,7 @@ export type ErrorCode =
   | "unknown_document"
   | "unknown_event"
   | "unknown_lead"
+  | "unknown_office"
   | "unknown_status"
   | "unknown_student"
   | "unknown_university"
@@ -400,6 +446,8 @@ export type FileUploadProgressEventEvent = "file_upload_progress";
 export type FileUploadProgressEventDataState = "started" | "uploading" | "completed";
 export type ConversationClearedEventEvent = "conversation_cleared";
 export type ApplicationUpdatedEventEvent = "application_updated";
+export type ProposalReceivedEventEvent = "proposal_received";
+export type TaskDueEventEvent = "task_due";
 /**
  * Any frame the server sends: an event, an ack or an error
  *
@@ -438,7 +486,9 @@ export type ServerFrame =
   | NotificationReceivedEvent
   | FileUploadProgressEvent
   | ConversationClearedEvent
-  | ApplicationUpdatedEvent;
+  | ApplicationUpdatedEvent
+  | ProposalReceivedEvent
+  | TaskDueEvent;
 /**
  * Any frame a client sends
  *
@@ -614,6 +664,106 @@ export interface ApplicationVisa {
   decided_on: string | null;
   reference: string;
   document_id: number | null;
+}
+/**
+ * As REST's proposal (GET /api/v1/proposals/{id})
+ *
+ * This interface was referenced by `SocketProtocol`'s JSON-Schema
+ * via the `definition` "Proposal".
+ */
+export interface Proposal {
+  id: number;
+  student_id: number;
+  student: ProposalStudent;
+  consultant_id: number;
+  consultant: ProposalConsultant;
+  office_id: number;
+  status: ProposalStatus;
+  message: string;
+  expires_at: string | null;
+  sent_at: string | null;
+  decided_at: string | null;
+  decline_reason: string;
+  items: ProposalItemsItem[];
+  estimated_cost: ProposalEstimatedCostItem[];
+  created_at: string;
+  updated_at: string;
+}
+export interface ProposalStudent {
+  id: number;
+  first_name: string;
+  last_name: string;
+}
+export interface ProposalConsultant {
+  id: number;
+  first_name: string;
+  last_name: string;
+}
+export interface ProposalItemsItem {
+  id: number;
+  course_id: number;
+  course: ProposalItemsItemCourse;
+  intake: string;
+  note: string;
+  eligible: boolean;
+  estimated_cost: ProposalItemsItemEstimatedCost;
+  application_id: number | null;
+}
+/**
+ * As an application's course
+ */
+export interface ProposalItemsItemCourse {
+  [k: string]: unknown;
+}
+export interface ProposalItemsItemEstimatedCost {
+  tuition: string;
+  living: string | null;
+  living_currency: string | null;
+  total: string | null;
+  currency: string;
+}
+export interface ProposalEstimatedCostItem {
+  currency: string;
+  lowest: string;
+  highest: string;
+}
+/**
+ * As REST's task (GET /api/v1/tasks/{id})
+ *
+ * This interface was referenced by `SocketProtocol`'s JSON-Schema
+ * via the `definition` "Task".
+ */
+export interface Task {
+  id: number;
+  title: string;
+  notes: string;
+  due_at: string;
+  priority: TaskPriority;
+  status: TaskStatus;
+  overdue: boolean;
+  assignee_id: number;
+  assignee: TaskAssignee;
+  lead_id: number | null;
+  student_id: number | null;
+  application_id: number | null;
+  subject: TaskSubject;
+  office_id: number | null;
+  reminded_at: string | null;
+  done_at: string | null;
+  done_by_id: number | null;
+  created_by_id: number | null;
+  created_at: string;
+  updated_at: string;
+}
+export interface TaskAssignee {
+  id: number;
+  first_name: string;
+  last_name: string;
+}
+export interface TaskSubject {
+  kind: TaskSubjectKind;
+  id: number;
+  name: string;
 }
 /**
  * This interface was referenced by `SocketProtocol`'s JSON-Schema
@@ -1264,6 +1414,22 @@ export interface ApplicationUpdatedEvent {
   event: ApplicationUpdatedEventEvent;
   data: Application;
 }
+/**
+ * This interface was referenced by `SocketProtocol`'s JSON-Schema
+ * via the `definition` "ProposalReceivedEvent".
+ */
+export interface ProposalReceivedEvent {
+  event: ProposalReceivedEventEvent;
+  data: Proposal;
+}
+/**
+ * This interface was referenced by `SocketProtocol`'s JSON-Schema
+ * via the `definition` "TaskDueEvent".
+ */
+export interface TaskDueEvent {
+  event: TaskDueEventEvent;
+  data: Task;
+}
 
 /** Each client event's `data`. */
 export interface ClientEvents {
@@ -1319,6 +1485,8 @@ export interface ServerEvents {
   file_upload_progress: FileUploadProgressEventData;
   conversation_cleared: ConversationClearedEventData;
   application_updated: Application;
+  proposal_received: Proposal;
+  task_due: Task;
 }
 
 /** The socket's close codes, as the server documents them. */
