@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from typing import Any
-
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -16,7 +10,7 @@ from django.utils import timezone
 from accounts.emails import canonical_email
 from accounts.models import MANAGING_ROLES, Role, User
 from accounts.selectors import student_link_counts, user_with_email
-from accounts.services import email_check_new, student_office_claim
+from accounts.services import student_create_for_lead, student_office_claim
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.phones import InvalidPhone, phone_normalize, phone_normalize_or_keep
 from leads.errors import LeadErrorCode
@@ -415,14 +409,11 @@ def lead_convert(*, actor: User, lead: Lead) -> Lead:
             # may not take over that one. The same answer for both (which kind it is stays unsaid).
             raise Conflict("This email belongs to another account.", code=LeadErrorCode.EMAIL_TAKEN)
         if account is None:
-            email_check_new(lead.email)  # an account's address: ASCII before the @ (accounts/emails.py)
-            account = User.objects.create_user(
-                lead.email,
-                None,
+            account = student_create_for_lead(
+                email=lead.email,
                 first_name=lead.first_name,
                 last_name=lead.last_name,
                 phone=lead.phone,
-                role=Role.STUDENT,
                 office=lead.office,
             )
             created = True
@@ -495,72 +486,3 @@ def lead_delete(*, actor: User, lead: Lead) -> None:
     if not lead_may_assign(actor, lead):
         raise Forbidden("Only managers delete leads.")
     lead.delete()
-
-
-# --- CSV import ------------------------------------------------------------------------
-
-IMPORT_COLUMNS = ("first_name", "last_name", "email", "phone", "source")
-IMPORT_MAX_ROWS = 10_000
-
-
-def leads_import_csv(*, actor: User, data: bytes, office=None) -> dict:
-    """Row by row: bad rows are reported with their errors, good rows created; a lead already known
-    (same email or phone in the office) is skipped, so importing the same file twice adds nothing."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationFailed("The file must be UTF-8 CSV.", code=LeadErrorCode.INVALID_CSV) from None
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or "first_name" not in reader.fieldnames:
-        raise ValidationFailed(
-            "The first line must name the columns, starting with first_name.",
-            code=LeadErrorCode.INVALID_CSV,
-            details={"columns": list(IMPORT_COLUMNS)},
-        )
-    report: dict[str, Any] = {"created": 0, "skipped": 0, "errors": []}
-    # Rows are numbered by the file line they start on (a quoted cell may span lines), as an editor shows them.
-    next_line = reader.line_num + 1
-    for count, row in enumerate(reader, start=1):
-        number, next_line = next_line, reader.line_num + 1
-        if count > IMPORT_MAX_ROWS:
-            report["errors"].append({"row": number, "errors": [f"Only {IMPORT_MAX_ROWS} rows per file."]})
-            break
-        errors = ["more cells than columns"] if row.get(None) else []
-        row = {k: (row.get(k) or "").strip() for k in IMPORT_COLUMNS}
-        if not row["first_name"]:
-            errors.append("first_name is required")
-        try:
-            lead_check_contact(email=row["email"], phone=row["phone"])
-        except ValidationFailed as exc:
-            errors.append(exc.message)
-        if row["email"]:
-            try:
-                validate_email(row["email"])
-            except DjangoValidationError:
-                errors.append("email is not valid")
-        if row["source"] and row["source"] not in LeadSource.values:
-            errors.append(f"source must be one of {', '.join(LeadSource.values)}")
-        if any(len(row[k]) > 150 for k in ("first_name", "last_name")) or len(row["phone"]) > 32:
-            errors.append("a value is too long")
-        if errors:
-            report["errors"].append({"row": number, "errors": errors})
-            continue
-        try:
-            with transaction.atomic():
-                lead_create(
-                    actor=actor,
-                    first_name=row["first_name"],
-                    last_name=row["last_name"],
-                    email=row["email"],
-                    phone=row["phone"],
-                    source=row["source"] or LeadSource.OTHER,
-                    office=office,
-                )
-            report["created"] += 1
-        except Conflict:
-            report["skipped"] += 1
-        except (Forbidden, NotFound):
-            raise
-        except ValidationFailed as exc:
-            report["errors"].append({"row": number, "errors": [exc.message]})
-    return report

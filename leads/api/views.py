@@ -15,6 +15,7 @@ from leads import selectors, services
 from leads.api import serializers as s
 from leads.errors import LeadErrorCode
 from leads.exports import EXPORT_COLUMNS, lead_export_row
+from leads.imports import leads_import_csv
 from leads.models import Lead, LeadSource, LeadStatus
 from offices.selectors import office_get_for
 
@@ -181,7 +182,7 @@ class LeadViewSet(viewsets.GenericViewSet):
             office = _office(request.user, int(office_id)) if office_id not in (None, "") else None
         except (TypeError, ValueError):
             raise NotFound("Office not found.") from None
-        return Response(services.leads_import_csv(actor=request.user, data=upload.read(), office=office))
+        return Response(leads_import_csv(actor=request.user, data=upload.read(), office=office))
 
 
 def _csv_rows(leads):
