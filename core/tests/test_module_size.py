@@ -1,6 +1,6 @@
 """No application module over 450 lines (issue 26): a module that grows past it is split along its
 domain's lines (see how leads/rules.py, leads/duplicates.py, leads/imports.py, messaging/api/canned.py,
-messaging/asyncapi_payloads.py and core/backup/restore.py left their modules). Tests and migrations
+messaging/asyncapi_payloads.py, core/backup/restore.py and bench/drill_*.py left their modules). Tests and migrations
 are not application modules."""
 
 from pathlib import Path
@@ -13,7 +13,6 @@ ALLOWED = {
     # not split yet (issue 26, left for a later change): the lead knows
     "messaging/socket/registry.py": 483,
     "crm_project/settings/base.py": 677,
-    "bench/drills.py": 767,
 }
 
 
