@@ -8,7 +8,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: run test install migrate admin seed stop check lint clean-data
+.PHONY: run test test-fast install migrate admin seed stop check lint clean-data
 
 # requirements-dev.txt: the runtime (requirements.txt, as the Dockerfile installs it) and the development tools.
 $(BIN)/.installed: requirements.txt requirements-dev.txt constraints.txt
@@ -40,8 +40,13 @@ run: admin
 	trap 'kill -TERM $$jobs 2>/dev/null; wait $$jobs 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python -m crm_project.serve --host $(HOST) --port $(PORT)  # the production server: WEB_CONCURRENCY granian workers
 
+# The whole suite (CI runs this). `make test-fast` leaves out the tiers that start other processes, drive a
+# browser or run a drill (core/tests/tiers.py marks them): the loop while editing; README "Tests: which to run when".
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/pytest -m "not live and not drill and not browser" $(PYTEST_ARGS)
 
 # Lint, import order, format (ruff) and types (mypy, strict for core and messaging), configured in
 # pyproject.toml. `ruff check --fix . && ruff format .` fixes most of ruff's findings. mypy's Django plugin

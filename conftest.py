@@ -20,6 +20,7 @@ from accounts.tests.factories import (
 )
 from core import async_db
 from core.realtime import CONVERSATION_EVENT_TYPE, EVENT_TYPE, members_group, user_group
+from core.tests import tiers
 from core.tests.clock import CLOCK, travelling_to
 from messaging.models import Participant
 from offices.tests.factories import OfficeFactory
@@ -184,3 +185,8 @@ def inbox(settings):
         return drain
 
     return listen
+
+
+def pytest_collection_modifyitems(config, items):
+    """The test tiers (`live`, `drill`, `browser`), marked by what each test's code reaches (core/tests/tiers.py)."""
+    tiers.mark(items)

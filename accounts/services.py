@@ -180,6 +180,23 @@ def user_update(*, actor: User, user: User, **changes) -> User:
     return user
 
 
+@transaction.atomic
+def student_create_for_lead(*, email: str, first_name: str, last_name: str, phone: str, office) -> User:
+    """A converted lead's new account (`leads.services.lead_convert`): a student of the lead's office,
+    with no password until they set one through a reset. The address is checked as any new account's."""
+    email_check_new(email)
+    user = User(
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone,
+        role=Role.STUDENT,
+        office=office,
+    )
+    user.set_unusable_password()
+    return _save_new(user)
+
+
 def student_office_claim(*, actor: User, student: User, office) -> None:
     """A student no office has yet (a website signup) becomes `office`'s, as their lead is converted
     there. Their open sockets reconnect, as after any change of office."""

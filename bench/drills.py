@@ -30,372 +30,40 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import glob
-import json
 import os
-import pwd
-import random
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psutil
-from websockets.asyncio.client import ClientConnection, connect
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.servers import free_port, wait_until_up  # noqa: E402
+from bench.drill_clients import Client, Person, Send  # noqa: E402
+from bench.drill_nodes import Node, PrivatePostgres, node_env  # noqa: E402
+from bench.drill_report import Figures, pct, report  # noqa: E402
+from bench.servers import wait_until_up  # noqa: E402
 
 if TYPE_CHECKING:
     from core.tests.live_server import PrivateRedis
-
-RETRY_AFTER_ERROR = 1.0  # a send answered with an error goes out again this much later
 
 
 # --- servers ---------------------------------------------------------------------------
 
 
-class Node:
-    """One server instance (`crm_project.serve`: granian's main process and one worker) in its own process group."""
-
-    def __init__(self, env: dict, log_dir: Path, number: int):
-        self.port = free_port()
-        self.log = open(log_dir / f"node-{number}.log", "w+")  # noqa: SIM115 - the node's own, closed by stop()
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "crm_project.serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--workers",
-                "1",
-                *os.environ.get("DRILL_SERVER_ARGS", "").split(),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def kill(self) -> None:
-        """SIGKILL to the launcher and its worker at once: a machine gone."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-    def terminate(self) -> None:
-        """SIGTERM to the launcher, as a supervisor stops it for a deploy: its workers close their sockets (1012)."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.log.close()
-
-    def cpu_seconds(self) -> float:
-        """CPU time of the launcher and its worker so far (0 once killed)."""
-        try:
-            processes = [psutil.Process(self.process.pid), *psutil.Process(self.process.pid).children()]
-            return sum(sum(p.cpu_times()[:2]) for p in processes)
-        except psutil.Error:
-            return 0.0
-
-    def log_size(self) -> int:
-        return Path(self.log.name).stat().st_size
-
-    def tracebacks(self, start: int = 0, end: int | None = None) -> int:
-        """Tracebacks the node logged between two log sizes."""
-        with open(self.log.name, "rb") as log:
-            log.seek(start)
-            return log.read(None if end is None else end - start).count(b"Traceback")
-
-
-def node_env(**extra) -> dict:
-    return {**os.environ, "DEBUG": "false", "LOG_LEVEL": "WARNING", "ALLOWED_WS_ORIGINS": "", **extra}
-
-
-class PrivatePostgres:
-    """A throwaway PostgreSQL cluster (the machine's binaries) on a free port, stopped and started at will."""
-
-    def __init__(self, directory: Path):
-        self.bin = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1])
-        self.dir, self.port = directory, free_port()
-        self.as_user = []
-        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-            self.as_user = ["runuser", "-u", "postgres", "--"]
-            os.chown(directory, pwd.getpwnam("postgres").pw_uid, pwd.getpwnam("postgres").pw_gid)
-        self._run("initdb", "-D", str(directory / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        self.start()
-        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "crm_drill")
-
-    @property
-    def url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/crm_drill"
-
-    def _run(self, tool: str, *args: str) -> None:
-        subprocess.run([*self.as_user, str(self.bin / tool), *args], check=True, capture_output=True)
-
-    def start(self) -> None:
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.dir} -c fsync=off"
-        self._run("pg_ctl", "-D", str(self.dir / "data"), "-o", options, "-l", str(self.dir / "log"), "-w", "start")
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
-
-    def close(self) -> None:
-        if (self.dir / "data" / "postmaster.pid").exists():
-            self.stop()
-
-
 # --- HTTP, as a client would ---------------------------------------------------------------
-
-
-async def http_get(port: int, path: str, token: str) -> tuple[int, dict | None]:
-    """One GET on a new connection (the drill must not depend on a client library's pooling)."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(
-            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-            f"Connection: close\r\n\r\n".encode()
-        )
-        raw = await reader.read()
-    finally:
-        writer.close()
-    head, _, body = raw.partition(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    if b"transfer-encoding: chunked" in head.lower():
-        chunks, rest = [], body
-        while rest:
-            size_line, _, rest = rest.partition(b"\r\n")
-            size = int(size_line, 16)
-            if not size:
-                break
-            chunks.append(rest[:size])
-            rest = rest[size + 2 :]
-        body = b"".join(chunks)
-    try:
-        return status, json.loads(body) if body else None
-    except ValueError:
-        return status, None
 
 
 # --- clients ---------------------------------------------------------------------------
 
 
-@dataclass
-class Send:
-    scheduled: float
-    retry_at: float = 0.0
-
-
-@dataclass
-class Person:
-    user_id: int
-    token: str
-    conversation_id: int
-
-
-class Client:
-    def __init__(self, drill: Drill, person: Person, home: int):
-        self.drill, self.person, self.home = drill, person, home
-        self.ws: ClientConnection | None = None
-        self.node = home
-        self.seen: dict[int, str] = {}  # seq -> "live" | "catch-up"
-        self.contiguous = 0  # every seq up to this one is seen: where a catch-up starts
-        self.live_here: set[int] = set()  # seqs pushed on the current socket
-        self.doubled = 0
-        self.pending: dict[str, Send] = {}
-        self.refused = 0  # connection attempts that failed
-        self.reconnects = 0
-        self.dropped_at: float | None = None
-        self.first_live: list[int] = []  # the first seq pushed on each socket (for the report on losses)
-        self.caught_up_to = 0
-        self.sending: set[asyncio.Future[None]] = set()  # held until sent: the loop keeps tasks weakly
-
-    def url(self, node: int) -> str:
-        return f"ws://127.0.0.1:{self.drill.ports[node]}/ws/?token={self.person.token}"
-
-    async def run(self) -> None:
-        attempt = 0
-        while not self.drill.stopping:
-            try:
-                ws = await connect(self.url(self.node), open_timeout=30, ping_interval=None, max_queue=None)
-            except Exception as exc:
-                self.refused += 1
-                reason = getattr(getattr(exc, "response", None), "status_code", None) or exc.__class__.__name__
-                self.drill.refusals[f"{reason} from node {self.node + 1}"] += 1
-                attempt += 1
-                if self.dropped_at is not None:  # as a balancer skips a dead node (the first connection stays home)
-                    self.node = (self.node + 1) % len(self.drill.ports)
-                await asyncio.sleep(random.uniform(0, min(5.0, 0.25 * 2**attempt)))
-                continue
-            attempt = 0
-            self.ws, self.live_here = ws, set()
-            reader = asyncio.create_task(self.read(ws))
-            if self.dropped_at is not None:  # a reconnect: resend what was not acknowledged, then catch up
-                self.reconnects += 1
-                for client_id, send in list(self.pending.items()):
-                    self.transmit(client_id, send)
-                if await self.catch_up(ws):
-                    self.drill.storm_times.append(time.monotonic() - self.dropped_at)
-                    self.drill.last_caught_up = time.monotonic()
-                    self.dropped_at = None
-                # else this socket closed first (a node that is stopping refuses it): after the next reconnect
-            self.drill.connected += 1
-            try:
-                await reader
-            except Exception:
-                pass
-            self.drill.connected -= 1
-            self.ws = None
-            if self.drill.stopping:
-                return
-            self.drill.close_codes[ws.close_code] += 1  # None: the connection dropped without a close frame
-            self.dropped_at = time.monotonic()
-            await asyncio.sleep(random.uniform(0, 0.5))  # a jittered first retry: not every client at once
-
-    async def read(self, ws) -> None:
-        async for raw in ws:
-            frame = json.loads(raw)
-            event = frame.get("event")
-            if event == "message_received":
-                data = frame["data"]
-                if data["conversation_id"] != self.person.conversation_id:
-                    continue
-                seq = data["seq"]
-                if seq in self.live_here:
-                    self.doubled += 1
-                    continue
-                if not self.live_here:
-                    self.first_live.append(seq)
-                self.live_here.add(seq)
-                if seq not in self.seen:
-                    self.seen[seq] = "live"
-                    self.drill.delivered(data["content"])
-                self.advance()
-            elif event == "ack":
-                send = self.pending.pop(frame.get("id"), None)
-                if send is not None:
-                    self.drill.acked(send)
-            elif event == "error" and frame.get("id") in self.pending:
-                self.pending[frame["id"]].retry_at = time.monotonic() + RETRY_AFTER_ERROR
-                self.drill.send_errors += 1
-
-    def advance(self) -> None:
-        while self.contiguous + 1 in self.seen:
-            self.contiguous += 1
-
-    def submit(self, client_id: str, scheduled: float) -> None:
-        send = self.pending[client_id] = Send(scheduled)
-        if self.ws is not None:
-            self.transmit(client_id, send)
-
-    def transmit(self, client_id: str, send: Send) -> None:
-        send.retry_at = float("inf")  # until an error answers it, or the socket drops (then after the reconnect)
-        frame = {
-            "event": "send_message",
-            "id": client_id,
-            "data": {
-                "conversation_id": self.person.conversation_id,
-                "client_id": client_id,
-                "content": f"drill {client_id} {send.scheduled:.6f}",
-            },
-        }
-        task = asyncio.ensure_future(self._send_quietly(json.dumps(frame)))
-        self.sending.add(task)
-        task.add_done_callback(self.sending.discard)
-
-    async def _send_quietly(self, text: str) -> None:
-        ws = self.ws
-        if ws is None:
-            return
-        try:
-            await ws.send(text)
-        except Exception:
-            pass  # the socket is going away: the send stays pending and goes out after the reconnect
-
-    def retry_due(self, now: float) -> None:
-        if self.ws is None:
-            return
-        for client_id, send in list(self.pending.items()):
-            if now >= send.retry_at:
-                self.transmit(client_id, send)
-
-    async def catch_up(self, ws: ClientConnection) -> bool:
-        """Every message after the last contiguous seq, page by page; retried while the server answers 503.
-        False when `ws` closed first: a client catches up again after its next reconnect."""
-        after, delay = self.contiguous, 0.25
-        while ws.close_code is None and not self.drill.stopping:
-            port = self.drill.ports[self.node]
-            path = f"/api/v1/conversations/{self.person.conversation_id}/messages?after={after}&limit=200"
-            try:
-                status, body = await asyncio.wait_for(http_get(port, path, self.person.token), 10)
-            except (OSError, TimeoutError):  # a node going away: refused, reset, or never answering
-                status, body = 0, None
-            self.drill.catch_up_requests += 1
-            if status != 200 or body is None:
-                await asyncio.sleep(random.uniform(0, delay))
-                delay = min(5.0, delay * 2)
-                continue
-            for message in body["results"]:
-                self.caught_up_to = max(self.caught_up_to, message["seq"])
-                if message["seq"] not in self.seen:
-                    self.seen[message["seq"]] = "catch-up"
-            if not body["next"] or not body["results"]:
-                self.advance()
-                return True
-            after = body["results"][-1]["seq"]
-        self.advance()
-        return False
-
-
 # --- the drill -------------------------------------------------------------------------
-
-
-@dataclass
-class Figures:
-    sent: int = 0
-    acked: int = 0
-    stored: int = 0
-    stored_twice: int = 0
-    expected: int = 0
-    live: int = 0
-    caught_up: int = 0
-    lost: int = 0
-    doubled: int = 0
-    dropped_sockets: int = 0
-    reconnected: int = 0
-    storm_seconds: float = 0.0
-    reconnect_p50: float = 0.0
-    reconnect_p99: float = 0.0
-    refused: int = 0
-    refusals: dict = field(default_factory=dict)
-    close_codes: dict = field(default_factory=dict)  # close code -> sockets the server closed with it
-    send_errors: int = 0
-    catch_up_requests: int = 0
-    ack_ms: list = field(default_factory=list)
-    deliver_ms: list = field(default_factory=list)
-    tracebacks: int = 0
-    tracebacks_at_close: int = 0  # logged while the drill closed every socket at once
-    lost_examples: list = field(default_factory=list)  # (user, conversation, seq, reconnected, node, last seq seen)
 
 
 class Drill:
@@ -534,11 +202,6 @@ def busy_seconds() -> float:
     )
 
 
-def pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))] if values else 0.0
-
-
 # --- data (Django) -----------------------------------------------------------------------
 
 
@@ -622,44 +285,6 @@ def run_drill(
     connection.close()  # a connection from before a PostgreSQL restart is broken: count on a new one
     by_conversation, stored, twice = stored_messages({p.conversation_id for p in people}, drill.client_ids)
     return drill.figures(by_conversation, stored, twice), elapsed
-
-
-def report(name: str, f: Figures, setup: str) -> str:
-    lines = [
-        f"{name}: {setup}",
-        (
-            f"  sent {f.sent}, acked {f.acked}, stored {f.stored} (stored twice: {f.stored_twice}); "
-            f"send errors answered and retried: {f.send_errors}"
-        ),
-        (
-            f"  deliveries expected {f.expected}: live {f.live}, recovered by catch-up {f.caught_up}, "
-            f"LOST {f.lost}, DOUBLED {f.doubled}"
-        ),
-        (
-            f"  reconnect storm: {f.reconnected} of {f.dropped_sockets} dropped sockets back and caught up "
-            f"{f.storm_seconds:.1f} s after the fault began (per socket p50 {f.reconnect_p50:.1f} s, "
-            f"p99 {f.reconnect_p99:.1f} s); {f.catch_up_requests} catch-up requests"
-        ),
-        f"  failed connection attempts: {f.refused}" + "".join(f"; {n} {k}" for k, n in f.refusals.items()),
-        "  sockets closed by the server: "
-        + (", ".join(f"{n} with {code or 'no close frame'}" for code, n in f.close_codes.items()) or "none"),
-    ]
-    if f.ack_ms:
-        lines.append(
-            f"  ack from the scheduled send: p50 {pct(f.ack_ms, 50):.0f} ms, p99 {pct(f.ack_ms, 99):.0f} ms, "
-            f"max {max(f.ack_ms) / 1000:.1f} s; live delivery p50 {pct(f.deliver_ms, 50):.0f} ms, "
-            f"p99 {pct(f.deliver_ms, 99):.0f} ms"
-        )
-    lines.append(
-        f"  server tracebacks in the nodes' logs: {f.tracebacks} during the drill, "
-        f"{f.tracebacks_at_close} while it closed every socket at the end"
-    )
-    if f.lost_examples:
-        lines.append(
-            "  lost, e.g. (user, conversation, seq, reconnects, caught up to seq, first seq pushed on "
-            "each socket): " + ", ".join(map(str, f.lost_examples[:10]))
-        )
-    return "\n".join(lines)
 
 
 # --- the three faults ----------------------------------------------------------------------

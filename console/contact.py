@@ -22,8 +22,8 @@ from core.errors import NotFound
 from core.phones import phone_display
 from documents.selectors import document_list_for
 from leads.models import OPEN_STATUSES, Lead
+from leads.rules import lead_may_assign
 from leads.selectors import lead_list_for
-from leads.services import lead_may_assign
 from messaging.models import Conversation
 from messaging.selectors import conversation_detail, conversation_get_for_monitoring, membership_get
 

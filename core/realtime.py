@@ -19,6 +19,7 @@ committed write stands and clients catch up with `after=<seq>`. While Redis is d
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import threading
@@ -30,7 +31,7 @@ import redis
 import redis.asyncio as aioredis
 from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
-from channels_redis.pubsub import RedisPubSubChannelLayer
+from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer
 from django.conf import settings
 from django.db import transaction
 from redis.backoff import NoBackoff
@@ -123,9 +124,18 @@ def _straight_to_redis(layer: BaseChannelLayer | None) -> TypeGuard[RedisPubSubC
     )
 
 
+@functools.cache
+def _layer_naming(prefix: str) -> RedisPubSubLoopLayer:
+    """A loop layer of channels_redis for its naming only (it connects to nothing until used, and
+    is never used here)."""
+    return RedisPubSubLoopLayer(prefix=prefix)
+
+
 def _group_channel(group: str) -> str:
-    """The pub/sub layer's Redis channel for a group (channels_redis 4: "<prefix>__group__<group>")."""
-    return f"{settings.CHANNEL_LAYERS['default']['CONFIG'].get('prefix', 'asgi')}__group__{group}"
+    """The pub/sub layer's Redis channel for a group, named by channels_redis' own (private) method:
+    core/tests/test_tripwires.py pins that the layer's subscribers listen there."""
+    naming = _layer_naming(settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "asgi"))
+    return naming._get_group_channel_name(group)  # type: ignore[no-any-return]  # (channels_redis is untyped)
 
 
 def _publish(sends: list[tuple[str, dict[str, Any]]]) -> None:

@@ -11,7 +11,7 @@ from accounts.scoped_admin import ReadOnlyScopedAdmin, ScopedAdmin
 from accounts.selectors import consultants_for
 from core.errors import ApplicationError, Conflict
 from core.phones import phone_display
-from leads import admin_views, routing, selectors, services
+from leads import admin_views, routing, rules, selectors, services
 from leads.exports import EXPORT_COLUMNS, lead_export_row
 from leads.models import Activity, Lead, LeadRoutingRule, LeadStatus
 from study.serializers import preferences_clean
@@ -131,9 +131,9 @@ class LeadAdmin(ScopedAdmin):
     ]
     fields = ["first_name", "last_name", "email", "phone", "source", *WISH_FIELDS, *readonly_fields]
     actions = ["assign", "mark_lost", "export_csv"]
-    add_roles = services.LEAD_CREATORS
-    change_roles = services.LEAD_CHANGERS
-    delete_roles = services.LEAD_ASSIGNERS
+    add_roles = rules.LEAD_CREATORS
+    change_roles = rules.LEAD_CHANGERS
+    delete_roles = rules.LEAD_ASSIGNERS
 
     def scoped_queryset(self, request):
         return selectors.lead_list_for(request.user)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from accounts.selectors import consultants_for
 from core.errors import ApplicationError, NotFound, ValidationFailed
-from leads import selectors, services
+from leads import escalation, rules, selectors, services
 from leads.errors import LeadErrorCode
 from leads.models import OPEN_STATUSES, Lead, LeadStatus
 from offices.console import office_in_view
@@ -21,13 +21,13 @@ from offices.console import office_in_view
 
 def _lead_tools(user: User, lead, consultants: list[User]) -> None:
     """What this user may do to this lead on its card or page, from the services' own rules."""
-    may_change = services.lead_may_change(user, lead)
+    may_change = rules.lead_may_change(user, lead)
     lead.next_statuses = [(s, LeadStatus(s).label) for s in services.lead_next_statuses(lead)] if may_change else []
     lead.may_convert = may_change and lead.status in OPEN_STATUSES
     lead.may_escalate = may_change and lead.linked_student is not None
     lead.consultant_choices = (
         [c for c in consultants if lead.office_id is None or c.office_id == lead.office_id]
-        if services.lead_may_assign(user, lead) and lead.status in OPEN_STATUSES
+        if rules.lead_may_assign(user, lead) and lead.status in OPEN_STATUSES
         else []
     )
 
@@ -41,7 +41,7 @@ def board(request):
         leads = leads.filter(office_id=view.narrowed_id)
     counts = selectors.lead_pipeline_counts(leads)
     cards = selectors.lead_board(leads)
-    assigns = user.role in services.LEAD_ASSIGNERS
+    assigns = user.role in rules.LEAD_ASSIGNERS
     consultants = list(consultants_for(user, office_id=view.narrowed_id)) if assigns else []
     columns = []
     for status, label in LeadStatus.choices:
@@ -59,7 +59,7 @@ def board(request):
             "offices": view.switcher(),
             "unassigned": counts["unassigned"],
             "opts": Lead._meta,
-            "may_add": user.role in services.LEAD_CREATORS,
+            "may_add": user.role in rules.LEAD_CREATORS,
         },
     )
 
@@ -67,7 +67,7 @@ def board(request):
 def workspace_context(request, lead) -> dict:
     """The lead page's actions and timeline."""
     user = request.user
-    consultants = list(consultants_for(user, office_id=lead.office_id)) if user.role in services.LEAD_ASSIGNERS else []
+    consultants = list(consultants_for(user, office_id=lead.office_id)) if user.role in rules.LEAD_ASSIGNERS else []
     _lead_tools(user, lead, consultants)
     return {"workspace": {"lead": lead, "timeline": list(selectors.activity_list(lead))}}
 
@@ -110,7 +110,7 @@ def act(request, lead_id: int):
             lead = services.lead_convert(actor=user, lead=lead)
             done = f"{lead.full_name} is now a student."
         elif action == "escalate":
-            conversation = services.lead_escalate(actor=user, lead=lead, note=request.POST.get("note", ""))
+            conversation = escalation.lead_escalate(actor=user, lead=lead, note=request.POST.get("note", ""))
             done = f"{lead.full_name} escalated: the manager's conversation with them is open (#{conversation.pk})."
         elif action == "note":
             services.lead_add_note(actor=user, lead=lead, text=request.POST.get("text", ""))

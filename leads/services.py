@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from typing import Any
-
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.emails import canonical_email
-from accounts.models import MANAGING_ROLES, Role, User
+from accounts.models import Role, User
 from accounts.selectors import student_link_counts, user_with_email
-from accounts.services import email_check_new, student_office_claim
+from accounts.services import student_create_for_lead, student_office_claim
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.phones import InvalidPhone, phone_normalize, phone_normalize_or_keep
+from leads.duplicates import duplicates_check
 from leads.errors import LeadErrorCode
 from leads.models import OPEN_STATUSES, Activity, ActivityKind, Lead, LeadSource, LeadStatus
 from leads.routing import route_choose
-from leads.selectors import lead_duplicates
+from leads.rules import LEAD_CREATORS, lead_may_assign, lead_may_manage, lead_may_see
 from leads.signals import lead_converted
 from messaging.models import Conversation
 from messaging.services import conversation_ensure_direct, participant_replace
@@ -30,11 +25,6 @@ from notifications.services import notification_create
 from study.serializers import preferences_clean
 
 EDITABLE_FIELDS = ("first_name", "last_name", "email", "phone", "source", "preferences")
-# Who may act on leads, by role; each also within the lead's own rule (`lead_may_change`, `lead_may_assign`).
-# The console's buttons and admin permissions read these too.
-LEAD_CREATORS = frozenset({Role.SUPER_ADMIN, Role.MANAGER, Role.RECEPTIONIST})
-LEAD_CHANGERS = frozenset({Role.SUPER_ADMIN, Role.MANAGER, Role.CONSULTANT})
-LEAD_ASSIGNERS = MANAGING_ROLES  # assign and delete
 
 
 def activity_record(
@@ -48,61 +38,6 @@ def activity_record(
 ) -> Activity:
     """One timeline entry; the other apps (appointments, documents) write through this too."""
     return Activity.objects.create(lead=lead, student=student, actor=actor, kind=kind, text=text, data=data or {})
-
-
-def _can_manage(actor: User, lead: Lead) -> bool:
-    """Change a lead: super admin; a manager of its office (or of the unassigned queue); its consultant."""
-    if actor.role == Role.SUPER_ADMIN:
-        return True
-    if actor.role == Role.MANAGER:
-        return lead.office_id in (None, actor.office_id)
-    return actor.role == Role.CONSULTANT and lead.assigned_to_id == actor.pk
-
-
-def lead_may_change(actor: User, lead: Lead) -> bool:
-    """Whether `actor` may change this lead's status, convert or escalate it (what the console offers)."""
-    return _can_manage(actor, lead)
-
-
-def lead_may_assign(actor: User, lead: Lead) -> bool:
-    """Assign (or delete) this lead: a super admin; a manager of its office or of the unassigned queue."""
-    return actor.role in LEAD_ASSIGNERS and _can_manage(actor, lead)
-
-
-def _can_see(actor: User, lead: Lead) -> bool:
-    """The selector's rule for one lead already in hand (no query): who may read it and add notes."""
-    if actor.role in (Role.MANAGER, Role.RECEPTIONIST) and lead.office_id == actor.office_id:
-        return True
-    return _can_manage(actor, lead)
-
-
-# First key of the transaction-scoped advisory lock that serialises duplicate checks per office.
-_DUPLICATE_LOCK_NAMESPACE = 0x1EAD
-
-
-def _check_duplicates(*, actor: User, office_id, email, phone, exclude_pk=None, confirmed: bool) -> None:
-    if confirmed or not (email or phone):
-        return
-    # Two receptionists typing in the same walk-in (or two runs of one import) must not both pass the
-    # check: the lock holds until this transaction commits, so the second sees the first's lead.
-    # (No unique constraint: a confirmed duplicate is allowed.)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_DUPLICATE_LOCK_NAMESPACE, office_id or 0])
-    existing = lead_duplicates(office_id=office_id, email=email, phone=phone, exclude_pk=exclude_pk).first()
-    if existing is not None:
-        field = "email" if email and existing.email == canonical_email(email) else "phone"
-        # The office keeps one lead per person, so the clash is reported to anyone who edits there; which
-        # lead it is (id, name) only to someone who may see that lead (a consultant sees their own).
-        details = (
-            {"lead_id": existing.id, "field": field, "name": existing.full_name}
-            if _can_see(actor, existing)
-            else {"field": field}
-        )
-        raise Conflict(
-            f"A lead with this {field} already exists in this office.",
-            code=LeadErrorCode.DUPLICATE_LEAD,
-            details=details,
-        )
 
 
 def _phone(raw: str, office) -> str:
@@ -147,7 +82,7 @@ def lead_check_duplicates(
     on the page. Raises Conflict `duplicate_lead`."""
     if lead is None:
         office = _office_of_new_lead(actor, office)
-    _check_duplicates(
+    duplicates_check(
         actor=actor,
         office_id=lead.office_id if lead else (office.pk if office else None),
         email=email,
@@ -180,7 +115,7 @@ def lead_create(
     lead_check_contact(email=email, phone=phone)
     wishes = preferences_clean(preferences) if preferences else {}
     phone = _phone(phone, office)
-    _check_duplicates(
+    duplicates_check(
         actor=actor, office_id=office.pk if office else None, email=email, phone=phone, confirmed=confirm_duplicate
     )
     lead = Lead(
@@ -231,7 +166,7 @@ def lead_create_for_signup(*, student: User) -> Lead | None:
 
 @transaction.atomic
 def lead_update(*, actor: User, lead: Lead, confirm_duplicate: bool = False, **changes) -> Lead:
-    if not _can_manage(actor, lead):
+    if not lead_may_manage(actor, lead):
         raise Forbidden("You cannot change this lead.")
     changes = {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}
     if "email" in changes:
@@ -241,7 +176,7 @@ def lead_update(*, actor: User, lead: Lead, confirm_duplicate: bool = False, **c
     if "phone" in changes:
         changes["phone"] = _phone(changes["phone"], lead.office)
     lead_check_contact(email=changes.get("email", lead.email), phone=changes.get("phone", lead.phone))
-    _check_duplicates(
+    duplicates_check(
         actor=actor,
         office_id=lead.office_id,
         email=changes.get("email", ""),
@@ -280,7 +215,7 @@ def lead_change_status(*, actor: User, lead: Lead, status: str, lost_reason: str
     """Forward through new → contacted → qualified → applied; `lost` (with a reason) from any open
     state; `converted` only through `lead_convert`. Closed leads stay closed."""
     lead = _locked(lead)
-    if not _can_manage(actor, lead):
+    if not lead_may_manage(actor, lead):
         raise Forbidden("You cannot change this lead.")
     if status not in LeadStatus.values:
         raise ValidationFailed("Unknown status.", code=LeadErrorCode.INVALID_STATUS)
@@ -430,7 +365,7 @@ def _lead_conversation_to(*, lead: Lead, previous: User | None, consultant: User
 def lead_convert(*, actor: User, lead: Lead) -> Lead:
     """The lead becomes a student: their existing account (same email) or a new one in the lead's office."""
     lead = _locked(lead)
-    if not _can_manage(actor, lead):
+    if not lead_may_manage(actor, lead):
         raise Forbidden("You cannot convert this lead.")
     if lead.status not in OPEN_STATUSES:
         raise ValidationFailed(f"A {lead.status} lead cannot be converted.", code=LeadErrorCode.INVALID_TRANSITION)
@@ -450,14 +385,11 @@ def lead_convert(*, actor: User, lead: Lead) -> Lead:
             # may not take over that one. The same answer for both (which kind it is stays unsaid).
             raise Conflict("This email belongs to another account.", code=LeadErrorCode.EMAIL_TAKEN)
         if account is None:
-            email_check_new(lead.email)  # an account's address: ASCII before the @ (accounts/emails.py)
-            account = User.objects.create_user(
-                lead.email,
-                None,
+            account = student_create_for_lead(
+                email=lead.email,
                 first_name=lead.first_name,
                 last_name=lead.last_name,
                 phone=lead.phone,
-                role=Role.STUDENT,
                 office=lead.office,
             )
             created = True
@@ -482,42 +414,8 @@ def lead_convert(*, actor: User, lead: Lead) -> Lead:
 
 
 @transaction.atomic
-def lead_escalate(*, actor: User, lead: Lead, note: str = ""):
-    """Opens (or reuses) the conversation between the office's manager and the lead."""
-    if not _can_manage(actor, lead):
-        raise Forbidden("You cannot escalate this lead.")
-    student = lead.linked_student
-    if student is None:
-        raise ValidationFailed("The lead has no account to talk to yet.", code=LeadErrorCode.NO_ACCOUNT)
-    manager: User | None
-    if actor.role == Role.MANAGER:
-        # A manager escalating takes the conversation themself (this also covers website signups
-        # still in the unassigned queue, which have no office to look a manager up in).
-        manager = actor
-    else:
-        manager = (
-            User.objects.filter(role=Role.MANAGER, office_id=lead.office_id, is_active=True).order_by("id").first()
-            if lead.office_id is not None
-            else None  # an unassigned website signup: no office, no manager to look up
-        )
-    if manager is None:
-        raise ValidationFailed("This office has no manager.", code=LeadErrorCode.NO_MANAGER)
-    conversation = conversation_ensure_direct(
-        user_a=manager, user_b=student, actor=actor, office=lead.office, lead=lead
-    )
-    activity_record(
-        lead=lead,
-        actor=actor,
-        kind=ActivityKind.ESCALATED,
-        text=note.strip() or f"Escalated to {manager.full_name}",
-        data={"manager_id": manager.pk, "conversation_id": conversation.pk},
-    )
-    return conversation
-
-
-@transaction.atomic
 def lead_add_note(*, actor: User, lead: Lead, text: str) -> Activity:
-    if not _can_see(actor, lead):
+    if not lead_may_see(actor, lead):
         raise NotFound("Lead not found.")
     text = (text or "").strip()
     if not text:
@@ -530,72 +428,3 @@ def lead_delete(*, actor: User, lead: Lead) -> None:
     if not lead_may_assign(actor, lead):
         raise Forbidden("Only managers delete leads.")
     lead.delete()
-
-
-# --- CSV import ------------------------------------------------------------------------
-
-IMPORT_COLUMNS = ("first_name", "last_name", "email", "phone", "source")
-IMPORT_MAX_ROWS = 10_000
-
-
-def leads_import_csv(*, actor: User, data: bytes, office=None) -> dict:
-    """Row by row: bad rows are reported with their errors, good rows created; a lead already known
-    (same email or phone in the office) is skipped, so importing the same file twice adds nothing."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationFailed("The file must be UTF-8 CSV.", code=LeadErrorCode.INVALID_CSV) from None
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or "first_name" not in reader.fieldnames:
-        raise ValidationFailed(
-            "The first line must name the columns, starting with first_name.",
-            code=LeadErrorCode.INVALID_CSV,
-            details={"columns": list(IMPORT_COLUMNS)},
-        )
-    report: dict[str, Any] = {"created": 0, "skipped": 0, "errors": []}
-    # Rows are numbered by the file line they start on (a quoted cell may span lines), as an editor shows them.
-    next_line = reader.line_num + 1
-    for count, row in enumerate(reader, start=1):
-        number, next_line = next_line, reader.line_num + 1
-        if count > IMPORT_MAX_ROWS:
-            report["errors"].append({"row": number, "errors": [f"Only {IMPORT_MAX_ROWS} rows per file."]})
-            break
-        errors = ["more cells than columns"] if row.get(None) else []
-        row = {k: (row.get(k) or "").strip() for k in IMPORT_COLUMNS}
-        if not row["first_name"]:
-            errors.append("first_name is required")
-        try:
-            lead_check_contact(email=row["email"], phone=row["phone"])
-        except ValidationFailed as exc:
-            errors.append(exc.message)
-        if row["email"]:
-            try:
-                validate_email(row["email"])
-            except DjangoValidationError:
-                errors.append("email is not valid")
-        if row["source"] and row["source"] not in LeadSource.values:
-            errors.append(f"source must be one of {', '.join(LeadSource.values)}")
-        if any(len(row[k]) > 150 for k in ("first_name", "last_name")) or len(row["phone"]) > 32:
-            errors.append("a value is too long")
-        if errors:
-            report["errors"].append({"row": number, "errors": errors})
-            continue
-        try:
-            with transaction.atomic():
-                lead_create(
-                    actor=actor,
-                    first_name=row["first_name"],
-                    last_name=row["last_name"],
-                    email=row["email"],
-                    phone=row["phone"],
-                    source=row["source"] or LeadSource.OTHER,
-                    office=office,
-                )
-            report["created"] += 1
-        except Conflict:
-            report["skipped"] += 1
-        except (Forbidden, NotFound):
-            raise
-        except ValidationFailed as exc:
-            report["errors"].append({"row": number, "errors": [exc.message]})
-    return report

@@ -11,13 +11,20 @@ the AsyncAPI 3.0.0 JSON Schema (`clients/asyncapi/`).
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 
-from accounts.models import Role
 from core.edge import CLOSE_SERVICE_RESTART, SERVICE_RESTART_REASON
 from core.errors import registry_schema
+from messaging.asyncapi_payloads import (
+    INT,
+    SCHEMAS,
+    STR,
+    TIME,
+    Schema,
+    nullable,
+    object_schema,
+    schema_ref,
+)
 from messaging.consumers import (
     CLOSE_FORBIDDEN_ORIGIN,
     CLOSE_IDLE,
@@ -30,246 +37,9 @@ from messaging.consumers import (
     READY,
     REVOKED_REASON,
 )
-from messaging.models import ConversationType, MessageType, TriageStatus
+from messaging.models import MessageType
 from messaging.socket.incoming import CLIENT_EVENTS, PRESENCE_STATES
 from messaging.socket.outgoing import SERVER_EVENTS
-
-Schema = dict[str, Any]  # a JSON Schema (or AsyncAPI) object
-
-APPLICATION_STATUSES = [
-    "draft",
-    "submitted",
-    "conditional_offer",
-    "unconditional_offer",
-    "rejected",
-    "offer_accepted",
-    "deposit_paid",
-    "confirmation_issued",
-    "visa_applied",
-    "visa_granted",
-    "visa_refused",
-    "enrolled",
-    "withdrawn",
-]
-
-INT = {"type": "integer"}
-STR = {"type": "string"}
-TIME = {"type": "string", "format": "date-time"}
-
-
-def _null(schema: Schema) -> Schema:
-    return {"oneOf": [schema, {"type": "null"}]}
-
-
-def _object(required: Schema, optional: Schema | None = None, **extra: Any) -> Schema:  # extra: title, description
-    return {
-        "type": "object",
-        "required": list(required),
-        "properties": {**required, **(optional or {})},
-        "additionalProperties": False,
-        **extra,
-    }
-
-
-def _ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-SCHEMAS = {
-    "User": _object(
-        {
-            "id": INT,
-            "email": STR,
-            "first_name": STR,
-            "last_name": STR,
-            "role": {"type": "string", "enum": list(Role.values)},
-            "office_id": _null(INT),
-        }
-    ),
-    "Attachment": _object(
-        {
-            "id": INT,
-            "file_name": STR,
-            "mime_type": STR,
-            "size": INT,
-            "width": _null(INT),
-            "height": _null(INT),
-            "url": {"type": "string", "description": "Authorised download path"},
-        }
-    ),
-    "Message": _object(
-        {
-            "id": INT,
-            "conversation_id": INT,
-            "seq": {"type": "integer", "description": "Increasing per conversation"},
-            "sender_id": _null(INT),
-            "sender": _null(_ref("User")),
-            "type": {"type": "string", "enum": list(MessageType.values)},
-            "content": {"type": "string", "description": "Empty when deleted"},
-            "reply_to_id": _null(INT),
-            "attachments": {"type": "array", "items": _ref("Attachment")},
-            "created_at": TIME,
-            "edited_at": _null(TIME),
-            "deleted": {"type": "boolean"},
-        },
-        description="The same representation as REST's messages",
-    ),
-    "Conversation": _object(
-        {
-            "id": INT,
-            "type": {"type": "string", "enum": list(ConversationType.values)},
-            "title": STR,
-            "office_id": _null(INT),
-            "lead_id": _null(INT),
-            "participants": {"type": "array", "items": _ref("User")},
-            "last_message": _null(_ref("Message")),
-            "last_seq": INT,
-            "unread_count": INT,
-            "is_archived": {"type": "boolean"},
-            "is_pinned": {"type": "boolean"},
-            "muted_until": _null(TIME),
-            "status": {"type": "string", "enum": list(TriageStatus.values)},
-            "snoozed_until": _null(TIME),
-            "created_at": TIME,
-            "updated_at": TIME,
-        },
-        description="As REST's conversation; pushed ones carry no per-user state (unread_count 0, flags false, "
-        "status open)",
-    ),
-    # applications.representation.ApplicationSerializer (applications sit above messaging: written out here,
-    # and applications/tests/test_events.py checks real frames and the statuses against it).
-    "Application": _object(
-        {
-            "id": INT,
-            "student_id": INT,
-            "student": _object({"id": INT, "first_name": STR, "last_name": STR}),
-            "course_id": INT,
-            "course": _object(
-                {
-                    "id": INT,
-                    "name": STR,
-                    "level": STR,
-                    "field": STR,
-                    "currency": STR,
-                    "tuition_fee": {"type": "string", "description": "Decimal, per year"},
-                    "university_id": INT,
-                    "university_name": STR,
-                    "country": STR,
-                }
-            ),
-            "intake": {"type": "string", "pattern": "^\\d{4}-\\d{2}$"},
-            "destination": STR,
-            "consultant_id": INT,
-            "consultant": _object({"id": INT, "first_name": STR, "last_name": STR}),
-            "office_id": INT,
-            "status": {"type": "string", "enum": APPLICATION_STATUSES},
-            "next_statuses": {"type": "array", "items": {"type": "string", "enum": APPLICATION_STATUSES}},
-            "status_history": {
-                "type": "array",
-                "items": _object(
-                    {
-                        "id": INT,
-                        "from": STR,
-                        "to": {"type": "string", "enum": APPLICATION_STATUSES},
-                        "by_id": _null(INT),
-                        "by_name": _null(STR),
-                        "at": TIME,
-                        "note": STR,
-                        "checklist_override": {"type": "boolean"},
-                    }
-                ),
-            },
-            "offer": _object(
-                {"conditions": STR, "deposit_amount": _null(STR), "deposit_due": _null(STR), "document_id": _null(INT)}
-            ),
-            "confirmation": _object({"kind": STR, "number": STR, "document_id": _null(INT)}),
-            "visa": _object(
-                {"applied_on": _null(STR), "decided_on": _null(STR), "reference": STR, "document_id": _null(INT)}
-            ),
-            "created_at": TIME,
-            "updated_at": TIME,
-        },
-        description="As REST's application (GET /api/v1/applications/{id}); never any commission figure",
-    ),
-    # proposals.representation.ProposalSerializer (written out here, as Application above;
-    # proposals/tests/test_events.py checks real frames against it).
-    "Proposal": _object(
-        {
-            "id": INT,
-            "student_id": INT,
-            "student": _object({"id": INT, "first_name": STR, "last_name": STR}),
-            "consultant_id": INT,
-            "consultant": _object({"id": INT, "first_name": STR, "last_name": STR}),
-            "office_id": INT,
-            "status": {"type": "string", "enum": ["draft", "sent", "accepted", "declined", "expired"]},
-            "message": STR,
-            "expires_at": _null(TIME),
-            "sent_at": _null(TIME),
-            "decided_at": _null(TIME),
-            "decline_reason": STR,
-            "items": {
-                "type": "array",
-                "items": _object(
-                    {
-                        "id": INT,
-                        "course_id": INT,
-                        "course": {"type": "object", "description": "As an application's course"},
-                        "intake": {"type": "string", "pattern": "^\\d{4}-\\d{2}$"},
-                        "note": STR,
-                        "eligible": {"type": "boolean"},
-                        "estimated_cost": _object(
-                            {
-                                "tuition": STR,
-                                "living": _null(STR),
-                                "living_currency": _null(STR),
-                                "total": _null(STR),
-                                "currency": STR,
-                            }
-                        ),
-                        "application_id": _null(INT),
-                    }
-                ),
-            },
-            "estimated_cost": {
-                "type": "array",
-                "items": _object({"currency": STR, "lowest": STR, "highest": STR}),
-            },
-            "created_at": TIME,
-            "updated_at": TIME,
-        },
-        description="As REST's proposal (GET /api/v1/proposals/{id})",
-    ),
-    # followups.representation.TaskSerializer
-    "Task": _object(
-        {
-            "id": INT,
-            "title": STR,
-            "notes": STR,
-            "due_at": TIME,
-            "priority": {"type": "string", "enum": ["low", "normal", "high"]},
-            "status": {"type": "string", "enum": ["open", "done"]},
-            "overdue": {"type": "boolean"},
-            "assignee_id": INT,
-            "assignee": _object({"id": INT, "first_name": STR, "last_name": STR}),
-            "lead_id": _null(INT),
-            "student_id": _null(INT),
-            "application_id": _null(INT),
-            "subject": _object(
-                {"kind": {"type": "string", "enum": ["lead", "student", "application"]}, "id": INT, "name": STR}
-            ),
-            "office_id": _null(INT),
-            "reminded_at": _null(TIME),
-            "done_at": _null(TIME),
-            "done_by_id": _null(INT),
-            "created_by_id": _null(INT),
-            "created_at": TIME,
-            "updated_at": TIME,
-        },
-        description="As REST's task (GET /api/v1/tasks/{id})",
-    ),
-    "ReadState": _object({"conversation_id": INT, "user_id": INT, "seq": INT}),
-    "ErrorData": _object({"code": STR, "message": STR, "details": {"type": "object"}}),
-}
 
 ID = {"type": ["string", "integer"], "maxLength": 64, "description": "Set it to get exactly one ack or error back"}
 CONVERSATION = {"conversation_id": INT}
@@ -282,9 +52,9 @@ CLIENT: dict[str, tuple[str, Schema, Schema, Schema]] = {
         "Follow a conversation's typing and upload progress (monitors: read-only, audited)",
         CONVERSATION,
         {},
-        _object({**CONVERSATION, "read_only": {"type": "boolean"}}),
+        object_schema({**CONVERSATION, "read_only": {"type": "boolean"}}),
     ),
-    "leave_conversation": ("Stop following a joined conversation", CONVERSATION, {}, _object(CONVERSATION)),
+    "leave_conversation": ("Stop following a joined conversation", CONVERSATION, {}, object_schema(CONVERSATION)),
     "send_message": (
         "Send a message; idempotent by client_id",
         CONVERSATION,
@@ -294,98 +64,116 @@ CLIENT: dict[str, tuple[str, Schema, Schema, Schema]] = {
                 "type": "string",
                 "enum": [MessageType.TEXT, MessageType.IMAGE, MessageType.VIDEO, MessageType.FILE],
             },
-            "reply_to_id": _null(INT),
-            "client_id": _null({"type": "string", "maxLength": 64}),
+            "reply_to_id": nullable(INT),
+            "client_id": nullable({"type": "string", "maxLength": 64}),
         },
-        _object({"message": _ref("Message")}),
+        object_schema({"message": schema_ref("Message")}),
     ),
     "edit_message": (
         "Edit your message within MESSAGE_EDIT_TIME_LIMIT",
         {"message_id": INT, "content": STR},
         {},
-        _object({"message": _ref("Message")}),
+        object_schema({"message": schema_ref("Message")}),
     ),
     "delete_message": (
         "Delete your message (or moderate one you monitor)",
         {"message_id": INT},
         {},
-        _object({"message_id": INT, "conversation_id": INT}),
+        object_schema({"message_id": INT, "conversation_id": INT}),
     ),
     "mark_message_read": (
         "That message and everything before it read",
         {"message_id": INT},
         {},
-        _object({"conversation_id": INT, "seq": INT}),
+        object_schema({"conversation_id": INT, "seq": INT}),
     ),
     "typing_start": (
         f"Typing; expires after TYPING_TIMEOUT_MS ({settings.TYPING_TIMEOUT_MS} ms by default) unless sent again",
         CONVERSATION,
         {},
-        _object(CONVERSATION),
+        object_schema(CONVERSATION),
     ),
-    "typing_stop": ("Stopped typing", CONVERSATION, {}, _object(CONVERSATION)),
+    "typing_stop": ("Stopped typing", CONVERSATION, {}, object_schema(CONVERSATION)),
     "update_presence": (
         "Your presence",
         {"presence": {"type": "string", "enum": list(PRESENCE_STATES)}},
         {},
-        _object({"presence": {"type": "string", "enum": list(PRESENCE_STATES)}}),
+        object_schema({"presence": {"type": "string", "enum": list(PRESENCE_STATES)}}),
     ),
     "file_upload_start": (
         "Announce an upload: name, size and type are checked before any bytes",
         {**CONVERSATION, "file_name": STR, "file_size": INT},
         {},
-        _object({**UPLOAD_ID, "file_name": STR, "file_size": INT, "mime_type": STR}),
+        object_schema({**UPLOAD_ID, "file_name": STR, "file_size": INT, "mime_type": STR}),
     ),
     "file_upload_progress": (
         "Upload progress, relayed to the conversation",
         {**UPLOAD_ID, "progress": {"type": "number", "minimum": 0, "maximum": 100}},
         {},
-        _object({**UPLOAD_ID, "progress": {"type": "number"}}),
+        object_schema({**UPLOAD_ID, "progress": {"type": "number"}}),
     ),
     "file_upload_complete": (
         "The upload finished (the file itself goes to POST /api/v1/messages/upload)",
         UPLOAD_ID,
         {},
-        _object(UPLOAD_ID),
+        object_schema(UPLOAD_ID),
     ),
     "ping": (
         "Keep the socket and presence alive; send at least every SOCKET_PING_TIMEOUT / 2",
         {},
         {},
-        _object({"pong": {"const": True}}),
+        object_schema({"pong": {"const": True}}),
     ),
 }
 
-TYPING = _object({"conversation_id": INT, "user_id": INT})
+TYPING = object_schema({"conversation_id": INT, "user_id": INT})
 # Server → client: (summary, data schema)
 SERVER = {
-    "message_received": ("A new message in any of your conversations; once per socket, in seq order", _ref("Message")),
-    "message_edited": ("A message was edited", _ref("Message")),
-    "message_deleted": ("A message was deleted (content empty, no attachments)", _ref("Message")),
-    "message_delivered": ("Messages up to seq reached a device of user_id (batched per second)", _ref("ReadState")),
-    "message_read": ("user_id read up to seq (also your own reads, from your other devices)", _ref("ReadState")),
-    "conversation_created": ("You are in a new conversation", _ref("Conversation")),
-    "conversation_updated": ("A conversation's title changed", _ref("Conversation")),
-    "user_joined_conversation": ("Someone joined one of your conversations (or you joined one)", _ref("Conversation")),
+    "message_received": (
+        "A new message in any of your conversations; once per socket, in seq order",
+        schema_ref("Message"),
+    ),
+    "message_edited": ("A message was edited", schema_ref("Message")),
+    "message_deleted": ("A message was deleted (content empty, no attachments)", schema_ref("Message")),
+    "message_delivered": (
+        "Messages up to seq reached a device of user_id (batched per second)",
+        schema_ref("ReadState"),
+    ),
+    "message_read": ("user_id read up to seq (also your own reads, from your other devices)", schema_ref("ReadState")),
+    "conversation_created": ("You are in a new conversation", schema_ref("Conversation")),
+    "conversation_updated": ("A conversation's title changed", schema_ref("Conversation")),
+    "user_joined_conversation": (
+        "Someone joined one of your conversations (or you joined one)",
+        schema_ref("Conversation"),
+    ),
     "user_left_conversation": (
         "Someone left or was removed (also sent to them)",
-        _object({"conversation_id": INT, "user_id": INT}),
+        object_schema({"conversation_id": INT, "user_id": INT}),
     ),
     "user_typing_start": ("Someone is typing (sockets that joined the conversation)", TYPING),
     "user_typing_stop": ("Someone stopped typing, or their typing expired", TYPING),
     "user_status_changed": (
         "Presence of someone who shares a conversation with you",
-        _object({"user_id": INT, "status": {"type": "string", "enum": list(PRESENCE_STATES)}}, {"last_seen": TIME}),
+        object_schema(
+            {"user_id": INT, "status": {"type": "string", "enum": list(PRESENCE_STATES)}}, {"last_seen": TIME}
+        ),
     ),
     "system_announcement": (
         "An announcement for you",
-        _object(
-            {"id": INT, "title": STR, "body": STR, "office_id": _null(INT), "author_id": _null(INT), "created_at": TIME}
+        object_schema(
+            {
+                "id": INT,
+                "title": STR,
+                "body": STR,
+                "office_id": nullable(INT),
+                "author_id": nullable(INT),
+                "created_at": TIME,
+            }
         ),
     ),
     "notification_received": (
         "A notification for you",
-        _object(
+        object_schema(
             {
                 "id": INT,
                 "kind": STR,
@@ -399,7 +187,7 @@ SERVER = {
     ),
     "file_upload_progress": (
         "Upload progress in a joined conversation",
-        _object(
+        object_schema(
             {
                 "conversation_id": INT,
                 "user_id": INT,
@@ -412,29 +200,29 @@ SERVER = {
     ),
     "conversation_cleared": (
         "You cleared your history of a conversation (on another device): drop its messages up to cleared_seq",
-        _object({"conversation_id": INT, "cleared_seq": INT}),
+        object_schema({"conversation_id": INT, "cleared_seq": INT}),
     ),
     "application_updated": (
         "An application was opened, moved or changed: to its student, its consultant and its office's managers",
-        _ref("Application"),
+        schema_ref("Application"),
     ),
     "proposal_received": (
         "Your consultant sent you a proposal of courses: to its student only, after it commits",
-        _ref("Proposal"),
+        schema_ref("Proposal"),
     ),
-    "task_due": ("A task you hold is due now: to its assignee only, once", _ref("Task")),
+    "task_due": ("A task you hold is due now: to its assignee only, once", schema_ref("Task")),
 }
 
 # Sent by the consumer itself, once, before anything else (not through socket.outgoing).
-READY_DATA = _object(
+READY_DATA = object_schema(
     {
-        "user": _ref("User"),
+        "user": schema_ref("User"),
         "server_time": {**TIME, "description": "The server's clock when the socket opened"},
         "conversations": {
             "type": "array",
             "description": "Every conversation you take part in: catch up on each with "
             "GET /api/v1/conversations/{id}/messages?after=<your last seq> when last_seq is ahead of yours",
-            "items": _object({"id": INT, "last_seq": INT, "unread_count": INT}, title="ReadyConversation"),
+            "items": object_schema({"id": INT, "last_seq": INT, "unread_count": INT}, title="ReadyConversation"),
         },
     },
     title="ReadyData",
@@ -445,7 +233,7 @@ CONSUMER = {
             "The first frame of a signed-in socket: who you are, the server's clock, where each of your "
             "conversations stands. Resolve `connected` on it, not on the socket's open"
         ),
-        _ref("ReadyData"),
+        schema_ref("ReadyData"),
     )
 }
 
@@ -528,13 +316,13 @@ def _frame(event: str, data: Schema, *, with_id: bool, title: str) -> Schema:
 
 
 def _message(name: str, title: str, summary: str) -> Schema:
-    return {"name": name, "title": title, "summary": summary, "payload": _ref(title)}
+    return {"name": name, "title": title, "summary": summary, "payload": schema_ref(title)}
 
 
 def document() -> Schema:
     schemas: dict[str, Schema] = {name: _titled(schema, name) for name, schema in SCHEMAS.items()}
     schemas["ErrorData"] = _titled(
-        _object({**SCHEMAS["ErrorData"]["properties"], "code": {**registry_schema(), "title": "ErrorCode"}}),
+        object_schema({**SCHEMAS["ErrorData"]["properties"], "code": {**registry_schema(), "title": "ErrorCode"}}),
         "ErrorData",
     )
     schemas["ReadyData"] = _titled(READY_DATA, "ReadyData")
@@ -545,7 +333,7 @@ def document() -> Schema:
     error_message = {"$ref": "#/channels/socket/messages/error"}
     for event, (summary, required, optional, ack) in CLIENT.items():
         request, answer = f"{_pascal(event)}Request", f"{_pascal(event)}Ack"
-        schemas[request] = _frame(event, _object(required, optional), with_id=True, title=request)
+        schemas[request] = _frame(event, object_schema(required, optional), with_id=True, title=request)
         schemas[answer] = _titled(
             {
                 "type": "object",
@@ -555,8 +343,8 @@ def document() -> Schema:
             },
             answer,
         )
-        client_frames.append(_ref(request))
-        server_frames.append(_ref(answer))
+        client_frames.append(schema_ref(request))
+        server_frames.append(schema_ref(answer))
         # `.request`: file_upload_progress is also the name of a server event
         messages[f"{event}.request"] = _message(event, request, summary)
         messages[f"{event}.ack"] = _message("ack", answer, f"The answer to {event} with an id")
@@ -575,11 +363,11 @@ def document() -> Schema:
             "type": "object",
             "required": ["event", "data"],
             "additionalProperties": False,
-            "properties": {"event": {"const": "error"}, "id": ID, "data": _ref("ErrorData")},
+            "properties": {"event": {"const": "error"}, "id": ID, "data": schema_ref("ErrorData")},
         },
         "ErrorFrame",
     )
-    server_frames.append(_ref("ErrorFrame"))
+    server_frames.append(schema_ref("ErrorFrame"))
     messages["error"] = _message("error", "ErrorFrame", "A refused frame; with the frame's id when it had one")
     operations["send_error"] = {
         "action": "send",
@@ -590,7 +378,7 @@ def document() -> Schema:
     for event, (summary, data) in {**CONSUMER, **SERVER}.items():
         name = f"{_pascal(event)}Event"
         schemas[name] = _frame(event, _titled(data, f"{name}Data"), with_id=False, title=name)
-        server_frames.append(_ref(name))
+        server_frames.append(schema_ref(name))
         messages[event] = _message(event, name, summary)
         operations[f"send_{event}"] = {
             "action": "send",

@@ -62,6 +62,7 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
     CLOSE_TOO_MANY = CLOSE_TOO_MANY
     FLOOD_REASON = FLOOD_REASON
     clock = staticmethod(time.monotonic)  # for the idle check and the flood guard; tests set their own
+    pause = staticmethod(asyncio.sleep)  # the heartbeat's wait between looks; tests drive their own
     if not TYPE_CHECKING:
         # No user before connect() (nor on a socket it refused), no channel before Channels makes one;
         # the handlers run for a signed-in user on a channel, as ConsumerState types them.
@@ -213,7 +214,7 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
         """Renew this socket's presence; close it when the client has gone silent."""
         interval = settings.SOCKET_PING_TIMEOUT / 1000 / 3
         while True:
-            await asyncio.sleep(interval)
+            await self.pause(interval)
             if self.clock() - self.last_frame > settings.SOCKET_PING_TIMEOUT / 1000:
                 await self.close(code=CLOSE_IDLE, reason=CLOSE_REASONS[CLOSE_IDLE])
                 return

@@ -10,14 +10,14 @@ from accounts.tests.factories import ConsultantFactory, ManagerFactory, StudentF
 from applications.services import application_open, application_transition
 from applications.transitions import ApplicationStatus
 from catalogue.tests.factories import CourseFactory
-from messaging import asyncapi
+from messaging import asyncapi_payloads
 from messaging.tests.test_consumer import connect
 from offices.tests.factories import OfficeFactory
 from study.vocabulary import parse_intake
 
 
 def test_the_asyncapi_names_every_status():
-    assert ApplicationStatus.values == asyncapi.APPLICATION_STATUSES
+    assert ApplicationStatus.values == asyncapi_payloads.APPLICATION_STATUSES
 
 
 async def frames(communicator, *, timeout: float = 1.0) -> list[dict]:

@@ -27,4 +27,4 @@ class MomentField(forms.CharField):
 
 
 class MomentFilter(filters.IsoDateTimeFilter):  # (a date-time in the OpenAPI document)
-    field_class = MomentField
+    field_class = MomentField  # type: ignore[assignment]  # a text field read by core.dates, not a strptime one

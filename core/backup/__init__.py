@@ -22,8 +22,8 @@ from core.backup.archive import (
     RestoreReport,
     backup_create,
     backup_scheduled,
-    restore_archive,
 )
+from core.backup.restore import restore_archive
 
 __all__ = [
     "BackupRefused",

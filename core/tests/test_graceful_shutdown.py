@@ -13,6 +13,7 @@ from core.edge import CLOSE_SERVICE_RESTART
 from core.tests.live_server import server_env, server_kind
 
 pytestmark = [
+    pytest.mark.drill,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(server_kind() != "granian", reason="crm_project.serve is the production server (granian)"),
 ]

@@ -73,6 +73,7 @@ def drill_databases():
         database.drop()
 
 
+@pytest.mark.drill
 @pytest.mark.django_db
 def test_a_restored_backup_serves_the_same_people_histories_and_files(drill_databases, tmp_path):
     source, restored = drill_databases

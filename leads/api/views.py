@@ -12,10 +12,11 @@ from core.errors import NotFound, PayloadTooLarge, UploadErrorCode, ValidationFa
 from core.exports import csv_lines
 from core.pagination import CursorPagination
 from core.uploads import limit_uploads
-from leads import selectors, services
+from leads import escalation, selectors, services
 from leads.api import serializers as s
 from leads.errors import LeadErrorCode
 from leads.exports import EXPORT_COLUMNS, lead_export_row
+from leads.imports import leads_import_csv
 from leads.models import Lead, LeadSource, LeadStatus
 from offices.selectors import office_get_for
 
@@ -133,7 +134,7 @@ class LeadViewSet(viewsets.GenericViewSet):
         data = s.EscalateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         lead = self.get_object()
-        conversation = services.lead_escalate(actor=request.user, lead=lead, note=data.validated_data["note"])
+        conversation = escalation.lead_escalate(actor=request.user, lead=lead, note=data.validated_data["note"])
         return Response({**self._body(lead), "conversation_id": conversation.pk})
 
     @extend_schema(methods=["get"], responses={200: s.ActivitySerializer(many=True)})
@@ -182,7 +183,7 @@ class LeadViewSet(viewsets.GenericViewSet):
             office = _office(request.user, int(office_id)) if office_id not in (None, "") else None
         except (TypeError, ValueError):
             raise NotFound("Office not found.") from None
-        return Response(services.leads_import_csv(actor=request.user, data=upload.read(), office=office))
+        return Response(leads_import_csv(actor=request.user, data=upload.read(), office=office))
 
 
 def _csv_rows(leads):

@@ -4,13 +4,15 @@ import threading
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.validators import MaxLengthValidator
 from django.db import IntegrityError, connection, transaction
 
 from accounts.tests.factories import ReceptionistFactory
 from core.errors import Conflict, NotFound
-from leads import services
-from leads.models import Activity, Lead
-from leads.services import lead_add_note, lead_create, leads_import_csv
+from leads import imports
+from leads.imports import leads_import_csv
+from leads.models import Activity, Lead, LeadSource
+from leads.services import lead_add_note, lead_create
 from leads.tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -152,8 +154,32 @@ def test_import_rows_are_numbered_by_their_line_in_the_file(receptionist):
 
 
 def test_import_stops_after_the_row_limit(receptionist, monkeypatch):
-    monkeypatch.setattr(services, "IMPORT_MAX_ROWS", 2)
+    monkeypatch.setattr(imports, "IMPORT_MAX_ROWS", 2)
     data = b"first_name,email\n" + b"".join(f"P{n},p{n}@example.com\n".encode() for n in range(4))
-    report = services.leads_import_csv(actor=receptionist, data=data)
+    report = imports.leads_import_csv(actor=receptionist, data=data)
     assert report["created"] == 2 and report["errors"] == [{"row": 4, "errors": ["Only 2 rows per file."]}]
     assert Lead.objects.count() == 2
+
+
+def test_import_cells_are_checked_by_the_models_own_fields(receptionist, monkeypatch):
+    """The lengths and choices come from Lead's fields (leads/imports.py hard-codes none): a cell one
+    character over a field's max_length is refused, at whatever length the model has."""
+    first_name = Lead._meta.get_field("first_name")
+    phone = Lead._meta.get_field("phone")
+    over = "x" * (first_name.max_length + 1)
+    data = (
+        "first_name,last_name,email,phone,source\n"
+        f"{over},Long,long@example.com,,\n"
+        f"Phone,Long,,{'1' * (phone.max_length + 1)},\n"
+        "Fine,Source,fine@example.com,,pigeon\n"
+    ).encode()
+    report = leads_import_csv(actor=receptionist, data=data)
+    assert report["errors"] == [
+        {"row": 2, "errors": [f"first_name is too long (at most {first_name.max_length} characters)"]},
+        {"row": 3, "errors": [f"phone is too long (at most {phone.max_length} characters)"]},
+        {"row": 4, "errors": [f"source must be one of {', '.join(LeadSource.values)}"]},
+    ]
+    monkeypatch.setattr(first_name, "max_length", 3)  # the model's length is the import's
+    monkeypatch.setattr(first_name, "validators", [MaxLengthValidator(3)])  # (Django caches them from max_length)
+    report = leads_import_csv(actor=receptionist, data=b"first_name,email\nFour,four@example.com\n")
+    assert report["errors"] == [{"row": 2, "errors": ["first_name is too long (at most 3 characters)"]}]

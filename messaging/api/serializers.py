@@ -296,3 +296,11 @@ class UploadSerializer(serializers.Serializer[Payload]):
     conversation_id = serializers.IntegerField(min_value=1)
     content = MessageTextField(allow_blank=True, required=False, default="")
     client_id = serializers.CharField(max_length=64, required=False, allow_null=True, default=None)
+
+
+def validated(serializer_class: type[serializers.BaseSerializer[Any]], data: Any) -> dict[str, Any]:
+    """The request body checked by `serializer_class` (a 400 in the one error shape otherwise)."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    checked: dict[str, Any] = serializer.validated_data
+    return checked

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from messaging.api import sync, views
+from messaging.api import canned, monitoring, sync, views
 
 # Ids are digits: a named path a client mistypes (`PATCH messages/unread-count`) is a 404, never
 # an id route that complains about the body first.
@@ -19,11 +19,11 @@ urlpatterns = [
         views.DirectConversationView.as_view(),
         name="conversation-direct",
     ),
-    re_path(r"^conversations/monitoring/all/?$", views.MonitoringAllView.as_view(), name="monitoring-all"),
-    re_path(r"^conversations/monitoring/audit/?$", views.MonitoringAuditView.as_view(), name="monitoring-audit"),
+    re_path(r"^conversations/monitoring/all/?$", monitoring.MonitoringAllView.as_view(), name="monitoring-all"),
+    re_path(r"^conversations/monitoring/audit/?$", monitoring.MonitoringAuditView.as_view(), name="monitoring-audit"),
     re_path(
         r"^conversations/monitoring/office/(?P<office_id>[0-9]+)/?$",
-        views.MonitoringOfficeView.as_view(),
+        monitoring.MonitoringOfficeView.as_view(),
         name="monitoring-office",
     ),
     re_path(C + r"/?$", views.ConversationDetailView.as_view(), name="conversation-detail"),
@@ -37,8 +37,8 @@ urlpatterns = [
         views.ConversationParticipantView.as_view(),
         name="conversation-participant",
     ),
-    re_path(r"^canned-replies/?$", views.CannedRepliesView.as_view(), name="canned-replies"),
-    re_path(r"^canned-replies/(?P<reply_id>[0-9]+)/?$", views.CannedReplyDetailView.as_view(), name="canned-reply"),
+    re_path(r"^canned-replies/?$", canned.CannedRepliesView.as_view(), name="canned-replies"),
+    re_path(r"^canned-replies/(?P<reply_id>[0-9]+)/?$", canned.CannedReplyDetailView.as_view(), name="canned-reply"),
     re_path(r"^sync/?$", sync.SyncView.as_view(), name="sync"),
     re_path(r"^messages/?$", views.MessagesView.as_view(), name="messages"),
     re_path(r"^messages/upload/?$", views.MessageUploadView.as_view(), name="message-upload"),

@@ -2,35 +2,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import F
 from django.http import HttpResponseBase, StreamingHttpResponse
 from django.utils.http import urlencode
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
-from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from accounts.api.serializers import UserSerializer
 from accounts.api.views import UserFilter
 from accounts.requests import AuthedRequest
-from core.db import BIGINT_MAX
-from core.errors import CoreErrorCode, Forbidden, ValidationFailed
+from core.errors import ValidationFailed
 from core.pagination import CursorPagination as BaseCursor
 from core.uploads import file_response, limit_uploads
 from messaging import events, exports, search, selectors, services
 from messaging.api import serializers as s
 from messaging.errors import MessagingErrorCode
-from messaging.models import AuditAction, CannedReply, Conversation, Participant
-from offices.selectors import office_get_for
-
-
-def _valid(serializer_class: type[BaseSerializer[Any]], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    validated: dict[str, Any] = serializer.validated_data
-    return validated
+from messaging.models import AuditAction, Conversation, Participant
 
 
 def _conversation_body(conversation_id: int, me: Participant | None = None) -> dict[str, Any]:
@@ -40,11 +30,6 @@ def _conversation_body(conversation_id: int, me: Participant | None = None) -> d
 
 class ConversationCursor(BaseCursor):
     ordering = ("-activity", "-conversation_id")  # type: ignore[assignment]  # DRF takes a tuple (stubs: str)
-    page_size = 30
-
-
-class MonitoringCursor(BaseCursor):
-    ordering = ("-last_activity_at", "-id")  # type: ignore[assignment]  # as above
     page_size = 30
 
 
@@ -65,7 +50,7 @@ class ConversationsView(APIView):
             value = request.query_params.get(name)
             if value is not None:
                 flags[name] = value.lower() in ("1", "true", "yes")
-        query = _valid(s.ConversationListQuerySerializer, request.query_params)
+        query = s.validated(s.ConversationListQuerySerializer, request.query_params)
         memberships = selectors.conversation_list_for(
             request.user, status=query.get("status"), q=query.get("q", ""), **flags
         ).annotate(activity=F("conversation__last_activity_at"))
@@ -84,7 +69,7 @@ class ConversationsView(APIView):
         tags=["conversations"],
     )
     def post(self, request: AuthedRequest) -> Response:
-        data = _valid(s.ConversationCreateSerializer, request.data)
+        data = s.validated(s.ConversationCreateSerializer, request.data)
         conversation, created = services.conversation_create(actor=request.user, **data)
         me = selectors.membership_get(request.user, conversation.id)
         return Response(
@@ -109,7 +94,7 @@ class ConversationDetailView(APIView):
     )
     def patch(self, request: AuthedRequest, conversation_id: str) -> Response:
         membership = selectors.membership_get(request.user, conversation_id)
-        data = _valid(s.ConversationUpdateSerializer, request.data)
+        data = s.validated(s.ConversationUpdateSerializer, request.data)
         services.conversation_update(actor=request.user, conversation=membership.conversation, **data)
         membership = selectors.membership_with_triage(request.user, membership.conversation_id)
         return Response(_conversation_body(membership.conversation_id, membership))
@@ -152,7 +137,7 @@ class ConversationReadView(APIView):
     @extend_schema(request=s.MarkReadSerializer, responses={200: s.ReadStateSerializer}, tags=["conversations"])
     def patch(self, request: AuthedRequest, conversation_id: str) -> Response:
         conversation, _ = selectors.conversation_access(request.user, conversation_id)
-        data = _valid(s.MarkReadSerializer, request.data)
+        data = s.validated(s.MarkReadSerializer, request.data)
         # monitors read without leaving receipts: the service answers them 404
         seq = services.conversation_mark_read(user=request.user, conversation=conversation, seq=data.get("seq"))
         return Response({"conversation_id": conversation.id, "seq": seq})
@@ -204,7 +189,7 @@ class ConversationParticipantsView(APIView):
     )
     def post(self, request: AuthedRequest, conversation_id: str) -> Response:
         membership = selectors.membership_get(request.user, conversation_id)
-        data = _valid(s.ParticipantsAddSerializer, request.data)
+        data = s.validated(s.ParticipantsAddSerializer, request.data)
         services.participants_add(actor=request.user, conversation=membership.conversation, user_ids=data["user_ids"])
         return Response(_conversation_body(membership.conversation_id, membership))
 
@@ -273,7 +258,7 @@ class ConversationExportView(APIView):
         tags=["conversations"],
     )
     def get(self, request: AuthedRequest, conversation_id: str) -> HttpResponseBase:
-        query = _valid(s.ExportQuerySerializer, request.query_params)
+        query = s.validated(s.ExportQuerySerializer, request.query_params)
         conversation, me = selectors.conversation_access(request.user, conversation_id)
         services.monitoring_audit_record(
             actor=request.user,
@@ -287,43 +272,6 @@ class ConversationExportView(APIView):
         )
         response["Content-Disposition"] = f'attachment; filename="conversation-{conversation.id}.{query["format"]}"'
         return response
-
-
-def _monitoring_page(request: AuthedRequest, view: APIView, conversations: QuerySet[Conversation]) -> Response:
-    paginator = MonitoringCursor()
-    page = paginator.paginate_queryset(conversations, request, view=view) or []
-    return paginator.get_paginated_response(
-        [events.conversation_payload(c, participants=c.participants.all()) for c in page]
-    )
-
-
-class MonitoringOfficeView(APIView):
-    @extend_schema(responses={200: s.ConversationSerializer(many=True)}, tags=["monitoring"])
-    def get(self, request: AuthedRequest, office_id: str) -> Response:
-        office = office_get_for(request.user, office_id)
-        if not selectors.monitors_conversations(request.user):
-            raise Forbidden("Only managers and super admins monitor conversations.")
-        services.monitoring_audit_record(actor=request.user, action=AuditAction.MONITOR_LIST, office_id=office.id)
-        return _monitoring_page(request, self, selectors.monitoring_list(request.user, office_id=office.id))
-
-
-class MonitoringAllView(APIView):
-    @extend_schema(responses={200: s.ConversationSerializer(many=True)}, tags=["monitoring"])
-    def get(self, request: AuthedRequest) -> Response:
-        if not selectors.monitors_every_conversation(request.user):
-            raise Forbidden("Only super admins monitor every office.")
-        services.monitoring_audit_record(actor=request.user, action=AuditAction.MONITOR_LIST)
-        return _monitoring_page(request, self, selectors.monitoring_list(request.user))
-
-
-class MonitoringAuditView(APIView):
-    @extend_schema(responses={200: s.AuditSerializer(many=True)}, tags=["monitoring"])
-    def get(self, request: AuthedRequest) -> Response:
-        if not selectors.monitors_every_conversation(request.user):
-            raise Forbidden("Only super admins read the monitoring audit log.")
-        paginator = BaseCursor()
-        page = paginator.paginate_queryset(selectors.monitoring_audit_for(request.user), request, view=self) or []
-        return paginator.get_paginated_response([events.audit_payload(audit) for audit in page])
 
 
 class MessagesView(APIView):
@@ -346,7 +294,7 @@ class MessagesView(APIView):
 class MessageDetailView(APIView):
     @extend_schema(request=s.MessageEditSerializer, responses={200: s.MessageSerializer}, tags=["messages"])
     def put(self, request: AuthedRequest, message_id: str) -> Response:
-        data = _valid(s.MessageEditSerializer, request.data)
+        data = s.validated(s.MessageEditSerializer, request.data)
         message = selectors.message_get_for(request.user, message_id)
         message = services.message_edit(actor=request.user, message=message, content=data["content"])
         return Response(events.message_payload(message))
@@ -373,7 +321,7 @@ class MessageReadView(APIView):
 class MessageSearchView(APIView):
     @extend_schema(parameters=[s.SearchQuerySerializer], responses={200: s.SearchPageSerializer}, tags=["messages"])
     def get(self, request: AuthedRequest) -> Response:
-        query = _valid(s.SearchQuerySerializer, request.query_params)
+        query = s.validated(s.SearchQuerySerializer, request.query_params)
         offset, limit = query.pop("offset"), query.pop("limit")
         hits, more = search.message_search(request.user, offset=offset, limit=limit, **query)
         results = [events.search_hit_payload(message) for message in hits]
@@ -410,7 +358,7 @@ class MessageUploadView(APIView):
     )
     def post(self, request: AuthedRequest) -> Response:
         limit_uploads(request)
-        data = _valid(s.UploadSerializer, request.data)
+        data = s.validated(s.UploadSerializer, request.data)
         files = request.FILES.getlist("files")
         if not files:
             raise ValidationFailed("Attach 1 to 10 files as `files`.", code=MessagingErrorCode.NO_FILES)
@@ -440,74 +388,3 @@ class AttachmentDownloadView(APIView):
         return file_response(
             request, key=attachment.file_key, download_name=attachment.file_name, mime_type=attachment.mime_type
         )
-
-
-class CannedRepliesView(APIView):
-    """The canned replies of your office (a super admin: every office's, `?office=` for one); the office's
-    managers and super admins add them. Students have none."""
-
-    @extend_schema(
-        parameters=[OpenApiParameter("office", int), OpenApiParameter("limit", int)],
-        responses={200: s.CannedReplySerializer(many=True)},
-        tags=["canned replies"],
-    )
-    def get(self, request: AuthedRequest) -> Response:
-        replies = selectors.canned_replies_for(request.user)
-        office = request.query_params.get("office")
-        if office is not None:
-            if not office.isdigit() or int(office) > BIGINT_MAX:
-                raise ValidationFailed("office is an office id.", code=CoreErrorCode.VALIDATION_ERROR)
-            replies = replies.filter(office_id=int(office))  # (within what the selector lets through)
-        paginator = CannedReplyCursor()
-        page = paginator.paginate_queryset(replies, request, view=self) or []
-        return paginator.get_paginated_response([_canned(reply) for reply in page])
-
-    @extend_schema(
-        request=s.CannedReplyCreateSerializer, responses={201: s.CannedReplySerializer}, tags=["canned replies"]
-    )
-    def post(self, request: AuthedRequest) -> Response:
-        data = _valid(s.CannedReplyCreateSerializer, request.data)
-        office_id = data.get("office_id") or request.user.office_id
-        if office_id is None:
-            raise ValidationFailed("Name the office (office_id).", code=CoreErrorCode.VALIDATION_ERROR)
-        reply = services.canned_reply_create(
-            actor=request.user,
-            office=office_get_for(request.user, office_id),
-            shortcut=data["shortcut"],
-            content=data["content"],
-        )
-        return Response(_canned(reply), status=status.HTTP_201_CREATED)
-
-
-class CannedReplyDetailView(APIView):
-    @extend_schema(responses={200: s.CannedReplySerializer}, tags=["canned replies"])
-    def get(self, request: AuthedRequest, reply_id: str) -> Response:
-        return Response(_canned(selectors.canned_reply_get_for(request.user, reply_id)))
-
-    @extend_schema(
-        request=s.CannedReplyUpdateSerializer, responses={200: s.CannedReplySerializer}, tags=["canned replies"]
-    )
-    def patch(self, request: AuthedRequest, reply_id: str) -> Response:
-        reply = selectors.canned_reply_get_for(request.user, reply_id)
-        data = _valid(s.CannedReplyUpdateSerializer, request.data)
-        return Response(_canned(services.canned_reply_update(actor=request.user, reply=reply, **data)))
-
-    @extend_schema(responses={204: None}, tags=["canned replies"])
-    def delete(self, request: AuthedRequest, reply_id: str) -> Response:
-        services.canned_reply_delete(actor=request.user, reply=selectors.canned_reply_get_for(request.user, reply_id))
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class CannedReplyCursor(BaseCursor):
-    ordering = ("shortcut", "id")  # type: ignore[assignment]  # DRF takes a tuple (stubs: str)
-    page_size = 100
-
-
-def _canned(reply: CannedReply) -> dict[str, Any]:
-    return {
-        "id": reply.pk,
-        "office_id": reply.office_id,
-        "shortcut": reply.shortcut,
-        "content": reply.content,
-        "updated_at": reply.updated_at.isoformat(),
-    }

@@ -15,6 +15,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts.services import user_deactivate
 from accounts.tests.factories import ConsultantFactory, ManagerFactory, SuperAdminFactory
 from conftest import access_token_for
+from core import realtime
 from core.realtime import conversation_message, members_group
 from crm_project.asgi import application
 from messaging import events, services
@@ -74,6 +75,14 @@ async def events_waiting(communicator) -> list[str]:
     return events
 
 
+async def events_until(communicator, name, timeout=3) -> list[str]:
+    """The events of the frames this socket receives up to the first `name`."""
+    events = [frame["event"] for frame in communicator.__dict__.pop("pushed", [])]
+    while name not in events:
+        events.append((await communicator.receive_json_from(timeout=timeout))["event"])
+    return events
+
+
 async def next_event(communicator, name, timeout=3):
     pushed = communicator.__dict__.setdefault("pushed", [])
     while pushed:
@@ -95,19 +104,37 @@ def one_second(monkeypatch):
 
 
 class Clock:
-    """The consumer's monotonic clock, moved by the test alone."""
+    """The consumer's monotonic clock, moved by the test alone, and its heartbeat's pause, which ends
+    when the test says (`look`): no real time passes between two looks of the heartbeat."""
 
     def __init__(self):
         self.now = 1000.0
+        self.parked = asyncio.Event()  # a heartbeat is waiting for its next look
+        self.waiting = None
 
     def __call__(self) -> float:
         return self.now
+
+    async def pause(self, seconds: float) -> None:
+        self.waiting = asyncio.get_running_loop().create_future()
+        self.parked.set()
+        await self.waiting
+
+    async def look(self, *, again: bool = True) -> None:
+        """The heartbeat looks once at the clock as it reads now; with `again`, returns once the look is
+        over and it waits for the next (it did not close the socket)."""
+        await asyncio.wait_for(self.parked.wait(), timeout=3)
+        self.parked.clear()
+        self.waiting.set_result(None)
+        if again:
+            await asyncio.wait_for(self.parked.wait(), timeout=3)
 
 
 @pytest.fixture
 def clock(monkeypatch):
     fake = Clock()
     monkeypatch.setattr(ChatConsumer, "clock", staticmethod(fake))
+    monkeypatch.setattr(ChatConsumer, "pause", staticmethod(fake.pause))
     return fake
 
 
@@ -706,10 +733,13 @@ async def test_a_gap_is_not_filled_for_someone_removed_meanwhile(people, chat, g
 
 
 async def test_a_silent_client_is_closed_and_forgotten(people, settings, clock):
-    settings.SOCKET_PING_TIMEOUT = 300  # looked at every 100 ms, on the test's clock
+    settings.SOCKET_PING_TIMEOUT = 300  # the heartbeat looks when the test says, at the test's clock
     silent = await connect(people[0])
     assert await registry.live_socket_count(people[0].id) == 1
-    clock.now += 0.301
+    clock.now += 0.3
+    await clock.look()  # 0.3 s without a frame: not over the limit yet
+    clock.now += 0.001
+    await clock.look(again=False)
     message = await silent.receive_output(timeout=3)
     assert message == {
         "type": "websocket.close",
@@ -721,13 +751,15 @@ async def test_a_silent_client_is_closed_and_forgotten(people, settings, clock):
 
 
 async def test_pings_keep_a_quiet_client_open(people, settings, clock):
-    settings.SOCKET_PING_TIMEOUT = 300  # looked at every 100 ms, on the test's clock
+    settings.SOCKET_PING_TIMEOUT = 300  # the heartbeat looks when the test says, at the test's clock
     client = await connect(people[0])
     for n in range(4):  # a second in all, never 0.3 s without a frame
         clock.now += 0.25
-        await asyncio.sleep(0.15)  # a look of the heartbeat at this time
+        await clock.look()  # the heartbeat looks 0.25 s after the last frame, and waits for its next look
         assert (await request(client, "ping", id=str(n)))["event"] == "ack"
-    assert await client.receive_nothing(timeout=0.15)  # still open after another look
+    clock.now += 0.3
+    await clock.look()  # 0.3 s after the last ping: at the limit, not over it
+    assert await nothing_more(client)  # still open: the next frame is the answer to a ping
     await client.disconnect()
 
 
@@ -738,8 +770,11 @@ async def test_a_socket_send_reaches_each_socket_of_this_process_once(people, ch
     ack = await request(sender, "send_message", {"conversation_id": chat.id, "content": "once", "client_id": "o-1"})
     received = await next_event(listener, "message_received")
     assert received["id"] == ack["data"]["message"]["id"] and received["content"] == "once"
-    await asyncio.sleep(0.5)  # the Redis copy comes back meanwhile, and is dropped
-    assert "message_received" not in await events_waiting(listener)  # it had its one copy
+    # A marker published after the send's copy, on this loop's one publishing connection: it reaches
+    # the hub through Redis after the copy, so once the listener has it, the copy came back and was dropped.
+    marker = conversation_message(chat.id, [people[1].id], "marker", {}, sender_id=people[0].id)
+    realtime._publisher().add(realtime._group_channel(members_group(chat.id)), get_channel_layer().serialize(marker))
+    assert "message_received" not in await events_until(listener, "marker")  # it had its one copy
     before_ack = [frame["event"] for frame in sender.__dict__.get("pushed", [])]
     assert [*before_ack, *await events_waiting(sender)].count("message_received") == 1
     for socket in (sender, listener):

@@ -8,7 +8,7 @@ from bench.drills import Node, make_people, run_drill
 from bench.servers import wait_until_up
 from core.tests.live_server import server_env
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.drill, pytest.mark.django_db(transaction=True)]
 
 
 def test_killing_a_node_mid_stream_loses_and_doubles_nothing(tmp_path):

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.selectors import user_with_email
 from core.errors import ApplicationError
-from leads.services import IMPORT_COLUMNS, leads_import_csv
+from leads.imports import IMPORT_COLUMNS, leads_import_csv
 from offices.selectors import office_list_for
 
 
