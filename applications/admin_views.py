@@ -31,7 +31,7 @@ S = ApplicationStatus
 CLOSED = [S.REJECTED, S.VISA_REFUSED, S.WITHDRAWN]
 
 
-def _tools(user: User, application: Any, checklist: Checklist) -> None:  # (a card: the model, with the page's extras)
+def application_tools(user: User, application: Any, checklist: Checklist) -> None:  # (a card, with extras)
     """What this user may do on this card or page: the moves the services allow, with what each asks."""
     moves = services.application_allowed_moves(user, application)
     application.moves = [
@@ -81,7 +81,7 @@ def board(request):
     shown = [a for column in cards.values() for a in column]
     checklists = checklists_for(shown)
     for application in shown:
-        _tools(user, application, checklists[application.pk])
+        application_tools(user, application, checklists[application.pk])
     opener = _opener(request, user, view)
     columns = [
         {"status": s, "label": S(s).label, "count": counts[s], "cards": cards[s], "closed": s in FINAL}
@@ -169,7 +169,7 @@ def open_application(request):
 def workspace_context(request, application: Application) -> dict:
     """The application page: its moves, its checklist (each document linked to its review), its history."""
     checklist = checklists_for([application])[application.pk]
-    _tools(request.user, application, checklist)
+    application_tools(request.user, application, checklist)
     return {
         "workspace": {"application": application, "checklist": checklist, "history": application.status_history.all()}
     }
