@@ -77,8 +77,6 @@ def workspace_context(request, *, student: User | None, lead: Lead | None) -> di
     checklists = checklists_for(applications)
     for application in applications:
         application_tools(viewer, application, checklists[application.pk])
-    if contact is not None:
-        contact["applications"] = applications
     return {
         "subject": {"student": student, "lead": lead, "name": (student or lead).full_name},  # type: ignore[union-attr]
         "contact": contact,

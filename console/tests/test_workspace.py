@@ -121,7 +121,7 @@ def test_the_lists_open_the_workspace(client, person, manager):
 
 # session, user, the page's subject, the contact panel, appointments, documents, applications with their history
 # and checklists, the timeline, the conversation and its people, the profile (the manager: the transfer list)
-@pytest.mark.parametrize("role, queries", [("consultant", 18), ("manager", 19)])
+@pytest.mark.parametrize("role, queries", [("consultant", 19), ("manager", 20)])
 def test_the_workspace_runs_a_fixed_number_of_queries(
     role, queries, actors, client, person, office, consultant, django_assert_num_queries
 ):
