@@ -73,6 +73,8 @@ class User(AbstractBaseUser):
     # Set once the person is erased (privacy.services.person_erase): the row stays, pseudonymised,
     # so audit entries, conversations' histories and report numbers keep their references.
     erased_at = models.DateTimeField(null=True, blank=True)
+    # Consultants: open leads routing may give them at most (leads.routing); empty = no cap.
+    max_open_leads = models.PositiveIntegerField(null=True, blank=True)
 
     objects = UserManager()
 

@@ -35,6 +35,16 @@ BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "task-reminders": {
+        "task": "followups.tasks.send_task_reminders",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "proposals-expiry": {
+        "task": "proposals.tasks.expire_proposals",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "missed-message-emails": {
         "task": "messaging.tasks.send_missed_message_emails",
         "schedule": 30.0,

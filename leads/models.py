@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -119,6 +120,8 @@ class ActivityKind(models.TextChoices):
     DOCUMENT = "document", "Document"
     PROFILE = "profile", "Profile"
     APPLICATION = "application", "Application"
+    TASK = "task", "Task"
+    PROPOSAL = "proposal", "Proposal"
 
 
 class Activity(models.Model):
@@ -149,3 +152,51 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class LeadRoutingRule(models.Model):
+    """One rule of an office's lead routing (`leads.routing`), tried in `order`: a lead whose source,
+    wished countries and levels match (an empty list matches anything) goes to `consultant`, or to the
+    next of `round_robin` with room under their `max_open_leads`. No rule chose: the office's active
+    consultants in turn."""
+
+    office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="routing_rules")
+    order = models.PositiveIntegerField(default=0)
+    name = models.CharField(max_length=100, blank=True)
+    sources = ArrayField(models.CharField(max_length=20, choices=LeadSource.choices), default=list, blank=True)
+    countries = ArrayField(models.CharField(max_length=2), default=list, blank=True, help_text="ISO 3166 alpha-2")
+    levels = ArrayField(models.CharField(max_length=12), default=list, blank=True)
+    consultant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    round_robin = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    is_active = models.BooleanField(default=True)
+    # The consultant this rule chose last: the round robin goes on after them.
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["office", "order", "id"]
+        indexes = [models.Index(fields=["office", "order"], name="routing_rule_office_idx")]
+
+    def __str__(self) -> str:
+        return self.name or f"Rule {self.order}"
+
+    @property
+    def label(self) -> str:
+        return f"rule #{self.pk}" + (f" “{self.name}”" if self.name else "")
+
+
+class RoutingCursor(models.Model):
+    """Where an office's fallback round robin stands (the consultant it chose last)."""
+
+    office = models.OneToOneField("offices.Office", on_delete=models.CASCADE, related_name="routing_cursor")
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"routing cursor of office {self.office_id}"

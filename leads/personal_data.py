@@ -102,6 +102,11 @@ register_area(
             "leads.Lead.assigned_to": "a consultant's assignment: a record of their work on someone else's lead",
             "leads.Lead.created_by": "who entered a lead: a record of staff work on someone else's data",
             "leads.Activity.actor": "who did something on a timeline: a staff action on someone else's record",
+            "leads.LeadRoutingRule.consultant": "the consultant a routing rule hands leads to: office setup",
+            "leads.LeadRoutingRule_round_robin.user": "a consultant in a routing rule's rotation: office setup",
+            "leads.LeadRoutingRule.round_robin": "the consultants of a routing rule's rotation: office setup",
+            "leads.LeadRoutingRule.last_assigned": "where a routing rule's rotation stands: office setup",
+            "leads.RoutingCursor.last_assigned": "where an office's fallback rotation stands: office setup",
         },
     )
 )

@@ -21,6 +21,7 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.phones import InvalidPhone, phone_normalize, phone_normalize_or_keep
 from leads.errors import LeadErrorCode
 from leads.models import OPEN_STATUSES, Activity, ActivityKind, Lead, LeadSource, LeadStatus
+from leads.routing import route_choose
 from leads.selectors import lead_duplicates
 from leads.signals import lead_converted
 from messaging.models import Conversation
@@ -197,6 +198,7 @@ def lead_create(
     activity_record(
         lead=lead, actor=actor, kind=ActivityKind.CREATED, text=f"Lead created ({lead.get_source_display()})"
     )
+    lead_route(lead=lead, actor=actor)  # (leads.routing: the one place a new lead finds its consultant)
     return lead
 
 
@@ -223,6 +225,7 @@ def lead_create_for_signup(*, student: User) -> Lead | None:
         created_by=student,
     )
     activity_record(lead=lead, actor=student, kind=ActivityKind.CREATED, text="Signed up on the website")
+    lead_route(lead=lead, actor=student)  # (an office's signup only: the unassigned queue has no rules)
     return lead
 
 
@@ -335,7 +338,9 @@ def lead_assign(*, actor: User, lead: Lead, consultant: User) -> Lead:
     return _assign(lead=lead, consultant=consultant, office_id=office_id, actor=actor)
 
 
-def _assign(*, lead: Lead, consultant: User, office_id, actor: User, why: str = "") -> Lead:
+def _assign(
+    *, lead: Lead, consultant: User, office_id, actor: User, why: str = "", routing: dict | None = None
+) -> Lead:
     """The assignment itself (the lead row locked by the caller): timeline, the consultant's notice, and
     with AUTO_CREATE_CONVERSATIONS the lead's conversation handed over or opened."""
     previous = lead.assigned_to
@@ -348,7 +353,11 @@ def _assign(*, lead: Lead, consultant: User, office_id, actor: User, why: str = 
         actor=actor,
         kind=ActivityKind.ASSIGNED,
         text=f"Assigned to {consultant.full_name}" + (f" ({why})" if why else ""),
-        data={"consultant_id": consultant.pk, "previous_id": previous.pk if previous else None},
+        data={
+            "consultant_id": consultant.pk,
+            "previous_id": previous.pk if previous else None,
+            **({"routing": routing} if routing is not None else {}),
+        },
     )
     notification_create(
         recipient=consultant, kind="lead_assigned", title=f"New lead: {lead.full_name}", data={"lead_id": lead.pk}
@@ -356,6 +365,32 @@ def _assign(*, lead: Lead, consultant: User, office_id, actor: User, why: str = 
     if settings.AUTO_CREATE_CONVERSATIONS and lead.linked_student is not None:
         _lead_conversation_to(lead=lead, previous=previous, consultant=consultant, actor=actor)
     return lead
+
+
+def lead_route(*, lead: Lead, actor: User) -> Lead:
+    """A new lead without a consultant goes to the one its office's routing rules choose (leads.routing),
+    inside the creating transaction. The timeline names the rule that chose, or says why nobody did."""
+    choice = route_choose(lead=lead)
+    if choice is None:
+        return lead
+    routing = {"rule_id": choice.rule_id, "skipped": choice.skipped}
+    if choice.consultant is None:
+        activity_record(
+            lead=lead,
+            actor=actor,
+            kind=ActivityKind.ASSIGNED,
+            text=f"Not routed: {choice.reason}",
+            data={"routing": routing},
+        )
+        return lead
+    return _assign(
+        lead=lead,
+        consultant=choice.consultant,
+        office_id=lead.office_id,
+        actor=actor,
+        why=choice.reason,
+        routing=routing,
+    )
 
 
 @transaction.atomic

@@ -191,6 +191,82 @@ SCHEMAS = {
         },
         description="As REST's application (GET /api/v1/applications/{id}); never any commission figure",
     ),
+    # proposals.representation.ProposalSerializer (written out here, as Application above;
+    # proposals/tests/test_events.py checks real frames against it).
+    "Proposal": _object(
+        {
+            "id": INT,
+            "student_id": INT,
+            "student": _object({"id": INT, "first_name": STR, "last_name": STR}),
+            "consultant_id": INT,
+            "consultant": _object({"id": INT, "first_name": STR, "last_name": STR}),
+            "office_id": INT,
+            "status": {"type": "string", "enum": ["draft", "sent", "accepted", "declined", "expired"]},
+            "message": STR,
+            "expires_at": _null(TIME),
+            "sent_at": _null(TIME),
+            "decided_at": _null(TIME),
+            "decline_reason": STR,
+            "items": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "id": INT,
+                        "course_id": INT,
+                        "course": {"type": "object", "description": "As an application's course"},
+                        "intake": {"type": "string", "pattern": "^\\d{4}-\\d{2}$"},
+                        "note": STR,
+                        "eligible": {"type": "boolean"},
+                        "estimated_cost": _object(
+                            {
+                                "tuition": STR,
+                                "living": _null(STR),
+                                "living_currency": _null(STR),
+                                "total": _null(STR),
+                                "currency": STR,
+                            }
+                        ),
+                        "application_id": _null(INT),
+                    }
+                ),
+            },
+            "estimated_cost": {
+                "type": "array",
+                "items": _object({"currency": STR, "lowest": STR, "highest": STR}),
+            },
+            "created_at": TIME,
+            "updated_at": TIME,
+        },
+        description="As REST's proposal (GET /api/v1/proposals/{id})",
+    ),
+    # followups.representation.TaskSerializer
+    "Task": _object(
+        {
+            "id": INT,
+            "title": STR,
+            "notes": STR,
+            "due_at": TIME,
+            "priority": {"type": "string", "enum": ["low", "normal", "high"]},
+            "status": {"type": "string", "enum": ["open", "done"]},
+            "overdue": {"type": "boolean"},
+            "assignee_id": INT,
+            "assignee": _object({"id": INT, "first_name": STR, "last_name": STR}),
+            "lead_id": _null(INT),
+            "student_id": _null(INT),
+            "application_id": _null(INT),
+            "subject": _object(
+                {"kind": {"type": "string", "enum": ["lead", "student", "application"]}, "id": INT, "name": STR}
+            ),
+            "office_id": _null(INT),
+            "reminded_at": _null(TIME),
+            "done_at": _null(TIME),
+            "done_by_id": _null(INT),
+            "created_by_id": _null(INT),
+            "created_at": TIME,
+            "updated_at": TIME,
+        },
+        description="As REST's task (GET /api/v1/tasks/{id})",
+    ),
     "ReadState": _object({"conversation_id": INT, "user_id": INT, "seq": INT}),
     "ErrorData": _object({"code": STR, "message": STR, "details": {"type": "object"}}),
 }
@@ -342,6 +418,11 @@ SERVER = {
         "An application was opened, moved or changed: to its student, its consultant and its office's managers",
         _ref("Application"),
     ),
+    "proposal_received": (
+        "Your consultant sent you a proposal of courses: to its student only, after it commits",
+        _ref("Proposal"),
+    ),
+    "task_due": ("A task you hold is due now: to its assignee only, once", _ref("Task")),
 }
 
 # Sent by the consumer itself, once, before anything else (not through socket.outgoing).

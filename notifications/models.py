@@ -12,6 +12,9 @@ class NotificationKind(models.TextChoices):
     CONVERSATION_ADDED = "conversation_added", "Added to a conversation"
     ANNOUNCEMENT = "announcement", "Announcement"
     APPLICATION = "application", "Application"  # an application moved (applications.services)
+    PROPOSAL_RECEIVED = "application_proposal", "Courses proposed"  # (category: application)
+    PROPOSAL_DECLINED = "application_proposal_declined", "Proposal declined"
+    TASK_DUE = "task_due", "Task due"
 
 
 class Notification(models.Model):

@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "students",
     "catalogue",
     "applications",
+    "proposals",
+    "followups",
     "django_countries",
     "reports",
     "onboarding",

@@ -49,6 +49,8 @@ SERVER_EVENTS = (
     "file_upload_progress",
     "conversation_cleared",
     "application_updated",  # (applications.services: to the student, the consultant, the office's managers)
+    "proposal_received",  # (proposals.services: to the student, when sent)
+    "task_due",  # (followups.services: to the assignee, at the due time)
 )
 _OWN_ECHO = ("user_typing_start", "user_typing_stop", "file_upload_progress")  # never sent back to their author
 

@@ -79,7 +79,9 @@ def test_the_areas_an_export_is_made_of():
         "messages",
         "notifications",
         "privacy",
+        "proposals",
         "student_profile",
+        "tasks",
         "profile",
     ]
     assert all(area.description for area in areas())
