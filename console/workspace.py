@@ -10,10 +10,13 @@ fixed number of queries (pinned in console/tests/test_workspace.py)."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -24,19 +27,28 @@ from applications.checklists import checklists_for
 from applications.selectors import application_list_for
 from appointments.models import AppointmentStatus
 from appointments.selectors import appointment_list_for
+from catalogue.selectors import course_list_for, course_ordering, courses_eligible
 from console.contact import contact_card
-from core.errors import NotFound
+from core.errors import ApplicationError, CoreErrorCode, NotFound, ValidationFailed
 from documents.selectors import document_list_for
 from documents.services import DOCUMENT_REVIEWERS
+from followups.models import TaskPriority
+from followups.selectors import open_tasks_for, task_get_for
+from followups.services import task_complete, task_create
 from leads.admin_views import lead_tools
 from leads.models import Lead
 from leads.selectors import lead_get_for, lead_list_for, timeline_for
 from messaging.selectors import member_conversations, monitorable_conversations, participants_of
-from students.selectors import profile_view, student_get_for
+from proposals.selectors import proposals_for_student
+from proposals.services import PROPOSERS, proposal_create, proposal_send
+from students.selectors import applicant_of, profile_of, profile_view, student_get_for
+from study.vocabulary import format_intake
 
 TIMELINE = 30
 DOCUMENTS = 20
 APPOINTMENTS = 3
+PROPOSAL_COURSES = 20  # the eligible courses the proposal form offers, best fit first
+PROPOSAL_DAYS = 14  # a proposal's default time to answer
 
 
 def _subject(viewer: User, kind: str, pk: int) -> tuple[User | None, Lead | None]:
@@ -77,7 +89,20 @@ def workspace_context(request, *, student: User | None, lead: Lead | None) -> di
     checklists = checklists_for(applications)
     for application in applications:
         application_tools(viewer, application, checklists[application.pk])
+    tasks = list(
+        open_tasks_for(viewer, student_id=student.pk if student else None, lead_id=lead.pk if lead else None)[:20]
+    )
+    for task in tasks:
+        task.overdue = task.due_at < timezone.now()  # type: ignore[attr-defined]  # for the template
+    proposals = list(proposals_for_student(viewer, student.pk)[:10]) if student is not None else []
     return {
+        "tasks": tasks,
+        "task_priorities": TaskPriority.choices,
+        "task_due_default": f"{timezone.localdate() + timedelta(days=1)}T10:00",
+        "proposals": proposals,
+        "may_propose": student is not None and student.office_id is not None and viewer.role in PROPOSERS,
+        "proposal_courses": _proposal_courses(viewer, student) if request.GET.get("propose") == "1" else None,
+        "proposal_expiry_default": (timezone.localdate() + timedelta(days=PROPOSAL_DAYS)).isoformat(),
         "subject": {"student": student, "lead": lead, "name": (student or lead).full_name},  # type: ignore[union-attr]
         "contact": contact,
         "next": here,
@@ -137,8 +162,88 @@ def _conversation(viewer: User, student: User | None) -> dict | None:
     }
 
 
+def _next_intake(months: list[int], today: date) -> date | None:
+    """The first intake month of a course from next month on, within two years."""
+    for ahead in range(1, 25):
+        year, month = divmod(today.month - 1 + ahead, 12)
+        if month + 1 in months:
+            return date(today.year + year, month + 1, 1)
+    return None
+
+
+def _proposal_courses(viewer: User, student: User | None) -> list[dict] | None:
+    """The proposal form's choices: the student's eligible courses, best fit first, each at its next intake."""
+    if student is None or viewer.role not in PROPOSERS:
+        return None
+    today = timezone.localdate()
+    applicant = applicant_of(profile_of(student), today=today)
+    eligible = courses_eligible(course_list_for(viewer).filter(is_active=True), applicant).select_related("university")
+    choices = []
+    for course in eligible.order_by(*course_ordering(eligible=True, searched=False))[:PROPOSAL_COURSES]:
+        intake = _next_intake(course.intakes or [], today)
+        if intake is not None:
+            month = format_intake(intake)
+            choices.append({"course": course, "intake": month, "value": f"{course.pk}:{month}"})
+    return choices
+
+
+def _local_time(raw: str) -> datetime:
+    """A `datetime-local` value, read in the page's office zone (the console's middleware)."""
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed("Give a due date and time.", code=CoreErrorCode.INVALID) from None
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+def _act(request, student: User | None, lead: Lead | None) -> str:
+    """One workspace action through the apps' services: a task, a task done, a proposal sent."""
+    viewer, post = request.user, request.POST
+    act = post.get("act")
+    if act == "task":
+        task_create(
+            actor=viewer,
+            title=(post.get("title") or "")[:200],
+            due_at=_local_time(post.get("due_at") or ""),
+            priority=post.get("priority") or TaskPriority.NORMAL,
+            notes=(post.get("notes") or "")[:5000],
+            lead_id=lead.pk if lead is not None and student is None else None,
+            student_id=student.pk if student is not None else None,
+        )
+        return "Task added."
+    if act == "task_done":
+        try:
+            task = task_get_for(viewer, post.get("task"))
+        except NotFound:
+            raise Http404("Task not found.") from None
+        task_complete(actor=viewer, task=task)
+        return f"Done: {task.title}."
+    if act == "proposal" and student is not None:
+        items = []
+        for value in post.getlist("course")[:PROPOSAL_COURSES]:
+            course_id, _, intake = value.partition(":")
+            if not course_id.isdigit():
+                raise ValidationFailed("Choose courses from the list.", code=CoreErrorCode.INVALID)
+            items.append({"course_id": int(course_id), "intake": intake})
+        try:
+            expires = datetime.combine(date.fromisoformat(post.get("expires_on") or ""), time(23, 59))
+        except ValueError:
+            raise ValidationFailed("Say until when the proposal stands.", code=CoreErrorCode.INVALID) from None
+        with transaction.atomic():
+            proposal = proposal_create(actor=viewer, student=student, items=items, message=post.get("message") or "")
+            proposal_send(actor=viewer, proposal=proposal, expires_at=timezone.make_aware(expires))
+        return f"Proposal of {len(items)} course{'s' if len(items) != 1 else ''} sent to {student.full_name}."
+    raise ValidationFailed("Unknown action.", code=CoreErrorCode.INVALID)
+
+
 def workspace(request, kind: str, pk: int):
     student, lead = _subject(request.user, kind, pk)
+    if request.method == "POST":
+        try:
+            messages.success(request, _act(request, student, lead))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return HttpResponseRedirect(request.path)
     context = workspace_context(request, student=student, lead=lead)
     return TemplateResponse(
         request,

@@ -12,9 +12,12 @@ from applications.tests.factories import approved_document
 from appointments.models import Appointment
 from catalogue.tests.factories import CourseFactory
 from documents.models import DocumentStatus
+from followups.models import Task, TaskStatus
 from leads.models import Activity, ActivityKind
 from leads.tests.factories import LeadFactory
 from messaging.services import conversation_ensure_direct
+from proposals.models import Proposal, ProposalItem
+from proposals.states import ProposalStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +43,28 @@ def person(office, consultant):
         student=student, course=course, intake=date(2030, 9, 1), consultant=consultant, office=office, destination="GB"
     )
     Activity.objects.create(lead=lead, kind=ActivityKind.NOTE, text="Called about the IELTS date")
+    Task.objects.create(
+        title="Chase the transcript",
+        due_at=timezone.now() + timedelta(hours=3),
+        assignee=consultant,
+        lead=lead,
+        office=office,
+    )
+    propose(student, consultant, course)
     return lead
+
+
+def propose(student, consultant, course, *, intake=date(2030, 9, 1)):
+    proposal = Proposal.objects.create(
+        student=student,
+        consultant=consultant,
+        office_id=student.office_id,
+        status=ProposalStatus.SENT,
+        sent_at=timezone.now(),
+        expires_at=timezone.now() + timedelta(days=14),
+    )
+    ProposalItem.objects.create(proposal=proposal, course=course, intake=intake, tuition=15000, currency="GBP")
+    return proposal
 
 
 def page(client, user, url):
@@ -121,7 +145,7 @@ def test_the_lists_open_the_workspace(client, person, manager):
 
 # session, user, the page's subject, the contact panel, appointments, documents, applications with their history
 # and checklists, the timeline, the conversation and its people, the profile (the manager: the transfer list)
-@pytest.mark.parametrize("role, queries", [("consultant", 19), ("manager", 20)])
+@pytest.mark.parametrize("role, queries", [("consultant", 22), ("manager", 23)])
 def test_the_workspace_runs_a_fixed_number_of_queries(
     role, queries, actors, client, person, office, consultant, django_assert_num_queries
 ):
@@ -146,6 +170,10 @@ def test_the_workspace_runs_a_fixed_number_of_queries(
             destination="CA",
         )
         Activity.objects.create(lead=person, kind=ActivityKind.NOTE, text=f"note {n}")
+        Task.objects.create(
+            title=f"task {n}", due_at=timezone.now(), assignee=consultant, student=student, office=office
+        )
+        propose(student, consultant, CourseFactory(university__country="CA"), intake=date(2031, 1 + n, 1))
         Appointment.objects.create(
             office=office,
             consultant=consultant,
@@ -155,3 +183,49 @@ def test_the_workspace_runs_a_fixed_number_of_queries(
             end=timezone.now() + timedelta(days=2 + n, minutes=30),
         )
     count()
+
+
+def test_tasks_are_added_and_done_from_the_workspace(client, person, consultant):
+    url = f"/admin/console/lead/{person.pk}/"
+    body = page(client, consultant, url).content.decode()
+    assert "Chase the transcript" in body and "MSc Data Science" in body  # the task and the proposal
+    response = client.post(
+        url, {"act": "task", "title": "Book the IELTS", "due_at": "2030-01-02T10:00", "priority": "high"}
+    )
+    assert response.status_code == 302 and response["Location"] == url
+    task = Task.objects.get(title="Book the IELTS")
+    assert task.student_id == person.student_id and task.assignee == consultant
+    assert task.due_at.tzinfo is not None
+    client.post(url, {"act": "task_done", "task": task.pk})
+    task.refresh_from_db()
+    assert task.status == TaskStatus.DONE
+    assert f'id="ws-task-{task.pk}"' not in client.get(url).content.decode()
+    for bad in (
+        {"act": "task", "title": "x", "due_at": "not a time"},
+        {"act": "nope"},
+        {"act": "task_done", "task": "x"},
+    ):
+        assert client.post(url, bad).status_code in (302, 404)
+
+
+def test_a_proposal_is_sent_from_the_workspace(client, person, consultant):
+    url = f"/admin/console/student/{person.student_id}/"
+    assert page(client, consultant, url + "?propose=1").status_code == 200
+    course = CourseFactory(university__country="GB", intakes=[9])
+    response = client.post(
+        url,
+        {"act": "proposal", "course": [f"{course.pk}:2030-09"], "expires_on": "2030-01-01", "message": "Two good fits"},
+    )
+    assert response.status_code == 302
+    proposal = Proposal.objects.filter(items__course=course).get()
+    assert proposal.status == ProposalStatus.SENT and proposal.message == "Two good fits"
+    bad = client.post(url, {"act": "proposal", "course": ["x:y"], "expires_on": "2030-01-01"})
+    assert bad.status_code == 302 and Proposal.objects.count() == 2
+
+
+def test_another_office_cannot_act_in_the_workspace(client, person, other_manager):
+    assert client.login(email=other_manager.email, password=PASSWORD)
+    response = client.post(
+        f"/admin/console/lead/{person.pk}/", {"act": "task", "title": "x", "due_at": "2030-01-01T10:00"}
+    )
+    assert response.status_code == 404 and not Task.objects.filter(title="x").exists()
