@@ -4,6 +4,7 @@ to its review), and the moves each user may make, through `applications.services
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django.contrib import admin, messages
@@ -47,6 +48,18 @@ def application_tools(user: User, application: Any, checklist: Checklist) -> Non
     ]
     application.checklist = checklist
     application.intake_label = format_intake(application.intake)
+    # (one reverse() per page, not per card and form: the board renders up to 156 cards)
+    application.act_url = _url("admin:applications_application_act", application.pk)
+    application.change_url = _url("admin:applications_application_change", application.pk)
+
+
+@lru_cache(maxsize=8)
+def _url_pattern(name: str) -> str:
+    return reverse(name, args=[0])
+
+
+def _url(name: str, pk: int) -> str:
+    return _url_pattern(name).replace("/0/", f"/{pk}/", 1)
 
 
 def _filters(request, view) -> tuple[dict, dict]:
