@@ -24,6 +24,8 @@ api_v1 = [
     path("", include("students.api.urls")),
     path("", include("catalogue.api.urls")),
     path("", include("applications.api.urls")),
+    path("", include("proposals.api.urls")),
+    path("", include("followups.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("devices.api.urls")),
     path("", include("reports.api.urls")),

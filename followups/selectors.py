@@ -87,3 +87,31 @@ def subject_visible_to(user: User, *, lead_id: int | None, student_id: int | Non
     if application_id is not None:
         return application_list_for(user).filter(pk=application_id).exists()
     return False
+
+
+def tasks_filtered(
+    tasks: QuerySet[Task],
+    *,
+    status: str | None = None,
+    assignee_id: int | None = None,
+    lead_id: int | None = None,
+    student_id: int | None = None,
+    application_id: int | None = None,
+    overdue: bool | None = None,
+    now: datetime | None = None,
+) -> QuerySet[Task]:
+    conditions = Q()
+    if status:
+        conditions &= Q(status=status)
+    for name, value in (
+        ("assignee_id", assignee_id),
+        ("lead_id", lead_id),
+        ("student_id", student_id),
+        ("application_id", application_id),
+    ):
+        if value is not None:
+            conditions &= Q(**{name: value})
+    if overdue is not None:
+        late = Q(status=TaskStatus.OPEN, due_at__lt=now or timezone.now())
+        conditions &= late if overdue else ~late
+    return tasks.filter(conditions)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.serializer_fields import id_field
 from followups.models import TaskPriority, TaskStatus
-
-ID = {"min_value": 1, "max_value": 2**31 - 1}
 
 
 class TaskCreateSerializer(serializers.Serializer):
@@ -14,12 +13,10 @@ class TaskCreateSerializer(serializers.Serializer):
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     due_at = serializers.DateTimeField()
     priority = serializers.ChoiceField(choices=TaskPriority.choices, required=False, default=TaskPriority.NORMAL)
-    assignee_id = serializers.IntegerField(
-        **ID, required=False, allow_null=True, default=None, help_text="Default: you"
-    )
-    lead_id = serializers.IntegerField(**ID, required=False, allow_null=True, default=None)
-    student_id = serializers.IntegerField(**ID, required=False, allow_null=True, default=None)
-    application_id = serializers.IntegerField(**ID, required=False, allow_null=True, default=None)
+    assignee_id = id_field(required=False, allow_null=True, default=None, help_text="Default: you")
+    lead_id = id_field(required=False, allow_null=True, default=None)
+    student_id = id_field(required=False, allow_null=True, default=None)
+    application_id = id_field(required=False, allow_null=True, default=None)
 
 
 class TaskChangeSerializer(serializers.Serializer):
@@ -28,4 +25,4 @@ class TaskChangeSerializer(serializers.Serializer):
     due_at = serializers.DateTimeField(required=False)
     priority = serializers.ChoiceField(choices=TaskPriority.choices, required=False)
     status = serializers.ChoiceField(choices=TaskStatus.choices, required=False)
-    assignee_id = serializers.IntegerField(**ID, required=False)
+    assignee_id = id_field(required=False)

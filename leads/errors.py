@@ -30,3 +30,5 @@ class LeadErrorCode(ErrorCode):
         "invalid_phone",
         "400: not a phone number anywhere, or a national number for a lead with no office (no country to read it in)",
     )
+    UNKNOWN_OFFICE = "unknown_office", "No such office (or not one you may name)"
+    RULE_TARGET = "routing_rule_target", "A routing rule names one consultant or a round robin, not both"

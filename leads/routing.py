@@ -15,12 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db import connection
-from django.db.models import Count, Q
+from django.db import connection, transaction
+from django.db.models import Count, Q, QuerySet
 
 from accounts.models import Role, User
+from core.errors import Forbidden, NotFound, ValidationFailed
+from leads.errors import LeadErrorCode
 from leads.models import OPEN_STATUSES, Lead, LeadRoutingRule, RoutingCursor
+from offices.models import Office
 
 _ROUTING_LOCK_NAMESPACE = 0x2007E
 
@@ -100,6 +104,16 @@ def _has_room(user: User) -> bool:
     return cap is None or user.open_leads < cap  # type: ignore[attr-defined]
 
 
+def rule_candidates(rule: LeadRoutingRule) -> list[int]:
+    """The consultants a rule may choose, in turn order (an unsaved rule under test carries its own)."""
+    if rule.consultant_id is not None:
+        return [rule.consultant_id]
+    preview = getattr(rule, "preview_round_robin", None)
+    if preview is not None:
+        return sorted(preview)
+    return sorted(user.pk for user in rule.round_robin.all())
+
+
 def choose(
     *,
     office_id: int,
@@ -117,14 +131,11 @@ def choose(
         )
     consultants = _consultants_with_load(office_id)
     room = {pk for pk, user in consultants.items() if _has_room(user)}
-    skipped = []
+    skipped: list[str] = []
     for rule in rules:
         if not RuleConditions.of(rule).matches(sample):
             continue
-        if rule.consultant_id is not None:
-            candidates = [rule.consultant_id]
-        else:
-            candidates = sorted(user.pk for user in rule.round_robin.all())
+        candidates = rule_candidates(rule)
         chosen = next_in_turn(candidates, after=rule.last_assigned_id, with_room=room)
         if chosen is not None:
             return Choice(consultants[chosen], rule, f"routed by {rule.label}", skipped)
@@ -151,3 +162,144 @@ def route_choose(*, lead: Lead) -> Choice | None:
         else:
             RoutingCursor.objects.filter(pk=cursor_row.pk).update(last_assigned=choice.consultant)
     return choice
+
+
+# --- the rules themselves: who sees and edits them (managers, their office's), and the test ---------
+
+
+def routing_rule_list_for(user: User) -> QuerySet[LeadRoutingRule]:
+    """super admin: every office's; manager: their office's; anyone else: none (hidden means 404)."""
+    rules = LeadRoutingRule.objects.select_related("consultant").prefetch_related("round_robin")
+    if not user.is_active:
+        return rules.none()
+    if user.role == Role.SUPER_ADMIN:
+        return rules.order_by("office_id", "order", "id")
+    if user.role == Role.MANAGER:
+        return rules.filter(office=user.office_id).order_by("order", "id")
+    return rules.none()
+
+
+def routing_rule_get_for(user: User, rule_id: object) -> LeadRoutingRule:
+    try:
+        return routing_rule_list_for(user).get(pk=int(str(rule_id)))
+    except (LeadRoutingRule.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise NotFound("Routing rule not found.") from None
+
+
+def _rule_office(actor: User, office_id: int | None) -> int:
+    if actor.role == Role.SUPER_ADMIN:
+        if office_id is None or not Office.objects.filter(pk=office_id).exists():
+            raise ValidationFailed("Name the rule's office (office_id).", code=LeadErrorCode.UNKNOWN_OFFICE)
+        return int(office_id)
+    if actor.role != Role.MANAGER or not actor.is_active:
+        raise Forbidden("Managers edit their office's routing rules.")
+    if office_id not in (None, actor.office_id):
+        raise ValidationFailed("Unknown office.", code=LeadErrorCode.UNKNOWN_OFFICE)
+    assert actor.office_id is not None
+    return actor.office_id
+
+
+def _rule_people(
+    office_id: int, consultant_id: int | None, round_robin: list[int] | None
+) -> tuple[int | None, list[int]]:
+    if (consultant_id is None) == (not round_robin):
+        raise ValidationFailed(
+            "A rule names one consultant (consultant_id) or a round robin (round_robin), not both.",
+            code=LeadErrorCode.RULE_TARGET,
+        )
+    wanted = {consultant_id} if consultant_id is not None else set(round_robin or ())
+    found = set(
+        User.objects.filter(pk__in=wanted, office_id=office_id, role=Role.CONSULTANT, is_active=True).values_list(
+            "pk", flat=True
+        )
+    )
+    if found != wanted:
+        raise ValidationFailed(
+            "Routing names active consultants of the rule's office only.",
+            code=LeadErrorCode.UNKNOWN_CONSULTANT,
+            details={"consultant_ids": sorted(wanted - found)},
+        )
+    return consultant_id, sorted(wanted) if consultant_id is None else []
+
+
+def routing_rule_build(*, actor: User, data: dict[str, Any], rule: LeadRoutingRule | None = None) -> LeadRoutingRule:
+    """The rule `data` describes (RoutingRuleInputSerializer's), checked, not saved: what the save and the
+    test share. On a change, what `data` leaves out stays as it was."""
+    office_id = rule.office_id if rule is not None else _rule_office(actor, data.get("office_id"))
+    built = rule or LeadRoutingRule(office_id=office_id)
+    conditions = data.get("conditions")
+    if conditions is not None:
+        built.sources = list(conditions.get("sources") or [])
+        built.countries = list(conditions.get("countries") or [])
+        built.levels = list(conditions.get("levels") or [])
+    for name in ("order", "name", "is_active"):
+        if name in data:
+            setattr(built, name, data[name])
+    if "consultant_id" in data or "round_robin" in data:
+        consultant_id, round_robin = _rule_people(office_id, data.get("consultant_id"), data.get("round_robin"))
+        built.consultant_id = consultant_id
+        built.preview_round_robin = round_robin  # type: ignore[attr-defined]
+    elif rule is None:
+        _rule_people(office_id, None, None)  # (refused: a new rule names someone)
+    return built
+
+
+@transaction.atomic
+def routing_rule_save(*, actor: User, data: dict[str, Any], rule: LeadRoutingRule | None = None) -> LeadRoutingRule:
+    if rule is not None and not _may_edit(actor, rule):
+        raise NotFound("Routing rule not found.")
+    built = routing_rule_build(actor=actor, data=data, rule=rule)
+    built.save()
+    round_robin = getattr(built, "preview_round_robin", None)
+    if round_robin is not None:
+        built.round_robin.set(round_robin)
+    return built
+
+
+def _may_edit(actor: User, rule: LeadRoutingRule) -> bool:
+    return routing_rule_list_for(actor).filter(pk=rule.pk).exists()
+
+
+@transaction.atomic
+def routing_rule_delete(*, actor: User, rule: LeadRoutingRule) -> None:
+    if not _may_edit(actor, rule):
+        raise NotFound("Routing rule not found.")
+    rule.delete()
+
+
+def routing_test(
+    *, actor: User, sample: SampleLead, office_id: int | None = None, rule_data: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Whom a lead like `sample` would go to now, without assigning anyone: by one rule before it is
+    saved (`rule_data`: `matches` says whether its conditions take the lead), or by the office's rules."""
+    office = _rule_office(actor, office_id)
+    rules: list[LeadRoutingRule] | None = None
+    result: dict[str, Any] = {"matches": None}
+    if rule_data is not None:
+        built = routing_rule_build(actor=actor, data={**rule_data, "office_id": office}, rule=None)
+        built.pk = None
+        rules = [built]
+        result["matches"] = RuleConditions.of(built).matches(sample)
+    cursor_row = RoutingCursor.objects.filter(office_id=office).first()
+    choice = choose(
+        office_id=office,
+        sample=sample,
+        rules=rules,
+        fallback_after=cursor_row.last_assigned_id if cursor_row is not None else None,
+    )
+    consultant = choice.consultant
+    return {
+        **result,
+        "office_id": office,
+        "rule_id": choice.rule_id,
+        "by_rule": choice.rule is not None,
+        "consultant_id": consultant.pk if consultant is not None else None,
+        "consultant": (
+            {"id": consultant.pk, "first_name": consultant.first_name, "last_name": consultant.last_name}
+            if consultant is not None
+            else None
+        ),
+        "open_leads": getattr(consultant, "open_leads", None),
+        "reason": choice.reason,
+        "skipped": choice.skipped,
+    }

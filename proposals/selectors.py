@@ -33,7 +33,7 @@ def proposal_list_for(user: User) -> QuerySet[Proposal]:
     if user.role == Role.SUPER_ADMIN:
         return proposals.all()
     if user.role == Role.MANAGER:
-        return proposals.filter(office_id=user.office_id)
+        return proposals.filter(office=user.office_id)
     if user.role == Role.CONSULTANT:
         return proposals.filter(consultant=user)
     if user.role == Role.STUDENT:

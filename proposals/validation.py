@@ -25,13 +25,13 @@ class ProposalCreateSerializer(serializers.Serializer):
         default=None,
         help_text="Default: you (consultants), or the student's consultant",
     )
-    items = ItemInputSerializer(many=True, min_length=1, max_length=MAX_ITEMS)
+    items = ItemInputSerializer(many=True, min_length=1, max_length=MAX_ITEMS)  # type: ignore[call-arg]  # (ListSerializer takes them; stubs lack them)
     message = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
 class ProposalChangeSerializer(serializers.Serializer):
-    items = ItemInputSerializer(many=True, min_length=1, max_length=MAX_ITEMS, required=False)
+    items = ItemInputSerializer(many=True, min_length=1, max_length=MAX_ITEMS, required=False)  # type: ignore[call-arg]  # (as above)
     message = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
 

@@ -3,15 +3,19 @@ every event it accepts or sends is described, and real frames of every kind matc
 
 import copy
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import jsonschema
 import pytest
 from channels.db import database_sync_to_async
+from django.utils import timezone
 
 from accounts.tests.factories import ConsultantFactory, ManagerFactory, StudentFactory
 from applications.services import application_open, application_transition
 from catalogue.tests.factories import CourseFactory
+from followups.models import Task
+from followups.services import task_reminders_send
 from messaging import asyncapi, services
 from messaging.socket.incoming import CLIENT_EVENTS
 from messaging.socket.outgoing import SERVER_EVENTS
@@ -19,6 +23,7 @@ from messaging.tests.factories import make_conversation
 from messaging.tests.test_consumer import connect
 from notifications.services import announcement_create, notification_create
 from offices.tests.factories import OfficeFactory
+from proposals.services import proposal_create, proposal_send
 from study.vocabulary import parse_intake
 
 SPEC_FILE = Path(__file__).resolve().parents[2] / "clients" / "asyncapi" / "asyncapi-3.0.0.schema.json"
@@ -108,8 +113,9 @@ async def test_real_frames_of_every_event_match_the_document():
     alice, bob, carol = [await database_sync_to_async(ConsultantFactory)(office=office) for _ in range(3)]
     manager = await database_sync_to_async(ManagerFactory)(office=office)
     chat = await database_sync_to_async(make_conversation)(alice, bob, office=office, title="Team")
-    a, b = Recorder(await connect(alice)), Recorder(await connect(bob))
-    for socket in (a, b):
+    sam = await database_sync_to_async(StudentFactory)(office=office)
+    a, b, c = Recorder(await connect(alice)), Recorder(await connect(bob)), Recorder(await connect(sam))
+    for socket in (a, b, c):
         socket.received.append({"event": "ready", "data": socket.ws.ready})  # the first frame (connect read it)
     cid = chat.id
 
@@ -162,6 +168,16 @@ async def test_real_frames_of_every_event_match_the_document():
             consultant=alice,
         )
         application_transition(actor=manager, application=application, data={"to": "withdrawn", "note": "Moved"})
+        proposal = proposal_create(
+            actor=manager,
+            student=sam,
+            consultant=alice,
+            items=[{"course_id": CourseFactory(intakes=[9]).pk, "intake": "2099-09", "note": ""}],
+            expires_at=timezone.now() + timedelta(days=7),
+        )
+        proposal_send(actor=manager, proposal=proposal)
+        Task.objects.create(title="Call Sam", due_at=timezone.now(), assignee=alice, student=sam, office=office)
+        task_reminders_send()
 
     await service_events()
     for name in (
@@ -173,14 +189,17 @@ async def test_real_frames_of_every_event_match_the_document():
         "system_announcement",
         "conversation_cleared",
         "application_updated",
+        "task_due",
     ):
         await a.event(name)
+    await c.event("proposal_received")
+    await c.drain()
     await a.drain()
     await b.drain()
 
-    requests = {f["id"]: f["event"] for socket in (a, b) for f in socket.sent if "id" in f}
+    requests = {f["id"]: f["event"] for socket in (a, b, c) for f in socket.sent if "id" in f}
     checked = set()
-    for socket in (a, b):
+    for socket in (a, b, c):
         for frame in socket.sent:
             if frame["event"] in CLIENT_EVENTS:
                 assert list(payload_validator(f"{frame['event']}.request").iter_errors(frame)) == [], frame
@@ -192,7 +211,7 @@ async def test_real_frames_of_every_event_match_the_document():
             checked.add(key)
     assert set(SERVER_EVENTS) | {"error", "ready"} <= checked, set(SERVER_EVENTS) - checked
     assert {f"{event}.ack" for event in CLIENT_EVENTS} <= checked
-    for socket in (a, b):
+    for socket in (a, b, c):
         await socket.ws.disconnect()
 
 

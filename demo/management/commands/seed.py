@@ -16,6 +16,7 @@ from accounts.selectors import user_with_email
 from accounts.services import user_create
 from appointments.services import appointment_book
 from demo.applications import seed_applications, seed_catalogue
+from demo.around import seed_around
 from documents.models import DocumentKind
 from documents.services import document_upload
 from leads.models import LeadSource, LeadStatus
@@ -211,3 +212,4 @@ class Command(BaseCommand):
         seed_applications(
             office=office, manager=manager, consultants=consultants, pdf=transcript_pdf("Document"), scale=scale
         )
+        seed_around(office=office, manager=manager, consultants=consultants)
