@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from accounts.models import Role, User
@@ -70,6 +71,9 @@ def board_counts(applications: QuerySet[Application]) -> dict[str, int]:
     )
 
 
+_STATUS_MARK = "\x00status\x00"  # (a value no status has: where each part's status goes)
+
+
 def board(applications: QuerySet[Application], *, per_column: int = 12) -> dict[str, list[Application]]:
     """The board's cards per status, the longest untouched first, at most `per_column` each (the column
     header has the full count, and the list the rest). Two queries: the cards' ids, a LIMIT per status each
@@ -79,8 +83,15 @@ def board(applications: QuerySet[Application], *, per_column: int = 12) -> dict[
     Python and 40 ms of planning at the medium seed)."""
     cards: dict[str, list[Application]] = {status: [] for status in ApplicationStatus.values}
     base = applications.prefetch_related(None).select_related(None).order_by("updated_at", "id").values_list("id")
-    parts = [base.filter(status=status)[:per_column] for status in ApplicationStatus.values]
-    ids = [row[0] for row in parts[0].union(*parts[1:], all=True)]
+    # One part compiled once, with a marker where the status goes; the thirteen parts are that SQL again
+    # (compiling thirteen querysets and their union was ~5 ms of the board's Python).
+    sql, params = base.filter(status=_STATUS_MARK)[:per_column].query.sql_with_params()
+    at = params.index(_STATUS_MARK)
+    union = " UNION ALL ".join([f"({sql})"] * len(ApplicationStatus.values))
+    every = [value for status in ApplicationStatus.values for value in (*params[:at], status, *params[at + 1 :])]
+    with connection.cursor() as cursor:
+        cursor.execute(union, every)
+        ids = [row[0] for row in cursor.fetchall()]
     found = (
         Application.objects.filter(pk__in=ids)
         .select_related("student", "consultant", "course__university")
