@@ -14,13 +14,13 @@ def id_field(**kwargs: Any) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
-class PersonSerializer(serializers.Serializer):
+class PersonSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     first_name = serializers.CharField()
     last_name = serializers.CharField()
 
 
-def clean(serializer_class: type[serializers.Serializer], data: object) -> dict[str, Any]:
+def clean(serializer_class: type[serializers.Serializer[Any]], data: object) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValidationFailed("Send a JSON object.")
     checked = serializer_class(data=data)
