@@ -6,6 +6,7 @@ follows on their home and the same page. Screenshots per role at 1440 and 390 px
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -14,7 +15,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.tests.factories import ConsultantFactory, ManagerFactory, ReceptionistFactory, StudentFactory
 from catalogue.tests.factories import CourseFactory
-from console.tests.browser_kit import by, console_browser, console_server, open_page, screenshots, sign_in, wait
+from console.tests.browser_kit import (
+    as_desktop,
+    as_phone,
+    by,
+    console_browser,
+    console_server,
+    open_page,
+    screenshots,
+    sign_in,
+    wait,
+)
 from core.tests.browser import needs_browser
 from documents.models import Document, DocumentStatus
 from documents.services import document_upload
@@ -106,6 +117,12 @@ def test_a_walk_in_is_worked_from_the_workspace(tmp_path):
             assert Document.objects.get(student=amara).status == DocumentStatus.APPROVED
             wait(browser).until(lambda d: d.find_elements(*by("#workspace")))
             assert screenshots(browser, "consultant-workspace")["culprits"] == []
+            # Who this is and how to reach them: beside the work on a desk, before it on a phone.
+            assert contact_and_work(browser) == "beside"
+            as_phone(browser)
+            time.sleep(0.3)
+            assert contact_and_work(browser) == "before"
+            as_desktop(browser)
             open_page(browser, f"{base}/admin/", "#waiting-on-me")
             assert "Call about the shortlist" not in browser.find_element(*by("#my-tasks")).text  # due tomorrow
             assert "Amara Okoye" in browser.find_element(*by("#proposals-awaiting")).text
@@ -117,3 +134,14 @@ def test_a_walk_in_is_worked_from_the_workspace(tmp_path):
             text = browser.find_element(*by("#workspace")).text
             assert "Call about the shortlist" in text and "MSc Data Science" in text and "Approved" in text
             assert screenshots(browser, "manager-workspace")["culprits"] == []
+
+
+def contact_and_work(browser) -> str:
+    """Where the contact card stands against the work panels: "before" (above them), "beside" or "after"."""
+    contact, work = browser.execute_script(
+        "return ['.workspace-contact', '.workspace-main'].map((s) => {"
+        " const r = document.querySelector(s).getBoundingClientRect(); return [r.top, r.left]; })"
+    )
+    if contact[1] > work[1]:
+        return "beside"
+    return "before" if contact[0] < work[0] else "after"
