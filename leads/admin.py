@@ -3,6 +3,7 @@ import csv
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.validators import MaxValueValidator
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -419,7 +420,6 @@ class LeadRoutingRuleAdmin(ScopedAdmin):
     list_display = ["__str__", "office", "order", "sources", "countries", "levels", "consultant", "is_active"]
     list_select_related = ["office", "consultant"]
     fields = ["office", "order", "name", "sources", "countries", "levels", "consultant", "round_robin", "is_active"]
-    filter_horizontal = ["round_robin"]
     view_roles = add_roles = change_roles = delete_roles = frozenset({Role.SUPER_ADMIN, Role.MANAGER})
 
     def scoped_queryset(self, request):
@@ -439,9 +439,17 @@ class LeadRoutingRuleAdmin(ScopedAdmin):
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         raise Http404("Routing rule not found.")  # hidden means 404, as over the API
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and isinstance(field.widget, RelatedFieldWidgetWrapper):
+            field.widget = field.widget.widget  # no "add / change / view" icons: offices and people are kept elsewhere
+        return field
+
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "round_robin":
+            # (ticks, not the admin's two-list filter: an office's consultants fit, and its icons fail axe)
             kwargs["queryset"] = consultants_for(request.user)
+            kwargs["widget"] = forms.CheckboxSelectMultiple
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
