@@ -1,12 +1,13 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.views import PasswordChangeView
 from django.urls import reverse
 
 from accounts import selectors, services
 from accounts.lockout import lockout_response
-from accounts.models import User
+from accounts.models import Role, User
 from accounts.scoped_admin import ScopedAdmin
 from core.errors import ApplicationError, RateLimited, ValidationFailed
 
@@ -24,6 +25,15 @@ class UserAdminForm(forms.ModelForm):
         }
 
 
+class PeopleChangeList(ChangeList):
+    """A student's row opens their workspace in the console (console/workspace.py); staff open their form."""
+
+    def url_for_result(self, result):
+        if result.role == Role.STUDENT:
+            return reverse("admin:console-student", args=[result.pk])
+        return super().url_for_result(result)
+
+
 @admin.register(User)
 class UserAdmin(ScopedAdmin):
     form = UserAdminForm
@@ -39,6 +49,9 @@ class UserAdmin(ScopedAdmin):
 
     def scoped_queryset(self, request):
         return selectors.user_list_for(request.user)
+
+    def get_changelist(self, request, **kwargs):
+        return PeopleChangeList
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)

@@ -4,15 +4,19 @@ to its review), and the moves each user may make, through `applications.services
 
 from __future__ import annotations
 
+from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -31,7 +35,7 @@ S = ApplicationStatus
 CLOSED = [S.REJECTED, S.VISA_REFUSED, S.WITHDRAWN]
 
 
-def _tools(user: User, application: Any, checklist: Checklist) -> None:  # (a card: the model, with the page's extras)
+def application_tools(user: User, application: Any, checklist: Checklist) -> None:  # (a card, with extras)
     """What this user may do on this card or page: the moves the services allow, with what each asks."""
     moves = services.application_allowed_moves(user, application)
     application.moves = [
@@ -47,6 +51,50 @@ def _tools(user: User, application: Any, checklist: Checklist) -> None:  # (a ca
     ]
     application.checklist = checklist
     application.intake_label = format_intake(application.intake)
+    # (one reverse() per page, not per card and form: the board renders up to 156 cards)
+    application.act_url = _url("admin:applications_application_act", application.pk)
+    application.change_url = _url("admin:applications_application_change", application.pk)
+
+
+@lru_cache(maxsize=8)
+def _url_pattern(name: str) -> str:
+    return reverse(name, args=[0])
+
+
+def _url(name: str, pk: int) -> str:
+    return _url_pattern(name).replace("/0/", f"/{pk}/", 1)
+
+
+ACT_URL_MARK = "/__act_url__/"
+
+
+class MovesFragments:
+    """The board's move buttons, rendered once per kind of card (`_moves.html`), not once per card: cards with
+    the same status, moves and checklist state share their markup but for the form's URL. Rendering one
+    form per move per card was most of the board's template time (up to 156 cards, 1-3 forms each)."""
+
+    def __init__(self, request):
+        self.request, self.rendered = request, {}
+        self.next = request.get_full_path()
+
+    def of(self, application) -> SafeString:
+        blocked = any(move["blocked"] for move in application.moves)
+        key = (
+            application.status,
+            tuple(tuple(sorted(move.items())) for move in application.moves),
+            application.checklist.progress if blocked else None,
+        )
+        if key not in self.rendered:
+            shape = SimpleNamespace(
+                moves=application.moves,
+                status=application.status,
+                checklist=application.checklist,
+                act_url=ACT_URL_MARK,
+            )
+            self.rendered[key] = render_to_string(
+                "admin/applications/_moves.html", {"application": shape, "next": self.next}, self.request
+            )
+        return mark_safe(self.rendered[key].replace(ACT_URL_MARK, application.act_url))
 
 
 def _filters(request, view) -> tuple[dict, dict]:
@@ -80,8 +128,10 @@ def board(request):
     cards = selectors.board(applications)
     shown = [a for column in cards.values() for a in column]
     checklists = checklists_for(shown)
+    moves_html = MovesFragments(request)
     for application in shown:
-        _tools(user, application, checklists[application.pk])
+        application_tools(user, application, checklists[application.pk])
+        application.moves_html = moves_html.of(application)
     opener = _opener(request, user, view)
     columns = [
         {"status": s, "label": S(s).label, "count": counts[s], "cards": cards[s], "closed": s in FINAL}
@@ -169,7 +219,7 @@ def open_application(request):
 def workspace_context(request, application: Application) -> dict:
     """The application page: its moves, its checklist (each document linked to its review), its history."""
     checklist = checklists_for([application])[application.pk]
-    _tools(request.user, application, checklist)
+    application_tools(request.user, application, checklist)
     return {
         "workspace": {"application": application, "checklist": checklist, "history": application.status_history.all()}
     }

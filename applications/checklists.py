@@ -136,9 +136,15 @@ def checklists_for(applications: Iterable[Application]) -> dict[int, Checklist]:
         return {}
     templates = templates_with_requirements()
     counts = _document_counts({a.student_id for a in applications})
+    chosen: dict[tuple[str, str], ChecklistTemplate | None] = {}
     out = {}
     for application in applications:
-        template = template_for(templates, country=str(application.destination), level=application.course.level)
+        # (the board's cards carry the code as read: a CountryField builds a Country object at each access)
+        country = getattr(application, "destination_code", None) or str(application.destination)
+        scope = (country, application.course.level)
+        if scope not in chosen:  # (once per destination and level: reading a template's country is not free)
+            chosen[scope] = template_for(templates, country=country, level=application.course.level)
+        template = chosen[scope]
         requirements = list(template.requirements.all()) if template is not None else []
         out[application.pk] = Checklist(
             template_id=template.pk if template is not None else None,

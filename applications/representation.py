@@ -10,13 +10,8 @@ from rest_framework import serializers
 
 from applications.models import Application, StatusChange
 from applications.transitions import ApplicationStatus, next_statuses
+from core.serializer_fields import PersonSerializer as PersonSerializer  # (moved to core: leads uses it too)
 from study.vocabulary import format_intake
-
-
-class PersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    first_name = serializers.CharField()
-    last_name = serializers.CharField()
 
 
 class CourseSummarySerializer(serializers.Serializer):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from accounts.models import Role, User
 from applications.models import Application, StatusChange
@@ -70,18 +71,34 @@ def board_counts(applications: QuerySet[Application]) -> dict[str, int]:
     )
 
 
+_STATUS_MARK = "\x00status\x00"  # (a value no status has: where each part's status goes)
+
+
 def board(applications: QuerySet[Application], *, per_column: int = 12) -> dict[str, list[Application]]:
     """The board's cards per status, the longest untouched first, at most `per_column` each (the column
-    header has the full count, and the list the rest). One query: a LIMIT per status, each read from the
-    index on (office, status, updated_at), joined by UNION ALL (a window over the office's every
-    application cost 30 ms at 5,000)."""
+    header has the full count, and the list the rest). Two queries: the cards' ids, a LIMIT per status each
+    read from the index on (office, status, updated_at) and joined by UNION ALL (a window over the office's
+    every application cost 30 ms at 5,000), then those cards with what they show. The ids alone keep the
+    thirteen-part UNION cheap to build and to plan (with every card's joins in each part it took 60 ms of
+    Python and 40 ms of planning at the medium seed)."""
     cards: dict[str, list[Application]] = {status: [] for status in ApplicationStatus.values}
-    base = applications.prefetch_related(None).order_by("updated_at", "id")
-    parts = [base.filter(status=status)[:per_column] for status in ApplicationStatus.values]
-    for application in parts[0].union(*parts[1:], all=True):
+    base = applications.prefetch_related(None).select_related(None).order_by("updated_at", "id").values_list("id")
+    # One part compiled once, with a marker where the status goes; the thirteen parts are that SQL again
+    # (compiling thirteen querysets and their union was ~5 ms of the board's Python).
+    sql, params = base.filter(status=_STATUS_MARK)[:per_column].query.sql_with_params()
+    at = params.index(_STATUS_MARK)
+    union = " UNION ALL ".join([f"({sql})"] * len(ApplicationStatus.values))
+    every = [value for status in ApplicationStatus.values for value in (*params[:at], status, *params[at + 1 :])]
+    with connection.cursor() as cursor:
+        cursor.execute(union, every)
+        ids = [row[0] for row in cursor.fetchall()]
+    found = (
+        Application.objects.filter(pk__in=ids)
+        .select_related("student", "consultant", "course__university")
+        .annotate(destination_code=F("destination"))
+    )
+    for application in found.order_by("updated_at", "id"):
         cards[application.status].append(application)
-    for column in cards.values():  # (UNION ALL keeps each part's order in practice; sorted to be sure)
-        column.sort(key=lambda a: (a.updated_at, a.pk))
     return cards
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from rest_framework import serializers
 
 from applications.transitions import ApplicationStatus, Confirmation
-from core.errors import ValidationFailed
+from core.serializer_fields import clean as clean  # (moved to core: leads uses it too)
 from study.serializers import IntakeField
 
 
@@ -96,19 +96,3 @@ class ApplicationChangeSerializer(serializers.Serializer):
     offer = OfferInputSerializer(required=False)
     confirmation = ConfirmationInputSerializer(required=False)
     visa = VisaInputSerializer(required=False)
-
-
-def clean(serializer_class: type[serializers.Serializer], data: object) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ValidationFailed("Send a JSON object.")
-    checked = serializer_class(data=data)
-    if not checked.is_valid():
-        field, messages = next(iter(checked.errors.items()))
-        first = messages[0] if isinstance(messages, list) and messages else messages
-        if isinstance(first, dict) or isinstance(messages, dict):
-            inner = messages if isinstance(messages, dict) else first
-            key, inner_messages = next(iter(inner.items()))
-            field = f"{field}.{key}"
-            first = inner_messages[0] if isinstance(inner_messages, list) else inner_messages
-        raise ValidationFailed(f"{field}: {first}", details=dict(checked.errors))
-    return dict(checked.validated_data)

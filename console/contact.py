@@ -1,6 +1,6 @@
 """The contact panel: who a conversation is with, beside it (the inbox, the monitor; issue 22's student
-workspace includes the same template). Profile, next appointment, documents waiting, the applications
-slot, and for whoever may assign the lead, a transfer to another consultant of its office (through
+workspace includes the same template). Profile, next appointment, documents waiting, the latest
+applications, and for whoever may assign the lead, a transfer to another consultant of its office (through
 `leads.services.lead_assign`: the student's conversation follows the lead).
 
 Everything comes through the apps' selectors with the viewer's scope: what they may not see is not shown.
@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from accounts.selectors import consultants_for
+from applications.selectors import application_list_for
 from appointments.models import AppointmentStatus
 from appointments.selectors import appointment_list_for
 from core.errors import NotFound
@@ -47,6 +48,11 @@ def contact_card(viewer: User, *, student: User | None = None, lead: Lead | None
         .first()
     )
     waiting = list(document_list_for(viewer).filter(owner, status="pending").order_by("id")[:5])
+    applications = (
+        list(application_list_for(viewer).prefetch_related(None).filter(student=person).order_by("-updated_at")[:5])
+        if person is not None
+        else []
+    )
     office = lead.office if lead is not None else (person.office if person is not None else None)
     region = office.country if office is not None else ""
     may_transfer = lead is not None and lead_may_assign(viewer, lead) and lead.status in OPEN_STATUSES
@@ -59,7 +65,7 @@ def contact_card(viewer: User, *, student: User | None = None, lead: Lead | None
         "office": office,
         "next_appointment": upcoming,
         "documents": waiting,
-        "applications": None,  # the applications module fills this slot (_contact_applications.html)
+        "applications": applications,  # the latest five the viewer may see (_contact_applications.html)
         "transfer_to": (
             [c for c in consultants_for(viewer, office_id=lead.office_id) if c.pk != lead.assigned_to_id]
             if may_transfer and lead is not None

@@ -9,10 +9,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from itertools import groupby
 
+from django.db.models import Count, Window
+from django.utils import timezone
+
 from accounts.models import Role
+from applications.selectors import application_list_for
+from applications.transitions import ApplicationStatus
 from appointments.selectors import appointment_agenda_for, calendar_consultants_for, office_today
 from appointments.services import free_slots
-from documents.selectors import documents_pending_for
+from documents.selectors import document_list_for, documents_pending_for
+from followups.selectors import overdue_tasks_for, tasks_due_today_for
 from leads.models import LeadSource, LeadStatus
 from leads.selectors import lead_list_for, lead_pipeline_counts, leads_needing_action_for, leads_waiting_for_assignment
 from messaging.console_rows import conversation_rows, inbox_rows
@@ -23,6 +29,10 @@ from messaging.selectors import (
     unread_total,
 )
 from offices.console import office_in_view
+from proposals.selectors import proposals_awaiting_student
+
+AROUND = 6  # rows per list of what waits on the user (the tile has the full count)
+DEPOSIT_DAYS = 14  # deposits due within two weeks (or overdue)
 
 
 def home_context(request) -> dict:
@@ -30,7 +40,58 @@ def home_context(request) -> dict:
     if not (user.is_active and user.is_staff):
         return {}
     build, template = HOMES[user.role]
-    return {"home": build(request), "home_template": f"admin/console/{template}"}
+    return {"home": build(request), "home_template": f"admin/console/{template}", "around": _waiting_on_me(user)}
+
+
+def _first(queryset, limit: int = AROUND) -> tuple[list, int]:
+    """The first rows and the full count, in one query (a window count over the rows before the limit)."""
+    rows = list(queryset.annotate(total=Window(Count("id")))[:limit])
+    return rows, (rows[0].total if rows else 0)
+
+
+def _waiting_on_me(user) -> dict:
+    """Issue 22 on every staff home: my tasks due today and overdue (the day in my office's zone), the
+    applications waiting on me (checklist documents to review, offers to record, deposits due) and the
+    proposals awaiting the student's answer. A fixed number of queries (pinned with the homes')."""
+    now = timezone.now()
+    overdue = list(overdue_tasks_for(user, now=now)[:AROUND])
+    today = list(tasks_due_today_for(user, now=now)[:AROUND])
+    out: dict = {"overdue": overdue, "due_today": today, "handles_applications": False, "today": timezone.localdate()}
+    mine = application_list_for(user).prefetch_related(None)
+    if user.role == Role.RECEPTIONIST:  # (no applications nor proposals at the front desk)
+        return out
+    open_ones = mine.exclude(status__in=[ApplicationStatus.WITHDRAWN, ApplicationStatus.REJECTED])
+    reviews, reviews_count = _first(
+        document_list_for(user)
+        .filter(status="pending", student_id__in=open_ones.values("student_id"))
+        .select_related("student")
+        .order_by("created_at", "id")
+    )
+    offers, offers_count = _first(mine.filter(status=ApplicationStatus.SUBMITTED).order_by("updated_at", "id"))
+    horizon = timezone.localdate() + timedelta(days=DEPOSIT_DAYS)
+    deposits, deposits_count = _first(
+        mine.filter(
+            status__in=[ApplicationStatus.CONDITIONAL_OFFER, ApplicationStatus.UNCONDITIONAL_OFFER,
+                        ApplicationStatus.OFFER_ACCEPTED],
+            deposit_due__isnull=False,
+            deposit_due__lte=horizon,
+        ).order_by("deposit_due", "id")
+    )  # fmt: skip
+    proposals, proposals_count = _first(
+        proposals_awaiting_student(user, now=now).prefetch_related(None).select_related("student")
+    )
+    return {
+        **out,
+        "handles_applications": True,
+        "reviews": reviews,
+        "reviews_count": reviews_count,
+        "offers": offers,
+        "offers_count": offers_count,
+        "deposits": deposits,
+        "deposits_count": deposits_count,
+        "proposals": proposals,
+        "proposals_count": proposals_count,
+    }
 
 
 def _agenda(appointments) -> list[dict]:

@@ -20,6 +20,7 @@ from accounts.scoped_admin import ListQueryGuard
 from applications.services import APPLICATION_HANDLERS
 from console.contact import contact_panel
 from console.home import home_context
+from console.workspace import workspace
 from core.compression import carries_secrets
 from documents.services import DOCUMENT_REVIEWERS
 from messaging.selectors import MONITOR_ROLES
@@ -81,6 +82,8 @@ class ConsoleSite(admin.AdminSite):
         return [
             path("console/token", self.admin_view(console_token), name="console-token"),
             path("console/contact/<int:conversation_id>/", self.admin_view(contact_panel), name="console-contact"),
+            path("console/lead/<int:pk>/", self.admin_view(workspace), {"kind": "lead"}, name="console-lead"),
+            path("console/student/<int:pk>/", self.admin_view(workspace), {"kind": "student"}, name="console-student"),
             *super().get_urls(),
         ]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from core.errors import ApplicationError, NotFound
@@ -77,7 +78,10 @@ def _decide(request):
         messages.error(request, f"{document.get_kind_display()} of {owner.full_name}: {exc.message}")
     else:
         messages.success(request, f"{document.get_kind_display()} of {owner.full_name} {document.status}.")
-    return HttpResponseRedirect(request.get_full_path())
+    back = request.POST.get("next") or ""  # the student workspace reviews here and returns to itself
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = request.get_full_path()
+    return HttpResponseRedirect(back)
 
 
 @xframe_options_sameorigin  # the review page shows PDFs in a frame of its own origin

@@ -2,6 +2,7 @@ import csv
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -11,9 +12,9 @@ from accounts.scoped_admin import ReadOnlyScopedAdmin, ScopedAdmin
 from accounts.selectors import consultants_for
 from core.errors import ApplicationError, Conflict
 from core.phones import phone_display
-from leads import admin_views, routing, rules, selectors, services
+from leads import admin_views, rules, selectors, services
 from leads.exports import EXPORT_COLUMNS, lead_export_row
-from leads.models import Activity, Lead, LeadRoutingRule, LeadStatus
+from leads.models import Activity, Lead, LeadStatus
 from study.serializers import preferences_clean
 from study.vocabulary import StudyLevel
 
@@ -113,6 +114,13 @@ def _first_detail(details: dict) -> str:
     return f" ({field}: {problems[0] if isinstance(problems, list) else problems})"
 
 
+class WorkspaceChangeList(ChangeList):
+    """Each row opens the lead's workspace (console/workspace.py); its stock form is one click from there."""
+
+    def url_for_result(self, result):
+        return reverse("admin:console-lead", args=[result.pk])
+
+
 @admin.register(Lead)
 class LeadAdmin(ScopedAdmin):
     form = LeadAdminForm
@@ -145,6 +153,9 @@ class LeadAdmin(ScopedAdmin):
     @admin.display(description="phone", ordering="phone")
     def phone_number(self, lead: Lead) -> str:
         return phone_display(lead.phone, region=lead.office.country if lead.office else "")
+
+    def get_changelist(self, request, **kwargs):
+        return WorkspaceChangeList
 
     def get_search_results(self, request, queryset, search_term):
         """Names, emails and phone numbers as the API's `q` searches them (a number typed any way)."""
@@ -290,52 +301,4 @@ class ActivityAdmin(ReadOnlyScopedAdmin):
         return Activity.objects.filter(lead__in=selectors.lead_list_for(request.user))
 
 
-@admin.register(LeadRoutingRule)
-class LeadRoutingRuleAdmin(ScopedAdmin):
-    """Managers keep their office's routing rules here (the API's `lead-routing-rules/`); every save goes
-    through `leads.routing.routing_rule_save`, which refuses consultants of another office. Test a rule
-    before saving with POST /api/v1/lead-routing-rules/test."""
-
-    list_display = ["__str__", "office", "order", "sources", "countries", "levels", "consultant", "is_active"]
-    list_select_related = ["office", "consultant"]
-    fields = ["office", "order", "name", "sources", "countries", "levels", "consultant", "round_robin", "is_active"]
-    filter_horizontal = ["round_robin"]
-    view_roles = add_roles = change_roles = delete_roles = frozenset({Role.SUPER_ADMIN, Role.MANAGER})
-
-    def scoped_queryset(self, request):
-        return routing.routing_rule_list_for(request.user)
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "round_robin":
-            kwargs["queryset"] = consultants_for(request.user)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "consultant":
-            kwargs["queryset"] = consultants_for(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def save_model(self, request, obj, form, change):
-        data = form.cleaned_data
-        consultant, round_robin = data.get("consultant"), [u.pk for u in data.get("round_robin") or []]
-        saved = routing.routing_rule_save(
-            actor=request.user,
-            rule=LeadRoutingRule.objects.get(pk=obj.pk) if change else None,
-            data={
-                "office_id": data["office"].pk if data.get("office") else None,
-                "order": data.get("order") or 0,
-                "name": data.get("name") or "",
-                "conditions": {
-                    "sources": data.get("sources") or [],
-                    "countries": [c.upper() for c in data.get("countries") or []],
-                    "levels": data.get("levels") or [],
-                },
-                "consultant_id": consultant.pk if consultant is not None else None,
-                "round_robin": round_robin if consultant is None else None,
-                "is_active": data.get("is_active", True),
-            },
-        )
-        obj.pk = saved.pk
-
-    def save_related(self, request, form, formsets, change):
-        pass  # (the service set the round robin)
+from leads import routing_admin  # noqa: E402, F401  (registers the routing rules' admin)

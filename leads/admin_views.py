@@ -19,7 +19,7 @@ from leads.models import OPEN_STATUSES, Lead, LeadStatus
 from offices.console import office_in_view
 
 
-def _lead_tools(user: User, lead, consultants: list[User]) -> None:
+def lead_tools(user: User, lead, consultants: list[User]) -> None:
     """What this user may do to this lead on its card or page, from the services' own rules."""
     may_change = rules.lead_may_change(user, lead)
     lead.next_statuses = [(s, LeadStatus(s).label) for s in services.lead_next_statuses(lead)] if may_change else []
@@ -46,7 +46,7 @@ def board(request):
     columns = []
     for status, label in LeadStatus.choices:
         for lead in cards[status]:
-            _lead_tools(user, lead, consultants)
+            lead_tools(user, lead, consultants)
         columns.append({"status": status, "label": label, "count": counts[status], "leads": cards[status]})
     return render(
         request,
@@ -68,7 +68,7 @@ def workspace_context(request, lead) -> dict:
     """The lead page's actions and timeline."""
     user = request.user
     consultants = list(consultants_for(user, office_id=lead.office_id)) if user.role in rules.LEAD_ASSIGNERS else []
-    _lead_tools(user, lead, consultants)
+    lead_tools(user, lead, consultants)
     return {"workspace": {"lead": lead, "timeline": list(selectors.activity_list(lead))}}
 
 

@@ -71,6 +71,17 @@ def activity_list(lead: Lead) -> QuerySet[Activity]:
     return Activity.objects.filter(lead=lead).select_related("actor").order_by("-created_at", "-id")
 
 
+def timeline_for(*, lead: Lead | None, student: User | None, limit: int = 50) -> QuerySet[Activity]:
+    """A person's timeline: the lead's entries and the student's (the student workspace shows both),
+    newest first, at most `limit`. Who may read it is the caller's selector (the lead or the student)."""
+    subject = Q(pk__in=[])
+    if lead is not None:
+        subject |= Q(lead=lead)
+    if student is not None:
+        subject |= Q(student=student)
+    return Activity.objects.filter(subject).select_related("actor").order_by("-created_at", "-id")[:limit]
+
+
 def lead_duplicates(*, office_id, email: str = "", phone: str = "", exclude_pk=None) -> QuerySet[Lead]:
     match = Q()
     if email:

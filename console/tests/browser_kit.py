@@ -21,6 +21,7 @@ from pathlib import Path
 
 import time_machine
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -105,7 +106,9 @@ def by(css: str) -> tuple[str, str]:
 
 
 def wait(browser, seconds: float = 15) -> WebDriverWait:
-    return WebDriverWait(browser, seconds)
+    """A wait that looks again when what it read belonged to the page being left (a form posted: the old
+    page's message list goes stale under the condition; that was a flaky StaleElementReferenceException)."""
+    return WebDriverWait(browser, seconds, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def sign_in(browser, base: str, user) -> None:

@@ -1,7 +1,7 @@
 """The console's frame and home: a home per role from the apps' selectors, office scope, no third-party
 clutter, the page token for the REST API, the styled 403, and a fixed number of queries per home."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -13,11 +13,19 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.services import password_change, user_deactivate
 from accounts.tests.factories import PASSWORD, ConsultantFactory, StudentFactory
+from applications.models import Application
+from applications.tests.factories import approved_document
+from applications.transitions import ApplicationStatus
 from appointments.models import Appointment
+from catalogue.tests.factories import CourseFactory
+from documents.models import DocumentStatus
+from followups.models import Task
 from leads.services import lead_add_note
 from leads.tests.factories import LeadFactory
 from messaging.tests.factories import make_conversation, send
 from offices.tests.factories import OfficeFactory
+from proposals.models import Proposal, ProposalItem
+from proposals.states import ProposalStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -186,11 +194,57 @@ def at_a_moment(request):
         yield
 
 
+def waiting_on(user, consultant, office):
+    """One of each thing issue 22 puts on a home: tasks overdue and due today, an application with a document
+    to review, one submitted, a deposit due, a proposal awaiting the student."""
+    student = StudentFactory(office=office)
+    lead = LeadFactory(office=office, student=student, assigned_to=consultant)
+    now = timezone.now()
+    for due in (now - timedelta(hours=1), now + timedelta(minutes=1)):
+        Task.objects.create(title="Call", due_at=due, assignee=user, lead=lead, office=office)
+    course = CourseFactory(university__country="GB")
+    statuses = [ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED, ApplicationStatus.OFFER_ACCEPTED]
+    for n, status in enumerate(statuses):
+        Application.objects.create(
+            student=student, course=course, intake=date(2032, 1 + n, 1), consultant=consultant, office=office,
+            destination="GB", status=status, deposit_due=timezone.localdate() if n == 2 else None,
+        )  # fmt: skip
+    approved_document(student, "passport", reviewer=None, status=DocumentStatus.PENDING)
+    proposal = Proposal.objects.create(
+        student=student, consultant=consultant, office=office, status=ProposalStatus.SENT, sent_at=now,
+        expires_at=now + timedelta(days=7),
+    )  # fmt: skip
+    ProposalItem.objects.create(proposal=proposal, course=course, intake=date(2032, 9, 1), tuition=1, currency="GBP")
+
+
+def test_each_home_shows_what_waits_on_me(client, consultant, office):
+    waiting_on(consultant, consultant, office)
+    around = login(client, consultant).get("/admin/").context["around"]
+    assert len(around["overdue"]) == 1 and len(around["due_today"]) == 1
+    assert (around["reviews_count"], around["offers_count"], around["deposits_count"], around["proposals_count"]) == (
+        1, 1, 1, 1,
+    )  # fmt: skip
+
+
+def test_due_today_is_the_offices_day(client, consultant, office, time_machine):
+    """At 23:30 in the office's zone a task due at 00:30 is tomorrow's, whatever UTC says."""
+    office.timezone = "Australia/Sydney"
+    office.save()
+    time_machine.move_to(datetime(2026, 12, 6, 23, 30, tzinfo=office.tzinfo), tick=False)
+    lead = LeadFactory(office=office, assigned_to=consultant)
+    for title, hours in (("tonight", 0.25), ("tomorrow", 1)):
+        Task.objects.create(title=title, due_at=timezone.now() + timedelta(hours=hours), assignee=consultant, lead=lead)
+    around = login(client, consultant).get("/admin/").context["around"]
+    assert [t.title for t in around["due_today"]] == ["tonight"]
+
+
 @pytest.mark.parametrize("role", ["super_admin", "manager", "consultant", "receptionist"])
 def test_each_home_runs_a_fixed_number_of_queries(at_a_moment, client, actors, office, consultant, role):
-    expected = {"super_admin": 12, "manager": 13, "consultant": 12, "receptionist": 12}
+    # (+ issue 22's rows: my tasks overdue and due today, documents to review, offers, deposits, proposals)
+    expected = {"super_admin": 18, "manager": 20, "consultant": 19, "receptionist": 15}
 
     def more():
+        waiting_on(actors[role], consultant, office)
         lead = LeadFactory(office=office)
         LeadFactory(office=office, assigned_to=consultant)
         earlier = timedelta(minutes=30 * Appointment.objects.count() + 30)

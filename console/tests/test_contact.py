@@ -10,7 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import PASSWORD, ConsultantFactory, StudentFactory
+from applications.models import Application
 from appointments.models import Appointment
+from catalogue.tests.factories import CourseFactory
 from documents.services import document_upload
 from leads.tests.factories import LeadFactory
 from messaging.services import conversation_ensure_direct
@@ -76,3 +78,13 @@ def test_the_panel_runs_a_fixed_number_of_queries(client, chat, manager, office)
     one = count()
     upload(3)
     assert count() == one
+
+
+def test_the_panel_lists_the_applications_the_viewer_may_see(client, chat, consultant, manager, office):
+    student = chat.lead.student
+    course = CourseFactory(university__country="GB", name="MSc Data Science")
+    Application.objects.create(
+        student=student, course=course, intake="2030-09-01", consultant=consultant, office=office, destination="GB"
+    )
+    body = panel(client, manager, chat).content.decode()
+    assert 'id="contact-applications"' in body and "MSc Data Science" in body

@@ -23,6 +23,7 @@ LAYERS = [
     {"catalogue"},  # courses matched to a profile
     {"appointments", "documents"},
     {"applications"},  # a course, a student, their documents
+    {"followups", "proposals"},  # tasks on a lead, student or application; shortlists that open applications
     {"reports"},
     {"onboarding", "privacy", "console", "demo", "clients"},
 ]

@@ -8,10 +8,8 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from applications.representation import PersonSerializer
-from applications.validation import clean
 from core.pagination import CursorPagination
-from core.serializer_fields import id_field
+from core.serializer_fields import PersonSerializer, clean, id_field
 from leads import routing
 from leads.models import LeadRoutingRule, LeadSource
 from study.serializers import CountryField
