@@ -240,12 +240,12 @@ def _first_of(request: SendRequest) -> Message | None:
 
 
 # The columns a send writes, in `Message`'s order; the database function writes the same ones
-# (messaging/sql/message_store.sql; test_message_store keeps the two equal to the model).
+# (the newest messaging/sql/message_store_*.sql; test_message_store keeps the two equal to the model).
 STORED_FIELDS = [field.attname for field in Message._meta.concrete_fields if not field.generated]
 
 # The hot path of every send: one call of the database function `messaging_message_store`
-# (messaging/sql/message_store.sql), which locks the conversation, checks membership and the reply
-# after the lock, takes the next `seq` and the message id, moves the sender's pointers, stores the
+# (the newest messaging/sql/message_store_*.sql), which locks the conversation, checks membership and
+# the reply after the lock, takes the next `seq` and the message id, moves the sender's pointers, stores the
 # message and lists the participants to push to. One round trip, the lock held briefly.
 _STORE = (
     "SELECT * FROM messaging_message_store(%s::bigint, %s::bigint, %s::text, %s::text, %s::bigint, %s::text, "
