@@ -137,13 +137,7 @@ class SendRequest:
         `Message.save()` never runs for a send: no pre_save/post_save signals, no Python-side defaults
         (`created_at` is the request's). The stored row becomes a model instance the way the ORM
         reads one (`Message.from_db`)."""
-        is_member, reply_ok, seq, message_id, member_ids = row
-        if not is_member:
-            raise NotFound("Conversation not found.")
-        if not reply_ok:
-            raise ValidationFailed(
-                "You can only reply to a message of this conversation.", code=MessagingErrorCode.INVALID_REPLY_TO
-            )
+        seq, message_id, member_ids = _checked_row(row)
         stored = {
             "id": message_id,
             "conversation_id": self.conversation_id,
@@ -163,8 +157,33 @@ class SendRequest:
         message.loaded_attachments = []
         return message, member_ids
 
-    def event(self, message: Message, member_ids: list[int]) -> dict[str, Any]:
-        return events.message_event(events.MESSAGE_RECEIVED, message, member_ids)
+    def sent(self, row: Any) -> tuple[events.Payload, list[int]]:
+        """As `stored`, the message as its payload, with no model instance (the socket's send: the
+        payload is all its event and its ack need)."""
+        seq, message_id, member_ids = _checked_row(row)
+        payload = events.sent_message_payload(
+            message_id=message_id,
+            conversation_id=self.conversation_id,
+            seq=seq,
+            sender=self.sender,
+            type=self.type,
+            content=self.content,
+            reply_to_id=self.reply_to_id,
+            created_at=self.created_at,
+        )
+        return payload, member_ids
+
+
+def _checked_row(row: Any) -> tuple[int, int, list[int]]:
+    """(seq, message id, member ids) of the database function's row; 404 / 400 when it stored nothing."""
+    is_member, reply_ok, seq, message_id, member_ids = row
+    if not is_member:
+        raise NotFound("Conversation not found.")
+    if not reply_ok:
+        raise ValidationFailed(
+            "You can only reply to a message of this conversation.", code=MessagingErrorCode.INVALID_REPLY_TO
+        )
+    return seq, message_id, member_ids
 
 
 def send_request(fields: SendFields, attachment_ids: Iterable[int] = ()) -> SendRequest:
@@ -222,7 +241,8 @@ def _send(request: SendRequest) -> tuple[Message, bool]:
                         "Some files are unknown or already sent.", code=MessagingErrorCode.INVALID_ATTACHMENTS
                     )
                 message.loaded_attachments = list(Attachment.objects.filter(message=message).order_by("id"))
-            publish_on_commit([(members_group(request.conversation_id), request.event(message, member_ids))])
+            event = events.message_event(events.MESSAGE_RECEIVED, message, member_ids)
+            publish_on_commit([(members_group(request.conversation_id), event)])
             transaction.on_commit(lambda: offline.note_sent(request.conversation_id))  # push to whoever is away
     except IntegrityError:
         existing = _first_of(request)
@@ -253,12 +273,14 @@ _STORE = (
 )
 
 
-async def amessage_send(**fields: Unpack[SendFields]) -> tuple[Message, bool]:
+async def amessage_send(**fields: Unpack[SendFields]) -> tuple[events.Payload, bool]:
     """`message_send` on the event loop (the socket's `send_message`; no files): the same request
     and the same database function, awaited on the loop's own connection (`core.async_db`) instead
     of on a database thread. The statement is its own transaction, so the message is pushed once it
     returns: to this process's sockets at once, to the others through Redis (`realtime.apublish`).
-    A repeated `client_id` is answered by the sync path, which reads the first message."""
+    Returns the message's payload (built from the stored row, no model instance: `SendRequest.sent`),
+    the event's and the ack's. A repeated `client_id` is answered by the sync path, which reads the
+    first message."""
     request = send_request(fields)
     try:
         async with async_db.cursor() as cursor:  # prepared once per pooled connection
@@ -268,19 +290,21 @@ async def amessage_send(**fields: Unpack[SendFields]) -> tuple[Message, bool]:
         if request.client_id is None:
             raise
         return await _first_send(request)
-    message, member_ids = request.stored(row)
-    await apublish(members_group(request.conversation_id), request.event(message, member_ids))
+    payload, member_ids = request.sent(row)
+    await apublish(
+        members_group(request.conversation_id), events.payload_event(events.MESSAGE_RECEIVED, payload, member_ids)
+    )
     offline.note_sent(request.conversation_id)  # a set add: the push is scheduled in batches off the loop
-    return message, True
+    return payload, True
 
 
 @in_db_thread
-def _first_send(request: SendRequest) -> tuple[Message, bool]:
-    """The sync send of the same request on a database thread, with the message's files loaded for its payload."""
+def _first_send(request: SendRequest) -> tuple[events.Payload, bool]:
+    """The sync send of the same request on a database thread: the first message's payload, files included."""
     message, created = _send(request)
     if getattr(message, "loaded_attachments", None) is None:
         message.loaded_attachments = list(message.attachments.order_by("id"))
-    return message, created
+    return events.message_payload(message), created
 
 
 def _own_message(actor: User, message: Message) -> None:

@@ -144,6 +144,9 @@ class Hub:
             return
         if seq is not None and seq > self.seen.get(conversation_id, 0):
             self.seen[conversation_id] = seq
+        # The frame's ASGI message, made once here and shared by every socket it goes to (on a copy:
+        # the caller's dict may still be on its way to Redis).
+        message = {**message, "send": {"type": "websocket.send", "text": message["frame"]}}
         # An event for some of the members only (a delivery receipt is for the senders) skips the
         # others' sockets here; monitors get what is marked for them.
         only = None if message["monitors"] else set(message["user_ids"])

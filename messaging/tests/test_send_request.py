@@ -6,6 +6,7 @@ from asgiref.sync import async_to_sync
 
 from core.db import BIGINT_MAX
 from core.errors import NotFound, ValidationFailed
+from messaging import events
 from messaging.models import Conversation, Message
 from messaging.services import amessage_send, message_send
 from messaging.services.messages import send_request
@@ -45,4 +46,17 @@ def test_the_request_holds_the_content_as_stored(people, chat, settings):
     again, created_again = async_to_sync(amessage_send)(
         sender=people[0], conversation=chat, content="darn it", client_id="c1"
     )
-    assert (message.content, created, again.pk, created_again) == ("**** it", True, message.pk, False)
+    assert (message.content, created, again["id"], created_again) == ("**** it", True, message.pk, False)
+
+
+def test_the_socket_sends_payload_is_the_stored_rows_without_a_model_instance(people, chat):
+    """`amessage_send` builds its event's and ack's payload from the database function's row
+    (`events.sent_message_payload`): the same as `message_payload` of the message read back."""
+    first = message_send(sender=people[1], conversation=chat, content="first")[0]
+    payload, created = async_to_sync(amessage_send)(
+        sender=people[0], conversation=chat, content="  é ✓ \U0001f600 ", reply_to_id=first.pk, client_id="s1"
+    )
+    stored = Message.objects.select_related("sender").get(pk=payload["id"])
+    stored.loaded_attachments = []
+    assert created and payload == events.message_payload(stored)
+    assert (payload["seq"], payload["reply_to_id"], payload["content"]) == (2, first.pk, "é ✓ \U0001f600")
