@@ -187,12 +187,26 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
             pass
 
     async def send_json(self, content: Any, close: bool = False) -> None:
-        await self.send(text_data=await self.encode_json(content), close=close)  # through `send`, logged
+        await self.send(text_data=orjson.dumps(content).decode(), close=close)  # through `send`, logged
+
+    async def send_shared(self, message: Message) -> None:
+        """A pushed frame's ASGI message, made once per event by the hub and shared by every socket
+        of the process it goes to (`Hub._hand_out`): straight to the server (no dict, no `send` of
+        ours per socket)."""
+        if logger.isEnabledFor(logging.DEBUG):  # DEBUG_SOCKET: logged through `send`
+            return await self.send(text_data=message["text"])
+        try:
+            await self.base_send(message)  # type: ignore[arg-type]  # (asgiref's TypedDicts, as in `send`)
+        except Disconnected:
+            pass
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch closes stale database connections before every handler, a hop to
         # its single sync thread per frame and per pushed event. Every database call here runs
-        # through `in_db_thread`, which does that itself in its worker thread.
+        # through `in_db_thread`, which does that itself in its worker thread. A frame in goes to
+        # `receive` without Channels' handler-name lookup and `websocket_receive` in between.
+        if message["type"] == "websocket.receive":
+            return await self.receive(text_data=message.get("text"), bytes_data=message.get("bytes"))
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")

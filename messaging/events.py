@@ -8,6 +8,7 @@ same field names, types and nullability), so the two cannot drift apart.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, overload
 
 from django.urls import reverse
@@ -95,17 +96,53 @@ def message_payload(message: Message | MessageRow, *, users: dict[int | None, Pa
     }
 
 
+def sent_message_payload(
+    *,
+    message_id: int,
+    conversation_id: int,
+    seq: int,
+    sender: User,
+    type: str,
+    content: str,
+    reply_to_id: int | None,
+    created_at: datetime,
+) -> Payload:
+    """`message_payload` of a message just sent, from the values the send stored (no model instance:
+    the socket's send builds its event and ack from the database function's row). No files (the
+    socket sends none), not edited, not deleted; test_payload_contract keeps it equal to
+    `message_payload` of the stored row."""
+    return {
+        "id": message_id,
+        "conversation_id": conversation_id,
+        "seq": seq,
+        "sender_id": sender.pk,
+        "sender": user_payload(sender),
+        "type": type,
+        "content": content,
+        "reply_to_id": reply_to_id,
+        "attachments": [],
+        "created_at": created_at.isoformat(),
+        "edited_at": None,
+        "deleted": False,
+    }
+
+
 def message_event(event: str, message: Message, member_ids: Iterable[int]) -> dict[str, Any]:
     """A message's event as the members group carries it: for its participants and read-only
     monitors; `seq` on `message_received` only, the event sockets push in order."""
+    return payload_event(event, message_payload(message), member_ids)
+
+
+def payload_event(event: str, payload: Payload, member_ids: Iterable[int]) -> dict[str, Any]:
+    """`message_event` from the message's payload."""
     return conversation_message(
-        message.conversation_id,
+        payload["conversation_id"],
         member_ids,
         event,
-        message_payload(message),
+        payload,
         monitors=True,
-        seq=message.seq if event == MESSAGE_RECEIVED else None,
-        sender_id=message.sender_id,
+        seq=payload["seq"] if event == MESSAGE_RECEIVED else None,
+        sender_id=payload["sender_id"],
     )
 
 

@@ -114,7 +114,7 @@ class Message(models.Model):
     """A message of a conversation, numbered by `seq` within it.
 
     A send never calls `save()`: the database function `messaging_message_store`
-    (messaging/sql/message_store.sql) writes the row, so no pre_save/post_save signal fires for a
+    (the newest messaging/sql/message_store_*.sql) writes the row, so no pre_save/post_save signal fires for a
     new message and no Python-side default applies. A field added here must be written there too
     (messaging/tests/test_message_store.py fails until it is). Edits and deletes use `save()`.
     """

@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 import psycopg
 from django.conf import settings
@@ -87,124 +88,94 @@ def _existing_send(sender: User, client_id: str, conversation: Conversation) -> 
     return message
 
 
-def _send_checked(conversation: Conversation, content: str, reply_to_id: int | None, *, with_files: bool) -> str:
-    """A send's content as stored, once its numbers are known to fit: what both sends check first."""
-    content = content_clean(content)
-    if not content and not with_files:
-        raise ValidationFailed("A message needs content or files.", code=MessagingErrorCode.EMPTY_MESSAGE)
-    if not 0 < conversation.pk <= BIGINT_MAX:  # no such row; the database would refuse the number itself
-        raise NotFound("Conversation not found.")
-    if reply_to_id is not None and not 0 < reply_to_id <= BIGINT_MAX:
-        raise ValidationFailed(
-            "You can only reply to a message of this conversation.", code=MessagingErrorCode.INVALID_REPLY_TO
+class SendFields(TypedDict, total=False):
+    """A send as its callers give it (keywords of `message_send` and `amessage_send`), declared once."""
+
+    sender: Required[User]
+    conversation: Required[Conversation]  # only its pk is used
+    content: str
+    type: str
+    reply_to_id: int | None
+    client_id: str | None
+
+
+class SendWithFilesFields(SendFields, total=False):
+    attachment_ids: Iterable[int]  # the sender's uploads, not yet sent (`message_send` only)
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    """One send, checked: what both sends run (Zulip's `SendMessageRequest`). Built by `send_request`
+    (the shared checks), stored by the database function (`params` → one row), read back by
+    `stored`; the sync and the event-loop send differ only in how they run the statement, the
+    transaction around it and how the event leaves."""
+
+    sender: User
+    conversation_id: int
+    content: str
+    type: str
+    reply_to_id: int | None
+    client_id: str | None
+    attachment_ids: tuple[int, ...]
+    created_at: datetime
+
+    def params(self) -> list[Any]:
+        """`_STORE`'s parameters."""
+        return [
+            self.conversation_id,
+            self.sender.pk,
+            self.type,
+            self.content,
+            self.reply_to_id,
+            self.client_id,
+            self.created_at,
+        ]
+
+    def stored(self, row: Any) -> tuple[Message, list[int]]:  # row: the function's one row, either driver
+        """The message the database function stored (404 / 400 when it stored none), and who to push it to.
+
+        `Message.save()` never runs for a send: no pre_save/post_save signals, no Python-side defaults
+        (`created_at` is the request's). The stored row becomes a model instance the way the ORM
+        reads one (`Message.from_db`)."""
+        seq, message_id, member_ids = _checked_row(row)
+        stored = {
+            "id": message_id,
+            "conversation_id": self.conversation_id,
+            "seq": seq,
+            "sender_id": self.sender.pk,
+            "type": self.type,
+            "content": self.content,
+            "reply_to_id": self.reply_to_id,
+            "client_id": self.client_id,
+            "created_at": self.created_at,
+            "edited_at": None,
+            "deleted_at": None,
+            "deleted_by_id": None,
+        }
+        message = Message.from_db(connection.alias, STORED_FIELDS, [stored[name] for name in STORED_FIELDS])
+        message.sender = self.sender
+        message.loaded_attachments = []
+        return message, member_ids
+
+    def sent(self, row: Any) -> tuple[events.Payload, list[int]]:
+        """As `stored`, the message as its payload, with no model instance (the socket's send: the
+        payload is all its event and its ack need)."""
+        seq, message_id, member_ids = _checked_row(row)
+        payload = events.sent_message_payload(
+            message_id=message_id,
+            conversation_id=self.conversation_id,
+            seq=seq,
+            sender=self.sender,
+            type=self.type,
+            content=self.content,
+            reply_to_id=self.reply_to_id,
+            created_at=self.created_at,
         )
-    return content
+        return payload, member_ids
 
 
-def message_send(
-    *,
-    sender: User,
-    conversation: Conversation,
-    content: str = "",
-    type: str = MessageType.TEXT,
-    reply_to_id: int | None = None,
-    client_id: str | None = None,
-    attachment_ids: Iterable[int] = (),
-) -> tuple[Message, bool]:
-    """Store a message with the conversation's next `seq` and push it to every participant.
-
-    Only `conversation.pk` is used: membership is checked under the conversation's row lock (a
-    non-member gets 404). The same `(sender, client_id)` returns the first message (`created`
-    False), also when two sends race: the unique constraint decides and the loser reads the
-    winner's row. Stored by a database function, not `save()`: see `_message_store`.
-    """
-    attachment_ids = list(attachment_ids)
-    content = _send_checked(conversation, content, reply_to_id, with_files=bool(attachment_ids))
-    # A plain send is one statement and its own transaction; with files, or inside a caller's
-    # transaction, it joins one (a savepoint, so a repeated client_id spoils nothing).
-    joined = transaction.atomic() if attachment_ids or connection.in_atomic_block else nullcontext()
-    try:  # optimistic: a repeated client_id is rare, so it costs nothing until the insert conflicts
-        with joined:
-            message, member_ids = _message_store(
-                sender=sender,
-                conversation_id=conversation.pk,
-                type=type,
-                content=content,
-                reply_to_id=reply_to_id,
-                client_id=client_id,
-            )
-            if attachment_ids:
-                claimed = Attachment.objects.filter(
-                    pk__in=attachment_ids, uploaded_by=sender, message__isnull=True
-                ).update(message=message)
-                if claimed != len(set(attachment_ids)):
-                    raise ValidationFailed(
-                        "Some files are unknown or already sent.", code=MessagingErrorCode.INVALID_ATTACHMENTS
-                    )
-                message.loaded_attachments = list(Attachment.objects.filter(message=message).order_by("id"))
-            _broadcast_message(events.MESSAGE_RECEIVED, message, member_ids)
-            conversation_id = conversation.pk
-            transaction.on_commit(lambda: offline.note_sent(conversation_id))  # push to whoever is away
-    except IntegrityError:
-        if client_id is None:
-            raise
-        existing = _existing_send(sender, client_id, conversation)
-        if existing is None:
-            raise
-        return existing, False
-    return message, True
-
-
-# The columns a send writes, in `Message`'s order; the database function writes the same ones
-# (messaging/sql/message_store.sql; test_message_store keeps the two equal to the model).
-STORED_FIELDS = [field.attname for field in Message._meta.concrete_fields if not field.generated]
-
-
-_STORE = (
-    "SELECT * FROM messaging_message_store(%s::bigint, %s::bigint, %s::text, %s::text, %s::bigint, %s::text, "
-    "%s::timestamptz)"
-)
-
-
-def _message_store(
-    *, sender: User, conversation_id: int, type: str, content: str, reply_to_id: int | None, client_id: str | None
-) -> tuple[Message, list[int]]:
-    """The hot path of every send: one call of the database function `messaging_message_store`
-    (messaging/sql/message_store.sql), which locks the conversation, checks membership and the reply
-    after the lock, takes the next `seq` and the message id, moves the sender's pointers, stores the
-    message and lists the participants to push to. One round trip, the lock held briefly.
-
-    `Message.save()` never runs for a send: no pre_save/post_save signals, no Python-side defaults
-    (`created_at` is set here). The stored row becomes a model instance the way the ORM reads one
-    (`Message.from_db`)."""
-    now = timezone.now()
-    with prepared_cursor() as cursor:  # planned once per pooled connection, not on every send
-        cursor.execute(_STORE, [conversation_id, sender.pk, type, content, reply_to_id, client_id, now])
-        row = cursor.fetchone()
-    return _stored(
-        row,
-        sender=sender,
-        conversation_id=conversation_id,
-        type=type,
-        content=content,
-        reply_to_id=reply_to_id,
-        client_id=client_id,
-        created_at=now,
-    )
-
-
-def _stored(
-    row: Any,  # the function's one row (a tuple), from either driver cursor
-    *,
-    sender: User,
-    conversation_id: int,
-    type: str,
-    content: str,
-    reply_to_id: int | None,
-    client_id: str | None,
-    created_at: datetime,
-) -> tuple[Message, list[int]]:
-    """The message the database function stored (404 / 400 when it stored none), and who to push it to."""
+def _checked_row(row: Any) -> tuple[int, int, list[int]]:
+    """(seq, message id, member ids) of the database function's row; 404 / 400 when it stored nothing."""
     is_member, reply_ok, seq, message_id, member_ids = row
     if not is_member:
         raise NotFound("Conversation not found.")
@@ -212,81 +183,128 @@ def _stored(
         raise ValidationFailed(
             "You can only reply to a message of this conversation.", code=MessagingErrorCode.INVALID_REPLY_TO
         )
-    stored = {
-        "id": message_id,
-        "conversation_id": conversation_id,
-        "seq": seq,
-        "sender_id": sender.pk,
-        "type": type,
-        "content": content,
-        "reply_to_id": reply_to_id,
-        "client_id": client_id,
-        "created_at": created_at,
-        "edited_at": None,
-        "deleted_at": None,
-        "deleted_by_id": None,
-    }
-    message = Message.from_db(connection.alias, STORED_FIELDS, [stored[name] for name in STORED_FIELDS])
-    message.sender = sender
-    message.loaded_attachments = []
-    return message, member_ids
+    return seq, message_id, member_ids
 
 
-async def amessage_send(
-    *,
-    sender: User,
-    conversation: Conversation,
-    content: str = "",
-    type: str = MessageType.TEXT,
-    reply_to_id: int | None = None,
-    client_id: str | None = None,
-) -> tuple[Message, bool]:
-    """`message_send` on the event loop (the socket's `send_message`; no files): the same checks and
-    the same database function, awaited on the loop's own connection (`core.async_db`) instead of
-    on a database thread. The statement is its own transaction, so the message is pushed once it
-    returns: to this process's sockets at once, to the others through Redis (`realtime.apublish`).
-    A repeated `client_id` is answered by the sync service, which reads the first message."""
-    content = _send_checked(conversation, content, reply_to_id, with_files=False)
-    now = timezone.now()
-    try:
-        async with async_db.cursor() as cursor:  # prepared once per pooled connection
-            await cursor.execute(
-                _STORE, [conversation.pk, sender.pk, type, content, reply_to_id, client_id, now], prepare=True
-            )
-            row = await cursor.fetchone()
-    except psycopg.errors.UniqueViolation:
-        if client_id is None:
-            raise
-        return await _first_send(
-            sender=sender,
-            conversation=conversation,
-            content=content,
-            type=type,
-            reply_to_id=reply_to_id,
-            client_id=client_id,
+def send_request(fields: SendFields, attachment_ids: Iterable[int] = ()) -> SendRequest:
+    """The checks every send runs first (the content as stored, the numbers known to fit), as one request."""
+    attachment_ids = tuple(attachment_ids)
+    conversation, reply_to_id = fields["conversation"], fields.get("reply_to_id")
+    content = content_clean(fields.get("content", ""))
+    if not content and not attachment_ids:
+        raise ValidationFailed("A message needs content or files.", code=MessagingErrorCode.EMPTY_MESSAGE)
+    if not 0 < conversation.pk <= BIGINT_MAX:  # no such row; the database would refuse the number itself
+        raise NotFound("Conversation not found.")
+    if reply_to_id is not None and not 0 < reply_to_id <= BIGINT_MAX:
+        raise ValidationFailed(
+            "You can only reply to a message of this conversation.", code=MessagingErrorCode.INVALID_REPLY_TO
         )
-    message, member_ids = _stored(
-        row,
-        sender=sender,
+    return SendRequest(
+        sender=fields["sender"],
         conversation_id=conversation.pk,
-        type=type,
         content=content,
+        type=fields.get("type", MessageType.TEXT),
         reply_to_id=reply_to_id,
-        client_id=client_id,
-        created_at=now,
+        client_id=fields.get("client_id"),
+        attachment_ids=attachment_ids,
+        created_at=timezone.now(),
     )
-    await apublish(members_group(conversation.pk), events.message_event(events.MESSAGE_RECEIVED, message, member_ids))
-    offline.note_sent(conversation.pk)  # a set add: the push is scheduled in batches off the loop
+
+
+def message_send(**fields: Unpack[SendWithFilesFields]) -> tuple[Message, bool]:
+    """Store a message with the conversation's next `seq` and push it to every participant.
+
+    Only `conversation.pk` is used: membership is checked under the conversation's row lock (a
+    non-member gets 404). The same `(sender, client_id)` returns the first message (`created`
+    False), also when two sends race: the unique constraint decides and the loser reads the
+    winner's row. Stored by a database function, not `save()`: see `_STORE`.
+    """
+    attachment_ids = fields.pop("attachment_ids", ())
+    return _send(send_request(fields, attachment_ids))
+
+
+def _send(request: SendRequest) -> tuple[Message, bool]:
+    # A plain send is one statement and its own transaction; with files, or inside a caller's
+    # transaction, it joins one (a savepoint, so a repeated client_id spoils nothing).
+    joined = transaction.atomic() if request.attachment_ids or connection.in_atomic_block else nullcontext()
+    try:  # optimistic: a repeated client_id is rare, so it costs nothing until the insert conflicts
+        with joined:
+            with prepared_cursor() as cursor:  # planned once per pooled connection, not on every send
+                cursor.execute(_STORE, request.params())
+                message, member_ids = request.stored(cursor.fetchone())
+            if request.attachment_ids:
+                claimed = Attachment.objects.filter(
+                    pk__in=request.attachment_ids, uploaded_by=request.sender, message__isnull=True
+                ).update(message=message)
+                if claimed != len(set(request.attachment_ids)):
+                    raise ValidationFailed(
+                        "Some files are unknown or already sent.", code=MessagingErrorCode.INVALID_ATTACHMENTS
+                    )
+                message.loaded_attachments = list(Attachment.objects.filter(message=message).order_by("id"))
+            event = events.message_event(events.MESSAGE_RECEIVED, message, member_ids)
+            publish_on_commit([(members_group(request.conversation_id), event)])
+            transaction.on_commit(lambda: offline.note_sent(request.conversation_id))  # push to whoever is away
+    except IntegrityError:
+        existing = _first_of(request)
+        if existing is None:
+            raise
+        return existing, False
     return message, True
 
 
+def _first_of(request: SendRequest) -> Message | None:
+    """The first message of this request's `(sender, client_id)`, when the store met it."""
+    if request.client_id is None:
+        return None
+    return _existing_send(request.sender, request.client_id, Conversation(pk=request.conversation_id))
+
+
+# The columns a send writes, in `Message`'s order; the database function writes the same ones
+# (the newest messaging/sql/message_store_*.sql; test_message_store keeps the two equal to the model).
+STORED_FIELDS = [field.attname for field in Message._meta.concrete_fields if not field.generated]
+
+# The hot path of every send: one call of the database function `messaging_message_store`
+# (the newest messaging/sql/message_store_*.sql), which locks the conversation, checks membership and
+# the reply after the lock, takes the next `seq` and the message id, moves the sender's pointers, stores the
+# message and lists the participants to push to. One round trip, the lock held briefly.
+_STORE = (
+    "SELECT * FROM messaging_message_store(%s::bigint, %s::bigint, %s::text, %s::text, %s::bigint, %s::text, "
+    "%s::timestamptz)"
+)
+
+
+async def amessage_send(**fields: Unpack[SendFields]) -> tuple[events.Payload, bool]:
+    """`message_send` on the event loop (the socket's `send_message`; no files): the same request
+    and the same database function, awaited on the loop's own connection (`core.async_db`) instead
+    of on a database thread. The statement is its own transaction, so the message is pushed once it
+    returns: to this process's sockets at once, to the others through Redis (`realtime.apublish`).
+    Returns the message's payload (built from the stored row, no model instance: `SendRequest.sent`),
+    the event's and the ack's. A repeated `client_id` is answered by the sync path, which reads the
+    first message."""
+    request = send_request(fields)
+    try:
+        async with async_db.cursor() as cursor:  # prepared once per pooled connection
+            await cursor.execute(_STORE, request.params(), prepare=True)
+            row = await cursor.fetchone()
+    except psycopg.errors.UniqueViolation:
+        if request.client_id is None:
+            raise
+        return await _first_send(request)
+    payload, member_ids = request.sent(row)
+    await apublish(
+        members_group(request.conversation_id), events.payload_event(events.MESSAGE_RECEIVED, payload, member_ids)
+    )
+    offline.note_sent(request.conversation_id)  # a set add: the push is scheduled in batches off the loop
+    return payload, True
+
+
 @in_db_thread
-def _first_send(**fields: Any) -> tuple[Message, bool]:
-    """`message_send` on a database thread, with the message's files loaded for its payload."""
-    message, created = message_send(**fields)
+def _first_send(request: SendRequest) -> tuple[events.Payload, bool]:
+    """The sync send of the same request on a database thread: the first message's payload, files included."""
+    message, created = _send(request)
     if getattr(message, "loaded_attachments", None) is None:
         message.loaded_attachments = list(message.attachments.order_by("id"))
-    return message, created
+    return events.message_payload(message), created
 
 
 def _own_message(actor: User, message: Message) -> None:

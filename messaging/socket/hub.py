@@ -20,6 +20,11 @@ before the hub subscribed, never arrives. So the hub also reads back: every READ
 compares the last seq it handed out in each conversation with the database's, and a conversation
 still behind at the next look (not merely a message in flight) has its missing messages read
 and handed out like any event. The sockets drop what they already have.
+
+Both tasks (the reader `_run` and `_read_back`) are supervised (`core.loops.supervised`): a crash
+is logged with its traceback and the task started again after a short back-off, so a bug met by
+one event never leaves the process without live events (or without its read-back) until it restarts.
+Events that arrive meanwhile wait in the channel and are handed out when the reader is back.
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ from channels.layers import get_channel_layer
 
 from accounts.models import User
 from core.db import in_db_thread
-from core.loops import PerLoop
+from core.loops import PerLoop, supervised
+from core.outages import DATABASE_ERRORS
 from core.realtime import PROCESS_TAG, deliver_here, members_group, stop_delivering_here
 from messaging import events, selectors
 
@@ -89,7 +95,10 @@ class Hub:
 
     async def _open(self) -> str:
         channel = await self.layer.new_channel("hub.")
-        self._tasks = (asyncio.create_task(self._run(channel)), asyncio.create_task(self._read_back()))
+        self._tasks = (
+            asyncio.create_task(supervised("hub reader", lambda: self._run(channel))),
+            asyncio.create_task(supervised("hub read-back", self._read_back)),
+        )
         return channel
 
     async def join(self, conversation_id: int, consumer: _Socket, last_seq: int | None = None) -> None:
@@ -135,6 +144,9 @@ class Hub:
             return
         if seq is not None and seq > self.seen.get(conversation_id, 0):
             self.seen[conversation_id] = seq
+        # The frame's ASGI message, made once here and shared by every socket it goes to (on a copy:
+        # the caller's dict may still be on its way to Redis).
+        message = {**message, "send": {"type": "websocket.send", "text": message["frame"]}}
         # An event for some of the members only (a delivery receipt is for the senders) skips the
         # others' sockets here; monitors get what is marked for them.
         only = None if message["monitors"] else set(message["user_ids"])
@@ -152,20 +164,24 @@ class Hub:
         while True:
             await asyncio.sleep(READ_BACK_SECONDS)
             try:
-                behind = await _behind(dict(self.seen)) if self.seen else {}
-                # Behind at two looks in a row at the same seq: lost, not in flight.
-                stuck = {cid: seq for cid, seq in behind.items() if behind_before.get(cid) == seq}
-                behind_before = behind
-                if stuck:
-                    missed = await _missed(stuck)
-                    logger.info("socket events read back", extra={"conversations": len(stuck), "messages": len(missed)})
-                    for message in missed:
-                        await self._hand_out(message)
+                behind_before = await self._look(behind_before)
                 failing = False
-            except Exception:  # PostgreSQL away: look again later, say so once
+            except DATABASE_ERRORS:  # PostgreSQL away: look again later, say so once (anything else is a crash)
                 if not failing:
                     logger.warning("socket read-back failed; retrying", exc_info=True)
                 failing = True
+
+    async def _look(self, behind_before: dict[int, int]) -> dict[int, int]:
+        """Hand out the messages of the conversations behind at this look and the one before at the
+        same seq (lost, not in flight); the conversations behind now."""
+        behind = await _behind(dict(self.seen)) if self.seen else {}
+        stuck = {cid: seq for cid, seq in behind.items() if behind_before.get(cid) == seq}
+        if stuck:
+            missed = await _missed(stuck)
+            logger.info("socket events read back", extra={"conversations": len(stuck), "messages": len(missed)})
+            for message in missed:
+                await self._hand_out(message)
+        return behind
 
 
 hub = PerLoop(Hub).get

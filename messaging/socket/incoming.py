@@ -282,8 +282,8 @@ class FrameHandlers(ConsumerState):
             reply_to_id=fields["reply_to_id"],
             client_id=fields["client_id"],
         )
-        await self._touch(message.conversation_id)
-        return {"message": events.message_payload(message)}
+        await self._touch(message["conversation_id"])
+        return {"message": message}  # the payload its event carries (built once, from the stored row)
 
     async def on_edit_message(self, fields: Fields) -> dict[str, Any]:
         return {"message": await _edit(self.user, fields)}

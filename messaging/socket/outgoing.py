@@ -103,7 +103,7 @@ class EventDelivery(ConsumerState):
         if self.user.pk not in message["user_ids"] and not (message["monitors"] and conversation_id in self.monitoring):
             return  # not (or no longer) theirs
         if message["seq"] is None:
-            return await self.send(text_data=message["frame"])
+            return await self._push(message)
         pushed, gap = self.order.arrive(conversation_id, message["seq"], message)
         for each in pushed:
             await self._emit(each)
@@ -138,8 +138,15 @@ class EventDelivery(ConsumerState):
         if still_open:
             self._fill_gap_later(conversation_id)
 
+    async def _push(self, message: dict[str, Any]) -> None:
+        shared = message.get("send")  # the hub's ASGI message for this event, one for all its sockets
+        if shared is not None:
+            await self.send_shared(shared)
+        else:  # (read back by this socket, or handed to it by a test)
+            await self.send(text_data=message["frame"])
+
     async def _emit(self, message: dict[str, Any]) -> None:
-        await self.send(text_data=message["frame"])
+        await self._push(message)
         if message["sender_id"] != self.user.pk:  # (a monitor's note moves nothing: services.deliveries_record)
             deliveries.note(self.user.pk, message["conversation_id"], message["seq"])
 

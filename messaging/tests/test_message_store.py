@@ -1,7 +1,13 @@
-"""The send's database function (messaging/sql/message_store.sql) and the Message model agree: it
-writes every column of a message, the database runs this file's text, and the instance a send
-returns is the row as stored. A send never calls save(), so nothing may listen for it."""
+"""The send's database function (messaging/sql/message_store_<migration>.sql, the newest) and the
+Message model agree: it writes every column of a message, the database runs the newest file's text,
+and the instance a send returns is the row as stored. A send never calls save(), so nothing may
+listen for it.
 
+The files are versioned: each is the function as one migration installs it (the number in its
+name), and frozen once written, so an old migration does today what it did then. A change is a new
+file and a new migration (docs/messaging.md, "The send's SQL")."""
+
+import hashlib
 import re
 from pathlib import Path
 
@@ -14,7 +20,20 @@ from messaging.models import Message
 from messaging.services.messages import STORED_FIELDS
 from messaging.tests.factories import make_conversation, send
 
-SQL_FILE = Path(__file__).resolve().parents[1] / "sql" / "message_store.sql"
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+# Each file as its migration installs it: a file is never edited after its migration is written.
+FROZEN = {
+    "message_store_0006.sql": "886e341d6f3e92f23ca0de911ee8a8f1a8e64e65f0ae0e93cc8699f5ab3bd763",
+}
+
+
+def versions() -> list[Path]:
+    """The function's files, oldest first (by the number of the migration that installs each)."""
+    return sorted(SQL_DIR.glob("message_store_*.sql"))
+
+
+SQL_FILE = versions()[-1]  # the function as the newest migration installs it
 
 
 def written_columns(sql: str) -> list[str]:
@@ -40,14 +59,26 @@ def file_body() -> str:
 
 
 def test_the_send_writes_every_column_of_a_message():
-    # A field added to Message fails here until message_store.sql writes it (and a migration runs it).
+    # A field added to Message fails here until a new message_store file writes it (and a migration runs it).
     assert written_columns(SQL_FILE.read_text()) == message_columns()
     assert [Message._meta.get_field(name).column for name in STORED_FIELDS] == message_columns()
 
 
 @pytest.mark.django_db
-def test_the_database_runs_this_file():
-    assert installed_body() == file_body()
+def test_the_database_runs_the_newest_file():
+    assert installed_body() == file_body(), f"the installed messaging_message_store is not {SQL_FILE.name}"
+
+
+def test_every_file_is_frozen_and_installed_by_its_own_migration():
+    files = [path.name for path in versions()]
+    assert files == sorted(FROZEN), "a new message_store file: add its checksum to FROZEN, and write its migration"
+    for path in versions():
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert digest == FROZEN[path.name], f"{path.name} was edited: write the change as a new file and migration"
+        number = re.fullmatch(r"message_store_(\d{4})\.sql", path.name)
+        assert number is not None, path.name
+        [migration] = MIGRATIONS.glob(f"{number.group(1)}_*.py")
+        assert f'"{path.name}"' in migration.read_text(), f"{migration.name} does not install {path.name}"
 
 
 @pytest.mark.django_db

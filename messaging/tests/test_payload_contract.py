@@ -24,6 +24,7 @@ CONTRACTS = {
     "user_payload": "UserBrief",  # UserBriefSerializer
     "attachment_payload": "Attachment",  # AttachmentSerializer
     "message_payload": "Message",  # MessageSerializer
+    "sent_message_payload": "Message",  # the socket's send (test_send_request: equal to message_payload)
     "conversation_payload": "Conversation",  # ConversationSerializer
     "participant_payload": "Participant",  # ParticipantSerializer
     "search_hit_payload": "SearchHit",  # SearchHitSerializer
@@ -98,6 +99,19 @@ def test_real_payloads_match_their_serializers(contract, consultant, receptionis
         "user_payload": [events.user_payload(consultant), events.user_payload(manager)],
         "attachment_payload": [events.attachment_payload(a) for a in with_file.attachments.all()],
         "message_payload": [events.message_payload(m) for m in [text, reply, with_file, *stored, *page]],
+        "sent_message_payload": [
+            events.sent_message_payload(
+                message_id=m.id,
+                conversation_id=m.conversation_id,
+                seq=m.seq,
+                sender=m.sender,
+                type=m.type,
+                content=m.content,
+                reply_to_id=m.reply_to_id,
+                created_at=m.created_at,
+            )
+            for m in (text, reply)
+        ],
         "conversation_payload": [
             events.conversation_payload(c, participants=c.participants.all(), me=membership)
             for c, membership in (
