@@ -149,7 +149,7 @@ def board(request):
             "offices": view.switcher(),
             "filters": raw,
             "intakes": [format_intake(i) for i in selectors.intakes_of(office_only)],
-            "countries": sorted({str(c) for c in office_only.order_by().values_list("destination", flat=True)}),
+            "countries": selectors.destinations_of(office_only),
             "consultants": list(consultants_for(user, office_id=view.narrowed_id)),
             "opts": Application._meta,
             "opener": opener,

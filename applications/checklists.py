@@ -136,19 +136,21 @@ def checklists_for(applications: Iterable[Application]) -> dict[int, Checklist]:
         return {}
     templates = templates_with_requirements()
     counts = _document_counts({a.student_id for a in applications})
-    chosen: dict[tuple[str, str], ChecklistTemplate | None] = {}
+    chosen: dict[tuple[str, str], tuple[int | None, list[ChecklistRequirement]]] = {}
     out = {}
+    nothing: dict[str, tuple[int, int]] = {}
     for application in applications:
         # (the board's cards carry the code as read: a CountryField builds a Country object at each access)
         country = getattr(application, "destination_code", None) or str(application.destination)
         scope = (country, application.course.level)
         if scope not in chosen:  # (once per destination and level: reading a template's country is not free)
-            chosen[scope] = template_for(templates, country=country, level=application.course.level)
-        template = chosen[scope]
-        requirements = list(template.requirements.all()) if template is not None else []
+            template = template_for(templates, country=country, level=application.course.level)
+            chosen[scope] = (template.pk, list(template.requirements.all())) if template else (None, [])
+        template_id, requirements = chosen[scope]
+        student = application.student_id
         out[application.pk] = Checklist(
-            template_id=template.pk if template is not None else None,
-            items=[_item(r, counts.get((application.student_id, r.document_kind), {})) for r in requirements],
+            template_id=template_id,
+            items=[_item(r, counts.get((student, r.document_kind), nothing)) for r in requirements],
         )
     return out
 
