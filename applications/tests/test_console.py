@@ -43,6 +43,13 @@ def test_the_board_shows_the_office_by_status_with_the_moves_each_user_may_make(
     closed = opened(StudentFactory(office=office), consultant, status="withdrawn")
     page = login(client, manager).get("/admin/applications/application/board/").content.decode()
     assert f'id="application-{mine.pk}"' in page and f'id="application-{closed.pk}"' in page
+    course, nameless = mine.course, StudentFactory(office=office, first_name="", last_name="", email="nn@example.com")
+    opened(nameless, consultant)
+    page = client.get("/admin/applications/application/board/").content.decode()
+    card = page[page.index(f'id="application-{mine.pk}"') :].split("</li>")[0]
+    for shown in (f"Mina {mine.student.last_name}", course.name, course.university.name, "(GB)", "2099-09"):
+        assert shown in card, shown
+    assert consultant.full_name in card and ">nn@example.com</a>" in page  # (a name, else the email)
     assert "Submit (override checklist)" in page  # a manager may override an incomplete checklist
     consultant_page = login(client, consultant).get("/admin/applications/application/board/").content.decode()
     assert "override" not in consultant_page and "Submit: checklist 0%" in consultant_page
