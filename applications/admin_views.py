@@ -79,10 +79,14 @@ class MovesFragments:
         self.next = request.get_full_path()
 
     def of(self, application) -> SafeString:
-        blocked = any(move["blocked"] for move in application.moves)
+        # A move's every key follows from its target, the checklist's completeness and the user (one per
+        # page): those, and the progress a blocked submit shows, key the markup.
+        moves = application.moves
+        blocked = any(move["blocked"] for move in moves)
         key = (
             application.status,
-            tuple(tuple(sorted(move.items())) for move in application.moves),
+            tuple(move["to"] for move in moves),
+            application.checklist.complete,
             application.checklist.progress if blocked else None,
         )
         if key not in self.rendered:
