@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
@@ -78,10 +79,14 @@ class MovesFragments:
         self.next = request.get_full_path()
 
     def of(self, application) -> SafeString:
-        blocked = any(move["blocked"] for move in application.moves)
+        # A move's every key follows from its target, the checklist's completeness and the user (one per
+        # page): those, and the progress a blocked submit shows, key the markup.
+        moves = application.moves
+        blocked = any(move["blocked"] for move in moves)
         key = (
             application.status,
-            tuple(tuple(sorted(move.items())) for move in application.moves),
+            tuple(move["to"] for move in moves),
+            application.checklist.complete,
             application.checklist.progress if blocked else None,
         )
         if key not in self.rendered:
@@ -95,6 +100,35 @@ class MovesFragments:
                 "admin/applications/_moves.html", {"application": shape, "next": self.next}, self.request
             )
         return mark_safe(self.rendered[key].replace(ACT_URL_MARK, application.act_url))
+
+
+# A board card's markup, filled in Python: through the template engine the 156 cards' dozen variables each
+# were ~8 ms of a request's CPU (its loop now prints `card_html`). format_html escapes as the template did.
+CARD_HTML = (
+    '<li class="lead-card" id="application-{}">\n'
+    '        <div class="who"><a href="{}">{}</a></div>\n'
+    '        <div class="meta">{} · {} ({})<br>\n'
+    "          {} · {} · checklist {}%</div>\n"
+    "        {}\n"
+    "      </li>"
+)
+
+
+def card_html(application) -> SafeString:
+    a = application
+    return format_html(
+        CARD_HTML,
+        a.pk,
+        a.change_url,
+        a.student_name,
+        a.course_name,
+        a.university_name,
+        a.destination_code,
+        a.intake_label,
+        a.consultant_name,
+        a.checklist.progress,
+        a.moves_html,
+    )
 
 
 def _filters(request, view) -> tuple[dict, dict]:
@@ -132,6 +166,7 @@ def board(request):
     for application in shown:
         application_tools(user, application, checklists[application.pk])
         application.moves_html = moves_html.of(application)
+        application.card_html = card_html(application)
     opener = _opener(request, user, view)
     columns = [
         {"status": s, "label": S(s).label, "count": counts[s], "cards": cards[s], "closed": s in FINAL}
@@ -149,7 +184,7 @@ def board(request):
             "offices": view.switcher(),
             "filters": raw,
             "intakes": [format_intake(i) for i in selectors.intakes_of(office_only)],
-            "countries": sorted({str(c) for c in office_only.order_by().values_list("destination", flat=True)}),
+            "countries": selectors.destinations_of(office_only),
             "consultants": list(consultants_for(user, office_id=view.narrowed_id)),
             "opts": Application._meta,
             "opener": opener,

@@ -136,19 +136,30 @@ def checklists_for(applications: Iterable[Application]) -> dict[int, Checklist]:
         return {}
     templates = templates_with_requirements()
     counts = _document_counts({a.student_id for a in applications})
-    chosen: dict[tuple[str, str], ChecklistTemplate | None] = {}
+    chosen: dict[tuple[str, str], tuple[int | None, list[ChecklistRequirement]]] = {}
+    blank: dict[tuple[str, str], Checklist] = {}  # a scope's checklist for a student with no documents yet
+    with_documents = {student for student, _kind in counts}
     out = {}
+    nothing: dict[str, tuple[int, int]] = {}
     for application in applications:
-        # (the board's cards carry the code as read: a CountryField builds a Country object at each access)
+        # (the board's cards carry the code and level as read: a CountryField builds a Country object at each
+        # access, and the cards read no course)
         country = getattr(application, "destination_code", None) or str(application.destination)
-        scope = (country, application.course.level)
+        level = getattr(application, "course_level", None) or application.course.level
+        scope = (country, level)
         if scope not in chosen:  # (once per destination and level: reading a template's country is not free)
-            chosen[scope] = template_for(templates, country=country, level=application.course.level)
-        template = chosen[scope]
-        requirements = list(template.requirements.all()) if template is not None else []
+            template = template_for(templates, country=country, level=level)
+            chosen[scope] = (template.pk, list(template.requirements.all())) if template else (None, [])
+        template_id, requirements = chosen[scope]
+        student = application.student_id
+        if student not in with_documents:  # (the same items for every such student: built once, read only)
+            if scope not in blank:
+                blank[scope] = Checklist(template_id=template_id, items=[_item(r, nothing) for r in requirements])
+            out[application.pk] = blank[scope]
+            continue
         out[application.pk] = Checklist(
-            template_id=template.pk if template is not None else None,
-            items=[_item(r, counts.get((application.student_id, r.document_kind), {})) for r in requirements],
+            template_id=template_id,
+            items=[_item(r, counts.get((student, r.document_kind), nothing)) for r in requirements],
         )
     return out
 

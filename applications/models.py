@@ -68,6 +68,9 @@ class Application(models.Model):
             models.Index(fields=["consultant", "status"], name="application_consultant_idx"),
             models.Index(fields=["student", "-id"], name="application_student_idx"),
             models.Index(fields=["intake"], name="application_intake_idx"),
+            # The board's filter choices: an office's distinct intakes and destinations, one probe per value.
+            models.Index(fields=["office", "intake"], name="application_office_intake_idx"),
+            models.Index(fields=["office", "destination"], name="application_office_dest_idx"),
         ]
 
     def __str__(self) -> str:

@@ -43,6 +43,15 @@ def course_list_for(user: User) -> QuerySet[Course]:
     return courses if user.role in STAFF_ROLES else courses.filter(is_active=True)
 
 
+# What a page of courses shows (`CourseSerializer`), and no more: not the university's commission, notes and
+# timestamps, nor the course's creation time, parsed for every row of a list.
+COURSE_PAGE_FIELDS = (
+    *("id", "university_id", "name", "level", "field", "duration_months", "tuition_fee", "currency", "intakes"),
+    *("min_ielts", "min_toefl", "min_pte", "min_gpa", "requirement_notes", "is_active", "updated_at"),
+    *("university__id", "university__name", "university__country", "university__city"),
+)
+
+
 def course_get_for(user: User, course_id: object) -> Course:
     try:
         return course_list_for(user).get(pk=int(str(course_id)))

@@ -12,7 +12,7 @@ from applications.models import Application
 from applications.services import application_open, application_transition
 from applications.tests.factories import approved_document
 from catalogue.models import Course
-from catalogue.tests.factories import CourseFactory
+from catalogue.tests.factories import CourseFactory, UniversityFactory
 from study.vocabulary import parse_intake
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +43,13 @@ def test_the_board_shows_the_office_by_status_with_the_moves_each_user_may_make(
     closed = opened(StudentFactory(office=office), consultant, status="withdrawn")
     page = login(client, manager).get("/admin/applications/application/board/").content.decode()
     assert f'id="application-{mine.pk}"' in page and f'id="application-{closed.pk}"' in page
+    course, nameless = mine.course, StudentFactory(office=office, first_name="", last_name="", email="nn@example.com")
+    opened(nameless, consultant)
+    page = client.get("/admin/applications/application/board/").content.decode()
+    card = page[page.index(f'id="application-{mine.pk}"') :].split("</li>")[0]
+    for shown in (f"Mina {mine.student.last_name}", course.name, course.university.name, "(GB)", "2099-09"):
+        assert shown in card, shown
+    assert consultant.full_name in card and ">nn@example.com</a>" in page  # (a name, else the email)
     assert "Submit (override checklist)" in page  # a manager may override an incomplete checklist
     consultant_page = login(client, consultant).get("/admin/applications/application/board/").content.decode()
     assert "override" not in consultant_page and "Submit: checklist 0%" in consultant_page
@@ -158,3 +165,27 @@ def test_the_board_runs_the_same_queries_at_two_sizes(client, manager, consultan
             opened(StudentFactory(office=office), consultant, intake="2099-09")
         with django_assert_num_queries(13):
             assert client.get("/admin/applications/application/board/").status_code == 200
+
+
+def test_the_board_offers_the_intakes_and_destinations_its_applications_have(
+    client, manager, consultant, office, other_office, super_admin
+):
+    """The filter's choices (read one index probe per value): the office's own, a consultant's own, every
+    office's for a super admin, ascending, each once."""
+    canada = CourseFactory(university=UniversityFactory(country="CA"), intakes=[1, 9])
+    opened(StudentFactory(office=office), consultant, intake="2099-09")
+    opened(StudentFactory(office=office), consultant, course=canada, intake="2098-01")
+    other = ConsultantFactory(office=office)
+    opened(StudentFactory(office=office), other, intake="2097-09")
+    elsewhere = ConsultantFactory(office=other_office)
+    opened(StudentFactory(office=other_office), elsewhere, intake="2096-01", course=CourseFactory(
+        university=UniversityFactory(country="AU")))  # fmt: skip
+    board = "/admin/applications/application/board/"
+    page = login(client, manager).get(board).context
+    assert (page["intakes"], page["countries"]) == (["2097-09", "2098-01", "2099-09"], ["CA", "GB"])
+    page = login(client, consultant).get(board).context
+    assert (page["intakes"], page["countries"]) == (["2098-01", "2099-09"], ["CA", "GB"])
+    page = login(client, super_admin).get(board).context
+    assert (page["intakes"], page["countries"]) == (["2096-01", "2097-09", "2098-01", "2099-09"], ["AU", "CA", "GB"])
+    page = client.get(f"{board}?office={other_office.pk}").context
+    assert (page["intakes"], page["countries"]) == (["2096-01"], ["AU"])

@@ -143,6 +143,7 @@ def test_the_journey_by_hand_in_the_console(browser, server):
             opener.find_element(By.TAG_NAME, "summary").click()
         browser.find_element(*by("#open-search input[name=open_q]")).send_keys("Sam")
         browser.find_element(*by("#open-search input[type=submit]")).click()
+        wait(browser).until(lambda d: d.find_elements(*by("#open-for select[name=open_for]")))  # (the page reloads)
         choose(browser, "#open-for select[name=open_for]", "Sam Lee")
         browser.find_element(*by("#open-for input[type=submit]")).click()  # the courses Sam is eligible for
         wait(browser).until(lambda d: d.find_elements(*by("#open-form")))

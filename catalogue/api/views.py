@@ -183,7 +183,7 @@ class CourseViewSet(viewsets.GenericViewSet):
             applicant = selectors.applicant_for(request.user, asked["eligible_for"], today=timezone.localdate())
             courses = selectors.courses_eligible(courses, applicant)
         courses = courses.order_by(*selectors.course_ordering(eligible=eligible, searched=bool(asked.get("q"))))
-        page = self.paginate_queryset(courses)
+        page = self.paginate_queryset(courses.only(*selectors.COURSE_PAGE_FIELDS))
         return self.get_paginated_response(CourseSerializer(page, many=True).data)
 
     @extend_schema(responses={200: CourseSerializer})

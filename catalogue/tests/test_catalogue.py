@@ -6,8 +6,11 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from rest_framework import serializers
 
+from catalogue.api.serializers import CourseSerializer
 from catalogue.models import Course, University
+from catalogue.selectors import COURSE_PAGE_FIELDS, course_list_for
 from catalogue.tests.factories import CourseFactory, UniversityFactory
 from students.models import StudentProfile
 
@@ -216,3 +219,20 @@ def test_the_universities_list_runs_a_fixed_number_of_queries(client_for, consul
     with django_assert_num_queries(2):  # the user (token); the page with its course counts
         body = client.get("/api/v1/universities?limit=3").json()
     assert len(body["results"]) == 3 and body["results"][0]["course_count"] == 1 and body["next"]
+
+
+def test_a_course_page_reads_as_the_declared_fields_would_write_it(client_for, consultant):
+    """`CourseSerializer.to_representation` builds the row directly (the page's per-row Python): the same
+    keys in the same order, values and formats as DRF's walk over the declared fields, nulls included."""
+    CourseFactory(min_ielts=Decimal("6.5"), min_toefl=90, min_pte=58, min_gpa=Decimal("3.25"), intakes=[1, 9],
+                  requirement_notes="A portfolio", tuition_fee=Decimal("12345.5"))  # fmt: skip
+    CourseFactory(min_ielts=None, min_toefl=None, min_pte=None, min_gpa=None, university__country="CA")
+    page = list(course_list_for(consultant).only(*COURSE_PAGE_FIELDS).order_by("id"))
+    page[0].fit = 7
+    direct = CourseSerializer(page, many=True).data
+    walked = [serializers.ModelSerializer.to_representation(CourseSerializer(), course) for course in page]
+    assert [list(row.items()) for row in direct] == [list(row.items()) for row in walked]
+    assert direct[0]["tuition_fee"] == "12345.50" and direct[0]["requirements"]["min_gpa"] == "3.25"
+    assert direct[1]["university"]["country"] == "CA" and direct[1]["fit"] is None
+    listed = results(client_for(consultant).get("/api/v1/courses"))
+    assert {row["id"] for row in listed} == {course.pk for course in page}
