@@ -40,13 +40,16 @@ run: admin
 	trap 'kill -TERM $$jobs 2>/dev/null; wait $$jobs 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python -m crm_project.serve --host $(HOST) --port $(PORT)  # the production server: WEB_CONCURRENCY granian workers
 
-# The whole suite (CI runs this). `make test-fast` leaves out the tiers that start other processes, drive a
-# browser or run a drill (core/tests/tiers.py marks them): the loop while editing; README "Tests: which to run when".
+# The whole suite (CI runs this), in one process. `make test-fast` leaves out the tiers that start other
+# processes, drive a browser or run a drill (core/tests/tiers.py marks them) and the tests marked `slow`, and
+# runs on every core (pytest-xdist: a test database and a Redis namespace per worker): the loop while
+# editing; README "Tests: which to run when". TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= auto
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-fast: install
-	$(BIN)/pytest -m "not live and not drill and not browser" $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not live and not drill and not browser and not slow" $(PYTEST_ARGS)
 
 # Lint, import order, format (ruff) and types (mypy, strict for core and messaging), configured in
 # pyproject.toml. `ruff check --fix . && ruff format .` fixes most of ruff's findings. mypy's Django plugin

@@ -79,6 +79,8 @@ PINNED: dict[str, tuple[str, str]] = {
     # core.edge recognises a granian worker by its `granian._signals` module, and runs atexit's hooks
     "granian._signals:set_loop_signals": ("core/edge.py", "ce78d76020b2"),
     "atexit:_run_exitfuncs": ("core/edge.py", "builtin"),
+    # the root conftest's `_fast_flush` replaces the TRUNCATE of a transactional test's flush with DELETEs
+    "django.db.backends.postgresql.operations:DatabaseOperations.sql_flush": ("conftest.py", "358e775d8228"),
     # core.tests.tiers reads pytest's record of a test's fixtures (`item._fixtureinfo`)
     "_pytest.python:Function.__init__": ("core/tests/tiers.py", "6a3e108b91db"),
 }

@@ -41,10 +41,12 @@ def bomb_png(width=100_000, height=100_000) -> bytes:
 
 
 def docx_bytes() -> bytes:
+    """The same bytes whenever they are made (a dated entry, not the clock's): they are part of a test's id,
+    which every pytest-xdist worker must collect alike."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document/>")
+        for name, text in (("[Content_Types].xml", "<Types/>"), ("word/document.xml", "<w:document/>")):
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), text)
     return buffer.getvalue()
 
 

@@ -6,21 +6,14 @@ default; `prod.py` tightens what must not be left at its default.
 
 import ipaddress
 import os
-import socket
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
-import dj_database_url
 import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
-from crm_project.embedded import database_url_from_parts
-from crm_project.settings.environment import env, env_bool, env_int, env_list
-
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
-
+from crm_project.settings.environment import BASE_DIR, env, env_bool, env_int, env_list
 
 SECRET_KEY = env("SECRET_KEY", "dev-insecure-secret-key-change-me-0123456789abcdef")
 # Previous keys, still accepted (not used to sign) while a rotation settles: docs/security.md
@@ -120,32 +113,9 @@ TEMPLATES = [
     },
 ]
 
-# DATABASE_URL / REDIS_URL unset: crm_project.embedded starts private servers first
-# (see manage.py and asgi.py), and fills these two variables in.
-# Without DATABASE_URL, the original product's DB_HOST / DB_PORT / DB_NAME / DB_USER / DB_PASSWORD.
-DATABASES = {
-    "default": dj_database_url.parse(
-        env("DATABASE_URL") or database_url_from_parts() or "postgres://postgres@127.0.0.1:5432/crm"
-    )
-}
-# A connection pool (psycopg_pool), not persistent connections: under ASGI each request's and each
-# socket handler's sync code may run on another thread, and opening a PostgreSQL connection per
-# call costs more than the query. Every process keeps at most DB_POOL_MAX_SIZE connections.
-if env_int("DB_POOL_MAX_SIZE", 10) > 0:
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": env_int("DB_POOL_MIN_SIZE", 1),
-        "max_size": env_int("DB_POOL_MAX_SIZE", 10),
-        "timeout": env_int("DB_POOL_TIMEOUT", 10),
-    }
-# (The statements core.db prepares keep one plan: it sets plan_cache_mode on the connections that prepare.)
-_db_options = DATABASES["default"].setdefault("OPTIONS", {})
-# Seconds a new connection may take; an unreachable server must not hold a request (core/outages.py).
-DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 3)
-_db_options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
-# Django's backend, failing fast while PostgreSQL is down and rebuilding the pool when it is back.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["ENGINE"] = "core.postgresql"
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL and Redis (DATABASES, the REDIS_* settings, REDIS_NAMESPACE, CHANNEL_LAYERS, CACHES): datastores.py
+from crm_project.settings.datastores import *  # noqa: E402, F403
+
 # granian workers `python -m crm_project.serve` starts on one port (one per core: a process runs
 # Python on one core at a time). Each keeps its own DB_POOL_MAX_SIZE connections.
 WEB_CONCURRENCY = env_int(
@@ -156,56 +126,6 @@ WEB_CONCURRENCY = env_int(
 # fight over the GIL (10 cost ~25% more CPU a request than 2-4 on the history page bench).
 WEB_THREADS = env_int("WEB_THREADS", 4)
 
-REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
-# Seconds to connect to Redis or wait for its answer (cache, throttles, event publishes, socket registry).
-REDIS_TIMEOUT = float(env("REDIS_TIMEOUT", "2"))
-# Most Redis connections one server process holds, split between its pools (core/redis_pools.py;
-# docs/operations.md sizes Redis's maxclients from it). At least 6, one per pool.
-REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 16)
-if REDIS_MAX_CONNECTIONS < 6:
-    raise ImproperlyConfigured("REDIS_MAX_CONNECTIONS must be at least 6 (one connection per pool).")
-# Seconds a caller waits for a free connection when its pool has all of them in use; then it is
-# handled as Redis being unreachable (core/outages.py).
-REDIS_POOL_TIMEOUT = float(env("REDIS_POOL_TIMEOUT", "2"))
-
-
-def redis_namespace(database_name: str, redis_url: str) -> str:
-    """The prefix of every Redis key and pub/sub channel of this installation.
-
-    Redis pub/sub ignores the database number, so two installations on one Redis server (a
-    staging and a production, say) would otherwise hear each other's events. By default the
-    namespace is the database name and the Redis database number: installations that differ in
-    either never meet, and every process of one installation agrees without a setting.
-    """
-    parts = urlparse(redis_url)
-    number = parse_qs(parts.query).get("db", [""])[0] if parts.scheme == "unix" else parts.path.strip("/")
-    return f"crm.{database_name}.{number or 0}"
-
-
-REDIS_NAMESPACE = env("REDIS_NAMESPACE") or redis_namespace(DATABASES["default"]["NAME"], REDIS_URL)
-# The layer is picked by measurement (bench/ws_bench.py, docs/websocket.md): `core` is
-# channels_redis' list-based RedisChannelLayer, `pubsub` its RedisPubSubChannelLayer on our capped
-# pools (core/channel_layer.py). `core` blocks a connection per receiving socket: benchmarks only.
-CHANNELS_BACKEND = env("CHANNELS_BACKEND", "pubsub")
-CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
-    "default": {
-        "BACKEND": {
-            "core": "channels_redis.core.RedisChannelLayer",
-            "pubsub": "core.channel_layer.PubSubChannelLayer",
-        }[CHANNELS_BACKEND],
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_NAMESPACE},
-    }
-}
-if CHANNELS_BACKEND == "core":
-    CHANNEL_LAYERS["default"]["CONFIG"].update(capacity=env_int("CHANNELS_CAPACITY", 1000), expiry=60)
-CACHES = {
-    "default": {
-        "BACKEND": "core.cache.RedisCache",  # pools shared per process (core/cache.py)
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": REDIS_NAMESPACE,
-        "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
-    }
-}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -381,45 +301,8 @@ RATE_LIMIT_MAX_REQUESTS = env_int("RATE_LIMIT_MAX_REQUESTS", 600)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 
-DEBUG_SQL = env_bool("DEBUG_SQL", False)
-DEBUG_SOCKET = env_bool("DEBUG_SOCKET", False)
-LOG_LEVEL = env("LOG_LEVEL", "INFO").upper()
-LOG_FORMAT = env("LOG_FORMAT", "json")  # json | text
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "redact_tokens": {"()": "core.logging.RedactTokensFilter"},
-        "no_outage_tracebacks": {"()": "core.outages.NoOutageTracebacks"},
-    },
-    "formatters": {
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-        },
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": LOG_FORMAT if LOG_FORMAT in {"json", "text"} else "json",
-            "filters": ["no_outage_tracebacks", "redact_tokens"],  # the traceback is gone before redaction formats it
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        # Django's own handlers (a console one in debug, mail_admins) replaced: every record, error
-        # reports included, leaves through the one redacting handler.
-        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
-        "django.db.backends": {"level": "DEBUG" if DEBUG_SQL else "WARNING"},
-        "crm.socket": {"level": "DEBUG" if DEBUG_SOCKET else LOG_LEVEL},
-        # one line per request and per socket (core.edge); ~50 us a request with the JSON formatter
-        "crm.access": {"level": LOG_LEVEL if env_bool("ACCESS_LOG", True) else "WARNING"},
-        "daphne": {"level": "WARNING"},
-        "pgserver": {"level": "WARNING"},
-    },
-}
+# Logging (LOG_LEVEL, LOG_FORMAT, DEBUG_SQL, DEBUG_SOCKET, LOGGING): logs.py
+from crm_project.settings.logs import *  # noqa: E402, F403
 
 # --- Messaging settings (messaging app) ---------------------------------------------------
 # Text search configuration of the message search vector. It is baked into a generated
@@ -476,109 +359,8 @@ AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 6 * 365)
 METRICS_TOKEN = env("METRICS_TOKEN", "")
 
 
-# --- Background jobs (Celery, crm_project/celery.py; docs/jobs.md) ---------------------------------
-# The broker: the Redis of REDIS_URL unless CELERY_BROKER_URL names another. Every broker key and
-# channel starts with REDIS_NAMESPACE, so installations sharing one Redis never take each other's jobs.
-def celery_broker_url(redis_url: str) -> str:
-    """Kombu's name for Redis on a unix socket (the embedded Redis) is redis+socket://."""
-    parts = urlparse(redis_url)
-    if parts.scheme != "unix":
-        return redis_url
-    number = parse_qs(parts.query).get("db", ["0"])[0]
-    return f"redis+socket://{parts.path}?virtual_host={number}"
+# --- Background jobs (CELERY_*): jobs.py -------------------------------------------------------------
+from crm_project.settings.jobs import *  # noqa: E402, F403
 
-
-CELERY_BROKER_URL = env("CELERY_BROKER_URL") or celery_broker_url(REDIS_URL)
-# Seconds before a job taken by a worker that died without acknowledging it (SIGKILL, a lost machine)
-# goes back to the queue. Must exceed the longest job (CELERY_TASK_TIME_LIMIT) and the longest delay a
-# job is sent with (PUSH_GRACE_SECONDS): a job still held when it runs out is handed out a second time.
-CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 300)
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "global_keyprefix": f"{REDIS_NAMESPACE}:jobs:",
-    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
-    # every worker looks for such jobs at start and every 10 s (kombu's default is every 100 s)
-    "unacked_restore_interval": 10,
-    "unacked_restore_throttle": 1,
-    "socket_timeout": REDIS_TIMEOUT,
-    "socket_connect_timeout": REDIS_TIMEOUT,
-    # as core.redis_pools names its connections (`CLIENT LIST`); a worker's children carry its pid
-    "client_name": f"{REDIS_NAMESPACE}:{socket.gethostname()}:{os.getpid()}:jobs".replace(" ", "_"),
-}
-# Broker connections a process keeps for queueing jobs (a web worker's requests and push scheduler),
-# besides its REDIS_MAX_CONNECTIONS (two Redis connections each: kombu checks a new one with the first):
-# queueing is one short command, and a burst waits for one of these.
-CELERY_BROKER_POOL_LIMIT = env_int("CELERY_BROKER_POOL_LIMIT", 2)
-# Remote control (`celery inspect`) and monitoring events stay inside the installation too.
-CELERY_CONTROL_EXCHANGE = f"{REDIS_NAMESPACE}.celery"
-CELERY_EVENT_EXCHANGE = f"{REDIS_NAMESPACE}.celeryev"
-CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Nothing reads a job's return value: no result backend.
-CELERY_TASK_IGNORE_RESULT = True
-# A job is acknowledged when it ends, not when it starts, and a job whose worker died goes back to
-# the queue: a worker killed mid-job loses nothing (the job runs again; jobs are idempotent, core.jobs).
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-# One job at a time per worker process, so one that dies holds back no other.
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Seconds a job may run: SoftTimeLimitExceeded at the soft limit, the process killed at the hard one.
-CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60)
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 90)
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # our LOGGING (JSON, redaction) stays in charge
-CELERY_WORKER_SEND_TASK_EVENTS = False
-CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULER = "crm_project.celery:Scheduler"
-# Beat's record of when each schedule last ran (a file: the schedules themselves are code).
-CELERY_BEAT_SCHEDULE_FILENAME = env("CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / "var" / "celerybeat-schedule"))
-
-# --- Reaching people who are offline: push and email (docs/notifications.md) -------------------------
-# Seconds a new message waits for its recipient's socket before it is pushed (one push per burst).
-PUSH_GRACE_SECONDS = env_int("PUSH_GRACE_SECONDS", 5)
-# Minutes a message stays unread, its recipient without a socket, before the missed-message email.
-MISSED_MESSAGE_EMAIL_MINUTES = env_int("MISSED_MESSAGE_EMAIL_MINUTES", 15)
-# Web Push is posted only to endpoints under these URL prefixes (comma separated): the push services of
-# Chrome/Edge (FCM), Firefox, Safari and Windows. A host name must resolve to public addresses only when
-# the push is sent; an IP address written here is allowed as written.
-WEBPUSH_ALLOWED_ENDPOINTS = env_list(
-    "WEBPUSH_ALLOWED_ENDPOINTS",
-    "https://fcm.googleapis.com/,https://updates.push.services.mozilla.com/,https://web.push.apple.com/,"
-    "https://wns2-par02p.notify.windows.com/,https://wns2-db5p.notify.windows.com/",
-)
-# VAPID keys of Web Push (generate with `manage.py vapid_keys`): the private key as PEM or base64url
-# DER, the public key (base64url, uncompressed point) served to browsers at GET devices/webpush-key.
-WEBPUSH_VAPID_PRIVATE_KEY = env("WEBPUSH_VAPID_PRIVATE_KEY")
-WEBPUSH_VAPID_PUBLIC_KEY = env("WEBPUSH_VAPID_PUBLIC_KEY")
-# The contact push services may write to about our pushes (VAPID "sub").
-WEBPUSH_VAPID_SUBJECT = env("WEBPUSH_VAPID_SUBJECT", "mailto:ops@localhost")
-# Firebase Cloud Messaging (HTTP v1), for the Android and iOS apps: the service account's JSON file.
-FCM_CREDENTIALS_FILE = env("FCM_CREDENTIALS_FILE")
-# Apple Push Notification service, token authentication: the .p8 key file, its key id, the team id,
-# the app's bundle id (the topic), and whether the apps are development builds (the sandbox).
-APNS_AUTH_KEY_FILE = env("APNS_AUTH_KEY_FILE")
-APNS_KEY_ID = env("APNS_KEY_ID")
-APNS_TEAM_ID = env("APNS_TEAM_ID")
-APNS_TOPIC = env("APNS_TOPIC")
-APNS_USE_SANDBOX = env_bool("APNS_USE_SANDBOX", False)
-# Where the providers are reached; empty = their documented addresses. For an egress proxy, or a
-# stand-in provider in tests: FCM as a URL with {project} (https://.../v1/projects/{project}/messages:send),
-# APNs as host:port.
-FCM_ENDPOINT = env("FCM_ENDPOINT")
-APNS_ENDPOINT = env("APNS_ENDPOINT")
-# Pushes one job keeps in flight at once (threads): a push mostly waits for the provider's answer.
-PUSH_SEND_THREADS = env_int("PUSH_SEND_THREADS", 8)
-# Seconds a push provider may take to answer before the send is retried later.
-PUSH_TIMEOUT_SECONDS = env_int("PUSH_TIMEOUT_SECONDS", 10)
-# This server's public address, for links in emails that come back to it (one-click unsubscribe).
-SITE_URL = env("SITE_URL", "http://localhost:8000")
-# Signature of emails sent to people without an office (students before they have one, super admins).
-PRODUCT_NAME = env("PRODUCT_NAME", "Consultancy CRM")
-# Days the record of sent pushes and emails (what makes a retry never send twice) is kept.
-DELIVERY_LEDGER_DAYS = env_int("DELIVERY_LEDGER_DAYS", 14)
-# django-push-notifications' own settings, from the ones above (its device tables stay empty: devices.Device).
-PUSH_NOTIFICATIONS_SETTINGS = {
-    "FCM_MAX_RECIPIENTS": 500,
-    "APNS_TOPIC": APNS_TOPIC,
-    "APNS_USE_SANDBOX": APNS_USE_SANDBOX,
-    "UNIQUE_REG_ID": False,
-    "USER_MODEL": "accounts.User",
-}
+# --- Reaching people who are offline, push and email (PUSH_*, WEBPUSH_*, FCM_*, APNS_*): notifications.py ---
+from crm_project.settings.notifications import *  # noqa: E402, F403

@@ -1,6 +1,10 @@
-"""Settings read from the environment: each with its development default (see `.env.example`)."""
+"""Settings read from the environment: each with its development default (see `.env.example`); and the
+checkout's folder (BASE_DIR), which some of those defaults are in."""
 
 import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
 def env(name: str, default: str = "") -> str:

@@ -2,8 +2,10 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from crm_project.embedded import database_url_from_parts
+
 from .base import *  # noqa: F403 - every base setting; production overrides and checks below
-from .base import EMAIL_BACKEND, database_url_from_parts, env, env_bool, env_int, env_list
+from .base import EMAIL_BACKEND, env, env_bool, env_int, env_list
 
 DEBUG = False
 

@@ -27,12 +27,18 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A fresh folder per run; the live servers a test starts share it (core/tests/live_server.server_env
 # passes it down: test plumbing, not a setting).
 MEDIA_ROOT = Path(os.environ.get("CRM_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="crm-test-media-"))
-# The namespace of the database the tests really use (pytest-django's "test_" copy): runs on
-# other databases, and a dev server on this one, never share keys or events with the tests.
-REDIS_NAMESPACE = env("REDIS_NAMESPACE") or redis_namespace(f"test_{DATABASES['default']['NAME']}", REDIS_URL)
+# The namespace of the database the tests really use (pytest-django's "test_" copy, one per pytest-xdist
+# worker: test_<name>_gw0, ...): runs on other databases, a dev server on this one and the other workers
+# of the run never share keys or events with the tests (conftest's clean-up deletes this namespace only).
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+_test_database = f"test_{DATABASES['default']['NAME']}" + (f"_{_worker}" if _worker else "")
+REDIS_NAMESPACE = env("REDIS_NAMESPACE") or redis_namespace(_test_database, REDIS_URL)
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = CACHES["default"]["KEY_PREFIX"] = REDIS_NAMESPACE
 # The tests' jobs too (their worker, celery's test worker, runs against the real Redis: notifications/tests).
 CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = f"{REDIS_NAMESPACE}:jobs:"
 CELERY_CONTROL_EXCHANGE = f"{REDIS_NAMESPACE}.celery"
 CELERY_EVENT_EXCHANGE = f"{REDIS_NAMESPACE}.celeryev"
 LOG_LEVEL = "WARNING"
+# WhiteNoise looks a static file up when it is asked for (as under DEBUG), instead of listing every file of
+# the apps (~460, ~90 ms) each time a middleware chain is built: every test client builds one.
+WHITENOISE_AUTOREFRESH = True

@@ -1,5 +1,6 @@
 """`manage.py seed`: demo data through the services, idempotent per office (what joining an office sets
-off for the seeded staff: onboarding/tests)."""
+off for the seeded staff: onboarding/tests). The medium and large sizes, and three offices at a time, are
+`slow` (seconds to tens of seconds each): `make test` runs them, `make test-fast` the one-office small seeds."""
 
 from datetime import time
 
@@ -55,6 +56,7 @@ def assert_bookable_demo(office_names):
     assert set(Office.objects.values_list("name", flat=True)) == set(office_names)
 
 
+@pytest.mark.slow  # three offices each (17 s and 42 s on a busy machine): `make test`, not `make test-fast`
 @pytest.mark.parametrize(("size", "offices"), [("small", 3), ("medium", 3)])
 def test_every_size_seeds(size, offices, time_machine):
     time_machine.move_to("2026-12-04T16:30:00+00:00")  # a Friday afternoon: the next working days are next week's
@@ -63,6 +65,7 @@ def test_every_size_seeds(size, offices, time_machine):
     assert User.objects.filter(role="super_admin").count() == 1
 
 
+@pytest.mark.slow
 def test_the_large_size_seeds_one_office(time_machine):
     """The large size books the most per consultant (where the medium one clashed); one office of it
     keeps the test short, and the other offices only repeat it."""
@@ -99,6 +102,7 @@ def test_the_demo_logins_name_one_account_per_role(capsys):
         assert Client().login(email=email, password=PASSWORD), line
 
 
+@pytest.mark.slow
 def test_the_medium_size_seeds_without_a_double_booking():
     """Its consultants come round again (six per office): each converted student's appointment has a slot
     of its own, or booking the second one would be refused."""
@@ -106,7 +110,7 @@ def test_the_medium_size_seeds_without_a_double_booking():
     assert Lead.objects.count() == 36
 
 
-@pytest.mark.parametrize("size", ["small", "medium"])
+@pytest.mark.parametrize("size", ["small", pytest.param("medium", marks=pytest.mark.slow)])
 def test_every_size_gives_the_consultancys_work_something_to_show(size):
     call_command("seed", "--offices", "1", "--size", size)
     assert Course.objects.count() >= 300

@@ -23,7 +23,7 @@ from messaging import events, selectors, services
 from messaging.api.serializers import MessageEditSerializer, MessageSendSerializer, Prebuilt
 from messaging.errors import SocketErrorCode
 from messaging.models import AuditAction, Conversation
-from messaging.socket import presence, registry
+from messaging.socket import presence, rates, registry
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -182,7 +182,7 @@ class FrameHandlers(ConsumerState):
             return
         if logger.isEnabledFor(logging.DEBUG):  # DEBUG_SOCKET
             log_frame("in", self.user.pk, text_data if text_data is not None else f"<{len(bytes_data or b'')} bytes>")
-        allowed = registry.rate_allow(self.user.pk, settings.SOCKET_RATE_LIMIT)
+        allowed = rates.rate_allow(self.user.pk, settings.SOCKET_RATE_LIMIT)
         if text_data is None or _utf8_length_over(text_data, settings.SOCKET_MAX_FRAME_BYTES):
             incoming, refusal = (
                 None,

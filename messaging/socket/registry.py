@@ -9,7 +9,7 @@
   each expires unless its own heartbeat renews it. The connection cap counts the ones whose
   process is alive, so a crashed process never locks its users out.
 - `presence:<user>`: the chosen status (online / away / busy) while connected.
-- `rate:<user>:<second>`: frames per user per second, across processes.
+- `rate:<user>:<second>`: frames per user per second, across processes (`messaging/socket/rates.py`).
 - `upload:<id>`: a pending upload announced by `file_upload_start`.
 - `stats:sockets`, `stats:conversations`: totals for `/socket-stats`.
 
@@ -37,48 +37,12 @@ from core import realtime, redis_pools
 from core.cache import RedisCache
 from core.loops import PerLoop
 from core.outages import REDIS_ERRORS, redis_outage
+from messaging.socket import registry_scripts
 
 logger = logging.getLogger("crm.socket")
 
 NODE_BEAT_SECONDS = 1.0
 NODE_TTL_MS = 5000  # a process silent this long is dead (a beat is 1 s: tolerates 4 s of stall)
-
-# KEYS: sockets:<user>, stats:sockets, processes, process:<node>
-# ARGV: now, socket expiry, cap, "<node> <channel>", sockets key ttl, "<user>|<channel>", node, node expiry
-_CONNECT = """
-local now = tonumber(ARGV[1])
-redis.call('ZADD', KEYS[3], ARGV[8], ARGV[7])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local live = 0
-for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local alive = tonumber(redis.call('ZSCORE', KEYS[3], string.match(member, '^(%S+)')) or '0')
-  if alive > now then live = live + 1 end
-end
-if live >= tonumber(ARGV[3]) then return -1 end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[6])
-redis.call('SADD', KEYS[4], ARGV[6])
-return live + 1
-"""
-
-# KEYS: processes. ARGV: now, key prefix ("<namespace>:ws:"). Claims and clears dead processes (one
-# caller wins each: the script is atomic); returns the users who had sockets on them.
-_REAP = """
-local users = {}
-for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 20)) do
-  redis.call('ZREM', KEYS[1], node)
-  local held = ARGV[2] .. 'process:' .. node
-  for _, member in ipairs(redis.call('SMEMBERS', held)) do
-    local user, channel = string.match(member, '^([^|]+)|(.+)$')
-    redis.call('ZREM', ARGV[2] .. 'sockets:' .. user, node .. ' ' .. channel)
-    redis.call('ZREM', ARGV[2] .. 'stats:sockets', member)
-    users[#users + 1] = user
-  end
-  redis.call('DEL', held)
-end
-return users
-"""
 
 
 class AsyncRedis(Protocol):
@@ -117,7 +81,8 @@ def redis_client() -> AsyncRedis:
     return _client()
 
 
-def _key(*parts: object) -> str:
+def key(*parts: object) -> str:
+    """The name of one key of the socket state (the module's docstring lists them)."""
     return ":".join([settings.REDIS_NAMESPACE, "ws", *map(str, parts)])
 
 
@@ -149,7 +114,7 @@ def _mark_nodes_dead() -> None:
     if not _nodes:
         return
     try:  # on the process's cache pool (idle by now): no connection of its own
-        cast(RedisCache, cache).redis(write=True).zadd(_key("processes"), dict.fromkeys(_nodes, 0))
+        cast(RedisCache, cache).redis(write=True).zadd(key("processes"), dict.fromkeys(_nodes, 0))
     except Exception:  # Redis gone too: the process simply expires
         pass
 
@@ -217,10 +182,10 @@ async def connection_open(user_id: int, channel: str) -> int | None:
     user's live sockets, this one included."""
     node, now = _node(), _now_ms()
     keys_and_args = [
-        _key("sockets", user_id),
-        _key("stats", "sockets"),
-        _key("processes"),
-        _key("process", node.id),
+        key("sockets", user_id),
+        key("stats", "sockets"),
+        key("processes"),
+        key("process", node.id),
         now,
         now + _ttl_ms(),
         settings.SOCKET_MAX_CONNECTIONS_PER_USER,
@@ -230,7 +195,7 @@ async def connection_open(user_id: int, channel: str) -> int | None:
         node.id,
         now + NODE_TTL_MS,
     ]
-    (count,) = await _opens().call(lambda pipe: pipe.eval(_CONNECT, 4, *map(str, keys_and_args)), 1)
+    (count,) = await _opens().call(lambda pipe: pipe.eval(registry_scripts.CONNECT, 4, *map(str, keys_and_args)), 1)
     if count == -1:
         return None
     node.sockets[channel] = user_id
@@ -281,9 +246,9 @@ async def _write_renewals(renewals: _Renewals) -> None:
             members.setdefault(user_id, {})[_member(node, channel)] = expiry
         pipe = redis_client().pipeline(transaction=False)
         for user_id, sockets in members.items():
-            pipe.zadd(_key("sockets", user_id), sockets)
-            pipe.pexpire(_key("sockets", user_id), _ttl_ms() * 2)
-        pipe.zadd(_key("stats", "sockets"), {f"{user_id}|{channel}": expiry for channel, user_id in batch.items()})
+            pipe.zadd(key("sockets", user_id), sockets)
+            pipe.pexpire(key("sockets", user_id), _ttl_ms() * 2)
+        pipe.zadd(key("stats", "sockets"), {f"{user_id}|{channel}": expiry for channel, user_id in batch.items()})
         renewals.writes += 1
         await pipe.execute()
         written = True
@@ -314,10 +279,10 @@ async def connection_close(user_id: int, channel: str) -> int:
         await asyncio.shield(renewals.written)  # its removal must reach Redis after its renewal
 
     def queue(pipe: Pipeline) -> None:
-        pipe.zrem(_key("sockets", user_id), _member(node, channel))
-        pipe.zrem(_key("stats", "sockets"), f"{user_id}|{channel}")
-        pipe.srem(_key("process", node.id), f"{user_id}|{channel}")
-        pipe.zcount(_key("sockets", user_id), _now_ms(), "+inf")
+        pipe.zrem(key("sockets", user_id), _member(node, channel))
+        pipe.zrem(key("stats", "sockets"), f"{user_id}|{channel}")
+        pipe.srem(key("process", node.id), f"{user_id}|{channel}")
+        pipe.zcount(key("sockets", user_id), _now_ms(), "+inf")
 
     return int((await _closes().call(queue, 4))[3])
 
@@ -327,37 +292,38 @@ async def node_beat() -> list[int]:
     socket was on a dead process (they are offline now)."""
     node, now = _node(), _now_ms()
     client = redis_client()
-    if await client.zadd(_key("processes"), {node.id: now + NODE_TTL_MS}) and node.sockets:
+    if await client.zadd(key("processes"), {node.id: now + NODE_TTL_MS}) and node.sockets:
         # Declared dead while alive (a stall longer than NODE_TTL_MS) and cleared: register again.
         logger.warning(
             "socket registry lost this process; registering its sockets again", extra={"sockets": len(node.sockets)}
         )
         pipe = client.pipeline()
         for channel, user_id in node.sockets.items():
-            pipe.zadd(_key("sockets", user_id), {_member(node, channel): now + _ttl_ms()})
-            pipe.zadd(_key("stats", "sockets"), {f"{user_id}|{channel}": now + _ttl_ms()})
-            pipe.sadd(_key("process", node.id), f"{user_id}|{channel}")
+            pipe.zadd(key("sockets", user_id), {_member(node, channel): now + _ttl_ms()})
+            pipe.zadd(key("stats", "sockets"), {f"{user_id}|{channel}": now + _ttl_ms()})
+            pipe.sadd(key("process", node.id), f"{user_id}|{channel}")
         await pipe.execute()
-    touched = sorted({int(user) for user in await client.eval(_REAP, 1, _key("processes"), now, _key(""))})
+    reaped = await client.eval(registry_scripts.REAP, 1, key("processes"), now, key(""))
+    touched = sorted({int(user) for user in reaped})
     if not touched:
         return []
     pipe = client.pipeline(transaction=False)  # one round trip, however many users the dead process had
     for user_id in touched:
-        pipe.zcount(_key("sockets", user_id), now, "+inf")
+        pipe.zcount(key("sockets", user_id), now, "+inf")
     counts = await pipe.execute()
     return [user_id for user_id, count in zip(touched, counts, strict=True) if int(count) == 0]
 
 
 async def live_socket_count(user_id: int) -> int:
-    return int(await redis_client().zcount(_key("sockets", user_id), _now_ms(), "+inf"))
+    return int(await redis_client().zcount(key("sockets", user_id), _now_ms(), "+inf"))
 
 
 async def presence_set(user_id: int, status: str | None) -> None:
-    key = _key("presence", user_id)
+    name = key("presence", user_id)
     if status is None:
-        await redis_client().delete(key)
+        await redis_client().delete(name)
     else:
-        await redis_client().set(key, status, px=_ttl_ms() * 2)
+        await redis_client().set(name, status, px=_ttl_ms() * 2)
 
 
 async def presence_of(user_ids: list[int]) -> dict[int, str]:
@@ -367,8 +333,8 @@ async def presence_of(user_ids: list[int]) -> dict[int, str]:
     now = _now_ms()
     pipe = redis_client().pipeline()
     for user_id in user_ids:
-        pipe.zcount(_key("sockets", user_id), now, "+inf")
-        pipe.get(_key("presence", user_id))
+        pipe.zcount(key("sockets", user_id), now, "+inf")
+        pipe.get(key("presence", user_id))
     answers = await pipe.execute()
     result = {}
     for index, user_id in enumerate(user_ids):
@@ -377,95 +343,36 @@ async def presence_of(user_ids: list[int]) -> dict[int, str]:
     return result
 
 
-class _Rates:
-    """One process's view of this second's frames per user."""
-
-    def __init__(self) -> None:
-        self.window = 0
-        self.here: dict[int, int] = {}  # frames this process saw
-        self.synced: dict[int, int] = {}  # of those, already added to Redis
-        self.elsewhere: dict[int, int] = {}  # other processes' frames, as of the last sync
-        self.task: asyncio.Task[None] | None = None
-
-
-_rates = PerLoop(_Rates).get
-RATE_SYNC_SECONDS = 0.1
-
-
-def _second() -> int:
-    """The rate window this frame counts in: the current second (one clock for every process)."""
-    return int(time.time())
-
-
-def rate_allow(user_id: int, limit: int) -> bool:
-    """At most `limit` frames per user per second, counted across every process.
-
-    Counted in memory on the hot path and added to Redis every RATE_SYNC_SECONDS in one
-    pipelined round trip for all users; each process then knows the others' counts. A user
-    spread over several processes may get a tenth of a second's frames over the limit, never more.
-    """
-    rates = _rates()
-    window = _second()
-    if window != rates.window:
-        rates.window, rates.here, rates.synced, rates.elsewhere = window, {}, {}, {}
-    count = rates.here[user_id] = rates.here.get(user_id, 0) + 1
-    if rates.task is None:
-        rates.task = asyncio.get_running_loop().create_task(_rates_sync(rates))
-    return count + rates.elsewhere.get(user_id, 0) <= limit
-
-
-async def _rates_sync(rates: _Rates) -> None:
-    await asyncio.sleep(RATE_SYNC_SECONDS)
-    rates.task = None
-    window = rates.window
-    added = {user_id: count - rates.synced.get(user_id, 0) for user_id, count in rates.here.items()}
-    added = {user_id: n for user_id, n in added.items() if n}
-    if not added:
-        return
-    rates.synced.update({user_id: rates.here[user_id] for user_id in added})
-    pipe = redis_client().pipeline(transaction=False)
-    for user_id, n in added.items():
-        pipe.incrby(_key("rate", user_id, window), n)
-        pipe.expire(_key("rate", user_id, window), 2)
-    try:
-        totals = (await pipe.execute())[::2]
-    except Exception:
-        return  # Redis unreachable: each process still holds its own count to the limit
-    if rates.window == window:
-        for user_id, total in zip(added, totals, strict=True):
-            rates.elsewhere[user_id] = int(total) - rates.synced[user_id]
-
-
 async def upload_start(user_id: int, conversation_id: int, intent: dict[str, Any]) -> str:
     upload_id = uuid.uuid4().hex
     payload = json.dumps({"user_id": user_id, "conversation_id": conversation_id, **intent})
-    await redis_client().set(_key("upload", upload_id), payload, ex=3600)
+    await redis_client().set(key("upload", upload_id), payload, ex=3600)
     return upload_id
 
 
 async def upload_get(upload_id: str) -> dict[str, Any] | None:
-    raw = await redis_client().get(_key("upload", str(upload_id)[:64]))
+    raw = await redis_client().get(key("upload", str(upload_id)[:64]))
     return json.loads(raw) if raw else None
 
 
 async def upload_finish(upload_id: str) -> None:
-    await redis_client().delete(_key("upload", upload_id))
+    await redis_client().delete(key("upload", upload_id))
 
 
 async def conversation_touch(conversation_id: int) -> None:
-    await redis_client().zadd(_key("stats", "conversations"), {str(conversation_id): _now_ms()})
+    await redis_client().zadd(key("stats", "conversations"), {str(conversation_id): _now_ms()})
 
 
 async def stats() -> dict[str, int]:
     client = redis_client()
     now = _now_ms()
-    await client.zremrangebyscore(_key("stats", "sockets"), "-inf", now)
-    await client.zremrangebyscore(_key("stats", "conversations"), "-inf", now - 5 * 60 * 1000)
-    sockets = await client.zrange(_key("stats", "sockets"), 0, -1)
+    await client.zremrangebyscore(key("stats", "sockets"), "-inf", now)
+    await client.zremrangebyscore(key("stats", "conversations"), "-inf", now - 5 * 60 * 1000)
+    sockets = await client.zrange(key("stats", "sockets"), 0, -1)
     return {
         "connected_users": len({member.split("|", 1)[0] for member in sockets}),
         "sockets": len(sockets),
-        "active_conversations": int(await client.zcard(_key("stats", "conversations"))),
+        "active_conversations": int(await client.zcard(key("stats", "conversations"))),
     }
 
 
@@ -479,5 +386,5 @@ def users_with_sockets(user_ids: list[int]) -> set[int]:
     now = _now_ms()
     pipe = realtime.sync_redis().pipeline(transaction=False)
     for user_id in user_ids:
-        pipe.zcount(_key("sockets", user_id), now, "+inf")
+        pipe.zcount(key("sockets", user_id), now, "+inf")
     return {user_id for user_id, live in zip(user_ids, pipe.execute(), strict=True) if live}

@@ -21,7 +21,7 @@ from crm_project.asgi import application
 from messaging import events, services
 from messaging.consumers import ChatConsumer
 from messaging.models import Message, MonitoringAudit, Participant
-from messaging.socket import deliveries, registry
+from messaging.socket import deliveries, rates, registry
 from messaging.socket.hub import hub
 from messaging.tests.factories import make_conversation
 
@@ -99,7 +99,7 @@ async def next_event(communicator, name, timeout=3):
 def one_second(monkeypatch):
     """The rate window stands still: every frame of the test counts in the same second."""
     window = 1_000_000
-    monkeypatch.setattr(registry, "_second", lambda: window)
+    monkeypatch.setattr(rates, "_second", lambda: window)
     return window
 
 
@@ -648,14 +648,14 @@ async def test_the_rate_limit_counts_frames_seen_by_other_processes(people, one_
     """Another process already let 4 of this user's frames through this second (its count is in
     Redis): once the counts are exchanged, this process allows only what is left."""
     client = await connect(people[0])
-    await registry.redis_client().set(registry._key("rate", people[0].id, one_second), 4, ex=60)
+    await registry.redis_client().set(registry.key("rate", people[0].id, one_second), 4, ex=60)
     assert (await request(client, "ping", id="a"))["event"] == "ack"  # 1 here, not yet exchanged
-    rates = registry._rates()
+    counts = rates._rates()
     # the exchange with Redis (every RATE_SYNC_SECONDS) sets no event to wait on: look every half period
-    while rates.elsewhere.get(people[0].id) is None:  # noqa: ASYNC110
-        await asyncio.sleep(registry.RATE_SYNC_SECONDS / 2)
-    assert rates.elsewhere[people[0].id] == 4
-    assert int(await registry.redis_client().get(registry._key("rate", people[0].id, one_second))) == 5
+    while counts.elsewhere.get(people[0].id) is None:  # noqa: ASYNC110
+        await asyncio.sleep(rates.RATE_SYNC_SECONDS / 2)
+    assert counts.elsewhere[people[0].id] == 4
+    assert int(await registry.redis_client().get(registry.key("rate", people[0].id, one_second))) == 5
     refused = await request(client, "ping", id="b")  # 2 here + 4 elsewhere > 5
     assert refused["data"]["code"] == "rate_limited"
     await client.disconnect()

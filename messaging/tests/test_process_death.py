@@ -57,17 +57,17 @@ def test_a_stopped_process_frees_its_users_sockets_and_reports_them_offline(tmp_
             async with ws_connect(url.format(survivor_port, contact_token)) as watcher:
                 sockets = [await opened(url.format(doomed_port, roaming_token)) for _ in range(CAP)]
                 assert (await event(watcher, "user_status_changed", 5))["status"] == "online"
-                held = store.zrange(registry._key("sockets", roaming.id), 0, -1)
+                held = store.zrange(registry.key("sockets", roaming.id), 0, -1)
                 (node,) = {member.split(" ", 1)[0] for member in held}
-                assert store.zscore(registry._key("processes"), node) > 0  # alive
+                assert store.zscore(registry.key("processes"), node) > 0  # alive
                 doomed.send_signal(stop)
                 await asyncio.to_thread(doomed.wait, 15)
                 if stop == signal.SIGTERM:  # marked dead on its way out (or already cleared by the survivor)
-                    assert store.zscore(registry._key("processes"), node) in (0, None)
+                    assert store.zscore(registry.key("processes"), node) in (0, None)
                 offline = await event(watcher, "user_status_changed", 15)
                 assert (offline["user_id"], offline["status"]) == (roaming.id, "offline")
                 # the stopped process's sockets are gone: every client reconnects to the survivor, up to the cap
-                assert store.zrange(registry._key("sockets", roaming.id), 0, -1) == []
+                assert store.zrange(registry.key("sockets", roaming.id), 0, -1) == []
                 again = [await opened(url.format(survivor_port, roaming_token)) for _ in range(CAP)]
                 for ws in sockets + again:
                     await ws.close()

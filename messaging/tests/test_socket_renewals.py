@@ -32,8 +32,8 @@ def socket_of(n):
 async def expiries(user_id):
     """{member: expiry} of the user's sockets, and of their entries in the stats set."""
     client = registry.redis_client()
-    sockets = await client.zrange(registry._key("sockets", user_id), 0, -1, withscores=True)
-    stats = await client.zrange(registry._key("stats", "sockets"), 0, -1, withscores=True)
+    sockets = await client.zrange(registry.key("sockets", user_id), 0, -1, withscores=True)
+    stats = await client.zrange(registry.key("stats", "sockets"), 0, -1, withscores=True)
     found = {f"sockets {member.split(' ', 1)[1]}": score for member, score in sockets}
     found |= {f"stats {member}": score for member, score in stats if member.startswith(f"{user_id}|")}
     return found
@@ -64,7 +64,7 @@ async def test_a_thousand_renewals_at_once_reach_redis_in_one_pipeline():
     ttl = settings.SOCKET_PING_TIMEOUT * 2
     assert all(score >= asked_at + ttl for found in renewed for score in found.values())
     client = registry.redis_client()
-    assert await client.pttl(registry._key("sockets", sockets[0][0])) > ttl
+    assert await client.pttl(registry.key("sockets", sockets[0][0])) > ttl
 
 
 async def test_a_socket_closed_before_its_renewal_is_written_stays_closed():
