@@ -58,6 +58,7 @@ FORBIDDEN = [
     (r"^/api/v1/conversations/monitoring/.*$", "GET"),
     (r"^/api/v1/reports/.*$", "GET"),
     (r"^/socket-stats$", "GET"),
+    (r"^/api/v1/(proposals|tasks|lead-routing-rules)(/.*)?$", "write"),  # issue 22's doors: staff roles only
 ]
 # Operations that may answer 409 (core.errors.Conflict, or the database's own unique rules).
 CONFLICTS = [
@@ -70,6 +71,9 @@ CONFLICTS = [
     (r"^/api/v1/(universities|courses)(/\{id\})?$", "*"),  # a taken natural key; a university or course in use
     (r"^/api/v1/applications(/\{id\}(/transition)?)?$", "*"),  # an open one already; a move that lost a race
     (r"^/api/v1/canned-replies(/\{reply_id\})?$", "write"),
+    (r"^/api/v1/proposals(/\{id\}(/(send|accept|decline))?)?$", "write"),  # a move the proposal's state refuses
+    (r"^/api/v1/tasks(/\{id\})?$", "write"),
+    (r"^/api/v1/lead-routing-rules(/\{id\})?$", "write"),
 ]
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?$")
 
