@@ -26,10 +26,15 @@ def clean(serializer_class: type[serializers.Serializer[Any]], data: object) -> 
     checked = serializer_class(data=data)
     if not checked.is_valid():
         field, messages = next(iter(checked.errors.items()))
-        first = messages[0] if isinstance(messages, list) and messages else messages
-        if isinstance(first, dict) or isinstance(messages, dict):
-            inner = messages if isinstance(messages, dict) else first
-            key, inner_messages = next(iter(inner.items()))
+        if isinstance(messages, list):  # a list's errors: one per item, {} for the items that passed
+            failed = [(n, m) for n, m in enumerate(messages) if m]
+            position, first = failed[0] if failed else (0, messages[0] if messages else messages)
+            if isinstance(first, dict):
+                field = f"{field}[{position}]"
+        else:
+            first = messages
+        if isinstance(first, dict):
+            key, inner_messages = next(iter(first.items()))
             field = f"{field}.{key}"
             first = inner_messages[0] if isinstance(inner_messages, list) else inner_messages
         raise ValidationFailed(f"{field}: {first}", details=dict(checked.errors))

@@ -192,3 +192,13 @@ def test_the_list_runs_a_fixed_number_of_queries(client_for, consultant, applica
     with django_assert_num_queries(3):  # the page, one prefetch of items with their courses, and the request's own
         response = client.get("/api/v1/proposals")
     assert len(response.json()["results"]) == 3
+
+
+def test_a_bad_item_after_a_good_one_is_a_400_naming_it(client_for, consultant, applicant, courses):
+    """Schemathesis found a 500: the first item passed, so the error to report was the second's."""
+    items = [{"course_id": courses[0].id, "intake": "2031-09"}, {"course_id": courses[1].id, "intake": "09/2031"}]
+    answer = client_for(consultant).post(
+        "/api/v1/proposals", {"student_id": applicant.id, "items": items, "message": "x"}, format="json"
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"].startswith("items[1].intake:")
