@@ -112,6 +112,8 @@ def board(applications: QuerySet[Application], *, per_column: int = 12) -> dict[
     thirteen-part UNION cheap to build and to plan (with every card's joins in each part it took 60 ms of
     Python and 40 ms of planning at the medium seed)."""
     cards: dict[str, list[Application]] = {status: [] for status in ApplicationStatus.values}
+    if applications.query.is_empty():  # nobody's applications (a receptionist's): no SQL to compile
+        return cards
     base = applications.prefetch_related(None).select_related(None).order_by("updated_at", "id").values_list("id")
     # One part compiled once, with a marker where the status goes; the thirteen parts are that SQL again
     # (compiling thirteen querysets and their union was ~5 ms of the board's Python).
@@ -136,6 +138,8 @@ def distinct_values(applications: QuerySet[Application], field: str) -> list:
     """The distinct values of `field` among `applications`, ascending. One query: a loose index scan (a
     recursive CTE that asks the index for the next value above the last, once per value), so its cost is
     the number of values, not of applications (a DISTINCT over an office's 5,000 read them all)."""
+    if applications.query.is_empty():
+        return []
     base = applications.prefetch_related(None).select_related(None).order_by(field).values_list(field)
     first, first_params = base[:1].query.sql_with_params()
     column = Application._meta.get_field(field)
