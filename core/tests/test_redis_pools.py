@@ -261,7 +261,8 @@ def test_a_burst_of_jobs_queued_from_many_threads_holds_at_most_the_brokers_pool
             sum(
                 1
                 for client in admin.client_list()
-                if client.get("name") == name and int(client["addr"].rsplit(":", 1)[1]) in ours
+                # (over a unix socket, as the embedded Redis serves, every client's port is 0: counted by name)
+                if client.get("name") == name and int(client["addr"].rsplit(":", 1)[1]) in ours | {0}
             ),
         )
         time.sleep(0.01)
