@@ -132,19 +132,30 @@ async def http_get(port: int, path: str, token: str) -> tuple[int, dict | None]:
         raw = await reader.read()
     finally:
         writer.close()
-    head, _, body = raw.partition(b"\r\n\r\n")
+    try:
+        return _response(raw)
+    except (IndexError, ValueError) as exc:
+        # A node that stops closes the connections it has not answered, or cuts an answer short: a
+        # failed connection, as a browser's fetch or a balancer would see it, not an answer.
+        raise ConnectionResetError(f"the connection closed before a whole answer ({len(raw)} bytes)") from exc
+
+
+def _response(raw: bytes) -> tuple[int, dict | None]:
+    """The status and JSON body of a whole HTTP/1.1 answer; IndexError or ValueError for a cut one."""
+    head, separator, body = raw.partition(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
+    if not separator:
+        raise ValueError("no end of headers")
     if b"transfer-encoding: chunked" in head.lower():
         chunks, rest = [], body
-        while rest:
+        while True:
             size_line, _, rest = rest.partition(b"\r\n")
             size = int(size_line, 16)
             if not size:
                 break
+            if len(rest) < size:
+                raise ValueError("a chunk cut short")
             chunks.append(rest[:size])
             rest = rest[size + 2 :]
         body = b"".join(chunks)
-    try:
-        return status, json.loads(body) if body else None
-    except ValueError:
-        return status, None
+    return status, json.loads(body) if body else None

@@ -136,7 +136,9 @@ class Drill:
         for client in self.clients:
             if client.ws is not None:
                 await client.ws.close()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        crashed = [r for r in await asyncio.gather(*self.tasks, return_exceptions=True) if isinstance(r, BaseException)]
+        if crashed:  # a client that died stopped resending and catching up: its losses would be the drill's own
+            raise RuntimeError(f"{len(crashed)} drill clients crashed; the first") from crashed[0]
         return time.perf_counter() - start
 
     async def _retry_loop(self) -> None:
