@@ -108,11 +108,15 @@ def main() -> None:
     parser.add_argument("--group", type=int, default=50)
     parser.add_argument("--grace", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
+    parser.add_argument(
+        "--service-ms", type=float, default=0, help="the push service's answer time (a real one is 20-100 ms away)"
+    )
     args = parser.parse_args()
 
     private, public = vapid_pair()
     subject = "mailto:bench@example.com"
     with WebPushEndpoint(public, subject) as endpoint:
+        endpoint.delay = args.service_ms / 1000
         env = {
             **os.environ,
             "DEBUG": "false",
@@ -192,6 +196,8 @@ def main() -> None:
         "max_s": round(latencies[-1], 3) if latencies else None,
         "min_s": round(latencies[0], 3) if latencies else None,
         "goal_p99_s": args.grace + 2,
+        "service_ms": args.service_ms,
+        "send_threads": int(os.environ.get("PUSH_SEND_THREADS", 8)),
         "worker_cpu_ms_per_push": round(worker_cpu * 1000 / max(len(endpoint.received), 1), 2),
         "load_average": os.getloadavg()[0],
     }
