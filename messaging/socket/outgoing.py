@@ -3,7 +3,9 @@
 A conversation's events come from the process's hub (`hub.py`), once per event for all its
 sockets, each naming its recipients; events for this user alone come on the channel layer
 (`realtime_event`). New messages go out once each and in `seq` order (`ordering.SeqOrder`); a gap
-is read back from the database after SOCKET_GAP_WAIT_MS.
+is read back from the database after SOCKET_GAP_WAIT_MS, once for every socket of the process that
+waits for the same messages (`_gap_read`: with several processes, events for one conversation arrive
+out of order whenever another process is behind, and every socket of the conversation sees the same gap).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from core.db import in_db_thread
+from core.loops import PerLoop
 from core.outages import unavailable
 from core.realtime import conversation_group
 from core.realtime import frame as event_frame
@@ -72,6 +75,22 @@ def _read_back(conversation_id: int, after: int, up_to: int) -> list[tuple[int, 
     ]
 
 
+# The gap reads under way in this process (per event loop), by (conversation, after, up to).
+_gap_reads = PerLoop[dict[tuple[int, int, int], "asyncio.Future[list[tuple[int, dict[str, Any]]]]"]](dict).get
+
+
+async def _gap_read(conversation_id: int, after: int, up_to: int) -> list[tuple[int, dict[str, Any]]]:
+    """`_read_back`, shared by the sockets that wait for the same messages at the same time: one query,
+    however many of the process's sockets follow the conversation. A socket that closes meanwhile
+    stops waiting without cancelling the others' read (shield)."""
+    reads, key = _gap_reads(), (conversation_id, after, up_to)
+    read = reads.get(key)
+    if read is None:
+        read = reads[key] = asyncio.ensure_future(_read_back(conversation_id, after, up_to))
+        read.add_done_callback(lambda _: reads.pop(key, None))
+    return await asyncio.shield(read)
+
+
 class EventDelivery(ConsumerState):
     """The consumer's side that pushes. State, set up in `connect`: `member_of` (conversations whose
     events this socket gets as a participant), `monitoring` (joined read-only by monitoring staff),
@@ -126,7 +145,7 @@ class EventDelivery(ConsumerState):
         if gap is None:
             return  # filled meanwhile, or the user left the conversation
         try:
-            rows = await _read_back(conversation_id, *gap)
+            rows = await _gap_read(conversation_id, *gap)
         except Exception as exc:  # PostgreSQL away: keep what is held, try again after the next wait
             if unavailable(exc, "socket gap fill") is None:
                 logger.exception("socket gap fill failed")
