@@ -1,4 +1,5 @@
-"""Socket benchmarks against real daphne processes. Prints figures.
+"""Socket benchmarks against real server processes: the production server (`crm_project.serve`, granian,
+one worker each) or, with `--server daphne`, daphne. Prints figures.
 
 1. send → deliver latency in a 50-member conversation at 20 sends/s (goal p50 ≤ 10 ms, p99 ≤ 50 ms)
 2. sustained messages/s persisted and delivered to 10 recipients each, with p99 ack (goal ≥ 1,000/s,
@@ -8,13 +9,13 @@
    which waits for each ack before the next send and so never queues
 4. memory per idle socket: opens `--idle` sockets on one process (goal: 10,000 sockets under 1 GiB)
 
-Sockets are spread round-robin over `--workers` daphne processes (one per core by default), as a
+Sockets are spread round-robin over `--workers` server processes (one per core by default), as a
 load balancer would; every delivery between processes goes through Redis. The client shares the
 machine, so each figure comes with the CPU time the servers, the client and the rest of the
 machine (PostgreSQL, Redis) spent on it.
 
-Usage: python bench/ws_bench.py [--workers 2] [--seconds 10] [--senders 20] [--rate 1000] [--idle 10000]
-       [--only latency|throughput|openloop|memory]
+Usage: python bench/ws_bench.py [--server serve|daphne] [--workers 2] [--seconds 10] [--senders 20]
+       [--rate 1000] [--idle 10000] [--only latency|throughput|openloop|memory]
 """
 
 import argparse
@@ -84,9 +85,9 @@ def token(user):
 
 
 class Cluster:
-    """N daphne processes on N ports; sockets are dealt out round-robin."""
+    """N server processes on N ports; sockets are dealt out round-robin."""
 
-    def __init__(self, workers):
+    def __init__(self, workers, server="serve"):
         env = {
             **os.environ,
             "DEBUG": "false",
@@ -96,9 +97,14 @@ class Cluster:
             "ALLOWED_WS_ORIGINS": "",
         }
         self.ports = [free_port() for _ in range(workers)]
+        python, host = [sys.executable, "-m"], "127.0.0.1"
+        commands = {
+            "serve": lambda port: [*python, "crm_project.serve", "--host", host, "--port", str(port), "--workers", "1"],
+            "daphne": lambda port: [*python, "daphne", "-b", host, "-p", str(port), "crm_project.asgi:application"],
+        }
         self.servers = [
             subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "crm_project.asgi:application"],
+                commands[server](port),
                 cwd=ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,
@@ -109,6 +115,15 @@ class Cluster:
         self.next = 0
         for port in self.ports:
             wait_until_up(port)
+
+    def processes(self, n=None):
+        """The server processes (a granian launcher and its worker), of server `n` or of all."""
+        chosen = self.servers if n is None else [self.servers[n]]
+        found = []
+        for server in chosen:
+            process = psutil.Process(server.pid)
+            found += [process, *process.children(recursive=True)]
+        return found
 
     def port(self):
         self.next += 1
@@ -125,7 +140,7 @@ class CpuMeter:
     """CPU seconds spent by the servers, by this client, and by the whole machine, between start and stop."""
 
     def __init__(self, cluster):
-        self.servers = [psutil.Process(s.pid) for s in cluster.servers]
+        self.servers = cluster.processes()
         self.me = psutil.Process()
 
     @staticmethod
@@ -377,7 +392,7 @@ async def memory(cluster, count):
     users = await asyncio.to_thread(people, (count + 4) // 5, "idle")  # at most 5 sockets a user
     tokens = await asyncio.to_thread(lambda: [token(u) for u in users])
     port = cluster.ports[0]
-    process = psutil.Process(cluster.servers[0].pid)
+    process = cluster.processes(0)[-1]  # the worker that holds the sockets (daphne: the process itself)
     before = process.memory_info().rss
     started = time.perf_counter()
     sockets = await open_many(cluster, [tokens[n % len(tokens)] for n in range(count)], port=port, progress=True)
@@ -396,6 +411,7 @@ async def memory(cluster, count):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--server", choices=["serve", "daphne"], default="serve")
     parser.add_argument("--workers", type=int, default=os.cpu_count())
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--idle", type=int, default=10_000)
@@ -404,9 +420,10 @@ def main():
     parser.add_argument("--only", choices=["latency", "throughput", "openloop", "memory"])
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
-    cluster = Cluster(args.workers)
+    cluster = Cluster(args.workers, args.server)
     try:
-        print(f"channel layer: {settings.CHANNELS_BACKEND}; {args.workers} daphne process(es); {os.cpu_count()} cores")
+        what = f"{args.workers} {args.server} process(es)"
+        print(f"channel layer: {settings.CHANNELS_BACKEND}; {what}; {os.cpu_count()} cores")
         if args.only in (None, "latency"):
             asyncio.run(latency(cluster, args.seconds))
         if args.only in (None, "throughput"):
