@@ -11,7 +11,8 @@ from typing import Any
 from django.db.models import QuerySet
 
 from accounts.models import STAFF_ROLES, Role, User
-from core.errors import NotFound
+from accounts.selectors import user_list_for
+from core.errors import ErrorCode, NotFound, ValidationFailed
 from leads.selectors import students_for
 from students.models import StudentProfile
 from study import vocabulary
@@ -31,6 +32,28 @@ def student_get_for(user: User, student_id: object) -> User:
         return student_list_for(user).get(pk=int(str(student_id)))
     except (User.DoesNotExist, TypeError, ValueError):
         raise NotFound("Student not found.") from None
+
+
+def student_and_consultant_named(
+    user: User,
+    student_id: object,
+    consultant_id: int | None,
+    *,
+    unknown_student: ErrorCode,
+    unknown_consultant: ErrorCode,
+) -> tuple[User, User | None]:
+    """The student and the (optional) consultant a body names by id, as `user` may see them; a 400 with the
+    caller's code for either one `user` may not name (hidden reads as unknown, never as a 404)."""
+    try:
+        student = student_get_for(user, student_id)
+    except NotFound:
+        raise ValidationFailed("Unknown student.", code=unknown_student) from None
+    if consultant_id is None:
+        return student, None
+    consultant = user_list_for(user).filter(pk=consultant_id).first()
+    if consultant is None:
+        raise ValidationFailed("Unknown consultant.", code=unknown_consultant)
+    return student, consultant
 
 
 def profile_of(student: User) -> StudentProfile:

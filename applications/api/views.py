@@ -5,7 +5,6 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.selectors import user_list_for
 from applications import selectors, services
 from applications.checklists import checklist_for
 from applications.errors import ApplicationErrorCode
@@ -20,7 +19,7 @@ from applications.validation import (
 from catalogue.selectors import course_get_for
 from core.errors import NotFound, ValidationFailed
 from core.pagination import CursorPagination
-from students.selectors import student_get_for
+from students.selectors import student_and_consultant_named
 from study.serializers import CountryField, IntakeField
 from study.vocabulary import parse_intake
 
@@ -82,19 +81,17 @@ class ApplicationViewSet(viewsets.GenericViewSet):
     @extend_schema(request=ApplicationCreateSerializer, responses={201: ApplicationSerializer})
     def create(self, request):
         asked = clean(ApplicationCreateSerializer, request.data)
-        try:
-            student = student_get_for(request.user, asked["student_id"])
-        except NotFound:
-            raise ValidationFailed("Unknown student.", code=ApplicationErrorCode.UNKNOWN_STUDENT) from None
+        student, consultant = student_and_consultant_named(
+            request.user,
+            asked["student_id"],
+            asked["consultant_id"],
+            unknown_student=ApplicationErrorCode.UNKNOWN_STUDENT,
+            unknown_consultant=ApplicationErrorCode.UNKNOWN_CONSULTANT,
+        )
         try:
             course = course_get_for(request.user, asked["course_id"])
         except NotFound:
             raise ValidationFailed("Unknown course.", code=ApplicationErrorCode.UNKNOWN_COURSE) from None
-        consultant = None
-        if asked["consultant_id"] is not None:
-            consultant = user_list_for(request.user).filter(pk=asked["consultant_id"]).first()
-            if consultant is None:
-                raise ValidationFailed("Unknown consultant.", code=ApplicationErrorCode.UNKNOWN_CONSULTANT)
         application = services.application_create(
             actor=request.user,
             student=student,

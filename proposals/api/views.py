@@ -5,11 +5,9 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.selectors import user_list_for
 from applications.representation import ApplicationSerializer
 from applications.selectors import application_list_for
 from applications.validation import clean
-from core.errors import NotFound, ValidationFailed
 from core.pagination import CursorPagination
 from proposals import selectors, services
 from proposals.errors import ProposalErrorCode
@@ -22,7 +20,7 @@ from proposals.validation import (
     ProposalDeclineSerializer,
     ProposalSendSerializer,
 )
-from students.selectors import student_get_for
+from students.selectors import student_and_consultant_named
 
 
 class ProposalQuerySerializer(serializers.Serializer):
@@ -72,15 +70,13 @@ class ProposalViewSet(viewsets.GenericViewSet):
     @extend_schema(request=ProposalCreateSerializer, responses={201: ProposalSerializer})
     def create(self, request):
         asked = clean(ProposalCreateSerializer, request.data)
-        try:
-            student = student_get_for(request.user, asked["student_id"])
-        except NotFound:
-            raise ValidationFailed("Unknown student.", code=ProposalErrorCode.UNKNOWN_STUDENT) from None
-        consultant = None
-        if asked["consultant_id"] is not None:
-            consultant = user_list_for(request.user).filter(pk=asked["consultant_id"]).first()
-            if consultant is None:
-                raise ValidationFailed("Unknown consultant.", code=ProposalErrorCode.UNKNOWN_CONSULTANT)
+        student, consultant = student_and_consultant_named(
+            request.user,
+            asked["student_id"],
+            asked["consultant_id"],
+            unknown_student=ProposalErrorCode.UNKNOWN_STUDENT,
+            unknown_consultant=ProposalErrorCode.UNKNOWN_CONSULTANT,
+        )
         proposal = services.proposal_create(
             actor=request.user,
             student=student,
