@@ -87,7 +87,13 @@ async def _gap_read(conversation_id: int, after: int, up_to: int) -> list[tuple[
     read = reads.get(key)
     if read is None:
         read = reads[key] = asyncio.ensure_future(_read_back(conversation_id, after, up_to))
-        read.add_done_callback(lambda _: reads.pop(key, None))
+
+        def done(finished: asyncio.Future[Any]) -> None:
+            reads.pop(key, None)
+            if not finished.cancelled():
+                finished.exception()  # its waiters see it; if every one left, it is not logged as unretrieved
+
+        read.add_done_callback(done)
     return await asyncio.shield(read)
 
 
