@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PERF = ROOT.parent / "shared" / "perf"
 
 conversations: dict[int, dict] = {}
+user_ids = itertools.count(1)
 sockets: dict[int, set] = {}
 GATHER = os.environ.get("CEILING_FANOUT") == "gather"
 WORK_S = float(os.environ.get("CEILING_WORK_US", "0")) / 1e6  # Python work per message, on the loop
@@ -61,8 +63,7 @@ async def app(scope, receive, send):
             return await send({"type": "http.response.body", "body": b""})
         asked = json.loads(body or b"{}")
         members, count = asked.get("members", 10), asked.get("conversations", 1)
-        start = len(sockets) + sum(len(c["members"]) for c in conversations.values()) + 1
-        users = [{"id": start + n, "token": str(start + n)} for n in range(members * count)]
+        users = [{"id": uid, "token": str(uid)} for uid in itertools.islice(user_ids, members * count)]
         made = []
         for c in range(count):
             cid = len(conversations) + 1
