@@ -1,6 +1,7 @@
 """`application_updated` on real sockets (Channels' communicator, the real consumer, Redis): the student,
 the consultant and the office's managers hear every move after it commits; nobody else does."""
 
+import asyncio
 import json
 
 import pytest
@@ -40,8 +41,7 @@ async def test_moves_reach_the_people_concerned_live_and_nobody_else():
     student = await make(StudentFactory)(office=office)
     course = await make(CourseFactory)(intakes=[9])
     sockets = {user.pk: await connect(user) for user in (student, consultant, manager, colleague, other_manager)}
-    for socket in sockets.values():
-        await frames(socket, timeout=0.3)  # ready, presence
+    await asyncio.gather(*(frames(socket, timeout=0.3) for socket in sockets.values()))  # ready, presence
 
     @make
     def moves():
@@ -54,8 +54,9 @@ async def test_moves_reach_the_people_concerned_live_and_nobody_else():
         return application
 
     application = await moves()
-    for user_id, socket in sockets.items():
-        events = [f["data"] for f in await frames(socket) if f["event"] == "application_updated"]
+    received = await asyncio.gather(*(frames(socket) for socket in sockets.values()))
+    for user_id, got in zip(sockets, received, strict=True):
+        events = [f["data"] for f in got if f["event"] == "application_updated"]
         if user_id in (student.pk, consultant.pk, manager.pk):
             assert [(e["id"], e["status"]) for e in events] == [
                 (application.pk, "draft"),

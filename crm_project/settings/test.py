@@ -45,3 +45,5 @@ WHITENOISE_AUTOREFRESH = True
 # The tests' Celery worker (a thread, devices/tests/standins.running_worker) waits on Redis at most this
 # long per poll, so stopping it after each test takes 0.1 s instead of kombu's 1 s.
 CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = 0.1
+# A commit does not wait for the disk: a crashed test database is thrown away anyway.
+DATABASES["default"]["OPTIONS"]["options"] = "-c synchronous_commit=off"

@@ -61,6 +61,7 @@ def push_parts(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 @pytest.fixture
 def worker(transactional_db: Any) -> Any:
-    """A real Celery worker on the tests' queue (the real Redis), started after the per-test Redis clean-up."""
-    with running_worker() as app:
-        yield app
+    """A real Celery worker on the tests' queue (the real Redis), started after the per-test Redis clean-up;
+    `worker.settled()` waits until every job sent has run."""
+    with running_worker() as jobs:
+        yield jobs

@@ -98,7 +98,8 @@ class _Server:
             request_queue_size = 128  # socketserver's 5 stalls a burst of new connections for a second
 
         self.server = Server(("127.0.0.1", self.port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # Looks for shutdown every 50 ms (socketserver's 0.5 s is half a second of every test's teardown).
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def base(self) -> str:
@@ -429,24 +430,74 @@ class SmtpInbox:
         self.controller.stop()
 
 
+class _Jobs:
+    """What the worker of `running_worker` has to do: jobs sent from this process, jobs it took from the
+    queue (from any process: a live server's too) and jobs it finished. A retry is sent and taken again."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+        self.sent = self.taken = self.finished = 0
+
+    def count(self, name: str) -> Any:
+        def add(**_: Any) -> None:
+            with self.lock:
+                setattr(self, name, getattr(self, name) + 1)
+
+        return add
+
+    def _queued(self) -> int:
+        """Jobs waiting in Redis for the worker to take (kombu keeps a queue as a list under its name)."""
+        from core import realtime  # noqa: PLC0415
+
+        prefix = self.app.conf.broker_transport_options.get("global_keyprefix", "")
+        return int(realtime.sync_redis().llen(f"{prefix}{self.app.conf.task_default_queue}"))
+
+    def settled(self, timeout: float = 15.0) -> None:
+        """Wait until every job sent so far, and every job those sent, has run: after this nothing more
+        is on its way (the tests' "and nothing else is sent" without sleeping). This process's pending
+        pushes (messaging.offline's scheduler) are sent first."""
+        from messaging import offline  # noqa: PLC0415
+
+        offline.flush_now()
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.lock:
+                busy = max(self.sent, self.taken) - self.finished
+            if busy <= 0 and not self._queued():
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the worker still had jobs to run after {timeout} s")
+            time.sleep(0.02)
+
+
 @contextmanager
 def running_worker() -> Any:
     """Celery's test worker (solo pool, in a thread of this process) consuming the tests' queue on the
-    real Redis. Database connections the worker thread opened are closed after each job."""
+    real Redis. Database connections the worker thread opened are closed after each job. Yields the
+    jobs' counts: `settled()` waits until nothing sent is left to run."""
     from celery.contrib.testing.worker import start_worker  # noqa: PLC0415
-    from celery.signals import task_postrun  # noqa: PLC0415
+    from celery.signals import before_task_publish, task_postrun, task_received  # noqa: PLC0415
     from django.db import connections  # noqa: PLC0415
 
     from crm_project.celery import app  # noqa: PLC0415
 
-    def close_connections(**_: Any) -> None:
-        connections.close_all()
+    jobs = _Jobs(app)
+    sent, taken, done = jobs.count("sent"), jobs.count("taken"), jobs.count("finished")
 
-    task_postrun.connect(close_connections, weak=False)
+    def finished(**_: Any) -> None:
+        connections.close_all()
+        done()
+
+    before_task_publish.connect(sent, weak=False)
+    task_received.connect(taken, weak=False)
+    task_postrun.connect(finished, weak=False)
     try:
         with start_worker(
             app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=20, loglevel="WARNING"
         ):
-            yield app
+            yield jobs
     finally:
-        task_postrun.disconnect(close_connections)
+        task_postrun.disconnect(finished)
+        task_received.disconnect(taken)
+        before_task_publish.disconnect(sent)

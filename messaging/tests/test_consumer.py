@@ -403,7 +403,7 @@ async def test_a_socket_that_dies_releases_its_connection_slot_and_its_conversat
     monkeypatch.setattr(ChatConsumer, "receive", crash)
     await socket.send_to(text_data="{}")
     with pytest.raises(RecursionError):
-        await socket.receive_output(timeout=3)
+        await asyncio.wait_for(socket.future, timeout=3)  # the application's task ends with the error
     monkeypatch.undo()
     assert not any(s.user.pk == people[0].pk for s in hub().sockets.get(chat.id, ()))
     assert await registry.live_socket_count(people[0].pk) == 0

@@ -97,12 +97,12 @@ def test_a_student_with_the_app_closed_gets_a_push_then_an_email(
     assert push["plaintext"]["data"]["conversation_id"] == str(conversation.id)
     assert push["plaintext"]["badge"] == 1
     assert push["headers"]["topic"] == f"conversation-{conversation.id}"
-    time.sleep(1)
+    worker.settled()
     assert push_parts.webpush.for_("consultant") == [] and push_parts.webpush.for_("online") == []
 
     with travel_and_mail(14):  # not yet
         send_missed_message_emails.delay()
-        time.sleep(2)
+        worker.settled()
         assert push_parts.smtp.messages == []
     with travel_and_mail(16):
         send_missed_message_emails.delay()
@@ -114,7 +114,7 @@ def test_a_student_with_the_app_closed_gets_a_push_then_an_email(
     assert f"/conversations/{conversation.id}" in text and office.name in text
     with travel_and_mail(40):  # the same missed messages are never mailed twice
         send_missed_message_emails.delay()
-        time.sleep(2)
+        worker.settled()
     assert len(push_parts.smtp.messages) == 1
 
 
@@ -128,7 +128,7 @@ def test_a_burst_is_one_push_with_the_unread_count(worker, push_parts, consultan
         f"{consultant.first_name} {consultant.last_name}: part 4 (+4 more)"
     )
     assert push["plaintext"]["badge"] == 5
-    time.sleep(GRACE + 1)
+    worker.settled()
     assert len(push_parts.webpush.for_("student")) == 1
     send(consultant, conversation, "after the burst")
     assert wait_for(lambda: len(push_parts.webpush.for_("student")) == 2)
@@ -146,7 +146,7 @@ def test_muted_quiet_and_switched_off_never_push(worker, push_parts, consultant,
     NotificationPreference.objects.create(user=no_push, channels={"message": {"push": False}})
     send(consultant, conversation, "hello all")
     assert wait_for(lambda: push_parts.webpush.for_("reads"))
-    time.sleep(1)
+    worker.settled()
     assert [p["name"] for p in push_parts.webpush.received] == ["reads"]
 
 
@@ -163,7 +163,7 @@ def test_private_previews_and_email_switched_off(worker, push_parts, consultant,
     with travel_and_mail(16):
         send_missed_message_emails.delay()
         [mail] = wait_for(lambda: push_parts.smtp.messages)
-        time.sleep(2)
+        worker.settled()
     assert [m["To"] for m in push_parts.smtp.messages] == [student.email]
     assert (
         "IELTS" not in mail.get_body(("plain",)).get_content() and "IELTS" not in mail.get_body(("html",)).get_content()
@@ -178,5 +178,5 @@ def test_reading_before_the_email_cancels_it(worker, push_parts, consultant, stu
     assert client_for(student).patch(f"/api/v1/messages/{message.id}/read").status_code in (200, 204)
     with travel_and_mail(16):
         send_missed_message_emails.delay()
-        time.sleep(3)
+        worker.settled()
     assert push_parts.smtp.messages == []

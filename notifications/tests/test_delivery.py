@@ -5,7 +5,6 @@ server. Whatever area creates the notification (the service is the one path)."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 import time_machine
@@ -66,7 +65,7 @@ def test_one_notification_reaches_every_device_and_the_mailbox_once(worker, push
     # Run the same job again (a retry, a second worker): nothing is sent twice.
 
     deliver_notifications.delay([notification.pk])
-    time.sleep(2)
+    worker.settled()
     assert len(push_parts.webpush.received) == len(push_parts.fcm.sent) == len(push_parts.apns.sent) == 1
     assert len(push_parts.smtp.messages) == 1
 
@@ -88,7 +87,7 @@ def test_dead_tokens_are_deleted_and_throttled_sends_retried_once(worker, push_p
     assert sorted(Device.objects.filter(user=student).values_list("token", flat=True)) == sorted(
         ["throttled-android", "throttled-iphone", push_parts.webpush.subscription_endpoint("busy")]
     )
-    time.sleep(3)  # a second retry would have come by now
+    worker.settled()
     assert len(push_parts.webpush.for_("busy")) == 1 and push_parts.webpush.for_("gone") == []
     assert [m["token"] for m in push_parts.fcm.sent] == ["throttled-android"]
     assert [m["token"] for m in push_parts.apns.sent] == ["throttled-iphone"]
@@ -113,7 +112,7 @@ def test_preferences_decide_push_and_email(worker, push_parts, client_for, stude
         "Transcript approved"
     ]
     assert [m["Subject"] for m in wait_for(lambda: push_parts.smtp.messages)] == ["Appointment cancelled"]
-    time.sleep(1)
+    worker.settled()
     assert len(push_parts.webpush.received) == len(push_parts.smtp.messages) == 1
 
 
@@ -128,7 +127,7 @@ def test_quiet_hours_hold_pushes_in_the_users_time_zone_but_not_email(worker, pu
     with time_machine.travel(dt.datetime(2026, 12, 7, 17, 0, tzinfo=dt.UTC), tick=True):
         notifications_create(recipients=[student], kind="appointment_booked", title="Booked at night")
         assert wait_for(lambda: push_parts.smtp.messages)
-        time.sleep(1)
+        worker.settled()
         assert push_parts.webpush.received == []
     # 02:00 UTC is 07:30 there: pushes again.
     with time_machine.travel(dt.datetime(2026, 12, 8, 2, 0, tzinfo=dt.UTC), tick=True):
@@ -159,7 +158,7 @@ def test_kinds_of_areas_built_later_push_by_their_category(worker, push_parts, c
     category = kind.split("_")[0]
     client_for(consultant).patch("/api/v1/notification-preferences", {category: {"push": False}}, format="json")
     notifications_create(recipients=[consultant], kind=kind, title="Second")
-    time.sleep(2)
+    worker.settled()
     assert len(push_parts.webpush.received) == 1
 
 
@@ -186,6 +185,6 @@ def test_the_one_click_unsubscribe_turns_that_email_off(worker, push_parts, stud
     tampered = path[:-3] + ("aaa" if not path.endswith("aaa") else "bbb")
     assert client.post(f"/{tampered}").status_code == 404
     notifications_create(recipients=[student], kind="appointment_booked", title="Again")
-    time.sleep(2)
+    worker.settled()
     assert len(push_parts.smtp.messages) == 1
     assert Delivery.objects.filter(key__startswith="email:").count() == 1
