@@ -2,6 +2,7 @@
 
 import asyncio
 import functools
+import gc
 import json
 
 import pytest
@@ -21,7 +22,7 @@ from accounts.tests.factories import (
 )
 from core import async_db
 from core.realtime import CONVERSATION_EVENT_TYPE, EVENT_TYPE, members_group, user_group
-from core.tests import tiers
+from core.tests import order, template_database, tiers
 from core.tests.clock import CLOCK, travelling_to
 from messaging.models import Participant
 from offices.tests.factories import OfficeFactory
@@ -48,9 +49,31 @@ def _clear_cache():
     client.close()
 
 
-# What migrate's post_migrate handlers write (content types, permissions, the site): a flush that empties
-# them makes every transactional test's teardown write them again, ~250 queries; kept, they are only read.
-KEPT_BY_THE_FLUSH = frozenset({"django_content_type", "auth_permission", "django_site"})
+@pytest.fixture(autouse=True)
+def _cold_model_caches():
+    """Every test starts with Django's per-process caches of content types and the site empty, as the first
+    request of a process finds them: the query counts the tests pin do not depend on which test ran before
+    (post_migrate, which cleared them after each transactional test, is no longer sent: `_fast_flush`)."""
+    from django.contrib.contenttypes.models import ContentType  # noqa: PLC0415 - with Django set up
+    from django.contrib.sites.models import Site  # noqa: PLC0415
+
+    ContentType.objects.clear_cache()
+    Site.objects.clear_cache()
+
+
+# What migrate writes: post_migrate's content types, permissions and site (a flush that empties them makes
+# every transactional test's teardown write them again, ~250 queries), and the default document checklists
+# of applications' migration 0002 (emptied, every test after the first transactional one of a process ran
+# without them). No test writes them; core/tests/test_fast_flush.py checks that the list is complete.
+KEPT_BY_THE_FLUSH = frozenset(
+    {
+        "django_content_type",
+        "auth_permission",
+        "django_site",
+        "applications_checklisttemplate",
+        "applications_checklistrequirement",
+    }
+)
 
 
 def _flush_by_delete(original):
@@ -59,8 +82,7 @@ def _flush_by_delete(original):
     on an idle machine and seconds on a busy one; the few rows a test leaves are deleted in ~10 ms. Same
     result: the foreign keys are DEFERRABLE INITIALLY DEFERRED (Django's, on PostgreSQL), the flush is one
     transaction, no table has a DELETE trigger, and sequences are not reset either way. The tables of
-    KEPT_BY_THE_FLUSH keep their rows (no test writes them), so post_migrate, run after each flush, finds
-    them there (ids stable too, as ContentType's cache expects)."""
+    KEPT_BY_THE_FLUSH keep their rows (no test writes them), with the ids ContentType's cache holds."""
 
     @functools.wraps(original)  # (core/tests/test_tripwires.py pins the original's source, through __wrapped__)
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
@@ -75,14 +97,55 @@ def _flush_by_delete(original):
     return sql_flush
 
 
+# The post_migrate receivers, each writing only tables of KEPT_BY_THE_FLUSH (core/tests/test_fast_flush.py
+# fails when another one appears, a receiver that would write what the flush empties).
+WRITE_ONLY_WHAT_THE_FLUSH_KEEPS = frozenset(
+    {
+        "django.contrib.auth.management.create_permissions",
+        "django.contrib.contenttypes.management.create_contenttypes",
+        "django.contrib.sites.management.create_default_site",
+    }
+)
+
+
+def _no_post_migrate_after_a_flush(verbosity, interactive, db, **kwargs):
+    """What the flush command calls after flushing: post_migrate's receivers (WRITE_ONLY_WHAT_THE_FLUSH_KEEPS)
+    would read 56 content types and 224 permissions back and write nothing (~8% of the fast tier's CPU)."""
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _fast_flush():
     """Transactional tests (`django_db(transaction=True)`) flush the test database after each one."""
-    from django.db.backends.postgresql.operations import DatabaseOperations  # noqa: PLC0415 - with Django set up
+    from django.core.management.commands import flush  # noqa: PLC0415 - with Django set up
+    from django.db.backends.postgresql.operations import DatabaseOperations  # noqa: PLC0415
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(DatabaseOperations, "sql_flush", _flush_by_delete(DatabaseOperations.sql_flush))
+        # (core/tests/test_tripwires.py pins flush's Command.handle, which calls this module global)
+        patch.setattr(flush, "emit_post_migrate_signal", _no_post_migrate_after_a_flush)
         yield
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(request, django_db_modify_db_settings, django_db_createdb):
+    """pytest-django's: keep the test database (and migrate nothing) when `--reuse-db` says so, or when it
+    was cloned from the migrated template of these migrations (core/tests/template_database.py), which
+    is dropped again at the end."""
+    if request.config.getvalue("reuse_db"):
+        yield True
+        return
+    template_database.names()  # before Django renames the database
+    cloned = not django_db_createdb and template_database.clone()
+    yield cloned
+    if cloned:
+        template_database.drop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _migrated_template_kept(django_db_setup, django_db_keepdb):
+    """A test database migrated by this run becomes the template the next runs clone."""
+    if not django_db_keepdb:
+        template_database.keep()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -227,5 +290,14 @@ def inbox(settings):
 
 
 def pytest_collection_modifyitems(config, items):
-    """The test tiers (`live`, `drill`, `browser`), marked by what each test's code reaches (core/tests/tiers.py)."""
+    """The test tiers (`live`, `drill`, `browser`), marked by what each test's code reaches (core/tests/tiers.py),
+    and the order: modules that wait take turns with modules that compute (core/tests/order.py)."""
     tiers.mark(items)
+    order.interleave(items)
+
+
+def pytest_collection_finish(session):
+    """What is loaded by now (Django, the apps, every test module: most of the heap) lives as long as the
+    run: frozen, the collector stops walking it on each full collection (6% of the fast tier's CPU)."""
+    gc.collect()
+    gc.freeze()

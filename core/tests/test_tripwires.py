@@ -81,6 +81,8 @@ PINNED: dict[str, tuple[str, str]] = {
     "atexit:_run_exitfuncs": ("core/edge.py", "builtin"),
     # the root conftest's `_fast_flush` replaces the TRUNCATE of a transactional test's flush with DELETEs
     "django.db.backends.postgresql.operations:DatabaseOperations.sql_flush": ("conftest.py", "358e775d8228"),
+    # ... and has the flush command's call of its module global `emit_post_migrate_signal` do nothing
+    "django.core.management.commands.flush:Command.handle": ("conftest.py", "48df92aa0433"),
     # core.tests.tiers reads pytest's record of a test's fixtures (`item._fixtureinfo`)
     "_pytest.python:Function.__init__": ("core/tests/tiers.py", "6a3e108b91db"),
 }

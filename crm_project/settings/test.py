@@ -47,3 +47,6 @@ WHITENOISE_AUTOREFRESH = True
 CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = 0.1
 # A commit does not wait for the disk: a crashed test database is thrown away anyway.
 DATABASES["default"]["OPTIONS"]["options"] = "-c synchronous_commit=off"
+# A socket reads an event that never came back from the database after 200 ms, not production's 1 s
+# (messaging/socket/outgoing.py): the recovery tests wait for it.
+SOCKET_GAP_WAIT_MS = 200
