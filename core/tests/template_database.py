@@ -27,7 +27,7 @@ from django.db import connections
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCK = 7_331_001  # the advisory lock serialising clones and saves between the run's processes
+LOCK = 7_331_001  # the advisory lock serialising the run's processes keeping a template
 
 
 def schema_digest() -> str:
@@ -86,7 +86,7 @@ def _exists(cursor: psycopg.Cursor[Any], name: str) -> bool:
 def clone() -> bool:
     """Make this process's test database a copy of the template; False when there is no template yet."""
     test_name, template = names()
-    with _server() as cursor:
+    with connect() as cursor:  # (workers clone at once: PostgreSQL copies one template to several)
         if not _exists(cursor, template):
             return False
         cursor.execute(f'DROP DATABASE IF EXISTS "{test_name}" WITH (FORCE)')

@@ -7,7 +7,6 @@ import json
 
 import pytest
 from django.urls import Resolver404, resolve
-from drf_spectacular.generators import SchemaGenerator
 from rest_framework.exceptions import Throttled
 
 from accounts.tests.factories import PASSWORD
@@ -20,10 +19,9 @@ from messaging.tests.factories import make_conversation
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def schema(django_db_blocker):
-    with django_db_blocker.unblock():
-        return SchemaGenerator().get_schema(request=None, public=True)
+@pytest.fixture
+def schema(openapi_schema):
+    return openapi_schema
 
 
 def list_paths(schema):

@@ -4,14 +4,13 @@ server in CI (clients/conformance.py), these keep its rules in the suite."""
 import re
 
 import pytest
-from drf_spectacular.generators import SchemaGenerator
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def schema():
-    return SchemaGenerator().get_schema(request=None, public=True)
+@pytest.fixture
+def schema(openapi_schema):
+    return openapi_schema
 
 
 def operations(schema):

@@ -26,7 +26,7 @@ from students.models import StudentProfile
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_is_idempotent(capsys):
+def test_seed_is_idempotent_and_its_demo_logins_work(capsys):
     call_command("seed", "--offices", "1")
     output = capsys.readouterr()
     # Not a terminal (as in logs): plain lines, no progress-bar escape codes or carriage returns.
@@ -36,6 +36,22 @@ def test_seed_is_idempotent(capsys):
     assert counts[0] == 1 and counts[2] >= 10 and counts[3] > 0
     roles = {"super_admin", "manager", "consultant", "receptionist", "student"}
     assert set(User.objects.values_list("role", flat=True)) == roles
+
+    # the demo logins: one account per role, each signs in (one seed for both checks: a seed is seconds)
+    call_command("demo_logins")
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0].strip() for line in lines[1:]] == [
+        "super admin",
+        "manager",
+        "consultant",
+        "receptionist",
+        "student",
+    ], lines
+    assert PASSWORD in lines[0]
+    for line in lines[1:]:
+        email = line.split()[-1]
+        assert Client().login(email=email, password=PASSWORD), line
+
     call_command("seed", "--offices", "1")
     assert (Office.objects.count(), User.objects.count(), Lead.objects.count(), Message.objects.count()) == counts
     call_command("seed", "--if-empty")
@@ -87,19 +103,6 @@ def test_demo_appointments_fit_any_moment(moment, time_machine):
     for start in starts:
         local = start.astimezone(office.tzinfo)
         assert local > timezone.now() and local.weekday() < 5 and time(9) <= local.time() <= time(16, 15)
-
-
-def test_the_demo_logins_name_one_account_per_role(capsys):
-    call_command("seed", "--offices", "1")
-    capsys.readouterr()
-    call_command("demo_logins")
-    lines = capsys.readouterr().out.splitlines()
-    roles = ["super admin", "manager", "consultant", "receptionist", "student"]
-    assert [line.split(":")[0].strip() for line in lines[1:]] == roles, lines
-    assert PASSWORD in lines[0]
-    for line in lines[1:]:
-        email = line.split()[-1]
-        assert Client().login(email=email, password=PASSWORD), line
 
 
 @pytest.mark.slow
