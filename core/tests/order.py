@@ -30,7 +30,11 @@ def interleave(items: list[pytest.Item]) -> None:
     modules: dict[str, list[pytest.Item]] = {}
     for item in items:
         modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
-    waiting, computing = [], []
+    waiting: list[list[pytest.Item]] = []
+    computing: list[list[pytest.Item]] = []
     for module in modules.values():
         (waiting if sum(map(waits, module)) * 2 >= len(module) else computing).append(module)
-    items[:] = [item for pair in zip_longest(waiting, computing, fillvalue=[]) for module in pair for item in module]
+    turns: list[list[pytest.Item]] = []
+    for pair in zip_longest(waiting, computing):
+        turns.extend(module for module in pair if module is not None)
+    items[:] = [item for module in turns for item in module]

@@ -451,7 +451,8 @@ class _Jobs:
         from core import realtime  # noqa: PLC0415
 
         prefix = self.app.conf.broker_transport_options.get("global_keyprefix", "")
-        return int(realtime.sync_redis().llen(f"{prefix}{self.app.conf.task_default_queue}"))
+        queued: int = realtime.sync_redis().llen(f"{prefix}{self.app.conf.task_default_queue}")  # type: ignore[assignment]
+        return queued
 
     def settled(self, timeout: float = 15.0) -> None:
         """Wait until every job sent so far, and every job those sent, has run: after this nothing more
