@@ -111,7 +111,7 @@ def keep() -> None:
             return
         prefix = template.rsplit("_", 1)[0] + "_"
         cursor.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE %s AND datname <> %s", [f"{prefix}%", template]
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s) AND datname <> %s", [prefix, template]
         )
         for (older,) in cursor.fetchall():
             cursor.execute(f'DROP DATABASE IF EXISTS "{older}" WITH (FORCE)')
