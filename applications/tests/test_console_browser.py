@@ -24,7 +24,7 @@ from documents.services import document_upload
 from leads.services import lead_assign, lead_convert
 from leads.tests.factories import LeadFactory
 from offices.tests.factories import OfficeFactory
-from reports.tests.test_console_browser import ARTIFACTS, StudentSocket, by, sign_in, text_in, wait
+from reports.tests.test_console_browser import ARTIFACTS, StudentSocket, by, replaced, sign_in, text_in, wait
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 REAL_CLOCK = True  # the server runs on the machine's clock (conftest's travelled one stays out)
@@ -73,6 +73,8 @@ def move(browser, application_id, label, *, reason=None, conditions=None):
             details.find_element(*by("input[name=conditions]")).send_keys(conditions)
         details.find_element(*by("input[name=note]")).send_keys(reason or "")
         details.find_element(*by("input[type=submit]")).click()
+    # The page it was on still shows the last move's message: wait for the new page first.
+    wait(browser).until(replaced(card))
     wait(browser).until(text_in(".messagelist", "application moved to"))
 
 

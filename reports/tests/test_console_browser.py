@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, TimeoutException
+from selenium.common.exceptions import NoSuchElementException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -135,11 +135,26 @@ def by(css):
 
 
 def wait(browser, seconds=15):
-    return WebDriverWait(browser, seconds)
+    # Chromium 156's driver reports an element of a page that was just replaced as "Node with given id does
+    # not belong to the document" (a plain WebDriverException), not as a stale element: look again.
+    return WebDriverWait(browser, seconds, ignored_exceptions=(WebDriverException,))
 
 
 def text_in(css, text):
     return ec.text_to_be_present_in_element(by(css), text)
+
+
+def replaced(element):
+    """The page `element` was on has been replaced (a form posted, a link followed)."""
+
+    def check(_browser):
+        try:
+            element.is_enabled()  # any call on an element of a page that is gone fails
+        except WebDriverException:  # stale, in either of the driver's words
+            return True
+        return False
+
+    return check
 
 
 def sign_in(browser, server, user):
