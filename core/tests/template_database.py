@@ -52,16 +52,11 @@ def names() -> tuple[str, str]:
 
 @contextmanager
 def connect(name: str = "postgres") -> Iterator[psycopg.Cursor[Any]]:
-    """A cursor on database `name` of the tests' server (the maintenance database by default)."""
-    database = settings.DATABASES["default"]
-    with psycopg.connect(
-        dbname=name,
-        host=database.get("HOST") or None,
-        port=database.get("PORT") or None,
-        user=database.get("USER") or None,
-        password=database.get("PASSWORD") or None,
-        autocommit=True,
-    ) as connection:
+    """A cursor on database `name` of the tests' server (the maintenance database by default), reached as
+    Django reaches it (host, port, a socket directory given as an option: the embedded server's)."""
+    params = connections["default"].get_connection_params()
+    params.pop("cursor_factory", None)
+    with psycopg.connect(**{**params, "dbname": name}, autocommit=True) as connection:
         yield connection.cursor()
 
 
