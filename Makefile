@@ -44,7 +44,7 @@ run: admin
 # processes, drive a browser or run a drill (core/tests/tiers.py marks them) and the tests marked `slow`, and
 # runs on one pytest-xdist worker more than there are cores (a test database, cloned, and a Redis namespace
 # per worker; a third of the tier's time is tests waiting on a socket or a job, which the extra worker
-# fills: 63 s against 81 s with one per core on 2 cores): the loop while editing; README "Tests: which to
+# fills: 65 s against 77 s with one per core, on 2 cores): the loop while editing; README "Tests: which to
 # run when". TEST_WORKERS=0 runs it in this one process.
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: install
