@@ -89,13 +89,19 @@ def clone() -> bool:
     return True
 
 
-def keep() -> None:
-    """Keep the freshly migrated test database as the template (nobody may be connected to it meanwhile)."""
-    test_name, template = names()
+def _disconnect() -> None:
+    """This process's connections to the test database closed, its pool's too (no session may be on a
+    database that is copied or dropped)."""
     for connection in connections.all():
         connection.close()
         if hasattr(connection, "close_pool"):
             connection.close_pool()
+
+
+def keep() -> None:
+    """Keep the freshly migrated test database as the template (nobody may be connected to it meanwhile)."""
+    test_name, template = names()
+    _disconnect()
     with _server() as cursor:
         if _exists(cursor, template):
             return  # another process of the run kept it first
@@ -115,9 +121,6 @@ def keep() -> None:
 def drop() -> None:
     """Drop this process's cloned test database at the end of the run (pytest-django keeps what it reused)."""
     test_name, _ = names()
-    for connection in connections.all():
-        connection.close()
-        if hasattr(connection, "close_pool"):
-            connection.close_pool()
-    with _server() as cursor:
+    _disconnect()
+    with connect() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{test_name}" WITH (FORCE)')
