@@ -21,7 +21,7 @@ from pathlib import Path
 
 import time_machine
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -107,8 +107,10 @@ def by(css: str) -> tuple[str, str]:
 
 def wait(browser, seconds: float = 15) -> WebDriverWait:
     """A wait that looks again when what it read belonged to the page being left (a form posted: the old
-    page's message list goes stale under the condition; that was a flaky StaleElementReferenceException)."""
-    return WebDriverWait(browser, seconds, ignored_exceptions=(StaleElementReferenceException,))
+    page's message list goes stale under the condition). The driver says so in two ways: a
+    StaleElementReferenceException, or, from Chromium 156, a plain WebDriverException "Node with given id
+    does not belong to the document"; both are ignored (a real failure still ends in the timeout)."""
+    return WebDriverWait(browser, seconds, ignored_exceptions=(WebDriverException,))
 
 
 def sign_in(browser, base: str, user) -> None:

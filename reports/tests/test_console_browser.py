@@ -21,7 +21,7 @@ from selenium.common.exceptions import NoSuchElementException, TimeoutException,
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 from websockets.sync.client import connect as ws_connect
 
 from accounts.tests.factories import (
@@ -35,6 +35,7 @@ from accounts.tests.factories import (
 from appointments.models import Appointment
 from appointments.services import appointment_book
 from conftest import access_token_for
+from console.tests.browser_kit import wait
 from core.tests.clock import travel_browser
 from core.tests.live_server import ROOT, free_port, server_command, server_env
 from documents.models import Document
@@ -132,12 +133,6 @@ def browser(request):
 
 def by(css):
     return By.CSS_SELECTOR, css
-
-
-def wait(browser, seconds=15):
-    # Chromium 156's driver reports an element of a page that was just replaced as "Node with given id does
-    # not belong to the document" (a plain WebDriverException), not as a stale element: look again.
-    return WebDriverWait(browser, seconds, ignored_exceptions=(WebDriverException,))
 
 
 def text_in(css, text):
