@@ -292,8 +292,8 @@ def test_notes_on_the_timeline(client_for, receptionist, mine):
 
 
 def test_filters_and_search(client_for, manager, office, consultant):
-    LeadFactory(office=office, first_name="Zara", status="contacted", source="event")
-    LeadFactory(office=office, first_name="Yuri", assigned_to=consultant)
+    LeadFactory(office=office, first_name="Zara", last_name="Ng", status="contacted", source="event")
+    LeadFactory(office=office, first_name="Yuri", last_name="Ng", assigned_to=consultant)  # not "Salazar"
     client = client_for(manager)
     assert [lead["first_name"] for lead in client.get("/api/v1/leads?q=zar").json()["results"]] == ["Zara"]
     assert [lead["first_name"] for lead in client.get("/api/v1/leads?status=contacted").json()["results"]] == ["Zara"]

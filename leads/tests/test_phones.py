@@ -56,9 +56,10 @@ def test_editing_normalizes_and_checks_the_new_number(client_for, manager, offic
 
 
 def test_the_lead_search_finds_a_number_however_it_is_typed(client_for, receptionist, office, toronto):
-    pat = LeadFactory(office=office, first_name="Pat", phone="+15552161193")
-    lou = LeadFactory(office=office, first_name="Lou", phone="+447700900123")
-    LeadFactory(office=toronto, first_name="Far", phone="+15552161193")  # another office's: never found
+    # Last names given: a generated one ("Patel") would match the search for "Pat" below.
+    pat = LeadFactory(office=office, first_name="Pat", last_name="Ng", phone="+15552161193")
+    lou = LeadFactory(office=office, first_name="Lou", last_name="Ng", phone="+447700900123")
+    LeadFactory(office=toronto, first_name="Far", last_name="Ng", phone="+15552161193")  # another office's: never found
     client = client_for(receptionist)
 
     def found(q):
