@@ -47,6 +47,10 @@ run: admin
 # fills: 65 s against 77 s with one per core, on 2 cores): the loop while editing; README "Tests: which to
 # run when". TEST_WORKERS=0 runs it in this one process.
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+# The test processes keep their compiled modules (__pycache__, ignored by git) even where the environment says
+# not to (PYTHONDONTWRITEBYTECODE, set in many containers): otherwise every process of every run compiles the
+# project and pytest rewrites every test module again, ~3 s of CPU each (5.4 s to collect instead of 2.3 s).
+test test-fast: export PYTHONDONTWRITEBYTECODE :=
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
