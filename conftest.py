@@ -42,11 +42,17 @@ def _clear_cache():
     every test starts clean, also from a previous run whose user ids were the same. Only this
     run's namespace is cleared: other runs, servers and pytest-xdist workers (a namespace each:
     crm_project/settings/test.py) may share the Redis database."""
-    client = redis.Redis.from_url(settings.REDIS_URL)
+    client = _redis_for_clean_up(settings.REDIS_URL)
     keys = list(client.scan_iter(f"{settings.REDIS_NAMESPACE}:*", count=1000))
     if keys:
         client.delete(*keys)
-    client.close()
+
+
+@functools.cache
+def _redis_for_clean_up(url: str) -> redis.Redis:
+    """One client (and its pooled connection) for every test's clean-up in this process, not a connection
+    opened and closed per test; a Redis restarted by a test is reconnected to by redis-py on the next call."""
+    return redis.Redis.from_url(url)
 
 
 @pytest.fixture(autouse=True)
