@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Role, User
 from applications.checklists import checklists_for
 from applications.models import Application
 from applications.transitions import ApplicationStatus
@@ -17,7 +17,7 @@ from appointments.models import Appointment
 from catalogue.models import Course
 from demo.management.commands.seed import PASSWORD, Diary
 from leads.models import Lead
-from messaging.models import Message
+from messaging.models import Conversation, Message
 from offices.hours import OfficeHours
 from offices.models import Office
 from offices.tests.factories import OfficeFactory
@@ -26,7 +26,8 @@ from students.models import StudentProfile
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_is_idempotent_and_its_demo_logins_work(capsys):
+def test_seed_is_idempotent_and_its_demo_logins_work(capsys, settings):
+    settings.AUTO_CREATE_CONVERSATIONS = True
     call_command("seed", "--offices", "1")
     output = capsys.readouterr()
     # Not a terminal (as in logs): plain lines, no progress-bar escape codes or carriage returns.
@@ -57,6 +58,12 @@ def test_seed_is_idempotent_and_its_demo_logins_work(capsys):
     call_command("seed", "--if-empty")
     assert "not seeding" in capsys.readouterr().out
     assert_something_to_show()  # the small size's (the default): on this seed, not a seed of its own
+    # What joining an office sets off (onboarding): the seeded staff each have a conversation with their manager.
+    manager = User.objects.get(role=Role.MANAGER)
+    staff = User.objects.filter(role__in=[Role.CONSULTANT, Role.RECEPTIONIST])
+    assert staff.count() == 3
+    for person in staff:
+        assert Conversation.objects.filter(direct_key=Conversation.direct_key_for(manager.pk, person.pk)).exists()
 
 
 def assert_bookable_demo(office_names):

@@ -1,10 +1,9 @@
 """What joining sets off, through every door: a student's signup makes a website lead; a consultant or
 receptionist joining an office gets a conversation with each of its managers (AUTO_CREATE_CONVERSATIONS).
-The first social sign-in's lead: accounts/tests/test_social_login.py."""
+The first social sign-in's lead: accounts/tests/test_social_login.py; the seed's staff: demo/tests/test_seed.py."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 
 from accounts.models import Role, User
 from accounts.signals import student_signed_up
@@ -104,13 +103,6 @@ def test_console_moving_a_receptionist_meets_the_new_manager(
     }
     assert client.post(f"/admin/accounts/user/{receptionist.pk}/change/", form).status_code == 302
     assert talks(other_manager, receptionist)
-
-
-def test_seed_staff_meet_their_manager(auto):
-    call_command("seed", "--offices", "1")
-    manager = User.objects.get(role=Role.MANAGER)
-    staff = User.objects.filter(role__in=[Role.CONSULTANT, Role.RECEPTIONIST])
-    assert staff.count() == 3 and all(talks(manager, person) for person in staff)
 
 
 def test_nothing_is_opened_when_the_setting_is_off(
