@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import CoreErrorCode, ErrorCode, registry
-from core.tests.live_server import ROOT
+from core.tests.source import ROOT, python_files
 
 SKIPPED_DIRS = {".venv", "node_modules", "migrations", "tests", "var", "artifacts", ".git", "static", "templates"}
 # The classes whose `code=` is an error code, and their subclasses anywhere in the code base.
@@ -39,7 +39,7 @@ class Use:
 
 
 def source_files() -> Iterator[Path]:
-    for path in ROOT.rglob("*.py"):
+    for path in python_files():
         if not SKIPPED_DIRS & set(path.relative_to(ROOT).parts):
             yield path
 
