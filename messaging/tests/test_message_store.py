@@ -100,6 +100,7 @@ def test_nothing_listens_for_messages_being_saved():
     assert not pre_save.has_listeners(Message) and not post_save.has_listeners(Message)
 
 
+@pytest.mark.slow  # unapplies every later migration of every app and applies them again: `make test`
 @pytest.mark.django_db(transaction=True)
 def test_the_migrations_apply_backward_and_forward():
     call_command("migrate", "messaging", "0005", verbosity=0)
