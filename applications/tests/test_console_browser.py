@@ -19,12 +19,13 @@ from accounts.models import User
 from accounts.tests.factories import ConsultantFactory, ManagerFactory
 from applications.models import Application
 from catalogue.models import Course
+from console.tests.browser_kit import by, replaced, wait
 from documents.models import Document
 from documents.services import document_upload
 from leads.services import lead_assign, lead_convert
 from leads.tests.factories import LeadFactory
 from offices.tests.factories import OfficeFactory
-from reports.tests.test_console_browser import ARTIFACTS, StudentSocket, by, replaced, sign_in, text_in, wait
+from reports.tests.test_console_browser import ARTIFACTS, StudentSocket, sign_in, text_in
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 REAL_CLOCK = True  # the server runs on the machine's clock (conftest's travelled one stays out)

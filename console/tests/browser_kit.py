@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -111,6 +111,19 @@ def wait(browser, seconds: float = 15) -> WebDriverWait:
     StaleElementReferenceException, or, from Chromium 156, a plain WebDriverException "Node with given id
     does not belong to the document"; both are ignored (a real failure still ends in the timeout)."""
     return WebDriverWait(browser, seconds, ignored_exceptions=(WebDriverException,))
+
+
+def replaced(element) -> Callable[[webdriver.Chrome], bool]:
+    """The page `element` was on has been replaced (a form posted, a link followed)."""
+
+    def check(_browser):
+        try:
+            element.is_enabled()  # any call on an element of a page that is gone fails
+        except WebDriverException:  # stale, in either of the driver's words
+            return True
+        return False
+
+    return check
 
 
 def sign_in(browser, base: str, user) -> None:

@@ -17,9 +17,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException, TimeoutException, WebDriverException
+from selenium.common.exceptions import NoSuchElementException, TimeoutException
 from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select
 from websockets.sync.client import connect as ws_connect
@@ -35,7 +34,7 @@ from accounts.tests.factories import (
 from appointments.models import Appointment
 from appointments.services import appointment_book
 from conftest import access_token_for
-from console.tests.browser_kit import wait
+from console.tests.browser_kit import by, wait
 from core.tests.clock import travel_browser
 from core.tests.live_server import ROOT, free_port, server_command, server_env
 from documents.models import Document
@@ -131,25 +130,8 @@ def browser(request):
     shutil.rmtree(profile, ignore_errors=True)
 
 
-def by(css):
-    return By.CSS_SELECTOR, css
-
-
 def text_in(css, text):
     return ec.text_to_be_present_in_element(by(css), text)
-
-
-def replaced(element):
-    """The page `element` was on has been replaced (a form posted, a link followed)."""
-
-    def check(_browser):
-        try:
-            element.is_enabled()  # any call on an element of a page that is gone fails
-        except WebDriverException:  # stale, in either of the driver's words
-            return True
-        return False
-
-    return check
 
 
 def sign_in(browser, server, user):
