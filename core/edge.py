@@ -31,8 +31,10 @@ import os
 import signal
 import sys
 import time
+from collections import deque
 from collections.abc import Awaitable
 from functools import lru_cache
+from types import CoroutineType
 from typing import Any
 
 from django.conf import settings
@@ -49,6 +51,9 @@ SERVICE_RESTART_REASON = "the server is restarting: reconnect, then catch up"
 # Seconds a stopping worker gives its sockets to answer the frame in hand and clean up before it
 # closes them anyway; below the launcher's --grace (10 s), after which the worker is killed.
 DRAIN_SECONDS = 5.0
+# Frames a socket may have waiting behind the one being written before whoever sends the next waits
+# too (`_Socket.send`): a client that stops reading holds up its senders, it does not fill the memory.
+BACKLOG_LIMIT = 256
 # The socket close codes that can refuse a handshake, as the HTTP status a refused handshake answers.
 HANDSHAKE_STATUS = {4401: 401, 4403: 403, 4429: 429, 4503: 503}
 ERROR_CODE_OF_STATUS = {
@@ -272,7 +277,17 @@ def _in_granian_worker() -> bool:
 class _Socket:
     """One socket's receive and send, as the app sees them: a stopping process makes the app's
     next (or pending) receive a disconnect, so it finishes the frame in hand, cleans up and returns;
-    the close frame (1012) is sent after that."""
+    the close frame (1012) is sent after that.
+
+    Messages reach the server one at a time, in the order they are sent. granian's `send` hands the
+    message to a task of its own and returns an awaitable that is done once it is written; two
+    messages handed over while one is still being written can be written in either order (seen:
+    `core/tests/test_live_socket_promises.py`, a socket's pushes out of seq order). So a message sent
+    while another is in flight joins the socket's backlog, handed over in order, each once the one
+    before is written (`_drain`), and `send` returns a future done when it is handed over. The usual
+    case, nothing in flight, hands it over at once and returns the server's awaitable, which a push
+    does not wait for (`ChatConsumer.send_shared`). daphne's `send` is a coroutine that writes before
+    it yields: returned as it is, in order already."""
 
     DISCONNECT = {"type": "websocket.disconnect", "code": CLOSE_SERVICE_RESTART}
 
@@ -285,6 +300,9 @@ class _Socket:
         self.closed = False  # a close frame was sent, or the client went away
         self.waiting: asyncio.Task[Any] | None = None  # the task awaiting the server's next message
         self.ended = asyncio.Event()
+        self.in_flight: Any = None  # granian's awaitable of the last message handed over (`done()` once written)
+        self.backlog: deque[tuple[Message, asyncio.Future[None]]] = deque()  # waiting for it, in order sent
+        self.drain: asyncio.Task[None] | None = None  # hands the backlog over while there is one
 
     async def receive(self) -> Message:
         if self.stopping:
@@ -305,14 +323,54 @@ class _Socket:
         return message
 
     def send(self, message: Message) -> Awaitable[None]:
-        # Returns the server's own awaitable: no coroutine of ours per frame sent.
+        # Nothing in flight: the server's own awaitable, no coroutine of ours per frame sent.
         if message["type"] != "websocket.send":
             if message["type"] == "websocket.close" and self.deny and not self.accepted and not self.closed:
                 self.closed = True
                 return self._refuse(message)
             self.accepted = self.accepted or message["type"] == "websocket.accept"
             self.closed = self.closed or message["type"] == "websocket.close"
-        return self._send(message)
+        in_flight = self.in_flight
+        if self.backlog or (in_flight is not None and not in_flight.done()):
+            handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self.backlog.append((message, handed))
+            if self.drain is None:
+                self.drain = asyncio.create_task(self._drain())
+            if len(self.backlog) > BACKLOG_LIMIT:  # a client that stopped reading: its sender waits (a coroutine)
+                return self._handed_over(handed)
+            return handed
+        return self._hand_over(message)
+
+    @staticmethod
+    async def _handed_over(handed: asyncio.Future[None]) -> None:
+        await handed
+
+    def _hand_over(self, message: Message) -> Awaitable[None]:
+        sent = self._send(message)
+        if type(sent) is not CoroutineType:  # granian's: written once done
+            self.in_flight = sent
+        return sent
+
+    async def _drain(self) -> None:
+        """The backlog handed over in order, each message once the one before it is written. A failed
+        write is its sender's to see, if anyone's (the connection is gone: the disconnect comes)."""
+        try:
+            while self.backlog:
+                in_flight = self.in_flight
+                if in_flight is not None and not in_flight.done():
+                    try:
+                        await in_flight
+                    except Exception:
+                        logger.debug("frame not written", exc_info=True)
+                message, handed = self.backlog.popleft()
+                try:
+                    self._hand_over(message)
+                except Exception:  # (the server's own errors come in its awaitable; this is a bug's)
+                    logger.exception("frame not handed over")
+                if not handed.done():
+                    handed.set_result(None)
+        finally:
+            self.drain = None
 
     async def _refuse(self, close: Message) -> None:
         """A close before accept as the handshake's HTTP answer: the status its code names, the
@@ -335,10 +393,11 @@ class _Socket:
         if self.closed:
             return
         self.closed = True
-        try:
+        try:  # (in turn: after the frames still being written)
             if not self.accepted:
-                await self._send({"type": "websocket.accept"})
-            await self._send(
+                self.accepted = True
+                await self.send({"type": "websocket.accept"})
+            await self.send(
                 {"type": "websocket.close", "code": CLOSE_SERVICE_RESTART, "reason": SERVICE_RESTART_REASON}
             )
         except Exception:  # the connection is gone already

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -192,11 +193,19 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
     async def send_shared(self, message: Message) -> None:
         """A pushed frame's ASGI message, made once per event by the hub and shared by every socket
         of the process it goes to (`Hub._hand_out`): straight to the server (no dict, no `send` of
-        ours per socket)."""
-        if logger.isEnabledFor(logging.DEBUG):  # DEBUG_SOCKET: logged through `send`
-            return await self.send(text_data=message["text"])
+        ours per socket), and not waited for under granian: its `send` returns an awaitable of the
+        server's (done once the frame is written) or, while a frame is being written, a future of
+        `core.edge`'s (done once this one is handed over, in order). Waiting on either cost a wake-up
+        of the loop per frame (docs/performance.md), and would let another task's frame in between
+        the frames of one release (`SeqOrder`): what is pushed together is handed over together.
+        Coroutines are awaited: daphne's `send` (written before it yields), and `core.edge`'s when
+        the client has stopped reading (its backlog is full)."""
+        if logger.isEnabledFor(logging.DEBUG):  # DEBUG_SOCKET
+            log_frame("out", self.user.pk, message["text"])
         try:
-            await self.base_send(message)  # type: ignore[arg-type]  # (asgiref's TypedDicts, as in `send`)
+            sent = self.base_send(message)  # type: ignore[arg-type]  # (asgiref's TypedDicts, as in `send`)
+            if type(sent) is CoroutineType:
+                await sent
         except Disconnected:
             pass
 

@@ -217,6 +217,44 @@ def test_a_flood_of_frames_closes_the_socket_with_4429(server, people):
     asyncio.run(scenario())
 
 
+def test_pushed_frames_reach_every_socket_in_seq_order(server):
+    """Pushed frames are handed to the server without waiting for each (`ChatConsumer.send_shared`): the
+    server must still write them in the order they were handed over. Four members send at once, each
+    without waiting for its acks; every socket sees each message once, in `seq` order, none missing."""
+    members = ConsultantFactory.create_batch(5)
+    chat = make_conversation(*members, office=members[0].office)
+    tokens = [access_token_for(member) for member in members]
+    per_sender = RATE - 1  # (under the frame rate limit)
+    total = per_sender * 4
+
+    async def scenario():
+        sockets = [await ws_connect(url(port, token)) for token in tokens]
+        for ws in sockets:
+            assert json.loads(await ws.recv())["event"] == "ready"
+
+        async def seqs_seen(ws) -> list[int]:
+            seen: list[int] = []
+            while len(seen) < total:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                if frame["event"] == "message_received":
+                    seen.append(frame["data"]["seq"])
+            return seen
+
+        readers = [asyncio.create_task(seqs_seen(ws)) for ws in sockets]
+        for n in range(per_sender):
+            for sender, ws in enumerate(sockets[:4]):
+                frame = {"conversation_id": chat.pk, "content": f"{sender}.{n}", "client_id": f"{sender}.{n}"}
+                await ws.send(json.dumps({"event": "send_message", "id": f"{sender}.{n}", "data": frame}))
+        seen = await asyncio.gather(*readers)
+        for ws in sockets:
+            await ws.close()
+        return seen
+
+    port, _ = server
+    for seqs in asyncio.run(scenario()):
+        assert seqs == list(range(1, total + 1))
+
+
 def test_a_silent_socket_is_closed_with_4408_and_pings_keep_one_open(server, people):
     port, _ = server
     tokens = [access_token_for(person) for person in people]

@@ -212,3 +212,49 @@ async def test_without_the_denial_extension_a_refused_handshake_is_the_servers_o
     connection = Connection()
     await Edge(RefusingApp(4401))(socket_scope(), connection.receive, connection.send)
     assert connection.sent == [{"type": "websocket.close", "code": 4401, "reason": "go away"}]
+
+
+class WritingServer:
+    """A socket's `send` as granian's: the message goes to the server's writer at once and an awaitable
+    (not a coroutine) comes back, done once the frame is written; the test says when that is."""
+
+    def __init__(self) -> None:
+        self.handed: list[str] = []
+        self.writes: list[asyncio.Future[None]] = []
+
+    def send(self, message: dict) -> asyncio.Future[None]:
+        written = asyncio.get_running_loop().create_future()
+        self.handed.append(message.get("text", message["type"]))
+        self.writes.append(written)
+        return written
+
+
+async def test_a_sockets_messages_reach_the_server_one_at_a_time_in_the_order_sent():
+    """granian may write two messages handed over together in either order: a message sent while one
+    is being written waits in the socket's backlog, handed over in the order sent, each once the one
+    before is written; with nothing in flight it is handed over at once (the server's awaitable back,
+    which a push need not wait for). Past BACKLOG_LIMIT the sender waits too."""
+    server = WritingServer()
+    socket = edge_module._Socket(Connection().receive, server.send)
+    first = socket.send({"type": "websocket.send", "text": "1"})
+    assert first is server.writes[0] and server.handed == ["1"]  # handed over at once
+
+    waiting = [socket.send({"type": "websocket.send", "text": text}) for text in "234"]
+    await settle()
+    assert server.handed == ["1"]  # "1" is still being written
+    for written in range(3):
+        server.writes[written].set_result(None)
+        await settle()
+        assert server.handed == ["1", "2", "3", "4"][: written + 2]  # one at a time, in the order sent
+    await asyncio.gather(*waiting)  # each done once handed over
+
+    server.writes[3].set_result(None)  # all written: the next is handed over at once again
+    assert socket.send({"type": "websocket.send", "text": "5"}) is server.writes[4]
+    backlog = [socket.send({"type": "websocket.send", "text": "x"}) for _ in range(edge_module.BACKLOG_LIMIT)]
+    assert not any(inspect.iscoroutine(sent) for sent in backlog)
+    full = socket.send({"type": "websocket.send", "text": "y"})
+    assert inspect.iscoroutine(full)  # the client stopped reading: this sender waits
+    server.writes[4].set_result(None)
+    await settle()
+    assert server.handed[-1] == "x"
+    full.close()

@@ -164,11 +164,10 @@ class EventDelivery(ConsumerState):
             self._fill_gap_later(conversation_id)
 
     async def _push(self, message: dict[str, Any]) -> None:
-        shared = message.get("send")  # the hub's ASGI message for this event, one for all its sockets
-        if shared is not None:
-            await self.send_shared(shared)
-        else:  # (read back by this socket, or handed to it by a test)
-            await self.send(text_data=message["frame"])
+        # The hub's ASGI message for this event, one for all its sockets; or one of this socket's own
+        # (read back by it, or handed to it by a test). Never waits between the messages of one
+        # release (`send_shared`).
+        await self.send_shared(message.get("send") or {"type": "websocket.send", "text": message["frame"]})
 
     async def _emit(self, message: dict[str, Any]) -> None:
         await self._push(message)

@@ -8,6 +8,7 @@ import asyncio
 import time
 
 from core.loops import PerLoop
+from messaging.socket import registry_scripts
 from messaging.socket.registry import key, redis_client
 
 
@@ -34,8 +35,8 @@ def _second() -> int:
 def rate_allow(user_id: int, limit: int) -> bool:
     """At most `limit` frames per user per second, counted across every process.
 
-    Counted in memory on the hot path and added to Redis every RATE_SYNC_SECONDS in one
-    pipelined round trip for all users; each process then knows the others' counts. A user
+    Counted in memory on the hot path and added to Redis every RATE_SYNC_SECONDS by one script
+    call for all users (`registry_scripts.RATES`); each process then knows the others' counts. A user
     spread over several processes may get a tenth of a second's frames over the limit, never more.
     """
     rates = _rates()
@@ -57,12 +58,9 @@ async def _rates_sync(rates: _Rates) -> None:
     if not added:
         return
     rates.synced.update({user_id: rates.here[user_id] for user_id in added})
-    pipe = redis_client().pipeline(transaction=False)
-    for user_id, n in added.items():
-        pipe.incrby(key("rate", user_id, window), n)
-        pipe.expire(key("rate", user_id, window), 2)
+    keys = [key("rate", user_id, window) for user_id in added]
     try:
-        totals = (await pipe.execute())[::2]
+        totals = await redis_client().eval(registry_scripts.RATES, len(keys), *keys, *added.values())
     except Exception:
         return  # Redis unreachable: each process still holds its own count to the limit
     if rates.window == window:

@@ -37,3 +37,15 @@ for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIM
 end
 return users
 """
+
+# KEYS: rate:<user>:<second> of each user who sent frames since the last sync (`rates._rates_sync`).
+# ARGV: the frames each adds, in KEYS' order. One call for every user, not two commands each: the sync
+# runs ten times a second. Returns each key's total, every process's frames included.
+RATES = """
+local totals = {}
+for i, rate in ipairs(KEYS) do
+  totals[i] = redis.call('INCRBY', rate, ARGV[i])
+  redis.call('EXPIRE', rate, 2)
+end
+return totals
+"""

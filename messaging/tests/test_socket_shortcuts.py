@@ -1,7 +1,9 @@
 """The socket path's shortcuts (docs/performance.md, "Cutting the Python per message"), each pinned:
 the event's frame made once per event and its ASGI message shared by every socket of the process,
-frames encoded by orjson (compact, UTF-8 as is), a frame in dispatched straight to `receive`."""
+frames encoded by orjson (compact, UTF-8 as is), a frame in dispatched straight to `receive`, pushed
+frames handed to the server without waiting for them to be written."""
 
+import asyncio
 import json
 
 import pytest
@@ -51,3 +53,18 @@ async def test_a_frame_in_goes_straight_to_receive(people, monkeypatch):
     socket = await connect(people[0])
     assert (await request(socket, "ping"))["data"] == {"pong": True}
     await socket.disconnect()
+
+
+async def test_a_pushed_frame_is_handed_to_the_server_without_waiting_for_it_to_be_written():
+    """Under granian `send` returns the server's own awaitable (not a coroutine), done once the frame is
+    written; a push returns once the frame is handed over (`core.edge` keeps the socket's frames in order)."""
+    handed: list[str] = []
+
+    def server_send(message):
+        handed.append(message["text"])
+        return asyncio.get_running_loop().create_future()  # never written, in this test
+
+    socket = ChatConsumer()
+    socket.base_send = server_send
+    await asyncio.wait_for(socket.send_shared({"type": "websocket.send", "text": "1"}), timeout=1)
+    assert handed == ["1"]
