@@ -57,8 +57,6 @@ REFUSED_OPTIONS = {
     "--access-log": "the access log is the crm.access logger (LOG_LEVEL, LOG_FORMAT, ACCESS_LOG)",
     "--interface": f"the project is served over ASGI ({APPLICATION}) with its lifespan",
     "--respawn-failed-workers": "a dead worker stops the server, and the supervisor restarts it whole",
-    "--runtime-threads": "pushed frames are not waited for (ChatConsumer.send_shared): one runtime thread per "
-    "worker writes each socket's frames in the order they were handed over",
 }
 
 
@@ -93,8 +91,6 @@ def granian_command(*, host: str, port: int, workers: int, grace: float, granian
         "--workers-kill-timeout",
         str(max(1, round(grace))),
         "--no-access-log",
-        "--runtime-threads",  # (refused as an option, and set here over GRANIAN_RUNTIME_THREADS)
-        "1",
         "--log-level",
         "warning",
         *granian_args,

@@ -200,15 +200,8 @@ def test_a_dead_worker_stops_the_server(launcher):
 
 def test_granians_own_access_log_and_other_unsafe_options_are_refused(capsys):
     """granian's access log writes whole URLs, tokens included (crm.access replaces it); the app is served
-    over ASGI with its lifespan (the graceful shutdown); a dead worker stops the server, it is not respawned;
-    one runtime thread writes a socket's frames in order (pushed frames are not waited for)."""
-    for option in (
-        "--access-log",
-        "--access-log-fmt=%(path)s",
-        "--interface=asginl",
-        "--respawn-failed-workers",
-        "--runtime-threads=2",
-    ):
+    over ASGI with its lifespan (the graceful shutdown); a dead worker stops the server, it is not respawned."""
+    for option in ("--access-log", "--access-log-fmt=%(path)s", "--interface=asginl", "--respawn-failed-workers"):
         with pytest.raises(SystemExit) as exited:
             main(["--workers", "1", option])
         assert exited.value.code == 2 and "not supported" in capsys.readouterr().err
@@ -223,4 +216,3 @@ def test_the_operators_granian_options_come_after_the_projects():
     assert command.index("64") > command.index("--backpressure") and command.count("--backpressure") == 2
     assert command[command.index("--loop") + 1] == "uvloop" and command[command.index("--workers") + 1] == "2"
     assert "--no-access-log" in command and command[command.index("--workers-kill-timeout") + 1] == "10"
-    assert command[command.index("--runtime-threads") + 1] == "1"  # over GRANIAN_RUNTIME_THREADS too
