@@ -11,7 +11,17 @@ Two kinds of group on the channel layer:
 `conversation_group(conversation_id)` carries ephemeral traffic (typing, upload progress) to
 sockets that joined the conversation. The socket's own sends publish from the event loop
 (`apublish`), and the process's own subscriber of the group gets them at once (`deliver_here`),
-not through Redis and back. A channel-layer failure is logged, never raised: the
+not through Redis and back.
+
+A members group on one Redis is not a Redis subscription: each process's hub puts its channel in
+the group's set of followers (`follow`), and an event is published by a script to each follower's
+channel (`FOLLOWERS`), except the publishing process's own when it delivered it here: a process no
+longer reads its own events back from Redis to drop them (13% of a worker's time per message,
+docs/performance.md). A follower is in the set before its sockets say `ready` (the script runs after
+the SADD), so nothing that commits later misses it; one whose channel no longer listens is removed by
+the script; hubs add themselves again every few seconds (a restarted Redis has no sets).
+
+A channel-layer failure is logged, never raised: the
 committed write stands and clients catch up with `after=<seq>`. While Redis is down
 (`core.outages`) events are dropped without trying it, and logged once a minute, not once each.
 """
@@ -53,8 +63,11 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+MEMBERS_PREFIX = "members."
+
+
 def members_group(conversation_id: int) -> str:
-    return f"members.{conversation_id}"
+    return f"{MEMBERS_PREFIX}{conversation_id}"
 
 
 def conversation_group(conversation_id: int) -> str:
@@ -139,6 +152,69 @@ def _group_channel(group: str) -> str:
     return naming._get_group_channel_name(group)  # type: ignore[no-any-return]  # (channels_redis is untyped)
 
 
+# KEYS[1]: a members group's followers, "<process tag> <channel>" each. ARGV: the publishing process's
+# tag when it delivered the event itself ("" otherwise), the serialized event. Publishes the event to
+# every other follower's channel and forgets followers no one listens on. Returns how many got it.
+FOLLOWERS = """
+local reached = 0
+for _, follower in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local tag, channel = string.match(follower, '^(%S+) (.+)$')
+  if tag ~= ARGV[1] then
+    if redis.call('PUBLISH', channel, ARGV[2]) == 0 then
+      redis.call('SREM', KEYS[1], follower)
+    else
+      reached = reached + 1
+    end
+  end
+end
+return reached
+"""
+
+
+def followers_key(group: str) -> str:
+    """The Redis set of the hubs following a members group (the installation's prefix included)."""
+    return f"{_group_channel(group)}:followers"
+
+
+def _follower(channel: str) -> str:
+    return f"{PROCESS_TAG} {channel}"
+
+
+def _publish_to(pipe: Any, group: str, data: bytes, origin: str = "") -> None:
+    """One publish on a pipeline: a members group's through its followers (`FOLLOWERS`), any other
+    group's to its Redis channel."""
+    if group.startswith(MEMBERS_PREFIX):
+        pipe.eval(FOLLOWERS, 1, followers_key(group), origin, data)
+    else:
+        pipe.publish(_group_channel(group), data)
+
+
+async def follow(groups: Iterable[str], channel: str) -> None:
+    """This process's hub `channel` follows these members groups: in their sets of followers (one
+    Redis), or subscribed to them on the channel layer (several)."""
+    layer = get_channel_layer()
+    if _straight_to_redis(layer):
+        pipe = _publisher().client.pipeline(transaction=False)
+        for group in groups:
+            pipe.sadd(followers_key(group), _follower(channel))
+        await pipe.execute()
+    else:
+        assert layer is not None
+        for group in groups:
+            await layer.group_add(group, channel)
+
+
+async def unfollow(group: str, channel: str) -> None:
+    layer = get_channel_layer()
+    if _straight_to_redis(layer):
+        pipe = _publisher().client.pipeline(transaction=False)  # (redis-py types its asyncio commands as sync)
+        pipe.srem(followers_key(group), _follower(channel))
+        await pipe.execute()
+    else:
+        assert layer is not None
+        await layer.group_discard(group, channel)
+
+
 def _publish(sends: list[tuple[str, dict[str, Any]]]) -> None:
     if redis_outage.skip():
         redis_outage.failed("live events dropped", skipped=True)
@@ -151,7 +227,7 @@ def _publish(sends: list[tuple[str, dict[str, Any]]]) -> None:
             # loop (a socket's worker thread, a sync view, a command).
             pipe = sync_redis().pipeline(transaction=False)
             for group, message in sends:
-                pipe.publish(_group_channel(group), layer.serialize(message))
+                _publish_to(pipe, group, layer.serialize(message))
             pipe.execute()
         else:
             async_to_sync(_send_all)(layer, sends)
@@ -233,15 +309,17 @@ async def apublish(group: str, message: dict[str, Any]) -> None:
     away), then to the other processes through Redis, without waiting for it (`_LoopPublisher`).
     Failures are logged, never raised."""
     handler = _local_handlers().get(group)
+    origin = ""
     if handler is not None:
-        message = {**message, "origin": PROCESS_TAG}
+        origin = PROCESS_TAG
+        message = {**message, "origin": origin}
         try:
             await handler(message)
         except Exception:
             logger.exception("local delivery failed")
     layer = get_channel_layer()
     if _straight_to_redis(layer):
-        _publisher().add(_group_channel(group), layer.serialize(message))
+        _publisher().add(group, layer.serialize(message), origin)
     elif layer is not None:
         try:
             await layer.group_send(group, message)
@@ -255,7 +333,8 @@ async def apublish(group: str, message: dict[str, Any]) -> None:
 class _LoopPublisher:
     """This event loop's publishes, written to Redis in order on one connection at a time, and
     batched: what is published while a write is on its way goes out in the next one (one pipeline),
-    under the pub/sub layer's own channel names (`_group_channel`)."""
+    under the pub/sub layer's own channel names (`_group_channel`) or to a members group's followers.
+    Its client also keeps the hub's places in those groups (`follow`)."""
 
     def __init__(self) -> None:
         # No retries, as for `sync_redis`: an outage drops events (clients catch up), never holds them.
@@ -268,11 +347,11 @@ class _LoopPublisher:
             socket_timeout=settings.REDIS_TIMEOUT,
         )
         self.client = aioredis.Redis(connection_pool=pool)
-        self.pending: list[tuple[str, bytes]] = []
+        self.pending: list[tuple[str, bytes, str]] = []
         self.task: asyncio.Task[None] | None = None
 
-    def add(self, channel: str, data: bytes) -> None:
-        self.pending.append((channel, data))
+    def add(self, group: str, data: bytes, origin: str) -> None:
+        self.pending.append((group, data, origin))
         if self.task is None:
             self.task = asyncio.get_running_loop().create_task(self._write())
 
@@ -285,8 +364,8 @@ class _LoopPublisher:
                     continue
                 try:
                     pipe = self.client.pipeline(transaction=False)
-                    for channel, data in batch:
-                        pipe.publish(channel, data)
+                    for group, data, origin in batch:
+                        _publish_to(pipe, group, data, origin)
                     await pipe.execute()
                 except REDIS_ERRORS as exc:  # committed writes; clients recover with after=<seq>
                     redis_outage.failed("live events dropped", exc)

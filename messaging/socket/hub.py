@@ -2,18 +2,20 @@
 
 A conversation event is published once to `members_group(id)` (see `core.realtime`). Rather than
 each socket joining that group on the channel layer (one queue, one task wake-up and one decode
-per socket per event), the process's hub joins it once on behalf of all its sockets in that
-conversation and hands each event to them in arrival order. A message to a conversation whose
-10 members sit on this process costs one decode here, not ten.
+per socket per event), the process's hub follows it once on behalf of all its sockets in that
+conversation (`core.realtime.follow`: its channel among the group's followers) and hands each
+event to them in arrival order. A message to a conversation whose 10 members sit on this process
+costs one decode here, not ten.
 
 The hub has exactly one channel and one reader, however many sockets connect at once: the
 channel is made by a single task that every first `join` awaits. `join` returns only once the
-conversation's subscription is in place (the layer's subscribe calls run one at a time, in call
-order), so a socket that opens after it misses nothing that commits later.
+hub is among the conversation's followers, so a socket that opens after it misses nothing that
+commits later. The hub writes its places again every READ_BACK_SECONDS (`_follow_again`).
 
 Sends made on this process's sockets reach the hub directly (`core.realtime.deliver_here`): their
-sockets here get the message without a round trip through Redis, and the copy Redis brings back
-(marked with this process's origin) is dropped.
+sockets here get the message without a round trip through Redis, and Redis does not bring it back
+(the publish skips this process's channel; a copy marked with this process's origin that comes
+anyway, from another event loop of the process, is dropped).
 
 The channel layer is not a delivery guarantee: an event published while Redis was away, or
 before the hub subscribed, never arrives. So the hub also reads back: every READ_BACK_SECONDS it
@@ -38,8 +40,8 @@ from channels.layers import get_channel_layer
 from accounts.models import User
 from core.db import in_db_thread
 from core.loops import PerLoop, supervised
-from core.outages import DATABASE_ERRORS
-from core.realtime import PROCESS_TAG, deliver_here, members_group, stop_delivering_here
+from core.outages import DATABASE_ERRORS, REDIS_ERRORS
+from core.realtime import PROCESS_TAG, deliver_here, follow, members_group, stop_delivering_here, unfollow
 from messaging import events, selectors
 
 logger = logging.getLogger("crm.socket")
@@ -54,8 +56,6 @@ class _Layer(Protocol):
 
     async def new_channel(self, prefix: str = ...) -> str: ...
     async def receive(self, channel: str) -> dict[str, Any]: ...
-    async def group_add(self, group: str, channel: str) -> None: ...
-    async def group_discard(self, group: str, channel: str) -> None: ...
 
 
 class _Socket(Protocol):
@@ -110,9 +110,9 @@ class Hub:
         self.sockets[conversation_id].add(consumer)
         if last_seq is not None and self.seen.get(conversation_id, -1) < last_seq:
             self.seen[conversation_id] = last_seq
-        # Every join waits for the subscription, not only the first: a second socket must not
-        # open while the first one's subscribe is still on its way to Redis.
-        await self.layer.group_add(members_group(conversation_id), channel)
+        # Every join waits for the hub's place among the group's followers, not only the first: a
+        # second socket must not open while the first one's is still on its way to Redis.
+        await follow([members_group(conversation_id)], channel)
 
     async def leave(self, conversation_id: int, consumer: _Socket) -> None:
         sockets = self.sockets.get(conversation_id)
@@ -123,7 +123,7 @@ class Hub:
             del self.sockets[conversation_id]
             self.seen.pop(conversation_id, None)
             stop_delivering_here(members_group(conversation_id))
-            await self.layer.group_discard(members_group(conversation_id), await self.channel())
+            await unfollow(members_group(conversation_id), await self.channel())
 
     async def _run(self, channel: str) -> None:
         handed = 0
@@ -163,6 +163,7 @@ class Hub:
         failing = False
         while True:
             await asyncio.sleep(READ_BACK_SECONDS)
+            await self._follow_again()
             try:
                 behind_before = await self._look(behind_before)
                 failing = False
@@ -170,6 +171,17 @@ class Hub:
                 if not failing:
                     logger.warning("socket read-back failed; retrying", exc_info=True)
                 failing = True
+
+    async def _follow_again(self) -> None:
+        """The hub's places among its groups' followers, written again: a Redis that restarted has
+        lost them (the events meanwhile are read back), and a place is dropped by a publish that found
+        its channel not listening (as while the subscriber reconnects)."""
+        if not self.sockets or self._channel is None or not self._channel.done() or self._channel.exception():
+            return
+        try:
+            await follow([members_group(conversation_id) for conversation_id in self.sockets], self._channel.result())
+        except REDIS_ERRORS:  # Redis away: next time
+            pass
 
     async def _look(self, behind_before: dict[int, int]) -> dict[int, int]:
         """Hand out the messages of the conversations behind at this look and the one before at the

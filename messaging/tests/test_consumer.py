@@ -5,6 +5,7 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
@@ -535,12 +536,10 @@ async def test_an_event_is_dropped_by_a_socket_whose_user_it_does_not_name(peopl
     insider = await connect(people[1])
     outsider = await connect(people[2])  # second: it hears no presence of the first
     payload = {"id": 1, "conversation_id": chat.id, "seq": 1, "sender_id": people[0].id, "content": "x"}
-    await get_channel_layer().group_send(
-        members_group(chat.id),
-        conversation_message(
-            chat.id, [people[0].id, people[1].id], "message_received", payload, seq=1, sender_id=people[0].id
-        ),
+    event = conversation_message(
+        chat.id, [people[0].id, people[1].id], "message_received", payload, seq=1, sender_id=people[0].id
     )
+    await sync_to_async(realtime._publish)([(members_group(chat.id), event)])
     assert (await next_event(insider, "message_received"))["content"] == "x"
     assert await outsider.receive_nothing(timeout=0.3)
     await outsider.disconnect()
@@ -803,15 +802,16 @@ async def test_pings_keep_a_quiet_client_open(people, settings, clock):
 
 async def test_a_socket_send_reaches_each_socket_of_this_process_once(people, chat):
     """Sent over a socket, a message goes to this process's sockets directly and through Redis to
-    the others; the copy Redis brings back here is dropped, not pushed again."""
+    the others; no copy comes back here through Redis (and one that did would be dropped)."""
     sender, listener = await connect(people[0]), await connect(people[1])
     ack = await request(sender, "send_message", {"conversation_id": chat.id, "content": "once", "client_id": "o-1"})
     received = await next_event(listener, "message_received")
     assert received["id"] == ack["data"]["message"]["id"] and received["content"] == "once"
-    # A marker published after the send's copy, on this loop's one publishing connection: it reaches
-    # the hub through Redis after the copy, so once the listener has it, the copy came back and was dropped.
+    # A marker published after the send, on this loop's one publishing connection, to every follower
+    # (this hub too): it reaches the hub through Redis after any copy would, so once the listener has
+    # it, no second message_received is coming.
     marker = conversation_message(chat.id, [people[1].id], "marker", {}, sender_id=people[0].id)
-    realtime._publisher().add(realtime._group_channel(members_group(chat.id)), get_channel_layer().serialize(marker))
+    realtime._publisher().add(members_group(chat.id), get_channel_layer().serialize(marker), "")
     assert "message_received" not in await events_until(listener, "marker")  # it had its one copy
     before_ack = [frame["event"] for frame in sender.__dict__.get("pushed", [])]
     assert [*before_ack, *await events_waiting(sender)].count("message_received") == 1
