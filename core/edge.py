@@ -32,9 +32,8 @@ import signal
 import sys
 import time
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Generator
 from functools import lru_cache
-from types import CoroutineType
 from typing import Any
 
 from django.conf import settings
@@ -274,6 +273,17 @@ def _in_granian_worker() -> bool:
     return "granian._signals" in sys.modules
 
 
+class _Queued:
+    """What `_Socket.send` returns for a message it queued: nothing to wait for (it goes out in turn)."""
+
+    def __await__(self) -> Generator[None, None, None]:
+        return
+        yield  # (a generator that finishes at once)
+
+
+_QUEUED = _Queued()
+
+
 class _Socket:
     """One socket's receive and send, as the app sees them: a stopping process makes the app's
     next (or pending) receive a disconnect, so it finishes the frame in hand, cleans up and returns;
@@ -284,7 +294,8 @@ class _Socket:
     messages handed over while one is still being written can be written in either order (seen:
     `core/tests/test_live_socket_promises.py`, a socket's pushes out of seq order). So a message sent
     while another is in flight joins the socket's backlog, handed over in order, each once the one
-    before is written (`_drain`), and `send` returns a future done when it is handed over. The usual
+    before is written (`_drain`), and `send` returns at once (past BACKLOG_LIMIT: once it is handed
+    over). The usual
     case, nothing in flight, hands it over at once and returns the server's awaitable, which a push
     does not wait for (`ChatConsumer.send_shared`). daphne's `send` is a coroutine that writes before
     it yields: returned as it is, in order already."""
@@ -301,7 +312,7 @@ class _Socket:
         self.waiting: asyncio.Task[Any] | None = None  # the task awaiting the server's next message
         self.ended = asyncio.Event()
         self.in_flight: Any = None  # granian's awaitable of the last message handed over (`done()` once written)
-        self.backlog: deque[tuple[Message, asyncio.Future[None]]] = deque()  # waiting for it, in order sent
+        self.backlog: deque[tuple[Message, asyncio.Future[None] | None]] = deque()  # waiting for it, in order sent
         self.drain: asyncio.Task[None] | None = None  # hands the backlog over while there is one
 
     async def receive(self) -> Message:
@@ -332,13 +343,14 @@ class _Socket:
             self.closed = self.closed or message["type"] == "websocket.close"
         in_flight = self.in_flight
         if self.backlog or (in_flight is not None and not in_flight.done()):
-            handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self.backlog.append((message, handed))
             if self.drain is None:
                 self.drain = asyncio.create_task(self._drain())
-            if len(self.backlog) > BACKLOG_LIMIT:  # a client that stopped reading: its sender waits (a coroutine)
+            if len(self.backlog) >= BACKLOG_LIMIT:  # a client that stopped reading: its sender waits (a coroutine)
+                handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                self.backlog.append((message, handed))
                 return self._handed_over(handed)
-            return handed
+            self.backlog.append((message, None))
+            return _QUEUED
         return self._hand_over(message)
 
     @staticmethod
@@ -347,8 +359,9 @@ class _Socket:
 
     def _hand_over(self, message: Message) -> Awaitable[None]:
         sent = self._send(message)
-        if type(sent) is not CoroutineType:  # granian's: written once done
-            self.in_flight = sent
+        # granian's pending write (done once written); its finished ones (an error, nothing to wait for)
+        # and daphne's coroutines have no `done`.
+        self.in_flight = sent if hasattr(sent, "done") else None
         return sent
 
     async def _drain(self) -> None:
@@ -367,7 +380,7 @@ class _Socket:
                     self._hand_over(message)
                 except Exception:  # (the server's own errors come in its awaitable; this is a bug's)
                     logger.exception("frame not handed over")
-                if not handed.done():
+                if handed is not None and not handed.done():
                     handed.set_result(None)
         finally:
             self.drain = None

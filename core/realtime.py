@@ -194,10 +194,7 @@ async def follow(groups: Iterable[str], channel: str) -> None:
     Redis), or subscribed to them on the channel layer (several)."""
     layer = get_channel_layer()
     if _straight_to_redis(layer):
-        pipe = _publisher().client.pipeline(transaction=False)
-        for group in groups:
-            pipe.sadd(followers_key(group), _follower(channel))
-        await pipe.execute()
+        await _publisher().place("sadd", [followers_key(group) for group in groups], _follower(channel))
     else:
         assert layer is not None
         for group in groups:
@@ -207,9 +204,7 @@ async def follow(groups: Iterable[str], channel: str) -> None:
 async def unfollow(group: str, channel: str) -> None:
     layer = get_channel_layer()
     if _straight_to_redis(layer):
-        pipe = _publisher().client.pipeline(transaction=False)  # (redis-py types its asyncio commands as sync)
-        pipe.srem(followers_key(group), _follower(channel))
-        await pipe.execute()
+        await _publisher().place("srem", [followers_key(group)], _follower(channel))
     else:
         assert layer is not None
         await layer.group_discard(group, channel)
@@ -334,7 +329,8 @@ class _LoopPublisher:
     """This event loop's publishes, written to Redis in order on one connection at a time, and
     batched: what is published while a write is on its way goes out in the next one (one pipeline),
     under the pub/sub layer's own channel names (`_group_channel`) or to a members group's followers.
-    Its client also keeps the hub's places in those groups (`follow`)."""
+    The hub's places among those followers (`follow`, `unfollow`) ride in the same batches: a
+    thousand sockets opening at once are a few pipelines, not a thousand waits for the connection."""
 
     def __init__(self) -> None:
         # No retries, as for `sync_redis`: an outage drops events (clients catch up), never holds them.
@@ -348,6 +344,8 @@ class _LoopPublisher:
         )
         self.client = aioredis.Redis(connection_pool=pool)
         self.pending: list[tuple[str, bytes, str]] = []
+        # ("sadd" or "srem", the followers' keys, the follower, done once written): awaited by the hub
+        self.places: list[tuple[str, list[str], str, asyncio.Future[None]]] = []
         self.task: asyncio.Task[None] | None = None
 
     def add(self, group: str, data: bytes, origin: str) -> None:
@@ -355,26 +353,51 @@ class _LoopPublisher:
         if self.task is None:
             self.task = asyncio.get_running_loop().create_task(self._write())
 
+    def place(self, command: str, keys: list[str], follower: str) -> asyncio.Future[None]:
+        written = asyncio.get_running_loop().create_future()
+        self.places.append((command, keys, follower, written))
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._write())
+        return written
+
     async def _write(self) -> None:
         try:
-            while self.pending:
+            while self.pending or self.places:
                 batch, self.pending = self.pending, []
+                places, self.places = self.places, []
                 if redis_outage.skip():
                     redis_outage.failed("live events dropped", skipped=True)
+                    _settle(places, redis.ConnectionError("Redis is unreachable"))
                     continue
                 try:
                     pipe = self.client.pipeline(transaction=False)
                     for group, data, origin in batch:
                         _publish_to(pipe, group, data, origin)
+                    for command, keys, follower, _ in places:
+                        for key in keys:
+                            getattr(pipe, command)(key, follower)
                     await pipe.execute()
                 except REDIS_ERRORS as exc:  # committed writes; clients recover with after=<seq>
                     redis_outage.failed("live events dropped", exc)
-                except Exception:
+                    _settle(places, exc)
+                except Exception as exc:
                     logger.warning("realtime send failed", extra={"groups": len(batch)}, exc_info=True)
+                    _settle(places, exc)
                 else:
                     redis_outage.recovered()
+                    _settle(places)
         finally:
             self.task = None
+
+
+def _settle(places: list[tuple[str, list[str], str, asyncio.Future[None]]], error: Exception | None = None) -> None:
+    for *_, written in places:
+        if written.done():  # (its waiter was cancelled)
+            continue
+        if error is None:
+            written.set_result(None)
+        else:
+            written.set_exception(error)
 
 
 _publisher = PerLoop(_LoopPublisher).get

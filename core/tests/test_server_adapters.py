@@ -258,3 +258,23 @@ async def test_a_sockets_messages_reach_the_server_one_at_a_time_in_the_order_se
     await settle()
     assert server.handed[-1] == "x"
     full.close()
+
+
+async def test_an_awaitable_of_the_servers_that_is_finished_already_holds_nothing_up():
+    """granian answers some messages with awaitables that are finished and have no `done()` (an error:
+    the transport closed; nothing to wait for): the next message is handed over at once."""
+
+    class Finished:
+        def __await__(self):
+            return iter(())
+
+    handed = []
+
+    def server_send(message):
+        handed.append(message["text"])
+        return Finished()
+
+    socket = edge_module._Socket(Connection().receive, server_send)
+    for text in "12":
+        assert isinstance(socket.send({"type": "websocket.send", "text": text}), Finished)
+    assert handed == ["1", "2"]
