@@ -19,10 +19,10 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 
 async def followers(conversation_id: int) -> set[str]:
-    return {
-        member.decode()
-        for member in await realtime._publisher().client.smembers(followers_key(members_group(conversation_id)))
-    }
+    pipe = realtime._publisher().client.pipeline(transaction=False)  # (redis-py types its asyncio commands as sync)
+    pipe.smembers(followers_key(members_group(conversation_id)))
+    [members] = await pipe.execute()
+    return {member.decode() for member in members}
 
 
 async def test_a_send_reaches_the_other_processes_and_is_not_read_back_here(people, chat, monkeypatch):
