@@ -255,6 +255,7 @@ class Edge:
             await self.app(scope, socket.receive, socket.send)
         finally:
             self.sockets.discard(socket)
+            await socket.flush()  # the app's last frames (its close too) before the server ends the connection
             if socket.stopping:  # before returning: a server closes a socket whose app returned, without a code
                 await socket.close()
             socket.ended.set()
@@ -295,10 +296,10 @@ class _Socket:
     `core/tests/test_live_socket_promises.py`, a socket's pushes out of seq order). So a message sent
     while another is in flight joins the socket's backlog, handed over in order, each once the one
     before is written (`_drain`), and `send` returns at once (past BACKLOG_LIMIT: once it is handed
-    over). The usual
-    case, nothing in flight, hands it over at once and returns the server's awaitable, which a push
-    does not wait for (`ChatConsumer.send_shared`). daphne's `send` is a coroutine that writes before
-    it yields: returned as it is, in order already."""
+    over). The usual case, nothing in flight, hands it over at once and returns the server's
+    awaitable, which a push does not wait for (`ChatConsumer.send_shared`); what is still unwritten
+    when the app returns is waited for (`flush`). daphne's `send` is a coroutine that writes before it
+    yields: returned as it is, in order already."""
 
     DISCONNECT = {"type": "websocket.disconnect", "code": CLOSE_SERVICE_RESTART}
 
@@ -357,6 +358,18 @@ class _Socket:
     async def _handed_over(handed: asyncio.Future[None]) -> None:
         await handed
 
+    async def flush(self) -> None:
+        """Wait, DRAIN_SECONDS at most, until every message sent is written (or failed: the client
+        left), once nothing more will be sent: a server ends the connection when the app returns."""
+        try:
+            async with asyncio.timeout(DRAIN_SECONDS):
+                if self.drain is not None:
+                    await asyncio.shield(self.drain)
+                if self.in_flight is not None and not self.in_flight.done():
+                    await self.in_flight
+        except Exception:  # (TimeoutError: a client that stopped reading)
+            logger.debug("frames not written before the end", exc_info=True)
+
     def _hand_over(self, message: Message) -> Awaitable[None]:
         sent = self._send(message)
         # granian's pending write (done once written); its finished ones (an error, nothing to wait for)
@@ -413,6 +426,7 @@ class _Socket:
             await self.send(
                 {"type": "websocket.close", "code": CLOSE_SERVICE_RESTART, "reason": SERVICE_RESTART_REASON}
             )
+            await self.flush()
         except Exception:  # the connection is gone already
             logger.debug("close frame not sent", exc_info=True)
 

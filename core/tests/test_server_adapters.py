@@ -278,3 +278,25 @@ async def test_an_awaitable_of_the_servers_that_is_finished_already_holds_nothin
     for text in "12":
         assert isinstance(socket.send({"type": "websocket.send", "text": text}), Finished)
     assert handed == ["1", "2"]
+
+
+async def test_frames_still_unwritten_when_the_app_returns_are_written_before_the_connection_ends():
+    """Pushes are not waited for, so the app can return with frames in the backlog or being written:
+    the server ends the connection when the handler returns, so the handler waits for them."""
+
+    async def app(scope, receive, send):
+        await receive()
+        await send({"type": "websocket.accept"})
+        for text in "12":
+            send({"type": "websocket.send", "text": text})  # (a push: not waited for)
+        await send({"type": "websocket.close", "code": 1000})
+
+    server = WritingServer()
+    handler = asyncio.create_task(Edge(app)(socket_scope(), Connection().receive, server.send))
+    await settle()
+    assert server.handed == ["websocket.accept"] and not handler.done()  # the accept is being written
+    for written in range(4):
+        server.writes[written].set_result(None)
+        await settle()
+    assert server.handed == ["websocket.accept", "1", "2", "websocket.close"]
+    await asyncio.wait_for(handler, 1)
