@@ -171,6 +171,11 @@ return reached
 """
 
 
+# A members group's set of followers goes an hour after its last follower wrote its place (hubs write
+# theirs every few seconds): the set of a conversation no process follows any more does not stay.
+FOLLOWERS_TTL_SECONDS = 3600
+
+
 def followers_key(group: str) -> str:
     """The Redis set of the hubs following a members group (the installation's prefix included)."""
     return f"{_group_channel(group)}:followers"
@@ -376,6 +381,8 @@ class _LoopPublisher:
                     for command, keys, follower, _ in places:
                         for key in keys:
                             getattr(pipe, command)(key, follower)
+                            if command == "sadd":
+                                pipe.expire(key, FOLLOWERS_TTL_SECONDS)
                     await pipe.execute()
                 except REDIS_ERRORS as exc:  # committed writes; clients recover with after=<seq>
                     redis_outage.failed("live events dropped", exc)

@@ -75,6 +75,8 @@ async def test_a_hub_takes_its_places_again_after_redis_lost_them(people, chat):
     await realtime._publisher().client.delete(followers_key(members_group(chat.id)))  # as a restarted Redis
     await hub()._follow_again()
     assert await followers(chat.id) == {f"{PROCESS_TAG} {hub()._channel.result()}"}
+    ttl = await realtime._publisher().client.ttl(followers_key(members_group(chat.id)))
+    assert 0 < ttl <= realtime.FOLLOWERS_TTL_SECONDS  # gone in an hour once no process follows it
     event = conversation_message(chat.id, [people[1].id], "marker", {}, sender_id=people[0].id)
     await sync_to_async(realtime._publish)([(members_group(chat.id), event)])
     await next_event(listener, "marker")
