@@ -31,8 +31,7 @@ import os
 import signal
 import sys
 import time
-from collections import deque
-from collections.abc import Awaitable, Generator
+from collections.abc import Awaitable
 from functools import lru_cache
 from typing import Any
 
@@ -41,6 +40,7 @@ from django.http import HttpRequest
 
 from core.asgi_types import ASGIApp, Message, Receive, Scope, Send
 from core.errors import CoreErrorCode, error_body
+from core.frames_in_order import FramesInOrder
 
 access_log = logging.getLogger("crm.access")
 logger = logging.getLogger("crm.server")
@@ -50,9 +50,6 @@ SERVICE_RESTART_REASON = "the server is restarting: reconnect, then catch up"
 # Seconds a stopping worker gives its sockets to answer the frame in hand and clean up before it
 # closes them anyway; below the launcher's --grace (10 s), after which the worker is killed.
 DRAIN_SECONDS = 5.0
-# Frames a socket may have waiting behind the one being written before whoever sends the next waits
-# too (`_Socket.send`): a client that stops reading holds up its senders, it does not fill the memory.
-BACKLOG_LIMIT = 256
 # The socket close codes that can refuse a handshake, as the HTTP status a refused handshake answers.
 HANDSHAKE_STATUS = {4401: 401, 4403: 403, 4429: 429, 4503: 503}
 ERROR_CODE_OF_STATUS = {
@@ -255,7 +252,7 @@ class Edge:
             await self.app(scope, socket.receive, socket.send)
         finally:
             self.sockets.discard(socket)
-            await socket.flush()  # the app's last frames (its close too) before the server ends the connection
+            await socket.flush(DRAIN_SECONDS)  # the app's last frames (its close too): the server ends the connection
             if socket.stopping:  # before returning: a server closes a socket whose app returned, without a code
                 await socket.close()
             socket.ended.set()
@@ -274,47 +271,24 @@ def _in_granian_worker() -> bool:
     return "granian._signals" in sys.modules
 
 
-class _Queued:
-    """What `_Socket.send` returns for a message it queued: nothing to wait for (it goes out in turn)."""
-
-    def __await__(self) -> Generator[None, None, None]:
-        return
-        yield  # (a generator that finishes at once)
-
-
-_QUEUED = _Queued()
-
-
-class _Socket:
+class _Socket(FramesInOrder):
     """One socket's receive and send, as the app sees them: a stopping process makes the app's
     next (or pending) receive a disconnect, so it finishes the frame in hand, cleans up and returns;
     the close frame (1012) is sent after that.
 
-    Messages reach the server one at a time, in the order they are sent. granian's `send` hands the
-    message to a task of its own and returns an awaitable that is done once it is written; two
-    messages handed over while one is still being written can be written in either order (seen:
-    `core/tests/test_live_socket_promises.py`, a socket's pushes out of seq order). So a message sent
-    while another is in flight joins the socket's backlog, handed over in order, each once the one
-    before is written (`_drain`), and `send` returns at once (past BACKLOG_LIMIT: once it is handed
-    over). The usual case, nothing in flight, hands it over at once and returns the server's
-    awaitable, which a push does not wait for (`ChatConsumer.send_shared`); what is still unwritten
-    when the app returns is waited for (`flush`). daphne's `send` is a coroutine that writes before it
-    yields: returned as it is, in order already."""
+    Its messages reach the server one at a time, in the order they are sent (`FramesInOrder`)."""
 
     DISCONNECT = {"type": "websocket.disconnect", "code": CLOSE_SERVICE_RESTART}
 
     def __init__(self, receive: Receive, send: Send, *, deny: bool = False) -> None:
+        super().__init__(send)
         self._receive = receive
-        self._send = send
         self.deny = deny  # the server takes a denial response for a close before accept
         self.stopping = False
         self.accepted = False
         self.closed = False  # a close frame was sent, or the client went away
         self.waiting: asyncio.Task[Any] | None = None  # the task awaiting the server's next message
         self.ended = asyncio.Event()
-        self.in_flight: Any = None  # granian's awaitable of the last message handed over (`done()` once written)
-        self.backlog: deque[tuple[Message, asyncio.Future[None] | None]] = deque()  # waiting for it, in order sent
-        self.drain: asyncio.Task[None] | None = None  # hands the backlog over while there is one
 
     async def receive(self) -> Message:
         if self.stopping:
@@ -342,61 +316,7 @@ class _Socket:
                 return self._refuse(message)
             self.accepted = self.accepted or message["type"] == "websocket.accept"
             self.closed = self.closed or message["type"] == "websocket.close"
-        in_flight = self.in_flight
-        if self.backlog or (in_flight is not None and not in_flight.done()):
-            if self.drain is None:
-                self.drain = asyncio.create_task(self._drain())
-            if len(self.backlog) >= BACKLOG_LIMIT:  # a client that stopped reading: its sender waits (a coroutine)
-                handed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-                self.backlog.append((message, handed))
-                return self._handed_over(handed)
-            self.backlog.append((message, None))
-            return _QUEUED
-        return self._hand_over(message)
-
-    @staticmethod
-    async def _handed_over(handed: asyncio.Future[None]) -> None:
-        await handed
-
-    async def flush(self) -> None:
-        """Wait, DRAIN_SECONDS at most, until every message sent is written (or failed: the client
-        left), once nothing more will be sent: a server ends the connection when the app returns."""
-        try:
-            async with asyncio.timeout(DRAIN_SECONDS):
-                if self.drain is not None:
-                    await asyncio.shield(self.drain)
-                if self.in_flight is not None and not self.in_flight.done():
-                    await self.in_flight
-        except Exception:  # (TimeoutError: a client that stopped reading)
-            logger.debug("frames not written before the end", exc_info=True)
-
-    def _hand_over(self, message: Message) -> Awaitable[None]:
-        sent = self._send(message)
-        # granian's pending write (done once written); its finished ones (an error, nothing to wait for)
-        # and daphne's coroutines have no `done`.
-        self.in_flight = sent if hasattr(sent, "done") else None
-        return sent
-
-    async def _drain(self) -> None:
-        """The backlog handed over in order, each message once the one before it is written. A failed
-        write is its sender's to see, if anyone's (the connection is gone: the disconnect comes)."""
-        try:
-            while self.backlog:
-                in_flight = self.in_flight
-                if in_flight is not None and not in_flight.done():
-                    try:
-                        await in_flight
-                    except Exception:
-                        logger.debug("frame not written", exc_info=True)
-                message, handed = self.backlog.popleft()
-                try:
-                    self._hand_over(message)
-                except Exception:  # (the server's own errors come in its awaitable; this is a bug's)
-                    logger.exception("frame not handed over")
-                if handed is not None and not handed.done():
-                    handed.set_result(None)
-        finally:
-            self.drain = None
+        return self.send_in_order(message)
 
     async def _refuse(self, close: Message) -> None:
         """A close before accept as the handshake's HTTP answer: the status its code names, the
@@ -426,7 +346,7 @@ class _Socket:
             await self.send(
                 {"type": "websocket.close", "code": CLOSE_SERVICE_RESTART, "reason": SERVICE_RESTART_REASON}
             )
-            await self.flush()
+            await self.flush(DRAIN_SECONDS)
         except Exception:  # the connection is gone already
             logger.debug("close frame not sent", exc_info=True)
 

@@ -194,11 +194,11 @@ class ChatConsumer(FrameHandlers, EventDelivery, AsyncJsonWebsocketConsumer):
         """A pushed frame's ASGI message, made once per event by the hub and shared by every socket
         of the process it goes to (`Hub._hand_out`): straight to the server (no dict, no `send` of
         ours per socket), and not waited for under granian: its `send` returns an awaitable of the
-        server's (done once the frame is written) or, while a frame is being written, `core.edge`'s
+        server's (done once the frame is written) or, while a frame is being written, `core.frames_in_order`'s
         (the frame waits its turn in the socket's backlog). Waiting on granian's cost a wake-up of the
         loop per frame (docs/performance.md), and would let another task's frame in between the
         frames of one release (`SeqOrder`): what is pushed together is handed over together.
-        Coroutines are awaited: daphne's `send` (written before it yields), and `core.edge`'s when
+        Coroutines are awaited: daphne's `send` (written before it yields), and `core.frames_in_order`'s when
         the client has stopped reading (its backlog is full)."""
         if logger.isEnabledFor(logging.DEBUG):  # DEBUG_SOCKET
             log_frame("out", self.user.pk, message["text"])

@@ -18,6 +18,7 @@ import pytest
 
 from core import edge as edge_module
 from core.edge import CLOSE_SERVICE_RESTART, SERVICE_RESTART_REASON, Edge
+from core.frames_in_order import BACKLOG_LIMIT
 
 RESTART_CLOSE = {"type": "websocket.close", "code": CLOSE_SERVICE_RESTART, "reason": SERVICE_RESTART_REASON}
 
@@ -250,7 +251,7 @@ async def test_a_sockets_messages_reach_the_server_one_at_a_time_in_the_order_se
 
     server.writes[3].set_result(None)  # all written: the next is handed over at once again
     assert socket.send({"type": "websocket.send", "text": "5"}) is server.writes[4]
-    backlog = [socket.send({"type": "websocket.send", "text": "x"}) for _ in range(edge_module.BACKLOG_LIMIT)]
+    backlog = [socket.send({"type": "websocket.send", "text": "x"}) for _ in range(BACKLOG_LIMIT)]
     assert not any(inspect.iscoroutine(sent) for sent in backlog)
     full = socket.send({"type": "websocket.send", "text": "y"})
     assert inspect.iscoroutine(full)  # the client stopped reading: this sender waits
