@@ -22,8 +22,8 @@ from messaging.services.conversations import (
     participants_add,
     participants_remove,
 )
+from messaging.services.loop_sends import amessage_send
 from messaging.services.messages import (
-    amessage_send,
     content_clean,
     message_delete,
     message_edit,

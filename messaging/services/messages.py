@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, Required, TypedDict, Unpack
 
-import psycopg
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
@@ -24,10 +23,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from core import async_db
-from core.db import BIGINT_MAX, in_db_thread, prepared_cursor
+from core.db import BIGINT_MAX, prepared_cursor
 from core.errors import Forbidden, NotFound, UploadErrorCode, ValidationFailed
-from core.realtime import apublish, members_group, publish_on_commit
+from core.realtime import members_group, publish_on_commit
 from core.uploads import check_upload, store_upload
 from messaging import events, offline
 from messaging.errors import MessagingErrorCode
@@ -92,7 +90,8 @@ class SendFields(TypedDict, total=False):
     """A send as its callers give it (keywords of `message_send` and `amessage_send`), declared once."""
 
     sender: Required[User]
-    conversation: Required[Conversation]  # only its pk is used
+    conversation: Conversation  # only its pk is used; or, with no instance at hand:
+    conversation_id: int  # (the socket's send: an instance per send was ~13 µs of its CPU)
     content: str
     type: str
     reply_to_id: int | None
@@ -120,7 +119,7 @@ class SendRequest:
     created_at: datetime
 
     def params(self) -> list[Any]:
-        """`_STORE`'s parameters."""
+        """`STORE_SQL`'s parameters."""
         return [
             self.conversation_id,
             self.sender.pk,
@@ -189,11 +188,12 @@ def _checked_row(row: Any) -> tuple[int, int, list[int]]:
 def send_request(fields: SendFields, attachment_ids: Iterable[int] = ()) -> SendRequest:
     """The checks every send runs first (the content as stored, the numbers known to fit), as one request."""
     attachment_ids = tuple(attachment_ids)
-    conversation, reply_to_id = fields["conversation"], fields.get("reply_to_id")
+    conversation_id = fields["conversation_id"] if "conversation_id" in fields else fields["conversation"].pk
+    reply_to_id = fields.get("reply_to_id")
     content = content_clean(fields.get("content", ""))
     if not content and not attachment_ids:
         raise ValidationFailed("A message needs content or files.", code=MessagingErrorCode.EMPTY_MESSAGE)
-    if not 0 < conversation.pk <= BIGINT_MAX:  # no such row; the database would refuse the number itself
+    if not 0 < conversation_id <= BIGINT_MAX:  # no such row; the database would refuse the number itself
         raise NotFound("Conversation not found.")
     if reply_to_id is not None and not 0 < reply_to_id <= BIGINT_MAX:
         raise ValidationFailed(
@@ -201,7 +201,7 @@ def send_request(fields: SendFields, attachment_ids: Iterable[int] = ()) -> Send
         )
     return SendRequest(
         sender=fields["sender"],
-        conversation_id=conversation.pk,
+        conversation_id=conversation_id,
         content=content,
         type=fields.get("type", MessageType.TEXT),
         reply_to_id=reply_to_id,
@@ -217,20 +217,20 @@ def message_send(**fields: Unpack[SendWithFilesFields]) -> tuple[Message, bool]:
     Only `conversation.pk` is used: membership is checked under the conversation's row lock (a
     non-member gets 404). The same `(sender, client_id)` returns the first message (`created`
     False), also when two sends race: the unique constraint decides and the loser reads the
-    winner's row. Stored by a database function, not `save()`: see `_STORE`.
+    winner's row. Stored by a database function, not `save()`: see `STORE_SQL`.
     """
     attachment_ids = fields.pop("attachment_ids", ())
-    return _send(send_request(fields, attachment_ids))
+    return request_send(send_request(fields, attachment_ids))
 
 
-def _send(request: SendRequest) -> tuple[Message, bool]:
+def request_send(request: SendRequest) -> tuple[Message, bool]:
     # A plain send is one statement and its own transaction; with files, or inside a caller's
     # transaction, it joins one (a savepoint, so a repeated client_id spoils nothing).
     joined = transaction.atomic() if request.attachment_ids or connection.in_atomic_block else nullcontext()
     try:  # optimistic: a repeated client_id is rare, so it costs nothing until the insert conflicts
         with joined:
             with prepared_cursor() as cursor:  # planned once per pooled connection, not on every send
-                cursor.execute(_STORE, request.params())
+                cursor.execute(STORE_SQL, request.params())
                 message, member_ids = request.stored(cursor.fetchone())
             if request.attachment_ids:
                 claimed = Attachment.objects.filter(
@@ -267,44 +267,10 @@ STORED_FIELDS = [field.attname for field in Message._meta.concrete_fields if not
 # (the newest messaging/sql/message_store_*.sql), which locks the conversation, checks membership and
 # the reply after the lock, takes the next `seq` and the message id, moves the sender's pointers, stores the
 # message and lists the participants to push to. One round trip, the lock held briefly.
-_STORE = (
+STORE_SQL = (
     "SELECT * FROM messaging_message_store(%s::bigint, %s::bigint, %s::text, %s::text, %s::bigint, %s::text, "
     "%s::timestamptz)"
 )
-
-
-async def amessage_send(**fields: Unpack[SendFields]) -> tuple[events.Payload, bool]:
-    """`message_send` on the event loop (the socket's `send_message`; no files): the same request
-    and the same database function, awaited on the loop's own connection (`core.async_db`) instead
-    of on a database thread. The statement is its own transaction, so the message is pushed once it
-    returns: to this process's sockets at once, to the others through Redis (`realtime.apublish`).
-    Returns the message's payload (built from the stored row, no model instance: `SendRequest.sent`),
-    the event's and the ack's. A repeated `client_id` is answered by the sync path, which reads the
-    first message."""
-    request = send_request(fields)
-    try:
-        async with async_db.cursor() as cursor:  # prepared once per pooled connection
-            await cursor.execute(_STORE, request.params(), prepare=True)
-            row = await cursor.fetchone()
-    except psycopg.errors.UniqueViolation:
-        if request.client_id is None:
-            raise
-        return await _first_send(request)
-    payload, member_ids = request.sent(row)
-    await apublish(
-        members_group(request.conversation_id), events.payload_event(events.MESSAGE_RECEIVED, payload, member_ids)
-    )
-    offline.note_sent(request.conversation_id)  # a set add: the push is scheduled in batches off the loop
-    return payload, True
-
-
-@in_db_thread
-def _first_send(request: SendRequest) -> tuple[events.Payload, bool]:
-    """The sync send of the same request on a database thread: the first message's payload, files included."""
-    message, created = _send(request)
-    if getattr(message, "loaded_attachments", None) is None:
-        message.loaded_attachments = list(message.attachments.order_by("id"))
-    return events.message_payload(message), created
 
 
 def _own_message(actor: User, message: Message) -> None:

@@ -22,7 +22,7 @@ from core.uploads import check_upload_intent
 from messaging import events, selectors, services
 from messaging.api.serializers import MessageEditSerializer, MessageSendSerializer, Prebuilt
 from messaging.errors import SocketErrorCode
-from messaging.models import AuditAction, Conversation
+from messaging.models import AuditAction
 from messaging.socket import presence, rates, registry
 
 if TYPE_CHECKING:
@@ -276,7 +276,7 @@ class FrameHandlers(ConsumerState):
         # under the conversation's lock (404 otherwise): no read first.
         message, _ = await services.amessage_send(
             sender=self.user,
-            conversation=Conversation(pk=fields["conversation_id"]),
+            conversation_id=fields["conversation_id"],
             content=fields["content"],
             type=fields["type"],
             reply_to_id=fields["reply_to_id"],
