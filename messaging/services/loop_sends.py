@@ -12,8 +12,8 @@ as before. The batch function stores each send with the one-send function, in th
 A send's event is published by the writer once its batch is stored, not by the task that sent it: a
 socket that closes while its send is on its way (its task cancelled) has its stored message pushed
 all the same. A refused send (not a member, a bad reply) fails alone. A repeated `client_id` makes the
-whole call fail (the unique constraint): the batch's sends are then stored one by one, and the repeat
-is answered by the sync path, which reads the first message.
+whole call fail (the unique constraint), as would any one row's constraint: the batch's sends are then
+stored one by one, and the repeat is answered by the sync path, which reads the first message.
 """
 
 from __future__ import annotations
@@ -37,6 +37,10 @@ STORE_BATCH_SQL = (
     "SELECT * FROM messaging_message_store_batch(%s::bigint[], %s::bigint[], %s::text[], %s::text[], "
     "%s::bigint[], %s::text[], %s::timestamptz[])"
 )
+
+# What one send of a batch can make the whole call fail with (the unique constraint on a repeated
+# client_id, a constraint or value of one row): the batch's sends are then stored one by one.
+ONE_SENDS_FAULT = (psycopg.errors.IntegrityError, psycopg.errors.DataError)
 
 Sent = tuple[events.Payload, bool]
 Waiting = tuple[SendRequest, "asyncio.Future[Sent]"]
@@ -81,7 +85,7 @@ class _Writers:
             batch, self.waiting = self.waiting[:BATCH_LIMIT], self.waiting[BATCH_LIMIT:]
             try:
                 rows = await _stored_rows([request for request, _ in batch])
-            except psycopg.errors.UniqueViolation as exc:  # a repeated client_id somewhere in the batch
+            except ONE_SENDS_FAULT as exc:  # one send's (a repeated client_id): the others are not to fail with it
                 if len(batch) == 1:
                     await _answer_repeat(*batch[0], exc)
                 else:
@@ -112,7 +116,7 @@ async def _stored_rows(requests: list[SendRequest]) -> list[Any]:
 async def _store_alone(request: SendRequest, done: asyncio.Future[Sent]) -> None:
     try:
         [row] = await _stored_rows([request])
-    except psycopg.errors.UniqueViolation as exc:
+    except ONE_SENDS_FAULT as exc:
         await _answer_repeat(request, done, exc)
         return
     except Exception as exc:
@@ -123,7 +127,7 @@ async def _store_alone(request: SendRequest, done: asyncio.Future[Sent]) -> None
 
 async def _answer_repeat(request: SendRequest, done: asyncio.Future[Sent], exc: Exception) -> None:
     """A send the unique constraint refused: a repeated `client_id` is answered with the first message."""
-    if request.client_id is None:
+    if request.client_id is None or not isinstance(exc, psycopg.errors.UniqueViolation):
         _settle(done, error=exc)
         return
     try:
